@@ -1,0 +1,1 @@
+"""LoyaltyLens engine: ingest, storage and every metric definition (no UI code here)."""

@@ -1,0 +1,32 @@
+"""The one translation function every user-facing text goes through.
+
+English is the source language. Catalogues for other languages are gettext ``.mo`` files
+under ``metrics/locale/<lang>/LC_MESSAGES/loyaltylens.mo``; until one exists, ``t`` falls
+back to English, so adding Romanian or Russian later needs no change to calling code.
+"""
+
+from __future__ import annotations
+
+import gettext
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DEFAULT_LANGUAGE = "en"
+
+language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
+
+
+@cache
+def _catalogue(lang: str) -> gettext.NullTranslations:
+    return gettext.translation("loyaltylens", LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def t(message: str, /, **fields: object) -> str:
+    """Translate ``message`` into the current language and fill its ``{named}`` fields.
+
+    Field values are inserted after translation, so translators see the placeholders.
+    """
+    text = _catalogue(language.get()).gettext(message)
+    return text.format(**fields) if fields else text

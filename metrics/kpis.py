@@ -1,0 +1,210 @@
+"""KPIs per period from a dataset's orders: the customer base, retention, churn, revenue.
+
+One query (``sql/kpis.sql``) computes every KPI of every period for one filter state; the
+Overview page, the CLI and the tests all call :func:`kpi_table`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from metrics.errors import InputError
+from metrics.i18n import t
+from metrics.sqlutil import (
+    PERIODS,
+    Period,
+    add_days_sql,
+    days_between_sql,
+    in_list,
+    integer_series_sql,
+    period_end_sql,
+    period_index,
+    period_index_sql,
+    period_start_sql,
+    quote_ident,
+)
+from metrics.store import Dataset, Store
+
+DEFAULT_INACTIVITY_DAYS = 90
+SQL_DIR = Path(__file__).parent / "sql"
+
+KPI_COLUMNS = (
+    "period_start", "period_end", "start_customers", "new_customers", "end_customers",
+    "retained_customers", "churned_customers", "lost_customers", "active_customers", "orders",
+    "revenue", "refunds", "aov", "repeat_purchase_rate", "retention_rate", "churn_rate",
+    "strict_retention_rate", "complete",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """One filter state: what every page and CLI command computes its numbers for.
+
+    ``segments`` maps a segment column to the values kept (orders with any of them);
+    a column left out is not filtered. Dates are inclusive and widened to whole periods.
+    """
+
+    period: Period = "month"
+    start: date | None = None
+    end: date | None = None
+    segments: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    inactivity_days: int = DEFAULT_INACTIVITY_DAYS
+
+    def __post_init__(self) -> None:
+        if self.period not in PERIODS:
+            raise InputError(
+                t("“{period}” is not a period: use one of {periods}.",
+                  period=self.period, periods=", ".join(PERIODS))
+            )
+        if not 1 <= self.inactivity_days <= 3650:
+            raise InputError(
+                t("The inactivity window must be between 1 and 3650 days, not {days}.",
+                  days=self.inactivity_days)
+            )
+        if self.start and self.end and self.start > self.end:
+            raise InputError(
+                t("The start date {start} is after the end date {end}: swap them.",
+                  start=self.start.isoformat(), end=self.end.isoformat())
+            )
+
+    @staticmethod
+    def segment_items(segments: dict[str, list[str]] | None) -> tuple[
+            tuple[str, tuple[str, ...]], ...]:
+        """Normalise a ``{column: values}`` dict into the hashable ``segments`` form."""
+        return tuple(
+            sorted((column, tuple(sorted(set(values)))) for column, values in
+                   (segments or {}).items() if values)
+        )
+
+
+@cache
+def _sql_template(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def segment_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition for the segment filters, values bound as parameters."""
+    known = set(dataset.tables["orders"].segment_columns)
+    conditions, params = ["TRUE"], {}
+    for n, (column, values) in enumerate(filters.segments):
+        if column not in known:
+            raise InputError(
+                t("“{column}” is not a segment of the dataset “{name}”; its segments are: "
+                  "{segments}.", column=column, name=dataset.name,
+                  segments=", ".join(sorted(known)) or t("none"))
+            )
+        condition, bound = in_list(column, values, prefix=f"segment_{n}_")
+        conditions.append(condition)
+        params |= bound
+    return " AND ".join(conditions), params
+
+
+def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The KPI SQL for a filter state and its parameters (``explain`` shows this)."""
+    orders = dataset.tables.get("orders")
+    if orders is None or orders.first_date is None or orders.last_date is None:
+        raise InputError(
+            t("The dataset “{name}” has no orders yet: upload an orders file on the Data page.",
+              name=dataset.name)
+        )
+    p = filters.period
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    sql = _sql_template("kpis").format(
+        orders_table=dataset.table("orders"),
+        segment_filter=segment_sql,
+        period_of_order_date=period_index_sql(p, "order_date"),
+        days_since_previous_purchase=days_between_sql(
+            "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)", "order_date"
+        ),
+        period_of_spell_start=period_index_sql(p, "first_day"),
+        period_after_spell=period_index_sql(
+            p, add_days_sql("last_purchase", "$inactivity_days + 1")
+        ),
+        period_series=integer_series_sql("low", "$last_index", "period_index"),
+        period_start=period_start_sql(p, "b.period_index"),
+        period_end=period_end_sql(p, "b.period_index"),
+    )
+    start = filters.start or orders.first_date
+    end = filters.end or orders.last_date
+    params |= {
+        "inactivity_days": filters.inactivity_days,
+        "first_index": period_index(p, start),
+        "last_index": period_index(p, end),
+        "data_first_day": orders.first_date,
+        "data_last_day": orders.last_date,
+    }
+    return sql, params
+
+
+def kpi_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """Every KPI for every period of the filter's date range, oldest first.
+
+    Parameters
+    ----------
+    store
+        The database holding the dataset.
+    dataset
+        The dataset (its orders table is used).
+    filters
+        Period, date range (widened to whole periods), segments and the inactivity
+        window W.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period with the columns of :data:`KPI_COLUMNS`; rates are percents,
+        ``None`` where their denominator is zero. ``complete`` is False for a period the
+        data starts or stops inside: compare it with care.
+    """
+    sql, params = kpi_query(dataset, filters)
+    with store.cursor() as cursor:
+        frame = cursor.execute(sql, params).df()
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
+    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
+    return frame[list(KPI_COLUMNS)]
+
+
+def segment_values(store: Store, dataset: Dataset) -> dict[str, list[str]]:
+    """Each segment column of the orders and its values, most frequent first."""
+    orders = dataset.tables.get("orders")
+    if orders is None:
+        return {}
+    values: dict[str, list[str]] = {}
+    with store.cursor() as cursor:
+        for column in orders.segment_columns:
+            quoted = quote_ident(column)
+            rows = cursor.execute(
+                f"-- the values of one segment column, most frequent first\n"
+                f"SELECT {quoted} FROM {dataset.table('orders')} WHERE {quoted} IS NOT NULL "
+                f"GROUP BY {quoted} ORDER BY count(*) DESC, {quoted}"
+            ).fetchall()
+            values[column] = [row[0] for row in rows]
+    return values
+
+
+def suggest_inactivity_days(store: Store, dataset: Dataset) -> int | None:
+    """A data-driven inactivity window: the 90th percentile of the gaps between a
+    customer's consecutive purchase days, rounded up to whole weeks.
+
+    Nine in ten repeat purchases come within this many days of the previous one, so a
+    customer silent for longer has probably left. ``None`` without repeat purchases.
+    """
+    gap = days_between_sql(
+        "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)", "order_date"
+    )
+    with store.cursor() as cursor:
+        row = cursor.execute(
+            f"-- 90th percentile of the days between a customer's purchase days\n"
+            f"SELECT quantile_cont(gap, 0.9) FROM (SELECT {gap} AS gap FROM (SELECT DISTINCT "
+            f"customer_id, order_date FROM {dataset.table('orders')} WHERE amount >= 0)) "
+            f"WHERE gap IS NOT NULL"
+        ).fetchone()
+    if not row or row[0] is None:
+        return None
+    return int(-(-float(row[0]) // 7) * 7)

@@ -1,0 +1,161 @@
+-- KPIs per period: the customer base (S, N, E, retained customers) and the period's
+-- activity (active customers, orders, revenue, repeat buyers), DESIGN.md "Metric definitions".
+--
+-- A customer is in the base on day t when they have a purchase in [t - W, t]. A "spell" is
+-- a run of a customer's purchases with gaps of at most W days; it keeps the customer in
+-- the base from its first purchase day to its last purchase day + W. Each spell covers
+-- the last days of a contiguous range of periods, so E and "retained" are running sums of
+-- +1/-1 events per period: linear in the number of spells, not customers x periods.
+--
+-- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
+-- metrics/kpis.py; every user value is a bound $parameter.
+WITH
+filtered AS (
+    SELECT customer_id, order_date, amount
+    FROM {orders_table}
+    WHERE {segment_filter}
+),
+purchases AS (
+    -- refunds (negative amounts) are not purchases
+    SELECT customer_id, order_date, amount, {period_of_order_date} AS period_index
+    FROM filtered
+    WHERE amount >= 0
+),
+spell_marks AS (
+    SELECT customer_id, order_date,
+        CASE WHEN {days_since_previous_purchase} > $inactivity_days THEN 1 ELSE 0 END
+            AS starts_spell
+    FROM (SELECT DISTINCT customer_id, order_date FROM purchases) AS purchase_days
+),
+spells AS (
+    SELECT customer_id, MIN(order_date) AS first_day, MAX(order_date) AS last_purchase
+    FROM (
+        SELECT customer_id, order_date,
+            SUM(starts_spell) OVER (
+                PARTITION BY customer_id ORDER BY order_date
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) AS spell_number
+        FROM spell_marks
+    ) AS numbered
+    GROUP BY customer_id, spell_number
+),
+covered AS (
+    -- the periods whose last day the spell covers: from the period of its first day to
+    -- the one before the period holding the first day out of the base (last + W + 1)
+    SELECT customer_id, first_index, last_index,
+        LAG(last_index) OVER (PARTITION BY customer_id ORDER BY first_index)
+            AS previous_last_index
+    FROM (
+        SELECT customer_id,
+            {period_of_spell_start} AS first_index,
+            {period_after_spell} - 1 AS last_index
+        FROM spells
+    ) AS spell_periods
+    WHERE last_index >= first_index
+),
+base_events AS (
+    -- in the base at the end of the period
+    SELECT first_index AS period_index, 1 AS in_base, 0 AS retained FROM covered
+    UNION ALL
+    SELECT last_index + 1, -1, 0 FROM covered
+    -- in the base at the end of this period and of the previous one, within one spell
+    UNION ALL
+    SELECT first_index + 1, 0, 1 FROM covered WHERE last_index > first_index
+    UNION ALL
+    SELECT last_index + 1, 0, -1 FROM covered WHERE last_index > first_index
+    -- ... or across two spells: lapsed and came back inside this period
+    UNION ALL
+    SELECT first_index, 0, 1 FROM covered WHERE previous_last_index = first_index - 1
+    UNION ALL
+    SELECT first_index + 1, 0, -1 FROM covered WHERE previous_last_index = first_index - 1
+),
+event_totals AS (
+    SELECT period_index, SUM(in_base) AS in_base, SUM(retained) AS retained
+    FROM base_events
+    GROUP BY period_index
+),
+customer_milestones AS (
+    -- the period of each customer's first and second purchase
+    SELECT customer_id,
+        MIN(period_index) AS first_index,
+        MIN(CASE WHEN purchase_number = 2 THEN period_index END) AS second_index
+    FROM (
+        SELECT customer_id, period_index,
+            ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY order_date) AS purchase_number
+        FROM purchases
+    ) AS numbered
+    GROUP BY customer_id
+),
+new_customers AS (
+    SELECT first_index AS period_index, COUNT(*) AS new_customers
+    FROM customer_milestones
+    GROUP BY first_index
+),
+activity AS (
+    SELECT p.period_index,
+        COUNT(DISTINCT p.customer_id) AS active_customers,
+        COUNT(DISTINCT CASE WHEN m.second_index <= p.period_index THEN p.customer_id END)
+            AS repeat_customers,
+        COUNT(*) AS orders
+    FROM purchases AS p
+    JOIN customer_milestones AS m ON m.customer_id = p.customer_id
+    GROUP BY p.period_index
+),
+money AS (
+    SELECT {period_of_order_date} AS period_index,
+        SUM(amount) AS revenue,
+        -SUM(CASE WHEN amount < 0 THEN amount ELSE 0 END) AS refunds
+    FROM filtered
+    GROUP BY 1
+),
+bounds AS (
+    SELECT LEAST(COALESCE(MIN(period_index), $first_index), $first_index) - 1 AS low
+    FROM event_totals
+),
+series AS (
+    SELECT {period_series} FROM bounds
+),
+running AS (
+    SELECT s.period_index,
+        CAST(SUM(COALESCE(e.in_base, 0)) OVER running_total AS BIGINT) AS end_customers,
+        CAST(SUM(COALESCE(e.retained, 0)) OVER running_total AS BIGINT) AS retained_customers
+    FROM series AS s
+    LEFT JOIN event_totals AS e ON e.period_index = s.period_index
+    WINDOW running_total AS (
+        ORDER BY s.period_index ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+),
+base AS (
+    SELECT period_index, end_customers, retained_customers,
+        COALESCE(LAG(end_customers) OVER (ORDER BY period_index), CAST(0 AS BIGINT))
+            AS start_customers
+    FROM running
+)
+SELECT
+    {period_start} AS period_start,
+    {period_end} AS period_end,
+    b.start_customers,
+    COALESCE(n.new_customers, 0) AS new_customers,
+    b.end_customers,
+    b.retained_customers,
+    b.start_customers + COALESCE(n.new_customers, 0) - b.end_customers AS churned_customers,
+    b.start_customers - b.retained_customers AS lost_customers,
+    COALESCE(a.active_customers, 0) AS active_customers,
+    COALESCE(a.orders, 0) AS orders,
+    CAST(COALESCE(m.revenue, 0) AS DOUBLE) AS revenue,
+    CAST(COALESCE(m.refunds, 0) AS DOUBLE) AS refunds,
+    CAST(m.revenue AS DOUBLE) / NULLIF(a.orders, 0) AS aov,
+    100.0 * COALESCE(a.repeat_customers, 0) / NULLIF(a.active_customers, 0)
+        AS repeat_purchase_rate,
+    100.0 * (b.end_customers - COALESCE(n.new_customers, 0)) / NULLIF(b.start_customers, 0)
+        AS retention_rate,
+    100.0 * (b.start_customers + COALESCE(n.new_customers, 0) - b.end_customers)
+        / NULLIF(b.start_customers, 0) AS churn_rate,
+    100.0 * b.retained_customers / NULLIF(b.start_customers, 0) AS strict_retention_rate,
+    ({period_start} >= $data_first_day AND {period_end} <= $data_last_day) AS complete
+FROM base AS b
+LEFT JOIN new_customers AS n ON n.period_index = b.period_index
+LEFT JOIN activity AS a ON a.period_index = b.period_index
+LEFT JOIN money AS m ON m.period_index = b.period_index
+WHERE b.period_index BETWEEN $first_index AND $last_index
+ORDER BY b.period_index

@@ -1,0 +1,94 @@
+"""SQL building blocks: identifier quoting and the few DuckDB-specific expressions.
+
+Everything engine-specific that the metric SQL needs is here, so the metric queries stay
+close to standard SQL and can move to another engine (for example Spark SQL) later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Literal
+
+Period = Literal["week", "month", "quarter", "year"]
+PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "year")
+
+# A Monday: weeks start on Monday (ISO 8601), as date_trunc('week', ...) does.
+_WEEK_ORIGIN = "DATE '1970-01-05'"
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier (a column or schema name that may come from a user's file)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def period_index_sql(period: Period, date_expr: str) -> str:
+    """SQL for the running number of the period containing ``date_expr``.
+
+    Consecutive periods have consecutive numbers, so "the previous period" is ``index - 1``.
+    """
+    if period == "week":
+        return f"CAST(floor(date_diff('day', {_WEEK_ORIGIN}, {date_expr}) / 7) AS BIGINT)"
+    if period == "month":
+        return f"(year({date_expr}) * 12 + month({date_expr}) - 1)"
+    if period == "quarter":
+        return f"(year({date_expr}) * 4 + quarter({date_expr}) - 1)"
+    if period == "year":
+        return f"CAST(year({date_expr}) AS BIGINT)"
+    raise ValueError(f"unknown period {period!r}")
+
+
+def period_start_sql(period: Period, index_expr: str) -> str:
+    """SQL for the first day of the period numbered ``index_expr`` (inverse of the index)."""
+    i = index_expr
+    if period == "week":
+        return f"CAST({_WEEK_ORIGIN} + 7 * ({i}) AS DATE)"
+    if period == "month":
+        return f"make_date(CAST(({i}) // 12 AS INTEGER), CAST(({i}) % 12 + 1 AS INTEGER), 1)"
+    if period == "quarter":
+        return (
+            f"make_date(CAST(({i}) // 4 AS INTEGER), CAST((({i}) % 4) * 3 + 1 AS INTEGER), 1)"
+        )
+    if period == "year":
+        return f"make_date(CAST({i} AS INTEGER), 1, 1)"
+    raise ValueError(f"unknown period {period!r}")
+
+
+def period_index(period: Period, day: date) -> int:
+    """Python twin of :func:`period_index_sql`, for choosing periods outside SQL."""
+    if period == "week":
+        return (day - date(1970, 1, 5)).days // 7
+    if period == "month":
+        return day.year * 12 + day.month - 1
+    if period == "quarter":
+        return day.year * 4 + (day.month - 1) // 3
+    if period == "year":
+        return day.year
+    raise ValueError(f"unknown period {period!r}")
+
+
+def in_list(column: str, values: Sequence[str], prefix: str) -> tuple[str, dict[str, str]]:
+    """``"column" IN ($p0, $p1, ...)`` with every value bound as a named parameter."""
+    names = [f"{prefix}{n}" for n in range(len(values))]
+    placeholders = ", ".join(f"${name}" for name in names)
+    return f"{quote_ident(column)} IN ({placeholders})", dict(zip(names, values, strict=True))
+
+
+def period_end_sql(period: Period, index_expr: str) -> str:
+    """SQL for the last day of the period numbered ``index_expr``."""
+    return f"CAST({period_start_sql(period, f'({index_expr}) + 1')} - 1 AS DATE)"
+
+
+def days_between_sql(earlier: str, later: str) -> str:
+    """SQL for the number of days from ``earlier`` to ``later`` (dates)."""
+    return f"date_diff('day', {earlier}, {later})"
+
+
+def add_days_sql(date_expr: str, days_expr: str) -> str:
+    """SQL for the date ``days_expr`` days after ``date_expr``."""
+    return f"CAST({date_expr} + CAST({days_expr} AS INTEGER) AS DATE)"
+
+
+def integer_series_sql(low_expr: str, high_expr: str, column: str) -> str:
+    """SQL select list producing one row per integer from ``low_expr`` to ``high_expr``."""
+    return f"unnest(range({low_expr}, ({high_expr}) + 1)) AS {column}"
