@@ -1,0 +1,154 @@
+"""The ``loyaltylens`` command line: the same numbers as the dashboard, for scripts.
+
+A thin shell over the ``metrics`` functions: every number comes from the function the
+dashboard calls. Errors meant for the user print one sentence and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from metrics.demo import ensure_demo
+from metrics.errors import LoyaltyLensError
+from metrics.export import to_csv, to_records
+from metrics.i18n import t
+from metrics.ingest import ingest_file
+from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters, kpi_table
+from metrics.roles import TABLE_KINDS
+from metrics.sqlutil import PERIODS
+from metrics.store import DB_ENV_VAR, Store
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            t("“{text}” is not a date: write it as YYYY-MM-DD.", text=text)
+        ) from None
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(
+            t("“{text}” is not of the form NAME=VALUE.", text=text)
+        )
+    return key.strip(), value.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="loyaltylens",
+        description=t("Customer-loyalty KPIs from your orders: the numbers of the dashboard."),
+    )
+    parser.add_argument(
+        "--db", help=t("DuckDB database file (default: ${var} or data/loyaltylens.duckdb).",
+                       var=DB_ENV_VAR))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help=t("Validate a file and store it in a dataset."))
+    ingest.add_argument("file", help=t("The CSV file to read."))
+    ingest.add_argument("--dataset", required=True, help=t("Dataset name (created if new)."))
+    ingest.add_argument("--kind", default="orders", choices=sorted(TABLE_KINDS))
+    ingest.add_argument("--map", dest="mapping", type=_pair, action="append", default=[],
+                        metavar="ROLE=COLUMN",
+                        help=t("Column for a role, e.g. --map customer_id=Email (repeatable)."))
+    ingest.add_argument("--currency", help=t("Currency code of the amounts, e.g. EUR."))
+    ingest.add_argument("--replace", action="store_true",
+                        help=t("Replace the dataset's existing data of this kind."))
+
+    commands.add_parser("datasets", help=t("List the stored datasets.")).add_argument(
+        "--format", choices=("json", "csv"), default="json")
+
+    delete = commands.add_parser("delete", help=t("Delete a dataset and all its data."))
+    delete.add_argument("--dataset", required=True)
+
+    commands.add_parser("demo", help=t("Store the demo dataset if it is not there yet."))
+
+    kpis = commands.add_parser("kpis", help=t("KPIs per period (the Overview page)."))
+    kpis.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    kpis.add_argument("--period", choices=PERIODS, default="month")
+    kpis.add_argument("--start", type=_date, help=t("First day (YYYY-MM-DD)."))
+    kpis.add_argument("--end", type=_date, help=t("Last day (YYYY-MM-DD)."))
+    kpis.add_argument("--segment", type=_pair, action="append", default=[],
+                      metavar="COLUMN=VALUE",
+                      help=t("Keep only orders with this segment value (repeatable)."))
+    kpis.add_argument("--inactivity-days", type=int, default=DEFAULT_INACTIVITY_DAYS,
+                      help=t("Days without an order after which a customer has left the base "
+                             "(default {days}).", days=DEFAULT_INACTIVITY_DAYS))
+    kpis.add_argument("--format", choices=("json", "csv"), default="json")
+    return parser
+
+
+def _print_table(frame: pd.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        sys.stdout.write(to_csv(frame))
+    else:
+        _print_json(to_records(frame))
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def run(args: argparse.Namespace) -> None:
+    with Store(args.db) as store:
+        if args.command == "ingest":
+            mapping = dict(args.mapping)
+            report = ingest_file(store, args.file, dataset=args.dataset, kind=args.kind,
+                                 mapping=mapping, currency=args.currency, replace=args.replace)
+            _print_json(report.to_dict())
+        elif args.command == "datasets":
+            rows = [
+                {"id": d.id, "name": d.name, "currency": d.currency,
+                 "created_at": d.created_at.isoformat(timespec="seconds"),
+                 "tables": ",".join(sorted(d.tables)),
+                 "orders": d.tables["orders"].rows if "orders" in d.tables else None,
+                 "first_date": d.tables["orders"].first_date if "orders" in d.tables else None,
+                 "last_date": d.tables["orders"].last_date if "orders" in d.tables else None}
+                for d in store.datasets()
+            ]
+            _print_table(pd.DataFrame(rows, columns=["id", "name", "currency", "created_at",
+                                                     "tables", "orders", "first_date",
+                                                     "last_date"]), args.format)
+        elif args.command == "delete":
+            deleted = store.delete_dataset(args.dataset)
+            _print_json({"deleted": {"id": deleted.id, "name": deleted.name}})
+        elif args.command == "demo":
+            demo = ensure_demo(store)
+            _print_json({"id": demo.id, "name": demo.name, "orders": demo.tables["orders"].rows})
+        elif args.command == "kpis":
+            segments: dict[str, list[str]] = {}
+            for column, value in args.segment:
+                segments.setdefault(column, []).append(value)
+            filters = Filters(period=args.period, start=args.start, end=args.end,
+                              segments=Filters.segment_items(segments),
+                              inactivity_days=args.inactivity_days)
+            _print_table(kpi_table(store, store.dataset(args.dataset), filters), args.format)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        run(args)
+    except LoyaltyLensError as error:
+        print(t("error: {message}", message=error.message), file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `loyaltylens kpis ... | head`
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
