@@ -63,7 +63,7 @@ KPIS: tuple[Metric, ...] = (
         denominator="active_customers",
     ),
     Metric(
-        "retention_rate", "Customer retention rate (CRR)", "percent",
+        "retention_rate", "Retention rate (CRR)", "percent",
         "(E − N) ÷ S × 100: customers in the base at the end, less the new ones, over the "
         "base the day before the period began (S).",
         denominator="start_customers",

@@ -363,9 +363,8 @@ def _parse_rows(
                 checks.append(f"WHEN {value} IS NULL THEN 'bad_{short}'")
     for header in headers:
         if header not in mapping.values():
-            selects.append(
-                f"NULLIF(trim({column_of[header]}), '') AS {quote_ident(_extra_name(header, table))}"
-            )
+            stored_name = quote_ident(_extra_name(header, table))
+            selects.append(f"NULLIF(trim({column_of[header]}), '') AS {stored_name}")
     reason = f"CASE {' '.join(checks)} END AS reason"
     cursor.execute(
         f"-- every data row, parsed, with the reason it cannot be used (NULL when it can)\n"

@@ -42,7 +42,7 @@ def period_start_sql(period: Period, index_expr: str) -> str:
     """SQL for the first day of the period numbered ``index_expr`` (inverse of the index)."""
     i = index_expr
     if period == "week":
-        return f"CAST({_WEEK_ORIGIN} + 7 * ({i}) AS DATE)"
+        return f"CAST({_WEEK_ORIGIN} + CAST(7 * ({i}) AS INTEGER) AS DATE)"
     if period == "month":
         return f"make_date(CAST(({i}) // 12 AS INTEGER), CAST(({i}) % 12 + 1 AS INTEGER), 1)"
     if period == "quarter":
@@ -92,3 +92,16 @@ def add_days_sql(date_expr: str, days_expr: str) -> str:
 def integer_series_sql(low_expr: str, high_expr: str, column: str) -> str:
     """SQL select list producing one row per integer from ``low_expr`` to ``high_expr``."""
     return f"unnest(range({low_expr}, ({high_expr}) + 1)) AS {column}"
+
+
+def period_start_of_index(period: Period, index: int) -> date:
+    """Python twin of :func:`period_start_sql`: the first day of period number ``index``."""
+    if period == "week":
+        return date.fromordinal(date(1970, 1, 5).toordinal() + 7 * index)
+    if period == "month":
+        return date(index // 12, index % 12 + 1, 1)
+    if period == "quarter":
+        return date(index // 4, (index % 4) * 3 + 1, 1)
+    if period == "year":
+        return date(index, 1, 1)
+    raise ValueError(f"unknown period {period!r}")

@@ -1,0 +1,1 @@
+"""LoyaltyLens Streamlit UI: pages, widgets and charts over the ``metrics`` engine."""

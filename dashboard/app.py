@@ -1,0 +1,30 @@
+"""LoyaltyLens dashboard: the router. Draws the global filters, then runs the chosen page.
+
+Start it with ``streamlit run dashboard/app.py`` (``make run`` does, with the demo data).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.filters import draw_sidebar
+from dashboard.safe import show_error, show_warning
+from metrics.errors import LoyaltyLensError
+from metrics.i18n import t
+
+st.set_page_config(page_title="LoyaltyLens", page_icon=":material/loyalty:", layout="wide")
+
+page = st.navigation([
+    st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
+            default=True),
+    st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
+])
+try:
+    view = draw_sidebar()
+except LoyaltyLensError as error:
+    show_error(error)
+    st.stop()
+st.session_state["view"] = view
+for warning in view.warnings:
+    show_warning(warning)
+page.run()

@@ -1,0 +1,1 @@
+"""The dashboard's pages, routed by ``dashboard/app.py``."""

@@ -1,0 +1,173 @@
+"""Overview: KPI cards for one period against the previous one, and a trend of any KPI."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import services
+from dashboard.charts import trend_chart
+from dashboard.filters import View, publish
+from dashboard.formatting import (
+    format_change,
+    format_day,
+    format_value,
+    is_missing,
+    period_label,
+)
+from dashboard.safe import plain, show_error
+from dashboard.url_state import UrlState, parse_choice
+from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
+from metrics.errors import LoyaltyLensError
+from metrics.export import to_csv, to_excel
+from metrics.i18n import t
+from metrics.sqlutil import Period, period_index, period_start_of_index
+
+CARDS_PER_ROW = 5
+
+
+def _period_before(period: Period, day: date) -> date:
+    """First day of the period before the one holding ``day``."""
+    return period_start_of_index(period, period_index(period, day) - 1)
+
+
+def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
+          window: int) -> None:
+    value = row[metric.id]
+    change = None
+    if previous is not None and row["complete"] and previous["complete"]:
+        change = format_change(value, previous[metric.id], metric, currency)
+    # Amounts carry their currency in the label, so the number fits the card.
+    in_label = metric.unit == "currency" and currency
+    with st.container(border=True):
+        st.metric(
+            f"{metric.title()} ({currency})" if in_label else metric.title(),
+            format_value(value, metric.unit, None if in_label else currency, whole=True),
+            delta=change,
+            delta_color="normal" if metric.higher_is_better else "inverse",
+            help=metric.describe(window),
+        )
+        st.caption(metric.describe(window))
+        if metric.denominator == "start_customers":
+            st.caption(t("S = {s} · N = {n} · E = {e}",
+                         s=format_value(row["start_customers"], "customers", None),
+                         n=format_value(row["new_customers"], "customers", None),
+                         e=format_value(row["end_customers"], "customers", None)))
+        elif is_missing(value):
+            st.caption(t("No value: the denominator is zero in this period."))
+
+
+def main() -> None:
+    view: View = st.session_state.get("view", View())
+    st.title(t("Overview"))
+    if view.dataset is None or view.filters is None:
+        st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
+                  "`make run`, which loads the demo data."))
+        return
+    dataset, filters = view.dataset, view.filters
+    currency = dataset.currency
+    try:
+        history = services.kpis(dataset, dataclasses.replace(
+            filters, start=_period_before(filters.period, filters.start or
+                                          dataset.tables["orders"].first_date)))
+    except LoyaltyLensError as error:
+        show_error(error)
+        return
+    first_shown = period_index(filters.period, filters.start) if filters.start else None
+    shown = history[[first_shown is None or period_index(filters.period, d) >= first_shown
+                     for d in history["period_start"]]].reset_index(drop=True)
+    if shown.empty or (shown["orders"].sum() == 0 and shown["end_customers"].sum() == 0):
+        st.info(t("No orders match these filters. Widen the date range or clear a segment "
+                  "filter in the sidebar."))
+        return
+
+    labels = {
+        day.isoformat(): period_label(filters.period, day)
+        + ("" if complete else " " + t("(incomplete)"))
+        for day, complete in zip(shown["period_start"], shown["complete"], strict=True)
+    }
+    complete_days = [d for d, c in zip(shown["period_start"], shown["complete"], strict=True)
+                     if c]
+    default = (complete_days or list(shown["period_start"]))[-1].isoformat()
+    url = UrlState({k: st.query_params.get_all(k) for k in st.query_params}, st.session_state)
+    if st.session_state.get("at") not in labels:
+        st.session_state.pop("at", None)
+    url.seed("at", default, parse_choice(labels), t("period"))
+    for warning in url.finish():
+        st.warning(plain(warning))
+
+    top = st.columns([3, 2])
+    with top[0]:
+        st.caption(t("{dataset} · {count} orders from {first} to {last}",
+                     dataset=dataset.name,
+                     count=format_value(dataset.tables["orders"].rows, "orders", None),
+                     first=format_day(dataset.tables["orders"].first_date),
+                     last=format_day(dataset.tables["orders"].last_date)))
+    with top[1]:
+        st.selectbox(t("Period"), list(labels), key="at", format_func=labels.get)
+    at = st.session_state["at"]
+    position = next(i for i, d in enumerate(history["period_start"]) if d.isoformat() == at)
+    row = history.iloc[position]
+    previous = history.iloc[position - 1] if position > 0 else None
+
+    if not row["complete"]:
+        st.warning(t("{period} is incomplete: the data covers {first} to {last}, so its "
+                     "numbers are not compared with the previous period.",
+                     period=labels[at], first=format_day(dataset.tables["orders"].first_date),
+                     last=format_day(dataset.tables["orders"].last_date)),
+                   icon=":material/hourglass_top:")
+    elif previous is not None:
+        st.caption(t("Changes are against {previous}.",
+                     previous=period_label(filters.period, previous["period_start"])))
+
+    for start in range(0, len(KPIS), CARDS_PER_ROW):
+        for column, metric in zip(st.columns(CARDS_PER_ROW), KPIS[start:start + CARDS_PER_ROW],
+                                  strict=False):
+            with column:
+                _card(metric, row, previous if previous is not None and
+                      previous["complete"] else None, currency, filters.inactivity_days)
+
+    crr, strict = row["retention_rate"], row["strict_retention_rate"]
+    if not is_missing(crr) and not is_missing(strict):
+        returned = int(row["end_customers"] - row["new_customers"] - row["retained_customers"])
+        st.info(t(CRR_EXPLANATION) + " " + t(
+            "In {period}: CRR {crr} against a strict retention rate of {strict}; {returned} "
+            "customers who had left the base came back.",
+            period=labels[at], crr=format_value(crr, "percent", None),
+            strict=format_value(strict, "percent", None), returned=f"{returned:,}"),
+            icon=":material/info:")
+
+    st.subheader(t("Trend"))
+    metric_ids = [m.id for m in KPIS]
+    url = UrlState({k: st.query_params.get_all(k) for k in st.query_params}, st.session_state)
+    url.seed("metric", "retention_rate", parse_choice(metric_ids), t("metric"))
+    url.finish()
+    st.selectbox(t("Metric"), metric_ids, key="metric",
+                 format_func=lambda m: METRICS[m].title())
+    metric_id = st.session_state["metric"]
+    st.plotly_chart(trend_chart(shown, metric_id, filters.period, currency),
+                    width="stretch", key="trend")
+    _downloads(shown, filters.period)
+    publish(["at", "metric"])
+
+
+def _downloads(frame: pd.DataFrame, period: str) -> None:
+    """The chart's data as CSV and Excel, with readable column names."""
+    table = frame.copy()
+    table.insert(0, "period", [period_label(period, d) for d in table["period_start"]])
+    table = table.rename(columns={m: METRICS[m].title() for m in table.columns if m in METRICS})
+    columns = st.columns([1, 1, 4])
+    columns[0].download_button(t("Data as CSV"), to_csv(table), "loyaltylens-kpis.csv",
+                               mime="text/csv", icon=":material/download:")
+    columns[1].download_button(t("Data as Excel"), to_excel(table, "KPIs"),
+                               "loyaltylens-kpis.xlsx", icon=":material/download:",
+                               mime="application/vnd.openxmlformats-officedocument."
+                                    "spreadsheetml.sheet")
+    with st.expander(t("All KPIs by period")):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+main()

@@ -1,0 +1,73 @@
+"""Chart builders: pure functions from a tidy DataFrame to a Plotly figure (no ``st.``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.formatting import period_label
+from dashboard.safe import chart_text
+from metrics.definitions import METRICS, Metric
+from metrics.i18n import t
+from metrics.sqlutil import Period
+
+COMPLETE_COLOUR = "#2b6cb0"
+SECOND_COLOUR = "#dd6b20"
+
+
+def axis_title(metric: Metric, currency: str | None) -> str:
+    unit = {"percent": "%", "currency": currency or t("amount"), "customers": t("customers"),
+            "orders": t("orders")}[metric.unit]
+    return f"{metric.title()} ({unit})"
+
+
+def _hover(metric: Metric, currency: str | None) -> str:
+    if metric.unit == "percent":
+        return "%{y:,.1f}%"
+    if metric.unit == "currency":
+        return "%{y:,.2f} " + chart_text(currency or "")
+    return "%{y:,.0f}"
+
+
+def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
+                currency: str | None) -> go.Figure:
+    """One metric per period; periods the data starts or stops inside are hollow markers.
+
+    For the retention rate the strict retention rate is drawn beside it, since the two
+    differ by the customers who lapsed and came back.
+    """
+    metric = METRICS[metric_id]
+    labels = [period_label(period, day) for day in frame["period_start"]]
+    figure = go.Figure()
+    series = [metric]
+    if metric_id == "retention_rate":
+        series.append(METRICS["strict_retention_rate"])
+    for number, shown in enumerate(series):
+        colour = COMPLETE_COLOUR if number == 0 else SECOND_COLOUR
+        figure.add_trace(go.Scatter(
+            x=labels, y=frame[shown.id], name=shown.title(), mode="lines+markers",
+            line={"color": colour, "width": 2},
+            marker={
+                "size": 8, "color": colour,
+                "symbol": ["circle" if c else "circle-open" for c in frame["complete"]],
+            },
+            hovertemplate=f"%{{x}}<br>{shown.title()}: {_hover(shown, currency)}<extra></extra>",
+        ))
+    if not frame["complete"].all():
+        figure.add_annotation(
+            text=t("Hollow markers: the data starts or stops inside that period"),
+            xref="paper", yref="paper", x=0, y=1.08, showarrow=False,
+            font={"size": 11, "color": "#555"}, xanchor="left",
+        )
+    figure.update_layout(
+        title={"text": t("{metric} by {period}", metric=metric.title(), period=t(period))},
+        xaxis_title=t("Period"),
+        yaxis_title=axis_title(metric, currency),
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.25},
+        margin={"t": 80, "l": 60, "r": 20, "b": 40},
+        height=420,
+        showlegend=len(series) > 1,
+    )
+    figure.update_yaxes(rangemode="tozero", tickformat=",")
+    return figure

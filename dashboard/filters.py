@@ -1,0 +1,146 @@
+"""The global filters in the sidebar (dataset, dates, granularity, W, segments).
+
+They are drawn by the router on every page, so they stay the same across pages, and
+they live in the URL: a copied link reopens the same view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import streamlit as st
+
+from dashboard import services
+from dashboard.formatting import PERIOD_NAMES, format_day
+from dashboard.safe import plain
+from dashboard.url_state import (
+    UrlState,
+    parse_choice,
+    parse_date,
+    parse_int,
+    parse_values,
+    query_string_values,
+)
+from metrics.i18n import t
+from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters
+from metrics.sqlutil import PERIODS
+from metrics.store import Dataset
+
+SEGMENT_PREFIX = "seg."
+GLOBAL_KEYS = ("dataset", "period", "start", "end", "w")
+
+
+@dataclass
+class View:
+    """What every page shows: the dataset and the filter state (None without data)."""
+
+    dataset: Dataset | None = None
+    filters: Filters | None = None
+    segment_options: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _reset_filters() -> None:
+    """A new dataset has other dates and segments: start its filters afresh."""
+    for key in list(st.session_state):
+        if key in ("start", "end", "dates", "w") or str(key).startswith(SEGMENT_PREFIX):
+            del st.session_state[key]
+
+
+def _segment_key(column: str) -> str:
+    return SEGMENT_PREFIX + column
+
+
+def draw_sidebar() -> View:
+    """Draw the global filters, write them to the URL and return the view they select."""
+    store = services.get_store()
+    datasets = [d for d in store.datasets() if "orders" in d.tables]
+    url = UrlState({k: st.query_params.get_all(k) for k in st.query_params}, st.session_state)
+    view = View()
+    with st.sidebar:
+        st.header(t("Filters"))
+        if not datasets:
+            st.caption(t("No data yet: upload a file on the Data page."))
+            view.warnings = url.finish()
+            st.query_params.clear()
+            return view
+
+        ids = [d.id for d in datasets]
+        by_id = {d.id: d for d in datasets}
+        url.seed("dataset", ids[0], parse_choice(ids), t("dataset"))
+        if st.session_state["dataset"] not in by_id:  # deleted meanwhile
+            st.session_state["dataset"] = ids[0]
+            _reset_filters()
+        st.selectbox(t("Dataset"), ids, key="dataset", format_func=lambda i: by_id[i].name,
+                     on_change=_reset_filters)
+        dataset = by_id[st.session_state["dataset"]]
+        orders = dataset.tables["orders"]
+        first, last = orders.first_date, orders.last_date
+        assert first is not None and last is not None
+
+        url.seed("period", "month", parse_choice(PERIODS), t("granularity"))
+        st.radio(t("Granularity"), PERIODS, key="period", horizontal=True,
+                 format_func=lambda p: t(PERIOD_NAMES[p]))
+
+        url.seed("start", first, parse_date, t("start date"))
+        url.seed("end", last, parse_date, t("end date"))
+        if "dates" not in st.session_state:
+            start = min(max(st.session_state["start"], first), last)
+            end = max(min(st.session_state["end"], last), start)
+            if (start, end) != (st.session_state["start"], st.session_state["end"]):
+                st.session_state["_url_warnings"].append(
+                    t("The link's dates fall outside the data ({first} to {last}), so they were "
+                      "moved inside it.", first=format_day(first), last=format_day(last)))
+            st.session_state["dates"] = (start, end)
+        dates = st.date_input(t("Date range"), key="dates", min_value=first, max_value=last,
+                              format="DD.MM.YYYY",
+                              help=t("Whole periods are shown: a range starting mid-month "
+                                     "shows that whole month."))
+        if isinstance(dates, tuple) and len(dates) == 2:
+            st.session_state["start"], st.session_state["end"] = dates
+
+        suggested = services.suggested_window(dataset)
+        url.seed("w", DEFAULT_INACTIVITY_DAYS, parse_int(1, 3650), t("inactivity window"))
+        st.number_input(
+            t("Inactivity window W (days)"), min_value=1, max_value=3650, step=1, key="w",
+            help=t("A customer without an order for more than W days has left the customer "
+                   "base.") + (" " + t("Suggested for this data: {days} days (9 in 10 repeat "
+                                       "purchases come sooner).", days=suggested)
+                               if suggested else ""),
+        )
+
+        view.segment_options = services.segments(dataset)
+        chosen: dict[str, list[str]] = {}
+        if view.segment_options:
+            st.subheader(t("Segments"))
+        for column, values in view.segment_options.items():
+            key = _segment_key(column)
+            url.seed(key, [], parse_values(values), t("segment “{column}”", column=column))
+            chosen[column] = st.multiselect(plain(column), values, key=key,
+                                            placeholder=t("All"))
+
+    view.warnings = url.finish()
+    keys = [*GLOBAL_KEYS, *(_segment_key(c) for c in view.segment_options)]
+    st.query_params.from_dict(query_string_values(st.session_state, keys))
+    view.dataset = dataset
+    view.filters = Filters(
+        period=st.session_state["period"],
+        start=st.session_state["start"],
+        end=st.session_state["end"],
+        segments=Filters.segment_items(chosen),
+        inactivity_days=int(st.session_state["w"]),
+    )
+    return view
+
+
+def publish(keys: list[str]) -> None:
+    """Add page-level widget values (e.g. the chosen metric) to the URL."""
+    for key, value in query_string_values(st.session_state, keys).items():
+        st.query_params[key] = value
+
+
+def last_day(view: View) -> date | None:
+    if view.dataset is None:
+        return None
+    return view.dataset.tables["orders"].last_date

@@ -1,0 +1,80 @@
+"""Numbers, dates and period names formatted for people (Babel, the user's locale)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
+
+from metrics.definitions import Metric
+from metrics.i18n import t
+from metrics.sqlutil import Period
+
+LOCALE = "en"
+
+
+def is_missing(value: float | int | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(value: float | int | None, unit: str, currency: str | None,
+                 whole: bool = False) -> str:
+    """A metric value: thousands separators, currency of the data, percent with one decimal.
+
+    ``whole`` drops the cents of amounts of 1,000 or more (KPI cards have little room).
+    """
+    if is_missing(value):
+        return "–"
+    if unit == "percent":
+        return format_decimal(value, format="#,##0.0", locale=LOCALE) + "%"
+    if unit == "currency":
+        digits = "#,##0" if whole and abs(value) >= 1000 else "#,##0.00"
+        if not currency:
+            return format_decimal(value, format=digits, locale=LOCALE)
+        # A letter code (RON, lei) reads better apart from the number: RON 1,234.50.
+        spaced = get_currency_symbol(currency, locale=LOCALE)[-1:].isalpha()
+        pattern = f"¤\xa0{digits};-¤\xa0{digits}" if spaced else f"¤{digits}"
+        return format_currency(value, currency, format=pattern, locale=LOCALE,
+                               currency_digits=False)
+    return format_decimal(value, format="#,##0", locale=LOCALE)
+
+
+def format_change(current: float | int | None, previous: float | int | None, metric: Metric,
+                  currency: str | None) -> str | None:
+    """The change against the previous period: points for rates, amount and % otherwise."""
+    if is_missing(current) or is_missing(previous):
+        return None
+    assert current is not None and previous is not None
+    difference = current - previous
+    # ASCII minus: st.metric reads a leading "-" as a decrease.
+    sign = "+" if difference >= 0 else "-"
+    if metric.unit == "percent":
+        points = format_decimal(abs(difference), format="#,##0.0", locale=LOCALE)
+        return t("{sign}{points} pp", sign=sign, points=points)
+    amount = format_value(abs(difference), metric.unit, currency)
+    if previous == 0:
+        return f"{sign}{amount}"
+    relative = format_decimal(abs(difference) / abs(previous) * 100, format="#,##0.0",
+                              locale=LOCALE)
+    return f"{sign}{amount} ({sign}{relative}%)"
+
+
+def format_day(day: date) -> str:
+    """A date as the user's locale writes it (e.g. 20 Nov 2026)."""
+    return format_date(day, format="medium", locale=LOCALE)
+
+
+def period_label(period: Period, start: date) -> str:
+    """The name of a period: 'Oct 2026', 'Q3 2026', 'Week of 2 Nov 2026', '2026'."""
+    if period == "month":
+        return format_date(start, format="MMM y", locale=LOCALE)
+    if period == "quarter":
+        return t("Q{quarter} {year}", quarter=(start.month - 1) // 3 + 1, year=start.year)
+    if period == "year":
+        return str(start.year)
+    return t("Week of {day}", day=format_day(start))
+
+
+PERIOD_NAMES = {"week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}

@@ -1,0 +1,60 @@
+"""The dashboard's access to ``metrics``: one cached store per process, cached results.
+
+Results are cached on small hashable arguments (dataset id and version, the frozen filter
+state); the store itself is left out of the cache key.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.kpis import Filters, kpi_table, segment_values, suggest_inactivity_days
+from metrics.store import Dataset, Store, default_db_path
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    return Store(path)
+
+
+def get_store() -> Store:
+    """The process's store for the configured database file (one connection, shared)."""
+    return _open_store(str(default_db_path()))
+
+
+def dataset_version(dataset: Dataset) -> str:
+    """Changes whenever any of the dataset's tables is (re)loaded."""
+    return "|".join(f"{kind}@{info.loaded_at.isoformat()}"
+                    for kind, info in sorted(dataset.tables.items()))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _kpis(_store: Store, db: str, dataset_id: str, version: str, filters: Filters
+          ) -> pd.DataFrame:
+    return kpi_table(_store, _store.dataset(dataset_id), filters)
+
+
+def kpis(dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    store = get_store()
+    return _kpis(store, store.path, dataset.id, dataset_version(dataset), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _segments(_store: Store, db: str, dataset_id: str, version: str) -> dict[str, list[str]]:
+    return segment_values(_store, _store.dataset(dataset_id))
+
+
+def segments(dataset: Dataset) -> dict[str, list[str]]:
+    store = get_store()
+    return _segments(store, store.path, dataset.id, dataset_version(dataset))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _suggested_window(_store: Store, db: str, dataset_id: str, version: str) -> int | None:
+    return suggest_inactivity_days(_store, _store.dataset(dataset_id))
+
+
+def suggested_window(dataset: Dataset) -> int | None:
+    store = get_store()
+    return _suggested_window(store, store.path, dataset.id, dataset_version(dataset))

@@ -1,0 +1,114 @@
+"""The view lives in the URL: widget values are read from the query string once, when a
+link is opened, and written back on every run, so a copied link reopens the same view.
+
+Reading the URL never raises: a value that cannot be used falls back to the default and
+leaves a warning for the page to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+from metrics.i18n import t
+
+T = TypeVar("T")
+_URL_READ = "_url_read"
+_WARNINGS = "_url_warnings"
+
+
+def parse_date(raw: Sequence[str]) -> date:
+    return date.fromisoformat(raw[-1].strip())
+
+
+def parse_int(low: int, high: int) -> Callable[[Sequence[str]], int]:
+    def parse(raw: Sequence[str]) -> int:
+        value = int(raw[-1].strip())
+        if not low <= value <= high:
+            raise ValueError(value)
+        return value
+    return parse
+
+
+def parse_choice(options: Iterable[str]) -> Callable[[Sequence[str]], str]:
+    allowed = list(options)
+
+    def parse(raw: Sequence[str]) -> str:
+        if raw[-1] not in allowed:
+            raise ValueError(raw[-1])
+        return raw[-1]
+    return parse
+
+
+def parse_values(options: Iterable[str]) -> Callable[[Sequence[str]], list[str]]:
+    """Several values of a multi-select; any unknown value makes the whole list invalid."""
+    allowed = set(options)
+
+    def parse(raw: Sequence[str]) -> list[str]:
+        values = [value for value in dict.fromkeys(raw) if value != ""]
+        if any(value not in allowed for value in values):
+            raise ValueError(values)
+        return values
+    return parse
+
+
+class UrlState:
+    """Seeds widget keys of the session from the query string, once per session.
+
+    Parameters
+    ----------
+    query
+        The query string as ``{name: [values]}``.
+    session
+        Streamlit's session state (or any mutable mapping, in tests).
+    """
+
+    def __init__(self, query: Mapping[str, Sequence[str]], session: MutableMapping[str, Any]):
+        self.query = query
+        self.session = session
+        self.first_run = _URL_READ not in session
+        session.setdefault(_WARNINGS, [])
+
+    def seed(self, key: str, default: T, parse: Callable[[Sequence[str]], T], what: str) -> None:
+        """Give widget ``key`` its URL value on the session's first run, else its default.
+
+        A key that already holds a value (the user's choice) is left alone.
+        """
+        if key in self.session:
+            return
+        raw = self.query.get(key) if self.first_run else None
+        if raw:
+            try:
+                self.session[key] = parse(raw)
+                return
+            except (ValueError, TypeError):
+                shown = ", ".join(raw)
+                self.session[_WARNINGS].append(
+                    t("The link's {what} “{value}” cannot be used, so the default is shown.",
+                      what=what, value=shown)
+                )
+        self.session[key] = default
+
+    def finish(self) -> list[str]:
+        """Mark the URL as read and hand over (and clear) the warnings to show."""
+        self.session[_URL_READ] = True
+        warnings = list(self.session[_WARNINGS])
+        self.session[_WARNINGS] = []
+        return warnings
+
+
+def query_string_values(state: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The URL form of the given session values: ISO dates, strings, lists of strings."""
+    values: dict[str, Any] = {}
+    for key in keys:
+        value = state.get(key)
+        if value is None or value == [] or value == "":
+            continue
+        if isinstance(value, date):
+            values[key] = value.isoformat()
+        elif isinstance(value, list | tuple):
+            values[key] = [str(v) for v in value]
+        else:
+            values[key] = str(value)
+    return values
