@@ -28,6 +28,7 @@ from metrics.sqlutil import PERIODS
 from metrics.store import Dataset
 
 SEGMENT_PREFIX = "seg."
+INCOMING_QUERY = "_incoming_query"
 GLOBAL_KEYS = ("dataset", "period", "start", "end", "w")
 
 
@@ -56,7 +57,10 @@ def draw_sidebar() -> View:
     """Draw the global filters, write them to the URL and return the view they select."""
     store = services.get_store()
     datasets = [d for d in store.datasets() if "orders" in d.tables]
-    url = UrlState({k: st.query_params.get_all(k) for k in st.query_params}, st.session_state)
+    # The URL as it arrived: the pages seed their own keys from it after the sidebar has
+    # rewritten the query string.
+    st.session_state[INCOMING_QUERY] = {k: st.query_params.get_all(k) for k in st.query_params}
+    url = UrlState(st.session_state[INCOMING_QUERY], st.session_state)
     view = View()
     with st.sidebar:
         st.header(t("Filters"))
@@ -132,6 +136,11 @@ def draw_sidebar() -> View:
         inactivity_days=int(st.session_state["w"]),
     )
     return view
+
+
+def page_url_state() -> UrlState:
+    """URL state for a page's own widgets, read from the URL as it arrived this run."""
+    return UrlState(st.session_state.get(INCOMING_QUERY, {}), st.session_state)
 
 
 def publish(keys: list[str]) -> None:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from metrics.i18n import t
 
 T = TypeVar("T")
-_URL_READ = "_url_read"
+_URL_READ = "_url_keys_read"
 _WARNINGS = "_url_warnings"
 
 
@@ -54,7 +54,11 @@ def parse_values(options: Iterable[str]) -> Callable[[Sequence[str]], list[str]]
 
 
 class UrlState:
-    """Seeds widget keys of the session from the query string, once per session.
+    """Seeds widget keys of the session from the query string, each once per session.
+
+    A key takes its URL value the first time it is seeded in a session (when the link is
+    opened); later seeds of that key (after a page switch or a dataset change reset it)
+    take the default, since the URL then only echoes the previous view.
 
     Parameters
     ----------
@@ -67,7 +71,7 @@ class UrlState:
     def __init__(self, query: Mapping[str, Sequence[str]], session: MutableMapping[str, Any]):
         self.query = query
         self.session = session
-        self.first_run = _URL_READ not in session
+        session.setdefault(_URL_READ, set())
         session.setdefault(_WARNINGS, [])
 
     def seed(self, key: str, default: T, parse: Callable[[Sequence[str]], T], what: str) -> None:
@@ -77,7 +81,9 @@ class UrlState:
         """
         if key in self.session:
             return
-        raw = self.query.get(key) if self.first_run else None
+        first_seed = key not in self.session[_URL_READ]
+        self.session[_URL_READ].add(key)
+        raw = self.query.get(key) if first_seed else None
         if raw:
             try:
                 self.session[key] = parse(raw)
@@ -91,8 +97,7 @@ class UrlState:
         self.session[key] = default
 
     def finish(self) -> list[str]:
-        """Mark the URL as read and hand over (and clear) the warnings to show."""
-        self.session[_URL_READ] = True
+        """Hand over (and clear) the warnings to show."""
         warnings = list(self.session[_WARNINGS])
         self.session[_WARNINGS] = []
         return warnings

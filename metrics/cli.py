@@ -132,7 +132,8 @@ def run(args: argparse.Namespace) -> None:
             filters = Filters(period=args.period, start=args.start, end=args.end,
                               segments=Filters.segment_items(segments),
                               inactivity_days=args.inactivity_days)
-            _print_table(kpi_table(store, store.dataset(args.dataset), filters), args.format)
+            table = kpi_table(store, store.dataset(args.dataset), filters)
+            _print_table(table.rename(columns={"period_start": "period"}), args.format)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.charts import trend_chart
-from dashboard.filters import View, publish
+from dashboard.filters import View, page_url_state, publish
 from dashboard.formatting import (
     format_change,
     format_day,
@@ -18,8 +18,8 @@ from dashboard.formatting import (
     is_missing,
     period_label,
 )
-from dashboard.safe import plain, show_error
-from dashboard.url_state import UrlState, parse_choice
+from dashboard.safe import show_error, show_warning
+from dashboard.url_state import parse_choice
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
@@ -92,12 +92,12 @@ def main() -> None:
     complete_days = [d for d, c in zip(shown["period_start"], shown["complete"], strict=True)
                      if c]
     default = (complete_days or list(shown["period_start"]))[-1].isoformat()
-    url = UrlState({k: st.query_params.get_all(k) for k in st.query_params}, st.session_state)
+    url = page_url_state()
     if st.session_state.get("at") not in labels:
         st.session_state.pop("at", None)
     url.seed("at", default, parse_choice(labels), t("period"))
     for warning in url.finish():
-        st.warning(plain(warning))
+        show_warning(warning)
 
     top = st.columns([3, 2])
     with top[0]:
@@ -142,9 +142,10 @@ def main() -> None:
 
     st.subheader(t("Trend"))
     metric_ids = [m.id for m in KPIS]
-    url = UrlState({k: st.query_params.get_all(k) for k in st.query_params}, st.session_state)
+    url = page_url_state()
     url.seed("metric", "retention_rate", parse_choice(metric_ids), t("metric"))
-    url.finish()
+    for warning in url.finish():
+        show_warning(warning)
     st.selectbox(t("Metric"), metric_ids, key="metric",
                  format_func=lambda m: METRICS[m].title())
     metric_id = st.session_state["metric"]

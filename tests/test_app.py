@@ -1,0 +1,182 @@
+"""Every page under Streamlit's AppTest: with and without query parameters, bad parameters,
+and the numbers on screen against the ``metrics`` results for the same filters."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.formatting import format_value
+from metrics.definitions import KPIS
+from metrics.demo import ensure_demo
+from metrics.ingest import ingest_file
+from metrics.kpis import Filters, kpi_table
+from metrics.store import Store
+from tests.builders import SMALL_ORDERS
+
+APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
+PAGES = ("app_pages/overview.py", "app_pages/data.py")
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with Store(path) as store:  # the newest dataset, the demo, is the default
+        ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR")
+        ensure_demo(store)
+    return path
+
+
+@pytest.fixture
+def db(demo_db_template: Path, isolated_db: Path) -> Path:
+    """A copy of the demo database (plus the small shop) for one test."""
+    shutil.copy(demo_db_template, isolated_db)
+    return isolated_db
+
+
+def dataset_id(db: Path, name: str) -> str:
+    with Store(db) as store:
+        return store.dataset(name).id
+
+
+def open_app(query: dict[str, str | list[str]] | None = None, page: str | None = None
+             ) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    app.run()
+    if page is not None:
+        app.switch_page(page)
+        app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def unescaped(text: str) -> str:
+    return text.replace("\\", "")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_without_query_parameters(db: Path, page: str) -> None:
+    app = open_app(page=page)
+    assert app.title[0].value in ("Overview", "Data")
+    assert not app.warning
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_on_an_empty_database(isolated_db: Path, page: str) -> None:
+    app = open_app(page=page)
+    assert app.info, "an empty database explains what to do"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_with_query_parameters(db: Path, page: str) -> None:
+    query = {"dataset": dataset_id(db, "Demo shop"), "period": "quarter",
+             "start": "2025-01-01", "end": "2025-12-31", "w": "60",
+             "seg.Channel": ["Online shop", "Marketplace"]}
+    app = open_app(query, page=page)
+    assert app.selectbox(key="dataset").value == query["dataset"]
+    assert app.radio(key="period").value == "quarter"
+    assert app.date_input(key="dates").value == (date(2025, 1, 1), date(2025, 12, 31))
+    assert app.number_input(key="w").value == 60
+    assert app.multiselect(key="seg.Channel").value == ["Online shop", "Marketplace"]
+    assert not app.warning
+
+
+def test_the_overview_shows_the_metrics_numbers_for_the_linked_view(db: Path) -> None:
+    # February 2024 in the small shop with W = 30, worked out by hand in test_kpis.py.
+    app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01"})
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown == {
+        "Customers in the base": "3", "New customers": "1", "Active customers": "2",
+        "Orders": "2", "Revenue (EUR)": "80.00", "Average order value (EUR)": "40.00",
+        "Repeat purchase rate": "50.0%", "Retention rate (CRR)": "66.7%",
+        "Strict retention rate": "66.7%", "Churn rate": "33.3%",
+    }
+
+
+def test_the_overview_equals_metrics_for_a_filtered_demo_view(db: Path) -> None:
+    query = {"dataset": dataset_id(db, "Demo shop"), "period": "quarter", "w": "120",
+             "seg.Region": ["Iași"], "at": "2025-07-01"}
+    app = open_app(query)
+    with Store(db) as store:
+        table = kpi_table(store, store.dataset("Demo shop"), Filters(
+            period="quarter", inactivity_days=120, segments=(("Region", ("Iași",)),)))
+    row = table[table["period_start"] == date(2025, 7, 1)].iloc[0]
+    previous = table[table["period_start"] == date(2025, 4, 1)].iloc[0]
+    cards = {metric.label.split(" (")[0]: metric for metric in app.metric}
+    for metric in KPIS:
+        card = cards[metric.title().split(" (")[0]]
+        expected = format_value(row[metric.id], metric.unit,
+                                None if metric.unit == "currency" else "RON", whole=True)
+        assert card.value == expected, metric.id
+        if row[metric.id] != previous[metric.id]:
+            assert card.delta, f"{metric.id} shows its change against Q2 2025"
+
+
+def test_an_incomplete_period_is_marked_and_not_compared(db: Path) -> None:
+    # The demo data stops on 20 Nov 2026.
+    app = open_app({"dataset": dataset_id(db, "Demo shop"), "at": "2026-11-01"})
+    assert any("incomplete" in w.value for w in app.warning)
+    assert all(not metric.delta for metric in app.metric)
+
+
+@pytest.mark.parametrize(
+    ("query", "mentions"),
+    [
+        ({"period": "fortnight"}, "granularity “fortnight”"),
+        ({"start": "abc"}, "start date “abc”"),
+        ({"w": "0"}, "inactivity window “0”"),
+        ({"dataset": "0000000000000000"}, "dataset “0000000000000000”"),
+        ({"seg.Channel": "Teleport"}, "segment “Channel” “Teleport”"),
+        ({"at": "1999-01-01"}, "period “1999-01-01”"),
+        ({"metric": "happiness"}, "metric “happiness”"),
+    ],
+)
+def test_bad_query_parameters_warn_and_fall_back(db: Path, query: dict[str, str],
+                                                 mentions: str) -> None:
+    app = open_app(query)
+    warnings = [unescaped(w.value) for w in app.warning]
+    assert any(mentions in w and "default is shown" in w for w in warnings), warnings
+    assert len(app.metric) == len(KPIS)
+
+
+def test_dates_outside_the_data_are_moved_inside(db: Path) -> None:
+    app = open_app({"start": "1990-01-01", "end": "2090-01-01"})
+    assert app.date_input(key="dates").value == (date(2023, 11, 1), date(2026, 11, 20))
+    assert any("outside the data" in unescaped(w.value) for w in app.warning)
+
+
+def test_filters_survive_a_page_switch(db: Path) -> None:
+    app = open_app({"period": "year", "seg.Channel": "Marketplace"})
+    app.switch_page("app_pages/data.py").run()
+    app.switch_page("app_pages/overview.py").run()
+    assert not app.exception
+    assert app.radio(key="period").value == "year"
+    assert app.multiselect(key="seg.Channel").value == ["Marketplace"]
+    assert app.query_params["period"] == "year"
+
+
+def test_the_url_follows_the_widgets(db: Path) -> None:
+    app = open_app()
+    app.radio(key="period").set_value("week").run()
+    app.multiselect(key="seg.Region").select("Cluj-Napoca").run()
+    assert app.query_params["period"] == "week"
+    assert app.query_params["seg.Region"] == "Cluj-Napoca"
+    assert app.query_params["dataset"] == app.selectbox(key="dataset").value
+
+
+def test_the_data_page_lists_and_deletes_datasets(db: Path) -> None:
+    app = open_app(page="app_pages/data.py")
+    listed = app.dataframe[0].value
+    assert sorted(listed["Name"]) == ["Demo shop", "Small shop"]
+    small = dataset_id(db, "Small shop")
+    app.selectbox(key="delete_choice").set_value(small).run()
+    app.checkbox(key="delete_sure").check().run()
+    next(b for b in app.button if b.label == "Delete").click().run()
+    assert not app.exception
+    assert list(app.dataframe[0].value["Name"]) == ["Demo shop"]

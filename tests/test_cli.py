@@ -1,0 +1,137 @@
+"""The ``loyaltylens`` command, end to end: the installed script, a real database file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from metrics.kpis import KPI_COLUMNS
+from tests.builders import SMALL_ORDERS, write_csv
+
+EXECUTABLE = shutil.which("loyaltylens", path=str(Path(sys.executable).parent))
+
+
+def run(*args: str, db: Path | None = None, env_db: Path | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    assert EXECUTABLE, "the loyaltylens script is not installed in this environment"
+    env = {k: v for k, v in os.environ.items() if k != "LOYALTYLENS_DB"}
+    if env_db is not None:
+        env["LOYALTYLENS_DB"] = str(env_db)
+    command = [EXECUTABLE, *(["--db", str(db)] if db else []), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "cli.duckdb"
+
+
+def test_ingest_prints_a_json_report(db: Path) -> None:
+    result = run("ingest", str(SMALL_ORDERS), "--dataset", "Small", "--currency", "EUR", db=db)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dataset_name"] == "Small"
+    assert (report["rows_read"], report["rows_stored"], report["rows_rejected"]) == (11, 11, 0)
+    assert report["mapping"] == {"customer_id": "Customer ID", "order_date": "Order date",
+                                 "amount": "Amount"}
+    assert report["segment_columns"] == ["Channel"]
+    assert report["rejected_rows"] == []
+
+
+def test_map_overrides_a_suggestion_and_rejections_are_reported(db: Path, tmp_path: Path
+                                                                ) -> None:
+    path = write_csv(tmp_path / "o.csv", ("buyer", "when", "paid", "gross"),
+                     [("a", "2024-01-01", "1", "x"), ("b", "2024-01-02", "2", "3")])
+    result = run("ingest", str(path), "--dataset", "Mapped", "--map", "customer_id=buyer",
+                 "--map", "order_date=when", "--map", "amount=gross", db=db)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["mapping"]["amount"] == "gross"
+    assert report["rows_rejected"] == 1
+    assert report["rejected_rows"][0]["row"] == 2
+    assert report["rejected_rows"][0]["reason"] == "The amount is not a number."
+
+
+def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path) -> None:
+    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+    result = run("kpis", "--dataset", "Small", "--period", "month", "--inactivity-days", "30",
+                 "--format", "json", db=db)
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert [r["period"] for r in records] == ["2024-01-01", "2024-02-01", "2024-03-01",
+                                              "2024-04-01"]
+    required = {"period", "start_customers", "new_customers", "end_customers",
+                "retained_customers", "retention_rate", "churn_rate", "strict_retention_rate",
+                "active_customers", "orders", "revenue", "aov", "repeat_purchase_rate"}
+    assert all(required <= set(record) for record in records)
+    april = records[3]  # worked out in tests/test_kpis.py
+    assert (april["start_customers"], april["new_customers"], april["end_customers"],
+            april["retained_customers"]) == (2, 0, 1, 0)
+    assert (april["retention_rate"], april["churn_rate"], april["strict_retention_rate"]) == (
+        50.0, 50.0, 0.0)
+    assert records[0]["retention_rate"] is None  # S = 0 in January
+
+
+def test_kpis_csv_has_a_header_and_one_row_per_period(db: Path) -> None:
+    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+    result = run("kpis", "--dataset", "small", "--period", "quarter", "--inactivity-days", "30",
+                 "--segment", "Channel=web", "--format", "csv", db=db)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == ["period", *[c for c in KPI_COLUMNS if c != "period_start"]]
+    # web customers A, C, D: all new in Q1; revenue 100+50+80+30-30+70+20+60 = 380
+    assert [(r["period"], r["new_customers"], float(r["revenue"])) for r in rows] == [
+        ("2024-01-01", "3", 380.0), ("2024-04-01", "0", 0.0)]
+
+
+def test_datasets_lists_and_delete_removes(db: Path) -> None:
+    assert run("ingest", str(SMALL_ORDERS), "--dataset", "One", db=db).returncode == 0
+    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Two", db=db).returncode == 0
+    listed = json.loads(run("datasets", db=db).stdout)
+    assert sorted(d["name"] for d in listed) == ["One", "Two"]
+    assert all(len(d["id"]) == 16 and d["orders"] == 11 for d in listed)
+    assert run("delete", "--dataset", "One", db=db).returncode == 0
+    assert [d["name"] for d in json.loads(run("datasets", db=db).stdout)] == ["Two"]
+
+
+def test_the_environment_variable_points_at_the_database(tmp_path: Path) -> None:
+    env_db = tmp_path / "from-env.duckdb"
+    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Env", env_db=env_db).returncode == 0
+    assert env_db.exists()
+    assert [d["name"] for d in json.loads(run("datasets", env_db=env_db).stdout)] == ["Env"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("kpis", "--dataset", "Nope"), "There is no dataset “Nope”"),
+        (("kpis", "--dataset", "Small", "--segment", "Colour=red"), "“Colour” is not a segment"),
+        (("kpis", "--dataset", "Small", "--start", "2024-05-01", "--end", "2024-01-01"),
+         "after the end date"),
+        (("ingest", "/no/such/file.csv", "--dataset", "X"), "does not exist"),
+    ],
+)
+def test_user_errors_print_one_sentence_and_exit_2(db: Path, args: tuple[str, ...],
+                                                   message: str) -> None:
+    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+    result = run(*args, db=db)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_is_created_once(db: Path) -> None:
+    first = json.loads(run("demo", db=db).stdout)
+    second = json.loads(run("demo", db=db).stdout)
+    assert first == second
+    assert first["orders"] > 10_000

@@ -1,0 +1,64 @@
+"""Contracts: layers stay apart, every KPI column is defined, the README's commands exist."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from metrics.definitions import KPIS, METRICS
+from metrics.kpis import KPI_COLUMNS
+
+ROOT = Path(__file__).parent.parent
+
+
+def imported_modules(folder: Path) -> dict[Path, set[str]]:
+    found: dict[Path, set[str]] = {}
+    for path in folder.rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module.split(".")[0])
+        found[path] = names
+    return found
+
+
+def test_metrics_imports_no_ui_library() -> None:
+    for path, names in imported_modules(ROOT / "metrics").items():
+        assert not names & {"streamlit", "plotly", "dashboard"}, path
+
+
+def test_dashboard_holds_no_sql() -> None:
+    sql = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE FROM|CREATE TABLE)\b.*\b(FROM|INTO|SET|AS)\b")
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not sql.search(line), f"{path}:{number} looks like SQL: {line.strip()}"
+        assert "duckdb" not in imported_modules(path.parent)[path], path
+
+
+def test_every_kpi_column_has_a_definition() -> None:
+    measured = set(KPI_COLUMNS) - {"period_start", "period_end", "complete"}
+    assert measured == set(METRICS)
+    for metric in METRICS.values():
+        assert metric.label and metric.definition.endswith("."), metric.id
+        assert metric.unit in ("customers", "orders", "currency", "percent")
+    assert {m.id for m in KPIS} == {
+        "end_customers", "new_customers", "active_customers", "orders", "revenue", "aov",
+        "repeat_purchase_rate", "retention_rate", "strict_retention_rate", "churn_rate"}
+
+
+def test_the_readme_set_up_commands_exist() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^make (\w+)", readme, flags=re.MULTILINE)
+    assert commands[:2] == ["run", "test"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in set(commands):
+        assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE), target
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_sql_files_start_with_a_comment_saying_what_they_compute() -> None:
+    for path in (ROOT / "metrics" / "sql").glob("*.sql"):
+        assert path.read_text(encoding="utf-8").startswith("-- "), path

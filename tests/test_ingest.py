@@ -1,0 +1,178 @@
+"""Ingest: column-role suggestions, row validation, and stores that fail cleanly."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from metrics.errors import DatasetNotFound, InputError
+from metrics.ingest import ingest_file, inspect_file
+from metrics.kpis import Filters, kpi_table
+from metrics.roles import ORDERS, suggest_mapping
+from metrics.store import Store
+from tests.builders import SMALL_ORDERS, write_csv
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (["Customer ID", "Order date", "Amount"],
+         {"customer_id": "Customer ID", "order_date": "Order date", "amount": "Amount"}),
+        (["Clientul", "Data", "Valoare"],
+         {"customer_id": "Clientul", "order_date": "Data", "amount": "Valoare"}),
+        (["Покупатель", "Дата", "Сумма", "Номер заказа"],
+         {"customer_id": "Покупатель", "order_date": "Дата", "amount": "Сумма",
+          "order_id": "Номер заказа"}),
+        (["email", "created_at", "Total", "Name"],
+         {"customer_id": "email", "order_date": "created_at", "amount": "Total",
+          "order_id": "Name"}),
+        (["Region", "Colour"], {}),
+    ],
+)
+def test_roles_are_suggested_from_english_romanian_and_russian_headers(
+        headers: list[str], expected: dict[str, str]) -> None:
+    assert suggest_mapping(ORDERS, headers) == expected
+
+
+def test_inspect_shows_headers_preview_and_suggestion_without_storing() -> None:
+    inspection = inspect_file(SMALL_ORDERS)
+    assert inspection.headers == ["Customer ID", "Order date", "Amount", "Channel"]
+    assert inspection.rows == 11
+    assert inspection.preview.iloc[0].tolist() == ["A", "2024-01-05", "100", "web"]
+    assert inspection.suggested_mapping["amount"] == "Amount"
+
+
+def test_rows_that_cannot_be_used_are_set_aside_with_their_reason(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "orders.csv", ("client", "date", "amount", "channel"), [
+        ("a", "2024-01-02", "10.50", "web"),        # row 2: fine
+        ("", "2024-01-03", "5", "web"),             # row 3: no customer
+        ("b", "yesterday", "5", "web"),             # row 4: not a date
+        ("c", "2024-01-04", "five", "web"),         # row 5: not a number
+        ("", "", "", ""),                           # row 6: blank, skipped silently
+        ("d", "2024-01-05T10:30:00+02:00", "-3", "store"),  # row 7: refund, timestamp
+    ])
+    store = Store(":memory:")
+    report = ingest_file(store, path, dataset="Mixed")
+    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (5, 2, 3)
+    assert [(r["row"], r["reason"]) for r in report.rejected_rows] == [
+        (3, "The customer id is empty."),
+        (4, "The date is not a date in the yyyy-mm-dd format."),
+        (5, "The amount is not a number."),
+    ]
+    assert report.rejected_rows[1]["values"] == {"client": "b", "date": "yesterday",
+                                                 "amount": "5", "channel": "web"}
+    assert sorted(r["rows"] for r in report.rejected_by_reason) == [1, 1, 1]
+    assert report.first_date == date(2024, 1, 2) and report.last_date == date(2024, 1, 5)
+    stored = store.cursor().execute(
+        f"SELECT customer_id, order_date, amount FROM {store.dataset('Mixed').table('orders')} "
+        "ORDER BY customer_id").fetchall()
+    assert [(c, d.isoformat(), float(a)) for c, d, a in stored] == [
+        ("a", "2024-01-02", 10.5), ("d", "2024-01-05", -3.0)]
+
+
+def test_day_first_dates_are_detected_from_the_values(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "ro.csv", ("client", "data", "suma"), [
+        ("a", "25.12.2024", "100"), ("a", "03.01.2025", "50")])
+    store = Store(":memory:")
+    report = ingest_file(store, path, dataset="Romania")
+    assert report.detected["date_format"] == "dd.mm.yyyy"
+    assert (report.first_date, report.last_date) == (date(2024, 12, 25), date(2025, 1, 3))
+
+
+def test_segment_columns_are_text_columns_with_few_values(tmp_path: Path) -> None:
+    rows = [(f"c{n}", "2024-01-01", "10", ["web", "store"][n % 2], f"note {n}", str(n % 3))
+            for n in range(60)]
+    path = write_csv(tmp_path / "o.csv", ("customer", "date", "amount", "channel", "note",
+                                          "quantity"), rows)
+    report = ingest_file(Store(":memory:"), path, dataset="Segments")
+    # note: 60 distinct values (too many); quantity: numbers, not text
+    assert report.segment_columns == ["channel"]
+
+
+def test_a_failed_upload_stores_nothing_and_keeps_existing_datasets(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    ingest_file(store, SMALL_ORDERS, dataset="Good")
+    before = kpi_table(store, store.dataset("Good"), Filters(inactivity_days=30))
+    bad = write_csv(tmp_path / "bad.csv", ("customer", "date", "amount"),
+                    [("a", "not a date", "1"), ("b", "never", "2")])
+    with pytest.raises(InputError, match="None of the 2 rows could be used: The date is not"):
+        ingest_file(store, bad, dataset="Bad")
+    with pytest.raises(InputError, match="already has orders data"):
+        ingest_file(store, bad, dataset="good")
+    assert [d.name for d in store.datasets()] == ["Good"]
+    with pytest.raises(DatasetNotFound):
+        store.dataset("Bad")
+    schemas = store.cursor().execute(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'ds_%'"
+    ).fetchone()
+    assert schemas == (1,)
+    after = kpi_table(store, store.dataset("Good"), Filters(inactivity_days=30))
+    assert after.equals(before)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "is empty"),
+        ("customer,date,amount\n", "has a header row but no data rows"),
+        ("customer,date\na,2024-01-01\n", "Choose which column holds Amount"),
+    ],
+)
+def test_unusable_files_get_one_clear_sentence(tmp_path: Path, content: str, message: str
+                                               ) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(content, encoding="utf-8")
+    store = Store(":memory:")
+    with pytest.raises(InputError, match=message):
+        ingest_file(store, path, dataset="X")
+    assert store.datasets() == []
+
+
+def test_mapping_errors_name_the_problem(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    with pytest.raises(InputError, match="no column “Montant”"):
+        ingest_file(store, SMALL_ORDERS, dataset="X", mapping={"amount": "Montant"})
+    with pytest.raises(InputError, match="only one role"):
+        ingest_file(store, SMALL_ORDERS, dataset="X",
+                    mapping={"amount": "Channel", "order_id": "Channel"})
+    with pytest.raises(InputError, match="“colour” is not a column role"):
+        ingest_file(store, SMALL_ORDERS, dataset="X", mapping={"colour": "Channel"})
+
+
+def test_hostile_column_names_and_values_are_data_not_sql(tmp_path: Path) -> None:
+    header = ("customer", "date", "amount", 'seg"; DROP TABLE loyaltylens_datasets; --')
+    rows = [(f"c{n}", "2024-01-0" + str(1 + n % 3), "10", ["x'); DROP --", "=1+2"][n % 2])
+            for n in range(6)]
+    store = Store(":memory:")
+    ingest_file(store, write_csv(tmp_path / "h.csv", header, rows), dataset="Hostile")
+    dataset = store.dataset("Hostile")
+    assert dataset.tables["orders"].segment_columns == (header[3],)
+    table = kpi_table(store, dataset, Filters(
+        period="month", segments=((header[3], ("x'); DROP --",)),)))
+    assert table["orders"].tolist() == [3]
+    assert [d.name for d in store.datasets()] == ["Hostile"]
+
+
+def test_replace_swaps_a_datasets_orders_in_one_step(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    first = ingest_file(store, SMALL_ORDERS, dataset="Shop")
+    newer = write_csv(tmp_path / "new.csv", ("customer", "date", "amount"),
+                      [("z", "2025-05-05", "7")])
+    second = ingest_file(store, newer, dataset="Shop", replace=True)
+    assert second.dataset_id == first.dataset_id
+    assert store.dataset("Shop").tables["orders"].rows == 1
+
+
+def test_datasets_survive_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "store.duckdb"
+    with Store(path) as store:
+        report = ingest_file(store, SMALL_ORDERS, dataset="Kept", currency="EUR")
+    with Store(path) as store:
+        dataset = store.dataset(report.dataset_id)
+        assert (dataset.name, dataset.currency, dataset.tables["orders"].rows) == ("Kept",
+                                                                                   "EUR", 11)
+        store.delete_dataset("kept")
+    with Store(path) as store:
+        assert store.datasets() == []
