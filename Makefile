@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/loyaltylens demo
+	@echo "LoyaltyLens: open http://localhost:$(PORT) in your browser (Ctrl+C stops it)."
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.address localhost
 
 demo: $(STAMP)
