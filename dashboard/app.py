@@ -5,6 +5,8 @@ Start it with ``streamlit run dashboard/app.py`` (``make run`` does, with the de
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.filters import draw_sidebar
@@ -12,7 +14,10 @@ from dashboard.safe import show_error, show_warning
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 
-st.set_page_config(page_title="LoyaltyLens", page_icon=":material/loyalty:", layout="wide")
+# A local icon: a Material icon name would make every browser fetch it from Google.
+ICON = Path(__file__).parent / "assets" / "icon.png"
+
+st.set_page_config(page_title="LoyaltyLens", page_icon=str(ICON), layout="wide")
 
 page = st.navigation([
     st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",

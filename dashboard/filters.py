@@ -29,6 +29,7 @@ from metrics.store import Dataset
 
 SEGMENT_PREFIX = "seg."
 INCOMING_QUERY = "_incoming_query"
+SELECT_DATASET = "_select_dataset"
 GLOBAL_KEYS = ("dataset", "period", "start", "end", "w")
 
 
@@ -72,6 +73,10 @@ def draw_sidebar() -> View:
 
         ids = [d.id for d in datasets]
         by_id = {d.id: d for d in datasets}
+        pending = st.session_state.pop(SELECT_DATASET, None)
+        if pending in by_id:  # a page asked to show this dataset (e.g. after an upload)
+            _reset_filters()
+            st.session_state["dataset"] = pending
         url.seed("dataset", ids[0], parse_choice(ids), t("dataset"))
         if st.session_state["dataset"] not in by_id:  # deleted meanwhile
             st.session_state["dataset"] = ids[0]
@@ -136,6 +141,11 @@ def draw_sidebar() -> View:
         inactivity_days=int(st.session_state["w"]),
     )
     return view
+
+
+def select_dataset(dataset_id: str) -> None:
+    """Show this dataset from the next run on (the sidebar's widget is already drawn)."""
+    st.session_state[SELECT_DATASET] = dataset_id
 
 
 def page_url_state() -> UrlState:

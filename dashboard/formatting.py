@@ -42,7 +42,7 @@ def format_value(value: float | int | None, unit: str, currency: str | None,
 
 
 def format_change(current: float | int | None, previous: float | int | None, metric: Metric,
-                  currency: str | None) -> str | None:
+                  currency: str | None, whole: bool = False) -> str | None:
     """The change against the previous period: points for rates, amount and % otherwise."""
     if is_missing(current) or is_missing(previous):
         return None
@@ -53,7 +53,7 @@ def format_change(current: float | int | None, previous: float | int | None, met
     if metric.unit == "percent":
         points = format_decimal(abs(difference), format="#,##0.0", locale=LOCALE)
         return t("{sign}{points} pp", sign=sign, points=points)
-    amount = format_value(abs(difference), metric.unit, currency)
+    amount = format_value(abs(difference), metric.unit, currency, whole=whole)
     if previous == 0:
         return f"{sign}{amount}"
     relative = format_decimal(abs(difference) / abs(previous) * 100, format="#,##0.0",

@@ -55,7 +55,7 @@ KPIS: tuple[Metric, ...] = (
         "revenue", "Revenue", "currency",
         "Sum of the period's order amounts, net of refunds.",
     ),
-    Metric("aov", "Average order value", "currency", "Revenue ÷ orders."),
+    Metric("aov", "Avg. order value", "currency", "Revenue ÷ orders: the average order value."),
     Metric(
         "repeat_purchase_rate", "Repeat purchase rate", "percent",
         "Share of the period's active customers who have placed at least two orders by "

@@ -93,7 +93,7 @@ def test_the_overview_shows_the_metrics_numbers_for_the_linked_view(db: Path) ->
     shown = {metric.label: metric.value for metric in app.metric}
     assert shown == {
         "Customers in the base": "3", "New customers": "1", "Active customers": "2",
-        "Orders": "2", "Revenue (EUR)": "80.00", "Average order value (EUR)": "40.00",
+        "Orders": "2", "Revenue (EUR)": "80.00", "Avg. order value (EUR)": "40.00",
         "Repeat purchase rate": "50.0%", "Retention rate (CRR)": "66.7%",
         "Strict retention rate": "66.7%", "Churn rate": "33.3%",
     }

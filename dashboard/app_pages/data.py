@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error
 from metrics.errors import LoyaltyLensError
@@ -20,6 +21,7 @@ from metrics.store import Dataset
 
 CURRENCIES = ("EUR", "RON", "RUB", "USD", "GBP", "PLN", "MDL", "UAH", "KZT", "CHF")
 NO_COLUMN = ""
+UPLOADS_STORED = "_uploads_stored"
 
 
 def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
@@ -46,9 +48,20 @@ def _show_report(report: IngestReport) -> None:
         stored=f"{report.rows_stored:,}", read=f"{report.rows_read:,}",
         name=report.dataset_name, rejected=f"{report.rows_rejected:,}")),
         icon=":material/check_circle:")
-    detected = report.detected | {t("first order"): str(report.first_date),
-                                  t("last order"): str(report.last_date)}
-    st.caption(plain(" · ".join(f"{key}: {value}" for key, value in detected.items())))
+    found = report.detected
+    delimiter = {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("pipe")}
+    decimal = {".": t("point"), ",": t("comma")}
+    details = [
+        t("Encoding: {value}", value=found["encoding"]),
+        t("Delimiter: {value}", value=delimiter.get(found["delimiter"], found["delimiter"])),
+        t("Decimal mark: {value}", value=decimal.get(found["decimal_mark"],
+                                                     found["decimal_mark"])),
+        t("Date format: {value}", value=found["date_format"]),
+    ]
+    if report.first_date and report.last_date:
+        details.append(t("Orders from {first} to {last}", first=format_day(report.first_date),
+                         last=format_day(report.last_date)))
+    st.caption(plain(" · ".join(details)))
     if report.rejected_by_reason:
         st.write(t("Rows set aside and why:"))
         st.dataframe(pd.DataFrame(report.rejected_by_reason).rename(
@@ -64,7 +77,9 @@ def _upload() -> None:
     st.caption(t("A CSV export with a header row, one row per order: a customer id, the "
                  "order date and the amount. Other columns (channel, region, ...) become "
                  "segment filters. Negative amounts are counted as refunds."))
-    upload = st.file_uploader(t("Orders file (CSV)"), type=["csv"], key="upload_file")
+    # A new key after each stored upload empties the uploader for the next file.
+    upload = st.file_uploader(t("Orders file (CSV)"), type=["csv"],
+                              key=f"upload_file_{st.session_state.get(UPLOADS_STORED, 0)}")
     if upload is None:
         return
     with tempfile.TemporaryDirectory() as folder:
@@ -94,18 +109,21 @@ def _upload() -> None:
                     label, options, index=options.index(suggested),
                     format_func=lambda c: c or t("— none —"),
                     key=f"map_{role.name}_{upload.file_id}")
+            replace = st.checkbox(t("If a dataset with this name already has orders, replace "
+                                    "them with this file"))
             submitted = st.form_submit_button(t("Store dataset"), type="primary",
                                               icon=":material/save:")
         if submitted:
             try:
                 report = ingest_file(services.get_store(), path, dataset=name,
                                      mapping={k: v for k, v in mapping.items() if v},
-                                     currency=currency, source=upload.name)
+                                     currency=currency, source=upload.name, replace=replace)
             except LoyaltyLensError as error:
                 show_error(error)
                 return
             st.session_state["last_report"] = report
-            st.session_state["dataset"] = report.dataset_id
+            select_dataset(report.dataset_id)
+            st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
             st.rerun()
 
 

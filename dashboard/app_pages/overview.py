@@ -18,7 +18,7 @@ from dashboard.formatting import (
     is_missing,
     period_label,
 )
-from dashboard.safe import show_error, show_warning
+from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_choice
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
@@ -37,11 +37,12 @@ def _period_before(period: Period, day: date) -> date:
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
           window: int) -> None:
     value = row[metric.id]
-    change = None
-    if previous is not None and row["complete"] and previous["complete"]:
-        change = format_change(value, previous[metric.id], metric, currency)
     # Amounts carry their currency in the label, so the number fits the card.
     in_label = metric.unit == "currency" and currency
+    change = None
+    if previous is not None and row["complete"] and previous["complete"]:
+        change = format_change(value, previous[metric.id], metric,
+                               None if in_label else currency, whole=True)
     with st.container(border=True):
         st.metric(
             f"{metric.title()} ({currency})" if in_label else metric.title(),
@@ -101,11 +102,11 @@ def main() -> None:
 
     top = st.columns([3, 2])
     with top[0]:
-        st.caption(t("{dataset} · {count} orders from {first} to {last}",
+        st.caption(plain(t("{dataset} · {count} orders from {first} to {last}",
                      dataset=dataset.name,
                      count=format_value(dataset.tables["orders"].rows, "orders", None),
                      first=format_day(dataset.tables["orders"].first_date),
-                     last=format_day(dataset.tables["orders"].last_date)))
+                     last=format_day(dataset.tables["orders"].last_date))))
     with top[1]:
         st.selectbox(t("Period"), list(labels), key="at", format_func=labels.get)
     at = st.session_state["at"]
