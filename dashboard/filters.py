@@ -24,6 +24,7 @@ from dashboard.url_state import (
 )
 from metrics.i18n import t
 from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters
+from metrics.roles import column_label
 from metrics.sqlutil import PERIODS
 from metrics.store import Dataset
 
@@ -125,8 +126,9 @@ def draw_sidebar() -> View:
             st.subheader(t("Segments"))
         for column, values in view.segment_options.items():
             key = _segment_key(column)
-            url.seed(key, [], parse_values(values), t("segment “{column}”", column=column))
-            chosen[column] = st.multiselect(plain(column), values, key=key,
+            url.seed(key, [], parse_values(values),
+                     t("segment “{column}”", column=column_label("orders", column)))
+            chosen[column] = st.multiselect(plain(column_label("orders", column)), values, key=key,
                                             placeholder=t("All"))
 
     view.warnings = url.finish()

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = commands.add_parser("ingest", help=t("Validate a file and store it in a dataset."))
-    ingest.add_argument("file", help=t("The CSV file to read."))
+    ingest.add_argument("file", help=t("The CSV or .xlsx file to read."))
     ingest.add_argument("--dataset", required=True, help=t("Dataset name (created if new)."))
     ingest.add_argument("--kind", default="orders", choices=sorted(TABLE_KINDS))
     ingest.add_argument("--map", dest="mapping", type=_pair, action="append", default=[],
@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--currency", help=t("Currency code of the amounts, e.g. EUR."))
     ingest.add_argument("--replace", action="store_true",
                         help=t("Replace the dataset's existing data of this kind."))
+    ingest.add_argument("--date-format", metavar="FORMAT",
+                        help=t("Format of the dates when the values cannot tell day-first from "
+                               "month-first, e.g. dd/mm/yyyy or mm/dd/yyyy."))
+    ingest.add_argument("--sheet", help=t("Sheet of an Excel workbook (default: the first)."))
+    ingest.add_argument("--dry-run", action="store_true",
+                        help=t("Validate and print the report; store nothing."))
 
     commands.add_parser("datasets", help=t("List the stored datasets.")).add_argument(
         "--format", choices=("json", "csv"), default="json")
@@ -104,7 +110,9 @@ def run(args: argparse.Namespace) -> None:
         if args.command == "ingest":
             mapping = dict(args.mapping)
             report = ingest_file(store, args.file, dataset=args.dataset, kind=args.kind,
-                                 mapping=mapping, currency=args.currency, replace=args.replace)
+                                 mapping=mapping, currency=args.currency, replace=args.replace,
+                                 date_format=args.date_format, sheet=args.sheet,
+                                 dry_run=args.dry_run)
             _print_json(report.to_dict())
         elif args.command == "datasets":
             rows = [

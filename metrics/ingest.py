@@ -1,12 +1,16 @@
 """Ingest: read a user's file, map its columns to roles, validate every row, store it.
 
-The file is read by DuckDB as text, every value is parsed in SQL (so millions of rows
-stay fast), rows that cannot be used are set aside with a reason, and the rest is stored
-in one transaction: a failed upload stores nothing and leaves existing datasets alone.
+The file is made readable as UTF-8 CSV (:mod:`metrics.readers`), read by DuckDB as text,
+and every value is parsed in SQL with the number style and date format detected from the
+values (:mod:`metrics.parsing`), so millions of rows stay fast and memory stays bounded.
+Rows that cannot be used are set aside with a reason; the rest is stored in one
+transaction: a failed upload stores nothing and leaves existing datasets alone. A dry run
+does all of it and stores nothing, to show the report before the user commits.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -18,43 +22,35 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.roles import TableKind, suggest_mapping, table_kind, validate_mapping
+from metrics.parsing import (
+    DATE_FORMATS,
+    NumberStyle,
+    choose_date_format,
+    date_format_label,
+    date_sql,
+    detect_number_style,
+    number_sql,
+    parse_date_format,
+)
+from metrics.readers import PreparedFile, prepare_file
+from metrics.roles import Role, TableKind, suggest_mapping, table_kind, validate_mapping
 from metrics.sqlutil import quote_ident
 from metrics.store import Store
 
-# Date formats tried on the values of a date column (DuckDB strptime codes); the one that
-# reads the most values wins, earlier ones win ties.
-DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d",
-    "%d.%m.%Y",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%Y/%m/%d",
-    "%d-%m-%Y",
-    "%Y%m%d",
-    "%d.%m.%y",
-)
-DATE_FORMAT_LABELS = {
-    "%Y-%m-%d": "yyyy-mm-dd",
-    "%d.%m.%Y": "dd.mm.yyyy",
-    "%d/%m/%Y": "dd/mm/yyyy",
-    "%m/%d/%Y": "mm/dd/yyyy",
-    "%Y/%m/%d": "yyyy/mm/dd",
-    "%d-%m-%Y": "dd-mm-yyyy",
-    "%Y%m%d": "yyyymmdd",
-    "%d.%m.%y": "dd.mm.yy",
-}
 # A text column with at most this many distinct values is offered as a segment filter.
 MAX_SEGMENT_VALUES = 50
 REJECTED_SAMPLE_ROWS = 1000
 PREVIEW_ROWS = 20
+DETECTION_SAMPLE = 5000
+# Uploads through the dashboard; the CLI has no limit.
+UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024
 
 _REASONS = {
-    "missing_customer": "The customer id is empty.",
-    "missing_date": "The date is empty.",
-    "bad_date": "The date is not a date in the {format} format.",
-    "missing_amount": "The amount is empty.",
-    "bad_amount": "The amount is not a number.",
+    "missing": "{role} is empty.",
+    "bad_date": "{role} is not a date in the {format} format.",
+    "bad_number": "{role} is not a number.",
+    "bad_score": "{role} is not a whole number from {low} to {high}.",
+    "no_score": "The row has no score.",
 }
 
 
@@ -72,9 +68,9 @@ class FileInspection:
 
 @dataclass
 class IngestReport:
-    """What an ingest did: detected format, mapping, rows stored and rows rejected."""
+    """What an ingest did (or, for a dry run, would do)."""
 
-    dataset_id: str
+    dataset_id: str | None
     dataset_name: str
     kind: str
     source: str
@@ -88,6 +84,10 @@ class IngestReport:
     last_date: date | None
     rejected_by_reason: list[dict[str, Any]] = field(default_factory=list)
     rejected_rows: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    refunds: int = 0
+    orders: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (dates as ISO strings)."""
@@ -95,6 +95,12 @@ class IngestReport:
         for key in ("first_date", "last_date"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
+
+
+class _DryRun(Exception):
+    def __init__(self, report: IngestReport) -> None:
+        super().__init__("dry run")
+        self.report = report
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -112,31 +118,32 @@ def _clean_headers(raw: Sequence[str | None]) -> list[str]:
     return headers
 
 
-def _load_raw(cursor: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: str
+              ) -> list[str]:
     """Read the file as text into the temporary table ``raw``; return the header names.
 
     ``raw`` has ``file_row`` (1 = the header row, as a spreadsheet numbers rows) and one
     VARCHAR column per file column, named ``c0, c1, ...``.
     """
-    if not path.exists():
-        raise InputError(t("The file {path} does not exist.", path=str(path)))
-    if path.stat().st_size == 0:
-        raise InputError(t("The file {name} is empty: export it again with its rows.",
-                           name=path.name))
     try:
         cursor.execute(
-            "-- the file as text, one numbered row per line of the file\n"
+            "-- the file as text, one numbered row per record of the file\n"
             "CREATE OR REPLACE TEMP TABLE raw_file AS "
             "SELECT row_number() OVER () AS file_row, * FROM read_csv($path, header = false, "
-            "all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
+            "all_varchar = true, delim = $delimiter, quote = '\"', escape = '\"', "
             "null_padding = true, skip = 0)",
-            {"path": str(path)},
+            {"path": str(prepared.path), "delimiter": prepared.delimiter},
         )
     except duckdb.Error as error:
+        detail = str(error).splitlines()[0]
+        if "line" in detail.lower() and ("size" in detail.lower() or "long" in detail.lower()):
+            raise InputError(
+                t("{name} has a line longer than DuckDB reads (over 2 MB): it is probably "
+                  "not a CSV export. Export the data again as CSV or .xlsx.", name=name)
+            ) from error
         raise InputError(
-            t("{name} could not be read as a comma-separated file with a header row ({detail}). "
-              "Export it as CSV (UTF-8, comma-separated) and upload it again.",
-              name=path.name, detail=str(error).splitlines()[0])
+            t("{name} could not be read as a table with a header row ({detail}). Export it "
+              "again as CSV or .xlsx and upload that.", name=name, detail=detail)
         ) from error
     columns = [row[0] for row in cursor.execute("DESCRIBE raw_file").fetchall()][1:]
     renamed = ", ".join(f"{quote_ident(c)} AS c{i}" for i, c in enumerate(columns))
@@ -152,33 +159,35 @@ def _data_rows_filter(width: int) -> str:
     return f"file_row > 1 AND ({not_blank})"
 
 
-def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, where: str) -> str:
-    """The date format (of :data:`DATE_FORMATS`) that reads the most values of ``column``."""
-    counts = ", ".join(
-        f"count(try_strptime({_date_token(column)}, '{fmt}')) AS f{n}"
-        for n, fmt in enumerate(DATE_FORMATS)
-    )
-    row = cursor.execute(
-        f"-- how many sampled values each date format reads\n"
-        f"SELECT {counts} FROM (SELECT {column} FROM raw WHERE {where} LIMIT 5000)"
-    ).fetchone()
+def _sample(cursor: duckdb.DuckDBPyConnection, column: str, where: str) -> list[str]:
+    rows = cursor.execute(
+        f"SELECT DISTINCT trim({column}) FROM (SELECT {column} FROM raw WHERE {where} "
+        f"AND NULLIF(trim({column}), '') IS NOT NULL LIMIT {DETECTION_SAMPLE * 4}) "
+        f"LIMIT {DETECTION_SAMPLE}"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: str,
+                        where: str) -> str:
+    values = _sample(cursor, column, where)
+    if not values:
+        return next(iter(DATE_FORMATS))
+    counts_sql = ", ".join(f"count({date_sql('v', fmt)})" for fmt in DATE_FORMATS)
+    row = cursor.execute(f"SELECT {counts_sql} FROM (SELECT unnest($values) AS v)",
+                         {"values": values}).fetchone()
     assert row is not None
-    best = max(range(len(DATE_FORMATS)), key=lambda n: (row[n], -n))
-    return DATE_FORMATS[best]
-
-
-def _date_token(column: str) -> str:
-    """SQL for the date part of a date or timestamp text (before a space or a 'T')."""
-    return f"regexp_extract(trim({column}), '^[^ T]+')"
+    return choose_date_format(dict(zip(DATE_FORMATS, row, strict=True)), header, values[0])
 
 
 def inspect_file(path: Path | str, kind: str = "orders", source: str | None = None,
-                 ) -> FileInspection:
+                 sheet: str | None = None) -> FileInspection:
     """Read a file without storing it: headers, a preview and the suggested mapping."""
     path = Path(path)
     table = table_kind(kind)
-    with duckdb.connect() as cursor:
-        headers = _load_raw(cursor, path)
+    with tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor:
+        prepared = prepare_file(path, Path(work), sheet)
+        headers = _load_raw(cursor, prepared, source or path.name)
         where = _data_rows_filter(len(headers))
         rows = cursor.execute(f"SELECT count(*) FROM raw WHERE {where}").fetchone()
         preview = cursor.execute(
@@ -192,11 +201,137 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
         preview=preview,
         rows=int(rows[0]) if rows else 0,
         suggested_mapping=suggest_mapping(table, headers),
-        detected={"encoding": "UTF-8", "delimiter": ","},
+        detected={"encoding": prepared.encoding_name, "delimiter": prepared.delimiter},
     )
 
 
 # -- validating and storing ------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """How each mapped role is read: its raw column and its parse expression."""
+
+    table: TableKind
+    mapping: dict[str, str]
+    column_of: dict[str, str]
+    date_formats: dict[str, str] = field(default_factory=dict)
+    number_marks: dict[str, str] = field(default_factory=dict)
+
+    def roles(self) -> list[Role]:
+        return [role for role in self.table.roles if role.name in self.mapping]
+
+    def raw(self, role: Role) -> str:
+        return self.column_of[self.mapping[role.name]]
+
+    def value_sql(self, role: Role, text: str) -> str:
+        if role.type == "date":
+            return date_sql(text, self.date_formats[role.name])
+        if role.type == "amount":
+            return number_sql(text, NumberStyle(self.number_marks[role.name]))
+        if role.type in ("number", "score"):
+            return number_sql(text, NumberStyle(self.number_marks[role.name]), "DOUBLE")
+        return f"NULLIF(trim({text}), '')"
+
+
+def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str, str],
+          headers: list[str], where: str, date_format: str | None) -> _Plan:
+    plan = _Plan(table, mapping, {h: f"c{i}" for i, h in enumerate(headers)})
+    for role in plan.roles():
+        column, header = plan.raw(role), mapping[role.name]
+        if role.type == "date":
+            chosen = parse_date_format(date_format) if (
+                date_format and role.name == table.date_role) else None
+            plan.date_formats[role.name] = chosen or _detect_date_format(
+                cursor, column, header, where)
+        elif role.type in ("amount", "number", "score"):
+            plan.number_marks[role.name] = detect_number_style(
+                _sample(cursor, column, where)).decimal_mark
+    return plan
+
+
+def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[str],
+                where: str, line_items: str | None) -> None:
+    """Create the temporary table ``parsed``: typed role columns, extras, and a reason.
+
+    ``line_items`` ('first', 'repeated' or 'sum') says that rows sharing an order id are
+    the lines of one order: order-level fields missing on a line are taken from the
+    order's first line that has them.
+    """
+    def text_of(role: Role) -> str:
+        raw = f"NULLIF(trim({plan.raw(role)}), '')"
+        order_level = role.name not in ("product", "quantity", "order_id") and not (
+            role.name == "amount" and line_items == "sum")
+        if line_items and order_level:
+            return (f"COALESCE({raw}, FIRST_VALUE({raw} IGNORE NULLS) OVER "
+                    f"(PARTITION BY NULLIF(trim({plan.raw(plan.table.role('order_id'))}), '') "
+                    f"ORDER BY file_row ROWS BETWEEN UNBOUNDED PRECEDING AND "
+                    f"UNBOUNDED FOLLOWING))")
+        return raw
+
+    texts = {role.name: text_of(role) for role in plan.roles()}
+    inner = ["file_row"] + [f"{texts[r.name]} AS {quote_ident('t_' + r.name)}"
+                            for r in plan.roles()]
+    extras = [h for h in headers if h not in plan.mapping.values()]
+    inner += [f"NULLIF(trim({plan.column_of[h]}), '') AS {quote_ident(_extra_name(h, plan.table))}"
+              for h in extras]
+    selects = ["file_row"]
+    checks: list[str] = []
+    for role in plan.roles():
+        text = quote_ident("t_" + role.name)
+        value = plan.value_sql(role, text)
+        if role.type == "score":
+            value = (f"CASE WHEN {value} = floor({value}) AND {value} BETWEEN {role.low} "
+                     f"AND {role.high} THEN CAST({value} AS INTEGER) END")
+        selects.append(f"{value} AS {quote_ident(role.name)}")
+        if role.required:
+            checks.append(f"WHEN {text} IS NULL THEN 'missing:{role.name}'")
+        if role.type in ("date", "amount", "number", "score"):
+            problem = {"date": "bad_date", "score": "bad_score"}.get(role.type, "bad_number")
+            checks.append(f"WHEN {text} IS NOT NULL AND {value} IS NULL "
+                          f"THEN '{problem}:{role.name}'")
+    scores = [quote_ident("t_" + r.name) for r in plan.roles() if r.one_of]
+    if scores:
+        checks.append(f"WHEN COALESCE({', '.join(scores)}) IS NULL THEN 'no_score:'")
+    selects += [quote_ident(_extra_name(h, plan.table)) for h in extras]
+    reason = f"CASE {' '.join(checks)} END AS reason" if checks else "NULL AS reason"
+    cursor.execute(
+        f"-- every data row, parsed, with the reason it cannot be used (NULL when it can)\n"
+        f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT {', '.join(selects)}, {reason} "
+        f"FROM (SELECT {', '.join(inner)} FROM raw WHERE {where}) AS texts"
+    )
+
+
+def _line_item_mode(cursor: duckdb.DuckDBPyConnection, plan: _Plan, where: str) -> str | None:
+    """How a file with several rows per order id carries the order total, if it does.
+
+    'first': the total is on the order's first row only (Shopify); 'repeated': every line
+    repeats it (WooCommerce); 'sum': each line has its own amount, added up.
+    """
+    if "order_id" not in plan.mapping:
+        return None
+    order = f"NULLIF(trim({plan.raw(plan.table.role('order_id'))}), '')"
+    amount = f"NULLIF(trim({plan.raw(plan.table.role('amount'))}), '')"
+    row = cursor.execute(
+        f"-- orders with several rows, by how their amount is written\n"
+        f"SELECT count(*), count(*) FILTER (WHERE filled = 1 AND first_filled),"
+        f" count(*) FILTER (WHERE filled = lines AND distinct_amounts = 1)"
+        f" FROM (SELECT order_id, count(*) AS lines, count(amount) AS filled,"
+        f"  count(DISTINCT amount) AS distinct_amounts,"
+        f"  bool_or(amount IS NOT NULL AND file_row = first_row) AS first_filled"
+        f"  FROM (SELECT {order} AS order_id, {amount} AS amount, file_row,"
+        f"   min(file_row) OVER (PARTITION BY {order}) AS first_row FROM raw WHERE {where})"
+        f"  WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(*) > 1)"
+    ).fetchone()
+    assert row is not None
+    multi, first, repeated = row
+    if multi == 0:
+        return None
+    if first * 2 >= multi:
+        return "first"
+    if repeated * 2 >= multi:
+        return "repeated"
+    return "sum"
 
 
 def ingest_file(
@@ -209,6 +344,10 @@ def ingest_file(
     currency: str | None = None,
     source: str | None = None,
     replace: bool = False,
+    date_format: str | None = None,
+    sheet: str | None = None,
+    dry_run: bool = False,
+    max_bytes: int | None = None,
 ) -> IngestReport:
     """Validate a file and store its usable rows as the ``kind`` table of a dataset.
 
@@ -217,11 +356,12 @@ def ingest_file(
     store
         The database to store into.
     path
-        The file (CSV, UTF-8, comma-separated, header row).
+        The file: CSV in any of the supported encodings and delimiters, or .xlsx.
     dataset
         Name of the dataset; created when no dataset has this name.
     kind
-        The canonical table the file fills (``orders``).
+        The canonical table the file fills: orders, customers, subscriptions, responses
+        or spend.
     mapping
         ``{role: column header}``; roles left out are suggested from the headers.
     currency
@@ -230,15 +370,31 @@ def ingest_file(
         The file name to show in reports (defaults to the path's name).
     replace
         Replace the dataset's existing table of this kind instead of refusing.
+    date_format
+        The format of the main date column (``dd/mm/yyyy`` ...), when the values cannot
+        tell day-first from month-first.
+    sheet
+        The sheet of an Excel workbook (default: the first).
+    dry_run
+        Validate and report, store nothing.
+    max_bytes
+        Refuse larger files (the dashboard's upload limit).
 
     Raises
     ------
     InputError
         The file cannot be read, a required role has no column, or no row is usable.
-        Nothing is stored then.
+        Nothing is stored then. :class:`metrics.parsing.AmbiguousDates` when the dates
+        could be day-first or month-first and ``date_format`` does not say.
     """
     path = Path(path)
+    source = source or path.name
     table = table_kind(kind)
+    if max_bytes is not None and path.exists() and path.stat().st_size > max_bytes:
+        raise InputError(t("{name} is {size} MB; the Data page takes files up to {limit} MB. "
+                           "Use `loyaltylens ingest` for larger files.", name=source,
+                           size=f"{path.stat().st_size / 2**20:,.0f}",
+                           limit=f"{max_bytes / 2**20:,.0f}"))
     name = dataset.strip()
     if not name:
         raise InputError(t("Give the dataset a name, for example “Shop orders 2025”."))
@@ -248,71 +404,97 @@ def ingest_file(
             t("The dataset “{name}” already has {kind} data: choose another dataset name, or "
               "replace its data.", name=existing.name, kind=table.label.lower())
         )
+    try:
+        with tempfile.TemporaryDirectory() as work, store.transaction() as cursor:
+            prepared = prepare_file(path, Path(work), sheet)
+            report = _ingest(store, cursor, prepared, table, name, existing, mapping,
+                             currency, source, date_format)
+            if dry_run:
+                report.dry_run = True
+                raise _DryRun(report)
+            return report
+    except _DryRun as rolled_back:
+        return rolled_back.report
 
-    with store.transaction() as cursor:
-        headers = _load_raw(cursor, path)
-        chosen = suggest_mapping(table, headers) | dict(mapping or {})
-        chosen = {role: column for role, column in chosen.items() if column}
-        validate_mapping(table, chosen, headers)
-        column_of = {header: f"c{i}" for i, header in enumerate(headers)}
-        where = _data_rows_filter(len(headers))
-        date_format = _detect_date_format(cursor, column_of[chosen[table.date_role]], where)
 
-        _parse_rows(cursor, table, chosen, headers, column_of, date_format, where)
-        counts = cursor.execute(
-            "SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM parsed"
-        ).fetchone()
-        assert counts is not None
-        rows_read, rows_stored = int(counts[0]), int(counts[1])
-        rejected_by_reason, rejected_rows = _rejections(cursor, headers, column_of, date_format)
-        if rows_read == 0:
-            raise InputError(t("{name} has a header row but no data rows.", name=path.name))
-        if rows_stored == 0:
-            raise InputError(
-                t("None of the {n} rows could be used: {reason} Check that the right columns "
-                  "are chosen for each role.",
-                  n=f"{rows_read:,}", reason=rejected_by_reason[0]["reason"])
-            )
+def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
+            table: TableKind, name: str, existing: Any, mapping: Mapping[str, str] | None,
+            currency: str | None, source: str, date_format: str | None) -> IngestReport:
+    headers = _load_raw(cursor, prepared, source)
+    chosen = suggest_mapping(table, headers) | dict(mapping or {})
+    chosen = {role: column for role, column in chosen.items() if column}
+    validate_mapping(table, chosen, headers)
+    where = _data_rows_filter(len(headers))
+    rows_read = cursor.execute(f"SELECT count(*) FROM raw WHERE {where}").fetchone()
+    if not rows_read or rows_read[0] == 0:
+        raise InputError(t("{name} has a header row but no data rows.", name=source))
+    plan = _plan(cursor, table, chosen, headers, where, date_format)
+    line_items = _line_item_mode(cursor, plan, where) if table.name == "orders" else None
+    _parse_rows(cursor, plan, headers, where, line_items)
 
-        dataset_id = existing.id if existing else store.register_dataset(cursor, name, currency)
-        schema = quote_ident(f"ds_{dataset_id}")
-        extras = [h for h in headers if h not in chosen.values()]
-        stored_columns = [role.name for role in table.roles if role.name in chosen]
-        stored_columns += [_extra_name(h, table) for h in extras]
-        cursor.execute(f"DROP TABLE IF EXISTS {schema}.{quote_ident(kind)}")
+    counts = cursor.execute(
+        "SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM parsed").fetchone()
+    assert counts is not None
+    read, usable = int(counts[0]), int(counts[1])
+    rejected_by_reason, rejected_rows = _rejections(cursor, plan, headers)
+    if usable == 0:
+        raise InputError(
+            t("None of the {n} rows could be used: {reason} Check that the right columns "
+              "are chosen for each role.", n=f"{read:,}", reason=rejected_by_reason[0]["reason"])
+        )
+
+    dataset_id = existing.id if existing else store.register_dataset(cursor, name, currency)
+    target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
+    extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
+    role_columns = [role.name for role in plan.roles()]
+    cursor.execute(f"DROP TABLE IF EXISTS {target}")
+    orders = None
+    if line_items:
+        _store_line_items(cursor, dataset_id, role_columns, extras, line_items)
+        orders_row = cursor.execute(f"SELECT count(*) FROM {target}").fetchone()
+        orders = int(orders_row[0]) if orders_row else 0
+    else:
+        order_by = ", ".join(quote_ident(c) for c in ("customer_id", table.date_role)
+                             if c and c in role_columns) or "file_row"
         cursor.execute(
             f"-- the usable rows, sorted by customer and date for fast scans\n"
-            f"CREATE TABLE {schema}.{quote_ident(kind)} AS "
-            f"SELECT {', '.join(quote_ident(c) for c in stored_columns)} FROM parsed "
-            f"WHERE reason IS NULL ORDER BY customer_id, {quote_ident(table.date_role)}"
+            f"CREATE TABLE {target} AS SELECT "
+            f"{', '.join(quote_ident(c) for c in role_columns + extras)} FROM parsed "
+            f"WHERE reason IS NULL ORDER BY {order_by}"
         )
-        segments = _segment_columns(cursor, [_extra_name(h, table) for h in extras])
+    segments = _segment_columns(cursor, target, [
+        c for c in role_columns + extras
+        if c in extras or (table.role(c).type == "text" and c not in ("product", "comment"))])
+    first = last = None
+    if table.date_role and table.date_role in role_columns:
         first, last = cursor.execute(
             f"SELECT min({quote_ident(table.date_role)}), max({quote_ident(table.date_role)}) "
-            f"FROM parsed WHERE reason IS NULL"
-        ).fetchone() or (None, None)
-        detected = {
-            "encoding": "UTF-8",
-            "delimiter": ",",
-            "decimal_mark": ".",
-            "date_format": DATE_FORMAT_LABELS[date_format],
-        }
-        store.register_table(cursor, dataset_id, kind, {
-            "source": source or path.name,
-            "rows": rows_stored,
-            "mapping": chosen,
-            "segment_columns": segments,
-            "first_date": first,
-            "last_date": last,
-        })
+            f"FROM {target}").fetchone() or (None, None)
+    warnings = _warnings(cursor, plan, line_items, target)
+    refunds = 0
+    if table.name == "orders":
+        refund_row = cursor.execute(f"SELECT count(*) FROM {target} WHERE amount < 0").fetchone()
+        refunds = int(refund_row[0]) if refund_row else 0
+    store.register_table(cursor, dataset_id, table.name, {
+        "source": source, "rows": usable, "mapping": chosen, "segment_columns": segments,
+        "first_date": first, "last_date": last,
+    })
+    detected = {"encoding": prepared.encoding_name, "delimiter": prepared.delimiter}
+    if table.date_role in plan.date_formats:
+        detected["date_format"] = date_format_label(plan.date_formats[table.date_role])
+    marks = {plan.number_marks[r] for r in plan.number_marks if table.role(r).type == "amount"}
+    if marks:
+        detected["decimal_mark"] = marks.pop() if len(marks) == 1 else ", ".join(sorted(marks))
+    if line_items:
+        detected["line_items"] = line_items
     return IngestReport(
         dataset_id=dataset_id,
         dataset_name=existing.name if existing else name,
-        kind=kind,
-        source=source or path.name,
-        rows_read=rows_read,
-        rows_stored=rows_stored,
-        rows_rejected=rows_read - rows_stored,
+        kind=table.name,
+        source=source,
+        rows_read=read,
+        rows_stored=usable,
+        rows_rejected=read - usable,
         mapping=chosen,
         detected=detected,
         segment_columns=segments,
@@ -320,68 +502,100 @@ def ingest_file(
         last_date=last,
         rejected_by_reason=rejected_by_reason,
         rejected_rows=rejected_rows,
+        warnings=warnings,
+        refunds=refunds,
+        orders=orders,
     )
+
+
+def _store_line_items(cursor: duckdb.DuckDBPyConnection, dataset_id: str,
+                      role_columns: list[str], extras: list[str], mode: str) -> None:
+    """One order per order id (total counted once), and the lines in ``order_items``.
+
+    An order with any unusable line is set aside whole, so no order is half counted.
+    """
+    schema = quote_ident(f"ds_{dataset_id}")
+    usable = ("(SELECT * FROM parsed WHERE reason IS NULL AND (order_id IS NULL OR order_id "
+              "NOT IN (SELECT order_id FROM parsed WHERE reason IS NOT NULL "
+              "AND order_id IS NOT NULL)))")
+    line_level = {"product", "quantity", "order_id", "amount", "category"}
+    order_level = [c for c in role_columns if c not in line_level] + extras
+    amount = "SUM(amount)" if mode == "sum" else "arg_min(amount, file_row)"
+    firsts = ", ".join(f"arg_min({quote_ident(c)}, file_row) AS {quote_ident(c)}"
+                       for c in order_level)
+    cursor.execute(
+        f"-- one row per order: order-level fields from its first line, the total once\n"
+        f"CREATE TABLE {schema}.orders AS SELECT order_id, {firsts}, {amount} AS amount"
+        f"{', arg_min(category, file_row) AS category' if 'category' in role_columns else ''}"
+        f" FROM {usable} AS lines GROUP BY COALESCE(order_id, 'row ' || file_row), order_id"
+        f" ORDER BY customer_id, order_date"
+    )
+    item_columns = [c for c in ("product", "category", "quantity") if c in role_columns]
+    line_amount = ", amount AS line_amount" if mode == "sum" else ""
+    cursor.execute(f"DROP TABLE IF EXISTS {schema}.order_items")
+    cursor.execute(
+        f"-- the order lines, for product-level metrics\n"
+        f"CREATE TABLE {schema}.order_items AS SELECT order_id, customer_id, order_date"
+        f"{''.join(', ' + quote_ident(c) for c in item_columns)}{line_amount}"
+        f" FROM {usable} AS lines ORDER BY order_id, file_row"
+    )
+
+
+def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | None,
+              target: str) -> list[str]:
+    """What is stored but looks wrong: future dates, repeated ids, id spellings."""
+    warnings: list[str] = []
+    date_role = plan.table.date_role
+    if date_role in plan.date_formats:
+        row = cursor.execute(
+            f"SELECT count(*), min({quote_ident(date_role)}) FROM parsed WHERE reason IS NULL "
+            f"AND {quote_ident(date_role)} > current_date").fetchone()
+        if row and row[0]:
+            warnings.append(t("{n} rows are dated after today (the first on {day}): check the "
+                              "date format.", n=f"{row[0]:,}", day=row[1].isoformat()))
+    if line_items:
+        row = cursor.execute("SELECT count(DISTINCT order_id) FROM (SELECT order_id FROM parsed "
+                             "WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(*) > 1)"
+                             ).fetchone()
+        how = {"first": t("the total was taken from each order's first row"),
+               "repeated": t("the total repeated on each line was counted once"),
+               "sum": t("the amounts of the lines were added up")}[line_items]
+        warnings.append(t("{n} order ids appear on several rows: they were read as the lines "
+                          "of one order each, and {how}.", n=f"{row[0] if row else 0:,}", how=how))
+    if "customer_id" in plan.mapping:
+        row = cursor.execute(
+            f"-- customer ids that differ only in letter case or spaces\n"
+            f"SELECT count(*), min(example) FROM (SELECT lower(regexp_replace(customer_id, "
+            f"'\\s+', '', 'g')) AS folded, string_agg(DISTINCT customer_id, ' / ') AS example "
+            f"FROM {target} GROUP BY folded HAVING count(DISTINCT customer_id) > 1)").fetchone()
+        if row and row[0]:
+            warnings.append(t("{n} customers appear under several spellings (for example "
+                              "{example}) and are counted as different customers: correct the "
+                              "spelling in the source if they are the same person.",
+                              n=f"{row[0]:,}", example=row[1]))
+    return warnings
 
 
 def _extra_name(header: str, table: TableKind) -> str:
     """Stored name of a column that has no role: its header, unless that is a role name."""
     role_names = {role.name.casefold() for role in table.roles}
-    reserved = {"reason", "file_row"}
+    reserved = {"reason", "file_row", "line_amount"} | {f"t_{n}" for n in role_names}
     if header.casefold() in role_names | reserved:
         return f"{header} (file)"
     return header
 
 
-def _parse_rows(
-    cursor: duckdb.DuckDBPyConnection,
-    table: TableKind,
-    mapping: dict[str, str],
-    headers: list[str],
-    column_of: dict[str, str],
-    date_format: str,
-    where: str,
-) -> None:
-    """Create the temporary table ``parsed``: typed role columns, extras, and a reason."""
-    selects: list[str] = ["file_row"]
-    checks: list[str] = []
-    for role in table.roles:
-        if role.name not in mapping:
-            continue
-        raw = column_of[mapping[role.name]]
-        text = f"NULLIF(trim({raw}), '')"
-        if role.type == "date":
-            value = f"CAST(try_strptime({_date_token(raw)}, '{date_format}') AS DATE)"
-        elif role.type == "amount":
-            value = f"TRY_CAST({text} AS DECIMAL(18, 4))"
-        else:
-            value = text
-        selects.append(f"{value} AS {quote_ident(role.name)}")
-        if role.required:
-            short = {"id": "customer", "date": "date", "amount": "amount"}[role.type]
-            checks.append(f"WHEN {text} IS NULL THEN 'missing_{short}'")
-            if role.type in ("date", "amount"):
-                checks.append(f"WHEN {value} IS NULL THEN 'bad_{short}'")
-    for header in headers:
-        if header not in mapping.values():
-            stored_name = quote_ident(_extra_name(header, table))
-            selects.append(f"NULLIF(trim({column_of[header]}), '') AS {stored_name}")
-    reason = f"CASE {' '.join(checks)} END AS reason"
-    cursor.execute(
-        f"-- every data row, parsed, with the reason it cannot be used (NULL when it can)\n"
-        f"CREATE OR REPLACE TEMP TABLE parsed AS "
-        f"SELECT {', '.join(selects)}, {reason} FROM raw WHERE {where}"
-    )
-
-
-def _rejections(
-    cursor: duckdb.DuckDBPyConnection,
-    headers: list[str],
-    column_of: dict[str, str],
-    date_format: str,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _rejections(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[str]
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rejected rows: counts by reason, and the first rows with their original values."""
     def message(code: str) -> str:
-        return t(_REASONS[code], format=DATE_FORMAT_LABELS[date_format])
+        problem, _, role_name = code.partition(":")
+        if not role_name:
+            return t(_REASONS[problem])
+        role = plan.table.role(role_name)
+        fmt = plan.date_formats.get(role_name)
+        return t(_REASONS[problem], role=t(role.label),
+                 format=date_format_label(fmt) if fmt else "", low=role.low, high=role.high)
 
     by_reason = [
         {"reason": message(code), "rows": int(n)}
@@ -390,21 +604,22 @@ def _rejections(
             "GROUP BY reason ORDER BY n DESC, reason"
         ).fetchall()
     ]
-    raw_columns = ", ".join(f"raw.{column_of[h]}" for h in headers)
+    raw_columns = ", ".join(f"raw.{plan.column_of[h]}" for h in headers)
     sample = cursor.execute(
         f"SELECT parsed.file_row, parsed.reason, {raw_columns} FROM parsed "
         f"JOIN raw USING (file_row) WHERE parsed.reason IS NOT NULL "
         f"ORDER BY parsed.file_row LIMIT {REJECTED_SAMPLE_ROWS}"
     ).fetchall()
     rows = [
-        {"row": int(row[0]), "reason": message(row[1]), "values": dict(zip(headers, row[2:],
-                                                                           strict=True))}
+        {"row": int(row[0]), "reason": message(row[1]),
+         "values": dict(zip(headers, row[2:], strict=True))}
         for row in sample
     ]
     return by_reason, rows
 
 
-def _segment_columns(cursor: duckdb.DuckDBPyConnection, columns: list[str]) -> list[str]:
+def _segment_columns(cursor: duckdb.DuckDBPyConnection, target: str, columns: list[str]
+                     ) -> list[str]:
     """The text columns with a few distinct values: the segment dimensions of the data."""
     if not columns:
         return []
@@ -413,7 +628,7 @@ def _segment_columns(cursor: duckdb.DuckDBPyConnection, columns: list[str]) -> l
         f"count(TRY_CAST(replace({quote_ident(c)}, ',', '.') AS DOUBLE))"
         for c in columns
     )
-    row = cursor.execute(f"SELECT {stats} FROM parsed WHERE reason IS NULL").fetchone()
+    row = cursor.execute(f"SELECT {stats} FROM {target}").fetchone()
     assert row is not None
     segments = []
     for n, column in enumerate(columns):

@@ -16,18 +16,25 @@ from typing import Literal
 from metrics.errors import InputError
 from metrics.i18n import t
 
-RoleType = Literal["id", "date", "amount", "text", "number"]
+RoleType = Literal["id", "date", "amount", "number", "score", "text"]
 
 
 @dataclass(frozen=True)
 class Role:
-    """One column role of a canonical table."""
+    """One column role of a canonical table.
+
+    ``score`` roles hold whole numbers from ``low`` to ``high``; roles sharing a
+    ``one_of`` group need at least one of them mapped (and filled in each row).
+    """
 
     name: str
     label: str
     type: RoleType
     required: bool
     synonyms: tuple[str, ...]
+    low: int | None = None
+    high: int | None = None
+    one_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,7 @@ class TableKind:
     name: str
     label: str
     roles: tuple[Role, ...]
-    date_role: str
+    date_role: str | None
 
     def role(self, name: str) -> Role:
         return next(role for role in self.roles if role.name == name)
@@ -52,34 +59,137 @@ _CUSTOMER = (
     "email", "e-mail", "customer email", "buyer", "clientul", "cod client", "id client",
     "client_id", "клиент", "покупатель", "код клиента", "id клиента", "контрагент",
 )
+_CHANNEL = ("channel", "source", "sales channel", "canal", "sursa", "канал", "источник")
+
+
+def _customer_id(required: bool = True) -> Role:
+    return Role("customer_id", "Customer ID", "id", required, _CUSTOMER)
+
 
 ORDERS = TableKind(
     name="orders",
     label="Orders",
     date_role="order_date",
     roles=(
-        Role("customer_id", "Customer ID", "id", True, _CUSTOMER),
+        _customer_id(),
         Role(
             "order_date", "Order date", "date", True,
             ("order date", "order_date", "date", "created at", "created_at", "purchase date",
-             "order created", "data", "data comenzii", "data comanda", "дата", "дата заказа",
-             "дата покупки", "дата продажи"),
+             "order created", "paid at", "data", "data comenzii", "data comanda", "дата",
+             "дата заказа", "дата покупки", "дата продажи"),
         ),
         Role(
             "amount", "Amount", "amount", True,
-            ("amount", "total", "order total", "revenue", "sales", "value", "price", "sum",
+            ("amount", "total", "order total", "revenue", "sales", "value", "sum",
              "total price", "valoare", "suma", "total comanda", "сумма", "итого", "стоимость",
              "выручка", "сумма заказа"),
         ),
         Role(
             "order_id", "Order ID", "id", False,
             ("order id", "order_id", "order", "order number", "invoice", "name", "id comanda",
-             "comanda", "nr comanda", "номер заказа", "заказ", "номер", "документ"),
+             "comanda", "nr comanda", "numar comanda", "номер заказа", "заказ", "номер",
+             "документ"),
         ),
+        Role("product", "Product", "text", False,
+             ("product", "lineitem name", "item", "product name", "sku", "produs", "articol",
+              "товар", "номенклатура", "наименование")),
+        Role("category", "Category", "text", False,
+             ("category", "product type", "categorie", "категория", "группа")),
+        Role("quantity", "Quantity", "number", False,
+             ("quantity", "qty", "lineitem quantity", "cantitate", "количество", "кол во")),
+        Role("channel", "Channel", "text", False, _CHANNEL),
+        Role("discount_amount", "Discount", "amount", False,
+             ("discount", "discount amount", "reducere", "discount total", "скидка")),
+        Role("points_redeemed", "Points redeemed", "number", False,
+             ("points redeemed", "points", "puncte", "баллы", "списано баллов")),
+        Role("loyalty_member", "Loyalty member", "text", False,
+             ("loyalty member", "member", "membru", "участник программы")),
     ),
 )
 
-TABLE_KINDS: dict[str, TableKind] = {ORDERS.name: ORDERS}
+CUSTOMERS = TableKind(
+    name="customers",
+    label="Customers",
+    date_role="signup_date",
+    roles=(
+        _customer_id(),
+        Role("signup_date", "Sign-up date", "date", False,
+             ("signup date", "signup_date", "sign up date", "created at", "registered",
+              "registration date", "data inregistrarii", "дата регистрации")),
+        Role("segment", "Segment", "text", False, ("segment", "сегмент", "customer segment")),
+        Role("country", "Country", "text", False, ("country", "tara", "страна")),
+        Role("acquisition_channel", "Acquisition channel", "text", False,
+             ("acquisition channel", "acquisition_channel", "channel", "source", "canal",
+              "канал привлечения", "канал")),
+        Role("loyalty_tier", "Loyalty tier", "text", False,
+             ("loyalty tier", "tier", "nivel", "уровень", "статус")),
+        Role("acquisition_cost", "Acquisition cost", "amount", False,
+             ("acquisition cost", "cac", "cost achizitie", "стоимость привлечения")),
+    ),
+)
+
+SUBSCRIPTIONS = TableKind(
+    name="subscriptions",
+    label="Subscriptions",
+    date_role="start_date",
+    roles=(
+        _customer_id(),
+        Role("start_date", "Start date", "date", True,
+             ("start date", "start_date", "started at", "start", "data inceput",
+              "дата начала", "начало")),
+        Role("end_date", "End date", "date", False,
+             ("end date", "end_date", "ended at", "canceled at", "cancelled at", "end",
+              "data sfarsit", "дата окончания", "окончание")),
+        Role("plan", "Plan", "text", False, ("plan", "tarif", "тариф")),
+        Role("mrr", "MRR", "amount", False,
+             ("mrr", "monthly amount", "monthly revenue", "abonament", "ежемесячный платеж")),
+    ),
+)
+
+RESPONSES = TableKind(
+    name="responses",
+    label="Survey responses",
+    date_role="response_date",
+    roles=(
+        Role("response_date", "Response date", "date", True,
+             ("response date", "response_date", "date", "submitted at", "created at",
+              "data", "дата", "дата ответа")),
+        Role("nps_score", "NPS score (0-10)", "score", False,
+             ("nps", "nps score", "score", "likelihood to recommend", "recommend", "scor nps",
+              "оценка", "nps оценка"), low=0, high=10, one_of="score"),
+        Role("csat_score", "CSAT score (1-5)", "score", False,
+             ("csat", "csat score", "satisfaction", "satisfactie", "удовлетворенность"),
+             low=1, high=5, one_of="score"),
+        Role("cli_q1", "CLI: would recommend (1-6)", "score", False,
+             ("cli q1", "cli_q1", "cli recommend"), low=1, high=6, one_of="score"),
+        Role("cli_q2", "CLI: would buy again (1-6)", "score", False,
+             ("cli q2", "cli_q2", "cli buy again"), low=1, high=6, one_of="score"),
+        Role("cli_q3", "CLI: would try other products (1-6)", "score", False,
+             ("cli q3", "cli_q3", "cli other products"), low=1, high=6, one_of="score"),
+        _customer_id(required=False),
+        Role("comment", "Comment", "text", False,
+             ("comment", "comments", "feedback", "verbatim", "comentariu", "комментарий",
+              "отзыв")),
+    ),
+)
+
+SPEND = TableKind(
+    name="spend",
+    label="Marketing spend",
+    date_role="spend_date",
+    roles=(
+        Role("spend_date", "Date", "date", True,
+             ("date", "spend date", "spend_date", "day", "month", "data", "дата", "период")),
+        Role("amount", "Amount", "amount", True,
+             ("amount", "spend", "cost", "budget", "suma", "cost total", "сумма", "расход",
+              "затраты")),
+        Role("channel", "Channel", "text", False, _CHANNEL),
+    ),
+)
+
+TABLE_KINDS: dict[str, TableKind] = {
+    kind.name: kind for kind in (ORDERS, CUSTOMERS, SUBSCRIPTIONS, RESPONSES, SPEND)
+}
 
 
 def table_kind(name: str) -> TableKind:
@@ -147,8 +257,25 @@ def validate_mapping(kind: TableKind, mapping: dict[str, str], headers: Sequence
             t("Choose which column holds {roles}: {kind} data needs it to compute anything.",
               roles=", ".join(missing), kind=kind.label.lower())
         )
+    groups = {role.one_of for role in kind.roles if role.one_of}
+    for group in sorted(groups):
+        members = [role for role in kind.roles if role.one_of == group]
+        if not any(mapping.get(role.name) for role in members):
+            raise InputError(
+                t("Choose the column of at least one of: {roles}.",
+                  roles=", ".join(role.label for role in members))
+            )
     used = list(mapping.values())
     if len(used) != len(set(used)):
         raise InputError(
             t("Each column can hold only one role: choose a different column for each role.")
         )
+
+
+def column_label(kind: str, column: str) -> str:
+    """What a stored column is called on screen: a role's label, or the file's header."""
+    table = TABLE_KINDS[kind]
+    for role in table.roles:
+        if role.name == column:
+            return t(role.label)
+    return column

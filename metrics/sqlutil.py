@@ -105,3 +105,9 @@ def period_start_of_index(period: Period, index: int) -> date:
     if period == "year":
         return date(index, 1, 1)
     raise ValueError(f"unknown period {period!r}")
+
+
+def sql_literal(text: str) -> str:
+    """A constant of ours (a pattern, a format) as a SQL string literal. Never user text:
+    that is bound as a parameter."""
+    return "'" + text.replace("'", "''") + "'"

@@ -77,13 +77,13 @@ def test_every_page_opens_on_an_empty_database(isolated_db: Path, page: str) -> 
 def test_every_page_opens_with_query_parameters(db: Path, page: str) -> None:
     query = {"dataset": dataset_id(db, "Demo shop"), "period": "quarter",
              "start": "2025-01-01", "end": "2025-12-31", "w": "60",
-             "seg.Channel": ["Online shop", "Marketplace"]}
+             "seg.channel": ["Online shop", "Marketplace"]}
     app = open_app(query, page=page)
     assert app.selectbox(key="dataset").value == query["dataset"]
     assert app.radio(key="period").value == "quarter"
     assert app.date_input(key="dates").value == (date(2025, 1, 1), date(2025, 12, 31))
     assert app.number_input(key="w").value == 60
-    assert app.multiselect(key="seg.Channel").value == ["Online shop", "Marketplace"]
+    assert app.multiselect(key="seg.channel").value == ["Online shop", "Marketplace"]
     assert not app.warning
 
 
@@ -132,7 +132,7 @@ def test_an_incomplete_period_is_marked_and_not_compared(db: Path) -> None:
         ({"start": "abc"}, "start date “abc”"),
         ({"w": "0"}, "inactivity window “0”"),
         ({"dataset": "0000000000000000"}, "dataset “0000000000000000”"),
-        ({"seg.Channel": "Teleport"}, "segment “Channel” “Teleport”"),
+        ({"seg.channel": "Teleport"}, "segment “Channel” “Teleport”"),
         ({"at": "1999-01-01"}, "period “1999-01-01”"),
         ({"metric": "happiness"}, "metric “happiness”"),
     ],
@@ -152,12 +152,12 @@ def test_dates_outside_the_data_are_moved_inside(db: Path) -> None:
 
 
 def test_filters_survive_a_page_switch(db: Path) -> None:
-    app = open_app({"period": "year", "seg.Channel": "Marketplace"})
+    app = open_app({"period": "year", "seg.channel": "Marketplace"})
     app.switch_page("app_pages/data.py").run()
     app.switch_page("app_pages/overview.py").run()
     assert not app.exception
     assert app.radio(key="period").value == "year"
-    assert app.multiselect(key="seg.Channel").value == ["Marketplace"]
+    assert app.multiselect(key="seg.channel").value == ["Marketplace"]
     assert app.query_params["period"] == "year"
 
 

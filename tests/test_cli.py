@@ -42,8 +42,8 @@ def test_ingest_prints_a_json_report(db: Path) -> None:
     assert report["dataset_name"] == "Small"
     assert (report["rows_read"], report["rows_stored"], report["rows_rejected"]) == (11, 11, 0)
     assert report["mapping"] == {"customer_id": "Customer ID", "order_date": "Order date",
-                                 "amount": "Amount"}
-    assert report["segment_columns"] == ["Channel"]
+                                 "amount": "Amount", "channel": "Channel"}
+    assert report["segment_columns"] == ["channel"]
     assert report["rejected_rows"] == []
 
 
@@ -58,7 +58,7 @@ def test_map_overrides_a_suggestion_and_rejections_are_reported(db: Path, tmp_pa
     assert report["mapping"]["amount"] == "gross"
     assert report["rows_rejected"] == 1
     assert report["rejected_rows"][0]["row"] == 2
-    assert report["rejected_rows"][0]["reason"] == "The amount is not a number."
+    assert report["rejected_rows"][0]["reason"] == "Amount is not a number."
 
 
 def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path) -> None:
@@ -84,7 +84,7 @@ def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path
 def test_kpis_csv_has_a_header_and_one_row_per_period(db: Path) -> None:
     assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
     result = run("kpis", "--dataset", "small", "--period", "quarter", "--inactivity-days", "30",
-                 "--segment", "Channel=web", "--format", "csv", db=db)
+                 "--segment", "channel=web", "--format", "csv", db=db)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0]) == ["period", *[c for c in KPI_COLUMNS if c != "period_start"]]

@@ -57,9 +57,9 @@ def test_rows_that_cannot_be_used_are_set_aside_with_their_reason(tmp_path: Path
     report = ingest_file(store, path, dataset="Mixed")
     assert (report.rows_read, report.rows_stored, report.rows_rejected) == (5, 2, 3)
     assert [(r["row"], r["reason"]) for r in report.rejected_rows] == [
-        (3, "The customer id is empty."),
-        (4, "The date is not a date in the yyyy-mm-dd format."),
-        (5, "The amount is not a number."),
+        (3, "Customer ID is empty."),
+        (4, "Order date is not a date in the yyyy-mm-dd format."),
+        (5, "Amount is not a number."),
     ]
     assert report.rejected_rows[1]["values"] == {"client": "b", "date": "yesterday",
                                                  "amount": "5", "channel": "web"}
@@ -97,7 +97,7 @@ def test_a_failed_upload_stores_nothing_and_keeps_existing_datasets(tmp_path: Pa
     before = kpi_table(store, store.dataset("Good"), Filters(inactivity_days=30))
     bad = write_csv(tmp_path / "bad.csv", ("customer", "date", "amount"),
                     [("a", "not a date", "1"), ("b", "never", "2")])
-    with pytest.raises(InputError, match="None of the 2 rows could be used: The date is not"):
+    with pytest.raises(InputError, match="No value of the column “date” reads as a date"):
         ingest_file(store, bad, dataset="Bad")
     with pytest.raises(InputError, match="already has orders data"):
         ingest_file(store, bad, dataset="good")

@@ -99,7 +99,7 @@ def test_segment_filter_keeps_only_that_segments_orders() -> None:
     # store: B [01-10, 02-09] + [04-15, 05-15], E [01-31, 03-01]
     # month ends: Jan {B, E}, Feb {E}, Mar {}, Apr {B}; N: Jan 2
     store, dataset = small_store()
-    filters = Filters(period="month", inactivity_days=30, segments=(("Channel", ("store",)),))
+    filters = Filters(period="month", inactivity_days=30, segments=(("channel", ("store",)),))
     table = kpi_table(store, dataset, filters)
     assert table["start_customers"].tolist() == [0, 2, 1, 0]
     assert table["new_customers"].tolist() == [2, 0, 0, 0]
@@ -112,7 +112,7 @@ def test_segment_filter_keeps_only_that_segments_orders() -> None:
 def test_an_empty_filter_result_gives_zeros_and_no_rates() -> None:
     store, dataset = small_store()
     filters = Filters(period="month", inactivity_days=30,
-                      segments=(("Channel", ("no such channel",)),))
+                      segments=(("channel", ("no such channel",)),))
     table = kpi_table(store, dataset, filters)
     assert len(table) == 4
     assert table[["start_customers", "new_customers", "end_customers", "orders"]].sum().sum() == 0

@@ -16,7 +16,7 @@ from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv
 from metrics.i18n import t
 from metrics.ingest import IngestReport, ingest_file, inspect_file
-from metrics.roles import ORDERS
+from metrics.roles import ORDERS, column_label
 from metrics.store import Dataset
 
 CURRENCIES = ("EUR", "RON", "RUB", "USD", "GBP", "PLN", "MDL", "UAH", "KZT", "CHF")
@@ -35,7 +35,8 @@ def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
             else "–",
             t("Last order"): format_day(orders.last_date) if orders and orders.last_date
             else "–",
-            t("Segments"): ", ".join(orders.segment_columns) if orders else "",
+            t("Segments"): ", ".join(column_label("orders", c) for c in orders.segment_columns)
+            if orders else "",
             t("Currency"): dataset.currency or "–",
             t("Source file"): orders.source if orders else "",
         })

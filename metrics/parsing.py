@@ -1,0 +1,179 @@
+"""Reading numbers and dates written the way people write them, decided from the values.
+
+Detection looks at a sample of a column's values in Python (a few thousand strings);
+parsing is a SQL expression DuckDB applies to every row, so files of any size stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from metrics.errors import InputError
+from metrics.i18n import t
+from metrics.sqlutil import sql_literal
+
+# Currency signs and codes written around amounts, removed before reading the number.
+CURRENCY_PATTERN = (
+    r"(?i)(руб\.?|р\.|lei|ron|rub|eur|usd|gbp|pln|mdl|uah|kzt|chf|zł|€|\$|£|₽|₴|₸)"
+)
+# Spaces used as thousands separators: space, no-break space, narrow no-break space,
+# thin space, and the apostrophe of Swiss exports.
+SPACES_PATTERN = "[ \u00a0\u202f\u2009']"
+_MINUS_SIGNS = "\u2212\u2013"  # minus sign and en dash written for negative numbers
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """How a column writes its numbers: the decimal mark (the other mark groups thousands)."""
+
+    decimal_mark: str  # "." or ","
+
+    @property
+    def thousands_mark(self) -> str:
+        return "," if self.decimal_mark == "." else "."
+
+    @property
+    def label(self) -> str:
+        return t("point") if self.decimal_mark == "." else t("comma")
+
+
+def _bare_number(text: str) -> str:
+    text = re.sub(CURRENCY_PATTERN, "", text.strip())
+    text = re.sub(SPACES_PATTERN, "", text)
+    for sign in _MINUS_SIGNS:
+        text = text.replace(sign, "-")
+    return text.strip("()")
+
+
+def detect_number_style(values: Sequence[str]) -> NumberStyle:
+    """The decimal mark that reads the values best.
+
+    A value with both marks, or with a mark followed by other than three digits, decides;
+    ``1,234`` or ``1.234`` alone could be either and is read as a thousands group (money
+    rarely has three decimals) unless decisive values say otherwise.
+    """
+    votes = {".": 0, ",": 0}
+    grouped = {".": 0, ",": 0}
+    for value in values:
+        bare = _bare_number(value)
+        has_dot, has_comma = "." in bare, "," in bare
+        if has_dot and has_comma:
+            votes["." if bare.rfind(".") > bare.rfind(",") else ","] += 1
+        elif has_dot or has_comma:
+            mark = "." if has_dot else ","
+            if re.fullmatch(rf"[-+]?[1-9]\d{{0,2}}(\{mark}\d{{3}})+", bare):
+                grouped[mark] += 1  # 1,234 or 1.234.567: a thousands group, probably
+            else:
+                votes[mark] += 1
+    if votes[","] > votes["."]:
+        return NumberStyle(",")
+    if votes["."] > votes[","]:
+        return NumberStyle(".")
+    # only grouped values: a comma group means a decimal point, a dot group a decimal comma
+    return NumberStyle("," if grouped["."] > grouped[","] else ".")
+
+
+def number_sql(text_expr: str, style: NumberStyle, type_sql: str = "DECIMAL(18, 4)") -> str:
+    """SQL reading ``text_expr`` as a number in ``style``; NULL when it is not one."""
+    cleaned = f"regexp_replace(trim({text_expr}), {sql_literal(CURRENCY_PATTERN)}, '', 'g')"
+    cleaned = f"regexp_replace({cleaned}, {sql_literal(SPACES_PATTERN)}, '', 'g')"
+    for sign in _MINUS_SIGNS:
+        cleaned = f"replace({cleaned}, '{sign}', '-')"
+    cleaned = f"replace({cleaned}, '{style.thousands_mark}', '')"
+    if style.decimal_mark == ",":
+        cleaned = f"replace({cleaned}, ',', '.')"
+    # accounting negatives: (12.50)
+    cleaned = (f"CASE WHEN {cleaned} LIKE '(%)' THEN '-' || trim({cleaned}, '()') "
+               f"ELSE {cleaned} END")
+    return f"TRY_CAST({cleaned} AS {type_sql})"
+
+
+# -- dates -------------------------------------------------------------------------------
+
+EXCEL_SERIAL = "excel-serial"
+# DuckDB strptime formats tried on a date column, with the label users read.
+DATE_FORMATS: dict[str, str] = {
+    "%Y-%m-%d": "yyyy-mm-dd",
+    "%d.%m.%Y": "dd.mm.yyyy",
+    "%d/%m/%Y": "dd/mm/yyyy",
+    "%m/%d/%Y": "mm/dd/yyyy",
+    "%Y/%m/%d": "yyyy/mm/dd",
+    "%d-%m-%Y": "dd-mm-yyyy",
+    "%m-%d-%Y": "mm-dd-yyyy",
+    "%Y%m%d": "yyyymmdd",
+    "%d.%m.%y": "dd.mm.yy",
+    "%d/%m/%y": "dd/mm/yy",
+    "%m/%d/%y": "mm/dd/yy",
+    EXCEL_SERIAL: t("Excel serial number"),
+}
+# Day-first formats and their month-first twins: the values must tell them apart.
+TWINS = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y", "%d/%m/%y": "%m/%d/%y"}
+LABEL_TO_FORMAT = {label: fmt for fmt, label in DATE_FORMATS.items()}
+
+
+class AmbiguousDates(InputError):
+    """Day-first and month-first both read every date: the user has to say which."""
+
+    def __init__(self, message: str, column: str, options: tuple[str, str]) -> None:
+        super().__init__(message)
+        self.column = column
+        self.options = options  # the two format labels
+
+
+def date_token_sql(text_expr: str) -> str:
+    """SQL for the date part of a date or timestamp text: before a space or a 'T'.
+
+    A timestamp with a time zone offset keeps the calendar day it was written with.
+    """
+    return f"regexp_extract(trim({text_expr}), '^[^ T]+')"
+
+
+def date_sql(text_expr: str, date_format: str) -> str:
+    """SQL reading ``text_expr`` as a date in ``date_format``; NULL when it is not one."""
+    if date_format == EXCEL_SERIAL:
+        # Excel counts days from 1899-12-30 (with its 1900 leap-year quirk folded in);
+        # 1 to 2958465 is 1900-01-01 to 9999-12-31.
+        number = f"TRY_CAST(trim({text_expr}) AS DOUBLE)"
+        return (f"CASE WHEN {number} BETWEEN 1 AND 2958465 THEN "
+                f"CAST(DATE '1899-12-30' + CAST(floor({number}) AS INTEGER) AS DATE) END")
+    return f"CAST(try_strptime({date_token_sql(text_expr)}, {sql_literal(date_format)}) AS DATE)"
+
+
+def date_format_label(date_format: str) -> str:
+    return DATE_FORMATS[date_format]
+
+
+def parse_date_format(label_or_format: str) -> str:
+    """A date format from what a user typed: ``dd/mm/yyyy`` or ``%d/%m/%Y``."""
+    text = label_or_format.strip()
+    if text in DATE_FORMATS:
+        return text
+    if text.lower() in LABEL_TO_FORMAT:
+        return LABEL_TO_FORMAT[text.lower()]
+    raise InputError(t("“{text}” is not a date format LoyaltyLens reads; use one of: {formats}.",
+                       text=text, formats=", ".join(list(DATE_FORMATS.values())[:-1])))
+
+
+def choose_date_format(counts: dict[str, int], column: str, example: str | None) -> str:
+    """The format reading the most values; refuse when none does or a twin ties.
+
+    ``counts`` maps each format of :data:`DATE_FORMATS` to the sampled values it reads.
+    """
+    best_count = max(counts.values())
+    if best_count == 0:
+        raise InputError(
+            t("No value of the column “{column}” reads as a date (for example “{example}”): "
+              "choose the column that holds the dates.", column=column, example=example or "")
+        )
+    order = list(DATE_FORMATS)
+    best = min((fmt for fmt, n in counts.items() if n == best_count), key=order.index)
+    twin = TWINS.get(best)
+    if twin and counts[twin] == best_count:
+        raise AmbiguousDates(
+            t("The dates of “{column}” (for example “{example}”) could be day-first or "
+              "month-first: choose {day} or {month}.", column=column, example=example or "",
+              day=DATE_FORMATS[best], month=DATE_FORMATS[twin]),
+            column, (DATE_FORMATS[best], DATE_FORMATS[twin]))
+    return best

@@ -1,0 +1,180 @@
+"""Turning a user's file into UTF-8 CSV that DuckDB reads: Excel workbooks, encodings,
+delimiters.
+
+DuckDB reads UTF-8 (and UTF-16, latin-1) itself; files in the Windows code pages of
+Romanian and Russian offices (cp1250, cp1251) are decoded here first, in chunks, so a file
+of any size passes through with bounded memory. The encoding is guessed by
+charset-normalizer among the encodings our users' tools write.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import charset_normalizer
+import duckdb
+
+from metrics.errors import InputError
+from metrics.i18n import t
+
+CHUNK_BYTES = 8 << 20
+SAMPLE_BYTES = 1 << 20
+# Encodings charset-normalizer may choose between when a file is not UTF-8.
+LEGACY_ENCODINGS = ("cp1250", "cp1251", "latin_1")
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "utf-16": "UTF-16",
+    "cp1250": "Windows-1250 (Central European)",
+    "cp1251": "Windows-1251 (Cyrillic)",
+    "latin_1": "Latin-1",
+    "xlsx": "Excel workbook",
+}
+DELIMITERS = (",", ";", "\t", "|")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    """A file ready for DuckDB: UTF-8 CSV text and what was detected on the way."""
+
+    path: Path
+    encoding: str  # a key of ENCODING_NAMES
+    delimiter: str
+    sheet: str | None = None
+
+    @property
+    def encoding_name(self) -> str:
+        name = ENCODING_NAMES[self.encoding]
+        return f"{name}, sheet “{self.sheet}”" if self.sheet else name
+
+
+def excel_sheets(path: Path) -> list[str]:
+    """The sheet names of an .xlsx workbook, in order."""
+    import openpyxl  # only needed for workbooks
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise InputError(t("{name} is not an Excel .xlsx workbook that can be read; save it "
+                           "again as .xlsx or CSV.", name=path.name)) from error
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text: dates in ISO form (so no locale guessing), numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _excel_to_csv(path: Path, out: Path, sheet: str | None) -> str:
+    """Write one sheet of a workbook as UTF-8 CSV, row by row; return the sheet's name."""
+    import openpyxl
+
+    sheets = excel_sheets(path)
+    chosen = sheet or sheets[0]
+    if chosen not in sheets:
+        raise InputError(t("The workbook has no sheet “{sheet}”; its sheets are: {sheets}.",
+                           sheet=chosen, sheets=", ".join(sheets)))
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        with out.open("w", encoding="utf-8", newline="") as file:
+            writer = csv.writer(file)
+            for row in workbook[chosen].iter_rows(values_only=True):
+                writer.writerow([_cell_text(value) for value in row])
+    finally:
+        workbook.close()
+    return chosen
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (checked in chunks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as file:
+        try:
+            while chunk := file.read(CHUNK_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _guess_legacy_encoding(path: Path) -> str:
+    """The Windows code page or Latin-1 that reads the file's non-ASCII bytes best."""
+    sample = bytearray()
+    with path.open("rb") as file:
+        while len(sample) < SAMPLE_BYTES and (chunk := file.read(CHUNK_BYTES)):
+            # keep the lines with non-ASCII bytes: they are what tells encodings apart
+            sample += b"\n".join(line for line in chunk.split(b"\n") if max(line, default=0) > 127)
+    best = charset_normalizer.from_bytes(bytes(sample), cp_isolation=list(LEGACY_ENCODINGS)).best()
+    return best.encoding if best is not None else "latin_1"
+
+
+def _transcode(path: Path, out: Path, encoding: str) -> None:
+    with path.open("r", encoding=encoding, newline="") as source, \
+            out.open("w", encoding="utf-8", newline="") as target:
+        while chunk := source.read(CHUNK_BYTES):
+            target.write(chunk)
+
+
+def _sniff_delimiter(path: Path) -> str:
+    """The delimiter DuckDB's sniffer finds, if it is one of ours; else a comma."""
+    try:
+        with duckdb.connect() as connection:
+            row = connection.execute("SELECT Delimiter FROM sniff_csv($path, header = false, "
+                                     "sample_size = 20480)", {"path": str(path)}).fetchone()
+    except duckdb.Error:
+        return ","
+    delimiter = row[0] if row else ","
+    return delimiter if delimiter in DELIMITERS else ","
+
+
+def prepare_file(path: Path, workdir: Path, sheet: str | None = None) -> PreparedFile:
+    """Make ``path`` readable by DuckDB as UTF-8 CSV (converting into ``workdir`` if need be).
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty, or not text nor an Excel workbook.
+    """
+    if not path.exists():
+        raise InputError(t("The file {path} does not exist.", path=str(path)))
+    with path.open("rb") as file:
+        head = file.read(SAMPLE_BYTES)
+    if not head.strip():
+        raise InputError(t("The file {name} is empty: export it again with its rows.",
+                           name=path.name))
+    if head.startswith(ZIP_MAGIC):
+        out = workdir / "sheet.csv"
+        chosen = _excel_to_csv(path, out, sheet)
+        return PreparedFile(out, "xlsx", ",", chosen)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif b"\x00" in head:
+        raise InputError(t("{name} is not a text file. Save it as CSV (UTF-8) or as an Excel "
+                           ".xlsx workbook and upload that.", name=path.name))
+    else:
+        encoding = "utf-8" if _is_utf8(path) else _guess_legacy_encoding(path)
+    readable = path
+    if encoding != "utf-8":
+        readable = workdir / "utf8.csv"
+        _transcode(path, readable, encoding)
+    return PreparedFile(readable, encoding, _sniff_delimiter(readable))
