@@ -23,7 +23,7 @@ from dashboard.url_state import (
     query_string_values,
 )
 from metrics.i18n import t
-from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters
+from metrics.kpis import CUSTOMER_SEGMENT_PREFIX, DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.roles import column_label
 from metrics.sqlutil import PERIODS
 from metrics.store import Dataset
@@ -49,6 +49,13 @@ def _reset_filters() -> None:
     for key in list(st.session_state):
         if key in ("start", "end", "dates", "w") or str(key).startswith(SEGMENT_PREFIX):
             del st.session_state[key]
+
+
+def segment_label(key: str) -> str:
+    """A segment filter's name on screen: the role's label or the file's header."""
+    if key.startswith(CUSTOMER_SEGMENT_PREFIX):
+        return column_label("customers", key.removeprefix(CUSTOMER_SEGMENT_PREFIX))
+    return column_label("orders", key)
 
 
 def _segment_key(column: str) -> str:
@@ -127,8 +134,8 @@ def draw_sidebar() -> View:
         for column, values in view.segment_options.items():
             key = _segment_key(column)
             url.seed(key, [], parse_values(values),
-                     t("segment “{column}”", column=column_label("orders", column)))
-            chosen[column] = st.multiselect(plain(column_label("orders", column)), values, key=key,
+                     t("segment “{column}”", column=segment_label(column)))
+            chosen[column] = st.multiselect(plain(segment_label(column)), values, key=key,
                                             placeholder=t("All"))
 
     view.warnings = url.finish()

@@ -125,18 +125,23 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
     ``raw`` has ``file_row`` (1 = the header row, as a spreadsheet numbers rows) and one
     VARCHAR column per file column, named ``c0, c1, ...``.
     """
-    try:
-        cursor.execute(
-            "-- the file as text, one numbered row per record of the file\n"
+    read = ("-- the file as text, one numbered row per record of the file\n"
             "CREATE OR REPLACE TEMP TABLE raw_file AS "
             "SELECT row_number() OVER () AS file_row, * FROM read_csv($path, header = false, "
             "all_varchar = true, delim = $delimiter, quote = '\"', escape = '\"', "
-            "null_padding = true, skip = 0)",
-            {"path": str(prepared.path), "delimiter": prepared.delimiter},
-        )
+            "null_padding = true, skip = 0, parallel = $parallel)")
+    parameters = {"path": str(prepared.path), "delimiter": prepared.delimiter, "parallel": True}
+    try:
+        try:
+            cursor.execute(read, parameters)
+        except duckdb.Error as error:
+            # Quoted line breaks with short rows need the single-threaded reader.
+            if "parallel=false" not in str(error):
+                raise
+            cursor.execute(read, parameters | {"parallel": False})
     except duckdb.Error as error:
         detail = str(error).splitlines()[0]
-        if "line" in detail.lower() and ("size" in detail.lower() or "long" in detail.lower()):
+        if "max_line_size" in str(error):
             raise InputError(
                 t("{name} has a line longer than DuckDB reads (over 2 MB): it is probably "
                   "not a CSV export. Export the data again as CSV or .xlsx.", name=name)
@@ -405,22 +410,24 @@ def ingest_file(
               "replace its data.", name=existing.name, kind=table.label.lower())
         )
     try:
-        with tempfile.TemporaryDirectory() as work, store.transaction() as cursor:
+        with tempfile.TemporaryDirectory() as work, store.writer() as cursor:
             prepared = prepare_file(path, Path(work), sheet)
-            report = _ingest(store, cursor, prepared, table, name, existing, mapping,
-                             currency, source, date_format)
-            if dry_run:
-                report.dry_run = True
-                raise _DryRun(report)
+            headers = _load_raw(cursor, prepared, source)  # temporary: before the transaction
+            with store.atomic(cursor):
+                report = _ingest(store, cursor, prepared, headers, table, name, existing,
+                                 mapping, currency, source, date_format)
+                if dry_run:
+                    report.dry_run = True
+                    raise _DryRun(report)
             return report
     except _DryRun as rolled_back:
         return rolled_back.report
 
 
 def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
-            table: TableKind, name: str, existing: Any, mapping: Mapping[str, str] | None,
-            currency: str | None, source: str, date_format: str | None) -> IngestReport:
-    headers = _load_raw(cursor, prepared, source)
+            headers: list[str], table: TableKind, name: str, existing: Any,
+            mapping: Mapping[str, str] | None, currency: str | None, source: str,
+            date_format: str | None) -> IngestReport:
     chosen = suggest_mapping(table, headers) | dict(mapping or {})
     chosen = {role: column for role, column in chosen.items() if column}
     validate_mapping(table, chosen, headers)
@@ -449,10 +456,20 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     role_columns = [role.name for role in plan.roles()]
     cursor.execute(f"DROP TABLE IF EXISTS {target}")
     orders = None
+    if table.name == "orders":  # order lines of an earlier upload belong to its orders
+        cursor.execute(f"DROP TABLE IF EXISTS {quote_ident(f'ds_{dataset_id}')}.order_items")
+        cursor.execute("DELETE FROM loyaltylens_tables WHERE dataset_id = $id AND "
+                       "kind = 'order_items'", {"id": dataset_id})
     if line_items:
         _store_line_items(cursor, dataset_id, role_columns, extras, line_items)
         orders_row = cursor.execute(f"SELECT count(*) FROM {target}").fetchone()
         orders = int(orders_row[0]) if orders_row else 0
+        items = f"{quote_ident(f'ds_{dataset_id}')}.order_items"
+        lines = cursor.execute(f"SELECT count(*), min(order_date), max(order_date) FROM {items}"
+                               ).fetchone() or (0, None, None)
+        store.register_table(cursor, dataset_id, "order_items", {
+            "source": source, "rows": lines[0], "mapping": {}, "segment_columns": [],
+            "first_date": lines[1], "last_date": lines[2]})
     else:
         order_by = ", ".join(quote_ident(c) for c in ("customer_id", table.date_role)
                              if c and c in role_columns) or "file_row"
@@ -566,7 +583,8 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
         row = cursor.execute(
             f"-- customer ids that differ only in letter case or spaces\n"
             f"SELECT count(*), min(example) FROM (SELECT lower(regexp_replace(customer_id, "
-            f"'\\s+', '', 'g')) AS folded, string_agg(DISTINCT customer_id, ' / ') AS example "
+            f"'\\s+', '', 'g')) AS folded, "
+            f"string_agg(DISTINCT customer_id, ' / ' ORDER BY customer_id) AS example "
             f"FROM {target} GROUP BY folded HAVING count(DISTINCT customer_id) > 1)").fetchone()
         if row and row[0]:
             warnings.append(t("{n} customers appear under several spellings (for example "

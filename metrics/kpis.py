@@ -88,18 +88,39 @@ def _sql_template(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+CUSTOMER_SEGMENT_PREFIX = "customers."
+
+
+def segment_dimensions(dataset: Dataset) -> dict[str, tuple[str, str]]:
+    """Every segment filter of a dataset: ``{key: (table kind, column)}``.
+
+    Columns of the orders are keyed by their name; columns of the customers table by
+    ``customers.<name>``, and filter the orders of the customers who have that value.
+    """
+    dimensions: dict[str, tuple[str, str]] = {}
+    for kind, prefix in (("orders", ""), ("customers", CUSTOMER_SEGMENT_PREFIX)):
+        info = dataset.tables.get(kind)
+        for column in info.segment_columns if info else ():
+            dimensions[prefix + column] = (kind, column)
+    return dimensions
+
+
 def segment_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The WHERE condition for the segment filters, values bound as parameters."""
-    known = set(dataset.tables["orders"].segment_columns)
+    """The WHERE condition on orders for the segment filters, values bound as parameters."""
+    known = segment_dimensions(dataset)
     conditions, params = ["TRUE"], {}
-    for n, (column, values) in enumerate(filters.segments):
-        if column not in known:
+    for n, (key, values) in enumerate(filters.segments):
+        if key not in known:
             raise InputError(
                 t("“{column}” is not a segment of the dataset “{name}”; its segments are: "
-                  "{segments}.", column=column, name=dataset.name,
+                  "{segments}.", column=key, name=dataset.name,
                   segments=", ".join(sorted(known)) or t("none"))
             )
+        kind, column = known[key]
         condition, bound = in_list(column, values, prefix=f"segment_{n}_")
+        if kind == "customers":
+            condition = (f"customer_id IN (SELECT customer_id FROM {dataset.table('customers')} "
+                         f"WHERE {condition})")
         conditions.append(condition)
         params |= bound
     return " AND ".join(conditions), params
@@ -171,20 +192,18 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
 
 
 def segment_values(store: Store, dataset: Dataset) -> dict[str, list[str]]:
-    """Each segment column of the orders and its values, most frequent first."""
-    orders = dataset.tables.get("orders")
-    if orders is None:
-        return {}
+    """Each segment filter of the dataset (see :func:`segment_dimensions`) and its values,
+    most frequent first."""
     values: dict[str, list[str]] = {}
     with store.cursor() as cursor:
-        for column in orders.segment_columns:
+        for key, (kind, column) in segment_dimensions(dataset).items():
             quoted = quote_ident(column)
             rows = cursor.execute(
                 f"-- the values of one segment column, most frequent first\n"
-                f"SELECT {quoted} FROM {dataset.table('orders')} WHERE {quoted} IS NOT NULL "
+                f"SELECT {quoted} FROM {dataset.table(kind)} WHERE {quoted} IS NOT NULL "
                 f"GROUP BY {quoted} ORDER BY count(*) DESC, {quoted}"
             ).fetchall()
-            values[column] = [row[0] for row in rows]
+            values[key] = [row[0] for row in rows]
     return values
 
 

@@ -123,7 +123,32 @@ def _guess_legacy_encoding(path: Path) -> str:
             # keep the lines with non-ASCII bytes: they are what tells encodings apart
             sample += b"\n".join(line for line in chunk.split(b"\n") if max(line, default=0) > 127)
     best = charset_normalizer.from_bytes(bytes(sample), cp_isolation=list(LEGACY_ENCODINGS)).best()
-    return best.encoding if best is not None else "latin_1"
+    encoding = best.encoding if best is not None else "latin_1"
+    if encoding == "latin_1" and _romanian_in_disguise(bytes(sample)):
+        return "cp1250"
+    return encoding
+
+
+# Romanian ş ţ Ş Ţ in cp1250 are º þ ª Þ in Latin-1: signs no Western word holds between
+# letters. On short samples charset-normalizer cannot tell the two apart, so this decides.
+_CP1250_TELLS = set("ºþªÞ")
+
+
+def _romanian_in_disguise(sample: bytes) -> bool:
+    text = sample.decode("latin_1")
+    return any(
+        char in _CP1250_TELLS and 0 < n < len(text) - 1
+        and (text[n - 1].isalpha() or text[n + 1].isalpha())
+        for n, char in enumerate(text)
+    ) and _decodes(sample, "cp1250")
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        sample.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _transcode(path: Path, out: Path, encoding: str) -> None:

@@ -139,20 +139,37 @@ class Store:
         return self._connection.cursor()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside one transaction: everything commits, or nothing is stored."""
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for a writing job, one job at a time; pair it with :meth:`atomic`.
+
+        Work that stores nothing (reading a file into temporary tables) can run on it
+        before the transaction starts, where a failed statement does not abort it.
+        """
         with self._write_lock:
             cursor = self.cursor()
-            cursor.begin()
             try:
                 yield cursor
-            except BaseException:
-                cursor.rollback()
-                raise
-            else:
-                cursor.commit()
             finally:
                 cursor.close()
+
+    @staticmethod
+    @contextmanager
+    def atomic(cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction on ``cursor``: everything commits, or nothing is stored."""
+        cursor.begin()
+        try:
+            yield cursor
+        except BaseException:
+            cursor.rollback()
+            raise
+        else:
+            cursor.commit()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one transaction: everything commits, or nothing is stored."""
+        with self.writer() as cursor, self.atomic(cursor):
+            yield cursor
 
     # -- reading the catalogue -------------------------------------------------------
 

@@ -1,9 +1,11 @@
-"""Data: upload an orders file, map its columns, store it as a dataset; list and delete."""
+"""Data: upload an export, check how it was read, store it in a dataset; list and delete."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -11,17 +13,32 @@ import streamlit as st
 from dashboard import services
 from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
-from dashboard.safe import plain, show_error
+from dashboard.safe import plain, show_error, show_warning
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv
 from metrics.i18n import t
-from metrics.ingest import IngestReport, ingest_file, inspect_file
-from metrics.roles import ORDERS, column_label
+from metrics.ingest import UPLOAD_LIMIT_BYTES, IngestReport, ingest_file, inspect_file
+from metrics.parsing import AmbiguousDates
+from metrics.readers import ZIP_MAGIC, excel_sheets
+from metrics.roles import TABLE_KINDS, column_label
 from metrics.store import Dataset
 
 CURRENCIES = ("EUR", "RON", "RUB", "USD", "GBP", "PLN", "MDL", "UAH", "KZT", "CHF")
 NO_COLUMN = ""
+NEW_DATASET = ""
 UPLOADS_STORED = "_uploads_stored"
+DRY_RUN = "_dry_run"
+KIND_HELP = {
+    "orders": "One row per order (or per order line, with an order id): customer id, order "
+              "date and amount. Negative amounts are refunds.",
+    "customers": "One row per customer: customer id, and any of sign-up date, segment, "
+                 "country, acquisition channel, loyalty tier.",
+    "subscriptions": "One row per subscription: customer id, start date, and an end date "
+                     "when it ended.",
+    "responses": "One row per survey answer: the date and an NPS (0-10), CSAT (1-5) or CLI "
+                 "(1-6) score, optionally the customer id and a comment.",
+    "spend": "One row per spend entry: the date and the amount, optionally the channel.",
+}
 
 
 def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
@@ -30,6 +47,8 @@ def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
         orders = dataset.tables.get("orders")
         rows.append({
             t("Name"): dataset.name,
+            t("Data"): ", ".join(t(TABLE_KINDS[k].label) for k in TABLE_KINDS
+                                 if k in dataset.tables),
             t("Orders"): format_value(orders.rows, "orders", None) if orders else "–",
             t("First order"): format_day(orders.first_date) if orders and orders.first_date
             else "–",
@@ -38,31 +57,51 @@ def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
             t("Segments"): ", ".join(column_label("orders", c) for c in orders.segment_columns)
             if orders else "",
             t("Currency"): dataset.currency or "–",
-            t("Source file"): orders.source if orders else "",
         })
     return pd.DataFrame(rows)
 
 
-def _show_report(report: IngestReport) -> None:
-    st.success(plain(t(
-        "Stored {stored} of {read} rows as “{name}”. {rejected} rows were set aside.",
-        stored=f"{report.rows_stored:,}", read=f"{report.rows_read:,}",
-        name=report.dataset_name, rejected=f"{report.rows_rejected:,}")),
-        icon=":material/check_circle:")
+def _details(report: IngestReport) -> str:
     found = report.detected
-    delimiter = {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("pipe")}
-    decimal = {".": t("point"), ",": t("comma")}
-    details = [
-        t("Encoding: {value}", value=found["encoding"]),
-        t("Delimiter: {value}", value=delimiter.get(found["delimiter"], found["delimiter"])),
-        t("Decimal mark: {value}", value=decimal.get(found["decimal_mark"],
-                                                     found["decimal_mark"])),
-        t("Date format: {value}", value=found["date_format"]),
-    ]
+    names = {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("vertical bar"),
+             ".": t("point")}
+    details = [t("Encoding: {value}", value=found["encoding"]),
+               t("Delimiter: {value}", value=names.get(found["delimiter"], found["delimiter"]))]
+    if "decimal_mark" in found:
+        mark = found["decimal_mark"]
+        details.append(t("Decimal mark: {value}", value=names.get(mark, mark)))
+    if "date_format" in found:
+        details.append(t("Date format: {value}", value=found["date_format"]))
     if report.first_date and report.last_date:
-        details.append(t("Orders from {first} to {last}", first=format_day(report.first_date),
+        details.append(t("Dates from {first} to {last}", first=format_day(report.first_date),
                          last=format_day(report.last_date)))
-    st.caption(plain(" · ".join(details)))
+    return " · ".join(details)
+
+
+def _show_report(report: IngestReport) -> None:
+    """The validation report: what was detected, stored (or will be), set aside, and why."""
+    kind = t(TABLE_KINDS[report.kind].label).lower()
+    if report.dry_run:
+        headline = t("Ready to store {stored} of {read} rows of {kind} in “{name}”; {rejected} "
+                     "rows will be set aside.", stored=f"{report.rows_stored:,}",
+                     read=f"{report.rows_read:,}", kind=kind, name=report.dataset_name,
+                     rejected=f"{report.rows_rejected:,}")
+        st.info(plain(headline), icon=":material/fact_check:")
+    else:
+        headline = t("Stored {stored} of {read} rows of {kind} in “{name}”; {rejected} rows "
+                     "were set aside.", stored=f"{report.rows_stored:,}",
+                     read=f"{report.rows_read:,}", kind=kind, name=report.dataset_name,
+                     rejected=f"{report.rows_rejected:,}")
+        st.success(plain(headline), icon=":material/check_circle:")
+    st.caption(plain(_details(report)))
+    if report.orders is not None:
+        st.caption(plain(t("{rows} rows became {orders} orders.", rows=f"{report.rows_stored:,}",
+                           orders=f"{report.orders:,}")))
+    if report.refunds:
+        st.caption(plain(t("{n} refunds (negative amounts) are kept as refunds: they lower "
+                           "revenue and are not counted as orders.", n=f"{report.refunds:,}")))
+    for warning in report.warnings:
+        show_warning(warning)
     if report.rejected_by_reason:
         st.write(t("Rows set aside and why:"))
         st.dataframe(pd.DataFrame(report.rejected_by_reason).rename(
@@ -70,62 +109,122 @@ def _show_report(report: IngestReport) -> None:
         rejected = pd.DataFrame([{t("Row in file"): r["row"], t("Reason"): r["reason"],
                                   **r["values"]} for r in report.rejected_rows])
         st.download_button(t("Download the rows set aside (CSV)"), to_csv(rejected),
-                           "rows-set-aside.csv", mime="text/csv", icon=":material/download:")
+                           "rows-set-aside.csv", mime="text/csv", icon=":material/download:",
+                           key=f"rejected_{report.dry_run}")
 
 
-def _upload() -> None:
-    st.subheader(t("Upload orders"))
-    st.caption(t("A CSV export with a header row, one row per order: a customer id, the "
-                 "order date and the amount. Other columns (channel, region, ...) become "
-                 "segment filters. Negative amounts are counted as refunds."))
-    # A new key after each stored upload empties the uploader for the next file.
-    upload = st.file_uploader(t("Orders file (CSV)"), type=["csv"],
-                              key=f"upload_file_{st.session_state.get(UPLOADS_STORED, 0)}")
+def _saved_upload(upload: Any) -> Path:
+    """The uploaded bytes in a file that lasts for the session (named by content)."""
+    data = upload.getvalue()
+    folder = Path(tempfile.gettempdir()) / "loyaltylens-uploads"
+    folder.mkdir(exist_ok=True)
+    path = folder / (hashlib.sha256(data).hexdigest()[:24] + Path(upload.name).suffix.lower())
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+def _upload(datasets: list[Dataset]) -> None:
+    st.subheader(t("Upload data"))
+    kinds = list(TABLE_KINDS)
+    kind = st.selectbox(t("What does the file hold?"), kinds, key="upload_kind",
+                        format_func=lambda k: t(TABLE_KINDS[k].label))
+    st.caption(t(KIND_HELP[kind]))
+    limit = f"{UPLOAD_LIMIT_BYTES / 2**20:,.0f}"
+    upload = st.file_uploader(
+        t("File (CSV or Excel .xlsx, up to {limit} MB)", limit=limit),
+        type=["csv", "txt", "tsv", "xlsx"],
+        key=f"upload_file_{st.session_state.get(UPLOADS_STORED, 0)}")
     if upload is None:
         return
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.csv"
-        path.write_bytes(upload.getvalue())
+    if upload.size > UPLOAD_LIMIT_BYTES:
+        show_error(LoyaltyLensError(t(
+            "{name} is {size} MB; the Data page takes files up to {limit} MB. Use "
+            "`loyaltylens ingest` for larger files.", name=upload.name,
+            size=f"{upload.size / 2**20:,.0f}", limit=limit)))
+        return
+    path = _saved_upload(upload)
+    sheet = None
+    try:
+        if path.read_bytes()[:4] == ZIP_MAGIC:
+            sheets = excel_sheets(path)
+            sheet = st.selectbox(t("Sheet"), sheets, key=f"sheet_{upload.file_id}")
+        inspection = inspect_file(path, kind, source=upload.name, sheet=sheet)
+    except LoyaltyLensError as error:
+        show_error(error)
+        return
+    st.write(t("Preview of the first rows ({rows} data rows in the file):",
+               rows=f"{inspection.rows:,}"))
+    st.dataframe(inspection.preview, hide_index=True, height=220)
+
+    table = TABLE_KINDS[kind]
+    st.write(t("Which column holds what? Suggested from the header names: change any that "
+               "is wrong."))
+    mapping: dict[str, str] = {}
+    options = [NO_COLUMN, *inspection.headers]
+    columns = st.columns(4)
+    for number, role in enumerate(table.roles):
+        suggested = inspection.suggested_mapping.get(role.name, NO_COLUMN)
+        label = t(role.label) + ("" if role.required else " " + t("(optional)"))
+        mapping[role.name] = columns[number % 4].selectbox(
+            label, options, index=options.index(suggested),
+            format_func=lambda c: c or t("— none —"),
+            key=f"map_{kind}_{role.name}_{upload.file_id}")
+
+    names = [d.name for d in datasets]
+    target = st.selectbox(t("Store in"), [NEW_DATASET, *names], key=f"target_{upload.file_id}",
+                          format_func=lambda n: n or t("a new dataset"),
+                          index=0 if kind == "orders" or not names else 1)
+    if target == NEW_DATASET:
+        name = st.text_input(t("Name of the new dataset"), value=Path(upload.name).stem[:60],
+                             key=f"name_{upload.file_id}")
+        currency = st.selectbox(t("Currency of the amounts"), CURRENCIES,
+                                key=f"currency_{upload.file_id}")
+    else:
+        name, currency = target, None
+    has_kind = any(d.name == target and kind in d.tables for d in datasets)
+    replace = has_kind and st.checkbox(
+        t("“{name}” already has {kind}: replace them with this file", name=target,
+          kind=t(table.label).lower()), key=f"replace_{upload.file_id}")
+
+    options_key = f"dates_{upload.file_id}"
+    arguments = {"dataset": name, "kind": kind, "currency": currency, "source": upload.name,
+                 "replace": replace, "sheet": sheet,
+                 "mapping": {k: v for k, v in mapping.items() if v},
+                 "date_format": st.session_state.get(options_key)}
+    store = services.get_store()
+    # The dry run reads the whole file: redo it only when an input changed.
+    check_key = repr((str(path), sorted(arguments.items(), key=str), len(datasets)))
+    cached = st.session_state.get(DRY_RUN)
+    try:
+        if cached and cached[0] == check_key:
+            preview = cached[1]
+        else:
+            preview = ingest_file(store, path, dry_run=True, max_bytes=UPLOAD_LIMIT_BYTES,
+                                  **arguments)
+            st.session_state[DRY_RUN] = (check_key, preview)
+    except AmbiguousDates as ambiguous:
+        show_warning(ambiguous.message)
+        st.radio(t("Date format"), ambiguous.options, key=options_key, horizontal=True,
+                 index=None)
+        return
+    except LoyaltyLensError as error:
+        show_error(error)
+        return
+    _show_report(preview)
+    if st.button(t("Store"), type="primary", icon=":material/save:"):
         try:
-            inspection = inspect_file(path, source=upload.name)
+            report = ingest_file(store, path, max_bytes=UPLOAD_LIMIT_BYTES, **arguments)
         except LoyaltyLensError as error:
             show_error(error)
             return
-        st.write(t("Preview of the first rows ({rows} data rows in the file):",
-                   rows=f"{inspection.rows:,}"))
-        st.dataframe(inspection.preview, hide_index=True, height=220)
-
-        with st.form("store_upload"):
-            name = st.text_input(t("Dataset name"), value=Path(upload.name).stem[:60])
-            currency = st.selectbox(t("Currency of the amounts"), CURRENCIES)
-            st.write(t("Which column holds what? Suggested from the header names; change any "
-                       "that is wrong."))
-            mapping: dict[str, str] = {}
-            columns = st.columns(len(ORDERS.roles))
-            options = [NO_COLUMN, *inspection.headers]
-            for column, role in zip(columns, ORDERS.roles, strict=True):
-                suggested = inspection.suggested_mapping.get(role.name, NO_COLUMN)
-                label = t(role.label) + ("" if role.required else " " + t("(optional)"))
-                mapping[role.name] = column.selectbox(
-                    label, options, index=options.index(suggested),
-                    format_func=lambda c: c or t("— none —"),
-                    key=f"map_{role.name}_{upload.file_id}")
-            replace = st.checkbox(t("If a dataset with this name already has orders, replace "
-                                    "them with this file"))
-            submitted = st.form_submit_button(t("Store dataset"), type="primary",
-                                              icon=":material/save:")
-        if submitted:
-            try:
-                report = ingest_file(services.get_store(), path, dataset=name,
-                                     mapping={k: v for k, v in mapping.items() if v},
-                                     currency=currency, source=upload.name, replace=replace)
-            except LoyaltyLensError as error:
-                show_error(error)
-                return
-            st.session_state["last_report"] = report
+        st.session_state["last_report"] = report
+        st.session_state.pop(DRY_RUN, None)
+        path.unlink(missing_ok=True)
+        if report.dataset_id:
             select_dataset(report.dataset_id)
-            st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
-            st.rerun()
+        st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
+        st.rerun()
 
 
 def _delete(datasets: list[Dataset]) -> None:
@@ -157,7 +256,7 @@ def main() -> None:
         _delete(datasets)
     else:
         st.info(t("No datasets yet: upload an orders file below."))
-    _upload()
+    _upload(datasets)
 
 
 main()

@@ -1,0 +1,431 @@
+"""Real exports: encodings, delimiters, number and date styles, Excel, line items, the
+other table kinds, warnings, refusals. Each file is written by the test (tests/corpus.py
+states the expected rows, customers, orders and revenue)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from metrics.errors import InputError
+from metrics.ingest import ingest_file
+from metrics.kpis import Filters, kpi_table
+from metrics.parsing import AmbiguousDates
+from metrics.store import Store
+from tests.builders import write_csv
+from tests.corpus import (
+    CEDILLA,
+    EXPECTED_CUSTOMERS,
+    EXPECTED_ORDERS,
+    EXPECTED_REVENUE,
+    EXPECTED_ROWS,
+    FRENCH,
+    ORDERS,
+    RUSSIAN,
+    Style,
+    column_values,
+    stored_orders,
+    write_orders,
+)
+
+EXPECTED = (EXPECTED_ROWS, EXPECTED_CUSTOMERS, EXPECTED_ORDERS, EXPECTED_REVENUE)
+
+
+def ingest(path: Path, **options: object) -> tuple[Store, object]:
+    store = Store(":memory:")
+    report = ingest_file(store, path, dataset="Shop", **options)  # type: ignore[arg-type]
+    return store, report
+
+
+def comma_decimal(amount: Decimal) -> str:
+    return f"{amount:.2f}".replace(".", ",")
+
+
+# -- encodings -------------------------------------------------------------------------
+
+ROMANIAN_HEADER = ("Client", "Data", "Suma", "Oraș")
+RUSSIAN_HEADER = ("Покупатель", "Дата", "Сумма", "Город")
+FRENCH_HEADER = ("Customer", "Date", "Amount", "Ville")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "names", "header", "detected"),
+    [
+        ("utf-8", str, ROMANIAN_HEADER, "UTF-8"),
+        ("utf-8-sig", str, ROMANIAN_HEADER, "UTF-8 with BOM"),
+        ("utf-16", str, ROMANIAN_HEADER, "UTF-16"),
+        ("cp1250", lambda s: s.translate(CEDILLA), ("Client", "Data", "Suma", "Oraş"),
+         "Windows-1250 (Central European)"),
+        ("cp1251", lambda s: RUSSIAN.get(s, s), RUSSIAN_HEADER, "Windows-1251 (Cyrillic)"),
+        ("latin-1", lambda s: FRENCH.get(s, s), FRENCH_HEADER, "Latin-1"),
+    ],
+)
+def test_every_encoding_is_detected_and_its_letters_survive(
+        tmp_path: Path, encoding: str, names: object, header: tuple[str, str, str, str],
+        detected: str) -> None:
+    style = Style(encoding=encoding, names=names, delimiter=";",  # type: ignore[arg-type]
+                  amount=comma_decimal, header=header)
+    store, report = ingest(write_orders(tmp_path / "o.csv", style))
+    assert report.detected["encoding"] == detected
+    assert report.mapping == {"customer_id": header[0], "order_date": header[1],
+                              "amount": header[2]}
+    dataset = store.dataset("Shop")
+    assert stored_orders(store, dataset) == EXPECTED
+    assert column_values(store, dataset, header[3]) == {style.names(city) for *_, city in ORDERS}
+
+
+def test_romanian_letters_survive_into_segments_and_filters(tmp_path: Path) -> None:
+    store, report = ingest(write_orders(tmp_path / "o.csv", Style()))
+    dataset = store.dataset("Shop")
+    assert report.segment_columns == ["City"]
+    table = kpi_table(store, dataset, Filters(segments=(("City", ("Iași",)),)))
+    assert table["revenue"].sum() == pytest.approx(1214.50)  # 1234.50 - 20.00
+
+
+# -- delimiters, quoting, line endings -------------------------------------------------
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_delimiters_and_line_endings(tmp_path: Path, delimiter: str, newline: str) -> None:
+    style = Style(delimiter=delimiter, newline=newline)
+    store, report = ingest(write_orders(tmp_path / "o.csv", style))
+    assert report.detected["delimiter"] == delimiter
+    assert stored_orders(store, store.dataset("Shop")) == EXPECTED
+
+
+def test_quoted_fields_with_delimiters_and_newlines(tmp_path: Path) -> None:
+    text = ('Customer;Order date;Amount;Note\r\n'
+            '"Țăran; Ionuț";2025-01-03;"1 234,50";"two\r\nlines; and a ""quote"""\r\n'
+            '"Șerban, Ștefan";2025-01-05;80,00;plain\r\n')
+    path = tmp_path / "o.csv"
+    path.write_bytes(text.encode("utf-8"))
+    store, report = ingest(path)
+    dataset = store.dataset("Shop")
+    assert report.rows_stored == 2
+    assert column_values(store, dataset, "customer_id") == {"Țăran; Ionuț", "Șerban, Ștefan"}
+    assert column_values(store, dataset, "Note") == {'two\r\nlines; and a "quote"', "plain"}
+    assert stored_orders(store, dataset)[3] == Decimal("1314.50")
+
+
+# -- numbers ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("writes", "delimiter"),
+    [
+        (lambda a: f"{a:.1f}" if a == a.to_integral() or a * 10 % 1 == 0 else f"{a}", ","),
+        (lambda a: f"{a:.2f}".replace(".", ","), ";"),                     # 1234,50
+        (lambda a: f"{a:,.2f}".replace(",", " ").replace(".", ","), ";"),  # 1 234,50
+        (lambda a: f"{a:,.2f}".replace(",", "\u00a0").replace(".", ","), ";"),  # no-break space
+        (lambda a: f"{a:,.2f}".replace(",", "#").replace(".", ",").replace("#", "."), ";"),
+        (lambda a: f"{a:,.2f}", ","),                                      # 1,234.50
+        (lambda a: f"€{a:,.2f}", ","),
+        (lambda a: f"{a:,.2f} lei".replace(",", " ").replace(".", ","), ";"),
+        (lambda a: f"{a:.2f} RON".replace(".", ","), ";"),
+        (lambda a: f"{a:,.2f}".replace(",", " ").replace(".", ",") + " руб.", ";"),
+        (lambda a: f"${a:,.2f}", ","),
+    ],
+    ids=["1234.5", "1234,5", "1 234,50", "1 234,50 nbsp", "1.234,50", "1,234.50", "€",
+         "lei", "RON", "руб.", "$"],
+)
+def test_number_styles(tmp_path: Path, writes: object, delimiter: str) -> None:
+    style = Style(amount=writes, delimiter=delimiter)  # type: ignore[arg-type]
+    store, report = ingest(write_orders(tmp_path / "o.csv", style))
+    assert stored_orders(store, store.dataset("Shop")) == EXPECTED
+    assert report.detected["decimal_mark"] == ("," if delimiter == ";" else ".")
+
+
+# -- dates ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("writes", "label"),
+    [
+        (date.isoformat, "yyyy-mm-dd"),
+        (lambda d: f"{d.isoformat()}T23:30:00+02:00", "yyyy-mm-dd"),
+        (lambda d: f"{d.isoformat()} 08:15:00-05:00", "yyyy-mm-dd"),
+        (lambda d: d.strftime("%d.%m.%Y"), "dd.mm.yyyy"),
+        (lambda d: d.strftime("%d.%m.%Y %H:%M"), "dd.mm.yyyy"),
+        (lambda d: d.strftime("%Y%m%d"), "yyyymmdd"),
+    ],
+    ids=["iso", "iso-offset", "iso-space-offset", "dd.mm.yyyy", "dd.mm.yyyy-time", "yyyymmdd"],
+)
+def test_date_styles(tmp_path: Path, writes: object, label: str) -> None:
+    style = Style(date=writes)  # type: ignore[arg-type]
+    store, report = ingest(write_orders(tmp_path / "o.csv", style))
+    assert report.detected["date_format"] == label
+    # the calendar day as written, whatever the time zone offset
+    assert column_values(store, store.dataset("Shop"), "order_date") == {d for _, d, _, _ in
+                                                                          ORDERS}
+
+
+def test_day_first_and_month_first_are_told_apart_by_the_values(tmp_path: Path) -> None:
+    rows = [("a", date(2025, 1, 25), Decimal(1), "x"), ("b", date(2025, 2, 3), Decimal(2), "x")]
+    for fmt, label in (("%d/%m/%Y", "dd/mm/yyyy"), ("%m/%d/%Y", "mm/dd/yyyy")):
+        style = Style(date=lambda d, fmt=fmt: d.strftime(fmt))  # type: ignore[misc]
+        store, report = ingest(write_orders(tmp_path / f"{label[:2]}.csv", style, rows))
+        assert report.detected["date_format"] == label
+        assert column_values(store, store.dataset("Shop"), "order_date") == {
+            date(2025, 1, 25), date(2025, 2, 3)}
+
+
+def test_when_the_values_cannot_tell_the_user_is_asked(tmp_path: Path) -> None:
+    rows = [("a", date(2025, 1, 2), Decimal(1), "x"), ("b", date(2025, 3, 4), Decimal(2), "x")]
+    path = write_orders(tmp_path / "o.csv", Style(date=lambda d: d.strftime("%m/%d/%Y")), rows)
+    with pytest.raises(AmbiguousDates) as asked:
+        ingest(path)
+    assert asked.value.options == ("dd/mm/yyyy", "mm/dd/yyyy")
+    assert "could be day-first or month-first" in asked.value.message
+    store, _ = ingest(path, date_format="mm/dd/yyyy")
+    assert column_values(store, store.dataset("Shop"), "order_date") == {
+        date(2025, 1, 2), date(2025, 3, 4)}
+
+
+# -- Excel ------------------------------------------------------------------------------
+
+def write_workbook(path: Path) -> Path:
+    """Sheet 1: date cells and number cells; sheet 2: dates as Excel serial numbers."""
+    workbook = openpyxl.Workbook()
+    first = workbook.active
+    first.title = "Comenzi"
+    first.append(("Client", "Data", "Valoare", "Oraș"))
+    for customer, day, amount, city in ORDERS:
+        first.append((customer, datetime(day.year, day.month, day.day), float(amount), city))
+    second = workbook.create_sheet("Serial")
+    second.append(("Customer", "Date", "Total"))
+    second.append(("x", 45658, 10))   # 45658 = 2025-01-01 in Excel's count
+    second.append(("y", 45689, 2.5))  # 45689 = 2025-02-01
+    workbook.save(path)
+    return path
+
+
+def test_excel_first_sheet_by_default(tmp_path: Path) -> None:
+    store, report = ingest(write_workbook(tmp_path / "o.xlsx"))
+    assert report.detected["encoding"] == "Excel workbook, sheet “Comenzi”"
+    dataset = store.dataset("Shop")
+    assert stored_orders(store, dataset) == EXPECTED
+    assert column_values(store, dataset, "Oraș") == {"Iași", "Timișoara", "Brașov"}
+
+
+def test_excel_chosen_sheet_with_serial_dates(tmp_path: Path) -> None:
+    store, report = ingest(write_workbook(tmp_path / "o.xlsx"), sheet="Serial")
+    assert report.detected["date_format"] == "Excel serial number"
+    dataset = store.dataset("Shop")
+    assert column_values(store, dataset, "order_date") == {date(2025, 1, 1), date(2025, 2, 1)}
+    assert stored_orders(store, dataset)[3] == Decimal("12.50")
+    with pytest.raises(InputError, match="no sheet “Nope”; its sheets are: Comenzi, Serial"):
+        ingest(tmp_path / "o.xlsx", sheet="Nope")
+
+
+# -- headers in three languages, overrides ---------------------------------------------
+
+def test_russian_headers_map_without_help_and_every_mapping_can_be_overridden(
+        tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "o.csv", ("Покупатель", "Дата", "Сумма", "Итого со скидкой"),
+                     [("п1", "2025-01-03", "100", "90"), ("п2", "2025-01-04", "50", "45")])
+    store, report = ingest(path)
+    assert report.mapping == {"customer_id": "Покупатель", "order_date": "Дата",
+                              "amount": "Сумма"}
+    store, report = ingest(path, mapping={"amount": "Итого со скидкой"})
+    assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("135.00")
+
+
+# -- line items -------------------------------------------------------------------------
+
+SHOPIFY = (
+    ("Name", "Email", "Created at", "Total", "Lineitem name", "Lineitem quantity"),
+    [
+        ("#1001", "ana@x.ro", "2025-01-03 10:00:00 +0200", "150.00", "Tricou", "2"),
+        ("#1001", "", "", "", "Cană", "1"),
+        ("#1001", "", "", "", "Șosete", "3"),
+        ("#1002", "ion@x.ro", "2025-01-04 11:00:00 +0200", "40.00", "Cană", "1"),
+        ("#1003", "ana@x.ro", "2025-02-01 09:00:00 +0200", "-150.00", "Tricou", "2"),
+    ],
+)
+
+
+def test_shopify_line_items_become_one_order_with_the_total_once(tmp_path: Path) -> None:
+    store, report = ingest(write_csv(tmp_path / "shopify.csv", *SHOPIFY))
+    dataset = store.dataset("Shop")
+    assert report.detected["line_items"] == "first"
+    assert report.orders == 3
+    # orders: #1001 150, #1002 40, refund #1003 -150 -> 2 orders, 2 customers, revenue 40
+    assert stored_orders(store, dataset) == (3, 2, 2, Decimal("40.00"))
+    products = store.cursor().execute(
+        f"SELECT order_id, product, quantity FROM {dataset.table('order_items')}").fetchall()
+    assert sorted(products) == sorted([("#1001", "Tricou", 2.0), ("#1001", "Cană", 1.0),
+                                       ("#1001", "Șosete", 3.0), ("#1002", "Cană", 1.0),
+                                       ("#1003", "Tricou", 2.0)])
+    assert any("2 order ids appear on several rows" not in w for w in report.warnings)
+    assert any("1 order ids appear on several rows" in w and "first row" in w
+               for w in report.warnings)
+
+
+def test_woocommerce_repeated_totals_are_counted_once(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "woo.csv", ("Order ID", "Customer", "Date", "Order Total",
+                                            "Product"), [
+        ("7", "c1", "2025-03-01", "99.90", "A"), ("7", "c1", "2025-03-01", "99.90", "B"),
+        ("8", "c2", "2025-03-02", "10.00", "A")])
+    store, report = ingest(path)
+    assert report.detected["line_items"] == "repeated"
+    assert stored_orders(store, store.dataset("Shop")) == (2, 2, 2, Decimal("109.90"))
+
+
+def test_line_amounts_are_added_up(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "lines.csv", ("Order ID", "Customer", "Date", "Amount",
+                                              "Product"), [
+        ("7", "c1", "2025-03-01", "60.00", "A"), ("7", "c1", "2025-03-01", "39.90", "B"),
+        ("8", "c2", "2025-03-02", "10.00", "A")])
+    store, report = ingest(path)
+    assert report.detected["line_items"] == "sum"
+    assert stored_orders(store, store.dataset("Shop")) == (2, 2, 2, Decimal("109.90"))
+
+
+def test_an_order_with_a_bad_line_is_set_aside_whole(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "lines.csv", ("Order ID", "Customer", "Date", "Amount"), [
+        ("7", "c1", "2025-03-01", "60.00"), ("7", "c1", "2025-03-01", "lots"),
+        ("8", "c2", "2025-03-02", "10.00")])
+    store, report = ingest(path)
+    assert report.rows_rejected == 1
+    assert stored_orders(store, store.dataset("Shop")) == (1, 1, 1, Decimal("10.00"))
+
+
+# -- refunds ----------------------------------------------------------------------------
+
+def test_refunds_are_kept_but_are_not_orders_or_new_customers(tmp_path: Path) -> None:
+    rows = [("a", "2025-01-03", "100"), ("b", "2025-01-04", "-30"), ("a", "2025-01-10", "-100")]
+    store, report = ingest(write_csv(tmp_path / "o.csv", ("customer", "date", "amount"), rows))
+    assert report.refunds == 2
+    kpis = kpi_table(store, store.dataset("Shop"), Filters(period="month")).iloc[0]
+    # b only has a refund: not a new customer; orders count a's purchase only
+    assert (kpis["new_customers"], kpis["orders"], kpis["revenue"], kpis["refunds"]) == (
+        1, 1, -30.0, 130.0)
+
+
+# -- the other table kinds --------------------------------------------------------------
+
+def test_four_more_kinds_in_one_dataset(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    ingest_file(store, write_csv(tmp_path / "o.csv", ("customer", "date", "amount"), [
+        ("a", "2025-01-03", "100"), ("b", "2025-01-04", "50"), ("c", "2025-01-05", "20")]),
+        dataset="Shop")
+    customers = ingest_file(store, write_csv(
+        tmp_path / "c.csv", ("Клиент", "Дата регистрации", "Страна", "Уровень"),
+        [("a", "01.12.2024", "Молдова", "Gold"), ("b", "02.12.2024", "România", "Silver"),
+         ("c", "03.12.2024", "România", "Gold"), ("", "04.12.2024", "România", "Gold")]),
+        dataset="Shop", kind="customers")
+    assert (customers.rows_stored, customers.rows_rejected) == (3, 1)
+    assert customers.mapping == {"customer_id": "Клиент", "signup_date": "Дата регистрации",
+                                 "country": "Страна", "loyalty_tier": "Уровень"}
+    subscriptions = ingest_file(store, write_csv(
+        tmp_path / "s.csv", ("customer_id", "start_date", "end_date", "plan", "mrr"),
+        [("a", "2024-01-01", "", "Pro", "19,90"), ("b", "2024-02-01", "2024-06-30", "Basic",
+                                                    "9,90")]), dataset="Shop", kind="subscriptions")
+    assert subscriptions.rows_stored == 2
+    responses = ingest_file(store, write_csv(
+        tmp_path / "r.csv", ("Date", "NPS", "Comment", "Customer"),
+        [("2025-01-10", "10", "=cmd()", "a"), ("2025-01-11", "6", "", "b"),
+         ("2025-01-12", "11", "too high", "c"), ("2025-01-13", "7.5", "", "c"),
+         ("2025-01-14", "", "no score", "c")]), dataset="Shop", kind="responses")
+    assert (responses.rows_stored, responses.rows_rejected) == (2, 3)
+    assert [r["reason"] for r in responses.rejected_rows] == [
+        "NPS score (0-10) is not a whole number from 0 to 10.",
+        "NPS score (0-10) is not a whole number from 0 to 10.",
+        "The row has no score."]
+    spend = ingest_file(store, write_csv(tmp_path / "m.csv", ("Дата", "Расход", "Канал"), [
+        ("01.01.2025", "1 000,00", "Google"), ("01.01.2025", "500,50", "Meta")]),
+        dataset="Shop", kind="spend")
+    assert spend.mapping == {"spend_date": "Дата", "amount": "Расход", "channel": "Канал"}
+    dataset = store.dataset("Shop")
+    assert set(dataset.tables) == {"orders", "customers", "subscriptions", "responses", "spend"}
+    total = store.cursor().execute(f"SELECT sum(amount) FROM {dataset.table('spend')}").fetchone()
+    assert total == (Decimal("1500.5000"),)
+    # a customer attribute filters the orders of the customers who have it
+    gold = kpi_table(store, dataset, Filters(segments=(("customers.loyalty_tier", ("Gold",)),)))
+    assert gold["revenue"].sum() == 120.0  # a (100) and c (20)
+
+
+def test_responses_need_a_score_column(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "r.csv", ("Date", "Comment"), [("2025-01-10", "fine")])
+    with pytest.raises(InputError, match="at least one of: NPS score"):
+        ingest_file(Store(":memory:"), path, dataset="X", kind="responses")
+
+
+# -- warnings ---------------------------------------------------------------------------
+
+def test_warnings_for_future_dates_and_customer_id_spellings(tmp_path: Path) -> None:
+    rows = [("Ana@X.ro", "2025-01-03", "10"), ("ana@x.ro ", "2025-01-04", "10"),
+            ("b", "2099-05-01", "10")]
+    _, report = ingest(write_csv(tmp_path / "o.csv", ("customer", "date", "amount"), rows))
+    assert report.rows_stored == 3
+    assert report.warnings == [
+        "1 rows are dated after today (the first on 2099-05-01): check the date format.",
+        "1 customers appear under several spellings (for example Ana@X.ro / ana@x.ro) and are "
+        "counted as different customers: correct the spelling in the source if they are the "
+        "same person.",
+    ]
+
+
+# -- refusals: one sentence, nothing stored ---------------------------------------------
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"   \r\n  ", "is empty"),
+        (b"customer,date,amount\r\n", "has a header row but no data rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is not a text file"),
+        (b"date,amount\n2025-01-01,3\n", "Choose which column holds Customer ID"),
+        (b"customer,amount\na,3\n", "Choose which column holds Order date"),
+        (b"customer,date,amount\na,soon,3\nb,later,4\n", "No value of the column “date” reads"),
+        (b"customer,date,amount\na,2025-01-01," + b"9" * (3 << 20) + b"\n",
+         "has a line longer than"),
+    ],
+    ids=["empty", "blank", "header-only", "binary", "no-customer", "no-date", "no-dates",
+         "long-line"],
+)
+def test_unusable_files_are_refused_in_one_sentence(tmp_path: Path, content: bytes,
+                                                    message: str) -> None:
+    store = Store(":memory:")
+    ingest_file(store, write_orders(tmp_path / "good.csv", Style()), dataset="Existing")
+    before = stored_orders(store, store.dataset("Existing"))
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as refused:
+        ingest_file(store, path, dataset="New")
+    assert refused.value.message.count(". ") <= 2 and "\n" not in refused.value.message
+    assert [d.name for d in store.datasets()] == ["Existing"]
+    assert stored_orders(store, store.dataset("Existing")) == before
+
+
+def test_files_over_the_upload_limit_are_refused_with_the_limit(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "o.csv", Style())
+    with pytest.raises(InputError, match=r"takes files up to 0 MB"):
+        ingest_file(Store(":memory:"), path, dataset="X", max_bytes=10)
+
+
+def test_a_dry_run_reports_and_stores_nothing(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    report = ingest_file(store, write_orders(tmp_path / "o.csv", Style()), dataset="X",
+                         dry_run=True)
+    assert report.dry_run and report.rows_stored == 4
+    assert store.datasets() == []
+    assert store.cursor().execute("SELECT count(*) FROM information_schema.schemata WHERE "
+                                  "schema_name LIKE 'ds_%'").fetchone() == (0,)
+
+
+def test_a_failure_half_way_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    store = Store(":memory:")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "register_table", broken)
+    with pytest.raises(RuntimeError):
+        ingest_file(store, write_orders(tmp_path / "o.csv", Style()), dataset="X")
+    assert store.datasets() == []
+    assert store.cursor().execute("SELECT count(*) FROM information_schema.tables WHERE "
+                                  "table_schema LIKE 'ds_%'").fetchone() == (0,)
