@@ -30,3 +30,12 @@ def t(message: str, /, **fields: object) -> str:
     """
     text = _catalogue(language.get()).gettext(message)
     return text.format(**fields) if fields else text
+
+
+def tn(singular: str, plural: str, count: int, /, **fields: object) -> str:
+    """Like :func:`t` for a text that depends on a count (Russian has three plural forms).
+
+    ``{n}`` in the text is the count with thousands separators.
+    """
+    text = _catalogue(language.get()).ngettext(singular, plural, count)
+    return text.format(n=f"{count:,}", **fields)

@@ -21,13 +21,14 @@ import duckdb
 import pandas as pd
 
 from metrics.errors import InputError
-from metrics.i18n import t
+from metrics.i18n import t, tn
 from metrics.parsing import (
     DATE_FORMATS,
     NumberStyle,
     choose_date_format,
     date_format_label,
     date_sql,
+    detect_currency,
     detect_number_style,
     number_sql,
     parse_date_format,
@@ -199,14 +200,21 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
             f"SELECT * EXCLUDE (file_row) FROM raw WHERE {where} ORDER BY file_row "
             f"LIMIT {PREVIEW_ROWS}"
         ).df()
+        suggested = suggest_mapping(table, headers)
+        detected = {"encoding": prepared.encoding_name, "delimiter": prepared.delimiter}
+        amount = suggested.get("amount")
+        currency = detect_currency(_sample(cursor, f"c{headers.index(amount)}", where)
+                                   ) if amount else None
+        if currency:
+            detected["currency"] = currency
     preview.columns = headers
     return FileInspection(
         source=source or path.name,
         headers=headers,
         preview=preview,
         rows=int(rows[0]) if rows else 0,
-        suggested_mapping=suggest_mapping(table, headers),
-        detected={"encoding": prepared.encoding_name, "delimiter": prepared.delimiter},
+        suggested_mapping=suggested,
+        detected=detected,
     )
 
 
@@ -222,6 +230,7 @@ class _Plan:
     column_of: dict[str, str]
     date_formats: dict[str, str] = field(default_factory=dict)
     number_marks: dict[str, str] = field(default_factory=dict)
+    currency: str | None = None
 
     def roles(self) -> list[Role]:
         return [role for role in self.table.roles if role.name in self.mapping]
@@ -250,8 +259,10 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
             plan.date_formats[role.name] = chosen or _detect_date_format(
                 cursor, column, header, where)
         elif role.type in ("amount", "number", "score"):
-            plan.number_marks[role.name] = detect_number_style(
-                _sample(cursor, column, where)).decimal_mark
+            values = _sample(cursor, column, where)
+            plan.number_marks[role.name] = detect_number_style(values).decimal_mark
+            if role.type == "amount" and plan.currency is None:
+                plan.currency = detect_currency(values)
     return plan
 
 
@@ -450,7 +461,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
               "are chosen for each role.", n=f"{read:,}", reason=rejected_by_reason[0]["reason"])
         )
 
-    dataset_id = existing.id if existing else store.register_dataset(cursor, name, currency)
+    dataset_id = existing.id if existing else store.register_dataset(
+        cursor, name, currency or plan.currency)
     target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
@@ -504,6 +516,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         detected["decimal_mark"] = marks.pop() if len(marks) == 1 else ", ".join(sorted(marks))
     if line_items:
         detected["line_items"] = line_items
+    if plan.currency:
+        detected["currency"] = plan.currency
     return IngestReport(
         dataset_id=dataset_id,
         dataset_name=existing.name if existing else name,
@@ -568,8 +582,9 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
             f"SELECT count(*), min({quote_ident(date_role)}) FROM parsed WHERE reason IS NULL "
             f"AND {quote_ident(date_role)} > current_date").fetchone()
         if row and row[0]:
-            warnings.append(t("{n} rows are dated after today (the first on {day}): check the "
-                              "date format.", n=f"{row[0]:,}", day=row[1].isoformat()))
+            warnings.append(tn("{n} row is dated after today ({day}): check the date format.",
+                               "{n} rows are dated after today (the first on {day}): check "
+                               "the date format.", row[0], day=row[1].isoformat()))
     if line_items:
         row = cursor.execute("SELECT count(DISTINCT order_id) FROM (SELECT order_id FROM parsed "
                              "WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(*) > 1)"
@@ -577,8 +592,10 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
         how = {"first": t("the total was taken from each order's first row"),
                "repeated": t("the total repeated on each line was counted once"),
                "sum": t("the amounts of the lines were added up")}[line_items]
-        warnings.append(t("{n} order ids appear on several rows: they were read as the lines "
-                          "of one order each, and {how}.", n=f"{row[0] if row else 0:,}", how=how))
+        warnings.append(tn("{n} order id appears on several rows: they were read as the lines "
+                           "of one order, and {how}.",
+                           "{n} order ids appear on several rows: they were read as the lines "
+                           "of one order each, and {how}.", row[0] if row else 0, how=how))
     if "customer_id" in plan.mapping:
         row = cursor.execute(
             f"-- customer ids that differ only in letter case or spaces\n"
@@ -587,10 +604,13 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
             f"string_agg(DISTINCT customer_id, ' / ' ORDER BY customer_id) AS example "
             f"FROM {target} GROUP BY folded HAVING count(DISTINCT customer_id) > 1)").fetchone()
         if row and row[0]:
-            warnings.append(t("{n} customers appear under several spellings (for example "
-                              "{example}) and are counted as different customers: correct the "
-                              "spelling in the source if they are the same person.",
-                              n=f"{row[0]:,}", example=row[1]))
+            warnings.append(tn("{n} customer appears under several spellings ({example}) and "
+                               "is counted as several customers: correct the spelling in the "
+                               "source if they are the same person.",
+                               "{n} customers appear under several spellings (for example "
+                               "{example}) and are counted as different customers: correct "
+                               "the spelling in the source if they are the same person.",
+                               row[0], example=row[1]))
     return warnings
 
 

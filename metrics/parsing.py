@@ -24,6 +24,26 @@ SPACES_PATTERN = "[ \u00a0\u202f\u2009']"
 _MINUS_SIGNS = "\u2212\u2013"  # minus sign and en dash written for negative numbers
 
 
+# What a currency sign or word written beside amounts means, as an ISO 4217 code.
+CURRENCY_CODES = {
+    "€": "EUR", "eur": "EUR", "lei": "RON", "ron": "RON", "руб": "RUB", "руб.": "RUB",
+    "р.": "RUB", "₽": "RUB", "rub": "RUB", "$": "USD", "usd": "USD", "£": "GBP", "gbp": "GBP",
+    "zł": "PLN", "pln": "PLN", "mdl": "MDL", "₴": "UAH", "uah": "UAH", "₸": "KZT",
+    "kzt": "KZT", "chf": "CHF",
+}
+
+
+def detect_currency(values: Sequence[str]) -> str | None:
+    """The currency most amounts are written with (ISO code), if they name one."""
+    found: dict[str, int] = {}
+    for value in values:
+        match = re.search(CURRENCY_PATTERN, value)
+        if match:
+            code = CURRENCY_CODES[match.group(0).lower()]
+            found[code] = found.get(code, 0) + 1
+    return max(found, key=lambda code: found[code]) if found else None
+
+
 @dataclass(frozen=True)
 class NumberStyle:
     """How a column writes its numbers: the decimal mark (the other mark groups thousands)."""

@@ -180,3 +180,72 @@ def test_the_data_page_lists_and_deletes_datasets(db: Path) -> None:
     next(b for b in app.button if b.label == "Delete").click().run()
     assert not app.exception
     assert list(app.dataframe[0].value["Name"]) == ["Demo shop"]
+
+
+# -- uploads on the Data page (the same corpus files as tests/test_ingest_corpus.py) -----
+
+def upload(app: AppTest, name: str, content: bytes) -> AppTest:
+    uploader = next(u for u in app.file_uploader if u.key.startswith("upload_file_"))
+    uploader.upload(name, content, "text/csv").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_russian_cp1251_export_is_previewed_checked_and_stored(db: Path) -> None:
+    from tests.corpus import RUSSIAN, Style, orders_text
+
+    style = Style(encoding="cp1251", delimiter=";", names=lambda s: RUSSIAN.get(s, s),
+                  header=("Покупатель", "Дата", "Сумма", "Город"),
+                  date=lambda d: d.strftime("%d.%m.%Y"),
+                  amount=lambda a: f"{a:,.2f}".replace(",", "\u00a0").replace(".", ","))
+    app = upload(open_app(page="app_pages/data.py"), "заказы.csv",
+                 orders_text(style).encode("cp1251"))
+    preview = app.dataframe[1].value
+    assert list(preview.columns) == ["Покупатель", "Дата", "Сумма", "Город"]
+    mapped = {role: next(s.value for s in app.selectbox
+                         if s.key and s.key.startswith(f"map_orders_{role}_"))
+              for role in ("customer_id", "order_date", "amount", "order_id")}
+    assert mapped == {"customer_id": "Покупатель", "order_date": "Дата", "amount": "Сумма",
+                      "order_id": ""}
+    report = unescaped(app.info[0].value)
+    assert report.startswith("Ready to store 4 of 4 rows of orders in “заказы”")
+    assert "Windows-1251 (Cyrillic)" in unescaped(app.caption[1].value)
+    with Store(db) as store:
+        assert store.find_dataset("заказы") is None, "nothing stored before Store is pressed"
+    next(b for b in app.button if b.label == "Store").click().run()
+    assert not app.exception
+    assert unescaped(app.success[0].value).startswith("Stored 4 of 4 rows of orders in “заказы”")
+    with Store(db) as store:
+        dataset = store.dataset("заказы")
+        assert dataset.tables["orders"].rows == 4
+    assert app.selectbox(key="dataset").value == dataset.id
+
+
+def test_ambiguous_dates_are_asked_before_anything_is_checked(db: Path) -> None:
+    content = b"Customer,Date,Amount\na,01/02/2025,10\nb,03/04/2025,20\n"
+    app = upload(open_app(page="app_pages/data.py"), "us.csv", content)
+    assert any("day-first or month-first" in unescaped(w.value) for w in app.warning)
+    assert not [b for b in app.button if b.label == "Store"]
+    radio = next(r for r in app.radio if r.key and r.key.startswith("dates_"))
+    radio.set_value("mm/dd/yyyy").run()
+    assert unescaped(app.info[0].value).startswith("Ready to store 2 of 2 rows")
+    assert "Date format: mm/dd/yyyy" in unescaped(app.caption[1].value)
+
+
+def test_a_refused_upload_says_why_and_stores_nothing(db: Path) -> None:
+    app = upload(open_app(page="app_pages/data.py"), "empty.csv", b"Customer,Date,Amount\n")
+    assert unescaped(app.error[0].value) == "empty.csv has a header row but no data rows."
+    with Store(db) as store:
+        assert sorted(d.name for d in store.datasets()) == ["Demo shop", "Small shop"]
+
+
+def test_survey_answers_are_added_to_an_existing_dataset(db: Path) -> None:
+    app = open_app(page="app_pages/data.py")
+    app.selectbox(key="upload_kind").set_value("responses").run()
+    upload(app, "nps.csv", b"Date,NPS,Comment\n2025-01-10,10,=cmd()\n2025-01-11,4,slow\n")
+    target = next(s for s in app.selectbox if s.key and s.key.startswith("target_"))
+    assert target.value == "Demo shop"
+    next(b for b in app.button if b.label == "Store").click().run()
+    assert not app.exception
+    with Store(db) as store:
+        assert set(store.dataset("Demo shop").tables) == {"orders", "responses"}

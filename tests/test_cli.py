@@ -135,3 +135,65 @@ def test_demo_is_created_once(db: Path) -> None:
     second = json.loads(run("demo", db=db).stdout)
     assert first == second
     assert first["orders"] > 10_000
+
+
+# -- real exports through the command line (files from tests/corpus.py) ----------------
+
+def test_a_romanian_cp1250_semicolon_export_ingests_and_reports_what_was_detected(
+        db: Path, tmp_path: Path) -> None:
+    from tests.corpus import CEDILLA, Style, write_orders
+
+    style = Style(encoding="cp1250", delimiter=";", names=lambda s: s.translate(CEDILLA),
+                  header=("Clientul", "Data", "Valoare", "Oraş"),
+                  date=lambda d: d.strftime("%d.%m.%Y"),
+                  amount=lambda a: f"{a:,.2f}".replace(",", " ").replace(".", ",") + " lei")
+    path = write_orders(tmp_path / "comenzi.csv", style)
+    result = run("ingest", str(path), "--dataset", "Magazin", "--currency", "RON", db=db)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["detected"] == {"encoding": "Windows-1250 (Central European)",
+                                  "delimiter": ";", "date_format": "dd.mm.yyyy",
+                                  "decimal_mark": ",", "currency": "RON"}
+    assert report["mapping"] == {"customer_id": "Clientul", "order_date": "Data",
+                                 "amount": "Valoare"}
+    assert (report["rows_read"], report["rows_stored"], report["rows_rejected"],
+            report["refunds"]) == (4, 4, 0, 1)
+    kpis = json.loads(run("kpis", "--dataset", "Magazin", "--period", "year", db=db).stdout)
+    assert kpis[0]["revenue"] == 1310.0 and kpis[0]["new_customers"] == 3
+
+
+def test_excel_sheets_kinds_and_date_formats_from_the_command_line(db: Path, tmp_path: Path
+                                                                   ) -> None:
+    from tests.test_ingest_corpus import write_workbook
+
+    workbook = write_workbook(tmp_path / "o.xlsx")
+    result = run("ingest", str(workbook), "--dataset", "Book", "--sheet", "Serial", db=db)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["detected"]["date_format"] == "Excel serial number"
+    answers = write_csv(tmp_path / "r.csv", ("Date", "NPS"),
+                        [("01/02/2025", "9"), ("03/04/2025", "3")])
+    refused = run("ingest", str(answers), "--dataset", "Book", "--kind", "responses", db=db)
+    assert refused.returncode == 2
+    assert "could be day-first or month-first: choose dd/mm/yyyy or mm/dd/yyyy" in refused.stderr
+    result = run("ingest", str(answers), "--dataset", "Book", "--kind", "responses",
+                 "--date-format", "mm/dd/yyyy", db=db)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["first_date"] == "2025-01-02"
+    listed = json.loads(run("datasets", db=db).stdout)
+    assert listed[0]["tables"] == "orders,responses"
+
+
+def test_a_dry_run_prints_the_report_and_stores_nothing(db: Path, tmp_path: Path) -> None:
+    result = run("ingest", str(SMALL_ORDERS), "--dataset", "Trial", "--dry-run", db=db)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["dry_run"] is True
+    assert json.loads(run("datasets", db=db).stdout) == []
+
+
+def test_a_refused_file_exits_non_zero_with_its_reason(db: Path, tmp_path: Path) -> None:
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    result = run("ingest", str(binary), "--dataset", "X", db=db)
+    assert result.returncode == 2
+    assert result.stderr == ("error: photo.csv is not a text file. Save it as CSV (UTF-8) or "
+                             "as an Excel .xlsx workbook and upload that.\n")

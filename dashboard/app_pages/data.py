@@ -16,7 +16,7 @@ from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error, show_warning
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv
-from metrics.i18n import t
+from metrics.i18n import t, tn
 from metrics.ingest import UPLOAD_LIMIT_BYTES, IngestReport, ingest_file, inspect_file
 from metrics.parsing import AmbiguousDates
 from metrics.readers import ZIP_MAGIC, excel_sheets
@@ -98,8 +98,10 @@ def _show_report(report: IngestReport) -> None:
         st.caption(plain(t("{rows} rows became {orders} orders.", rows=f"{report.rows_stored:,}",
                            orders=f"{report.orders:,}")))
     if report.refunds:
-        st.caption(plain(t("{n} refunds (negative amounts) are kept as refunds: they lower "
-                           "revenue and are not counted as orders.", n=f"{report.refunds:,}")))
+        st.caption(plain(tn("{n} refund (a negative amount) is kept as a refund: it lowers "
+                            "revenue and is not counted as an order.",
+                            "{n} refunds (negative amounts) are kept as refunds: they lower "
+                            "revenue and are not counted as orders.", report.refunds)))
     for warning in report.warnings:
         show_warning(warning)
     if report.rejected_by_reason:
@@ -178,8 +180,11 @@ def _upload(datasets: list[Dataset]) -> None:
     if target == NEW_DATASET:
         name = st.text_input(t("Name of the new dataset"), value=Path(upload.name).stem[:60],
                              key=f"name_{upload.file_id}")
-        currency = st.selectbox(t("Currency of the amounts"), CURRENCIES,
-                                key=f"currency_{upload.file_id}")
+        detected = inspection.detected.get("currency")
+        currency = st.selectbox(
+            t("Currency of the amounts"), CURRENCIES, key=f"currency_{upload.file_id}",
+            index=CURRENCIES.index(detected) if detected in CURRENCIES else 0,
+            help=t("Suggested from the signs written beside the amounts.") if detected else None)
     else:
         name, currency = target, None
     has_kind = any(d.name == target and kind in d.tables for d in datasets)
