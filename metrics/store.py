@@ -25,6 +25,9 @@ from metrics.i18n import t
 from metrics.sqlutil import quote_ident
 
 DB_ENV_VAR = "LOYALTYLENS_DB"
+MEMORY_ENV_VAR = "LOYALTYLENS_MEMORY_LIMIT"
+# DuckDB spills to disk beyond this, so a large file ingests in bounded memory.
+DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "loyaltylens.duckdb"
 
 _CATALOGUE_SQL = """
@@ -123,6 +126,13 @@ class Store:
                 )
             ) from error
         self._write_lock = threading.Lock()
+        memory_limit = os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT
+        try:
+            self._connection.execute("SET memory_limit = $limit", {"limit": memory_limit})
+        except duckdb.Error as error:
+            raise StoreUnavailable(t("{var} = “{value}” is not a memory size; write it like "
+                                     "2GB or 500MB.", var=MEMORY_ENV_VAR, value=memory_limit)
+                                   ) from error
         self._connection.execute(_CATALOGUE_SQL)
 
     def close(self) -> None:

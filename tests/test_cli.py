@@ -197,3 +197,13 @@ def test_a_refused_file_exits_non_zero_with_its_reason(db: Path, tmp_path: Path)
     assert result.returncode == 2
     assert result.stderr == ("error: photo.csv is not a text file. Save it as CSV (UTF-8) or "
                              "as an Excel .xlsx workbook and upload that.\n")
+
+
+def test_a_bad_memory_limit_is_one_sentence(db: Path) -> None:
+    env = {**os.environ, "LOYALTYLENS_MEMORY_LIMIT": "lots"}
+    assert EXECUTABLE
+    result = subprocess.run([EXECUTABLE, "--db", str(db), "datasets"], capture_output=True,
+                            text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 2
+    assert result.stderr == ("error: LOYALTYLENS_MEMORY_LIMIT = “lots” is not a memory size; "
+                             "write it like 2GB or 500MB.\n")
