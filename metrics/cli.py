@@ -21,6 +21,13 @@ from metrics.export import to_csv, to_records
 from metrics.i18n import t
 from metrics.ingest import ingest_file
 from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters, kpi_table
+from metrics.retention import (
+    BASES,
+    COHORT_METRICS,
+    cohort_table,
+    lifecycle_table,
+    retention_table,
+)
 from metrics.roles import TABLE_KINDS
 from metrics.sqlutil import PERIODS
 from metrics.store import DB_ENV_VAR, Store
@@ -80,18 +87,55 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help=t("Store the demo dataset if it is not there yet."))
 
     kpis = commands.add_parser("kpis", help=t("KPIs per period (the Overview page)."))
-    kpis.add_argument("--dataset", required=True, help=t("Dataset name or id."))
-    kpis.add_argument("--period", choices=PERIODS, default="month")
-    kpis.add_argument("--start", type=_date, help=t("First day (YYYY-MM-DD)."))
-    kpis.add_argument("--end", type=_date, help=t("Last day (YYYY-MM-DD)."))
-    kpis.add_argument("--segment", type=_pair, action="append", default=[],
-                      metavar="COLUMN=VALUE",
-                      help=t("Keep only orders with this segment value (repeatable)."))
-    kpis.add_argument("--inactivity-days", type=int, default=DEFAULT_INACTIVITY_DAYS,
-                      help=t("Days without an order after which a customer has left the base "
-                             "(default {days}).", days=DEFAULT_INACTIVITY_DAYS))
-    kpis.add_argument("--format", choices=("json", "csv"), default="json")
+    _add_filters(kpis)
+
+    retention = commands.add_parser(
+        "retention", help=t("Retention and churn per period with S, N, E (the Retention page)."))
+    _add_filters(retention)
+    retention.add_argument("--base", choices=BASES,
+                           help=t("What keeps a customer in the base: orders within the "
+                                  "inactivity window, or a running subscription (default: "
+                                  "subscriptions when the dataset has them)."))
+
+    cohorts = commands.add_parser("cohorts", help=t("Cohort retention table (the Retention "
+                                                    "page's heatmap)."))
+    _add_filters(cohorts)
+    cohorts.add_argument("--metric", choices=COHORT_METRICS, default="customers",
+                         help=t("Customer retention or revenue retention."))
+    cohorts.add_argument("--unbounded", action="store_true",
+                         help=t("Count customers active in the period or any later one."))
+    cohorts.add_argument("--by", metavar="SEGMENT",
+                         help=t("Split each cohort by a segment column (its value on the "
+                                "customer's first order)."))
+
+    lifecycle = commands.add_parser(
+        "lifecycle", help=t("New, returning, resurrected and dormant customers per period."))
+    _add_filters(lifecycle)
     return parser
+
+
+def _add_filters(command: argparse.ArgumentParser) -> None:
+    """The filter options every metric command shares (the dashboard's sidebar)."""
+    command.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    command.add_argument("--period", choices=PERIODS, default="month")
+    command.add_argument("--start", type=_date, help=t("First day (YYYY-MM-DD)."))
+    command.add_argument("--end", type=_date, help=t("Last day (YYYY-MM-DD)."))
+    command.add_argument("--segment", type=_pair, action="append", default=[],
+                         metavar="COLUMN=VALUE",
+                         help=t("Keep only orders with this segment value (repeatable)."))
+    command.add_argument("--inactivity-days", type=int, default=DEFAULT_INACTIVITY_DAYS,
+                         help=t("Days without an order after which a customer has left the "
+                                "base (default {days}).", days=DEFAULT_INACTIVITY_DAYS))
+    command.add_argument("--format", choices=("json", "csv"), default="json")
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    segments: dict[str, list[str]] = {}
+    for column, value in args.segment:
+        segments.setdefault(column, []).append(value)
+    return Filters(period=args.period, start=args.start, end=args.end,
+                   segments=Filters.segment_items(segments),
+                   inactivity_days=args.inactivity_days)
 
 
 def _print_table(frame: pd.DataFrame, fmt: str) -> None:
@@ -134,13 +178,22 @@ def run(args: argparse.Namespace) -> None:
             demo = ensure_demo(store)
             _print_json({"id": demo.id, "name": demo.name, "orders": demo.tables["orders"].rows})
         elif args.command == "kpis":
-            segments: dict[str, list[str]] = {}
-            for column, value in args.segment:
-                segments.setdefault(column, []).append(value)
-            filters = Filters(period=args.period, start=args.start, end=args.end,
-                              segments=Filters.segment_items(segments),
-                              inactivity_days=args.inactivity_days)
-            table = kpi_table(store, store.dataset(args.dataset), filters)
+            table = kpi_table(store, store.dataset(args.dataset), _filters(args))
+            _print_table(table.rename(columns={"period_start": "period"}), args.format)
+        elif args.command == "retention":
+            table = retention_table(store, store.dataset(args.dataset), _filters(args),
+                                    base=args.base)
+            _print_table(table.rename(columns={"period_start": "period"}), args.format)
+        elif args.command == "cohorts":
+            table = cohort_table(store, store.dataset(args.dataset), _filters(args),
+                                 metric=args.metric, unbounded=args.unbounded, by=args.by)
+            if args.by is None:
+                table = table.drop(columns="group_value")
+            else:
+                table = table.rename(columns={"group_value": args.by})
+            _print_table(table, args.format)
+        elif args.command == "lifecycle":
+            table = lifecycle_table(store, store.dataset(args.dataset), _filters(args))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)
 
 

@@ -84,8 +84,20 @@ class Filters:
 
 
 @cache
-def _sql_template(name: str) -> str:
+def load_sql(name: str) -> str:
+    """The text of ``sql/<name>.sql``, a query template with ``{placeholders}``."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def orders_span(dataset: Dataset) -> tuple[date, date]:
+    """The first and last order date of a dataset; an error a user can act on without."""
+    orders = dataset.tables.get("orders")
+    if orders is None or orders.first_date is None or orders.last_date is None:
+        raise InputError(
+            t("The dataset “{name}” has no orders yet: upload an orders file on the Data page.",
+              name=dataset.name)
+        )
+    return orders.first_date, orders.last_date
 
 
 CUSTOMER_SEGMENT_PREFIX = "customers."
@@ -105,18 +117,23 @@ def segment_dimensions(dataset: Dataset) -> dict[str, tuple[str, str]]:
     return dimensions
 
 
+def segment_column(dataset: Dataset, key: str) -> tuple[str, str]:
+    """The (table kind, column) of a segment key; an error a user can act on if unknown."""
+    known = segment_dimensions(dataset)
+    if key not in known:
+        raise InputError(
+            t("“{column}” is not a segment of the dataset “{name}”; its segments are: "
+              "{segments}.", column=key, name=dataset.name,
+              segments=", ".join(sorted(known)) or t("none"))
+        )
+    return known[key]
+
+
 def segment_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     """The WHERE condition on orders for the segment filters, values bound as parameters."""
-    known = segment_dimensions(dataset)
     conditions, params = ["TRUE"], {}
     for n, (key, values) in enumerate(filters.segments):
-        if key not in known:
-            raise InputError(
-                t("“{column}” is not a segment of the dataset “{name}”; its segments are: "
-                  "{segments}.", column=key, name=dataset.name,
-                  segments=", ".join(sorted(known)) or t("none"))
-            )
-        kind, column = known[key]
+        kind, column = segment_column(dataset, key)
         condition, bound = in_list(column, values, prefix=f"segment_{n}_")
         if kind == "customers":
             condition = (f"customer_id IN (SELECT customer_id FROM {dataset.table('customers')} "
@@ -126,17 +143,44 @@ def segment_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[st
     return " AND ".join(conditions), params
 
 
+def customer_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The segment filters as a condition on ``customer_id``, for tables other than orders
+    (subscriptions): customers with a purchase that has the orders' segment values, and
+    the customers-table values."""
+    condition, params = segment_filter_sql(dataset, filters)
+    if any(segment_column(dataset, key)[0] == "orders" for key, _ in filters.segments):
+        condition = (f"customer_id IN (SELECT customer_id FROM {dataset.table('orders')} "
+                     f"WHERE amount >= 0 AND ({condition}))")
+    return condition, params
+
+
+def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str) -> str:
+    """SQL selecting ``customer_id, group_value``: each customer's value of the segment
+    ``by``. For a column of the orders, the value on the customer's first purchase day
+    (how they were acquired; the alphabetically first if that day has several); for a
+    column of the customers table, the customer's attribute."""
+    kind, column = segment_column(dataset, by)
+    quoted = quote_ident(column)
+    if kind == "orders":
+        return (
+            f"-- each customer's segment value on their first purchase day\n"
+            f"SELECT customer_id, MIN(group_value) AS group_value FROM ("
+            f"SELECT customer_id, order_date, CAST({quoted} AS VARCHAR) AS group_value, "
+            f"MIN(order_date) OVER (PARTITION BY customer_id) AS first_day "
+            f"FROM {dataset.table('orders')} WHERE amount >= 0 AND ({segment_filter})"
+            f") AS purchases WHERE order_date = first_day GROUP BY customer_id"
+        )
+    return (f"-- each customer's attribute\n"
+            f"SELECT customer_id, MIN(CAST({quoted} AS VARCHAR)) AS group_value "
+            f"FROM {dataset.table('customers')} GROUP BY customer_id")
+
+
 def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and its parameters (``explain`` shows this)."""
-    orders = dataset.tables.get("orders")
-    if orders is None or orders.first_date is None or orders.last_date is None:
-        raise InputError(
-            t("The dataset “{name}” has no orders yet: upload an orders file on the Data page.",
-              name=dataset.name)
-        )
+    first, last = orders_span(dataset)
     p = filters.period
     segment_sql, params = segment_filter_sql(dataset, filters)
-    sql = _sql_template("kpis").format(
+    sql = load_sql("kpis").format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,
         period_of_order_date=period_index_sql(p, "order_date"),
@@ -151,14 +195,12 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
         period_start=period_start_sql(p, "b.period_index"),
         period_end=period_end_sql(p, "b.period_index"),
     )
-    start = filters.start or orders.first_date
-    end = filters.end or orders.last_date
     params |= {
         "inactivity_days": filters.inactivity_days,
-        "first_index": period_index(p, start),
-        "last_index": period_index(p, end),
-        "data_first_day": orders.first_date,
-        "data_last_day": orders.last_date,
+        "first_index": period_index(p, filters.start or first),
+        "last_index": period_index(p, filters.end or last),
+        "data_first_day": first,
+        "data_last_day": last,
     }
     return sql, params
 

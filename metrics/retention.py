@@ -1,0 +1,291 @@
+"""Retention and churn: the base by period (orders or subscriptions), cohort tables,
+retention curves and the customer lifecycle (DESIGN.md, "Metric definitions").
+
+Every function takes the same :class:`~metrics.kpis.Filters` as the Overview, runs one
+query from ``sql/`` and returns a tidy DataFrame; the Retention page, the CLI and the
+tests call these.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+import pandas as pd
+
+from metrics.errors import InputError
+from metrics.i18n import t
+from metrics.kpis import (
+    Filters,
+    customer_filter_sql,
+    customer_groups_sql,
+    kpi_table,
+    load_sql,
+    orders_span,
+    segment_filter_sql,
+)
+from metrics.sqlutil import (
+    integer_series_sql,
+    period_end_sql,
+    period_index,
+    period_index_sql,
+    period_start_sql,
+)
+from metrics.store import Dataset, Store
+
+Base = Literal["orders", "subscriptions"]
+BASES: tuple[Base, ...] = ("orders", "subscriptions")
+CohortMetric = Literal["customers", "revenue"]
+COHORT_METRICS: tuple[CohortMetric, ...] = ("customers", "revenue")
+# A cohort smaller than this is marked: one customer more or less moves its cells a lot.
+MIN_COHORT_SIZE = 30
+
+RETENTION_COLUMNS = (
+    "period_start", "period_end", "start_customers", "new_customers", "end_customers",
+    "retained_customers", "churned_customers", "lost_customers", "retention_rate",
+    "churn_rate", "strict_retention_rate", "complete",
+)
+COHORT_COLUMNS = (
+    "cohort", "group_value", "period_offset", "period_start", "period_end", "cohort_size",
+    "active_customers", "active_or_later", "revenue", "first_period_revenue",
+    "cumulative_revenue_per_customer", "retention_pct", "complete", "small_cohort",
+)
+LIFECYCLE_COLUMNS = (
+    "period_start", "period_end", "new_customers", "returning_customers",
+    "resurrected_customers", "dormant_customers", "quick_ratio", "complete",
+)
+
+
+def default_base(dataset: Dataset) -> Base:
+    """Subscriptions decide the base when the dataset has them, else the orders do."""
+    return "subscriptions" if "subscriptions" in dataset.tables else "orders"
+
+
+def _index_range(filters: Filters, first: date, last: date) -> tuple[int, int]:
+    p = filters.period
+    return (period_index(p, filters.start or first), period_index(p, filters.end or last))
+
+
+def _with_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    return frame
+
+
+# -- the base by period ------------------------------------------------------------------
+
+
+def retention_table(store: Store, dataset: Dataset, filters: Filters,
+                    base: Base | None = None) -> pd.DataFrame:
+    """Customer retention and churn per period: S, N, E, retained, CRR, churn, strict rate.
+
+    Parameters
+    ----------
+    store, dataset, filters
+        The data and the filter state (period, dates, segments, inactivity window W).
+    base
+        ``"orders"``: a customer is in the base while their latest purchase is at most W
+        days old; ``"subscriptions"``: while a subscription runs (start date to end date,
+        both included). Default: subscriptions when the dataset has them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period with :data:`RETENTION_COLUMNS`; rates in percent, ``None``
+        where S is zero. CRR = (E - N) / S x 100 and churn = (S + N - E) / S x 100 (seed);
+        strict retention = retained / S x 100.
+    """
+    base = base or default_base(dataset)
+    if base == "orders":
+        return kpi_table(store, dataset, filters)[list(RETENTION_COLUMNS)]
+    if base != "subscriptions":
+        raise InputError(t("“{base}” is not a customer base: use orders or subscriptions.",
+                           base=base))
+    return _subscription_base(store, dataset, filters)
+
+
+def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    info = dataset.tables.get("subscriptions")
+    if info is None or info.first_date is None or info.last_date is None:
+        raise InputError(t("The dataset “{name}” has no subscriptions: upload a subscriptions "
+                           "file on the Data page, or measure the base from orders.",
+                           name=dataset.name))
+    p = filters.period
+    customer_filter, params = customer_filter_sql(dataset, filters)
+    end_date = "end_date" if "end_date" in info.mapping else "CAST(NULL AS DATE)"
+    # The subscriptions table's dates say how far the data reaches: the last start or end.
+    with store.cursor() as cursor:
+        row = cursor.execute(
+            f"-- the last day the subscriptions data knows about\n"
+            f"SELECT GREATEST(MAX(start_date), COALESCE(MAX({end_date}), MAX(start_date))) "
+            f"FROM {dataset.table('subscriptions')}").fetchone()
+    data_last = max(d for d in (info.last_date, row[0] if row else None) if d is not None)
+    first_index, last_index = _index_range(filters, info.first_date, data_last)
+    sql = load_sql("subscription_base").format(
+        subscriptions_table=dataset.table("subscriptions"),
+        customer_filter=customer_filter,
+        end_date=end_date,
+        period_series=integer_series_sql("$first_index - 1", "$last_index", "period_index"),
+        period_end=period_end_sql(p, "period_index"),
+        period_start=period_start_sql(p, "period_index"),
+        period_end_of_base=period_end_sql(p, "period_index"),
+        period_of_first_start=period_index_sql(p, "first_start"),
+    )
+    params |= {"first_index": first_index, "last_index": last_index,
+               "data_first_day": info.first_date, "data_last_day": data_last}
+    with store.cursor() as cursor:
+        frame = cursor.execute(sql, params).df()
+    return _with_dates(frame, "period_start", "period_end")[list(RETENTION_COLUMNS)]
+
+
+# -- cohorts -----------------------------------------------------------------------------
+
+
+def _group_sql(dataset: Dataset, by: str | None, segment_sql: str) -> dict[str, str]:
+    """The pieces of the cohort query that attach a segment value to each customer."""
+    if by is None:
+        return {"group_value": "CAST(NULL AS VARCHAR)", "group_join": ""}
+    return {"group_value": "origin.group_value",
+            "group_join": f"LEFT JOIN ({customer_groups_sql(dataset, by, segment_sql)}\n) "
+                          f"AS origin ON origin.customer_id = firsts.customer_id"}
+
+
+def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
+                 ) -> tuple[str, dict[str, Any]]:
+    """The cohort SQL for a filter state and its parameters."""
+    first, last = orders_span(dataset)
+    p = filters.period
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    sql = load_sql("cohorts").format(
+        orders_table=dataset.table("orders"),
+        segment_filter=segment_sql,
+        period_of_order_date=period_index_sql(p, "order_date"),
+        period_of_first_day=period_index_sql(p, "first_day"),
+        offset_series=integer_series_sql("0", "$last_index - cohort_index", "period_offset"),
+        cohort_start=period_start_sql(p, "cohort_index"),
+        cell_start=period_start_sql(p, "cohort_index + period_offset"),
+        cell_end=period_end_sql(p, "cohort_index + period_offset"),
+        **_group_sql(dataset, by, segment_sql),
+    )
+    first_index, last_index = _index_range(filters, first, last)
+    params |= {"first_index": first_index, "last_index": last_index, "data_last_day": last}
+    return sql, params
+
+
+def cohort_table(store: Store, dataset: Dataset, filters: Filters,
+                 metric: CohortMetric = "customers", unbounded: bool = False,
+                 by: str | None = None, min_cohort_size: int = MIN_COHORT_SIZE
+                 ) -> pd.DataFrame:
+    """Acquisition cohorts x periods since acquisition.
+
+    Parameters
+    ----------
+    store, dataset, filters
+        The data and the filter state. Cohorts are the periods of the date range; cells
+        reach to the range's last period. Segment filters apply to the orders.
+    metric
+        ``"customers"``: ``retention_pct`` is the share of the cohort active in period
+        c + k; ``"revenue"``: the cohort's net revenue in c + k over its revenue in c.
+    unbounded
+        Customer retention counts customers whose last purchase is in c + k or later
+        ("unbounded"), not only those with a purchase in c + k ("classic").
+    by
+        A segment key (see :func:`metrics.kpis.segment_dimensions`): cohorts are split by
+        the segment value of each customer's first purchase (or customer attribute).
+    min_cohort_size
+        Cohorts with fewer customers are flagged ``small_cohort`` (shown, marked).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (cohort, group, period_offset) with :data:`COHORT_COLUMNS`;
+        ``complete`` is False for a period the data stops inside (in progress).
+    """
+    if metric not in COHORT_METRICS:
+        raise InputError(t("“{metric}” is not a cohort metric: use customers or revenue.",
+                           metric=metric))
+    if unbounded and metric == "revenue":
+        raise InputError(t("Unbounded retention counts customers: use it with the customers "
+                           "metric, not revenue."))
+    sql, params = cohort_query(dataset, filters, by)
+    with store.cursor() as cursor:
+        frame = cursor.execute(sql, params).df()
+    frame = _with_dates(frame, "cohort", "period_start", "period_end")
+    if metric == "revenue":
+        frame["retention_pct"] = (100.0 * frame["revenue"]
+                                  / frame["first_period_revenue"].where(
+                                      frame["first_period_revenue"] != 0))
+    else:
+        active = frame["active_or_later"] if unbounded else frame["active_customers"]
+        frame["retention_pct"] = 100.0 * active / frame["cohort_size"]
+    frame["small_cohort"] = frame["cohort_size"] < min_cohort_size
+    frame["group_value"] = frame["group_value"].astype(object).where(
+        frame["group_value"].notna(), None)
+    return frame[list(COHORT_COLUMNS)]
+
+
+def cohort_average(cohorts: pd.DataFrame, metric: CohortMetric = "customers",
+                   unbounded: bool = False) -> pd.DataFrame:
+    """The average retention curve of a cohort table, per group and period offset.
+
+    Each cohort weighs by its size (customers) or its first-period revenue (revenue), and
+    only cohorts that have completed period c + k count at offset k, so a period in
+    progress never drags the average down.
+
+    Returns
+    -------
+    pandas.DataFrame
+        group_value, period_offset, cohorts (how many cohorts count), customers (their
+        total size), retention_pct.
+    """
+    done = cohorts[cohorts["complete"]].copy()
+    if metric == "revenue":
+        done["numerator"], done["weight"] = done["revenue"], done["first_period_revenue"]
+    else:
+        done["numerator"] = done["active_or_later" if unbounded else "active_customers"]
+        done["weight"] = done["cohort_size"]
+    grouped = (done.assign(group_value=done["group_value"].fillna(""))
+               .groupby(["group_value", "period_offset"], sort=True)
+               .agg(cohorts=("cohort", "count"), customers=("cohort_size", "sum"),
+                    numerator=("numerator", "sum"), weight=("weight", "sum"))
+               .reset_index())
+    grouped["retention_pct"] = 100.0 * grouped["numerator"] / grouped["weight"].where(
+        grouped["weight"] != 0)
+    grouped["group_value"] = grouped["group_value"].astype(object).where(
+        grouped["group_value"] != "", None)
+    return grouped[["group_value", "period_offset", "cohorts", "customers", "retention_pct"]]
+
+
+# -- lifecycle ---------------------------------------------------------------------------
+
+
+def lifecycle_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """New, returning, resurrected and dormant customers per period.
+
+    New: first purchase in the period; returning: active in the period and the previous
+    one; resurrected: active in the period, not in the previous one, not new; dormant:
+    active in the previous period, not in this one. ``quick_ratio`` = (new + resurrected)
+    / dormant: above 1 the active customers grow.
+    """
+    first, last = orders_span(dataset)
+    p = filters.period
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    sql = load_sql("lifecycle").format(
+        orders_table=dataset.table("orders"),
+        segment_filter=segment_sql,
+        period_of_order_date=period_index_sql(p, "order_date"),
+        period_series=integer_series_sql("$first_index", "$last_index", "period_index"),
+        period_start=period_start_sql(p, "s.period_index"),
+        period_end=period_end_sql(p, "s.period_index"),
+    )
+    first_index, last_index = _index_range(filters, first, last)
+    params |= {"first_index": first_index, "last_index": last_index,
+               "data_first_day": first, "data_last_day": last}
+    with store.cursor() as cursor:
+        frame = cursor.execute(sql, params).df()
+    frame = _with_dates(frame, "period_start", "period_end")
+    gained = frame["new_customers"] + frame["resurrected_customers"]
+    frame["quick_ratio"] = gained / frame["dormant_customers"].where(
+        frame["dormant_customers"] != 0)
+    return frame[list(LIFECYCLE_COLUMNS)]
+

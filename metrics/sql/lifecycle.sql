@@ -1,0 +1,55 @@
+-- Customer lifecycle per period (DESIGN.md, Retention page): of the customers with a
+-- purchase in the period, the new (first purchase ever in it), the returning (also active
+-- in the previous period) and the resurrected (not active in the previous period, not
+-- new); and the dormant: active in the previous period, not in this one.
+-- Refunds (negative amounts) are not purchases.
+--
+-- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
+-- metrics/retention.py; every user value is a bound $parameter.
+WITH
+activity AS (
+    SELECT DISTINCT customer_id, {period_of_order_date} AS period_index
+    FROM {orders_table}
+    WHERE amount >= 0 AND {segment_filter}
+),
+neighbours AS (
+    SELECT period_index,
+        MIN(period_index) OVER (PARTITION BY customer_id) AS first_index,
+        LAG(period_index) OVER (PARTITION BY customer_id ORDER BY period_index)
+            AS previous_active,
+        LEAD(period_index) OVER (PARTITION BY customer_id ORDER BY period_index)
+            AS next_active
+    FROM activity
+),
+arrivals AS (
+    SELECT period_index,
+        SUM(CASE WHEN period_index = first_index THEN 1 ELSE 0 END) AS new_customers,
+        SUM(CASE WHEN previous_active = period_index - 1 THEN 1 ELSE 0 END)
+            AS returning_customers,
+        SUM(CASE WHEN previous_active < period_index - 1 THEN 1 ELSE 0 END)
+            AS resurrected_customers
+    FROM neighbours
+    GROUP BY period_index
+),
+departures AS (
+    -- dormant in the period after each last period of a run of active periods
+    SELECT period_index + 1 AS period_index, COUNT(*) AS dormant_customers
+    FROM neighbours
+    WHERE next_active IS NULL OR next_active > period_index + 1
+    GROUP BY 1
+),
+series AS (
+    SELECT {period_series}
+)
+SELECT
+    {period_start} AS period_start,
+    {period_end} AS period_end,
+    CAST(COALESCE(a.new_customers, 0) AS BIGINT) AS new_customers,
+    CAST(COALESCE(a.returning_customers, 0) AS BIGINT) AS returning_customers,
+    CAST(COALESCE(a.resurrected_customers, 0) AS BIGINT) AS resurrected_customers,
+    CAST(COALESCE(d.dormant_customers, 0) AS BIGINT) AS dormant_customers,
+    ({period_start} >= $data_first_day AND {period_end} <= $data_last_day) AS complete
+FROM series AS s
+LEFT JOIN arrivals AS a ON a.period_index = s.period_index
+LEFT JOIN departures AS d ON d.period_index = s.period_index
+ORDER BY s.period_index

@@ -1,0 +1,266 @@
+"""Customer survival: Kaplan-Meier curves of customer lifetime, with median and 95% band.
+
+The Retention page's survival view, the CLI and the tests call :func:`customer_lifetimes`
+(one row per customer, from SQL) and then :func:`kaplan_meier` (the curves and medians,
+from SciPy). The estimator is not written here: :func:`scipy.stats.ecdf` computes it on
+right-censored data.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from metrics.errors import InputError
+from metrics.i18n import t
+from metrics.kpis import (
+    Filters,
+    customer_filter_sql,
+    customer_groups_sql,
+    segment_filter_sql,
+)
+from metrics.sqlutil import add_days_sql, days_between_sql
+from metrics.store import Dataset, Store
+
+SQL_FILE = Path(__file__).parent / "sql" / "customer_lifetimes.sql"
+
+LIFETIME_COLUMNS = ("customer_id", "group", "duration_days", "event")
+CURVE_COLUMNS = ("group", "days", "survival", "lower", "upper", "at_risk", "events")
+SUMMARY_COLUMNS = (
+    "group", "customers", "events", "censored", "median_days", "median_lower", "median_upper",
+)
+
+CONFIDENCE_LEVEL = 0.95
+# The "exponential Greenwood" band: Greenwood's variance on the log(-log S) scale, so the
+# band stays inside [0, 1] (Kalbfleisch & Prentice 1980; SciPy's method="log-log").
+BAND_METHOD = "log-log"
+
+
+@cache
+def _named_queries() -> dict[str, str]:
+    """The queries of ``customer_lifetimes.sql``, by the name on their ``-- name:`` line."""
+    parts = re.split(r"^-- name: (\w+)\n", SQL_FILE.read_text(encoding="utf-8"), flags=re.M)
+    return {name: query.strip() for name, query in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def lifetime_query(
+    dataset: Dataset, filters: Filters, by: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The customer-lifetime SQL for a filter state and its parameters (``explain`` shows
+    this). See :func:`customer_lifetimes` for what it computes."""
+    queries = _named_queries()
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    params |= {"start": filters.start, "end": filters.end}
+    customer_groups = (queries["no_groups"] if by is None
+                       else customer_groups_sql(dataset, by, segment_sql))
+    duration_days = days_between_sql("l.first_day", "l.observed_until")
+
+    subscriptions = dataset.tables.get("subscriptions")
+    if subscriptions is not None:
+        customer_filter, _ = customer_filter_sql(dataset, filters)
+        end_date = ("end_date" if "end_date" in subscriptions.mapping
+                    else "CAST(NULL AS DATE)")
+        sql = queries["subscription_lifetimes"].format(
+            subscriptions_table=dataset.table("subscriptions"),
+            end_date=end_date,
+            customer_filter=customer_filter,
+            customer_groups=customer_groups,
+            duration_days=duration_days,
+        )
+        return sql, params
+
+    orders = dataset.tables.get("orders")
+    if orders is None or orders.last_date is None:
+        raise InputError(
+            t("The dataset “{name}” has no orders or subscriptions yet: upload an orders or "
+              "a subscriptions file on the Data page.", name=dataset.name)
+        )
+    sql = queries["orders_lifetimes"].format(
+        orders_table=dataset.table("orders"),
+        segment_filter=segment_sql,
+        last_day_in_base=add_days_sql("MAX(order_date)", "$inactivity_days"),
+        customer_groups=customer_groups,
+        duration_days=duration_days,
+    )
+    params |= {"inactivity_days": filters.inactivity_days, "data_last_day": orders.last_date}
+    return sql, params
+
+
+def customer_lifetimes(
+    store: Store, dataset: Dataset, filters: Filters, by: str | None = None
+) -> pd.DataFrame:
+    """Each followed customer's lifetime in the customer base, observed or censored.
+
+    Subscription data (the dataset has a subscriptions table): the lifetime runs from the
+    customer's first start date to their last end date once every subscription of theirs
+    has ended (an event); with one still open it is censored at the data's last day, the
+    latest start or end date in the table.
+
+    Orders-only data: purchases are orders with an amount >= 0 (refunds are not purchases),
+    kept by the same segment filters as the KPI query. A customer is in the base from their
+    first purchase to their last purchase + W days (W = ``filters.inactivity_days``), so
+    that is their lifetime; a customer who lapses and comes back stays one lifetime, to
+    the last purchase + W. A customer still in the base on the data's last day (last
+    purchase + W on or after it) is censored there.
+
+    Parameters
+    ----------
+    store
+        The database holding the dataset.
+    dataset
+        The dataset: its subscriptions when it has some, else its orders.
+    filters
+        ``start`` and ``end`` (inclusive, ``None`` = open) choose the customers followed:
+        those whose first purchase (or first subscription start) is in the range. The
+        segment filters keep the orders with those values, as in the KPI query; with
+        subscription data they keep the customers with such an order or attribute.
+        ``inactivity_days`` is W (orders-only data). ``period`` is not used.
+    by
+        A segment key from :func:`metrics.kpis.segment_dimensions` to split the customers
+        by, or ``None``. For an orders column the customer's group is the value on their
+        first purchase (their acquisition); for ``customers.<column>``, their attribute.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer, ordered by id, with the columns of :data:`LIFETIME_COLUMNS`:
+        ``group`` (the segment value, ``None`` without ``by`` or value), ``duration_days``
+        and ``event`` (True = the customer left, False = censored).
+
+    Raises
+    ------
+    InputError
+        ``by`` or a segment filter is not a segment of the dataset, or the dataset has
+        neither orders nor subscriptions.
+    """
+    sql, params = lifetime_query(dataset, filters, by)
+    with store.cursor() as cursor:
+        frame = cursor.execute(sql, params).df()
+    return pd.DataFrame({
+        "customer_id": frame["customer_id"].astype(str).astype(object),
+        "group": pd.Series([None if pd.isna(value) else value for value in frame["group"]],
+                           dtype=object),
+        "duration_days": frame["duration_days"].astype("int64"),
+        "event": frame["event"].astype(bool),
+    }, columns=list(LIFETIME_COLUMNS))
+
+
+def _first_day_at_or_below_half(days: np.ndarray, curve: np.ndarray) -> int | None:
+    """The first day the curve is at or below 0.5 (NaN never is), or ``None``."""
+    below = np.flatnonzero(curve <= 0.5)
+    return int(days[below[0]]) if below.size else None
+
+
+def _group_survival(group: object, durations: np.ndarray, left: np.ndarray
+                    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Kaplan-Meier curve (with band) and summary row of one group's lifetimes."""
+    data = stats.CensoredData(uncensored=durations[left], right=durations[~left])
+    survival_function = stats.ecdf(data).sf
+    with warnings.catch_warnings():
+        # SciPy warns where the band is undefined (S = 1 or S = 0); handled below.
+        warnings.filterwarnings("ignore", message="The confidence interval is undefined",
+                                category=RuntimeWarning)
+        band = survival_function.confidence_interval(CONFIDENCE_LEVEL, method=BAND_METHOD)
+    days = survival_function.quantiles.astype("int64")
+    survival = survival_function.probabilities
+    lower, upper = band.low.probabilities.copy(), band.high.probabilities.copy()
+
+    # Customers at risk at day t: lifetimes of t days or more (censored at t included).
+    ordered = np.sort(durations)
+    at_risk = durations.size - np.searchsorted(ordered, days, side="left")
+    event_days, event_counts = np.unique(durations[left], return_counts=True)
+    events = np.zeros(days.size, dtype="int64")
+    events[np.searchsorted(days, event_days)] = event_counts
+    # Before the first event S = 1 and Greenwood's variance is 0: the band is the point
+    # (the log-log formula divides by ln 1 = 0 there). Once S = 0 the variance divides by
+    # n - d = 0: the lower bound is 0 (it cannot exceed S), the upper one stays NaN.
+    no_event_yet = np.cumsum(events) == 0
+    lower[no_event_yet] = 1.0
+    upper[no_event_yet] = 1.0
+    lower[survival == 0.0] = 0.0
+
+    curve = pd.DataFrame({
+        "days": days, "survival": survival, "lower": lower, "upper": upper,
+        "at_risk": at_risk, "events": events,
+    })
+    if days[0] != 0 or events[0] > 0:  # the curve starts at (0, 1.0)
+        start = pd.DataFrame({"days": [0], "survival": [1.0], "lower": [1.0], "upper": [1.0],
+                              "at_risk": [durations.size], "events": [0]})
+        curve = pd.concat([start, curve], ignore_index=True)
+    curve.insert(0, "group", pd.Series([group] * len(curve), dtype=object))
+
+    summary = {
+        "group": group,
+        "customers": int(durations.size),
+        "events": int(left.sum()),
+        "censored": int((~left).sum()),
+        # The median's band is where the band's curves cross 0.5 (Brookmeyer & Crowley 1982).
+        "median_days": _first_day_at_or_below_half(days, survival),
+        "median_lower": _first_day_at_or_below_half(days, lower),
+        "median_upper": _first_day_at_or_below_half(days, upper),
+    }
+    return curve, summary
+
+
+def kaplan_meier(lifetimes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier survival curves per group, with a 95% band and the median lifetime.
+
+    The product-limit estimator (Kaplan & Meier 1958), S(t) = Π over event days t_i <= t
+    of (1 - d_i / n_i), with d_i customers leaving on day t_i out of n_i still at risk
+    (lifetimes of t_i days or more, censored ones included), is computed by
+    :func:`scipy.stats.ecdf` on :class:`scipy.stats.CensoredData`. The band is SciPy's
+    ``"log-log"`` ("exponential Greenwood") interval: Greenwood's (1926) variance
+    Var S(t) = S(t)² Σ d_i / (n_i (n_i - d_i)) taken on the log(-log S) scale, so that
+    with v = Σ d_i / (n_i (n_i - d_i)) the bounds are S(t) ** exp(±1.96 √v / ln S(t)),
+    inside [0, 1].
+
+    Parameters
+    ----------
+    lifetimes
+        One row per customer, as :func:`customer_lifetimes` returns: ``duration_days``,
+        ``event`` (True = left) and ``group`` (``None`` = no split).
+
+    Returns
+    -------
+    curve : pandas.DataFrame
+        Per group (sorted, ``None`` last), one row per day with a lifetime ending (left or
+        censored), after a first row (0, 1.0): :data:`CURVE_COLUMNS`. ``survival`` is
+        S(t) just after day t; ``lower`` and ``upper`` are the 95% band (1.0 before the
+        first departure; where S(t) = 0 Greenwood's variance is undefined: ``lower`` is
+        0 and ``upper`` NaN). ``at_risk`` is n_i, ``events`` d_i.
+    summary : pandas.DataFrame
+        One row per group: :data:`SUMMARY_COLUMNS`. ``median_days`` is the first day
+        S(t) <= 0.5 and ``None`` when the curve never gets there (more than half are
+        still in the base); ``median_lower`` and ``median_upper`` are the first days the
+        band's lower and upper curves do (Brookmeyer & Crowley 1982), ``None`` likewise.
+    """
+    groups = (lifetimes["group"] if "group" in lifetimes
+              else pd.Series([None] * len(lifetimes), index=lifetimes.index, dtype=object))
+    missing = groups.isna().to_numpy()
+    named = sorted({str(value) for value in groups[~missing]})
+    results = []
+    for group in [*named, *([None] if missing.any() else [])]:
+        members = missing if group is None else (~missing & (groups.astype(str) == group))
+        selected = lifetimes[members]
+        results.append(_group_survival(
+            group,
+            selected["duration_days"].to_numpy(dtype="float64"),
+            selected["event"].to_numpy(dtype=bool),
+        ))
+    if not results:
+        return (pd.DataFrame(columns=list(CURVE_COLUMNS)),
+                pd.DataFrame(columns=list(SUMMARY_COLUMNS)))
+    curve = pd.concat([group_curve for group_curve, _ in results], ignore_index=True)
+    rows = [row for _, row in results]
+    summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    # object columns, so a median never reached stays None (not NaN) and days stay ints
+    for column in ("group", "median_days", "median_lower", "median_upper"):
+        summary[column] = pd.Series([row[column] for row in rows], dtype=object)
+    return curve[list(CURVE_COLUMNS)], summary
