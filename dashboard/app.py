@@ -22,6 +22,7 @@ st.set_page_config(page_title="LoyaltyLens", page_icon=str(ICON), layout="wide")
 page = st.navigation([
     st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
             default=True),
+    st.Page("app_pages/retention.py", title=t("Retention"), icon=":material/autorenew:"),
     st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
 ])
 try:

@@ -6,11 +6,24 @@ state); the store itself is left out of the cache key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
+from metrics import retention, survival
 from metrics.kpis import Filters, kpi_table, segment_values, suggest_inactivity_days
 from metrics.store import Dataset, Store, default_db_path
+
+# The metric functions the pages call, by name: each takes (store, dataset, filters,
+# **options) and returns what the page shows.
+_METRICS: dict[str, Callable[..., Any]] = {
+    "retention": retention.retention_table,
+    "cohorts": retention.cohort_table,
+    "lifecycle": retention.lifecycle_table,
+    "survival": survival.survival_curves,
+}
 
 
 @st.cache_resource(show_spinner=False)
@@ -38,6 +51,19 @@ def _kpis(_store: Store, db: str, dataset_id: str, version: str, filters: Filter
 def kpis(dataset: Dataset, filters: Filters) -> pd.DataFrame:
     store = get_store()
     return _kpis(store, store.path, dataset.id, dataset_version(dataset), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _compute(_store: Store, db: str, dataset_id: str, version: str, name: str,
+             filters: Filters, options: tuple[tuple[str, Any], ...]) -> Any:
+    return _METRICS[name](_store, _store.dataset(dataset_id), filters, **dict(options))
+
+
+def compute(name: str, dataset: Dataset, filters: Filters, **options: Any) -> Any:
+    """A metric function's result for this filter state, cached on small hashable keys."""
+    store = get_store()
+    return _compute(store, store.path, dataset.id, dataset_version(dataset), name, filters,
+                    tuple(sorted(options.items())))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

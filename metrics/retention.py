@@ -256,6 +256,18 @@ def cohort_average(cohorts: pd.DataFrame, metric: CohortMetric = "customers",
     return grouped[["group_value", "period_offset", "cohorts", "customers", "retention_pct"]]
 
 
+def cohort_curves(cohorts: pd.DataFrame, unbounded: bool = False) -> pd.DataFrame:
+    """Each cohort's own retention curve (periods in progress left out), in the shape of
+    :func:`cohort_average` with the cohort's first day as ``group_value``."""
+    done = cohorts[cohorts["complete"]]
+    active = done["active_or_later" if unbounded else "active_customers"]
+    return pd.DataFrame({
+        "group_value": done["cohort"], "period_offset": done["period_offset"],
+        "cohorts": 1, "customers": done["cohort_size"],
+        "retention_pct": 100.0 * active / done["cohort_size"],
+    }).reset_index(drop=True)
+
+
 # -- lifecycle ---------------------------------------------------------------------------
 
 

@@ -264,3 +264,10 @@ def kaplan_meier(lifetimes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for column in ("group", "median_days", "median_lower", "median_upper"):
         summary[column] = pd.Series([row[column] for row in rows], dtype=object)
     return curve[list(CURVE_COLUMNS)], summary
+
+
+def survival_curves(store: Store, dataset: Dataset, filters: Filters, by: str | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier curves and medians of the customers a filter state follows: the
+    :func:`kaplan_meier` of :func:`customer_lifetimes`."""
+    return kaplan_meier(customer_lifetimes(store, dataset, filters, by))

@@ -1,0 +1,292 @@
+"""Retention: retention and churn by period, cohort heatmap, retention curves, lifecycle
+and survival, all for the sidebar's filters."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import services
+from dashboard.filters import View, page_url_state, publish, segment_label
+from dashboard.formatting import format_value, period_label
+from dashboard.retention_charts import (
+    cohort_heatmap,
+    curves_chart,
+    lifecycle_chart,
+    rates_chart,
+    survival_chart,
+)
+from dashboard.safe import plain, show_error, show_warning
+from dashboard.url_state import parse_choice
+from dashboard.widgets import download_buttons
+from metrics.definitions import CRR_EXPLANATION, METRICS
+from metrics.errors import LoyaltyLensError
+from metrics.i18n import t
+from metrics.kpis import Filters
+from metrics.retention import (
+    MIN_COHORT_SIZE,
+    cohort_average,
+    cohort_curves,
+    default_base,
+)
+from metrics.store import Dataset
+
+MAX_HEATMAP_COHORTS = 36
+MAX_COHORT_CURVES = 12
+NO_SPLIT = ""
+BASE_NAMES = {"orders": "Orders (inactivity window W)",
+              "subscriptions": "Subscriptions (start and end dates)"}
+
+
+def _choice(key: str, options: list[str], default: str, what: str) -> None:
+    """Seed a page widget from the URL (once), falling back to ``default``."""
+    url = page_url_state()
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    url.seed(key, default, parse_choice(options), what)
+    for warning in url.finish():
+        show_warning(warning)
+
+
+def _group_name(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return t("Not set")
+    return str(value)
+
+
+def _use_window(days: int) -> None:
+    st.session_state["w"] = days
+
+
+def _rates(dataset: Dataset, filters: Filters, base: str) -> None:
+    st.subheader(t("Retention and churn by period"))
+    if base == "orders":
+        suggested = services.suggested_window(dataset)
+        line = t("A customer is in the base while their latest order is at most W = {w} days "
+                 "old (change W in the sidebar).", w=filters.inactivity_days)
+        if suggested:
+            line += " " + t("Suggested for this data: {days} days, the 90th percentile of the "
+                            "gaps between a customer's purchase days (9 in 10 repeat "
+                            "purchases come sooner).", days=suggested)
+        columns = st.columns([5, 1])
+        columns[0].caption(line)
+        if suggested and suggested != filters.inactivity_days:
+            columns[1].button(t("Use {days} days", days=suggested), on_click=_use_window,
+                              args=(suggested,), key="use_suggested_w")
+    else:
+        st.caption(t("A customer is in the base while one of their subscriptions runs: from "
+                     "its start date to its end date, both included."))
+    table = services.compute("retention", dataset, filters, base=base)
+    if table.empty or table["start_customers"].sum() + table["new_customers"].sum() == 0:
+        st.info(t("No customers match these filters."))
+        return
+    st.plotly_chart(rates_chart(table, filters.period), width="stretch", key="rates_chart")
+    st.caption(t(CRR_EXPLANATION))
+    shown = table.iloc[::-1].copy()  # the latest period first
+    shown.insert(0, "period", [period_label(filters.period, d) + ("" if c else " *")
+                               for d, c in zip(shown["period_start"], shown["complete"],
+                                               strict=True)])
+    shown = shown[["period", "retention_rate", "strict_retention_rate", "churn_rate",
+                   "start_customers", "new_customers", "end_customers", "churned_customers",
+                   "retained_customers", "lost_customers"]]
+    config = {METRICS[c].title(): st.column_config.NumberColumn(
+        format="%.1f%%" if METRICS[c].unit == "percent" else "localized")
+        for c in shown.columns if c in METRICS}
+    shown = shown.rename(columns={"period": t("Period")} | {
+        c: METRICS[c].title() for c in shown.columns if c in METRICS})
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    st.caption(t("S = base the day before the period, N = new customers, E = base on its "
+                 "last day; churned = S + N − E. * the data starts or stops inside that "
+                 "period."))
+    download_buttons(shown, "retention", key="retention_download")
+
+
+def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
+    st.subheader(t("Cohorts"))
+    _choice("cohort_metric", ["customers", "revenue"], "customers", t("cohort metric"))
+    _choice("cohort_mode", ["classic", "unbounded"], "classic", t("cohort counting"))
+    _choice("cohort_show", ["percent", "counts"], "percent", t("cohort cells"))
+    columns = st.columns(3)
+    columns[0].radio(t("Retention of"), ["customers", "revenue"], key="cohort_metric",
+                     horizontal=True, format_func=lambda m: {"customers": t("Customers"),
+                                                             "revenue": t("Revenue")}[m])
+    metric = st.session_state["cohort_metric"]
+    columns[1].radio(
+        t("Active means"), ["classic", "unbounded"], key="cohort_mode", horizontal=True,
+        disabled=metric == "revenue",
+        format_func=lambda m: {"classic": t("Bought in that period"),
+                               "unbounded": t("Bought then or later")}[m],
+        help=t("Classic: the share of the cohort with a purchase in period k. Unbounded: "
+               "the share whose last purchase is in period k or later (never rises)."))
+    columns[2].radio(t("Cells show"), ["percent", "counts"], key="cohort_show",
+                     horizontal=True, format_func=lambda m: {"percent": t("% of cohort"),
+                                                             "counts": t("Counts")}[m])
+    unbounded = metric == "customers" and st.session_state["cohort_mode"] == "unbounded"
+    cohorts = services.compute("cohorts", dataset, filters, metric=metric, unbounded=unbounded)
+    if cohorts.empty:
+        st.info(t("No cohort has a first purchase in these filters."))
+        return metric, unbounded
+    average = cohort_average(cohorts, metric=metric, unbounded=unbounded)
+    days = sorted(cohorts["cohort"].unique())
+    shown = cohorts
+    if len(days) > MAX_HEATMAP_COHORTS:
+        shown = cohorts[cohorts["cohort"].isin(days[-MAX_HEATMAP_COHORTS:])]
+        st.caption(t("Showing the latest {shown} of {total} cohorts; narrow the date range to "
+                     "see older ones. The average row uses all of them.",
+                     shown=MAX_HEATMAP_COHORTS, total=len(days)))
+    counts = None
+    if st.session_state["cohort_show"] == "counts":
+        counts = ("revenue" if metric == "revenue"
+                  else "active_or_later" if unbounded else "active_customers")
+    st.plotly_chart(cohort_heatmap(shown, average, filters.period, counts, metric,
+                                   dataset.currency), width="stretch", key="cohort_heatmap")
+    rule = (t("Revenue retention: the cohort's net revenue in period k ÷ its revenue in its "
+              "first period.") if metric == "revenue" else
+            t("Customer retention: customers of the cohort active in period k ÷ cohort size."))
+    st.caption(rule + " " + t(
+        "Grey cells: the data stops inside that period, so it is in progress, not a drop. "
+        "† cohorts under {n} customers: one customer more or less moves them a lot. The "
+        "average weights each cohort by its size and uses only cohorts that completed "
+        "the period.", n=MIN_COHORT_SIZE))
+    table = cohorts.drop(columns=["group_value"]).rename(columns={
+        "cohort": t("Cohort"), "period_offset": t("Periods since acquisition"),
+        "period_start": t("Period start"), "period_end": t("Period end"),
+        "cohort_size": t("Cohort size"), "active_customers": t("Active customers"),
+        "active_or_later": t("Active then or later"), "revenue": t("Revenue"),
+        "first_period_revenue": t("Revenue in the first period"),
+        "cumulative_revenue_per_customer": t("Cumulative revenue per customer"),
+        "retention_pct": t("Retention (%)"), "complete": t("Period complete"),
+        "small_cohort": t("Small cohort")})
+    download_buttons(table, "cohorts", key="cohorts_download")
+    return metric, unbounded
+
+
+def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> None:
+    st.subheader(t("Retention curves"))
+    splits = [NO_SPLIT, *view.segment_options]
+    _choice("curve_by", splits, NO_SPLIT, t("curve split"))
+    st.selectbox(t("One line per"), splits, key="curve_by",
+                 format_func=lambda k: t("Cohort (the latest {n})", n=MAX_COHORT_CURVES)
+                 if k == NO_SPLIT else plain(segment_label(k)))
+    by = st.session_state["curve_by"] or None
+    everyone = services.compute("cohorts", dataset, filters, metric="customers",
+                                unbounded=unbounded)
+    if everyone.empty:
+        st.info(t("No cohort has a first purchase in these filters."))
+        return
+    overall = cohort_average(everyone, unbounded=unbounded)
+    if by is None:
+        curves = cohort_curves(everyone, unbounded=unbounded)
+        latest = sorted(curves["group_value"].unique())[-MAX_COHORT_CURVES:]
+        curves = curves[curves["group_value"].isin(latest)]
+
+        def name_of(value: object) -> str:
+            return period_label(filters.period, value)  # type: ignore[arg-type]
+    else:
+        split = services.compute("cohorts", dataset, filters, metric="customers",
+                                 unbounded=unbounded, by=by)
+        curves = cohort_average(split, unbounded=unbounded)
+        name_of = _group_name
+    st.plotly_chart(curves_chart(curves, filters.period, overall, name_of), width="stretch",
+                    key="curves_chart")
+    st.caption(t("Each line: customers active k periods after their first purchase, as a "
+                 "share of their cohort, over complete periods only; segments are split by "
+                 "the value on the customer's first order. Dashed: all cohorts, weighted by "
+                 "size."))
+    table = curves.assign(group_value=[name_of(v) for v in curves["group_value"]]).rename(
+        columns={"group_value": t("Line"), "period_offset": t("Periods since acquisition"),
+                 "cohorts": t("Cohorts"), "customers": t("Customers"),
+                 "retention_pct": t("Retention (%)")})
+    download_buttons(table, "retention-curves", key="curves_download")
+
+
+def _lifecycle(dataset: Dataset, filters: Filters) -> None:
+    st.subheader(t("Lifecycle"))
+    table = services.compute("lifecycle", dataset, filters)
+    if table.empty:
+        return
+    st.plotly_chart(lifecycle_chart(table, filters.period), width="stretch",
+                    key="lifecycle_chart")
+    st.caption(t("New: first purchase in the period. Returning: active in this and the "
+                 "previous period. Resurrected: active now, not in the previous period, not "
+                 "new. Dormant: active in the previous period, not in this one. Quick ratio "
+                 "= (new + resurrected) ÷ dormant: above 1 the active customers grow."))
+    shown = table.copy()
+    shown.insert(0, "period", [period_label(filters.period, d) for d in shown["period_start"]])
+    shown = shown.drop(columns=["period_start", "period_end"]).rename(columns={
+        "period": t("Period"), "new_customers": t("New"),
+        "returning_customers": t("Returning"), "resurrected_customers": t("Resurrected"),
+        "dormant_customers": t("Dormant"), "quick_ratio": t("Quick ratio"),
+        "complete": t("Period complete")})
+    download_buttons(shown, "lifecycle", key="lifecycle_download")
+
+
+def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
+    st.subheader(t("Survival"))
+    splits = [NO_SPLIT, *view.segment_options]
+    _choice("survival_by", splits, NO_SPLIT, t("survival split"))
+    st.selectbox(t("Split by"), splits, key="survival_by",
+                 format_func=lambda k: t("Nothing: all customers") if k == NO_SPLIT
+                 else plain(segment_label(k)))
+    by = st.session_state["survival_by"] or None
+    curve, summary = services.compute("survival", dataset, filters, by=by)
+    if summary.empty:
+        st.info(t("No customers match these filters."))
+        return
+    st.plotly_chart(survival_chart(curve, _group_name if by else lambda _: t("All customers")),
+                    width="stretch", key="survival_chart")
+    if base == "subscriptions":
+        rule = t("A lifetime runs from the first subscription start to the last end date; "
+                 "customers with a running subscription are still customers (censored).")
+    else:
+        rule = t("A lifetime runs from the first purchase to the last purchase + W = {w} "
+                 "days, so no one leaves before W days; customers still in the base when the "
+                 "data ends are censored.",
+                 w=filters.inactivity_days)
+    st.caption(rule + " " + t("Kaplan-Meier estimate with a 95% band (Greenwood, log-log)."))
+
+    def days(value: object) -> str:
+        return t("not reached") if value is None or pd.isna(value) else \
+            format_value(value, "customers", None)  # type: ignore[arg-type]
+
+    table = pd.DataFrame({
+        t("Group"): [_group_name(g) if by else t("All customers") for g in summary["group"]],
+        t("Customers"): summary["customers"],
+        t("Left"): summary["events"],
+        t("Still customers"): summary["censored"],
+        t("Median lifetime (days)"): [days(v) for v in summary["median_days"]],
+        t("95% interval (days)"): [f"{days(lo)} – {days(hi)}" for lo, hi in
+                                   zip(summary["median_lower"], summary["median_upper"],
+                                       strict=True)],
+    })
+    st.dataframe(table, hide_index=True, width="stretch")
+    download_buttons(table, "survival", key="survival_download")
+
+
+def main() -> None:
+    view: View = st.session_state.get("view", View())
+    st.title(t("Retention"))
+    if view.dataset is None or view.filters is None:
+        st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
+                  "`make run`, which loads the demo data."))
+        return
+    dataset, filters = view.dataset, view.filters
+    bases = ["orders", *(["subscriptions"] if "subscriptions" in dataset.tables else [])]
+    _choice("base", bases, default_base(dataset), t("customer base"))
+    if len(bases) > 1:
+        st.radio(t("Customer base from"), bases, key="base", horizontal=True,
+                 format_func=lambda b: t(BASE_NAMES[b]))
+    base = st.session_state["base"]
+    try:
+        _rates(dataset, filters, base)
+        _metric, unbounded = _cohorts(dataset, filters)
+        _curves(view, dataset, filters, unbounded)
+        _lifecycle(dataset, filters)
+        _survival(view, dataset, filters, base)
+    except LoyaltyLensError as error:
+        show_error(error)
+    publish(["base", "cohort_metric", "cohort_mode", "cohort_show", "curve_by",
+             "survival_by"])
+
+
+main()
