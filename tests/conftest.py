@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from metrics.store import DB_ENV_VAR
+from metrics.demo import ensure_demo
+from metrics.ingest import ingest_file
+from metrics.store import DB_ENV_VAR, Store
+from tests.builders import SMALL_ORDERS
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +19,19 @@ def isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "loyaltylens-test.duckdb"
     monkeypatch.setenv(DB_ENV_VAR, str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with Store(path) as store:  # the newest dataset, the demo, is the default
+        ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR")
+        ensure_demo(store)
+    return path
+
+
+@pytest.fixture
+def db(demo_db_template: Path, isolated_db: Path) -> Path:
+    """A copy of the demo database (plus the small shop) for one test."""
+    shutil.copy(demo_db_template, isolated_db)
+    return isolated_db

@@ -3,7 +3,6 @@ and the numbers on screen against the ``metrics`` results for the same filters."
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -12,30 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.formatting import format_value
 from metrics.definitions import KPIS
-from metrics.demo import ensure_demo
-from metrics.ingest import ingest_file
 from metrics.kpis import Filters, kpi_table
 from metrics.store import Store
-from tests.builders import SMALL_ORDERS
 
 APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
-PAGES = ("app_pages/overview.py", "app_pages/data.py")
-
-
-@pytest.fixture(scope="session")
-def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    with Store(path) as store:  # the newest dataset, the demo, is the default
-        ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR")
-        ensure_demo(store)
-    return path
-
-
-@pytest.fixture
-def db(demo_db_template: Path, isolated_db: Path) -> Path:
-    """A copy of the demo database (plus the small shop) for one test."""
-    shutil.copy(demo_db_template, isolated_db)
-    return isolated_db
+PAGES = ("app_pages/overview.py", "app_pages/retention.py", "app_pages/data.py")
 
 
 def dataset_id(db: Path, name: str) -> str:
@@ -45,13 +25,13 @@ def dataset_id(db: Path, name: str) -> str:
 
 def open_app(query: dict[str, str | list[str]] | None = None, page: str | None = None
              ) -> AppTest:
+    """Open the app as a link does: on ``page`` (default: the first) with ``query``."""
     app = AppTest.from_file(APP, default_timeout=60)
     for key, value in (query or {}).items():
         app.query_params[key] = value
-    app.run()
     if page is not None:
         app.switch_page(page)
-        app.run()
+    app.run()
     assert not app.exception, app.exception
     return app
 
@@ -63,7 +43,7 @@ def unescaped(text: str) -> str:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_opens_without_query_parameters(db: Path, page: str) -> None:
     app = open_app(page=page)
-    assert app.title[0].value in ("Overview", "Data")
+    assert app.title[0].value in ("Overview", "Retention", "Data")
     assert not app.warning
 
 

@@ -207,3 +207,43 @@ def test_a_bad_memory_limit_is_one_sentence(db: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == ("error: LOYALTYLENS_MEMORY_LIMIT = “lots” is not a memory size; "
                              "write it like 2GB or 500MB.\n")
+
+
+def test_cohorts_json_has_the_documented_fields_and_hand_worked_values(db: Path) -> None:
+    run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db)
+    result = run("cohorts", "--dataset", "Small", "--period", "month", "--format", "json",
+                 db=db)
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    first = records[0]
+    assert {"cohort", "period_offset", "cohort_size", "active_customers", "retention_pct",
+            "revenue"} <= set(first)
+    # tests/test_retention.py: the January cohort {A, B, E}, 440 in its first month
+    assert (first["cohort"], first["period_offset"], first["cohort_size"],
+            first["active_customers"], first["retention_pct"], first["revenue"]) == (
+        "2024-01-01", 0, 3, 3, 100.0, 440.0)
+    unbounded = json.loads(run("cohorts", "--dataset", "Small", "--unbounded", db=db).stdout)
+    assert [r["active_or_later"] for r in unbounded if r["cohort"] == "2024-01-01"] == [
+        3, 2, 2, 1]
+    revenue = run("cohorts", "--dataset", "Small", "--metric", "revenue", "--format", "csv",
+                  db=db)
+    rows = list(csv.DictReader(io.StringIO(revenue.stdout)))
+    assert float(rows[1]["retention_pct"]) == pytest.approx(80 / 4.4)
+    refused = run("cohorts", "--dataset", "Small", "--metric", "revenue", "--unbounded", db=db)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: Unbounded retention counts customers")
+
+
+def test_retention_and_lifecycle_print_what_the_page_shows(db: Path) -> None:
+    run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db)
+    result = run("retention", "--dataset", "Small", "--inactivity-days", "30", db=db)
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    # February 2024, worked out by hand in tests/test_kpis.py
+    february = next(r for r in records if r["period"] == "2024-02-01")
+    assert (february["start_customers"], february["new_customers"], february["end_customers"],
+            february["churned_customers"]) == (3, 1, 3, 1)
+    assert february["retention_rate"] == pytest.approx(200 / 3)
+    lifecycle = json.loads(run("lifecycle", "--dataset", "Small", db=db).stdout)
+    assert [r["dormant_customers"] for r in lifecycle] == [0, 2, 1, 2]
+    assert [r["resurrected_customers"] for r in lifecycle] == [0, 0, 0, 1]
