@@ -23,8 +23,10 @@ def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: i
             ) -> go.Figure:
     figure.update_layout(
         title={"text": title}, xaxis_title=x_title, yaxis_title=y_title, height=height,
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
-        margin={"t": 90, "l": 60, "r": 20, "b": 40}, hovermode="x unified",
+        # Below everything, so a legend that wraps on a phone never covers the title.
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
+                "x": 0},
+        margin={"t": 60, "l": 60, "r": 20, "b": 40}, hovermode="x unified",
     )
     figure.update_xaxes(automargin=True)
     return figure
