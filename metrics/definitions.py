@@ -1,8 +1,9 @@
-"""Every metric as data: id, label, unit and the one-line definition shown beside it.
+"""Every metric as data: id, label, unit, the one-line definition shown beside it and the
+significance test its change between two periods gets.
 
 The UI, the CLI and the tests read these instead of repeating labels or formulas
 (DESIGN.md, "Metric definitions"). ``{inactivity_days}`` in a definition is filled with
-the window W in use.
+the window W in use; :func:`metrics.significance.change_test` runs a metric's test.
 """
 
 from __future__ import annotations
@@ -13,20 +14,70 @@ from typing import Literal
 from metrics.i18n import t
 
 Unit = Literal["customers", "orders", "currency", "percent"]
+TestKind = Literal["proportion", "count", "mean", "total", "none"]
+TEST_KINDS: tuple[TestKind, ...] = ("proportion", "count", "mean", "total", "none")
+
+
+@dataclass(frozen=True)
+class ChangeTest:
+    """Which significance test a metric's change between two periods gets.
+
+    ``kind`` is one of
+
+    - ``"proportion"``: ``numerator`` of ``denominator`` (columns of the KPI table), the
+      two-proportion z-test;
+    - ``"count"``: the metric's own column counts events in the period, the conditional
+      binomial test with the periods' lengths in days;
+    - ``"mean"``: the metric's column is an average over the period's orders (AOV),
+      Welch's t-test with the orders' count and spread (columns ``orders`` and
+      ``order_value_sd``);
+    - ``"total"``: the metric's column is a sum of order amounts (revenue), a z-test for a
+      compound Poisson total; the sum of squares comes from ``orders``, ``revenue``,
+      ``refunds`` and ``order_value_sd``;
+    - ``"none"``: not tested; ``reason`` says why, in a few words a user reads after
+      "Not tested:".
+
+    ``note`` (optional) says what exactly is tested when it is not the metric itself.
+    """
+
+    kind: TestKind
+    numerator: str | None = None
+    denominator: str | None = None
+    reason: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in TEST_KINDS:
+            raise ValueError(f"unknown test kind {self.kind!r}")
+        if (self.kind == "proportion") != bool(self.numerator and self.denominator):
+            raise ValueError("a proportion test, and only it, names numerator and denominator")
+        if (self.kind == "none") != bool(self.reason):
+            raise ValueError("an untested metric, and only it, says why (reason)")
+
+
+# Stocks are not samples: the whole base is counted, so there is no sampling error to test.
+HEADCOUNT = ChangeTest("none", reason="a headcount, not a sample")
+COUNT = ChangeTest("count")
+# The seed CRR and churn rate are not shares of S (CRR can exceed 100%), so their changes
+# are tested on the strict counts: retained (or lost) customers of S.
+STRICT_NOTE = ("Tested on the strict counts, the customers of the base at the start (S) "
+               "still in it at the end: the seed CRR is not a share of S and can exceed "
+               "100%.")
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric's identity and how it is explained to a user."""
+    """A metric's identity, how it is explained to a user and how its change is tested."""
 
     id: str
     label: str
     unit: Unit
     definition: str
     higher_is_better: bool = True
-    # The metric is a share of ``denominator`` (a column of the same table), so a change
-    # between periods can be tested as a difference of two proportions.
+    # The rate's denominator (a column of the same table): a zero leaves the rate undefined.
     denominator: str | None = None
+    # The significance test of a change against the previous period; None: no test defined.
+    test: ChangeTest | None = None
 
     def describe(self, inactivity_days: int) -> str:
         """The definition in the current language, with W filled in."""
@@ -41,38 +92,50 @@ KPIS: tuple[Metric, ...] = (
         "end_customers", "Customers in the base", "customers",
         "Customers whose latest order, on or before the period's last day, is at most "
         "{inactivity_days} days old (E).",
+        test=HEADCOUNT,
     ),
     Metric(
         "new_customers", "New customers", "customers",
         "Customers whose first order falls in the period (N).",
+        test=COUNT,
     ),
     Metric(
         "active_customers", "Active customers", "customers",
         "Customers with at least one order in the period.",
+        test=COUNT,
     ),
-    Metric("orders", "Orders", "orders", "Orders placed in the period; refunds are not orders."),
+    Metric("orders", "Orders", "orders", "Orders placed in the period; refunds are not orders.",
+           test=COUNT),
     Metric(
         "revenue", "Revenue", "currency",
         "Sum of the period's order amounts, net of refunds.",
+        test=ChangeTest("total"),
     ),
-    Metric("aov", "Avg. order value", "currency", "Revenue ÷ orders: the average order value."),
+    Metric("aov", "Avg. order value", "currency", "Revenue ÷ orders: the average order value.",
+           test=ChangeTest("mean")),
     Metric(
         "repeat_purchase_rate", "Repeat purchase rate", "percent",
         "Share of the period's active customers who have placed at least two orders by "
         "its last day.",
         denominator="active_customers",
+        test=ChangeTest("proportion", numerator="repeat_customers",
+                        denominator="active_customers"),
     ),
     Metric(
         "retention_rate", "Retention rate (CRR)", "percent",
         "(E − N) ÷ S × 100: customers in the base at the end, less the new ones, over the "
         "base the day before the period began (S).",
         denominator="start_customers",
+        test=ChangeTest("proportion", numerator="retained_customers",
+                        denominator="start_customers", note=STRICT_NOTE),
     ),
     Metric(
         "strict_retention_rate", "Strict retention rate", "percent",
         "Customers in the base both the day before the period began and on its last day, "
         "÷ S × 100.",
         denominator="start_customers",
+        test=ChangeTest("proportion", numerator="retained_customers",
+                        denominator="start_customers"),
     ),
     Metric(
         "churn_rate", "Churn rate", "percent",
@@ -80,6 +143,8 @@ KPIS: tuple[Metric, ...] = (
         "less the base at the end, over the base at the start.",
         higher_is_better=False,
         denominator="start_customers",
+        test=ChangeTest("proportion", numerator="lost_customers",
+                        denominator="start_customers", note=STRICT_NOTE),
     ),
 )
 
@@ -88,6 +153,7 @@ BASE_COUNTS: tuple[Metric, ...] = (
     Metric(
         "start_customers", "Customers in the base at the start", "customers",
         "Customers in the base on the day before the period began (S).",
+        test=HEADCOUNT,
     ),
     Metric(
         "retained_customers", "Retained customers", "customers",
@@ -106,10 +172,26 @@ BASE_COUNTS: tuple[Metric, ...] = (
            higher_is_better=False),
 )
 
-METRICS: dict[str, Metric] = {metric.id: metric for metric in KPIS + BASE_COUNTS}
+# What the significance tests need besides the KPIs; listed for exports and the CLI.
+SAMPLE_STATISTICS: tuple[Metric, ...] = (
+    Metric(
+        "repeat_customers", "Repeat customers", "customers",
+        "Active customers of the period who have placed at least two orders by its last day.",
+    ),
+    Metric(
+        "order_value_sd", "Order value spread (SD)", "currency",
+        "Standard deviation of the period's order amounts, refunds left out.",
+    ),
+)
+
+METRICS: dict[str, Metric] = {
+    metric.id: metric for metric in KPIS + BASE_COUNTS + SAMPLE_STATISTICS
+}
 
 CRR_EXPLANATION = (
     "The seed formula CRR = (E − N) ÷ S counts customers who had left the base and came "
     "back during the period as retained, so it can exceed 100%. The strict retention rate "
-    "only counts customers who were in the base at both ends of the period."
+    "only counts customers who were in the base at both ends of the period. Whether a "
+    "change in CRR or churn is significant is therefore tested on the strict counts: "
+    "customers retained of S."
 )

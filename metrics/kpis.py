@@ -38,7 +38,7 @@ KPI_COLUMNS = (
     "period_start", "period_end", "start_customers", "new_customers", "end_customers",
     "retained_customers", "churned_customers", "lost_customers", "active_customers", "orders",
     "revenue", "refunds", "aov", "repeat_purchase_rate", "retention_rate", "churn_rate",
-    "strict_retention_rate", "complete",
+    "strict_retention_rate", "complete", "repeat_customers", "order_value_sd",
 )
 
 

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.formatting import format_value
 from metrics.definitions import KPIS
 from metrics.kpis import Filters, kpi_table
+from metrics.significance import caption, change_test
 from metrics.store import Store
 
 APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
@@ -96,6 +97,29 @@ def test_the_overview_equals_metrics_for_a_filtered_demo_view(db: Path) -> None:
         assert card.value == expected, metric.id
         if row[metric.id] != previous[metric.id]:
             assert card.delta, f"{metric.id} shows its change against Q2 2025"
+
+
+SIGNIFICANCE_CAPTIONS = ("Significant change", "Within noise", "Not tested")
+
+
+def test_the_overview_says_whether_each_change_is_significant(db: Path) -> None:
+    # Q3 2025 against Q2 in Iași with W = 120: each card's caption under its change is
+    # what metrics.significance says for the same two rows of the KPI table.
+    query = {"dataset": dataset_id(db, "Demo shop"), "period": "quarter", "w": "120",
+             "seg.Region": ["Iași"], "at": "2025-07-01"}
+    app = open_app(query)
+    with Store(db) as store:
+        table = kpi_table(store, store.dataset("Demo shop"), Filters(
+            period="quarter", inactivity_days=120, segments=(("Region", ("Iași",)),)))
+    row = table[table["period_start"] == date(2025, 7, 1)].iloc[0]
+    previous = table[table["period_start"] == date(2025, 4, 1)].iloc[0]
+    expected = [caption(change_test(metric, row, previous)) for metric in KPIS]
+    shown = [c.value for c in app.caption if c.value.startswith(SIGNIFICANCE_CAPTIONS)]
+    assert shown == expected
+    assert {text.split(" (")[0].split(":")[0] for text in shown} == set(SIGNIFICANCE_CAPTIONS)
+    # an incomplete period shows no change, so nothing is said about its significance
+    app = open_app({"dataset": dataset_id(db, "Demo shop"), "at": "2026-11-01"})
+    assert not [c for c in app.caption if c.value.startswith(SIGNIFICANCE_CAPTIONS)]
 
 
 def test_an_incomplete_period_is_marked_and_not_compared(db: Path) -> None:

@@ -67,6 +67,13 @@ EXPECTED_MONTHS = {
     "strict_retention_rate": [NAN, 200 / 3, 100 / 3, 0.0],
     # the data runs from 2024-01-05 to 2024-04-15: January and April are cut
     "complete": [False, True, True, False],
+    # what the significance tests use (metrics/significance.py): the repeat purchase
+    # rate's numerator, and the sample SD of the purchases (refunds left out):
+    # Jan 100, 50, 200, 90 (mean 110): sqrt((10^2 + 60^2 + 90^2 + 20^2) / 3) = sqrt(12200/3);
+    # Feb 30, 80: sqrt(2 * 25^2 / 1); Mar 70, 20, 60 (mean 50): sqrt((400 + 900 + 100) / 2);
+    # Apr one order: no SD
+    "repeat_customers": [1, 1, 2, 1],
+    "order_value_sd": [math.sqrt(12200 / 3), math.sqrt(1250), math.sqrt(700), NAN],
 }
 
 
@@ -91,7 +98,8 @@ def test_every_monthly_kpi_matches_the_hand_worked_values() -> None:
 
 def test_churn_is_100_minus_the_seed_retention_rate() -> None:
     store, dataset = small_store()
-    table = kpi_table(store, dataset, Filters(period="month", inactivity_days=30)).dropna()
+    table = kpi_table(store, dataset, Filters(period="month", inactivity_days=30))
+    table = table.dropna(subset=["retention_rate"])
     assert (table["retention_rate"] + table["churn_rate"]).tolist() == pytest.approx([100] * 3)
 
 

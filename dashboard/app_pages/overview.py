@@ -1,4 +1,5 @@
-"""Overview: KPI cards for one period against the previous one, and a trend of any KPI."""
+"""Overview: KPI cards for one period against the previous one (with whether each change is
+statistically significant), and a trend of any KPI."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
 from metrics.i18n import t
+from metrics.significance import NotTested, caption, change_test
 from metrics.sqlutil import Period, period_index, period_start_of_index
 
 CARDS_PER_ROW = 5
@@ -51,6 +53,8 @@ def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: 
             delta_color="normal" if metric.higher_is_better else "inverse",
             help=metric.describe(window),
         )
+        if change is not None and previous is not None:
+            _significance(metric, row, previous)
         st.caption(metric.describe(window))
         if metric.denominator == "start_customers":
             st.caption(t("S = {s} · N = {n} · E = {e}",
@@ -59,6 +63,17 @@ def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: 
                          e=format_value(row["end_customers"], "customers", None)))
         elif is_missing(value):
             st.caption(t("No value: the denominator is zero in this period."))
+
+
+def _significance(metric: Metric, row: pd.Series, previous: pd.Series) -> None:
+    """Under the change: whether it is statistically significant, and by which test."""
+    result = change_test(metric, row, previous)
+    details = None
+    if not isinstance(result, NotTested):
+        details = t("Test: {method}.", method=t(result.method))
+        if metric.test is not None and metric.test.note:
+            details += " " + t(metric.test.note)
+    st.caption(caption(result), help=details)
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 -- KPIs per period: the customer base (S, N, E, retained customers) and the period's
 -- activity (active customers, orders, revenue, repeat buyers), DESIGN.md "Metric definitions".
+-- Also what the significance tests of metrics/significance.py need: the number of repeat
+-- customers and the standard deviation of the period's order amounts.
 --
 -- A customer is in the base on day t when they have a purchase in [t - W, t]. A "spell" is
 -- a run of a customer's purchases with gaps of at most W days; it keeps the customer in
@@ -96,7 +98,9 @@ activity AS (
         COUNT(DISTINCT p.customer_id) AS active_customers,
         COUNT(DISTINCT CASE WHEN m.second_index <= p.period_index THEN p.customer_id END)
             AS repeat_customers,
-        COUNT(*) AS orders
+        COUNT(*) AS orders,
+        -- sample standard deviation (n - 1); NULL with fewer than two orders
+        STDDEV_SAMP(p.amount) AS order_value_sd
     FROM purchases AS p
     JOIN customer_milestones AS m ON m.customer_id = p.customer_id
     GROUP BY p.period_index
@@ -152,7 +156,9 @@ SELECT
     100.0 * (b.start_customers + COALESCE(n.new_customers, 0) - b.end_customers)
         / NULLIF(b.start_customers, 0) AS churn_rate,
     100.0 * b.retained_customers / NULLIF(b.start_customers, 0) AS strict_retention_rate,
-    ({period_start} >= $data_first_day AND {period_end} <= $data_last_day) AS complete
+    ({period_start} >= $data_first_day AND {period_end} <= $data_last_day) AS complete,
+    COALESCE(a.repeat_customers, 0) AS repeat_customers,
+    CAST(a.order_value_sd AS DOUBLE) AS order_value_sd
 FROM base AS b
 LEFT JOIN new_customers AS n ON n.period_index = b.period_index
 LEFT JOIN activity AS a ON a.period_index = b.period_index

@@ -1,0 +1,365 @@
+"""Is a change against the previous period statistically significant? One test per kind of
+metric, chosen by the metric's definition (DESIGN.md: "Every delta against the previous
+period says whether it is statistically significant").
+
+Every test compares two periods as two independent samples at the 5% level, two-sided.
+Consecutive periods share customers, and a customer's orders cluster, so the tests are
+approximations: read a p-value near 0.05 as "borderline", not as a verdict.
+
+The Overview and Retention pages and the CLI call :func:`change_test` and show
+:func:`caption`; the functions below it are the tests themselves, on plain numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from babel.numbers import format_decimal
+from scipy import stats
+
+from metrics.definitions import Metric
+from metrics.i18n import language, t
+
+ALPHA = 0.05
+
+# Short names a user reads in a caption; translated where they are shown, like labels.
+TWO_PROPORTION_Z_TEST = "two-proportion z-test"
+CONDITIONAL_BINOMIAL_TEST = "conditional binomial test"
+WELCH_T_TEST = "Welch's t-test"
+COMPOUND_POISSON_Z_TEST = "compound Poisson z-test"
+
+# Why a change is not tested, in a few words after "Not tested:".
+NO_TEST_DEFINED = "no test is defined for this metric"
+INCOMPLETE_PERIOD = "a period is incomplete"
+TOO_LITTLE_DATA = "too little data in these periods"
+
+
+@dataclass(frozen=True)
+class Significance:
+    """The outcome of a test of "no change" between two periods.
+
+    Attributes
+    ----------
+    difference
+        The estimate the test is about, current minus previous: a difference of
+        proportions (as fractions, not percent), of counts, of means or of totals.
+    statistic
+        The test statistic (z or t; for the binomial test, the current period's count).
+    p_value
+        Two-sided p-value.
+    method
+        A short name of the test a user reads ("two-proportion z-test"), in English;
+        pass it through :func:`metrics.i18n.t` to show it.
+    significant
+        ``p_value < 0.05``.
+    """
+
+    difference: float
+    statistic: float
+    p_value: float
+    method: str
+    significant: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in ("difference", "statistic", "p_value"):  # plain floats, not numpy's
+            object.__setattr__(self, name, float(getattr(self, name)))
+        object.__setattr__(self, "significant", self.p_value < ALPHA)
+
+
+@dataclass(frozen=True)
+class NotTested:
+    """A change that gets no test; ``reason`` (English, shown after "Not tested:") says why."""
+
+    reason: str
+
+
+# -- the tests -----------------------------------------------------------------------------
+
+
+def two_proportions(x1: int, n1: int, x2: int, n2: int) -> Significance | None:
+    r"""Pooled two-proportion z-test of x1/n1 against x2/n2.
+
+    With the pooled proportion :math:`\hat p = (x_1 + x_2) / (n_1 + n_2)`,
+
+    .. math:: z = \frac{x_1/n_1 - x_2/n_2}
+                       {\sqrt{\hat p (1 - \hat p) (1/n_1 + 1/n_2)}}
+
+    and the two-sided p-value is :math:`2 (1 - \Phi(|z|))`; :math:`z^2` is Pearson's
+    chi-square statistic of the 2 x 2 table without continuity correction (Fleiss, Levin &
+    Paik 2003, *Statistical Methods for Rates and Proportions*, 3rd ed.; Agresti 2013,
+    *Categorical Data Analysis*, 3rd ed.).
+
+    Parameters
+    ----------
+    x1, n1
+        Successes and trials of the current period.
+    x2, n2
+        Successes and trials of the previous period.
+
+    Returns
+    -------
+    Significance or None
+        ``None`` when a period has no trials. When both proportions are 0 or both are 1
+        there is no variation: the difference is 0 and the p-value 1.
+    """
+    _check_share(x1, n1)
+    _check_share(x2, n2)
+    if n1 == 0 or n2 == 0:
+        return None
+    difference = x1 / n1 - x2 / n2
+    pooled = (x1 + x2) / (n1 + n2)
+    standard_error = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if standard_error == 0:
+        return Significance(difference, 0.0, 1.0, TWO_PROPORTION_Z_TEST)
+    z = difference / standard_error
+    return Significance(difference, z, _two_sided_normal(z), TWO_PROPORTION_Z_TEST)
+
+
+def two_counts(x1: int, days1: float, x2: int, days2: float) -> Significance | None:
+    r"""Conditional binomial test of two event counts (Poisson rates) over two periods.
+
+    If :math:`x_1 \sim \text{Poisson}(\lambda t_1)` and :math:`x_2 \sim
+    \text{Poisson}(\lambda t_2)` under "no change" (one rate :math:`\lambda` per day),
+    then given their sum :math:`x_1 \mid x_1 + x_2 \sim \text{Binomial}(x_1 + x_2,\,
+    t_1 / (t_1 + t_2))`: an exact test that allows for periods of different lengths
+    (Przyborowski & Wilenski 1940, *Biometrika* 31; Gu, Ng, Tang & Schucany 2008,
+    *Biometrical Journal* 50). The two-sided p-value is ``scipy.stats.binomtest``'s: the
+    probability of every outcome no more likely than the one observed.
+
+    Parameters
+    ----------
+    x1, days1
+        The current period's count and its length in days.
+    x2, days2
+        The previous period's count and its length in days.
+
+    Returns
+    -------
+    Significance or None
+        ``difference`` is ``x1 - x2``; ``None`` when both counts are zero.
+    """
+    if x1 < 0 or x2 < 0 or days1 <= 0 or days2 <= 0:
+        raise ValueError("counts must be >= 0 and period lengths > 0")
+    if x1 + x2 == 0:
+        return None
+    result = stats.binomtest(int(x1), int(x1 + x2), days1 / (days1 + days2))
+    return Significance(float(x1 - x2), float(x1), float(result.pvalue),
+                        CONDITIONAL_BINOMIAL_TEST)
+
+
+def two_means(mean1: float, sd1: float, n1: int, mean2: float, sd2: float, n2: int
+              ) -> Significance | None:
+    r"""Welch's t-test of two means from summary statistics.
+
+    .. math:: t = \frac{m_1 - m_2}{\sqrt{s_1^2/n_1 + s_2^2/n_2}}, \qquad
+              \nu = \frac{(s_1^2/n_1 + s_2^2/n_2)^2}
+                         {\frac{(s_1^2/n_1)^2}{n_1 - 1} + \frac{(s_2^2/n_2)^2}{n_2 - 1}}
+
+    with a two-sided p-value from Student's t with :math:`\nu` degrees of freedom
+    (Welch 1947, *Biometrika* 34; Satterthwaite 1946), computed by
+    ``scipy.stats.ttest_ind_from_stats(..., equal_var=False)``.
+
+    Parameters
+    ----------
+    mean1, sd1, n1
+        The current period's mean, sample standard deviation (n - 1) and count.
+    mean2, sd2, n2
+        The same for the previous period.
+
+    Returns
+    -------
+    Significance or None
+        ``None`` when a period has fewer than two values, or when neither varies and
+        the means differ (no spread to judge the difference by).
+    """
+    if sd1 < 0 or sd2 < 0:
+        raise ValueError("standard deviations must be >= 0")
+    if n1 < 2 or n2 < 2:
+        return None
+    difference = mean1 - mean2
+    if sd1 == 0 and sd2 == 0:
+        return Significance(0.0, 0.0, 1.0, WELCH_T_TEST) if difference == 0 else None
+    result = stats.ttest_ind_from_stats(mean1, sd1, n1, mean2, sd2, n2, equal_var=False)
+    return Significance(difference, float(result.statistic), float(result.pvalue),
+                        WELCH_T_TEST)
+
+
+def two_totals(total1: float, sum_of_squares1: float, total2: float, sum_of_squares2: float
+               ) -> Significance | None:
+    r"""z-test of two totals of a compound Poisson process (revenue: orders arrive as a
+    Poisson process, each with a random amount).
+
+    For :math:`R = \sum_{i=1}^{N} x_i` with :math:`N \sim \text{Poisson}(\lambda)`,
+    :math:`\text{Var}(R) = \lambda\,E[x^2]` (Ross, *Introduction to Probability
+    Models*, compound Poisson random variables), estimated by :math:`\sum x_i^2`. For two
+    independent periods
+
+    .. math:: z = \frac{R_1 - R_2}{\sqrt{\sum_{\text{period 1}} x^2 +
+                                          \sum_{\text{period 2}} x^2}}
+
+    with the two-sided normal p-value :math:`2 (1 - \Phi(|z|))`.
+
+    Parameters
+    ----------
+    total1, sum_of_squares1
+        The current period's total and the sum of its squared amounts.
+    total2, sum_of_squares2
+        The same for the previous period.
+
+    Returns
+    -------
+    Significance or None
+        ``difference`` is ``total1 - total2``; ``None`` when neither period has an
+        amount other than zero.
+    """
+    if sum_of_squares1 < 0 or sum_of_squares2 < 0:
+        raise ValueError("sums of squares must be >= 0")
+    variance = sum_of_squares1 + sum_of_squares2
+    if variance == 0:
+        return None
+    z = (total1 - total2) / math.sqrt(variance)
+    return Significance(total1 - total2, z, _two_sided_normal(z), COMPOUND_POISSON_Z_TEST)
+
+
+# -- a metric's change ---------------------------------------------------------------------
+
+
+def change_test(metric: Metric, row: Any, previous_row: Any) -> Significance | NotTested:
+    """Test the change of ``metric`` from ``previous_row`` to ``row`` (two rows of
+    :func:`metrics.kpis.kpi_table`) with the test its definition names.
+
+    Parameters
+    ----------
+    metric
+        The metric; ``metric.test`` says which test applies (see
+        :class:`metrics.definitions.ChangeTest`).
+    row, previous_row
+        The period and the one before it: mappings (a ``pandas.Series``, a dict) with the
+        KPI table's columns.
+
+    Returns
+    -------
+    Significance or NotTested
+        Not tested, with the reason, when the metric is not a sample (a headcount), has no
+        test, a period is incomplete (the data starts or stops inside it) or there is too
+        little data (no trials, no events, fewer than two orders).
+    """
+    test = metric.test
+    if test is None:
+        return NotTested(NO_TEST_DEFINED)
+    if test.kind == "none":
+        assert test.reason is not None
+        return NotTested(test.reason)
+    if not (_value(row, "complete") and _value(previous_row, "complete")):
+        return NotTested(INCOMPLETE_PERIOD)
+    result: Significance | None
+    if test.kind == "proportion":
+        assert test.numerator is not None and test.denominator is not None
+        result = two_proportions(_count(row, test.numerator), _count(row, test.denominator),
+                                 _count(previous_row, test.numerator),
+                                 _count(previous_row, test.denominator))
+    elif test.kind == "count":
+        result = two_counts(_count(row, metric.id), _days(row),
+                            _count(previous_row, metric.id), _days(previous_row))
+    elif test.kind == "mean":
+        # The mean as shown (AOV, net of refunds) with the spread of the purchases.
+        current, previous = _order_amounts(row), _order_amounts(previous_row)
+        mean, previous_mean = _value(row, metric.id), _value(previous_row, metric.id)
+        result = None
+        if (mean is not None and previous_mean is not None and current.sd is not None
+                and previous.sd is not None):
+            result = two_means(mean, current.sd, current.n, previous_mean, previous.sd,
+                               previous.n)
+    else:
+        result = two_totals(_value(row, metric.id) or 0.0, _order_amounts(row).sum_of_squares,
+                            _value(previous_row, metric.id) or 0.0,
+                            _order_amounts(previous_row).sum_of_squares)
+    return NotTested(TOO_LITTLE_DATA) if result is None else result
+
+
+def caption(result: Significance | NotTested) -> str:
+    """One short line for a user, in the current language: "Significant change
+    (two-proportion z-test, p = 0.003)", "Within noise (p = 0.41): not a significant
+    change" or "Not tested: a headcount, not a sample"."""
+    if isinstance(result, NotTested):
+        return t("Not tested: {reason}", reason=t(result.reason))
+    if result.significant:
+        return t("Significant change ({method}, {p_value})", method=t(result.method),
+                 p_value=format_p_value(result.p_value))
+    return t("Within noise ({p_value}): not a significant change",
+             p_value=format_p_value(result.p_value))
+
+
+def format_p_value(p_value: float) -> str:
+    """"p = 0.41", "p = 0.003" or "p < 0.001", decimals as the current language writes them.
+
+    Three decimals below 0.1, two above; a p-value just under 0.05 that would round to
+    0.050 reads "p < 0.05", so the text never contradicts the verdict.
+    """
+    lang = language.get()
+    if p_value < 0.001:
+        return t("p < {value}", value=format_decimal(0.001, format="0.000", locale=lang))
+    if p_value < ALPHA <= round(p_value, 3):
+        return t("p < {value}", value=format_decimal(ALPHA, format="0.00", locale=lang))
+    pattern = "0.000" if p_value < 0.1 else "0.00"
+    return t("p = {value}", value=format_decimal(p_value, format=pattern, locale=lang))
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _OrderAmounts:
+    """A period's purchases (refunds left out): count, sample SD, sum of squares.
+
+    Refunds change the revenue and AOV tested, but their own spread is left out of the
+    variance: with few refunds this understates the standard error a little.
+    """
+
+    n: int
+    sd: float | None
+    sum_of_squares: float
+
+
+def _order_amounts(row: Any) -> _OrderAmounts:
+    n = _count(row, "orders")
+    # revenue is net of refunds; adding them back gives the sum of the purchases
+    purchases = (_value(row, "revenue") or 0.0) + (_value(row, "refunds") or 0.0)
+    mean = purchases / n if n else 0.0
+    sd = _value(row, "order_value_sd")  # None with fewer than two orders
+    # sum of x^2 = (n - 1) s^2 + n m^2; one order: x^2 = m^2
+    sum_of_squares = (n - 1) * (sd or 0.0) ** 2 + n * mean**2 if n else 0.0
+    return _OrderAmounts(n, sd, sum_of_squares)
+
+
+def _value(row: Any, column: str) -> Any:
+    """A cell, with pandas' missing values (NaN, NA) as None."""
+    value = row[column]
+    try:
+        missing = value is None or bool(value != value)
+    except (TypeError, ValueError):  # pd.NA has no truth value
+        missing = True
+    return None if missing else value
+
+
+def _count(row: Any, column: str) -> int:
+    value = _value(row, column)
+    return 0 if value is None else int(value)
+
+
+def _days(row: Any) -> int:
+    start: date = row["period_start"]
+    end: date = row["period_end"]
+    return (end - start).days + 1
+
+
+def _check_share(x: int, n: int) -> None:
+    if not 0 <= x <= n:
+        raise ValueError(f"a proportion needs 0 <= successes <= trials, not {x} of {n}")
+
+
+def _two_sided_normal(z: float) -> float:
+    return float(2 * stats.norm.sf(abs(z)))
