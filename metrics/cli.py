@@ -27,6 +27,7 @@ from metrics.retention import (
     cohort_table,
     lifecycle_table,
     retention_table,
+    with_change_tests,
 )
 from metrics.roles import TABLE_KINDS
 from metrics.sqlutil import PERIODS
@@ -181,8 +182,8 @@ def run(args: argparse.Namespace) -> None:
             table = kpi_table(store, store.dataset(args.dataset), _filters(args))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)
         elif args.command == "retention":
-            table = retention_table(store, store.dataset(args.dataset), _filters(args),
-                                    base=args.base)
+            table = with_change_tests(retention_table(
+                store, store.dataset(args.dataset), _filters(args), base=args.base))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)
         elif args.command == "cohorts":
             table = cohort_table(store, store.dataset(args.dataset), _filters(args),

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from metrics.definitions import METRICS
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.kpis import (
@@ -24,6 +25,7 @@ from metrics.kpis import (
     orders_span,
     segment_filter_sql,
 )
+from metrics.significance import NotTested, Significance, change_test
 from metrics.sqlutil import (
     integer_series_sql,
     period_end_sql,
@@ -102,6 +104,33 @@ def retention_table(store: Store, dataset: Dataset, filters: Filters,
         raise InputError(t("“{base}” is not a customer base: use orders or subscriptions.",
                            base=base))
     return _subscription_base(store, dataset, filters)
+
+
+def with_change_tests(table: pd.DataFrame, metric_id: str = "strict_retention_rate"
+                      ) -> pd.DataFrame:
+    """``table`` (one row per period) with the change of ``metric_id`` against the previous
+    row and its test (:func:`metrics.significance.change_test`): ``change_pp``,
+    ``p_value``, ``significant`` (None when not tested) and ``change_test`` (the test's
+    name, or why there is none). Retention and churn are tested on the strict counts."""
+    metric = METRICS[metric_id]
+    changes, p_values, verdicts, tests = [], [], [], []
+    previous = None
+    for _, row in table.iterrows():
+        result = change_test(metric, row, previous) if previous is not None else None
+        if isinstance(result, Significance):
+            changes.append(float(row[metric_id] - previous[metric_id]))  # type: ignore[index]
+            p_values.append(result.p_value)
+            verdicts.append(result.significant)
+            tests.append(result.method)
+        else:
+            changes.append(None)
+            p_values.append(None)
+            verdicts.append(None)
+            tests.append(result.reason if isinstance(result, NotTested) else
+                         "no previous period")
+        previous = row
+    return table.assign(change_pp=changes, p_value=p_values, significant=verdicts,
+                        change_test=tests)
 
 
 def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:

@@ -60,6 +60,11 @@ def test_the_rates_table_equals_the_hand_worked_small_shop(db: Path) -> None:
     assert february["Retention rate (CRR)"] == pytest.approx(200 / 3)
     assert february["Strict retention rate"] == pytest.approx(200 / 3)
     assert list(table["Period"]) == ["Apr 2024 *", "Mar 2024", "Feb 2024", "Jan 2024 *"]
+    # March against February: strict 1/3 vs 2/3, p = 0.414 (tests/test_cli.py works it out)
+    march = table[table["Period"] == "Mar 2024"].iloc[0]
+    assert (march["Strict retention change"], march["p-value"], march["Change"]) == (
+        "−33.3 pp", "p = 0.41", "Within noise")
+    assert table.iloc[0]["Change"] == "Not tested: a period is incomplete"
 
 
 def test_the_heatmap_shows_the_cohort_table_and_marks_periods_in_progress(db: Path) -> None:

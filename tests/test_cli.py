@@ -244,6 +244,13 @@ def test_retention_and_lifecycle_print_what_the_page_shows(db: Path) -> None:
     assert (february["start_customers"], february["new_customers"], february["end_customers"],
             february["churned_customers"]) == (3, 1, 3, 1)
     assert february["retention_rate"] == pytest.approx(200 / 3)
+    # March against February, strict counts 1/3 vs 2/3: pooled p = 3/6, SE = sqrt(0.25 *
+    # (1/3 + 1/3)) = 0.408248, z = (1/3 - 2/3) / SE = -0.816497, two-sided p = 0.414216
+    march = next(r for r in records if r["period"] == "2024-03-01")
+    assert march["change_pp"] == pytest.approx(-100 / 3)
+    assert march["p_value"] == pytest.approx(0.414216, abs=1e-6)
+    assert (march["significant"], march["change_test"]) == (False, "two-proportion z-test")
+    assert february["change_test"] == "a period is incomplete"  # January is cut
     lifecycle = json.loads(run("lifecycle", "--dataset", "Small", db=db).stdout)
     assert [r["dormant_customers"] for r in lifecycle] == [0, 2, 1, 2]
     assert [r["resurrected_customers"] for r in lifecycle] == [0, 0, 0, 1]

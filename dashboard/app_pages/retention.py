@@ -28,7 +28,9 @@ from metrics.retention import (
     cohort_average,
     cohort_curves,
     default_base,
+    with_change_tests,
 )
+from metrics.significance import format_p_value
 from metrics.store import Dataset
 
 MAX_HEATMAP_COHORTS = 36
@@ -82,22 +84,35 @@ def _rates(dataset: Dataset, filters: Filters, base: str) -> None:
         return
     st.plotly_chart(rates_chart(table, filters.period), width="stretch", key="rates_chart")
     st.caption(t(CRR_EXPLANATION))
-    shown = table.iloc[::-1].copy()  # the latest period first
+    shown = with_change_tests(table).iloc[::-1]  # the latest period first
+    shown["verdict"] = [
+        (t("Significant") if verdict else t("Within noise")) if verdict is not None
+        else t("Not tested: {reason}", reason=t(reason))
+        for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
+    shown["change_pp"] = ["–" if pd.isna(v) else t("{sign}{points} pp", sign="+" if v >= 0
+                                                     else "−", points=f"{abs(v):,.1f}")
+                          for v in shown["change_pp"]]
+    shown["p_value"] = ["–" if pd.isna(v) else format_p_value(v) for v in shown["p_value"]]
     shown.insert(0, "period", [period_label(filters.period, d) + ("" if c else " *")
                                for d, c in zip(shown["period_start"], shown["complete"],
                                                strict=True)])
-    shown = shown[["period", "retention_rate", "strict_retention_rate", "churn_rate",
-                   "start_customers", "new_customers", "end_customers", "churned_customers",
-                   "retained_customers", "lost_customers"]]
+    shown = shown[["period", "retention_rate", "strict_retention_rate", "change_pp",
+                   "p_value", "verdict", "churn_rate", "start_customers", "new_customers",
+                   "end_customers", "churned_customers", "retained_customers",
+                   "lost_customers"]]
     config = {METRICS[c].title(): st.column_config.NumberColumn(
         format="%.1f%%" if METRICS[c].unit == "percent" else "localized")
         for c in shown.columns if c in METRICS}
-    shown = shown.rename(columns={"period": t("Period")} | {
+    change_columns = {"change_pp": t("Strict retention change"),
+                      "p_value": t("p-value"), "verdict": t("Change")}
+    shown = shown.rename(columns={"period": t("Period")} | change_columns | {
         c: METRICS[c].title() for c in shown.columns if c in METRICS})
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     st.caption(t("S = base the day before the period, N = new customers, E = base on its "
                  "last day; churned = S + N − E. * the data starts or stops inside that "
-                 "period."))
+                 "period. The change against the previous period is tested with a "
+                 "two-proportion z-test on retained customers of S (5% level); consecutive "
+                 "periods share customers, so read p-values near 0.05 as borderline."))
     download_buttons(shown, "retention", key="retention_download")
 
 
