@@ -172,3 +172,12 @@ def last_day(view: View) -> date | None:
     if view.dataset is None:
         return None
     return view.dataset.tables["orders"].last_date
+
+
+def page_data(view: View) -> tuple[Dataset, Filters] | None:
+    """The dataset and filters a page shows; without data, say how to get some (None)."""
+    if view.dataset is None or view.filters is None:
+        st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
+                  "`make run`, which loads the demo data."))
+        return None
+    return view.dataset, view.filters

@@ -6,6 +6,7 @@ Overview page, the CLI and the tests all call :func:`kpi_table`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -175,15 +176,38 @@ def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str) -> str:
             f"FROM {dataset.table('customers')} GROUP BY customer_id")
 
 
-def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The KPI SQL for a filter state and its parameters (``explain`` shows this)."""
+def orders_query(name: str, dataset: Dataset, filters: Filters, **pieces: str
+                 ) -> tuple[str, dict[str, Any]]:
+    """A query over a dataset's orders from ``sql/<name>.sql``, with its parameters.
+
+    Fills what every such query shares (the orders table, the segment filter, the period
+    of an order) plus ``pieces``, and binds the filter's period range (``$first_index``,
+    ``$last_index``) and the data's first and last day.
+    """
     first, last = orders_span(dataset)
     p = filters.period
     segment_sql, params = segment_filter_sql(dataset, filters)
-    sql = load_sql("kpis").format(
+    sql = load_sql(name).format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,
         period_of_order_date=period_index_sql(p, "order_date"),
+        **pieces,
+    )
+    params |= {
+        "first_index": period_index(p, filters.start or first),
+        "last_index": period_index(p, filters.end or last),
+        "data_first_day": first,
+        "data_last_day": last,
+    }
+    # DuckDB refuses parameters a query does not use
+    return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The KPI SQL for a filter state and its parameters (``explain`` shows this)."""
+    p = filters.period
+    sql, params = orders_query(
+        "kpis", dataset, filters,
         days_since_previous_purchase=days_between_sql(
             "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)", "order_date"
         ),
@@ -195,14 +219,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
         period_start=period_start_sql(p, "b.period_index"),
         period_end=period_end_sql(p, "b.period_index"),
     )
-    params |= {
-        "inactivity_days": filters.inactivity_days,
-        "first_index": period_index(p, filters.start or first),
-        "last_index": period_index(p, filters.end or last),
-        "data_first_day": first,
-        "data_last_day": last,
-    }
-    return sql, params
+    return sql, params | {"inactivity_days": filters.inactivity_days}
 
 
 def kpi_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from metrics.kpis import (
     customer_groups_sql,
     kpi_table,
     load_sql,
-    orders_span,
+    orders_query,
     segment_filter_sql,
 )
 from metrics.significance import NotTested, Significance, change_test
@@ -182,13 +182,10 @@ def _group_sql(dataset: Dataset, by: str | None, segment_sql: str) -> dict[str, 
 def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
                  ) -> tuple[str, dict[str, Any]]:
     """The cohort SQL for a filter state and its parameters."""
-    first, last = orders_span(dataset)
     p = filters.period
-    segment_sql, params = segment_filter_sql(dataset, filters)
-    sql = load_sql("cohorts").format(
-        orders_table=dataset.table("orders"),
-        segment_filter=segment_sql,
-        period_of_order_date=period_index_sql(p, "order_date"),
+    segment_sql, _ = segment_filter_sql(dataset, filters)
+    return orders_query(
+        "cohorts", dataset, filters,
         period_of_first_day=period_index_sql(p, "first_day"),
         offset_series=integer_series_sql("0", "$last_index - cohort_index", "period_offset"),
         cohort_start=period_start_sql(p, "cohort_index"),
@@ -196,9 +193,6 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
         cell_end=period_end_sql(p, "cohort_index + period_offset"),
         **_group_sql(dataset, by, segment_sql),
     )
-    first_index, last_index = _index_range(filters, first, last)
-    params |= {"first_index": first_index, "last_index": last_index, "data_last_day": last}
-    return sql, params
 
 
 def cohort_table(store: Store, dataset: Dataset, filters: Filters,
@@ -308,20 +302,13 @@ def lifecycle_table(store: Store, dataset: Dataset, filters: Filters) -> pd.Data
     active in the previous period, not in this one. ``quick_ratio`` = (new + resurrected)
     / dormant: above 1 the active customers grow.
     """
-    first, last = orders_span(dataset)
     p = filters.period
-    segment_sql, params = segment_filter_sql(dataset, filters)
-    sql = load_sql("lifecycle").format(
-        orders_table=dataset.table("orders"),
-        segment_filter=segment_sql,
-        period_of_order_date=period_index_sql(p, "order_date"),
+    sql, params = orders_query(
+        "lifecycle", dataset, filters,
         period_series=integer_series_sql("$first_index", "$last_index", "period_index"),
         period_start=period_start_sql(p, "s.period_index"),
         period_end=period_end_sql(p, "s.period_index"),
     )
-    first_index, last_index = _index_range(filters, first, last)
-    params |= {"first_index": first_index, "last_index": last_index,
-               "data_first_day": first, "data_last_day": last}
     with store.cursor() as cursor:
         frame = cursor.execute(sql, params).df()
     frame = _with_dates(frame, "period_start", "period_end")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.charts import trend_chart
-from dashboard.filters import View, page_url_state, publish
+from dashboard.filters import View, page_data, page_url_state, publish
 from dashboard.formatting import (
     format_change,
     format_day,
@@ -79,11 +79,10 @@ def _significance(metric: Metric, row: pd.Series, previous: pd.Series) -> None:
 def main() -> None:
     view: View = st.session_state.get("view", View())
     st.title(t("Overview"))
-    if view.dataset is None or view.filters is None:
-        st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
-                  "`make run`, which loads the demo data."))
+    selected = page_data(view)
+    if selected is None:
         return
-    dataset, filters = view.dataset, view.filters
+    dataset, filters = selected
     currency = dataset.currency
     try:
         history = services.kpis(dataset, dataclasses.replace(

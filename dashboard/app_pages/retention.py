@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
-from dashboard.filters import View, page_url_state, publish, segment_label
+from dashboard.filters import View, page_data, page_url_state, publish, segment_label
 from dashboard.formatting import format_value, period_label
 from dashboard.retention_charts import (
     cohort_heatmap,
@@ -281,11 +281,10 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
 def main() -> None:
     view: View = st.session_state.get("view", View())
     st.title(t("Retention"))
-    if view.dataset is None or view.filters is None:
-        st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
-                  "`make run`, which loads the demo data."))
+    selected = page_data(view)
+    if selected is None:
         return
-    dataset, filters = view.dataset, view.filters
+    dataset, filters = selected
     bases = ["orders", *(["subscriptions"] if "subscriptions" in dataset.tables else [])]
     _choice("base", bases, default_base(dataset), t("customer base"))
     if len(bases) > 1:
