@@ -23,18 +23,29 @@ import pandas as pd
 from metrics.errors import InputError
 from metrics.i18n import t, tn
 from metrics.parsing import (
+    DATE_CELLS,
     DATE_FORMATS,
+    FROM_AMOUNTS,
+    NUMBER_CELLS,
     NumberStyle,
     choose_date_format,
     date_format_label,
     date_sql,
-    detect_currency,
     detect_number_style,
     number_sql,
     parse_date_format,
+    suggest_currency,
 )
 from metrics.readers import PreparedFile, prepare_file
-from metrics.roles import Role, TableKind, suggest_mapping, table_kind, validate_mapping
+from metrics.roles import (
+    ROMANIAN_LETTERS,
+    Role,
+    TableKind,
+    header_language,
+    suggest_mapping,
+    table_kind,
+    validate_mapping,
+)
 from metrics.sqlutil import quote_ident
 from metrics.store import Store
 
@@ -45,6 +56,13 @@ PREVIEW_ROWS = 20
 DETECTION_SAMPLE = 5000
 # Uploads through the dashboard; the CLI has no limit.
 UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024
+# A "?" with a letter on each side: a letter the file's code page could not hold (LibreOffice
+# writes "Ia?i" for Iași in Windows-1250), not a question mark.
+LOST_LETTER_PATTERN = r"\pL\?\pL"
+# Why a dataset's amounts are in their currency: besides the file's suggestion
+# (metrics.parsing: "amounts", "encoding", "headers"), the caller chose it, or the data
+# went into an existing dataset.
+CURRENCY_GIVEN, CURRENCY_OF_DATASET = "given", "dataset"
 
 _REASONS = {
     "missing": "{role} is empty.",
@@ -69,7 +87,18 @@ class FileInspection:
 
 @dataclass
 class IngestReport:
-    """What an ingest did (or, for a dry run, would do)."""
+    """What an ingest did (or, for a dry run, would do).
+
+    ``detected`` says how the file was read: ``encoding``; ``delimiter`` (CSV only);
+    ``decimal_mark`` of the amounts and ``date_format`` of the main date (``number
+    cells`` and ``date cells`` for typed workbook cells); ``line_items``; ``currency``,
+    the currency the file suggests, with ``currency_hint`` ("encoding" or "headers") when
+    it is a hint rather than a sign written beside the amounts. ``currency`` is the
+    currency the dataset's amounts are shown in, ``currency_source`` why: "given" by the
+    caller, the existing "dataset"'s, or the file's suggestion ("amounts", "encoding",
+    "headers"); both None when nothing told. A dry run of a new dataset has no
+    ``dataset_id``.
+    """
 
     dataset_id: str | None
     dataset_name: str
@@ -89,6 +118,8 @@ class IngestReport:
     dry_run: bool = False
     refunds: int = 0
     orders: int | None = None
+    currency: str | None = None
+    currency_source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (dates as ISO strings)."""
@@ -201,12 +232,13 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
             f"LIMIT {PREVIEW_ROWS}"
         ).df()
         suggested = suggest_mapping(table, headers)
-        detected = {"encoding": prepared.encoding_name, "delimiter": prepared.delimiter}
-        amount = suggested.get("amount")
-        currency = detect_currency(_sample(cursor, f"c{headers.index(amount)}", where)
-                                   ) if amount else None
-        if currency:
-            detected["currency"] = currency
+        detected = _file_detected(prepared)
+        amount = next((suggested[role.name] for role in table.roles
+                       if role.type == "amount" and role.name in suggested), None)
+        if amount:
+            detected |= _currency_detected(_suggest_currency(
+                cursor, prepared, headers, suggested,
+                _sample(cursor, f"c{headers.index(amount)}", where)))
     preview.columns = headers
     return FileInspection(
         source=source or path.name,
@@ -216,6 +248,39 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
         suggested_mapping=suggested,
         detected=detected,
     )
+
+
+def _file_detected(prepared: PreparedFile) -> dict[str, str]:
+    """What the report says of the file itself: its encoding, and a CSV's delimiter."""
+    detected = {"encoding": prepared.encoding_name}
+    if not prepared.is_workbook:  # a workbook has no delimiter (its CSV copy is ours)
+        detected["delimiter"] = prepared.delimiter
+    return detected
+
+
+def _suggest_currency(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
+                      headers: list[str], mapping: Mapping[str, str], amounts: Sequence[str]
+                      ) -> tuple[str, str] | None:
+    """The currency the file suggests and why (:func:`metrics.parsing.suggest_currency`)."""
+    romanian = False
+    if prepared.encoding == "cp1250":
+        text = f"concat_ws(' ', {', '.join(f'c{i}' for i in range(len(headers)))})"
+        row = cursor.execute(
+            f"-- whether the text (a sample of rows) holds letters only Romanian writes\n"
+            f"SELECT count(*) FROM (SELECT * FROM raw LIMIT {DETECTION_SAMPLE * 4}) "
+            f"WHERE regexp_matches({text}, $letters)", {"letters": f"[{ROMANIAN_LETTERS}]"}
+        ).fetchone()
+        romanian = bool(row and row[0])
+    return suggest_currency(amounts, prepared.encoding, romanian,
+                            header_language(list(mapping.values())))
+
+
+def _currency_detected(suggestion: tuple[str, str] | None) -> dict[str, str]:
+    """The report's ``currency`` (and ``currency_hint`` when it is only a hint)."""
+    if suggestion is None:
+        return {}
+    code, source = suggestion
+    return {"currency": code} | ({} if source == FROM_AMOUNTS else {"currency_hint": source})
 
 
 # -- validating and storing ------------------------------------------------------------
@@ -230,7 +295,7 @@ class _Plan:
     column_of: dict[str, str]
     date_formats: dict[str, str] = field(default_factory=dict)
     number_marks: dict[str, str] = field(default_factory=dict)
-    currency: str | None = None
+    amount_sample: list[str] | None = None  # of the first amount role: its currency
 
     def roles(self) -> list[Role]:
         return [role for role in self.table.roles if role.name in self.mapping]
@@ -261,8 +326,8 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
         elif role.type in ("amount", "number", "score"):
             values = _sample(cursor, column, where)
             plan.number_marks[role.name] = detect_number_style(values).decimal_mark
-            if role.type == "amount" and plan.currency is None:
-                plan.currency = detect_currency(values)
+            if role.type == "amount" and plan.amount_sample is None:
+                plan.amount_sample = values
     return plan
 
 
@@ -381,7 +446,9 @@ def ingest_file(
     mapping
         ``{role: column header}``; roles left out are suggested from the headers.
     currency
-        ISO code of the amounts' currency (for display), for a new dataset.
+        ISO code of the amounts' currency (for display), for a new dataset. Without it,
+        the currency the file suggests (a sign beside the amounts, else a hint from the
+        encoding or the column names), or none; the report says which and why.
     source
         The file name to show in reports (defaults to the path's name).
     replace
@@ -429,6 +496,8 @@ def ingest_file(
                                  mapping, currency, source, date_format)
                 if dry_run:
                     report.dry_run = True
+                    if existing is None:  # its id was made up, and is rolled back with it
+                        report.dataset_id = None
                     raise _DryRun(report)
             return report
     except _DryRun as rolled_back:
@@ -461,8 +530,18 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
               "are chosen for each role.", n=f"{read:,}", reason=rejected_by_reason[0]["reason"])
         )
 
-    dataset_id = existing.id if existing else store.register_dataset(
-        cursor, name, currency or plan.currency)
+    suggestion = _suggest_currency(cursor, prepared, headers, chosen, plan.amount_sample
+                                   ) if plan.amount_sample is not None else None
+    currency_source: str | None = None
+    if existing:
+        currency, currency_source = existing.currency, CURRENCY_OF_DATASET
+    elif currency:
+        currency_source = CURRENCY_GIVEN
+    elif suggestion:
+        currency, currency_source = suggestion
+    if currency is None:
+        currency_source = None
+    dataset_id = existing.id if existing else store.register_dataset(cursor, name, currency)
     target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
@@ -500,6 +579,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
             f"SELECT min({quote_ident(table.date_role)}), max({quote_ident(table.date_role)}) "
             f"FROM {target}").fetchone() or (None, None)
     warnings = _warnings(cursor, plan, line_items, target)
+    if prepared.is_legacy_encoding:
+        warnings += _lost_letters_warning(cursor, prepared, len(headers), where)
     refunds = 0
     if table.name == "orders":
         refund_row = cursor.execute(f"SELECT count(*) FROM {target} WHERE amount < 0").fetchone()
@@ -508,16 +589,21 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         "source": source, "rows": usable, "mapping": chosen, "segment_columns": segments,
         "first_date": first, "last_date": last,
     })
-    detected = {"encoding": prepared.encoding_name, "delimiter": prepared.delimiter}
+
+    def cells(role_name: str) -> str | None:  # "date" / "number": typed workbook cells
+        return prepared.cell_kind(headers.index(chosen[role_name]))
+
+    detected = _file_detected(prepared)
     if table.date_role in plan.date_formats:
-        detected["date_format"] = date_format_label(plan.date_formats[table.date_role])
-    marks = {plan.number_marks[r] for r in plan.number_marks if table.role(r).type == "amount"}
+        detected["date_format"] = DATE_CELLS if cells(table.date_role) == "date" else (
+            date_format_label(plan.date_formats[table.date_role]))
+    marks = {NUMBER_CELLS if cells(r) == "number" else plan.number_marks[r]
+             for r in plan.number_marks if table.role(r).type == "amount"}
     if marks:
         detected["decimal_mark"] = marks.pop() if len(marks) == 1 else ", ".join(sorted(marks))
     if line_items:
         detected["line_items"] = line_items
-    if plan.currency:
-        detected["currency"] = plan.currency
+    detected |= _currency_detected(suggestion)
     return IngestReport(
         dataset_id=dataset_id,
         dataset_name=existing.name if existing else name,
@@ -536,6 +622,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         warnings=warnings,
         refunds=refunds,
         orders=orders,
+        currency=currency,
+        currency_source=currency_source,
     )
 
 
@@ -612,6 +700,33 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
                                "the spelling in the source if they are the same person.",
                                row[0], example=row[1]))
     return warnings
+
+
+def _lost_letters_warning(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
+                          width: int, where: str) -> list[str]:
+    """A warning when values (or column names) hold a "?" for letters the code page lacks.
+
+    The "?" is what the tool that saved the file wrote: the letter is gone from the file,
+    only the user can get it back, by saving the file as UTF-8.
+    """
+    columns = [f"c{i}" for i in range(width)]
+    cells = " UNION ALL ".join(f"SELECT file_row, {i} AS position, {c} AS value FROM hit"
+                               for i, c in enumerate(columns))
+    row = cursor.execute(
+        f"-- distinct values with a '?' between two letters, and the first in the file\n"
+        f"WITH hit AS (SELECT * FROM raw WHERE (file_row = 1 OR ({where})) AND "
+        f"regexp_matches(concat_ws(chr(31), {', '.join(columns)}), $pattern)) "
+        f"SELECT count(DISTINCT value), arg_min(value, file_row * {width} + position) "
+        f"FROM ({cells}) WHERE regexp_matches(value, $pattern)",
+        {"pattern": LOST_LETTER_PATTERN}).fetchone()
+    if not row or not row[0]:
+        return []
+    return [tn("{n} value ({example}) has a “?” in place of a letter that could not be saved "
+               "in the {encoding} encoding: save the file as UTF-8 (“CSV UTF-8”) to keep it.",
+               "{n} values (for example {example}) have a “?” in place of letters that could "
+               "not be saved in the {encoding} encoding: save the file as UTF-8 (“CSV UTF-8”) "
+               "to keep them.", row[0], example=f"“{row[1]}”",
+               encoding=prepared.encoding_name)]
 
 
 def _extra_name(header: str, table: TableKind) -> str:

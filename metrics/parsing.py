@@ -22,6 +22,12 @@ CURRENCY_PATTERN = (
 # thin space, and the apostrophe of Swiss exports.
 SPACES_PATTERN = "[ \u00a0\u202f\u2009']"
 _MINUS_SIGNS = "\u2212\u2013"  # minus sign and en dash written for negative numbers
+# A lone "?" right before or after the number, where a currency sign stands: what a legacy
+# code page writes for a sign it cannot hold (Windows-1251 has no ₽, so LibreOffice writes
+# "1 234,50 ?"). Applied once spaces and minus signs are normalised, as anchored patterns
+# with a group put back (DuckDB's regex engine has no lookbehind): "12?50" and "5??" stay
+# unreadable.
+UNKNOWN_SIGN_PATTERNS = ((r"^\?([-+(]?\d)", r"\1"), (r"(\d\)?)\?$", r"\1"))
 
 
 # What a currency sign or word written beside amounts means, as an ISO 4217 code.
@@ -44,6 +50,46 @@ def detect_currency(values: Sequence[str]) -> str | None:
     return max(found, key=lambda code: found[code]) if found else None
 
 
+# The currency of the language a file is written in, for amounts that carry no sign.
+LANGUAGE_CURRENCIES = {"ro": "RON", "ru": "RUB"}
+# Why a currency is suggested: a sign beside the amounts, else a hint from the file's
+# encoding or from the language of its column names.
+FROM_AMOUNTS, FROM_ENCODING, FROM_HEADERS = "amounts", "encoding", "headers"
+
+
+def suggest_currency(amounts: Sequence[str], encoding: str, romanian_text: bool,
+                     header_language: str | None) -> tuple[str, str] | None:
+    """The currency of the amounts and why: ``(ISO code, source)``, or None.
+
+    A sign or code written beside the amounts decides (:func:`detect_currency`). Without
+    one, the file may hint: Windows-1251 is the code page of Russian offices (RUB);
+    Windows-1250 holding Romanian letters is a Romanian office's (RON); otherwise column
+    names in Romanian or Russian. Nothing else is guessed.
+
+    Parameters
+    ----------
+    amounts
+        A sample of the amount column's values.
+    encoding
+        The file's encoding, a key of :data:`metrics.readers.ENCODING_NAMES`.
+    romanian_text
+        Whether the file's text holds letters only Romanian writes (ă ş ţ ș ț).
+    header_language
+        ``"ro"``, ``"ru"`` or None: the language of the mapped column names
+        (:func:`metrics.roles.header_language`).
+    """
+    code = detect_currency(amounts)
+    if code:
+        return code, FROM_AMOUNTS
+    if encoding == "cp1251":
+        return "RUB", FROM_ENCODING
+    if encoding == "cp1250" and romanian_text:
+        return "RON", FROM_ENCODING
+    if header_language in LANGUAGE_CURRENCIES:
+        return LANGUAGE_CURRENCIES[header_language], FROM_HEADERS
+    return None
+
+
 @dataclass(frozen=True)
 class NumberStyle:
     """How a column writes its numbers: the decimal mark (the other mark groups thousands)."""
@@ -64,6 +110,8 @@ def _bare_number(text: str) -> str:
     text = re.sub(SPACES_PATTERN, "", text)
     for sign in _MINUS_SIGNS:
         text = text.replace(sign, "-")
+    for pattern, kept in UNKNOWN_SIGN_PATTERNS:
+        text = re.sub(pattern, kept, text)
     return text.strip("()")
 
 
@@ -101,6 +149,8 @@ def number_sql(text_expr: str, style: NumberStyle, type_sql: str = "DECIMAL(18, 
     cleaned = f"regexp_replace({cleaned}, {sql_literal(SPACES_PATTERN)}, '', 'g')"
     for sign in _MINUS_SIGNS:
         cleaned = f"replace({cleaned}, '{sign}', '-')"
+    for pattern, kept in UNKNOWN_SIGN_PATTERNS:
+        cleaned = f"regexp_replace({cleaned}, {sql_literal(pattern)}, {sql_literal(kept)})"
     cleaned = f"replace({cleaned}, '{style.thousands_mark}', '')"
     if style.decimal_mark == ",":
         cleaned = f"replace({cleaned}, ',', '.')"
@@ -113,6 +163,9 @@ def number_sql(text_expr: str, style: NumberStyle, type_sql: str = "DECIMAL(18, 
 # -- dates -------------------------------------------------------------------------------
 
 EXCEL_SERIAL = "excel-serial"
+# What the report says for a workbook column of typed cells: no written format was read.
+DATE_CELLS = "date cells"
+NUMBER_CELLS = "number cells"
 # DuckDB strptime formats tried on a date column, with the label users read.
 DATE_FORMATS: dict[str, str] = {
     "%Y-%m-%d": "yyyy-mm-dd",

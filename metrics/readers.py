@@ -47,11 +47,27 @@ class PreparedFile:
     encoding: str  # a key of ENCODING_NAMES
     delimiter: str
     sheet: str | None = None
+    # Workbooks: per column, "date" or "number" when every filled cell below the header
+    # is a typed cell of that kind (not text); None otherwise.
+    cell_kinds: tuple[str | None, ...] = ()
 
     @property
     def encoding_name(self) -> str:
         name = ENCODING_NAMES[self.encoding]
         return f"{name}, sheet “{self.sheet}”" if self.sheet else name
+
+    @property
+    def is_workbook(self) -> bool:
+        return self.encoding == "xlsx"
+
+    @property
+    def is_legacy_encoding(self) -> bool:
+        """Whether the file was written in an 8-bit code page, which holds few alphabets."""
+        return self.encoding in LEGACY_ENCODINGS
+
+    def cell_kind(self, column: int) -> str | None:
+        """"date" or "number" when the column (0-based) holds only such typed cells."""
+        return self.cell_kinds[column] if column < len(self.cell_kinds) else None
 
 
 def excel_sheets(path: Path) -> list[str]:
@@ -82,8 +98,24 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _excel_to_csv(path: Path, out: Path, sheet: str | None) -> str:
-    """Write one sheet of a workbook as UTF-8 CSV, row by row; return the sheet's name."""
+def _cell_kind(value: object) -> str | None:
+    """What a filled cell holds: "date", "number" or "text" (None when it is empty)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):  # datetime too
+        return "date"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "number"
+    return "text"
+
+
+def _excel_to_csv(path: Path, out: Path, sheet: str | None
+                  ) -> tuple[str, tuple[str | None, ...]]:
+    """Write one sheet of a workbook as UTF-8 CSV, row by row.
+
+    Returns the sheet's name and, per column, the kind of cell ("date", "number") every
+    filled cell under the header row is, or None when the column holds text or a mix.
+    """
     import openpyxl
 
     sheets = excel_sheets(path)
@@ -91,15 +123,23 @@ def _excel_to_csv(path: Path, out: Path, sheet: str | None) -> str:
     if chosen not in sheets:
         raise InputError(t("The workbook has no sheet “{sheet}”; its sheets are: {sheets}.",
                            sheet=chosen, sheets=", ".join(sheets)))
+    kinds: list[set[str]] = []
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         with out.open("w", encoding="utf-8", newline="") as file:
             writer = csv.writer(file)
-            for row in workbook[chosen].iter_rows(values_only=True):
+            for number, row in enumerate(workbook[chosen].iter_rows(values_only=True)):
                 writer.writerow([_cell_text(value) for value in row])
+                if number == 0:  # the header row
+                    continue
+                kinds += [set() for _ in range(len(row) - len(kinds))]
+                for column, value in enumerate(row):
+                    if kind := _cell_kind(value):
+                        kinds[column].add(kind)
     finally:
         workbook.close()
-    return chosen
+    return chosen, tuple(next(iter(seen)) if len(seen) == 1 and seen != {"text"} else None
+                         for seen in kinds)
 
 
 def _is_utf8(path: Path) -> bool:
@@ -187,8 +227,8 @@ def prepare_file(path: Path, workdir: Path, sheet: str | None = None) -> Prepare
                            name=path.name))
     if head.startswith(ZIP_MAGIC):
         out = workdir / "sheet.csv"
-        chosen = _excel_to_csv(path, out, sheet)
-        return PreparedFile(out, "xlsx", ",", chosen)
+        chosen, kinds = _excel_to_csv(path, out, sheet)
+        return PreparedFile(out, "xlsx", ",", chosen, kinds)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     elif head.startswith(codecs.BOM_UTF8):

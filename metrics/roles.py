@@ -233,6 +233,38 @@ def suggest_mapping(kind: TableKind, headers: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+# Letters only Romanian writes among our users' languages: ă, and ș ț with the comma below
+# or (as older keyboards and Windows-1250 write them) the cedilla.
+ROMANIAN_LETTERS = "ăĂșȘțȚşŞţŢ"
+# Words of Romanian column names that no English, Russian or other Latin-alphabet export
+# we know uses (normalised: lower case, no accents). "Data", "Client", "Suma", "Canal"
+# are shared with other languages and tell nothing.
+_ROMANIAN_WORDS = frozenset({
+    "clientul", "comenzii", "valoare", "numar", "produs", "articol", "categorie",
+    "cantitate", "sursa", "reducere", "puncte", "membru", "inregistrarii", "tara",
+    "achizitie", "inceput", "sfarsit", "scor", "satisfactie", "comentariu",
+})
+# Cyrillic letters of Ukrainian, Belarusian and Kazakh that Russian does not write.
+_NOT_RUSSIAN = frozenset("іїєґўәғқңөұүһІЇЄҐЎӘҒҚҢӨҰҮҺ")
+
+
+def header_language(headers: Sequence[str]) -> str | None:
+    """``"ro"`` or ``"ru"`` when column names are written in Romanian or Russian, else None.
+
+    Russian: Cyrillic letters, none of them Ukrainian, Belarusian or Kazakh only. Romanian:
+    a letter only Romanian writes, or a word only Romanian column names use. Names in both
+    (or in neither) tell nothing.
+    """
+    found: set[str] = set()
+    for header in headers:
+        if any("\u0400" <= char <= "\u04ff" for char in header):
+            found.add("other" if _NOT_RUSSIAN & set(header) else "ru")
+        if set(ROMANIAN_LETTERS) & set(header) or _ROMANIAN_WORDS & set(
+                _normalise(header).split()):
+            found.add("ro")
+    return found.pop() if len(found) == 1 and found != {"other"} else None
+
+
 def validate_mapping(kind: TableKind, mapping: dict[str, str], headers: Sequence[str]) -> None:
     """Raise :class:`InputError` unless the mapping fits the file and the table kind.
 

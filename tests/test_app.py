@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Selectbox
 
 from dashboard.formatting import format_value
 from metrics.definitions import KPIS
@@ -195,6 +197,18 @@ def upload(app: AppTest, name: str, content: bytes) -> AppTest:
     return app
 
 
+def currency_box(app: AppTest) -> Selectbox[Any]:
+    return next(s for s in app.selectbox if s.key and s.key.startswith("currency_"))
+
+
+def store_upload(app: AppTest) -> None:
+    next(b for b in app.button if b.label == "Store").click().run()
+    assert not app.exception, app.exception
+
+
+LOCALE_EXPORTS = Path(__file__).parent / "data" / "locale_exports"
+
+
 def test_a_russian_cp1251_export_is_previewed_checked_and_stored(db: Path) -> None:
     from tests.corpus import RUSSIAN, Style, orders_text
 
@@ -213,16 +227,64 @@ def test_a_russian_cp1251_export_is_previewed_checked_and_stored(db: Path) -> No
                       "order_id": ""}
     report = unescaped(app.info[0].value)
     assert report.startswith("Ready to store 4 of 4 rows of orders in “заказы”")
-    assert "Windows-1251 (Cyrillic)" in unescaped(app.caption[1].value)
+    details = unescaped(app.caption[1].value)
+    assert "Windows-1251 (Cyrillic)" in details
+    # no sign beside the amounts: the code page suggests roubles, and says so
+    assert currency_box(app).value == "RUB"
+    assert "guessed from the file's encoding, Windows-1251 (Cyrillic)" in currency_box(app).help
+    assert ("Currency: RUB, guessed from the file's encoding (the amounts carry no currency "
+            "sign)") in details
     with Store(db) as store:
         assert store.find_dataset("заказы") is None, "nothing stored before Store is pressed"
-    next(b for b in app.button if b.label == "Store").click().run()
-    assert not app.exception
+    store_upload(app)
     assert unescaped(app.success[0].value).startswith("Stored 4 of 4 rows of orders in “заказы”")
+    assert "Currency: RUB, guessed from the file's encoding" in unescaped(app.caption[0].value)
     with Store(db) as store:
         dataset = store.dataset("заказы")
-        assert dataset.tables["orders"].rows == 4
+        assert (dataset.tables["orders"].rows, dataset.currency) == (4, "RUB")
     assert app.selectbox(key="dataset").value == dataset.id
+
+
+def test_a_romanian_windows_1250_export_is_stored_in_lei_with_its_lost_letters_shown(
+        db: Path) -> None:
+    content = (LOCALE_EXPORTS / "ro_libreoffice_cp1250.csv").read_bytes()
+    app = upload(open_app(page="app_pages/data.py"), "comenzi.csv", content)
+    assert currency_box(app).value == "RON"
+    assert [unescaped(w.value) for w in app.warning] == [
+        "7 values (for example “Ana Mure?an”) have a “?” in place of letters that could not "
+        "be saved in the Windows-1250 (Central European) encoding: save the file as UTF-8 "
+        "(“CSV UTF-8”) to keep them."]
+    store_upload(app)
+    with Store(db) as store:
+        assert store.dataset("comenzi").currency == "RON"
+
+
+def test_amounts_that_tell_no_currency_ask_for_one(db: Path) -> None:
+    content = b"Customer,Date,Amount\na,2025-01-03,10.50\nb,2025-01-04,20\n"
+    app = upload(open_app(page="app_pages/data.py"), "plain.csv", content)
+    box = currency_box(app)
+    assert (box.value, box.placeholder) == (None, "Not detected: choose one")
+    assert ("Currency: none, not detected (amounts are shown without a currency sign)"
+            in unescaped(app.caption[1].value))
+    box.set_value("PLN").run()
+    assert "Currency: PLN, chosen" in unescaped(app.caption[1].value)
+    store_upload(app)
+    assert "Currency: PLN, chosen" in unescaped(app.caption[0].value)
+    with Store(db) as store:
+        assert store.dataset("plain").currency == "PLN"
+
+
+def test_a_workbook_report_tells_of_cells_not_of_delimiters(db: Path, tmp_path: Path) -> None:
+    from tests.test_ingest_corpus import write_workbook
+
+    content = write_workbook(tmp_path / "comenzi.xlsx").read_bytes()
+    app = upload(open_app(page="app_pages/data.py"), "comenzi.xlsx", content)
+    details = unescaped(app.caption[1].value).split(" · ")
+    assert details[:4] == [
+        "File: Excel workbook, sheet “Comenzi”", "Amounts: number cells", "Dates: date cells",
+        "Currency: RON, guessed from the language of the column names (the amounts carry no "
+        "currency sign)"]
+    assert not any(d.startswith(("Delimiter", "Decimal mark", "Date format")) for d in details)
 
 
 def test_ambiguous_dates_are_asked_before_anything_is_checked(db: Path) -> None:

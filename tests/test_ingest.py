@@ -10,9 +10,11 @@ import pytest
 from metrics.errors import DatasetNotFound, InputError
 from metrics.ingest import ingest_file, inspect_file
 from metrics.kpis import Filters, kpi_table
-from metrics.roles import ORDERS, suggest_mapping
+from metrics.roles import ORDERS, header_language, suggest_mapping
 from metrics.store import Store
-from tests.builders import SMALL_ORDERS, write_csv
+from tests.builders import DATA, SMALL_ORDERS, write_csv
+
+LOCALE_EXPORTS = DATA / "locale_exports"
 
 
 @pytest.mark.parametrize(
@@ -36,12 +38,48 @@ def test_roles_are_suggested_from_english_romanian_and_russian_headers(
     assert suggest_mapping(ORDERS, headers) == expected
 
 
+@pytest.mark.parametrize(
+    ("headers", "language"),
+    [
+        (["Nr. comandă", "Data", "Client", "Valoare"], "ro"),  # ă, and "Valoare"
+        (["Clientul", "Data", "Suma"], "ro"),
+        (["Client", "Data", "Suma", "Canal"], None),  # Polish, Spanish, English write these
+        (["Покупатель", "Дата", "Сумма"], "ru"),
+        (["Покупець", "Дата", "Сума", "Кількість"], None),  # Ukrainian: і
+        (["Customer ID", "Order date", "Amount"], None),
+        (["Clientul", "Сумма"], None),  # two languages tell nothing
+    ],
+)
+def test_the_language_of_column_names(headers: list[str], language: str | None) -> None:
+    assert header_language(headers) == language
+
+
 def test_inspect_shows_headers_preview_and_suggestion_without_storing() -> None:
     inspection = inspect_file(SMALL_ORDERS)
     assert inspection.headers == ["Customer ID", "Order date", "Amount", "Channel"]
     assert inspection.rows == 11
     assert inspection.preview.iloc[0].tolist() == ["A", "2024-01-05", "100", "web"]
     assert inspection.suggested_mapping["amount"] == "Amount"
+    assert inspection.detected == {"encoding": "UTF-8", "delimiter": ","}
+
+
+@pytest.mark.parametrize(
+    ("file", "detected"),
+    [
+        ("ru_libreoffice_cp1251_rub.csv",
+         {"encoding": "Windows-1251 (Cyrillic)", "delimiter": ";", "currency": "RUB",
+          "currency_hint": "encoding"}),
+        ("ro_libreoffice_cp1250_lei.csv",
+         {"encoding": "Windows-1250 (Central European)", "delimiter": ";",
+          "currency": "RON"}),
+        ("ro_libreoffice.xlsx",  # a workbook has no delimiter
+         {"encoding": "Excel workbook, sheet “Comenzi”", "currency": "RON",
+          "currency_hint": "headers"}),
+    ],
+)
+def test_inspect_suggests_the_currency_the_ingest_will(file: str, detected: dict[str, str]
+                                                       ) -> None:
+    assert inspect_file(LOCALE_EXPORTS / file).detected == detected
 
 
 def test_rows_that_cannot_be_used_are_set_aside_with_their_reason(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
 from metrics.kpis import Filters, kpi_table
-from metrics.parsing import AmbiguousDates
+from metrics.parsing import AmbiguousDates, suggest_currency
 from metrics.store import Store
 from tests.builders import write_csv
 from tests.corpus import (
@@ -28,6 +28,7 @@ from tests.corpus import (
     RUSSIAN,
     Style,
     column_values,
+    orders_text,
     stored_orders,
     write_orders,
 )
@@ -127,9 +128,13 @@ def test_quoted_fields_with_delimiters_and_newlines(tmp_path: Path) -> None:
         (lambda a: f"{a:.2f} RON".replace(".", ","), ";"),
         (lambda a: f"{a:,.2f}".replace(",", " ").replace(".", ",") + " руб.", ";"),
         (lambda a: f"${a:,.2f}", ","),
+        # a sign the code page could not hold, written "?" (LibreOffice, ₽ in Windows-1251)
+        (lambda a: f"{a:,.2f}".replace(",", "\u00a0").replace(".", ",") + " ?", ";"),
+        (lambda a: f"?{a:.2f}", ","),
+        (lambda a: f"({-a:.2f})?" if a < 0 else f"{a:.2f}?", ","),
     ],
     ids=["1234.5", "1234,5", "1 234,50", "1 234,50 nbsp", "1.234,50", "1,234.50", "€",
-         "lei", "RON", "руб.", "$"],
+         "lei", "RON", "руб.", "$", "1 234,50 ?", "?1234.50", "(20.00)?"],
 )
 def test_number_styles(tmp_path: Path, writes: object, delimiter: str) -> None:
     style = Style(amount=writes, delimiter=delimiter)  # type: ignore[arg-type]
@@ -147,6 +152,86 @@ def test_the_currency_is_read_from_the_amounts(written: list[str], code: str | N
     from metrics.parsing import detect_currency
 
     assert detect_currency(written) == code
+
+
+def test_a_question_mark_is_a_lost_sign_only_alone_and_beside_the_number(tmp_path: Path
+                                                                        ) -> None:
+    rows = [("a", "2025-01-03", "7.50 ?"), ("b", "2025-01-04", "12?50"),
+            ("c", "2025-01-05", "5.00 ??"), ("d", "2025-01-06", "?"), ("e", "2025-01-07", "?? 3")]
+    store, report = ingest(write_csv(tmp_path / "o.csv", ("customer", "date", "amount"), rows))
+    assert [(r["row"], r["reason"]) for r in report.rejected_rows] == [
+        (3, "Amount is not a number."), (4, "Amount is not a number."),
+        (5, "Amount is not a number."), (6, "Amount is not a number.")]
+    assert stored_orders(store, store.dataset("Shop")) == (1, 1, 1, Decimal("7.50"))
+    assert "currency" not in report.detected  # a "?" names no currency
+
+
+@pytest.mark.parametrize(
+    ("amounts", "encoding", "romanian_text", "language", "expected"),
+    [
+        (["12,50 €"], "cp1251", False, "ru", ("EUR", "amounts")),  # a sign beats every hint
+        (["1 234,50 ?"], "cp1251", False, None, ("RUB", "encoding")),
+        (["1.234,50"], "cp1250", True, None, ("RON", "encoding")),
+        (["1.234,50"], "cp1250", False, None, None),  # Polish, Czech, Hungarian ...
+        (["1.234,50"], "cp1250", False, "ro", ("RON", "headers")),
+        (["1 234,50"], "utf-8", False, "ru", ("RUB", "headers")),
+        (["1234.50"], "xlsx", False, "ro", ("RON", "headers")),
+        (["1234.50"], "utf-8", False, None, None),
+        (["1234.50"], "latin_1", False, None, None),
+    ],
+)
+def test_a_currency_is_suggested_only_from_what_the_file_shows(
+        amounts: list[str], encoding: str, romanian_text: bool, language: str | None,
+        expected: tuple[str, str] | None) -> None:
+    assert suggest_currency(amounts, encoding, romanian_text, language) == expected
+
+
+ROMANIAN_ORDERS = ("Client", "Data", "Valoare", "Oraș")  # "Valoare": Romanian only
+
+
+@pytest.mark.parametrize(
+    ("style", "currency", "hint"),
+    [
+        (Style(encoding="cp1251", delimiter=";", names=lambda s: RUSSIAN.get(s, s),
+               header=RUSSIAN_HEADER, amount=comma_decimal), "RUB", "encoding"),
+        # ţ ş of the names (the header "Customer" ... is English)
+        (Style(encoding="cp1250", delimiter=";", names=lambda s: s.translate(CEDILLA),
+               amount=comma_decimal), "RON", "encoding"),
+        (Style(encoding="cp1251", names=lambda s: RUSSIAN.get(s, s), header=RUSSIAN_HEADER,
+               amount=lambda a: f"{a:.2f} €"), "EUR", None),
+        (Style(header=ROMANIAN_ORDERS), "RON", "headers"),
+        (Style(header=RUSSIAN_HEADER), "RUB", "headers"),
+        (Style(encoding="utf-8-sig", header=("Client", "Data", "Suma", "Oras")), None, None),
+        (Style(), None, None),  # Romanian names, English headers: no guess
+    ],
+    ids=["cp1251", "cp1250-romanian", "sign", "ro-headers", "ru-headers", "ro-or-not",
+         "english"],
+)
+def test_amounts_without_a_sign_take_the_currency_the_file_hints_or_none(
+        tmp_path: Path, style: Style, currency: str | None, hint: str | None) -> None:
+    store, report = ingest(write_orders(tmp_path / "o.csv", style))
+    assert stored_orders(store, store.dataset("Shop")) == EXPECTED
+    expected = {"currency": currency, "currency_hint": hint}
+    assert {key: report.detected.get(key) for key in expected} == expected
+    assert (report.currency, report.currency_source) == (
+        currency, (hint or "amounts") if currency else None)
+    assert store.dataset("Shop").currency == currency
+    assert report.to_dict()["detected"] == report.detected  # what the CLI prints
+
+
+def test_a_given_currency_wins_and_a_dataset_keeps_its_own(tmp_path: Path) -> None:
+    style = Style(encoding="cp1251", names=lambda s: RUSSIAN.get(s, s), header=RUSSIAN_HEADER)
+    path = write_orders(tmp_path / "o.csv", style)
+    store = Store(":memory:")
+    report = ingest_file(store, path, dataset="Shop", currency="EUR")
+    assert (report.currency, report.currency_source) == ("EUR", "given")
+    assert (report.detected["currency"], report.detected["currency_hint"]) == ("RUB",
+                                                                                "encoding")
+    customers = write_csv(tmp_path / "c.csv", ("Покупатель", "Сумма привлечения"), [("x", "5")])
+    again = ingest_file(store, customers, dataset="Shop", kind="customers",
+                        mapping={"acquisition_cost": "Сумма привлечения"}, currency="USD")
+    assert (again.currency, again.currency_source) == ("EUR", "dataset")
+    assert store.dataset("Shop").currency == "EUR"
 
 
 # -- dates ------------------------------------------------------------------------------
@@ -214,7 +299,10 @@ def write_workbook(path: Path) -> Path:
 
 def test_excel_first_sheet_by_default(tmp_path: Path) -> None:
     store, report = ingest(write_workbook(tmp_path / "o.xlsx"))
-    assert report.detected["encoding"] == "Excel workbook, sheet “Comenzi”"
+    # typed cells: nothing was read from a delimiter, a decimal mark or a date format
+    assert report.detected == {"encoding": "Excel workbook, sheet “Comenzi”",
+                               "date_format": "date cells", "decimal_mark": "number cells",
+                               "currency": "RON", "currency_hint": "headers"}
     dataset = store.dataset("Shop")
     assert stored_orders(store, dataset) == EXPECTED
     assert column_values(store, dataset, "Oraș") == {"Iași", "Timișoara", "Brașov"}
@@ -222,12 +310,27 @@ def test_excel_first_sheet_by_default(tmp_path: Path) -> None:
 
 def test_excel_chosen_sheet_with_serial_dates(tmp_path: Path) -> None:
     store, report = ingest(write_workbook(tmp_path / "o.xlsx"), sheet="Serial")
-    assert report.detected["date_format"] == "Excel serial number"
+    assert report.detected == {"encoding": "Excel workbook, sheet “Serial”",
+                               "date_format": "Excel serial number",
+                               "decimal_mark": "number cells"}
     dataset = store.dataset("Shop")
     assert column_values(store, dataset, "order_date") == {date(2025, 1, 1), date(2025, 2, 1)}
     assert stored_orders(store, dataset)[3] == Decimal("12.50")
     with pytest.raises(InputError, match="no sheet “Nope”; its sheets are: Comenzi, Serial"):
         ingest(tmp_path / "o.xlsx", sheet="Nope")
+
+
+def test_excel_cells_typed_as_text_report_how_the_text_was_read(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(("Customer", "Date", "Amount"))
+    sheet.append(("a", "03.01.2025", "1.234,50"))  # text cells, as a user typed them
+    sheet.append(("b", "05.01.2025", 80))          # a number cell among them
+    workbook.save(tmp_path / "typed.xlsx")
+    store, report = ingest(tmp_path / "typed.xlsx")
+    assert report.detected == {"encoding": "Excel workbook, sheet “Sheet”",
+                               "date_format": "dd.mm.yyyy", "decimal_mark": ","}
+    assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("1314.50")
 
 
 # -- headers in three languages, overrides ---------------------------------------------
@@ -378,6 +481,62 @@ def test_warnings_for_future_dates_and_customer_id_spellings(tmp_path: Path) -> 
     ]
 
 
+def lost_letters(path: Path, style: Style) -> Path:
+    """The corpus as LibreOffice saves it in a code page: "?" for each missing letter."""
+    path.write_bytes(orders_text(style).encode(style.encoding, errors="replace"))
+    return path
+
+
+def test_letters_a_code_page_lost_are_pointed_out(tmp_path: Path) -> None:
+    # Windows-1250 has no ș ț with comma below. Between two letters (counted): Ia?i,
+    # Timi?oara, Ana Mure?an, Bra?ov = 4 values, "Ia?i" first (row 2, after "Ionu? ?ăran",
+    # whose "?" have a space on one side, as has the header "Ora?").
+    path = lost_letters(tmp_path / "o.csv", Style(encoding="cp1250", delimiter=";",
+                                                  header=ROMANIAN_HEADER))
+    store, report = ingest(path)
+    assert report.detected["encoding"] == "Windows-1250 (Central European)"
+    assert report.warnings == [
+        "4 values (for example “Ia?i”) have a “?” in place of letters that could not be saved "
+        "in the Windows-1250 (Central European) encoding: save the file as UTF-8 (“CSV "
+        "UTF-8”) to keep them."]
+    assert stored_orders(store, store.dataset("Shop")) == EXPECTED  # stored all the same
+    assert column_values(store, store.dataset("Shop"), "Ora?") == {"Ia?i", "Timi?oara",
+                                                                  "Bra?ov"}
+
+
+def test_one_lost_letter_is_one_value(tmp_path: Path) -> None:
+    # Windows-1250 holds ţ ş (cedilla) and ă, not the ș of "Iași" (written "?" twice).
+    text = ("Client;Data;Suma;Oraş\n"
+            "Radu Ţepeş;03.01.2025;12,50;Iași\n"
+            "Ioana Stănescu;04.01.2025;8,00;Iași\n"
+            "Radu Ţepeş;05.01.2025;3,00;Piatra Neamţ\n")
+    path = tmp_path / "o.csv"
+    path.write_bytes(text.encode("cp1250", errors="replace"))
+    _, report = ingest(path)
+    assert report.detected["encoding"] == "Windows-1250 (Central European)"
+    assert report.warnings == [
+        "1 value (“Ia?i”) has a “?” in place of a letter that could not be saved in the "
+        "Windows-1250 (Central European) encoding: save the file as UTF-8 (“CSV UTF-8”) to "
+        "keep it."]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1250"])
+def test_question_marks_that_are_punctuation_are_not_lost_letters(tmp_path: Path,
+                                                                  encoding: str) -> None:
+    # "?" after a word, before one, alone, or where a currency sign stands
+    text = ("Client;Data;Suma;Notă\n"
+            "Radu Ţepeş;03.01.2025;12,50 ?;De ce? Nu ştiu\n"
+            "Ana;04.01.2025;? 3,00;?A\n"
+            "Ion;05.01.2025;1,00;?!\n")
+    if encoding == "utf-8":  # a UTF-8 file holds every letter: its "?" is what was typed
+        text += "Ia?i;06.01.2025;1,00;Ia?i\n"
+    path = tmp_path / "o.csv"
+    path.write_bytes(text.encode(encoding))
+    _, report = ingest(path)
+    assert report.rows_stored == text.count("\n") - 1
+    assert report.warnings == []
+
+
 # -- refusals: one sentence, nothing stored ---------------------------------------------
 
 @pytest.mark.parametrize(
@@ -421,9 +580,18 @@ def test_a_dry_run_reports_and_stores_nothing(tmp_path: Path) -> None:
     report = ingest_file(store, write_orders(tmp_path / "o.csv", Style()), dataset="X",
                          dry_run=True)
     assert report.dry_run and report.rows_stored == 4
+    assert report.dataset_id is None  # the dataset would be new: it has no id yet
     assert store.datasets() == []
     assert store.cursor().execute("SELECT count(*) FROM information_schema.schemata WHERE "
                                   "schema_name LIKE 'ds_%'").fetchone() == (0,)
+
+
+def test_a_dry_run_into_an_existing_dataset_reports_its_id(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    stored = ingest_file(store, write_orders(tmp_path / "o.csv", Style()), dataset="X")
+    trial = ingest_file(store, write_orders(tmp_path / "o.csv", Style()), dataset="x",
+                        replace=True, dry_run=True)
+    assert trial.dataset_id == stored.dataset_id == store.dataset("X").id
 
 
 def test_a_failure_half_way_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 from pathlib import Path
@@ -17,8 +18,14 @@ from dashboard.safe import plain, show_error, show_warning
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv
 from metrics.i18n import t, tn
-from metrics.ingest import UPLOAD_LIMIT_BYTES, IngestReport, ingest_file, inspect_file
-from metrics.parsing import AmbiguousDates
+from metrics.ingest import (
+    CURRENCY_GIVEN,
+    UPLOAD_LIMIT_BYTES,
+    IngestReport,
+    ingest_file,
+    inspect_file,
+)
+from metrics.parsing import DATE_CELLS, NUMBER_CELLS, AmbiguousDates
 from metrics.readers import ZIP_MAGIC, excel_sheets
 from metrics.roles import TABLE_KINDS, column_label
 from metrics.store import Dataset
@@ -38,6 +45,24 @@ KIND_HELP = {
     "responses": "One row per survey answer: the date and an NPS (0-10), CSAT (1-5) or CLI "
                  "(1-6) score, optionally the customer id and a comment.",
     "spend": "One row per spend entry: the date and the amount, optionally the channel.",
+}
+# Why the amounts are in their currency (IngestReport.currency_source), as the report says.
+CURRENCY_REASONS = {
+    "amounts": "Currency: {code}, written beside the amounts",
+    "encoding": "Currency: {code}, guessed from the file's encoding (the amounts carry no "
+                "currency sign)",
+    "headers": "Currency: {code}, guessed from the language of the column names (the amounts "
+               "carry no currency sign)",
+    "given": "Currency: {code}, chosen",
+    "dataset": "Currency: {code}, the dataset's",
+}
+# The same, under the currency box of a new dataset.
+SUGGESTION_HELP = {
+    "amounts": "Read from the signs written beside the amounts.",
+    "encoding": "The amounts carry no currency sign: guessed from the file's encoding, "
+                "{encoding}. Change it if it is wrong.",
+    "headers": "The amounts carry no currency sign: guessed from the language of the column "
+               "names. Change it if it is wrong.",
 }
 
 
@@ -61,17 +86,36 @@ def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _has_amounts(report: IngestReport) -> bool:
+    table = TABLE_KINDS[report.kind]
+    return any(table.role(role).type == "amount" for role in report.mapping)
+
+
 def _details(report: IngestReport) -> str:
     found = report.detected
     names = {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("vertical bar"),
              ".": t("point")}
-    details = [t("Encoding: {value}", value=found["encoding"]),
-               t("Delimiter: {value}", value=names.get(found["delimiter"], found["delimiter"]))]
-    if "decimal_mark" in found:
-        mark = found["decimal_mark"]
+    if "delimiter" in found:
+        details = [t("Encoding: {value}", value=found["encoding"]),
+                   t("Delimiter: {value}",
+                     value=names.get(found["delimiter"], found["delimiter"]))]
+    else:  # a workbook: no encoding or delimiter of its own
+        details = [t("File: {value}", value=found["encoding"])]
+    mark = found.get("decimal_mark")
+    if mark == NUMBER_CELLS:
+        details.append(t("Amounts: number cells"))
+    elif mark:
         details.append(t("Decimal mark: {value}", value=names.get(mark, mark)))
-    if "date_format" in found:
-        details.append(t("Date format: {value}", value=found["date_format"]))
+    date_format = found.get("date_format")
+    if date_format == DATE_CELLS:
+        details.append(t("Dates: date cells"))
+    elif date_format:
+        details.append(t("Date format: {value}", value=date_format))
+    if report.currency and report.currency_source in CURRENCY_REASONS:
+        details.append(t(CURRENCY_REASONS[report.currency_source], code=report.currency))
+    elif _has_amounts(report):
+        details.append(t("Currency: none, not detected (amounts are shown without a currency "
+                         "sign)"))
     if report.first_date and report.last_date:
         details.append(t("Dates from {first} to {last}", first=format_day(report.first_date),
                          last=format_day(report.last_date)))
@@ -124,6 +168,25 @@ def _saved_upload(upload: Any) -> Path:
     if not path.exists():
         path.write_bytes(data)
     return path
+
+
+def _choose_currency(preview: IngestReport, file_id: str) -> str | None:
+    """The currency box of a new dataset: the file's suggestion, or empty, never a guess."""
+    suggested = preview.currency
+    options = list(CURRENCIES) + ([suggested] if suggested and suggested not in CURRENCIES
+                                  else [])
+    if suggested and preview.currency_source in SUGGESTION_HELP:
+        hint = t(SUGGESTION_HELP[preview.currency_source],
+                 encoding=preview.detected["encoding"])
+    else:
+        hint = t("Nothing in the file tells the currency: choose it, or leave it empty and "
+                 "the amounts are shown without a currency sign.")
+    return st.selectbox(
+        t("Currency of the amounts"), options,
+        index=options.index(suggested) if suggested else None,
+        placeholder=t("Not detected: choose one"), help=hint,
+        # a new suggestion (another amount column) starts the box afresh
+        key=f"currency_{file_id}_{suggested or ''}")
 
 
 def _upload(datasets: list[Dataset]) -> None:
@@ -180,20 +243,16 @@ def _upload(datasets: list[Dataset]) -> None:
     if target == NEW_DATASET:
         name = st.text_input(t("Name of the new dataset"), value=Path(upload.name).stem[:60],
                              key=f"name_{upload.file_id}")
-        detected = inspection.detected.get("currency")
-        currency = st.selectbox(
-            t("Currency of the amounts"), CURRENCIES, key=f"currency_{upload.file_id}",
-            index=CURRENCIES.index(detected) if detected in CURRENCIES else 0,
-            help=t("Suggested from the signs written beside the amounts.") if detected else None)
     else:
-        name, currency = target, None
+        name = target
     has_kind = any(d.name == target and kind in d.tables for d in datasets)
     replace = has_kind and st.checkbox(
         t("“{name}” already has {kind}: replace them with this file", name=target,
           kind=t(table.label).lower()), key=f"replace_{upload.file_id}")
 
     options_key = f"dates_{upload.file_id}"
-    arguments = {"dataset": name, "kind": kind, "currency": currency, "source": upload.name,
+    # The dry run takes the currency the file suggests; the user's choice comes after it.
+    arguments = {"dataset": name, "kind": kind, "source": upload.name,
                  "replace": replace, "sheet": sheet,
                  "mapping": {k: v for k, v in mapping.items() if v},
                  "date_format": st.session_state.get(options_key)}
@@ -216,10 +275,19 @@ def _upload(datasets: list[Dataset]) -> None:
     except LoyaltyLensError as error:
         show_error(error)
         return
+    currency = preview.currency
+    if target == NEW_DATASET:  # an existing dataset keeps its currency
+        currency = _choose_currency(preview, upload.file_id)
+    if currency != preview.currency:
+        preview = dataclasses.replace(preview, currency=currency,
+                                      currency_source=CURRENCY_GIVEN if currency else None)
     _show_report(preview)
     if st.button(t("Store"), type="primary", icon=":material/save:"):
         try:
-            report = ingest_file(store, path, max_bytes=UPLOAD_LIMIT_BYTES, **arguments)
+            # None keeps the file's suggestion, with the reason it was suggested
+            chosen = currency if preview.currency_source == CURRENCY_GIVEN else None
+            report = ingest_file(store, path, max_bytes=UPLOAD_LIMIT_BYTES,
+                                 currency=chosen, **arguments)
         except LoyaltyLensError as error:
             show_error(error)
             return
