@@ -1,0 +1,76 @@
+"""The ingest corpus through the Data page: the same files as tests/test_ingest_corpus.py
+(one of each encoding, delimiter, number style and date style) and the real LibreOffice
+exports, uploaded with AppTest's file uploader, confirmed with the suggested mapping and
+stored; the stored rows, customers, orders and revenue equal the corpus's worked-out
+figures (tests/corpus.py: 4 rows, 3 customers, 3 orders, 1310.00)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from metrics.store import Store
+from tests.corpus import CEDILLA, RUSSIAN, Style, orders_text, stored_orders
+from tests.test_app import LOCALE_EXPORTS, open_app, store_upload, upload
+
+
+def comma(amount: Decimal) -> str:
+    return f"{amount:.2f}".replace(".", ",")
+
+
+CORPUS = {
+    "utf-8-bom.csv": (Style(encoding="utf-8-sig"), "utf-8-sig"),
+    "utf-16.csv": (Style(encoding="utf-16"), "utf-16"),
+    "cp1250.csv": (Style(encoding="cp1250", delimiter=";", amount=comma,
+                         names=lambda s: s.translate(CEDILLA)), "cp1250"),
+    "cp1251.csv": (Style(encoding="cp1251", delimiter=";", amount=comma,
+                         names=lambda s: RUSSIAN.get(s, s)), "cp1251"),
+    "tab-crlf.csv": (Style(delimiter="\t", newline="\r\n"), "utf-8"),
+    "pipe.csv": (Style(delimiter="|"), "utf-8"),
+    "space-thousands.csv": (Style(delimiter=";", amount=lambda a: f"{a:,.2f}".replace(
+        ",", "\u00a0").replace(".", ",")), "utf-8"),
+    "dot-thousands.csv": (Style(delimiter=";", amount=lambda a: f"{a:,.2f}".replace(
+        ",", "#").replace(".", ",").replace("#", ".")), "utf-8"),
+    "us-thousands.csv": (Style(amount=lambda a: f"{a:,.2f}"), "utf-8"),
+    "lei.csv": (Style(delimiter=";", amount=lambda a: f"{comma(a)} lei"), "utf-8"),
+    "dd.mm.yyyy.csv": (Style(date=lambda d: d.strftime("%d.%m.%Y")), "utf-8"),
+    "iso-timestamps.csv": (Style(date=lambda d: f"{d.isoformat()}T23:30:00+02:00"), "utf-8"),
+    "yyyymmdd.csv": (Style(date=lambda d: d.strftime("%Y%m%d")), "utf-8"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_the_corpus_stores_the_same_orders_through_the_data_page(db: Path, name: str
+                                                                   ) -> None:
+    style, encoding = CORPUS[name]
+    app = upload(open_app(page="app_pages/data.py"), name,
+                 orders_text(style).encode(encoding))
+    store_upload(app)
+    with Store(db) as store:
+        dataset = store.dataset(name.rsplit(".", 1)[0])
+        assert stored_orders(store, dataset) == (4, 3, 3, Decimal("1310.00"))
+
+
+# The LibreOffice exports (tests/data/locale_exports/README.md): 30 rows, 12 customers,
+# 28 orders and 2 refunds; revenue as worked out in tests/test_locale_exports.py.
+EXPORTS = {
+    "ro_libreoffice_cp1250.csv": Decimal("62318.38"),
+    "ro_libreoffice_utf8.csv": Decimal("62318.38"),
+    "ro_libreoffice.xlsx": Decimal("62318.38"),
+    "ru_libreoffice_cp1251.csv": Decimal("525550.83"),
+    "ru_libreoffice_cp1251_rub.csv": Decimal("525550.83"),
+    "ru_libreoffice.xlsx": Decimal("525550.83"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_libreoffice_exports_need_nothing_but_confirming_the_mapping(db: Path, name: str
+                                                                     ) -> None:
+    app = upload(open_app(page="app_pages/data.py"), name, (LOCALE_EXPORTS / name).read_bytes())
+    store_upload(app)
+    with Store(db) as store:
+        dataset = store.dataset(name.rsplit(".", 1)[0])
+        assert stored_orders(store, dataset) == (30, 12, 28, EXPORTS[name])
+        assert dataset.currency == ("RON" if name.startswith("ro") else "RUB")
