@@ -46,8 +46,8 @@ from metrics.roles import (
     table_kind,
     validate_mapping,
 )
-from metrics.sqlutil import quote_ident
-from metrics.store import Store
+from metrics.sqlutil import load_sql, quote_ident
+from metrics.store import PURCHASE_HISTORY_COLUMNS, Store
 
 # A text column with at most this many distinct values is offered as a segment filter.
 MAX_SEGMENT_VALUES = 50
@@ -570,6 +570,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
             f"{', '.join(quote_ident(c) for c in role_columns + extras)} FROM parsed "
             f"WHERE reason IS NULL ORDER BY {order_by}"
         )
+    if table.name == "orders":
+        _add_purchase_history(cursor, dataset_id)
     segments = _segment_columns(cursor, target, [
         c for c in role_columns + extras
         if c in extras or (table.role(c).type == "text" and c not in ("product", "comment"))])
@@ -729,10 +731,21 @@ def _lost_letters_warning(cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
                encoding=prepared.encoding_name)]
 
 
+def _add_purchase_history(cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
+    """Store each order's customer's first and previous purchase day with the orders
+    (``sql/purchase_history.sql``), inside the caller's transaction."""
+    schema = quote_ident(f"ds_{dataset_id}")
+    cursor.execute(load_sql("purchase_history").format(
+        history_table=f"{schema}.orders_with_history", orders_table=f"{schema}.orders"))
+    cursor.execute(f"DROP TABLE {schema}.orders")
+    cursor.execute(f"ALTER TABLE {schema}.orders_with_history RENAME TO orders")
+
+
 def _extra_name(header: str, table: TableKind) -> str:
     """Stored name of a column that has no role: its header, unless that is a role name."""
     role_names = {role.name.casefold() for role in table.roles}
-    reserved = {"reason", "file_row", "line_amount"} | {f"t_{n}" for n in role_names}
+    reserved = ({"reason", "file_row", "line_amount", *PURCHASE_HISTORY_COLUMNS}
+                | {f"t_{n}" for n in role_names})
     if header.casefold() in role_names | reserved:
         return f"{header} (file)"
     return header

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -24,6 +22,7 @@ from metrics.sqlutil import (
     days_between_sql,
     in_list,
     integer_series_sql,
+    load_sql,
     period_end_sql,
     period_index,
     period_index_sql,
@@ -33,7 +32,6 @@ from metrics.sqlutil import (
 from metrics.store import Dataset, Store
 
 DEFAULT_INACTIVITY_DAYS = 90
-SQL_DIR = Path(__file__).parent / "sql"
 
 KPI_COLUMNS = (
     "period_start", "period_end", "start_customers", "new_customers", "end_customers",
@@ -84,12 +82,6 @@ class Filters:
         )
 
 
-@cache
-def load_sql(name: str) -> str:
-    """The text of ``sql/<name>.sql``, a query template with ``{placeholders}``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
 def orders_span(dataset: Dataset) -> tuple[date, date]:
     """The first and last order date of a dataset; an error a user can act on without."""
     orders = dataset.tables.get("orders")
@@ -128,6 +120,12 @@ def segment_column(dataset: Dataset, key: str) -> tuple[str, str]:
               segments=", ".join(sorted(known)) or t("none"))
         )
     return known[key]
+
+
+def keeps_whole_customers(dataset: Dataset, filters: Filters) -> bool:
+    """Whether the segment filters keep or drop whole customers (none is on a column of the
+    orders), so each customer's stored purchase history holds for the filtered data."""
+    return all(segment_column(dataset, key)[0] == "customers" for key, _ in filters.segments)
 
 
 def segment_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
@@ -176,9 +174,10 @@ def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str) -> str:
             f"FROM {dataset.table('customers')} GROUP BY customer_id")
 
 
-def orders_query(name: str, dataset: Dataset, filters: Filters, **pieces: str
+def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: str
                  ) -> tuple[str, dict[str, Any]]:
-    """A query over a dataset's orders from ``sql/<name>.sql``, with its parameters.
+    """A query over a dataset's orders from a template (:func:`load_sql`), with its
+    parameters.
 
     Fills what every such query shares (the orders table, the segment filter, the period
     of an order) plus ``pieces``, and binds the filter's period range (``$first_index``,
@@ -187,7 +186,7 @@ def orders_query(name: str, dataset: Dataset, filters: Filters, **pieces: str
     first, last = orders_span(dataset)
     p = filters.period
     segment_sql, params = segment_filter_sql(dataset, filters)
-    sql = load_sql(name).format(
+    sql = template.format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,
         period_of_order_date=period_index_sql(p, "order_date"),
@@ -207,7 +206,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and its parameters (``explain`` shows this)."""
     p = filters.period
     sql, params = orders_query(
-        "kpis", dataset, filters,
+        load_sql("kpis"), dataset, filters,
         days_since_previous_purchase=days_between_sql(
             "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)", "order_date"
         ),

@@ -20,14 +20,15 @@ from metrics.kpis import (
     Filters,
     customer_filter_sql,
     customer_groups_sql,
+    keeps_whole_customers,
     kpi_table,
-    load_sql,
     orders_query,
     segment_filter_sql,
 )
 from metrics.significance import NotTested, Significance, change_test
 from metrics.sqlutil import (
     integer_series_sql,
+    load_sql,
     period_end_sql,
     period_index,
     period_index_sql,
@@ -170,28 +171,45 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
 # -- cohorts -----------------------------------------------------------------------------
 
 
-def _group_sql(dataset: Dataset, by: str | None, segment_sql: str) -> dict[str, str]:
-    """The pieces of the cohort query that attach a segment value to each customer."""
+def _group_sql(dataset: Dataset, by: str | None, segment_sql: str, alias: str
+               ) -> dict[str, str]:
+    """The pieces of the cohort query that attach a segment value to each customer of the
+    rows aliased ``alias``."""
     if by is None:
         return {"group_value": "CAST(NULL AS VARCHAR)", "group_join": ""}
     return {"group_value": "origin.group_value",
             "group_join": f"LEFT JOIN ({customer_groups_sql(dataset, by, segment_sql)}\n) "
-                          f"AS origin ON origin.customer_id = firsts.customer_id"}
+                          f"AS origin ON origin.customer_id = {alias}.customer_id"}
 
 
 def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
                  ) -> tuple[str, dict[str, Any]]:
-    """The cohort SQL for a filter state and its parameters."""
+    """The cohort SQL for a filter state and its parameters.
+
+    From the purchase history stored with the orders when the filters keep whole customers
+    (one scan), else from the orders themselves; both give the same table.
+    """
     p = filters.period
     segment_sql, _ = segment_filter_sql(dataset, filters)
+    if dataset.has_purchase_history and keeps_whole_customers(dataset, filters):
+        cells = load_sql("cohort_cells_from_history")
+        pieces = {
+            "period_of_first_purchase": period_index_sql(p, "o.first_purchase_on"),
+            "period_of_previous_purchase": period_index_sql(p, "o.previous_purchase_on"),
+            "period_of_next_purchase": period_index_sql(p, "o.next_purchase_on"),
+            **_group_sql(dataset, by, segment_sql, "o"),
+        }
+    else:
+        cells = load_sql("cohort_cells")
+        pieces = {"period_of_first_day": period_index_sql(p, "first_day"),
+                  **_group_sql(dataset, by, segment_sql, "firsts")}
     return orders_query(
-        "cohorts", dataset, filters,
-        period_of_first_day=period_index_sql(p, "first_day"),
+        f"WITH\n{cells.strip()},\n{load_sql('cohort_grid')}", dataset, filters,
         offset_series=integer_series_sql("0", "$last_index - cohort_index", "period_offset"),
         cohort_start=period_start_sql(p, "cohort_index"),
         cell_start=period_start_sql(p, "cohort_index + period_offset"),
         cell_end=period_end_sql(p, "cohort_index + period_offset"),
-        **_group_sql(dataset, by, segment_sql),
+        **pieces,
     )
 
 
@@ -304,7 +322,7 @@ def lifecycle_table(store: Store, dataset: Dataset, filters: Filters) -> pd.Data
     """
     p = filters.period
     sql, params = orders_query(
-        "lifecycle", dataset, filters,
+        load_sql("lifecycle"), dataset, filters,
         period_series=integer_series_sql("$first_index", "$last_index", "period_index"),
         period_start=period_start_sql(p, "s.period_index"),
         period_end=period_end_sql(p, "s.period_index"),

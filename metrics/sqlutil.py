@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 Period = Literal["week", "month", "quarter", "year"]
@@ -15,6 +17,15 @@ PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "year")
 
 # A Monday: weeks start on Monday (ISO 8601), as date_trunc('week', ...) does.
 _WEEK_ORIGIN = "DATE '1970-01-05'"
+
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of ``sql/<name>.sql``, a query template with ``{placeholders}``."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def quote_ident(name: str) -> str:

@@ -25,6 +25,8 @@ from metrics.i18n import t
 from metrics.sqlutil import quote_ident
 
 DB_ENV_VAR = "LOYALTYLENS_DB"
+# Stored with the orders at ingest (sql/purchase_history.sql); older datasets lack them.
+PURCHASE_HISTORY_COLUMNS = ("first_purchase_on", "previous_purchase_on", "next_purchase_on")
 MEMORY_ENV_VAR = "LOYALTYLENS_MEMORY_LIMIT"
 # DuckDB spills to disk beyond this, so a large file ingests in bounded memory.
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -65,6 +67,7 @@ class TableInfo:
     first_date: date | None
     last_date: date | None
     loaded_at: datetime
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,12 @@ class Dataset:
     @property
     def schema(self) -> str:
         return f"ds_{self.id}"
+
+    @property
+    def has_purchase_history(self) -> bool:
+        """Whether its orders carry the purchase-history columns (stored since they exist)."""
+        orders = self.tables.get("orders")
+        return orders is not None and set(PURCHASE_HISTORY_COLUMNS) <= set(orders.columns)
 
     def table(self, kind: str) -> str:
         """Quoted, schema-qualified name of this dataset's table of ``kind``."""
@@ -192,12 +201,17 @@ class Store:
                 "ORDER BY created_at DESC, name"
             ).fetchall()
             tables = cursor.execute(
-                "-- every stored table of every dataset\n"
-                "SELECT dataset_id, kind, source, rows, mapping, segment_columns, "
-                "first_date, last_date, loaded_at FROM loyaltylens_tables"
+                "-- every stored table of every dataset, with its columns\n"
+                "SELECT t.dataset_id, t.kind, t.source, t.rows, t.mapping, t.segment_columns, "
+                "t.first_date, t.last_date, t.loaded_at, c.columns "
+                "FROM loyaltylens_tables AS t LEFT JOIN ("
+                "SELECT schema_name, table_name, list(column_name ORDER BY column_index) "
+                "AS columns FROM duckdb_columns() GROUP BY ALL) AS c "
+                "ON c.schema_name = 'ds_' || t.dataset_id AND c.table_name = t.kind"
             ).fetchall()
         by_dataset: dict[str, dict[str, TableInfo]] = {}
-        for dataset_id, kind, source, n, mapping, segments, first, last, loaded in tables:
+        for (dataset_id, kind, source, n, mapping, segments, first, last, loaded,
+             columns) in tables:
             by_dataset.setdefault(dataset_id, {})[kind] = TableInfo(
                 kind=kind,
                 source=source,
@@ -207,6 +221,7 @@ class Store:
                 first_date=first,
                 last_date=last,
                 loaded_at=loaded,
+                columns=tuple(columns or ()),
             )
         return [
             Dataset(id=i, name=name, currency=currency, created_at=created,
