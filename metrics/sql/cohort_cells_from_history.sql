@@ -28,28 +28,29 @@ placed AS (
     ) AS o
     {group_join}
 ),
-member_rows AS (
-    SELECT * FROM placed
-    WHERE cohort_index BETWEEN $first_index AND $last_index
-        AND period_index BETWEEN cohort_index AND $last_index
-),
-cells AS (
+summed AS (
+    -- one small GROUP BY, so the big scan above runs once
     SELECT cohort_index, group_value, period_index - cohort_index AS period_offset,
         SUM(first_in_period) AS active_customers,
-        SUM(amount) AS revenue
-    FROM member_rows
+        SUM(amount) AS revenue,
+        SUM(last_in_range) AS last_here,
+        SUM(acquisition) AS acquired
+    FROM placed
+    WHERE cohort_index BETWEEN $first_index AND $last_index
+        AND period_index BETWEEN cohort_index AND $last_index
     GROUP BY 1, 2, 3
+),
+cells AS (
+    SELECT cohort_index, group_value, period_offset, active_customers, revenue FROM summed
 ),
 last_counts AS (
-    SELECT cohort_index, group_value, period_index - cohort_index AS last_offset,
-        COUNT(*) AS customers
-    FROM member_rows
-    WHERE last_in_range = 1
-    GROUP BY 1, 2, 3
+    SELECT cohort_index, group_value, period_offset AS last_offset, last_here AS customers
+    FROM summed
+    WHERE last_here > 0
 ),
 sizes AS (
-    SELECT cohort_index, group_value, SUM(acquisition) AS cohort_size
-    FROM member_rows
+    SELECT cohort_index, group_value, SUM(acquired) AS cohort_size
+    FROM summed
     GROUP BY 1, 2
-    HAVING SUM(acquisition) > 0
+    HAVING SUM(acquired) > 0
 )
