@@ -274,7 +274,9 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
                                    zip(summary["median_lower"], summary["median_upper"],
                                        strict=True)],
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        column: st.column_config.NumberColumn(format="localized")
+        for column in (t("Customers"), t("Left"), t("Still customers"))})
     download_buttons(table, "survival", key="survival_download")
 
 
