@@ -1,0 +1,226 @@
+"""The real app in a real browser: ``streamlit run`` on 127.0.0.1, driven by Playwright in
+Debian's Chromium (the Makefile installs it; nothing is downloaded at test time).
+
+The path a marketing manager takes: open the demo, change the granularity, the date
+range and a segment filter, switch pages and keep the filters, open the copied URL in a
+fresh browser with the same view, upload a CSV and see it stored, download a chart's
+data. Every page is screenshotted to tests/artifacts/; a Streamlit exception box or a
+browser console error fails the test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from metrics.store import DB_ENV_VAR
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# No background traffic: this machine has no network but the package registries.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+# Opening a page's own path (/retention?...), Streamlit's client first asks for its
+# health and host config under that path, gets 404, and then asks at the root: that
+# probe is Streamlit's, not an error of the app.
+STREAMLIT_PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard under ``streamlit run`` on a copy of the demo database."""
+    db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
+    shutil.copy(demo_db_template, db)
+    port = free_port()
+    env = {**os.environ, DB_ENV_VAR: str(db)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    output = server.stdout.read().decode() if server.stdout else ""
+                    raise RuntimeError(f"streamlit did not start:\n{output}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs it"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Watched:
+    """A browser page that records console errors and failed requests."""
+
+    def __init__(self, browser: Browser, width: int = 1440, height: int = 900) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": height},
+                                           accept_downloads=True)
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda message: self.errors.append(message.text)
+                     if message.type == "error" else None)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.failed: list[str] = []
+        self.page.on("response", lambda response: self.failed.append(response.url)
+                     if response.status >= 400 else None)
+
+    def open(self, url: str) -> Page:
+        self.page.goto(url)
+        self.settle()
+        return self.page
+
+    def settle(self) -> None:
+        """Wait until Streamlit has finished running the script and drawing."""
+        page = self.page
+        page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=60_000)
+        page.wait_for_timeout(500)
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && !document.querySelector('[data-testid=\"stSkeleton\"]')",
+            timeout=60_000)
+        page.wait_for_timeout(700)
+
+    def check(self, name: str) -> None:
+        """Screenshot the page and fail on an exception box or a console error."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        exceptions = self.page.locator('[data-testid="stException"]')
+        assert exceptions.count() == 0, exceptions.first.inner_text()
+        unexplained = [url for url in self.failed if not STREAMLIT_PROBE.search(url)]
+        assert not unexplained, unexplained
+        probes = len(self.failed) - len(unexplained)
+        errors = [e for e in self.errors if "Failed to load resource" not in e]
+        assert not errors, errors
+        assert sum("Failed to load resource" in e for e in self.errors) <= probes, self.errors
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def sidebar(page: Page) -> Locator:
+    return page.locator('[data-testid="stSidebar"]')
+
+
+def test_the_managers_path(app_url: str, browser: Browser, tmp_path: Path) -> None:
+    first = Watched(browser)
+    page = first.open(app_url)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_text("Customers in the base").first).to_be_visible()
+    first.check("overview")
+
+    # granularity, date range and a segment filter, the way a user sets them
+    sidebar(page).get_by_text("Quarter", exact=True).click()
+    first.settle()
+    dates = sidebar(page).locator('[data-testid="stDateInput"] input')
+    dates.nth(0).fill("2025-01-01")
+    dates.nth(0).press("Tab")
+    first.settle()
+    dates.nth(1).fill("2025-12-31")
+    dates.nth(1).press("Tab")
+    first.settle()
+    channel = sidebar(page).get_by_role("combobox", name="Channel")
+    channel.press_sequentially("Market")
+    expect(page.get_by_role("option", name="Marketplace")).to_be_visible()
+    channel.press("Enter")
+    channel.press("Escape")
+    first.settle()
+    assert "period=quarter" in page.url
+    assert "start=2025-01-01" in page.url and "end=2025-12-31" in page.url
+    assert "seg.channel=Marketplace" in page.url
+    first.check("overview-filtered")
+    overview_numbers = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+
+    # another page keeps the filters
+    sidebar(page).get_by_role("link", name="Retention").click()
+    first.settle()
+    expect(page.get_by_role("heading", name="Retention", exact=True)).to_be_visible()
+    assert "seg.channel=Marketplace" in page.url and "period=quarter" in page.url
+    expect(sidebar(page).get_by_text("Marketplace", exact=True)).to_be_visible()
+    first.check("retention")
+    shared = page.url
+
+    # a colleague opens the copied link in a fresh browser and sees the same view
+    colleague = Watched(browser)
+    other = colleague.open(shared)
+    expect(other.get_by_role("heading", name="Retention", exact=True)).to_be_visible()
+    expect(sidebar(other).get_by_text("Marketplace", exact=True)).to_be_visible()
+    expect(sidebar(other).get_by_label("Quarter")).to_be_checked()
+    colleague.check("retention-shared")
+    sidebar(other).get_by_role("link", name="Overview").click()
+    colleague.settle()
+    assert other.locator('[data-testid="stMetricValue"]').all_inner_texts() == \
+        overview_numbers
+    colleague.check("overview-shared")
+    colleague.close()
+
+    # a chart's data downloads as CSV
+    sidebar(page).get_by_role("link", name="Retention").click()
+    first.settle()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Data as CSV").first.click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    assert rows[0][:2] == ["Period", "Retention rate (CRR)"]
+    assert [row[0] for row in rows[1:]] == ["Q4 2025", "Q3 2025", "Q2 2025", "Q1 2025"]
+
+    # upload a CSV on the Data page and see it stored
+    sidebar(page).get_by_role("link", name="Data").click()
+    first.settle()
+    upload = tmp_path / "browser-shop.csv"
+    upload.write_text("Customer ID,Order date,Amount\nA,2025-01-05,100\nB,2025-02-01,50\n"
+                      "A,2025-03-01,80\n", encoding="utf-8")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    first.settle()
+    page.get_by_role("button", name="Store").click()
+    first.settle()
+    expect(page.get_by_text("browser-shop").first).to_be_visible()
+    first.check("data")
+    first.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Browser,
+                                                    width: int, height: int) -> None:
+    for path, heading in (("", "Overview"), ("retention", "Retention"), ("data", "Data")):
+        watched = Watched(browser, width, height)
+        page = watched.open(f"{app_url}/{path}")
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        watched.check(f"{heading.lower()}-{width}x{height}")
+        watched.close()
