@@ -40,4 +40,6 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.bench_cohorts
+	$(BIN)/python -m bench.bench_clv

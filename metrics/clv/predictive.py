@@ -1,0 +1,192 @@
+"""The predictive CLV a page or the CLI shows: fit BG/NBD + Gamma-Gamma on a dataset's
+customers up to a calibration end, predict every customer, and validate the purchase
+model on a holdout period (DESIGN.md, "CLV, predictive")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from metrics.clv.base import distinct_rows
+from metrics.clv.lifetime_value import (
+    DEFAULT_ANNUAL_DISCOUNT_RATE,
+    DEFAULT_HORIZON_MONTHS,
+    ClvModels,
+    fit_clv_models,
+    predict_customers,
+)
+from metrics.clv.summary import customer_summary
+from metrics.errors import InputError
+from metrics.i18n import t
+from metrics.kpis import Filters, customer_groups_sql, orders_span, segment_filter_sql
+from metrics.sqlutil import days_between_sql, load_sql
+from metrics.store import Dataset, Store
+
+# A customer "at risk": among the top fifth by past value, with P(alive) below one half.
+AT_RISK_PROBABILITY = 0.5
+AT_RISK_VALUE_QUANTILE = 0.8
+
+
+@dataclass(frozen=True)
+class PredictiveClv:
+    """Fitted models and per-customer predictions for one filter state."""
+
+    calibration_end: date
+    horizon_months: int
+    annual_discount_rate: float
+    models: ClvModels
+    customers: pd.DataFrame  # predict_customers' columns, plus past_value and group_value
+
+    def parameters(self) -> dict[str, dict[str, float]]:
+        """The fitted parameters as the CLI prints them."""
+        purchases, spend = self.models.purchases, self.models.spend
+        return {
+            "bgnbd": {**purchases.params_, "log_likelihood": purchases.log_likelihood_},
+            "gamma_gamma": {**spend.params_, "log_likelihood": spend.log_likelihood_},
+        }
+
+    def at_risk(self, top: int = 50) -> pd.DataFrame:
+        """Customers with a high past value and a low P(alive): the top fifth by revenue so
+        far whose P(alive) is under 50%, highest past value first."""
+        frame = self.customers
+        if frame.empty:
+            return frame
+        valuable = frame["past_value"] >= frame["past_value"].quantile(AT_RISK_VALUE_QUANTILE)
+        risky = frame[valuable & (frame["probability_alive"] < AT_RISK_PROBABILITY)]
+        return risky.sort_values(["past_value", "customer_id"],
+                                 ascending=[False, True]).head(top)
+
+    def top_customers(self, top: int = 50) -> pd.DataFrame:
+        return self.customers.sort_values(["clv", "customer_id"],
+                                          ascending=[False, True]).head(top)
+
+    def by_group(self) -> pd.DataFrame:
+        """Customers, total and mean predicted CLV per segment value (or overall)."""
+        frame = self.customers.assign(group_value=self.customers["group_value"].fillna(""))
+        totals = frame.groupby("group_value", sort=True).agg(
+            customers=("customer_id", "count"), total_clv=("clv", "sum"),
+            mean_clv=("clv", "mean"), mean_probability_alive=("probability_alive", "mean"),
+            expected_purchases=("expected_purchases", "sum")).reset_index()
+        totals["group_value"] = totals["group_value"].astype(object).where(
+            totals["group_value"] != "", None)
+        return totals.sort_values("total_clv", ascending=False).reset_index(drop=True)
+
+
+def predictive_clv(store: Store, dataset: Dataset, filters: Filters,
+                   calibration_end: date | None = None,
+                   horizon_months: int = DEFAULT_HORIZON_MONTHS,
+                   annual_discount_rate: float = DEFAULT_ANNUAL_DISCOUNT_RATE,
+                   by: str | None = None) -> PredictiveClv:
+    """Fit the models on every customer's history up to ``calibration_end`` (default: the
+    data's last day) and predict each customer's CLV over the horizon.
+
+    The segment filters choose the orders (as everywhere); ``by`` labels each customer
+    with a segment value (their first purchase's, or their customer attribute).
+
+    Raises
+    ------
+    metrics.clv.ModelError
+        The models cannot be fitted to these customers (the message says why).
+    """
+    _, last = orders_span(dataset)
+    end = calibration_end or last
+    summary = customer_summary(store, dataset, end, filters=filters)
+    models = fit_clv_models(summary)
+    customers = predict_customers(models, summary, horizon_months, annual_discount_rate)
+    customers["past_value"] = _past_values(store, dataset, filters, end, customers)
+    customers["group_value"] = _groups(store, dataset, filters, by, customers)
+    return PredictiveClv(end, horizon_months, annual_discount_rate, models, customers)
+
+
+def _past_values(store: Store, dataset: Dataset, filters: Filters, end: date,
+                 customers: pd.DataFrame) -> pd.Series:
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    with store.cursor() as cursor:
+        frame = cursor.execute(
+            f"-- each customer's net revenue up to the calibration end\n"
+            f"SELECT customer_id, CAST(SUM(amount) AS DOUBLE) AS past_value "
+            f"FROM {dataset.table('orders')} WHERE order_date <= $end AND ({segment_sql}) "
+            f"GROUP BY customer_id", params | {"end": end}).df()
+    values = dict(zip(frame["customer_id"].astype(str), frame["past_value"], strict=True))
+    return customers["customer_id"].map(values).fillna(0.0)
+
+
+def _groups(store: Store, dataset: Dataset, filters: Filters, by: str | None,
+            customers: pd.DataFrame) -> pd.Series:
+    if by is None:
+        return pd.Series([None] * len(customers), index=customers.index, dtype=object)
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    with store.cursor() as cursor:
+        frame = cursor.execute(customer_groups_sql(dataset, by, segment_sql), params).df()
+    groups = dict(zip(frame["customer_id"].astype(str), frame["group_value"], strict=True))
+    return customers["customer_id"].map(groups).astype(object).where(
+        customers["customer_id"].map(groups).notna(), None)
+
+
+@dataclass(frozen=True)
+class HoldoutValidation:
+    """Predicted against actual repeat purchases, week by week after the calibration end."""
+
+    calibration_end: date
+    holdout_end: date
+    models: ClvModels
+    weeks: pd.DataFrame  # week, week_start, actual, predicted and their running totals
+
+    @property
+    def error_pct(self) -> float | None:
+        """(predicted − actual) ÷ actual × 100 over the whole holdout period."""
+        actual = float(self.weeks["actual_cumulative"].iloc[-1]) if len(self.weeks) else 0.0
+        if actual == 0:
+            return None
+        predicted = float(self.weeks["predicted_cumulative"].iloc[-1])
+        return (predicted - actual) / actual * 100
+
+
+def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
+                       calibration_end: date, holdout_end: date | None = None
+                       ) -> HoldoutValidation:
+    """Fit the purchase model on the data up to ``calibration_end`` and compare its
+    expected repeat purchases in each following week (Fader, Hardie & Lee 2005, eq. 10,
+    summed over the customers) with the repeat purchase days that happened, up to
+    ``holdout_end`` (default: the data's last day). Only whole weeks are compared.
+    """
+    first, last = orders_span(dataset)
+    end = holdout_end or last
+    weeks = (end - calibration_end).days // 7
+    if calibration_end < first or weeks < 1:
+        raise InputError(t("Choose a calibration end between {first} and {last}, at least a "
+                           "week before the data ends, so there is a holdout period to "
+                           "compare with.", first=first.isoformat(),
+                           last=(last - timedelta(days=7)).isoformat()))
+    end = calibration_end + timedelta(days=7 * weeks)
+    summary = customer_summary(store, dataset, calibration_end, filters=filters)
+    models = fit_clv_models(summary)
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    sql = load_sql("holdout_purchases").format(
+        orders_table=dataset.table("orders"), segment_filter=segment_sql,
+        days_after_calibration=days_between_sql("CAST($calibration_end AS DATE)",
+                                                "d.order_date"))
+    with store.cursor() as cursor:
+        actual = cursor.execute(sql, params | {"calibration_end": calibration_end,
+                                               "holdout_end": end}).df()
+    week_numbers = np.arange(1, weeks + 1)
+    (x, tx, age), row = distinct_rows((summary["frequency"].to_numpy(dtype=float),
+                                       summary["recency"].to_numpy(dtype=float),
+                                       summary["T"].to_numpy(dtype=float)))
+    counts = np.bincount(row, minlength=len(x))
+    horizons = np.arange(0, weeks + 1, dtype=np.float64)[:, None]
+    cumulative = models.purchases.expected_purchases(horizons, x, tx, age) @ counts
+    by_week = dict(zip(actual["week"], actual["actual_purchases"], strict=True))
+    frame = pd.DataFrame({
+        "week": week_numbers,
+        "week_start": [calibration_end + timedelta(days=7 * (int(n) - 1) + 1)
+                       for n in week_numbers],
+        "actual": [int(by_week.get(n, 0)) for n in week_numbers],
+        "predicted": np.diff(cumulative),
+    })
+    frame["actual_cumulative"] = frame["actual"].cumsum()
+    frame["predicted_cumulative"] = frame["predicted"].cumsum()
+    return HoldoutValidation(calibration_end, end, models, frame)
