@@ -23,6 +23,7 @@ page = st.navigation([
     st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
             default=True),
     st.Page("app_pages/retention.py", title=t("Retention"), icon=":material/autorenew:"),
+    st.Page("app_pages/clv.py", title=t("Lifetime value"), icon=":material/savings:"),
     st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
 ])
 try:

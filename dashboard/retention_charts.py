@@ -19,7 +19,7 @@ AVERAGE_COLOUR = "#1a202c"
 IN_PROGRESS_COLOUR = "#e2e8f0"
 
 
-def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
+def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
             ) -> go.Figure:
     figure.update_layout(
         title={"text": title}, xaxis_title=x_title, yaxis_title=y_title, height=height,
@@ -47,7 +47,7 @@ def rates_chart(frame: pd.DataFrame, period: Period) -> go.Figure:
                     "symbol": ["circle" if c else "circle-open" for c in frame["complete"]]},
             hovertemplate=f"{name}: %{{y:,.1f}}%<extra></extra>",
         ))
-    _layout(figure, t("Retention and churn by {period}", period=t(period)), t("Period"),
+    layout(figure, t("Retention and churn by {period}", period=t(period)), t("Period"),
             t("Share of the starting base (%)"))
     figure.update_yaxes(ticksuffix="%", tickformat=",")
     return figure
@@ -113,7 +113,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, average: pd.DataFrame, period: Period,
                         "(%{customdata})") + "<extra></extra>",
     ))
     what = t("revenue retention") if metric == "revenue" else t("customer retention")
-    _layout(figure, t("Cohorts by {period}: {what}", period=t(period), what=what),
+    layout(figure, t("Cohorts by {period}: {what}", period=t(period), what=what),
             t("{period}s since the first purchase", period=t(period).capitalize()),
             t("Acquisition cohort"), height=max(360, 120 + 28 * len(row_names)))
     figure.update_yaxes(autorange="reversed", type="category")
@@ -139,7 +139,7 @@ def curves_chart(curves: pd.DataFrame, period: Period, overall: pd.DataFrame,
         mode="lines", line={"color": AVERAGE_COLOUR, "width": 3, "dash": "dash"},
         hovertemplate=t("Average") + ": %{y:,.1f}%<extra></extra>",
     ))
-    _layout(figure, t("Retention curves"),
+    layout(figure, t("Retention curves"),
             t("{period}s since the first purchase", period=t(period).capitalize()),
             t("Customers active (% of cohort)"))
     figure.update_yaxes(ticksuffix="%", rangemode="tozero")
@@ -164,7 +164,7 @@ def lifecycle_chart(frame: pd.DataFrame, period: Period) -> go.Figure:
             customdata=frame[column],
             hovertemplate=f"{t(name)}: %{{customdata:,}}<extra></extra>",
         ))
-    _layout(figure, t("Customer lifecycle by {period}", period=t(period)), t("Period"),
+    layout(figure, t("Customer lifecycle by {period}", period=t(period)), t("Period"),
             t("Customers (dormant below zero)"))
     figure.update_layout(barmode="relative")
     figure.update_yaxes(tickformat=",")
@@ -192,7 +192,7 @@ def survival_chart(curve: pd.DataFrame, name_of: Callable[[object], str]) -> go.
             + "<extra></extra>",
         ))
     figure.add_hline(y=50, line={"color": "#a0aec0", "dash": "dot", "width": 1})
-    _layout(figure, t("Customer survival (Kaplan-Meier, 95% band)"),
+    layout(figure, t("Customer survival (Kaplan-Meier, 95% band)"),
             t("Days since the first purchase"), t("Still customers (%)"))
     figure.update_yaxes(range=[0, 101], ticksuffix="%")
     figure.update_layout(hovermode="closest")

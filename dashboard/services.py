@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import retention, survival
+from metrics.clv import cac, historic, predictive, simple
 from metrics.kpis import Filters, kpi_table, segment_values, suggest_inactivity_days
 from metrics.store import Dataset, Store, default_db_path
 
@@ -23,6 +24,11 @@ _METRICS: dict[str, Callable[..., Any]] = {
     "cohorts": retention.cohort_table,
     "lifecycle": retention.lifecycle_table,
     "survival": survival.survival_curves,
+    "simple_clv": simple.simple_clv,
+    "historic_clv": historic.historic_clv,
+    "predictive_clv": predictive.predictive_clv,
+    "holdout": predictive.holdout_validation,
+    "cac": cac.customer_acquisition_cost,
 }
 
 

@@ -15,9 +15,11 @@ from typing import Any
 
 import pandas as pd
 
+from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
+from metrics.clv.predictive import predictive_clv
 from metrics.demo import ensure_demo
 from metrics.errors import LoyaltyLensError
-from metrics.export import to_csv, to_records
+from metrics.export import json_value, to_csv, to_records
 from metrics.i18n import t
 from metrics.ingest import ingest_file
 from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters, kpi_table
@@ -112,6 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     lifecycle = commands.add_parser(
         "lifecycle", help=t("New, returning, resurrected and dormant customers per period."))
     _add_filters(lifecycle)
+
+    clv = commands.add_parser(
+        "clv", help=t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
+                      "--customers, each customer's P(alive), expected purchases and CLV."))
+    _add_filters(clv)
+    clv.add_argument("--calibration-end", type=_date,
+                     help=t("Last day the models learn from (default: the data's last day)."))
+    clv.add_argument("--horizon-months", type=int, default=DEFAULT_HORIZON_MONTHS,
+                     help=t("Months of future purchases in the CLV (default {n}).",
+                            n=DEFAULT_HORIZON_MONTHS))
+    clv.add_argument("--discount-rate", type=float, default=DEFAULT_ANNUAL_DISCOUNT_RATE,
+                     help=t("Yearly discount rate as a fraction (default {rate}).",
+                            rate=DEFAULT_ANNUAL_DISCOUNT_RATE))
+    clv.add_argument("--customers", action="store_true",
+                     help=t("Include the per-customer table (JSON), or print it (CSV)."))
+    clv.add_argument("--by", metavar="SEGMENT",
+                     help=t("Label each customer with a segment (its first order's value)."))
     return parser
 
 
@@ -193,6 +212,33 @@ def run(args: argparse.Namespace) -> None:
             else:
                 table = table.rename(columns={"group_value": args.by})
             _print_table(table, args.format)
+        elif args.command == "clv":
+            result = predictive_clv(store, store.dataset(args.dataset), _filters(args),
+                                    calibration_end=args.calibration_end,
+                                    horizon_months=args.horizon_months,
+                                    annual_discount_rate=args.discount_rate, by=args.by)
+            customers = result.customers.drop(columns=[] if args.by else ["group_value"])
+            if args.by:
+                customers = customers.rename(columns={"group_value": args.by})
+            if args.format == "csv":
+                if args.customers:
+                    _print_table(customers, "csv")
+                else:
+                    _print_table(pd.DataFrame(
+                        [(model, name, value) for model, values in result.parameters().items()
+                         for name, value in values.items()],
+                        columns=["model", "parameter", "value"]), "csv")
+            else:
+                _print_json({
+                    "calibration_end": result.calibration_end.isoformat(),
+                    "horizon_months": result.horizon_months,
+                    "discount_rate": result.annual_discount_rate,
+                    **{model: {k: json_value(v) for k, v in values.items()}
+                       for model, values in result.parameters().items()},
+                    "customer_count": len(customers),
+                    "total_clv": json_value(float(customers["clv"].sum())),
+                    **({"customers": to_records(customers)} if args.customers else {}),
+                })
         elif args.command == "lifecycle":
             table = lifecycle_table(store, store.dataset(args.dataset), _filters(args))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)

@@ -18,7 +18,8 @@ from metrics.significance import caption, change_test
 from metrics.store import Store
 
 APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
-PAGES = ("app_pages/overview.py", "app_pages/retention.py", "app_pages/data.py")
+PAGES = ("app_pages/overview.py", "app_pages/retention.py", "app_pages/clv.py",
+         "app_pages/data.py")
 
 
 def dataset_id(db: Path, name: str) -> str:
@@ -46,7 +47,7 @@ def unescaped(text: str) -> str:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_opens_without_query_parameters(db: Path, page: str) -> None:
     app = open_app(page=page)
-    assert app.title[0].value in ("Overview", "Retention", "Data")
+    assert app.title[0].value in ("Overview", "Retention", "Customer lifetime value", "Data")
     assert not app.warning
 
 

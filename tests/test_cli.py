@@ -254,3 +254,31 @@ def test_retention_and_lifecycle_print_what_the_page_shows(db: Path) -> None:
     lifecycle = json.loads(run("lifecycle", "--dataset", "Small", db=db).stdout)
     assert [r["dormant_customers"] for r in lifecycle] == [0, 2, 1, 2]
     assert [r["resurrected_customers"] for r in lifecycle] == [0, 0, 0, 1]
+
+
+def test_clv_prints_the_fitted_parameters_and_the_customers(db: Path) -> None:
+    assert run("demo", db=db).returncode == 0
+    result = run("clv", "--dataset", "Demo shop", "--calibration-end", "2026-06-30",
+                 "--horizon-months", "6", "--customers", db=db)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["bgnbd"]) == {"r", "alpha", "a", "b", "log_likelihood"}
+    assert set(report["gamma_gamma"]) == {"p", "q", "v", "log_likelihood"}
+    assert (report["calibration_end"], report["horizon_months"]) == ("2026-06-30", 6)
+    customers = report["customers"]
+    assert len(customers) == report["customer_count"]
+    assert {"customer_id", "frequency", "recency", "T", "monetary_value",
+            "probability_alive", "expected_purchases", "expected_average_spend",
+            "clv"} <= set(customers[0])
+    assert sum(c["clv"] for c in customers) == pytest.approx(report["total_clv"])
+    table = run("clv", "--dataset", "Demo shop", "--format", "csv", db=db)
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    assert [(r["model"], r["parameter"]) for r in rows][:4] == [
+        ("bgnbd", "r"), ("bgnbd", "alpha"), ("bgnbd", "a"), ("bgnbd", "b")]
+
+
+def test_clv_on_too_few_repeat_customers_is_one_sentence(db: Path) -> None:
+    run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db)
+    result = run("clv", "--dataset", "Small", db=db)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

@@ -1,0 +1,271 @@
+"""Customer lifetime value: simple (seed), historic, predictive (BG/NBD + Gamma-Gamma) with
+its holdout validation, and CLV:CAC, all for the sidebar's filters."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import services
+from dashboard.clv_charts import clv_cac_chart, clv_histogram, historic_chart, validation_chart
+from dashboard.filters import View, page_data, page_url_state, publish, segment_label
+from dashboard.formatting import format_day, format_value, period_label
+from dashboard.safe import plain, show_error, show_warning
+from dashboard.url_state import parse_choice, parse_date, parse_int
+from dashboard.widgets import download_buttons
+from metrics.clv.cac import RULE_OF_THUMB, cac_totals, clv_cac_ratio
+from metrics.clv.historic import MILESTONE_MONTHS, historic_clv_milestones
+from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
+from metrics.errors import LoyaltyLensError
+from metrics.i18n import t
+from metrics.kpis import Filters
+from metrics.store import Dataset
+
+NO_SPLIT = ""
+MAX_COHORT_LINES = 12
+
+
+def _seed(key: str, default: object, parse: object, what: str) -> None:
+    url = page_url_state()
+    url.seed(key, default, parse, what)  # type: ignore[arg-type]
+    for warning in url.finish():
+        show_warning(warning)
+
+
+def _group_name(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return t("Not set")
+    return str(value)
+
+
+def _money(value: object, currency: str | None, whole: bool = False) -> str:
+    return format_value(value, "currency", currency, whole=whole)  # type: ignore[arg-type]
+
+
+def _simple(dataset: Dataset, filters: Filters, by: str | None) -> pd.DataFrame:
+    st.subheader(t("Simple CLV"))
+    _seed("margin", 0, parse_int(0, 100), t("gross margin"))
+    st.number_input(t("Gross margin (%)"), min_value=0, max_value=100, step=1, key="margin",
+                    help=t("0 leaves the margin out: the CLV is in revenue."))
+    margin = st.session_state["margin"] / 100 or None
+    table = services.compute("simple_clv", dataset, filters, by=by, gross_margin=margin)
+    if table.empty:
+        st.info(t("No customer bought in these filters."))
+        return table
+    window = table.iloc[0]
+    st.caption(t("AOV × purchases per year × expected lifespan (1 ÷ annual churn){margin}, "
+                 "measured over {start} to {end} (the last 12 months of the date range). "
+                 "Annual churn = customers in the base at the start who are not at the end "
+                 "(W = {w} days), ÷ the base at the start; lifespans are capped at 10 years.",
+                 margin=t(" × gross margin") if margin else "",
+                 start=format_day(window["window_start"]), end=format_day(window["window_end"]),
+                 w=filters.inactivity_days))
+    if table["clv"].isna().all():
+        st.info(t("The date range starts with the data, so no one was in the base at its "
+                  "start and churn cannot be measured: choose a later start date."))
+    currency = dataset.currency
+    shown = pd.DataFrame({
+        t("Group"): [_group_name(g) if by else t("All customers") for g in table["group_value"]],
+        t("Customers"): [format_value(v, "customers", None) for v in table["customers"]],
+        t("AOV"): [_money(v, currency) for v in table["aov"]],
+        t("Purchases per year"): [f"{v:,.2f}" for v in table["purchases_per_year"]],
+        t("Annual churn"): [format_value(v, "percent", None) for v in table["annual_churn_pct"]],
+        t("Lifespan (years)"): ["–" if pd.isna(v) else f"{v:,.1f}" + (" ⁺" if c else "")
+                                for v, c in zip(table["lifespan_years"],
+                                                table["lifespan_capped"], strict=True)],
+        t("CLV"): [_money(v, currency) for v in table["clv"]],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if table["lifespan_capped"].any():
+        st.caption(t("⁺ no measurable churn: the lifespan is capped at 10 years."))
+    download_buttons(table, "simple-clv", key="simple_clv_download")
+    return table
+
+
+def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
+    st.subheader(t("Historic CLV"))
+    curves = services.compute("historic_clv", dataset, filters, by=by)
+    if curves.empty:
+        st.info(t("No cohort has completed its first month in these filters."))
+        return
+    milestones = historic_clv_milestones(curves)
+    if by is None:
+        latest = sorted(curves["cohort"].unique())[-MAX_COHORT_LINES:]
+        curves = curves[curves["cohort"].isin(latest)].assign(line=lambda f: f["cohort"])
+
+        def name_of(value: object) -> str:
+            return period_label("month", value)  # type: ignore[arg-type]
+    else:
+        curves = curves.assign(line=curves["group_value"].fillna(""))
+        name_of = _group_name
+    st.plotly_chart(historic_chart(curves, name_of, dataset.currency), width="stretch",
+                    key="historic_chart")
+    st.caption(t("Net revenue (refunds subtracted) the customers brought from their first "
+                 "purchase to the end of month k, ÷ customers; only cohorts that have "
+                 "completed month k count."))
+    shown = pd.DataFrame({
+        t("Cohort") if by is None else t("Group"):
+            [name_of(c if by is None else g) for c, g in
+             zip(milestones["cohort"], milestones["group_value"], strict=True)],
+        t("Customers"): [format_value(v, "customers", None) for v in milestones["customers"]],
+        **{t("After {n} months", n=n): [_money(v, dataset.currency) if pd.notna(v) else
+                                         t("not yet") for v in milestones[f"month_{n}"]]
+           for n in MILESTONE_MONTHS},
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    download_buttons(milestones, "historic-clv", key="historic_download")
+
+
+def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | None:
+    st.subheader(t("Predictive CLV (BG/NBD + Gamma-Gamma)"))
+    _seed("horizon", DEFAULT_HORIZON_MONTHS, parse_int(1, 60), t("horizon"))
+    _seed("discount", round(DEFAULT_ANNUAL_DISCOUNT_RATE * 100), parse_int(0, 50),
+          t("discount rate"))
+    columns = st.columns(2)
+    columns[0].slider(t("Horizon (months)"), 1, 60, key="horizon")
+    columns[1].slider(t("Discount rate (% a year)"), 0, 50, key="discount")
+    result = services.compute("predictive_clv", dataset, filters, by=by,
+                              horizon_months=st.session_state["horizon"],
+                              annual_discount_rate=st.session_state["discount"] / 100)
+    currency = dataset.currency
+    customers = result.customers
+    purchases, spend = result.models.purchases.params_, result.models.spend.params_
+    st.caption(t(
+        "Fitted on {n} customers' purchases up to {end} (frequency = repeat purchase days, "
+        "recency and age in weeks). BG/NBD (Fader, Hardie & Lee 2005): r = {r:.3f}, "
+        "α = {alpha:.3f}, a = {a:.3f}, b = {b:.3f}. Gamma-Gamma (Fader & Hardie 2013): "
+        "p = {p:.3f}, q = {q:.3f}, γ = {v:.3f}. CLV = expected purchases in each month of "
+        "the horizon × expected spend per purchase, discounted at {d}% a year.",
+        n=f"{len(customers):,}", end=format_day(result.calibration_end), d=st.session_state[
+            "discount"], **purchases, **spend))
+    cards = st.columns(4)
+    cards[0].metric(t("Predicted CLV, all customers"),
+                    _money(customers["clv"].sum(), currency, whole=True))
+    cards[1].metric(t("Average per customer"),
+                    _money(customers["clv"].mean(), currency, whole=True))
+    cards[2].metric(t("Expected purchases"),
+                    format_value(customers["expected_purchases"].sum(), "orders", None))
+    cards[3].metric(t("Average P(alive)"),
+                    format_value(100 * customers["probability_alive"].mean(), "percent", None))
+    st.plotly_chart(clv_histogram(customers, currency), width="stretch", key="clv_histogram")
+    if by is not None:
+        groups = result.by_group()
+        st.dataframe(pd.DataFrame({
+            plain(segment_label(by)): [_group_name(g) for g in groups["group_value"]],
+            t("Customers"): [format_value(v, "customers", None) for v in groups["customers"]],
+            t("Total CLV"): [_money(v, currency) for v in groups["total_clv"]],
+            t("Average CLV"): [_money(v, currency) for v in groups["mean_clv"]],
+            t("Average P(alive)"): [format_value(100 * v, "percent", None)
+                                    for v in groups["mean_probability_alive"]],
+        }), hide_index=True, width="stretch")
+    names = {"customer_id": t("Customer"), "past_value": t("Revenue so far"),
+             "frequency": t("Repeat purchases"), "probability_alive": t("P(alive)"),
+             "expected_purchases": t("Expected purchases"),
+             "expected_average_spend": t("Expected spend per purchase"),
+             "clv": t("Predicted CLV"), "group_value": t("Group")}
+    columns_shown = [c for c in names if c != "group_value" or by]
+    money = st.column_config.NumberColumn(format="%.2f")
+    config = {names["past_value"]: money, names["expected_average_spend"]: money,
+              names["clv"]: money,
+              names["probability_alive"]: st.column_config.ProgressColumn(
+                  min_value=0.0, max_value=1.0, format="percent"),
+              names["expected_purchases"]: st.column_config.NumberColumn(format="%.1f")}
+    tabs = st.tabs([t("Top customers"), t("Most at risk")])
+    with tabs[0]:
+        top = result.top_customers()[columns_shown].rename(columns=names)
+        st.dataframe(top, hide_index=True, width="stretch", column_config=config)
+        download_buttons(result.customers.rename(columns=names), "clv-customers",
+                         key="clv_customers_download")
+    with tabs[1]:
+        st.caption(t("The top fifth by revenue so far whose probability of still being a "
+                     "customer is under 50%: worth a win-back campaign."))
+        risky = result.at_risk()[columns_shown].rename(columns=names)
+        st.dataframe(risky, hide_index=True, width="stretch", column_config=config)
+        download_buttons(risky, "clv-at-risk", key="clv_at_risk_download")
+    return float(customers["clv"].mean()) if len(customers) else None
+
+
+def _validation(dataset: Dataset, filters: Filters) -> None:
+    st.subheader(t("Does the forecast hold? Holdout validation"))
+    first, last = dataset.tables["orders"].first_date, dataset.tables["orders"].last_date
+    assert first is not None and last is not None
+    default = max(first + timedelta(days=30), last - timedelta(days=26 * 7))
+    _seed("calibration", default, parse_date, t("calibration end"))
+    st.date_input(t("Calibration end"), key="calibration", min_value=first,
+                  max_value=last - timedelta(days=7), format="DD.MM.YYYY",
+                  help=t("The models learn from the orders up to this day and predict the "
+                         "weeks after it, which the data already holds."))
+    calibration: date = st.session_state["calibration"]
+    result = services.compute("holdout", dataset, filters, calibration_end=calibration)
+    error = result.error_pct
+    st.caption(t("Fitted on the orders up to {end}; compared over {weeks} weeks to {last}. "
+                 "Error of the total: {error}.", end=format_day(result.calibration_end),
+                 weeks=len(result.weeks), last=format_day(result.holdout_end),
+                 error="–" if error is None else f"{error:+,.1f}%"))
+    columns = st.columns(2)
+    with columns[0]:
+        st.plotly_chart(validation_chart(result.weeks, cumulative=False), width="stretch",
+                        key="validation_weekly")
+    with columns[1]:
+        st.plotly_chart(validation_chart(result.weeks, cumulative=True), width="stretch",
+                        key="validation_cumulative")
+    download_buttons(result.weeks, "clv-validation", key="validation_download")
+
+
+def _cac(dataset: Dataset, filters: Filters, simple: pd.DataFrame) -> None:
+    st.subheader(t("CLV:CAC"))
+    if "spend" not in dataset.tables:
+        st.info(t("Upload a marketing spend file (date, amount, channel) on the Data page to "
+                  "see the cost of acquiring a customer and CLV:CAC against the 3:1 rule "
+                  "of thumb."))
+        return
+    table = services.compute("cac", dataset, filters)
+    totals = cac_totals(table)
+    clv = float(simple["clv"].dropna().mean()) if not simple.empty and \
+        simple["clv"].notna().any() else None
+    ratios = clv_cac_ratio(totals, clv) if clv is not None else None
+    st.caption(t("CAC = marketing spend ÷ new customers (by their first order's channel). "
+                 "CLV:CAC uses the simple CLV above; 3:1 is the common rule of thumb "
+                 "(David Skok, SaaS Metrics 2.0)."))
+    if ratios is not None:
+        st.plotly_chart(clv_cac_chart(ratios.dropna(subset=["clv_cac_ratio"]),
+                                      lambda c: t("All channels") if c is None else str(c),
+                                      RULE_OF_THUMB), width="stretch", key="clv_cac_chart")
+    st.dataframe(table, hide_index=True, width="stretch")
+    download_buttons(table, "cac", key="cac_download")
+
+
+def main() -> None:
+    view: View = st.session_state.get("view", View())
+    st.title(t("Customer lifetime value"))
+    selected = page_data(view)
+    if selected is None:
+        return
+    dataset, filters = selected
+    splits = [NO_SPLIT, *view.segment_options]
+    _seed("clv_by", NO_SPLIT, parse_choice(splits), t("CLV split"))
+    st.selectbox(t("Split by"), splits, key="clv_by",
+                 format_func=lambda k: t("Nothing (cohorts for historic CLV)")
+                 if k == NO_SPLIT else plain(segment_label(k)))
+    by = st.session_state["clv_by"] or None
+    try:
+        simple = _simple(dataset, filters, by)
+        _historic(dataset, filters, by)
+    except LoyaltyLensError as error:
+        show_error(error)
+        simple = pd.DataFrame()
+    try:
+        _predictive(dataset, filters, by)
+        _validation(dataset, filters)
+    except LoyaltyLensError as error:
+        show_error(error)
+    try:
+        _cac(dataset, filters, simple)
+    except LoyaltyLensError as error:
+        show_error(error)
+    publish(["clv_by", "margin", "horizon", "discount", "calibration"])
+
+
+main()

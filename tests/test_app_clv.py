@@ -1,0 +1,62 @@
+"""The CLV page under AppTest: its numbers equal the ``metrics`` results for the linked
+view, its own settings live in the URL, bad values warn."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from metrics.clv.predictive import holdout_validation, predictive_clv
+from metrics.clv.simple import simple_clv
+from metrics.kpis import Filters
+from metrics.store import Store
+from tests.test_app import open_app, unescaped
+from tests.test_app_retention import figure
+
+PAGE = "app_pages/clv.py"
+
+
+def test_the_page_shows_what_metrics_computes_for_the_linked_view(db: Path) -> None:
+    query = {"clv_by": "channel", "margin": "40", "horizon": "6", "discount": "8",
+             "calibration": "2026-05-01"}
+    app = open_app(query, page=PAGE)
+    assert not app.warning, [w.value for w in app.warning]
+    with Store(db) as store:
+        dataset = store.dataset("Demo shop")
+        simple = simple_clv(store, dataset, Filters(), by="channel", gross_margin=0.4)
+        predicted = predictive_clv(store, dataset, Filters(), horizon_months=6,
+                                   annual_discount_rate=0.08, by="channel")
+        validation = holdout_validation(store, dataset, Filters(), date(2026, 5, 1))
+    shown = app.dataframe[0].value
+    assert list(shown["Group"]) == list(simple["group_value"])
+    assert list(shown["CLV"]) == [f"RON\xa0{v:,.2f}" for v in simple["clv"]]
+    cards = {m.label: m.value for m in app.metric}
+    assert cards["Predicted CLV, all customers"] == \
+        f"RON\xa0{round(predicted.customers['clv'].sum()):,}"
+    caption = next(unescaped(c.value) for c in app.caption if "BG/NBD" in c.value)
+    assert f"r = {predicted.models.purchases.params_['r']:.3f}" in caption
+    assert "discounted at 8% a year" in caption
+    weekly = figure(app, "validation_cumulative")["data"]
+    assert weekly[0]["y"] == list(validation.weeks["actual_cumulative"])
+    assert weekly[1]["y"] == pytest.approx(list(validation.weeks["predicted_cumulative"]))
+    assert app.query_params["clv_by"] == "channel"
+
+
+@pytest.mark.parametrize(("query", "mentions"), [
+    ({"margin": "140"}, "gross margin “140”"),
+    ({"horizon": "0"}, "horizon “0”"),
+    ({"calibration": "someday"}, "calibration end “someday”"),
+])
+def test_bad_page_parameters_warn_and_fall_back(db: Path, query: dict[str, str],
+                                                mentions: str) -> None:
+    app = open_app(query, page=PAGE)
+    warnings = [unescaped(w.value) for w in app.warning]
+    assert any(mentions in w and "default is shown" in w for w in warnings), warnings
+    assert app.metric
+
+
+def test_without_spend_the_page_says_how_to_get_clv_cac(db: Path) -> None:
+    app = open_app(page=PAGE)
+    assert any("Upload a marketing spend file" in i.value for i in app.info)
