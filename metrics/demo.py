@@ -4,7 +4,8 @@ Customers arrive with growth and a November-December peak; each buys at its own 
 and may stop after any purchase (the buy-till-you-die story of Fader, Hardie & Lee 2005,
 "Counting Your Customers the Easy Way"), so retention curves, churn and CLV behave as
 they do in real shops. Loyalty members buy more often and stay longer, marketplace
-customers less so. The same seed always gives the same file.
+customers less so. A monthly marketing spend per channel comes with it. The same seed
+always gives the same files.
 """
 
 from __future__ import annotations
@@ -90,6 +91,31 @@ def generate_orders(path: Path, customers: int = 6000, seed: int = DEMO_SEED) ->
     return path
 
 
+# What a new customer costs in each channel (RON), before month-to-month noise.
+ACQUISITION_COST = {"Online shop": 260.0, "Physical store": 380.0, "Marketplace": 150.0}
+
+
+def generate_spend(orders: Path, path: Path, seed: int = DEMO_SEED) -> Path:
+    """Write the demo's monthly marketing spend per channel: what the month's new customers
+    of the channel cost, with noise (so CAC and CLV:CAC have something to show)."""
+    rng = np.random.default_rng(seed + 1)
+    first_month: dict[str, tuple[str, str]] = {}
+    with orders.open(encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            if float(row["Total"]) >= 0 and row["Customer ID"] not in first_month:
+                first_month[row["Customer ID"]] = (row["Order date"][:7], row["Channel"])
+    new: dict[tuple[str, str], int] = {}
+    for key in first_month.values():
+        new[key] = new.get(key, 0) + 1
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(("Month", "Channel", "Spend"))
+        for (month, channel), count in sorted(new.items()):
+            cost = count * ACQUISITION_COST[channel] * rng.lognormal(0, 0.2)
+            writer.writerow((f"{month}-01", channel, f"{cost:.2f}"))
+    return path
+
+
 def ensure_demo(store: Store) -> Dataset:
     """The demo dataset, generated and stored the first time it is asked for."""
     existing = store.find_dataset(DEMO_NAME)
@@ -98,4 +124,6 @@ def ensure_demo(store: Store) -> Dataset:
     with tempfile.TemporaryDirectory() as folder:
         path = generate_orders(Path(folder) / "demo-orders.csv")
         ingest_file(store, path, dataset=DEMO_NAME, currency="RON", source="demo-orders.csv")
+        spend = generate_spend(path, Path(folder) / "demo-spend.csv")
+        ingest_file(store, spend, dataset=DEMO_NAME, kind="spend", source="demo-spend.csv")
     return store.dataset(DEMO_NAME)

@@ -315,4 +315,4 @@ def test_survey_answers_are_added_to_an_existing_dataset(db: Path) -> None:
     next(b for b in app.button if b.label == "Store").click().run()
     assert not app.exception
     with Store(db) as store:
-        assert set(store.dataset("Demo shop").tables) == {"orders", "responses"}
+        assert set(store.dataset("Demo shop").tables) == {"orders", "spend", "responses"}

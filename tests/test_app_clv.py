@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from metrics.clv.cac import cac_totals, clv_cac_ratio, customer_acquisition_cost
 from metrics.clv.predictive import holdout_validation, predictive_clv
 from metrics.clv.simple import simple_clv
 from metrics.kpis import Filters
@@ -58,5 +59,25 @@ def test_bad_page_parameters_warn_and_fall_back(db: Path, query: dict[str, str],
 
 
 def test_without_spend_the_page_says_how_to_get_clv_cac(db: Path) -> None:
-    app = open_app(page=PAGE)
+    with Store(db) as store:
+        small = store.dataset("Small shop").id
+    app = open_app({"dataset": small}, page=PAGE)
     assert any("Upload a marketing spend file" in i.value for i in app.info)
+
+
+def test_clv_cac_uses_each_channels_clv_and_cac(db: Path) -> None:
+    app = open_app({"margin": "40"}, page=PAGE)
+    with Store(db) as store:
+        dataset = store.dataset("Demo shop")
+        totals = cac_totals(customer_acquisition_cost(store, dataset, Filters()))
+        overall = simple_clv(store, dataset, Filters(), gross_margin=0.4)
+        by_channel = simple_clv(store, dataset, Filters(), by="channel", gross_margin=0.4)
+    clv = {None: overall["clv"].iloc[0]} | dict(
+        zip(by_channel["group_value"], by_channel["clv"], strict=True))
+    expected = clv_cac_ratio(totals, clv)
+    shown = next(d.value for d in app.dataframe if "CLV:CAC" in d.value.columns)
+    assert list(shown["Channel"]) == ["All channels", *expected["channel"][1:]]
+    assert list(shown["CLV:CAC"]) == [f"{v:,.1f} : 1" for v in expected["clv_cac_ratio"]]
+    # spend ÷ new customers, worked out from the same table: the all-channels row
+    row = expected.iloc[0]
+    assert row["cac"] == pytest.approx(row["spend"] / row["new_customers"])

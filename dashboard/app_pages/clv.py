@@ -15,7 +15,12 @@ from dashboard.formatting import format_day, format_value, period_label
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_choice, parse_date, parse_int
 from dashboard.widgets import download_buttons
-from metrics.clv.cac import RULE_OF_THUMB, cac_totals, clv_cac_ratio
+from metrics.clv.cac import (
+    RULE_OF_THUMB,
+    acquisition_channel_source,
+    cac_totals,
+    clv_cac_ratio,
+)
 from metrics.clv.historic import MILESTONE_MONTHS, historic_clv_milestones
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
 from metrics.errors import LoyaltyLensError
@@ -44,7 +49,7 @@ def _money(value: object, currency: str | None, whole: bool = False) -> str:
     return format_value(value, "currency", currency, whole=whole)  # type: ignore[arg-type]
 
 
-def _simple(dataset: Dataset, filters: Filters, by: str | None) -> pd.DataFrame:
+def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
     st.subheader(t("Simple CLV"))
     _seed("margin", 0, parse_int(0, 100), t("gross margin"))
     st.number_input(t("Gross margin (%)"), min_value=0, max_value=100, step=1, key="margin",
@@ -53,7 +58,7 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> pd.DataFrame:
     table = services.compute("simple_clv", dataset, filters, by=by, gross_margin=margin)
     if table.empty:
         st.info(t("No customer bought in these filters."))
-        return table
+        return
     window = table.iloc[0]
     st.caption(t("AOV × purchases per year × expected lifespan (1 ÷ annual churn){margin}, "
                  "measured over {start} to {end} (the last 12 months of the date range). "
@@ -81,7 +86,6 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> pd.DataFrame:
     if table["lifespan_capped"].any():
         st.caption(t("⁺ no measurable churn: the lifespan is capped at 10 years."))
     download_buttons(table, "simple-clv", key="simple_clv_download")
-    return table
 
 
 def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
@@ -214,7 +218,7 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
     download_buttons(result.weeks, "clv-validation", key="validation_download")
 
 
-def _cac(dataset: Dataset, filters: Filters, simple: pd.DataFrame) -> None:
+def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
     st.subheader(t("CLV:CAC"))
     if "spend" not in dataset.tables:
         st.info(t("Upload a marketing spend file (date, amount, channel) on the Data page to "
@@ -223,17 +227,50 @@ def _cac(dataset: Dataset, filters: Filters, simple: pd.DataFrame) -> None:
         return
     table = services.compute("cac", dataset, filters)
     totals = cac_totals(table)
-    clv = float(simple["clv"].dropna().mean()) if not simple.empty and \
-        simple["clv"].notna().any() else None
-    ratios = clv_cac_ratio(totals, clv) if clv is not None else None
-    st.caption(t("CAC = marketing spend ÷ new customers (by their first order's channel). "
-                 "CLV:CAC uses the simple CLV above; 3:1 is the common rule of thumb "
-                 "(David Skok, SaaS Metrics 2.0)."))
-    if ratios is not None:
-        st.plotly_chart(clv_cac_chart(ratios.dropna(subset=["clv_cac_ratio"]),
-                                      lambda c: t("All channels") if c is None else str(c),
-                                      RULE_OF_THUMB), width="stretch", key="clv_cac_chart")
-    st.dataframe(table, hide_index=True, width="stretch")
+    # each channel's own simple CLV, and the overall one for the all-channels row
+    source = acquisition_channel_source(dataset)
+    key = {"orders": "channel", "customers": "customers.acquisition_channel"}.get(
+        source or "")
+    overall = services.compute("simple_clv", dataset, filters, by=None, gross_margin=margin)
+    clv: dict[str | None, float | None] = {
+        None: float(overall["clv"].iloc[0]) if len(overall) else None}
+    if key in services.segments(dataset):
+        per_channel = services.compute("simple_clv", dataset, filters, by=key,
+                                       gross_margin=margin)
+        clv |= dict(zip(per_channel["group_value"], per_channel["clv"], strict=True))
+    ratios = clv_cac_ratio(totals, clv)
+    st.caption(t("CAC = marketing spend ÷ new customers (by their first order's channel), "
+                 "over the date range. CLV:CAC uses each channel's simple CLV above{margin}; "
+                 "3:1 is the common rule of thumb (David Skok, SaaS Metrics 2.0).",
+                 margin=t(" (after the gross margin)") if margin else ""))
+
+    def channel_name(channel: object) -> str:
+        return t("All channels") if channel is None else str(channel)
+
+    shown_ratios = ratios.dropna(subset=["clv_cac_ratio"])
+    if not shown_ratios.empty:
+        st.plotly_chart(clv_cac_chart(shown_ratios, channel_name, RULE_OF_THUMB),
+                        width="stretch", key="clv_cac_chart")
+    currency = dataset.currency
+    st.dataframe(pd.DataFrame({
+        t("Channel"): [channel_name(c) for c in ratios["channel"]],
+        t("Spend"): [_money(v, currency, whole=True) for v in ratios["spend"]],
+        t("New customers"): [format_value(v, "customers", None)
+                             for v in ratios["new_customers"]],
+        t("CAC"): [_money(v, currency) for v in ratios["cac"]],
+        t("CLV"): [_money(v, currency) for v in ratios["clv"]],
+        t("CLV:CAC"): ["–" if pd.isna(v) else f"{v:,.1f} : 1" for v in ratios["clv_cac_ratio"]],
+    }), hide_index=True, width="stretch")
+    with st.expander(t("CAC by {period}", period=t(filters.period))):
+        by_period = table.assign(
+            period=[period_label(filters.period, d) for d in table["period_start"]],
+            channel=[channel_name(c) for c in table["channel"]])
+        st.dataframe(pd.DataFrame({
+            t("Period"): by_period["period"], t("Channel"): by_period["channel"],
+            t("Spend"): [_money(v, currency, whole=True) for v in by_period["spend"]],
+            t("New customers"): by_period["new_customers"],
+            t("CAC"): [_money(v, currency) for v in by_period["cac"]]}),
+            hide_index=True, width="stretch")
     download_buttons(table, "cac", key="cac_download")
 
 
@@ -251,18 +288,17 @@ def main() -> None:
                  if k == NO_SPLIT else plain(segment_label(k)))
     by = st.session_state["clv_by"] or None
     try:
-        simple = _simple(dataset, filters, by)
+        _simple(dataset, filters, by)
         _historic(dataset, filters, by)
     except LoyaltyLensError as error:
         show_error(error)
-        simple = pd.DataFrame()
     try:
         _predictive(dataset, filters, by)
         _validation(dataset, filters)
     except LoyaltyLensError as error:
         show_error(error)
     try:
-        _cac(dataset, filters, simple)
+        _cac(dataset, filters, st.session_state["margin"] / 100 or None)
     except LoyaltyLensError as error:
         show_error(error)
     publish(["clv_by", "margin", "horizon", "discount", "calibration"])
