@@ -16,7 +16,7 @@ calibration_customers AS (
     GROUP BY customer_id
     HAVING MIN(order_date) <= CAST($calibration_end AS DATE)
 )
-SELECT CAST(({days_after_calibration} - 1) / 7 AS BIGINT) + 1 AS week,
+SELECT CAST(FLOOR(({days_after_calibration} - 1) / 7.0) AS BIGINT) + 1 AS week,
     COUNT(*) AS actual_purchases
 FROM purchase_days AS d
 JOIN calibration_customers AS c ON c.customer_id = d.customer_id
