@@ -218,9 +218,10 @@ def test_the_managers_path(app_url: str, browser: Browser, tmp_path: Path) -> No
 @pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
 def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Browser,
                                                     width: int, height: int) -> None:
-    for path, heading in (("", "Overview"), ("retention", "Retention"), ("data", "Data")):
+    for path, heading in (('', "Overview"), ("retention", "Retention"),
+                          ("clv", "Customer lifetime value"), ("data", "Data")):
         watched = Watched(browser, width, height)
         page = watched.open(f"{app_url}/{path}")
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-        watched.check(f"{heading.lower()}-{width}x{height}")
+        watched.check(f"{path or 'overview'}-{width}x{height}")
         watched.close()
