@@ -5,6 +5,7 @@ Start it with ``streamlit run dashboard/app.py`` (``make run`` does, with the de
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import streamlit as st
@@ -14,10 +15,13 @@ from dashboard.safe import show_error, show_warning
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 
-# A local icon: a Material icon name would make every browser fetch it from Google.
+# A local icon: a Material icon name would make every browser fetch it from Google. As a
+# data URL, not a file path: a path goes through Streamlit's media store, whose URL can be
+# gone when the browser asks for it (a 404 in the console).
 ICON = Path(__file__).parent / "assets" / "icon.png"
+ICON_URL = "data:image/png;base64," + base64.b64encode(ICON.read_bytes()).decode("ascii")
 
-st.set_page_config(page_title="LoyaltyLens", page_icon=str(ICON), layout="wide")
+st.set_page_config(page_title="LoyaltyLens", page_icon=ICON_URL, layout="wide")
 
 page = st.navigation([
     st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
