@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
-import time
 import warnings
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from bench.generate import START, orders_frame, write
+from bench.timing import median_seconds
 from metrics.clv import BetaGeoModel, GammaGammaModel, customer_summary
 from metrics.ingest import ingest_file
 from metrics.store import Store
@@ -55,15 +53,6 @@ ACQUISITION_DAYS = 84  # first purchases in the first 12 weeks
 # the bench orders run 2023-01-01 .. 2025-12-31
 CALIBRATION_END = date(2024, 12, 31)
 HOLDOUT_END = date(2025, 12, 31)
-
-
-def median_seconds(run: Callable[[], Any], repeats: int = REPEATS) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
 
 
 def simulate_summaries(customers: int, seed: int = SEED) -> pd.DataFrame:

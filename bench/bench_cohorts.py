@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from bench.generate import orders_frame, write
+from bench.timing import median_seconds
 from metrics.ingest import ingest_file
 from metrics.kpis import Filters
 from metrics.retention import cohort_table
@@ -32,15 +30,6 @@ from metrics.store import Store
 RESULTS = Path(__file__).parent / "results"
 CUSTOMERS = 1_000_000
 REPEATS = 5
-
-
-def median_seconds(run: Callable[[], object], repeats: int = REPEATS) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
 
 
 def pandas_cohorts(orders: pd.DataFrame) -> pd.DataFrame:

@@ -6,14 +6,17 @@ they live in the URL: a copied link reopens the same view.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import streamlit as st
 
 from dashboard import services
 from dashboard.formatting import PERIOD_NAMES, format_day
-from dashboard.safe import plain
+from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
     parse_choice,
@@ -28,6 +31,7 @@ from metrics.roles import column_label
 from metrics.sqlutil import PERIODS
 from metrics.store import Dataset
 
+T = TypeVar("T")
 SEGMENT_PREFIX = "seg."
 INCOMING_QUERY = "_incoming_query"
 SELECT_DATASET = "_select_dataset"
@@ -160,6 +164,26 @@ def select_dataset(dataset_id: str) -> None:
 def page_url_state() -> UrlState:
     """URL state for a page's own widgets, read from the URL as it arrived this run."""
     return UrlState(st.session_state.get(INCOMING_QUERY, {}), st.session_state)
+
+
+def seed_from_url(key: str, default: T, parse: Callable[[Sequence[str]], T], what: str,
+                  options: Collection[object] | None = None) -> None:
+    """Give a page widget its value from the link (once a session), else ``default``, and
+    show a warning when the link's value cannot be used. With ``options``, a remembered
+    value no longer among them (e.g. after a dataset change) is dropped first."""
+    if options is not None and st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    url = page_url_state()
+    url.seed(key, default, parse, what)
+    for warning in url.finish():
+        show_warning(warning)
+
+
+def group_name(value: object) -> str:
+    """A segment value on screen; a missing one says so."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return t("Not set")
+    return str(value)
 
 
 def publish(keys: list[str]) -> None:

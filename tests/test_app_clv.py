@@ -49,6 +49,8 @@ def test_the_page_shows_what_metrics_computes_for_the_linked_view(db: Path) -> N
     ({"margin": "140"}, "gross margin “140”"),
     ({"horizon": "0"}, "horizon “0”"),
     ({"calibration": "someday"}, "calibration end “someday”"),
+    ({"calibration": "1990-01-01"}, "calibration end must be between Nov 1, 2023 and "
+                                    "Nov 13, 2026"),
 ])
 def test_bad_page_parameters_warn_and_fall_back(db: Path, query: dict[str, str],
                                                 mentions: str) -> None:

@@ -10,7 +10,14 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.clv_charts import clv_cac_chart, clv_histogram, historic_chart, validation_chart
-from dashboard.filters import View, page_data, page_url_state, publish, segment_label
+from dashboard.filters import (
+    View,
+    group_name,
+    page_data,
+    publish,
+    seed_from_url,
+    segment_label,
+)
 from dashboard.formatting import format_day, format_value, period_label
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_choice, parse_date, parse_int
@@ -32,26 +39,13 @@ NO_SPLIT = ""
 MAX_COHORT_LINES = 12
 
 
-def _seed(key: str, default: object, parse: object, what: str) -> None:
-    url = page_url_state()
-    url.seed(key, default, parse, what)  # type: ignore[arg-type]
-    for warning in url.finish():
-        show_warning(warning)
-
-
-def _group_name(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-        return t("Not set")
-    return str(value)
-
-
 def _money(value: object, currency: str | None, whole: bool = False) -> str:
     return format_value(value, "currency", currency, whole=whole)  # type: ignore[arg-type]
 
 
 def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
     st.subheader(t("Simple CLV"))
-    _seed("margin", 0, parse_int(0, 100), t("gross margin"))
+    seed_from_url("margin", 0, parse_int(0, 100), t("gross margin"))
     st.number_input(t("Gross margin (%)"), min_value=0, max_value=100, step=1, key="margin",
                     help=t("0 leaves the margin out: the CLV is in revenue."))
     margin = st.session_state["margin"] / 100 or None
@@ -72,7 +66,7 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
                   "start and churn cannot be measured: choose a later start date."))
     currency = dataset.currency
     shown = pd.DataFrame({
-        t("Group"): [_group_name(g) if by else t("All customers") for g in table["group_value"]],
+        t("Group"): [group_name(g) if by else t("All customers") for g in table["group_value"]],
         t("Customers"): [format_value(v, "customers", None) for v in table["customers"]],
         t("AOV"): [_money(v, currency) for v in table["aov"]],
         t("Purchases per year"): [f"{v:,.2f}" for v in table["purchases_per_year"]],
@@ -103,7 +97,7 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
             return period_label("month", value)  # type: ignore[arg-type]
     else:
         curves = curves.assign(line=curves["group_value"].fillna(""))
-        name_of = _group_name
+        name_of = group_name
     st.plotly_chart(historic_chart(curves, name_of, dataset.currency), width="stretch",
                     key="historic_chart")
     st.caption(t("Net revenue (refunds subtracted) the customers brought from their first "
@@ -124,8 +118,8 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
 
 def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | None:
     st.subheader(t("Predictive CLV (BG/NBD + Gamma-Gamma)"))
-    _seed("horizon", DEFAULT_HORIZON_MONTHS, parse_int(1, 60), t("horizon"))
-    _seed("discount", round(DEFAULT_ANNUAL_DISCOUNT_RATE * 100), parse_int(0, 50),
+    seed_from_url("horizon", DEFAULT_HORIZON_MONTHS, parse_int(1, 60), t("horizon"))
+    seed_from_url("discount", round(DEFAULT_ANNUAL_DISCOUNT_RATE * 100), parse_int(0, 50),
           t("discount rate"))
     columns = st.columns(2)
     columns[0].slider(t("Horizon (months)"), 1, 60, key="horizon")
@@ -157,7 +151,7 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
     if by is not None:
         groups = result.by_group()
         st.dataframe(pd.DataFrame({
-            plain(segment_label(by)): [_group_name(g) for g in groups["group_value"]],
+            plain(segment_label(by)): [group_name(g) for g in groups["group_value"]],
             t("Customers"): [format_value(v, "customers", None) for v in groups["customers"]],
             t("Total CLV"): [_money(v, currency) for v in groups["total_clv"]],
             t("Average CLV"): [_money(v, currency) for v in groups["mean_clv"]],
@@ -196,9 +190,16 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
     first, last = dataset.tables["orders"].first_date, dataset.tables["orders"].last_date
     assert first is not None and last is not None
     default = max(first + timedelta(days=30), last - timedelta(days=26 * 7))
-    _seed("calibration", default, parse_date, t("calibration end"))
+    latest = last - timedelta(days=7)
+    if not first <= st.session_state.get("calibration", first) <= latest:
+        st.session_state.pop("calibration")  # another dataset's day
+    seed_from_url("calibration", default, parse_date, t("calibration end"))
+    if not first <= st.session_state["calibration"] <= latest:
+        show_warning(t("The calibration end must be between {first} and {last}, so the "
+                       "default is shown.", first=format_day(first), last=format_day(latest)))
+        st.session_state["calibration"] = default
     st.date_input(t("Calibration end"), key="calibration", min_value=first,
-                  max_value=last - timedelta(days=7), format="DD.MM.YYYY",
+                  max_value=latest, format="DD.MM.YYYY",
                   help=t("The models learn from the orders up to this day and predict the "
                          "weeks after it, which the data already holds."))
     calibration: date = st.session_state["calibration"]
@@ -282,7 +283,7 @@ def main() -> None:
         return
     dataset, filters = selected
     splits = [NO_SPLIT, *view.segment_options]
-    _seed("clv_by", NO_SPLIT, parse_choice(splits), t("CLV split"))
+    seed_from_url("clv_by", NO_SPLIT, parse_choice(splits), t("CLV split"), options=splits)
     st.selectbox(t("Split by"), splits, key="clv_by",
                  format_func=lambda k: t("Nothing (cohorts for historic CLV)")
                  if k == NO_SPLIT else plain(segment_label(k)))

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.charts import trend_chart
-from dashboard.filters import View, page_data, page_url_state, publish
+from dashboard.filters import View, page_data, publish, seed_from_url
 from dashboard.formatting import (
     format_change,
     format_day,
@@ -19,7 +19,7 @@ from dashboard.formatting import (
     is_missing,
     period_label,
 )
-from dashboard.safe import plain, show_error, show_warning
+from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
@@ -107,12 +107,7 @@ def main() -> None:
     complete_days = [d for d, c in zip(shown["period_start"], shown["complete"], strict=True)
                      if c]
     default = (complete_days or list(shown["period_start"]))[-1].isoformat()
-    url = page_url_state()
-    if st.session_state.get("at") not in labels:
-        st.session_state.pop("at", None)
-    url.seed("at", default, parse_choice(labels), t("period"))
-    for warning in url.finish():
-        show_warning(warning)
+    seed_from_url("at", default, parse_choice(labels), t("period"), options=labels)
 
     top = st.columns([3, 2])
     with top[0]:
@@ -157,10 +152,7 @@ def main() -> None:
 
     st.subheader(t("Trend"))
     metric_ids = [m.id for m in KPIS]
-    url = page_url_state()
-    url.seed("metric", "retention_rate", parse_choice(metric_ids), t("metric"))
-    for warning in url.finish():
-        show_warning(warning)
+    seed_from_url("metric", "retention_rate", parse_choice(metric_ids), t("metric"))
     st.selectbox(t("Metric"), metric_ids, key="metric",
                  format_func=lambda m: METRICS[m].title())
     metric_id = st.session_state["metric"]

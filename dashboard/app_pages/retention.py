@@ -7,7 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
-from dashboard.filters import View, page_data, page_url_state, publish, segment_label
+from dashboard.filters import (
+    View,
+    group_name,
+    page_data,
+    publish,
+    seed_from_url,
+    segment_label,
+)
 from dashboard.formatting import format_value, period_label
 from dashboard.retention_charts import (
     cohort_heatmap,
@@ -16,7 +23,7 @@ from dashboard.retention_charts import (
     rates_chart,
     survival_chart,
 )
-from dashboard.safe import plain, show_error, show_warning
+from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import download_buttons
 from metrics.definitions import CRR_EXPLANATION, METRICS
@@ -38,22 +45,6 @@ MAX_COHORT_CURVES = 12
 NO_SPLIT = ""
 BASE_NAMES = {"orders": "Orders (inactivity window W)",
               "subscriptions": "Subscriptions (start and end dates)"}
-
-
-def _choice(key: str, options: list[str], default: str, what: str) -> None:
-    """Seed a page widget from the URL (once), falling back to ``default``."""
-    url = page_url_state()
-    if st.session_state.get(key) not in options:
-        st.session_state.pop(key, None)
-    url.seed(key, default, parse_choice(options), what)
-    for warning in url.finish():
-        show_warning(warning)
-
-
-def _group_name(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-        return t("Not set")
-    return str(value)
 
 
 def _use_window(days: int) -> None:
@@ -118,9 +109,10 @@ def _rates(dataset: Dataset, filters: Filters, base: str) -> None:
 
 def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
     st.subheader(t("Cohorts"))
-    _choice("cohort_metric", ["customers", "revenue"], "customers", t("cohort metric"))
-    _choice("cohort_mode", ["classic", "unbounded"], "classic", t("cohort counting"))
-    _choice("cohort_show", ["percent", "counts"], "percent", t("cohort cells"))
+    for key, options, what in (("cohort_metric", ["customers", "revenue"], t("cohort metric")),
+                               ("cohort_mode", ["classic", "unbounded"], t("cohort counting")),
+                               ("cohort_show", ["percent", "counts"], t("cohort cells"))):
+        seed_from_url(key, options[0], parse_choice(options), what, options=options)
     columns = st.columns(3)
     columns[0].radio(t("Retention of"), ["customers", "revenue"], key="cohort_metric",
                      horizontal=True, format_func=lambda m: {"customers": t("Customers"),
@@ -179,7 +171,8 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
 def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> None:
     st.subheader(t("Retention curves"))
     splits = [NO_SPLIT, *view.segment_options]
-    _choice("curve_by", splits, NO_SPLIT, t("curve split"))
+    seed_from_url("curve_by", NO_SPLIT, parse_choice(splits), t("curve split"),
+                  options=splits)
     st.selectbox(t("One line per"), splits, key="curve_by",
                  format_func=lambda k: t("Cohort (the latest {n})", n=MAX_COHORT_CURVES)
                  if k == NO_SPLIT else plain(segment_label(k)))
@@ -201,7 +194,7 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
         split = services.compute("cohorts", dataset, filters, metric="customers",
                                  unbounded=unbounded, by=by)
         curves = cohort_average(split, unbounded=unbounded)
-        name_of = _group_name
+        name_of = group_name
     st.plotly_chart(curves_chart(curves, filters.period, overall, name_of), width="stretch",
                     key="curves_chart")
     st.caption(t("Each line: customers active k periods after their first purchase, as a "
@@ -239,7 +232,8 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
 def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
     st.subheader(t("Survival"))
     splits = [NO_SPLIT, *view.segment_options]
-    _choice("survival_by", splits, NO_SPLIT, t("survival split"))
+    seed_from_url("survival_by", NO_SPLIT, parse_choice(splits), t("survival split"),
+                  options=splits)
     st.selectbox(t("Split by"), splits, key="survival_by",
                  format_func=lambda k: t("Nothing: all customers") if k == NO_SPLIT
                  else plain(segment_label(k)))
@@ -248,7 +242,7 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
     if summary.empty:
         st.info(t("No customers match these filters."))
         return
-    st.plotly_chart(survival_chart(curve, _group_name if by else lambda _: t("All customers")),
+    st.plotly_chart(survival_chart(curve, group_name if by else lambda _: t("All customers")),
                     width="stretch", key="survival_chart")
     if base == "subscriptions":
         rule = t("A lifetime runs from the first subscription start to the last end date; "
@@ -265,7 +259,7 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
             format_value(value, "customers", None)  # type: ignore[arg-type]
 
     table = pd.DataFrame({
-        t("Group"): [_group_name(g) if by else t("All customers") for g in summary["group"]],
+        t("Group"): [group_name(g) if by else t("All customers") for g in summary["group"]],
         t("Customers"): summary["customers"],
         t("Left"): summary["events"],
         t("Still customers"): summary["censored"],
@@ -288,7 +282,8 @@ def main() -> None:
         return
     dataset, filters = selected
     bases = ["orders", *(["subscriptions"] if "subscriptions" in dataset.tables else [])]
-    _choice("base", bases, default_base(dataset), t("customer base"))
+    seed_from_url("base", default_base(dataset), parse_choice(bases), t("customer base"),
+                  options=bases)
     if len(bases) > 1:
         st.radio(t("Customer base from"), bases, key="base", horizontal=True,
                  format_func=lambda b: t(BASE_NAMES[b]))
