@@ -43,3 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.bench_cohorts
 	$(BIN)/python -m bench.bench_clv
+	$(BIN)/python -m bench.bench_ingest

@@ -1,0 +1,94 @@
+"""Benchmark: ingesting an orders CSV, LoyaltyLens against ``pandas.read_csv`` +
+``to_datetime``, side by side in one run, each in its own process so its peak memory (RSS)
+is its own.
+
+LoyaltyLens does more than pandas here (detects the encoding, delimiter, number and date
+styles, validates every row, stores the table and each order's purchase history), so the
+ratio is what that costs. Sizes: BENCH_CUSTOMERS (default 300,000 customers, about 1
+million orders; 3,000,000 gives about 10 million). Writes bench/results/ingest.json.
+Run with ``make bench`` (or ``.venv/bin/python -m bench.bench_ingest``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+
+# The parent holds no data: a child inherits its parent's peak RSS across fork and exec.
+GENERATE = """
+import sys
+from pathlib import Path
+from bench.generate import orders_frame, write
+frame = orders_frame(int(sys.argv[1]))
+write(frame, Path(sys.argv[2]), sys.argv[3])
+print(len(frame), 0)
+"""
+# Each child prints the rows it read and its own peak RSS (kB, Linux).
+LOYALTYLENS = """
+import resource, sys
+from metrics.ingest import ingest_file
+from metrics.store import Store
+with Store(sys.argv[2]) as store:
+    report = ingest_file(store, sys.argv[1], dataset="bench")
+print(report.rows_stored, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+PANDAS = """
+import resource, sys
+import pandas as pd
+frame = pd.read_csv(sys.argv[1])
+frame["Order date"] = pd.to_datetime(frame["Order date"], format="%Y-%m-%d")
+print(len(frame), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def run_child(code: str, *args: str) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and row count of ``code`` run in a new process."""
+    started = time.perf_counter()
+    output = subprocess.run([sys.executable, "-c", code, *args], check=True,
+                            capture_output=True, text=True).stdout
+    seconds = time.perf_counter() - started
+    rows, peak_kb = output.split()[-2:]
+    return seconds, int(peak_kb) / 1024, int(rows)
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    customers = int(os.environ.get("BENCH_CUSTOMERS", "300000"))
+    name = f"orders-{customers}-customers"
+    _, _, orders = run_child(GENERATE, str(customers), str(RESULTS), name)
+    csv_path = RESULTS / f"{name}.csv"
+    size_mb = csv_path.stat().st_size / 1e6
+    print(f"{orders:,} orders from {customers:,} customers, {size_mb:,.0f} MB CSV")
+    rows = []
+    for method, code in (("pandas read_csv + to_datetime", PANDAS),
+                         ("LoyaltyLens ingest", LOYALTYLENS)):
+        times, peaks = [], []
+        for _ in range(REPEATS):
+            with tempfile.TemporaryDirectory() as folder:
+                seconds, peak, stored = run_child(code, str(csv_path),
+                                                  str(Path(folder) / "bench.duckdb"))
+            assert stored == orders, (method, stored)
+            times.append(seconds)
+            peaks.append(peak)
+        rows.append((method, sorted(times)[len(times) // 2], max(peaks)))
+    ours = rows[1][1]
+    print(f"{'method':<32}{'median s':>10}{'÷ LoyaltyLens':>15}{'peak RSS MB':>13}")
+    for name, seconds, peak in rows:
+        print(f"{name:<32}{seconds:>10.2f}{seconds / ours:>15.2f}{peak:>13,.0f}")
+    (RESULTS / "ingest.json").write_text(json.dumps({
+        "orders": orders, "customers": customers, "csv_mb": size_mb, "repeats": REPEATS,
+        "median_seconds": {name: seconds for name, seconds, _ in rows},
+        "peak_rss_mb": {name: peak for name, _, peak in rows},
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
