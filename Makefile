@@ -44,3 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_cohorts
 	$(BIN)/python -m bench.bench_clv
 	$(BIN)/python -m bench.bench_ingest
+	$(BIN)/python -m bench.bench_pages
