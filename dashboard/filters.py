@@ -179,6 +179,15 @@ def seed_from_url(key: str, default: T, parse: Callable[[Sequence[str]], T], wha
         show_warning(warning)
 
 
+def segment_split(key: str, label: str, nothing: str, view: View, what: str) -> str | None:
+    """A selectbox of the segment to split a view by (in the URL); ``None``: no split."""
+    splits = ["", *view.segment_options]
+    seed_from_url(key, "", parse_choice(splits), what, options=splits)
+    st.selectbox(label, splits, key=key,
+                 format_func=lambda k: nothing if k == "" else plain(segment_label(k)))
+    return st.session_state[key] or None
+
+
 def group_name(value: object) -> str:
     """A segment value on screen; a missing one says so."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":

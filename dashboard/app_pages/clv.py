@@ -17,10 +17,11 @@ from dashboard.filters import (
     publish,
     seed_from_url,
     segment_label,
+    segment_split,
 )
 from dashboard.formatting import format_day, format_value, period_label
 from dashboard.safe import plain, show_error, show_warning
-from dashboard.url_state import parse_choice, parse_date, parse_int
+from dashboard.url_state import parse_date, parse_int
 from dashboard.widgets import download_buttons
 from metrics.clv.cac import (
     RULE_OF_THUMB,
@@ -35,7 +36,6 @@ from metrics.i18n import t
 from metrics.kpis import Filters
 from metrics.store import Dataset
 
-NO_SPLIT = ""
 MAX_COHORT_LINES = 12
 
 
@@ -282,12 +282,8 @@ def main() -> None:
     if selected is None:
         return
     dataset, filters = selected
-    splits = [NO_SPLIT, *view.segment_options]
-    seed_from_url("clv_by", NO_SPLIT, parse_choice(splits), t("CLV split"), options=splits)
-    st.selectbox(t("Split by"), splits, key="clv_by",
-                 format_func=lambda k: t("Nothing (cohorts for historic CLV)")
-                 if k == NO_SPLIT else plain(segment_label(k)))
-    by = st.session_state["clv_by"] or None
+    by = segment_split("clv_by", t("Split by"), t("Nothing (cohorts for historic CLV)"), view,
+                       t("CLV split"))
     try:
         _simple(dataset, filters, by)
         _historic(dataset, filters, by)

@@ -13,7 +13,7 @@ from dashboard.filters import (
     page_data,
     publish,
     seed_from_url,
-    segment_label,
+    segment_split,
 )
 from dashboard.formatting import format_value, period_label
 from dashboard.retention_charts import (
@@ -23,7 +23,7 @@ from dashboard.retention_charts import (
     rates_chart,
     survival_chart,
 )
-from dashboard.safe import plain, show_error
+from dashboard.safe import show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import download_buttons
 from metrics.definitions import CRR_EXPLANATION, METRICS
@@ -42,7 +42,6 @@ from metrics.store import Dataset
 
 MAX_HEATMAP_COHORTS = 36
 MAX_COHORT_CURVES = 12
-NO_SPLIT = ""
 BASE_NAMES = {"orders": "Orders (inactivity window W)",
               "subscriptions": "Subscriptions (start and end dates)"}
 
@@ -170,13 +169,8 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
 
 def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> None:
     st.subheader(t("Retention curves"))
-    splits = [NO_SPLIT, *view.segment_options]
-    seed_from_url("curve_by", NO_SPLIT, parse_choice(splits), t("curve split"),
-                  options=splits)
-    st.selectbox(t("One line per"), splits, key="curve_by",
-                 format_func=lambda k: t("Cohort (the latest {n})", n=MAX_COHORT_CURVES)
-                 if k == NO_SPLIT else plain(segment_label(k)))
-    by = st.session_state["curve_by"] or None
+    by = segment_split("curve_by", t("One line per"),
+                       t("Cohort (the latest {n})", n=MAX_COHORT_CURVES), view, t("curve split"))
     everyone = services.compute("cohorts", dataset, filters, metric="customers",
                                 unbounded=unbounded)
     if everyone.empty:
@@ -231,13 +225,8 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
 
 def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
     st.subheader(t("Survival"))
-    splits = [NO_SPLIT, *view.segment_options]
-    seed_from_url("survival_by", NO_SPLIT, parse_choice(splits), t("survival split"),
-                  options=splits)
-    st.selectbox(t("Split by"), splits, key="survival_by",
-                 format_func=lambda k: t("Nothing: all customers") if k == NO_SPLIT
-                 else plain(segment_label(k)))
-    by = st.session_state["survival_by"] or None
+    by = segment_split("survival_by", t("Split by"), t("Nothing: all customers"), view,
+                       t("survival split"))
     curve, summary = services.compute("survival", dataset, filters, by=by)
     if summary.empty:
         st.info(t("No customers match these filters."))
