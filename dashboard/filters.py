@@ -207,10 +207,13 @@ def last_day(view: View) -> date | None:
     return view.dataset.tables["orders"].last_date
 
 
-def page_data(view: View) -> tuple[Dataset, Filters] | None:
-    """The dataset and filters a page shows; without data, say how to get some (None)."""
+def page_data(title: str) -> tuple[View, Dataset, Filters] | None:
+    """Title a page and hand it the view, dataset and filters it shows; without data, say
+    how to get some (None)."""
+    view: View = st.session_state.get("view", View())
+    st.title(title)
     if view.dataset is None or view.filters is None:
         st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
                   "`make run`, which loads the demo data."))
         return None
-    return view.dataset, view.filters
+    return view, view.dataset, view.filters

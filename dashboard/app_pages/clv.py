@@ -11,7 +11,6 @@ import streamlit as st
 from dashboard import services
 from dashboard.clv_charts import clv_cac_chart, clv_histogram, historic_chart, validation_chart
 from dashboard.filters import (
-    View,
     group_name,
     page_data,
     publish,
@@ -276,12 +275,10 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
 
 
 def main() -> None:
-    view: View = st.session_state.get("view", View())
-    st.title(t("Customer lifetime value"))
-    selected = page_data(view)
+    selected = page_data(t("Customer lifetime value"))
     if selected is None:
         return
-    dataset, filters = selected
+    view, dataset, filters = selected
     by = segment_split("clv_by", t("Split by"), t("Nothing (cohorts for historic CLV)"), view,
                        t("CLV split"))
     try:

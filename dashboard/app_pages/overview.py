@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.charts import trend_chart
-from dashboard.filters import View, page_data, publish, seed_from_url
+from dashboard.filters import page_data, publish, seed_from_url
 from dashboard.formatting import (
     format_change,
     format_day,
@@ -77,12 +77,10 @@ def _significance(metric: Metric, row: pd.Series, previous: pd.Series) -> None:
 
 
 def main() -> None:
-    view: View = st.session_state.get("view", View())
-    st.title(t("Overview"))
-    selected = page_data(view)
+    selected = page_data(t("Overview"))
     if selected is None:
         return
-    dataset, filters = selected
+    _, dataset, filters = selected
     currency = dataset.currency
     try:
         history = services.kpis(dataset, dataclasses.replace(

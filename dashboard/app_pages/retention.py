@@ -264,12 +264,10 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
 
 
 def main() -> None:
-    view: View = st.session_state.get("view", View())
-    st.title(t("Retention"))
-    selected = page_data(view)
+    selected = page_data(t("Retention"))
     if selected is None:
         return
-    dataset, filters = selected
+    view, dataset, filters = selected
     bases = ["orders", *(["subscriptions"] if "subscriptions" in dataset.tables else [])]
     seed_from_url("base", default_base(dataset), parse_choice(bases), t("customer base"),
                   options=bases)

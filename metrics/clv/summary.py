@@ -11,8 +11,8 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, load_sql, segment_filter_sql
-from metrics.sqlutil import days_between_sql
+from metrics.kpis import Filters, segment_filter_sql
+from metrics.sqlutil import days_between_sql, load_sql
 from metrics.store import Dataset, Store
 
 DAYS_PER_WEEK = 7
