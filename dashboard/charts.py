@@ -7,12 +7,14 @@ import plotly.graph_objects as go
 
 from dashboard.formatting import period_label
 from dashboard.safe import chart_text
+from metrics.benchmarks import Comparison
 from metrics.definitions import METRICS, Metric
 from metrics.i18n import t
 from metrics.sqlutil import Period
 
 COMPLETE_COLOUR = "#2b6cb0"
 SECOND_COLOUR = "#dd6b20"
+BENCHMARK_COLOUR = "#718096"
 
 
 def axis_title(metric: Metric, currency: str | None) -> str:
@@ -29,8 +31,34 @@ def _hover(metric: Metric, currency: str | None) -> str:
     return "%{y:,.0f}"
 
 
+def add_benchmark(figure: go.Figure, x: list[str], found: Comparison | None, name: str,
+                  suffix: str = "%") -> go.Figure:
+    """The industry figure as a dashed line across the chart, or a shaded band for a range
+    of figures; hovering it names the sources and years."""
+    if found is None or not x:
+        return figure
+    sources = "<br>".join(
+        chart_text(f"{row.value} {row.unit} — {row.source.split(' [')[0]}, {row.year}")
+        for row in found.rows)
+    hover = f"{chart_text(name)}: %{{y:,.1f}}{suffix}<br>{sources}<extra></extra>"
+    line = {"color": BENCHMARK_COLOUR, "width": 1.5, "dash": "dash"}
+    if found.low == found.high:
+        figure.add_trace(go.Scatter(x=x, y=[found.low] * len(x), name=chart_text(name),
+                                    mode="lines", line=line, hovertemplate=hover))
+    else:
+        figure.add_trace(go.Scatter(x=x, y=[found.low] * len(x), mode="lines", line=line,
+                                    name=chart_text(name), showlegend=False,
+                                    hovertemplate=hover))
+        figure.add_trace(go.Scatter(x=x, y=[found.high] * len(x), mode="lines", line=line,
+                                    fill="tonexty", fillcolor="rgba(113,128,150,0.15)",
+                                    name=chart_text(name), hovertemplate=hover))
+    figure.update_layout(showlegend=True)
+    return figure
+
+
 def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
-                currency: str | None) -> go.Figure:
+                currency: str | None, benchmark: Comparison | None = None,
+                benchmark_name: str = "") -> go.Figure:
     """One metric per period; periods the data starts or stops inside are hollow markers.
 
     For the retention rate the strict retention rate is drawn beside it, since the two
@@ -70,4 +98,5 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
         showlegend=len(series) > 1,
     )
     figure.update_yaxes(rangemode="tozero", tickformat=",")
-    return figure
+    return add_benchmark(figure, labels, benchmark, benchmark_name,
+                         "%" if metric.unit == "percent" else "")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.charts import add_benchmark
 from dashboard.formatting import format_value, period_label
 from dashboard.safe import chart_text
+from metrics.benchmarks import Comparison
 from metrics.i18n import t
 from metrics.sqlutil import Period
 
@@ -32,8 +34,10 @@ def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
     return figure
 
 
-def rates_chart(frame: pd.DataFrame, period: Period) -> go.Figure:
-    """CRR, strict retention and churn per period; hollow markers for incomplete periods."""
+def rates_chart(frame: pd.DataFrame, period: Period,
+                benchmarks: Sequence[tuple[Comparison, str]] = ()) -> go.Figure:
+    """CRR, strict retention and churn per period; hollow markers for incomplete periods;
+    each industry benchmark as a dashed line or band."""
     labels = [period_label(period, day) for day in frame["period_start"]]
     figure = go.Figure()
     series = (("retention_rate", t("Retention rate (CRR)"), PALETTE[0]),
@@ -50,6 +54,8 @@ def rates_chart(frame: pd.DataFrame, period: Period) -> go.Figure:
     layout(figure, t("Retention and churn by {period}", period=t(period)), t("Period"),
             t("Share of the starting base (%)"))
     figure.update_yaxes(ticksuffix="%", tickformat=",")
+    for found, name in benchmarks:
+        add_benchmark(figure, labels, found, name)
     return figure
 
 

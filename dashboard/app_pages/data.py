@@ -15,6 +15,16 @@ from dashboard import services
 from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error, show_warning
+from metrics.benchmarks import (
+    METRIC_IDS,
+    REQUIRED_COLUMNS,
+    benchmark_frame,
+    delete_benchmarks,
+    read_benchmark_file,
+    save_benchmarks,
+    saved_benchmarks,
+    template_csv,
+)
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv
 from metrics.i18n import t, tn
@@ -317,6 +327,76 @@ def _delete(datasets: list[Dataset]) -> None:
             st.rerun()
 
 
+BENCHMARKS_STORED = "_benchmarks_stored"
+BENCHMARK_SAVED = "_benchmark_saved"
+# The columns of a benchmark set the page previews and lists.
+BENCHMARK_PREVIEW = ("metric_id", "sector", "value", "unit", "period", "source", "year")
+
+
+def _benchmark_sets() -> None:
+    """Your own benchmarks or targets: upload a file in the benchmark format, list, delete."""
+    st.subheader(t("Your own benchmarks or targets"))
+    st.caption(t(
+        "A CSV (or Excel) file with the columns of the industry benchmarks, for example your "
+        "own targets: once saved it is picked like an industry. Required columns: "
+        "{required}. Leave sector empty to use the set's name; period is monthly, quarterly, "
+        "annual or n.a.; value is a number, a range like 92-93 or a bound like >3. Metric "
+        "ids: {ids}.", required=", ".join(REQUIRED_COLUMNS), ids=", ".join(METRIC_IDS)))
+    st.download_button(t("Download a template (CSV)"), template_csv(),
+                       "benchmark-template.csv", mime="text/csv", icon=":material/download:",
+                       key="benchmark_template")
+    store = services.get_store()
+    saved = st.session_state.pop(BENCHMARK_SAVED, None)
+    if saved is not None:
+        st.success(plain(tn("Saved {n} figure as “{name}”: pick it like an industry.",
+                            "Saved {n} figures as “{name}”: pick them like an industry.",
+                            saved[1], name=saved[0])), icon=":material/check_circle:")
+    upload = st.file_uploader(
+        t("Benchmark file (CSV or Excel .xlsx)"), type=["csv", "txt", "tsv", "xlsx"],
+        key=f"benchmark_file_{st.session_state.get(BENCHMARKS_STORED, 0)}")
+    if upload is not None:
+        name = st.text_input(t("Name of the set"), value=Path(upload.name).stem[:60],
+                             key=f"benchmark_name_{upload.file_id}")
+        try:
+            rows = read_benchmark_file(_saved_upload(upload), name)
+        except LoyaltyLensError as error:
+            show_error(error)
+        else:
+            st.dataframe(benchmark_frame(rows)[list(BENCHMARK_PREVIEW)], hide_index=True)
+            if st.button(t("Save benchmarks"), type="primary", icon=":material/save:",
+                         key="benchmark_save"):
+                try:
+                    save_benchmarks(store, name, rows)
+                except LoyaltyLensError as error:
+                    show_error(error)
+                    return
+                st.session_state[BENCHMARK_SAVED] = (rows[0].set_name, len(rows))
+                st.session_state[BENCHMARKS_STORED] = (
+                    st.session_state.get(BENCHMARKS_STORED, 0) + 1)
+                st.rerun()
+    figures = saved_benchmarks(store)
+    if not figures:
+        return
+    table = benchmark_frame(figures)
+    by_set = table.groupby("set_name", sort=False).agg(
+        figures=("metric_id", "size"), sectors=("sector", lambda s: ", ".join(s.unique())),
+        metrics=("metric_id", lambda s: ", ".join(s.unique()))).reset_index()
+    st.write(t("Your saved sets:"))
+    st.dataframe(by_set.rename(columns={"set_name": t("Name"), "figures": t("Figures"),
+                                        "sectors": t("Industries"), "metrics": t("Metrics")}),
+                 hide_index=True)
+    chosen = st.selectbox(t("Set to delete"), list(by_set["set_name"]),
+                          key="benchmark_delete_choice")
+    if st.button(t("Delete set"), icon=":material/delete:", key="benchmark_delete"):
+        try:
+            delete_benchmarks(store, chosen)
+        except LoyaltyLensError as error:
+            show_error(error)
+            return
+        st.toast(plain(t("Deleted “{name}”.", name=chosen)))
+        st.rerun()
+
+
 def main() -> None:
     st.title(t("Data"))
     report = st.session_state.pop("last_report", None)
@@ -330,6 +410,7 @@ def main() -> None:
     else:
         st.info(t("No datasets yet: upload an orders file below."))
     _upload(datasets)
+    _benchmark_sets()
 
 
 main()

@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.benchmark_overlay import card_line, chart_notes, comparison
 from dashboard.charts import trend_chart
-from dashboard.filters import page_data, publish, seed_from_url
+from dashboard.filters import View, page_data, publish, seed_from_url
 from dashboard.formatting import (
     format_change,
     format_day,
@@ -37,7 +38,7 @@ def _period_before(period: Period, day: date) -> date:
 
 
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
-          window: int) -> None:
+          window: int, view: View) -> None:
     value = row[metric.id]
     # Amounts carry their currency in the label, so the number fits the card.
     in_label = metric.unit == "currency" and currency
@@ -55,6 +56,7 @@ def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: 
         )
         if change is not None and previous is not None:
             _significance(metric, row, previous)
+        card_line(view, metric.id, value, metric.unit)
         st.caption(metric.describe(window))
         if metric.denominator == "start_customers":
             st.caption(t("S = {s} · N = {n} · E = {e}",
@@ -77,10 +79,10 @@ def _significance(metric: Metric, row: pd.Series, previous: pd.Series) -> None:
 
 
 def main() -> None:
-    selected = page_data(t("Overview"))
+    selected = page_data(t("Overview"), needs="orders")
     if selected is None:
         return
-    _, dataset, filters = selected
+    view, dataset, filters = selected
     currency = dataset.currency
     try:
         history = services.kpis(dataset, dataclasses.replace(
@@ -136,7 +138,8 @@ def main() -> None:
                                   strict=False):
             with column:
                 _card(metric, row, previous if previous is not None and
-                      previous["complete"] else None, currency, filters.inactivity_days)
+                      previous["complete"] else None, currency, filters.inactivity_days,
+                      view)
 
     crr, strict = row["retention_rate"], row["strict_retention_rate"]
     if not is_missing(crr) and not is_missing(strict):
@@ -154,8 +157,11 @@ def main() -> None:
     st.selectbox(t("Metric"), metric_ids, key="metric",
                  format_func=lambda m: METRICS[m].title())
     metric_id = st.session_state["metric"]
-    st.plotly_chart(trend_chart(shown, metric_id, filters.period, currency),
+    benchmark = comparison(view, metric_id)
+    st.plotly_chart(trend_chart(shown, metric_id, filters.period, currency, benchmark,
+                                t("Industry: {sector}", sector=view.industry or "")),
                     width="stretch", key="trend")
+    chart_notes(benchmark)
     _downloads(shown, filters.period)
     publish(["at", "metric"])
 

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.benchmark_overlay import chart_notes, comparison
 from dashboard.filters import (
     View,
     group_name,
@@ -50,7 +51,7 @@ def _use_window(days: int) -> None:
     st.session_state["w"] = days
 
 
-def _rates(dataset: Dataset, filters: Filters, base: str) -> None:
+def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
     st.subheader(t("Retention and churn by period"))
     if base == "orders":
         suggested = services.suggested_window(dataset)
@@ -72,7 +73,15 @@ def _rates(dataset: Dataset, filters: Filters, base: str) -> None:
     if table.empty or table["start_customers"].sum() + table["new_customers"].sum() == 0:
         st.info(t("No customers match these filters."))
         return
-    st.plotly_chart(rates_chart(table, filters.period), width="stretch", key="rates_chart")
+    benchmarks = [(found, t("Industry {metric}: {sector}", metric=label,
+                            sector=view.industry or ""))
+                  for metric_id, label in (("retention_rate", t("retention")),
+                                           ("churn_rate", t("churn")))
+                  if (found := comparison(view, metric_id)) is not None]
+    st.plotly_chart(rates_chart(table, filters.period, benchmarks), width="stretch",
+                    key="rates_chart")
+    for found, _ in benchmarks:
+        chart_notes(found)
     st.caption(t(CRR_EXPLANATION))
     shown = with_change_tests(table).iloc[::-1]  # the latest period first
     shown["verdict"] = [
@@ -264,7 +273,7 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
 
 
 def main() -> None:
-    selected = page_data(t("Retention"))
+    selected = page_data(t("Retention"), needs="orders")
     if selected is None:
         return
     view, dataset, filters = selected
@@ -276,7 +285,7 @@ def main() -> None:
                  format_func=lambda b: t(BASE_NAMES[b]))
     base = st.session_state["base"]
     try:
-        _rates(dataset, filters, base)
+        _rates(view, dataset, filters, base)
         _metric, unbounded = _cohorts(dataset, filters)
         _curves(view, dataset, filters, unbounded)
         _lifecycle(dataset, filters)
