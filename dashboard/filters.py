@@ -25,8 +25,15 @@ from dashboard.url_state import (
     parse_values,
     query_string_values,
 )
+from metrics.benchmarks import Benchmark
+from metrics.benchmarks import sectors as benchmark_sectors
 from metrics.i18n import t
-from metrics.kpis import CUSTOMER_SEGMENT_PREFIX, DEFAULT_INACTIVITY_DAYS, Filters
+from metrics.kpis import (
+    CUSTOMER_SEGMENT_PREFIX,
+    DEFAULT_INACTIVITY_DAYS,
+    RFM_SEGMENT,
+    Filters,
+)
 from metrics.roles import column_label
 from metrics.sqlutil import PERIODS
 from metrics.store import Dataset
@@ -35,7 +42,8 @@ T = TypeVar("T")
 SEGMENT_PREFIX = "seg."
 INCOMING_QUERY = "_incoming_query"
 SELECT_DATASET = "_select_dataset"
-GLOBAL_KEYS = ("dataset", "period", "start", "end", "w")
+GLOBAL_KEYS = ("dataset", "period", "start", "end", "w", "industry")
+NO_INDUSTRY = ""
 
 
 @dataclass
@@ -46,6 +54,9 @@ class View:
     filters: Filters | None = None
     segment_options: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # The industry (benchmark sector) picked to compare with, and every benchmark figure.
+    industry: str | None = None
+    benchmarks: list[Benchmark] = field(default_factory=list)
 
 
 def _reset_filters() -> None:
@@ -57,6 +68,8 @@ def _reset_filters() -> None:
 
 def segment_label(key: str) -> str:
     """A segment filter's name on screen: the role's label or the file's header."""
+    if key == RFM_SEGMENT:
+        return t("RFM segment")
     if key.startswith(CUSTOMER_SEGMENT_PREFIX):
         return column_label("customers", key.removeprefix(CUSTOMER_SEGMENT_PREFIX))
     return column_label("orders", key)
@@ -69,7 +82,7 @@ def _segment_key(column: str) -> str:
 def draw_sidebar() -> View:
     """Draw the global filters, write them to the URL and return the view they select."""
     store = services.get_store()
-    datasets = [d for d in store.datasets() if "orders" in d.tables]
+    datasets = [d for d in store.datasets() if _span(d) is not None]
     # The URL as it arrived: the pages seed their own keys from it after the sidebar has
     # rewritten the query string.
     st.session_state[INCOMING_QUERY] = {k: st.query_params.get_all(k) for k in st.query_params}
@@ -96,9 +109,9 @@ def draw_sidebar() -> View:
         st.selectbox(t("Dataset"), ids, key="dataset", format_func=lambda i: by_id[i].name,
                      on_change=_reset_filters)
         dataset = by_id[st.session_state["dataset"]]
-        orders = dataset.tables["orders"]
-        first, last = orders.first_date, orders.last_date
-        assert first is not None and last is not None
+        span = _span(dataset)
+        assert span is not None
+        first, last = span
 
         url.seed("period", "month", parse_choice(PERIODS), t("granularity"))
         st.radio(t("Granularity"), PERIODS, key="period", horizontal=True,
@@ -121,7 +134,7 @@ def draw_sidebar() -> View:
         if isinstance(dates, tuple) and len(dates) == 2:
             st.session_state["start"], st.session_state["end"] = dates
 
-        suggested = services.suggested_window(dataset)
+        suggested = services.suggested_window(dataset) if "orders" in dataset.tables else None
         url.seed("w", DEFAULT_INACTIVITY_DAYS, parse_int(1, 3650), t("inactivity window"))
         st.number_input(
             t("Inactivity window W (days)"), min_value=1, max_value=3650, step=1, key="w",
@@ -130,6 +143,15 @@ def draw_sidebar() -> View:
                                        "purchases come sooner).", days=suggested)
                                if suggested else ""),
         )
+
+        view.benchmarks = services.benchmarks()
+        sectors = [NO_INDUSTRY, *benchmark_sectors(view.benchmarks)]
+        url.seed("industry", NO_INDUSTRY, parse_choice(sectors), t("industry"))
+        st.selectbox(t("Compare with industry"), sectors, key="industry",
+                     format_func=lambda s: t("No benchmark") if s == NO_INDUSTRY else plain(s),
+                     help=t("Published industry figures (or your own targets, uploaded on the "
+                            "Data page) are drawn beside your numbers, with their source."))
+        view.industry = st.session_state["industry"] or None
 
         view.segment_options = services.segments(dataset)
         chosen: dict[str, list[str]] = {}
@@ -201,19 +223,37 @@ def publish(keys: list[str]) -> None:
         st.query_params[key] = value
 
 
-def last_day(view: View) -> date | None:
-    if view.dataset is None:
-        return None
-    return view.dataset.tables["orders"].last_date
+def _span(dataset: Dataset) -> tuple[date, date] | None:
+    """The dates the sidebar offers: the orders', else those of every table the dataset
+    holds (a dataset may hold only survey responses); None when nothing is dated."""
+    orders = dataset.tables.get("orders")
+    if orders is not None and orders.first_date and orders.last_date:
+        return orders.first_date, orders.last_date
+    firsts = [i.first_date for i in dataset.tables.values() if i.first_date]
+    lasts = [i.last_date for i in dataset.tables.values() if i.last_date]
+    return (min(firsts), max(lasts)) if firsts and lasts else None
 
 
-def page_data(title: str) -> tuple[View, Dataset, Filters] | None:
-    """Title a page and hand it the view, dataset and filters it shows; without data, say
-    how to get some (None)."""
+# What to upload when a page needs a kind of data the dataset does not have.
+NEEDS = {
+    "orders": "This page needs orders: open the Data page and upload an orders file into "
+              "the dataset “{name}”.",
+    "responses": "This page needs survey responses: open the Data page and upload a survey "
+                 "export (a date and a 0-10 score, CSAT or CLI answers) into the dataset "
+                 "“{name}”.",
+}
+
+
+def page_data(title: str, needs: str | None = None) -> tuple[View, Dataset, Filters] | None:
+    """Title a page and hand it the view, dataset and filters it shows; without data, or
+    without the kind of data the page ``needs``, say how to get some (None)."""
     view: View = st.session_state.get("view", View())
     st.title(title)
     if view.dataset is None or view.filters is None:
         st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
                   "`make run`, which loads the demo data."))
+        return None
+    if needs is not None and needs not in view.dataset.tables:
+        st.info(plain(t(NEEDS[needs], name=view.dataset.name)), icon=":material/info:")
         return None
     return view, view.dataset, view.filters

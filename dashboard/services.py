@@ -12,9 +12,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from metrics import retention, survival
+from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
+from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import cac, historic, predictive, simple
 from metrics.kpis import Filters, kpi_table, segment_values, suggest_inactivity_days
+from metrics.segments import segment_summary
 from metrics.store import Dataset, Store, default_db_path
 
 # The metric functions the pages call, by name: each takes (store, dataset, filters,
@@ -29,6 +31,23 @@ _METRICS: dict[str, Callable[..., Any]] = {
     "predictive_clv": predictive.predictive_clv,
     "holdout": predictive.holdout_validation,
     "cac": cac.customer_acquisition_cost,
+    "loyalty_types": loyalty.loyalty_types,
+    "upsell": loyalty.upsell_table,
+    "next_products": loyalty.next_products,
+    "programme": loyalty.programme_comparison,
+    "simulator_baseline": simulator.baseline,
+    "nps": satisfaction.nps_table,
+    "nps_by_segment": satisfaction.nps_by_segment,
+    "nps_latest": satisfaction.nps_latest_answers,
+    "nps_distribution": satisfaction.score_distribution,
+    "csat": satisfaction.csat_table,
+    "cli": satisfaction.cli_table,
+    "comments": satisfaction.comments,
+    "survey_behaviour": satisfaction.behaviour_by_group,
+    "survey_coverage": satisfaction.response_coverage,
+    "rfm": rfm.rfm_table,
+    "rfm_summary": rfm.rfm_summary,
+    "segment_summary": segment_summary,
 }
 
 
@@ -90,3 +109,9 @@ def _suggested_window(_store: Store, db: str, dataset_id: str, version: str) -> 
 def suggested_window(dataset: Dataset) -> int | None:
     store = get_store()
     return _suggested_window(store, store.path, dataset.id, dataset_version(dataset))
+
+
+def benchmarks() -> list[Benchmark]:
+    """Every benchmark figure: the shipped ones and the sets users saved (a small table,
+    read afresh so a set saved on the Data page shows at once)."""
+    return all_benchmarks(get_store())

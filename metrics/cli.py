@@ -15,10 +15,20 @@ from typing import Any
 
 import pandas as pd
 
+from metrics.benchmarks import (
+    METRIC_IDS,
+    all_benchmarks,
+    benchmark_frame,
+    delete_benchmarks,
+    find_sector,
+    read_benchmark_file,
+    save_benchmarks,
+    sectors,
+)
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
 from metrics.clv.predictive import predictive_clv
 from metrics.demo import ensure_demo
-from metrics.errors import LoyaltyLensError
+from metrics.errors import InputError, LoyaltyLensError
 from metrics.export import json_value, to_csv, to_records
 from metrics.i18n import t
 from metrics.ingest import ingest_file
@@ -31,7 +41,10 @@ from metrics.retention import (
     retention_table,
     with_change_tests,
 )
+from metrics.rfm import rfm_table
 from metrics.roles import TABLE_KINDS
+from metrics.satisfaction import nps_table
+from metrics.segments import segment_summary
 from metrics.sqlutil import PERIODS
 from metrics.store import DB_ENV_VAR, Store
 
@@ -89,6 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", help=t("Store the demo dataset if it is not there yet."))
 
+    benchmarks = commands.add_parser(
+        "benchmarks", help=t("Industry benchmark figures with their source and year (shipped "
+                             "and your saved sets); save or delete a set of your own."))
+    benchmarks.add_argument("--industry", metavar="SECTOR",
+                            help=t("Only this industry, e.g. Retail or E-commerce."))
+    benchmarks.add_argument("--metric", choices=METRIC_IDS, help=t("Only this metric."))
+    benchmarks.add_argument("--format", choices=("json", "csv"), default="json")
+    set_actions = benchmarks.add_mutually_exclusive_group()
+    set_actions.add_argument("--upload", metavar="FILE",
+                             help=t("Check a benchmark file (the columns of "
+                                    "data/benchmarks.csv) and save it as the set --name."))
+    set_actions.add_argument("--delete", metavar="NAME", help=t("Delete your saved set NAME."))
+    benchmarks.add_argument("--name", help=t("Name to save the --upload set under; it is "
+                                             "picked like an industry."))
+
     kpis = commands.add_parser("kpis", help=t("KPIs per period (the Overview page)."))
     _add_filters(kpis)
 
@@ -114,6 +142,30 @@ def build_parser() -> argparse.ArgumentParser:
     lifecycle = commands.add_parser(
         "lifecycle", help=t("New, returning, resurrected and dormant customers per period."))
     _add_filters(lifecycle)
+
+    rfm = commands.add_parser(
+        "rfm", help=t("Each customer's recency, frequency and monetary value, their R, F, M "
+                      "scores (1-5) and RFM segment (the Segments page)."))
+    _add_filters(rfm)
+
+    segments = commands.add_parser(
+        "segments", help=t("Customers, revenue, retention, AOV, repeat purchase rate and "
+                           "simple CLV for each value of a segment (the Segments page)."))
+    _add_filters(segments)
+    segments.add_argument("--by", metavar="SEGMENT", required=True,
+                          help=t("The segment to compare: a segment column, or rfm for the "
+                                 "RFM segments."))
+    segments.add_argument("--gross-margin", type=float,
+                          help=t("Gross margin as a fraction for the CLV, e.g. 0.35 (default: "
+                                 "revenue CLV)."))
+
+    nps = commands.add_parser(
+        "nps", help=t("Net Promoter Score per period from the survey responses, with its 95% "
+                      "margin of error (the Satisfaction page)."))
+    _add_filters(nps)
+    nps.add_argument("--by", metavar="SEGMENT",
+                     help=t("Split by a segment column of the responses (e.g. Touchpoint) or "
+                            "of their customers' orders or customer data."))
 
     clv = commands.add_parser(
         "clv", help=t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
@@ -167,6 +219,32 @@ def _print_table(frame: pd.DataFrame, fmt: str) -> None:
 
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _benchmarks(store: Store, args: argparse.Namespace) -> None:
+    """The benchmarks command: save or delete a set of the user's, or print figures."""
+    if args.upload:
+        if not args.name:
+            raise InputError(t("--upload needs --name: the name the set is saved and picked "
+                               "under."))
+        rows = read_benchmark_file(args.upload, args.name)
+        save_benchmarks(store, args.name, rows)
+        _print_json({"saved": rows[0].set_name, "rows": len(rows)})
+        return
+    if args.delete:
+        delete_benchmarks(store, args.delete)
+        _print_json({"deleted": args.delete})
+        return
+    figures = all_benchmarks(store)
+    if args.industry:
+        sector = find_sector(figures, args.industry)
+        if sector is None:
+            raise InputError(t("There is no industry “{name}”; the industries are: {names}.",
+                               name=args.industry, names=", ".join(sectors(figures))))
+        figures = [b for b in figures if b.sector == sector]
+    if args.metric:
+        figures = [b for b in figures if b.metric_id == args.metric]
+    _print_table(benchmark_frame(figures), args.format)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -239,9 +317,25 @@ def run(args: argparse.Namespace) -> None:
                     "total_clv": json_value(float(customers["clv"].sum())),
                     **({"customers": to_records(customers)} if args.customers else {}),
                 })
+        elif args.command == "benchmarks":
+            _benchmarks(store, args)
+        elif args.command == "rfm":
+            _print_table(rfm_table(store, store.dataset(args.dataset), _filters(args)),
+                         args.format)
+        elif args.command == "segments":
+            table = segment_summary(store, store.dataset(args.dataset), _filters(args),
+                                    by=args.by, gross_margin=args.gross_margin)
+            _print_table(table.rename(columns={"value": args.by}), args.format)
         elif args.command == "lifecycle":
             table = lifecycle_table(store, store.dataset(args.dataset), _filters(args))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)
+        elif args.command == "nps":
+            table = nps_table(store, store.dataset(args.dataset), _filters(args), by=args.by)
+            columns = ["period_start", *([] if args.by is None else ["group_value"]),
+                       "responses", "promoters", "passives", "detractors", "nps",
+                       "margin_of_error"]
+            _print_table(table[columns].rename(columns={"period_start": "period",
+                                                        "group_value": args.by}), args.format)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -94,6 +94,11 @@ def orders_span(dataset: Dataset) -> tuple[date, date]:
 
 
 CUSTOMER_SEGMENT_PREFIX = "customers."
+# The segment key of the RFM segments (metrics/rfm.py): each customer's segment over the
+# selection, a customer-level segment filter like a column of the customers table.
+RFM_SEGMENT = "rfm"
+# Parameter prefix of the RFM query nested in customer_groups_sql.
+_GROUPS_RFM_PREFIX = "groups_rfm_"
 
 
 def segment_dimensions(dataset: Dataset) -> dict[str, tuple[str, str]]:
@@ -101,17 +106,25 @@ def segment_dimensions(dataset: Dataset) -> dict[str, tuple[str, str]]:
 
     Columns of the orders are keyed by their name; columns of the customers table by
     ``customers.<name>``, and filter the orders of the customers who have that value.
+    With orders, :data:`RFM_SEGMENT` (kind ``"rfm"``, column ``segment``): each customer's
+    RFM segment over the selection (:func:`metrics.rfm.rfm_table`), which filters the
+    orders of the customers in the chosen segments.
     """
     dimensions: dict[str, tuple[str, str]] = {}
     for kind, prefix in (("orders", ""), ("customers", CUSTOMER_SEGMENT_PREFIX)):
         info = dataset.tables.get(kind)
         for column in info.segment_columns if info else ():
             dimensions[prefix + column] = (kind, column)
+    if "orders" in dataset.tables:
+        dimensions[RFM_SEGMENT] = ("rfm", "segment")
     return dimensions
 
 
 def segment_column(dataset: Dataset, key: str) -> tuple[str, str]:
-    """The (table kind, column) of a segment key; an error a user can act on if unknown."""
+    """The (kind, column) of a segment key; an error a user can act on if unknown.
+
+    The kind is ``"orders"`` or ``"customers"`` (the table holding the column), or
+    ``"rfm"`` for :data:`RFM_SEGMENT` (column ``segment`` of the RFM query)."""
     known = segment_dimensions(dataset)
     if key not in known:
         raise InputError(
@@ -124,22 +137,53 @@ def segment_column(dataset: Dataset, key: str) -> tuple[str, str]:
 
 def keeps_whole_customers(dataset: Dataset, filters: Filters) -> bool:
     """Whether the segment filters keep or drop whole customers (none is on a column of the
-    orders), so each customer's stored purchase history holds for the filtered data."""
-    return all(segment_column(dataset, key)[0] == "customers" for key, _ in filters.segments)
+    orders: customer attributes and RFM segments are), so each customer's stored purchase
+    history holds for the filtered data."""
+    return all(segment_column(dataset, key)[0] != "orders" for key, _ in filters.segments)
 
 
-def segment_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The WHERE condition on orders for the segment filters, values bound as parameters."""
+def segment_filter_sql(dataset: Dataset, filters: Filters, prefix: str = "segment_"
+                       ) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition on orders for the segment filters, values bound as parameters
+    whose names start with ``prefix``.
+
+    An RFM segment filter keeps the customers whose RFM segment, computed over the same
+    filters without the RFM entry (date range widened to whole periods, other segments),
+    is one of the chosen ones: :func:`metrics.rfm.rfm_query` nested as a subquery.
+    """
     conditions, params = ["TRUE"], {}
     for n, (key, values) in enumerate(filters.segments):
         kind, column = segment_column(dataset, key)
-        condition, bound = in_list(column, values, prefix=f"segment_{n}_")
+        condition, bound = in_list(column, values, prefix=f"{prefix}{n}_")
         if kind == "customers":
             condition = (f"customer_id IN (SELECT customer_id FROM {dataset.table('customers')} "
                          f"WHERE {condition})")
+        elif kind == "rfm":
+            rfm_sql, rfm_params = _rfm_sql(dataset, filters, values, f"{prefix}{n}_rfm_")
+            condition = (f"customer_id IN (SELECT customer_id FROM ({rfm_sql}) AS rfm "
+                         f"WHERE {condition})")
+            bound |= rfm_params
         conditions.append(condition)
         params |= bound
     return " AND ".join(conditions), params
+
+
+def _rfm_sql(dataset: Dataset, filters: Filters, values: tuple[str, ...] | None, prefix: str
+             ) -> tuple[str, dict[str, Any]]:
+    """The RFM query for an RFM filter or split, on one line without line comments (it is
+    nested in conditions that other queries may place anywhere); unknown segment names
+    are a user error."""
+    # metrics.rfm builds on this module (Filters, segment_filter_sql): imported here.
+    from metrics.rfm import RFM_SEGMENTS, rfm_query
+
+    unknown = [v for v in values or () if v not in RFM_SEGMENTS]
+    if unknown:
+        raise InputError(
+            t("“{value}” is not an RFM segment; the RFM segments are: {segments}.",
+              value=unknown[0], segments=", ".join(RFM_SEGMENTS)))
+    sql, params = rfm_query(dataset, filters, prefix=prefix)
+    code = (line.strip() for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return "/* RFM segments (metrics/rfm.py) */ " + " ".join(c for c in code if c), params
 
 
 def customer_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
@@ -153,12 +197,21 @@ def customer_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[s
     return condition, params
 
 
-def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str) -> str:
+def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str,
+                        filters: Filters | None = None) -> str:
     """SQL selecting ``customer_id, group_value``: each customer's value of the segment
     ``by``. For a column of the orders, the value on the customer's first purchase day
     (how they were acquired; the alphabetically first if that day has several); for a
-    column of the customers table, the customer's attribute."""
+    column of the customers table, the customer's attribute; for :data:`RFM_SEGMENT`, the
+    customer's RFM segment over ``filters`` (required; without its RFM entry), whose
+    parameters :func:`customer_groups_query` returns: prefer that function."""
     kind, column = segment_column(dataset, by)
+    if kind == "rfm":
+        if filters is None:
+            raise ValueError("an RFM split needs the filters: call customer_groups_query")
+        rfm_sql, _ = _rfm_sql(dataset, filters, None, _GROUPS_RFM_PREFIX)
+        return (f"-- each customer's RFM segment over the selection\n"
+                f"SELECT customer_id, segment AS group_value FROM ({rfm_sql}) AS rfm")
     quoted = quote_ident(column)
     if kind == "orders":
         return (
@@ -172,6 +225,17 @@ def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str) -> str:
     return (f"-- each customer's attribute\n"
             f"SELECT customer_id, MIN(CAST({quoted} AS VARCHAR)) AS group_value "
             f"FROM {dataset.table('customers')} GROUP BY customer_id")
+
+
+def customer_groups_query(dataset: Dataset, by: str, filters: Filters
+                          ) -> tuple[str, dict[str, Any]]:
+    """:func:`customer_groups_sql` for the filter state, with the parameters it binds (the
+    segment filter's, and the RFM query's for an RFM split)."""
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    sql = customer_groups_sql(dataset, by, segment_sql, filters)
+    if segment_column(dataset, by)[0] == "rfm":
+        params |= _rfm_sql(dataset, filters, None, _GROUPS_RFM_PREFIX)[1]
+    return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
 
 def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: str
@@ -251,10 +315,13 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
 
 def segment_values(store: Store, dataset: Dataset) -> dict[str, list[str]]:
     """Each segment filter of the dataset (see :func:`segment_dimensions`) and its values,
-    most frequent first."""
+    most frequent first; the RFM segments in rule order, best first."""
     values: dict[str, list[str]] = {}
     with store.cursor() as cursor:
         for key, (kind, column) in segment_dimensions(dataset).items():
+            if kind == "rfm":  # every segment name, best first (metrics.rfm.RFM_RULES)
+                values[key] = list(_rfm_segment_names())
+                continue
             quoted = quote_ident(column)
             rows = cursor.execute(
                 f"-- the values of one segment column, most frequent first\n"
@@ -263,6 +330,12 @@ def segment_values(store: Store, dataset: Dataset) -> dict[str, list[str]]:
             ).fetchall()
             values[key] = [row[0] for row in rows]
     return values
+
+
+def _rfm_segment_names() -> tuple[str, ...]:
+    from metrics.rfm import RFM_SEGMENTS  # metrics.rfm imports this module
+
+    return RFM_SEGMENTS
 
 
 def suggest_inactivity_days(store: Store, dataset: Dataset) -> int | None:

@@ -19,11 +19,10 @@ from metrics.i18n import t
 from metrics.kpis import (
     Filters,
     customer_filter_sql,
-    customer_groups_sql,
+    customer_groups_query,
     keeps_whole_customers,
     kpi_table,
     orders_query,
-    segment_filter_sql,
 )
 from metrics.significance import NotTested, Significance, change_test
 from metrics.sqlutil import (
@@ -171,15 +170,16 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
 # -- cohorts -----------------------------------------------------------------------------
 
 
-def _group_sql(dataset: Dataset, by: str | None, segment_sql: str, alias: str
-               ) -> dict[str, str]:
+def _group_sql(dataset: Dataset, by: str | None, filters: Filters, alias: str
+               ) -> tuple[dict[str, str], dict[str, Any]]:
     """The pieces of the cohort query that attach a segment value to each customer of the
-    rows aliased ``alias``."""
+    rows aliased ``alias``, and the parameters they bind."""
     if by is None:
-        return {"group_value": "CAST(NULL AS VARCHAR)", "group_join": ""}
+        return {"group_value": "CAST(NULL AS VARCHAR)", "group_join": ""}, {}
+    groups, params = customer_groups_query(dataset, by, filters)
     return {"group_value": "origin.group_value",
-            "group_join": f"LEFT JOIN ({customer_groups_sql(dataset, by, segment_sql)}\n) "
-                          f"AS origin ON origin.customer_id = {alias}.customer_id"}
+            "group_join": f"LEFT JOIN ({groups}\n) "
+                          f"AS origin ON origin.customer_id = {alias}.customer_id"}, params
 
 
 def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
@@ -190,20 +190,20 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
     (one scan), else from the orders themselves; both give the same table.
     """
     p = filters.period
-    segment_sql, _ = segment_filter_sql(dataset, filters)
     if dataset.has_purchase_history and keeps_whole_customers(dataset, filters):
         cells = load_sql("cohort_cells_from_history")
+        groups, group_params = _group_sql(dataset, by, filters, "o")
         pieces = {
             "period_of_first_purchase": period_index_sql(p, "o.first_purchase_on"),
             "period_of_previous_purchase": period_index_sql(p, "o.previous_purchase_on"),
             "period_of_next_purchase": period_index_sql(p, "o.next_purchase_on"),
-            **_group_sql(dataset, by, segment_sql, "o"),
+            **groups,
         }
     else:
         cells = load_sql("cohort_cells")
-        pieces = {"period_of_first_day": period_index_sql(p, "first_day"),
-                  **_group_sql(dataset, by, segment_sql, "firsts")}
-    return orders_query(
+        groups, group_params = _group_sql(dataset, by, filters, "firsts")
+        pieces = {"period_of_first_day": period_index_sql(p, "first_day"), **groups}
+    sql, params = orders_query(
         f"WITH\n{cells.strip()},\n{load_sql('cohort_grid')}", dataset, filters,
         offset_series=integer_series_sql("0", "$last_index - cohort_index", "period_offset"),
         cohort_start=period_start_sql(p, "cohort_index"),
@@ -211,6 +211,7 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
         cell_end=period_end_sql(p, "cohort_index + period_offset"),
         **pieces,
     )
+    return sql, params | group_params
 
 
 def cohort_table(store: Store, dataset: Dataset, filters: Filters,

@@ -153,10 +153,11 @@ RESPONSES = TableKind(
     roles=(
         Role("response_date", "Response date", "date", True,
              ("response date", "response_date", "date", "submitted at", "created at",
-              "data", "дата", "дата ответа")),
+              "timestamp", "date submitted", "submitted", "data", "дата", "дата ответа")),
         Role("nps_score", "NPS score (0-10)", "score", False,
              ("nps", "nps score", "score", "likelihood to recommend", "recommend", "scor nps",
-              "оценка", "nps оценка"), low=0, high=10, one_of="score"),
+              "recomandati", "ne recomanda", "оценка", "nps оценка", "порекомендуете",
+              "порекомендовать"), low=0, high=10, one_of="score"),
         Role("csat_score", "CSAT score (1-5)", "score", False,
              ("csat", "csat score", "satisfaction", "satisfactie", "удовлетворенность"),
              low=1, high=5, one_of="score"),
@@ -168,8 +169,8 @@ RESPONSES = TableKind(
              ("cli q3", "cli_q3", "cli other products"), low=1, high=6, one_of="score"),
         _customer_id(required=False),
         Role("comment", "Comment", "text", False,
-             ("comment", "comments", "feedback", "verbatim", "comentariu", "комментарий",
-              "отзыв")),
+             ("comment", "comments", "feedback", "verbatim", "reason",
+              "why did you give this score", "comentariu", "комментарий", "отзыв")),
     ),
 )
 

@@ -363,3 +363,62 @@ def _check_share(x: int, n: int) -> None:
 
 def _two_sided_normal(z: float) -> float:
     return float(2 * stats.norm.sf(abs(z)))
+
+
+# -- Net Promoter Score ----------------------------------------------------------------------
+
+NPS_Z_TEST = "NPS z-test"
+
+
+def two_nps(promoters1: int, detractors1: int, n1: int, promoters2: int, detractors2: int,
+            n2: int) -> Significance | None:
+    r"""z-test of two Net Promoter Scores from independent samples.
+
+    Each answer scores +1 (promoter), 0 (passive) or -1 (detractor); the NPS is their mean
+    (as a fraction). Its variance per answer is
+    :math:`p_P + p_D - (p_P - p_D)^2`, so for two periods
+
+    .. math:: z = \frac{NPS_1 - NPS_2}
+                       {\sqrt{\frac{p_{P1} + p_{D1} - (p_{P1} - p_{D1})^2}{n_1}
+                              + \frac{p_{P2} + p_{D2} - (p_{P2} - p_{D2})^2}{n_2}}}
+
+    with the two-sided normal p-value :math:`2 (1 - \Phi(|z|))`: the Wald interval of
+    the NPS (Rocks 2016, "Interval Estimation for the 'Net Promoter Score'", *The American
+    Statistician* 70(4), 365-372), the same variance as the margin of error DESIGN.md
+    shows, applied to a difference of independent means.
+
+    Parameters
+    ----------
+    promoters1, detractors1, n1
+        Promoters, detractors and answers of the current period.
+    promoters2, detractors2, n2
+        The same for the previous period.
+
+    Returns
+    -------
+    Significance or None
+        ``difference`` is NPS1 - NPS2 as a fraction (0.1 = 10 points). ``None`` when a
+        period has no answers, or when neither varies and the scores differ (no spread to
+        judge the difference by).
+    """
+    for promoters, detractors, n in ((promoters1, detractors1, n1),
+                                     (promoters2, detractors2, n2)):
+        if promoters < 0 or detractors < 0 or promoters + detractors > n:
+            raise ValueError(f"{promoters} promoters and {detractors} detractors do not fit "
+                             f"in {n} answers")
+    if n1 == 0 or n2 == 0:
+        return None
+
+    def score_and_variance(promoters: int, detractors: int, n: int) -> tuple[float, float]:
+        p_promoter, p_detractor = promoters / n, detractors / n
+        score = p_promoter - p_detractor
+        # max(): rounding can leave -1e-17 where the true variance is 0
+        return score, max(0.0, p_promoter + p_detractor - score**2) / n
+
+    score1, variance1 = score_and_variance(promoters1, detractors1, n1)
+    score2, variance2 = score_and_variance(promoters2, detractors2, n2)
+    difference = score1 - score2
+    if variance1 + variance2 == 0:
+        return Significance(0.0, 0.0, 1.0, NPS_Z_TEST) if difference == 0 else None
+    z = difference / math.sqrt(variance1 + variance2)
+    return Significance(difference, z, _two_sided_normal(z), NPS_Z_TEST)

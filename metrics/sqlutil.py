@@ -122,3 +122,9 @@ def sql_literal(text: str) -> str:
     """A constant of ours (a pattern, a format) as a SQL string literal. Never user text:
     that is bound as a parameter."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def add_months_sql(date_expr: str, months_expr: str) -> str:
+    """SQL for the date ``months_expr`` calendar months after ``date_expr`` (a day the
+    target month lacks becomes its last day: 31 Jan + 1 month = 28 or 29 Feb)."""
+    return f"CAST({date_expr} + to_months(CAST({months_expr} AS INTEGER)) AS DATE)"

@@ -23,7 +23,7 @@ from metrics.i18n import t
 from metrics.kpis import (
     Filters,
     customer_filter_sql,
-    customer_groups_sql,
+    customer_groups_query,
     segment_filter_sql,
 )
 from metrics.sqlutil import add_days_sql, days_between_sql
@@ -58,8 +58,11 @@ def lifetime_query(
     queries = _named_queries()
     segment_sql, params = segment_filter_sql(dataset, filters)
     params |= {"start": filters.start, "end": filters.end}
-    customer_groups = (queries["no_groups"] if by is None
-                       else customer_groups_sql(dataset, by, segment_sql))
+    if by is None:
+        customer_groups = queries["no_groups"]
+    else:
+        customer_groups, group_params = customer_groups_query(dataset, by, filters)
+        params |= group_params
     duration_days = days_between_sql("l.first_day", "l.observed_until")
 
     subscriptions = dataset.tables.get("subscriptions")

@@ -296,7 +296,7 @@ def test_unknown_split_is_one_sentence_for_the_user(tmp_path: Path) -> None:
         customer_lifetimes(store, dataset, W30, by="colour")
     assert error.value.message == (
         "“colour” is not a segment of the dataset “Shop”; its segments are: channel, "
-        "customers.loyalty_tier."
+        "customers.loyalty_tier, rfm."
     )
 
 

@@ -275,7 +275,7 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
 
 
 def main() -> None:
-    selected = page_data(t("Customer lifetime value"))
+    selected = page_data(t("Customer lifetime value"), needs="orders")
     if selected is None:
         return
     view, dataset, filters = selected

@@ -17,7 +17,7 @@ from metrics.i18n import t
 
 
 def main() -> None:
-    selected = page_data(t("Segments"))
+    selected = page_data(t("Segments"), needs="orders")
     if selected is None:
         return
     view, dataset, filters = selected

@@ -21,7 +21,7 @@ from metrics.clv.lifetime_value import (
 from metrics.clv.summary import customer_summary
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, customer_groups_sql, orders_span, segment_filter_sql
+from metrics.kpis import Filters, customer_groups_query, orders_span, segment_filter_sql
 from metrics.sqlutil import days_between_sql, load_sql
 from metrics.store import Dataset, Store
 
@@ -118,9 +118,9 @@ def _groups(store: Store, dataset: Dataset, filters: Filters, by: str | None,
             customers: pd.DataFrame) -> pd.Series:
     if by is None:
         return pd.Series([None] * len(customers), index=customers.index, dtype=object)
-    segment_sql, params = segment_filter_sql(dataset, filters)
+    sql, params = customer_groups_query(dataset, by, filters)
     with store.cursor() as cursor:
-        frame = cursor.execute(customer_groups_sql(dataset, by, segment_sql), params).df()
+        frame = cursor.execute(sql, params).df()
     groups = dict(zip(frame["customer_id"].astype(str), frame["group_value"], strict=True))
     return customers["customer_id"].map(groups).astype(object).where(
         customers["customer_id"].map(groups).notna(), None)

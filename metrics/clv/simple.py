@@ -15,10 +15,9 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.kpis import (
     Filters,
-    customer_groups_sql,
+    customer_groups_query,
     orders_query,
     orders_span,
-    segment_filter_sql,
 )
 from metrics.sqlutil import load_sql
 from metrics.store import Dataset, Store
@@ -92,14 +91,16 @@ def simple_clv_query(dataset: Dataset, filters: Filters, by: str | None = None,
     if not max_lifespan_years > 0:
         raise InputError(t("The lifespan cap must be a positive number of years."))
     window = clv_window(dataset, filters)
-    segment_sql, _ = segment_filter_sql(dataset, filters)
+    group_params: dict[str, Any] = {}
     if by is None:
         groups = {"group_value": "CAST(NULL AS VARCHAR)", "group_join": ""}
     else:
+        group_sql, group_params = customer_groups_query(dataset, by, filters)
         groups = {"group_value": "g.group_value",
-                  "group_join": f"LEFT JOIN ({customer_groups_sql(dataset, by, segment_sql)}"
+                  "group_join": f"LEFT JOIN ({group_sql}"
                                 f"\n) AS g ON g.customer_id = c.customer_id"}
     sql, params = orders_query(load_sql("clv_simple"), dataset, filters, **groups)
+    params |= group_params
     day_before = window.start - timedelta(days=1)
     w = timedelta(days=filters.inactivity_days)
     return sql, params | {
