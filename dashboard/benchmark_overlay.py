@@ -95,3 +95,19 @@ def chart_notes(found: Comparison | None) -> None:
 
 def finite(value: float) -> bool:
     return not (math.isinf(value) or math.isnan(value))
+
+
+def not_comparable_note(view: View, metric_id: str) -> None:
+    """When the picked industry has figures for a metric in another unit (ACSI's 0-100
+    index for CSAT), say why none is drawn instead of leaving the user guessing."""
+    if not view.industry or comparison(view, metric_id) is not None:
+        return
+    others = [row for row in view.benchmarks
+              if row.sector == view.industry and row.metric_id == metric_id]
+    if others:
+        st.caption(plain(t(
+            "{sector}: the published figures ({figures}) are in another unit than this "
+            "chart, so they are not drawn: {definition}", sector=view.industry,
+            figures="; ".join(f"{row.value} {row.unit}, {row.source.split(' [')[0]} "
+                              f"{row.year}" for row in others),
+            definition=others[0].definition)))

@@ -148,7 +148,7 @@ def draw_sidebar() -> View:
         sectors = [NO_INDUSTRY, *benchmark_sectors(view.benchmarks)]
         url.seed("industry", NO_INDUSTRY, parse_choice(sectors), t("industry"))
         st.selectbox(t("Compare with industry"), sectors, key="industry",
-                     format_func=lambda s: t("No benchmark") if s == NO_INDUSTRY else plain(s),
+                     format_func=lambda s: t("No benchmark") if s == NO_INDUSTRY else s,
                      help=t("Published industry figures (or your own targets, uploaded on the "
                             "Data page) are drawn beside your numbers, with their source."))
         view.industry = st.session_state["industry"] or None
@@ -206,7 +206,7 @@ def segment_split(key: str, label: str, nothing: str, view: View, what: str) -> 
     splits = ["", *view.segment_options]
     seed_from_url(key, "", parse_choice(splits), what, options=splits)
     st.selectbox(label, splits, key=key,
-                 format_func=lambda k: nothing if k == "" else plain(segment_label(k)))
+                 format_func=lambda k: nothing if k == "" else segment_label(k))
     return st.session_state[key] or None
 
 

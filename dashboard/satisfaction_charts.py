@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.charts import add_benchmark
 from dashboard.formatting import is_missing, period_label
 from dashboard.retention_charts import PALETTE, layout
 from dashboard.safe import chart_text
+from metrics.benchmarks import Comparison
 from metrics.i18n import t
 from metrics.sqlutil import Period
 
@@ -19,10 +21,6 @@ GROUP_NAMES = {"promoter": "Promoters (9-10)", "passive": "Passives (7-8)",
 COUNT_COLOUR = "rgba(113,128,150,0.25)"
 BAND_COLOUR = "rgba(43,108,176,0.15)"
 FEW_COLOUR = "#bee3f8"
-REFERENCE_COLOUR = "#718096"
-
-# A reference to draw across a chart: (low, high, label); low == high draws a line.
-Reference = tuple[float, float, str]
 
 
 def score_group_name(group: str) -> str:
@@ -49,38 +47,16 @@ def _band(figure: go.Figure, x: Sequence[str], values: pd.Series, margins: pd.Se
                                 hoverinfo="skip"))
 
 
-def add_reference(figure: go.Figure, x: Sequence[str], reference: Reference | None,
-                  suffix: str = "") -> go.Figure:
-    """A reference (an industry benchmark, a target) across the chart: a dashed line, or a
-    shaded band from low to high; its label names it in the legend and on hover."""
-    if reference is None or not x:
-        return figure
-    low, high, label = reference
-    name = chart_text(label)
-    line = {"color": REFERENCE_COLOUR, "width": 1.5, "dash": "dash"}
-    hover = f"{name}: %{{y:,.1f}}{suffix}<extra></extra>"
-    if low == high:
-        figure.add_trace(go.Scatter(x=list(x), y=[low] * len(x), mode="lines", line=line,
-                                    name=name, hovertemplate=hover))
-    else:
-        figure.add_trace(go.Scatter(x=list(x), y=[low] * len(x), mode="lines", line=line,
-                                    name=name, showlegend=False, hovertemplate=hover))
-        figure.add_trace(go.Scatter(x=list(x), y=[high] * len(x), mode="lines", line=line,
-                                    fill="tonexty", fillcolor="rgba(113,128,150,0.12)",
-                                    name=name, hovertemplate=hover))
-    return figure
-
-
 def _markers(frame: pd.DataFrame, colour: str) -> dict[str, object]:
     """Hollow markers for periods the responses start or stop inside."""
     return {"size": 8, "color": colour,
             "symbol": ["circle" if c else "circle-open" for c in frame["complete"]]}
 
 
-def nps_trend_chart(table: pd.DataFrame, period: Period,
-                    reference: Reference | None = None) -> go.Figure:
+def nps_trend_chart(table: pd.DataFrame, period: Period, benchmark: Comparison | None = None,
+                    benchmark_name: str = "") -> go.Figure:
     """NPS per period with its 95% margin-of-error band, the answers per period as bars on
-    a second axis, and optionally a reference line or band (``(low, high, label)``)."""
+    a second axis, and the industry benchmark as a dashed line or band."""
     x = [period_label(period, day) for day in table["period_start"]]
     figure = go.Figure()
     figure.add_trace(go.Bar(
@@ -93,7 +69,7 @@ def nps_trend_chart(table: pd.DataFrame, period: Period,
         line={"color": PALETTE[0], "width": 2}, marker=_markers(table, PALETTE[0]),
         customdata=[[_number(m) or 0.0] for m in table["margin_of_error"]],
         hovertemplate=t("NPS") + ": %{y:,.1f} ± %{customdata[0]:,.1f}<extra></extra>"))
-    add_reference(figure, x, reference)
+    add_benchmark(figure, x, benchmark, benchmark_name, suffix="")
     layout(figure, t("Net Promoter Score by {period}", period=t(period)), t("Period"),
            t("NPS (−100 to 100)"))
     # The answer bars use the lower third of the chart, so they stay behind the NPS line.
@@ -173,8 +149,8 @@ def nps_segment_chart(table: pd.DataFrame, name_of: Callable[[object], str],
     return figure
 
 
-def csat_chart(table: pd.DataFrame, period: Period,
-               reference: Reference | None = None) -> go.Figure:
+def csat_chart(table: pd.DataFrame, period: Period, benchmark: Comparison | None = None,
+               benchmark_name: str = "") -> go.Figure:
     """CSAT (share of 4-5 answers) per period with its 95% margin-of-error band."""
     x = [period_label(period, day) for day in table["period_start"]]
     figure = go.Figure()
@@ -185,7 +161,7 @@ def csat_chart(table: pd.DataFrame, period: Period,
         line={"color": PALETTE[2], "width": 2}, marker=_markers(table, PALETTE[2]),
         customdata=list(table["responses"]),
         hovertemplate=t("CSAT") + ": %{y:,.1f}% (n = %{customdata:,})<extra></extra>"))
-    add_reference(figure, x, reference, "%")
+    add_benchmark(figure, x, benchmark, benchmark_name)
     layout(figure, t("Customer satisfaction (CSAT) by {period}", period=t(period)),
            t("Period"), t("Answers of 4 or 5 (%)"))
     figure.update_yaxes(range=[0, 100], ticksuffix="%")

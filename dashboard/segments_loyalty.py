@@ -173,7 +173,7 @@ def upsell_view(view: View, dataset: Dataset, filters: Filters) -> None:
     splits = ["", *view.segment_options]
     seed_from_url("upsell_by", "", parse_choice(splits), t("upsell split"), options=splits)
     st.selectbox(t("Split by"), splits, key="upsell_by",
-                 format_func=lambda k: t("Nothing") if k == "" else plain(segment_label(k)))
+                 format_func=lambda k: t("Nothing") if k == "" else segment_label(k))
     by = st.session_state["upsell_by"] or None
     try:
         _upsell(dataset, filters, by)
@@ -311,7 +311,7 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
 
     st.subheader(t("Enrolment by segment"))
     st.selectbox(t("Enrolment by"), options, key="enrol_by",
-                 format_func=lambda k: t("Nothing") if k == "" else plain(segment_label(k)))
+                 format_func=lambda k: t("Nothing") if k == "" else segment_label(k))
     enrolment = result.enrolment
     if by is None or enrolment is None:
         st.caption(t("Choose a segment to see which share of its customers are members."))

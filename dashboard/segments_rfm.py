@@ -105,7 +105,7 @@ def _comparison(view: View, dataset: Dataset, filters: Filters) -> None:
     seed_from_url(COMPARE_KEY, default, parse_choice(options), t("segment to compare"),
                   options=options)
     by = st.selectbox(t("Segment"), options, key=COMPARE_KEY,
-                      format_func=lambda k: plain(segment_label(k)))
+                      format_func=lambda k: segment_label(k))
     table = services.compute("segment_summary", dataset, filters, by=by)
     st.caption(t("Each value with the segment filter set to it over the selection: customers "
                  "with a purchase, net revenue, retention rate (CRR pooled over the complete "

@@ -267,17 +267,34 @@ def generate_responses(orders: Path, path: Path, seed: int = DEMO_SEED) -> Path:
     return path
 
 
+# What the current demo holds; an older stored demo lacks some of it.
+DEMO_ORDER_ROLES = ("product", "discount_amount", "points_redeemed", "loyalty_member")
+
+
+def _is_current(demo: Dataset) -> bool:
+    orders = demo.tables.get("orders")
+    return (orders is not None and set(DEMO_ORDER_ROLES) <= set(orders.mapping)
+            and {"spend", "responses"} <= set(demo.tables))
+
+
 def ensure_demo(store: Store) -> Dataset:
-    """The demo dataset, generated and stored the first time it is asked for."""
+    """The demo dataset, generated and stored the first time it is asked for.
+
+    A demo stored by an older version (without survey answers or the products, discounts
+    and points of its orders) is stored again under the same id, so links keep working.
+    """
     existing = store.find_dataset(DEMO_NAME)
-    if existing is not None and "orders" in existing.tables:
+    if existing is not None and _is_current(existing):
         return existing
+    replace = existing is not None
     with tempfile.TemporaryDirectory() as folder:
         path = generate_orders(Path(folder) / "demo-orders.csv")
-        ingest_file(store, path, dataset=DEMO_NAME, currency="RON", source="demo-orders.csv")
+        ingest_file(store, path, dataset=DEMO_NAME, currency="RON", source="demo-orders.csv",
+                    replace=replace)
         spend = generate_spend(path, Path(folder) / "demo-spend.csv")
-        ingest_file(store, spend, dataset=DEMO_NAME, kind="spend", source="demo-spend.csv")
+        ingest_file(store, spend, dataset=DEMO_NAME, kind="spend", source="demo-spend.csv",
+                    replace=replace)
         responses = generate_responses(path, Path(folder) / "demo-responses.csv")
         ingest_file(store, responses, dataset=DEMO_NAME, kind="responses",
-                    source="demo-responses.csv")
+                    source="demo-responses.csv", replace=replace)
     return store.dataset(DEMO_NAME)

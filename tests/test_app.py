@@ -13,13 +13,14 @@ from streamlit.testing.v1.element_tree import Selectbox
 
 from dashboard.formatting import format_value
 from metrics.definitions import KPIS
+from metrics.ingest import ingest_file
 from metrics.kpis import Filters, kpi_table
 from metrics.significance import caption, change_test
 from metrics.store import Store
 
 APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
 PAGES = ("app_pages/overview.py", "app_pages/retention.py", "app_pages/clv.py",
-         "app_pages/data.py")
+         "app_pages/segments.py", "app_pages/satisfaction.py", "app_pages/data.py")
 
 
 def dataset_id(db: Path, name: str) -> str:
@@ -47,7 +48,8 @@ def unescaped(text: str) -> str:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_opens_without_query_parameters(db: Path, page: str) -> None:
     app = open_app(page=page)
-    assert app.title[0].value in ("Overview", "Retention", "Customer lifetime value", "Data")
+    assert app.title[0].value in ("Overview", "Retention", "Customer lifetime value",
+                                  "Segments", "Satisfaction (NPS)", "Data")
     assert not app.warning
 
 
@@ -132,9 +134,50 @@ def test_an_incomplete_period_is_marked_and_not_compared(db: Path) -> None:
     assert all(not metric.delta for metric in app.metric)
 
 
+def test_an_industry_in_the_link_puts_its_benchmark_beside_the_cards(db: Path) -> None:
+    # Retail's only published retention figure is Paddle's 63% a year; on a monthly view it
+    # reads 100 × 0.63^(1/12) = 96.2229% a month (annual = monthly^12).
+    query = {"dataset": dataset_id(db, "Demo shop"), "industry": "Retail", "at": "2025-07-01"}
+    app = open_app(query)
+    assert app.selectbox(key="industry").value == "Retail"
+    with Store(db) as store:
+        table = kpi_table(store, store.dataset("Demo shop"), Filters())
+    crr = table[table["period_start"] == date(2025, 7, 1)].iloc[0]["retention_rate"]
+    difference = crr - 100 * 0.63 ** (1 / 12)
+    sign = "+" if difference >= 0 else "−"
+    lines = [unescaped(c.value) for c in app.caption if "vs industry" in c.value]
+    assert any(line.startswith(f"vs industry (96.2%): {sign}{abs(difference):.1f} pp")
+               and "converted from annual" in line and "Paddle 2021" in line
+               for line in lines), lines
+    assert app.query_params["industry"] == "Retail"
+    # without an industry nothing is compared
+    assert not [c for c in open_app({"dataset": query["dataset"]}).caption
+                if "vs industry" in c.value]
+
+
+def test_a_dataset_of_survey_answers_alone_is_listed_and_its_pages_say_what_they_need(
+        isolated_db: Path, tmp_path: Path) -> None:
+    answers = tmp_path / "survey.csv"
+    answers.write_text("Date,How likely are you to recommend us?,Comment,Email\n"
+                       "2025-03-02,10,Great,ana@example.ro\n2025-03-09,3,Slow,ion@example.ro\n",
+                       encoding="utf-8")
+    with Store(isolated_db) as store:
+        ingest_file(store, answers, dataset="Survey", kind="responses")
+    overview = open_app()
+    assert overview.selectbox(key="dataset").value == dataset_id(isolated_db, "Survey")
+    assert overview.date_input(key="dates").value == (date(2025, 3, 2), date(2025, 3, 9))
+    assert any("needs orders" in unescaped(i.value) for i in overview.info)
+    satisfaction = open_app(page="app_pages/satisfaction.py")
+    cards = {metric.label: metric.value for metric in satisfaction.metric}
+    # The answers start and stop inside March: no complete month to compare yet, but the
+    # NPS of the latest answers is there: 1 promoter and 1 detractor of 2, NPS 0.
+    assert cards == {"NPS": "–", "NPS, latest answers": "0.0"}, cards
+
+
 @pytest.mark.parametrize(
     ("query", "mentions"),
     [
+        ({"industry": "Astrology"}, "industry “Astrology”"),
         ({"period": "fortnight"}, "granularity “fortnight”"),
         ({"start": "abc"}, "start date “abc”"),
         ({"w": "0"}, "inactivity window “0”"),

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.filters import group_name
 from dashboard.satisfaction_charts import nps_segment_chart, nps_trend_chart
+from metrics.benchmarks import Comparison
 from metrics.demo import DEMO_NAME
 from metrics.ingest import ingest_file
 from metrics.kpis import Filters
@@ -188,7 +189,7 @@ def hand_worked_months() -> pd.DataFrame:
         "complete": [True, True, False]})
 
 
-def test_the_nps_trend_draws_a_reference_line_or_band() -> None:
+def test_the_nps_trend_draws_the_benchmark_as_a_line_or_band() -> None:
     table = hand_worked_months()
     plain_chart = nps_trend_chart(table, "month")
     assert [trace.name for trace in plain_chart.data] == [
@@ -196,11 +197,12 @@ def test_the_nps_trend_draws_a_reference_line_or_band() -> None:
     assert plain_chart.layout.title.text == "Net Promoter Score by month"
     assert plain_chart.layout.yaxis.title.text == "NPS (−100 to 100)"
     assert list(plain_chart.data[3].marker.symbol) == ["circle", "circle", "circle-open"]
-    line = nps_trend_chart(table, "month", reference=(40.0, 40.0, "Retail <b>2024</b>"))
+    line = nps_trend_chart(table, "month", Comparison("nps", 40.0, 40.0, (), ()),
+                           "Retail <b>2024</b>")
     assert len(line.data) == 5
     assert line.data[4].name == "Retail &lt;b&gt;2024&lt;/b&gt;"  # a label is text, not markup
     assert list(line.data[4].y) == [40.0, 40.0, 40.0]
-    band = nps_trend_chart(table, "month", reference=(30.0, 50.0, "Retail"))
+    band = nps_trend_chart(table, "month", Comparison("nps", 30.0, 50.0, (), ()), "Retail")
     assert [list(trace.y) for trace in band.data[4:]] == [[30.0] * 3, [50.0] * 3]
     assert band.data[5].fill == "tonexty"
 

@@ -10,6 +10,12 @@ import streamlit as st
 from babel.numbers import format_decimal
 
 from dashboard import services
+from dashboard.benchmark_overlay import (
+    card_line,
+    chart_notes,
+    comparison,
+    not_comparable_note,
+)
 from dashboard.filters import (
     View,
     page_data,
@@ -101,7 +107,7 @@ def _change_text(measure: Measure, change: Change) -> str | None:
 MEASURE_TITLES = {"nps": "NPS", "csat": "CSAT", "cli": "CLI"}
 
 
-def _card(measure: Measure, table: pd.DataFrame, period: Period) -> None:
+def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> None:
     change = latest_change(table, measure)
     with st.container(border=True):
         if change is None:
@@ -119,14 +125,16 @@ def _card(measure: Measure, table: pd.DataFrame, period: Period) -> None:
                          verdict=caption(change.result)), help=details)
         row = table[table["period_start"] == change.period_start].iloc[0]
         st.caption(tn("{n} answer", "{n} answers", int(row["responses"])))
+        card_line(view, measure, change.value, "percent" if measure == "csat" else measure)
 
 
-def _summary(dataset: Dataset, filters: Filters, present: tuple[Measure, ...]) -> None:
+def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Measure, ...]
+             ) -> None:
     st.subheader(t("Latest complete period"))
     columns = st.columns(len(present) + (1 if "nps" in present else 0))
     for column, measure in zip(columns, present, strict=False):
         with column:
-            _card(measure, services.compute(measure, dataset, filters), filters.period)
+            _card(view, measure, services.compute(measure, dataset, filters), filters.period)
     if "nps" in present:
         latest = services.compute("nps_latest", dataset, filters).iloc[0]
         with columns[-1], st.container(border=True):
@@ -161,10 +169,14 @@ def _verdicts(shown: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _nps(dataset: Dataset, filters: Filters) -> None:
+def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("Net Promoter Score by period"))
     table = services.compute("nps", dataset, filters)
-    st.plotly_chart(nps_trend_chart(table, filters.period), width="stretch", key="nps_trend")
+    benchmark = comparison(view, "nps")
+    st.plotly_chart(nps_trend_chart(table, filters.period, benchmark,
+                    t("Industry: {sector}", sector=view.industry or "")), width="stretch",
+                    key="nps_trend")
+    chart_notes(benchmark)
     st.caption(t(NPS_RULE))
     shown = _verdicts(_period_frame(with_changes(table, "nps"), filters.period))
     shown = shown[["period", "responses", "promoters", "passives", "detractors", "nps",
@@ -250,10 +262,15 @@ def _segments(dataset: Dataset, filters: Filters) -> None:
         "nps-segments", key="nps_segments_download")
 
 
-def _csat(dataset: Dataset, filters: Filters) -> None:
+def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("Customer satisfaction (CSAT)"))
     table = services.compute("csat", dataset, filters)
-    st.plotly_chart(csat_chart(table, filters.period), width="stretch", key="csat_trend")
+    benchmark = comparison(view, "csat")
+    st.plotly_chart(csat_chart(table, filters.period, benchmark,
+                    t("Industry: {sector}", sector=view.industry or "")), width="stretch",
+                    key="csat_trend")
+    chart_notes(benchmark)
+    not_comparable_note(view, "csat")
     st.caption(t(CSAT_RULE))
     shown = _verdicts(_period_frame(with_changes(table, "csat"), filters.period))
     shown = shown[["period", "responses", "satisfied", "csat", "margin_of_error", "change",
@@ -420,12 +437,12 @@ def _page(view: View, dataset: Dataset, filters: Filters) -> None:
         st.info(t("These responses have no 0-10 “How likely are you to recommend us?” score, "
                   "so there is no NPS: upload a survey export with it on the Data page."),
                 icon=":material/info:")
-    _summary(dataset, filters, present)
+    _summary(view, dataset, filters, present)
     if "nps" in present:
-        _nps(dataset, filters)
+        _nps(view, dataset, filters)
         _segments(dataset, filters)
     if "csat" in present:
-        _csat(dataset, filters)
+        _csat(view, dataset, filters)
     if "cli" in present:
         _cli(dataset, filters)
     if "comment" in info.mapping:

@@ -206,7 +206,8 @@ def test_the_managers_path(app_url: str, browser: Browser, tmp_path: Path) -> No
     upload = tmp_path / "browser-shop.csv"
     upload.write_text("Customer ID,Order date,Amount\nA,2025-01-05,100\nB,2025-02-01,50\n"
                       "A,2025-03-01,80\n", encoding="utf-8")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    orders_upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+    orders_upload.set_input_files(str(upload))
     first.settle()
     page.get_by_role("button", name="Store").click()
     first.settle()
@@ -219,9 +220,34 @@ def test_the_managers_path(app_url: str, browser: Browser, tmp_path: Path) -> No
 def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Browser,
                                                     width: int, height: int) -> None:
     for path, heading in (('', "Overview"), ("retention", "Retention"),
-                          ("clv", "Customer lifetime value"), ("data", "Data")):
+                          ("clv", "Customer lifetime value"), ("segments", "Segments"),
+                          ("satisfaction", "Satisfaction (NPS)"), ("data", "Data")):
         watched = Watched(browser, width, height)
         page = watched.open(f"{app_url}/{path}")
-        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        main = page.get_by_test_id("stMainBlockContainer")
+        expect(main.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         watched.check(f"{path or 'overview'}-{width}x{height}")
         watched.close()
+
+
+def test_an_industry_benchmark_and_every_segments_view(app_url: str, browser: Browser) -> None:
+    watched = Watched(browser)
+    page = watched.open(f"{app_url}/satisfaction")
+    industry = sidebar(page).get_by_role("combobox", name="Compare with industry")
+    industry.click()
+    page.get_by_role("option", name="Retail", exact=True).click()
+    page.wait_for_function("() => location.search.includes('industry=Retail')")
+    watched.settle()
+    expect(page.get_by_text("vs industry").first).to_be_visible()
+    expect(page.get_by_text("Industry: Retail").first).to_be_visible()  # the chart's legend
+    watched.check("satisfaction-retail")
+
+    sidebar(page).get_by_role("link", name="Segments").click()
+    watched.settle()
+    assert "industry=Retail" in page.url
+    for tab in ("RFM segments", "Loyalty types", "Upsell", "Loyalty programme",
+                "Retention uplift simulator"):
+        page.get_by_role("tab", name=tab).click()
+        watched.settle()
+        watched.check("segments-" + tab.lower().replace(" ", "-"))
+    watched.close()
