@@ -24,7 +24,7 @@ from metrics.kpis import (
     kpi_table,
     orders_query,
 )
-from metrics.significance import NotTested, Significance, change_test
+from metrics.significance import change_test, changes_against_previous
 from metrics.sqlutil import (
     integer_series_sql,
     load_sql,
@@ -113,24 +113,10 @@ def with_change_tests(table: pd.DataFrame, metric_id: str = "strict_retention_ra
     ``p_value``, ``significant`` (None when not tested) and ``change_test`` (the test's
     name, or why there is none). Retention and churn are tested on the strict counts."""
     metric = METRICS[metric_id]
-    changes, p_values, verdicts, tests = [], [], [], []
-    previous = None
-    for _, row in table.iterrows():
-        result = change_test(metric, row, previous) if previous is not None else None
-        if isinstance(result, Significance):
-            changes.append(float(row[metric_id] - previous[metric_id]))  # type: ignore[index]
-            p_values.append(result.p_value)
-            verdicts.append(result.significant)
-            tests.append(result.method)
-        else:
-            changes.append(None)
-            p_values.append(None)
-            verdicts.append(None)
-            tests.append(result.reason if isinstance(result, NotTested) else
-                         "no previous period")
-        previous = row
-    return table.assign(change_pp=changes, p_value=p_values, significant=verdicts,
-                        change_test=tests)
+    found = changes_against_previous(
+        table, metric_id, lambda row, previous: change_test(metric, row, previous))
+    return table.assign(change_pp=found["change"], p_value=found["p_value"],
+                        significant=found["significant"], change_test=found["change_test"])
 
 
 def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:

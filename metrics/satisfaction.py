@@ -41,6 +41,7 @@ from metrics.significance import (
     TOO_LITTLE_DATA,
     NotTested,
     Significance,
+    changes_against_previous,
     two_means,
     two_nps,
     two_proportions,
@@ -559,31 +560,11 @@ def with_changes(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     """``table`` (one row per period, no split) with the change against the previous row:
     ``change`` (points; CLI: scale points), ``p_value``, ``significant`` (None when not
     tested) and ``change_test`` (the test's name, or why there is none)."""
-    column = {"nps": "nps", "csat": "csat", "cli": "cli"}[measure]
-    changes: list[float | None] = []
-    p_values: list[float | None] = []
-    verdicts: list[bool | None] = []
-    tests: list[str] = []
-    for position in range(len(table)):
-        row = table.iloc[position]
-        result: Significance | NotTested | None = None
-        if position > 0:
-            result = change_test(measure, row, table.iloc[position - 1])
-        if isinstance(result, Significance):
-            changes.append(float(row[column] - table.iloc[position - 1][column]))
-            p_values.append(result.p_value)
-            verdicts.append(result.significant)
-            tests.append(result.method)
-        else:
-            changes.append(None)
-            p_values.append(None)
-            verdicts.append(None)
-            tests.append(result.reason if isinstance(result, NotTested)
-                         else "no previous period")
-    return table.assign(change=pd.Series(changes, index=table.index, dtype=object),
-                        p_value=pd.Series(p_values, index=table.index, dtype=object),
-                        significant=pd.Series(verdicts, index=table.index, dtype=object),
-                        change_test=tests)
+    found = changes_against_previous(
+        table, measure, lambda row, previous: change_test(measure, row, previous))
+    return table.assign(**{name: pd.Series(values, index=table.index, dtype=object)
+                           for name, values in found.items() if name != "change_test"},
+                        change_test=found["change_test"])
 
 
 # -- comments -------------------------------------------------------------------------------

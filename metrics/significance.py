@@ -13,6 +13,7 @@ The Overview and Retention pages and the CLI call :func:`change_test` and show
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -422,3 +423,32 @@ def two_nps(promoters1: int, detractors1: int, n1: int, promoters2: int, detract
         return Significance(0.0, 0.0, 1.0, NPS_Z_TEST) if difference == 0 else None
     z = difference / math.sqrt(variance1 + variance2)
     return Significance(difference, z, _two_sided_normal(z), NPS_Z_TEST)
+
+
+def changes_against_previous(
+        table: Any, column: str,
+        test: Callable[[Any, Any], Significance | NotTested]) -> dict[str, list[Any]]:
+    """Each row's change of ``column`` against the row before it and its ``test`` (rows are
+    periods, oldest first): ``change``, ``p_value``, ``significant`` (None when not tested)
+    and ``change_test`` (the test's name, or why there is none), one value per row."""
+    changes: list[float | None] = []
+    p_values: list[float | None] = []
+    verdicts: list[bool | None] = []
+    tests: list[str] = []
+    previous = None
+    for _, row in table.iterrows():
+        result = test(row, previous) if previous is not None else None
+        if isinstance(result, Significance):
+            changes.append(float(row[column] - previous[column]))
+            p_values.append(result.p_value)
+            verdicts.append(result.significant)
+            tests.append(result.method)
+        else:
+            changes.append(None)
+            p_values.append(None)
+            verdicts.append(None)
+            tests.append(result.reason if isinstance(result, NotTested)
+                         else "no previous period")
+        previous = row
+    return {"change": changes, "p_value": p_values, "significant": verdicts,
+            "change_test": tests}
