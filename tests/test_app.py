@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
 from dashboard.formatting import format_value
+from metrics.benchmarks import read_benchmark_file, save_benchmarks
 from metrics.definitions import KPIS
 from metrics.ingest import ingest_file
 from metrics.kpis import Filters, kpi_table
@@ -360,3 +361,24 @@ def test_survey_answers_are_added_to_an_existing_dataset(db: Path) -> None:
     assert not app.exception
     with Store(db) as store:
         assert set(store.dataset("Small shop").tables) == {"orders", "responses"}
+
+
+def test_a_saved_set_of_targets_is_picked_like_an_industry(db: Path, tmp_path: Path) -> None:
+    # Our own target: keep 80% of customers a year, i.e. 100 × 0.8^(1/12) = 98.1577% a
+    # month; no figure for churn, so the churn card says nothing.
+    targets = tmp_path / "targets.csv"
+    targets.write_text("metric_id,value,unit,period,source,year\n"
+                       "retention_rate,80,%,annual,Our 2026 plan,2026\n", encoding="utf-8")
+    with Store(db) as store:
+        save_benchmarks(store, "Our targets", read_benchmark_file(targets, "Our targets"))
+        table = kpi_table(store, store.dataset("Demo shop"), Filters())
+    app = open_app({"dataset": dataset_id(db, "Demo shop"), "industry": "Our targets",
+                    "at": "2025-07-01"})
+    assert not app.warning
+    crr = table[table["period_start"] == date(2025, 7, 1)].iloc[0]["retention_rate"]
+    difference = crr - 100 * 0.8 ** (1 / 12)
+    sign = "+" if difference >= 0 else "−"
+    lines = [unescaped(c.value) for c in app.caption if "vs industry" in c.value]
+    assert len(lines) == 2  # CRR and the strict rate, which is compared with retention too
+    assert lines[0].startswith(f"vs industry (98.2%): {sign}{abs(difference):.1f} pp")
+    assert "Our 2026 plan 2026" in lines[0]

@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from metrics.store import DB_ENV_VAR
+from metrics.demo import DEMO_NAME
+from metrics.store import DB_ENV_VAR, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -231,9 +232,13 @@ def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Brow
         watched.close()
 
 
-def test_an_industry_benchmark_and_every_segments_view(app_url: str, browser: Browser) -> None:
+def test_an_industry_benchmark_and_every_segments_view(app_url: str, browser: Browser,
+                                                       demo_db_template: Path) -> None:
+    # The demo by its id: another test may have uploaded a newer dataset (the default).
+    with Store(demo_db_template) as store:
+        demo = store.dataset(DEMO_NAME).id
     watched = Watched(browser)
-    page = watched.open(f"{app_url}/satisfaction")
+    page = watched.open(f"{app_url}/satisfaction?dataset={demo}")
     industry = sidebar(page).get_by_role("combobox", name="Compare with industry")
     industry.click()
     page.get_by_role("option", name="Retail", exact=True).click()
