@@ -1,7 +1,8 @@
 """KPIs per period from a dataset's orders: the customer base, retention, churn, revenue.
 
-One query (``sql/kpis.sql``) computes every KPI of every period for one filter state; the
-Overview page, the CLI and the tests all call :func:`kpi_table`.
+One query computes every KPI of every period for one filter state (``sql/kpis.sql``, or
+``sql/kpis_from_history.sql`` from the purchase history stored at ingest, with the rows of
+``sql/kpi_rows.sql``); the Overview page, the CLI and the tests all call :func:`kpi_table`.
 """
 
 from __future__ import annotations
@@ -267,20 +268,38 @@ def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: st
 
 
 def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The KPI SQL for a filter state and its parameters (``explain`` shows this)."""
+    """The KPI SQL for a filter state and its parameters (``explain`` shows this).
+
+    From the purchase history stored with the orders when the filters keep whole customers
+    (scans of the orders), else from the orders themselves; both give the same table.
+    """
     p = filters.period
+    if dataset.has_purchase_history and keeps_whole_customers(dataset, filters):
+        events = load_sql("kpis_from_history")
+        pieces = {
+            "period_of_previous_purchase": period_index_sql(p, "previous_purchase_on"),
+            "period_of_next_purchase": period_index_sql(p, "next_purchase_on"),
+            "period_out_after_previous_purchase": period_index_sql(
+                p, add_days_sql("previous_purchase_on", "$inactivity_days + 1")),
+            "period_out_after_order": period_index_sql(
+                p, add_days_sql("order_date", "$inactivity_days + 1")),
+        }
+    else:
+        events = load_sql("kpis")
+        pieces = {
+            "days_since_previous_purchase": days_between_sql(
+                "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)",
+                "order_date"),
+            "period_of_spell_start": period_index_sql(p, "first_day"),
+            "period_after_spell": period_index_sql(
+                p, add_days_sql("last_purchase", "$inactivity_days + 1")),
+        }
     sql, params = orders_query(
-        load_sql("kpis"), dataset, filters,
-        days_since_previous_purchase=days_between_sql(
-            "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)", "order_date"
-        ),
-        period_of_spell_start=period_index_sql(p, "first_day"),
-        period_after_spell=period_index_sql(
-            p, add_days_sql("last_purchase", "$inactivity_days + 1")
-        ),
+        f"WITH\n{events.strip()},\n{load_sql('kpi_rows')}", dataset, filters,
         period_series=integer_series_sql("low", "$last_index", "period_index"),
         period_start=period_start_sql(p, "b.period_index"),
         period_end=period_end_sql(p, "b.period_index"),
+        **pieces,
     )
     return sql, params | {"inactivity_days": filters.inactivity_days}
 

@@ -9,9 +9,12 @@
 -- the last days of a contiguous range of periods, so E and "retained" are running sums of
 -- +1/-1 events per period: linear in the number of spells, not customers x periods.
 --
+-- Any filter state: each customer's purchase days are numbered into spells (windows over
+-- customer and date). These CTEs (event_totals, new_customers, activity, money) feed
+-- sql/kpi_rows.sql; sql/kpis_from_history.sql computes the same from stored history.
+--
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
 -- metrics/kpis.py; every user value is a bound $parameter.
-WITH
 filtered AS (
     SELECT customer_id, order_date, amount
     FROM {orders_table}
@@ -111,57 +114,4 @@ money AS (
         -SUM(CASE WHEN amount < 0 THEN amount ELSE 0 END) AS refunds
     FROM filtered
     GROUP BY 1
-),
-bounds AS (
-    SELECT LEAST(COALESCE(MIN(period_index), $first_index), $first_index) - 1 AS low
-    FROM event_totals
-),
-series AS (
-    SELECT {period_series} FROM bounds
-),
-running AS (
-    SELECT s.period_index,
-        CAST(SUM(COALESCE(e.in_base, 0)) OVER running_total AS BIGINT) AS end_customers,
-        CAST(SUM(COALESCE(e.retained, 0)) OVER running_total AS BIGINT) AS retained_customers
-    FROM series AS s
-    LEFT JOIN event_totals AS e ON e.period_index = s.period_index
-    WINDOW running_total AS (
-        ORDER BY s.period_index ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )
-),
-base AS (
-    SELECT period_index, end_customers, retained_customers,
-        COALESCE(LAG(end_customers) OVER (ORDER BY period_index), CAST(0 AS BIGINT))
-            AS start_customers
-    FROM running
 )
-SELECT
-    {period_start} AS period_start,
-    {period_end} AS period_end,
-    b.start_customers,
-    COALESCE(n.new_customers, 0) AS new_customers,
-    b.end_customers,
-    b.retained_customers,
-    b.start_customers + COALESCE(n.new_customers, 0) - b.end_customers AS churned_customers,
-    b.start_customers - b.retained_customers AS lost_customers,
-    COALESCE(a.active_customers, 0) AS active_customers,
-    COALESCE(a.orders, 0) AS orders,
-    CAST(COALESCE(m.revenue, 0) AS DOUBLE) AS revenue,
-    CAST(COALESCE(m.refunds, 0) AS DOUBLE) AS refunds,
-    CAST(m.revenue AS DOUBLE) / NULLIF(a.orders, 0) AS aov,
-    100.0 * COALESCE(a.repeat_customers, 0) / NULLIF(a.active_customers, 0)
-        AS repeat_purchase_rate,
-    100.0 * (b.end_customers - COALESCE(n.new_customers, 0)) / NULLIF(b.start_customers, 0)
-        AS retention_rate,
-    100.0 * (b.start_customers + COALESCE(n.new_customers, 0) - b.end_customers)
-        / NULLIF(b.start_customers, 0) AS churn_rate,
-    100.0 * b.retained_customers / NULLIF(b.start_customers, 0) AS strict_retention_rate,
-    ({period_start} >= $data_first_day AND {period_end} <= $data_last_day) AS complete,
-    COALESCE(a.repeat_customers, 0) AS repeat_customers,
-    CAST(a.order_value_sd AS DOUBLE) AS order_value_sd
-FROM base AS b
-LEFT JOIN new_customers AS n ON n.period_index = b.period_index
-LEFT JOIN activity AS a ON a.period_index = b.period_index
-LEFT JOIN money AS m ON m.period_index = b.period_index
-WHERE b.period_index BETWEEN $first_index AND $last_index
-ORDER BY b.period_index

@@ -4,9 +4,12 @@
 -- new); and the dormant: active in the previous period, not in this one.
 -- Refunds (negative amounts) are not purchases.
 --
+-- Any filter state: each customer's active periods, then windows over customer and period.
+-- These CTEs (arrivals, departures) feed sql/lifecycle_rows.sql;
+-- sql/lifecycle_from_history.sql computes the same from stored history.
+--
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
 -- metrics/retention.py; every user value is a bound $parameter.
-WITH
 activity AS (
     SELECT DISTINCT customer_id, {period_of_order_date} AS period_index
     FROM {orders_table}
@@ -37,19 +40,4 @@ departures AS (
     FROM neighbours
     WHERE next_active IS NULL OR next_active > period_index + 1
     GROUP BY 1
-),
-series AS (
-    SELECT {period_series}
 )
-SELECT
-    {period_start} AS period_start,
-    {period_end} AS period_end,
-    CAST(COALESCE(a.new_customers, 0) AS BIGINT) AS new_customers,
-    CAST(COALESCE(a.returning_customers, 0) AS BIGINT) AS returning_customers,
-    CAST(COALESCE(a.resurrected_customers, 0) AS BIGINT) AS resurrected_customers,
-    CAST(COALESCE(d.dormant_customers, 0) AS BIGINT) AS dormant_customers,
-    ({period_start} >= $data_first_day AND {period_end} <= $data_last_day) AS complete
-FROM series AS s
-LEFT JOIN arrivals AS a ON a.period_index = s.period_index
-LEFT JOIN departures AS d ON d.period_index = s.period_index
-ORDER BY s.period_index
