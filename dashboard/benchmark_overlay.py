@@ -4,15 +4,13 @@ a source and a year per figure, shown with the figure")."""
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 from babel.numbers import format_decimal
 
 from dashboard.filters import View
 from dashboard.formatting import LOCALE, is_missing
 from dashboard.safe import plain
-from metrics.benchmarks import Benchmark, Comparison, compare
+from metrics.benchmarks import Benchmark, Comparison, compare, short_source
 from metrics.i18n import t
 
 # The benchmark basis that needs no conversion for each period of the sidebar.
@@ -26,6 +24,11 @@ def comparison(view: View, metric_id: str) -> Comparison | None:
     if not view.industry or view.filters is None:
         return None
     return compare(view.benchmarks, view.industry, metric_id, view.filters.period)
+
+
+def legend_name(view: View) -> str:
+    """What a chart's benchmark line is called in its legend."""
+    return t("Industry: {sector}", sector=view.industry or "")
 
 
 def number(value: float) -> str:
@@ -78,8 +81,8 @@ def card_line(view: View, metric_id: str, value: float | None, unit: str) -> Non
         text += " · " + t("converted from {bases} figures (see ⓘ)",
                           bases=" / ".join(t(b) for b in bases))
     years = sorted({row.year for row in found.rows})
-    text += " · " + ", ".join(sorted({row.source.split(" [")[0].split(" (")[0]
-                                      for row in found.rows})) + " " + "/".join(
+    text += " · " + ", ".join(sorted({short_source(row.source) for row in found.rows})
+                              ) + " " + "/".join(
         str(y) for y in years)
     st.caption(plain(text), help=plain(sources_text(found)))
 
@@ -91,10 +94,6 @@ def chart_notes(found: Comparison | None) -> None:
     with st.expander(t("About the industry benchmark"), icon=":material/info:"):
         for paragraph in sources_text(found).split("\n\n"):
             st.caption(plain(paragraph))
-
-
-def finite(value: float) -> bool:
-    return not (math.isinf(value) or math.isnan(value))
 
 
 def not_comparable_note(view: View, metric_id: str) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
-from dashboard.benchmark_overlay import card_line, chart_notes, comparison
+from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
 from dashboard.charts import trend_chart
 from dashboard.filters import View, page_data, publish, seed_from_url
 from dashboard.formatting import (
@@ -159,7 +159,7 @@ def main() -> None:
     metric_id = st.session_state["metric"]
     benchmark = comparison(view, metric_id)
     st.plotly_chart(trend_chart(shown, metric_id, filters.period, currency, benchmark,
-                                t("Industry: {sector}", sector=view.industry or "")),
+                                legend_name(view)),
                     width="stretch", key="trend")
     chart_notes(benchmark)
     _downloads(shown, filters.period)

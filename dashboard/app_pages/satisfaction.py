@@ -14,6 +14,7 @@ from dashboard.benchmark_overlay import (
     card_line,
     chart_notes,
     comparison,
+    legend_name,
     not_comparable_note,
 )
 from dashboard.filters import (
@@ -174,7 +175,7 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
     table = services.compute("nps", dataset, filters)
     benchmark = comparison(view, "nps")
     st.plotly_chart(nps_trend_chart(table, filters.period, benchmark,
-                    t("Industry: {sector}", sector=view.industry or "")), width="stretch",
+                    legend_name(view)), width="stretch",
                     key="nps_trend")
     chart_notes(benchmark)
     st.caption(t(NPS_RULE))
@@ -267,7 +268,7 @@ def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
     table = services.compute("csat", dataset, filters)
     benchmark = comparison(view, "csat")
     st.plotly_chart(csat_chart(table, filters.period, benchmark,
-                    t("Industry: {sector}", sector=view.industry or "")), width="stretch",
+                    legend_name(view)), width="stretch",
                     key="csat_trend")
     chart_notes(benchmark)
     not_comparable_note(view, "csat")
