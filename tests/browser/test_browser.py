@@ -40,6 +40,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 # health and host config under that path, gets 404, and then asks at the root: that
 # probe is Streamlit's, not an error of the app.
 STREAMLIT_PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
+# The tests run on two workers sharing two cores, so a page can take longer to draw than
+# Playwright's 5 s default wait for an element.
+expect.set_options(timeout=30_000)
 
 
 def free_port() -> int:
