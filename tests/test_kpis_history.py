@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from metrics.clv.summary import customer_summary, customer_summary_query
 from metrics.ingest import ingest_file
 from metrics.kpis import RFM_SEGMENT, Filters, kpi_query, kpi_table
 from metrics.retention import lifecycle_query, lifecycle_table
@@ -208,3 +209,33 @@ def test_a_spell_that_ends_inside_a_period_with_purchases(tmp_path: Path) -> Non
                           "dormant_customers"]].values.tolist() == [[5, 0, 0, 0],
                                                                     [0, 5, 0, 0]]
     assert uses_history(dataset, filters) == (True, True)
+
+
+@pytest.mark.parametrize("holdout_end", [None, "holdout"])
+def test_customer_summary_from_history_equals_the_general_query(
+        cdnow: tuple[Store, Dataset], demo: tuple[Store, Dataset],
+        holdout_end: str | None) -> None:
+    # CDNOW has many customers with several orders on one day (one purchase day), the demo
+    # refunds; the calibration ends are the papers' (CDNOW) and mid-data (demo)
+    cases = ((cdnow, date(1997, 9, 30), date(1998, 6, 30)),
+             (demo, date(2024, 8, 20), date(2025, 2, 28)))
+    gold = Filters(segments=Filters.segment_items({"customers.loyalty_tier": ["gold"]}))
+    champions = Filters(segments=Filters.segment_items({RFM_SEGMENT: ["Champions", "Loyal"]}))
+    for (store, dataset), calibration_end, holdout in cases:
+        for filters in (None, gold, champions):
+            end = holdout if holdout_end else None
+            sql, _ = customer_summary_query(dataset, calibration_end, end, filters)
+            assert "previous_purchase_on" in sql  # the fast path
+            fast = customer_summary(store, dataset, calibration_end, end, filters)
+            general = customer_summary(store, without_history(dataset), calibration_end,
+                                       end, filters)
+            assert len(fast) > 100 and (fast["frequency"] > 0).any()
+            pd.testing.assert_frame_equal(fast, general, check_exact=True)
+
+
+def test_a_customer_summary_filtered_on_a_column_of_the_orders_takes_the_general_query(
+        demo: tuple[Store, Dataset]) -> None:
+    _, dataset = demo
+    online = Filters(segments=Filters.segment_items({"channel": ["Online shop"]}))
+    sql, _ = customer_summary_query(dataset, date(2024, 8, 20), None, online)
+    assert "previous_purchase_on" not in sql

@@ -11,7 +11,7 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, segment_filter_sql
+from metrics.kpis import Filters, keeps_whole_customers, segment_filter_sql
 from metrics.sqlutil import days_between_sql, load_sql
 from metrics.store import Dataset, Store
 
@@ -31,8 +31,11 @@ def customer_summary_query(dataset: Dataset, calibration_end: date,
         raise InputError(t("The holdout end {holdout_end} must be after the calibration end "
                            "{calibration_end}.", holdout_end=holdout_end.isoformat(),
                            calibration_end=calibration_end.isoformat()))
-    segment_sql, params = segment_filter_sql(dataset, filters or Filters())
-    sql = load_sql("customer_summary").format(
+    filters = filters or Filters()
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    # the same table either way; the stored purchase history needs one GROUP BY only
+    fast = dataset.has_purchase_history and keeps_whole_customers(dataset, filters)
+    sql = load_sql("customer_summary_from_history" if fast else "customer_summary").format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,
         recency_days=days_between_sql("first_day", "last_day"),
@@ -94,7 +97,7 @@ def customer_summary(store: Store, dataset: Dataset, calibration_end: date,
         frame = cursor.execute(sql, params).df()
     frequency = frame["frequency"].astype("int64")
     summary = pd.DataFrame({
-        "customer_id": frame["customer_id"].astype(str).astype(object),
+        "customer_id": frame["customer_id"].astype(str),
         "frequency": frequency,
         "recency": frame["recency_days"].astype("float64") / DAYS_PER_WEEK,
         "T": frame["age_days"].astype("float64") / DAYS_PER_WEEK,
