@@ -157,20 +157,33 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
     ``raw`` has ``file_row`` (1 = the header row, as a spreadsheet numbers rows) and one
     VARCHAR column per file column, named ``c0, c1, ...``.
     """
-    read = ("-- the file as text, one numbered row per record of the file\n"
-            "CREATE OR REPLACE TEMP TABLE raw_file AS "
-            "SELECT row_number() OVER () AS file_row, * FROM read_csv($path, header = false, "
-            "all_varchar = true, delim = $delimiter, quote = '\"', escape = '\"', "
-            "null_padding = true, skip = 0, parallel = $parallel)")
+    source = ("read_csv($path, header = false, all_varchar = true, delim = $delimiter, "
+              "quote = '\"', escape = '\"', null_padding = true, skip = 0, "
+              "parallel = $parallel)")
+
+    def read(parameters: dict[str, Any]) -> None:
+        # the columns' names first (a sniff of the file's start), so that the one pass
+        # over the file stores them already renamed
+        columns = [row[0] for row in cursor.execute(
+            f"DESCRIBE SELECT * FROM {source}", parameters).fetchall()]
+        renamed = ", ".join(f"{quote_ident(c)} AS c{i}" for i, c in enumerate(columns))
+        cursor.execute(f"-- the file as text, one row per record of the file, in file order\n"
+                       f"CREATE OR REPLACE TEMP TABLE raw_file AS SELECT {renamed} FROM {source}",
+                       parameters)
+        # a new table's row ids count its rows in insertion order, here the file's: no
+        # pass to number them
+        cursor.execute("CREATE OR REPLACE TEMP VIEW raw AS "
+                       "SELECT rowid + 1 AS file_row, * FROM raw_file")
+
     parameters = {"path": str(prepared.path), "delimiter": prepared.delimiter, "parallel": True}
     try:
         try:
-            cursor.execute(read, parameters)
+            read(parameters)
         except duckdb.Error as error:
             # Quoted line breaks with short rows need the single-threaded reader.
             if "parallel=false" not in str(error):
                 raise
-            cursor.execute(read, parameters | {"parallel": False})
+            read(parameters | {"parallel": False})
     except duckdb.Error as error:
         detail = str(error).splitlines()[0]
         if "max_line_size" in str(error):
@@ -182,10 +195,6 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
             t("{name} could not be read as a table with a header row ({detail}). Export it "
               "again as CSV or .xlsx and upload that.", name=name, detail=detail)
         ) from error
-    columns = [row[0] for row in cursor.execute("DESCRIBE raw_file").fetchall()][1:]
-    renamed = ", ".join(f"{quote_ident(c)} AS c{i}" for i, c in enumerate(columns))
-    cursor.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT file_row, {renamed} FROM raw_file")
-    cursor.execute("DROP TABLE raw_file")
     header_row = cursor.execute("SELECT * EXCLUDE (file_row) FROM raw WHERE file_row = 1")
     return _clean_headers(header_row.fetchone() or [])
 
@@ -304,13 +313,14 @@ class _Plan:
         return self.column_of[self.mapping[role.name]]
 
     def value_sql(self, role: Role, text: str) -> str:
+        """The typed value of a role from its text, already trimmed (NULL when blank)."""
         if role.type == "date":
             return date_sql(text, self.date_formats[role.name])
         if role.type == "amount":
             return number_sql(text, NumberStyle(self.number_marks[role.name]))
         if role.type in ("number", "score"):
             return number_sql(text, NumberStyle(self.number_marks[role.name]), "DOUBLE")
-        return f"NULLIF(trim({text}), '')"
+        return text
 
 
 def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str, str],
@@ -564,13 +574,14 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     else:
         order_by = ", ".join(quote_ident(c) for c in ("customer_id", table.date_role)
                              if c and c in role_columns) or "file_row"
-        cursor.execute(
-            f"-- the usable rows, sorted by customer and date for fast scans\n"
-            f"CREATE TABLE {target} AS SELECT "
-            f"{', '.join(quote_ident(c) for c in role_columns + extras)} FROM parsed "
-            f"WHERE reason IS NULL ORDER BY {order_by}"
-        )
-    if table.name == "orders":
+        usable_rows = (f"SELECT {', '.join(quote_ident(c) for c in role_columns + extras)} "
+                       f"FROM parsed WHERE reason IS NULL")
+        if table.name == "orders":  # stored with its purchase history in one pass
+            _store_purchase_history(cursor, target, f"({usable_rows}) AS usable_rows")
+        else:
+            cursor.execute(f"-- the usable rows, sorted by customer and date for fast scans\n"
+                           f"CREATE TABLE {target} AS {usable_rows} ORDER BY {order_by}")
+    if line_items:
         _add_purchase_history(cursor, dataset_id)
     segments = _segment_columns(cursor, target, [
         c for c in role_columns + extras
@@ -688,11 +699,14 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
                            "of one order each, and {how}.", row[0] if row else 0, how=how))
     if "customer_id" in plan.mapping:
         row = cursor.execute(
-            f"-- customer ids that differ only in letter case or spaces\n"
-            f"SELECT count(*), min(example) FROM (SELECT lower(regexp_replace(customer_id, "
-            f"'\\s+', '', 'g')) AS folded, "
-            f"string_agg(DISTINCT customer_id, ' / ' ORDER BY customer_id) AS example "
-            f"FROM {target} GROUP BY folded HAVING count(DISTINCT customer_id) > 1)").fetchone()
+            f"-- customer ids that differ only in letter case or spaces: each id folded once,\n"
+            f"-- the spellings listed only for the folded ids shared by several\n"
+            f"WITH ids AS (SELECT customer_id, lower(regexp_replace(customer_id, '\\s+', '', "
+            f"'g')) AS folded FROM (SELECT DISTINCT customer_id FROM {target}) AS distinct_ids), "
+            f"shared AS (SELECT folded FROM ids GROUP BY folded HAVING count(*) > 1) "
+            f"SELECT count(*), min(example) FROM (SELECT folded, string_agg(customer_id, ' / ' "
+            f"ORDER BY customer_id) AS example FROM ids SEMI JOIN shared USING (folded) "
+            f"GROUP BY folded) AS spellings").fetchone()
         if row and row[0]:
             warnings.append(tn("{n} customer appears under several spellings ({example}) and "
                                "is counted as several customers: correct the spelling in the "
@@ -731,12 +745,20 @@ def _lost_letters_warning(cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
                encoding=prepared.encoding_name)]
 
 
+def _store_purchase_history(cursor: duckdb.DuckDBPyConnection, target: str, orders: str
+                            ) -> None:
+    """Store the orders (a table or an aliased subquery) as ``target`` with each order's
+    place in its customer's purchase history (``sql/purchase_history.sql``), each
+    customer's orders together."""
+    cursor.execute(load_sql("purchase_history").format(history_table=target,
+                                                       orders_table=orders))
+
+
 def _add_purchase_history(cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
-    """Store each order's customer's first and previous purchase day with the orders
-    (``sql/purchase_history.sql``), inside the caller's transaction."""
+    """Add the purchase history to a dataset's stored orders (orders built from line
+    items), inside the caller's transaction."""
     schema = quote_ident(f"ds_{dataset_id}")
-    cursor.execute(load_sql("purchase_history").format(
-        history_table=f"{schema}.orders_with_history", orders_table=f"{schema}.orders"))
+    _store_purchase_history(cursor, f"{schema}.orders_with_history", f"{schema}.orders")
     cursor.execute(f"DROP TABLE {schema}.orders")
     cursor.execute(f"ALTER TABLE {schema}.orders_with_history RENAME TO orders")
 

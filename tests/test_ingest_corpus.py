@@ -607,3 +607,37 @@ def test_a_failure_half_way_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.
     assert store.datasets() == []
     assert store.cursor().execute("SELECT count(*) FROM information_schema.tables WHERE "
                                   "table_schema LIKE 'ds_%'").fetchone() == (0,)
+
+
+def test_the_direct_cast_of_plain_numbers_reads_what_the_full_cleaning_reads() -> None:
+    # number_sql casts a value the engine reads as it stands and cleans only the others;
+    # on 20,000 random strings over the characters exports use (digits, marks, signs,
+    # spaces, exponents, currency letters, parentheses, "?") and hand-picked edge cases,
+    # both give the same number (or both none), for both decimal marks and both types
+    import random
+
+    import duckdb
+
+    from metrics.parsing import NumberStyle, cleaned_number_sql, number_sql
+
+    rng = random.Random(20261124)
+    alphabet = list("0123456789") * 3 + list(".,.,-+ eE_()?'$€\t") + [
+        "\u00a0", "\u2212", "lei", "RON", "руб.", "inf", "nan"]
+    values = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9)))
+              for _ in range(20_000)]
+    values += ["1,234", "1.234", "1.234,5", "1,234.5", "1e5", "1E-2", "+.5e1", "5.", ".5",
+               "1_000", " 7 ", "-0", "1.23456", "12345678901234567890", "(12.50)", "1 234,50",
+               "12,5 lei", "?12.50", "1.2.3", "--5", "Infinity", ""]
+    with duckdb.connect() as connection:
+        connection.execute("CREATE TABLE t AS SELECT unnest($v) AS text", {"v": values})
+        for mark in (".", ","):
+            for type_sql in ("DECIMAL(18, 4)", "DOUBLE"):
+                style = NumberStyle(mark)
+                differ = connection.execute(
+                    f"SELECT count(*), min(text) FROM t WHERE "
+                    f"{number_sql('text', style, type_sql)} IS DISTINCT FROM "
+                    f"{cleaned_number_sql('text', style, type_sql)}").fetchone()
+                read = connection.execute(
+                    f"SELECT count({number_sql('text', style, type_sql)}) FROM t").fetchone()
+                assert differ == (0, None), (mark, type_sql, differ)
+                assert read is not None and read[0] > 2_000  # plenty of numbers among them

@@ -239,3 +239,34 @@ def test_a_customer_summary_filtered_on_a_column_of_the_orders_takes_the_general
     online = Filters(segments=Filters.segment_items({"channel": ["Online shop"]}))
     sql, _ = customer_summary_query(dataset, date(2024, 8, 20), None, online)
     assert "previous_purchase_on" not in sql
+
+
+def test_the_stored_purchase_history_of_each_order(tmp_path: Path) -> None:
+    # A: a refund before any purchase, two orders on one day, a refund, a last purchase;
+    # B: only a refund (no purchase: no history at all); C: one purchase
+    rows = [("A", "2024-01-02", -5), ("A", "2024-01-10", 10), ("A", "2024-01-10", 20),
+            ("A", "2024-01-15", -10), ("A", "2024-02-01", 30),
+            ("B", "2024-01-05", -7), ("C", "2024-03-01", 40)]
+    store = Store(":memory:")
+    ingest_file(store, write_csv(tmp_path / "orders.csv", ("customer_id", "date", "amount"),
+                                 rows), dataset="Shop")
+    with store.cursor() as cursor:
+        stored = cursor.execute(
+            f"SELECT customer_id, strftime(order_date, '%m-%d'), CAST(amount AS INTEGER), "
+            f"strftime(first_purchase_on, '%m-%d'), strftime(previous_purchase_on, '%m-%d'), "
+            f"strftime(next_purchase_on, '%m-%d') "
+            f"FROM {store.dataset('Shop').table('orders')} ORDER BY 1, 2, 3").fetchall()
+    same_day = [row for row in stored if row[1] == "01-10"]
+    others = [row for row in stored if row[1] != "01-10"]
+    # one of the two orders on Jan 10 is the first purchase, the other has that same day
+    # as its previous purchase and Feb 1 as its next (which is which is a tie)
+    assert sorted((row[4] or "", row[5]) for row in same_day) == [("", "01-10"),
+                                                                 ("01-10", "02-01")]
+    assert all(row[3] == "01-10" for row in same_day)
+    assert others == [
+        ("A", "01-02", -5, "01-10", None, None),
+        ("A", "01-15", -10, "01-10", None, None),
+        ("A", "02-01", 30, "01-10", "01-10", None),
+        ("B", "01-05", -7, None, None, None),
+        ("C", "03-01", 40, "03-01", None, None),
+    ]

