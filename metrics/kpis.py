@@ -267,6 +267,24 @@ def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: st
     return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
 
+# The longest period of each granularity, in days.
+LONGEST_PERIOD_DAYS = {"week": 7, "month": 31, "quarter": 92, "year": 366}
+
+
+def _lapsed_inside_pieces(filters: Filters) -> dict[str, str]:
+    """The CTE ``lapsed_inside`` of ``sql/kpis_from_history.sql``: customers whose spell in
+    the base ends inside a period in which they buy. That needs the day after the window
+    (d + W + 1) to fall in d's own period, so with W + 1 at least the longest period it
+    is empty, and the query needs neither the customer ids nor the pairing."""
+    if filters.inactivity_days + 1 >= LONGEST_PERIOD_DAYS[filters.period]:
+        return {"customer_column": "", "lapsed_inside": (
+            "lapsed_inside AS (\n    -- empty: W + 1 is at least the longest period\n"
+            "    SELECT CAST(NULL AS BIGINT) AS period_index, CAST(0 AS BIGINT) AS customers\n"
+            "    WHERE FALSE\n)")}
+    return {"customer_column": "customer_id,", "lapsed_inside": load_sql(
+        "kpis_lapsed_inside").strip()}
+
+
 def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and its parameters (``explain`` shows this).
 
@@ -283,6 +301,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
                 p, add_days_sql("previous_purchase_on", "$inactivity_days + 1")),
             "period_out_after_order": period_index_sql(
                 p, add_days_sql("order_date", "$inactivity_days + 1")),
+            **_lapsed_inside_pieces(filters),
         }
     else:
         events = load_sql("kpis")

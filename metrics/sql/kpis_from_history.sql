@@ -25,9 +25,9 @@
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
 -- metrics/kpis.py; every user value is a bound $parameter.
 placed AS (
-    -- each order with the periods of its customer's purchases before and after it, and
-    -- the periods holding the first day out of the base after each
-    SELECT customer_id, amount,
+    -- each purchase with the periods of its customer's purchases before and after it, and
+    -- the periods holding the first day out of the base after it and after the previous
+    SELECT {customer_column} amount,
         {period_of_order_date} AS period_index,
         {period_of_previous_purchase} AS previous_index,
         {period_of_next_purchase} AS next_index,
@@ -36,47 +36,68 @@ placed AS (
     FROM {orders_table}
     WHERE {segment_filter}
 ),
-purchases AS (
-    -- refunds (negative amounts) are not purchases
-    SELECT customer_id, amount, period_index, previous_index, next_index,
-        CASE WHEN previous_index IS NULL OR previous_index < period_index THEN 1 ELSE 0 END
-            AS first_in_period,
-        CASE WHEN next_index IS NULL OR next_index > period_index THEN 1 ELSE 0 END
-            AS last_in_period,
-        -- the first order of a period: in the base at the end of the previous period
-        CASE WHEN previous_index < period_index AND previous_out_index >= period_index
-            THEN 1 ELSE 0 END AS was_in_base,
-        -- the last order of a period: in the base at its end
-        CASE WHEN out_index > period_index THEN 1 ELSE 0 END AS stays_in_base,
-        CASE WHEN next_index IS NULL OR next_index > out_index THEN out_index
-            ELSE next_index END AS base_until
+histories AS (
+    -- the orders counted by the periods of their place in the purchase history: a few
+    -- thousand rows, so the conditions below run on these, not on every order. The
+    -- purchases' amounts as count, mean and sum of squared deviations, merged per period
+    -- below (Chan, Golub & LeVeque 1983) for a sample standard deviation that stays exact
+    -- to the last digits
+    SELECT period_index, previous_index, next_index, previous_out_index, out_index,
+        amount >= 0 AS is_purchase,
+        COUNT(*) AS orders,
+        SUM(amount) AS amount,
+        AVG(CAST(amount AS DOUBLE)) AS mean_amount,
+        VAR_POP(CAST(amount AS DOUBLE)) * COUNT(*) AS squared_deviations
     FROM placed
-    WHERE amount >= 0
+    GROUP BY ALL
+),
+purchases AS (
+    SELECT period_index, previous_index, next_index, orders, mean_amount,
+        squared_deviations,
+        CASE WHEN previous_index IS NULL OR previous_index < period_index THEN orders
+            ELSE 0 END AS first_in_period,
+        CASE WHEN next_index IS NULL OR next_index > period_index THEN orders ELSE 0 END
+            AS last_in_period,
+        -- the last order of a period adds to the base until base_until
+        CASE WHEN next_index IS NULL OR next_index > out_index THEN out_index
+            ELSE next_index END AS base_until,
+        -- a first order of the period in the base at the end of the previous one, retained
+        -- unless the order is also the period's last and leaves them out of the base
+        CASE WHEN previous_index < period_index AND previous_out_index >= period_index
+                AND (next_index = period_index OR out_index > period_index)
+            THEN orders ELSE 0 END AS staying
+    FROM histories
+    WHERE is_purchase
+),
+period_means AS (
+    SELECT period_index, SUM(orders * mean_amount) / SUM(orders) AS mean_amount
+    FROM purchases
+    GROUP BY period_index
 ),
 period_totals AS (
-    -- one scan for the period's activity and money
-    SELECT period_index,
-        COUNT(CASE WHEN amount >= 0 AND previous_index IS NULL THEN 1 END) AS new_customers,
-        COUNT(CASE WHEN amount >= 0
-            AND (previous_index IS NULL OR previous_index < period_index) THEN 1 END)
-            AS active_customers,
+    SELECT p.period_index,
+        CAST(SUM(CASE WHEN p.previous_index IS NULL THEN p.orders ELSE 0 END) AS BIGINT)
+            AS new_customers,
+        CAST(SUM(p.first_in_period) AS BIGINT) AS active_customers,
         -- a purchase before the period, or a first purchase followed by another order in
         -- the period: at least two orders up to its last day
-        COUNT(CASE WHEN amount >= 0 AND (previous_index < period_index
-                OR (previous_index IS NULL AND next_index = period_index)) THEN 1 END)
-            AS repeat_customers,
-        COUNT(CASE WHEN amount >= 0 THEN 1 END) AS orders,
+        CAST(SUM(CASE WHEN p.previous_index < p.period_index
+            OR (p.previous_index IS NULL AND p.next_index = p.period_index)
+            THEN p.orders ELSE 0 END) AS BIGINT) AS repeat_customers,
+        CAST(SUM(p.orders) AS BIGINT) AS orders,
         -- sample standard deviation (n - 1); NULL with fewer than two orders
-        STDDEV_SAMP(CASE WHEN amount >= 0 THEN amount END) AS order_value_sd,
-        SUM(amount) AS revenue,
-        -SUM(CASE WHEN amount < 0 THEN amount ELSE 0 END) AS refunds,
-        -- first orders of the period in the base at the end of the previous one, retained
-        -- unless the order is also the period's last and leaves them out of the base
-        COUNT(CASE WHEN amount >= 0 AND previous_index < period_index
-                AND previous_out_index >= period_index
-                AND (next_index = period_index OR out_index > period_index) THEN 1 END)
-            AS staying
-    FROM placed
+        CASE WHEN SUM(p.orders) > 1 THEN sqrt(SUM(p.squared_deviations
+            + p.orders * (p.mean_amount - m.mean_amount) * (p.mean_amount - m.mean_amount))
+            / (SUM(p.orders) - 1)) END AS order_value_sd,
+        CAST(SUM(p.staying) AS BIGINT) AS staying
+    FROM purchases AS p
+    JOIN period_means AS m ON m.period_index = p.period_index
+    GROUP BY p.period_index
+),
+period_money AS (
+    SELECT period_index, SUM(amount) AS revenue,
+        -SUM(CASE WHEN NOT is_purchase THEN amount ELSE 0 END) AS refunds
+    FROM histories
     GROUP BY period_index
 ),
 new_customers AS (
@@ -87,31 +108,16 @@ activity AS (
     FROM period_totals
 ),
 money AS (
-    SELECT period_index, revenue, refunds FROM period_totals
+    SELECT period_index, revenue, refunds FROM period_money
 ),
 leaving AS (
-    -- the last orders of each period, counted by base_until (a small table)
-    SELECT period_index, base_until, COUNT(*) AS customers
+    -- the last orders of each period, counted by base_until
+    SELECT period_index, base_until, CAST(SUM(last_in_period) AS BIGINT) AS customers
     FROM purchases
-    WHERE last_in_period = 1
+    WHERE last_in_period > 0
     GROUP BY period_index, base_until
 ),
-lapsed_inside AS (
-    -- ... not retained after all when the period's last order (another one) leaves them
-    -- out of the base at its end: then the window of the first order closes inside the
-    -- period too; the first and the last order are paired by customer and period
-    SELECT period_index, COUNT(*) AS customers
-    FROM (
-        SELECT customer_id, period_index
-        FROM purchases
-        WHERE stays_in_base = 0
-            AND ((was_in_base = 1 AND last_in_period = 0)
-                OR (last_in_period = 1 AND first_in_period = 0))
-        GROUP BY customer_id, period_index
-        HAVING COUNT(*) = 2
-    ) AS first_and_last
-    GROUP BY period_index
-),
+{lapsed_inside},
 base_events AS (
     -- in the base at the end of the period
     SELECT period_index, customers AS in_base, 0 AS retained

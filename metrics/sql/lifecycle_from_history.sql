@@ -20,15 +20,24 @@ purchases AS (
     FROM {orders_table}
     WHERE amount >= 0 AND {segment_filter}
 ),
+histories AS (
+    -- the purchases counted by the periods of their place in the purchase history: a few
+    -- thousand rows, so the conditions below run on these, not on every order
+    SELECT period_index, previous_index, next_index, COUNT(*) AS orders
+    FROM purchases
+    GROUP BY ALL
+),
 moves AS (
     SELECT period_index,
-        COUNT(CASE WHEN previous_index IS NULL THEN 1 END) AS new_customers,
-        COUNT(CASE WHEN previous_index = period_index - 1 THEN 1 END) AS returning_customers,
-        COUNT(CASE WHEN previous_index < period_index - 1 THEN 1 END)
-            AS resurrected_customers,
-        COUNT(CASE WHEN next_index IS NULL OR next_index > period_index + 1 THEN 1 END)
-            AS dormant_next
-    FROM purchases
+        CAST(SUM(CASE WHEN previous_index IS NULL THEN orders ELSE 0 END) AS BIGINT)
+            AS new_customers,
+        CAST(SUM(CASE WHEN previous_index = period_index - 1 THEN orders ELSE 0 END)
+            AS BIGINT) AS returning_customers,
+        CAST(SUM(CASE WHEN previous_index < period_index - 1 THEN orders ELSE 0 END)
+            AS BIGINT) AS resurrected_customers,
+        CAST(SUM(CASE WHEN next_index IS NULL OR next_index > period_index + 1 THEN orders
+            ELSE 0 END) AS BIGINT) AS dormant_next
+    FROM histories
     GROUP BY period_index
 ),
 arrivals AS (
