@@ -24,7 +24,6 @@ from metrics.store import Dataset, Store, default_db_path
 _METRICS: dict[str, Callable[..., Any]] = {
     "retention": retention.retention_table,
     "cohorts": retention.cohort_table,
-    "lifecycle": retention.lifecycle_table,
     "survival": survival.survival_curves,
     "simple_clv": simple.simple_clv,
     "historic_clv": historic.historic_clv,
@@ -76,6 +75,19 @@ def _kpis(_store: Store, db: str, dataset_id: str, version: str, filters: Filter
 def kpis(dataset: Dataset, filters: Filters) -> pd.DataFrame:
     store = get_store()
     return _kpis(store, store.path, dataset.id, dataset_version(dataset), filters)
+
+
+def retention_by_period(dataset: Dataset, filters: Filters, base: str) -> pd.DataFrame:
+    """Retention and churn by period: with the orders as the base, the columns of the
+    cached KPI table (the Overview's query, not a second one); else the subscriptions'."""
+    if base == "orders":
+        return kpis(dataset, filters)[list(retention.RETENTION_COLUMNS)]
+    return compute("retention", dataset, filters, base=base)
+
+
+def lifecycle(dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """The customer lifecycle by period, from the cached KPI table."""
+    return retention.lifecycle_from_kpis(kpis(dataset, filters))
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -172,6 +172,23 @@ BASE_COUNTS: tuple[Metric, ...] = (
            higher_is_better=False),
 )
 
+# The customer lifecycle (Retention page), counted with the KPIs in one query.
+LIFECYCLE_COUNTS: tuple[Metric, ...] = (
+    Metric(
+        "returning_customers", "Returning customers", "customers",
+        "Active customers of the period who were also active in the previous period.",
+    ),
+    Metric(
+        "resurrected_customers", "Resurrected customers", "customers",
+        "Active customers of the period who bought before, but not in the previous period.",
+    ),
+    Metric(
+        "dormant_customers", "Dormant customers", "customers",
+        "Customers active in the previous period but not in this one.",
+        higher_is_better=False,
+    ),
+)
+
 # What the significance tests need besides the KPIs; listed for exports and the CLI.
 SAMPLE_STATISTICS: tuple[Metric, ...] = (
     Metric(
@@ -185,7 +202,7 @@ SAMPLE_STATISTICS: tuple[Metric, ...] = (
 )
 
 METRICS: dict[str, Metric] = {
-    metric.id: metric for metric in KPIS + BASE_COUNTS + SAMPLE_STATISTICS
+    metric.id: metric for metric in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS
 }
 
 CRR_EXPLANATION = (

@@ -39,6 +39,7 @@ KPI_COLUMNS = (
     "retained_customers", "churned_customers", "lost_customers", "active_customers", "orders",
     "revenue", "refunds", "aov", "repeat_purchase_rate", "retention_rate", "churn_rate",
     "strict_retention_rate", "complete", "repeat_customers", "order_value_sd",
+    "returning_customers", "resurrected_customers", "dormant_customers",
 )
 
 
@@ -304,7 +305,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
             **_lapsed_inside_pieces(filters),
         }
     else:
-        events = load_sql("kpis")
+        events = f"{load_sql('kpis').strip()},\n{load_sql('lifecycle').strip()}"
         pieces = {
             "days_since_previous_purchase": days_between_sql(
                 "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)",

@@ -299,42 +299,25 @@ def cohort_curves(cohorts: pd.DataFrame, unbounded: bool = False) -> pd.DataFram
 # -- lifecycle ---------------------------------------------------------------------------
 
 
-def lifecycle_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The lifecycle SQL for a filter state and its parameters.
-
-    From the purchase history stored with the orders when the filters keep whole customers
-    (one scan), else from the orders themselves; both give the same table.
-    """
-    p = filters.period
-    if dataset.has_purchase_history and keeps_whole_customers(dataset, filters):
-        moves = load_sql("lifecycle_from_history")
-        pieces = {"period_of_previous_purchase": period_index_sql(p, "previous_purchase_on"),
-                  "period_of_next_purchase": period_index_sql(p, "next_purchase_on")}
-    else:
-        moves, pieces = load_sql("lifecycle"), {}
-    return orders_query(
-        f"WITH\n{moves.strip()},\n{load_sql('lifecycle_rows')}", dataset, filters,
-        period_series=integer_series_sql("$first_index", "$last_index", "period_index"),
-        period_start=period_start_sql(p, "s.period_index"),
-        period_end=period_end_sql(p, "s.period_index"),
-        **pieces,
-    )
-
-
 def lifecycle_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
     """New, returning, resurrected and dormant customers per period.
 
     New: first purchase in the period; returning: active in the period and the previous
     one; resurrected: active in the period, not in the previous one, not new; dormant:
     active in the previous period, not in this one. ``quick_ratio`` = (new + resurrected)
-    / dormant: above 1 the active customers grow.
+    / dormant: above 1 the active customers grow. The counts are columns of the KPI
+    table (:func:`metrics.kpis.kpi_table`, one query); see :func:`lifecycle_from_kpis`.
     """
-    sql, params = lifecycle_query(dataset, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
-    frame = _with_dates(frame, "period_start", "period_end")
+    return lifecycle_from_kpis(kpi_table(store, dataset, filters))
+
+
+def lifecycle_from_kpis(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The lifecycle table (:data:`LIFECYCLE_COLUMNS`) from a KPI table of the same filter
+    state, so a page that has the KPIs needs no second query."""
+    frame = kpis[["period_start", "period_end", "new_customers", "returning_customers",
+                  "resurrected_customers", "dormant_customers", "complete"]].copy()
     gained = frame["new_customers"] + frame["resurrected_customers"]
     frame["quick_ratio"] = gained / frame["dormant_customers"].where(
         frame["dormant_customers"] != 0)
-    return frame[list(LIFECYCLE_COLUMNS)]
+    return frame[list(LIFECYCLE_COLUMNS)].reset_index(drop=True)
 

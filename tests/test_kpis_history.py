@@ -1,6 +1,6 @@
 """The KPI table and the lifecycle from the purchase history stored at ingest
-(``sql/kpis_from_history.sql``, ``sql/lifecycle_from_history.sql``) against the general
-queries over the orders (``sql/kpis.sql``, ``sql/lifecycle.sql``): the same tables.
+(``sql/kpis_from_history.sql``, the lifecycle included) against the general queries over
+the orders (``sql/kpis.sql``, ``sql/lifecycle.sql``): the same tables.
 
 A customer's spell in the base can end inside a period while they still buy in it, when W
 is shorter than the period; the hand-worked case below needs the pairing of a period's
@@ -35,7 +35,7 @@ import pytest
 from metrics.clv.summary import customer_summary, customer_summary_query
 from metrics.ingest import ingest_file
 from metrics.kpis import RFM_SEGMENT, Filters, kpi_query, kpi_table
-from metrics.retention import lifecycle_query, lifecycle_table
+from metrics.retention import lifecycle_table
 from metrics.store import Dataset, Store
 from tests.builders import cdnow_csv, write_csv
 
@@ -107,14 +107,11 @@ def assert_same_lifecycle(store: Store, dataset: Dataset, filters: Filters) -> N
     pd.testing.assert_frame_equal(fast, general, check_exact=True)
 
 
-def uses_history(dataset: Dataset, filters: Filters) -> tuple[bool, bool]:
-    """Whether the KPI and the lifecycle queries read the stored history (and need no
-    window over each customer's orders)."""
-    def reads_history(sql: str) -> bool:
-        return "previous_purchase_on" in sql and "PARTITION BY customer_id" not in sql
-
-    return (reads_history(kpi_query(dataset, filters)[0]),
-            reads_history(lifecycle_query(dataset, filters)[0]))
+def uses_history(dataset: Dataset, filters: Filters) -> bool:
+    """Whether the KPI query (which holds the lifecycle too) reads the stored history and
+    needs no window over each customer's orders."""
+    sql = kpi_query(dataset, filters)[0]
+    return "previous_purchase_on" in sql and "PARTITION BY customer_id" not in sql
 
 
 def filter_states(period: str, window: int, mid_data: date
@@ -136,7 +133,7 @@ def test_cdnow_kpis_from_history_equal_the_general_query(
         cdnow: tuple[Store, Dataset], period: str, window: int) -> None:
     store, dataset = cdnow
     for filters in filter_states(period, window, date(1997, 5, 14)):
-        assert uses_history(dataset, filters) == (True, True)
+        assert uses_history(dataset, filters)
         table = assert_same_kpis(store, dataset, filters)
         assert len(table) >= 2 and table["end_customers"].sum() > 0
 
@@ -147,7 +144,7 @@ def test_demo_kpis_from_history_equal_the_general_query(
         demo: tuple[Store, Dataset], period: str, window: int) -> None:
     store, dataset = demo
     for filters in filter_states(period, window, date(2024, 8, 20)):
-        assert uses_history(dataset, filters) == (True, True)
+        assert uses_history(dataset, filters)
         table = assert_same_kpis(store, dataset, filters)
         assert len(table) >= 2 and table["end_customers"].sum() > 0
     assert (kpi_table(store, dataset, Filters(period=period, inactivity_days=window))  # type: ignore[arg-type]
@@ -167,7 +164,7 @@ def test_an_rfm_filter_keeps_whole_customers_and_reads_the_history(
     store, dataset = demo
     filters = Filters(period="month", inactivity_days=60,
                       segments=Filters.segment_items({RFM_SEGMENT: ["Champions", "Loyal"]}))
-    assert uses_history(dataset, filters) == (True, True)
+    assert uses_history(dataset, filters)
     assert_same_kpis(store, dataset, filters)
     assert_same_lifecycle(store, dataset, filters)
 
@@ -179,11 +176,11 @@ def test_a_filter_on_a_column_of_the_orders_takes_the_general_queries(
     _, dataset = demo
     filters = Filters(period="month", inactivity_days=90,
                       segments=Filters.segment_items({"channel": ["Online shop"]}))
-    assert uses_history(dataset, filters) == (False, False)
+    assert not uses_history(dataset, filters)
     mixed = Filters(period="month", inactivity_days=90, segments=Filters.segment_items(
         {"channel": ["Online shop"], "customers.loyalty_tier": ["gold"]}))
-    assert uses_history(dataset, mixed) == (False, False)
-    assert uses_history(dataset, Filters(period="month")) == (True, True)
+    assert not uses_history(dataset, mixed)
+    assert uses_history(dataset, Filters(period="month"))
 
 
 def test_a_spell_that_ends_inside_a_period_with_purchases(tmp_path: Path) -> None:
@@ -208,7 +205,7 @@ def test_a_spell_that_ends_inside_a_period_with_purchases(tmp_path: Path) -> Non
         assert lifecycle[["new_customers", "returning_customers", "resurrected_customers",
                           "dormant_customers"]].values.tolist() == [[5, 0, 0, 0],
                                                                     [0, 5, 0, 0]]
-    assert uses_history(dataset, filters) == (True, True)
+    assert uses_history(dataset, filters)
 
 
 @pytest.mark.parametrize("holdout_end", [None, "holdout"])

@@ -69,7 +69,7 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
     else:
         st.caption(t("A customer is in the base while one of their subscriptions runs: from "
                      "its start date to its end date, both included."))
-    table = services.compute("retention", dataset, filters, base=base)
+    table = services.retention_by_period(dataset, filters, base)
     if table.empty or table["start_customers"].sum() + table["new_customers"].sum() == 0:
         st.info(t("No customers match these filters."))
         return
@@ -213,7 +213,7 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
 
 def _lifecycle(dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("Lifecycle"))
-    table = services.compute("lifecycle", dataset, filters)
+    table = services.lifecycle(dataset, filters)
     if table.empty:
         return
     st.plotly_chart(lifecycle_chart(table, filters.period), width="stretch",

@@ -1,5 +1,5 @@
--- The KPI rows from the CTEs event_totals, new_customers, activity and money
--- (sql/kpis*.sql): the customer base (E and retained customers) as running sums of the
+-- The KPI rows from the CTEs event_totals, new_customers, activity, money, arrivals and
+-- departures (sql/kpis*.sql, sql/lifecycle.sql): the customer base (E and retained customers) as running sums of the
 -- per-period events from before the first event, S as the previous period's E, and the
 -- rates (DESIGN.md "Metric definitions") for every period of the range.
 bounds AS (
@@ -48,10 +48,15 @@ SELECT
     100.0 * b.retained_customers / NULLIF(b.start_customers, 0) AS strict_retention_rate,
     ({period_start} >= $data_first_day AND {period_end} <= $data_last_day) AS complete,
     COALESCE(a.repeat_customers, 0) AS repeat_customers,
-    CAST(a.order_value_sd AS DOUBLE) AS order_value_sd
+    CAST(a.order_value_sd AS DOUBLE) AS order_value_sd,
+    CAST(COALESCE(l.returning_customers, 0) AS BIGINT) AS returning_customers,
+    CAST(COALESCE(l.resurrected_customers, 0) AS BIGINT) AS resurrected_customers,
+    CAST(COALESCE(d.dormant_customers, 0) AS BIGINT) AS dormant_customers
 FROM base AS b
 LEFT JOIN new_customers AS n ON n.period_index = b.period_index
 LEFT JOIN activity AS a ON a.period_index = b.period_index
 LEFT JOIN money AS m ON m.period_index = b.period_index
+LEFT JOIN arrivals AS l ON l.period_index = b.period_index
+LEFT JOIN departures AS d ON d.period_index = b.period_index
 WHERE b.period_index BETWEEN $first_index AND $last_index
 ORDER BY b.period_index

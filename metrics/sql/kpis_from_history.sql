@@ -110,6 +110,26 @@ activity AS (
 money AS (
     SELECT period_index, revenue, refunds FROM period_money
 ),
+arrivals AS (
+    -- the customer lifecycle (sql/lifecycle.sql): a customer's first order of a period
+    -- says how they arrive, new without a previous purchase, returning when it is in the
+    -- period before, resurrected when earlier
+    SELECT period_index,
+        CAST(SUM(CASE WHEN previous_index = period_index - 1 THEN orders ELSE 0 END)
+            AS BIGINT) AS returning_customers,
+        CAST(SUM(CASE WHEN previous_index < period_index - 1 THEN orders ELSE 0 END)
+            AS BIGINT) AS resurrected_customers
+    FROM purchases
+    GROUP BY period_index
+),
+departures AS (
+    -- their last order of a period makes them dormant in the next one unless they buy
+    SELECT p.period_index + 1 AS period_index,
+        CAST(SUM(p.orders) AS BIGINT) AS dormant_customers
+    FROM purchases AS p
+    WHERE p.next_index IS NULL OR p.next_index > p.period_index + 1
+    GROUP BY p.period_index
+),
 leaving AS (
     -- the last orders of each period, counted by base_until
     SELECT period_index, base_until, CAST(SUM(last_in_period) AS BIGINT) AS customers

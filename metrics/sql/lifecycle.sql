@@ -5,12 +5,12 @@
 -- Refunds (negative amounts) are not purchases.
 --
 -- Any filter state: each customer's active periods, then windows over customer and period.
--- These CTEs (arrivals, departures) feed sql/lifecycle_rows.sql;
--- sql/lifecycle_from_history.sql computes the same from stored history.
+-- These CTEs (arrivals, departures) join the KPI rows (sql/kpi_rows.sql) after the CTEs
+-- of sql/kpis.sql; sql/kpis_from_history.sql computes the same from stored history.
 --
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
--- metrics/retention.py; every user value is a bound $parameter.
-activity AS (
+-- metrics/kpis.py; every user value is a bound $parameter.
+active_periods AS (
     SELECT DISTINCT customer_id, {period_of_order_date} AS period_index
     FROM {orders_table}
     WHERE amount >= 0 AND {segment_filter}
@@ -22,7 +22,7 @@ neighbours AS (
             AS previous_active,
         LEAD(period_index) OVER (PARTITION BY customer_id ORDER BY period_index)
             AS next_active
-    FROM activity
+    FROM active_periods
 ),
 arrivals AS (
     SELECT period_index,
