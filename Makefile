@@ -43,5 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.bench_cohorts
 	$(BIN)/python -m bench.bench_clv
-	$(BIN)/python -m bench.bench_ingest
-	$(BIN)/python -m bench.bench_pages
+	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_ingest
+	BENCH_CUSTOMERS=3000000 $(BIN)/python -m bench.bench_ingest
+	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_pages
+	BENCH_CUSTOMERS=3000000 $(BIN)/python -m bench.bench_pages
+	$(BIN)/python -m bench.summary
