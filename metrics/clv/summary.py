@@ -35,7 +35,8 @@ def customer_summary_query(dataset: Dataset, calibration_end: date,
     segment_sql, params = segment_filter_sql(dataset, filters)
     # the same table either way; the stored purchase history needs one GROUP BY only
     fast = dataset.has_purchase_history and keeps_whole_customers(dataset, filters)
-    sql = load_sql("customer_summary_from_history" if fast else "customer_summary").format(
+    histories = load_sql("customer_summary_from_history" if fast else "customer_summary")
+    sql = f"WITH\n{histories.strip()}\n{load_sql('customer_summary_rows')}".format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,
         recency_days=days_between_sql("first_day", "last_day"),

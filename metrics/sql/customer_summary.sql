@@ -14,7 +14,6 @@
 -- purchases and are left out; the segment filter is the KPI query's. Placeholders in
 -- curly brackets are a quoted table name and engine expressions filled in by
 -- metrics/clv/summary.py; every value is a bound $parameter.
-WITH
 purchase_days AS (
     -- each customer's purchase days with the day's total
     SELECT customer_id, order_date, SUM(amount) AS day_value
@@ -46,11 +45,3 @@ histories AS (
     JOIN purchase_days AS d ON d.customer_id = f.customer_id
     GROUP BY f.customer_id, f.first_day
 )
-SELECT customer_id,
-    frequency,
-    {recency_days} AS recency_days,
-    {age_days} AS age_days,
-    CAST(repeat_value AS DOUBLE) AS repeat_value,
-    holdout_frequency
-FROM histories
-ORDER BY customer_id

@@ -11,7 +11,6 @@
 -- the first purchase day are not repeats. Refunds are left out. Placeholders in curly
 -- brackets are a quoted table name and engine expressions filled in by
 -- metrics/clv/summary.py; every value is a bound $parameter.
-WITH
 histories AS (
     SELECT customer_id,
         first_purchase_on AS first_day,
@@ -30,11 +29,3 @@ histories AS (
         AND ({segment_filter})
     GROUP BY customer_id, first_purchase_on
 )
-SELECT customer_id,
-    frequency,
-    {recency_days} AS recency_days,
-    {age_days} AS age_days,
-    CAST(repeat_value AS DOUBLE) AS repeat_value,
-    holdout_frequency
-FROM histories
-ORDER BY customer_id
