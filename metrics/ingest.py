@@ -200,8 +200,14 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
 
 
 def _data_rows_filter(width: int) -> str:
-    """SQL condition for the data rows: after the header, not entirely blank."""
-    not_blank = " OR ".join(f"NULLIF(trim(c{i}), '') IS NOT NULL" for i in range(width))
+    """SQL condition for the data rows: after the header, not entirely blank.
+
+    A cell is blank when trimming leaves nothing; one that starts with a printable ASCII
+    character (nearly every cell) is not, which spares trimming it.
+    """
+    not_blank = " OR ".join(
+        f"(c{i} <> '' AND (ascii(c{i}) BETWEEN 33 AND 126 OR trim(c{i}) <> ''))"
+        for i in range(width))
     return f"file_row > 1 AND ({not_blank})"
 
 

@@ -90,18 +90,21 @@ def test_rows_that_cannot_be_used_are_set_aside_with_their_reason(tmp_path: Path
         ("c", "2024-01-04", "five", "web"),         # row 5: not a number
         ("", "", "", ""),                           # row 6: blank, skipped silently
         ("d", "2024-01-05T10:30:00+02:00", "-3", "store"),  # row 7: refund, timestamp
+        (" ", "\u00a0", "  ", "\u2003"),           # row 8: spaces only, skipped silently
+        ("\u00a0", "\u00a0", "\u00a0", "\u00a0e"),  # row 9: a letter after a space: read
     ])
     store = Store(":memory:")
     report = ingest_file(store, path, dataset="Mixed")
-    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (5, 2, 3)
+    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (6, 2, 4)
     assert [(r["row"], r["reason"]) for r in report.rejected_rows] == [
         (3, "Customer ID is empty."),
         (4, "Order date is not a date in the yyyy-mm-dd format."),
         (5, "Amount is not a number."),
+        (9, "Customer ID is empty."),
     ]
     assert report.rejected_rows[1]["values"] == {"client": "b", "date": "yesterday",
                                                  "amount": "5", "channel": "web"}
-    assert sorted(r["rows"] for r in report.rejected_by_reason) == [1, 1, 1]
+    assert sorted(r["rows"] for r in report.rejected_by_reason) == [1, 1, 2]
     assert report.first_date == date(2024, 1, 2) and report.last_date == date(2024, 1, 5)
     stored = store.cursor().execute(
         f"SELECT customer_id, order_date, amount FROM {store.dataset('Mixed').table('orders')} "

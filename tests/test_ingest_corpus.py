@@ -641,3 +641,20 @@ def test_the_direct_cast_of_plain_numbers_reads_what_the_full_cleaning_reads() -
                     f"SELECT count({number_sql('text', style, type_sql)}) FROM t").fetchone()
                 assert differ == (0, None), (mark, type_sql, differ)
                 assert read is not None and read[0] > 2_000  # plenty of numbers among them
+
+
+@pytest.mark.parametrize("whole_file", [True, False])
+def test_utf8_is_told_from_legacy_bytes_anywhere_in_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_file: bool) -> None:
+    # DuckDB checks files up to a size, Python in chunks above it: both see a bad byte
+    # near the end of a long file, and a valid multi-byte letter split across chunks
+    from metrics import readers
+
+    if not whole_file:
+        monkeypatch.setattr(readers, "WHOLE_FILE_CHECK_BYTES", 0)
+        monkeypatch.setattr(readers, "CHUNK_BYTES", 1000)
+    good = tmp_path / "good.csv"
+    good.write_bytes(("a,b\n" + "x,ș\n" * 2000).encode("utf-8"))
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(("a,b\n" + "x,y\n" * 2000).encode("utf-8") + "z,ş\n".encode("cp1250"))
+    assert readers._is_utf8(good) and not readers._is_utf8(bad)
