@@ -528,8 +528,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     chosen = {role: column for role, column in chosen.items() if column}
     validate_mapping(table, chosen, headers)
     where = _data_rows_filter(len(headers))
-    rows_read = cursor.execute(f"SELECT count(*) FROM raw WHERE {where}").fetchone()
-    if not rows_read or rows_read[0] == 0:
+    # any data row at all (counted with the parsed rows below)
+    if cursor.execute(f"SELECT 1 FROM raw WHERE {where} LIMIT 1").fetchone() is None:
         raise InputError(t("{name} has a header row but no data rows.", name=source))
     plan = _plan(cursor, table, chosen, headers, where, date_format)
     line_items = _line_item_mode(cursor, plan, where) if table.name == "orders" else None
