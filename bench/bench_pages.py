@@ -125,6 +125,8 @@ def main() -> None:
             database.unlink()
         with Store(database) as store:
             ingest_file(store, csv_path, dataset="bench", currency="EUR")
+            ingest_file(store, csv_path.with_name(f"{csv_path.stem}-responses.csv"),
+                        dataset="bench", kind="responses")
     print(f"{len(frame):,} orders from {customers:,} customers")
     filters = Filters(period="month", inactivity_days=W)
     with Store(database) as store:
