@@ -131,8 +131,12 @@ def main() -> None:
     filters = Filters(period="month", inactivity_days=W)
     with Store(database) as store:
         dataset_id = store.dataset("bench").id
+        # "after a filter change": the dashboard's long-running process has shown another
+        # filter state (weekly) before, so the orders are in DuckDB's buffer, not only on
+        # disk; nothing of this state's results is kept anywhere
+        loyaltylens_pages(store, dataset_id, Filters(period="week", inactivity_days=W))
         ours_seconds, ours = median_seconds(lambda: loyaltylens_pages(store, dataset_id,
-                                                                      filters))
+                                                                      filters), repeats=7)
         with store.cursor() as cursor:
             floor_seconds, _ = median_seconds(lambda: cursor.execute(
                 f"SELECT year(order_date) * 12 + month(order_date), count(*), sum(amount) "
