@@ -144,6 +144,12 @@ def keeps_whole_customers(dataset: Dataset, filters: Filters) -> bool:
     return all(segment_column(dataset, key)[0] != "orders" for key, _ in filters.segments)
 
 
+def history_holds(dataset: Dataset, filters: Filters) -> bool:
+    """Whether queries may read the purchase history stored with the orders for this
+    filter state: the dataset has it and the filters keep or drop whole customers."""
+    return dataset.has_purchase_history and keeps_whole_customers(dataset, filters)
+
+
 def segment_filter_sql(dataset: Dataset, filters: Filters, prefix: str = "segment_"
                        ) -> tuple[str, dict[str, Any]]:
     """The WHERE condition on orders for the segment filters, values bound as parameters
@@ -293,7 +299,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     (scans of the orders), else from the orders themselves; both give the same table.
     """
     p = filters.period
-    if dataset.has_purchase_history and keeps_whole_customers(dataset, filters):
+    if history_holds(dataset, filters):
         events = load_sql("kpis_from_history")
         pieces = {
             "period_of_previous_purchase": period_index_sql(p, "previous_purchase_on"),

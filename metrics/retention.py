@@ -20,7 +20,7 @@ from metrics.kpis import (
     Filters,
     customer_filter_sql,
     customer_groups_query,
-    keeps_whole_customers,
+    history_holds,
     kpi_table,
     orders_query,
 )
@@ -176,7 +176,7 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
     (one scan), else from the orders themselves; both give the same table.
     """
     p = filters.period
-    if dataset.has_purchase_history and keeps_whole_customers(dataset, filters):
+    if history_holds(dataset, filters):
         cells = load_sql("cohort_cells_from_history")
         groups, group_params = _group_sql(dataset, by, filters, "o")
         pieces = {

@@ -11,7 +11,7 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, keeps_whole_customers, segment_filter_sql
+from metrics.kpis import Filters, history_holds, segment_filter_sql
 from metrics.sqlutil import days_between_sql, load_sql
 from metrics.store import Dataset, Store
 
@@ -34,7 +34,7 @@ def customer_summary_query(dataset: Dataset, calibration_end: date,
     filters = filters or Filters()
     segment_sql, params = segment_filter_sql(dataset, filters)
     # the same table either way; the stored purchase history needs one GROUP BY only
-    fast = dataset.has_purchase_history and keeps_whole_customers(dataset, filters)
+    fast = history_holds(dataset, filters)
     histories = load_sql("customer_summary_from_history" if fast else "customer_summary")
     sql = f"WITH\n{histories.strip()}\n{load_sql('customer_summary_rows')}".format(
         orders_table=dataset.table("orders"),

@@ -1,6 +1,7 @@
 -- KPIs per period from the purchase history stored with the orders
--- (sql/purchase_history.sql): the same CTEs as sql/kpis.sql (event_totals, new_customers,
--- activity, money) from scans of the orders, with no window over customers and dates. It
+-- (sql/purchase_history.sql): the same CTEs as sql/kpis.sql and sql/lifecycle.sql
+-- (event_totals, new_customers, activity, money, arrivals, departures) from one scan of
+-- the orders, with no window over customers and dates. It
 -- holds for filter states that keep or drop whole customers (no segment filter on a column
 -- of the orders), since each customer's stored previous and next purchase are then also
 -- those of the filtered data.
@@ -49,7 +50,8 @@ histories AS (
         AVG(CAST(amount AS DOUBLE)) AS mean_amount,
         VAR_POP(CAST(amount AS DOUBLE)) * COUNT(*) AS squared_deviations
     FROM placed
-    GROUP BY ALL
+    GROUP BY period_index, previous_index, next_index, previous_out_index, out_index,
+        amount >= 0
 ),
 purchases AS (
     SELECT period_index, previous_index, next_index, orders, mean_amount,
