@@ -14,53 +14,48 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.timing import verdict
+from bench.timing import in_fresh_process, verdict
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_ORDERS = 9_000_000  # "10 million orders": the targets apply from here
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 
-# The parent holds no data: a child inherits its parent's peak RSS across fork and exec.
+# Each child reports the rows it read in REPORT; bench.timing adds its peak memory.
 GENERATE = """
 import sys
 from pathlib import Path
 from bench.generate import orders_frame, write
 frame = orders_frame(int(sys.argv[1]))
 write(frame, Path(sys.argv[2]), sys.argv[3])
-print(len(frame), 0)
+REPORT = {"rows": len(frame)}
 """
-# Each child prints the rows it read and its own peak RSS (kB, Linux).
 LOYALTYLENS = """
-import resource, sys
+import sys
 from metrics.ingest import ingest_file
 from metrics.store import Store
 with Store(sys.argv[2]) as store:
     report = ingest_file(store, sys.argv[1], dataset="bench")
-print(report.rows_stored, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+REPORT = {"rows": report.rows_stored}
 """
 PANDAS = """
-import resource, sys
+import sys
 import pandas as pd
 frame = pd.read_csv(sys.argv[1])
 frame["Order date"] = pd.to_datetime(frame["Order date"], format="%Y-%m-%d")
-print(len(frame), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+REPORT = {"rows": len(frame)}
 """
 
 
 def run_child(code: str, *args: str) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MB) and row count of ``code`` run in a new process."""
+    """Wall seconds (the process's start included), peak RSS (MB) and row count of
+    ``code`` run in a new process."""
     started = time.perf_counter()
-    output = subprocess.run([sys.executable, "-c", code, *args], check=True,
-                            capture_output=True, text=True).stdout
-    seconds = time.perf_counter() - started
-    rows, peak_kb = output.split()[-2:]
-    return seconds, int(peak_kb) / 1024, int(rows)
+    report = in_fresh_process(code, *args)
+    return time.perf_counter() - started, report["peak_rss_mb"], report["rows"]
 
 
 def main() -> None:
