@@ -19,6 +19,7 @@ from dashboard.formatting import PERIOD_NAMES, format_day
 from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
+    clamp_range,
     parse_choice,
     parse_date,
     parse_int,
@@ -120,8 +121,8 @@ def draw_sidebar() -> View:
         url.seed("start", first, parse_date, t("start date"))
         url.seed("end", last, parse_date, t("end date"))
         if "dates" not in st.session_state:
-            start = min(max(st.session_state["start"], first), last)
-            end = max(min(st.session_state["end"], last), start)
+            start, end = clamp_range(st.session_state["start"], st.session_state["end"],
+                                     first, last)
             if (start, end) != (st.session_state["start"], st.session_state["end"]):
                 st.session_state["_url_warnings"].append(
                     t("The link's dates fall outside the data ({first} to {last}), so they were "

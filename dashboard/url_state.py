@@ -53,6 +53,16 @@ def parse_values(options: Iterable[str]) -> Callable[[Sequence[str]], list[str]]
     return parse
 
 
+def clamp_range(start: date, end: date, first: date, last: date) -> tuple[date, date]:
+    """A link's date range moved inside the data's ``first`` to ``last``: the part of it
+    that overlaps the data, or the whole data when nothing overlaps (clamping each end on
+    its own would shrink a range after the data to its last day). A range that ends
+    before it starts (e.g. a link's start alone, after the data) covers nothing either."""
+    if start > end or end < first or start > last:
+        return first, last
+    return max(start, first), min(end, last)
+
+
 class UrlState:
     """Seeds widget keys of the session from the query string, each once per session.
 

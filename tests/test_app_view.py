@@ -39,3 +39,12 @@ def test_a_dataset_opens_on_its_latest_period_with_orders(isolated_db: Path,
     cards = {metric.label: metric.value for metric in app.metric}
     assert cards["Orders"] == "4"
     assert cards["Revenue (EUR)"] == "100.00"
+
+
+def test_a_link_after_the_data_shows_all_of_it_with_a_notice(db: Path) -> None:
+    # The demo data runs from 1 Nov 2023 to 20 Nov 2026: a link to 2030 shows all of it,
+    # not its last day.
+    for query in ({"start": "2030-01-01", "end": "2031-01-01"}, {"start": "2027-03-01"}):
+        app = open_app({"dataset": dataset_id(db, "Demo shop"), **query})
+        assert app.date_input(key="dates").value == (date(2023, 11, 1), date(2026, 11, 20))
+        assert any("outside the data" in unescaped(w.value) for w in app.warning)
