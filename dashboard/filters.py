@@ -23,6 +23,7 @@ from dashboard.url_state import (
     parse_choice,
     parse_date,
     parse_int,
+    parse_text,
     parse_values,
     query_string_values,
 )
@@ -43,6 +44,10 @@ T = TypeVar("T")
 SEGMENT_PREFIX = "seg."
 INCOMING_QUERY = "_incoming_query"
 SELECT_DATASET = "_select_dataset"
+# Why no dataset is shown (a link's unknown dataset, or the shown one deleted meanwhile).
+MISSING_DATASET = "_missing_dataset"
+# The (id, name) of the dataset shown last, to name it once it is deleted.
+SHOWN_DATASET = "_shown_dataset"
 GLOBAL_KEYS = ("dataset", "period", "start", "end", "w", "industry")
 NO_INDUSTRY = ""
 
@@ -58,10 +63,14 @@ class View:
     # The industry (benchmark sector) picked to compare with, and every benchmark figure.
     industry: str | None = None
     benchmarks: list[Benchmark] = field(default_factory=list)
+    # Instead of a dataset: the sentence saying why none is shown, and the ones to choose.
+    missing_dataset: str | None = None
+    datasets: list[Dataset] = field(default_factory=list)
 
 
 def _reset_filters() -> None:
     """A new dataset has other dates and segments: start its filters afresh."""
+    st.session_state.pop(MISSING_DATASET, None)
     for key in list(st.session_state):
         if key in ("start", "end", "dates", "w") or str(key).startswith(SEGMENT_PREFIX):
             del st.session_state[key]
@@ -103,13 +112,17 @@ def draw_sidebar() -> View:
         if pending in by_id:  # a page asked to show this dataset (e.g. after an upload)
             _reset_filters()
             st.session_state["dataset"] = pending
-        url.seed("dataset", ids[0], parse_choice(ids), t("dataset"))
-        if st.session_state["dataset"] not in by_id:  # deleted meanwhile
-            st.session_state["dataset"] = ids[0]
-            _reset_filters()
+        url.seed("dataset", ids[0], parse_text, t("dataset"))
+        _check_dataset_exists(by_id)
         st.selectbox(t("Dataset"), ids, key="dataset", format_func=lambda i: by_id[i].name,
-                     on_change=_reset_filters)
+                     index=None, placeholder=t("Choose a dataset"), on_change=_reset_filters)
+        if st.session_state["dataset"] is None:  # say why, and let the user choose
+            view.missing_dataset = st.session_state[MISSING_DATASET]
+            view.datasets = datasets
+            view.warnings = url.finish()
+            return view
         dataset = by_id[st.session_state["dataset"]]
+        st.session_state[SHOWN_DATASET] = (dataset.id, dataset.name)
         span = _span(dataset)
         assert span is not None
         first, last = span
@@ -177,6 +190,24 @@ def draw_sidebar() -> View:
         inactivity_days=int(st.session_state["w"]),
     )
     return view
+
+
+def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
+    """A dataset the session asks for that is not there (a link's unknown id, or the one
+    shown until another session deleted it) is not swapped silently for another: no
+    dataset is chosen, and the sentence saying why is kept for the page."""
+    chosen = st.session_state["dataset"]
+    if chosen is not None and chosen not in by_id:
+        _reset_filters()
+        shown = st.session_state.get(SHOWN_DATASET)
+        st.session_state[MISSING_DATASET] = (
+            t("The dataset “{name}” has been deleted: choose one of the datasets below.",
+              name=shown[1]) if shown is not None and shown[0] == chosen else
+            t("The link's dataset “{dataset}” does not exist (it may have been deleted): "
+              "choose one of the datasets below.", dataset=chosen))
+        st.session_state["dataset"] = None
+    elif chosen is None and MISSING_DATASET not in st.session_state:
+        st.session_state["dataset"] = next(iter(by_id))  # nothing to explain: the newest
 
 
 def select_dataset(dataset_id: str) -> None:
@@ -250,6 +281,12 @@ def page_data(title: str, needs: str | None = None) -> tuple[View, Dataset, Filt
     without the kind of data the page ``needs``, say how to get some (None)."""
     view: View = st.session_state.get("view", View())
     st.title(title)
+    if view.missing_dataset is not None:
+        show_warning(view.missing_dataset)
+        for dataset in view.datasets:
+            st.button(plain(dataset.name), key=f"open_dataset_{dataset.id}",
+                      on_click=select_dataset, args=(dataset.id,))
+        return None
     if view.dataset is None or view.filters is None:
         st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
                   "`make run`, which loads the demo data."))

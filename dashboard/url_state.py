@@ -22,6 +22,10 @@ def parse_date(raw: Sequence[str]) -> date:
     return date.fromisoformat(raw[-1].strip())
 
 
+def parse_text(raw: Sequence[str]) -> str:
+    return raw[-1]
+
+
 def parse_int(low: int, high: int) -> Callable[[Sequence[str]], int]:
     def parse(raw: Sequence[str]) -> int:
         value = int(raw[-1].strip())

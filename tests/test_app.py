@@ -182,7 +182,6 @@ def test_a_dataset_of_survey_answers_alone_is_listed_and_its_pages_say_what_they
         ({"period": "fortnight"}, "granularity “fortnight”"),
         ({"start": "abc"}, "start date “abc”"),
         ({"w": "0"}, "inactivity window “0”"),
-        ({"dataset": "0000000000000000"}, "dataset “0000000000000000”"),
         ({"seg.channel": "Teleport"}, "segment “Channel” “Teleport”"),
         ({"at": "1999-01-01"}, "period “1999-01-01”"),
         ({"metric": "happiness"}, "metric “happiness”"),

@@ -48,3 +48,39 @@ def test_a_link_after_the_data_shows_all_of_it_with_a_notice(db: Path) -> None:
         app = open_app({"dataset": dataset_id(db, "Demo shop"), **query})
         assert app.date_input(key="dates").value == (date(2023, 11, 1), date(2026, 11, 20))
         assert any("outside the data" in unescaped(w.value) for w in app.warning)
+
+
+def test_a_link_to_a_dataset_that_does_not_exist_says_so_and_offers_the_datasets(
+        db: Path) -> None:
+    app = open_app({"dataset": "nope"})
+    warnings = [unescaped(w.value) for w in app.warning]
+    assert warnings == ["The link's dataset “nope” does not exist (it may have been "
+                        "deleted): choose one of the datasets below."]
+    assert not app.metric, "no other dataset is opened in its place"
+    assert app.selectbox(key="dataset").value is None
+    offered = {unescaped(b.label): b for b in app.button if b.key.startswith("open_dataset_")}
+    assert sorted(offered) == ["Demo shop", "Small shop"]
+    offered["Small shop"].click().run()
+    assert not app.exception
+    assert app.selectbox(key="dataset").value == dataset_id(db, "Small shop")
+    assert app.query_params["dataset"] == dataset_id(db, "Small shop")
+    assert app.metric and not app.warning
+
+
+def test_a_dataset_deleted_by_another_session_is_not_swapped_for_another(db: Path) -> None:
+    small = dataset_id(db, "Small shop")
+    app = open_app({"dataset": small})
+    assert app.metric
+    with Store(db) as store:  # another session (or the CLI) deletes it
+        store.delete_dataset(small)
+    app.run()
+    assert not app.exception
+    warnings = [unescaped(w.value) for w in app.warning]
+    assert warnings == ["The dataset “Small shop” has been deleted: choose one of the "
+                        "datasets below."]
+    assert not app.metric
+    assert [unescaped(b.label) for b in app.button
+            if b.key.startswith("open_dataset_")] == ["Demo shop"]
+    # the sidebar's list chooses as well
+    app.selectbox(key="dataset").set_value(dataset_id(db, "Demo shop")).run()
+    assert app.metric and not app.warning
