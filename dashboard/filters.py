@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 import streamlit as st
 
 from dashboard import services
-from dashboard.formatting import PERIOD_NAMES, format_day
+from dashboard.formatting import PERIOD_NAMES, format_day, period_label
 from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
@@ -37,7 +37,7 @@ from metrics.kpis import (
     Filters,
 )
 from metrics.roles import column_label
-from metrics.sqlutil import PERIODS
+from metrics.sqlutil import PERIODS, Period, period_index, period_start_of_index
 from metrics.store import Dataset
 
 T = TypeVar("T")
@@ -147,6 +147,8 @@ def draw_sidebar() -> View:
                                      "shows that whole month."))
         if isinstance(dates, tuple) and len(dates) == 2:
             st.session_state["start"], st.session_state["end"] = dates
+        st.caption(whole_periods(st.session_state["period"], st.session_state["start"],
+                                 st.session_state["end"]))
 
         suggested = services.suggested_window(dataset) if "orders" in dataset.tables else None
         url.seed("w", DEFAULT_INACTIVITY_DAYS, parse_int(1, 3650), t("inactivity window"))
@@ -208,6 +210,30 @@ def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
         st.session_state["dataset"] = None
     elif chosen is None and MISSING_DATASET not in st.session_state:
         st.session_state["dataset"] = next(iter(by_id))  # nothing to explain: the newest
+
+
+# What the date range shows, by granularity: the metrics count whole periods.
+WHOLE_PERIODS = {
+    "week": "Shows whole weeks: {first} to {last}.",
+    "month": "Shows whole months: {first} to {last}.",
+    "quarter": "Shows whole quarters: {first} to {last}.",
+    "year": "Shows whole years: {first} to {last}.",
+}
+WHOLE_PERIOD = "Shows the whole of {period}."
+
+
+def whole_periods(period: Period, start: date, end: date) -> str:
+    """The periods a date range shows, named: every metric widens the range to whole
+    periods (a range from 15 March shows all of March). Weeks by their first and last day."""
+    first_index, last_index = period_index(period, start), period_index(period, end)
+    first = period_start_of_index(period, first_index)
+    if period == "week":
+        last_day = period_start_of_index(period, last_index + 1) - timedelta(days=1)
+        return t(WHOLE_PERIODS[period], first=format_day(first), last=format_day(last_day))
+    if first_index == last_index:
+        return t(WHOLE_PERIOD, period=period_label(period, first))
+    return t(WHOLE_PERIODS[period], first=period_label(period, first),
+             last=period_label(period, period_start_of_index(period, last_index)))
 
 
 def select_dataset(dataset_id: str) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from metrics.ingest import ingest_file
 from metrics.store import Store
 from tests.builders import write_csv
@@ -84,3 +86,21 @@ def test_a_dataset_deleted_by_another_session_is_not_swapped_for_another(db: Pat
     # the sidebar's list chooses as well
     app.selectbox(key="dataset").set_value(dataset_id(db, "Demo shop")).run()
     assert app.metric and not app.warning
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end", "said"),
+    [
+        ("month", "2025-03-15", "2025-06-10", "Shows whole months: Mar 2025 to Jun 2025."),
+        ("quarter", "2025-02-10", "2025-08-01", "Shows whole quarters: Q1 2025 to Q3 2025."),
+        ("year", "2025-02-10", "2025-08-01", "Shows the whole of 2025."),
+        # Wednesday 12 to Thursday 20 March 2025: the weeks from Monday 10 to Sunday 23
+        ("week", "2025-03-12", "2025-03-20", "Shows whole weeks: Mar 10, 2025 to Mar 23, 2025."),
+    ],
+)
+def test_the_whole_periods_shown_are_said_under_the_date_picker(
+        db: Path, period: str, start: str, end: str, said: str) -> None:
+    app = open_app({"dataset": dataset_id(db, "Demo shop"), "period": period, "start": start,
+                    "end": end})
+    captions = [unescaped(c.value) for c in app.sidebar.caption]
+    assert said in captions, captions
