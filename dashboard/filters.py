@@ -15,7 +15,7 @@ from typing import TypeVar
 import streamlit as st
 
 from dashboard import services
-from dashboard.formatting import PERIOD_NAMES, format_day, period_label
+from dashboard.formatting import PERIOD_NAMES, format_day, format_value, period_label
 from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
@@ -33,8 +33,11 @@ from metrics.i18n import t
 from metrics.kpis import (
     CUSTOMER_SEGMENT_PREFIX,
     DEFAULT_INACTIVITY_DAYS,
+    MAX_INACTIVITY_DAYS,
+    MIN_INACTIVITY_DAYS,
     RFM_SEGMENT,
     Filters,
+    SuggestedWindow,
 )
 from metrics.roles import column_label
 from metrics.sqlutil import PERIODS, Period, period_index, period_start_of_index
@@ -151,13 +154,13 @@ def draw_sidebar() -> View:
                                  st.session_state["end"]))
 
         suggested = services.suggested_window(dataset) if "orders" in dataset.tables else None
-        url.seed("w", DEFAULT_INACTIVITY_DAYS, parse_int(1, 3650), t("inactivity window"))
+        url.seed("w", DEFAULT_INACTIVITY_DAYS,
+                 parse_int(MIN_INACTIVITY_DAYS, MAX_INACTIVITY_DAYS), t("inactivity window"))
         st.number_input(
-            t("Inactivity window W (days)"), min_value=1, max_value=3650, step=1, key="w",
+            t("Inactivity window W (days)"), min_value=MIN_INACTIVITY_DAYS,
+            max_value=MAX_INACTIVITY_DAYS, step=1, key="w",
             help=t("A customer without an order for more than W days has left the customer "
-                   "base.") + (" " + t("Suggested for this data: {days} days (9 in 10 repeat "
-                                       "purchases come sooner).", days=suggested)
-                               if suggested else ""),
+                   "base.") + (" " + _suggestion(suggested) if suggested else ""),
         )
 
         view.benchmarks = services.benchmarks()
@@ -210,6 +213,24 @@ def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
         st.session_state["dataset"] = None
     elif chosen is None and MISSING_DATASET not in st.session_state:
         st.session_state["dataset"] = next(iter(by_id))  # nothing to explain: the newest
+
+
+# Why a suggested W is shorter than the data's gaps: W's input cannot hold more.
+CAPPED_SUGGESTION = ("Suggested for this data: {days} days, the longest W there is: 9 in 10 "
+                     "repeat purchases come within {gap} days, longer than W can be.")
+
+
+def capped_suggestion(suggested: SuggestedWindow) -> str:
+    """The sentence for a suggested W capped at the longest W: why it is not the gap."""
+    return t(CAPPED_SUGGESTION, days=format_value(suggested.days, "days", None),
+             gap=format_value(suggested.gap_days, "days", None))
+
+
+def _suggestion(suggested: SuggestedWindow) -> str:
+    if suggested.capped:
+        return capped_suggestion(suggested)
+    return t("Suggested for this data: {days} days (9 in 10 repeat purchases come sooner).",
+             days=suggested.days)
 
 
 # What the date range shows, by granularity: the metrics count whole periods.

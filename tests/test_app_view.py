@@ -104,3 +104,23 @@ def test_the_whole_periods_shown_are_said_under_the_date_picker(
                     "end": end})
     captions = [unescaped(c.value) for c in app.sidebar.caption]
     assert said in captions, captions
+
+
+def test_a_suggested_w_beyond_the_longest_is_capped_and_said(isolated_db: Path,
+                                                             tmp_path: Path) -> None:
+    # Purchases 1 Jan 1995 and 1 Jan 2010: the gaps are 5,479 days, 5,481 in whole weeks,
+    # but W is at most 3,650 days.
+    rows = [(f"c{n}", day, "10") for n in range(3) for day in ("1995-01-01", "2010-01-01")]
+    orders = write_csv(tmp_path / "far.csv", ("customer_id", "order_date", "amount"), rows)
+    with Store(isolated_db) as store:
+        ingest_file(store, orders, dataset="Far shop", currency="EUR")
+    app = open_app({"period": "year"}, page="app_pages/retention.py")
+    said = [unescaped(c.value) for c in app.caption if "Suggested for this data" in c.value]
+    assert any("Suggested for this data: 3,650 days, the longest W there is: 9 in 10 repeat "
+               "purchases come within 5,481 days, longer than W can be." in c for c in said), said
+    button = next(b for b in app.button if b.key == "use_suggested_w")
+    assert button.label == "Use 3650 days"
+    button.click().run()
+    assert not app.exception
+    assert app.number_input(key="w").value == 3650
+    assert app.query_params["w"] == "3650"
