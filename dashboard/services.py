@@ -44,6 +44,7 @@ _METRICS: dict[str, Callable[..., Any]] = {
     "nps": satisfaction.nps_table,
     "nps_by_segment": satisfaction.nps_by_segment,
     "nps_latest": satisfaction.nps_latest_answers,
+    "nps_overall": satisfaction.nps_overall,
     "nps_distribution": satisfaction.score_distribution,
     "csat": satisfaction.csat_table,
     "cli": satisfaction.cli_table,
