@@ -117,8 +117,10 @@ def draw_sidebar() -> View:
             st.session_state["dataset"] = pending
         url.seed("dataset", ids[0], parse_text, t("dataset"))
         _check_dataset_exists(by_id)
+        # No choice only while a missing dataset is explained: a choice cannot be cleared.
         st.selectbox(t("Dataset"), ids, key="dataset", format_func=lambda i: by_id[i].name,
-                     index=None, placeholder=t("Choose a dataset"), on_change=_reset_filters)
+                     index=None if st.session_state["dataset"] is None else 0,
+                     placeholder=t("Choose a dataset"), on_change=_reset_filters)
         if st.session_state["dataset"] is None:  # say why, and let the user choose
             view.missing_dataset = st.session_state[MISSING_DATASET]
             view.datasets = datasets
