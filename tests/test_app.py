@@ -173,7 +173,7 @@ def test_a_dataset_of_survey_answers_alone_is_listed_and_its_pages_say_what_they
     # The answers start and stop inside March: no complete month to compare yet, but the
     # NPS of the latest answers and of the whole range are there: 1 promoter and 1
     # detractor of 2, NPS 0.
-    assert cards == {"NPS, whole date range": "0.0", "NPS": "–",
+    assert cards == {"NPS, whole range": "0.0", "NPS": "–",
                      "NPS, latest answers": "0.0"}, cards
 
 

@@ -134,7 +134,7 @@ def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> 
 def _overall_nps(overall: pd.Series) -> None:
     """The NPS of every answer in the date range, with its margin of error and count."""
     with st.container(border=True):
-        st.metric(t("NPS, whole date range"), _value_text("nps", overall["nps"]),
+        st.metric(t("NPS, whole range"), _value_text("nps", overall["nps"]),
                   help=t(OVERALL_RULE))
         if not is_missing(overall["margin_of_error"]):
             st.caption(tn("± {margin} points (95%), {n} answer",
@@ -147,7 +147,7 @@ def _overall_nps(overall: pd.Series) -> None:
 
 def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Measure, ...]
              ) -> None:
-    st.subheader(t("Latest complete period"))
+    st.subheader(t("At a glance"))
     columns = st.columns(len(present) + (2 if "nps" in present else 0))
     if "nps" in present:  # the whole range first, then the latest period of each measure
         with columns[0]:
