@@ -59,6 +59,10 @@ UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024
 # A "?" with a letter on each side: a letter the file's code page could not hold (LibreOffice
 # writes "Ia?i" for Iași in Windows-1250), not a question mark.
 LOST_LETTER_PATTERN = r"\pL\?\pL"
+# Rows dated before this day, or after the day of the upload, are set aside unless the user
+# keeps them: such a date is nearly always a typo or a wrong date format, and one of them
+# stretches the dataset's range (its default view, its trend axis) over empty years.
+EARLIEST_DATE = date(1990, 1, 1)
 # Why a dataset's amounts are in their currency: besides the file's suggestion
 # (metrics.parsing: "amounts", "encoding", "headers"), the caller chose it, or the data
 # went into an existing dataset.
@@ -70,6 +74,8 @@ _REASONS = {
     "bad_number": "{role} is not a number.",
     "bad_score": "{role} is not a whole number from {low} to {high}.",
     "no_score": "The row has no score.",
+    "after_today": "{role} is after today ({today}).",
+    "before_earliest": "{role} is before {year}.",
 }
 
 
@@ -311,6 +317,9 @@ class _Plan:
     date_formats: dict[str, str] = field(default_factory=dict)
     number_marks: dict[str, str] = field(default_factory=dict)
     amount_sample: list[str] | None = None  # of the first amount role: its currency
+    today: date = field(default_factory=date.today)
+    # whether rows whose main date is before EARLIEST_DATE or after today are set aside
+    date_bounds: bool = True
 
     def roles(self) -> list[Role]:
         return [role for role in self.table.roles if role.name in self.mapping]
@@ -330,8 +339,10 @@ class _Plan:
 
 
 def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str, str],
-          headers: list[str], where: str, date_format: str | None) -> _Plan:
-    plan = _Plan(table, mapping, {h: f"c{i}" for i, h in enumerate(headers)})
+          headers: list[str], where: str, date_format: str | None, today: date,
+          date_bounds: bool) -> _Plan:
+    plan = _Plan(table, mapping, {h: f"c{i}" for i, h in enumerate(headers)}, today=today,
+                 date_bounds=date_bounds)
     for role in plan.roles():
         column, header = plan.raw(role), mapping[role.name]
         if role.type == "date":
@@ -390,13 +401,20 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
     scores = [quote_ident("t_" + r.name) for r in plan.roles() if r.one_of]
     if scores:
         checks.append(f"WHEN COALESCE({', '.join(scores)}) IS NULL THEN 'no_score:'")
+    main_date = plan.table.date_role
+    bounds: dict[str, date] = {}
+    if plan.date_bounds and main_date in plan.date_formats:  # after the checks that it reads
+        value = plan.value_sql(plan.table.role(main_date), quote_ident("t_" + main_date))
+        checks += [f"WHEN {value} > $today THEN 'after_today:{main_date}'",
+                   f"WHEN {value} < $earliest THEN 'before_earliest:{main_date}'"]
+        bounds = {"today": plan.today, "earliest": EARLIEST_DATE}
     selects += [quote_ident(_extra_name(h, plan.table)) for h in extras]
     reason = f"CASE {' '.join(checks)} END AS reason" if checks else "NULL AS reason"
     cursor.execute(
         f"-- every data row, parsed, with the reason it cannot be used (NULL when it can)\n"
         f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT {', '.join(selects)}, {reason} "
-        f"FROM (SELECT {', '.join(inner)} FROM raw WHERE {where}) AS texts"
-    )
+        f"FROM (SELECT {', '.join(inner)} FROM raw WHERE {where}) AS texts",
+        bounds)
 
 
 def _line_item_mode(cursor: duckdb.DuckDBPyConnection, plan: _Plan, where: str) -> str | None:
@@ -445,6 +463,8 @@ def ingest_file(
     sheet: str | None = None,
     dry_run: bool = False,
     max_bytes: int | None = None,
+    keep_out_of_range_dates: bool = False,
+    today: date | None = None,
 ) -> IngestReport:
     """Validate a file and store its usable rows as the ``kind`` table of a dataset.
 
@@ -478,6 +498,12 @@ def ingest_file(
         Validate and report, store nothing.
     max_bytes
         Refuse larger files (the dashboard's upload limit).
+    keep_out_of_range_dates
+        Store rows whose main date (order, response, start or spend date) is after
+        ``today`` or before 1990 (:data:`EARLIEST_DATE`); by default they are set aside
+        as rejected rows with their reason.
+    today
+        The day of the upload (default: the computer's date today).
 
     Raises
     ------
@@ -509,7 +535,8 @@ def ingest_file(
             headers = _load_raw(cursor, prepared, source)  # temporary: before the transaction
             with store.atomic(cursor):
                 report = _ingest(store, cursor, prepared, headers, table, name, existing,
-                                 mapping, currency, source, date_format)
+                                 mapping, currency, source, date_format,
+                                 keep_out_of_range_dates, today)
                 if dry_run:
                     report.dry_run = True
                     if existing is None:  # its id was made up, and is rolled back with it
@@ -523,7 +550,8 @@ def ingest_file(
 def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
             headers: list[str], table: TableKind, name: str, existing: Any,
             mapping: Mapping[str, str] | None, currency: str | None, source: str,
-            date_format: str | None) -> IngestReport:
+            date_format: str | None, keep_out_of_range_dates: bool, today: date | None
+            ) -> IngestReport:
     chosen = suggest_mapping(table, headers) | dict(mapping or {})
     chosen = {role: column for role, column in chosen.items() if column}
     validate_mapping(table, chosen, headers)
@@ -531,7 +559,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     # any data row at all (counted with the parsed rows below)
     if cursor.execute(f"SELECT 1 FROM raw WHERE {where} LIMIT 1").fetchone() is None:
         raise InputError(t("{name} has a header row but no data rows.", name=source))
-    plan = _plan(cursor, table, chosen, headers, where, date_format)
+    plan = _plan(cursor, table, chosen, headers, where, date_format, today or date.today(),
+                 date_bounds=not keep_out_of_range_dates)
     line_items = _line_item_mode(cursor, plan, where) if table.name == "orders" else None
     _parse_rows(cursor, plan, headers, where, line_items)
 
@@ -681,17 +710,28 @@ def _store_line_items(cursor: duckdb.DuckDBPyConnection, dataset_id: str,
 
 def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | None,
               target: str) -> list[str]:
-    """What is stored but looks wrong: future dates, repeated ids, id spellings."""
+    """What is stored but looks wrong: dates kept out of range, repeated ids, id spellings."""
     warnings: list[str] = []
     date_role = plan.table.date_role
     if date_role in plan.date_formats:
+        date_column = quote_ident(date_role)
         row = cursor.execute(
-            f"SELECT count(*), min({quote_ident(date_role)}) FROM parsed WHERE reason IS NULL "
-            f"AND {quote_ident(date_role)} > current_date").fetchone()
+            f"-- the usable rows dated after today and before the earliest day (kept)\n"
+            f"SELECT count(*) FILTER (WHERE {date_column} > $today), "
+            f"min({date_column}) FILTER (WHERE {date_column} > $today), "
+            f"count(*) FILTER (WHERE {date_column} < $earliest), "
+            f"min({date_column}) FILTER (WHERE {date_column} < $earliest) "
+            f"FROM parsed WHERE reason IS NULL",
+            {"today": plan.today, "earliest": EARLIEST_DATE}).fetchone()
         if row and row[0]:
             warnings.append(tn("{n} row is dated after today ({day}): check the date format.",
                                "{n} rows are dated after today (the first on {day}): check "
                                "the date format.", row[0], day=row[1].isoformat()))
+        if row and row[2]:
+            warnings.append(tn("{n} row is dated before {year} ({day}): check the date format.",
+                               "{n} rows are dated before {year} (the first on {day}): check "
+                               "the date format.", row[2], day=row[3].isoformat(),
+                               year=EARLIEST_DATE.year))
     if line_items:
         row = cursor.execute("SELECT count(DISTINCT order_id) FROM (SELECT order_id FROM parsed "
                              "WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(*) > 1)"
@@ -789,7 +829,8 @@ def _rejections(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
         role = plan.table.role(role_name)
         fmt = plan.date_formats.get(role_name)
         return t(_REASONS[problem], role=t(role.label),
-                 format=date_format_label(fmt) if fmt else "", low=role.low, high=role.high)
+                 format=date_format_label(fmt) if fmt else "", low=role.low, high=role.high,
+                 today=plan.today.isoformat(), year=EARLIEST_DATE.year)
 
     by_reason = [
         {"reason": message(code), "rows": int(n)}

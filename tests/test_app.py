@@ -343,6 +343,19 @@ def test_ambiguous_dates_are_asked_before_anything_is_checked(db: Path) -> None:
     assert "Date format: mm/dd/yyyy" in unescaped(app.caption[1].value)
 
 
+def test_rows_dated_in_the_future_are_set_aside_unless_the_box_is_ticked(db: Path) -> None:
+    content = b"Customer,Date,Amount\na,2025-01-03,10\nb,2099-05-01,20\n"
+    app = upload(open_app(page="app_pages/data.py"), "future.csv", content)
+    assert unescaped(app.info[0].value).startswith("Ready to store 1 of 2 rows")
+    box = next(c for c in app.checkbox if c.key and c.key.startswith("keep_dates_"))
+    assert box.label == "Keep rows dated after today or before 1990"
+    box.check().run()
+    assert unescaped(app.info[0].value).startswith("Ready to store 2 of 2 rows")
+    store_upload(app)
+    with Store(db) as store:
+        assert store.dataset("future").tables["orders"].last_date == date(2099, 5, 1)
+
+
 def test_a_refused_upload_says_why_and_stores_nothing(db: Path) -> None:
     app = upload(open_app(page="app_pages/data.py"), "empty.csv", b"Customer,Date,Amount\n")
     assert unescaped(app.error[0].value) == "empty.csv has a header row but no data rows."

@@ -30,6 +30,7 @@ from metrics.export import to_csv
 from metrics.i18n import t, tn
 from metrics.ingest import (
     CURRENCY_GIVEN,
+    EARLIEST_DATE,
     UPLOAD_LIMIT_BYTES,
     IngestReport,
     ingest_file,
@@ -260,10 +261,15 @@ def _upload(datasets: list[Dataset]) -> None:
         t("“{name}” already has {kind}: replace them with this file", name=target,
           kind=t(table.label).lower()), key=f"replace_{upload.file_id}")
 
+    keep_dates = st.checkbox(
+        t("Keep rows dated after today or before {year}", year=EARLIEST_DATE.year),
+        key=f"keep_dates_{upload.file_id}",
+        help=t("Such dates are nearly always a typing error or a misread date format, so "
+               "their rows are set aside. Tick this to store them anyway."))
     options_key = f"dates_{upload.file_id}"
     # The dry run takes the currency the file suggests; the user's choice comes after it.
     arguments = {"dataset": name, "kind": kind, "source": upload.name,
-                 "replace": replace, "sheet": sheet,
+                 "replace": replace, "sheet": sheet, "keep_out_of_range_dates": keep_dates,
                  "mapping": {k: v for k, v in mapping.items() if v},
                  "date_format": st.session_state.get(options_key)}
     store = services.get_store()
