@@ -591,15 +591,12 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
     cursor.execute(f"DROP TABLE IF EXISTS {target}")
-    orders = None
     if table.name == "orders":  # order lines of an earlier upload belong to its orders
         cursor.execute(f"DROP TABLE IF EXISTS {quote_ident(f'ds_{dataset_id}')}.order_items")
         cursor.execute("DELETE FROM loyaltylens_tables WHERE dataset_id = $id AND "
                        "kind = 'order_items'", {"id": dataset_id})
     if line_items:
         _store_line_items(cursor, dataset_id, role_columns, extras, line_items)
-        orders_row = cursor.execute(f"SELECT count(*) FROM {target}").fetchone()
-        orders = int(orders_row[0]) if orders_row else 0
         items = f"{quote_ident(f'ds_{dataset_id}')}.order_items"
         lines = cursor.execute(f"SELECT count(*), min(order_date), max(order_date) FROM {items}"
                                ).fetchone() or (0, None, None)
@@ -633,8 +630,11 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     if table.name == "orders":
         refund_row = cursor.execute(f"SELECT count(*) FROM {target} WHERE amount < 0").fetchone()
         refunds = int(refund_row[0]) if refund_row else 0
+    # what the table holds, as users count it: orders (lines grouped), customers, answers
+    stored_row = cursor.execute(f"SELECT count(*) FROM {target}").fetchone()
+    stored = int(stored_row[0]) if stored_row else 0
     store.register_table(cursor, dataset_id, table.name, {
-        "source": source, "rows": usable, "mapping": chosen, "segment_columns": segments,
+        "source": source, "rows": stored, "mapping": chosen, "segment_columns": segments,
         "first_date": first, "last_date": last,
     })
 
@@ -669,7 +669,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         rejected_rows=rejected_rows,
         warnings=warnings,
         refunds=refunds,
-        orders=orders,
+        orders=stored if line_items else None,
         currency=currency,
         currency_source=currency_source,
     )

@@ -356,6 +356,20 @@ def test_rows_dated_in_the_future_are_set_aside_unless_the_box_is_ticked(db: Pat
         assert store.dataset("future").tables["orders"].last_date == date(2099, 5, 1)
 
 
+def test_a_line_item_export_is_counted_in_orders_on_the_data_page_and_overview(
+        isolated_db: Path, tmp_path: Path) -> None:
+    from tests.builders import write_csv
+    from tests.test_ingest_corpus import SHOPIFY
+
+    # 5 Shopify lines: #1001 (3 lines), #1002, #1003 (a refund): 3 orders
+    with Store(isolated_db) as store:
+        ingest_file(store, write_csv(tmp_path / "shopify.csv", *SHOPIFY), dataset="Shopify")
+    listed = open_app(page="app_pages/data.py").dataframe[0].value
+    assert list(listed["Orders"]) == ["3"]
+    subtitle = unescaped(open_app().caption[0].value)
+    assert subtitle.startswith("Shopify · 3 orders from ")
+
+
 def test_a_refused_upload_says_why_and_stores_nothing(db: Path) -> None:
     app = upload(open_app(page="app_pages/data.py"), "empty.csv", b"Customer,Date,Amount\n")
     assert unescaped(app.error[0].value) == "empty.csv has a header row but no data rows."

@@ -76,6 +76,19 @@ def test_rows_dated_in_the_future_are_rejected_unless_kept(db: Path, tmp_path: P
         3, "1985-07-01", "2099-01-02")
 
 
+def test_datasets_count_the_orders_of_a_line_item_export_not_its_rows(db: Path,
+                                                                      tmp_path: Path) -> None:
+    # orders 7 (2 lines), 8 (1 line) and 9 (3 lines): 6 rows, 3 orders
+    path = write_csv(tmp_path / "woo.csv", ("Order ID", "Customer", "Date", "Order Total",
+                                            "Product"), [
+        ("7", "c1", "2025-03-01", "99.90", "A"), ("7", "c1", "2025-03-01", "99.90", "B"),
+        ("8", "c2", "2025-03-02", "10.00", "A"), ("9", "c1", "2025-03-05", "30.00", "A"),
+        ("9", "c1", "2025-03-05", "30.00", "B"), ("9", "c1", "2025-03-05", "30.00", "C")])
+    assert run("ingest", str(path), "--dataset", "Woo", db=db).returncode == 0
+    listed = json.loads(run("datasets", db=db).stdout)
+    assert [(d["name"], d["orders"]) for d in listed] == [("Woo", 3)]
+
+
 def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path) -> None:
     assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
     result = run("kpis", "--dataset", "Small", "--period", "month", "--inactivity-days", "30",

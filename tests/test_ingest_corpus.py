@@ -375,6 +375,8 @@ def test_shopify_line_items_become_one_order_with_the_total_once(tmp_path: Path)
     assert report.warnings == [
         "1 order id appears on several rows: they were read as the lines of one order, and "
         "the total was taken from each order's first row."]
+    # the dataset counts what the report counted: 3 orders (of 5 lines), not 5
+    assert (dataset.tables["orders"].rows, dataset.tables["order_items"].rows) == (3, 5)
 
 
 def test_woocommerce_repeated_totals_are_counted_once(tmp_path: Path) -> None:
