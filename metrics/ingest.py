@@ -23,12 +23,13 @@ import pandas as pd
 from metrics.errors import InputError
 from metrics.i18n import t, tn
 from metrics.parsing import (
+    CURRENCY_HINTS,
     DATE_CELLS,
     DATE_FORMATS,
-    FROM_AMOUNTS,
     NUMBER_CELLS,
     NumberStyle,
     choose_date_format,
+    currency_counts,
     date_format_label,
     date_sql,
     detect_number_style,
@@ -64,9 +65,21 @@ LOST_LETTER_PATTERN = r"\pL\?\pL"
 # stretches the dataset's range (its default view, its trend axis) over empty years.
 EARLIEST_DATE = date(1990, 1, 1)
 # Why a dataset's amounts are in their currency: besides the file's suggestion
-# (metrics.parsing: "amounts", "encoding", "headers"), the caller chose it, or the data
-# went into an existing dataset.
+# (metrics.parsing: "column", "amounts", "amount_header", "encoding", "headers"), the
+# caller chose it, or the data went into an existing dataset.
 CURRENCY_GIVEN, CURRENCY_OF_DATASET = "given", "dataset"
+# The report's words for each reason (IngestReport.currency_source).
+CURRENCY_REASONS = {
+    "column": "Currency: {code}, read from the file's currency column",
+    "amounts": "Currency: {code}, written beside the amounts",
+    "amount_header": "Currency: {code}, written in the name of the amount column",
+    "encoding": "Currency: {code}, guessed from the file's encoding (the amounts carry no "
+                "currency sign)",
+    "headers": "Currency: {code}, guessed from the language of the column names (the amounts "
+               "carry no currency sign)",
+    "given": "Currency: {code}, chosen",
+    "dataset": "Currency: {code}, the dataset's",
+}
 
 _REASONS = {
     "missing": "{role} is empty.",
@@ -99,11 +112,12 @@ class IngestReport:
     ``decimal_mark`` of the amounts and ``date_format`` of the main date (``number
     cells`` and ``date cells`` for typed workbook cells); ``line_items``; ``currency``,
     the currency the file suggests, with ``currency_hint`` ("encoding" or "headers") when
-    it is a hint rather than a sign written beside the amounts. ``currency`` is the
+    it is a hint rather than a currency the file writes (in a currency column, beside the
+    amounts or in the amount column's name). ``currency`` is the
     currency the dataset's amounts are shown in, ``currency_source`` why: "given" by the
-    caller, the existing "dataset"'s, or the file's suggestion ("amounts", "encoding",
-    "headers"); both None when nothing told. A dry run of a new dataset has no
-    ``dataset_id``.
+    caller, the existing "dataset"'s, or the file's suggestion ("column", "amounts",
+    "amount_header", "encoding", "headers"); both None when nothing told. A dry run of a
+    new dataset has no ``dataset_id``.
     """
 
     dataset_id: str | None
@@ -127,12 +141,28 @@ class IngestReport:
     currency: str | None = None
     currency_source: str | None = None
 
+    @property
+    def has_amounts(self) -> bool:
+        """Whether a column of the file was read as amounts (one a currency applies to)."""
+        table = table_kind(self.kind)
+        return any(table.role(role).type == "amount" for role in self.mapping)
+
+    def currency_reason(self) -> str | None:
+        """The currency of the amounts and where it came from, in words; None without
+        amounts."""
+        if self.currency and self.currency_source in CURRENCY_REASONS:
+            return t(CURRENCY_REASONS[self.currency_source], code=self.currency)
+        if self.has_amounts:
+            return t("Currency: none, not detected (amounts are shown without a currency "
+                     "sign)")
+        return None
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (dates as ISO strings)."""
+        """A JSON-ready dictionary (dates as ISO strings), with ``currency_reason``."""
         data = asdict(self)
         for key in ("first_date", "last_date"):
             data[key] = data[key].isoformat() if data[key] else None
-        return data
+        return data | {"currency_reason": self.currency_reason()}
 
 
 class _DryRun(Exception):
@@ -257,9 +287,11 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
         amount = next((suggested[role.name] for role in table.roles
                        if role.type == "amount" and role.name in suggested), None)
         if amount:
+            column = _currency_column(cursor, "raw", f"c{headers.index(suggested['currency'])}",
+                                      where) if "currency" in suggested else None
             detected |= _currency_detected(_suggest_currency(
-                cursor, prepared, headers, suggested,
-                _sample(cursor, f"c{headers.index(amount)}", where)))
+                cursor, prepared, headers, table, suggested,
+                _sample(cursor, f"c{headers.index(amount)}", where), column))
     preview.columns = headers
     return FileInspection(
         source=source or path.name,
@@ -279,8 +311,19 @@ def _file_detected(prepared: PreparedFile) -> dict[str, str]:
     return detected
 
 
+def _currency_column(cursor: duckdb.DuckDBPyConnection, relation: str, column: str,
+                     where: str) -> dict[str, int]:
+    """The currencies of a currency column and their rows (``raw`` or ``parsed``)."""
+    values = cursor.execute(
+        f"-- the rows of each value of the currency column\n"
+        f"SELECT trim({column}), count(*) FROM {relation} WHERE {where} "
+        f"AND NULLIF(trim({column}), '') IS NOT NULL GROUP BY 1").fetchall()
+    return currency_counts(dict(values))
+
+
 def _suggest_currency(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
-                      headers: list[str], mapping: Mapping[str, str], amounts: Sequence[str]
+                      headers: list[str], table: TableKind, mapping: Mapping[str, str],
+                      amounts: Sequence[str], column: Mapping[str, int] | None
                       ) -> tuple[str, str] | None:
     """The currency the file suggests and why (:func:`metrics.parsing.suggest_currency`)."""
     romanian = False
@@ -292,8 +335,10 @@ def _suggest_currency(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
             f"WHERE regexp_matches({text}, $letters)", {"letters": f"[{ROMANIAN_LETTERS}]"}
         ).fetchone()
         romanian = bool(row and row[0])
+    amount_headers = [mapping[role.name] for role in table.roles
+                      if role.type == "amount" and role.name in mapping]
     return suggest_currency(amounts, prepared.encoding, romanian,
-                            header_language(list(mapping.values())))
+                            header_language(list(mapping.values())), column, amount_headers)
 
 
 def _currency_detected(suggestion: tuple[str, str] | None) -> dict[str, str]:
@@ -301,7 +346,7 @@ def _currency_detected(suggestion: tuple[str, str] | None) -> dict[str, str]:
     if suggestion is None:
         return {}
     code, source = suggestion
-    return {"currency": code} | ({} if source == FROM_AMOUNTS else {"currency_hint": source})
+    return {"currency": code} | ({"currency_hint": source} if source in CURRENCY_HINTS else {})
 
 
 # -- validating and storing ------------------------------------------------------------
@@ -575,7 +620,10 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
               "are chosen for each role.", n=f"{read:,}", reason=rejected_by_reason[0]["reason"])
         )
 
-    suggestion = _suggest_currency(cursor, prepared, headers, chosen, plan.amount_sample
+    currencies = _currency_column(cursor, "parsed", "currency", "reason IS NULL"
+                                  ) if "currency" in chosen else None
+    suggestion = _suggest_currency(cursor, prepared, headers, table, chosen,
+                                   plan.amount_sample, currencies
                                    ) if plan.amount_sample is not None else None
     currency_source: str | None = None
     if existing:
@@ -624,6 +672,12 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
             f"SELECT min({quote_ident(table.date_role)}), max({quote_ident(table.date_role)}) "
             f"FROM {target}").fetchone() or (None, None)
     warnings = _warnings(cursor, plan, line_items, target)
+    if currencies and len(currencies) > 1 and plan.amount_sample is not None:
+        warnings.append(t("The amounts are in several currencies ({currencies}) and are added "
+                          "up as they are: store each currency as a dataset of its own to "
+                          "keep them apart.", currencies=", ".join(
+                              tn("{code}: {n} row", "{code}: {n} rows", rows, code=code)
+                              for code, rows in currencies.items())))
     if prepared.is_legacy_encoding:
         warnings += _lost_letters_warning(cursor, prepared, len(headers), where)
     refunds = 0

@@ -319,6 +319,18 @@ def test_amounts_that_tell_no_currency_ask_for_one(db: Path) -> None:
         assert store.dataset("plain").currency == "PLN"
 
 
+def test_a_currency_column_sets_the_currency_and_the_report_says_so(db: Path) -> None:
+    content = b"Customer,Date,Amount,Currency\na,2025-01-03,10.50,usd\nb,2025-01-04,20,usd\n"
+    app = upload(open_app(page="app_pages/data.py"), "stripe.csv", content)
+    box = currency_box(app)
+    assert (box.value, box.help) == ("USD", "Read from the file's currency column.")
+    assert "Currency: USD, read from the file's currency column" in unescaped(
+        app.caption[1].value)
+    store_upload(app)
+    with Store(db) as store:
+        assert store.dataset("stripe").currency == "USD"
+
+
 def test_a_workbook_report_tells_of_cells_not_of_delimiters(db: Path, tmp_path: Path) -> None:
     from tests.test_ingest_corpus import write_workbook
 

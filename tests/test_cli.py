@@ -89,6 +89,14 @@ def test_datasets_count_the_orders_of_a_line_item_export_not_its_rows(db: Path,
     assert [(d["name"], d["orders"]) for d in listed] == [("Woo", 3)]
 
 
+def test_the_report_says_where_the_currency_came_from(db: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "o.csv", ("Client", "Data", "Valoare (RON)"),
+                     [("a", "2024-01-01", "10"), ("b", "2024-01-02", "20")])
+    report = json.loads(run("ingest", str(path), "--dataset", "Lei", db=db).stdout)
+    assert (report["currency"], report["currency_source"]) == ("RON", "amount_header")
+    assert report["currency_reason"] == "Currency: RON, written in the name of the amount column"
+
+
 def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path) -> None:
     assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
     result = run("kpis", "--dataset", "Small", "--period", "month", "--inactivity-days", "30",

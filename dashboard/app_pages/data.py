@@ -57,19 +57,12 @@ KIND_HELP = {
                  "(1-6) score, optionally the customer id and a comment.",
     "spend": "One row per spend entry: the date and the amount, optionally the channel.",
 }
-# Why the amounts are in their currency (IngestReport.currency_source), as the report says.
-CURRENCY_REASONS = {
-    "amounts": "Currency: {code}, written beside the amounts",
-    "encoding": "Currency: {code}, guessed from the file's encoding (the amounts carry no "
-                "currency sign)",
-    "headers": "Currency: {code}, guessed from the language of the column names (the amounts "
-               "carry no currency sign)",
-    "given": "Currency: {code}, chosen",
-    "dataset": "Currency: {code}, the dataset's",
-}
-# The same, under the currency box of a new dataset.
+# Why the file suggests its currency (IngestReport.currency_source), under the currency
+# box of a new dataset.
 SUGGESTION_HELP = {
+    "column": "Read from the file's currency column.",
     "amounts": "Read from the signs written beside the amounts.",
+    "amount_header": "Written in the name of the amount column.",
     "encoding": "The amounts carry no currency sign: guessed from the file's encoding, "
                 "{encoding}. Change it if it is wrong.",
     "headers": "The amounts carry no currency sign: guessed from the language of the column "
@@ -97,11 +90,6 @@ def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _has_amounts(report: IngestReport) -> bool:
-    table = TABLE_KINDS[report.kind]
-    return any(table.role(role).type == "amount" for role in report.mapping)
-
-
 def _details(report: IngestReport) -> str:
     found = report.detected
     names = {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("vertical bar"),
@@ -122,11 +110,9 @@ def _details(report: IngestReport) -> str:
         details.append(t("Dates: date cells"))
     elif date_format:
         details.append(t("Date format: {value}", value=date_format))
-    if report.currency and report.currency_source in CURRENCY_REASONS:
-        details.append(t(CURRENCY_REASONS[report.currency_source], code=report.currency))
-    elif _has_amounts(report):
-        details.append(t("Currency: none, not detected (amounts are shown without a currency "
-                         "sign)"))
+    currency = report.currency_reason()
+    if currency:
+        details.append(currency)
     if report.first_date and report.last_date:
         details.append(t("Dates from {first} to {last}", first=format_day(report.first_date),
                          last=format_day(report.last_date)))
