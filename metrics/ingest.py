@@ -303,6 +303,70 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
     )
 
 
+@dataclass(frozen=True)
+class CustomerMatch:
+    """How many rows of a file name a customer of a dataset (:func:`customer_matches`)."""
+
+    dataset_id: str
+    dataset_name: str
+    matched: int  # rows whose customer id is one of the dataset's customers
+    rows: int  # the file's data rows
+
+
+def customer_matches(store: Store, path: Path | str, customer_column: str,
+                     source: str | None = None, sheet: str | None = None
+                     ) -> list[CustomerMatch]:
+    """For each dataset with customers, how many rows of a file name one of them.
+
+    Survey answers belong with the shop whose customers gave them: the dataset whose
+    customer ids (of its orders and its customer data) match the most rows is the one
+    to store them in. Ids match as stored: trimmed, letter case kept.
+
+    Parameters
+    ----------
+    store
+        The datasets to compare with.
+    path
+        The file (read as :func:`ingest_file` reads it; nothing is stored).
+    customer_column
+        The file's column of customer ids, a header as :func:`inspect_file` gives it.
+    source, sheet
+        The file name to show in errors, and the sheet of a workbook.
+
+    Returns
+    -------
+    list of CustomerMatch
+        One per dataset that has orders or customer data, the most matched rows first
+        (then newest first); datasets that match no row included.
+    """
+    path = Path(path)
+    datasets = [d for d in store.datasets() if {"orders", "customers"} & set(d.tables)]
+    with tempfile.TemporaryDirectory() as work, store.cursor() as cursor:
+        prepared = prepare_file(path, Path(work), sheet)
+        headers = _load_raw(cursor, prepared, source or path.name)
+        if customer_column not in headers:
+            raise InputError(t("The file has no column “{column}”: pick one of its columns.",
+                               column=customer_column))
+        cursor.execute(
+            f"-- the customer id of every data row of the file\n"
+            f"CREATE OR REPLACE TEMP TABLE file_customers AS SELECT "
+            f"NULLIF(trim(c{headers.index(customer_column)}), '') AS customer_id FROM raw "
+            f"WHERE {_data_rows_filter(len(headers))}")
+        matches = []
+        for dataset in datasets:
+            ids = " UNION ALL ".join(f"SELECT customer_id FROM {dataset.table(kind)}"
+                                     for kind in ("orders", "customers")
+                                     if kind in dataset.tables)
+            row = cursor.execute(
+                f"-- the file's rows whose customer id is a customer of the dataset\n"
+                f"SELECT count(known.customer_id), count(*) FROM file_customers "
+                f"LEFT JOIN (SELECT DISTINCT customer_id FROM ({ids}) AS ids) AS known "
+                f"USING (customer_id)").fetchone()
+            matched, rows = row if row else (0, 0)
+            matches.append(CustomerMatch(dataset.id, dataset.name, int(matched), int(rows)))
+    return sorted(matches, key=lambda match: -match.matched)  # stable: newest first on ties
+
+
 def _file_detected(prepared: PreparedFile) -> dict[str, str]:
     """What the report says of the file itself: its encoding, and a CSV's delimiter."""
     detected = {"encoding": prepared.encoding_name}

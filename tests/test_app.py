@@ -394,12 +394,48 @@ def test_survey_answers_are_added_to_an_existing_dataset(db: Path) -> None:
     app.selectbox(key="upload_kind").set_value("responses").run()
     upload(app, "nps.csv", b"Date,NPS,Comment\n2025-01-10,10,=cmd()\n2025-01-11,4,slow\n")
     target = next(s for s in app.selectbox if s.key and s.key.startswith("target_"))
-    assert target.value == "Demo shop"
+    # no customer ids to match: the user chooses, nothing is chosen for them
+    assert target.value is None
+    assert any(c.value.startswith("No customer id of the file is a customer of a dataset")
+               for c in app.caption)
+    assert not [b for b in app.button if b.label == "Store"]
     target.set_value("Small shop").run()  # the demo has survey answers of its own
     next(b for b in app.button if b.label == "Store").click().run()
     assert not app.exception
     with Store(db) as store:
         assert set(store.dataset("Small shop").tables) == {"orders", "responses"}
+
+
+def test_survey_answers_go_to_the_dataset_whose_customers_gave_them(db: Path) -> None:
+    app = open_app(page="app_pages/data.py")
+    app.selectbox(key="upload_kind").set_value("responses").run()
+    # A and B are customers of the small shop, Z of no dataset; the demo is the newest
+    upload(app, "nps.csv", b"Date,NPS,Client\n2025-01-10,10,A\n2025-01-11,4,B\n"
+                           b"2025-01-12,9,Z\n")
+    target = next(s for s in app.selectbox if s.key and s.key.startswith("target_"))
+    assert target.value == "Small shop"
+    notes = [unescaped(c.value) for c in app.caption]
+    assert "2 of 3 answers match customers of Small shop" in notes
+    target.set_value("").run()  # a new dataset: the answers have no amounts to ask about
+    assert not [s for s in app.selectbox if s.key and s.key.startswith("currency_")]
+    target.set_value("Small shop").run()
+    store_upload(app)
+    with Store(db) as store:
+        assert store.dataset("Small shop").tables["responses"].rows == 3
+
+
+def test_a_currency_is_asked_only_for_a_file_with_amounts(db: Path) -> None:
+    def currency_asked(content: bytes) -> bool:
+        app = open_app(page="app_pages/data.py")
+        app.selectbox(key="upload_kind").set_value("customers").run()
+        upload(app, "crm.csv", content)
+        next(s for s in app.selectbox if s.key and s.key.startswith("target_")).set_value(
+            "").run()  # a new dataset
+        assert app.info, "the report is shown"
+        return any(s.key and s.key.startswith("currency_") for s in app.selectbox)
+
+    assert not currency_asked(b"Customer,Segment\nA,vip\nB,new\n")
+    assert currency_asked(b"Customer,Acquisition cost\nA,12.50\nB,8\n")
 
 
 def test_a_saved_set_of_targets_is_picked_like_an_industry(db: Path, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from metrics.errors import DatasetNotFound, InputError
-from metrics.ingest import ingest_file, inspect_file
+from metrics.ingest import customer_matches, ingest_file, inspect_file
 from metrics.kpis import Filters, kpi_table
 from metrics.roles import ORDERS, header_language, suggest_mapping
 from metrics.store import Store
@@ -179,6 +179,26 @@ def test_an_order_with_a_line_dated_in_the_future_is_set_aside_whole(tmp_path: P
     report = ingest_file(store, path, dataset="Lines", today=UPLOAD_DAY)
     assert report.orders == 1
     assert report.last_date == date(2025, 3, 2)
+
+
+def test_survey_answers_are_matched_with_the_customers_of_each_dataset(tmp_path: Path
+                                                                       ) -> None:
+    store = Store(":memory:")
+    ingest_file(store, SMALL_ORDERS, dataset="Small shop")  # customers A, B, C, D, E
+    ingest_file(store, write_csv(tmp_path / "c.csv", ("Customer",), [("X",), ("Y",)]),
+                dataset="CRM only", kind="customers")
+    ingest_file(store, write_csv(tmp_path / "n.csv", ("Date", "NPS"), [("2025-01-01", "9")]),
+                dataset="Answers only", kind="responses")  # no customers to match
+    answers = write_csv(tmp_path / "nps.csv", ("Date", "NPS", "Client"), [
+        ("2025-01-01", "9", "A"), ("2025-01-02", "7", " B "), ("2025-01-03", "3", "a"),
+        ("2025-01-04", "10", "X"), ("2025-01-05", "8", ""), ("2025-01-06", "6", "A")])
+    matches = customer_matches(store, answers, "Client")
+    # A, " B " (trimmed) and A again; "a" is another id; X is the CRM's
+    assert [(m.dataset_name, m.matched, m.rows) for m in matches] == [
+        ("Small shop", 3, 6), ("CRM only", 1, 6)]
+    assert matches[0].dataset_id == store.dataset("Small shop").id
+    with pytest.raises(InputError, match="no column “Email”"):
+        customer_matches(store, answers, "Email")
 
 
 def test_day_first_dates_are_detected_from_the_values(tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ from metrics.ingest import (
     CURRENCY_GIVEN,
     EARLIEST_DATE,
     UPLOAD_LIMIT_BYTES,
+    CustomerMatch,
     IngestReport,
+    customer_matches,
     ingest_file,
     inspect_file,
 )
@@ -46,6 +48,7 @@ NO_COLUMN = ""
 NEW_DATASET = ""
 UPLOADS_STORED = "_uploads_stored"
 DRY_RUN = "_dry_run"
+SURVEY_MATCHES = "_survey_matches"
 KIND_HELP = {
     "orders": "One row per order (or per order line, with an order id): customer id, order "
               "date and amount. Negative amounts are refunds.",
@@ -186,6 +189,37 @@ def _choose_currency(preview: IngestReport, file_id: str) -> str | None:
         key=f"currency_{file_id}_{suggested or ''}")
 
 
+def _survey_matches(path: Path, customer_column: str, source: str, sheet: str | None,
+                    datasets: list[Dataset]) -> list[CustomerMatch]:
+    """How many answers match the customers of each dataset (read once per file)."""
+    if not customer_column:
+        return []
+    key = (str(path), customer_column, sheet, tuple(d.id for d in datasets))
+    cached = st.session_state.get(SURVEY_MATCHES)
+    if cached is None or cached[0] != key:
+        cached = (key, customer_matches(services.get_store(), path, customer_column,
+                                        source=source, sheet=sheet))
+        st.session_state[SURVEY_MATCHES] = cached
+    return cached[1]
+
+
+def _survey_match_note(matches: dict[str, CustomerMatch], target: str | None) -> None:
+    """Under "Store in": how many answers are customers of the chosen dataset."""
+    if not matches:
+        st.caption(t("No customer id of the file is a customer of a dataset: choose the "
+                     "dataset the answers belong to."))
+    elif target in matches:
+        match = matches[target]
+        st.caption(plain(tn("{matched} of {n} answer matches customers of {dataset}",
+                            "{matched} of {n} answers match customers of {dataset}",
+                            match.rows, matched=f"{match.matched:,}", dataset=target)))
+    elif target:
+        best = next(iter(matches.values()))
+        st.caption(plain(t("No answer matches customers of {dataset}; {matched} match "
+                           "customers of {best}.", dataset=target,
+                           matched=f"{best.matched:,}", best=best.dataset_name)))
+
+
 def _upload(datasets: list[Dataset]) -> None:
     st.subheader(t("Upload data"))
     kinds = list(TABLE_KINDS)
@@ -234,9 +268,25 @@ def _upload(datasets: list[Dataset]) -> None:
             key=f"map_{kind}_{role.name}_{upload.file_id}")
 
     names = [d.name for d in datasets]
-    target = st.selectbox(t("Store in"), [NEW_DATASET, *names], key=f"target_{upload.file_id}",
-                          format_func=lambda n: n or t("a new dataset"),
-                          index=0 if kind == "orders" or not names else 1)
+    default: int | None = 0 if kind == "orders" or not names else 1
+    matches: dict[str, CustomerMatch] = {}
+    if kind == "responses" and names:
+        try:
+            found = _survey_matches(path, mapping["customer_id"], upload.name, sheet, datasets)
+        except LoyaltyLensError as error:
+            show_error(error)
+            return
+        matches = {match.dataset_name: match for match in found if match.matched}
+        # the answers' own shop; with none, the user has to say (not the newest)
+        default = 1 + names.index(found[0].dataset_name) if matches else None
+    target = st.selectbox(t("Store in"), [NEW_DATASET, *names],
+                          key=f"target_{upload.file_id}_{mapping.get('customer_id', '')}",
+                          format_func=lambda n: n or t("a new dataset"), index=default,
+                          placeholder=t("Choose a dataset"))
+    if kind == "responses" and names:
+        _survey_match_note(matches, target)
+    if target is None:
+        return
     if target == NEW_DATASET:
         name = st.text_input(t("Name of the new dataset"), value=Path(upload.name).stem[:60],
                              key=f"name_{upload.file_id}")
@@ -278,7 +328,8 @@ def _upload(datasets: list[Dataset]) -> None:
         show_error(error)
         return
     currency = preview.currency
-    if target == NEW_DATASET:  # an existing dataset keeps its currency
+    # an existing dataset keeps its currency; a file without amounts needs none
+    if target == NEW_DATASET and preview.has_amounts:
         currency = _choose_currency(preview, upload.file_id)
     if currency != preview.currency:
         preview = dataclasses.replace(preview, currency=currency,
