@@ -510,20 +510,23 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
     scores = [quote_ident("t_" + r.name) for r in plan.roles() if r.one_of]
     if scores:
         checks.append(f"WHEN COALESCE({', '.join(scores)}) IS NULL THEN 'no_score:'")
-    main_date = plan.table.date_role
-    bounds: dict[str, date] = {}
-    if plan.date_bounds and main_date in plan.date_formats:  # after the checks that it reads
-        value = plan.value_sql(plan.table.role(main_date), quote_ident("t_" + main_date))
-        checks += [f"WHEN {value} > $today THEN 'after_today:{main_date}'",
-                   f"WHEN {value} < $earliest THEN 'before_earliest:{main_date}'"]
-        bounds = {"today": plan.today, "earliest": EARLIEST_DATE}
     selects += [quote_ident(_extra_name(h, plan.table)) for h in extras]
     reason = f"CASE {' '.join(checks)} END AS reason" if checks else "NULL AS reason"
     cursor.execute(
         f"-- every data row, parsed, with the reason it cannot be used (NULL when it can)\n"
         f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT {', '.join(selects)}, {reason} "
-        f"FROM (SELECT {', '.join(inner)} FROM raw WHERE {where}) AS texts",
-        bounds)
+        f"FROM (SELECT {', '.join(inner)} FROM raw WHERE {where}) AS texts"
+    )
+    main_date = plan.table.date_role
+    if plan.date_bounds and main_date in plan.date_formats:
+        # on the typed dates (no second parse), for the rows nothing else set aside
+        date_column = quote_ident(main_date)
+        cursor.execute(
+            f"-- rows dated after the day of the upload or before the earliest day\n"
+            f"UPDATE parsed SET reason = CASE WHEN {date_column} > $today "
+            f"THEN 'after_today:{main_date}' ELSE 'before_earliest:{main_date}' END "
+            f"WHERE reason IS NULL AND ({date_column} > $today OR {date_column} < $earliest)",
+            {"today": plan.today, "earliest": EARLIEST_DATE})
 
 
 def _line_item_mode(cursor: duckdb.DuckDBPyConnection, plan: _Plan, where: str) -> str | None:
