@@ -117,7 +117,8 @@ class IngestReport:
     currency the dataset's amounts are shown in, ``currency_source`` why: "given" by the
     caller, the existing "dataset"'s, or the file's suggestion ("column", "amounts",
     "amount_header", "encoding", "headers"); both None when nothing told. A dry run of a
-    new dataset has no ``dataset_id``.
+    new dataset has no ``dataset_id``. ``rows_out_of_range`` counts the rejected rows
+    dated after the day of the upload or before 1990 (none when they are kept).
     """
 
     dataset_id: str | None
@@ -138,6 +139,7 @@ class IngestReport:
     dry_run: bool = False
     refunds: int = 0
     orders: int | None = None
+    rows_out_of_range: int = 0
     currency: str | None = None
     currency_source: str | None = None
 
@@ -468,8 +470,9 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
 
 
 def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[str],
-                where: str, line_items: str | None) -> None:
-    """Create the temporary table ``parsed``: typed role columns, extras, and a reason.
+                where: str, line_items: str | None) -> int:
+    """Create the temporary table ``parsed``: typed role columns, extras, and a reason;
+    return how many rows were set aside for a date out of range.
 
     ``line_items`` ('first', 'repeated' or 'sum') says that rows sharing an order id are
     the lines of one order: order-level fields missing on a line are taken from the
@@ -518,15 +521,17 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
         f"FROM (SELECT {', '.join(inner)} FROM raw WHERE {where}) AS texts"
     )
     main_date = plan.table.date_role
-    if plan.date_bounds and main_date in plan.date_formats:
-        # on the typed dates (no second parse), for the rows nothing else set aside
-        date_column = quote_ident(main_date)
-        cursor.execute(
-            f"-- rows dated after the day of the upload or before the earliest day\n"
-            f"UPDATE parsed SET reason = CASE WHEN {date_column} > $today "
-            f"THEN 'after_today:{main_date}' ELSE 'before_earliest:{main_date}' END "
-            f"WHERE reason IS NULL AND ({date_column} > $today OR {date_column} < $earliest)",
-            {"today": plan.today, "earliest": EARLIEST_DATE})
+    if not plan.date_bounds or main_date not in plan.date_formats:
+        return 0
+    # on the typed dates (no second parse), for the rows nothing else set aside
+    date_column = quote_ident(main_date)
+    updated = cursor.execute(
+        f"-- rows dated after the day of the upload or before the earliest day\n"
+        f"UPDATE parsed SET reason = CASE WHEN {date_column} > $today "
+        f"THEN 'after_today:{main_date}' ELSE 'before_earliest:{main_date}' END "
+        f"WHERE reason IS NULL AND ({date_column} > $today OR {date_column} < $earliest)",
+        {"today": plan.today, "earliest": EARLIEST_DATE}).fetchone()
+    return int(updated[0]) if updated else 0
 
 
 def _line_item_mode(cursor: duckdb.DuckDBPyConnection, plan: _Plan, where: str) -> str | None:
@@ -674,7 +679,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     plan = _plan(cursor, table, chosen, headers, where, date_format, today or date.today(),
                  date_bounds=not keep_out_of_range_dates)
     line_items = _line_item_mode(cursor, plan, where) if table.name == "orders" else None
-    _parse_rows(cursor, plan, headers, where, line_items)
+    out_of_range = _parse_rows(cursor, plan, headers, where, line_items)
 
     counts = cursor.execute(
         "SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM parsed").fetchone()
@@ -791,6 +796,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         warnings=warnings,
         refunds=refunds,
         orders=stored if line_items else None,
+        rows_out_of_range=out_of_range,
         currency=currency,
         currency_source=currency_source,
     )

@@ -356,9 +356,13 @@ def test_ambiguous_dates_are_asked_before_anything_is_checked(db: Path) -> None:
 
 
 def test_rows_dated_in_the_future_are_set_aside_unless_the_box_is_ticked(db: Path) -> None:
+    clean = upload(open_app(page="app_pages/data.py"), "past.csv",
+                   b"Customer,Date,Amount\na,2025-01-03,10\n")
+    assert not [c for c in clean.checkbox if c.key and c.key.startswith("keep_dates_")]
     content = b"Customer,Date,Amount\na,2025-01-03,10\nb,2099-05-01,20\n"
     app = upload(open_app(page="app_pages/data.py"), "future.csv", content)
     assert unescaped(app.info[0].value).startswith("Ready to store 1 of 2 rows")
+    assert "Order date is after today" in app.dataframe[-1].value["Reason"][0]
     box = next(c for c in app.checkbox if c.key and c.key.startswith("keep_dates_"))
     assert box.label == "Keep rows dated after today or before 1990"
     box.check().run()

@@ -137,13 +137,14 @@ def test_rows_dated_after_the_upload_day_or_before_1990_are_set_aside(tmp_path: 
     assert sorted((r["reason"], r["rows"]) for r in report.rejected_by_reason) == [
         ("Order date is after today (2026-12-05).", 2), ("Order date is before 1990.", 1)]
     assert (report.first_date, report.last_date) == (date(1990, 1, 1), date(2026, 12, 5))
+    assert report.rows_out_of_range == 3
     assert report.warnings == []
     orders = store.dataset("Dated").tables["orders"]
     assert (orders.first_date, orders.last_date) == (date(1990, 1, 1), date(2026, 12, 5))
 
     kept = ingest_file(Store(":memory:"), path, dataset="Dated", today=UPLOAD_DAY,
                        keep_out_of_range_dates=True)
-    assert (kept.rows_stored, kept.rows_rejected) == (6, 0)
+    assert (kept.rows_stored, kept.rows_rejected, kept.rows_out_of_range) == (6, 0, 0)
     assert (kept.first_date, kept.last_date) == (date(1989, 12, 31), date(2099, 5, 1))
     assert kept.warnings == [
         "2 rows are dated after today (the first on 2026-12-06): check the date format.",

@@ -297,15 +297,13 @@ def _upload(datasets: list[Dataset]) -> None:
         t("“{name}” already has {kind}: replace them with this file", name=target,
           kind=t(table.label).lower()), key=f"replace_{upload.file_id}")
 
-    keep_dates = st.checkbox(
-        t("Keep rows dated after today or before {year}", year=EARLIEST_DATE.year),
-        key=f"keep_dates_{upload.file_id}",
-        help=t("Such dates are nearly always a typing error or a misread date format, so "
-               "their rows are set aside. Tick this to store them anyway."))
     options_key = f"dates_{upload.file_id}"
-    # The dry run takes the currency the file suggests; the user's choice comes after it.
+    keep_dates_key = f"keep_dates_{upload.file_id}"
+    # The dry run takes the currency the file suggests; the user's choice comes after it,
+    # as does keeping rows dated out of range (offered once the dry run found some).
     arguments = {"dataset": name, "kind": kind, "source": upload.name,
-                 "replace": replace, "sheet": sheet, "keep_out_of_range_dates": keep_dates,
+                 "replace": replace, "sheet": sheet,
+                 "keep_out_of_range_dates": st.session_state.get(keep_dates_key, False),
                  "mapping": {k: v for k, v in mapping.items() if v},
                  "date_format": st.session_state.get(options_key)}
     store = services.get_store()
@@ -335,6 +333,12 @@ def _upload(datasets: list[Dataset]) -> None:
         preview = dataclasses.replace(preview, currency=currency,
                                       currency_source=CURRENCY_GIVEN if currency else None)
     _show_report(preview)
+    if preview.rows_out_of_range or st.session_state.get(keep_dates_key):
+        st.checkbox(
+            t("Keep rows dated after today or before {year}", year=EARLIEST_DATE.year),
+            key=keep_dates_key,
+            help=t("Such dates are nearly always a typing error or a misread date format, "
+                   "so their rows are set aside. Tick this to store them anyway."))
     if st.button(t("Store"), type="primary", icon=":material/save:"):
         try:
             # None keeps the file's suggestion, with the reason it was suggested
