@@ -269,6 +269,7 @@ def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: st
         "last_index": period_index(p, filters.end or last),
         "data_first_day": first,
         "data_last_day": last,
+        "data_last_index": period_index(p, last),
     }
     # DuckDB refuses parameters a query does not use
     return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
@@ -292,6 +293,20 @@ def _lapsed_inside_pieces(filters: Filters) -> dict[str, str]:
         "kpis_lapsed_inside").strip()}
 
 
+def period_out_sql(period: Period, day_expr: str) -> str:
+    """SQL for the first period whose E (the base on its measuring day) no longer holds a
+    customer who is out of the base from the day ``day_expr`` on.
+
+    E is measured on a period's last day, except in the period the data stops inside:
+    there on the data's last day (``$data_last_day``), since nobody can be seen buying
+    after it. A day out after the data's last day keeps the customer in that period's E
+    (DESIGN.md "Metric definitions"; a rate is never computed on days without data).
+    """
+    index = period_index_sql(period, day_expr)
+    return (f"CASE WHEN {day_expr} > $data_last_day "
+            f"THEN GREATEST({index}, $data_last_index + 1) ELSE {index} END")
+
+
 def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and its parameters (``explain`` shows this).
 
@@ -304,9 +319,9 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
         pieces = {
             "period_of_previous_purchase": period_index_sql(p, "previous_purchase_on"),
             "period_of_next_purchase": period_index_sql(p, "next_purchase_on"),
-            "period_out_after_previous_purchase": period_index_sql(
+            "period_out_after_previous_purchase": period_out_sql(
                 p, add_days_sql("previous_purchase_on", "$inactivity_days + 1")),
-            "period_out_after_order": period_index_sql(
+            "period_out_after_order": period_out_sql(
                 p, add_days_sql("order_date", "$inactivity_days + 1")),
             **_lapsed_inside_pieces(filters),
         }
@@ -317,7 +332,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
                 "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)",
                 "order_date"),
             "period_of_spell_start": period_index_sql(p, "first_day"),
-            "period_after_spell": period_index_sql(
+            "period_after_spell": period_out_sql(
                 p, add_days_sql("last_purchase", "$inactivity_days + 1")),
         }
     sql, params = orders_query(

@@ -147,7 +147,8 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         period_of_first_start=period_index_sql(p, "first_start"),
     )
     params |= {"first_index": first_index, "last_index": last_index,
-               "data_first_day": info.first_date, "data_last_day": data_last}
+               "data_first_day": info.first_date, "data_last_day": data_last,
+               "data_last_index": period_index(p, data_last)}
     with store.cursor() as cursor:
         frame = cursor.execute(sql, params).df()
     return _with_dates(frame, "period_start", "period_end")[list(RETENTION_COLUMNS)]

@@ -59,7 +59,13 @@ def test_the_rates_table_equals_the_hand_worked_small_shop(db: Path) -> None:
     assert february["Churned customers"] == 1
     assert february["Retention rate (CRR)"] == pytest.approx(200 / 3)
     assert february["Strict retention rate"] == pytest.approx(200 / 3)
-    assert list(table["Period"]) == ["Apr 2024 *", "Mar 2024", "Feb 2024", "Jan 2024 *"]
+    # the data stops on 15 April: April is labelled and measured up to that day
+    assert list(table["Period"]) == ["Apr 2024 to Apr 15, 2024 *", "Mar 2024", "Feb 2024",
+                                     "Jan 2024 *"]
+    april = table.iloc[0]
+    assert (april["Customers in the base"], april["Churned customers"]) == (2, 0)
+    assert april["Retention rate (CRR)"] == pytest.approx(100.0)
+    assert april["Strict retention rate"] == pytest.approx(50.0)
     # March against February: strict 1/3 vs 2/3, p = 0.414 (tests/test_cli.py works it out)
     march = table[table["Period"] == "Mar 2024"].iloc[0]
     assert (march["Strict retention change"], march["p-value"], march["Change"]) == (

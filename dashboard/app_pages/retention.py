@@ -16,7 +16,7 @@ from dashboard.filters import (
     seed_from_url,
     segment_split,
 )
-from dashboard.formatting import format_value, period_label
+from dashboard.formatting import format_value, period_label, period_labels
 from dashboard.retention_charts import (
     cohort_heatmap,
     curves_chart,
@@ -92,9 +92,9 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
                                                      else "−", points=f"{abs(v):,.1f}")
                           for v in shown["change_pp"]]
     shown["p_value"] = ["–" if pd.isna(v) else format_p_value(v) for v in shown["p_value"]]
-    shown.insert(0, "period", [period_label(filters.period, d) + ("" if c else " *")
-                               for d, c in zip(shown["period_start"], shown["complete"],
-                                               strict=True)])
+    shown.insert(0, "period", [label + ("" if c else " *") for label, c in
+                               zip(period_labels(filters.period, shown), shown["complete"],
+                                   strict=True)])
     shown = shown[["period", "retention_rate", "strict_retention_rate", "change_pp",
                    "p_value", "verdict", "churn_rate", "start_customers", "new_customers",
                    "end_customers", "churned_customers", "retained_customers",
@@ -223,7 +223,7 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
                  "new. Dormant: active in the previous period, not in this one. Quick ratio "
                  "= (new + resurrected) ÷ dormant: above 1 the active customers grow."))
     shown = table.copy()
-    shown.insert(0, "period", [period_label(filters.period, d) for d in shown["period_start"]])
+    shown.insert(0, "period", period_labels(filters.period, shown))
     shown = shown.drop(columns=["period_start", "period_end"]).rename(columns={
         "period": t("Period"), "new_customers": t("New"),
         "returning_customers": t("Returning"), "resurrected_customers": t("Resurrected"),
