@@ -22,9 +22,9 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.kpis import (
     Filters,
-    customer_filter_sql,
     customer_groups_query,
     segment_filter_sql,
+    subscription_filter_sql,
 )
 from metrics.sqlutil import add_days_sql, days_between_sql, sql_literal
 from metrics.store import Dataset, Store
@@ -90,7 +90,8 @@ def lifetime_query(
 
     subscriptions = dataset.tables.get("subscriptions")
     if subscriptions is not None:
-        customer_filter, _ = customer_filter_sql(dataset, filters)
+        customer_filter, subscription_params = subscription_filter_sql(dataset, filters)
+        params |= subscription_params
         end_date = ("end_date" if "end_date" in subscriptions.mapping
                     else "CAST(NULL AS DATE)")
         sql = queries["subscription_lifetimes"].format(
@@ -100,7 +101,8 @@ def lifetime_query(
             customer_groups=customer_groups,
             duration_days=duration_days,
         )
-        return sql, params
+        # the orders' segment filter is not part of this query: only what it binds
+        return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
     orders = dataset.tables.get("orders")
     if orders is None or orders.last_date is None:
