@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.formatting import period_label
+from dashboard.formatting import period_labels
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.definitions import METRICS, Metric
@@ -65,7 +65,7 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
     differ by the customers who lapsed and came back.
     """
     metric = METRICS[metric_id]
-    labels = [period_label(period, day) for day in frame["period_start"]]
+    labels = period_labels(period, frame)
     figure = go.Figure()
     series = [metric]
     if metric_id == "retention_rate":

@@ -31,11 +31,11 @@ from metrics.benchmarks import Benchmark
 from metrics.benchmarks import sectors as benchmark_sectors
 from metrics.i18n import t
 from metrics.kpis import (
-    CUSTOMER_SEGMENT_PREFIX,
     DEFAULT_INACTIVITY_DAYS,
     MAX_INACTIVITY_DAYS,
     MIN_INACTIVITY_DAYS,
     RFM_SEGMENT,
+    SEGMENT_TABLES,
     Filters,
     SuggestedWindow,
 )
@@ -83,8 +83,9 @@ def segment_label(key: str) -> str:
     """A segment filter's name on screen: the role's label or the file's header."""
     if key == RFM_SEGMENT:
         return t("RFM segment")
-    if key.startswith(CUSTOMER_SEGMENT_PREFIX):
-        return column_label("customers", key.removeprefix(CUSTOMER_SEGMENT_PREFIX))
+    for kind, prefix in SEGMENT_TABLES:
+        if prefix and key.startswith(prefix):
+            return column_label(kind, key.removeprefix(prefix))
     return column_label("orders", key)
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
+import pandas as pd
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from metrics.definitions import Metric
 from metrics.i18n import t
-from metrics.sqlutil import Period
+from metrics.sqlutil import Period, period_index, period_start_of_index
 
 LOCALE = "en"
 
@@ -66,15 +67,32 @@ def format_day(day: date) -> str:
     return format_date(day, format="medium", locale=LOCALE)
 
 
-def period_label(period: Period, start: date) -> str:
-    """The name of a period: 'Oct 2026', 'Q3 2026', 'Week of 2 Nov 2026', '2026'."""
+def period_label(period: Period, start: date, end: date | None = None) -> str:
+    """The name of a period: 'Oct 2026', 'Q3 2026', 'Week of 2 Nov 2026', '2026'.
+
+    With ``end`` (a KPI row's ``period_end``) before the period's last day, the period the
+    data stops inside, it says how far its numbers reach: '2026 to 20 Nov 2026'.
+    """
     if period == "month":
-        return format_date(start, format="MMM y", locale=LOCALE)
-    if period == "quarter":
-        return t("Q{quarter} {year}", quarter=(start.month - 1) // 3 + 1, year=start.year)
-    if period == "year":
-        return str(start.year)
-    return t("Week of {day}", day=format_day(start))
+        name = format_date(start, format="MMM y", locale=LOCALE)
+    elif period == "quarter":
+        name = t("Q{quarter} {year}", quarter=(start.month - 1) // 3 + 1, year=start.year)
+    elif period == "year":
+        name = str(start.year)
+    else:
+        name = t("Week of {day}", day=format_day(start))
+    last_day = period_start_of_index(period, period_index(period, start) + 1) - timedelta(1)
+    if end is not None and end < last_day:
+        return t("{period} to {day}", period=name, day=format_day(end))
+    return name
+
+
+def period_labels(period: Period, frame: pd.DataFrame) -> list[str]:
+    """:func:`period_label` of each row of a table by period (``period_start`` and, when
+    it has one, ``period_end``)."""
+    ends = frame["period_end"] if "period_end" in frame else [None] * len(frame)
+    return [period_label(period, start, end)
+            for start, end in zip(frame["period_start"], ends, strict=True)]
 
 
 PERIOD_NAMES = {"week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts import add_benchmark
-from dashboard.formatting import format_value, period_label
+from dashboard.formatting import format_value, period_label, period_labels
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.i18n import t
@@ -38,7 +38,7 @@ def rates_chart(frame: pd.DataFrame, period: Period,
                 benchmarks: Sequence[tuple[Comparison, str]] = ()) -> go.Figure:
     """CRR, strict retention and churn per period; hollow markers for incomplete periods;
     each industry benchmark as a dashed line or band."""
-    labels = [period_label(period, day) for day in frame["period_start"]]
+    labels = period_labels(period, frame)
     figure = go.Figure()
     series = (("retention_rate", t("Retention rate (CRR)"), PALETTE[0]),
               ("strict_retention_rate", t("Strict retention rate"), PALETTE[1]),
@@ -162,7 +162,7 @@ LIFECYCLE_SERIES = (
 
 def lifecycle_chart(frame: pd.DataFrame, period: Period) -> go.Figure:
     """Stacked bars: new, returning and resurrected up, dormant down."""
-    labels = [period_label(period, day) for day in frame["period_start"]]
+    labels = period_labels(period, frame)
     figure = go.Figure()
     for column, name, colour, sign in LIFECYCLE_SERIES:
         figure.add_trace(go.Bar(

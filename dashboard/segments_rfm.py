@@ -107,11 +107,14 @@ def _comparison(view: View, dataset: Dataset, filters: Filters) -> None:
     by = st.selectbox(t("Segment"), options, key=COMPARE_KEY,
                       format_func=lambda k: segment_label(k))
     table = services.compute("segment_summary", dataset, filters, by=by)
-    st.caption(t("Each value with the segment filter set to it over the selection: customers "
-                 "with a purchase, net revenue, retention rate (CRR pooled over the complete "
-                 "periods: Σ(E − N) ÷ ΣS), AOV, repeat purchase rate (customers with two or "
-                 "more purchases ÷ customers) and the simple CLV (last 12 months of the date "
-                 "range, revenue, lifespan capped at 10 years)."))
+    st.caption(t("Each value with the segment filter set to it, every figure over the same "
+                 "days ({start} to {end}): customers with a purchase, net revenue, retention "
+                 "rate (CRR pooled over the complete periods: Σ(E − N) ÷ ΣS), AOV, repeat "
+                 "purchase rate (customers with two or more purchases ÷ customers), annual "
+                 "churn (1 − strict retention Σretained ÷ ΣS over the same periods, per year) "
+                 "and the simple CLV with that churn (revenue, lifespan capped at 10 years).",
+                 start=format_day(table["window_start"].min()),
+                 end=format_day(table["window_end"].max())) if not table.empty else "")
     currency = dataset.currency
 
     def value_name(value: object) -> str:
@@ -126,6 +129,8 @@ def _comparison(view: View, dataset: Dataset, filters: Filters) -> None:
         t("AOV"): [_money(v, currency) for v in table["aov"]],
         t("Repeat purchase rate"): [format_value(v, "percent", None)
                                     for v in table["repeat_purchase_rate"]],
+        t("Annual churn"): [format_value(v, "percent", None)
+                            for v in table["annual_churn_pct"]],
         t("Simple CLV"): [_money(v, currency) for v in table["clv"]],
     }), hide_index=True, width="stretch")
     download_buttons(table.rename(columns={"value": by}), "segment-comparison",

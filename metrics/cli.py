@@ -32,7 +32,7 @@ from metrics.errors import InputError, LoyaltyLensError
 from metrics.export import json_value, to_csv, to_records
 from metrics.i18n import t
 from metrics.ingest import EARLIEST_DATE, ingest_file
-from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters, kpi_table
+from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters, kpi_table, segment_key
 from metrics.retention import (
     BASES,
     COHORT_METRICS,
@@ -205,10 +205,16 @@ def _add_filters(command: argparse.ArgumentParser) -> None:
     command.add_argument("--format", choices=("json", "csv"), default="json")
 
 
-def _filters(args: argparse.Namespace) -> Filters:
+def _filters(args: argparse.Namespace, store: Store) -> Filters:
+    """The command's filters; a segment may be named as the ingest report lists its
+    column (``plan`` for ``subscriptions.plan``), and so may ``--by``: ``args.by`` is
+    replaced by its key, before the command passes it on."""
+    dataset = store.dataset(args.dataset)
     segments: dict[str, list[str]] = {}
     for column, value in args.segment:
-        segments.setdefault(column, []).append(value)
+        segments.setdefault(segment_key(dataset, column), []).append(value)
+    if getattr(args, "by", None) is not None:
+        args.by = segment_key(dataset, args.by)
     return Filters(period=args.period, start=args.start, end=args.end,
                    segments=Filters.segment_items(segments),
                    inactivity_days=args.inactivity_days)
@@ -281,14 +287,14 @@ def run(args: argparse.Namespace) -> None:
             demo = ensure_demo(store)
             _print_json({"id": demo.id, "name": demo.name, "orders": demo.tables["orders"].rows})
         elif args.command == "kpis":
-            table = kpi_table(store, store.dataset(args.dataset), _filters(args))
+            table = kpi_table(store, store.dataset(args.dataset), _filters(args, store))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)
         elif args.command == "retention":
             table = with_change_tests(retention_table(
-                store, store.dataset(args.dataset), _filters(args), base=args.base))
+                store, store.dataset(args.dataset), _filters(args, store), base=args.base))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)
         elif args.command == "cohorts":
-            table = cohort_table(store, store.dataset(args.dataset), _filters(args),
+            table = cohort_table(store, store.dataset(args.dataset), _filters(args, store),
                                  metric=args.metric, unbounded=args.unbounded, by=args.by)
             if args.by is None:
                 table = table.drop(columns="group_value")
@@ -296,7 +302,7 @@ def run(args: argparse.Namespace) -> None:
                 table = table.rename(columns={"group_value": args.by})
             _print_table(table, args.format)
         elif args.command == "clv":
-            result = predictive_clv(store, store.dataset(args.dataset), _filters(args),
+            result = predictive_clv(store, store.dataset(args.dataset), _filters(args, store),
                                     calibration_end=args.calibration_end,
                                     horizon_months=args.horizon_months,
                                     annual_discount_rate=args.discount_rate, by=args.by)
@@ -325,17 +331,17 @@ def run(args: argparse.Namespace) -> None:
         elif args.command == "benchmarks":
             _benchmarks(store, args)
         elif args.command == "rfm":
-            _print_table(rfm_table(store, store.dataset(args.dataset), _filters(args)),
+            _print_table(rfm_table(store, store.dataset(args.dataset), _filters(args, store)),
                          args.format)
         elif args.command == "segments":
-            table = segment_summary(store, store.dataset(args.dataset), _filters(args),
+            table = segment_summary(store, store.dataset(args.dataset), _filters(args, store),
                                     by=args.by, gross_margin=args.gross_margin)
             _print_table(table.rename(columns={"value": args.by}), args.format)
         elif args.command == "lifecycle":
-            table = lifecycle_table(store, store.dataset(args.dataset), _filters(args))
+            table = lifecycle_table(store, store.dataset(args.dataset), _filters(args, store))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)
         elif args.command == "nps":
-            table = nps_table(store, store.dataset(args.dataset), _filters(args), by=args.by)
+            table = nps_table(store, store.dataset(args.dataset), _filters(args, store), by=args.by)
             columns = ["period_start", *([] if args.by is None else ["group_value"]),
                        "responses", "promoters", "passives", "detractors", "nps",
                        "margin_of_error"]

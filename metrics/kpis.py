@@ -8,7 +8,7 @@ One query computes every KPI of every period for one filter state (``sql/kpis.sq
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -101,6 +101,11 @@ def orders_span(dataset: Dataset) -> tuple[date, date]:
 
 
 CUSTOMER_SEGMENT_PREFIX = "customers."
+SUBSCRIPTION_SEGMENT_PREFIX = "subscriptions."
+# The tables whose segment columns are keyed by name (orders) or by "<kind>.<name>": a
+# column of the customers or subscriptions table describes a customer.
+SEGMENT_TABLES = (("orders", ""), ("customers", CUSTOMER_SEGMENT_PREFIX),
+                  ("subscriptions", SUBSCRIPTION_SEGMENT_PREFIX))
 # The segment key of the RFM segments (metrics/rfm.py): each customer's segment over the
 # selection, a customer-level segment filter like a column of the customers table.
 RFM_SEGMENT = "rfm"
@@ -111,14 +116,17 @@ _GROUPS_RFM_PREFIX = "groups_rfm_"
 def segment_dimensions(dataset: Dataset) -> dict[str, tuple[str, str]]:
     """Every segment filter of a dataset: ``{key: (table kind, column)}``.
 
+    These are the segment columns the ingest found in each table (its report lists them).
     Columns of the orders are keyed by their name; columns of the customers table by
-    ``customers.<name>``, and filter the orders of the customers who have that value.
-    With orders, :data:`RFM_SEGMENT` (kind ``"rfm"``, column ``segment``): each customer's
-    RFM segment over the selection (:func:`metrics.rfm.rfm_table`), which filters the
-    orders of the customers in the chosen segments.
+    ``customers.<name>``, of the subscriptions table by ``subscriptions.<name>`` (e.g.
+    ``subscriptions.plan``), and filter the orders of the customers who have that value
+    (a subscription with it). With orders, :data:`RFM_SEGMENT` (kind ``"rfm"``, column
+    ``segment``): each customer's RFM segment over the selection
+    (:func:`metrics.rfm.rfm_table`), which filters the orders of the customers in the
+    chosen segments.
     """
     dimensions: dict[str, tuple[str, str]] = {}
-    for kind, prefix in (("orders", ""), ("customers", CUSTOMER_SEGMENT_PREFIX)):
+    for kind, prefix in SEGMENT_TABLES:
         info = dataset.tables.get(kind)
         for column in info.segment_columns if info else ():
             dimensions[prefix + column] = (kind, column)
@@ -130,8 +138,8 @@ def segment_dimensions(dataset: Dataset) -> dict[str, tuple[str, str]]:
 def segment_column(dataset: Dataset, key: str) -> tuple[str, str]:
     """The (kind, column) of a segment key; an error a user can act on if unknown.
 
-    The kind is ``"orders"`` or ``"customers"`` (the table holding the column), or
-    ``"rfm"`` for :data:`RFM_SEGMENT` (column ``segment`` of the RFM query)."""
+    The kind is ``"orders"``, ``"customers"`` or ``"subscriptions"`` (the table holding
+    the column), or ``"rfm"`` for :data:`RFM_SEGMENT` (column ``segment`` of the RFM query)."""
     known = segment_dimensions(dataset)
     if key not in known:
         raise InputError(
@@ -140,6 +148,17 @@ def segment_column(dataset: Dataset, key: str) -> tuple[str, str]:
               segments=", ".join(sorted(known)) or t("none"))
         )
     return known[key]
+
+
+def segment_key(dataset: Dataset, name: str) -> str:
+    """The segment key a user means by ``name``: ``name`` itself when it is a key of
+    :func:`segment_dimensions`, else the one key whose column of the customers or
+    subscriptions table is called ``name`` (``plan`` for ``subscriptions.plan``, as the
+    ingest report lists it); ``name`` unchanged otherwise, for the caller to refuse."""
+    known = segment_dimensions(dataset)
+    matches = [key for key, (kind, column) in known.items()
+               if kind in ("customers", "subscriptions") and column == name]
+    return matches[0] if name not in known and len(matches) == 1 else name
 
 
 def keeps_whole_customers(dataset: Dataset, filters: Filters) -> bool:
@@ -168,8 +187,8 @@ def segment_filter_sql(dataset: Dataset, filters: Filters, prefix: str = "segmen
     for n, (key, values) in enumerate(filters.segments):
         kind, column = segment_column(dataset, key)
         condition, bound = in_list(column, values, prefix=f"{prefix}{n}_")
-        if kind == "customers":
-            condition = (f"customer_id IN (SELECT customer_id FROM {dataset.table('customers')} "
+        if kind in ("customers", "subscriptions"):
+            condition = (f"customer_id IN (SELECT customer_id FROM {dataset.table(kind)} "
                          f"WHERE {condition})")
         elif kind == "rfm":
             rfm_sql, rfm_params = _rfm_sql(dataset, filters, values, f"{prefix}{n}_rfm_")
@@ -210,12 +229,31 @@ def customer_filter_sql(dataset: Dataset, filters: Filters) -> tuple[str, dict[s
     return condition, params
 
 
+def subscription_filter_sql(dataset: Dataset, filters: Filters
+                            ) -> tuple[str, dict[str, Any]]:
+    """The segment filters as a condition on the rows of the subscriptions table: its own
+    segment columns on each subscription (``subscriptions.plan`` keeps the subscriptions
+    of that plan), every other filter on the customer (:func:`customer_filter_sql`)."""
+    own = [(key, values) for key, values in filters.segments
+           if segment_column(dataset, key)[0] == "subscriptions"]
+    others = tuple(item for item in filters.segments if item not in own)
+    condition, params = customer_filter_sql(dataset, replace(filters, segments=others))
+    conditions = [condition]
+    for n, (key, values) in enumerate(own):
+        row_condition, bound = in_list(segment_column(dataset, key)[1], values,
+                                       prefix=f"subscription_{n}_")
+        conditions.append(row_condition)
+        params |= bound
+    return " AND ".join(conditions), params
+
+
 def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str,
                         filters: Filters | None = None) -> str:
     """SQL selecting ``customer_id, group_value``: each customer's value of the segment
     ``by``. For a column of the orders, the value on the customer's first purchase day
-    (how they were acquired; the alphabetically first if that day has several); for a
-    column of the customers table, the customer's attribute; for :data:`RFM_SEGMENT`, the
+    (how they were acquired; the alphabetically first if that day has several); for one
+    of the subscriptions, the value of their first subscription (earliest start date);
+    for a column of the customers table, the customer's attribute; for :data:`RFM_SEGMENT`, the
     customer's RFM segment over ``filters`` (required; without its RFM entry), whose
     parameters :func:`customer_groups_query` returns: prefer that function."""
     kind, column = segment_column(dataset, by)
@@ -226,14 +264,19 @@ def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str,
         return (f"-- each customer's RFM segment over the selection\n"
                 f"SELECT customer_id, segment AS group_value FROM ({rfm_sql}) AS rfm")
     quoted = quote_ident(column)
-    if kind == "orders":
+    if kind in ("orders", "subscriptions"):
+        # how the customer was acquired: their first purchase day's value (the orders the
+        # filters keep), or their first subscription's (earliest start date)
+        day, rows, first = (("order_date", f"amount >= 0 AND ({segment_filter})",
+                             "first purchase day") if kind == "orders"
+                            else ("start_date", "TRUE", "first subscription start"))
         return (
-            f"-- each customer's segment value on their first purchase day\n"
+            f"-- each customer's segment value on their {first}\n"
             f"SELECT customer_id, MIN(group_value) AS group_value FROM ("
-            f"SELECT customer_id, order_date, CAST({quoted} AS VARCHAR) AS group_value, "
-            f"MIN(order_date) OVER (PARTITION BY customer_id) AS first_day "
-            f"FROM {dataset.table('orders')} WHERE amount >= 0 AND ({segment_filter})"
-            f") AS purchases WHERE order_date = first_day GROUP BY customer_id"
+            f"SELECT customer_id, {day} AS day, CAST({quoted} AS VARCHAR) AS group_value, "
+            f"MIN({day}) OVER (PARTITION BY customer_id) AS first_day "
+            f"FROM {dataset.table(kind)} WHERE {rows}"
+            f") AS firsts WHERE day = first_day GROUP BY customer_id"
         )
     return (f"-- each customer's attribute\n"
             f"SELECT customer_id, MIN(CAST({quoted} AS VARCHAR)) AS group_value "
@@ -274,6 +317,7 @@ def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: st
         "last_index": period_index(p, filters.end or last),
         "data_first_day": first,
         "data_last_day": last,
+        "data_last_index": period_index(p, last),
     }
     # DuckDB refuses parameters a query does not use
     return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
@@ -297,6 +341,20 @@ def _lapsed_inside_pieces(filters: Filters) -> dict[str, str]:
         "kpis_lapsed_inside").strip()}
 
 
+def period_out_sql(period: Period, day_expr: str) -> str:
+    """SQL for the first period whose E (the base on its measuring day) no longer holds a
+    customer who is out of the base from the day ``day_expr`` on.
+
+    E is measured on a period's last day, except in the period the data stops inside:
+    there on the data's last day (``$data_last_day``), since nobody can be seen buying
+    after it. A day out after the data's last day keeps the customer in that period's E
+    (DESIGN.md "Metric definitions"; a rate is never computed on days without data).
+    """
+    index = period_index_sql(period, day_expr)
+    return (f"CASE WHEN {day_expr} > $data_last_day "
+            f"THEN GREATEST({index}, $data_last_index + 1) ELSE {index} END")
+
+
 def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and its parameters (``explain`` shows this).
 
@@ -309,9 +367,9 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
         pieces = {
             "period_of_previous_purchase": period_index_sql(p, "previous_purchase_on"),
             "period_of_next_purchase": period_index_sql(p, "next_purchase_on"),
-            "period_out_after_previous_purchase": period_index_sql(
+            "period_out_after_previous_purchase": period_out_sql(
                 p, add_days_sql("previous_purchase_on", "$inactivity_days + 1")),
-            "period_out_after_order": period_index_sql(
+            "period_out_after_order": period_out_sql(
                 p, add_days_sql("order_date", "$inactivity_days + 1")),
             **_lapsed_inside_pieces(filters),
         }
@@ -322,7 +380,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
                 "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)",
                 "order_date"),
             "period_of_spell_start": period_index_sql(p, "first_day"),
-            "period_after_spell": period_index_sql(
+            "period_after_spell": period_out_sql(
                 p, add_days_sql("last_purchase", "$inactivity_days + 1")),
         }
     sql, params = orders_query(

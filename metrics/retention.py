@@ -18,11 +18,11 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.kpis import (
     Filters,
-    customer_filter_sql,
     customer_groups_query,
     history_holds,
     kpi_table,
     orders_query,
+    subscription_filter_sql,
 )
 from metrics.significance import change_test, changes_against_previous
 from metrics.sqlutil import (
@@ -126,7 +126,7 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
                            "file on the Data page, or measure the base from orders.",
                            name=dataset.name))
     p = filters.period
-    customer_filter, params = customer_filter_sql(dataset, filters)
+    customer_filter, params = subscription_filter_sql(dataset, filters)
     end_date = "end_date" if "end_date" in info.mapping else "CAST(NULL AS DATE)"
     # The subscriptions table's dates say how far the data reaches: the last start or end.
     with store.cursor() as cursor:
@@ -147,7 +147,8 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         period_of_first_start=period_index_sql(p, "first_start"),
     )
     params |= {"first_index": first_index, "last_index": last_index,
-               "data_first_day": info.first_date, "data_last_day": data_last}
+               "data_first_day": info.first_date, "data_last_day": data_last,
+               "data_last_index": period_index(p, data_last)}
     with store.cursor() as cursor:
         frame = cursor.execute(sql, params).df()
     return _with_dates(frame, "period_start", "period_end")[list(RETENTION_COLUMNS)]

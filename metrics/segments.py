@@ -4,16 +4,32 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pandas as pd
 
-from metrics.clv.simple import MAX_LIFESPAN_YEARS, simple_clv
-from metrics.kpis import Filters, kpi_table, orders_query, segment_column, segment_values
-from metrics.sqlutil import load_sql
+from metrics.clv.simple import MAX_LIFESPAN_YEARS, check_margin, lifespan_years
+from metrics.errors import InputError
+from metrics.i18n import t
+from metrics.kpis import (
+    Filters,
+    kpi_table,
+    orders_query,
+    orders_span,
+    segment_column,
+    segment_values,
+)
+from metrics.sqlutil import Period, load_sql
 from metrics.store import Dataset, Store
 
-SEGMENT_SUMMARY_COLUMNS = ("value", "customers", "orders", "revenue", "retention_rate",
-                           "aov", "repeat_purchase_rate", "clv")
+SEGMENT_SUMMARY_COLUMNS = ("value", "window_start", "window_end", "customers", "orders",
+                           "revenue", "retention_rate", "aov", "repeat_purchase_rate",
+                           "annual_churn_pct", "clv", "clv_churn")
+# What ``clv_churn`` names: the churn of the segment rows' CLV (see segment_summary).
+POOLED_STRICT_CHURN = "1 - strict retention pooled over the complete periods, per year"
+PERIODS_PER_YEAR: dict[Period, float] = {"week": 365.25 / 7, "month": 12.0, "quarter": 4.0,
+                                         "year": 1.0}
+DAYS_PER_YEAR = 365.25
 
 
 def pooled_retention_rate(kpis: pd.DataFrame) -> float | None:
@@ -26,6 +42,21 @@ def pooled_retention_rate(kpis: pd.DataFrame) -> float | None:
         return None
     kept = int((complete["end_customers"] - complete["new_customers"]).sum())
     return 100.0 * kept / start
+
+
+def pooled_annual_churn(kpis: pd.DataFrame, period: Period) -> float | None:
+    """Annual churn (a share) from the strict retention pooled over the complete periods
+    of a :func:`metrics.kpis.kpi_table`: r = Σ retained ÷ ΣS per period, compounded over
+    the periods of a year, churn = 1 − r ^ (periods per year). None when ΣS is 0.
+
+    The strict rate, not the seed CRR: customers who lapsed and came back would make
+    the seed churn negative, which has no lifespan (as in :mod:`metrics.clv.simple`)."""
+    complete = kpis[kpis["complete"].astype(bool)]
+    start = int(complete["start_customers"].sum())
+    if start == 0:
+        return None
+    retained = int(complete["retained_customers"].sum())
+    return 1.0 - (retained / start) ** PERIODS_PER_YEAR[period]
 
 
 def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
@@ -49,7 +80,9 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
     -------
     pandas.DataFrame
         One row per value, in the order of :func:`metrics.kpis.segment_values` (most
-        frequent first; RFM segments best first), with :data:`SEGMENT_SUMMARY_COLUMNS`:
+        frequent first; RFM segments best first), with :data:`SEGMENT_SUMMARY_COLUMNS`.
+        Every figure of a row covers one window, the selection: its whole periods within
+        the data, from ``window_start`` to ``window_end``.
 
         - ``customers``: customers with a purchase (an order with an amount >= 0) in the
           selection; ``orders``: those purchases; ``revenue``: net revenue (refunds
@@ -60,9 +93,13 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
         - ``aov`` = revenue ÷ orders;
         - ``repeat_purchase_rate``: customers with at least two purchases in the selection
           ÷ customers with one or more, × 100;
-        - ``clv``: the simple CLV (:func:`metrics.clv.simple.simple_clv`: AOV × purchases
-          per year × lifespan, over the last 12 months of the date range, lifespan capped
-          at :data:`metrics.clv.simple.MAX_LIFESPAN_YEARS` years, times ``gross_margin``).
+        - ``annual_churn_pct``: 100 × :func:`pooled_annual_churn`, the strict retention
+          over the same complete periods as ``retention_rate``, per year;
+        - ``clv``: the simple CLV formula over the window (not the last 12 months of
+          :func:`metrics.clv.simple.simple_clv`): AOV × purchases per year (orders ÷
+          customers ÷ the window's years) × lifespan (1 ÷ annual churn, capped at
+          :data:`metrics.clv.simple.MAX_LIFESPAN_YEARS` years) × ``gross_margin``;
+        - ``clv_churn``: which churn the CLV uses (:data:`POOLED_STRICT_CHURN`).
 
         Ratios are None where their denominator is 0.
 
@@ -75,6 +112,7 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
     segment_column(dataset, by)  # an unknown segment is the user's error, said once
     chosen = dict(filters.segments).get(by)
     values = [v for v in segment_values(store, dataset)[by] if chosen is None or v in chosen]
+    check_margin(gross_margin)
     rows = []
     for value in values:
         segments = {key: list(kept) for key, kept in filters.segments}
@@ -85,23 +123,46 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
             row = cursor.execute(sql, params).fetchone()
         assert row is not None  # an aggregate without GROUP BY has one row
         customers, orders, revenue, repeat_customers = row
-        clv = simple_clv(store, dataset, selection, gross_margin=gross_margin,
-                         max_lifespan_years=MAX_LIFESPAN_YEARS)
+        kpis = kpi_table(store, dataset, selection)
+        start, end = _window(dataset, kpis)
+        aov = revenue / orders if orders else None
+        per_year = (orders / customers / (((end - start).days + 1) / DAYS_PER_YEAR)
+                    if customers else None)
+        churn = pooled_annual_churn(kpis, filters.period)
+        lifespan, _ = lifespan_years(churn, MAX_LIFESPAN_YEARS)
+        clv = (aov * per_year * lifespan * (1.0 if gross_margin is None else gross_margin)
+               if aov is not None and per_year is not None and lifespan is not None
+               else None)
         rows.append({
             "value": value,
+            "window_start": start,
+            "window_end": end,
             "customers": customers,
             "orders": orders,
             "revenue": revenue,
-            "retention_rate": pooled_retention_rate(kpi_table(store, dataset, selection)),
-            "aov": revenue / orders if orders else None,
+            "retention_rate": pooled_retention_rate(kpis),
+            "aov": aov,
             "repeat_purchase_rate": 100.0 * repeat_customers / customers if customers
             else None,
-            "clv": None if clv.empty or pd.isna(clv["clv"].iloc[0])
-            else float(clv["clv"].iloc[0]),
+            "annual_churn_pct": None if churn is None else 100.0 * churn,
+            "clv": clv,
+            "clv_churn": POOLED_STRICT_CHURN,
         })
     frame = pd.DataFrame(rows, columns=list(SEGMENT_SUMMARY_COLUMNS))
     frame = frame.astype({"value": object, "customers": "int64", "orders": "int64",
                           "revenue": float})
-    for column in ("retention_rate", "aov", "repeat_purchase_rate", "clv"):
+    for column in ("retention_rate", "aov", "repeat_purchase_rate", "annual_churn_pct",
+                   "clv"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
+
+
+def _window(dataset: Dataset, kpis: pd.DataFrame) -> tuple[date, date]:
+    """The days a segment row covers: the selection's whole periods within the data (the
+    KPI table's periods end on the data's last day at the latest)."""
+    first, last = orders_span(dataset)
+    if kpis.empty:  # a selection after the data: no day of it has data
+        raise InputError(t("The date range holds no orders: the orders of “{name}” run from "
+                           "{first} to {last}.", name=dataset.name, first=first.isoformat(),
+                           last=last.isoformat()))
+    return max(kpis["period_start"].min(), first), min(kpis["period_end"].max(), last)

@@ -12,7 +12,7 @@ import re
 import warnings
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -22,11 +22,11 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.kpis import (
     Filters,
-    customer_filter_sql,
     customer_groups_query,
     segment_filter_sql,
+    subscription_filter_sql,
 )
-from metrics.sqlutil import add_days_sql, days_between_sql
+from metrics.sqlutil import add_days_sql, days_between_sql, sql_literal
 from metrics.store import Dataset, Store
 
 SQL_FILE = Path(__file__).parent / "sql" / "customer_lifetimes.sql"
@@ -36,6 +36,14 @@ CURVE_COLUMNS = ("group", "days", "survival", "lower", "upper", "at_risk", "even
 SUMMARY_COLUMNS = (
     "group", "customers", "events", "censored", "median_days", "median_lower", "median_upper",
 )
+
+# Whom the curves follow, from when (orders-only data): every customer from their first
+# purchase; the same split into one-time and repeat customers; or the repeat customers
+# from their second purchase day (a one-time customer's lifetime is W by definition).
+SurvivalView = Literal["all", "one_time_vs_repeat", "repeat_from_second"]
+SURVIVAL_VIEWS: tuple[SurvivalView, ...] = ("all", "one_time_vs_repeat", "repeat_from_second")
+# The groups of the "one_time_vs_repeat" view: purchases on one day, or on two or more.
+ONE_TIME, REPEAT = "one-time", "repeat"
 
 CONFIDENCE_LEVEL = 0.95
 # The "exponential Greenwood" band: Greenwood's variance on the log(-log S) scale, so the
@@ -50,11 +58,26 @@ def _named_queries() -> dict[str, str]:
     return {name: query.strip() for name, query in zip(parts[1::2], parts[2::2], strict=True)}
 
 
+def _check_view(dataset: Dataset, by: str | None, view: str) -> None:
+    """A survival view the data and the split allow, or a sentence saying why not."""
+    if view not in SURVIVAL_VIEWS:
+        raise InputError(t("“{view}” is not a survival view: use one of {views}.",
+                           view=view, views=", ".join(SURVIVAL_VIEWS)))
+    if view == "one_time_vs_repeat" and by is not None:
+        raise InputError(t("The one-time vs repeat split is a split of its own: clear the "
+                           "segment split to use it."))
+    if view != "all" and "subscriptions" in dataset.tables:
+        raise InputError(t("One-time and repeat customers are told apart by their purchases: "
+                           "with subscriptions the lifetimes come from start and end dates, "
+                           "so only the curve of all customers is available."))
+
+
 def lifetime_query(
-    dataset: Dataset, filters: Filters, by: str | None = None
+    dataset: Dataset, filters: Filters, by: str | None = None, view: SurvivalView = "all"
 ) -> tuple[str, dict[str, Any]]:
     """The customer-lifetime SQL for a filter state and its parameters (``explain`` shows
     this). See :func:`customer_lifetimes` for what it computes."""
+    _check_view(dataset, by, view)
     queries = _named_queries()
     segment_sql, params = segment_filter_sql(dataset, filters)
     params |= {"start": filters.start, "end": filters.end}
@@ -67,7 +90,8 @@ def lifetime_query(
 
     subscriptions = dataset.tables.get("subscriptions")
     if subscriptions is not None:
-        customer_filter, _ = customer_filter_sql(dataset, filters)
+        customer_filter, subscription_params = subscription_filter_sql(dataset, filters)
+        params |= subscription_params
         end_date = ("end_date" if "end_date" in subscriptions.mapping
                     else "CAST(NULL AS DATE)")
         sql = queries["subscription_lifetimes"].format(
@@ -77,7 +101,8 @@ def lifetime_query(
             customer_groups=customer_groups,
             duration_days=duration_days,
         )
-        return sql, params
+        # the orders' segment filter is not part of this query: only what it binds
+        return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
     orders = dataset.tables.get("orders")
     if orders is None or orders.last_date is None:
@@ -85,19 +110,26 @@ def lifetime_query(
             t("The dataset “{name}” has no orders or subscriptions yet: upload an orders or "
               "a subscriptions file on the Data page.", name=dataset.name)
         )
+    group_value = "g.group_value"
+    if view == "one_time_vs_repeat":
+        group_value = (f"CASE WHEN l.repeat_customer THEN {sql_literal(REPEAT)} "
+                       f"ELSE {sql_literal(ONE_TIME)} END")
     sql = queries["orders_lifetimes"].format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,
         last_day_in_base=add_days_sql("MAX(order_date)", "$inactivity_days"),
         customer_groups=customer_groups,
+        group_value=group_value,
         duration_days=duration_days,
     )
-    params |= {"inactivity_days": filters.inactivity_days, "data_last_day": orders.last_date}
+    params |= {"inactivity_days": filters.inactivity_days, "data_last_day": orders.last_date,
+               "from_second_purchase": view == "repeat_from_second"}
     return sql, params
 
 
 def customer_lifetimes(
-    store: Store, dataset: Dataset, filters: Filters, by: str | None = None
+    store: Store, dataset: Dataset, filters: Filters, by: str | None = None,
+    view: SurvivalView = "all"
 ) -> pd.DataFrame:
     """Each followed customer's lifetime in the customer base, observed or censored.
 
@@ -129,6 +161,14 @@ def customer_lifetimes(
         A segment key from :func:`metrics.kpis.segment_dimensions` to split the customers
         by, or ``None``. For an orders column the customer's group is the value on their
         first purchase (their acquisition); for ``customers.<column>``, their attribute.
+    view
+        Orders-only data. ``"all"``: every customer, from their first purchase.
+        ``"one_time_vs_repeat"``: the same lifetimes, grouped :data:`ONE_TIME` (purchases
+        on one day only) and :data:`REPEAT` (on two days or more); not with ``by``.
+        ``"repeat_from_second"``: only repeat customers, from their second purchase day
+        to their last purchase + W. A one-time customer leaves exactly W days after
+        joining, so when half the customers buy once the median of ``"all"`` is W
+        whatever the data: these views show what it hides.
 
     Returns
     -------
@@ -140,10 +180,11 @@ def customer_lifetimes(
     Raises
     ------
     InputError
-        ``by`` or a segment filter is not a segment of the dataset, or the dataset has
-        neither orders nor subscriptions.
+        ``by`` or a segment filter is not a segment of the dataset, the dataset has
+        neither orders nor subscriptions, or ``view`` is unknown, combined with ``by``
+        (one-time vs repeat) or asked of subscription data.
     """
-    sql, params = lifetime_query(dataset, filters, by)
+    sql, params = lifetime_query(dataset, filters, by, view)
     with store.cursor() as cursor:
         frame = cursor.execute(sql, params).df()
     return pd.DataFrame({
@@ -269,8 +310,8 @@ def kaplan_meier(lifetimes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return curve[list(CURVE_COLUMNS)], summary
 
 
-def survival_curves(store: Store, dataset: Dataset, filters: Filters, by: str | None = None
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def survival_curves(store: Store, dataset: Dataset, filters: Filters, by: str | None = None,
+                    view: SurvivalView = "all") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kaplan-Meier curves and medians of the customers a filter state follows: the
-    :func:`kaplan_meier` of :func:`customer_lifetimes`."""
-    return kaplan_meier(customer_lifetimes(store, dataset, filters, by))
+    :func:`kaplan_meier` of :func:`customer_lifetimes` (``view`` as there)."""
+    return kaplan_meier(customer_lifetimes(store, dataset, filters, by, view))

@@ -33,6 +33,11 @@ def test_the_page_shows_what_metrics_computes_for_the_linked_view(db: Path) -> N
     shown = app.dataframe[0].value
     assert list(shown["Group"]) == list(simple["group_value"])
     assert list(shown["CLV"]) == [f"RON\xa0{v:,.2f}" for v in simple["clv"]]
+    # the page says which churn its CLV uses, and that it is not the Overview's
+    simple_caption = next(unescaped(c.value) for c in app.caption
+                          if "expected lifespan" in c.value)
+    assert "1 − strict retention over these 12 months" in simple_caption
+    assert "not the Overview's churn rate, (S + N − E) ÷ S" in simple_caption
     cards = {m.label: m.value for m in app.metric}
     assert cards["Predicted CLV, all customers"] == \
         f"RON\xa0{round(predicted.customers['clv'].sum()):,}"

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from metrics.kpis import Filters
 from metrics.retention import cohort_average, cohort_table, retention_table
 from metrics.store import Store
+from metrics.survival import survival_curves
 from tests.test_app import open_app, unescaped
 
 PAGE = "app_pages/retention.py"
@@ -59,7 +60,13 @@ def test_the_rates_table_equals_the_hand_worked_small_shop(db: Path) -> None:
     assert february["Churned customers"] == 1
     assert february["Retention rate (CRR)"] == pytest.approx(200 / 3)
     assert february["Strict retention rate"] == pytest.approx(200 / 3)
-    assert list(table["Period"]) == ["Apr 2024 *", "Mar 2024", "Feb 2024", "Jan 2024 *"]
+    # the data stops on 15 April: April is labelled and measured up to that day
+    assert list(table["Period"]) == ["Apr 2024 to Apr 15, 2024 *", "Mar 2024", "Feb 2024",
+                                     "Jan 2024 *"]
+    april = table.iloc[0]
+    assert (april["Customers in the base"], april["Churned customers"]) == (2, 0)
+    assert april["Retention rate (CRR)"] == pytest.approx(100.0)
+    assert april["Strict retention rate"] == pytest.approx(50.0)
     # March against February: strict 1/3 vs 2/3, p = 0.414 (tests/test_cli.py works it out)
     march = table[table["Period"] == "Mar 2024"].iloc[0]
     assert (march["Strict retention change"], march["p-value"], march["Change"]) == (
@@ -141,6 +148,32 @@ def test_splits_by_segment_draw_one_line_per_value(db: Path) -> None:
     medians = app.dataframe[-1].value
     assert list(medians["Group"]) == ["Marketplace", "Online shop", "Physical store"]
     assert app.query_params["curve_by"] == "channel"
+
+
+def test_survival_of_one_time_and_repeat_customers(db: Path) -> None:
+    app = open_app({"survival_view": "one_time_vs_repeat"}, page=PAGE)
+    assert not app.exception
+    assert app.radio(key="survival_view").options == [
+        "All customers", "One-time vs repeat customers",
+        "Repeat customers, from their second purchase"]
+    survival = figure(app, "survival_chart")
+    assert [t["name"] for t in survival["data"] if t.get("mode") == "lines"] == [
+        "One-time customers", "Repeat customers"]
+    with Store(db) as store:
+        dataset = store.dataset("Demo shop")
+        _, split = survival_curves(store, dataset, Filters(), view="one_time_vs_repeat")
+        _, second = survival_curves(store, dataset, Filters(), view="repeat_from_second")
+    medians = app.dataframe[-1].value
+    assert list(medians["Group"]) == ["One-time customers", "Repeat customers"]
+    assert list(medians["Customers"]) == list(split["customers"])
+    # what the median means, in one sentence on the page
+    assert any("the day by which half of the customers followed had left the base"
+               in unescaped(c.value) for c in app.caption)
+    app.radio(key="survival_view").set_value("repeat_from_second").run()
+    assert app.query_params["survival_view"] == "repeat_from_second"
+    medians = app.dataframe[-1].value
+    assert list(medians["Customers"]) == list(second["customers"])
+    assert list(medians["Median lifetime (days)"]) == [f"{v:,}" for v in second["median_days"]]
 
 
 def test_the_suggested_window_button_sets_w(db: Path) -> None:

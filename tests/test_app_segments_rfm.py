@@ -76,6 +76,11 @@ def test_the_comparison_follows_the_url(db: Path) -> None:
                                            for v in expected["customers"]]
     assert shown["Retention rate (CRR)"].tolist() == [
         format_value(v, "percent", None) for v in expected["retention_rate"]]
+    # every figure of a row over one window, the CLV's churn among them
+    assert shown["Annual churn"].tolist() == [
+        format_value(v, "percent", None) for v in expected["annual_churn_pct"]]
+    assert any("every figure over the same days (Nov 1, 2023 to" in unescaped(c.value)
+               for c in app.caption)
     assert app.query_params["compare_by"] == "channel"
 
 

@@ -111,9 +111,10 @@ def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path
     assert all(required <= set(record) for record in records)
     april = records[3]  # worked out in tests/test_kpis.py
     assert (april["start_customers"], april["new_customers"], april["end_customers"],
-            april["retained_customers"]) == (2, 0, 1, 0)
+            april["retained_customers"]) == (2, 0, 2, 1)
     assert (april["retention_rate"], april["churn_rate"], april["strict_retention_rate"]) == (
-        50.0, 50.0, 0.0)
+        100.0, 0.0, 50.0)
+    assert april["period_end"] == "2024-04-15"  # the data's last day
     assert records[0]["retention_rate"] is None  # S = 0 in January
 
 

@@ -53,7 +53,12 @@ from metrics.clv.historic import (
     historic_clv,
     historic_clv_milestones,
 )
-from metrics.clv.simple import SIMPLE_CLV_COLUMNS, clv_window, simple_clv
+from metrics.clv.simple import (
+    SIMPLE_CLV_COLUMNS,
+    STRICT_WINDOW_CHURN,
+    clv_window,
+    simple_clv,
+)
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
 from metrics.kpis import Filters
@@ -113,6 +118,7 @@ def test_simple_clv_overall_every_factor(tmp_path: Path) -> None:
     assert len(table) == 1
     row = table.iloc[0]
     assert row["group_value"] is None
+    assert row["clv_churn"] == STRICT_WINDOW_CHURN
     assert (row["window_start"], row["window_end"]) == (date(2024, 1, 1), date(2024, 12, 31))
     assert row["years_covered"] == 1.0
     assert (row["customers"], row["orders"], row["revenue"]) == (5, 7, 740.0)

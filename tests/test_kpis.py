@@ -14,17 +14,19 @@ Spells in the base (first purchase .. last purchase + 30):
     B [01-10, 02-09] and [04-15, 05-15];  C [02-03, 03-04];  D [03-01, 04-01];  E [01-31, 03-01]
 
 Base at each month end: Dec 31 {}, Jan 31 {A, B, E}, Feb 29 {A, C, E}, Mar 31 {A, D},
-Apr 30 {B}.  New (first purchase): Jan {A, B, E}, Feb {C}, Mar {D}, Apr {}.
+and April, which the data stops inside, on the data's last day Apr 15 {A, B} (on Apr 30,
+a day without data, only B would be left).  New (first purchase): Jan {A, B, E}, Feb {C},
+Mar {D}, Apr {}.
 
     month  S  N  E  retained        CRR=(E-N)/S    churn=(S+N-E)/S  strict=ret/S
     Jan    0  3  3  0               -              -                -
     Feb    3  1  3  2 {A, E}        2/3 = 66.67    1/3 = 33.33      2/3 = 66.67
     Mar    3  1  2  1 {A}           1/3 = 33.33    2/3 = 66.67      1/3 = 33.33
-    Apr    2  0  1  0               1/2 = 50.00    1/2 = 50.00      0/2 = 0.00
+    Apr    2  0  2  1 {A}           2/2 = 100.00   0/2 = 0.00       1/2 = 50.00
 
 In March A lapsed (03-12 .. 03-24) and came back, so A is in the base at both ends:
-retained. In April B, who left in February, came back: CRR counts him (50%), the strict
-rate does not (0%). April has no new customers.
+retained. In April (to Apr 15) B, who left in February, came back: CRR counts him
+(100%), the strict rate does not (50%: A only). April has no new customers.
 """
 
 from __future__ import annotations
@@ -46,13 +48,14 @@ NAN = float("nan")
 EXPECTED_MONTHS = {
     #                 Jan      Feb      Mar      Apr
     "period_start": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)],
-    "period_end": [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30)],
+    # April ends on the data's last day
+    "period_end": [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 15)],
     "start_customers": [0, 3, 3, 2],
     "new_customers": [3, 1, 1, 0],
-    "end_customers": [3, 3, 2, 1],
-    "retained_customers": [0, 2, 1, 0],
-    "churned_customers": [0, 1, 2, 1],  # S + N - E
-    "lost_customers": [0, 1, 2, 2],  # S - retained
+    "end_customers": [3, 3, 2, 2],
+    "retained_customers": [0, 2, 1, 1],
+    "churned_customers": [0, 1, 2, 0],  # S + N - E
+    "lost_customers": [0, 1, 2, 1],  # S - retained
     # Jan: A, B, E; Feb: A, C (C's refund is not a purchase); Mar: A, D; Apr: B
     "active_customers": [3, 2, 2, 1],
     "orders": [4, 2, 3, 1],
@@ -60,11 +63,11 @@ EXPECTED_MONTHS = {
     "refunds": [0.0, 30.0, 0.0, 0.0],
     "aov": [110.0, 40.0, 50.0, 40.0],
     # Jan: only A has two orders by Jan 31 (1/3); Feb: A but not C (1/2);
-    # Mar: A and D (2/2); Apr: B has two by Apr 30 (1/1)
+    # Mar: A and D (2/2); Apr: B has two by Apr 15 (1/1)
     "repeat_purchase_rate": [100 / 3, 50.0, 100.0, 100.0],
-    "retention_rate": [NAN, 200 / 3, 100 / 3, 50.0],
-    "churn_rate": [NAN, 100 / 3, 200 / 3, 50.0],
-    "strict_retention_rate": [NAN, 200 / 3, 100 / 3, 0.0],
+    "retention_rate": [NAN, 200 / 3, 100 / 3, 100.0],
+    "churn_rate": [NAN, 100 / 3, 200 / 3, 0.0],
+    "strict_retention_rate": [NAN, 200 / 3, 100 / 3, 50.0],
     # the data runs from 2024-01-05 to 2024-04-15: January and April are cut
     "complete": [False, True, True, False],
     # what the significance tests use (metrics/significance.py): the repeat purchase
@@ -128,13 +131,14 @@ def test_an_empty_filter_result_gives_zeros_and_no_rates() -> None:
 
 
 def test_quarter_and_date_range() -> None:
-    # Q1 2024: everyone is new (N = 5); base at Mar 31 = {A, D}. Q2: S = 2, N = 0, base at
-    # Jun 30 = {} (B's spell ends May 15), so CRR = (0 - 0) / 2 = 0.
+    # Q1 2024: everyone is new (N = 5); base at Mar 31 = {A, D}. Q2: S = 2, N = 0, base on
+    # the data's last day Apr 15 = {A, B}, so CRR = (2 - 0) / 2 = 100 (on Jun 30, a day
+    # without data, it would be {}: 0).
     store, dataset = small_store()
     table = kpi_table(store, dataset, Filters(period="quarter", inactivity_days=30))
     assert table["new_customers"].tolist() == [5, 0]
-    assert table["end_customers"].tolist() == [2, 0]
-    assert table["retention_rate"].tolist()[1] == 0.0
+    assert table["end_customers"].tolist() == [2, 2]
+    assert table["retention_rate"].tolist()[1] == 100.0
     march = kpi_table(store, dataset, Filters(period="month", inactivity_days=30,
                                               start=date(2024, 3, 10), end=date(2024, 3, 12)))
     assert march["period_start"].tolist() == [date(2024, 3, 1)]

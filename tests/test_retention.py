@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import math
 from datetime import date
 from pathlib import Path
@@ -41,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from metrics.cli import main
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
 from metrics.kpis import Filters
@@ -50,8 +52,9 @@ from metrics.retention import (
     lifecycle_table,
     retention_table,
 )
-from metrics.store import Dataset, Store
+from metrics.store import DB_ENV_VAR, Dataset, Store
 from tests.builders import cdnow_csv, small_store, write_csv
+from tests.test_app import open_app
 
 MONTHLY = Filters(period="month", inactivity_days=30)
 JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
@@ -161,8 +164,9 @@ def test_the_orders_base_is_the_overview_base() -> None:
     store, dataset = small_store()
     table = retention_table(store, dataset, MONTHLY)
     assert list(table["start_customers"]) == [0, 3, 3, 2]
-    assert list(table["churned_customers"]) == [0, 1, 2, 1]
-    assert list(table["strict_retention_rate"])[1:] == pytest.approx([200 / 3, 100 / 3, 0])
+    # April measured on the data's last day, Apr 15 (tests/test_kpis.py)
+    assert list(table["churned_customers"]) == [0, 1, 2, 0]
+    assert list(table["strict_retention_rate"])[1:] == pytest.approx([200 / 3, 100 / 3, 50])
 
 
 def test_the_base_from_subscriptions(tmp_path: Path) -> None:
@@ -255,3 +259,83 @@ def test_the_stored_history_gives_the_same_cohorts_as_the_orders(
                            by=by)
     assert len(fast) >= 10
     pd.testing.assert_frame_equal(fast, general)
+
+
+# -- segment columns of a subscriptions file ---------------------------------------------
+
+PLANS = [("P", "2024-01-10", "2024-02-15", "Monthly"), ("Q", "2024-01-20", "", "One year"),
+         ("R", "2024-02-05", "2024-02-20", "Monthly"), ("R", "2024-03-10", "", "One year"),
+         ("S", "2024-03-31", "2024-03-31", "Monthly")]
+
+
+def plans_db(folder: Path) -> Path:
+    """Orders P 01-10, Q 01-20, R 02-05 and the subscriptions of :data:`PLANS`, whose
+    ``plan`` the ingest reports as a segment column."""
+    db = folder / "plans.duckdb"
+    with Store(db) as store:
+        ingest_file(store, write_csv(folder / "orders.csv", ("customer_id", "date", "amount"),
+                                     [("P", "2024-01-10", 20), ("Q", "2024-01-20", 30),
+                                      ("R", "2024-02-05", 25)]), dataset="Boxes")
+        report = ingest_file(store, write_csv(folder / "subs.csv", ("customer_id",
+                                                                     "start_date", "end_date",
+                                                                     "plan"), PLANS),
+                             dataset="Boxes", kind="subscriptions")
+    assert report.segment_columns == ["plan"]
+    return db
+
+
+def test_a_subscription_plan_filters_and_splits_in_the_cli(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The subscription base of the "One year" subscriptions (Q from 01-20, R from 03-10):
+    month ends Jan {Q}, Feb {Q}, Mar {Q, R}; new Jan Q, Mar R.
+
+        month  S  N  E  retained   CRR
+        Jan    0  1  1  0          -
+        Feb    1  0  1  1 {Q}      (1 - 0) / 1 = 100
+        Mar    1  1  2  1 {Q}      (2 - 1) / 1 = 100
+
+    The orders' base of the customers with a Monthly subscription (P, R, S; S has no
+    order), W = 90: Jan {P} new; Feb, to the data's last day 02-05: {P, R}, R new.
+    Cohorts split by the plan of the customer's first subscription: January P Monthly and
+    Q One year, February R Monthly (his first subscription, before the One-year one).
+    """
+    db = str(plans_db(tmp_path))
+
+    def cli(*args: str) -> list[dict[str, object]]:
+        assert main(["--db", db, *args]) == 0, capsys.readouterr().err
+        rows = json.loads(capsys.readouterr().out)
+        assert isinstance(rows, list)
+        return rows
+
+    # the column as the ingest report names it, and its key
+    for name in ("plan", "subscriptions.plan"):
+        rows = cli("retention", "--dataset", "Boxes", "--segment", f"{name}=One year")
+        assert [[r["start_customers"], r["new_customers"], r["end_customers"],
+                 r["retained_customers"]] for r in rows] == [[0, 1, 1, 0], [1, 0, 1, 1],
+                                                             [1, 1, 2, 1]]
+        assert [r["retention_rate"] for r in rows] == [None, 100.0, 100.0]
+    rows = cli("retention", "--dataset", "Boxes", "--base", "orders", "--segment",
+               "plan=Monthly")
+    assert [[r["new_customers"], r["end_customers"]] for r in rows] == [[1, 1], [1, 2]]
+    rows = cli("cohorts", "--dataset", "Boxes", "--by", "plan")
+    assert sorted((r["cohort"], r["subscriptions.plan"], r["cohort_size"]) for r in rows
+                  if r["period_offset"] == 0) == [("2024-01-01", "Monthly", 1),
+                                                  ("2024-01-01", "One year", 1),
+                                                  ("2024-02-01", "Monthly", 1)]
+    # customers with an order and a subscription of the plan: Monthly P, R; One year Q, R
+    rows = cli("segments", "--dataset", "Boxes", "--by", "plan")
+    assert {r["subscriptions.plan"]: r["customers"] for r in rows} == {"Monthly": 2,
+                                                                      "One year": 2}
+
+
+def test_a_subscription_plan_is_a_sidebar_filter(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    db = plans_db(tmp_path)
+    monkeypatch.setenv(DB_ENV_VAR, str(db))
+    app = open_app({"seg.subscriptions.plan": "One year"}, page="app_pages/retention.py")
+    assert not app.warning, [w.value for w in app.warning]
+    assert app.multiselect(key="seg.subscriptions.plan").value == ["One year"]
+    # the rates table of the One-year subscriptions over the sidebar's dates (the orders',
+    # January and February), latest first: Feb {Q}, Jan {Q} (all plans: Feb {Q}, Jan {P, Q})
+    table = app.dataframe[0].value
+    assert list(table["Customers in the base"]) == [1, 1]

@@ -37,7 +37,13 @@ from metrics.rfm import (
     rfm_table,
     rfm_window,
 )
-from metrics.segments import SEGMENT_SUMMARY_COLUMNS, pooled_retention_rate, segment_summary
+from metrics.segments import (
+    POOLED_STRICT_CHURN,
+    SEGMENT_SUMMARY_COLUMNS,
+    pooled_annual_churn,
+    pooled_retention_rate,
+    segment_summary,
+)
 from metrics.store import Dataset, Store
 from metrics.survival import customer_lifetimes
 from tests.builders import small_store, write_csv
@@ -345,8 +351,18 @@ def test_the_segment_comparison_of_the_small_shop_by_hand() -> None:
     assert shop["aov"] == pytest.approx(110.0)
     assert shop["repeat_purchase_rate"] == pytest.approx(50.0)
     assert shop["retention_rate"] == pytest.approx(100 / 3)
-    # the CLV window starts with the data: no one in the base at its start, no churn
-    assert web["clv"] is None and shop["clv"] is None
+    # every figure covers one window: January to April within the data, 5 Jan-15 Apr
+    # (27 + 29 + 31 + 15 = 102 days). The CLV's churn is the strict retention over the
+    # same complete months, per year: web retained A in February (S = {A}) and in March
+    # (S = {A, C}): r = 2/3 a month; store retained E in February (S = {B, E}), nobody in
+    # March (S = {E}): r = 1/3. CLV = AOV x orders / customers / years x 1 / churn
+    assert (web["window_start"], web["window_end"]) == (date(2024, 1, 5), date(2024, 4, 15))
+    years = 102 / 365.25
+    assert web["annual_churn_pct"] == pytest.approx(100 * (1 - (2 / 3) ** 12))
+    assert web["clv"] == pytest.approx(380 / 7 * (7 / 3 / years) / (1 - (2 / 3) ** 12))
+    assert shop["annual_churn_pct"] == pytest.approx(100 * (1 - (1 / 3) ** 12))
+    assert shop["clv"] == pytest.approx(110 * (3 / 2 / years) / (1 - (1 / 3) ** 12))
+    assert web["clv_churn"] == POOLED_STRICT_CHURN
 
 
 def test_the_segment_comparison_by_rfm_segment(tmp_path: Path) -> None:
@@ -361,10 +377,13 @@ def test_the_segment_comparison_by_rfm_segment(tmp_path: Path) -> None:
     assert table.loc["Loyal", "customers"] == 0 and table.loc["Loyal", "aov"] is None
     # a second method: the CLV and retention of the filter itself
     champions_only = replace(FROM_2024, segments=((RFM_SEGMENT, ("Champions",)),))
-    own_clv = simple_clv(store, dataset, champions_only)["clv"].iloc[0]
-    assert champions["clv"] == (None if pd.isna(own_clv) else pytest.approx(own_clv))
-    assert champions["retention_rate"] == pooled_retention_rate(
-        kpi_table(store, dataset, champions_only))
+    own_kpis = kpi_table(store, dataset, champions_only)
+    assert champions["retention_rate"] == pooled_retention_rate(own_kpis)
+    churn = pooled_annual_churn(own_kpis, "month")
+    assert churn is not None and champions["annual_churn_pct"] == pytest.approx(100 * churn)
+    years = ((champions["window_end"] - champions["window_start"]).days + 1) / 365.25
+    lifespan = min(1 / churn, 10.0) if churn > 0 else 10.0
+    assert champions["clv"] == pytest.approx(85.0 * 10 / 3 / years * lifespan)
 
 
 def test_a_filter_on_the_compared_segment_keeps_its_values() -> None:
@@ -404,10 +423,44 @@ def test_cli_rfm_and_segments(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                         "--by", "rfm", "--start", "2024-01-01")
     assert isinstance(compared, list)
     assert [row["rfm"] for row in compared] == list(RFM_SEGMENTS)
-    assert list(compared[0]) == ["rfm", "customers", "orders", "revenue", "retention_rate",
-                                 "aov", "repeat_purchase_rate", "clv"]
+    assert list(compared[0]) == ["rfm", "window_start", "window_end", "customers", "orders",
+                                 "revenue", "retention_rate", "aov", "repeat_purchase_rate",
+                                 "annual_churn_pct", "clv", "clv_churn"]
     assert compared[0]["customers"] == 3
     assert main(["--db", str(db), "segments", "--dataset", "RFM", "--by", "colour"]) == 2
     assert "“colour” is not a segment" in capsys.readouterr().err
     assert main(["--db", str(db), "rfm", "--dataset", "RFM", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == ",".join(RFM_COLUMNS)
+
+
+def test_a_segment_that_stopped_buying_a_year_ago_gets_a_clv_over_its_window(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Web customers bought only in early 2023, the data runs to 2024-12-31 (W = 30 days,
+    monthly). A CLV over the last 12 months had no web purchase and no web customer at
+    its start: no CLV next to the web AOV. Over the row's window, 2023-01-10 to 2024-12-31
+    (722 days):
+
+        X  web 2023-01-10 100, 02-05 100, 03-01 100;  Y  web 2023-01-20 50
+        Z  store 2023-01-15 10, 2024-12-31 10
+
+    Web base at month ends: Jan {X, Y}, Feb {X} (Y's Jan 20 is 39 days old), Mar {X}
+    (Mar 1 is 30 days old), Apr {}. Complete months (February on): S = 2, 1, 1, 0 ...;
+    retained X in Feb and Mar: r = 2 / 4 a month, annual churn 1 - 0.5^12.
+    AOV 350 / 4, purchases a year 4 / 2 / (722 / 365.25), CLV = their product / churn.
+    """
+    rows = [("X", "2023-01-10", 100, "web"), ("X", "2023-02-05", 100, "web"),
+            ("X", "2023-03-01", 100, "web"), ("Y", "2023-01-20", 50, "web"),
+            ("Z", "2023-01-15", 10, "store"), ("Z", "2024-12-31", 10, "store")]
+    db = tmp_path / "cli.duckdb"
+    with Store(db) as store:
+        ingest_file(store, write_csv(tmp_path / "o.csv", ("customer_id", "date", "amount",
+                                                          "channel"), rows), dataset="Shop")
+    compared = cli_json(capsys, "--db", str(db), "segments", "--dataset", "Shop",
+                        "--by", "channel", "--inactivity-days", "30")
+    assert isinstance(compared, list)
+    web = next(row for row in compared if row["channel"] == "web")
+    assert (web["window_start"], web["window_end"]) == ("2023-01-10", "2024-12-31")
+    assert web["aov"] == pytest.approx(87.5)
+    assert web["annual_churn_pct"] == pytest.approx(100 * (1 - 0.5 ** 12))
+    assert web["clv"] == pytest.approx(87.5 * (4 / 2 / (722 / 365.25)) / (1 - 0.5 ** 12))
+    assert web["clv_churn"] == POOLED_STRICT_CHURN

@@ -64,9 +64,12 @@ from metrics.store import Dataset, Store
 from metrics.survival import (
     CURVE_COLUMNS,
     LIFETIME_COLUMNS,
+    ONE_TIME,
+    REPEAT,
     SUMMARY_COLUMNS,
     customer_lifetimes,
     kaplan_meier,
+    survival_curves,
 )
 from tests.builders import write_csv
 
@@ -307,3 +310,74 @@ def test_a_dataset_without_orders_or_subscriptions(tmp_path: Path) -> None:
     ingest_file(store, customers, dataset="CRM", kind="customers")
     with pytest.raises(InputError, match="has no orders or subscriptions yet"):
         customer_lifetimes(store, store.dataset("CRM"), W30)
+
+
+# -- one-time and repeat customers -----------------------------------------------------------
+
+REPEAT_ORDERS = [
+    ("A", "2024-01-01", "10"), ("B", "2024-01-05", "10"),
+    ("C", "2024-01-01", "10"), ("C", "2024-01-08", "10"), ("C", "2024-01-20", "10"),
+    ("D", "2024-01-02", "10"), ("D", "2024-01-02", "15"),
+    ("E", "2024-01-10", "10"), ("E", "2024-03-25", "10"),
+    ("F", "2024-02-01", "10"), ("F", "2024-02-05", "10"), ("F", "2024-02-12", "10"),
+    ("H", "2024-03-31", "10"),
+]
+
+
+def test_one_time_and_repeat_customers_by_hand(tmp_path: Path) -> None:
+    """W = 10 days; the data's last day is 2024-03-31 (H's only order).
+
+        customer  purchase days           last + 10  from the first      from the second
+        A         01-01                   01-11      10 left             -
+        B         01-05                   01-15      10 left             -
+        D         01-02 (two orders)      01-12      10 left             -
+        H         03-31                   04-10       0 censored         -
+        C         01-01, 01-08, 01-20     01-30      29 left             22 left
+        E         01-10, 03-25            04-04      81 censored (03-31)  6 censored
+        F         02-01, 02-05, 02-12     02-22      21 left             17 left
+
+    All (n 7): day 10: n 6 (H censored at 0), d 3: S = 1/2, so the median is W = 10;
+    day 21: n 3, d 1: 1/3; day 29: n 2, d 1: 1/6.
+    One-time {A, B, D, H}: day 10: n 3, d 3: S = 0; median 10 = W, as always.
+    Repeat {C, E, F}: day 21: n 3, d 1: 2/3; day 29: n 2, d 1: 1/3; median 29.
+    Repeat from the second purchase {C 22, E 6 censored, F 17}: day 17: n 2, d 1: 1/2;
+    day 22: n 1, d 1: 0; median 17.
+    """
+    store = Store(":memory:")
+    ingest_file(store, write_csv(tmp_path / "orders.csv", ("customer_id", "order_date",
+                                                           "amount"), REPEAT_ORDERS),
+                dataset="Shop")
+    dataset = store.dataset("Shop")
+    w10 = Filters(inactivity_days=10)
+
+    _, everyone = survival_curves(store, dataset, w10)
+    assert everyone["median_days"].tolist() == [10]
+
+    split = customer_lifetimes(store, dataset, w10, view="one_time_vs_repeat")
+    assert lifetimes_by_customer(split) == {
+        "A": (ONE_TIME, 10, True), "B": (ONE_TIME, 10, True), "D": (ONE_TIME, 10, True),
+        "H": (ONE_TIME, 0, False), "C": (REPEAT, 29, True), "E": (REPEAT, 81, False),
+        "F": (REPEAT, 21, True)}
+    curve, summary = kaplan_meier(split)
+    assert summary["group"].tolist() == [ONE_TIME, REPEAT]
+    assert summary["median_days"].tolist() == [10, 29]
+    repeat = curve[curve["group"] == REPEAT].set_index("days")["survival"]
+    assert repeat[21] == pytest.approx(2 / 3) and repeat[29] == pytest.approx(1 / 3)
+
+    second = customer_lifetimes(store, dataset, w10, view="repeat_from_second")
+    assert lifetimes_by_customer(second) == {
+        "C": (None, 22, True), "E": (None, 6, False), "F": (None, 17, True)}
+    curve, summary = survival_curves(store, dataset, w10, view="repeat_from_second")
+    assert summary["median_days"].tolist() == [17]
+    assert curve.set_index("days")["survival"][22] == pytest.approx(0.0)
+
+
+def test_survival_views_that_cannot_be_drawn_say_why(tmp_path: Path) -> None:
+    store, dataset = orders_store(tmp_path)
+    with pytest.raises(InputError, match="clear the segment split"):
+        customer_lifetimes(store, dataset, W30, by="channel", view="one_time_vs_repeat")
+    with pytest.raises(InputError, match="is not a survival view"):
+        customer_lifetimes(store, dataset, W30, view="loyal")  # type: ignore[arg-type]
+    subscribers, subscriptions = subscriptions_store(tmp_path)
+    with pytest.raises(InputError, match="only the curve of all customers"):
+        customer_lifetimes(subscribers, subscriptions, W30, view="repeat_from_second")

@@ -56,7 +56,10 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
     st.caption(t("AOV × purchases per year × expected lifespan (1 ÷ annual churn){margin}, "
                  "measured over {start} to {end} (the last 12 months of the date range). "
                  "Annual churn = customers in the base at the start who are not at the end "
-                 "(W = {w} days), ÷ the base at the start; lifespans are capped at 10 years.",
+                 "(W = {w} days), ÷ the base at the start, i.e. 1 − strict retention over "
+                 "these 12 months; not the Overview's churn rate, (S + N − E) ÷ S per period, "
+                 "which counts customers who left and came back as kept. Lifespans are "
+                 "capped at 10 years.",
                  margin=t(" × gross margin") if margin else "",
                  start=format_day(window["window_start"]), end=format_day(window["window_end"]),
                  w=filters.inactivity_days))

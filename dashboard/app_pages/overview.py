@@ -19,6 +19,7 @@ from dashboard.formatting import (
     format_value,
     is_missing,
     period_label,
+    period_labels,
 )
 from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
@@ -110,9 +111,10 @@ def main() -> None:
         return
 
     labels = {
-        day.isoformat(): period_label(filters.period, day)
-        + ("" if complete else " " + t("(incomplete)"))
-        for day, complete in zip(shown["period_start"], shown["complete"], strict=True)
+        day.isoformat(): label + ("" if complete else " " + t("(incomplete)"))
+        for day, label, complete in zip(shown["period_start"],
+                                        period_labels(filters.period, shown),
+                                        shown["complete"], strict=True)
     }
     seed_from_url("at", _default_period(shown).isoformat(), parse_choice(labels), t("period"),
                   options=labels)
@@ -177,7 +179,7 @@ def main() -> None:
 def _downloads(frame: pd.DataFrame, period: str) -> None:
     """The chart's data as CSV and Excel, with readable column names."""
     table = frame.copy()
-    table.insert(0, "period", [period_label(period, d) for d in table["period_start"]])
+    table.insert(0, "period", period_labels(period, table))
     table = table.rename(columns={m: METRICS[m].title() for m in table.columns if m in METRICS})
     columns = st.columns([1, 1, 4])
     columns[0].download_button(t("Data as CSV"), to_csv(table), "loyaltylens-kpis.csv",

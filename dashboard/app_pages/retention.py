@@ -17,7 +17,7 @@ from dashboard.filters import (
     seed_from_url,
     segment_split,
 )
-from dashboard.formatting import format_value, period_label
+from dashboard.formatting import format_value, period_label, period_labels
 from dashboard.retention_charts import (
     cohort_heatmap,
     curves_chart,
@@ -41,11 +41,19 @@ from metrics.retention import (
 )
 from metrics.significance import format_p_value
 from metrics.store import Dataset
+from metrics.survival import ONE_TIME, REPEAT, SURVIVAL_VIEWS
 
 MAX_HEATMAP_COHORTS = 36
 MAX_COHORT_CURVES = 12
 BASE_NAMES = {"orders": "Orders (inactivity window W)",
               "subscriptions": "Subscriptions (start and end dates)"}
+SURVIVAL_VIEW_NAMES = {"all": "All customers",
+                       "one_time_vs_repeat": "One-time vs repeat customers",
+                       "repeat_from_second": "Repeat customers, from their second purchase"}
+REPEAT_GROUP_NAMES = {ONE_TIME: "One-time customers", REPEAT: "Repeat customers"}
+MEDIAN_MEANING = ("The median lifetime is the day by which half of the customers followed had "
+                  "left the base; a customer who buys once leaves exactly W = {w} days after "
+                  "that purchase, so when half of them buy once the median is W itself.")
 
 
 def _use_window(days: int) -> None:
@@ -95,9 +103,9 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
                                                      else "−", points=f"{abs(v):,.1f}")
                           for v in shown["change_pp"]]
     shown["p_value"] = ["–" if pd.isna(v) else format_p_value(v) for v in shown["p_value"]]
-    shown.insert(0, "period", [period_label(filters.period, d) + ("" if c else " *")
-                               for d, c in zip(shown["period_start"], shown["complete"],
-                                               strict=True)])
+    shown.insert(0, "period", [label + ("" if c else " *") for label, c in
+                               zip(period_labels(filters.period, shown), shown["complete"],
+                                   strict=True)])
     shown = shown[["period", "retention_rate", "strict_retention_rate", "change_pp",
                    "p_value", "verdict", "churn_rate", "start_customers", "new_customers",
                    "end_customers", "churned_customers", "retained_customers",
@@ -226,7 +234,7 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
                  "new. Dormant: active in the previous period, not in this one. Quick ratio "
                  "= (new + resurrected) ÷ dormant: above 1 the active customers grow."))
     shown = table.copy()
-    shown.insert(0, "period", [period_label(filters.period, d) for d in shown["period_start"]])
+    shown.insert(0, "period", period_labels(filters.period, shown))
     shown = shown.drop(columns=["period_start", "period_end"]).rename(columns={
         "period": t("Period"), "new_customers": t("New"),
         "returning_customers": t("Returning"), "resurrected_customers": t("Resurrected"),
@@ -237,30 +245,51 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
 
 def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
     st.subheader(t("Survival"))
+    # one-time and repeat customers are told apart by purchases, not subscription dates
+    views = list(SURVIVAL_VIEWS) if "subscriptions" not in dataset.tables else ["all"]
+    seed_from_url("survival_view", "all", parse_choice(views), t("survival customers"),
+                  options=views)
+    if len(views) > 1:
+        st.radio(t("Customers followed"), views, key="survival_view", horizontal=True,
+                 format_func=lambda v: t(SURVIVAL_VIEW_NAMES[v]))
+    survival_view = st.session_state["survival_view"]
     by = segment_split("survival_by", t("Split by"), t("Nothing: all customers"), view,
                        t("survival split"))
-    curve, summary = services.compute("survival", dataset, filters, by=by)
+    if survival_view == "one_time_vs_repeat":
+        by = None  # the split is one-time vs repeat itself
+    curve, summary = services.compute("survival", dataset, filters, by=by, view=survival_view)
     if summary.empty:
         st.info(t("No customers match these filters."))
         return
-    st.plotly_chart(survival_chart(curve, group_name if by else lambda _: t("All customers")),
-                    width="stretch", key="survival_chart")
+
+    def curve_name(group: object) -> str:
+        if survival_view == "one_time_vs_repeat":
+            return t(REPEAT_GROUP_NAMES[str(group)])
+        return group_name(group) if by else t("All customers")
+
+    st.plotly_chart(survival_chart(curve, curve_name), width="stretch", key="survival_chart")
     if base == "subscriptions":
         rule = t("A lifetime runs from the first subscription start to the last end date; "
                  "customers with a running subscription are still customers (censored).")
+    elif survival_view == "repeat_from_second":
+        rule = t("Repeat customers only (purchases on two days or more): a lifetime runs "
+                 "from the second purchase to the last purchase + W = {w} days; customers "
+                 "still in the base when the data ends are censored.",
+                 w=filters.inactivity_days)
     else:
         rule = t("A lifetime runs from the first purchase to the last purchase + W = {w} "
                  "days, so no one leaves before W days; customers still in the base when the "
                  "data ends are censored.",
                  w=filters.inactivity_days)
     st.caption(rule + " " + t("Kaplan-Meier estimate with a 95% band (Greenwood, log-log)."))
+    st.caption(t(MEDIAN_MEANING, w=filters.inactivity_days))
 
     def days(value: object) -> str:
         return t("not reached") if value is None or pd.isna(value) else \
             format_value(value, "customers", None)  # type: ignore[arg-type]
 
     table = pd.DataFrame({
-        t("Group"): [group_name(g) if by else t("All customers") for g in summary["group"]],
+        t("Group"): [curve_name(g) for g in summary["group"]],
         t("Customers"): summary["customers"],
         t("Left"): summary["events"],
         t("Still customers"): summary["censored"],
@@ -296,7 +325,7 @@ def main() -> None:
     except LoyaltyLensError as error:
         show_error(error)
     publish(["base", "cohort_metric", "cohort_mode", "cohort_show", "curve_by",
-             "survival_by"])
+             "survival_by", "survival_view"])
 
 
 main()

@@ -30,7 +30,10 @@ SIMPLE_CLV_COLUMNS = (
     "group_value", "window_start", "window_end", "years_covered", "customers", "orders",
     "revenue", "aov", "purchases_per_year", "start_customers", "retained_customers",
     "annual_churn_pct", "lifespan_years", "lifespan_capped", "gross_margin", "clv",
+    "clv_churn",
 )
+# What ``clv_churn`` names: the churn of the simple CLV, over its window (clv_window).
+STRICT_WINDOW_CHURN = "1 - strict retention from window_start to window_end, per year"
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,21 @@ def clv_window(dataset: Dataset, filters: Filters) -> ClvWindow:
     return ClvWindow(start, end, ((end - start).days + 1) / (end - year_before).days)
 
 
-def _check_margin(gross_margin: float | None) -> None:
+def lifespan_years(annual_churn: float | None,
+                   max_lifespan_years: float = MAX_LIFESPAN_YEARS) -> tuple[float | None,
+                                                                             bool | None]:
+    """The expected lifespan in years, 1 / annual churn (a share), capped at
+    ``max_lifespan_years``, and whether the cap applied (as ``sql/clv_simple.sql``
+    computes it); ``(None, None)`` without a churn."""
+    if annual_churn is None:
+        return None, None
+    if annual_churn * max_lifespan_years <= 1.0:
+        return max_lifespan_years, True
+    return 1.0 / annual_churn, False
+
+
+def check_margin(gross_margin: float | None) -> None:
+    """A gross margin is a share from 0 to 1 (or None); else a user error."""
     if gross_margin is not None and not 0 <= gross_margin <= 1:
         raise InputError(
             t("The gross margin is a share between 0 and 1, not {margin}: write 35% as 0.35.",
@@ -87,7 +104,7 @@ def simple_clv_query(dataset: Dataset, filters: Filters, by: str | None = None,
                      ) -> tuple[str, dict[str, Any]]:
     """The simple-CLV SQL for a filter state and its parameters (``explain`` shows this);
     see :func:`simple_clv`."""
-    _check_margin(gross_margin)
+    check_margin(gross_margin)
     if not max_lifespan_years > 0:
         raise InputError(t("The lifespan cap must be a positive number of years."))
     window = clv_window(dataset, filters)
@@ -164,7 +181,9 @@ def simple_clv(store: Store, dataset: Dataset, filters: Filters, by: str | None 
           ``lifespan_capped`` says the cap applied;
         - ``gross_margin`` as given; ``clv`` = aov x purchases_per_year x
           lifespan_years x gross margin (1 when None). Ratios are None where their
-          denominator is zero.
+          denominator is zero;
+        - ``clv_churn``: which churn that is (:data:`STRICT_WINDOW_CHURN`), not the
+          Overview's churn rate (S + N - E) / S per period.
 
     Raises
     ------
@@ -180,4 +199,5 @@ def simple_clv(store: Store, dataset: Dataset, filters: Filters, by: str | None 
     frame = frame.astype({"lifespan_capped": object, "group_value": object})
     for column in ("group_value", "lifespan_capped"):
         frame[column] = frame[column].where(frame[column].notna(), None)
+    frame["clv_churn"] = STRICT_WINDOW_CHURN
     return frame[list(SIMPLE_CLV_COLUMNS)]

@@ -1,7 +1,9 @@
 -- The KPI rows from the CTEs event_totals, new_customers, activity, money, arrivals and
 -- departures (sql/kpis*.sql, sql/lifecycle.sql): the customer base (E and retained customers) as running sums of the
 -- per-period events from before the first event, S as the previous period's E, and the
--- rates (DESIGN.md "Metric definitions") for every period of the range.
+-- rates (DESIGN.md "Metric definitions") for every period of the range that has data.
+-- The period the data stops inside ends on the data's last day: its E is measured there
+-- (metrics.kpis.period_out_sql) and its period_end says so.
 bounds AS (
     SELECT LEAST(COALESCE(MIN(period_index), $first_index), $first_index) - 1 AS low
     FROM event_totals
@@ -27,7 +29,7 @@ base AS (
 )
 SELECT
     {period_start} AS period_start,
-    {period_end} AS period_end,
+    LEAST({period_end}, $data_last_day) AS period_end,
     b.start_customers,
     COALESCE(n.new_customers, 0) AS new_customers,
     b.end_customers,
@@ -58,5 +60,5 @@ LEFT JOIN activity AS a ON a.period_index = b.period_index
 LEFT JOIN money AS m ON m.period_index = b.period_index
 LEFT JOIN arrivals AS l ON l.period_index = b.period_index
 LEFT JOIN departures AS d ON d.period_index = b.period_index
-WHERE b.period_index BETWEEN $first_index AND $last_index
+WHERE b.period_index BETWEEN $first_index AND LEAST($last_index, $data_last_index)
 ORDER BY b.period_index

@@ -45,8 +45,10 @@ spells AS (
     GROUP BY customer_id, spell_number
 ),
 covered AS (
-    -- the periods whose last day the spell covers: from the period of its first day to
-    -- the one before the period holding the first day out of the base (last + W + 1)
+    -- the periods whose measuring day (the last day, or the data's last day in the
+    -- period the data stops inside) the spell covers: from the period of its first day
+    -- to the one before the first period measured on or after the first day out of the
+    -- base (last + W + 1)
     SELECT customer_id, first_index, last_index,
         LAG(last_index) OVER (PARTITION BY customer_id ORDER BY first_index)
             AS previous_last_index

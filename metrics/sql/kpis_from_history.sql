@@ -12,7 +12,9 @@
 -- when several orders share a day. A customer is in the base at the end of period t when
 -- their latest purchase day on or before it is at most W days before it. The last
 -- purchase d of a period stays that latest purchase until the period of the next purchase;
--- it keeps the customer in the base until the period holding d + W + 1. Whichever comes
+-- it keeps the customer in the base until the period holding d + W + 1 (the period after
+-- the data's last day when d + W + 1 comes after it: the period the data stops inside is
+-- measured on that day, metrics.kpis.period_out_sql). Whichever comes
 -- first ("base_until") ends what d adds to E: +1 at d's period, -1 at base_until.
 -- "Retained" (in the base at the end of t - 1 and of t): in the periods after d's without
 -- a purchase, d is the latest purchase at both ends: +1 from d's period + 1 to base_until.

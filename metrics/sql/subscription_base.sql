@@ -2,7 +2,8 @@
 -- the base on day t when one of their subscriptions has start_date <= t and no end_date or
 -- end_date >= t (the end date is the last day subscribed). Per period: S = base on the day
 -- before it starts, E = base on its last day, N = customers whose first subscription starts
--- in it, retained = in the base on both days.
+-- in it, retained = in the base on both days. The period the data stops inside is measured
+-- on the data's last day and ends there: nothing is known of the days after it.
 --
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
 -- metrics/retention.py; every user value is a bound $parameter.
@@ -13,8 +14,9 @@ subscriptions AS (
     WHERE {customer_filter}
 ),
 boundaries AS (
-    -- the last day of each period, from the one before the range to its last
-    SELECT period_index, {period_end} AS last_day
+    -- the measuring day of each period (its last day, or the data's last day), from the
+    -- one before the range to its last
+    SELECT period_index, LEAST({period_end}, $data_last_day) AS last_day
     FROM (SELECT {period_series}) AS series
 ),
 in_base AS (
@@ -52,7 +54,7 @@ base AS (
 )
 SELECT
     {period_start} AS period_start,
-    {period_end_of_base} AS period_end,
+    LEAST({period_end_of_base}, $data_last_day) AS period_end,
     start_customers,
     new_customers,
     end_customers,
@@ -65,5 +67,5 @@ SELECT
     100.0 * retained_customers / NULLIF(start_customers, 0) AS strict_retention_rate,
     ({period_start} >= $data_first_day AND {period_end_of_base} <= $data_last_day) AS complete
 FROM base
-WHERE period_index BETWEEN $first_index AND $last_index
+WHERE period_index BETWEEN $first_index AND LEAST($last_index, $data_last_index)
 ORDER BY period_index
