@@ -10,12 +10,14 @@ does all of it and stores nothing, to show the report before the user commits.
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import duckdb
 import pandas as pd
@@ -59,6 +61,9 @@ UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024
 # A "?" with a letter on each side: a letter the file's code page could not hold (LibreOffice
 # writes "Ia?i" for Iași in Windows-1250), not a question mark.
 LOST_LETTER_PATTERN = r"\pL\?\pL"
+# What DuckDB's reader would read as NULL: no field holds it, so a NULL cell is a field
+# the row does not have (a short row), an empty field is ''.
+MISSING_FIELD = "\x01\x02"
 # Why a dataset's amounts are in their currency: besides the file's suggestion
 # (metrics.parsing: "amounts", "encoding", "headers"), the caller chose it, or the data
 # went into an existing dataset.
@@ -71,6 +76,9 @@ _REASONS = {
     "bad_score": "{role} is not a whole number from {low} to {high}.",
     "no_score": "The row has no score.",
 }
+# A row with more or fewer fields than the header (``fields:<count>``).
+_MISFIT = ("The row has {n} field where the header has {width}.",
+           "The row has {n} fields where the header has {width}.")
 
 
 @dataclass(frozen=True)
@@ -155,27 +163,30 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
     """Read the file as text into the temporary table ``raw``; return the header names.
 
     ``raw`` has ``file_row`` (1 = the header row, as a spreadsheet numbers rows) and one
-    VARCHAR column per file column, named ``c0, c1, ...``.
+    VARCHAR column per file column, named ``c0, c1, ...``: the header's columns, then any
+    a longer row brings. A field the row does not have is NULL, an empty one ''. The
+    temporary table ``misfits`` holds the data rows with more or fewer fields than the
+    header (``file_row``, ``fields``), which the ingest sets aside.
     """
-    source = ("read_csv($path, header = false, all_varchar = true, delim = $delimiter, "
-              "quote = '\"', escape = '\"', null_padding = true, skip = 0, "
-              "parallel = $parallel)")
+    # The columns are the widest record of the file's start; a longer row further down
+    # is left out by DuckDB's reader into raw_rejects (with its record number) instead of
+    # failing the read, and is put back here.
+    columns = [f"c{i}" for i in range(prepared.width)]
+    types = ", ".join(f"'{c}': 'VARCHAR'" for c in columns)
+    source = ("read_csv($path, header = false, auto_detect = false, columns = {" + types + "}, "
+              "delim = $delimiter, quote = '\"', escape = '\"', null_padding = true, "
+              "nullstr = $missing, skip = 0, parallel = $parallel, store_rejects = true, "
+              "rejects_table = 'raw_rejects', rejects_scan = 'raw_rejects_scan')")
 
     def read(parameters: dict[str, Any]) -> None:
-        # the columns' names first (a sniff of the file's start), so that the one pass
-        # over the file stores them already renamed
-        columns = [row[0] for row in cursor.execute(
-            f"DESCRIBE SELECT * FROM {source}", parameters).fetchall()]
-        renamed = ", ".join(f"{quote_ident(c)} AS c{i}" for i, c in enumerate(columns))
+        cursor.execute("DROP TABLE IF EXISTS temp.raw_rejects")
+        cursor.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
         cursor.execute(f"-- the file as text, one row per record of the file, in file order\n"
-                       f"CREATE OR REPLACE TEMP TABLE raw_file AS SELECT {renamed} FROM {source}",
+                       f"CREATE OR REPLACE TEMP TABLE raw_file AS SELECT * FROM {source}",
                        parameters)
-        # a new table's row ids count its rows in insertion order, here the file's: no
-        # pass to number them
-        cursor.execute("CREATE OR REPLACE TEMP VIEW raw AS "
-                       "SELECT rowid + 1 AS file_row, * FROM raw_file")
 
-    parameters = {"path": str(prepared.path), "delimiter": prepared.delimiter, "parallel": True}
+    parameters = {"path": str(prepared.path), "delimiter": prepared.delimiter,
+                  "missing": MISSING_FIELD, "parallel": True}
     try:
         try:
             read(parameters)
@@ -184,19 +195,91 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
             if "parallel=false" not in str(error):
                 raise
             read(parameters | {"parallel": False})
+        rejects = cursor.execute(
+            "SELECT line, min(error_type), min(csv_line), min(error_message) "
+            "FROM raw_rejects GROUP BY line ORDER BY line").fetchall()
     except duckdb.Error as error:
-        detail = str(error).splitlines()[0]
-        if "max_line_size" in str(error):
-            raise InputError(
-                t("{name} has a line longer than DuckDB reads (over 2 MB): it is probably "
-                  "not a CSV export. Export the data again as CSV or .xlsx.", name=name)
-            ) from error
+        _unreadable(name, str(error))
+    unreadable = next((r for r in rejects if r[1] != "TOO MANY COLUMNS"), None)
+    if unreadable is not None:
+        _unreadable(name, f"{unreadable[1]}: {unreadable[3]}")
+    long_rows = [(int(line), next(csv.reader(io.StringIO(text), delimiter=prepared.delimiter), []))
+                 for line, _, text, _ in rejects]
+    _number_raw_rows(cursor, columns, long_rows)
+    width = cursor.execute(
+        f"SELECT {' + '.join(f'({c} IS NOT NULL)::INTEGER' for c in columns)} "
+        f"FROM raw WHERE file_row = 1").fetchone()
+    headers = _clean_headers(cursor.execute(
+        f"SELECT {', '.join(columns[:width[0] if width else 0] or ['NULL'])} FROM raw "
+        f"WHERE file_row = 1").fetchone() or [])
+    _find_misfits(cursor, columns, len(headers), long_rows)
+    return headers
+
+
+def _unreadable(name: str, error: str) -> NoReturn:
+    """Refuse a file DuckDB's CSV reader cannot read, in one sentence."""
+    if "max_line_size" in error or "LINE SIZE OVER MAXIMUM" in error:
         raise InputError(
-            t("{name} could not be read as a table with a header row ({detail}). Export it "
-              "again as CSV or .xlsx and upload that.", name=name, detail=detail)
-        ) from error
-    header_row = cursor.execute("SELECT * EXCLUDE (file_row) FROM raw WHERE file_row = 1")
-    return _clean_headers(header_row.fetchone() or [])
+            t("{name} has a line longer than DuckDB reads (over 2 MB): it is probably "
+              "not a CSV export. Export the data again as CSV or .xlsx.", name=name))
+    raise InputError(
+        t("{name} could not be read as a table with a header row ({detail}). Export it "
+          "again as CSV or .xlsx and upload that.", name=name, detail=error.splitlines()[0]))
+
+
+def _number_raw_rows(cursor: duckdb.DuckDBPyConnection, columns: list[str],
+                     long_rows: list[tuple[int, list[str]]]) -> None:
+    """The view ``raw``: ``raw_file`` with each row's number in the file.
+
+    A new table's row ids count its rows in insertion order, here the file's: no pass
+    to number them, unless the reader left out longer rows. Then the rows after each are
+    one further down, and the longer rows come back with the fields that fit.
+    """
+    if not long_rows:
+        cursor.execute("CREATE OR REPLACE TEMP VIEW raw AS "
+                       "SELECT rowid + 1 AS file_row, * FROM raw_file")
+        return
+    cells = ", ".join(columns)
+    cursor.execute(f"CREATE OR REPLACE TEMP TABLE raw_long (file_row BIGINT, "
+                   f"{', '.join(f'{c} VARCHAR' for c in columns)})")
+    cursor.executemany(f"INSERT INTO raw_long VALUES ({', '.join('?' * (len(columns) + 1))})",
+                       [[line, *(fields + [None] * len(columns))[:len(columns)]]
+                        for line, fields in long_rows])
+    # The j-th left-out row (1-based, at row L) shifts the rows the reader kept from its
+    # position L - j + 1 on by one more.
+    cursor.execute(
+        f"-- the rows read, numbered as in the file, with the longer rows put back\n"
+        f"CREATE OR REPLACE TEMP TABLE raw_numbered AS "
+        f"WITH shifts AS (SELECT file_row - row_number() OVER (ORDER BY file_row) + 1 AS "
+        f"kept_from, row_number() OVER (ORDER BY file_row) AS shift FROM raw_long), "
+        f"kept AS (SELECT rowid + 1 AS kept_row, * FROM raw_file) "
+        f"SELECT kept_row + coalesce(shift, 0) AS file_row, {cells} "
+        f"FROM kept ASOF LEFT JOIN shifts ON kept.kept_row >= shifts.kept_from "
+        f"UNION ALL SELECT file_row, {cells} FROM raw_long")
+    cursor.execute("CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM raw_numbered")
+
+
+def _find_misfits(cursor: duckdb.DuckDBPyConnection, columns: list[str], width: int,
+                  long_rows: list[tuple[int, list[str]]]) -> None:
+    """The temporary table ``misfits``: data rows with fewer or more fields than the
+    header's ``width``, and how many they have.
+
+    Fields after the header's that are empty (a trailing delimiter) are no more fields.
+    """
+    extra = " OR ".join(f"NULLIF(trim({c}), '') IS NOT NULL" for c in columns[width:])
+    fields = " + ".join(f"({c} IS NOT NULL)::INTEGER" for c in columns)
+    cursor.execute(
+        f"-- the rows that do not have the header's number of fields\n"
+        f"CREATE OR REPLACE TEMP TABLE misfits AS SELECT file_row, {fields} AS fields "
+        f"FROM raw WHERE {_data_rows_filter(width)} AND ({columns[width - 1]} IS NULL"
+        f"{' OR ' + extra if extra else ''})")
+    if not long_rows:
+        return
+    # the rows longer than the reader's columns: whether they fit was seen in Python
+    cursor.executemany("DELETE FROM misfits WHERE file_row = ?", [(n,) for n, _ in long_rows])
+    cursor.executemany("INSERT INTO misfits VALUES (?, ?)", [
+        (line, len(fields_)) for line, fields_ in long_rows
+        if len(fields_) < width or any(f.strip() for f in fields_[width:])])
 
 
 def _data_rows_filter(width: int) -> str:
@@ -243,8 +326,8 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
         where = _data_rows_filter(len(headers))
         rows = cursor.execute(f"SELECT count(*) FROM raw WHERE {where}").fetchone()
         preview = cursor.execute(
-            f"SELECT * EXCLUDE (file_row) FROM raw WHERE {where} ORDER BY file_row "
-            f"LIMIT {PREVIEW_ROWS}"
+            f"SELECT {', '.join(f'c{i}' for i in range(len(headers)))} FROM raw WHERE {where} "
+            f"ORDER BY file_row LIMIT {PREVIEW_ROWS}"
         ).df()
         suggested = suggest_mapping(table, headers)
         detected = _file_detected(prepared)
@@ -391,11 +474,17 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
     if scores:
         checks.append(f"WHEN COALESCE({', '.join(scores)}) IS NULL THEN 'no_score:'")
     selects += [quote_ident(_extra_name(h, plan.table)) for h in extras]
+    rows = "raw"
+    misfits = cursor.execute("SELECT count(*) FROM misfits").fetchone()
+    if misfits and misfits[0]:  # set aside before anything else: their fields are shifted
+        rows = "raw LEFT JOIN misfits USING (file_row)"
+        inner.append("misfits.fields AS row_fields")
+        checks.insert(0, "WHEN row_fields IS NOT NULL THEN 'fields:' || row_fields")
     reason = f"CASE {' '.join(checks)} END AS reason" if checks else "NULL AS reason"
     cursor.execute(
         f"-- every data row, parsed, with the reason it cannot be used (NULL when it can)\n"
         f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT {', '.join(selects)}, {reason} "
-        f"FROM (SELECT {', '.join(inner)} FROM raw WHERE {where}) AS texts"
+        f"FROM (SELECT {', '.join(inner)} FROM {rows} WHERE {where}) AS texts"
     )
 
 
@@ -772,7 +861,7 @@ def _add_purchase_history(cursor: duckdb.DuckDBPyConnection, dataset_id: str) ->
 def _extra_name(header: str, table: TableKind) -> str:
     """Stored name of a column that has no role: its header, unless that is a role name."""
     role_names = {role.name.casefold() for role in table.roles}
-    reserved = ({"reason", "file_row", "line_amount", *PURCHASE_HISTORY_COLUMNS}
+    reserved = ({"reason", "file_row", "row_fields", "line_amount", *PURCHASE_HISTORY_COLUMNS}
                 | {f"t_{n}" for n in role_names})
     if header.casefold() in role_names | reserved:
         return f"{header} (file)"
@@ -784,6 +873,8 @@ def _rejections(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
     """Rejected rows: counts by reason, and the first rows with their original values."""
     def message(code: str) -> str:
         problem, _, role_name = code.partition(":")
+        if problem == "fields":
+            return tn(*_MISFIT, int(role_name), width=len(headers))
         if not role_name:
             return t(_REASONS[problem])
         role = plan.table.role(role_name)

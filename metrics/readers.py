@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import itertools
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -39,6 +41,8 @@ ENCODING_NAMES = {
     "xlsx": "Excel workbook",
 }
 DELIMITERS = (",", ";", "\t", "|")
+# Records of the file's start that vote for its delimiter.
+DELIMITER_VOTE_ROWS = 5000
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -50,6 +54,9 @@ class PreparedFile:
     encoding: str  # a key of ENCODING_NAMES
     delimiter: str
     sheet: str | None = None
+    # The most fields a record of the file's start has: the columns DuckDB reads into
+    # (a longer row further down is set aside on its own).
+    width: int = 1
     # Workbooks: per column, "date" or "number" when every filled cell below the header
     # is a typed cell of that kind (not text); None otherwise.
     cell_kinds: tuple[str | None, ...] = ()
@@ -209,16 +216,52 @@ def _transcode(path: Path, out: Path, encoding: str) -> None:
             target.write(chunk)
 
 
-def _sniff_delimiter(path: Path) -> str:
-    """The delimiter DuckDB's sniffer finds, if it is one of ours; else a comma."""
+def _sample_text(path: Path) -> str:
+    """The start of a UTF-8 file, cut after its last whole line."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as file:
+        text = file.read(SAMPLE_BYTES)
+        if file.read(1):  # cut: the last line may be partial
+            text = text[:text.rfind("\n") + 1] or text
+    return text
+
+
+def _records(text: str, delimiter: str) -> list[list[str]]:
+    """The first records of ``text`` that hold anything, split by ``delimiter``."""
+    filled = (r for r in csv.reader(io.StringIO(text), delimiter=delimiter)
+              if any(field.strip() for field in r))
     try:
-        with duckdb.connect() as connection:
-            row = connection.execute("SELECT Delimiter FROM sniff_csv($path, header = false, "
-                                     "sample_size = 20480)", {"path": str(path)}).fetchone()
-    except duckdb.Error:
-        return ","
-    delimiter = row[0] if row else ","
-    return delimiter if delimiter in DELIMITERS else ","
+        return list(itertools.islice(filled, DELIMITER_VOTE_ROWS))
+    except csv.Error:
+        return []
+
+
+def _fitting_rows(records: list[list[str]]) -> int:
+    """How many records have as many fields as the first (the header).
+
+    A record that only adds empty fields (a trailing delimiter) fits; a header of one field
+    fits nothing: the delimiter does not occur in it.
+    """
+    if not records or len(records[0]) < 2:
+        return 0
+    width = len(records[0])
+    return sum(len(r) >= width and not any(f.strip() for f in r[width:]) for r in records)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the most records of ``text`` like its header row.
+
+    Every record votes, so a few short or long rows (which the ingest then sets aside)
+    cannot change the answer; a tie goes to the delimiter giving the header more fields.
+    """
+    first_line = text.split("\n", 1)[0]
+    votes = {d: (_fitting_rows(_records(text, d)), first_line.count(d)) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: votes[d])
+    return best if votes[best][0] else ","
+
+
+def _widest_record(text: str, delimiter: str) -> int:
+    """The most fields a record of ``text`` has: the columns to read the file into."""
+    return max((len(r) for r in _records(text, delimiter)), default=1)
 
 
 def prepare_file(path: Path, workdir: Path, sheet: str | None = None) -> PreparedFile:
@@ -239,7 +282,8 @@ def prepare_file(path: Path, workdir: Path, sheet: str | None = None) -> Prepare
     if head.startswith(ZIP_MAGIC):
         out = workdir / "sheet.csv"
         chosen, kinds = _excel_to_csv(path, out, sheet)
-        return PreparedFile(out, "xlsx", ",", chosen, kinds)
+        return PreparedFile(out, "xlsx", ",", chosen, _widest_record(_sample_text(out), ","),
+                            kinds)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     elif head.startswith(codecs.BOM_UTF8):
@@ -253,4 +297,6 @@ def prepare_file(path: Path, workdir: Path, sheet: str | None = None) -> Prepare
     if encoding != "utf-8":
         readable = workdir / "utf8.csv"
         _transcode(path, readable, encoding)
-    return PreparedFile(readable, encoding, _sniff_delimiter(readable))
+    text = _sample_text(readable)
+    delimiter = _sniff_delimiter(text)
+    return PreparedFile(readable, encoding, delimiter, width=_widest_record(text, delimiter))

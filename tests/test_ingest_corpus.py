@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from metrics.errors import InputError
-from metrics.ingest import ingest_file
+from metrics.ingest import ingest_file, inspect_file
 from metrics.kpis import Filters, kpi_table
 from metrics.parsing import AmbiguousDates, suggest_currency
 from metrics.store import Store
@@ -110,6 +110,57 @@ def test_quoted_fields_with_delimiters_and_newlines(tmp_path: Path) -> None:
     assert column_values(store, dataset, "customer_id") == {"Țăran; Ionuț", "Șerban, Ștefan"}
     assert column_values(store, dataset, "Note") == {'two\r\nlines; and a "quote"', "plain"}
     assert stored_orders(store, dataset)[3] == Decimal("1314.50")
+
+
+# -- rows that do not fit the header --------------------------------------------------
+
+@pytest.mark.parametrize(("delimiter", "mark"), [(",", "."), (";", ",")])
+def test_rows_shorter_or_longer_than_the_header_are_set_aside_by_row(
+        tmp_path: Path, delimiter: str, mark: str) -> None:
+    rows = [
+        ("a", "2025-01-03", "10.50", "Iași", "web"),                  # row 2: fits
+        ("b", "2025-01-04", "5.00"),                                  # row 3: 3 fields
+        ("c", "2025-01-05", "7.00", "Cluj", "web", "extra", "more"),  # row 4: 7 fields
+        ("d", "2025-01-06", "8.00", "Cluj", "web"),                   # row 5: fits
+        ("e", "2025-01-07", "2.00", "Cluj", "store", ""),             # row 6: an empty
+    ]                                                                 # 6th field: fits
+    lines = [delimiter.join(("Customer", "Order date", "Amount", "City", "Channel"))]
+    lines += [delimiter.join(v.replace(".", mark) for v in row) for row in rows]
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert inspect_file(path).headers == ["Customer", "Order date", "Amount", "City",
+                                          "Channel"]
+    store, report = ingest(path)
+    assert report.detected["delimiter"] == delimiter
+    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (5, 3, 2)
+    assert [(r["row"], r["reason"]) for r in report.rejected_rows] == [
+        (3, "The row has 3 fields where the header has 5."),
+        (4, "The row has 7 fields where the header has 5."),
+    ]
+    assert report.rejected_rows[0]["values"]["Customer"] == "b"
+    # stored: a 10.50, d 8.00, e 2.00
+    assert stored_orders(store, store.dataset("Shop")) == (3, 3, 3, Decimal("20.50"))
+
+
+def test_ragged_rows_far_down_the_file_keep_every_row_number(tmp_path: Path) -> None:
+    # DuckDB decides the number of columns from the file's first rows; a longer row
+    # after them must still be set aside, and the rows after it keep their numbers.
+    lines = ["Customer;Order date;Amount"]
+    lines += [f"c{n};2025-01-03;1,00" for n in range(2, 40_002)]  # rows 2 to 40,001
+    lines[30_000 - 1] = "x;2025-01-03;1,00;4th;5th"                 # row 30,000: 5 fields
+    lines[30_001 - 1] = "y;2025-01-03"                              # row 30,001: 2 fields
+    lines[35_000 - 1] = "z;soon;1,00"                               # row 35,000: no date
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store, report = ingest(path)
+    assert (report.rows_read, report.rows_stored) == (40_000, 39_997)
+    assert [(r["row"], r["reason"], r["values"]["Customer"])
+            for r in report.rejected_rows] == [
+        (30_000, "The row has 5 fields where the header has 3.", "x"),
+        (30_001, "The row has 2 fields where the header has 3.", "y"),
+        (35_000, "Order date is not a date in the yyyy-mm-dd format.", "z"),
+    ]
+    assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("39997.00")
 
 
 # -- numbers ----------------------------------------------------------------------------
