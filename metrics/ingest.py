@@ -36,6 +36,7 @@ from metrics.parsing import (
     detect_number_style,
     number_sql,
     parse_date_format,
+    parse_decimal_mark,
     suggest_currency,
 )
 from metrics.readers import PreparedFile, prepare_file
@@ -316,12 +317,17 @@ def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: 
 
 
 def inspect_file(path: Path | str, kind: str = "orders", source: str | None = None,
-                 sheet: str | None = None) -> FileInspection:
-    """Read a file without storing it: headers, a preview and the suggested mapping."""
+                 sheet: str | None = None, *, encoding: str | None = None,
+                 delimiter: str | None = None) -> FileInspection:
+    """Read a file without storing it: headers, a preview and the suggested mapping.
+
+    ``encoding`` and ``delimiter`` override the detected ones, as in :func:`ingest_file`.
+    """
     path = Path(path)
     table = table_kind(kind)
     with tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor:
-        prepared = prepare_file(path, Path(work), sheet)
+        prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
+                                delimiter=delimiter)
         headers = _load_raw(cursor, prepared, source or path.name)
         where = _data_rows_filter(len(headers))
         rows = cursor.execute(f"SELECT count(*) FROM raw WHERE {where}").fetchone()
@@ -413,7 +419,8 @@ class _Plan:
 
 
 def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str, str],
-          headers: list[str], where: str, date_format: str | None) -> _Plan:
+          headers: list[str], where: str, date_format: str | None,
+          decimal_mark: str | None, prepared: PreparedFile) -> _Plan:
     plan = _Plan(table, mapping, {h: f"c{i}" for i, h in enumerate(headers)})
     for role in plan.roles():
         column, header = plan.raw(role), mapping[role.name]
@@ -424,7 +431,11 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
                 cursor, column, header, where)
         elif role.type in ("amount", "number", "score"):
             values = _sample(cursor, column, where)
-            plan.number_marks[role.name] = detect_number_style(values).decimal_mark
+            # typed workbook cells are written with a point whatever the user chose
+            chosen_mark = decimal_mark if prepared.cell_kind(headers.index(header)) != (
+                "number") else None
+            plan.number_marks[role.name] = chosen_mark or detect_number_style(
+                values).decimal_mark
             if role.type == "amount" and plan.amount_sample is None:
                 plan.amount_sample = values
     return plan
@@ -534,6 +545,9 @@ def ingest_file(
     sheet: str | None = None,
     dry_run: bool = False,
     max_bytes: int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    decimal_mark: str | None = None,
 ) -> IngestReport:
     """Validate a file and store its usable rows as the ``kind`` table of a dataset.
 
@@ -567,6 +581,11 @@ def ingest_file(
         Validate and report, store nothing.
     max_bytes
         Refuse larger files (the dashboard's upload limit).
+    encoding, delimiter, decimal_mark
+        The file's encoding (``cp1250``, ``utf-8``, ...), delimiter (one character or
+        ``tab``) and the decimal mark of its numbers (``,`` or ``.``), when the detected
+        ones are wrong; a workbook has no encoding or delimiter, and its number cells no
+        decimal mark.
 
     Raises
     ------
@@ -583,6 +602,8 @@ def ingest_file(
                            "Use `loyaltylens ingest` for larger files.", name=source,
                            size=f"{path.stat().st_size / 2**20:,.0f}",
                            limit=f"{max_bytes / 2**20:,.0f}"))
+    if decimal_mark is not None:
+        decimal_mark = parse_decimal_mark(decimal_mark)
     name = dataset.strip()
     if not name:
         raise InputError(t("Give the dataset a name, for example “Shop orders 2025”."))
@@ -594,11 +615,12 @@ def ingest_file(
         )
     try:
         with tempfile.TemporaryDirectory() as work, store.writer() as cursor:
-            prepared = prepare_file(path, Path(work), sheet)
+            prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
+                                    delimiter=delimiter)
             headers = _load_raw(cursor, prepared, source)  # temporary: before the transaction
             with store.atomic(cursor):
                 report = _ingest(store, cursor, prepared, headers, table, name, existing,
-                                 mapping, currency, source, date_format)
+                                 mapping, currency, source, date_format, decimal_mark)
                 if dry_run:
                     report.dry_run = True
                     if existing is None:  # its id was made up, and is rolled back with it
@@ -612,7 +634,7 @@ def ingest_file(
 def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
             headers: list[str], table: TableKind, name: str, existing: Any,
             mapping: Mapping[str, str] | None, currency: str | None, source: str,
-            date_format: str | None) -> IngestReport:
+            date_format: str | None, decimal_mark: str | None) -> IngestReport:
     chosen = suggest_mapping(table, headers) | dict(mapping or {})
     chosen = {role: column for role, column in chosen.items() if column}
     validate_mapping(table, chosen, headers)
@@ -620,7 +642,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     # any data row at all (counted with the parsed rows below)
     if cursor.execute(f"SELECT 1 FROM raw WHERE {where} LIMIT 1").fetchone() is None:
         raise InputError(t("{name} has a header row but no data rows.", name=source))
-    plan = _plan(cursor, table, chosen, headers, where, date_format)
+    plan = _plan(cursor, table, chosen, headers, where, date_format, decimal_mark, prepared)
     line_items = _line_item_mode(cursor, plan, where) if table.name == "orders" else None
     _parse_rows(cursor, plan, headers, where, line_items)
 

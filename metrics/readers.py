@@ -63,7 +63,7 @@ class PreparedFile:
 
     @property
     def encoding_name(self) -> str:
-        name = ENCODING_NAMES[self.encoding]
+        name = ENCODING_NAMES.get(self.encoding, self.encoding)
         return f"{name}, sheet “{self.sheet}”" if self.sheet else name
 
     @property
@@ -264,39 +264,90 @@ def _widest_record(text: str, delimiter: str) -> int:
     return max((len(r) for r in _records(text, delimiter)), default=1)
 
 
-def prepare_file(path: Path, workdir: Path, sheet: str | None = None) -> PreparedFile:
+def parse_encoding(text: str) -> str:
+    """An encoding from what a user typed (``cp1250``, ``Windows-1251``, ``UTF-8``).
+
+    Returns the key of :data:`ENCODING_NAMES` for the encodings LoyaltyLens detects,
+    else Python's name of the codec.
+    """
+    try:
+        codec = codecs.lookup(text.strip())
+        "".encode(codec.name)  # a bytes-to-bytes codec (base64, zlib) is no text encoding
+    except LookupError:
+        raise InputError(t("“{text}” is not an encoding LoyaltyLens knows; use for example "
+                           "utf-8, cp1250, cp1251, latin-1 or utf-16.", text=text)) from None
+    known = {codecs.lookup(key).name: key for key in ENCODING_NAMES if key != "xlsx"}
+    return known.get(codec.name, codec.name)
+
+
+# What a user may type for a delimiter besides the character itself.
+DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def parse_delimiter(text: str) -> str:
+    """A delimiter from what a user typed: one character, or ``tab``, ``\\t``, ``comma``..."""
+    delimiter = DELIMITER_WORDS.get(text.strip().lower(), text)
+    if len(delimiter) != 1 or delimiter in "\"\r\n":
+        raise InputError(t("“{text}” cannot be a delimiter: give one character, for example "
+                           "; or , or tab.", text=text))
+    return delimiter
+
+
+def prepare_file(path: Path, workdir: Path, sheet: str | None = None, *,
+                 name: str | None = None, encoding: str | None = None,
+                 delimiter: str | None = None) -> PreparedFile:
     """Make ``path`` readable by DuckDB as UTF-8 CSV (converting into ``workdir`` if need be).
+
+    Parameters
+    ----------
+    name
+        The file's name as the user knows it, for messages (default: the path's).
+    encoding, delimiter
+        The user's choice instead of the detected one (:func:`parse_encoding`,
+        :func:`parse_delimiter`); a workbook has neither.
 
     Raises
     ------
     InputError
-        The file is missing, empty, or not text nor an Excel workbook.
+        The file is missing, empty, not text nor an Excel workbook, or cannot be read in
+        the chosen encoding.
     """
+    name = name or path.name
     if not path.exists():
         raise InputError(t("The file {path} does not exist.", path=str(path)))
     with path.open("rb") as file:
         head = file.read(SAMPLE_BYTES)
     if not head.strip():
         raise InputError(t("The file {name} is empty: export it again with its rows.",
-                           name=path.name))
+                           name=name))
     if head.startswith(ZIP_MAGIC):
         out = workdir / "sheet.csv"
         chosen, kinds = _excel_to_csv(path, out, sheet)
         return PreparedFile(out, "xlsx", ",", chosen, _widest_record(_sample_text(out), ","),
                             kinds)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    chosen_encoding = encoding is not None
+    if encoding is not None:
+        encoding = parse_encoding(encoding)
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     elif head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif b"\x00" in head:
         raise InputError(t("{name} is not a text file. Save it as CSV (UTF-8) or as an Excel "
-                           ".xlsx workbook and upload that.", name=path.name))
+                           ".xlsx workbook and upload that.", name=name))
     else:
         encoding = "utf-8" if _is_utf8(path) else _guess_legacy_encoding(path)
     readable = path
-    if encoding != "utf-8":
-        readable = workdir / "utf8.csv"
-        _transcode(path, readable, encoding)
+    try:
+        if encoding != "utf-8":
+            readable = workdir / "utf8.csv"
+            _transcode(path, readable, encoding)
+        elif chosen_encoding and not _is_utf8(path):  # detection checked it already
+            raise UnicodeError(encoding)
+    except UnicodeError:
+        raise InputError(t("{name} cannot be read in the {encoding} encoding: choose another "
+                           "encoding, or let LoyaltyLens detect it.", name=name,
+                           encoding=ENCODING_NAMES.get(encoding, encoding))) from None
     text = _sample_text(readable)
-    delimiter = _sniff_delimiter(text)
+    delimiter = parse_delimiter(delimiter) if delimiter is not None else _sniff_delimiter(text)
     return PreparedFile(readable, encoding, delimiter, width=_widest_record(text, delimiter))

@@ -285,6 +285,65 @@ def test_a_given_currency_wins_and_a_dataset_keeps_its_own(tmp_path: Path) -> No
     assert store.dataset("Shop").currency == "EUR"
 
 
+# -- the user's reading options, when a guess is wrong ----------------------------------
+
+def test_the_user_overrides_delimiter_encoding_and_decimal_mark(tmp_path: Path) -> None:
+    # KOI8-R (older Russian Unix exports) is not among the encodings detected, a colon is
+    # not among the delimiters, and amounts all written with three decimals read as
+    # thousands: the user says what the file is.
+    style = Style(encoding="koi8-r", delimiter=":", names=lambda s: RUSSIAN.get(s, s),
+                  header=RUSSIAN_HEADER, amount=lambda a: f"{a:.3f}")
+    path = write_orders(tmp_path / "o.csv", style)
+    guessed = inspect_file(path)
+    assert guessed.detected["delimiter"] == "," and len(guessed.headers) == 1
+    chosen = inspect_file(path, encoding="KOI8-R", delimiter=":")
+    assert chosen.headers == list(RUSSIAN_HEADER)
+    assert chosen.detected == {"encoding": "koi8-r", "delimiter": ":", "currency": "RUB",
+                               "currency_hint": "headers"}
+    store, report = ingest(path, encoding="koi8-r", delimiter=":", decimal_mark=".")
+    assert report.detected["decimal_mark"] == "."
+    dataset = store.dataset("Shop")
+    assert stored_orders(store, dataset) == EXPECTED  # 1234.500 is 1234.5, not 1,234,500
+    assert column_values(store, dataset, "Город") == {"Москва", "Казань", "Санкт-Петербург"}
+
+
+def test_amounts_with_three_decimals_read_as_thousands_unless_the_user_says(
+        tmp_path: Path) -> None:
+    rows = [("a", date(2025, 1, 3), Decimal("12.5"), "x"),
+            ("b", date(2025, 1, 5), Decimal("80"), "x"),
+            ("c", date(2025, 2, 5), Decimal("15.5"), "x")]
+    path = write_orders(tmp_path / "o.csv", Style(amount=lambda a: f"{a:.3f}"), rows)
+    # "12.500", "80.000" and "15.500" alone could be thousands: the guess
+    store, _ = ingest(path)
+    assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("108000.00")
+    store, _ = ingest(path, decimal_mark="point")
+    assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("108.00")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"encoding": "utf-8"}, "o.csv cannot be read in the UTF-8 encoding: choose another "
+                                "encoding, or let LoyaltyLens detect it."),
+        ({"encoding": "base64"}, "“base64” is not an encoding LoyaltyLens knows"),
+        ({"encoding": "klingon"}, "“klingon” is not an encoding LoyaltyLens knows"),
+        ({"delimiter": ";;"}, "“;;” cannot be a delimiter: give one character"),
+        ({"delimiter": '"'}, "“\"” cannot be a delimiter"),
+        ({"decimal_mark": "x"}, "“x” is not a decimal mark: give , (comma) or . (point)."),
+    ],
+)
+def test_a_wrong_reading_option_gets_one_sentence_and_stores_nothing(
+        tmp_path: Path, options: dict[str, str], message: str) -> None:
+    path = write_orders(tmp_path / "o.csv", Style(encoding="cp1251", delimiter=";",
+                                                  names=lambda s: RUSSIAN.get(s, s)))
+    store = Store(":memory:")
+    with pytest.raises(InputError) as refused:
+        ingest_file(store, path, dataset="X", **options)  # type: ignore[arg-type]
+    assert refused.value.message.startswith(message)
+    assert "\n" not in refused.value.message
+    assert store.datasets() == []
+
+
 # -- dates ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
