@@ -35,8 +35,8 @@ from metrics.ingest import (
     ingest_file,
     inspect_file,
 )
-from metrics.parsing import DATE_CELLS, NUMBER_CELLS, AmbiguousDates
-from metrics.readers import ZIP_MAGIC, excel_sheets
+from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDates
+from metrics.readers import DELIMITERS, ENCODING_NAMES, ZIP_MAGIC, excel_sheets
 from metrics.roles import TABLE_KINDS, column_label
 from metrics.store import Dataset
 
@@ -101,10 +101,15 @@ def _has_amounts(report: IngestReport) -> bool:
     return any(table.role(role).type == "amount" for role in report.mapping)
 
 
+def _mark_names() -> dict[str, str]:
+    """Delimiters and decimal marks by the names users read."""
+    return {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("vertical bar"),
+            ".": t("point")}
+
+
 def _details(report: IngestReport) -> str:
     found = report.detected
-    names = {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("vertical bar"),
-             ".": t("point")}
+    names = _mark_names()
     if "delimiter" in found:
         details = [t("Encoding: {value}", value=found["encoding"]),
                    t("Delimiter: {value}",
@@ -180,6 +185,41 @@ def _saved_upload(upload: Any) -> Path:
     return path
 
 
+def _reading_options(file_id: str, workbook: bool) -> dict[str, str | None]:
+    """The "Reading options" expander: the encoding, delimiter, decimal mark and date
+    format to read the file with, each "Detect" (None) unless the user chooses one."""
+    detect = t("Detect")
+    names = _mark_names()
+    # no caption inside: each choice explains itself, and the report's captions keep
+    # their places
+    with st.expander(t("Reading options")):
+        columns = st.columns(4)
+        encoding = columns[0].selectbox(
+            t("Encoding"), [None, *(e for e in ENCODING_NAMES if e != "xlsx")],
+            format_func=lambda e: t(ENCODING_NAMES[e]) if e else detect,
+            disabled=workbook, help=t("When the preview shows wrong letters. CSV files only: "
+                                      "a workbook has no encoding."),
+            key=f"read_encoding_{file_id}")
+        delimiter = columns[1].selectbox(
+            t("Delimiter"), [None, *DELIMITERS], format_func=lambda d: names[d] if d else detect,
+            disabled=workbook, help=t("When the preview shows the columns run together. CSV "
+                                      "files only: a workbook has no delimiter."),
+            key=f"read_delimiter_{file_id}")
+        decimal_mark = columns[2].selectbox(
+            t("Decimal mark"), [None, ",", "."], format_func=lambda m: names[m] if m else detect,
+            help=t("When the amounts were read wrongly, for example 12.500 as twelve thousand."),
+            key=f"read_decimal_{file_id}")
+        date_format = columns[3].selectbox(
+            t("Date format"), [None, *DATE_FORMATS.values()],
+            format_func=lambda f: f if f else detect,
+            help=t("The format of the main date column (the order date of orders)."),
+            key=f"read_date_format_{file_id}")
+    if workbook:
+        encoding = delimiter = None
+    return {"encoding": encoding, "delimiter": delimiter, "decimal_mark": decimal_mark,
+            "date_format": date_format}
+
+
 def _choose_currency(preview: IngestReport, file_id: str) -> str | None:
     """The currency box of a new dataset: the file's suggestion, or empty, never a guess."""
     suggested = preview.currency
@@ -220,11 +260,14 @@ def _upload(datasets: list[Dataset]) -> None:
         return
     path = _saved_upload(upload)
     sheet = None
+    workbook = path.read_bytes()[:4] == ZIP_MAGIC
+    reading = _reading_options(upload.file_id, workbook)
     try:
-        if path.read_bytes()[:4] == ZIP_MAGIC:
+        if workbook:
             sheets = excel_sheets(path)
             sheet = st.selectbox(t("Sheet"), sheets, key=f"sheet_{upload.file_id}")
-        inspection = inspect_file(path, kind, source=upload.name, sheet=sheet)
+        inspection = inspect_file(path, kind, source=upload.name, sheet=sheet,
+                                  encoding=reading["encoding"], delimiter=reading["delimiter"])
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -265,7 +308,11 @@ def _upload(datasets: list[Dataset]) -> None:
     arguments = {"dataset": name, "kind": kind, "source": upload.name,
                  "replace": replace, "sheet": sheet,
                  "mapping": {k: v for k, v in mapping.items() if v},
-                 "date_format": st.session_state.get(options_key)}
+                 "encoding": reading["encoding"], "delimiter": reading["delimiter"],
+                 "decimal_mark": reading["decimal_mark"],
+                 # the date format chosen in the reading options, else the answer to an
+                 # ambiguous one
+                 "date_format": reading["date_format"] or st.session_state.get(options_key)}
     store = services.get_store()
     # The dry run reads the whole file: redo it only when an input changed.
     check_key = repr((str(path), sorted(arguments.items(), key=str), len(datasets)))
