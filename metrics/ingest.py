@@ -708,7 +708,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         first, last = cursor.execute(
             f"SELECT min({quote_ident(table.date_role)}), max({quote_ident(table.date_role)}) "
             f"FROM {target}").fetchone() or (None, None)
-    warnings = _warnings(cursor, plan, line_items, target)
+    warnings = _renamed_columns_warning(cursor, headers) + _warnings(cursor, plan, line_items,
+                                                                     target)
     if prepared.is_legacy_encoding:
         warnings += _lost_letters_warning(cursor, prepared, len(headers), where)
     refunds = 0
@@ -833,6 +834,21 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
                                "the spelling in the source if they are the same person.",
                                row[0], example=row[1]))
     return warnings
+
+
+def _renamed_columns_warning(cursor: duckdb.DuckDBPyConnection, headers: list[str]
+                             ) -> list[str]:
+    """A warning naming the columns renamed because their name was taken
+    (:func:`_clean_headers`): the user looks for them under the file's name."""
+    written = cursor.execute(f"SELECT {', '.join(f'c{i}' for i in range(len(headers)))} "
+                             f"FROM raw WHERE file_row = 1").fetchone() or ()
+    renamed = [header for header, name in zip(headers, written, strict=True)
+               if name and name.strip() and header != name.strip()]
+    if not renamed:
+        return []
+    return [tn("A column name appears more than once; the copy was renamed: {renamed}.",
+               "Column names appear more than once; the copies were renamed: {renamed}.",
+               len(renamed), renamed=", ".join(f"“{header}”" for header in renamed))]
 
 
 def _lost_letters_warning(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,

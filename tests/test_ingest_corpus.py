@@ -4,6 +4,8 @@ states the expected rows, customers, orders and revenue)."""
 
 from __future__ import annotations
 
+import gzip
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -342,6 +344,80 @@ def test_a_wrong_reading_option_gets_one_sentence_and_stores_nothing(
     assert refused.value.message.startswith(message)
     assert "\n" not in refused.value.message
     assert store.datasets() == []
+
+
+# -- exports as they arrive: compressed, UTF-16 without a mark, repeated names ----------
+
+def test_a_gzipped_csv_is_read(tmp_path: Path) -> None:
+    text = orders_text(Style(encoding="cp1250", delimiter=";", amount=comma_decimal,
+                             names=lambda s: s.translate(CEDILLA)))
+    path = tmp_path / "orders.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("cp1250")))
+    store, report = ingest(path)
+    assert report.detected["encoding"] == "Windows-1250 (Central European)"
+    assert stored_orders(store, store.dataset("Shop")) == EXPECTED
+
+
+@pytest.mark.parametrize("macos", [False, True])
+def test_a_zip_holding_one_csv_is_read(tmp_path: Path, macos: bool) -> None:
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/orders.csv", orders_text(Style(delimiter="\t")))
+        if macos:  # what the Finder's "Compress" adds: not a second file of the user's
+            archive.writestr("__MACOSX/export/._orders.csv", b"\x00\x05\x16\x07")
+            archive.writestr("export/.DS_Store", b"\x00\x00\x00\x01Bud1")
+    assert inspect_file(path).headers == ["Customer", "Order date", "Amount", "City"]
+    store, report = ingest(path)
+    assert report.detected["delimiter"] == "\t"
+    assert stored_orders(store, store.dataset("Shop")) == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({}, "export.zip holds no file: put the CSV export in it, or upload the CSV itself."),
+        ({"a.csv": "x", "b.csv": "y"},
+         "export.zip holds 2 files (a.csv, b.csv): upload one CSV file, on its own or "
+         "alone in a zip."),
+    ],
+)
+def test_a_zip_with_no_file_or_several_gets_one_sentence(
+        tmp_path: Path, members: dict[str, str], message: str) -> None:
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in members.items():
+            archive.writestr(member, text)
+    store = Store(":memory:")
+    with pytest.raises(InputError) as refused:
+        ingest_file(store, path, dataset="X")
+    assert refused.value.message == message
+    assert store.datasets() == []
+
+
+@pytest.mark.parametrize(("encoding", "detected"), [
+    ("utf-16-le", "UTF-16 (little-endian, without BOM)"),
+    ("utf-16-be", "UTF-16 (big-endian, without BOM)"),
+])
+def test_utf16_without_a_byte_order_mark_is_detected(tmp_path: Path, encoding: str,
+                                                      detected: str) -> None:
+    style = Style(encoding=encoding, delimiter=";", names=lambda s: RUSSIAN.get(s, s),
+                  header=RUSSIAN_HEADER)
+    store, report = ingest(write_orders(tmp_path / "o.csv", style))
+    assert report.detected["encoding"] == detected
+    dataset = store.dataset("Shop")
+    assert stored_orders(store, dataset) == EXPECTED
+    assert column_values(store, dataset, "Город") == {"Москва", "Казань", "Санкт-Петербург"}
+
+
+def test_repeated_column_names_are_renamed_and_the_report_says_so(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "o.csv", ("Customer", "Date", "Amount", "amount", "Note",
+                                          "Note", "Note"),
+                     [("a", "2025-01-03", "10", "9", "x", "y", "z")])
+    _, report = ingest(path)
+    assert report.mapping["amount"] == "Amount"
+    assert report.warnings == [
+        "Column names appear more than once; the copies were renamed: “amount (2)”, "
+        "“Note (2)”, “Note (3)”."]
 
 
 # -- dates ------------------------------------------------------------------------------
