@@ -102,3 +102,43 @@ def test_reading_options_change_how_the_file_is_read(db: Path) -> None:
     store_upload(app)
     with Store(db) as store:
         assert stored_orders(store, store.dataset("three"))[3] == Decimal("108.00")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file Orders May.csv is empty: export it again with its rows."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Orders May.csv is not a text file."),
+        (b"PK\x05\x06" + b"\x00" * 18, "Orders May.csv holds no file"),
+    ],
+    ids=["empty", "binary", "empty-zip"],
+)
+def test_errors_name_the_file_the_user_uploaded(db: Path, content: bytes, message: str
+                                                ) -> None:
+    # the page keeps uploads under a name made from their content: never shown
+    app = upload(open_app(page="app_pages/data.py"), "Orders May.csv", content)
+    errors = [unescaped(e.value) for e in app.error]
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+
+
+def test_benchmark_file_errors_name_the_file_the_user_uploaded(db: Path) -> None:
+    app = open_app(page="app_pages/data.py")
+    uploader = next(u for u in app.file_uploader if u.key.startswith("benchmark_file_"))
+    uploader.upload("Our targets.csv", b"", "text/csv").run()
+    assert not app.exception, app.exception
+    assert [unescaped(e.value) for e in app.error] == [
+        "The file Our targets.csv is empty: export it again with its rows."]
+
+
+def test_a_zipped_export_is_uploaded_and_stored(db: Path) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("orders.csv", orders_text(Style(delimiter=";")))
+    app = upload(open_app(page="app_pages/data.py"), "export.zip", buffer.getvalue())
+    assert not app.error, [e.value for e in app.error]
+    store_upload(app)
+    with Store(db) as store:
+        assert stored_orders(store, store.dataset("export")) == (4, 3, 3, Decimal("1310.00"))

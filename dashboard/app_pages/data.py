@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import tempfile
@@ -36,7 +37,7 @@ from metrics.ingest import (
     inspect_file,
 )
 from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDates
-from metrics.readers import DELIMITERS, ENCODING_NAMES, ZIP_MAGIC, excel_sheets
+from metrics.readers import DELIMITERS, ENCODING_NAMES, excel_sheets, is_workbook
 from metrics.roles import TABLE_KINDS, column_label
 from metrics.store import Dataset
 
@@ -175,11 +176,17 @@ def _show_report(report: IngestReport) -> None:
 
 
 def _saved_upload(upload: Any) -> Path:
-    """The uploaded bytes in a file that lasts for the session (named by content)."""
+    """The uploaded bytes in a file that lasts for the session, under the user's file name
+    (what every message names) in a folder named by the content."""
     data = upload.getvalue()
-    folder = Path(tempfile.gettempdir()) / "loyaltylens-uploads"
-    folder.mkdir(exist_ok=True)
-    path = folder / (hashlib.sha256(data).hexdigest()[:24] + Path(upload.name).suffix.lower())
+    folder = (Path(tempfile.gettempdir()) / "loyaltylens-uploads"
+              / hashlib.sha256(data).hexdigest()[:24])
+    folder.mkdir(parents=True, exist_ok=True)
+    # the browser sends a bare name; a name that is no file name here keeps only its end
+    name = Path(upload.name).name.strip() or "upload"
+    if name.startswith(".") or len(name.encode()) > 200:
+        name = "upload" + Path(name).suffix[:20]
+    path = folder / name
     if not path.exists():
         path.write_bytes(data)
     return path
@@ -247,8 +254,8 @@ def _upload(datasets: list[Dataset]) -> None:
     st.caption(t(KIND_HELP[kind]))
     limit = f"{UPLOAD_LIMIT_BYTES / 2**20:,.0f}"
     upload = st.file_uploader(
-        t("File (CSV or Excel .xlsx, up to {limit} MB)", limit=limit),
-        type=["csv", "txt", "tsv", "xlsx"],
+        t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)", limit=limit),
+        type=["csv", "txt", "tsv", "xlsx", "zip", "gz"],
         key=f"upload_file_{st.session_state.get(UPLOADS_STORED, 0)}")
     if upload is None:
         return
@@ -260,11 +267,11 @@ def _upload(datasets: list[Dataset]) -> None:
         return
     path = _saved_upload(upload)
     sheet = None
-    workbook = path.read_bytes()[:4] == ZIP_MAGIC
+    workbook = is_workbook(path)
     reading = _reading_options(upload.file_id, workbook)
     try:
         if workbook:
-            sheets = excel_sheets(path)
+            sheets = excel_sheets(path, upload.name)
             sheet = st.selectbox(t("Sheet"), sheets, key=f"sheet_{upload.file_id}")
         inspection = inspect_file(path, kind, source=upload.name, sheet=sheet,
                                   encoding=reading["encoding"], delimiter=reading["delimiter"])
@@ -351,6 +358,8 @@ def _upload(datasets: list[Dataset]) -> None:
         st.session_state["last_report"] = report
         st.session_state.pop(DRY_RUN, None)
         path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # another file of the same content may remain
+            path.parent.rmdir()
         if report.dataset_id:
             select_dataset(report.dataset_id)
         st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
