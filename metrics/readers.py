@@ -317,9 +317,10 @@ def _user_files(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 def _unpack(path: Path, head: bytes, workdir: Path, name: str) -> Path | None:
     """The file inside a .gz, or inside a zip holding one file, unpacked into ``workdir``
-    in chunks; None when ``path`` is neither."""
-    out = workdir / "unpacked"
+    in chunks; None when ``path`` is neither. The file keeps its name's ending (openpyxl
+    reads only files named .xlsx)."""
     if head.startswith(GZIP_MAGIC):
+        out = workdir / ("unpacked" + Path(Path(name).stem).suffix.lower())
         try:
             with gzip.open(path, "rb") as source, out.open("wb") as target:
                 shutil.copyfileobj(source, target, CHUNK_BYTES)
@@ -340,6 +341,7 @@ def _unpack(path: Path, head: bytes, workdir: Path, name: str) -> Path | None:
                 "in a zip.", "{name} holds {n} files ({files}): upload one CSV file, on its "
                 "own or alone in a zip.", len(files), name=name,
                 files=", ".join(info.filename.rsplit("/", 1)[-1] for info in files)))
+        out = workdir / ("unpacked" + Path(files[0].filename).suffix.lower())
         try:
             with archive.open(files[0]) as source, out.open("wb") as target:
                 shutil.copyfileobj(source, target, CHUNK_BYTES)

@@ -372,6 +372,17 @@ def test_a_zip_holding_one_csv_is_read(tmp_path: Path, macos: bool) -> None:
     assert stored_orders(store, store.dataset("Shop")) == EXPECTED
 
 
+def test_a_workbook_in_a_zip_or_a_gz_is_read(tmp_path: Path) -> None:
+    workbook = write_workbook(tmp_path / "o.xlsx")
+    zipped, gzipped = tmp_path / "o.zip", tmp_path / "o.xlsx.gz"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(workbook, "o.xlsx")
+    gzipped.write_bytes(gzip.compress(workbook.read_bytes()))
+    for path in (zipped, gzipped):
+        assert inspect_file(path).headers == inspect_file(workbook).headers
+        assert inspect_file(path).detected["encoding"].startswith("Excel workbook")
+
+
 @pytest.mark.parametrize(
     ("members", "message"),
     [
