@@ -65,6 +65,9 @@ LOST_LETTER_PATTERN = r"\pL\?\pL"
 # What DuckDB's reader would read as NULL: no field holds it, so a NULL cell is a field
 # the row does not have (a short row), an empty field is ''.
 MISSING_FIELD = "\x01\x02"
+# Rows longer than the file's first rows are put back one by one: past this many, the file
+# is refused (its delimiter is probably not the one read).
+MAX_LONG_ROWS = 10_000
 # Why a dataset's amounts are in their currency: besides the file's suggestion
 # (metrics.parsing: "amounts", "encoding", "headers"), the caller chose it, or the data
 # went into an existing dataset.
@@ -197,15 +200,21 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
                 raise
             read(parameters | {"parallel": False})
         rejects = cursor.execute(
-            "SELECT line, min(error_type), min(csv_line), min(error_message) "
-            "FROM raw_rejects GROUP BY line ORDER BY line").fetchall()
+            f"SELECT line, min(error_type), min(csv_line), min(error_message) "
+            f"FROM raw_rejects GROUP BY line ORDER BY min(error_type) = 'TOO MANY COLUMNS', "
+            f"line LIMIT {MAX_LONG_ROWS + 1}").fetchall()
     except duckdb.Error as error:
         _unreadable(name, str(error))
-    unreadable = next((r for r in rejects if r[1] != "TOO MANY COLUMNS"), None)
-    if unreadable is not None:
-        _unreadable(name, f"{unreadable[1]}: {unreadable[3]}")
-    long_rows = [(int(line), next(csv.reader(io.StringIO(text), delimiter=prepared.delimiter), []))
-                 for line, _, text, _ in rejects]
+    if rejects and rejects[0][1] != "TOO MANY COLUMNS":
+        _unreadable(name, f"{rejects[0][1]}: {rejects[0][3]}")
+    if len(rejects) > MAX_LONG_ROWS:
+        raise InputError(tn("{name} has over {n} row with more fields than its first rows: "
+                            "check that the delimiter is right, or choose it.",
+                            "{name} has over {n} rows with more fields than its first rows: "
+                            "check that the delimiter is right, or choose it.", MAX_LONG_ROWS,
+                            name=name))
+    long_rows = [(int(line), next(csv.reader(io.StringIO(text), delimiter=prepared.delimiter),
+                                  [])) for line, _, text, _ in rejects]
     _number_raw_rows(cursor, columns, long_rows)
     width = cursor.execute(
         f"SELECT {' + '.join(f'({c} IS NOT NULL)::INTEGER' for c in columns)} "

@@ -287,6 +287,24 @@ def test_a_given_currency_wins_and_a_dataset_keeps_its_own(tmp_path: Path) -> No
     assert store.dataset("Shop").currency == "EUR"
 
 
+def test_too_many_long_rows_far_down_are_refused(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from metrics import ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "MAX_LONG_ROWS", 2)
+    lines = ["Customer;Order date;Amount"] + [f"c{n};2025-01-03;1" for n in range(9000)]
+    lines += ["x;2025-01-03;1;4th"] * 3  # three rows past the 5,000 the width comes from
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = Store(":memory:")
+    with pytest.raises(InputError) as refused:
+        ingest_file(store, path, dataset="X")
+    assert refused.value.message == ("late.csv has over 2 rows with more fields than its "
+                                     "first rows: check that the delimiter is right, or "
+                                     "choose it.")
+    assert store.datasets() == []
+
+
 # -- the user's reading options, when a guess is wrong ----------------------------------
 
 def test_the_user_overrides_delimiter_encoding_and_decimal_mark(tmp_path: Path) -> None:
