@@ -9,19 +9,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 import streamlit as st
 
 from dashboard import services
-from dashboard.formatting import PERIOD_NAMES, format_day
+from dashboard.formatting import PERIOD_NAMES, format_day, format_value, period_label
 from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
+    clamp_range,
     parse_choice,
     parse_date,
     parse_int,
+    parse_text,
     parse_values,
     query_string_values,
 )
@@ -31,17 +33,24 @@ from metrics.i18n import t
 from metrics.kpis import (
     CUSTOMER_SEGMENT_PREFIX,
     DEFAULT_INACTIVITY_DAYS,
+    MAX_INACTIVITY_DAYS,
+    MIN_INACTIVITY_DAYS,
     RFM_SEGMENT,
     Filters,
+    SuggestedWindow,
 )
 from metrics.roles import column_label
-from metrics.sqlutil import PERIODS
+from metrics.sqlutil import PERIODS, Period, period_index, period_start_of_index
 from metrics.store import Dataset
 
 T = TypeVar("T")
 SEGMENT_PREFIX = "seg."
 INCOMING_QUERY = "_incoming_query"
 SELECT_DATASET = "_select_dataset"
+# Why no dataset is shown (a link's unknown dataset, or the shown one deleted meanwhile).
+MISSING_DATASET = "_missing_dataset"
+# The (id, name) of the dataset shown last, to name it once it is deleted.
+SHOWN_DATASET = "_shown_dataset"
 GLOBAL_KEYS = ("dataset", "period", "start", "end", "w", "industry")
 NO_INDUSTRY = ""
 
@@ -57,10 +66,14 @@ class View:
     # The industry (benchmark sector) picked to compare with, and every benchmark figure.
     industry: str | None = None
     benchmarks: list[Benchmark] = field(default_factory=list)
+    # Instead of a dataset: the sentence saying why none is shown, and the ones to choose.
+    missing_dataset: str | None = None
+    datasets: list[Dataset] = field(default_factory=list)
 
 
 def _reset_filters() -> None:
     """A new dataset has other dates and segments: start its filters afresh."""
+    st.session_state.pop(MISSING_DATASET, None)
     for key in list(st.session_state):
         if key in ("start", "end", "dates", "w") or str(key).startswith(SEGMENT_PREFIX):
             del st.session_state[key]
@@ -102,13 +115,19 @@ def draw_sidebar() -> View:
         if pending in by_id:  # a page asked to show this dataset (e.g. after an upload)
             _reset_filters()
             st.session_state["dataset"] = pending
-        url.seed("dataset", ids[0], parse_choice(ids), t("dataset"))
-        if st.session_state["dataset"] not in by_id:  # deleted meanwhile
-            st.session_state["dataset"] = ids[0]
-            _reset_filters()
+        url.seed("dataset", ids[0], parse_text, t("dataset"))
+        _check_dataset_exists(by_id)
+        # No choice only while a missing dataset is explained: a choice cannot be cleared.
         st.selectbox(t("Dataset"), ids, key="dataset", format_func=lambda i: by_id[i].name,
-                     on_change=_reset_filters)
+                     index=None if st.session_state["dataset"] is None else 0,
+                     placeholder=t("Choose a dataset"), on_change=_reset_filters)
+        if st.session_state["dataset"] is None:  # say why, and let the user choose
+            view.missing_dataset = st.session_state[MISSING_DATASET]
+            view.datasets = datasets
+            view.warnings = url.finish()
+            return view
         dataset = by_id[st.session_state["dataset"]]
+        st.session_state[SHOWN_DATASET] = (dataset.id, dataset.name)
         span = _span(dataset)
         assert span is not None
         first, last = span
@@ -120,8 +139,8 @@ def draw_sidebar() -> View:
         url.seed("start", first, parse_date, t("start date"))
         url.seed("end", last, parse_date, t("end date"))
         if "dates" not in st.session_state:
-            start = min(max(st.session_state["start"], first), last)
-            end = max(min(st.session_state["end"], last), start)
+            start, end = clamp_range(st.session_state["start"], st.session_state["end"],
+                                     first, last)
             if (start, end) != (st.session_state["start"], st.session_state["end"]):
                 st.session_state["_url_warnings"].append(
                     t("The link's dates fall outside the data ({first} to {last}), so they were "
@@ -133,15 +152,17 @@ def draw_sidebar() -> View:
                                      "shows that whole month."))
         if isinstance(dates, tuple) and len(dates) == 2:
             st.session_state["start"], st.session_state["end"] = dates
+        st.caption(whole_periods(st.session_state["period"], st.session_state["start"],
+                                 st.session_state["end"]))
 
         suggested = services.suggested_window(dataset) if "orders" in dataset.tables else None
-        url.seed("w", DEFAULT_INACTIVITY_DAYS, parse_int(1, 3650), t("inactivity window"))
+        url.seed("w", DEFAULT_INACTIVITY_DAYS,
+                 parse_int(MIN_INACTIVITY_DAYS, MAX_INACTIVITY_DAYS), t("inactivity window"))
         st.number_input(
-            t("Inactivity window W (days)"), min_value=1, max_value=3650, step=1, key="w",
+            t("Inactivity window W (days)"), min_value=MIN_INACTIVITY_DAYS,
+            max_value=MAX_INACTIVITY_DAYS, step=1, key="w",
             help=t("A customer without an order for more than W days has left the customer "
-                   "base.") + (" " + t("Suggested for this data: {days} days (9 in 10 repeat "
-                                       "purchases come sooner).", days=suggested)
-                               if suggested else ""),
+                   "base.") + (" " + _suggestion(suggested) if suggested else ""),
         )
 
         view.benchmarks = services.benchmarks()
@@ -176,6 +197,66 @@ def draw_sidebar() -> View:
         inactivity_days=int(st.session_state["w"]),
     )
     return view
+
+
+def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
+    """A dataset the session asks for that is not there (a link's unknown id, or the one
+    shown until another session deleted it) is not swapped silently for another: no
+    dataset is chosen, and the sentence saying why is kept for the page."""
+    chosen = st.session_state["dataset"]
+    if chosen is not None and chosen not in by_id:
+        _reset_filters()
+        shown = st.session_state.get(SHOWN_DATASET)
+        st.session_state[MISSING_DATASET] = (
+            t("The dataset “{name}” has been deleted: choose one of the datasets below.",
+              name=shown[1]) if shown is not None and shown[0] == chosen else
+            t("The link's dataset “{dataset}” does not exist (it may have been deleted): "
+              "choose one of the datasets below.", dataset=chosen))
+        st.session_state["dataset"] = None
+    elif chosen is None and MISSING_DATASET not in st.session_state:
+        st.session_state["dataset"] = next(iter(by_id))  # nothing to explain: the newest
+
+
+# Why a suggested W is shorter than the data's gaps: W's input cannot hold more.
+CAPPED_SUGGESTION = ("Suggested for this data: {days} days, the longest W there is: 9 in 10 "
+                     "repeat purchases come within {gap} days, longer than W can be.")
+
+
+def capped_suggestion(suggested: SuggestedWindow) -> str:
+    """The sentence for a suggested W capped at the longest W: why it is not the gap."""
+    return t(CAPPED_SUGGESTION, days=format_value(suggested.days, "days", None),
+             gap=format_value(suggested.gap_days, "days", None))
+
+
+def _suggestion(suggested: SuggestedWindow) -> str:
+    if suggested.capped:
+        return capped_suggestion(suggested)
+    return t("Suggested for this data: {days} days (9 in 10 repeat purchases come sooner).",
+             days=suggested.days)
+
+
+# What the date range shows, by granularity: the metrics count whole periods.
+WHOLE_PERIODS = {
+    "week": "Shows whole weeks: {first} to {last}.",
+    "month": "Shows whole months: {first} to {last}.",
+    "quarter": "Shows whole quarters: {first} to {last}.",
+    "year": "Shows whole years: {first} to {last}.",
+}
+WHOLE_PERIOD = "Shows the whole of {period}."
+
+
+def whole_periods(period: Period, start: date, end: date) -> str:
+    """The periods a date range shows, named: every metric widens the range to whole
+    periods (a range from 15 March shows all of March). Weeks by their first and last day."""
+    first_index, last_index = period_index(period, start), period_index(period, end)
+    first = period_start_of_index(period, first_index)
+    if period == "week":
+        last_day = period_start_of_index(period, last_index + 1) - timedelta(days=1)
+        return t(WHOLE_PERIODS[period], first=format_day(first), last=format_day(last_day))
+    if first_index == last_index:
+        return t(WHOLE_PERIOD, period=period_label(period, first))
+    return t(WHOLE_PERIODS[period], first=period_label(period, first),
+             last=period_label(period, period_start_of_index(period, last_index)))
 
 
 def select_dataset(dataset_id: str) -> None:
@@ -249,6 +330,12 @@ def page_data(title: str, needs: str | None = None) -> tuple[View, Dataset, Filt
     without the kind of data the page ``needs``, say how to get some (None)."""
     view: View = st.session_state.get("view", View())
     st.title(title)
+    if view.missing_dataset is not None:
+        show_warning(view.missing_dataset)
+        for dataset in view.datasets:
+            st.button(plain(dataset.name), key=f"open_dataset_{dataset.id}",
+                      on_click=select_dataset, args=(dataset.id,))
+        return None
     if view.dataset is None or view.filters is None:
         st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "
                   "`make run`, which loads the demo data."))

@@ -15,7 +15,13 @@ import streamlit as st
 from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import cac, historic, predictive, simple
-from metrics.kpis import Filters, kpi_table, segment_values, suggest_inactivity_days
+from metrics.kpis import (
+    Filters,
+    SuggestedWindow,
+    kpi_table,
+    segment_values,
+    suggest_inactivity_days,
+)
 from metrics.segments import segment_summary
 from metrics.store import Dataset, Store, default_db_path
 
@@ -38,6 +44,7 @@ _METRICS: dict[str, Callable[..., Any]] = {
     "nps": satisfaction.nps_table,
     "nps_by_segment": satisfaction.nps_by_segment,
     "nps_latest": satisfaction.nps_latest_answers,
+    "nps_overall": satisfaction.nps_overall,
     "nps_distribution": satisfaction.score_distribution,
     "csat": satisfaction.csat_table,
     "cli": satisfaction.cli_table,
@@ -114,11 +121,12 @@ def segments(dataset: Dataset) -> dict[str, list[str]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _suggested_window(_store: Store, db: str, dataset_id: str, version: str) -> int | None:
+def _suggested_window(_store: Store, db: str, dataset_id: str, version: str
+                      ) -> SuggestedWindow | None:
     return suggest_inactivity_days(_store, _store.dataset(dataset_id))
 
 
-def suggested_window(dataset: Dataset) -> int | None:
+def suggested_window(dataset: Dataset) -> SuggestedWindow | None:
     store = get_store()
     return _suggested_window(store, store.path, dataset.id, dataset_version(dataset))
 

@@ -22,6 +22,10 @@ def parse_date(raw: Sequence[str]) -> date:
     return date.fromisoformat(raw[-1].strip())
 
 
+def parse_text(raw: Sequence[str]) -> str:
+    return raw[-1]
+
+
 def parse_int(low: int, high: int) -> Callable[[Sequence[str]], int]:
     def parse(raw: Sequence[str]) -> int:
         value = int(raw[-1].strip())
@@ -51,6 +55,16 @@ def parse_values(options: Iterable[str]) -> Callable[[Sequence[str]], list[str]]
             raise ValueError(values)
         return values
     return parse
+
+
+def clamp_range(start: date, end: date, first: date, last: date) -> tuple[date, date]:
+    """A link's date range moved inside the data's ``first`` to ``last``: the part of it
+    that overlaps the data, or the whole data when nothing overlaps (clamping each end on
+    its own would shrink a range after the data to its last day). A range that ends
+    before it starts (e.g. a link's start alone, after the data) covers nothing either."""
+    if start > end or end < first or start > last:
+        return first, last
+    return max(start, first), min(end, last)
 
 
 class UrlState:

@@ -31,7 +31,7 @@ from metrics.demo import ensure_demo
 from metrics.errors import InputError, LoyaltyLensError
 from metrics.export import json_value, to_csv, to_records
 from metrics.i18n import t
-from metrics.ingest import ingest_file
+from metrics.ingest import EARLIEST_DATE, ingest_file
 from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters, kpi_table
 from metrics.retention import (
     BASES,
@@ -100,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
                                ", or ."))
     ingest.add_argument("--dry-run", action="store_true",
                         help=t("Validate and print the report; store nothing."))
+    ingest.add_argument("--keep-future-dates", action="store_true",
+                        help=t("Store rows dated after today or before {year} too (by "
+                               "default they are set aside as rejected rows).",
+                               year=EARLIEST_DATE.year))
 
     commands.add_parser("datasets", help=t("List the stored datasets.")).add_argument(
         "--format", choices=("json", "csv"), default="json")
@@ -262,7 +266,8 @@ def run(args: argparse.Namespace) -> None:
                                  mapping=mapping, currency=args.currency, replace=args.replace,
                                  date_format=args.date_format, sheet=args.sheet,
                                  dry_run=args.dry_run, encoding=args.encoding,
-                                 delimiter=args.delimiter, decimal_mark=args.decimal)
+                                 delimiter=args.delimiter, decimal_mark=args.decimal,
+                                 keep_out_of_range_dates=args.keep_future_dates)
             _print_json(report.to_dict())
         elif args.command == "datasets":
             rows = [

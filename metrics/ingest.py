@@ -25,12 +25,13 @@ import pandas as pd
 from metrics.errors import InputError
 from metrics.i18n import t, tn
 from metrics.parsing import (
+    CURRENCY_HINTS,
     DATE_CELLS,
     DATE_FORMATS,
-    FROM_AMOUNTS,
     NUMBER_CELLS,
     NumberStyle,
     choose_date_format,
+    currency_counts,
     date_format_label,
     date_sql,
     detect_number_style,
@@ -68,10 +69,26 @@ MISSING_FIELD = "\x01\x02"
 # Rows longer than the file's first rows are put back one by one: past this many, the file
 # is refused (its delimiter is probably not the one read).
 MAX_LONG_ROWS = 10_000
+# Rows dated before this day, or after the day of the upload, are set aside unless the user
+# keeps them: such a date is nearly always a typo or a wrong date format, and one of them
+# stretches the dataset's range (its default view, its trend axis) over empty years.
+EARLIEST_DATE = date(1990, 1, 1)
 # Why a dataset's amounts are in their currency: besides the file's suggestion
-# (metrics.parsing: "amounts", "encoding", "headers"), the caller chose it, or the data
-# went into an existing dataset.
+# (metrics.parsing: "column", "amounts", "amount_header", "encoding", "headers"), the
+# caller chose it, or the data went into an existing dataset.
 CURRENCY_GIVEN, CURRENCY_OF_DATASET = "given", "dataset"
+# The report's words for each reason (IngestReport.currency_source).
+CURRENCY_REASONS = {
+    "column": "Currency: {code}, read from the file's currency column",
+    "amounts": "Currency: {code}, written beside the amounts",
+    "amount_header": "Currency: {code}, written in the name of the amount column",
+    "encoding": "Currency: {code}, guessed from the file's encoding (the amounts carry no "
+                "currency sign)",
+    "headers": "Currency: {code}, guessed from the language of the column names (the amounts "
+               "carry no currency sign)",
+    "given": "Currency: {code}, chosen",
+    "dataset": "Currency: {code}, the dataset's",
+}
 
 _REASONS = {
     "missing": "{role} is empty.",
@@ -79,6 +96,8 @@ _REASONS = {
     "bad_number": "{role} is not a number.",
     "bad_score": "{role} is not a whole number from {low} to {high}.",
     "no_score": "The row has no score.",
+    "after_today": "{role} is after today ({today}).",
+    "before_earliest": "{role} is before {year}.",
 }
 # A row with more or fewer fields than the header (``fields:<count>``).
 _MISFIT = ("The row has {n} field where the header has {width}.",
@@ -105,11 +124,13 @@ class IngestReport:
     ``decimal_mark`` of the amounts and ``date_format`` of the main date (``number
     cells`` and ``date cells`` for typed workbook cells); ``line_items``; ``currency``,
     the currency the file suggests, with ``currency_hint`` ("encoding" or "headers") when
-    it is a hint rather than a sign written beside the amounts. ``currency`` is the
+    it is a hint rather than a currency the file writes (in a currency column, beside the
+    amounts or in the amount column's name). ``currency`` is the
     currency the dataset's amounts are shown in, ``currency_source`` why: "given" by the
-    caller, the existing "dataset"'s, or the file's suggestion ("amounts", "encoding",
-    "headers"); both None when nothing told. A dry run of a new dataset has no
-    ``dataset_id``.
+    caller, the existing "dataset"'s, or the file's suggestion ("column", "amounts",
+    "amount_header", "encoding", "headers"); both None when nothing told. A dry run of a
+    new dataset has no ``dataset_id``. ``rows_out_of_range`` counts the rejected rows
+    dated after the day of the upload or before 1990 (none when they are kept).
     """
 
     dataset_id: str | None
@@ -130,15 +151,32 @@ class IngestReport:
     dry_run: bool = False
     refunds: int = 0
     orders: int | None = None
+    rows_out_of_range: int = 0
     currency: str | None = None
     currency_source: str | None = None
 
+    @property
+    def has_amounts(self) -> bool:
+        """Whether a column of the file was read as amounts (one a currency applies to)."""
+        table = table_kind(self.kind)
+        return any(table.role(role).type == "amount" for role in self.mapping)
+
+    def currency_reason(self) -> str | None:
+        """The currency of the amounts and where it came from, in words; None without
+        amounts."""
+        if self.currency and self.currency_source in CURRENCY_REASONS:
+            return t(CURRENCY_REASONS[self.currency_source], code=self.currency)
+        if self.has_amounts:
+            return t("Currency: none, not detected (amounts are shown without a currency "
+                     "sign)")
+        return None
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (dates as ISO strings)."""
+        """A JSON-ready dictionary (dates as ISO strings), with ``currency_reason``."""
         data = asdict(self)
         for key in ("first_date", "last_date"):
             data[key] = data[key].isoformat() if data[key] else None
-        return data
+        return data | {"currency_reason": self.currency_reason()}
 
 
 class _DryRun(Exception):
@@ -349,9 +387,11 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
         amount = next((suggested[role.name] for role in table.roles
                        if role.type == "amount" and role.name in suggested), None)
         if amount:
+            column = _currency_column(cursor, "raw", f"c{headers.index(suggested['currency'])}",
+                                      where) if "currency" in suggested else None
             detected |= _currency_detected(_suggest_currency(
-                cursor, prepared, headers, suggested,
-                _sample(cursor, f"c{headers.index(amount)}", where)))
+                cursor, prepared, headers, table, suggested,
+                _sample(cursor, f"c{headers.index(amount)}", where), column))
     preview.columns = headers
     return FileInspection(
         source=source or path.name,
@@ -363,6 +403,74 @@ def inspect_file(path: Path | str, kind: str = "orders", source: str | None = No
     )
 
 
+@dataclass(frozen=True)
+class CustomerMatch:
+    """How many rows of a file name a customer of a dataset (:func:`customer_matches`)."""
+
+    dataset_id: str
+    dataset_name: str
+    matched: int  # rows whose customer id is one of the dataset's customers
+    rows: int  # the file's data rows
+
+
+def customer_matches(store: Store, path: Path | str, customer_column: str,
+                     source: str | None = None, sheet: str | None = None, *,
+                     encoding: str | None = None, delimiter: str | None = None
+                     ) -> list[CustomerMatch]:
+    """For each dataset with customers, how many rows of a file name one of them.
+
+    Survey answers belong with the shop whose customers gave them: the dataset whose
+    customer ids (of its orders and its customer data) match the most rows is the one
+    to store them in. Ids match as stored: trimmed, letter case kept.
+
+    Parameters
+    ----------
+    store
+        The datasets to compare with.
+    path
+        The file (read as :func:`ingest_file` reads it; nothing is stored).
+    customer_column
+        The file's column of customer ids, a header as :func:`inspect_file` gives it.
+    source, sheet
+        The file name to show in errors, and the sheet of a workbook.
+    encoding, delimiter
+        The user's reading options, as in :func:`ingest_file`.
+
+    Returns
+    -------
+    list of CustomerMatch
+        One per dataset that has orders or customer data, the most matched rows first
+        (then newest first); datasets that match no row included.
+    """
+    path = Path(path)
+    datasets = [d for d in store.datasets() if {"orders", "customers"} & set(d.tables)]
+    with tempfile.TemporaryDirectory() as work, store.cursor() as cursor:
+        prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
+                                delimiter=delimiter)
+        headers = _load_raw(cursor, prepared, source or path.name)
+        if customer_column not in headers:
+            raise InputError(t("The file has no column “{column}”: pick one of its columns.",
+                               column=customer_column))
+        cursor.execute(
+            f"-- the customer id of every data row of the file\n"
+            f"CREATE OR REPLACE TEMP TABLE file_customers AS SELECT "
+            f"NULLIF(trim(c{headers.index(customer_column)}), '') AS customer_id FROM raw "
+            f"WHERE {_data_rows_filter(len(headers))}")
+        matches = []
+        for dataset in datasets:
+            ids = " UNION ALL ".join(f"SELECT customer_id FROM {dataset.table(kind)}"
+                                     for kind in ("orders", "customers")
+                                     if kind in dataset.tables)
+            row = cursor.execute(
+                f"-- the file's rows whose customer id is a customer of the dataset\n"
+                f"SELECT count(known.customer_id), count(*) FROM file_customers "
+                f"LEFT JOIN (SELECT DISTINCT customer_id FROM ({ids}) AS ids) AS known "
+                f"USING (customer_id)").fetchone()
+            matched, rows = row if row else (0, 0)
+            matches.append(CustomerMatch(dataset.id, dataset.name, int(matched), int(rows)))
+    return sorted(matches, key=lambda match: -match.matched)  # stable: newest first on ties
+
+
 def _file_detected(prepared: PreparedFile) -> dict[str, str]:
     """What the report says of the file itself: its encoding, and a CSV's delimiter."""
     detected = {"encoding": prepared.encoding_name}
@@ -371,8 +479,19 @@ def _file_detected(prepared: PreparedFile) -> dict[str, str]:
     return detected
 
 
+def _currency_column(cursor: duckdb.DuckDBPyConnection, relation: str, column: str,
+                     where: str) -> dict[str, int]:
+    """The currencies of a currency column and their rows (``raw`` or ``parsed``)."""
+    values = cursor.execute(
+        f"-- the rows of each value of the currency column\n"
+        f"SELECT trim({column}), count(*) FROM {relation} WHERE {where} "
+        f"AND NULLIF(trim({column}), '') IS NOT NULL GROUP BY 1").fetchall()
+    return currency_counts(dict(values))
+
+
 def _suggest_currency(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
-                      headers: list[str], mapping: Mapping[str, str], amounts: Sequence[str]
+                      headers: list[str], table: TableKind, mapping: Mapping[str, str],
+                      amounts: Sequence[str], column: Mapping[str, int] | None
                       ) -> tuple[str, str] | None:
     """The currency the file suggests and why (:func:`metrics.parsing.suggest_currency`)."""
     romanian = False
@@ -384,8 +503,10 @@ def _suggest_currency(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
             f"WHERE regexp_matches({text}, $letters)", {"letters": f"[{ROMANIAN_LETTERS}]"}
         ).fetchone()
         romanian = bool(row and row[0])
+    amount_headers = [mapping[role.name] for role in table.roles
+                      if role.type == "amount" and role.name in mapping]
     return suggest_currency(amounts, prepared.encoding, romanian,
-                            header_language(list(mapping.values())))
+                            header_language(list(mapping.values())), column, amount_headers)
 
 
 def _currency_detected(suggestion: tuple[str, str] | None) -> dict[str, str]:
@@ -393,7 +514,7 @@ def _currency_detected(suggestion: tuple[str, str] | None) -> dict[str, str]:
     if suggestion is None:
         return {}
     code, source = suggestion
-    return {"currency": code} | ({} if source == FROM_AMOUNTS else {"currency_hint": source})
+    return {"currency": code} | ({"currency_hint": source} if source in CURRENCY_HINTS else {})
 
 
 # -- validating and storing ------------------------------------------------------------
@@ -409,6 +530,9 @@ class _Plan:
     date_formats: dict[str, str] = field(default_factory=dict)
     number_marks: dict[str, str] = field(default_factory=dict)
     amount_sample: list[str] | None = None  # of the first amount role: its currency
+    today: date = field(default_factory=date.today)
+    # whether rows whose main date is before EARLIEST_DATE or after today are set aside
+    date_bounds: bool = True
 
     def roles(self) -> list[Role]:
         return [role for role in self.table.roles if role.name in self.mapping]
@@ -428,9 +552,10 @@ class _Plan:
 
 
 def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str, str],
-          headers: list[str], where: str, date_format: str | None,
-          decimal_mark: str | None, prepared: PreparedFile) -> _Plan:
-    plan = _Plan(table, mapping, {h: f"c{i}" for i, h in enumerate(headers)})
+          headers: list[str], where: str, date_format: str | None, today: date,
+          date_bounds: bool, decimal_mark: str | None, prepared: PreparedFile) -> _Plan:
+    plan = _Plan(table, mapping, {h: f"c{i}" for i, h in enumerate(headers)}, today=today,
+                 date_bounds=date_bounds)
     for role in plan.roles():
         column, header = plan.raw(role), mapping[role.name]
         if role.type == "date":
@@ -451,8 +576,9 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
 
 
 def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[str],
-                where: str, line_items: str | None) -> None:
-    """Create the temporary table ``parsed``: typed role columns, extras, and a reason.
+                where: str, line_items: str | None) -> int:
+    """Create the temporary table ``parsed``: typed role columns, extras, and a reason;
+    return how many rows were set aside for a date out of range.
 
     ``line_items`` ('first', 'repeated' or 'sum') says that rows sharing an order id are
     the lines of one order: order-level fields missing on a line are taken from the
@@ -506,6 +632,18 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
         f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT {', '.join(selects)}, {reason} "
         f"FROM (SELECT {', '.join(inner)} FROM {rows} WHERE {where}) AS texts"
     )
+    main_date = plan.table.date_role
+    if not plan.date_bounds or main_date not in plan.date_formats:
+        return 0
+    # on the typed dates (no second parse), for the rows nothing else set aside
+    date_column = quote_ident(main_date)
+    updated = cursor.execute(
+        f"-- rows dated after the day of the upload or before the earliest day\n"
+        f"UPDATE parsed SET reason = CASE WHEN {date_column} > $today "
+        f"THEN 'after_today:{main_date}' ELSE 'before_earliest:{main_date}' END "
+        f"WHERE reason IS NULL AND ({date_column} > $today OR {date_column} < $earliest)",
+        {"today": plan.today, "earliest": EARLIEST_DATE}).fetchone()
+    return int(updated[0]) if updated else 0
 
 
 def _line_item_mode(cursor: duckdb.DuckDBPyConnection, plan: _Plan, where: str) -> str | None:
@@ -554,6 +692,8 @@ def ingest_file(
     sheet: str | None = None,
     dry_run: bool = False,
     max_bytes: int | None = None,
+    keep_out_of_range_dates: bool = False,
+    today: date | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
     decimal_mark: str | None = None,
@@ -590,6 +730,12 @@ def ingest_file(
         Validate and report, store nothing.
     max_bytes
         Refuse larger files (the dashboard's upload limit).
+    keep_out_of_range_dates
+        Store rows whose main date (order, response, start or spend date) is after
+        ``today`` or before 1990 (:data:`EARLIEST_DATE`); by default they are set aside
+        as rejected rows with their reason.
+    today
+        The day of the upload (default: the computer's date today).
     encoding, delimiter, decimal_mark
         The file's encoding (``cp1250``, ``utf-8``, ...), delimiter (one character or
         ``tab``) and the decimal mark of its numbers (``,`` or ``.``), when the detected
@@ -629,7 +775,8 @@ def ingest_file(
             headers = _load_raw(cursor, prepared, source)  # temporary: before the transaction
             with store.atomic(cursor):
                 report = _ingest(store, cursor, prepared, headers, table, name, existing,
-                                 mapping, currency, source, date_format, decimal_mark)
+                                 mapping, currency, source, date_format,
+                                 keep_out_of_range_dates, today, decimal_mark)
                 if dry_run:
                     report.dry_run = True
                     if existing is None:  # its id was made up, and is rolled back with it
@@ -643,7 +790,8 @@ def ingest_file(
 def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
             headers: list[str], table: TableKind, name: str, existing: Any,
             mapping: Mapping[str, str] | None, currency: str | None, source: str,
-            date_format: str | None, decimal_mark: str | None) -> IngestReport:
+            date_format: str | None, keep_out_of_range_dates: bool, today: date | None,
+            decimal_mark: str | None) -> IngestReport:
     chosen = suggest_mapping(table, headers) | dict(mapping or {})
     chosen = {role: column for role, column in chosen.items() if column}
     validate_mapping(table, chosen, headers)
@@ -651,9 +799,11 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     # any data row at all (counted with the parsed rows below)
     if cursor.execute(f"SELECT 1 FROM raw WHERE {where} LIMIT 1").fetchone() is None:
         raise InputError(t("{name} has a header row but no data rows.", name=source))
-    plan = _plan(cursor, table, chosen, headers, where, date_format, decimal_mark, prepared)
+    plan = _plan(cursor, table, chosen, headers, where, date_format, today or date.today(),
+                 date_bounds=not keep_out_of_range_dates, decimal_mark=decimal_mark,
+                 prepared=prepared)
     line_items = _line_item_mode(cursor, plan, where) if table.name == "orders" else None
-    _parse_rows(cursor, plan, headers, where, line_items)
+    out_of_range = _parse_rows(cursor, plan, headers, where, line_items)
 
     counts = cursor.execute(
         "SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM parsed").fetchone()
@@ -666,7 +816,10 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
               "are chosen for each role.", n=f"{read:,}", reason=rejected_by_reason[0]["reason"])
         )
 
-    suggestion = _suggest_currency(cursor, prepared, headers, chosen, plan.amount_sample
+    currencies = _currency_column(cursor, "parsed", "currency", "reason IS NULL"
+                                  ) if "currency" in chosen else None
+    suggestion = _suggest_currency(cursor, prepared, headers, table, chosen,
+                                   plan.amount_sample, currencies
                                    ) if plan.amount_sample is not None else None
     currency_source: str | None = None
     if existing:
@@ -682,15 +835,12 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
     cursor.execute(f"DROP TABLE IF EXISTS {target}")
-    orders = None
     if table.name == "orders":  # order lines of an earlier upload belong to its orders
         cursor.execute(f"DROP TABLE IF EXISTS {quote_ident(f'ds_{dataset_id}')}.order_items")
         cursor.execute("DELETE FROM loyaltylens_tables WHERE dataset_id = $id AND "
                        "kind = 'order_items'", {"id": dataset_id})
     if line_items:
         _store_line_items(cursor, dataset_id, role_columns, extras, line_items)
-        orders_row = cursor.execute(f"SELECT count(*) FROM {target}").fetchone()
-        orders = int(orders_row[0]) if orders_row else 0
         items = f"{quote_ident(f'ds_{dataset_id}')}.order_items"
         lines = cursor.execute(f"SELECT count(*), min(order_date), max(order_date) FROM {items}"
                                ).fetchone() or (0, None, None)
@@ -719,14 +869,23 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
             f"FROM {target}").fetchone() or (None, None)
     warnings = _renamed_columns_warning(cursor, headers) + _warnings(cursor, plan, line_items,
                                                                      target)
+    if currencies and len(currencies) > 1 and plan.amount_sample is not None:
+        warnings.append(t("The amounts are in several currencies ({currencies}) and are added "
+                          "up as they are: store each currency as a dataset of its own to "
+                          "keep them apart.", currencies=", ".join(
+                              tn("{code}: {n} row", "{code}: {n} rows", rows, code=code)
+                              for code, rows in currencies.items())))
     if prepared.is_legacy_encoding:
         warnings += _lost_letters_warning(cursor, prepared, len(headers), where)
     refunds = 0
     if table.name == "orders":
         refund_row = cursor.execute(f"SELECT count(*) FROM {target} WHERE amount < 0").fetchone()
         refunds = int(refund_row[0]) if refund_row else 0
+    # what the table holds, as users count it: orders (lines grouped), customers, answers
+    stored_row = cursor.execute(f"SELECT count(*) FROM {target}").fetchone()
+    stored = int(stored_row[0]) if stored_row else 0
     store.register_table(cursor, dataset_id, table.name, {
-        "source": source, "rows": usable, "mapping": chosen, "segment_columns": segments,
+        "source": source, "rows": stored, "mapping": chosen, "segment_columns": segments,
         "first_date": first, "last_date": last,
     })
 
@@ -761,7 +920,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         rejected_rows=rejected_rows,
         warnings=warnings,
         refunds=refunds,
-        orders=orders,
+        orders=stored if line_items else None,
+        rows_out_of_range=out_of_range,
         currency=currency,
         currency_source=currency_source,
     )
@@ -802,17 +962,28 @@ def _store_line_items(cursor: duckdb.DuckDBPyConnection, dataset_id: str,
 
 def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | None,
               target: str) -> list[str]:
-    """What is stored but looks wrong: future dates, repeated ids, id spellings."""
+    """What is stored but looks wrong: dates kept out of range, repeated ids, id spellings."""
     warnings: list[str] = []
     date_role = plan.table.date_role
     if date_role in plan.date_formats:
+        date_column = quote_ident(date_role)
         row = cursor.execute(
-            f"SELECT count(*), min({quote_ident(date_role)}) FROM parsed WHERE reason IS NULL "
-            f"AND {quote_ident(date_role)} > current_date").fetchone()
+            f"-- the usable rows dated after today and before the earliest day (kept)\n"
+            f"SELECT count(*) FILTER (WHERE {date_column} > $today), "
+            f"min({date_column}) FILTER (WHERE {date_column} > $today), "
+            f"count(*) FILTER (WHERE {date_column} < $earliest), "
+            f"min({date_column}) FILTER (WHERE {date_column} < $earliest) "
+            f"FROM parsed WHERE reason IS NULL",
+            {"today": plan.today, "earliest": EARLIEST_DATE}).fetchone()
         if row and row[0]:
             warnings.append(tn("{n} row is dated after today ({day}): check the date format.",
                                "{n} rows are dated after today (the first on {day}): check "
                                "the date format.", row[0], day=row[1].isoformat()))
+        if row and row[2]:
+            warnings.append(tn("{n} row is dated before {year} ({day}): check the date format.",
+                               "{n} rows are dated before {year} (the first on {day}): check "
+                               "the date format.", row[2], day=row[3].isoformat(),
+                               year=EARLIEST_DATE.year))
     if line_items:
         row = cursor.execute("SELECT count(DISTINCT order_id) FROM (SELECT order_id FROM parsed "
                              "WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(*) > 1)"
@@ -927,7 +1098,8 @@ def _rejections(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
         role = plan.table.role(role_name)
         fmt = plan.date_formats.get(role_name)
         return t(_REASONS[problem], role=t(role.label),
-                 format=date_format_label(fmt) if fmt else "", low=role.low, high=role.high)
+                 format=date_format_label(fmt) if fmt else "", low=role.low, high=role.high,
+                 today=plan.today.isoformat(), year=EARLIEST_DATE.year)
 
     by_reason = [
         {"reason": message(code), "rows": int(n)}

@@ -33,6 +33,10 @@ from metrics.sqlutil import (
 from metrics.store import Dataset, Store
 
 DEFAULT_INACTIVITY_DAYS = 90
+# The range of the inactivity window W: the sidebar's input, the link's value, the suggestion
+# and the filter checks all use it, so a suggested W is always one the input can hold.
+MIN_INACTIVITY_DAYS = 1
+MAX_INACTIVITY_DAYS = 3650
 
 KPI_COLUMNS = (
     "period_start", "period_end", "start_customers", "new_customers", "end_customers",
@@ -63,9 +67,10 @@ class Filters:
                 t("“{period}” is not a period: use one of {periods}.",
                   period=self.period, periods=", ".join(PERIODS))
             )
-        if not 1 <= self.inactivity_days <= 3650:
+        if not MIN_INACTIVITY_DAYS <= self.inactivity_days <= MAX_INACTIVITY_DAYS:
             raise InputError(
-                t("The inactivity window must be between 1 and 3650 days, not {days}.",
+                t("The inactivity window must be between {low} and {high} days, not {days}.",
+                  low=MIN_INACTIVITY_DAYS, high=MAX_INACTIVITY_DAYS,
                   days=self.inactivity_days)
             )
         if self.start and self.end and self.start > self.end:
@@ -383,9 +388,28 @@ def _rfm_segment_names() -> tuple[str, ...]:
     return RFM_SEGMENTS
 
 
-def suggest_inactivity_days(store: Store, dataset: Dataset) -> int | None:
+@dataclass(frozen=True)
+class SuggestedWindow:
+    """A data-driven inactivity window W.
+
+    ``gap_days`` is the 90th percentile of the gaps between a customer's consecutive
+    purchase days, rounded up to whole weeks; ``days`` is that within the range W can take
+    (:data:`MIN_INACTIVITY_DAYS` to :data:`MAX_INACTIVITY_DAYS`).
+    """
+
+    days: int
+    gap_days: int
+
+    @property
+    def capped(self) -> bool:
+        """The gaps are longer than the longest W, so ``days`` is that longest W."""
+        return self.days != self.gap_days
+
+
+def suggest_inactivity_days(store: Store, dataset: Dataset) -> SuggestedWindow | None:
     """A data-driven inactivity window: the 90th percentile of the gaps between a
-    customer's consecutive purchase days, rounded up to whole weeks.
+    customer's consecutive purchase days, rounded up to whole weeks, and kept within the
+    range of W (data spanning centuries can have longer gaps than W can be).
 
     Nine in ten repeat purchases come within this many days of the previous one, so a
     customer silent for longer has probably left. ``None`` without repeat purchases.
@@ -402,4 +426,6 @@ def suggest_inactivity_days(store: Store, dataset: Dataset) -> int | None:
         ).fetchone()
     if not row or row[0] is None:
         return None
-    return int(-(-float(row[0]) // 7) * 7)
+    gap_days = int(-(-float(row[0]) // 7) * 7)
+    return SuggestedWindow(
+        days=min(max(gap_days, MIN_INACTIVITY_DAYS), MAX_INACTIVITY_DAYS), gap_days=gap_days)

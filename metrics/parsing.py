@@ -7,7 +7,7 @@ parsing is a SQL expression DuckDB applies to every row, so files of any size st
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from metrics.errors import InputError
@@ -15,9 +15,11 @@ from metrics.i18n import t
 from metrics.sqlutil import sql_literal
 
 # Currency signs and codes written around amounts, removed before reading the number.
-CURRENCY_PATTERN = (
-    r"(?i)(руб\.?|р\.|lei|ron|rub|eur|usd|gbp|pln|mdl|uah|kzt|chf|zł|€|\$|£|₽|₴|₸)"
-)
+_CURRENCY_WORDS = r"(руб\.?|р\.|lei|ron|rub|eur|usd|gbp|pln|mdl|uah|kzt|chf|zł|€|\$|£|₽|₴|₸)"
+CURRENCY_PATTERN = "(?i)" + _CURRENCY_WORDS
+# The same, as a word of a column name ("Valoare (RON)", "Сумма, руб.", "Total (€)"): not
+# inside a word, where "ron" or "eur" are letters of another one.
+HEADER_CURRENCY_PATTERN = rf"(?i)(?<!\w){_CURRENCY_WORDS}(?!\w)"
 # Spaces used as thousands separators: space, no-break space, narrow no-break space,
 # thin space, and the apostrophe of Swiss exports.
 SPACES_PATTERN = "[ \u00a0\u202f\u2009']"
@@ -50,21 +52,51 @@ def detect_currency(values: Sequence[str]) -> str | None:
     return max(found, key=lambda code: found[code]) if found else None
 
 
+def header_currency(header: str) -> str | None:
+    """The currency a column name names ("Valoare (RON)" -> RON), if it names one."""
+    match = re.search(HEADER_CURRENCY_PATTERN, header)
+    return CURRENCY_CODES[match.group(0).lower()] if match else None
+
+
+def currency_counts(values: Mapping[str, int]) -> dict[str, int]:
+    """The currencies of a currency column, most rows first: ``{ISO code: rows}``.
+
+    ``values`` counts the rows of each value of the column as written: ISO codes in any
+    letter case (``RON``, ``usd``, as Shopify, Stripe and WooCommerce write them) or a
+    sign or word (``€``, ``lei``). Other values name no currency and are left out.
+    """
+    codes: dict[str, int] = {}
+    for value, rows in values.items():
+        text = value.strip()
+        code = CURRENCY_CODES.get(text.lower()) or (
+            text.upper() if re.fullmatch("[A-Za-z]{3}", text) else None)
+        if code:
+            codes[code] = codes.get(code, 0) + rows
+    return dict(sorted(codes.items(), key=lambda item: (-item[1], item[0])))
+
+
 # The currency of the language a file is written in, for amounts that carry no sign.
 LANGUAGE_CURRENCIES = {"ro": "RON", "ru": "RUB"}
-# Why a currency is suggested: a sign beside the amounts, else a hint from the file's
+# Why a currency is suggested: a currency column holding one currency, a sign beside the
+# amounts, a currency named in the amount column's name, else a hint from the file's
 # encoding or from the language of its column names.
-FROM_AMOUNTS, FROM_ENCODING, FROM_HEADERS = "amounts", "encoding", "headers"
+FROM_COLUMN, FROM_AMOUNTS, FROM_AMOUNT_HEADER = "column", "amounts", "amount_header"
+FROM_ENCODING, FROM_HEADERS = "encoding", "headers"
+# The sources that are hints, not a currency the file writes.
+CURRENCY_HINTS = (FROM_ENCODING, FROM_HEADERS)
 
 
 def suggest_currency(amounts: Sequence[str], encoding: str, romanian_text: bool,
-                     header_language: str | None) -> tuple[str, str] | None:
+                     header_language: str | None, column: Mapping[str, int] | None = None,
+                     amount_headers: Sequence[str] = ()) -> tuple[str, str] | None:
     """The currency of the amounts and why: ``(ISO code, source)``, or None.
 
-    A sign or code written beside the amounts decides (:func:`detect_currency`). Without
-    one, the file may hint: Windows-1251 is the code page of Russian offices (RUB);
-    Windows-1250 holding Romanian letters is a Romanian office's (RON); otherwise column
-    names in Romanian or Russian. Nothing else is guessed.
+    A currency column holding a single currency decides; then a sign or code written
+    beside the amounts (:func:`detect_currency`); then a currency named in the name of an
+    amount column (:func:`header_currency`). Without any, the file may hint: Windows-1251
+    is the code page of Russian offices (RUB); Windows-1250 holding Romanian letters is a
+    Romanian office's (RON); otherwise column names in Romanian or Russian. Nothing else
+    is guessed.
 
     Parameters
     ----------
@@ -77,10 +109,20 @@ def suggest_currency(amounts: Sequence[str], encoding: str, romanian_text: bool,
     header_language
         ``"ro"``, ``"ru"`` or None: the language of the mapped column names
         (:func:`metrics.roles.header_language`).
+    column
+        The currencies of the file's currency column (:func:`currency_counts`), if it
+        has one; several currencies decide nothing.
+    amount_headers
+        The names of the columns holding amounts.
     """
+    if column and len(column) == 1:
+        return next(iter(column)), FROM_COLUMN
     code = detect_currency(amounts)
     if code:
         return code, FROM_AMOUNTS
+    named = {header_currency(header) for header in amount_headers} - {None}
+    if len(named) == 1:
+        return str(named.pop()), FROM_AMOUNT_HEADER
     if encoding == "cp1251":
         return "RUB", FROM_ENCODING
     if encoding == "cp1250" and romanian_text:

@@ -66,6 +66,13 @@ def _customer_id(required: bool = True) -> Role:
     return Role("customer_id", "Customer ID", "id", required, _CUSTOMER)
 
 
+def _currency() -> Role:
+    """The currency of each row's amounts (Shopify, Stripe, WooCommerce export one)."""
+    return Role("currency", "Currency", "text", False,
+                ("currency", "order currency", "currency code", "moneda", "valuta",
+                 "валюта", "код валюты"))
+
+
 ORDERS = TableKind(
     name="orders",
     label="Orders",
@@ -104,6 +111,7 @@ ORDERS = TableKind(
              ("points redeemed", "points", "puncte", "баллы", "списано баллов")),
         Role("loyalty_member", "Loyalty member", "text", False,
              ("loyalty member", "member", "membru", "участник программы")),
+        _currency(),
     ),
 )
 
@@ -125,6 +133,7 @@ CUSTOMERS = TableKind(
              ("loyalty tier", "tier", "nivel", "уровень", "статус")),
         Role("acquisition_cost", "Acquisition cost", "amount", False,
              ("acquisition cost", "cac", "cost achizitie", "стоимость привлечения")),
+        _currency(),
     ),
 )
 
@@ -143,6 +152,7 @@ SUBSCRIPTIONS = TableKind(
         Role("plan", "Plan", "text", False, ("plan", "tarif", "тариф")),
         Role("mrr", "MRR", "amount", False,
              ("mrr", "monthly amount", "monthly revenue", "abonament", "ежемесячный платеж")),
+        _currency(),
     ),
 )
 
@@ -185,6 +195,7 @@ SPEND = TableKind(
              ("amount", "spend", "cost", "budget", "suma", "cost total", "сумма", "расход",
               "затраты")),
         Role("channel", "Channel", "text", False, _CHANNEL),
+        _currency(),
     ),
 )
 

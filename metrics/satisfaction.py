@@ -88,6 +88,9 @@ SEGMENT_COLUMNS = (
     "group_value", "responses", "promoters", "passives", "detractors", "nps",
     "margin_of_error", "too_few",
 )
+OVERALL_COLUMNS = (
+    "responses", "promoters", "passives", "detractors", "nps", "margin_of_error", "too_few",
+)
 LATEST_COLUMNS = (
     "answers", "responses", "customers", "anonymous", "promoters", "passives", "detractors",
     "nps", "margin_of_error", "too_few",
@@ -358,6 +361,26 @@ def nps_table(store: Store, dataset: Dataset, filters: Filters, by: str | None =
     if by is not None:
         columns.insert(2, "group_value")
     return frame[columns]
+
+
+def nps_overall(store: Store, dataset: Dataset, filters: Filters,
+                min_responses: int = MIN_RESPONSES) -> pd.DataFrame:
+    """The NPS of the whole date range, every answer counted (as in :func:`nps_table`).
+
+    The per-period counts of :func:`nps_table` added up, with the NPS and its margin of
+    error from the same formulas, so it is the per-period NPS of one period spanning the
+    range (widened to whole periods).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row, :data:`OVERALL_COLUMNS`; without answers ``responses`` is 0 and ``nps`` /
+        ``margin_of_error`` None.
+    """
+    counts = ["responses", "promoters", "passives", "detractors"]
+    periods = nps_table(store, dataset, filters, min_responses=min_responses)
+    total = pd.DataFrame([{c: int(periods[c].sum()) for c in counts}], columns=counts)
+    return _with_nps(total, min_responses)[list(OVERALL_COLUMNS)]
 
 
 def nps_by_segment(store: Store, dataset: Dataset, filters: Filters, by: str,

@@ -57,7 +57,12 @@ CREATE TABLE IF NOT EXISTS loyaltylens_tables (
 
 @dataclass(frozen=True)
 class TableInfo:
-    """What is stored for one kind of data in a dataset."""
+    """What is stored for one kind of data in a dataset.
+
+    ``rows`` counts the stored table's rows, which are what users count: orders (the
+    lines of a line-item export grouped into their orders), customers, answers,
+    subscriptions or spend entries; ``order_items`` counts order lines.
+    """
 
     kind: str
     source: str | None

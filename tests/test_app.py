@@ -171,8 +171,10 @@ def test_a_dataset_of_survey_answers_alone_is_listed_and_its_pages_say_what_they
     satisfaction = open_app(page="app_pages/satisfaction.py")
     cards = {metric.label: metric.value for metric in satisfaction.metric}
     # The answers start and stop inside March: no complete month to compare yet, but the
-    # NPS of the latest answers is there: 1 promoter and 1 detractor of 2, NPS 0.
-    assert cards == {"NPS": "–", "NPS, latest answers": "0.0"}, cards
+    # NPS of the latest answers and of the whole range are there: 1 promoter and 1
+    # detractor of 2, NPS 0.
+    assert cards == {"NPS, whole range": "0.0", "NPS": "–",
+                     "NPS, latest answers": "0.0"}, cards
 
 
 @pytest.mark.parametrize(
@@ -182,7 +184,6 @@ def test_a_dataset_of_survey_answers_alone_is_listed_and_its_pages_say_what_they
         ({"period": "fortnight"}, "granularity “fortnight”"),
         ({"start": "abc"}, "start date “abc”"),
         ({"w": "0"}, "inactivity window “0”"),
-        ({"dataset": "0000000000000000"}, "dataset “0000000000000000”"),
         ({"seg.channel": "Teleport"}, "segment “Channel” “Teleport”"),
         ({"at": "1999-01-01"}, "period “1999-01-01”"),
         ({"metric": "happiness"}, "metric “happiness”"),
@@ -319,6 +320,18 @@ def test_amounts_that_tell_no_currency_ask_for_one(db: Path) -> None:
         assert store.dataset("plain").currency == "PLN"
 
 
+def test_a_currency_column_sets_the_currency_and_the_report_says_so(db: Path) -> None:
+    content = b"Customer,Date,Amount,Currency\na,2025-01-03,10.50,usd\nb,2025-01-04,20,usd\n"
+    app = upload(open_app(page="app_pages/data.py"), "stripe.csv", content)
+    box = currency_box(app)
+    assert (box.value, box.help) == ("USD", "Read from the file's currency column.")
+    assert "Currency: USD, read from the file's currency column" in unescaped(
+        app.caption[1].value)
+    store_upload(app)
+    with Store(db) as store:
+        assert store.dataset("stripe").currency == "USD"
+
+
 def test_a_workbook_report_tells_of_cells_not_of_delimiters(db: Path, tmp_path: Path) -> None:
     from tests.test_ingest_corpus import write_workbook
 
@@ -343,6 +356,37 @@ def test_ambiguous_dates_are_asked_before_anything_is_checked(db: Path) -> None:
     assert "Date format: mm/dd/yyyy" in unescaped(app.caption[1].value)
 
 
+def test_rows_dated_in_the_future_are_set_aside_unless_the_box_is_ticked(db: Path) -> None:
+    clean = upload(open_app(page="app_pages/data.py"), "past.csv",
+                   b"Customer,Date,Amount\na,2025-01-03,10\n")
+    assert not [c for c in clean.checkbox if c.key and c.key.startswith("keep_dates_")]
+    content = b"Customer,Date,Amount\na,2025-01-03,10\nb,2099-05-01,20\n"
+    app = upload(open_app(page="app_pages/data.py"), "future.csv", content)
+    assert unescaped(app.info[0].value).startswith("Ready to store 1 of 2 rows")
+    assert "Order date is after today" in app.dataframe[-1].value["Reason"][0]
+    box = next(c for c in app.checkbox if c.key and c.key.startswith("keep_dates_"))
+    assert box.label == "Keep rows dated after today or before 1990"
+    box.check().run()
+    assert unescaped(app.info[0].value).startswith("Ready to store 2 of 2 rows")
+    store_upload(app)
+    with Store(db) as store:
+        assert store.dataset("future").tables["orders"].last_date == date(2099, 5, 1)
+
+
+def test_a_line_item_export_is_counted_in_orders_on_the_data_page_and_overview(
+        isolated_db: Path, tmp_path: Path) -> None:
+    from tests.builders import write_csv
+    from tests.test_ingest_corpus import SHOPIFY
+
+    # 5 Shopify lines: #1001 (3 lines), #1002, #1003 (a refund): 3 orders
+    with Store(isolated_db) as store:
+        ingest_file(store, write_csv(tmp_path / "shopify.csv", *SHOPIFY), dataset="Shopify")
+    listed = open_app(page="app_pages/data.py").dataframe[0].value
+    assert list(listed["Orders"]) == ["3"]
+    subtitle = unescaped(open_app().caption[0].value)
+    assert subtitle.startswith("Shopify · 3 orders from ")
+
+
 def test_a_refused_upload_says_why_and_stores_nothing(db: Path) -> None:
     app = upload(open_app(page="app_pages/data.py"), "empty.csv", b"Customer,Date,Amount\n")
     assert unescaped(app.error[0].value) == "empty.csv has a header row but no data rows."
@@ -355,12 +399,48 @@ def test_survey_answers_are_added_to_an_existing_dataset(db: Path) -> None:
     app.selectbox(key="upload_kind").set_value("responses").run()
     upload(app, "nps.csv", b"Date,NPS,Comment\n2025-01-10,10,=cmd()\n2025-01-11,4,slow\n")
     target = next(s for s in app.selectbox if s.key and s.key.startswith("target_"))
-    assert target.value == "Demo shop"
+    # no customer ids to match: the user chooses, nothing is chosen for them
+    assert target.value is None
+    assert any(c.value.startswith("No customer id of the file is a customer of a dataset")
+               for c in app.caption)
+    assert not [b for b in app.button if b.label == "Store"]
     target.set_value("Small shop").run()  # the demo has survey answers of its own
     next(b for b in app.button if b.label == "Store").click().run()
     assert not app.exception
     with Store(db) as store:
         assert set(store.dataset("Small shop").tables) == {"orders", "responses"}
+
+
+def test_survey_answers_go_to_the_dataset_whose_customers_gave_them(db: Path) -> None:
+    app = open_app(page="app_pages/data.py")
+    app.selectbox(key="upload_kind").set_value("responses").run()
+    # A and B are customers of the small shop, Z of no dataset; the demo is the newest
+    upload(app, "nps.csv", b"Date,NPS,Client\n2025-01-10,10,A\n2025-01-11,4,B\n"
+                           b"2025-01-12,9,Z\n")
+    target = next(s for s in app.selectbox if s.key and s.key.startswith("target_"))
+    assert target.value == "Small shop"
+    notes = [unescaped(c.value) for c in app.caption]
+    assert "2 of 3 answers match customers of Small shop" in notes
+    target.set_value("").run()  # a new dataset: the answers have no amounts to ask about
+    assert not [s for s in app.selectbox if s.key and s.key.startswith("currency_")]
+    target.set_value("Small shop").run()
+    store_upload(app)
+    with Store(db) as store:
+        assert store.dataset("Small shop").tables["responses"].rows == 3
+
+
+def test_a_currency_is_asked_only_for_a_file_with_amounts(db: Path) -> None:
+    def currency_asked(content: bytes) -> bool:
+        app = open_app(page="app_pages/data.py")
+        app.selectbox(key="upload_kind").set_value("customers").run()
+        upload(app, "crm.csv", content)
+        next(s for s in app.selectbox if s.key and s.key.startswith("target_")).set_value(
+            "").run()  # a new dataset
+        assert app.info, "the report is shown"
+        return any(s.key and s.key.startswith("currency_") for s in app.selectbox)
+
+    assert not currency_asked(b"Customer,Segment\nA,vip\nB,new\n")
+    assert currency_asked(b"Customer,Acquisition cost\nA,12.50\nB,8\n")
 
 
 def test_a_saved_set_of_targets_is_picked_like_an_industry(db: Path, tmp_path: Path) -> None:

@@ -61,8 +61,9 @@ def test_the_page_opens_on_the_demo(db: Path) -> None:
     assert not app.error and not app.warning
     assert [c.proto.id.rsplit("-", 1)[-1] for c in app.get("plotly_chart")] == list(CHARTS)
     labels = [m.label for m in app.metric]
+    assert labels[0] == "NPS, whole range"
     assert labels[-1] == "NPS, latest answers"
-    assert [label.split(" in ")[0] for label in labels[:3]] == ["NPS", "CSAT", "CLI"]
+    assert [label.split(" in ")[0] for label in labels[1:4]] == ["NPS", "CSAT", "CLI"]
     assert any(c.startswith("Against ") for c in captions(app))  # a significance verdict
     assert len(comments_shown(app)) > 0
 
@@ -91,6 +92,12 @@ def test_the_numbers_shown_equal_the_hand_worked_survey(survey_db: Path) -> None
     assert cards["CSAT in Apr 2025"] == ("100.0%", "")
     # each customer's latest answer: (3 - 2) / 7 = 14.3
     assert cards["NPS, latest answers"][0] == "+14.3"
+    # every answer of January to April: 5 promoters (10, 9, 9, 10, 9), 3 passives (7, 8, 8)
+    # and 2 detractors (3, 6) of 10: (5 - 2) / 10 = 30; variance 0.5 + 0.2 - 0.3² = 0.61,
+    # 1.96 x sqrt(0.61 / 10) x 100 = 48.41 points. It comes first.
+    assert app.metric[0].label == "NPS, whole range"
+    assert cards["NPS, whole range"][0] == "+30.0"
+    assert "± 48.4 points (95%), 10 answers" in captions(app)
     assert "Against Mar 2025: Not tested: too little data in these periods" in captions(app)
     trend = figure(app, "nps_trend")["data"]
     assert trend[0]["y"] == [5, 1, 0, 4]  # answers per month

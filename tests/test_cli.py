@@ -61,6 +61,42 @@ def test_map_overrides_a_suggestion_and_rejections_are_reported(db: Path, tmp_pa
     assert report["rejected_rows"][0]["reason"] == "Amount is not a number."
 
 
+def test_rows_dated_in_the_future_are_rejected_unless_kept(db: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "o.csv", ("customer", "date", "amount"),
+                     [("a", "2024-01-01", "1"), ("b", "2099-01-02", "2"), ("c", "1985-07-01", "3")])
+    report = json.loads(run("ingest", str(path), "--dataset", "Dated", "--dry-run",
+                            db=db).stdout)
+    assert (report["rows_stored"], report["rows_rejected"]) == (1, 2)
+    assert [r["reason"] for r in report["rejected_rows"]][1] == "Order date is before 1990."
+    assert report["rejected_rows"][0]["reason"].startswith("Order date is after today (")
+    result = run("ingest", str(path), "--dataset", "Dated", "--keep-future-dates", db=db)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["rows_stored"], report["first_date"], report["last_date"]) == (
+        3, "1985-07-01", "2099-01-02")
+
+
+def test_datasets_count_the_orders_of_a_line_item_export_not_its_rows(db: Path,
+                                                                      tmp_path: Path) -> None:
+    # orders 7 (2 lines), 8 (1 line) and 9 (3 lines): 6 rows, 3 orders
+    path = write_csv(tmp_path / "woo.csv", ("Order ID", "Customer", "Date", "Order Total",
+                                            "Product"), [
+        ("7", "c1", "2025-03-01", "99.90", "A"), ("7", "c1", "2025-03-01", "99.90", "B"),
+        ("8", "c2", "2025-03-02", "10.00", "A"), ("9", "c1", "2025-03-05", "30.00", "A"),
+        ("9", "c1", "2025-03-05", "30.00", "B"), ("9", "c1", "2025-03-05", "30.00", "C")])
+    assert run("ingest", str(path), "--dataset", "Woo", db=db).returncode == 0
+    listed = json.loads(run("datasets", db=db).stdout)
+    assert [(d["name"], d["orders"]) for d in listed] == [("Woo", 3)]
+
+
+def test_the_report_says_where_the_currency_came_from(db: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "o.csv", ("Client", "Data", "Valoare (RON)"),
+                     [("a", "2024-01-01", "10"), ("b", "2024-01-02", "20")])
+    report = json.loads(run("ingest", str(path), "--dataset", "Lei", db=db).stdout)
+    assert (report["currency"], report["currency_source"]) == ("RON", "amount_header")
+    assert report["currency_reason"] == "Currency: RON, written in the name of the amount column"
+
+
 def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path) -> None:
     assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
     result = run("kpis", "--dataset", "Small", "--period", "month", "--inactivity-days", "30",

@@ -12,7 +12,7 @@ import pytest
 
 from dashboard.formatting import format_change, format_value, period_label
 from dashboard.safe import chart_text, plain
-from dashboard.url_state import UrlState, parse_choice, parse_date, parse_values
+from dashboard.url_state import UrlState, clamp_range, parse_choice, parse_date, parse_values
 from metrics.definitions import METRICS
 from metrics.demo import generate_orders
 from metrics.export import neutralise_cell, to_csv
@@ -32,6 +32,25 @@ def test_url_values_seed_once_then_defaults() -> None:
     del session["period"]  # e.g. the filters were reset
     UrlState(query, session).seed("period", "month", parse_choice(["month", "quarter"]), "g")
     assert session["period"] == "month"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # the data runs from 1 Mar to 30 Jun 2024
+        (date(2024, 4, 10), date(2024, 5, 20), (date(2024, 4, 10), date(2024, 5, 20))),
+        (date(2024, 1, 1), date(2024, 4, 15), (date(2024, 3, 1), date(2024, 4, 15))),
+        (date(2024, 5, 1), date(2031, 1, 1), (date(2024, 5, 1), date(2024, 6, 30))),
+        # wholly after or before the data: the whole data, not its last or first day
+        (date(2030, 1, 1), date(2031, 1, 1), (date(2024, 3, 1), date(2024, 6, 30))),
+        (date(2030, 1, 1), date(2024, 6, 30), (date(2024, 3, 1), date(2024, 6, 30))),
+        (date(1990, 1, 1), date(1990, 12, 31), (date(2024, 3, 1), date(2024, 6, 30))),
+        (date(2024, 5, 20), date(2024, 4, 10), (date(2024, 3, 1), date(2024, 6, 30))),
+    ],
+)
+def test_a_links_dates_are_clamped_to_the_data(start: date, end: date,
+                                               expected: tuple[date, date]) -> None:
+    assert clamp_range(start, end, date(2024, 3, 1), date(2024, 6, 30)) == expected
 
 
 def test_multi_values_must_all_be_known() -> None:

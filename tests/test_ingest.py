@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from metrics.errors import DatasetNotFound, InputError
-from metrics.ingest import ingest_file, inspect_file
+from metrics.ingest import customer_matches, ingest_file, inspect_file
 from metrics.kpis import Filters, kpi_table
 from metrics.roles import ORDERS, header_language, suggest_mapping
 from metrics.store import Store
@@ -111,6 +111,95 @@ def test_rows_that_cannot_be_used_are_set_aside_with_their_reason(tmp_path: Path
         "ORDER BY customer_id").fetchall()
     assert [(c, d.isoformat(), float(a)) for c, d, a in stored] == [
         ("a", "2024-01-02", 10.5), ("d", "2024-01-05", -3.0)]
+
+
+UPLOAD_DAY = date(2026, 12, 5)
+
+
+def test_rows_dated_after_the_upload_day_or_before_1990_are_set_aside(tmp_path: Path
+                                                                        ) -> None:
+    path = write_csv(tmp_path / "orders.csv", ("client", "date", "amount"), [
+        ("a", "2025-01-03", "10"),   # row 2: fine
+        ("b", "2099-05-01", "20"),   # row 3: after the upload day
+        ("c", "2026-12-05", "30"),   # row 4: the upload day itself: fine
+        ("d", "2026-12-06", "40"),   # row 5: the day after it
+        ("e", "1989-12-31", "50"),   # row 6: the day before 1990
+        ("f", "1990-01-01", "60"),   # row 7: 1990's first day: fine
+    ])
+    store = Store(":memory:")
+    report = ingest_file(store, path, dataset="Dated", today=UPLOAD_DAY)
+    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (6, 3, 3)
+    assert [(r["row"], r["reason"]) for r in report.rejected_rows] == [
+        (3, "Order date is after today (2026-12-05)."),
+        (5, "Order date is after today (2026-12-05)."),
+        (6, "Order date is before 1990."),
+    ]
+    assert sorted((r["reason"], r["rows"]) for r in report.rejected_by_reason) == [
+        ("Order date is after today (2026-12-05).", 2), ("Order date is before 1990.", 1)]
+    assert (report.first_date, report.last_date) == (date(1990, 1, 1), date(2026, 12, 5))
+    assert report.rows_out_of_range == 3
+    assert report.warnings == []
+    orders = store.dataset("Dated").tables["orders"]
+    assert (orders.first_date, orders.last_date) == (date(1990, 1, 1), date(2026, 12, 5))
+
+    kept = ingest_file(Store(":memory:"), path, dataset="Dated", today=UPLOAD_DAY,
+                       keep_out_of_range_dates=True)
+    assert (kept.rows_stored, kept.rows_rejected, kept.rows_out_of_range) == (6, 0, 0)
+    assert (kept.first_date, kept.last_date) == (date(1989, 12, 31), date(2099, 5, 1))
+    assert kept.warnings == [
+        "2 rows are dated after today (the first on 2026-12-06): check the date format.",
+        "1 row is dated before 1990 (1989-12-31): check the date format."]
+
+
+@pytest.mark.parametrize(("kind", "header"), [
+    ("responses", ("Date", "NPS")),
+    ("subscriptions", ("Customer", "Start date")),
+    ("spend", ("Date", "Amount")),
+])
+def test_every_kind_sets_aside_its_main_date_out_of_range(
+        tmp_path: Path, kind: str, header: tuple[str, str]) -> None:
+    def row(day: str) -> tuple[str, str]:  # the date in its column, "7" in the other
+        return (day, "7") if header[0] == "Date" else ("7", day)
+
+    path = write_csv(tmp_path / f"{kind}.csv", header,
+                     [row("2026-01-10"), row("2027-01-01"), row("1970-06-30")])
+    report = ingest_file(Store(":memory:"), path, dataset="Dated", kind=kind, today=UPLOAD_DAY)
+    label = {"responses": "Response date", "subscriptions": "Start date",
+             "spend": "Date"}[kind]
+    assert [(r["row"], r["reason"]) for r in report.rejected_rows] == [
+        (3, f"{label} is after today (2026-12-05)."), (4, f"{label} is before 1990.")]
+    assert (report.rows_stored, report.first_date, report.last_date) == (
+        1, date(2026, 1, 10), date(2026, 1, 10))
+
+
+def test_an_order_with_a_line_dated_in_the_future_is_set_aside_whole(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "lines.csv", ("Order ID", "Customer", "Date", "Amount"), [
+        ("7", "c1", "2025-03-01", "60.00"), ("7", "c1", "2099-03-01", "39.90"),
+        ("8", "c2", "2025-03-02", "10.00")])
+    store = Store(":memory:")
+    report = ingest_file(store, path, dataset="Lines", today=UPLOAD_DAY)
+    assert report.orders == 1
+    assert report.last_date == date(2025, 3, 2)
+
+
+def test_survey_answers_are_matched_with_the_customers_of_each_dataset(tmp_path: Path
+                                                                       ) -> None:
+    store = Store(":memory:")
+    ingest_file(store, SMALL_ORDERS, dataset="Small shop")  # customers A, B, C, D, E
+    ingest_file(store, write_csv(tmp_path / "c.csv", ("Customer",), [("X",), ("Y",)]),
+                dataset="CRM only", kind="customers")
+    ingest_file(store, write_csv(tmp_path / "n.csv", ("Date", "NPS"), [("2025-01-01", "9")]),
+                dataset="Answers only", kind="responses")  # no customers to match
+    answers = write_csv(tmp_path / "nps.csv", ("Date", "NPS", "Client"), [
+        ("2025-01-01", "9", "A"), ("2025-01-02", "7", " B "), ("2025-01-03", "3", "a"),
+        ("2025-01-04", "10", "X"), ("2025-01-05", "8", ""), ("2025-01-06", "6", "A")])
+    matches = customer_matches(store, answers, "Client")
+    # A, " B " (trimmed) and A again; "a" is another id; X is the CRM's
+    assert [(m.dataset_name, m.matched, m.rows) for m in matches] == [
+        ("Small shop", 3, 6), ("CRM only", 1, 6)]
+    assert matches[0].dataset_id == store.dataset("Small shop").id
+    with pytest.raises(InputError, match="no column “Email”"):
+        customer_matches(store, answers, "Email")
 
 
 def test_day_first_dates_are_detected_from_the_values(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from metrics.errors import InputError
 from metrics.ingest import ingest_file, inspect_file
 from metrics.kpis import Filters, kpi_table
-from metrics.parsing import AmbiguousDates, suggest_currency
+from metrics.parsing import AmbiguousDates, currency_counts, suggest_currency
 from metrics.store import Store
 from tests.builders import write_csv
 from tests.corpus import (
@@ -237,6 +237,70 @@ def test_a_currency_is_suggested_only_from_what_the_file_shows(
         amounts: list[str], encoding: str, romanian_text: bool, language: str | None,
         expected: tuple[str, str] | None) -> None:
     assert suggest_currency(amounts, encoding, romanian_text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("column", "amounts", "encoding", "headers", "expected"),
+    [
+        # a currency column of one currency beats a sign, a name and every hint
+        ({"RON": 3}, ["12,50 €"], "cp1251", ["Total (€)"], ("RON", "column")),
+        ({"RON": 2, "EUR": 1}, ["12.50"], "utf-8", ["Amount"], None),  # several: no choice
+        ({"RON": 2, "EUR": 1}, ["12,50 €"], "utf-8", ["Amount"], ("EUR", "amounts")),
+        # a currency named in the amount column's name beats the encoding's guess
+        (None, ["1 234,50"], "cp1251", ["Сумма (USD)"], ("USD", "amount_header")),
+        (None, ["1 234,50"], "utf-8", ["Сумма, руб."], ("RUB", "amount_header")),
+        (None, ["12.50"], "utf-8", ["Total (€)", "Discount (€)"], ("EUR", "amount_header")),
+        (None, ["12.50"], "utf-8", ["Total (€)", "Discount (USD)"], None),  # two: no choice
+        (None, ["12.50"], "utf-8", ["Europe revenue"], None),  # "eur" inside a word
+    ],
+)
+def test_a_currency_column_and_the_amount_columns_name_tell_the_currency(
+        column: dict[str, int] | None, amounts: list[str], encoding: str, headers: list[str],
+        expected: tuple[str, str] | None) -> None:
+    assert suggest_currency(amounts, encoding, False, None, column, headers) == expected
+
+
+def test_the_values_of_a_currency_column_are_read_as_iso_codes() -> None:
+    assert currency_counts({"RON": 3, "usd": 2, " lei ": 1, "€": 4, "N/A": 5, "": 1}) == {
+        "RON": 4, "EUR": 4, "USD": 2}
+
+
+def test_a_currency_column_is_the_datasets_currency(tmp_path: Path) -> None:
+    # Shopify: the currency on each order's first line only, like its total
+    path = write_csv(tmp_path / "shopify.csv", (*SHOPIFY[0], "Currency"),
+                     [(*line, "RON" if line[3] else "") for line in SHOPIFY[1]])
+    store, report = ingest(path)
+    assert report.mapping["currency"] == "Currency"
+    assert (report.currency, report.currency_source) == ("RON", "column")
+    assert report.detected["currency"] == "RON" and "currency_hint" not in report.detected
+    assert report.to_dict()["currency_reason"] == (
+        "Currency: RON, read from the file's currency column")
+    assert store.dataset("Shop").currency == "RON"
+    assert report.warnings[1:] == []  # the line items' note only
+
+
+def test_amounts_in_several_currencies_are_added_up_with_a_warning(tmp_path: Path) -> None:
+    # Stripe writes its codes in lower case
+    rows = [("a", "2025-01-03", "10", "usd"), ("b", "2025-01-04", "20", "eur"),
+            ("c", "2025-01-05", "30", "usd"), ("d", "2025-01-06", "40", "")]
+    _, report = ingest(write_csv(tmp_path / "stripe.csv",
+                                 ("Customer", "Date", "Amount", "Currency"), rows))
+    assert (report.currency, report.currency_source) == (None, None)
+    assert report.warnings == [
+        "The amounts are in several currencies (USD: 2 rows, EUR: 1 row) and are added up as "
+        "they are: store each currency as a dataset of its own to keep them apart."]
+    assert report.to_dict()["currency_reason"] == (
+        "Currency: none, not detected (amounts are shown without a currency sign)")
+
+
+def test_a_currency_in_the_amount_columns_name_beats_the_encodings_guess(tmp_path: Path
+                                                                         ) -> None:
+    path = tmp_path / "o.csv"
+    path.write_bytes("Покупатель;Дата;Сумма (USD)\nп1;03.01.2025;1 234,50\n".encode("cp1251"))
+    _, report = ingest(path)
+    assert (report.currency, report.currency_source) == ("USD", "amount_header")
+    assert report.to_dict()["currency_reason"] == (
+        "Currency: USD, written in the name of the amount column")
 
 
 ROMANIAN_ORDERS = ("Client", "Data", "Valoare", "Oraș")  # "Valoare": Romanian only
@@ -590,6 +654,8 @@ def test_shopify_line_items_become_one_order_with_the_total_once(tmp_path: Path)
     assert report.warnings == [
         "1 order id appears on several rows: they were read as the lines of one order, and "
         "the total was taken from each order's first row."]
+    # the dataset counts what the report counted: 3 orders (of 5 lines), not 5
+    assert (dataset.tables["orders"].rows, dataset.tables["order_items"].rows) == (3, 5)
 
 
 def test_woocommerce_repeated_totals_are_counted_once(tmp_path: Path) -> None:
@@ -687,7 +753,8 @@ def test_responses_need_a_score_column(tmp_path: Path) -> None:
 def test_warnings_for_future_dates_and_customer_id_spellings(tmp_path: Path) -> None:
     rows = [("Ana@X.ro", "2025-01-03", "10"), ("ana@x.ro ", "2025-01-04", "10"),
             ("b", "2099-05-01", "10")]
-    _, report = ingest(write_csv(tmp_path / "o.csv", ("customer", "date", "amount"), rows))
+    _, report = ingest(write_csv(tmp_path / "o.csv", ("customer", "date", "amount"), rows),
+                       keep_out_of_range_dates=True)
     assert report.rows_stored == 3
     assert report.warnings == [
         "1 row is dated after today (2099-05-01): check the date format.",

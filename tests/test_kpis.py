@@ -184,7 +184,21 @@ def test_suggested_window_is_the_90th_percentile_of_gaps_in_whole_weeks(tmp_path
     store = Store(":memory:")
     ingest_file(store, write_csv(tmp_path / "gaps.csv", ("customer", "date", "amount"), rows),
                 dataset="gaps")
-    assert suggest_inactivity_days(store, store.dataset("gaps")) == 14
+    suggested = suggest_inactivity_days(store, store.dataset("gaps"))
+    assert suggested is not None
+    assert (suggested.days, suggested.gap_days, suggested.capped) == (14, 14, False)
+
+
+def test_a_suggested_window_longer_than_w_can_be_is_the_longest_w(tmp_path: Path) -> None:
+    # Every customer buys on 1 Jan 1995 and 1 Jan 2010: 15 years and 4 leap days = 5,479
+    # days apart, 783 whole weeks = 5,481 days, more than W's 3,650 days.
+    rows = [(f"c{n}", day, 10) for n in range(3) for day in ("1995-01-01", "2010-01-01")]
+    store = Store(":memory:")
+    ingest_file(store, write_csv(tmp_path / "far.csv", ("customer", "date", "amount"), rows),
+                dataset="far")
+    suggested = suggest_inactivity_days(store, store.dataset("far"))
+    assert suggested is not None
+    assert (suggested.days, suggested.gap_days, suggested.capped) == (3650, 5481, True)
 
 
 def test_cdnow_november_1997_reproduces_the_published_check(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from metrics.satisfaction import (
     nps_by_segment,
     nps_latest_answers,
     nps_margin_of_error,
+    nps_overall,
     nps_table,
     response_coverage,
     satisfaction_segments,
@@ -170,6 +171,26 @@ def test_all_time_nps_counts_each_customers_latest_answer(survey: tuple[Store, D
     assert (latest["promoters"], latest["passives"], latest["detractors"]) == (3, 2, 2)
     assert latest["nps"] == pytest.approx(100 / 7)
     assert latest["margin_of_error"] == pytest.approx(196 * math.sqrt(34 / 49 / 7))
+
+
+def test_the_nps_of_the_whole_range_counts_every_answer(survey: tuple[Store, Dataset]
+                                                       ) -> None:
+    store, dataset = survey
+    overall = nps_overall(store, dataset, Filters()).iloc[0]
+    # 10 answers: 5 promoters (10, 9, 9, 10, 9), 3 passives (7, 8, 8), 2 detractors (3, 6):
+    # (5 - 2) / 10 = 30; variance 0.5 + 0.2 - 0.3² = 0.61, 1.96 x sqrt(0.61 / 10) x 100.
+    assert (overall["responses"], overall["promoters"], overall["passives"],
+            overall["detractors"]) == (10, 5, 3, 2)
+    assert overall["nps"] == pytest.approx(30.0)
+    assert overall["margin_of_error"] == pytest.approx(196 * math.sqrt(0.061))
+    assert overall["too_few"]
+    # February to April: 1 passive, then 3 promoters and 1 passive: (3 - 0) / 5 = 60
+    spring = nps_overall(store, dataset, Filters(start=date(2025, 2, 1),
+                                                 end=date(2025, 4, 30))).iloc[0]
+    assert (spring["responses"], spring["nps"]) == (5, pytest.approx(60.0))
+    nobody = nps_overall(store, dataset, Filters(segments=(("channel", ("Marketplace",)),)))
+    assert (nobody["responses"][0], nobody["nps"][0], nobody["margin_of_error"][0]) == (
+        0, None, None)
 
 
 def test_two_answers_on_one_day_count_the_lower(tmp_path: Path) -> None:

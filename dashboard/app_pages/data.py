@@ -31,8 +31,11 @@ from metrics.export import to_csv
 from metrics.i18n import t, tn
 from metrics.ingest import (
     CURRENCY_GIVEN,
+    EARLIEST_DATE,
     UPLOAD_LIMIT_BYTES,
+    CustomerMatch,
     IngestReport,
+    customer_matches,
     ingest_file,
     inspect_file,
 )
@@ -46,6 +49,7 @@ NO_COLUMN = ""
 NEW_DATASET = ""
 UPLOADS_STORED = "_uploads_stored"
 DRY_RUN = "_dry_run"
+SURVEY_MATCHES = "_survey_matches"
 KIND_HELP = {
     "orders": "One row per order (or per order line, with an order id): customer id, order "
               "date and amount. Negative amounts are refunds.",
@@ -57,19 +61,12 @@ KIND_HELP = {
                  "(1-6) score, optionally the customer id and a comment.",
     "spend": "One row per spend entry: the date and the amount, optionally the channel.",
 }
-# Why the amounts are in their currency (IngestReport.currency_source), as the report says.
-CURRENCY_REASONS = {
-    "amounts": "Currency: {code}, written beside the amounts",
-    "encoding": "Currency: {code}, guessed from the file's encoding (the amounts carry no "
-                "currency sign)",
-    "headers": "Currency: {code}, guessed from the language of the column names (the amounts "
-               "carry no currency sign)",
-    "given": "Currency: {code}, chosen",
-    "dataset": "Currency: {code}, the dataset's",
-}
-# The same, under the currency box of a new dataset.
+# Why the file suggests its currency (IngestReport.currency_source), under the currency
+# box of a new dataset.
 SUGGESTION_HELP = {
+    "column": "Read from the file's currency column.",
     "amounts": "Read from the signs written beside the amounts.",
+    "amount_header": "Written in the name of the amount column.",
     "encoding": "The amounts carry no currency sign: guessed from the file's encoding, "
                 "{encoding}. Change it if it is wrong.",
     "headers": "The amounts carry no currency sign: guessed from the language of the column "
@@ -97,11 +94,6 @@ def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _has_amounts(report: IngestReport) -> bool:
-    table = TABLE_KINDS[report.kind]
-    return any(table.role(role).type == "amount" for role in report.mapping)
-
-
 def _mark_names() -> dict[str, str]:
     """Delimiters and decimal marks by the names users read."""
     return {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("vertical bar"),
@@ -127,11 +119,9 @@ def _details(report: IngestReport) -> str:
         details.append(t("Dates: date cells"))
     elif date_format:
         details.append(t("Date format: {value}", value=date_format))
-    if report.currency and report.currency_source in CURRENCY_REASONS:
-        details.append(t(CURRENCY_REASONS[report.currency_source], code=report.currency))
-    elif _has_amounts(report):
-        details.append(t("Currency: none, not detected (amounts are shown without a currency "
-                         "sign)"))
+    currency = report.currency_reason()
+    if currency:
+        details.append(currency)
     if report.first_date and report.last_date:
         details.append(t("Dates from {first} to {last}", first=format_day(report.first_date),
                          last=format_day(report.last_date)))
@@ -246,6 +236,41 @@ def _choose_currency(preview: IngestReport, file_id: str) -> str | None:
         key=f"currency_{file_id}_{suggested or ''}")
 
 
+def _survey_matches(path: Path, customer_column: str, source: str, sheet: str | None,
+                    datasets: list[Dataset], reading: dict[str, str | None]
+                    ) -> list[CustomerMatch]:
+    """How many answers match the customers of each dataset (read once per file)."""
+    if not customer_column:
+        return []
+    key = (str(path), customer_column, sheet, tuple(d.id for d in datasets),
+           reading["encoding"], reading["delimiter"])
+    cached = st.session_state.get(SURVEY_MATCHES)
+    if cached is None or cached[0] != key:
+        cached = (key, customer_matches(services.get_store(), path, customer_column,
+                                        source=source, sheet=sheet,
+                                        encoding=reading["encoding"],
+                                        delimiter=reading["delimiter"]))
+        st.session_state[SURVEY_MATCHES] = cached
+    return cached[1]
+
+
+def _survey_match_note(matches: dict[str, CustomerMatch], target: str | None) -> None:
+    """Under "Store in": how many answers are customers of the chosen dataset."""
+    if not matches:
+        st.caption(t("No customer id of the file is a customer of a dataset: choose the "
+                     "dataset the answers belong to."))
+    elif target in matches:
+        match = matches[target]
+        st.caption(plain(tn("{matched} of {n} answer matches customers of {dataset}",
+                            "{matched} of {n} answers match customers of {dataset}",
+                            match.rows, matched=f"{match.matched:,}", dataset=target)))
+    elif target:
+        best = next(iter(matches.values()))
+        st.caption(plain(t("No answer matches customers of {dataset}; {matched} match "
+                           "customers of {best}.", dataset=target,
+                           matched=f"{best.matched:,}", best=best.dataset_name)))
+
+
 def _upload(datasets: list[Dataset]) -> None:
     st.subheader(t("Upload data"))
     kinds = list(TABLE_KINDS)
@@ -297,9 +322,26 @@ def _upload(datasets: list[Dataset]) -> None:
             key=f"map_{kind}_{role.name}_{upload.file_id}")
 
     names = [d.name for d in datasets]
-    target = st.selectbox(t("Store in"), [NEW_DATASET, *names], key=f"target_{upload.file_id}",
-                          format_func=lambda n: n or t("a new dataset"),
-                          index=0 if kind == "orders" or not names else 1)
+    default: int | None = 0 if kind == "orders" or not names else 1
+    matches: dict[str, CustomerMatch] = {}
+    if kind == "responses" and names:
+        try:
+            found = _survey_matches(path, mapping["customer_id"], upload.name, sheet, datasets,
+                                    reading)
+        except LoyaltyLensError as error:
+            show_error(error)
+            return
+        matches = {match.dataset_name: match for match in found if match.matched}
+        # the answers' own shop; with none, the user has to say (not the newest)
+        default = 1 + names.index(found[0].dataset_name) if matches else None
+    target = st.selectbox(t("Store in"), [NEW_DATASET, *names],
+                          key=f"target_{upload.file_id}_{mapping.get('customer_id', '')}",
+                          format_func=lambda n: n or t("a new dataset"), index=default,
+                          placeholder=t("Choose a dataset"))
+    if kind == "responses" and names:
+        _survey_match_note(matches, target)
+    if target is None:
+        return
     if target == NEW_DATASET:
         name = st.text_input(t("Name of the new dataset"), value=Path(upload.name).stem[:60],
                              key=f"name_{upload.file_id}")
@@ -311,9 +353,12 @@ def _upload(datasets: list[Dataset]) -> None:
           kind=t(table.label).lower()), key=f"replace_{upload.file_id}")
 
     options_key = f"dates_{upload.file_id}"
-    # The dry run takes the currency the file suggests; the user's choice comes after it.
+    keep_dates_key = f"keep_dates_{upload.file_id}"
+    # The dry run takes the currency the file suggests; the user's choice comes after it,
+    # as does keeping rows dated out of range (offered once the dry run found some).
     arguments = {"dataset": name, "kind": kind, "source": upload.name,
                  "replace": replace, "sheet": sheet,
+                 "keep_out_of_range_dates": st.session_state.get(keep_dates_key, False),
                  "mapping": {k: v for k, v in mapping.items() if v},
                  "encoding": reading["encoding"], "delimiter": reading["delimiter"],
                  "decimal_mark": reading["decimal_mark"],
@@ -340,12 +385,19 @@ def _upload(datasets: list[Dataset]) -> None:
         show_error(error)
         return
     currency = preview.currency
-    if target == NEW_DATASET:  # an existing dataset keeps its currency
+    # an existing dataset keeps its currency; a file without amounts needs none
+    if target == NEW_DATASET and preview.has_amounts:
         currency = _choose_currency(preview, upload.file_id)
     if currency != preview.currency:
         preview = dataclasses.replace(preview, currency=currency,
                                       currency_source=CURRENCY_GIVEN if currency else None)
     _show_report(preview)
+    if preview.rows_out_of_range or st.session_state.get(keep_dates_key):
+        st.checkbox(
+            t("Keep rows dated after today or before {year}", year=EARLIEST_DATE.year),
+            key=keep_dates_key,
+            help=t("Such dates are nearly always a typing error or a misread date format, "
+                   "so their rows are set aside. Tick this to store them anyway."))
     if st.button(t("Store"), type="primary", icon=":material/save:"):
         try:
             # None keeps the file's suggestion, with the reason it was suggested

@@ -37,6 +37,16 @@ def _period_before(period: Period, day: date) -> date:
     return period_start_of_index(period, period_index(period, day) - 1)
 
 
+def _default_period(shown: pd.DataFrame) -> date:
+    """The period a view opens on: the latest complete one with orders (a whole period,
+    compared with the one before), else the latest with orders. A period without orders
+    (a gap in the data, or a last period of a day or two) would open on zeros."""
+    with_orders = shown[shown["orders"] > 0]
+    complete = with_orders[with_orders["complete"].astype(bool)]
+    chosen = complete if not complete.empty else with_orders if not with_orders.empty else shown
+    return chosen["period_start"].iloc[-1]
+
+
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
           window: int, view: View) -> None:
     value = row[metric.id]
@@ -104,10 +114,8 @@ def main() -> None:
         + ("" if complete else " " + t("(incomplete)"))
         for day, complete in zip(shown["period_start"], shown["complete"], strict=True)
     }
-    complete_days = [d for d, c in zip(shown["period_start"], shown["complete"], strict=True)
-                     if c]
-    default = (complete_days or list(shown["period_start"]))[-1].isoformat()
-    seed_from_url("at", default, parse_choice(labels), t("period"), options=labels)
+    seed_from_url("at", _default_period(shown).isoformat(), parse_choice(labels), t("period"),
+                  options=labels)
 
     top = st.columns([3, 2])
     with top[0]:

@@ -10,6 +10,7 @@ from dashboard import services
 from dashboard.benchmark_overlay import chart_notes, comparison
 from dashboard.filters import (
     View,
+    capped_suggestion,
     group_name,
     page_data,
     publish,
@@ -57,15 +58,17 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
         suggested = services.suggested_window(dataset)
         line = t("A customer is in the base while their latest order is at most W = {w} days "
                  "old (change W in the sidebar).", w=filters.inactivity_days)
-        if suggested:
+        if suggested and suggested.capped:
+            line += " " + capped_suggestion(suggested)
+        elif suggested:
             line += " " + t("Suggested for this data: {days} days, the 90th percentile of the "
                             "gaps between a customer's purchase days (9 in 10 repeat "
-                            "purchases come sooner).", days=suggested)
+                            "purchases come sooner).", days=suggested.days)
         columns = st.columns([5, 1])
         columns[0].caption(line)
-        if suggested and suggested != filters.inactivity_days:
-            columns[1].button(t("Use {days} days", days=suggested), on_click=_use_window,
-                              args=(suggested,), key="use_suggested_w")
+        if suggested and suggested.days != filters.inactivity_days:
+            columns[1].button(t("Use {days} days", days=suggested.days), on_click=_use_window,
+                              args=(suggested.days,), key="use_suggested_w")
     else:
         st.caption(t("A customer is in the base while one of their subscriptions runs: from "
                      "its start date to its end date, both included."))

@@ -65,6 +65,8 @@ NPS_RULE = ("NPS = % promoters (9-10) − % detractors (0-6) of the answers on t
             "customer who answered twice counts twice). The band is the 95% margin of error, "
             "1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100; the bars are the answers per "
             "period. Hollow markers: the responses start or stop inside that period.")
+OVERALL_RULE = ("Every answer in the date range (whole periods) counts, as in the NPS by "
+                "period; the margin of error is the 95% one of the NPS by period.")
 LATEST_RULE = ("Each customer counts once, with their latest answer in the date range; "
                "answers without a customer id each count on their own.")
 CSAT_RULE = ("CSAT = share of the answers on the 1-5 scale that are 4 or 5. The band is "
@@ -129,10 +131,28 @@ def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> 
         card_line(view, measure, change.value, "percent" if measure == "csat" else measure)
 
 
+def _overall_nps(overall: pd.Series) -> None:
+    """The NPS of every answer in the date range, with its margin of error and count."""
+    with st.container(border=True):
+        st.metric(t("NPS, whole range"), _value_text("nps", overall["nps"]),
+                  help=t(OVERALL_RULE))
+        if not is_missing(overall["margin_of_error"]):
+            st.caption(tn("± {margin} points (95%), {n} answer",
+                          "± {margin} points (95%), {n} answers", int(overall["responses"]),
+                          margin=format_decimal(overall["margin_of_error"], format="0.0",
+                                                locale=LOCALE)))
+        else:
+            st.caption(t("No answers in the date range."))
+
+
 def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Measure, ...]
              ) -> None:
-    st.subheader(t("Latest complete period"))
-    columns = st.columns(len(present) + (1 if "nps" in present else 0))
+    st.subheader(t("At a glance"))
+    columns = st.columns(len(present) + (2 if "nps" in present else 0))
+    if "nps" in present:  # the whole range first, then the latest period of each measure
+        with columns[0]:
+            _overall_nps(services.compute("nps_overall", dataset, filters).iloc[0])
+        columns = columns[1:]
     for column, measure in zip(columns, present, strict=False):
         with column:
             _card(view, measure, services.compute(measure, dataset, filters), filters.period)
