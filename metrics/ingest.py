@@ -257,10 +257,13 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
     width = cursor.execute(
         f"SELECT {' + '.join(f'({c} IS NOT NULL)::INTEGER' for c in columns)} "
         f"FROM raw WHERE file_row = 1").fetchone()
-    headers = _clean_headers(cursor.execute(
+    written = cursor.execute(
         f"SELECT {', '.join(columns[:width[0] if width else 0] or ['NULL'])} FROM raw "
-        f"WHERE file_row = 1").fetchone() or [])
-    _find_misfits(cursor, columns, len(headers), long_rows)
+        f"WHERE file_row = 1").fetchone() or ()
+    # the header's named columns end at its last name: a row may leave out the blank ones
+    named = max((n + 1 for n, cell in enumerate(written) if cell and cell.strip()), default=1)
+    headers = _clean_headers(written)
+    _find_misfits(cursor, columns, len(headers), named, long_rows)
     return headers
 
 
@@ -308,18 +311,19 @@ def _number_raw_rows(cursor: duckdb.DuckDBPyConnection, columns: list[str],
 
 
 def _find_misfits(cursor: duckdb.DuckDBPyConnection, columns: list[str], width: int,
-                  long_rows: list[tuple[int, list[str]]]) -> None:
+                  named: int, long_rows: list[tuple[int, list[str]]]) -> None:
     """The temporary table ``misfits``: data rows with fewer or more fields than the
     header's ``width``, and how many they have.
 
-    Fields after the header's that are empty (a trailing delimiter) are no more fields.
+    Fields after the header's that are empty (a trailing delimiter) are no more fields,
+    and a row may stop after the ``named`` columns (those up to the header's last name).
     """
     extra = " OR ".join(f"NULLIF(trim({c}), '') IS NOT NULL" for c in columns[width:])
     fields = " + ".join(f"({c} IS NOT NULL)::INTEGER" for c in columns)
     cursor.execute(
         f"-- the rows that do not have the header's number of fields\n"
         f"CREATE OR REPLACE TEMP TABLE misfits AS SELECT file_row, {fields} AS fields "
-        f"FROM raw WHERE {_data_rows_filter(width)} AND ({columns[width - 1]} IS NULL"
+        f"FROM raw WHERE {_data_rows_filter(width)} AND ({columns[named - 1]} IS NULL"
         f"{' OR ' + extra if extra else ''})")
     if not long_rows:
         return
@@ -327,7 +331,7 @@ def _find_misfits(cursor: duckdb.DuckDBPyConnection, columns: list[str], width: 
     cursor.executemany("DELETE FROM misfits WHERE file_row = ?", [(n,) for n, _ in long_rows])
     cursor.executemany("INSERT INTO misfits VALUES (?, ?)", [
         (line, len(fields_)) for line, fields_ in long_rows
-        if len(fields_) < width or any(f.strip() for f in fields_[width:])])
+        if len(fields_) < named or any(f.strip() for f in fields_[width:])])
 
 
 def _data_rows_filter(width: int) -> str:

@@ -144,6 +144,19 @@ def test_rows_shorter_or_longer_than_the_header_are_set_aside_by_row(
     assert stored_orders(store, store.dataset("Shop")) == (3, 3, 3, Decimal("20.50"))
 
 
+def test_a_trailing_delimiter_on_the_header_or_the_rows_is_no_field(tmp_path: Path) -> None:
+    # "Customer;Order date;Amount;" above rows without the last ";", and the other way
+    # round: every row fits (a blank last name, a blank last field: nothing left out)
+    for header, row_end in ((";", ""), ("", ";")):
+        path = tmp_path / "trailing.csv"
+        path.write_text(f"Customer;Order date;Amount{header}\n"
+                        f"a;2025-01-03;10,50{row_end}\nb;2025-01-04;5,00{row_end}\n",
+                        encoding="utf-8")
+        store, report = ingest(path)
+        assert (report.rows_read, report.rows_stored) == (2, 2)
+        assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("15.50")
+
+
 def test_ragged_rows_far_down_the_file_keep_every_row_number(tmp_path: Path) -> None:
     # DuckDB decides the number of columns from the file's first rows; a longer row
     # after them must still be set aside, and the rows after it keep their numbers.
