@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help=t("Format of the dates when the values cannot tell day-first from "
                                "month-first, e.g. dd/mm/yyyy or mm/dd/yyyy."))
     ingest.add_argument("--sheet", help=t("Sheet of an Excel workbook (default: the first)."))
+    ingest.add_argument("--delimiter", help=t("Delimiter of a CSV file when the detected one is "
+                                              "wrong: one character, or tab."))
+    ingest.add_argument("--encoding", help=t("Encoding of a CSV file when the detected one is "
+                                             "wrong, e.g. cp1250, cp1251, utf-8."))
+    ingest.add_argument("--decimal", metavar="MARK",
+                        help=t("Decimal mark of the numbers when the detected one is wrong: "
+                               ", or ."))
     ingest.add_argument("--dry-run", action="store_true",
                         help=t("Validate and print the report; store nothing."))
     ingest.add_argument("--keep-future-dates", action="store_true",
@@ -264,7 +271,8 @@ def run(args: argparse.Namespace) -> None:
             report = ingest_file(store, args.file, dataset=args.dataset, kind=args.kind,
                                  mapping=mapping, currency=args.currency, replace=args.replace,
                                  date_format=args.date_format, sheet=args.sheet,
-                                 dry_run=args.dry_run,
+                                 dry_run=args.dry_run, encoding=args.encoding,
+                                 delimiter=args.delimiter, decimal_mark=args.decimal,
                                  keep_out_of_range_dates=args.keep_future_dates)
             _print_json(report.to_dict())
         elif args.command == "datasets":

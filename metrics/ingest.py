@@ -10,12 +10,14 @@ does all of it and stores nothing, to show the report before the user commits.
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import duckdb
 import pandas as pd
@@ -35,6 +37,7 @@ from metrics.parsing import (
     detect_number_style,
     number_sql,
     parse_date_format,
+    parse_decimal_mark,
     suggest_currency,
 )
 from metrics.readers import PreparedFile, prepare_file
@@ -60,6 +63,12 @@ UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024
 # A "?" with a letter on each side: a letter the file's code page could not hold (LibreOffice
 # writes "Ia?i" for Iași in Windows-1250), not a question mark.
 LOST_LETTER_PATTERN = r"\pL\?\pL"
+# What DuckDB's reader would read as NULL: no field holds it, so a NULL cell is a field
+# the row does not have (a short row), an empty field is ''.
+MISSING_FIELD = "\x01\x02"
+# Rows longer than the file's first rows are put back one by one: past this many, the file
+# is refused (its delimiter is probably not the one read).
+MAX_LONG_ROWS = 10_000
 # Rows dated before this day, or after the day of the upload, are set aside unless the user
 # keeps them: such a date is nearly always a typo or a wrong date format, and one of them
 # stretches the dataset's range (its default view, its trend axis) over empty years.
@@ -90,6 +99,9 @@ _REASONS = {
     "after_today": "{role} is after today ({today}).",
     "before_earliest": "{role} is before {year}.",
 }
+# A row with more or fewer fields than the header (``fields:<count>``).
+_MISFIT = ("The row has {n} field where the header has {width}.",
+           "The row has {n} fields where the header has {width}.")
 
 
 @dataclass(frozen=True)
@@ -193,27 +205,30 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
     """Read the file as text into the temporary table ``raw``; return the header names.
 
     ``raw`` has ``file_row`` (1 = the header row, as a spreadsheet numbers rows) and one
-    VARCHAR column per file column, named ``c0, c1, ...``.
+    VARCHAR column per file column, named ``c0, c1, ...``: the header's columns, then any
+    a longer row brings. A field the row does not have is NULL, an empty one ''. The
+    temporary table ``misfits`` holds the data rows with more or fewer fields than the
+    header (``file_row``, ``fields``), which the ingest sets aside.
     """
-    source = ("read_csv($path, header = false, all_varchar = true, delim = $delimiter, "
-              "quote = '\"', escape = '\"', null_padding = true, skip = 0, "
-              "parallel = $parallel)")
+    # The columns are the widest record of the file's start; a longer row further down
+    # is left out by DuckDB's reader into raw_rejects (with its record number) instead of
+    # failing the read, and is put back here.
+    columns = [f"c{i}" for i in range(prepared.width)]
+    types = ", ".join(f"'{c}': 'VARCHAR'" for c in columns)
+    source = ("read_csv($path, header = false, auto_detect = false, columns = {" + types + "}, "
+              "delim = $delimiter, quote = '\"', escape = '\"', null_padding = true, "
+              "nullstr = $missing, skip = 0, parallel = $parallel, store_rejects = true, "
+              "rejects_table = 'raw_rejects', rejects_scan = 'raw_rejects_scan')")
 
     def read(parameters: dict[str, Any]) -> None:
-        # the columns' names first (a sniff of the file's start), so that the one pass
-        # over the file stores them already renamed
-        columns = [row[0] for row in cursor.execute(
-            f"DESCRIBE SELECT * FROM {source}", parameters).fetchall()]
-        renamed = ", ".join(f"{quote_ident(c)} AS c{i}" for i, c in enumerate(columns))
+        cursor.execute("DROP TABLE IF EXISTS temp.raw_rejects")
+        cursor.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
         cursor.execute(f"-- the file as text, one row per record of the file, in file order\n"
-                       f"CREATE OR REPLACE TEMP TABLE raw_file AS SELECT {renamed} FROM {source}",
+                       f"CREATE OR REPLACE TEMP TABLE raw_file AS SELECT * FROM {source}",
                        parameters)
-        # a new table's row ids count its rows in insertion order, here the file's: no
-        # pass to number them
-        cursor.execute("CREATE OR REPLACE TEMP VIEW raw AS "
-                       "SELECT rowid + 1 AS file_row, * FROM raw_file")
 
-    parameters = {"path": str(prepared.path), "delimiter": prepared.delimiter, "parallel": True}
+    parameters = {"path": str(prepared.path), "delimiter": prepared.delimiter,
+                  "missing": MISSING_FIELD, "parallel": True}
     try:
         try:
             read(parameters)
@@ -222,19 +237,101 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
             if "parallel=false" not in str(error):
                 raise
             read(parameters | {"parallel": False})
+        rejects = cursor.execute(
+            f"SELECT line, min(error_type), min(csv_line), min(error_message) "
+            f"FROM raw_rejects GROUP BY line ORDER BY min(error_type) = 'TOO MANY COLUMNS', "
+            f"line LIMIT {MAX_LONG_ROWS + 1}").fetchall()
     except duckdb.Error as error:
-        detail = str(error).splitlines()[0]
-        if "max_line_size" in str(error):
-            raise InputError(
-                t("{name} has a line longer than DuckDB reads (over 2 MB): it is probably "
-                  "not a CSV export. Export the data again as CSV or .xlsx.", name=name)
-            ) from error
+        _unreadable(name, str(error))
+    if rejects and rejects[0][1] != "TOO MANY COLUMNS":
+        _unreadable(name, f"{rejects[0][1]}: {rejects[0][3]}")
+    if len(rejects) > MAX_LONG_ROWS:
+        raise InputError(tn("{name} has over {n} row with more fields than its first rows: "
+                            "check that the delimiter is right, or choose it.",
+                            "{name} has over {n} rows with more fields than its first rows: "
+                            "check that the delimiter is right, or choose it.", MAX_LONG_ROWS,
+                            name=name))
+    long_rows = [(int(line), next(csv.reader(io.StringIO(text), delimiter=prepared.delimiter),
+                                  [])) for line, _, text, _ in rejects]
+    _number_raw_rows(cursor, columns, long_rows)
+    width = cursor.execute(
+        f"SELECT {' + '.join(f'({c} IS NOT NULL)::INTEGER' for c in columns)} "
+        f"FROM raw WHERE file_row = 1").fetchone()
+    written = cursor.execute(
+        f"SELECT {', '.join(columns[:width[0] if width else 0] or ['NULL'])} FROM raw "
+        f"WHERE file_row = 1").fetchone() or ()
+    # the header's named columns end at its last name: a row may leave out the blank ones
+    named = max((n + 1 for n, cell in enumerate(written) if cell and cell.strip()), default=1)
+    headers = _clean_headers(written)
+    _find_misfits(cursor, columns, len(headers), named, long_rows)
+    return headers
+
+
+def _unreadable(name: str, error: str) -> NoReturn:
+    """Refuse a file DuckDB's CSV reader cannot read, in one sentence."""
+    if "max_line_size" in error or "LINE SIZE OVER MAXIMUM" in error:
         raise InputError(
-            t("{name} could not be read as a table with a header row ({detail}). Export it "
-              "again as CSV or .xlsx and upload that.", name=name, detail=detail)
-        ) from error
-    header_row = cursor.execute("SELECT * EXCLUDE (file_row) FROM raw WHERE file_row = 1")
-    return _clean_headers(header_row.fetchone() or [])
+            t("{name} has a line longer than DuckDB reads (over 2 MB): it is probably "
+              "not a CSV export. Export the data again as CSV or .xlsx.", name=name))
+    raise InputError(
+        t("{name} could not be read as a table with a header row ({detail}). Export it "
+          "again as CSV or .xlsx and upload that.", name=name, detail=error.splitlines()[0]))
+
+
+def _number_raw_rows(cursor: duckdb.DuckDBPyConnection, columns: list[str],
+                     long_rows: list[tuple[int, list[str]]]) -> None:
+    """The view ``raw``: ``raw_file`` with each row's number in the file.
+
+    A new table's row ids count its rows in insertion order, here the file's: no pass
+    to number them, unless the reader left out longer rows. Then the rows after each are
+    one further down, and the longer rows come back with the fields that fit.
+    """
+    if not long_rows:
+        cursor.execute("CREATE OR REPLACE TEMP VIEW raw AS "
+                       "SELECT rowid + 1 AS file_row, * FROM raw_file")
+        return
+    cells = ", ".join(columns)
+    cursor.execute(f"CREATE OR REPLACE TEMP TABLE raw_long (file_row BIGINT, "
+                   f"{', '.join(f'{c} VARCHAR' for c in columns)})")
+    cursor.executemany(f"INSERT INTO raw_long VALUES ({', '.join('?' * (len(columns) + 1))})",
+                       [[line, *(fields + [None] * len(columns))[:len(columns)]]
+                        for line, fields in long_rows])
+    # The j-th left-out row (1-based, at row L) shifts the rows the reader kept from its
+    # position L - j + 1 on by one more.
+    cursor.execute(
+        f"-- the rows read, numbered as in the file, with the longer rows put back\n"
+        f"CREATE OR REPLACE TEMP TABLE raw_numbered AS "
+        f"WITH shifts AS (SELECT file_row - row_number() OVER (ORDER BY file_row) + 1 AS "
+        f"kept_from, row_number() OVER (ORDER BY file_row) AS shift FROM raw_long), "
+        f"kept AS (SELECT rowid + 1 AS kept_row, * FROM raw_file) "
+        f"SELECT kept_row + coalesce(shift, 0) AS file_row, {cells} "
+        f"FROM kept ASOF LEFT JOIN shifts ON kept.kept_row >= shifts.kept_from "
+        f"UNION ALL SELECT file_row, {cells} FROM raw_long")
+    cursor.execute("CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM raw_numbered")
+
+
+def _find_misfits(cursor: duckdb.DuckDBPyConnection, columns: list[str], width: int,
+                  named: int, long_rows: list[tuple[int, list[str]]]) -> None:
+    """The temporary table ``misfits``: data rows with fewer or more fields than the
+    header's ``width``, and how many they have.
+
+    Fields after the header's that are empty (a trailing delimiter) are no more fields,
+    and a row may stop after the ``named`` columns (those up to the header's last name).
+    """
+    extra = " OR ".join(f"NULLIF(trim({c}), '') IS NOT NULL" for c in columns[width:])
+    fields = " + ".join(f"({c} IS NOT NULL)::INTEGER" for c in columns)
+    cursor.execute(
+        f"-- the rows that do not have the header's number of fields\n"
+        f"CREATE OR REPLACE TEMP TABLE misfits AS SELECT file_row, {fields} AS fields "
+        f"FROM raw WHERE {_data_rows_filter(width)} AND ({columns[named - 1]} IS NULL"
+        f"{' OR ' + extra if extra else ''})")
+    if not long_rows:
+        return
+    # the rows longer than the reader's columns: whether they fit was seen in Python
+    cursor.executemany("DELETE FROM misfits WHERE file_row = ?", [(n,) for n, _ in long_rows])
+    cursor.executemany("INSERT INTO misfits VALUES (?, ?)", [
+        (line, len(fields_)) for line, fields_ in long_rows
+        if len(fields_) < named or any(f.strip() for f in fields_[width:])])
 
 
 def _data_rows_filter(width: int) -> str:
@@ -271,18 +368,23 @@ def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: 
 
 
 def inspect_file(path: Path | str, kind: str = "orders", source: str | None = None,
-                 sheet: str | None = None) -> FileInspection:
-    """Read a file without storing it: headers, a preview and the suggested mapping."""
+                 sheet: str | None = None, *, encoding: str | None = None,
+                 delimiter: str | None = None) -> FileInspection:
+    """Read a file without storing it: headers, a preview and the suggested mapping.
+
+    ``encoding`` and ``delimiter`` override the detected ones, as in :func:`ingest_file`.
+    """
     path = Path(path)
     table = table_kind(kind)
     with tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor:
-        prepared = prepare_file(path, Path(work), sheet)
+        prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
+                                delimiter=delimiter)
         headers = _load_raw(cursor, prepared, source or path.name)
         where = _data_rows_filter(len(headers))
         rows = cursor.execute(f"SELECT count(*) FROM raw WHERE {where}").fetchone()
         preview = cursor.execute(
-            f"SELECT * EXCLUDE (file_row) FROM raw WHERE {where} ORDER BY file_row "
-            f"LIMIT {PREVIEW_ROWS}"
+            f"SELECT {', '.join(f'c{i}' for i in range(len(headers)))} FROM raw WHERE {where} "
+            f"ORDER BY file_row LIMIT {PREVIEW_ROWS}"
         ).df()
         suggested = suggest_mapping(table, headers)
         detected = _file_detected(prepared)
@@ -316,7 +418,8 @@ class CustomerMatch:
 
 
 def customer_matches(store: Store, path: Path | str, customer_column: str,
-                     source: str | None = None, sheet: str | None = None
+                     source: str | None = None, sheet: str | None = None, *,
+                     encoding: str | None = None, delimiter: str | None = None
                      ) -> list[CustomerMatch]:
     """For each dataset with customers, how many rows of a file name one of them.
 
@@ -334,6 +437,8 @@ def customer_matches(store: Store, path: Path | str, customer_column: str,
         The file's column of customer ids, a header as :func:`inspect_file` gives it.
     source, sheet
         The file name to show in errors, and the sheet of a workbook.
+    encoding, delimiter
+        The user's reading options, as in :func:`ingest_file`.
 
     Returns
     -------
@@ -344,7 +449,8 @@ def customer_matches(store: Store, path: Path | str, customer_column: str,
     path = Path(path)
     datasets = [d for d in store.datasets() if {"orders", "customers"} & set(d.tables)]
     with tempfile.TemporaryDirectory() as work, store.cursor() as cursor:
-        prepared = prepare_file(path, Path(work), sheet)
+        prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
+                                delimiter=delimiter)
         headers = _load_raw(cursor, prepared, source or path.name)
         if customer_column not in headers:
             raise InputError(t("The file has no column “{column}”: pick one of its columns.",
@@ -451,7 +557,7 @@ class _Plan:
 
 def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str, str],
           headers: list[str], where: str, date_format: str | None, today: date,
-          date_bounds: bool) -> _Plan:
+          date_bounds: bool, decimal_mark: str | None, prepared: PreparedFile) -> _Plan:
     plan = _Plan(table, mapping, {h: f"c{i}" for i, h in enumerate(headers)}, today=today,
                  date_bounds=date_bounds)
     for role in plan.roles():
@@ -463,7 +569,11 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
                 cursor, column, header, where)
         elif role.type in ("amount", "number", "score"):
             values = _sample(cursor, column, where)
-            plan.number_marks[role.name] = detect_number_style(values).decimal_mark
+            # typed workbook cells are written with a point whatever the user chose
+            chosen_mark = decimal_mark if prepared.cell_kind(headers.index(header)) != (
+                "number") else None
+            plan.number_marks[role.name] = chosen_mark or detect_number_style(
+                values).decimal_mark
             if role.type == "amount" and plan.amount_sample is None:
                 plan.amount_sample = values
     return plan
@@ -514,11 +624,17 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
     if scores:
         checks.append(f"WHEN COALESCE({', '.join(scores)}) IS NULL THEN 'no_score:'")
     selects += [quote_ident(_extra_name(h, plan.table)) for h in extras]
+    rows = "raw"
+    misfits = cursor.execute("SELECT count(*) FROM misfits").fetchone()
+    if misfits and misfits[0]:  # set aside before anything else: their fields are shifted
+        rows = "raw LEFT JOIN misfits USING (file_row)"
+        inner.append("misfits.fields AS row_fields")
+        checks.insert(0, "WHEN row_fields IS NOT NULL THEN 'fields:' || row_fields")
     reason = f"CASE {' '.join(checks)} END AS reason" if checks else "NULL AS reason"
     cursor.execute(
         f"-- every data row, parsed, with the reason it cannot be used (NULL when it can)\n"
         f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT {', '.join(selects)}, {reason} "
-        f"FROM (SELECT {', '.join(inner)} FROM raw WHERE {where}) AS texts"
+        f"FROM (SELECT {', '.join(inner)} FROM {rows} WHERE {where}) AS texts"
     )
     main_date = plan.table.date_role
     if not plan.date_bounds or main_date not in plan.date_formats:
@@ -582,6 +698,9 @@ def ingest_file(
     max_bytes: int | None = None,
     keep_out_of_range_dates: bool = False,
     today: date | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    decimal_mark: str | None = None,
 ) -> IngestReport:
     """Validate a file and store its usable rows as the ``kind`` table of a dataset.
 
@@ -621,6 +740,11 @@ def ingest_file(
         as rejected rows with their reason.
     today
         The day of the upload (default: the computer's date today).
+    encoding, delimiter, decimal_mark
+        The file's encoding (``cp1250``, ``utf-8``, ...), delimiter (one character or
+        ``tab``) and the decimal mark of its numbers (``,`` or ``.``), when the detected
+        ones are wrong; a workbook has no encoding or delimiter, and its number cells no
+        decimal mark.
 
     Raises
     ------
@@ -637,6 +761,8 @@ def ingest_file(
                            "Use `loyaltylens ingest` for larger files.", name=source,
                            size=f"{path.stat().st_size / 2**20:,.0f}",
                            limit=f"{max_bytes / 2**20:,.0f}"))
+    if decimal_mark is not None:
+        decimal_mark = parse_decimal_mark(decimal_mark)
     name = dataset.strip()
     if not name:
         raise InputError(t("Give the dataset a name, for example “Shop orders 2025”."))
@@ -648,12 +774,13 @@ def ingest_file(
         )
     try:
         with tempfile.TemporaryDirectory() as work, store.writer() as cursor:
-            prepared = prepare_file(path, Path(work), sheet)
+            prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
+                                    delimiter=delimiter)
             headers = _load_raw(cursor, prepared, source)  # temporary: before the transaction
             with store.atomic(cursor):
                 report = _ingest(store, cursor, prepared, headers, table, name, existing,
                                  mapping, currency, source, date_format,
-                                 keep_out_of_range_dates, today)
+                                 keep_out_of_range_dates, today, decimal_mark)
                 if dry_run:
                     report.dry_run = True
                     if existing is None:  # its id was made up, and is rolled back with it
@@ -667,8 +794,8 @@ def ingest_file(
 def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
             headers: list[str], table: TableKind, name: str, existing: Any,
             mapping: Mapping[str, str] | None, currency: str | None, source: str,
-            date_format: str | None, keep_out_of_range_dates: bool, today: date | None
-            ) -> IngestReport:
+            date_format: str | None, keep_out_of_range_dates: bool, today: date | None,
+            decimal_mark: str | None) -> IngestReport:
     chosen = suggest_mapping(table, headers) | dict(mapping or {})
     chosen = {role: column for role, column in chosen.items() if column}
     validate_mapping(table, chosen, headers)
@@ -677,7 +804,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     if cursor.execute(f"SELECT 1 FROM raw WHERE {where} LIMIT 1").fetchone() is None:
         raise InputError(t("{name} has a header row but no data rows.", name=source))
     plan = _plan(cursor, table, chosen, headers, where, date_format, today or date.today(),
-                 date_bounds=not keep_out_of_range_dates)
+                 date_bounds=not keep_out_of_range_dates, decimal_mark=decimal_mark,
+                 prepared=prepared)
     line_items = _line_item_mode(cursor, plan, where) if table.name == "orders" else None
     out_of_range = _parse_rows(cursor, plan, headers, where, line_items)
 
@@ -743,7 +871,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         first, last = cursor.execute(
             f"SELECT min({quote_ident(table.date_role)}), max({quote_ident(table.date_role)}) "
             f"FROM {target}").fetchone() or (None, None)
-    warnings = _warnings(cursor, plan, line_items, target)
+    warnings = _renamed_columns_warning(cursor, headers) + _warnings(cursor, plan, line_items,
+                                                                     target)
     if currencies and len(currencies) > 1 and plan.amount_sample is not None:
         warnings.append(t("The amounts are in several currencies ({currencies}) and are added "
                           "up as they are: store each currency as a dataset of its own to "
@@ -891,6 +1020,21 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
     return warnings
 
 
+def _renamed_columns_warning(cursor: duckdb.DuckDBPyConnection, headers: list[str]
+                             ) -> list[str]:
+    """A warning naming the columns renamed because their name was taken
+    (:func:`_clean_headers`): the user looks for them under the file's name."""
+    written = cursor.execute(f"SELECT {', '.join(f'c{i}' for i in range(len(headers)))} "
+                             f"FROM raw WHERE file_row = 1").fetchone() or ()
+    renamed = [header for header, name in zip(headers, written, strict=True)
+               if name and name.strip() and header != name.strip()]
+    if not renamed:
+        return []
+    return [tn("A column name appears more than once; the copy was renamed: {renamed}.",
+               "Column names appear more than once; the copies were renamed: {renamed}.",
+               len(renamed), renamed=", ".join(f"“{header}”" for header in renamed))]
+
+
 def _lost_letters_warning(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
                           width: int, where: str) -> list[str]:
     """A warning when values (or column names) hold a "?" for letters the code page lacks.
@@ -939,7 +1083,7 @@ def _add_purchase_history(cursor: duckdb.DuckDBPyConnection, dataset_id: str) ->
 def _extra_name(header: str, table: TableKind) -> str:
     """Stored name of a column that has no role: its header, unless that is a role name."""
     role_names = {role.name.casefold() for role in table.roles}
-    reserved = ({"reason", "file_row", "line_amount", *PURCHASE_HISTORY_COLUMNS}
+    reserved = ({"reason", "file_row", "row_fields", "line_amount", *PURCHASE_HISTORY_COLUMNS}
                 | {f"t_{n}" for n in role_names})
     if header.casefold() in role_names | reserved:
         return f"{header} (file)"
@@ -951,6 +1095,8 @@ def _rejections(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
     """Rejected rows: counts by reason, and the first rows with their original values."""
     def message(code: str) -> str:
         problem, _, role_name = code.partition(":")
+        if problem == "fields":
+            return tn(*_MISFIT, int(role_name), width=len(headers))
         if not role_name:
             return t(_REASONS[problem])
         role = plan.table.role(role_name)

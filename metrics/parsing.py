@@ -147,6 +147,19 @@ class NumberStyle:
         return t("point") if self.decimal_mark == "." else t("comma")
 
 
+# What a user may type for a decimal mark besides the mark itself.
+DECIMAL_MARK_WORDS = {"comma": ",", "point": ".", "dot": ".", "period": "."}
+
+
+def parse_decimal_mark(text: str) -> str:
+    """A decimal mark from what a user typed: ``,`` or ``.`` (or ``comma``, ``point``)."""
+    mark = DECIMAL_MARK_WORDS.get(text.strip().lower(), text.strip())
+    if mark not in (",", "."):
+        raise InputError(t("“{text}” is not a decimal mark: give , (comma) or . (point).",
+                           text=text))
+    return mark
+
+
 def _bare_number(text: str) -> str:
     text = re.sub(CURRENCY_PATTERN, "", text.strip())
     text = re.sub(SPACES_PATTERN, "", text)

@@ -6,14 +6,16 @@ figures (tests/corpus.py: 4 rows, 3 customers, 3 orders, 1310.00)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from metrics.store import Store
 from tests.corpus import CEDILLA, RUSSIAN, Style, orders_text, stored_orders
-from tests.test_app import LOCALE_EXPORTS, open_app, store_upload, upload
+from tests.test_app import LOCALE_EXPORTS, open_app, store_upload, unescaped, upload
 
 
 def comma(amount: Decimal) -> str:
@@ -74,3 +76,69 @@ def test_libreoffice_exports_need_nothing_but_confirming_the_mapping(db: Path, n
         dataset = store.dataset(name.rsplit(".", 1)[0])
         assert stored_orders(store, dataset) == (30, 12, 28, EXPORTS[name])
         assert dataset.currency == ("RON" if name.startswith("ro") else "RUB")
+
+
+def report_details(app: AppTest) -> str:
+    """The report's line of what was detected (encoding, delimiter, ...)."""
+    return next(unescaped(c.value) for c in app.caption if "Encoding: " in unescaped(c.value))
+
+
+def test_reading_options_change_how_the_file_is_read(db: Path) -> None:
+    # amounts written with three decimals, all below 1,000: read as thousands unless the
+    # user says the decimal mark is a point (12.5 + 80 + 15.5 = 108)
+    rows = [("a", date(2025, 1, 3), Decimal("12.5"), "x"),
+            ("b", date(2025, 1, 5), Decimal("80"), "x"),
+            ("c", date(2025, 2, 5), Decimal("15.5"), "x")]
+    text = orders_text(Style(amount=lambda a: f"{a:.3f}", delimiter=";"), rows)
+    app = upload(open_app(page="app_pages/data.py"), "three.csv", text.encode("utf-8"))
+    assert "Decimal mark: comma" in report_details(app)
+    options = {s.key.split("_")[1]: s for s in app.selectbox
+               if s.key and s.key.startswith("read_")}
+    assert [options[k].value for k in ("encoding", "delimiter", "decimal", "date")] == [
+        None, None, None, None]  # "Detect"
+    options["decimal"].set_value(".").run()
+    assert not app.exception, app.exception
+    assert "Decimal mark: point" in report_details(app)
+    store_upload(app)
+    with Store(db) as store:
+        assert stored_orders(store, store.dataset("three"))[3] == Decimal("108.00")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file Orders May.csv is empty: export it again with its rows."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Orders May.csv is not a text file."),
+        (b"PK\x05\x06" + b"\x00" * 18, "Orders May.csv holds no file"),
+    ],
+    ids=["empty", "binary", "empty-zip"],
+)
+def test_errors_name_the_file_the_user_uploaded(db: Path, content: bytes, message: str
+                                                ) -> None:
+    # the page keeps uploads under a name made from their content: never shown
+    app = upload(open_app(page="app_pages/data.py"), "Orders May.csv", content)
+    errors = [unescaped(e.value) for e in app.error]
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+
+
+def test_benchmark_file_errors_name_the_file_the_user_uploaded(db: Path) -> None:
+    app = open_app(page="app_pages/data.py")
+    uploader = next(u for u in app.file_uploader if u.key.startswith("benchmark_file_"))
+    uploader.upload("Our targets.csv", b"", "text/csv").run()
+    assert not app.exception, app.exception
+    assert [unescaped(e.value) for e in app.error] == [
+        "The file Our targets.csv is empty: export it again with its rows."]
+
+
+def test_a_zipped_export_is_uploaded_and_stored(db: Path) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("orders.csv", orders_text(Style(delimiter=";")))
+    app = upload(open_app(page="app_pages/data.py"), "export.zip", buffer.getvalue())
+    assert not app.error, [e.value for e in app.error]
+    store_upload(app)
+    with Store(db) as store:
+        assert stored_orders(store, store.dataset("export")) == (4, 3, 3, Decimal("1310.00"))

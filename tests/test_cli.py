@@ -220,6 +220,28 @@ def test_excel_sheets_kinds_and_date_formats_from_the_command_line(db: Path, tmp
     assert listed[0]["tables"] == "orders,responses"
 
 
+def test_reading_options_from_the_command_line(db: Path, tmp_path: Path) -> None:
+    from tests.corpus import RUSSIAN, Style, write_orders
+
+    # KOI8-R, colons and dd.mm.yyyy: nothing the detection would guess for this file
+    style = Style(encoding="koi8-r", delimiter=":", names=lambda s: RUSSIAN.get(s, s),
+                  header=("Покупатель", "Дата", "Сумма", "Город"),
+                  date=lambda d: d.strftime("%d.%m.%Y"), amount=lambda a: f"{a:.2f}")
+    path = write_orders(tmp_path / "o.csv", style)
+    result = run("ingest", str(path), "--dataset", "Koi", "--delimiter", ":", "--encoding",
+                 "koi8-r", "--decimal", ".", "--date-format", "dd.mm.yyyy", db=db)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["detected"] == {
+        "encoding": "koi8-r", "delimiter": ":", "decimal_mark": ".",
+        "date_format": "dd.mm.yyyy", "currency": "RUB", "currency_hint": "headers"}
+    assert (report["rows_stored"], report["first_date"]) == (4, "2025-01-03")
+    refused = run("ingest", str(path), "--dataset", "Koi2", "--encoding", "utf-8", db=db)
+    assert refused.returncode == 2
+    assert refused.stderr == ("error: o.csv cannot be read in the UTF-8 encoding: choose "
+                              "another encoding, or let LoyaltyLens detect it.\n")
+
+
 def test_a_dry_run_prints_the_report_and_stores_nothing(db: Path, tmp_path: Path) -> None:
     result = run("ingest", str(SMALL_ORDERS), "--dataset", "Trial", "--dry-run", db=db)
     assert result.returncode == 0, result.stderr

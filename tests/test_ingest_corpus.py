@@ -4,6 +4,8 @@ states the expected rows, customers, orders and revenue)."""
 
 from __future__ import annotations
 
+import gzip
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +14,7 @@ import openpyxl
 import pytest
 
 from metrics.errors import InputError
-from metrics.ingest import ingest_file
+from metrics.ingest import ingest_file, inspect_file
 from metrics.kpis import Filters, kpi_table
 from metrics.parsing import AmbiguousDates, currency_counts, suggest_currency
 from metrics.store import Store
@@ -110,6 +112,70 @@ def test_quoted_fields_with_delimiters_and_newlines(tmp_path: Path) -> None:
     assert column_values(store, dataset, "customer_id") == {"Țăran; Ionuț", "Șerban, Ștefan"}
     assert column_values(store, dataset, "Note") == {'two\r\nlines; and a "quote"', "plain"}
     assert stored_orders(store, dataset)[3] == Decimal("1314.50")
+
+
+# -- rows that do not fit the header --------------------------------------------------
+
+@pytest.mark.parametrize(("delimiter", "mark"), [(",", "."), (";", ",")])
+def test_rows_shorter_or_longer_than_the_header_are_set_aside_by_row(
+        tmp_path: Path, delimiter: str, mark: str) -> None:
+    rows = [
+        ("a", "2025-01-03", "10.50", "Iași", "web"),                  # row 2: fits
+        ("b", "2025-01-04", "5.00"),                                  # row 3: 3 fields
+        ("c", "2025-01-05", "7.00", "Cluj", "web", "extra", "more"),  # row 4: 7 fields
+        ("d", "2025-01-06", "8.00", "Cluj", "web"),                   # row 5: fits
+        ("e", "2025-01-07", "2.00", "Cluj", "store", ""),             # row 6: an empty
+    ]                                                                 # 6th field: fits
+    lines = [delimiter.join(("Customer", "Order date", "Amount", "City", "Channel"))]
+    lines += [delimiter.join(v.replace(".", mark) for v in row) for row in rows]
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert inspect_file(path).headers == ["Customer", "Order date", "Amount", "City",
+                                          "Channel"]
+    store, report = ingest(path)
+    assert report.detected["delimiter"] == delimiter
+    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (5, 3, 2)
+    assert [(r["row"], r["reason"]) for r in report.rejected_rows] == [
+        (3, "The row has 3 fields where the header has 5."),
+        (4, "The row has 7 fields where the header has 5."),
+    ]
+    assert report.rejected_rows[0]["values"]["Customer"] == "b"
+    # stored: a 10.50, d 8.00, e 2.00
+    assert stored_orders(store, store.dataset("Shop")) == (3, 3, 3, Decimal("20.50"))
+
+
+def test_a_trailing_delimiter_on_the_header_or_the_rows_is_no_field(tmp_path: Path) -> None:
+    # "Customer;Order date;Amount;" above rows without the last ";", and the other way
+    # round: every row fits (a blank last name, a blank last field: nothing left out)
+    for header, row_end in ((";", ""), ("", ";")):
+        path = tmp_path / "trailing.csv"
+        path.write_text(f"Customer;Order date;Amount{header}\n"
+                        f"a;2025-01-03;10,50{row_end}\nb;2025-01-04;5,00{row_end}\n",
+                        encoding="utf-8")
+        store, report = ingest(path)
+        assert (report.rows_read, report.rows_stored) == (2, 2)
+        assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("15.50")
+
+
+def test_ragged_rows_far_down_the_file_keep_every_row_number(tmp_path: Path) -> None:
+    # DuckDB decides the number of columns from the file's first rows; a longer row
+    # after them must still be set aside, and the rows after it keep their numbers.
+    lines = ["Customer;Order date;Amount"]
+    lines += [f"c{n};2025-01-03;1,00" for n in range(2, 40_002)]  # rows 2 to 40,001
+    lines[30_000 - 1] = "x;2025-01-03;1,00;4th;5th"                 # row 30,000: 5 fields
+    lines[30_001 - 1] = "y;2025-01-03"                              # row 30,001: 2 fields
+    lines[35_000 - 1] = "z;soon;1,00"                               # row 35,000: no date
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store, report = ingest(path)
+    assert (report.rows_read, report.rows_stored) == (40_000, 39_997)
+    assert [(r["row"], r["reason"], r["values"]["Customer"])
+            for r in report.rejected_rows] == [
+        (30_000, "The row has 5 fields where the header has 3.", "x"),
+        (30_001, "The row has 2 fields where the header has 3.", "y"),
+        (35_000, "Order date is not a date in the yyyy-mm-dd format.", "z"),
+    ]
+    assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("39997.00")
 
 
 # -- numbers ----------------------------------------------------------------------------
@@ -296,6 +362,168 @@ def test_a_given_currency_wins_and_a_dataset_keeps_its_own(tmp_path: Path) -> No
                         mapping={"acquisition_cost": "Сумма привлечения"}, currency="USD")
     assert (again.currency, again.currency_source) == ("EUR", "dataset")
     assert store.dataset("Shop").currency == "EUR"
+
+
+def test_too_many_long_rows_far_down_are_refused(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from metrics import ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "MAX_LONG_ROWS", 2)
+    lines = ["Customer;Order date;Amount"] + [f"c{n};2025-01-03;1" for n in range(9000)]
+    lines += ["x;2025-01-03;1;4th"] * 3  # three rows past the 5,000 the width comes from
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = Store(":memory:")
+    with pytest.raises(InputError) as refused:
+        ingest_file(store, path, dataset="X")
+    assert refused.value.message == ("late.csv has over 2 rows with more fields than its "
+                                     "first rows: check that the delimiter is right, or "
+                                     "choose it.")
+    assert store.datasets() == []
+
+
+# -- the user's reading options, when a guess is wrong ----------------------------------
+
+def test_the_user_overrides_delimiter_encoding_and_decimal_mark(tmp_path: Path) -> None:
+    # KOI8-R (older Russian Unix exports) is not among the encodings detected, a colon is
+    # not among the delimiters, and amounts all written with three decimals read as
+    # thousands: the user says what the file is.
+    style = Style(encoding="koi8-r", delimiter=":", names=lambda s: RUSSIAN.get(s, s),
+                  header=RUSSIAN_HEADER, amount=lambda a: f"{a:.3f}")
+    path = write_orders(tmp_path / "o.csv", style)
+    guessed = inspect_file(path)
+    assert guessed.detected["delimiter"] == "," and len(guessed.headers) == 1
+    chosen = inspect_file(path, encoding="KOI8-R", delimiter=":")
+    assert chosen.headers == list(RUSSIAN_HEADER)
+    assert chosen.detected == {"encoding": "koi8-r", "delimiter": ":", "currency": "RUB",
+                               "currency_hint": "headers"}
+    store, report = ingest(path, encoding="koi8-r", delimiter=":", decimal_mark=".")
+    assert report.detected["decimal_mark"] == "."
+    dataset = store.dataset("Shop")
+    assert stored_orders(store, dataset) == EXPECTED  # 1234.500 is 1234.5, not 1,234,500
+    assert column_values(store, dataset, "Город") == {"Москва", "Казань", "Санкт-Петербург"}
+
+
+def test_amounts_with_three_decimals_read_as_thousands_unless_the_user_says(
+        tmp_path: Path) -> None:
+    rows = [("a", date(2025, 1, 3), Decimal("12.5"), "x"),
+            ("b", date(2025, 1, 5), Decimal("80"), "x"),
+            ("c", date(2025, 2, 5), Decimal("15.5"), "x")]
+    path = write_orders(tmp_path / "o.csv", Style(amount=lambda a: f"{a:.3f}"), rows)
+    # "12.500", "80.000" and "15.500" alone could be thousands: the guess
+    store, _ = ingest(path)
+    assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("108000.00")
+    store, _ = ingest(path, decimal_mark="point")
+    assert stored_orders(store, store.dataset("Shop"))[3] == Decimal("108.00")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"encoding": "utf-8"}, "o.csv cannot be read in the UTF-8 encoding: choose another "
+                                "encoding, or let LoyaltyLens detect it."),
+        ({"encoding": "base64"}, "“base64” is not an encoding LoyaltyLens knows"),
+        ({"encoding": "klingon"}, "“klingon” is not an encoding LoyaltyLens knows"),
+        ({"delimiter": ";;"}, "“;;” cannot be a delimiter: give one character"),
+        ({"delimiter": '"'}, "“\"” cannot be a delimiter"),
+        ({"decimal_mark": "x"}, "“x” is not a decimal mark: give , (comma) or . (point)."),
+    ],
+)
+def test_a_wrong_reading_option_gets_one_sentence_and_stores_nothing(
+        tmp_path: Path, options: dict[str, str], message: str) -> None:
+    path = write_orders(tmp_path / "o.csv", Style(encoding="cp1251", delimiter=";",
+                                                  names=lambda s: RUSSIAN.get(s, s)))
+    store = Store(":memory:")
+    with pytest.raises(InputError) as refused:
+        ingest_file(store, path, dataset="X", **options)  # type: ignore[arg-type]
+    assert refused.value.message.startswith(message)
+    assert "\n" not in refused.value.message
+    assert store.datasets() == []
+
+
+# -- exports as they arrive: compressed, UTF-16 without a mark, repeated names ----------
+
+def test_a_gzipped_csv_is_read(tmp_path: Path) -> None:
+    text = orders_text(Style(encoding="cp1250", delimiter=";", amount=comma_decimal,
+                             names=lambda s: s.translate(CEDILLA)))
+    path = tmp_path / "orders.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("cp1250")))
+    store, report = ingest(path)
+    assert report.detected["encoding"] == "Windows-1250 (Central European)"
+    assert stored_orders(store, store.dataset("Shop")) == EXPECTED
+
+
+@pytest.mark.parametrize("macos", [False, True])
+def test_a_zip_holding_one_csv_is_read(tmp_path: Path, macos: bool) -> None:
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/orders.csv", orders_text(Style(delimiter="\t")))
+        if macos:  # what the Finder's "Compress" adds: not a second file of the user's
+            archive.writestr("__MACOSX/export/._orders.csv", b"\x00\x05\x16\x07")
+            archive.writestr("export/.DS_Store", b"\x00\x00\x00\x01Bud1")
+    assert inspect_file(path).headers == ["Customer", "Order date", "Amount", "City"]
+    store, report = ingest(path)
+    assert report.detected["delimiter"] == "\t"
+    assert stored_orders(store, store.dataset("Shop")) == EXPECTED
+
+
+def test_a_workbook_in_a_zip_or_a_gz_is_read(tmp_path: Path) -> None:
+    workbook = write_workbook(tmp_path / "o.xlsx")
+    zipped, gzipped = tmp_path / "o.zip", tmp_path / "o.xlsx.gz"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(workbook, "o.xlsx")
+    gzipped.write_bytes(gzip.compress(workbook.read_bytes()))
+    for path in (zipped, gzipped):
+        assert inspect_file(path).headers == inspect_file(workbook).headers
+        assert inspect_file(path).detected["encoding"].startswith("Excel workbook")
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({}, "export.zip holds no file: put the CSV export in it, or upload the CSV itself."),
+        ({"a.csv": "x", "b.csv": "y"},
+         "export.zip holds 2 files (a.csv, b.csv): upload one CSV file, on its own or "
+         "alone in a zip."),
+    ],
+)
+def test_a_zip_with_no_file_or_several_gets_one_sentence(
+        tmp_path: Path, members: dict[str, str], message: str) -> None:
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in members.items():
+            archive.writestr(member, text)
+    store = Store(":memory:")
+    with pytest.raises(InputError) as refused:
+        ingest_file(store, path, dataset="X")
+    assert refused.value.message == message
+    assert store.datasets() == []
+
+
+@pytest.mark.parametrize(("encoding", "detected"), [
+    ("utf-16-le", "UTF-16 (little-endian, without BOM)"),
+    ("utf-16-be", "UTF-16 (big-endian, without BOM)"),
+])
+def test_utf16_without_a_byte_order_mark_is_detected(tmp_path: Path, encoding: str,
+                                                      detected: str) -> None:
+    style = Style(encoding=encoding, delimiter=";", names=lambda s: RUSSIAN.get(s, s),
+                  header=RUSSIAN_HEADER)
+    store, report = ingest(write_orders(tmp_path / "o.csv", style))
+    assert report.detected["encoding"] == detected
+    dataset = store.dataset("Shop")
+    assert stored_orders(store, dataset) == EXPECTED
+    assert column_values(store, dataset, "Город") == {"Москва", "Казань", "Санкт-Петербург"}
+
+
+def test_repeated_column_names_are_renamed_and_the_report_says_so(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "o.csv", ("Customer", "Date", "Amount", "amount", "Note",
+                                          "Note", "Note"),
+                     [("a", "2025-01-03", "10", "9", "x", "y", "z")])
+    _, report = ingest(path)
+    assert report.mapping["amount"] == "Amount"
+    assert report.warnings == [
+        "Column names appear more than once; the copies were renamed: “amount (2)”, "
+        "“Note (2)”, “Note (3)”."]
 
 
 # -- dates ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import tempfile
@@ -38,8 +39,8 @@ from metrics.ingest import (
     ingest_file,
     inspect_file,
 )
-from metrics.parsing import DATE_CELLS, NUMBER_CELLS, AmbiguousDates
-from metrics.readers import ZIP_MAGIC, excel_sheets
+from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDates
+from metrics.readers import DELIMITERS, ENCODING_NAMES, excel_sheets, is_workbook
 from metrics.roles import TABLE_KINDS, column_label
 from metrics.store import Dataset
 
@@ -93,10 +94,15 @@ def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _mark_names() -> dict[str, str]:
+    """Delimiters and decimal marks by the names users read."""
+    return {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("vertical bar"),
+            ".": t("point")}
+
+
 def _details(report: IngestReport) -> str:
     found = report.detected
-    names = {",": t("comma"), ";": t("semicolon"), "\t": t("tab"), "|": t("vertical bar"),
-             ".": t("point")}
+    names = _mark_names()
     if "delimiter" in found:
         details = [t("Encoding: {value}", value=found["encoding"]),
                    t("Delimiter: {value}",
@@ -160,14 +166,55 @@ def _show_report(report: IngestReport) -> None:
 
 
 def _saved_upload(upload: Any) -> Path:
-    """The uploaded bytes in a file that lasts for the session (named by content)."""
+    """The uploaded bytes in a file that lasts for the session, under the user's file name
+    (what every message names) in a folder named by the content."""
     data = upload.getvalue()
-    folder = Path(tempfile.gettempdir()) / "loyaltylens-uploads"
-    folder.mkdir(exist_ok=True)
-    path = folder / (hashlib.sha256(data).hexdigest()[:24] + Path(upload.name).suffix.lower())
+    folder = (Path(tempfile.gettempdir()) / "loyaltylens-uploads"
+              / hashlib.sha256(data).hexdigest()[:24])
+    folder.mkdir(parents=True, exist_ok=True)
+    # the browser sends a bare name; a name that is no file name here keeps only its end
+    name = Path(upload.name).name.strip() or "upload"
+    if name.startswith(".") or len(name.encode()) > 200:
+        name = "upload" + Path(name).suffix[:20]
+    path = folder / name
     if not path.exists():
         path.write_bytes(data)
     return path
+
+
+def _reading_options(file_id: str, workbook: bool) -> dict[str, str | None]:
+    """The "Reading options" expander: the encoding, delimiter, decimal mark and date
+    format to read the file with, each "Detect" (None) unless the user chooses one."""
+    detect = t("Detect")
+    names = _mark_names()
+    # no caption inside: each choice explains itself, and the report's captions keep
+    # their places
+    with st.expander(t("Reading options")):
+        columns = st.columns(4)
+        encoding = columns[0].selectbox(
+            t("Encoding"), [None, *(e for e in ENCODING_NAMES if e != "xlsx")],
+            format_func=lambda e: t(ENCODING_NAMES[e]) if e else detect,
+            disabled=workbook, help=t("When the preview shows wrong letters. CSV files only: "
+                                      "a workbook has no encoding."),
+            key=f"read_encoding_{file_id}")
+        delimiter = columns[1].selectbox(
+            t("Delimiter"), [None, *DELIMITERS], format_func=lambda d: names[d] if d else detect,
+            disabled=workbook, help=t("When the preview shows the columns run together. CSV "
+                                      "files only: a workbook has no delimiter."),
+            key=f"read_delimiter_{file_id}")
+        decimal_mark = columns[2].selectbox(
+            t("Decimal mark"), [None, ",", "."], format_func=lambda m: names[m] if m else detect,
+            help=t("When the amounts were read wrongly, for example 12.500 as twelve thousand."),
+            key=f"read_decimal_{file_id}")
+        date_format = columns[3].selectbox(
+            t("Date format"), [None, *DATE_FORMATS.values()],
+            format_func=lambda f: f if f else detect,
+            help=t("The format of the main date column (the order date of orders)."),
+            key=f"read_date_format_{file_id}")
+    if workbook:
+        encoding = delimiter = None
+    return {"encoding": encoding, "delimiter": delimiter, "decimal_mark": decimal_mark,
+            "date_format": date_format}
 
 
 def _choose_currency(preview: IngestReport, file_id: str) -> str | None:
@@ -190,15 +237,19 @@ def _choose_currency(preview: IngestReport, file_id: str) -> str | None:
 
 
 def _survey_matches(path: Path, customer_column: str, source: str, sheet: str | None,
-                    datasets: list[Dataset]) -> list[CustomerMatch]:
+                    datasets: list[Dataset], reading: dict[str, str | None]
+                    ) -> list[CustomerMatch]:
     """How many answers match the customers of each dataset (read once per file)."""
     if not customer_column:
         return []
-    key = (str(path), customer_column, sheet, tuple(d.id for d in datasets))
+    key = (str(path), customer_column, sheet, tuple(d.id for d in datasets),
+           reading["encoding"], reading["delimiter"])
     cached = st.session_state.get(SURVEY_MATCHES)
     if cached is None or cached[0] != key:
         cached = (key, customer_matches(services.get_store(), path, customer_column,
-                                        source=source, sheet=sheet))
+                                        source=source, sheet=sheet,
+                                        encoding=reading["encoding"],
+                                        delimiter=reading["delimiter"]))
         st.session_state[SURVEY_MATCHES] = cached
     return cached[1]
 
@@ -228,8 +279,8 @@ def _upload(datasets: list[Dataset]) -> None:
     st.caption(t(KIND_HELP[kind]))
     limit = f"{UPLOAD_LIMIT_BYTES / 2**20:,.0f}"
     upload = st.file_uploader(
-        t("File (CSV or Excel .xlsx, up to {limit} MB)", limit=limit),
-        type=["csv", "txt", "tsv", "xlsx"],
+        t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)", limit=limit),
+        type=["csv", "txt", "tsv", "xlsx", "zip", "gz"],
         key=f"upload_file_{st.session_state.get(UPLOADS_STORED, 0)}")
     if upload is None:
         return
@@ -241,11 +292,14 @@ def _upload(datasets: list[Dataset]) -> None:
         return
     path = _saved_upload(upload)
     sheet = None
+    workbook = is_workbook(path)
+    reading = _reading_options(upload.file_id, workbook)
     try:
-        if path.read_bytes()[:4] == ZIP_MAGIC:
-            sheets = excel_sheets(path)
+        if workbook:
+            sheets = excel_sheets(path, upload.name)
             sheet = st.selectbox(t("Sheet"), sheets, key=f"sheet_{upload.file_id}")
-        inspection = inspect_file(path, kind, source=upload.name, sheet=sheet)
+        inspection = inspect_file(path, kind, source=upload.name, sheet=sheet,
+                                  encoding=reading["encoding"], delimiter=reading["delimiter"])
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -272,7 +326,8 @@ def _upload(datasets: list[Dataset]) -> None:
     matches: dict[str, CustomerMatch] = {}
     if kind == "responses" and names:
         try:
-            found = _survey_matches(path, mapping["customer_id"], upload.name, sheet, datasets)
+            found = _survey_matches(path, mapping["customer_id"], upload.name, sheet, datasets,
+                                    reading)
         except LoyaltyLensError as error:
             show_error(error)
             return
@@ -305,7 +360,11 @@ def _upload(datasets: list[Dataset]) -> None:
                  "replace": replace, "sheet": sheet,
                  "keep_out_of_range_dates": st.session_state.get(keep_dates_key, False),
                  "mapping": {k: v for k, v in mapping.items() if v},
-                 "date_format": st.session_state.get(options_key)}
+                 "encoding": reading["encoding"], "delimiter": reading["delimiter"],
+                 "decimal_mark": reading["decimal_mark"],
+                 # the date format chosen in the reading options, else the answer to an
+                 # ambiguous one
+                 "date_format": reading["date_format"] or st.session_state.get(options_key)}
     store = services.get_store()
     # The dry run reads the whole file: redo it only when an input changed.
     check_key = repr((str(path), sorted(arguments.items(), key=str), len(datasets)))
@@ -351,6 +410,8 @@ def _upload(datasets: list[Dataset]) -> None:
         st.session_state["last_report"] = report
         st.session_state.pop(DRY_RUN, None)
         path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # another file of the same content may remain
+            path.parent.rmdir()
         if report.dataset_id:
             select_dataset(report.dataset_id)
         st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
