@@ -102,8 +102,8 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
         return
     start, end = _range_text(dataset, filters)
     st.caption(t("Each customer with a purchase from {start} to {end} gets one type, by the "
-                 "first rule below that matches their purchases in that range (seed: "
-                 "“Tipuri de clienți fideli”).", start=start, end=end))
+                 "first rule below that matches their purchases in that range.", start=start,
+                 end=end))
     st.dataframe(pd.DataFrame({
         t("Type"): [t(rule.label) for rule in LOYALTY_TYPE_RULES],
         t("Rule"): [rule.rule_text() for rule in LOYALTY_TYPE_RULES],
@@ -195,7 +195,7 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
                     _count(row["several_products_customers"]))
     cards[2].metric(t("Customers with one product"), _count(row["one_product_customers"]))
     start, end = format_day(row["period_start"]), format_day(row["period_end"])
-    st.caption(t("Upsell ratio (seed) = customers who have bought more than one product ÷ "
+    st.caption(t("Upsell ratio = customers who have bought more than one product ÷ "
                  "customers who have bought exactly one. The customers of a period are "
                  "those with a purchase in it; each counts the distinct products bought from "
                  "their first purchase up to the period's last day. Above: everyone with a "
@@ -469,7 +469,7 @@ def _seed_claim(today: Baseline, margin: float, years: int) -> None:
     low, high = SEED_PROFIT_UPLIFT_PCT
     st.info(plain(t(
         "Bain & Company's claim: {gain} points more retention raise profit by {low}% to "
-        "{high}% (the seed articles quote 25%, and 25% to 35%). With your data and no "
+        "{high}% (marketing articles quote 25%, and 25% to 35%). With your data and no "
         "programme cost, {gain} points more raise profit by {year_uplift} in year {years} "
         "({total_uplift} over {years} years) "
         "and the CLV by {clv_uplift}. Bain's figure is the profit of a customer over a "

@@ -188,7 +188,7 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
         detail = str(error).splitlines()[0]
         if "max_line_size" in str(error):
             raise InputError(
-                t("{name} has a line longer than DuckDB reads (over 2 MB): it is probably "
+                t("{name} has a line longer than LoyaltyLens reads (over 2 MB): it is probably "
                   "not a CSV export. Export the data again as CSV or .xlsx.", name=name)
             ) from error
         raise InputError(

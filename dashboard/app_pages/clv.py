@@ -116,7 +116,7 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
 
 
 def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | None:
-    st.subheader(t("Predictive CLV (BG/NBD + Gamma-Gamma)"))
+    st.subheader(t("Predictive CLV"))
     seed_from_url("horizon", DEFAULT_HORIZON_MONTHS, parse_int(1, 60), t("horizon"))
     seed_from_url("discount", round(DEFAULT_ANNUAL_DISCOUNT_RATE * 100), parse_int(0, 50),
           t("discount rate"))
@@ -130,13 +130,19 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
     customers = result.customers
     purchases, spend = result.models.purchases.params_, result.models.spend.params_
     st.caption(t(
-        "Fitted on {n} customers' purchases up to {end} (frequency = repeat purchase days, "
-        "recency and age in weeks). BG/NBD (Fader, Hardie & Lee 2005): r = {r:.3f}, "
-        "α = {alpha:.3f}, a = {a:.3f}, b = {b:.3f}. Gamma-Gamma (Fader & Hardie 2013): "
-        "p = {p:.3f}, q = {q:.3f}, γ = {v:.3f}. CLV = expected purchases in each month of "
-        "the horizon × expected spend per purchase, discounted at {d}% a year.",
-        n=f"{len(customers):,}", end=format_day(result.calibration_end), d=st.session_state[
-            "discount"], **purchases, **spend))
+        "Learnt from {n} customers' purchases up to {end}: how often each customer buys, "
+        "how likely they are to still be a customer, and how much they spend per purchase. "
+        "CLV = expected purchases in each month of the horizon × expected spend per "
+        "purchase, discounted at {d}% a year.",
+        n=f"{len(customers):,}", end=format_day(result.calibration_end),
+        d=st.session_state["discount"]))
+    # The fitted parameters mean something to an analyst only: kept out of the way.
+    with st.expander(t("Advanced: model parameters")):
+        st.caption(t(
+            "Purchases: BG/NBD (Fader, Hardie & Lee 2005) on repeat purchase days, recency "
+            "and age in weeks: r = {r:.3f}, α = {alpha:.3f}, a = {a:.3f}, b = {b:.3f}. Spend "
+            "per purchase: Gamma-Gamma (Fader & Hardie 2013): p = {p:.3f}, q = {q:.3f}, "
+            "γ = {v:.3f}.", **purchases, **spend))
     cards = st.columns(4)
     cards[0].metric(t("Predicted CLV, all customers"),
                     _money(customers["clv"].sum(), currency, whole=True))

@@ -1,0 +1,66 @@
+"""Plain language on every page: what a marketing manager reads holds no internal words
+(the reference articles, the engine), model parameters stay in an "Advanced" expander,
+cards say whether a change is real without a p-value, and tables show no "None"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from google.protobuf.message import Message
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, Expander, Node
+
+from tests.test_app import PAGES, dataset_id, open_app
+
+INTERNAL_WORDS = re.compile(r"\bseeds?\b|duckdb", re.IGNORECASE)
+MODEL_PARAMETERS = re.compile(r"(?:\br|α|\ba|\bb|\bp|\bq|γ) = \d")
+
+
+def _strings(message: Message) -> Iterator[str]:
+    """Every text field of a proto, nested messages included (the data of tables is bytes)."""
+    for field, value in message.ListFields():
+        values = value if field.is_repeated else [value]
+        for item in values:
+            if isinstance(item, str):
+                yield item
+            elif isinstance(item, Message):
+                yield from _strings(item)
+
+
+def rendered_texts(node: Node, expanders: tuple[str, ...] = ()
+                   ) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Each text on the page (labels, values, help, captions) with the expanders around it."""
+    proto = getattr(node, "proto", None)
+    if isinstance(proto, Message):
+        for text in _strings(proto):
+            yield expanders, text
+    if isinstance(node, Block):
+        if isinstance(node, Expander):
+            expanders = (*expanders, node.label)
+        for child in node.children.values():
+            yield from rendered_texts(child, expanders)
+
+
+def page_texts(app: AppTest) -> list[tuple[tuple[str, ...], str]]:
+    return list(rendered_texts(app._tree))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_shows_internal_words(db: Path, page: str) -> None:
+    # The demo with its survey answers and spend: every section of every page is drawn.
+    app = open_app({"dataset": dataset_id(db, "Demo shop")}, page=page)
+    texts = page_texts(app)
+    assert texts, "the walk reads the page"
+    found = [text for _, text in texts if INTERNAL_WORDS.search(text)]
+    assert not found
+
+
+def test_model_parameters_are_only_in_the_advanced_expander(db: Path) -> None:
+    app = open_app({"dataset": dataset_id(db, "Demo shop")}, page="app_pages/clv.py")
+    texts = page_texts(app)
+    parameters = [(where, text) for where, text in texts if MODEL_PARAMETERS.search(text)]
+    assert parameters, "the fitted parameters are still shown to analysts"
+    assert all(where == ("Advanced: model parameters",) for where, _ in parameters), parameters
