@@ -48,17 +48,30 @@ def format_change(current: float | int | None, previous: float | int | None, met
         return None
     assert current is not None and previous is not None
     difference = current - previous
-    # ASCII minus: st.metric reads a leading "-" as a decrease.
-    sign = "+" if difference >= 0 else "-"
     if metric.unit == "percent":
         points = format_decimal(abs(difference), format="#,##0.0", locale=LOCALE)
-        return t("{sign}{points} pp", sign=sign, points=points)
+        return t("{sign}{points} pp", sign=change_sign(difference, points), points=points)
     amount = format_value(abs(difference), metric.unit, currency, whole=whole)
+    sign = change_sign(difference, amount)
     if previous == 0:
         return f"{sign}{amount}"
     relative = format_decimal(abs(difference) / abs(previous) * 100, format="#,##0.0",
                               locale=LOCALE)
     return f"{sign}{amount} ({sign}{relative}%)"
+
+
+def reads_as_zero(shown: str) -> bool:
+    """Whether a number as shown ("0.0 pp", "RON 0", "+0.00") is zero once rounded."""
+    return not any(digit in shown for digit in "123456789")
+
+
+def change_sign(difference: float, shown: str) -> str:
+    """"+" or "-" before a change shown as ``shown`` (its absolute value); none when it
+    reads as zero, so a change of 0.04 pp shown as "0.0 pp" is neither up nor down."""
+    if reads_as_zero(shown):
+        return ""
+    # ASCII minus: st.metric reads a leading "-" as a decrease.
+    return "+" if difference > 0 else "-"
 
 
 def format_day(day: date) -> str:

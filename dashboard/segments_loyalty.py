@@ -21,7 +21,7 @@ from dashboard.loyalty_charts import (
 )
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_choice, parse_int
-from dashboard.widgets import download_buttons
+from dashboard.widgets import change_style, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.kpis import Filters
@@ -35,7 +35,7 @@ from metrics.loyalty import (
     selection_window,
     top_next_products,
 )
-from metrics.significance import Significance, caption
+from metrics.significance import Significance, difference_caption, verdict_details
 from metrics.simulator import (
     MAX_RETENTION_RATE,
     SEED_PROFIT_UPLIFT_PCT,
@@ -78,8 +78,15 @@ def _range_text(dataset: Dataset, filters: Filters) -> tuple[str, str]:
 
 def _test_line(name: str, result: Significance | None) -> str:
     return t("{name}: {verdict}", name=name,
-             verdict=caption(result) if result is not None else t("not tested (too few "
-                                                                  "customers)"))
+             verdict=difference_caption(result) if result is not None
+             else t("not tested (too few customers)"))
+
+
+def _test_help(tests: dict[str, Significance | None]) -> str | None:
+    """The tests and p-values behind the verdicts of :func:`_test_line`, for a tooltip."""
+    lines = [t("{name}: {details}", name=name, details=verdict_details(result))
+             for name, result in tests.items() if result is not None]
+    return "  \n".join(lines) or None
 
 
 # -- loyalty types ---------------------------------------------------------------------
@@ -299,12 +306,11 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
                  "latest purchase is at most W = {w} days before {end}. Purchases per "
                  "customer = purchases ÷ customers; revenue per customer = revenue (refunds "
                  "subtracted) ÷ customers.", start=start, end=end, w=filters.inactivity_days))
-    tests = result.tests
-    st.caption("  \n".join([
-        _test_line(t("Retention"), tests["retention"]),
-        _test_line(t("Average order value"), tests["aov"]),
-        _test_line(t("Purchases per customer"), tests["purchase_frequency"]),
-    ]))
+    tests = {t("Retention"): result.tests["retention"],
+             t("Average order value"): result.tests["aov"],
+             t("Purchases per customer"): result.tests["purchase_frequency"]}
+    st.caption("  \n".join(_test_line(name, test) for name, test in tests.items()),
+               help=_test_help(tests))
     download_buttons(groups.assign(member=[t("Members") if m else t("Non-members")
                                            for m in groups["member"]]),
                      "loyalty-programme", key="programme_download")
@@ -350,9 +356,10 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
         t("Revenue"): [_money(v, currency) for v in points_aov["revenue"]],
         t("Average order value"): [_money(v, currency) for v in points_aov["aov"]],
     }), hide_index=True, width="stretch")
+    name = t("Difference in average order value")
     st.caption(t("Every purchase from {start} to {end}, members' and others'. ", start=start,
-                 end=end) + _test_line(t("Difference in average order value"),
-                                       result.points_aov_test))
+                 end=end) + _test_line(name, result.points_aov_test),
+               help=_test_help({name: result.points_aov_test}))
     download_buttons(points_aov, "points-aov", key="points_aov_download")
 
 
@@ -399,11 +406,13 @@ def _simulate(dataset: Dataset, filters: Filters) -> None:
                     _percent(last["profit_uplift_pct"]))
     cards[1].metric(t("Profit uplift over {years} years", years=years),
                     _percent(last["cumulative_profit_uplift_pct"]))
-    cards[2].metric(t("CLV per customer"), _money(last["clv"], currency),
-                    delta=_money(last["clv"] - base.loc[years, "clv"], currency))
+    clv_change = _money(last["clv"] - base.loc[years, "clv"], currency)
+    cards[2].metric(t("CLV per customer"), _money(last["clv"], currency), delta=clv_change,
+                    **change_style(clv_change))
+    customers_change = _count(round(last["customers"] - base.loc[years, "customers"]))
     cards[3].metric(t("Customers in the base in year {year}", year=years),
-                    _count(round(last["customers"])),
-                    delta=_count(round(last["customers"] - base.loc[years, "customers"])))
+                    _count(round(last["customers"])), delta=customers_change,
+                    **change_style(customers_change))
     st.caption(t(
         "Today, measured from {start} to {end} (W = {w} days): {customers} customers in "
         "the base, annual retention {retention} ({retained} of the {start_customers} in "

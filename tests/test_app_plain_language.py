@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from google.protobuf.message import Message
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Expander, Node
 
@@ -64,3 +65,44 @@ def test_model_parameters_are_only_in_the_advanced_expander(db: Path) -> None:
     parameters = [(where, text) for where, text in texts if MODEL_PARAMETERS.search(text)]
     assert parameters, "the fitted parameters are still shown to analysts"
     assert all(where == ("Advanced: model parameters",) for where, _ in parameters), parameters
+
+
+# -- cards ---------------------------------------------------------------------------------
+
+
+def test_a_card_whose_change_is_zero_shows_no_arrow(db: Path) -> None:
+    # Small shop, W = 30, March 2024 against February (tests/test_kpis.py works it out):
+    # new customers 1 and 1, active customers {C, A} and {D, A}: no change; the base
+    # falls from 3 to 2.
+    app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-03-01"})
+    cards = {metric.label: metric.proto for metric in app.metric}
+    for label in ("New customers", "Active customers"):
+        assert cards[label].delta == "0 (0.0%)"
+        assert cards[label].direction == MetricProto.MetricDirection.NONE, label
+        assert cards[label].color == MetricProto.MetricColor.GRAY, label
+    base = cards["Customers in the base"]
+    assert base.delta == "-1 (-33.3%)"
+    assert base.direction == MetricProto.MetricDirection.DOWN
+    assert base.color == MetricProto.MetricColor.RED
+
+
+@pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/satisfaction.py"])
+def test_cards_say_whether_a_change_is_real_and_keep_the_p_value_for_the_tooltip(
+        db: Path, page: str) -> None:
+    app = open_app({"dataset": dataset_id(db, "Demo shop"), "at": "2026-10-01"}, page=page)
+    verdicts = [c for c in app.caption
+                if re.search(r"A real change|Within normal variation", c.value)]
+    assert verdicts, "each card with a change says whether it is real"
+    for verdict in verdicts:
+        assert not re.search(r"\bp [=<]", verdict.value), verdict.value
+        assert re.search(r"^Test: .+, p [=<] 0\.\d+", verdict.proto.help), verdict.proto.help
+    assert not [c.value for c in app.caption if re.search(r"\bp [=<] 0", c.value)
+                and "Promoters against detractors" not in c.value]
+
+
+def test_an_incomplete_period_is_called_incomplete_once(db: Path) -> None:
+    # The demo data stops on 20 Nov 2026.
+    app = open_app({"dataset": dataset_id(db, "Demo shop"), "at": "2026-11-01"})
+    warning = next(w.value for w in app.warning if "incomplete" in w.value)
+    assert warning.startswith("Nov 2026 is incomplete: the data covers")
+    assert warning.count("incomplete") == 1

@@ -1,5 +1,6 @@
 """Plain language at the source: no text in the code a user can read (pages, metric
-definitions, ingest messages, CLI help) names the reference articles or the engine."""
+definitions, ingest messages, CLI help) names the reference articles or the engine, and a
+change that reads as zero on a card is neither a rise nor a fall."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+
+from dashboard.formatting import format_change
+from dashboard.widgets import change_style
+from metrics.definitions import METRICS
 
 ROOT = Path(__file__).parent.parent
 # "seed" is what the team calls the reference articles; DuckDB is the engine. Neither means
@@ -34,3 +39,24 @@ def test_no_user_text_names_the_reference_articles_or_the_engine() -> None:
              for folder in ("dashboard", "metrics") for path in (ROOT / folder).rglob("*.py")
              for line, text in text_literals(path) if INTERNAL_WORDS.search(text)]
     assert not found
+
+
+# -- cards: a change that reads as zero is neither up nor down ------------------------------
+
+
+def test_a_change_that_reads_as_zero_has_no_sign_and_no_arrow() -> None:
+    rate, revenue = METRICS["retention_rate"], METRICS["revenue"]
+    # 50.04% against 50.00%: +0.04 points, shown with one decimal as 0.0
+    assert format_change(50.04, 50.0, rate, None) == "0.0 pp"
+    assert format_change(50.06, 50.0, rate, None) == "+0.1 pp"
+    assert format_change(49.94, 50.0, rate, None) == "-0.1 pp"
+    # €1,000.004 against €1,000: €0.004 rounds to €0.00, 0.0004% to 0.0%
+    assert format_change(1000.004, 1000.0, revenue, "EUR") == "€0.00 (0.0%)"
+    assert format_change(1100.0, 1000.0, revenue, "EUR") == "+€100.00 (+10.0%)"
+    off = {"delta_color": "off", "delta_arrow": "off"}
+    assert change_style("0.0 pp") == off
+    assert change_style("€0.00 (0.0%)") == off
+    assert change_style("RON\xa00") == off
+    assert change_style(None) == off
+    assert change_style("+0.1 pp") == {"delta_color": "normal"}
+    assert change_style("+0.1 pp", higher_is_better=False) == {"delta_color": "inverse"}

@@ -25,7 +25,14 @@ from dashboard.filters import (
     segment_label,
 )
 from dashboard.filters import group_name as segment_value_name
-from dashboard.formatting import LOCALE, format_day, format_value, is_missing, period_label
+from dashboard.formatting import (
+    LOCALE,
+    change_sign,
+    format_day,
+    format_value,
+    is_missing,
+    period_label,
+)
 from dashboard.safe import plain, show_error
 from dashboard.satisfaction_charts import (
     behaviour_chart,
@@ -38,7 +45,7 @@ from dashboard.satisfaction_charts import (
     score_group_name,
 )
 from dashboard.url_state import parse_choice
-from dashboard.widgets import download_buttons
+from dashboard.widgets import change_style, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
 from metrics.kpis import Filters
@@ -78,9 +85,8 @@ TESTS = {"nps": "NPS z-test on the promoters and detractors of the two periods",
 
 
 def _signed(value: float, pattern: str = "#,##0.0") -> str:
-    # ASCII minus: st.metric reads a leading "-" as a decrease.
-    sign = "+" if value > 0 else "-" if value < 0 else ""
-    return sign + format_decimal(abs(value), format=pattern, locale=LOCALE)
+    shown = format_decimal(abs(value), format=pattern, locale=LOCALE)
+    return change_sign(value, shown) + shown
 
 
 def _value_text(measure: Measure, value: float | None) -> str:
@@ -115,12 +121,14 @@ def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> 
             st.metric(t(MEASURE_TITLES[measure]), "–")
             st.caption(t("No complete period has answers yet."))
             return
+        delta = _change_text(measure, change)
         st.metric(t("{measure} in {period}", measure=t(MEASURE_TITLES[measure]),
                     period=period_label(period, change.period_start)),
-                  _value_text(measure, change.value), delta=_change_text(measure, change))
+                  _value_text(measure, change.value), delta=delta, **change_style(delta))
         if change.previous_start is not None:
             details = None if isinstance(change.result, NotTested) else t(
-                "Test: {test}.", test=t(TESTS[measure]))
+                "Test: {test}, {p_value}.", test=t(TESTS[measure]),
+                p_value=format_p_value(change.result.p_value))
             st.caption(t("Against {previous}: {verdict}",
                          previous=period_label(period, change.previous_start),
                          verdict=caption(change.result)), help=details)
