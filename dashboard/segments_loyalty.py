@@ -21,7 +21,7 @@ from dashboard.loyalty_charts import (
 )
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_choice, parse_int
-from dashboard.widgets import change_style, download_buttons
+from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.kpis import Filters
@@ -111,7 +111,7 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
     st.caption(t("Each customer with a purchase from {start} to {end} gets one type, by the "
                  "first rule below that matches their purchases in that range.", start=start,
                  end=end))
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Type"): [t(rule.label) for rule in LOYALTY_TYPE_RULES],
         t("Rule"): [rule.rule_text() for rule in LOYALTY_TYPE_RULES],
         t("What it means"): [t(rule.meaning) for rule in LOYALTY_TYPE_RULES],
@@ -131,7 +131,7 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
         st.plotly_chart(type_value_chart(summary, type_name, dataset.currency),
                         width="stretch", key="loyalty_value_chart")
     currency = dataset.currency
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Type"): [type_name(v) for v in summary["loyalty_type"]],
         t("Customers"): [_count(v) for v in summary["customers"]],
         t("Share of customers"): [_percent(v) for v in summary["share_pct"]],
@@ -161,7 +161,10 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
             "full_price_share_pct": t("At full price (%)"),
             "last_purchase": t("Latest purchase"),
             "in_base_at_end": t("Still in the base at the end"), "loyalty_type": t("Type")})
-        st.dataframe(named, hide_index=True, width="stretch")
+        data_table(named, hide_index=True, width="stretch", currency=dataset.currency,
+                   units={t("Revenue"): "currency"} | {
+                       t(name): "percent" for name in ("With a discount (%)",
+                                                       "With points (%)", "At full price (%)")})
         download_buttons(named, "loyalty-type-customers", key="loyalty_customers_download")
 
 
@@ -221,7 +224,7 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
         t("With several products"): [_count(v) for v in shown["several_products_customers"]],
         t("Upsell ratio"): [_number(v) for v in shown["upsell_ratio"]],
     }
-    st.dataframe(pd.DataFrame(frame), hide_index=True, width="stretch")
+    data_table(pd.DataFrame(frame), hide_index=True, width="stretch")
     download_buttons(table, "upsell", key="upsell_download")
 
 
@@ -234,7 +237,7 @@ def _next_products(dataset: Dataset, filters: Filters) -> None:
         return
     top = top_next_products(pairs)
     st.plotly_chart(next_products_chart(top), width="stretch", key="next_products_chart")
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("First product"): top["first_product"],
         t("New customers"): [_count(v) for v in top["first_customers"]],
         t("Came back"): [_count(v) for v in top["returning_customers"]],
@@ -293,7 +296,7 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
     currency = dataset.currency
     st.plotly_chart(programme_chart(groups, currency), width="stretch",
                     key="programme_chart")
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Group"): [t("Members") if m else t("Non-members") for m in groups["member"]],
         t("Customers"): [_count(v) for v in groups["customers"]],
         t("Still in the base at the end"): [_percent(v) for v in groups["retention_pct"]],
@@ -325,7 +328,7 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
         label = segment_label(by)
         st.plotly_chart(enrolment_chart(enrolment, group_name, label), width="stretch",
                         key="enrolment_chart")
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             plain(label): [group_name(v) for v in enrolment["group_value"]],
             t("Customers"): [_count(v) for v in enrolment["customers"]],
             t("Members"): [_count(v) for v in enrolment["members"]],
@@ -349,7 +352,7 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
                     _count(redemption.redeemed_purchases))
     st.plotly_chart(points_aov_chart(points_aov, currency), width="stretch",
                     key="points_aov_chart")
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Purchases"): [t("With points redeemed") if r else t("Without points")
                          for r in points_aov["points_redeemed"]],
         t("Count"): [_count(v) for v in points_aov["purchases"]],
@@ -436,7 +439,7 @@ def _simulate(dataset: Dataset, filters: Filters) -> None:
                                         t("Customers")),
                         width="stretch", key="simulator_customers_chart")
     shown = rows[rows["year"] > 0]
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Year"): shown["year"],
         t("Scenario"): [t("Today's retention") if s == "baseline" else
                         t("With the retention gain") for s in shown["scenario"]],

@@ -4,10 +4,13 @@ cards say whether a change is real without a p-value, and tables show no "None".
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from google.protobuf.message import Message
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
@@ -106,3 +109,36 @@ def test_an_incomplete_period_is_called_incomplete_once(db: Path) -> None:
     warning = next(w.value for w in app.warning if "incomplete" in w.value)
     assert warning.startswith("Nov 2026 is incomplete: the data covers")
     assert warning.count("incomplete") == 1
+
+
+# -- tables --------------------------------------------------------------------------------
+
+
+def _holds_dates(values: pd.Series) -> bool:
+    present = values.dropna()
+    return not present.empty and all(isinstance(v, date) for v in present)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_tables_show_no_none_and_write_dates_as_the_app_does(db: Path, page: str) -> None:
+    app = open_app({"dataset": dataset_id(db, "Demo shop")}, page=page)
+    assert app.dataframe, "the page shows tables"
+    for table in app.dataframe:
+        columns = json.loads(table.proto.columns)
+        frame = table.value
+        # a missing value shows the placeholder, not "None"
+        if frame.isna().any().any():
+            assert table.proto.placeholder == "–", list(frame.columns)
+        for column in frame.columns:
+            if _holds_dates(frame[column]):
+                assert columns[column]["type_config"]["format"] == "MMM D, YYYY", column
+
+
+def test_the_overview_table_writes_amounts_in_the_datasets_currency(db: Path) -> None:
+    app = open_app({"dataset": dataset_id(db, "Demo shop")})
+    kpis = next(table for table in app.dataframe if "Revenue" in table.value.columns)
+    columns = json.loads(kpis.proto.columns)
+    # The demo shop is in RON; amounts read "RON 1,234.50", rates "12.3%", counts "1,234".
+    assert columns["Revenue"]["type_config"]["format"] == "RON\xa0%,.2f"
+    assert columns["Retention rate (CRR)"]["type_config"]["format"] == "%,.1f%%"
+    assert columns["Orders"]["type_config"]["format"] == "%,d"

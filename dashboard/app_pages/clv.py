@@ -21,7 +21,7 @@ from dashboard.filters import (
 from dashboard.formatting import format_day, format_value, period_label
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_date, parse_int
-from dashboard.widgets import download_buttons
+from dashboard.widgets import data_table, download_buttons
 from metrics.clv.cac import (
     RULE_OF_THUMB,
     acquisition_channel_source,
@@ -75,7 +75,7 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
                                                 table["lifespan_capped"], strict=True)],
         t("CLV"): [_money(v, currency) for v in table["clv"]],
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    data_table(shown, hide_index=True, width="stretch")
     if table["lifespan_capped"].any():
         st.caption(t("⁺ no measurable churn: the lifespan is capped at 10 years."))
     download_buttons(table, "simple-clv", key="simple_clv_download")
@@ -111,7 +111,7 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
                                          t("not yet") for v in milestones[f"month_{n}"]]
            for n in MILESTONE_MONTHS},
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    data_table(shown, hide_index=True, width="stretch")
     download_buttons(milestones, "historic-clv", key="historic_download")
 
 
@@ -155,7 +155,7 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
     st.plotly_chart(clv_histogram(customers, currency), width="stretch", key="clv_histogram")
     if by is not None:
         groups = result.by_group()
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             plain(segment_label(by)): [group_name(g) for g in groups["group_value"]],
             t("Customers"): [format_value(v, "customers", None) for v in groups["customers"]],
             t("Total CLV"): [_money(v, currency) for v in groups["total_clv"]],
@@ -169,23 +169,23 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
              "expected_average_spend": t("Expected spend per purchase"),
              "clv": t("Predicted CLV"), "group_value": t("Group")}
     columns_shown = [c for c in names if c != "group_value" or by]
-    money = st.column_config.NumberColumn(format="%.2f")
-    config = {names["past_value"]: money, names["expected_average_spend"]: money,
-              names["clv"]: money,
-              names["probability_alive"]: st.column_config.ProgressColumn(
+    amounts = {names[c]: "currency" for c in ("past_value", "expected_average_spend", "clv")}
+    config = {names["probability_alive"]: st.column_config.ProgressColumn(
                   min_value=0.0, max_value=1.0, format="percent"),
               names["expected_purchases"]: st.column_config.NumberColumn(format="%.1f")}
     tabs = st.tabs([t("Top customers"), t("Most at risk")])
     with tabs[0]:
         top = result.top_customers()[columns_shown].rename(columns=names)
-        st.dataframe(top, hide_index=True, width="stretch", column_config=config)
+        data_table(top, hide_index=True, width="stretch", column_config=config,
+                   currency=currency, units=amounts)
         download_buttons(result.customers.rename(columns=names), "clv-customers",
                          key="clv_customers_download")
     with tabs[1]:
         st.caption(t("The top fifth by revenue so far whose probability of still being a "
                      "customer is under 50%: worth a win-back campaign."))
         risky = result.at_risk()[columns_shown].rename(columns=names)
-        st.dataframe(risky, hide_index=True, width="stretch", column_config=config)
+        data_table(risky, hide_index=True, width="stretch", column_config=config,
+                   currency=currency, units=amounts)
         download_buttons(risky, "clv-at-risk", key="clv_at_risk_download")
     return float(customers["clv"].mean()) if len(customers) else None
 
@@ -258,7 +258,7 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
         st.plotly_chart(clv_cac_chart(shown_ratios, channel_name, RULE_OF_THUMB),
                         width="stretch", key="clv_cac_chart")
     currency = dataset.currency
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Channel"): [channel_name(c) for c in ratios["channel"]],
         t("Spend"): [_money(v, currency, whole=True) for v in ratios["spend"]],
         t("New customers"): [format_value(v, "customers", None)
@@ -271,7 +271,7 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
         by_period = table.assign(
             period=[period_label(filters.period, d) for d in table["period_start"]],
             channel=[channel_name(c) for c in table["channel"]])
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             t("Period"): by_period["period"], t("Channel"): by_period["channel"],
             t("Spend"): [_money(v, currency, whole=True) for v in by_period["spend"]],
             t("New customers"): by_period["new_customers"],

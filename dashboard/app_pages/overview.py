@@ -22,7 +22,7 @@ from dashboard.formatting import (
 )
 from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
-from dashboard.widgets import change_style
+from dashboard.widgets import change_style, data_table
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
@@ -165,11 +165,11 @@ def main() -> None:
                                 legend_name(view)),
                     width="stretch", key="trend")
     chart_notes(benchmark)
-    _downloads(shown, filters.period)
+    _downloads(shown, filters.period, currency)
     publish(["at", "metric"])
 
 
-def _downloads(frame: pd.DataFrame, period: str) -> None:
+def _downloads(frame: pd.DataFrame, period: str, currency: str | None) -> None:
     """The chart's data as CSV and Excel, with readable column names."""
     table = frame.copy()
     table.insert(0, "period", [period_label(period, d) for d in table["period_start"]])
@@ -182,7 +182,9 @@ def _downloads(frame: pd.DataFrame, period: str) -> None:
                                mime="application/vnd.openxmlformats-officedocument."
                                     "spreadsheetml.sheet")
     with st.expander(t("All KPIs by period")):
-        st.dataframe(table, hide_index=True, width="stretch")
+        data_table(table, hide_index=True, width="stretch", currency=currency,
+                   units={METRICS[m].title(): METRICS[m].unit for m in frame.columns
+                          if m in METRICS})
 
 
 main()

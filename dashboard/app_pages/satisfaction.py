@@ -45,7 +45,7 @@ from dashboard.satisfaction_charts import (
     score_group_name,
 )
 from dashboard.url_state import parse_choice
-from dashboard.widgets import change_style, download_buttons
+from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
 from metrics.kpis import Filters
@@ -197,7 +197,7 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
                        "change": t("Change (points)"), "p_value": t("p-value"),
                        "verdict": t("Change")})
     with st.expander(t("NPS by period as a table")):
-        st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        data_table(shown, hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(format="%.1f")
             for c in (t("NPS"), t("Margin of error (±)"), t("Change (points)"))})
         st.caption(t("* the responses start or stop inside that period. The change against "
@@ -349,8 +349,8 @@ def _comments(dataset: Dataset, filters: Filters, periods: pd.DataFrame,
     if "score_group" in found:
         renamed[t("Group")] = [None if g is None else score_group_name(g)
                                for g in found["score_group"]]
-    st.dataframe(renamed, hide_index=True, width="stretch",
-                 column_config={t("Comment"): st.column_config.TextColumn(width="large")})
+    data_table(renamed, hide_index=True, width="stretch",
+               column_config={t("Comment"): st.column_config.TextColumn(width="large")})
     download_buttons(renamed, "comments", key="comments_download")
 
 
