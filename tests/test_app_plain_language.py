@@ -120,7 +120,7 @@ def _holds_dates(values: pd.Series) -> bool:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_tables_show_no_none_and_write_dates_as_the_app_does(db: Path, page: str) -> None:
+def test_tables_show_no_none_and_have_headers_and_dates_for_people(db: Path, page: str) -> None:
     app = open_app({"dataset": dataset_id(db, "Demo shop")}, page=page)
     assert app.dataframe, "the page shows tables"
     for table in app.dataframe:
@@ -130,6 +130,7 @@ def test_tables_show_no_none_and_write_dates_as_the_app_does(db: Path, page: str
         if frame.isna().any().any():
             assert table.proto.placeholder == "–", list(frame.columns)
         for column in frame.columns:
+            assert not re.fullmatch(r"[a-z]+(_[a-z]+)+", column), "a header in words"
             if _holds_dates(frame[column]):
                 assert columns[column]["type_config"]["format"] == "MMM D, YYYY", column
 
@@ -142,3 +143,10 @@ def test_the_overview_table_writes_amounts_in_the_datasets_currency(db: Path) ->
     assert columns["Revenue"]["type_config"]["format"] == "RON\xa0%,.2f"
     assert columns["Retention rate (CRR)"]["type_config"]["format"] == "%,.1f%%"
     assert columns["Orders"]["type_config"]["format"] == "%,d"
+
+
+def test_table_headers_are_words_not_column_names(db: Path) -> None:
+    app = open_app({"dataset": dataset_id(db, "Demo shop")})
+    kpis = next(table for table in app.dataframe if "Revenue" in table.value.columns)
+    assert list(kpis.value.columns[:3]) == ["Period", "First day", "Last day"]
+    assert "Complete period" in kpis.value.columns

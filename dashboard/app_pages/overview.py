@@ -173,7 +173,9 @@ def _downloads(frame: pd.DataFrame, period: str, currency: str | None) -> None:
     """The chart's data as CSV and Excel, with readable column names."""
     table = frame.copy()
     table.insert(0, "period", [period_label(period, d) for d in table["period_start"]])
-    table = table.rename(columns={m: METRICS[m].title() for m in table.columns if m in METRICS})
+    table = table.rename(columns={m: METRICS[m].title() for m in table.columns if m in METRICS}
+                         | {"period": t("Period"), "period_start": t("First day"),
+                            "period_end": t("Last day"), "complete": t("Complete period")})
     columns = st.columns([1, 1, 4])
     columns[0].download_button(t("Data as CSV"), to_csv(table), "loyaltylens-kpis.csv",
                                mime="text/csv", icon=":material/download:")
