@@ -85,7 +85,8 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
     st.caption(t(CRR_EXPLANATION))
     shown = with_change_tests(table).iloc[::-1]  # the latest period first
     shown["verdict"] = [
-        (t("Significant") if verdict else t("Within noise")) if verdict is not None
+        (t("A real change") if verdict else t("Within normal variation"))
+        if verdict is not None
         else t("Not tested: {reason}", reason=t(reason))
         for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
     shown["change_pp"] = ["–" if pd.isna(v) else t("{sign}{points} pp", sign="+" if v >= 0

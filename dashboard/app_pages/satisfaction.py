@@ -157,8 +157,8 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
                              total=format_value(latest["answers"], "customers", None)))
             st.caption(t(LATEST_RULE))
     st.caption(t("Each card compares the latest period the responses cover completely with "
-                 "the period before it; a change is significant when a test at the 5% level "
-                 "says so."))
+                 "the period before it; a change is real when a test at the 5% level says so "
+                 "(the test and its p-value are in the tooltip)."))
 
 
 def _period_frame(table: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -171,7 +171,8 @@ def _period_frame(table: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 def _verdicts(shown: pd.DataFrame) -> pd.DataFrame:
     shown["verdict"] = [
-        (t("Significant") if verdict else t("Within noise")) if verdict is not None
+        (t("A real change") if verdict else t("Within normal variation"))
+        if verdict is not None
         else t("Not tested: {reason}", reason=t(reason))
         for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
     shown["p_value"] = ["–" if is_missing(v) else format_p_value(v) for v in shown["p_value"]]
@@ -199,7 +200,9 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
     with st.expander(t("NPS by period as a table")):
         data_table(shown, hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(format="%.1f")
-            for c in (t("NPS"), t("Margin of error (±)"), t("Change (points)"))})
+            for c in (t("NPS"), t("Margin of error (±)"), t("Change (points)"))},
+            units={t(c): "customers" for c in ("Answers", "Promoters", "Passives",
+                                               "Detractors")})
         st.caption(t("* the responses start or stop inside that period. The change against "
                      "the previous period is tested with a z-test of the two NPS (variance "
                      "(pP + pD − (pP − pD)²) ÷ n each), at the 5% level."))
