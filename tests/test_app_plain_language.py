@@ -99,8 +99,7 @@ def test_cards_say_whether_a_change_is_real_and_keep_the_p_value_for_the_tooltip
     for verdict in verdicts:
         assert not re.search(r"\bp [=<]", verdict.value), verdict.value
         assert re.search(r"^Test: .+, p [=<] 0\.\d+", verdict.proto.help), verdict.proto.help
-    assert not [c.value for c in app.caption if re.search(r"\bp [=<] 0", c.value)
-                and "Promoters against detractors" not in c.value]
+    assert not [c.value for c in app.caption if re.search(r"\bp [=<] 0", c.value)]
 
 
 def test_an_incomplete_period_is_called_incomplete_once(db: Path) -> None:

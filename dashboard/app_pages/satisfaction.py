@@ -60,7 +60,13 @@ from metrics.satisfaction import (
     satisfaction_segments,
     with_changes,
 )
-from metrics.significance import NotTested, caption, format_p_value
+from metrics.significance import (
+    NotTested,
+    caption,
+    difference_caption,
+    format_p_value,
+    verdict_details,
+)
 from metrics.sqlutil import Period
 from metrics.store import Dataset
 
@@ -403,15 +409,10 @@ def _behaviour(dataset: Dataset, filters: Filters) -> None:
         result = behaviour_test(table, int(months))
         if result is None:
             continue
-        if result.significant:
-            verdict = t("a significant difference ({method}, {p_value})",
-                        method=t(result.method), p_value=format_p_value(result.p_value))
-        else:
-            verdict = t("within noise ({p_value}): not a significant difference",
-                        p_value=format_p_value(result.p_value))
         st.caption(t("Promoters against detractors who ordered again within {months} months: "
-                     "{difference} pp, {verdict}.", months=int(months),
-                     difference=_signed(100 * result.difference), verdict=verdict))
+                     "{difference} pp. {verdict}.", months=int(months),
+                     difference=_signed(100 * result.difference),
+                     verdict=difference_caption(result)), help=verdict_details(result))
     groups = [score_group_name(g) for g in table["score_group"]]
     download_buttons(table.assign(score_group=groups).rename(columns={
                          "score_group": t("Group"), "window_months": t("Months after"),
