@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 
 import pandas as pd
-from babel.dates import format_date
+from babel.dates import format_date, get_date_format
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from metrics.definitions import Metric
@@ -14,6 +15,8 @@ from metrics.i18n import t
 from metrics.sqlutil import Period, period_index, period_start_of_index
 
 LOCALE = "en"
+# What a missing value reads as, in a card or a table cell (never None, nan or NaT).
+MISSING = "–"
 
 
 def is_missing(value: float | int | None) -> bool:
@@ -27,7 +30,7 @@ def format_value(value: float | int | None, unit: str, currency: str | None,
     ``whole`` drops the cents of amounts of 1,000 or more (KPI cards have little room).
     """
     if is_missing(value):
-        return "–"
+        return MISSING
     if unit == "percent":
         return format_decimal(value, format="#,##0.0", locale=LOCALE) + "%"
     if unit == "currency":
@@ -49,12 +52,11 @@ def format_change(current: float | int | None, previous: float | int | None, met
         return None
     assert current is not None and previous is not None
     difference = current - previous
-    # ASCII minus: st.metric reads a leading "-" as a decrease.
-    sign = "+" if difference >= 0 else "-"
     if metric.unit == "percent":
         points = format_decimal(abs(difference), format="#,##0.0", locale=LOCALE)
-        return t("{sign}{points} pp", sign=sign, points=points)
+        return t("{sign}{points} pp", sign=change_sign(difference, points), points=points)
     amount = format_value(abs(difference), metric.unit, currency, whole=whole)
+    sign = change_sign(difference, amount)
     if previous == 0:
         return f"{sign}{amount}"
     relative = format_decimal(abs(difference) / abs(previous) * 100, format="#,##0.0",
@@ -62,9 +64,56 @@ def format_change(current: float | int | None, previous: float | int | None, met
     return f"{sign}{amount} ({sign}{relative}%)"
 
 
+def reads_as_zero(shown: str) -> bool:
+    """Whether a number as shown ("0.0 pp", "RON 0", "+0.00") is zero once rounded."""
+    return not any(digit in shown for digit in "123456789")
+
+
+def change_sign(difference: float, shown: str) -> str:
+    """"+" or "-" before a change shown as ``shown`` (its absolute value); none when it
+    reads as zero, so a change of 0.04 pp shown as "0.0 pp" is neither up nor down."""
+    if reads_as_zero(shown):
+        return ""
+    # ASCII minus: st.metric reads a leading "-" as a decrease.
+    return "+" if difference > 0 else "-"
+
+
 def format_day(day: date) -> str:
     """A date as the user's locale writes it (e.g. 20 Nov 2026)."""
     return format_date(day, format="medium", locale=LOCALE)
+
+
+# Babel's (CLDR) date fields and the Day.js tokens Streamlit's DateColumn writes them with.
+_DAYJS_TOKENS = {"y": "YYYY", "yyyy": "YYYY", "yy": "YY", "M": "M", "MM": "MM",
+                 "MMM": "MMM", "MMMM": "MMMM", "L": "M", "LL": "MM", "LLL": "MMM",
+                 "LLLL": "MMMM", "d": "D", "dd": "DD", "E": "ddd", "EEE": "ddd",
+                 "EEEE": "dddd"}
+
+
+def table_date_format() -> str:
+    """The format of :func:`format_day` for a table's date column (Streamlit's DateColumn),
+    so a table writes 20 Nov 2026 as the rest of the app does and still sorts by date."""
+
+    def token(match: re.Match[str]) -> str:
+        field = match.group(0)
+        if field.startswith("'"):  # quoted literal text, e.g. 'г.'
+            return "[" + field.strip("'") + "]"
+        return _DAYJS_TOKENS.get(field, field)
+
+    pattern = get_date_format("medium", locale=LOCALE).pattern
+    return re.sub(r"'[^']*'|([A-Za-z])\1*", token, pattern)
+
+
+def table_number_format(unit: str, currency: str | None) -> str:
+    """The printf format of a table's number column in ``unit`` (a metric's unit), written
+    as :func:`format_value` writes it: thousands separators, the currency where it goes."""
+    if unit == "currency":
+        sample = 1234.5  # placed like any amount: "€1,234.50", "RON 1,234.50"
+        return format_value(sample, unit, currency).replace(
+            format_value(sample, unit, None), "%,.2f")
+    if unit == "percent":
+        return "%,.1f%%"
+    return "%,d"
 
 
 def period_label(period: Period, start: date, end: date | None = None) -> str:

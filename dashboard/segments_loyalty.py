@@ -21,7 +21,7 @@ from dashboard.loyalty_charts import (
 )
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_choice, parse_int
-from dashboard.widgets import download_buttons
+from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.kpis import Filters
@@ -35,7 +35,7 @@ from metrics.loyalty import (
     selection_window,
     top_next_products,
 )
-from metrics.significance import Significance, caption
+from metrics.significance import Significance, difference_caption, verdict_details
 from metrics.simulator import (
     MAX_RETENTION_RATE,
     SEED_PROFIT_UPLIFT_PCT,
@@ -78,8 +78,15 @@ def _range_text(dataset: Dataset, filters: Filters) -> tuple[str, str]:
 
 def _test_line(name: str, result: Significance | None) -> str:
     return t("{name}: {verdict}", name=name,
-             verdict=caption(result) if result is not None else t("not tested (too few "
-                                                                  "customers)"))
+             verdict=difference_caption(result) if result is not None
+             else t("not tested (too few customers)"))
+
+
+def _test_help(tests: dict[str, Significance | None]) -> str | None:
+    """The tests and p-values behind the verdicts of :func:`_test_line`, for a tooltip."""
+    lines = [t("{name}: {details}", name=name, details=verdict_details(result))
+             for name, result in tests.items() if result is not None]
+    return "  \n".join(lines) or None
 
 
 # -- loyalty types ---------------------------------------------------------------------
@@ -102,9 +109,9 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
         return
     start, end = _range_text(dataset, filters)
     st.caption(t("Each customer with a purchase from {start} to {end} gets one type, by the "
-                 "first rule below that matches their purchases in that range (seed: "
-                 "“Tipuri de clienți fideli”).", start=start, end=end))
-    st.dataframe(pd.DataFrame({
+                 "first rule below that matches their purchases in that range.", start=start,
+                 end=end))
+    data_table(pd.DataFrame({
         t("Type"): [t(rule.label) for rule in LOYALTY_TYPE_RULES],
         t("Rule"): [rule.rule_text() for rule in LOYALTY_TYPE_RULES],
         t("What it means"): [t(rule.meaning) for rule in LOYALTY_TYPE_RULES],
@@ -124,7 +131,7 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
         st.plotly_chart(type_value_chart(summary, type_name, dataset.currency),
                         width="stretch", key="loyalty_value_chart")
     currency = dataset.currency
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Type"): [type_name(v) for v in summary["loyalty_type"]],
         t("Customers"): [_count(v) for v in summary["customers"]],
         t("Share of customers"): [_percent(v) for v in summary["share_pct"]],
@@ -154,7 +161,10 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
             "full_price_share_pct": t("At full price (%)"),
             "last_purchase": t("Latest purchase"),
             "in_base_at_end": t("Still in the base at the end"), "loyalty_type": t("Type")})
-        st.dataframe(named, hide_index=True, width="stretch")
+        data_table(named, hide_index=True, width="stretch", currency=dataset.currency,
+                   units={t("Revenue"): "currency"} | {
+                       t(name): "percent" for name in ("With a discount (%)",
+                                                       "With points (%)", "At full price (%)")})
         download_buttons(named, "loyalty-type-customers", key="loyalty_customers_download")
 
 
@@ -195,7 +205,7 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
                     _count(row["several_products_customers"]))
     cards[2].metric(t("Customers with one product"), _count(row["one_product_customers"]))
     start, end = format_day(row["period_start"]), format_day(row["period_end"])
-    st.caption(t("Upsell ratio (seed) = customers who have bought more than one product ÷ "
+    st.caption(t("Upsell ratio = customers who have bought more than one product ÷ "
                  "customers who have bought exactly one. The customers of a period are "
                  "those with a purchase in it; each counts the distinct products bought from "
                  "their first purchase up to the period's last day. Above: everyone with a "
@@ -214,7 +224,7 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
         t("With several products"): [_count(v) for v in shown["several_products_customers"]],
         t("Upsell ratio"): [_number(v) for v in shown["upsell_ratio"]],
     }
-    st.dataframe(pd.DataFrame(frame), hide_index=True, width="stretch")
+    data_table(pd.DataFrame(frame), hide_index=True, width="stretch")
     download_buttons(table, "upsell", key="upsell_download")
 
 
@@ -227,7 +237,7 @@ def _next_products(dataset: Dataset, filters: Filters) -> None:
         return
     top = top_next_products(pairs)
     st.plotly_chart(next_products_chart(top), width="stretch", key="next_products_chart")
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("First product"): top["first_product"],
         t("New customers"): [_count(v) for v in top["first_customers"]],
         t("Came back"): [_count(v) for v in top["returning_customers"]],
@@ -286,7 +296,7 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
     currency = dataset.currency
     st.plotly_chart(programme_chart(groups, currency), width="stretch",
                     key="programme_chart")
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Group"): [t("Members") if m else t("Non-members") for m in groups["member"]],
         t("Customers"): [_count(v) for v in groups["customers"]],
         t("Still in the base at the end"): [_percent(v) for v in groups["retention_pct"]],
@@ -299,12 +309,11 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
                  "latest purchase is at most W = {w} days before {end}. Purchases per "
                  "customer = purchases ÷ customers; revenue per customer = revenue (refunds "
                  "subtracted) ÷ customers.", start=start, end=end, w=filters.inactivity_days))
-    tests = result.tests
-    st.caption("  \n".join([
-        _test_line(t("Retention"), tests["retention"]),
-        _test_line(t("Average order value"), tests["aov"]),
-        _test_line(t("Purchases per customer"), tests["purchase_frequency"]),
-    ]))
+    tests = {t("Retention"): result.tests["retention"],
+             t("Average order value"): result.tests["aov"],
+             t("Purchases per customer"): result.tests["purchase_frequency"]}
+    st.caption("  \n".join(_test_line(name, test) for name, test in tests.items()),
+               help=_test_help(tests))
     download_buttons(groups.assign(member=[t("Members") if m else t("Non-members")
                                            for m in groups["member"]]),
                      "loyalty-programme", key="programme_download")
@@ -319,7 +328,7 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
         label = segment_label(by)
         st.plotly_chart(enrolment_chart(enrolment, group_name, label), width="stretch",
                         key="enrolment_chart")
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             plain(label): [group_name(v) for v in enrolment["group_value"]],
             t("Customers"): [_count(v) for v in enrolment["customers"]],
             t("Members"): [_count(v) for v in enrolment["members"]],
@@ -343,16 +352,17 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
                     _count(redemption.redeemed_purchases))
     st.plotly_chart(points_aov_chart(points_aov, currency), width="stretch",
                     key="points_aov_chart")
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Purchases"): [t("With points redeemed") if r else t("Without points")
                          for r in points_aov["points_redeemed"]],
         t("Count"): [_count(v) for v in points_aov["purchases"]],
         t("Revenue"): [_money(v, currency) for v in points_aov["revenue"]],
         t("Average order value"): [_money(v, currency) for v in points_aov["aov"]],
     }), hide_index=True, width="stretch")
+    name = t("Difference in average order value")
     st.caption(t("Every purchase from {start} to {end}, members' and others'. ", start=start,
-                 end=end) + _test_line(t("Difference in average order value"),
-                                       result.points_aov_test))
+                 end=end) + _test_line(name, result.points_aov_test),
+               help=_test_help({name: result.points_aov_test}))
     download_buttons(points_aov, "points-aov", key="points_aov_download")
 
 
@@ -399,11 +409,13 @@ def _simulate(dataset: Dataset, filters: Filters) -> None:
                     _percent(last["profit_uplift_pct"]))
     cards[1].metric(t("Profit uplift over {years} years", years=years),
                     _percent(last["cumulative_profit_uplift_pct"]))
-    cards[2].metric(t("CLV per customer"), _money(last["clv"], currency),
-                    delta=_money(last["clv"] - base.loc[years, "clv"], currency))
+    clv_change = _money(last["clv"] - base.loc[years, "clv"], currency)
+    cards[2].metric(t("CLV per customer"), _money(last["clv"], currency), delta=clv_change,
+                    **change_style(clv_change))
+    customers_change = _count(round(last["customers"] - base.loc[years, "customers"]))
     cards[3].metric(t("Customers in the base in year {year}", year=years),
-                    _count(round(last["customers"])),
-                    delta=_count(round(last["customers"] - base.loc[years, "customers"])))
+                    _count(round(last["customers"])), delta=customers_change,
+                    **change_style(customers_change))
     st.caption(t(
         "Today, measured from {start} to {end} (W = {w} days): {customers} customers in "
         "the base, annual retention {retention} ({retained} of the {start_customers} in "
@@ -427,7 +439,7 @@ def _simulate(dataset: Dataset, filters: Filters) -> None:
                                         t("Customers")),
                         width="stretch", key="simulator_customers_chart")
     shown = rows[rows["year"] > 0]
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Year"): shown["year"],
         t("Scenario"): [t("Today's retention") if s == "baseline" else
                         t("With the retention gain") for s in shown["scenario"]],
@@ -469,7 +481,7 @@ def _seed_claim(today: Baseline, margin: float, years: int) -> None:
     low, high = SEED_PROFIT_UPLIFT_PCT
     st.info(plain(t(
         "Bain & Company's claim: {gain} points more retention raise profit by {low}% to "
-        "{high}% (the seed articles quote 25%, and 25% to 35%). With your data and no "
+        "{high}% (marketing articles quote 25%, and 25% to 35%). With your data and no "
         "programme cost, {gain} points more raise profit by {year_uplift} in year {years} "
         "({total_uplift} over {years} years) "
         "and the CLV by {clv_uplift}. Bain's figure is the profit of a customer over a "

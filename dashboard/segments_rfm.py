@@ -19,7 +19,7 @@ from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error
 from dashboard.segments_charts import rfm_treemap
 from dashboard.url_state import parse_choice
-from dashboard.widgets import download_buttons
+from dashboard.widgets import data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.kpis import RFM_SEGMENT, Filters
@@ -55,7 +55,7 @@ def _rules(dataset: Dataset, filters: Filters) -> None:
 
 def _summary(summary: pd.DataFrame, currency: str | None) -> None:
     st.plotly_chart(rfm_treemap(summary, currency), width="stretch", key="rfm_treemap")
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Segment"): [t(s) for s in summary["segment"]],
         t("Customers"): [format_value(v, "customers", None) for v in summary["customers"]],
         t("Share of customers"): [format_value(v, "percent", None) for v in summary["share"]],
@@ -89,9 +89,8 @@ def _customers(table: pd.DataFrame, summary: pd.DataFrame, currency: str | None)
     names = {"customer_id": t("Customer"), "recency_days": t("Days since last purchase"),
              "frequency": t("Purchase days"), "monetary": t("Revenue"), "r": "R", "f": "F",
              "m": "M", "segment": t("Segment")}
-    st.dataframe(chosen.rename(columns=names), hide_index=True, width="stretch",
-                 column_config={names["monetary"]: st.column_config.NumberColumn(
-                     format="%.2f", help=currency)})
+    data_table(chosen.rename(columns=names), hide_index=True, width="stretch",
+               currency=currency, units={names["monetary"]: "currency"})
     slug = segment.lower().replace(" ", "-")
     download_buttons(chosen, f"rfm-{slug}", key="rfm_customers_download")
 
@@ -120,7 +119,7 @@ def _comparison(view: View, dataset: Dataset, filters: Filters) -> None:
     def value_name(value: object) -> str:
         return t(str(value)) if by == RFM_SEGMENT else group_name(value)
 
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         plain(segment_label(by)): [value_name(v) for v in table["value"]],
         t("Customers"): [format_value(v, "customers", None) for v in table["customers"]],
         t("Revenue"): [_money(v, currency) for v in table["revenue"]],

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
+from dashboard.formatting import (
+    MISSING,
+    reads_as_zero,
+    table_date_format,
+    table_number_format,
+)
 from metrics.export import to_csv, to_excel
 from metrics.i18n import t
 
@@ -23,3 +33,50 @@ def download_buttons(table: pd.DataFrame, name: str, key: str) -> None:
     columns[1].download_button(t("Data as Excel"), to_excel(table, name),
                                f"loyaltylens-{name}.xlsx", icon=":material/download:",
                                mime=XLSX_MIME, key=f"{key}_xlsx")
+
+
+def change_style(change: str | None, higher_is_better: bool = True) -> dict[str, str]:
+    """``st.metric``'s colour and arrow for a change as shown: green up, red down (or the
+    reverse when lower is better), and neither for a change that reads as zero, which
+    Streamlit would otherwise show as a green rise ("+0.0 pp")."""
+    if change is None or reads_as_zero(change):
+        return {"delta_color": "off", "delta_arrow": "off"}
+    return {"delta_color": "normal" if higher_is_better else "inverse"}
+
+
+def data_table(frame: pd.DataFrame, *, currency: str | None = None,
+               units: Mapping[str, str] | None = None,
+               column_config: Mapping[str, Any] | None = None, **options: Any) -> None:
+    """``st.dataframe`` as people read it, the one way every page shows a table: a missing
+    value reads "–" (never None, nan or NaT), dates as the rest of the app writes them and
+    the columns named in ``units`` (column -> a metric's unit: "currency", "percent",
+    "customers", ...) with thousands separators, amounts in ``currency``. Only the display
+    changes: the frame's values stay raw, so a table still sorts by number and date.
+
+    ``column_config`` (Streamlit's) refines or overrides these columns.
+    """
+    config = table_columns(frame, currency, units or {}) | dict(column_config or {})
+    st.dataframe(frame, placeholder=MISSING, column_config=config, **options)
+
+
+def table_columns(frame: pd.DataFrame, currency: str | None, units: Mapping[str, str]
+                  ) -> dict[str, Any]:
+    """The column settings :func:`data_table` gives ``frame``: its date columns and the
+    number columns named in ``units``."""
+    config: dict[str, Any] = {}
+    for column in frame.columns:
+        if column in units:
+            config[column] = st.column_config.NumberColumn(
+                format=table_number_format(units[column], currency))
+        elif _holds_dates(frame[column]):
+            config[column] = st.column_config.DateColumn(format=table_date_format())
+    return config
+
+
+def _holds_dates(values: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    present = values.dropna()
+    # pandas keeps datetime.date values (DuckDB's DATE) in an object column
+    return (values.dtype == object and not present.empty
+            and all(isinstance(v, date) for v in present))

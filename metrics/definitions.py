@@ -61,7 +61,7 @@ COUNT = ChangeTest("count")
 # The seed CRR and churn rate are not shares of S (CRR can exceed 100%), so their changes
 # are tested on the strict counts: retained (or lost) customers of S.
 STRICT_NOTE = ("Tested on the strict counts, the customers of the base at the start (S) "
-               "still in it at the end: the seed CRR is not a share of S and can exceed "
+               "still in it at the end: the classic CRR is not a share of S and can exceed "
                "100%.")
 
 
@@ -206,7 +206,7 @@ METRICS: dict[str, Metric] = {
 }
 
 CRR_EXPLANATION = (
-    "The seed formula CRR = (E − N) ÷ S counts customers who had left the base and came "
+    "The classic formula CRR = (E − N) ÷ S counts customers who had left the base and came "
     "back during the period as retained, so it can exceed 100%. The strict retention rate "
     "only counts customers who were in the base at both ends of the period. Whether a "
     "change in CRR or churn is significant is therefore tested on the strict counts: "

@@ -271,7 +271,7 @@ def _unreadable(name: str, error: str) -> NoReturn:
     """Refuse a file DuckDB's CSV reader cannot read, in one sentence."""
     if "max_line_size" in error or "LINE SIZE OVER MAXIMUM" in error:
         raise InputError(
-            t("{name} has a line longer than DuckDB reads (over 2 MB): it is probably "
+            t("{name} has a line longer than LoyaltyLens reads (over 2 MB): it is probably "
               "not a CSV export. Export the data again as CSV or .xlsx.", name=name))
     raise InputError(
         t("{name} could not be read as a table with a header row ({detail}). Export it "

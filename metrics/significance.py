@@ -282,16 +282,28 @@ def change_test(metric: Metric, row: Any, previous_row: Any) -> Significance | N
 
 
 def caption(result: Significance | NotTested) -> str:
-    """One short line for a user, in the current language: "Significant change
-    (two-proportion z-test, p = 0.003)", "Within noise (p = 0.41): not a significant
-    change" or "Not tested: a headcount, not a sample"."""
+    """One short line for a user, in the current language, in plain words: "A real change",
+    "Within normal variation" or "Not tested: a headcount, not a sample". The test and its
+    p-value are for a tooltip: :func:`verdict_details`."""
     if isinstance(result, NotTested):
         return t("Not tested: {reason}", reason=t(result.reason))
     if result.significant:
-        return t("Significant change ({method}, {p_value})", method=t(result.method),
-                 p_value=format_p_value(result.p_value))
-    return t("Within noise ({p_value}): not a significant change",
-             p_value=format_p_value(result.p_value))
+        return t("A real change")
+    return t("Within normal variation")
+
+
+def difference_caption(result: Significance) -> str:
+    """Like :func:`caption` for two groups compared side by side (members and others):
+    "A real difference" or "Within normal variation"."""
+    return t("A real difference") if result.significant else t("Within normal variation")
+
+
+def verdict_details(result: Significance) -> str:
+    """The test behind a verdict and its p-value, for a tooltip: "Test: two-proportion
+    z-test, p = 0.003 (under 0.05 counts as real)." """
+    return t("Test: {method}, {p_value} (under {alpha} counts as real).",
+             method=t(result.method), p_value=format_p_value(result.p_value),
+             alpha=format_decimal(ALPHA, format="0.00", locale=language.get()))
 
 
 def format_p_value(p_value: float) -> str:

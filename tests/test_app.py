@@ -105,7 +105,7 @@ def test_the_overview_equals_metrics_for_a_filtered_demo_view(db: Path) -> None:
             assert card.delta, f"{metric.id} shows its change against Q2 2025"
 
 
-SIGNIFICANCE_CAPTIONS = ("Significant change", "Within noise", "Not tested")
+SIGNIFICANCE_CAPTIONS = ("A real change", "Within normal variation", "Not tested")
 
 
 def test_the_overview_says_whether_each_change_is_significant(db: Path) -> None:

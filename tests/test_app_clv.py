@@ -41,9 +41,10 @@ def test_the_page_shows_what_metrics_computes_for_the_linked_view(db: Path) -> N
     cards = {m.label: m.value for m in app.metric}
     assert cards["Predicted CLV, all customers"] == \
         f"RON\xa0{round(predicted.customers['clv'].sum()):,}"
-    caption = next(unescaped(c.value) for c in app.caption if "BG/NBD" in c.value)
-    assert f"r = {predicted.models.purchases.params_['r']:.3f}" in caption
-    assert "discounted at 8% a year" in caption
+    advanced = next(e for e in app.expander if e.label == "Advanced: model parameters")
+    parameters = next(unescaped(c.value) for c in advanced.caption if "BG/NBD" in c.value)
+    assert f"r = {predicted.models.purchases.params_['r']:.3f}" in parameters
+    assert any("discounted at 8% a year" in c.value for c in app.caption)
     weekly = figure(app, "validation_cumulative")["data"]
     assert weekly[0]["y"] == list(validation.weeks["actual_cumulative"])
     assert weekly[1]["y"] == pytest.approx(list(validation.weeks["predicted_cumulative"]))

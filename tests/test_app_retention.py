@@ -70,7 +70,7 @@ def test_the_rates_table_equals_the_hand_worked_small_shop(db: Path) -> None:
     # March against February: strict 1/3 vs 2/3, p = 0.414 (tests/test_cli.py works it out)
     march = table[table["Period"] == "Mar 2024"].iloc[0]
     assert (march["Strict retention change"], march["p-value"], march["Change"]) == (
-        "−33.3 pp", "p = 0.41", "Within noise")
+        "−33.3 pp", "p = 0.41", "Within normal variation")
     assert table.iloc[0]["Change"] == "Not tested: a period is incomplete"
 
 

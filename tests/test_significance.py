@@ -30,6 +30,7 @@ from metrics.significance import (
     two_means,
     two_proportions,
     two_totals,
+    verdict_details,
 )
 from tests.builders import small_store
 
@@ -259,10 +260,15 @@ def test_headcounts_incomplete_periods_and_empty_periods_are_not_tested(
 def test_captions() -> None:
     significant = two_proportions(45, 100, 30, 100)
     assert significant is not None
-    assert caption(significant) == "Significant change (two-proportion z-test, p = 0.028)"
+    # Cards say it in plain words; the test and its p-value are for the tooltip.
+    assert caption(significant) == "A real change"
+    assert verdict_details(significant) == (
+        "Test: two-proportion z-test, p = 0.028 (under 0.05 counts as real).")
     noise = two_totals(1200, 50_000, 1000, 40_000)
     assert noise is not None
-    assert caption(noise) == "Within noise (p = 0.50): not a significant change"
+    assert caption(noise) == "Within normal variation"
+    assert verdict_details(noise) == (
+        "Test: compound Poisson z-test, p = 0.50 (under 0.05 counts as real).")
     assert caption(NotTested("a headcount, not a sample")) == (
         "Not tested: a headcount, not a sample")
 

@@ -21,7 +21,7 @@ from dashboard.filters import (
 from dashboard.formatting import format_day, format_value, period_label
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_date, parse_int
-from dashboard.widgets import download_buttons
+from dashboard.widgets import data_table, download_buttons
 from metrics.clv.cac import (
     RULE_OF_THUMB,
     acquisition_channel_source,
@@ -78,7 +78,7 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
                                                 table["lifespan_capped"], strict=True)],
         t("CLV"): [_money(v, currency) for v in table["clv"]],
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    data_table(shown, hide_index=True, width="stretch")
     if table["lifespan_capped"].any():
         st.caption(t("⁺ no measurable churn: the lifespan is capped at 10 years."))
     download_buttons(table, "simple-clv", key="simple_clv_download")
@@ -114,12 +114,12 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
                                          t("not yet") for v in milestones[f"month_{n}"]]
            for n in MILESTONE_MONTHS},
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    data_table(shown, hide_index=True, width="stretch")
     download_buttons(milestones, "historic-clv", key="historic_download")
 
 
 def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | None:
-    st.subheader(t("Predictive CLV (BG/NBD + Gamma-Gamma)"))
+    st.subheader(t("Predictive CLV"))
     seed_from_url("horizon", DEFAULT_HORIZON_MONTHS, parse_int(1, 60), t("horizon"))
     seed_from_url("discount", round(DEFAULT_ANNUAL_DISCOUNT_RATE * 100), parse_int(0, 50),
           t("discount rate"))
@@ -133,13 +133,19 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
     customers = result.customers
     purchases, spend = result.models.purchases.params_, result.models.spend.params_
     st.caption(t(
-        "Fitted on {n} customers' purchases up to {end} (frequency = repeat purchase days, "
-        "recency and age in weeks). BG/NBD (Fader, Hardie & Lee 2005): r = {r:.3f}, "
-        "α = {alpha:.3f}, a = {a:.3f}, b = {b:.3f}. Gamma-Gamma (Fader & Hardie 2013): "
-        "p = {p:.3f}, q = {q:.3f}, γ = {v:.3f}. CLV = expected purchases in each month of "
-        "the horizon × expected spend per purchase, discounted at {d}% a year.",
-        n=f"{len(customers):,}", end=format_day(result.calibration_end), d=st.session_state[
-            "discount"], **purchases, **spend))
+        "Learnt from {n} customers' purchases up to {end}: how often each customer buys, "
+        "how likely they are to still be a customer, and how much they spend per purchase. "
+        "CLV = expected purchases in each month of the horizon × expected spend per "
+        "purchase, discounted at {d}% a year.",
+        n=f"{len(customers):,}", end=format_day(result.calibration_end),
+        d=st.session_state["discount"]))
+    # The fitted parameters mean something to an analyst only: kept out of the way.
+    with st.expander(t("Advanced: model parameters")):
+        st.caption(t(
+            "Purchases: BG/NBD (Fader, Hardie & Lee 2005) on repeat purchase days, recency "
+            "and age in weeks: r = {r:.3f}, α = {alpha:.3f}, a = {a:.3f}, b = {b:.3f}. Spend "
+            "per purchase: Gamma-Gamma (Fader & Hardie 2013): p = {p:.3f}, q = {q:.3f}, "
+            "γ = {v:.3f}.", **purchases, **spend))
     cards = st.columns(4)
     cards[0].metric(t("Predicted CLV, all customers"),
                     _money(customers["clv"].sum(), currency, whole=True))
@@ -152,7 +158,7 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
     st.plotly_chart(clv_histogram(customers, currency), width="stretch", key="clv_histogram")
     if by is not None:
         groups = result.by_group()
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             plain(segment_label(by)): [group_name(g) for g in groups["group_value"]],
             t("Customers"): [format_value(v, "customers", None) for v in groups["customers"]],
             t("Total CLV"): [_money(v, currency) for v in groups["total_clv"]],
@@ -166,23 +172,23 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
              "expected_average_spend": t("Expected spend per purchase"),
              "clv": t("Predicted CLV"), "group_value": t("Group")}
     columns_shown = [c for c in names if c != "group_value" or by]
-    money = st.column_config.NumberColumn(format="%.2f")
-    config = {names["past_value"]: money, names["expected_average_spend"]: money,
-              names["clv"]: money,
-              names["probability_alive"]: st.column_config.ProgressColumn(
+    amounts = {names[c]: "currency" for c in ("past_value", "expected_average_spend", "clv")}
+    config = {names["probability_alive"]: st.column_config.ProgressColumn(
                   min_value=0.0, max_value=1.0, format="percent"),
               names["expected_purchases"]: st.column_config.NumberColumn(format="%.1f")}
     tabs = st.tabs([t("Top customers"), t("Most at risk")])
     with tabs[0]:
         top = result.top_customers()[columns_shown].rename(columns=names)
-        st.dataframe(top, hide_index=True, width="stretch", column_config=config)
+        data_table(top, hide_index=True, width="stretch", column_config=config,
+                   currency=currency, units=amounts)
         download_buttons(result.customers.rename(columns=names), "clv-customers",
                          key="clv_customers_download")
     with tabs[1]:
         st.caption(t("The top fifth by revenue so far whose probability of still being a "
                      "customer is under 50%: worth a win-back campaign."))
         risky = result.at_risk()[columns_shown].rename(columns=names)
-        st.dataframe(risky, hide_index=True, width="stretch", column_config=config)
+        data_table(risky, hide_index=True, width="stretch", column_config=config,
+                   currency=currency, units=amounts)
         download_buttons(risky, "clv-at-risk", key="clv_at_risk_download")
     return float(customers["clv"].mean()) if len(customers) else None
 
@@ -255,7 +261,7 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
         st.plotly_chart(clv_cac_chart(shown_ratios, channel_name, RULE_OF_THUMB),
                         width="stretch", key="clv_cac_chart")
     currency = dataset.currency
-    st.dataframe(pd.DataFrame({
+    data_table(pd.DataFrame({
         t("Channel"): [channel_name(c) for c in ratios["channel"]],
         t("Spend"): [_money(v, currency, whole=True) for v in ratios["spend"]],
         t("New customers"): [format_value(v, "customers", None)
@@ -268,7 +274,7 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
         by_period = table.assign(
             period=[period_label(filters.period, d) for d in table["period_start"]],
             channel=[channel_name(c) for c in table["channel"]])
-        st.dataframe(pd.DataFrame({
+        data_table(pd.DataFrame({
             t("Period"): by_period["period"], t("Channel"): by_period["channel"],
             t("Spend"): [_money(v, currency, whole=True) for v in by_period["spend"]],
             t("New customers"): by_period["new_customers"],

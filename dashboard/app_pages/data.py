@@ -16,6 +16,7 @@ from dashboard import services
 from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error, show_warning
+from dashboard.widgets import data_table
 from metrics.benchmarks import (
     METRIC_IDS,
     REQUIRED_COLUMNS,
@@ -156,7 +157,7 @@ def _show_report(report: IngestReport) -> None:
         show_warning(warning)
     if report.rejected_by_reason:
         st.write(t("Rows set aside and why:"))
-        st.dataframe(pd.DataFrame(report.rejected_by_reason).rename(
+        data_table(pd.DataFrame(report.rejected_by_reason).rename(
             columns={"reason": t("Reason"), "rows": t("Rows")}), hide_index=True)
         rejected = pd.DataFrame([{t("Row in file"): r["row"], t("Reason"): r["reason"],
                                   **r["values"]} for r in report.rejected_rows])
@@ -305,7 +306,7 @@ def _upload(datasets: list[Dataset]) -> None:
         return
     st.write(t("Preview of the first rows ({rows} data rows in the file):",
                rows=f"{inspection.rows:,}"))
-    st.dataframe(inspection.preview, hide_index=True, height=220)
+    data_table(inspection.preview, hide_index=True, height=220)
 
     table = TABLE_KINDS[kind]
     st.write(t("Which column holds what? Suggested from the header names: change any that "
@@ -470,7 +471,7 @@ def _benchmark_sets() -> None:
         except LoyaltyLensError as error:
             show_error(error)
         else:
-            st.dataframe(benchmark_frame(rows)[list(BENCHMARK_PREVIEW)], hide_index=True)
+            data_table(benchmark_frame(rows)[list(BENCHMARK_PREVIEW)], hide_index=True)
             if st.button(t("Save benchmarks"), type="primary", icon=":material/save:",
                          key="benchmark_save"):
                 try:
@@ -490,9 +491,9 @@ def _benchmark_sets() -> None:
         figures=("metric_id", "size"), sectors=("sector", lambda s: ", ".join(s.unique())),
         metrics=("metric_id", lambda s: ", ".join(s.unique()))).reset_index()
     st.write(t("Your saved sets:"))
-    st.dataframe(by_set.rename(columns={"set_name": t("Name"), "figures": t("Figures"),
-                                        "sectors": t("Industries"), "metrics": t("Metrics")}),
-                 hide_index=True)
+    data_table(by_set.rename(columns={"set_name": t("Name"), "figures": t("Figures"),
+                                      "sectors": t("Industries"), "metrics": t("Metrics")}),
+               hide_index=True)
     chosen = st.selectbox(t("Set to delete"), list(by_set["set_name"]),
                           key="benchmark_delete_choice")
     if st.button(t("Delete set"), icon=":material/delete:", key="benchmark_delete"):
@@ -513,7 +514,7 @@ def main() -> None:
     datasets = services.get_store().datasets()
     st.subheader(t("Datasets"))
     if datasets:
-        st.dataframe(_dataset_table(datasets), hide_index=True, width="stretch")
+        data_table(_dataset_table(datasets), hide_index=True, width="stretch")
         _delete(datasets)
     else:
         st.info(t("No datasets yet: upload an orders file below."))

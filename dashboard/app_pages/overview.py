@@ -23,11 +23,12 @@ from dashboard.formatting import (
 )
 from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
+from dashboard.widgets import change_style, data_table
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
 from metrics.i18n import t
-from metrics.significance import NotTested, caption, change_test
+from metrics.significance import NotTested, caption, change_test, verdict_details
 from metrics.sqlutil import Period, period_index, period_start_of_index
 
 CARDS_PER_ROW = 5
@@ -62,7 +63,7 @@ def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: 
             f"{metric.title()} ({currency})" if in_label else metric.title(),
             format_value(value, metric.unit, None if in_label else currency, whole=True),
             delta=change,
-            delta_color="normal" if metric.higher_is_better else "inverse",
+            **change_style(change, metric.higher_is_better),
             help=metric.describe(window),
         )
         if change is not None and previous is not None:
@@ -79,11 +80,11 @@ def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: 
 
 
 def _significance(metric: Metric, row: pd.Series, previous: pd.Series) -> None:
-    """Under the change: whether it is statistically significant, and by which test."""
+    """Under the change: whether it is a real change, with the test and p-value as help."""
     result = change_test(metric, row, previous)
     details = None
     if not isinstance(result, NotTested):
-        details = t("Test: {method}.", method=t(result.method))
+        details = verdict_details(result)
         if metric.test is not None and metric.test.note:
             details += " " + t(metric.test.note)
     st.caption(caption(result), help=details)
@@ -134,9 +135,11 @@ def main() -> None:
     previous = history.iloc[position - 1] if position > 0 else None
 
     if not row["complete"]:
+        # The plain name: the option's "(incomplete)" would say it twice.
         st.warning(t("{period} is incomplete: the data covers {first} to {last}, so its "
                      "numbers are not compared with the previous period.",
-                     period=labels[at], first=format_day(dataset.tables["orders"].first_date),
+                     period=period_label(filters.period, row["period_start"]),
+                     first=format_day(dataset.tables["orders"].first_date),
                      last=format_day(dataset.tables["orders"].last_date)),
                    icon=":material/hourglass_top:")
     elif previous is not None:
@@ -172,15 +175,17 @@ def main() -> None:
                                 legend_name(view)),
                     width="stretch", key="trend")
     chart_notes(benchmark)
-    _downloads(shown, filters.period)
+    _downloads(shown, filters.period, currency)
     publish(["at", "metric"])
 
 
-def _downloads(frame: pd.DataFrame, period: str) -> None:
+def _downloads(frame: pd.DataFrame, period: str, currency: str | None) -> None:
     """The chart's data as CSV and Excel, with readable column names."""
     table = frame.copy()
     table.insert(0, "period", period_labels(period, table))
-    table = table.rename(columns={m: METRICS[m].title() for m in table.columns if m in METRICS})
+    table = table.rename(columns={m: METRICS[m].title() for m in table.columns if m in METRICS}
+                         | {"period": t("Period"), "period_start": t("First day"),
+                            "period_end": t("Last day"), "complete": t("Complete period")})
     columns = st.columns([1, 1, 4])
     columns[0].download_button(t("Data as CSV"), to_csv(table), "loyaltylens-kpis.csv",
                                mime="text/csv", icon=":material/download:")
@@ -189,7 +194,9 @@ def _downloads(frame: pd.DataFrame, period: str) -> None:
                                mime="application/vnd.openxmlformats-officedocument."
                                     "spreadsheetml.sheet")
     with st.expander(t("All KPIs by period")):
-        st.dataframe(table, hide_index=True, width="stretch")
+        data_table(table, hide_index=True, width="stretch", currency=currency,
+                   units={METRICS[m].title(): METRICS[m].unit for m in frame.columns
+                          if m in METRICS})
 
 
 main()

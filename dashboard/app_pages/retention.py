@@ -27,7 +27,7 @@ from dashboard.retention_charts import (
 )
 from dashboard.safe import show_error
 from dashboard.url_state import parse_choice
-from dashboard.widgets import download_buttons
+from dashboard.widgets import data_table, download_buttons
 from metrics.definitions import CRR_EXPLANATION, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
@@ -96,7 +96,8 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
     st.caption(t(CRR_EXPLANATION))
     shown = with_change_tests(table).iloc[::-1]  # the latest period first
     shown["verdict"] = [
-        (t("Significant") if verdict else t("Within noise")) if verdict is not None
+        (t("A real change") if verdict else t("Within normal variation"))
+        if verdict is not None
         else t("Not tested: {reason}", reason=t(reason))
         for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
     shown["change_pp"] = ["–" if pd.isna(v) else t("{sign}{points} pp", sign="+" if v >= 0
@@ -117,7 +118,7 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
                       "p_value": t("p-value"), "verdict": t("Change")}
     shown = shown.rename(columns={"period": t("Period")} | change_columns | {
         c: METRICS[c].title() for c in shown.columns if c in METRICS})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    data_table(shown, hide_index=True, width="stretch", column_config=config)
     st.caption(t("S = base the day before the period, N = new customers, E = base on its "
                  "last day; churned = S + N − E. * the data starts or stops inside that "
                  "period. The change against the previous period is tested with a "
@@ -298,7 +299,7 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
                                    zip(summary["median_lower"], summary["median_upper"],
                                        strict=True)],
     })
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    data_table(table, hide_index=True, width="stretch", column_config={
         column: st.column_config.NumberColumn(format="localized")
         for column in (t("Customers"), t("Left"), t("Still customers"))})
     download_buttons(table, "survival", key="survival_download")

@@ -25,7 +25,14 @@ from dashboard.filters import (
     segment_label,
 )
 from dashboard.filters import group_name as segment_value_name
-from dashboard.formatting import LOCALE, format_day, format_value, is_missing, period_label
+from dashboard.formatting import (
+    LOCALE,
+    change_sign,
+    format_day,
+    format_value,
+    is_missing,
+    period_label,
+)
 from dashboard.safe import plain, show_error
 from dashboard.satisfaction_charts import (
     behaviour_chart,
@@ -38,7 +45,7 @@ from dashboard.satisfaction_charts import (
     score_group_name,
 )
 from dashboard.url_state import parse_choice
-from dashboard.widgets import download_buttons
+from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
 from metrics.kpis import Filters
@@ -53,7 +60,13 @@ from metrics.satisfaction import (
     satisfaction_segments,
     with_changes,
 )
-from metrics.significance import NotTested, caption, format_p_value
+from metrics.significance import (
+    NotTested,
+    caption,
+    difference_caption,
+    format_p_value,
+    verdict_details,
+)
 from metrics.sqlutil import Period
 from metrics.store import Dataset
 
@@ -80,9 +93,8 @@ TESTS = {"nps": "NPS z-test on the promoters and detractors of the two periods",
 
 
 def _signed(value: float, pattern: str = "#,##0.0") -> str:
-    # ASCII minus: st.metric reads a leading "-" as a decrease.
-    sign = "+" if value > 0 else "-" if value < 0 else ""
-    return sign + format_decimal(abs(value), format=pattern, locale=LOCALE)
+    shown = format_decimal(abs(value), format=pattern, locale=LOCALE)
+    return change_sign(value, shown) + shown
 
 
 def _value_text(measure: Measure, value: float | None) -> str:
@@ -117,12 +129,14 @@ def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> 
             st.metric(t(MEASURE_TITLES[measure]), "–")
             st.caption(t("No complete period has answers yet."))
             return
+        delta = _change_text(measure, change)
         st.metric(t("{measure} in {period}", measure=t(MEASURE_TITLES[measure]),
                     period=period_label(period, change.period_start)),
-                  _value_text(measure, change.value), delta=_change_text(measure, change))
+                  _value_text(measure, change.value), delta=delta, **change_style(delta))
         if change.previous_start is not None:
             details = None if isinstance(change.result, NotTested) else t(
-                "Test: {test}.", test=t(TESTS[measure]))
+                "Test: {test}, {p_value}.", test=t(TESTS[measure]),
+                p_value=format_p_value(change.result.p_value))
             st.caption(t("Against {previous}: {verdict}",
                          previous=period_label(period, change.previous_start),
                          verdict=caption(change.result)), help=details)
@@ -169,8 +183,8 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
                              total=format_value(latest["answers"], "customers", None)))
             st.caption(t(LATEST_RULE))
     st.caption(t("Each card compares the latest period the responses cover completely with "
-                 "the period before it; a change is significant when a test at the 5% level "
-                 "says so."))
+                 "the period before it; a change is real when a test at the 5% level says so "
+                 "(the test and its p-value are in the tooltip)."))
 
 
 def _period_frame(table: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -183,7 +197,8 @@ def _period_frame(table: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 def _verdicts(shown: pd.DataFrame) -> pd.DataFrame:
     shown["verdict"] = [
-        (t("Significant") if verdict else t("Within noise")) if verdict is not None
+        (t("A real change") if verdict else t("Within normal variation"))
+        if verdict is not None
         else t("Not tested: {reason}", reason=t(reason))
         for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
     shown["p_value"] = ["–" if is_missing(v) else format_p_value(v) for v in shown["p_value"]]
@@ -209,9 +224,11 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
                        "change": t("Change (points)"), "p_value": t("p-value"),
                        "verdict": t("Change")})
     with st.expander(t("NPS by period as a table")):
-        st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        data_table(shown, hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(format="%.1f")
-            for c in (t("NPS"), t("Margin of error (±)"), t("Change (points)"))})
+            for c in (t("NPS"), t("Margin of error (±)"), t("Change (points)"))},
+            units={t(c): "customers" for c in ("Answers", "Promoters", "Passives",
+                                               "Detractors")})
         st.caption(t("* the responses start or stop inside that period. The change against "
                      "the previous period is tested with a z-test of the two NPS (variance "
                      "(pP + pD − (pP − pD)²) ÷ n each), at the 5% level."))
@@ -361,8 +378,8 @@ def _comments(dataset: Dataset, filters: Filters, periods: pd.DataFrame,
     if "score_group" in found:
         renamed[t("Group")] = [None if g is None else score_group_name(g)
                                for g in found["score_group"]]
-    st.dataframe(renamed, hide_index=True, width="stretch",
-                 column_config={t("Comment"): st.column_config.TextColumn(width="large")})
+    data_table(renamed, hide_index=True, width="stretch",
+               column_config={t("Comment"): st.column_config.TextColumn(width="large")})
     download_buttons(renamed, "comments", key="comments_download")
 
 
@@ -412,15 +429,10 @@ def _behaviour(dataset: Dataset, filters: Filters) -> None:
         result = behaviour_test(table, int(months))
         if result is None:
             continue
-        if result.significant:
-            verdict = t("a significant difference ({method}, {p_value})",
-                        method=t(result.method), p_value=format_p_value(result.p_value))
-        else:
-            verdict = t("within noise ({p_value}): not a significant difference",
-                        p_value=format_p_value(result.p_value))
         st.caption(t("Promoters against detractors who ordered again within {months} months: "
-                     "{difference} pp, {verdict}.", months=int(months),
-                     difference=_signed(100 * result.difference), verdict=verdict))
+                     "{difference} pp. {verdict}.", months=int(months),
+                     difference=_signed(100 * result.difference),
+                     verdict=difference_caption(result)), help=verdict_details(result))
     groups = [score_group_name(g) for g in table["score_group"]]
     download_buttons(table.assign(score_group=groups).rename(columns={
                          "score_group": t("Group"), "window_months": t("Months after"),
