@@ -17,6 +17,29 @@ SECOND_COLOUR = "#dd6b20"
 BENCHMARK_COLOUR = "#718096"
 
 
+def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
+           ) -> go.Figure:
+    """The layout every chart shares, made to read at 390 px as well as on a desktop.
+
+    The title keeps the top of the figure and the legend its bottom, horizontal, under the
+    axis titles: a legend that wraps into rows on a narrow screen, or tick labels turned
+    sideways, push the plot smaller instead of covering the title, the axes or the data.
+    Margins grow with what the axes need (``automargin``) rather than being sized for a
+    desktop.
+    """
+    figure.update_layout(
+        title={"text": title, "yref": "container", "y": 1, "yanchor": "top",
+               "pad": {"t": 12}},
+        xaxis_title=x_title, yaxis_title=y_title, height=height,
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
+                "x": 0, "xanchor": "left"},
+        margin={"t": 60, "l": 10, "r": 10, "b": 10}, hovermode="x unified",
+    )
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True)
+    return figure
+
+
 def axis_title(metric: Metric, currency: str | None) -> str:
     unit = {"percent": "%", "currency": currency or t("amount"), "customers": t("customers"),
             "orders": t("orders")}[metric.unit]
@@ -87,16 +110,9 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
             xref="paper", yref="paper", x=0, y=1.08, showarrow=False,
             font={"size": 11, "color": "#555"}, xanchor="left",
         )
-    figure.update_layout(
-        title={"text": t("{metric} by {period}", metric=metric.title(), period=t(period))},
-        xaxis_title=t("Period"),
-        yaxis_title=axis_title(metric, currency),
-        hovermode="x unified",
-        legend={"orientation": "h", "y": -0.25},
-        margin={"t": 80, "l": 60, "r": 20, "b": 40},
-        height=420,
-        showlegend=len(series) > 1,
-    )
+    layout(figure, t("{metric} by {period}", metric=metric.title(), period=t(period)),
+           t("Period"), axis_title(metric, currency))
+    figure.update_layout(showlegend=len(series) > 1)
     figure.update_yaxes(rangemode="tozero", tickformat=",")
     return add_benchmark(figure, labels, benchmark, benchmark_name,
                          "%" if metric.unit == "percent" else "")

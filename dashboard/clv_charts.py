@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE, layout
+from dashboard.charts import layout
+from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
 from dashboard.safe import chart_text
 from metrics.i18n import t
 

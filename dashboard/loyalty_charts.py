@@ -9,8 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.charts import layout
 from dashboard.formatting import period_label
-from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE, layout
+from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
 from dashboard.safe import chart_text
 from metrics.i18n import t
 from metrics.sqlutil import Period

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import add_benchmark
+from dashboard.charts import add_benchmark, layout
 from dashboard.formatting import is_missing, period_label
-from dashboard.retention_charts import PALETTE, layout
+from dashboard.retention_charts import PALETTE
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.i18n import t
