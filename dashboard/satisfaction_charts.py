@@ -77,8 +77,8 @@ def nps_trend_chart(table: pd.DataFrame, period: Period, benchmark: Comparison |
     figure.update_layout(yaxis={"range": [-100, 100], "zeroline": True},
                          yaxis2={"title": {"text": t("Answers")}, "overlaying": "y",
                                  "side": "right", "showgrid": False, "range": [0, most * 3],
-                                 "tickmode": "auto", "nticks": 4, "tickformat": ",d"},
-                         margin={"r": 60})
+                                 "tickmode": "auto", "nticks": 4, "tickformat": ",d",
+                                 "automargin": True})
     return figure
 
 
