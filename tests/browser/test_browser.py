@@ -282,15 +282,18 @@ SEGMENTS_TABS = ("RFM segments", "Loyalty types", "Upsell", "Loyalty programme",
 @pytest.mark.parametrize(("device", "width", "height"),
                          [("desktop", 1440, 900), ("phone", 390, 844)])
 def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Browser,
-                                                    device: str, width: int, height: int
-                                                    ) -> None:
-    """Every page and tab, screenshotted as tests/artifacts/<device>-<page>.png: nothing
-    wider than the screen, and no chart's legend, title or axis titles drawn over each
-    other or over the plot."""
+                                                    demo_db_template: Path, device: str,
+                                                    width: int, height: int) -> None:
+    """Every page and tab of the demo, screenshotted as tests/artifacts/<device>-<page>.png:
+    nothing wider than the screen, and no chart's legend, title or axis titles drawn over
+    each other or over the plot."""
+    # The demo by its id: another test may have uploaded a newer dataset (the default).
+    with Store(demo_db_template) as store:
+        demo = store.dataset(DEMO_NAME).id
     overlapping: list[str] = []
     for path, heading in PAGES:
         watched = Watched(browser, width, height)
-        page = watched.open(f"{app_url}/{path}")
+        page = watched.open(f"{app_url}/{path}?dataset={demo}")
         main = page.get_by_test_id("stMainBlockContainer")
         expect(main.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         views = [(path or "overview", None)]
