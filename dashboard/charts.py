@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -17,6 +19,11 @@ SECOND_COLOUR = "#dd6b20"
 BENCHMARK_COLOUR = "#718096"
 
 
+# Plotly never wraps a title, and a 390 px phone shows about this many characters of one.
+TITLE_LINE_CHARS = 46
+TITLE_LINE_HEIGHT = 22
+
+
 def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
            ) -> go.Figure:
     """The layout every chart shares, made to read at 390 px as well as on a desktop.
@@ -25,15 +32,17 @@ def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
     axis titles: a legend that wraps into rows on a narrow screen, or tick labels turned
     sideways, push the plot smaller instead of covering the title, the axes or the data.
     Margins grow with what the axes need (``automargin``) rather than being sized for a
-    desktop.
+    desktop. A long title is broken into lines at spaces, and the top margin holds them.
     """
+    lines = textwrap.wrap(title, TITLE_LINE_CHARS) or [""]
     figure.update_layout(
-        title={"text": title, "yref": "container", "y": 1, "yanchor": "top",
+        title={"text": "<br>".join(lines), "yref": "container", "y": 1, "yanchor": "top",
                "pad": {"t": 12}},
         xaxis_title=x_title, yaxis_title=y_title, height=height,
         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
                 "x": 0, "xanchor": "left"},
-        margin={"t": 60, "l": 10, "r": 10, "b": 10}, hovermode="x unified",
+        margin={"t": 60 + TITLE_LINE_HEIGHT * (len(lines) - 1), "l": 10, "r": 10, "b": 10},
+        hovermode="x unified",
     )
     figure.update_xaxes(automargin=True)
     figure.update_yaxes(automargin=True)

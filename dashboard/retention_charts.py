@@ -19,8 +19,8 @@ PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b
            "#4a5568", "#e53e3e", "#3182ce")
 AVERAGE_COLOUR = "#1a202c"
 IN_PROGRESS_COLOUR = "#e2e8f0"
-# Title (about 40 px) above the heatmap's top axis: tick labels and axis title (about 50 px).
-HEATMAP_TOP_MARGIN = 100
+# The heatmap's top axis, tick labels and axis title, under the title's margin.
+TOP_AXIS_HEIGHT = 40
 
 
 def rates_chart(frame: pd.DataFrame, period: Period,
@@ -123,7 +123,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, average: pd.DataFrame, period: Period,
     # holds both (an axis's automargin makes room for the axis alone).
     figure.update_xaxes(type="category", side="top")
     figure.update_layout(hovermode="closest", showlegend=False,
-                         margin={"t": HEATMAP_TOP_MARGIN, "b": 70})
+                         margin={"t": figure.layout.margin.t + TOP_AXIS_HEIGHT, "b": 70})
     return figure
 
 

@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import plotly.graph_objects as go
 import pytest
 
+from dashboard.charts import layout
 from tests.test_app import PAGES, open_app
 from tests.test_app_retention import figure, plain_lists, small_shop_query
 
@@ -67,3 +69,15 @@ def test_a_bad_heatmap_width_in_the_link_warns_and_shows_12(db: Path) -> None:
     assert app.radio(key="cohort_periods").value == "12"
     assert any("heatmap columns" in warning.value for warning in app.warning)
     assert len(figure(app, "cohort_heatmap")["data"][1]["x"]) == 12
+
+
+def test_a_long_title_is_broken_into_lines_that_fit_a_phone_and_its_margin_grows() -> None:
+    # 53 characters; "Cumulative repeat purchases after the" is the longest start of at
+    # most 46 (a phone's width), so the title takes two lines and the margin one line more.
+    wrapped = layout(go.Figure(), "Cumulative repeat purchases after the calibration end",
+                     "Weeks", "Purchases")
+    assert wrapped.layout.title.text == ("Cumulative repeat purchases after the<br>"
+                                         "calibration end")
+    assert wrapped.layout.margin.t == 60 + 22
+    short = layout(go.Figure(), "Retention curves", "Months", "Customers")
+    assert (short.layout.title.text, short.layout.margin.t) == ("Retention curves", 60)

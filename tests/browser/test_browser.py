@@ -150,8 +150,8 @@ class Watched:
         page.set_viewport_size(viewport)
 
     def overlaps(self) -> list[str]:
-        """Parts of a chart drawn over each other: title, legend, axis titles, tick labels
-        and the plotting area, as the browser laid them out."""
+        """Parts of a chart drawn over each other (title, legend, axis titles, tick labels
+        and the plotting area, as the browser laid them out) and titles cut off."""
         return self.page.evaluate(CHART_OVERLAPS)
 
     def close(self) -> None:
@@ -181,6 +181,11 @@ CHART_OVERLAPS = """() => {
                    ['title', 'plot area'], ['legend', 'axis title'], ['legend', 'tick label'],
                    ['legend', 'plot area']];
     const name = title ? title.textContent : 'chart ' + (n + 1);
+    const whole = box(chart);
+    if (parts.title[0] && whole && (parts.title[0].right > whole.right + 1
+                                    || parts.title[0].left < whole.left - 1)) {
+      found.push(name + ': title cut off at the edge');
+    }
     for (const [a, b] of pairs) {
       if (parts[a].some(x => parts[b].some(y => hit(x, y)))) {
         found.push(name + ': ' + a + ' over ' + b);
