@@ -20,7 +20,7 @@ BENCHMARK_COLOUR = "#718096"
 
 
 # Plotly never wraps a title, and a 390 px phone shows about this many characters of one.
-TITLE_LINE_CHARS = 46
+TITLE_LINE_CHARS = 44
 TITLE_LINE_HEIGHT = 22
 
 

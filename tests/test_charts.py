@@ -73,7 +73,7 @@ def test_a_bad_heatmap_width_in_the_link_warns_and_shows_12(db: Path) -> None:
 
 def test_a_long_title_is_broken_into_lines_that_fit_a_phone_and_its_margin_grows() -> None:
     # 53 characters; "Cumulative repeat purchases after the" is the longest start of at
-    # most 46 (a phone's width), so the title takes two lines and the margin one line more.
+    # most 44 (a phone's width), so the title takes two lines and the margin one line more.
     wrapped = layout(go.Figure(), "Cumulative repeat purchases after the calibration end",
                      "Weeks", "Purchases")
     assert wrapped.layout.title.text == ("Cumulative repeat purchases after the<br>"
