@@ -24,6 +24,12 @@ TITLE_LINE_CHARS = 44
 TITLE_LINE_HEIGHT = 22
 
 
+def title_lines(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
+    """``text`` broken at spaces into lines of at most ``width`` characters, since Plotly
+    never wraps a title or an annotation (join them with ``<br>``)."""
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
 def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
            ) -> go.Figure:
     """The layout every chart shares, made to read at 390 px as well as on a desktop.
@@ -34,7 +40,7 @@ def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
     Margins grow with what the axes need (``automargin``) rather than being sized for a
     desktop. A long title is broken into lines at spaces, and the top margin holds them.
     """
-    lines = textwrap.wrap(title, TITLE_LINE_CHARS) or [""]
+    lines = title_lines(title)
     figure.update_layout(
         title={"text": "<br>".join(lines), "yref": "container", "y": 1, "yanchor": "top",
                "pad": {"t": 12}},

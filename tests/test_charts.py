@@ -79,5 +79,17 @@ def test_a_long_title_is_broken_into_lines_that_fit_a_phone_and_its_margin_grows
     assert wrapped.layout.title.text == ("Cumulative repeat purchases after the<br>"
                                          "calibration end")
     assert wrapped.layout.margin.t == 60 + 22
+    # A word with a hyphen stays whole ("non-members", not "non-" and "members").
+    hyphen = layout(go.Figure(), "Loyalty programme: members against non-members", "", "")
+    assert hyphen.layout.title.text == "Loyalty programme: members against<br>non-members"
     short = layout(go.Figure(), "Retention curves", "Months", "Customers")
     assert (short.layout.title.text, short.layout.margin.t) == ("Retention curves", 60)
+
+
+def test_the_programme_panels_titles_fit_half_a_phone(db: Path) -> None:
+    # Two panels side by side at 390 px: about 20 characters each; broken at spaces by hand.
+    app = open_app(page="app_pages/segments.py")
+    spec = figure(app, "programme_chart")
+    assert [a["text"] for a in spec["layout"]["annotations"]] == [
+        "Still in the base at<br>the end (%)", "Average order value<br>(RON)",
+        "Purchases per<br>customer", "Revenue per customer<br>(RON)"]

@@ -176,6 +176,7 @@ CHART_OVERLAPS = """() => {
       'tick label': [...chart.querySelectorAll('.xtick text, .ytick text, .x2tick text, '
                                                + '.y2tick text')].map(box),
       'plot area': [...chart.querySelectorAll('.nsewdrag')].map(box),
+      annotation: [...chart.querySelectorAll('.annotation')].map(box),
     };
     const pairs = [['title', 'axis title'], ['title', 'tick label'], ['title', 'legend'],
                    ['title', 'plot area'], ['legend', 'axis title'], ['legend', 'tick label'],
@@ -186,8 +187,9 @@ CHART_OVERLAPS = """() => {
                                     || parts.title[0].left < whole.left - 1)) {
       found.push(name + ': title cut off at the edge');
     }
+    pairs.push(['annotation', 'annotation']);  // e.g. the titles of side-by-side panels
     for (const [a, b] of pairs) {
-      if (parts[a].some(x => parts[b].some(y => hit(x, y)))) {
+      if (parts[a].some((x, i) => parts[b].some((y, j) => (a !== b || i < j) && hit(x, y)))) {
         found.push(name + ': ' + a + ' over ' + b);
       }
     }
