@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -15,6 +17,42 @@ from metrics.sqlutil import Period
 COMPLETE_COLOUR = "#2b6cb0"
 SECOND_COLOUR = "#dd6b20"
 BENCHMARK_COLOUR = "#718096"
+
+
+# Plotly never wraps a title, and a 390 px phone shows about this many characters of one.
+TITLE_LINE_CHARS = 44
+TITLE_LINE_HEIGHT = 22
+
+
+def title_lines(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
+    """``text`` broken at spaces into lines of at most ``width`` characters, since Plotly
+    never wraps a title or an annotation (join them with ``<br>``)."""
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
+def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
+           ) -> go.Figure:
+    """The layout every chart shares, made to read at 390 px as well as on a desktop.
+
+    The title keeps the top of the figure and the legend its bottom, horizontal, under the
+    axis titles: a legend that wraps into rows on a narrow screen, or tick labels turned
+    sideways, push the plot smaller instead of covering the title, the axes or the data.
+    Margins grow with what the axes need (``automargin``) rather than being sized for a
+    desktop. A long title is broken into lines at spaces, and the top margin holds them.
+    """
+    lines = title_lines(title)
+    figure.update_layout(
+        title={"text": "<br>".join(lines), "yref": "container", "y": 1, "yanchor": "top",
+               "pad": {"t": 12}},
+        xaxis_title=x_title, yaxis_title=y_title, height=height,
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
+                "x": 0, "xanchor": "left"},
+        margin={"t": 60 + TITLE_LINE_HEIGHT * (len(lines) - 1), "l": 10, "r": 10, "b": 10},
+        hovermode="x unified",
+    )
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True)
+    return figure
 
 
 def axis_title(metric: Metric, currency: str | None) -> str:
@@ -87,16 +125,9 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
             xref="paper", yref="paper", x=0, y=1.08, showarrow=False,
             font={"size": 11, "color": "#555"}, xanchor="left",
         )
-    figure.update_layout(
-        title={"text": t("{metric} by {period}", metric=metric.title(), period=t(period))},
-        xaxis_title=t("Period"),
-        yaxis_title=axis_title(metric, currency),
-        hovermode="x unified",
-        legend={"orientation": "h", "y": -0.25},
-        margin={"t": 80, "l": 60, "r": 20, "b": 40},
-        height=420,
-        showlegend=len(series) > 1,
-    )
+    layout(figure, t("{metric} by {period}", metric=metric.title(), period=t(period)),
+           t("Period"), axis_title(metric, currency))
+    figure.update_layout(showlegend=len(series) > 1)
     figure.update_yaxes(rangemode="tozero", tickformat=",")
     return add_benchmark(figure, labels, benchmark, benchmark_name,
                          "%" if metric.unit == "percent" else "")

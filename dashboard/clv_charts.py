@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE, layout
+from dashboard.charts import layout
+from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
 from dashboard.safe import chart_text
 from metrics.i18n import t
 
@@ -76,8 +77,12 @@ def clv_cac_chart(ratios: pd.DataFrame, name_of: Callable[[object], str],
     figure = go.Figure(go.Bar(
         x=names, y=ratios["clv_cac_ratio"], marker_color=colours,
         hovertemplate="%{x}: %{y:,.2f} : 1<extra></extra>"))
+    # On a white ground at the left end of the line: at the right end a phone's last bar
+    # covered it.
     figure.add_hline(y=rule_of_thumb, line={"color": "#4a5568", "dash": "dash"},
-                     annotation_text=t("{ratio:g}:1 rule of thumb", ratio=rule_of_thumb))
+                     annotation_text=t("{ratio:g}:1 rule of thumb", ratio=rule_of_thumb),
+                     annotation_position="top left",
+                     annotation_bgcolor="rgba(255, 255, 255, 0.85)")
     layout(figure, t("CLV:CAC by channel"), t("Acquisition channel"), t("CLV ÷ CAC"))
     figure.update_layout(hovermode="closest", showlegend=False)
     return figure

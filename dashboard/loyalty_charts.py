@@ -9,8 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.charts import layout, title_lines
 from dashboard.formatting import period_label
-from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE, layout
+from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
 from dashboard.safe import chart_text
 from metrics.i18n import t
 from metrics.sqlutil import Period
@@ -103,6 +104,7 @@ def next_products_chart(top: pd.DataFrame) -> go.Figure:
     return figure
 
 
+PANEL_TITLE_CHARS = 20
 PROGRAMME_PANELS = (
     ("retention_pct", "Still in the base at the end (%)"),
     ("aov", "Average order value ({currency})"),
@@ -116,7 +118,10 @@ def programme_chart(groups: pd.DataFrame, currency: str | None) -> go.Figure:
     customer, one panel each."""
     money = _money(currency)
     titles = [t(title, currency=money) for _, title in PROGRAMME_PANELS]
-    figure = make_subplots(rows=2, cols=2, subplot_titles=titles, vertical_spacing=0.18)
+    # Two panels side by side leave each about half a phone's width for its title.
+    figure = make_subplots(
+        rows=2, cols=2, vertical_spacing=0.22,
+        subplot_titles=["<br>".join(title_lines(title, PANEL_TITLE_CHARS)) for title in titles])
     names = [t("Members") if member else t("Non-members") for member in groups["member"]]
     colours = [PALETTE[0] if member else PALETTE[7] for member in groups["member"]]
     for n, (column, _) in enumerate(PROGRAMME_PANELS):

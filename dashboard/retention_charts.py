@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import add_benchmark
+from dashboard.charts import add_benchmark, layout
 from dashboard.formatting import format_value, period_label, period_labels
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
@@ -19,19 +19,8 @@ PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b
            "#4a5568", "#e53e3e", "#3182ce")
 AVERAGE_COLOUR = "#1a202c"
 IN_PROGRESS_COLOUR = "#e2e8f0"
-
-
-def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
-            ) -> go.Figure:
-    figure.update_layout(
-        title={"text": title}, xaxis_title=x_title, yaxis_title=y_title, height=height,
-        # Below everything, so a legend that wraps on a phone never covers the title.
-        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
-                "x": 0},
-        margin={"t": 60, "l": 60, "r": 20, "b": 40}, hovermode="x unified",
-    )
-    figure.update_xaxes(automargin=True)
-    return figure
+# The heatmap's top axis, tick labels and axis title, under the title's margin.
+TOP_AXIS_HEIGHT = 40
 
 
 def rates_chart(frame: pd.DataFrame, period: Period,
@@ -70,7 +59,8 @@ def cohort_heatmap(cohorts: pd.DataFrame, average: pd.DataFrame, period: Period,
     offsets = sorted(cohorts["period_offset"].unique()) if not cohorts.empty else []
     cohort_days = sorted(cohorts["cohort"].unique()) if not cohorts.empty else []
     sizes = cohorts.groupby("cohort")["cohort_size"].first() if not cohorts.empty else {}
-    row_names = [t("Average (complete periods)")] + [
+    # Short row names leave the cells the width (the caption says what the average is).
+    row_names = [t("Average")] + [
         f"{period_label(period, day)} · n={sizes[day]:,}" for day in cohort_days]
     z = np.full((len(row_names), len(offsets)), np.nan)
     text = np.full(z.shape, "", dtype=object)
@@ -110,10 +100,16 @@ def cohort_heatmap(cohorts: pd.DataFrame, average: pd.DataFrame, period: Period,
     later = z[:, 1:] if z.shape[1] > 1 else z
     top = float(np.nanmax(later)) if np.isfinite(later).any() else 100.0
     figure.add_trace(go.Heatmap(
+        # No font size: Plotly sizes the cell text to the cells, so it shrinks rather than
+        # spilling over its neighbours on a narrow screen.
         z=z, x=x_labels, y=row_names, text=text,
-        texttemplate="%{text}" if with_text else None, textfont={"size": 11},
+        texttemplate="%{text}" if with_text else None,
         colorscale="Blues", zmin=0, zmax=max(5.0, min(100.0, np.ceil(top / 5) * 5)),
-        colorbar={"title": {"text": t("% of cohort")}, "ticksuffix": "%"}, xgap=2, ygap=2,
+        # The colour scale lies under the cells, across: at the side it took a quarter of a
+        # phone's width from the cells.
+        colorbar={"title": {"text": t("% of cohort"), "side": "top"}, "ticksuffix": "%",
+                  "orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top",
+                  "ypad": 12, "thickness": 12, "len": 1}, xgap=2, ygap=2,
         customdata=text,
         hovertemplate=t("Cohort %{y}<br>Periods since acquisition: %{x}<br>%{z:,.1f}% "
                         "(%{customdata})") + "<extra></extra>",
@@ -121,10 +117,13 @@ def cohort_heatmap(cohorts: pd.DataFrame, average: pd.DataFrame, period: Period,
     what = t("revenue retention") if metric == "revenue" else t("customer retention")
     layout(figure, t("Cohorts by {period}: {what}", period=t(period), what=what),
             t("{period}s since the first purchase", period=t(period).capitalize()),
-            t("Acquisition cohort"), height=max(360, 120 + 28 * len(row_names)))
+            "", height=max(360, 160 + 28 * len(row_names)))
     figure.update_yaxes(autorange="reversed", type="category")
+    # The periods since acquisition read across the top, under the title: the top margin
+    # holds both (an axis's automargin makes room for the axis alone).
     figure.update_xaxes(type="category", side="top")
-    figure.update_layout(hovermode="closest", legend=None, showlegend=False)
+    figure.update_layout(hovermode="closest", showlegend=False,
+                         margin={"t": figure.layout.margin.t + TOP_AXIS_HEIGHT, "b": 70})
     return figure
 
 

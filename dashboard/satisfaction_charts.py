@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import add_benchmark
+from dashboard.charts import add_benchmark, layout
 from dashboard.formatting import is_missing, period_label
-from dashboard.retention_charts import PALETTE, layout
+from dashboard.retention_charts import PALETTE
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.i18n import t
@@ -77,8 +77,8 @@ def nps_trend_chart(table: pd.DataFrame, period: Period, benchmark: Comparison |
     figure.update_layout(yaxis={"range": [-100, 100], "zeroline": True},
                          yaxis2={"title": {"text": t("Answers")}, "overlaying": "y",
                                  "side": "right", "showgrid": False, "range": [0, most * 3],
-                                 "tickmode": "auto", "nticks": 4, "tickformat": ",d"},
-                         margin={"r": 60})
+                                 "tickmode": "auto", "nticks": 4, "tickformat": ",d",
+                                 "automargin": True})
     return figure
 
 

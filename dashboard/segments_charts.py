@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.charts import layout
 from dashboard.safe import chart_text
 from metrics.i18n import t
 
@@ -16,8 +17,8 @@ SEGMENT_COLOURS = ("#276749", "#38a169", "#68d391", "#3182ce", "#63b3ed", "#d69e
 
 def rfm_treemap(summary: pd.DataFrame, currency: str | None) -> go.Figure:
     """One tile per RFM segment of :func:`metrics.rfm.rfm_summary` (its rows in rule
-    order), sized by its customers, labelled with its customers and revenue and their
-    shares; segments without customers have no tile."""
+    order), sized by its customers, labelled with its shares of the customers and of the
+    revenue (the numbers on hover); segments without customers have no tile."""
     colours = dict(zip(summary["segment"], SEGMENT_COLOURS, strict=False))
     shown = summary[summary["customers"] > 0]
     money = chart_text(currency or t("amount"))
@@ -27,22 +28,25 @@ def rfm_treemap(summary: pd.DataFrame, currency: str | None) -> go.Figure:
         parents=[""] * len(shown),
         values=shown["customers"].tolist(),
         branchvalues="total",
+        pathbar={"visible": False},  # one level: a path bar would only take room
         sort=False,
         marker={"colors": [colours[s] for s in shown["segment"]]},
         customdata=list(zip(shown["share"], shown["revenue"],
                             shown["revenue_share"].fillna(0.0).astype(float),
                             strict=True)),
+        # The shares only, in short lines that fit a tile on a phone; the counts and
+        # amounts are in the hover text and in the table under the chart.
         texttemplate=("<b>%{label}</b><br>"
-                      + t("%{value:,} customers (%{customdata[0]:.1f}%)") + "<br>"
-                      + t("{currency} %{{customdata[1]:,.0f}} revenue (%{{customdata[2]:.1f}}%)",
-                          currency=money)),
+                      + t("%{customdata[0]:.1f}% of customers") + "<br>"
+                      + t("%{customdata[2]:.1f}% of revenue")),
         hovertemplate=("<b>%{label}</b><br>"
                        + t("%{value:,} customers, %{customdata[0]:.1f}% of all") + "<br>"
                        + t("{currency} %{{customdata[1]:,.2f}} revenue, "
                            "%{{customdata[2]:.1f}}% of all", currency=money)
                        + "<extra></extra>"),
     ))
-    figure.update_layout(
-        title={"text": t("RFM segments: customers (tile size) and revenue")},
-        height=480, margin={"t": 60, "l": 10, "r": 10, "b": 10})
+    layout(figure, t("RFM segments: customers (tile size) and revenue"), "", "", height=480)
+    # A tile too small for its text at a readable size shows none (hover or tap tells it),
+    # instead of text shrunk to specks, as on a phone.
+    figure.update_layout(uniformtext={"minsize": 10, "mode": "hide"}, hovermode="closest")
     return figure

@@ -67,8 +67,27 @@ def _pair(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help texts are translated sentences with ``{named}`` placeholders, not %-templates.
+
+    argparse expands ``%(default)s``-style fields in every help text, so a plain "95%" in a
+    sentence (or in a translation of it) would crash ``--help``; it prints as written here.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        return (action.help or "").replace("%", "%%")
+
+
+class _Parser(argparse.ArgumentParser):
+    """The program's parser; its subcommands are built with this class, so they share it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="loyaltylens",
         description=t("Customer-loyalty KPIs from your orders: the numbers of the dashboard."),
     )

@@ -78,7 +78,7 @@ def test_the_heatmap_shows_the_cohort_table_and_marks_periods_in_progress(db: Pa
     app = open_app(small_shop_query(db), page=PAGE)
     spec = figure(app, "cohort_heatmap")
     progress, cells = spec["data"][0], spec["data"][1]
-    assert cells["y"] == ["Average (complete periods)", "Jan 2024 · n=3", "Feb 2024 · n=1",
+    assert cells["y"] == ["Average", "Jan 2024 · n=3", "Feb 2024 · n=1",
                           "Mar 2024 · n=1"]
     # tests/test_retention.py: Jan cohort 100, 33.3, 33.3, (April in progress)
     assert cells["z"][1][:3] == pytest.approx([100, 100 / 3, 100 / 3])

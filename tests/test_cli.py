@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from metrics.cli import build_parser, main
 from metrics.kpis import KPI_COLUMNS
 from tests.builders import SMALL_ORDERS, write_csv
 
@@ -33,6 +35,40 @@ def run(*args: str, db: Path | None = None, env_db: Path | None = None
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "cli.duckdb"
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+              ) -> list[tuple[str, ...]]:
+    """Every command path of the parser, found by walking its subparsers (nested ones too)."""
+    paths = [prefix]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, subparser in action.choices.items():
+                paths += _commands(subparser, (*prefix, name))
+    return paths
+
+
+def test_the_program_prints_its_help_with_every_command() -> None:
+    result = run("--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: loyaltylens ")
+    assert "95% margin of error" in result.stdout  # a literal % in a help text, as written
+    commands = {path[0] for path in _commands(build_parser()) if path}
+    assert {"ingest", "kpis", "nps"} <= commands
+    listed = {line.split()[0] for line in result.stdout.splitlines()
+              if line.startswith("    ") and not line.startswith("     ")}
+    assert listed == commands
+
+
+@pytest.mark.parametrize("command", [path for path in _commands(build_parser()) if path],
+                         ids=" ".join)
+def test_every_command_prints_its_help(command: tuple[str, ...],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: loyaltylens {' '.join(command)} ")
 
 
 def test_ingest_prints_a_json_report(db: Path) -> None:

@@ -44,6 +44,10 @@ from metrics.store import Dataset
 from metrics.survival import ONE_TIME, REPEAT, SURVIVAL_VIEWS
 
 MAX_HEATMAP_COHORTS = 36
+# Columns of the heatmap: the first N periods since acquisition, so that the cells keep
+# room for their text (on a phone too); "all" shows every period.
+HEATMAP_PERIODS = ["6", "12", "24", "all"]
+DEFAULT_HEATMAP_PERIODS = "12"
 MAX_COHORT_CURVES = 12
 BASE_NAMES = {"orders": "Orders (inactivity window W)",
               "subscriptions": "Subscriptions (start and end dates)"}
@@ -148,6 +152,11 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
     columns[2].radio(t("Cells show"), ["percent", "counts"], key="cohort_show",
                      horizontal=True, format_func=lambda m: {"percent": t("% of cohort"),
                                                              "counts": t("Counts")}[m])
+    seed_from_url("cohort_periods", DEFAULT_HEATMAP_PERIODS, parse_choice(HEATMAP_PERIODS),
+                  t("heatmap columns"), options=HEATMAP_PERIODS)
+    st.radio(t("Periods since acquisition shown"), HEATMAP_PERIODS, key="cohort_periods",
+             horizontal=True,
+             format_func=lambda n: t("All") if n == "all" else t("First {n}", n=n))
     unbounded = metric == "customers" and st.session_state["cohort_mode"] == "unbounded"
     cohorts = services.compute("cohorts", dataset, filters, metric=metric, unbounded=unbounded)
     if cohorts.empty:
@@ -161,6 +170,14 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
         st.caption(t("Showing the latest {shown} of {total} cohorts; narrow the date range to "
                      "see older ones. The average row uses all of them.",
                      shown=MAX_HEATMAP_COHORTS, total=len(days)))
+    periods = st.session_state["cohort_periods"]
+    total_periods = int(cohorts["period_offset"].max()) + 1
+    if periods != "all" and int(periods) < total_periods:
+        shown = shown[shown["period_offset"] < int(periods)]
+        average = average[average["period_offset"] < int(periods)]
+        st.caption(t("Showing the first {shown} of {total} periods since acquisition; choose "
+                     "All to see every one (the data below downloads whole).",
+                     shown=periods, total=total_periods))
     counts = None
     if st.session_state["cohort_show"] == "counts":
         counts = ("revenue" if metric == "revenue"
@@ -325,8 +342,8 @@ def main() -> None:
         _survival(view, dataset, filters, base)
     except LoyaltyLensError as error:
         show_error(error)
-    publish(["base", "cohort_metric", "cohort_mode", "cohort_show", "curve_by",
-             "survival_by", "survival_view"])
+    publish(["base", "cohort_metric", "cohort_mode", "cohort_show", "cohort_periods",
+             "curve_by", "survival_by", "survival_view"])
 
 
 main()

@@ -125,7 +125,7 @@ class Watched:
     def check(self, name: str) -> None:
         """Screenshot the page and fail on an exception box or a console error."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        self.screenshot(ARTIFACTS / f"{name}.png")
         exceptions = self.page.locator('[data-testid="stException"]')
         assert exceptions.count() == 0, exceptions.first.inner_text()
         unexplained = [url for url in self.failed if not STREAMLIT_PROBE.search(url)]
@@ -135,8 +135,67 @@ class Watched:
         assert not errors, errors
         assert sum("Failed to load resource" in e for e in self.errors) <= probes, self.errors
 
+    def screenshot(self, path: Path) -> None:
+        """The whole page: Streamlit scrolls its main area inside a window-high box, so the
+        window is made as tall as the content for the picture (its width stays)."""
+        page = self.page
+        viewport = page.viewport_size
+        assert viewport is not None
+        height = page.evaluate(
+            "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        if height > viewport["height"]:
+            page.set_viewport_size({"width": viewport["width"], "height": height})
+            page.wait_for_timeout(700)  # Plotly redraws its charts on a resize
+        page.screenshot(path=str(path), full_page=True)
+        page.set_viewport_size(viewport)
+
+    def overlaps(self) -> list[str]:
+        """Parts of a chart drawn over each other (title, legend, axis titles, tick labels
+        and the plotting area, as the browser laid them out) and titles cut off."""
+        return self.page.evaluate(CHART_OVERLAPS)
+
     def close(self) -> None:
         self.context.close()
+
+
+# Boxes of every chart's parts; two that must stay apart and intersect are reported.
+CHART_OVERLAPS = """() => {
+  const found = [];
+  const box = (e) => { const r = e.getBoundingClientRect();
+                       return r.width && r.height ? r : null; };
+  const hit = (a, b) => a && b && a.left < b.right - 1 && b.left < a.right - 1
+                        && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  document.querySelectorAll('.js-plotly-plot').forEach((chart, n) => {
+    const title = chart.querySelector('.g-gtitle .gtitle');
+    const legend = chart.querySelector('.legend .bg') || chart.querySelector('.legend');
+    const parts = {
+      title: title ? [box(title)] : [],
+      legend: legend ? [box(legend)] : [],
+      'axis title': [...chart.querySelectorAll('.g-xtitle text, .g-ytitle text, '
+                                               + '.g-x2title text, .g-y2title text')].map(box),
+      'tick label': [...chart.querySelectorAll('.xtick text, .ytick text, .x2tick text, '
+                                               + '.y2tick text')].map(box),
+      'plot area': [...chart.querySelectorAll('.nsewdrag')].map(box),
+      annotation: [...chart.querySelectorAll('.annotation')].map(box),
+    };
+    const pairs = [['title', 'axis title'], ['title', 'tick label'], ['title', 'legend'],
+                   ['title', 'plot area'], ['legend', 'axis title'], ['legend', 'tick label'],
+                   ['legend', 'plot area']];
+    const name = title ? title.textContent : 'chart ' + (n + 1);
+    const whole = box(chart);
+    if (parts.title[0] && whole && (parts.title[0].right > whole.right + 1
+                                    || parts.title[0].left < whole.left - 1)) {
+      found.push(name + ': title cut off at the edge');
+    }
+    pairs.push(['annotation', 'annotation']);  // e.g. the titles of side-by-side panels
+    for (const [a, b] of pairs) {
+      if (parts[a].some((x, i) => parts[b].some((y, j) => (a !== b || i < j) && hit(x, y)))) {
+        found.push(name + ': ' + a + ' over ' + b);
+      }
+    }
+  });
+  return found;
+}"""
 
 
 def sidebar(page: Page) -> Locator:
@@ -221,18 +280,43 @@ def test_the_managers_path(app_url: str, browser: Browser, tmp_path: Path) -> No
     first.close()
 
 
-@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+PAGES = (("", "Overview"), ("retention", "Retention"), ("clv", "Customer lifetime value"),
+         ("segments", "Segments"), ("satisfaction", "Satisfaction (NPS)"), ("data", "Data"))
+SEGMENTS_TABS = ("RFM segments", "Loyalty types", "Upsell", "Loyalty programme",
+                 "Retention uplift simulator")
+
+
+@pytest.mark.parametrize(("device", "width", "height"),
+                         [("desktop", 1440, 900), ("phone", 390, 844)])
 def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Browser,
+                                                    demo_db_template: Path, device: str,
                                                     width: int, height: int) -> None:
-    for path, heading in (('', "Overview"), ("retention", "Retention"),
-                          ("clv", "Customer lifetime value"), ("segments", "Segments"),
-                          ("satisfaction", "Satisfaction (NPS)"), ("data", "Data")):
+    """Every page and tab of the demo, screenshotted as tests/artifacts/<device>-<page>.png:
+    nothing wider than the screen, and no chart's legend, title or axis titles drawn over
+    each other or over the plot."""
+    # The demo by its id: another test may have uploaded a newer dataset (the default).
+    with Store(demo_db_template) as store:
+        demo = store.dataset(DEMO_NAME).id
+    overlapping: list[str] = []
+    for path, heading in PAGES:
         watched = Watched(browser, width, height)
-        page = watched.open(f"{app_url}/{path}")
+        page = watched.open(f"{app_url}/{path}?dataset={demo}")
         main = page.get_by_test_id("stMainBlockContainer")
         expect(main.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-        watched.check(f"{path or 'overview'}-{width}x{height}")
+        views = [(path or "overview", None)]
+        if path == "segments":
+            views = [(f"segments-{tab.lower().replace(' ', '-')}", tab) for tab in SEGMENTS_TABS]
+        for name, tab in views:
+            if tab:
+                page.get_by_role("tab", name=tab).click()
+                watched.settle()
+            watched.check(f"{device}-{name}")
+            overlapping += [f"{name}: {found}" for found in watched.overlaps()]
+            # The page itself never scrolls sideways (a wide table or heatmap scrolls
+            # inside its own box).
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width, name
         watched.close()
+    assert not overlapping, "\n".join(overlapping)
 
 
 def test_an_industry_benchmark_and_every_segments_view(app_url: str, browser: Browser,
@@ -255,8 +339,7 @@ def test_an_industry_benchmark_and_every_segments_view(app_url: str, browser: Br
     sidebar(page).get_by_role("link", name="Segments").click()
     watched.settle()
     assert "industry=Retail" in page.url
-    for tab in ("RFM segments", "Loyalty types", "Upsell", "Loyalty programme",
-                "Retention uplift simulator"):
+    for tab in SEGMENTS_TABS:
         page.get_by_role("tab", name=tab).click()
         watched.settle()
         watched.check("segments-" + tab.lower().replace(" ", "-"))
