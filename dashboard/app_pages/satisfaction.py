@@ -137,7 +137,7 @@ def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> 
             details = None if isinstance(change.result, NotTested) else t(
                 "Test: {test}, {p_value}.", test=t(TESTS[measure]),
                 p_value=format_p_value(change.result.p_value))
-            st.caption(t("Against {previous}: {verdict}",
+            st.caption(t("{verdict} (against {previous})",
                          previous=period_label(period, change.previous_start),
                          verdict=caption(change.result)), help=details)
         row = table[table["period_start"] == change.period_start].iloc[0]
