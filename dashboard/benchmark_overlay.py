@@ -8,7 +8,7 @@ import streamlit as st
 from babel.numbers import format_decimal
 
 from dashboard.filters import View
-from dashboard.formatting import LOCALE, is_missing
+from dashboard.formatting import LOCALE, known
 from dashboard.safe import plain
 from metrics.benchmarks import Benchmark, Comparison, compare, short_source
 from metrics.i18n import t
@@ -65,7 +65,8 @@ def card_line(view: View, metric_id: str, value: float | None, unit: str) -> Non
         return
     suffix = "%" if unit == "percent" else ""
     shown = range_text(found, suffix)
-    position = None if is_missing(value) else found.position(float(value))  # type: ignore[arg-type]
+    present = known(value)
+    position = None if present is None else found.position(float(present))
     difference_unit = t(DIFFERENCE_UNITS.get(unit, ""))
     if position is None:
         text = t("Industry: {range}", range=shown)

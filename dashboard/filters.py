@@ -181,7 +181,8 @@ def draw_sidebar() -> View:
             st.subheader(t("Segments"))
         for column, values in view.segment_options.items():
             key = _segment_key(column)
-            url.seed(key, [], parse_values(values),
+            none_chosen: list[str] = []
+            url.seed(key, none_chosen, parse_values(values),
                      t("segment “{column}”", column=segment_label(column)))
             chosen[column] = st.multiselect(plain(segment_label(column)), values, key=key,
                                             placeholder=t("All"))

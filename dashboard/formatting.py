@@ -19,8 +19,16 @@ LOCALE = "en"
 MISSING = "–"
 
 
+def known(value: float | int | None) -> float | int | None:
+    """``value``, or None when it is missing (None or NaN): an ``is None`` test of the
+    result tells the type checker what :func:`is_missing` cannot."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
 def is_missing(value: float | int | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return known(value) is None
 
 
 def format_value(value: float | int | None, unit: str, currency: str | None,
@@ -29,7 +37,8 @@ def format_value(value: float | int | None, unit: str, currency: str | None,
 
     ``whole`` drops the cents of amounts of 1,000 or more (KPI cards have little room).
     """
-    if is_missing(value):
+    value = known(value)
+    if value is None:
         return MISSING
     if unit == "percent":
         return format_decimal(value, format="#,##0.0", locale=LOCALE) + "%"
@@ -48,9 +57,9 @@ def format_value(value: float | int | None, unit: str, currency: str | None,
 def format_change(current: float | int | None, previous: float | int | None, metric: Metric,
                   currency: str | None, whole: bool = False) -> str | None:
     """The change against the previous period: points for rates, amount and % otherwise."""
-    if is_missing(current) or is_missing(previous):
+    current, previous = known(current), known(previous)
+    if current is None or previous is None:
         return None
-    assert current is not None and previous is not None
     difference = current - previous
     if metric.unit == "percent":
         points = format_decimal(abs(difference), format="#,##0.0", locale=LOCALE)
@@ -78,9 +87,10 @@ def change_sign(difference: float, shown: str) -> str:
     return "+" if difference > 0 else "-"
 
 
-def format_day(day: date) -> str:
-    """A date as the user's locale writes it (e.g. 20 Nov 2026)."""
-    return format_date(day, format="medium", locale=LOCALE)
+def format_day(day: date | None) -> str:
+    """A date as the user's locale writes it (e.g. 20 Nov 2026); a missing one as
+    :data:`MISSING` (a table with no dated rows has no first or last day)."""
+    return MISSING if day is None else format_date(day, format="medium", locale=LOCALE)
 
 
 # Babel's (CLDR) date fields and the Day.js tokens Streamlit's DateColumn writes them with.

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts import add_benchmark, layout
-from dashboard.formatting import is_missing, period_label
+from dashboard.formatting import known, period_label
 from dashboard.retention_charts import PALETTE
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
@@ -28,8 +28,9 @@ def score_group_name(group: str) -> str:
     return t(GROUP_NAMES[group])
 
 
-def _number(value: object) -> float | None:
-    return None if is_missing(value) else float(value)  # type: ignore[arg-type]
+def _number(value: float | None) -> float | None:
+    number = known(value)
+    return None if number is None else float(number)
 
 
 def _band(figure: go.Figure, x: Sequence[str], values: pd.Series, margins: pd.Series,

@@ -50,20 +50,20 @@ DEFAULT_GROSS_MARGIN_PCT = 30
 MAX_PROGRAMME_COST = 1_000_000_000
 
 
-def _money(value: object, currency: str | None) -> str:
-    return format_value(value, "currency", currency)  # type: ignore[arg-type]
+def _money(value: float | None, currency: str | None) -> str:
+    return format_value(value, "currency", currency)
 
 
-def _percent(value: object) -> str:
-    return format_value(value, "percent", None)  # type: ignore[arg-type]
+def _percent(value: float | None) -> str:
+    return format_value(value, "percent", None)
 
 
-def _count(value: object) -> str:
-    return format_value(value, "customers", None)  # type: ignore[arg-type]
+def _count(value: float | None) -> str:
+    return format_value(value, "customers", None)
 
 
-def _number(value: object, digits: int = 2) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value:,.{digits}f}"  # type: ignore[arg-type]
+def _number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
 
 
 def type_name(loyalty_type: str) -> str:

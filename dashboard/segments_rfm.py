@@ -31,14 +31,14 @@ COMPARE_KEY = "compare_by"
 RFM_FILTER_KEY = SEGMENT_PREFIX + RFM_SEGMENT
 
 
-def _money(value: object, currency: str | None) -> str:
-    return format_value(value, "currency", currency)  # type: ignore[arg-type]
+def _money(value: float | None, currency: str | None) -> str:
+    return format_value(value, "currency", currency)
 
 
-def _number(value: object) -> str:
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+def _number(value: float | None) -> str:
+    if value is None or pd.isna(value):
         return "–"
-    return f"{float(value):,.1f}"  # type: ignore[arg-type]
+    return f"{float(value):,.1f}"
 
 
 def _use_as_filter(segment: str) -> None:

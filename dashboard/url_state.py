@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from metrics.i18n import t
 
+if TYPE_CHECKING:
+    from streamlit.runtime.state import SessionStateProxy
+
+    # Streamlit's session state (its keys may also be ints), or a plain dict in tests.
+    Session: TypeAlias = SessionStateProxy | MutableMapping[str, Any]
+
 T = TypeVar("T")
+Choice = TypeVar("Choice", bound=str)
 _URL_READ = "_url_keys_read"
 _WARNINGS = "_url_warnings"
 
@@ -35,13 +42,15 @@ def parse_int(low: int, high: int) -> Callable[[Sequence[str]], int]:
     return parse
 
 
-def parse_choice(options: Iterable[str]) -> Callable[[Sequence[str]], str]:
+def parse_choice(options: Iterable[Choice]) -> Callable[[Sequence[str]], Choice]:
     allowed = list(options)
 
-    def parse(raw: Sequence[str]) -> str:
-        if raw[-1] not in allowed:
-            raise ValueError(raw[-1])
-        return raw[-1]
+    def parse(raw: Sequence[str]) -> Choice:
+        # the option itself, so a choice typed narrower than str (a Literal) stays so
+        for option in allowed:
+            if option == raw[-1]:
+                return option
+        raise ValueError(raw[-1])
     return parse
 
 
@@ -82,7 +91,7 @@ class UrlState:
         Streamlit's session state (or any mutable mapping, in tests).
     """
 
-    def __init__(self, query: Mapping[str, Sequence[str]], session: MutableMapping[str, Any]):
+    def __init__(self, query: Mapping[str, Sequence[str]], session: Session):
         self.query = query
         self.session = session
         session.setdefault(_URL_READ, set())
@@ -117,9 +126,9 @@ class UrlState:
         return warnings
 
 
-def query_string_values(state: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+def query_string_values(state: Session, keys: Iterable[str]) -> dict[str, str | list[str]]:
     """The URL form of the given session values: ISO dates, strings, lists of strings."""
-    values: dict[str, Any] = {}
+    values: dict[str, str | list[str]] = {}
     for key in keys:
         value = state.get(key)
         if value is None or value == [] or value == "":

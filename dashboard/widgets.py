@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import pandas as pd
 import streamlit as st
@@ -35,7 +35,14 @@ def download_buttons(table: pd.DataFrame, name: str, key: str) -> None:
                                mime=XLSX_MIME, key=f"{key}_xlsx")
 
 
-def change_style(change: str | None, higher_is_better: bool = True) -> dict[str, str]:
+class ChangeStyle(TypedDict, total=False):
+    """The keyword arguments of ``st.metric`` that colour a change and draw its arrow."""
+
+    delta_color: Literal["normal", "inverse", "off"]
+    delta_arrow: Literal["auto", "up", "down", "off"]
+
+
+def change_style(change: str | None, higher_is_better: bool = True) -> ChangeStyle:
     """``st.metric``'s colour and arrow for a change as shown: green up, red down (or the
     reverse when lower is better), and neither for a change that reads as zero, which
     Streamlit would otherwise show as a green rise ("+0.0 pp")."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def generate_orders(path: Path, customers: int = 6000, seed: int = DEMO_SEED) ->
     return path
 
 
-def _loyalty_columns(rows: list[tuple[str, ...]], member: np.ndarray, dropout: np.ndarray,
+def _loyalty_columns(rows: Sequence[tuple[str, ...]], member: np.ndarray, dropout: np.ndarray,
                      seed: int) -> dict[str, tuple[str, str, str]]:
     """Each order's product, discount and points redeemed, by order id.
 
@@ -244,7 +245,7 @@ def generate_responses(orders: Path, path: Path, seed: int = DEMO_SEED) -> Path:
             score = int(np.clip(round(7.6 + 1.7 * mood), 0, 10))
             csat = (str(int(np.clip(round(1 + 0.4 * score + rng.normal(0, 0.6)), 1, 5)))
                     if rng.random() < 0.85 else "")
-            cli = ("", "", "")
+            cli: tuple[str, ...] = ("", "", "")
             if rng.random() < 0.6:  # not everyone answers the three CLI questions
                 cli = tuple(str(int(np.clip(round(value), 1, 6))) for value in (
                     1 + 0.5 * score + rng.normal(0, 0.6),

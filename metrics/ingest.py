@@ -51,7 +51,7 @@ from metrics.roles import (
     validate_mapping,
 )
 from metrics.sqlutil import load_sql, quote_ident
-from metrics.store import PURCHASE_HISTORY_COLUMNS, Store
+from metrics.store import PURCHASE_HISTORY_COLUMNS, Dataset, Store
 
 # A text column with at most this many distinct values is offered as a segment filter.
 MAX_SEGMENT_VALUES = 50
@@ -792,7 +792,7 @@ def ingest_file(
 
 
 def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
-            headers: list[str], table: TableKind, name: str, existing: Any,
+            headers: list[str], table: TableKind, name: str, existing: Dataset | None,
             mapping: Mapping[str, str] | None, currency: str | None, source: str,
             date_format: str | None, keep_out_of_range_dates: bool, today: date | None,
             decimal_mark: str | None) -> IngestReport:

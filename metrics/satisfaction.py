@@ -56,7 +56,7 @@ from metrics.sqlutil import (
     period_start_sql,
     quote_ident,
 )
-from metrics.store import Dataset, Store
+from metrics.store import Dataset, Store, TableInfo
 
 Measure = Literal["nps", "csat", "cli"]
 MEASURES: tuple[Measure, ...] = ("nps", "csat", "cli")
@@ -175,7 +175,7 @@ def _nullable(values: pd.Series) -> pd.Series:
 # -- which data there is --------------------------------------------------------------------
 
 
-def _responses(dataset: Dataset) -> Any:
+def _responses(dataset: Dataset) -> TableInfo:
     info = dataset.tables.get("responses")
     if info is None or info.first_date is None or info.last_date is None:
         raise InputError(t("The dataset “{name}” has no survey responses: upload a survey "
@@ -193,7 +193,7 @@ def measures(dataset: Dataset) -> tuple[Measure, ...]:
     return tuple(m for m in MEASURES if all(c in info.mapping for c in _NEEDS[m]))
 
 
-def _require(dataset: Dataset, measure: Measure) -> Any:
+def _require(dataset: Dataset, measure: Measure) -> TableInfo:
     info = _responses(dataset)
     if measure not in measures(dataset):
         raise InputError(t(_NEEDS_TEXT[measure], name=dataset.name))
@@ -221,13 +221,13 @@ def satisfaction_segments(dataset: Dataset) -> dict[str, tuple[str, str]]:
 # -- the responses CTE ----------------------------------------------------------------------
 
 
-def _period_range(filters: Filters, info: Any) -> tuple[int, int]:
-    p = filters.period
-    return (period_index(p, filters.start or info.first_date),
-            period_index(p, filters.end or info.last_date))
+def _period_range(filters: Filters, info: TableInfo) -> tuple[int, int]:
+    first, last = filters.start or info.first_date, filters.end or info.last_date
+    assert first is not None and last is not None  # _responses refuses undated responses
+    return period_index(filters.period, first), period_index(filters.period, last)
 
 
-def _customer_filter(dataset: Dataset, filters: Filters, info: Any
+def _customer_filter(dataset: Dataset, filters: Filters, info: TableInfo
                      ) -> tuple[str, dict[str, Any]]:
     """The segment filters as a condition on the responses' customer id ("TRUE" without
     filters; "FALSE" when they are on and the responses carry no customer id)."""

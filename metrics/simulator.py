@@ -211,7 +211,8 @@ def simulate(today: Baseline, retention_gain_pp: float, gross_margin: float,
                          "lifetime_years": lifetime})
     frame = pd.DataFrame(rows)
     base = frame[frame["scenario"] == "baseline"].set_index("year")
-    uplift, cumulative_uplift = [], []
+    uplift: list[float | None] = []
+    cumulative_uplift: list[float | None] = []
     for row in frame.itertuples():
         if row.scenario == "baseline" or row.year == 0:
             uplift.append(None)

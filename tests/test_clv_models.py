@@ -463,6 +463,21 @@ def test_spend_model_errors(frequency: object, spend: object,
     assert error.value.message == message
 
 
+@pytest.mark.parametrize(("weeks", "message"), [
+    (-1.0, "The forecast horizon cannot be negative."),
+    # z = t / (α + T + t) is undefined for an endless horizon
+    (np.inf, "The purchase model (BG/NBD) cannot forecast some customers this far ahead: "
+             "choose a shorter horizon."),
+])
+def test_forecasts_the_model_cannot_make_are_refused_with_a_sentence(weeks: float,
+                                                                     message: str) -> None:
+    # the horizon's parameter once hid the translation function t(): a TypeError instead
+    model = BetaGeoModel.from_params(PUBLISHED_BGNBD)
+    with pytest.raises(ModelError) as error:
+        model.expected_purchases(weeks, 2, 30.43, 38.86)
+    assert error.value.message == message
+
+
 def test_spend_model_needs_q_above_one() -> None:
     model = GammaGammaModel.from_params({"p": 2.0, "q": 0.8, "v": 10.0})
     with pytest.raises(ModelError) as error:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.formatting import format_change, format_value, period_label
+from dashboard.formatting import format_change, format_day, format_value, period_label
 from dashboard.safe import chart_text, plain
 from dashboard.url_state import UrlState, clamp_range, parse_choice, parse_date, parse_values
 from metrics.definitions import METRICS
@@ -83,6 +83,12 @@ def test_changes_use_points_for_rates_and_percent_for_amounts() -> None:
     assert format_change(90, 100, METRICS["orders"], None) == "-10 (-10.0%)"
     assert format_change(5, 0, METRICS["orders"], None) == "+5"
     assert format_change(None, 3, METRICS["orders"], None) is None
+
+
+def test_a_missing_day_reads_as_missing_not_as_today() -> None:
+    # a table without dated rows has no first or last day; Babel would write today's date
+    assert format_day(None) == "–"
+    assert format_day(date(2026, 11, 20)) == "Nov 20, 2026"
 
 
 def test_period_labels() -> None:

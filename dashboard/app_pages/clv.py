@@ -38,8 +38,8 @@ from metrics.store import Dataset
 MAX_COHORT_LINES = 12
 
 
-def _money(value: object, currency: str | None, whole: bool = False) -> str:
-    return format_value(value, "currency", currency, whole=whole)  # type: ignore[arg-type]
+def _money(value: float | None, currency: str | None, whole: bool = False) -> str:
+    return format_value(value, "currency", currency, whole=whole)
 
 
 def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
@@ -96,7 +96,8 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
         curves = curves[curves["cohort"].isin(latest)].assign(line=lambda f: f["cohort"])
 
         def name_of(value: object) -> str:
-            return period_label("month", value)  # type: ignore[arg-type]
+            assert isinstance(value, date)  # a cohort: the first day of its month
+            return period_label("month", value)
     else:
         curves = curves.assign(line=curves["group_value"].fillna(""))
         name_of = group_name

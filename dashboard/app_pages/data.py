@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -44,6 +44,9 @@ from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDat
 from metrics.readers import DELIMITERS, ENCODING_NAMES, excel_sheets, is_workbook
 from metrics.roles import TABLE_KINDS, column_label
 from metrics.store import Dataset
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 CURRENCIES = ("EUR", "RON", "RUB", "USD", "GBP", "PLN", "MDL", "UAH", "KZT", "CHF")
 NO_COLUMN = ""
@@ -166,7 +169,7 @@ def _show_report(report: IngestReport) -> None:
                            key=f"rejected_{report.dry_run}")
 
 
-def _saved_upload(upload: Any) -> Path:
+def _saved_upload(upload: UploadedFile) -> Path:
     """The uploaded bytes in a file that lasts for the session, under the user's file name
     (what every message names) in a folder named by the content."""
     data = upload.getvalue()

@@ -28,6 +28,7 @@ from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
 from metrics.i18n import t
+from metrics.kpis import orders_span
 from metrics.significance import NotTested, caption, change_test, verdict_details
 from metrics.sqlutil import Period, period_index, period_start_of_index
 
@@ -97,9 +98,9 @@ def main() -> None:
     view, dataset, filters = selected
     currency = dataset.currency
     try:
+        first_order, last_order = orders_span(dataset)
         history = services.kpis(dataset, dataclasses.replace(
-            filters, start=_period_before(filters.period, filters.start or
-                                          dataset.tables["orders"].first_date)))
+            filters, start=_period_before(filters.period, filters.start or first_order)))
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -125,10 +126,9 @@ def main() -> None:
         st.caption(plain(t("{dataset} · {count} orders from {first} to {last}",
                      dataset=dataset.name,
                      count=format_value(dataset.tables["orders"].rows, "orders", None),
-                     first=format_day(dataset.tables["orders"].first_date),
-                     last=format_day(dataset.tables["orders"].last_date))))
+                     first=format_day(first_order), last=format_day(last_order))))
     with top[1]:
-        st.selectbox(t("Period"), list(labels), key="at", format_func=labels.get)
+        st.selectbox(t("Period"), list(labels), key="at", format_func=lambda day: labels[day])
     at = st.session_state["at"]
     position = next(i for i, d in enumerate(history["period_start"]) if d.isoformat() == at)
     row = history.iloc[position]
@@ -139,8 +139,7 @@ def main() -> None:
         st.warning(t("{period} is incomplete: the data covers {first} to {last}, so its "
                      "numbers are not compared with the previous period.",
                      period=period_label(filters.period, row["period_start"]),
-                     first=format_day(dataset.tables["orders"].first_date),
-                     last=format_day(dataset.tables["orders"].last_date)),
+                     first=format_day(first_order), last=format_day(last_order)),
                    icon=":material/hourglass_top:")
     elif previous is not None:
         st.caption(t("Changes are against {previous}.",
@@ -179,7 +178,7 @@ def main() -> None:
     publish(["at", "metric"])
 
 
-def _downloads(frame: pd.DataFrame, period: str, currency: str | None) -> None:
+def _downloads(frame: pd.DataFrame, period: Period, currency: str | None) -> None:
     """The chart's data as CSV and Excel, with readable column names."""
     table = frame.copy()
     table.insert(0, "period", period_labels(period, table))

@@ -3,6 +3,8 @@ and survival, all for the sidebar's filters."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -34,6 +36,7 @@ from metrics.i18n import t
 from metrics.kpis import Filters
 from metrics.retention import (
     MIN_COHORT_SIZE,
+    Base,
     cohort_average,
     cohort_curves,
     default_base,
@@ -221,7 +224,8 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
         curves = curves[curves["group_value"].isin(latest)]
 
         def name_of(value: object) -> str:
-            return period_label(filters.period, value)  # type: ignore[arg-type]
+            assert isinstance(value, date)  # a cohort: the first day of its period
+            return period_label(filters.period, value)
     else:
         split = services.compute("cohorts", dataset, filters, metric="customers",
                                  unbounded=unbounded, by=by)
@@ -302,9 +306,9 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
     st.caption(rule + " " + t("Kaplan-Meier estimate with a 95% band (Greenwood, log-log)."))
     st.caption(t(MEDIAN_MEANING, w=filters.inactivity_days))
 
-    def days(value: object) -> str:
+    def days(value: float | None) -> str:
         return t("not reached") if value is None or pd.isna(value) else \
-            format_value(value, "customers", None)  # type: ignore[arg-type]
+            format_value(value, "customers", None)
 
     table = pd.DataFrame({
         t("Group"): [curve_name(g) for g in summary["group"]],
@@ -327,7 +331,8 @@ def main() -> None:
     if selected is None:
         return
     view, dataset, filters = selected
-    bases = ["orders", *(["subscriptions"] if "subscriptions" in dataset.tables else [])]
+    bases: list[Base] = (["orders", "subscriptions"] if "subscriptions" in dataset.tables
+                         else ["orders"])
     seed_from_url("base", default_base(dataset), parse_choice(bases), t("customer base"),
                   options=bases)
     if len(bases) > 1:

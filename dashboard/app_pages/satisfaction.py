@@ -4,6 +4,7 @@ the comments and what promoters, passives and detractors buy next, from survey r
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import pandas as pd
 import streamlit as st
@@ -337,7 +338,7 @@ def _cli(dataset: Dataset, filters: Filters) -> None:
     download_buttons(shown, "cli", key="cli_download")
 
 
-def _search_text(raw: list[str]) -> str:
+def _search_text(raw: Sequence[str]) -> str:
     return raw[-1][:MAX_SEARCH_LENGTH]
 
 

@@ -4,7 +4,7 @@ identical customers and the maximum-likelihood fit."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import ClassVar, Self
+from typing import ClassVar, Self, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -249,4 +249,6 @@ def group_identical(columns: tuple[FloatArray, ...], weights: FloatArray
     and lifetimes' ``weights`` do).
     """
     distinct, key = distinct_rows(columns)
-    return distinct, np.bincount(key, weights=weights, minlength=len(distinct[0]))
+    # With weights bincount sums them as floats; numpy's stubs type every bincount as ints.
+    return distinct, cast(FloatArray, np.bincount(key, weights=weights,
+                                                  minlength=len(distinct[0])))

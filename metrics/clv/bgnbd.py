@@ -371,9 +371,9 @@ class BetaGeoModel(CustomerModel):
                             + (r + x) * (np.log(alpha + age) - np.log(alpha + tx)))
         return np.where(x > 0, expit(-log_odds_dropped), 1.0)
 
-    def expected_purchases(self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike,
+    def expected_purchases(self, weeks: ArrayLike, frequency: ArrayLike, recency: ArrayLike,
                            T: ArrayLike) -> FloatArray:
-        """Expected repeat purchases of each customer in the next ``t`` weeks.
+        """Expected repeat purchases of each customer in the next ``weeks`` weeks (t below).
 
         Fader, Hardie & Lee (2005), eq. (10):
 
@@ -387,7 +387,7 @@ class BetaGeoModel(CustomerModel):
         large x, the transformed one for large a, so each customer gets the form whose
         ₂F₁ grows less, and where SciPy's ₂F₁ still fails (z near 1 with a or b in the
         hundreds) the integral it stands for is computed numerically
-        (:func:`_hypergeometric_bracket`). ``t`` broadcasts against the customers (for
+        (:func:`_hypergeometric_bracket`). ``weeks`` broadcasts against the customers (for
         example a column of horizons). Undefined for a = 1 exactly.
 
         Raises
@@ -396,7 +396,7 @@ class BetaGeoModel(CustomerModel):
             The horizon is negative, or a forecast is not a finite number.
         """
         x, tx, age = self._history(frequency, recency, T)
-        horizon = np.asarray(t, dtype=np.float64)
+        horizon = np.asarray(weeks, dtype=np.float64)
         if np.any(horizon < 0):
             raise ModelError(t("The forecast horizon cannot be negative."))
         r, alpha, a, b = self._fitted()
@@ -408,8 +408,8 @@ class BetaGeoModel(CustomerModel):
                                "choose a shorter horizon.", model=t(self.label)))
         return np.asarray(expected, dtype=np.float64)
 
-    def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
-        """Expected repeat purchases in the first ``t`` weeks of a new customer.
+    def expected_purchases_new_customer(self, weeks: ArrayLike) -> FloatArray:
+        """Expected repeat purchases in the first ``weeks`` weeks (t below) of a new customer.
 
         Fader, Hardie & Lee (2005), eq. (9):
 
@@ -417,7 +417,7 @@ class BetaGeoModel(CustomerModel):
 
         (evaluated as in :meth:`expected_purchases`).
         """
-        horizon = np.asarray(t, dtype=np.float64)
+        horizon = np.asarray(weeks, dtype=np.float64)
         r, alpha, a, b = self._fitted()
         z = horizon / (alpha + horizon)
         return (a + b - 1) / (a - 1) * _hypergeometric_bracket(r, a, b, np.zeros(1), z)
