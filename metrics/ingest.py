@@ -40,6 +40,7 @@ from metrics.parsing import (
     parse_decimal_mark,
     suggest_currency,
 )
+from metrics.query.sql import load_sql, quote_ident
 from metrics.readers import PreparedFile, prepare_file
 from metrics.roles import (
     ROMANIAN_LETTERS,
@@ -50,7 +51,6 @@ from metrics.roles import (
     table_kind,
     validate_mapping,
 )
-from metrics.sqlutil import load_sql, quote_ident
 from metrics.store import PURCHASE_HISTORY_COLUMNS, Store
 
 # A text column with at most this many distinct values is offered as a segment filter.

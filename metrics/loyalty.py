@@ -1,7 +1,7 @@
 """Loyalty types, the upsell ratio and the loyalty programme (seeds 001, 003 and 004;
 DESIGN.md, "Metric definitions"), for one filter state.
 
-Every function takes the store, the dataset and the :class:`~metrics.kpis.Filters` of the
+Every function takes the store, the dataset and the :class:`~metrics.query.filters.Filters` of the
 other metrics; the Segments page, the tests (and later the CLI) call them. The date range
 is widened to whole periods, as everywhere, and kept inside the data
 (:func:`selection_window`); "retention" is the share of a group's customers still in the
@@ -20,16 +20,10 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
-    customer_groups_query,
-    orders_query,
-    orders_span,
-    segment_column,
-    segment_filter_sql,
-)
-from metrics.significance import Significance, two_means, two_proportions
-from metrics.sqlutil import (
+from metrics.query.filters import Filters, orders_span
+from metrics.query.orders import orders_query
+from metrics.query.segments import customer_groups_query, segment_column, segment_filter_sql
+from metrics.query.sql import (
     load_sql,
     period_end_sql,
     period_index,
@@ -37,6 +31,7 @@ from metrics.sqlutil import (
     period_start_of_index,
     period_start_sql,
 )
+from metrics.significance import Significance, two_means, two_proportions
 from metrics.store import Dataset, Store
 
 # -- the date range --------------------------------------------------------------------
@@ -94,7 +89,7 @@ def _query(template: str, dataset: Dataset, filters: Filters, params: dict[str, 
 
 def _split_pieces(dataset: Dataset, filters: Filters, by: str | None, table_alias: str
                   ) -> tuple[dict[str, str], dict[str, Any]]:
-    """The group of each customer (:func:`metrics.kpis.customer_groups_query`: their
+    """The group of each customer (:func:`metrics.query.segments.customer_groups_query`: their
     segment value of ``by`` on their first purchase day, their customer attribute or their
     RFM segment), or one group NULL; with the parameters the split binds."""
     if by is None:
@@ -341,7 +336,7 @@ def upsell_table(store: Store, dataset: Dataset, filters: Filters, by: str | Non
     store, dataset, filters
         The data and the filter state (period, date range, segments).
     by
-        A segment key (:func:`metrics.kpis.segment_dimensions`): one row per period and
+        A segment key (:func:`metrics.query.segments.segment_dimensions`): one row per period and
         segment value of the customers (their value on the first purchase day, or their
         customer attribute). None: one row per period.
     whole_range

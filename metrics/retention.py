@@ -1,7 +1,7 @@
 """Retention and churn: the base by period (orders or subscriptions), cohort tables,
 retention curves and the customer lifecycle (DESIGN.md, "Metric definitions").
 
-Every function takes the same :class:`~metrics.kpis.Filters` as the Overview, runs one
+Every function takes the same :class:`~metrics.query.filters.Filters` as the Overview, runs one
 query from ``sql/`` and returns a tidy DataFrame; the Retention page, the CLI and the
 tests call these.
 """
@@ -16,16 +16,11 @@ import pandas as pd
 from metrics.definitions import METRICS
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
-    customer_groups_query,
-    history_holds,
-    kpi_table,
-    orders_query,
-    subscription_filter_sql,
-)
-from metrics.significance import change_test, changes_against_previous
-from metrics.sqlutil import (
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
+from metrics.query.orders import orders_query
+from metrics.query.segments import customer_groups_query, history_holds, subscription_filter_sql
+from metrics.query.sql import (
     integer_series_sql,
     load_sql,
     period_end_sql,
@@ -33,6 +28,7 @@ from metrics.sqlutil import (
     period_index_sql,
     period_start_sql,
 )
+from metrics.significance import change_test, changes_against_previous
 from metrics.store import Dataset, Store
 
 Base = Literal["orders", "subscriptions"]
@@ -219,7 +215,7 @@ def cohort_table(store: Store, dataset: Dataset, filters: Filters,
         Customer retention counts customers whose last purchase is in c + k or later
         ("unbounded"), not only those with a purchase in c + k ("classic").
     by
-        A segment key (see :func:`metrics.kpis.segment_dimensions`): cohorts are split by
+        A segment key (see :func:`metrics.query.segments.segment_dimensions`): cohorts are split by
         the segment value of each customer's first purchase (or customer attribute).
     min_cohort_size
         Cohorts with fewer customers are flagged ``small_cohort`` (shown, marked).

@@ -11,7 +11,7 @@ moduri de a construi o cultură loială", 2022):
 - CLI = mean of the three 6-point answers (would recommend, buy again, try other products);
   a response counts when it answers all three.
 
-Every function takes the same :class:`~metrics.kpis.Filters` as the other pages: the date
+Every function takes the same :class:`~metrics.query.filters.Filters` as the other pages: the date
 range picks responses by their date (widened to whole periods); segment filters on orders
 or customers keep the responses of the customers they keep, so responses without a
 customer id drop out while one is on (:func:`response_coverage` counts them).
@@ -29,12 +29,22 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
+from metrics.query.filters import Filters
+from metrics.query.segments import (
     customer_filter_sql,
     customer_groups_query,
     segment_dimensions,
     segment_filter_sql,
+)
+from metrics.query.sql import (
+    add_months_sql,
+    integer_series_sql,
+    load_sql,
+    period_end_sql,
+    period_index,
+    period_index_sql,
+    period_start_sql,
+    quote_ident,
 )
 from metrics.significance import (
     INCOMPLETE_PERIOD,
@@ -45,16 +55,6 @@ from metrics.significance import (
     two_means,
     two_nps,
     two_proportions,
-)
-from metrics.sqlutil import (
-    add_months_sql,
-    integer_series_sql,
-    load_sql,
-    period_end_sql,
-    period_index,
-    period_index_sql,
-    period_start_sql,
-    quote_ident,
 )
 from metrics.store import Dataset, Store
 
@@ -205,7 +205,7 @@ def satisfaction_segments(dataset: Dataset) -> dict[str, tuple[str, str]]:
 
     The segment columns of the responses (keyed by their name, e.g. a "Touchpoint"
     column), then, when responses carry a customer id, every segment of the orders and
-    customers (:func:`metrics.kpis.segment_dimensions`; the customer's value). A response
+    customers (:func:`metrics.query.segments.segment_dimensions`; the customer's value). A response
     column wins when both have the same name.
     """
     info = dataset.tables.get("responses")

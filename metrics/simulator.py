@@ -16,8 +16,9 @@ import pandas as pd
 from metrics.clv.simple import MAX_LIFESPAN_YEARS, clv_window
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, orders_query
-from metrics.sqlutil import load_sql
+from metrics.query.filters import Filters
+from metrics.query.orders import orders_query
+from metrics.query.sql import load_sql
 from metrics.store import Dataset, Store
 
 # A retention rate of 100% would keep every customer forever: the scenario's rate is

@@ -20,13 +20,13 @@ from scipy import stats
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
+from metrics.query.filters import Filters
+from metrics.query.segments import (
     customer_groups_query,
     segment_filter_sql,
     subscription_filter_sql,
 )
-from metrics.sqlutil import add_days_sql, days_between_sql, sql_literal
+from metrics.query.sql import add_days_sql, days_between_sql, sql_literal
 from metrics.store import Dataset, Store
 
 SQL_FILE = Path(__file__).parent / "sql" / "customer_lifetimes.sql"
@@ -158,7 +158,7 @@ def customer_lifetimes(
         subscription data they keep the customers with such an order or attribute.
         ``inactivity_days`` is W (orders-only data). ``period`` is not used.
     by
-        A segment key from :func:`metrics.kpis.segment_dimensions` to split the customers
+        A segment key from :func:`metrics.query.segments.segment_dimensions` to split the customers
         by, or ``None``. For an orders column the customer's group is the value on their
         first purchase (their acquisition); for ``customers.<column>``, their attribute.
     view

@@ -13,8 +13,9 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, orders_query
-from metrics.sqlutil import (
+from metrics.query.filters import Filters
+from metrics.query.orders import orders_query
+from metrics.query.sql import (
     integer_series_sql,
     load_sql,
     period_end_sql,

@@ -21,8 +21,9 @@ from metrics.clv.lifetime_value import (
 from metrics.clv.summary import customer_summary
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, customer_groups_query, orders_span, segment_filter_sql
-from metrics.sqlutil import days_between_sql, load_sql
+from metrics.query.filters import Filters, orders_span
+from metrics.query.segments import customer_groups_query, segment_filter_sql
+from metrics.query.sql import days_between_sql, load_sql
 from metrics.store import Dataset, Store
 
 # A customer "at risk": among the top fifth by past value, with P(alive) below one half.

@@ -13,13 +13,10 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
-    customer_groups_query,
-    orders_query,
-    orders_span,
-)
-from metrics.sqlutil import load_sql
+from metrics.query.filters import Filters, orders_span
+from metrics.query.orders import orders_query
+from metrics.query.segments import customer_groups_query
+from metrics.query.sql import load_sql
 from metrics.store import Dataset, Store
 
 # 1 / annual churn grows without bound as churn nears 0 (and is undefined at 0): past this
@@ -149,9 +146,9 @@ def simple_clv(store: Store, dataset: Dataset, filters: Filters, by: str | None 
         range (:func:`clv_window`); segment filters apply to the orders; the inactivity
         window W decides who is in the customer base.
     by
-        A segment key (see :func:`metrics.kpis.segment_dimensions`): one row per value of
+        A segment key (see :func:`metrics.query.segments.segment_dimensions`): one row per value of
         the customers' segment, taken on their first purchase (or their customer
-        attribute), as in :func:`metrics.kpis.customer_groups_sql`. ``None``: one row.
+        attribute), as in :func:`metrics.query.segments.customer_groups_sql`. ``None``: one row.
     gross_margin
         The share of revenue kept as profit, 0 to 1. ``None``: revenue CLV (margin 1).
     max_lifespan_years

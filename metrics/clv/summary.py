@@ -11,8 +11,9 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, history_holds, segment_filter_sql
-from metrics.sqlutil import days_between_sql, load_sql
+from metrics.query.filters import Filters
+from metrics.query.segments import history_holds, segment_filter_sql
+from metrics.query.sql import days_between_sql, load_sql
 from metrics.store import Dataset, Store
 
 DAYS_PER_WEEK = 7
