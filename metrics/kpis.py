@@ -14,6 +14,7 @@ import pandas as pd
 
 from metrics.query.filters import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, Filters
 from metrics.query.orders import orders_query
+from metrics.query.run import query_frame
 from metrics.query.segments import history_holds
 from metrics.query.sql import (
     Period,
@@ -127,8 +128,7 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
         data starts or stops inside: compare it with care.
     """
     sql, params = kpi_query(dataset, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
     frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
     return frame[list(KPI_COLUMNS)]

@@ -11,7 +11,6 @@ customer base on the range's last day (their latest purchase at most W days befo
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
+from metrics.query.run import query_frame
 from metrics.query.segments import customer_groups_query, segment_column, segment_filter_sql
 from metrics.query.sql import (
     load_sql,
@@ -72,13 +72,6 @@ def _redeemed_sql(dataset: Dataset) -> str:
     if "points_redeemed" in _orders_columns(dataset):
         return "COALESCE(points_redeemed, 0) <> 0"
     return "FALSE"
-
-
-def _run(store: Store, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    # DuckDB refuses parameters a query does not use
-    used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
-    with store.cursor() as cursor:
-        return cursor.execute(sql, used).df()
 
 
 def _query(template: str, dataset: Dataset, filters: Filters, params: dict[str, Any],
@@ -232,7 +225,7 @@ def loyalty_types(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFr
         "min_orders": MIN_PURCHASES, "incentive_share": INCENTIVE_SHARE,
         "full_price_share": FULL_PRICE_SHARE},
         discounted=_discounted_sql(dataset), redeemed=_redeemed_sql(dataset))
-    frame = _run(store, sql, params)
+    frame = query_frame(store, sql, params)
     frame["last_purchase"] = pd.to_datetime(frame["last_purchase"]).dt.date
     frame["in_base_at_end"] = frame["in_base_at_end"].astype(bool)
     _to_object(frame, "customer_id")
@@ -374,7 +367,7 @@ def upsell_table(store: Store, dataset: Dataset, filters: Filters, by: str | Non
                          _window_params(dataset, filters) | split_params,
                          product_purchases=_product_purchases_sql(dataset, filters),
                          **pieces, **split)
-    frame = _run(store, sql, params)
+    frame = query_frame(store, sql, params)
     for column in ("period_start", "period_end"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
     _to_object(frame, "group_value")
@@ -411,7 +404,7 @@ def next_products(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFr
     """
     sql, params = _query("next_products", dataset, filters, _window_params(dataset, filters),
                          product_purchases=_product_purchases_sql(dataset, filters))
-    frame = _run(store, sql, params)
+    frame = query_frame(store, sql, params)
     for column in ("first_product", "next_product"):
         _to_object(frame, column)
     return frame[list(NEXT_PRODUCT_COLUMNS)]
@@ -622,7 +615,7 @@ def programme_comparison(store: Store, dataset: Dataset, filters: Filters,
     sql, params = _query("programme_customers", dataset, filters,
                          window | member_params | split_params, member_order=member_sql,
                          redeemed=_redeemed_sql(dataset), **split)
-    customers = _run(store, sql, params)
+    customers = query_frame(store, sql, params)
     _to_object(customers, "group_value")
     groups = _programme_groups(customers)
     members, others = groups.iloc[0], groups.iloc[1]
@@ -687,7 +680,7 @@ def _points_aov(store: Store, dataset: Dataset, filters: Filters, window: dict[s
                 ) -> tuple[pd.DataFrame, Significance | None]:
     sql, params = _query("points_aov", dataset, filters, window,
                          redeemed=_redeemed_sql(dataset))
-    frame = _run(store, sql, params)
+    frame = query_frame(store, sql, params)
     rows = []
     for redeemed in (True, False):
         found = frame[frame["points_redeemed"] == redeemed]
@@ -708,7 +701,7 @@ def _unrecognised_members(store: Store, dataset: Dataset, filters: Filters,
     words, params = _word_list(YES_VALUES + NO_VALUES, "word_")
     segment_sql, segment_params = segment_filter_sql(dataset, filters)
     value = "trim(CAST(loyalty_member AS VARCHAR))"
-    frame = _run(store, f"-- orders whose member value is neither a yes nor a no word\n"
+    frame = query_frame(store, f"-- orders whose member value is neither a yes nor a no word\n"
                         f"SELECT count(*) AS orders, min({value}) AS example "
                         f"FROM {dataset.table('orders')} "
                         f"WHERE order_date BETWEEN $selection_start AND $selection_end "

@@ -19,6 +19,7 @@ from metrics.i18n import t
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.orders import orders_query
+from metrics.query.run import query_frame
 from metrics.query.segments import customer_groups_query, history_holds, subscription_filter_sql
 from metrics.query.sql import (
     integer_series_sql,
@@ -145,8 +146,7 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     params |= {"first_index": first_index, "last_index": last_index,
                "data_first_day": info.first_date, "data_last_day": data_last,
                "data_last_index": period_index(p, data_last)}
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     return _with_dates(frame, "period_start", "period_end")[list(RETENTION_COLUMNS)]
 
 
@@ -233,8 +233,7 @@ def cohort_table(store: Store, dataset: Dataset, filters: Filters,
         raise InputError(t("Unbounded retention counts customers: use it with the customers "
                            "metric, not revenue."))
     sql, params = cohort_query(dataset, filters, by)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     frame = _with_dates(frame, "cohort", "period_start", "period_end")
     if metric == "revenue":
         frame["retention_pct"] = (100.0 * frame["revenue"]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_SEGMENTS
+from metrics.query.run import query_frame
 from metrics.query.segments import rfm_query
 from metrics.query.sql import piece
 from metrics.store import Dataset, Store
@@ -81,8 +82,7 @@ def rfm_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
         The dataset has no orders, or a segment filter is unknown.
     """
     sql, params = rfm_query(dataset, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(f"{piece(sql)}ORDER BY customer_id", params).df()
+    frame = query_frame(store, f"{piece(sql)}ORDER BY customer_id", params)
     frame = frame.astype({"customer_id": object, "segment": object})
     return frame[list(RFM_COLUMNS)]
 

@@ -14,6 +14,7 @@ from metrics.i18n import t
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
+from metrics.query.run import query_row
 from metrics.query.segments import segment_column, segment_values
 from metrics.query.sql import Period, load_sql
 from metrics.store import Dataset, Store
@@ -115,9 +116,7 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
         segments[by] = [value]
         selection = replace(filters, segments=Filters.segment_items(segments))
         sql, params = orders_query(load_sql("segment_figures"), dataset, selection)
-        with store.cursor() as cursor:
-            row = cursor.execute(sql, params).fetchone()
-        assert row is not None  # an aggregate without GROUP BY has one row
+        row = query_row(store, sql, params)
         customers, orders, revenue, repeat_customers = row
         kpis = kpi_table(store, dataset, selection)
         start, end = _window(dataset, kpis)

@@ -18,6 +18,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.orders import orders_query
+from metrics.query.run import query_row
 from metrics.query.sql import load_sql
 from metrics.store import Dataset, Store
 
@@ -114,9 +115,7 @@ def baseline(store: Store, dataset: Dataset, filters: Filters) -> Baseline:
     params |= {"window_start": window.start, "window_end": window.end,
                "day_before_window": day_before, "base_at_start_from": day_before - w,
                "base_at_end_from": window.end - w}
-    with store.cursor() as cursor:
-        row = cursor.execute(sql, params).fetchone()
-    assert row is not None
+    row = query_row(store, sql, params)
     start_customers, retained, end_customers, new, revenue = row
     if not start_customers:
         raise InputError(t(

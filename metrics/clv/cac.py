@@ -15,6 +15,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.orders import orders_query
+from metrics.query.run import query_frame
 from metrics.query.sql import (
     integer_series_sql,
     load_sql,
@@ -141,8 +142,7 @@ def customer_acquisition_cost(store: Store, dataset: Dataset, filters: Filters
         No spend table, no orders, or no new customer in the whole range.
     """
     sql, params = cac_query(dataset, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     everyone = frame[frame["channel"].isna()]
     if everyone["new_customers"].sum() == 0:
         raise InputError(

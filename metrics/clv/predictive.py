@@ -22,6 +22,7 @@ from metrics.clv.summary import customer_summary
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters, orders_span
+from metrics.query.run import query_frame
 from metrics.query.segments import customer_groups_query, segment_filter_sql
 from metrics.query.sql import days_between_sql, load_sql
 from metrics.store import Dataset, Store
@@ -120,8 +121,7 @@ def _groups(store: Store, dataset: Dataset, filters: Filters, by: str | None,
     if by is None:
         return pd.Series([None] * len(customers), index=customers.index, dtype=object)
     sql, params = customer_groups_query(dataset, by, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     groups = dict(zip(frame["customer_id"].astype(str), frame["group_value"], strict=True))
     return customers["customer_id"].map(groups).astype(object).where(
         customers["customer_id"].map(groups).notna(), None)

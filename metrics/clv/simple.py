@@ -15,6 +15,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
+from metrics.query.run import query_frame
 from metrics.query.segments import customer_groups_query
 from metrics.query.sql import load_sql
 from metrics.store import Dataset, Store
@@ -189,8 +190,7 @@ def simple_clv(store: Store, dataset: Dataset, filters: Filters, by: str | None 
         0..1.
     """
     sql, params = simple_clv_query(dataset, filters, by, gross_margin, max_lifespan_years)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     for column in ("window_start", "window_end"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
     frame = frame.astype({"lifespan_capped": object, "group_value": object})
