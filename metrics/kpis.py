@@ -25,6 +25,7 @@ from metrics.query.sql import (
     period_end_sql,
     period_index_sql,
     period_start_sql,
+    with_ctes,
 )
 from metrics.store import Dataset, Store
 
@@ -77,7 +78,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     """
     p = filters.period
     if history_holds(dataset, filters):
-        events = load_sql("kpis_from_history")
+        events = [load_sql("kpis_from_history")]
         pieces = {
             "period_of_previous_purchase": period_index_sql(p, "previous_purchase_on"),
             "period_of_next_purchase": period_index_sql(p, "next_purchase_on"),
@@ -88,7 +89,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
             **_lapsed_inside_pieces(filters),
         }
     else:
-        events = f"{load_sql('kpis').strip()},\n{load_sql('lifecycle').strip()}"
+        events = [load_sql("kpis"), load_sql("lifecycle")]
         pieces = {
             "days_since_previous_purchase": days_between_sql(
                 "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)",
@@ -98,7 +99,7 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
                 p, add_days_sql("last_purchase", "$inactivity_days + 1")),
         }
     sql, params = orders_query(
-        f"WITH\n{events.strip()},\n{load_sql('kpi_rows')}", dataset, filters,
+        with_ctes(*events, load_sql("kpi_rows")), dataset, filters,
         period_series=integer_series_sql("low", "$last_index", "period_index"),
         period_start=period_start_sql(p, "b.period_index"),
         period_end=period_end_sql(p, "b.period_index"),

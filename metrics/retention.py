@@ -28,6 +28,7 @@ from metrics.query.sql import (
     period_index,
     period_index_sql,
     period_start_sql,
+    with_ctes,
 )
 from metrics.significance import change_test, changes_against_previous
 from metrics.store import Dataset, Store
@@ -187,7 +188,7 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
         groups, group_params = _group_sql(dataset, by, filters, "firsts")
         pieces = {"period_of_first_day": period_index_sql(p, "first_day"), **groups}
     sql, params = orders_query(
-        f"WITH\n{cells.strip()},\n{load_sql('cohort_grid')}", dataset, filters,
+        with_ctes(cells, load_sql("cohort_grid")), dataset, filters,
         offset_series=integer_series_sql("0", "$last_index - cohort_index", "period_offset"),
         cohort_start=period_start_sql(p, "cohort_index"),
         cell_start=period_start_sql(p, "cohort_index + period_offset"),

@@ -114,10 +114,11 @@ def test_pieces_with_comments_at_line_ends_and_at_their_end_compose() -> None:
     numbers = ("numbers AS (\n    SELECT * FROM range(1, 5) AS t(n) -- 1 to 4\n"
                "    WHERE n > $low -- the lowest kept is low + 1\n) -- numbers")
     doubled = "doubled AS (SELECT 2 * n AS n FROM numbers) -- twice each"
-    sql = with_ctes([numbers, doubled], "SELECT sum(n) FROM (\n"
-                    + piece("SELECT n FROM doubled -- all of them") + ") AS d -- total")
+    total = "SELECT sum(n) FROM (\n" + piece("SELECT n FROM doubled -- all") + ") AS d -- sum"
     # low = 1 keeps 2, 3, 4; doubled 4 + 6 + 8 = 18
-    assert duckdb.connect().execute(sql, bind(sql, {"low": 1})).fetchone() == (18,)
+    for sql in (with_ctes(numbers, doubled, query=total),
+                with_ctes(numbers, doubled + "\n" + total)):
+        assert duckdb.connect().execute(sql, bind(sql, {"low": 1})).fetchone() == (18,)
 
 
 def test_the_rfm_segment_filter_survives_comments_at_line_ends_in_the_rfm_sql(

@@ -60,10 +60,12 @@ def piece(sql: str) -> str:
     return sql.strip() + "\n"
 
 
-def with_ctes(ctes: Sequence[str], final: str) -> str:
-    """``WITH <cte>, <cte>, ... <final>``: common table expressions (each ``name AS (...)``)
-    and the query over them, each on lines of its own, so comments anywhere are safe."""
-    return "WITH\n" + ",\n".join(piece(cte) for cte in ctes) + piece(final)
+def with_ctes(*ctes: str, query: str = "") -> str:
+    """``WITH`` and the pieces of ``ctes`` (each one or more ``name AS (...)``) separated by
+    commas, then ``query``, the statement over them; the last piece may instead end in that
+    statement itself (a file holding the last CTEs and the final SELECT). Every piece sits
+    on lines of its own, so comments anywhere in it are safe."""
+    return "WITH\n" + ",\n".join(piece(cte) for cte in ctes) + (piece(query) if query else "")
 
 
 def quote_ident(name: str) -> str:

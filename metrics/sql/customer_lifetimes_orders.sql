@@ -1,9 +1,9 @@
 -- Customer lifetimes for the survival view (Kaplan & Meier 1958): one row per customer with
 -- the days from the day they joined the customer base to the day they left it (event), or
 -- to the data's last day when they are still in it (censored), and the customer's group.
--- metrics/survival.py nests a group query (each customer's group) as {customer_groups};
--- placeholders in curly brackets are engine expressions and quoted identifiers filled in
--- there; every user value is a bound $parameter.
+-- metrics/survival.py nests a group query (each customer's group) in it, and fills in the
+-- placeholders in curly brackets (engine expressions and quoted identifiers); every user
+-- value is a bound $parameter.
 --
 -- Orders-only data (DESIGN.md "Metric definitions"): a customer is in the base from their
 -- first purchase until W days after their last one, so the lifetime runs from the first
