@@ -12,10 +12,11 @@ import duckdb
 import pytest
 
 from metrics.query import segments as segments_module
+from metrics.query import sql as sql_module
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_RULES
 from metrics.query.segments import RFM_SEGMENT, segment_filter_sql
-from metrics.query.sql import bind, parameters_used, piece, with_ctes
+from metrics.query.sql import bind, load_sql, parameters_used, piece, with_ctes
 from metrics.rfm import rfm_table
 from tests.builders import small_store
 
@@ -152,3 +153,17 @@ def test_the_rfm_segment_filter_survives_comments_at_line_ends_in_the_rfm_sql(
     with store.cursor() as cursor:
         kept_customers = [row[0] for row in cursor.execute(sql, bind(sql, params)).fetchall()]
     assert kept_customers == expected
+
+
+def test_a_placeholder_named_in_a_comment_is_filled_in_the_code_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "comment_placeholder_probe.sql").write_text(
+        "-- the sum of {numbers} (a query put in place of {numbers})\n"
+        "SELECT sum(n) AS total, '{{kept}}' AS text FROM ({numbers}) AS t -- of {numbers}\n",
+        encoding="utf-8")
+    monkeypatch.setattr(sql_module, "SQL_DIR", tmp_path)
+    numbers = piece("-- 1 to 3\nSELECT * FROM range(1, 4) AS r(n) -- three rows")
+    sql = load_sql("comment_placeholder_probe").format(numbers=numbers)
+    assert sql.startswith("-- the sum of {numbers} (a query put in place of {numbers})\n")
+    # 1 + 2 + 3; a string literal is code: its doubled brackets are format's escape
+    assert duckdb.connect().execute(sql).fetchone() == (6, "{kept}")

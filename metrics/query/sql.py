@@ -23,20 +23,29 @@ _WEEK_ORIGIN = "DATE '1970-01-05'"
 
 SQL_DIR = Path(__file__).parent.parent / "sql"
 
+# What a query holds besides code: a line comment, a block comment, a string literal or a
+# quoted identifier ('' and "" inside them are escaped quotes, so they need no rule).
+_NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'[^']*'|\"[^\"]*\"", re.DOTALL)
+_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
+
 
 @cache
 def load_sql(name: str) -> str:
     """The text of ``metrics/sql/<name>.sql``, a query template with ``{placeholders}``.
 
     This is the one way metric SQL is read from a file; each file starts with a comment
-    saying what it computes."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    saying what it computes. Curly brackets in its comments are escaped, so ``.format``
+    fills the placeholders of the code only: a piece spanning several lines, placed in a
+    comment that names its placeholder, would otherwise turn into code."""
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return _NOT_CODE.sub(_escape_comment, text)
 
 
-# What a query holds besides code: a line comment, a block comment, a string literal or a
-# quoted identifier ('' and "" inside them are escaped quotes, so they need no rule).
-_NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'[^']*'|\"[^\"]*\"", re.DOTALL)
-_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
+def _escape_comment(match: re.Match[str]) -> str:
+    found = match.group()
+    if not found.startswith(("--", "/*")):
+        return found  # a string literal or a quoted identifier: code
+    return found.replace("{", "{{").replace("}", "}}")
 
 
 def parameters_used(sql: str) -> set[str]:
