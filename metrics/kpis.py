@@ -14,7 +14,7 @@ import pandas as pd
 
 from metrics.query.filters import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, Filters
 from metrics.query.orders import orders_query
-from metrics.query.run import query_frame
+from metrics.query.run import query_frame, query_row
 from metrics.query.segments import history_holds
 from metrics.query.sql import (
     Period,
@@ -161,17 +161,13 @@ def suggest_inactivity_days(store: Store, dataset: Dataset) -> SuggestedWindow |
     Nine in ten repeat purchases come within this many days of the previous one, so a
     customer silent for longer has probably left. ``None`` without repeat purchases.
     """
-    gap = days_between_sql(
-        "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)", "order_date"
+    sql = load_sql("purchase_gap_quantile").format(
+        orders_table=dataset.table("orders"),
+        days_since_previous_purchase=days_between_sql(
+            "LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date)", "order_date"),
     )
-    with store.cursor() as cursor:
-        row = cursor.execute(
-            f"-- 90th percentile of the days between a customer's purchase days\n"
-            f"SELECT quantile_cont(gap, 0.9) FROM (SELECT {gap} AS gap FROM (SELECT DISTINCT "
-            f"customer_id, order_date FROM {dataset.table('orders')} WHERE amount >= 0)) "
-            f"WHERE gap IS NOT NULL"
-        ).fetchone()
-    if not row or row[0] is None:
+    row = query_row(store, sql, {})
+    if row[0] is None:
         return None
     gap_days = int(-(-float(row[0]) // 7) * 7)
     return SuggestedWindow(

@@ -28,7 +28,7 @@ from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_SEGMENTS
 from metrics.query.run import query_frame
 from metrics.query.segments import rfm_query
-from metrics.query.sql import piece
+from metrics.query.sql import load_sql, piece
 from metrics.store import Dataset, Store
 
 RFM_COLUMNS = ("customer_id", "recency_days", "frequency", "monetary", "r", "f", "m",
@@ -101,13 +101,7 @@ def rfm_summary(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFram
         without customers). Empty when no customer bought in the window.
     """
     sql, params = rfm_query(dataset, filters)
-    with store.cursor() as cursor:
-        totals = cursor.execute(
-            f"-- customers, revenue and average R, F, M values per RFM segment\n"
-            f"SELECT segment, COUNT(*) AS customers, SUM(monetary) AS revenue, "
-            f"AVG(recency_days) AS avg_recency_days, AVG(frequency) AS avg_frequency, "
-            f"AVG(monetary) AS avg_monetary FROM (\n{piece(sql)}) AS rfm GROUP BY segment",
-            params).df()
+    totals = query_frame(store, load_sql("rfm_summary").format(rfm=piece(sql)), params)
     if totals.empty:
         return pd.DataFrame(columns=list(RFM_SUMMARY_COLUMNS))
     summary = pd.DataFrame({"segment": list(RFM_SEGMENTS)}).merge(totals, on="segment",

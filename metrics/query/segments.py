@@ -212,12 +212,8 @@ def segment_values(store: Store, dataset: Dataset) -> dict[str, list[str]]:
             if kind == "rfm":  # every segment name, best first (metrics.query.rfm.RFM_RULES)
                 values[key] = list(RFM_SEGMENTS)
                 continue
-            quoted = quote_ident(column)
-            rows = cursor.execute(
-                f"-- the values of one segment column, most frequent first\n"
-                f"SELECT {quoted} FROM {dataset.table(kind)} WHERE {quoted} IS NOT NULL "
-                f"GROUP BY {quoted} ORDER BY count(*) DESC, {quoted}"
-            ).fetchall()
+            rows = cursor.execute(load_sql("segment_column_values").format(
+                column=quote_ident(column), table=dataset.table(kind))).fetchall()
             values[key] = [row[0] for row in rows]
     return values
 
