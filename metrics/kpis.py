@@ -71,7 +71,8 @@ def period_out_sql(period: Period, day_expr: str) -> str:
 
 
 def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The KPI SQL for a filter state and its parameters (``explain`` shows this).
+    """The KPI SQL for a filter state and the parameters it binds, as :func:`kpi_table`
+    runs it.
 
     From the purchase history stored with the orders when the filters keep whole customers
     (scans of the orders), else from the orders themselves; both give the same table.

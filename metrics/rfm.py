@@ -1,5 +1,7 @@
 """RFM: recency, frequency and monetary scores 1-5 per customer and the named segment they
-fall in (issue 7), also a global segment filter (``seg.rfm``, key :data:`RFM_SEGMENT`).
+fall in, also a global segment filter (``seg.rfm``, key
+:data:`metrics.query.segments.RFM_SEGMENT`; the rule table and the filter's query are in
+:mod:`metrics.query.rfm` and :mod:`metrics.query.segments`).
 
 Scores are quintiles of the selection's customers, 5 = best; ties share a score. The
 segment of a customer comes from their R score and FM = (F + M) / 2, the average of their

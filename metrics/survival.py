@@ -71,8 +71,8 @@ def _check_view(dataset: Dataset, by: str | None, view: str) -> None:
 def lifetime_query(
     dataset: Dataset, filters: Filters, by: str | None = None, view: SurvivalView = "all"
 ) -> tuple[str, dict[str, Any]]:
-    """The customer-lifetime SQL for a filter state and its parameters (``explain`` shows
-    this). See :func:`customer_lifetimes` for what it computes."""
+    """The customer-lifetime SQL for a filter state and the parameters it binds, as
+    :func:`customer_lifetimes` runs it; see there for what it computes."""
     _check_view(dataset, by, view)
     segment_sql, params = segment_filter_sql(dataset, filters)
     params |= {"start": filters.start, "end": filters.end}

@@ -1,6 +1,6 @@
 """Customer acquisition cost (CAC) by period and channel from the marketing spend table,
-and the CLV:CAC ratio against the 3:1 rule of thumb (DESIGN.md, "Metric definitions";
-issue 5, "CLV:CAC"). One query, ``sql/cac_by_period.sql``.
+and the CLV:CAC ratio against the 3:1 rule of thumb (DESIGN.md, "Metric definitions").
+One query, ``sql/cac_by_period.sql``.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def _acquisition_channels_sql(dataset: Dataset, source: ChannelSource | None) ->
 
 
 def cac_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The CAC SQL for a filter state and its parameters (``explain`` shows this); see
-    :func:`customer_acquisition_cost`."""
+    """The CAC SQL for a filter state and the parameters it binds, as
+    :func:`customer_acquisition_cost` runs it; see there for what it computes."""
     spend = dataset.tables.get("spend")
     if spend is None:
         raise InputError(

@@ -1,6 +1,6 @@
 """Historic customer lifetime value: the net revenue customers have brought so far, per
-customer, by months since their acquisition, per acquisition cohort or segment (issue 5,
-"Historic CLV"). Built on the monthly cohort table, so it needs no query of its own.
+customer, by months since their acquisition, per acquisition cohort or segment.
+Built on the monthly cohort table, so it needs no query of its own.
 """
 
 from __future__ import annotations

@@ -100,8 +100,8 @@ def simple_clv_query(dataset: Dataset, filters: Filters, by: str | None = None,
                      gross_margin: float | None = None,
                      max_lifespan_years: float = MAX_LIFESPAN_YEARS
                      ) -> tuple[str, dict[str, Any]]:
-    """The simple-CLV SQL for a filter state and its parameters (``explain`` shows this);
-    see :func:`simple_clv`."""
+    """The simple-CLV SQL for a filter state and the parameters it binds, as
+    :func:`simple_clv` runs it; see there for what it computes."""
     check_margin(gross_margin)
     if not max_lifespan_years > 0:
         raise InputError(t("The lifespan cap must be a positive number of years."))

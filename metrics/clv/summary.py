@@ -24,8 +24,8 @@ HOLDOUT_COLUMN = "holdout_frequency"
 def customer_summary_query(dataset: Dataset, calibration_end: date,
                            holdout_end: date | None = None, filters: Filters | None = None
                            ) -> tuple[str, dict[str, Any]]:
-    """The customer-summary SQL and its parameters (``explain`` shows this); see
-    :func:`customer_summary`."""
+    """The customer-summary SQL and the parameters it binds, as :func:`customer_summary`
+    runs it; see there for what it computes."""
     if not isinstance(calibration_end, date):
         raise InputError(t("Choose a calibration end date."))
     if holdout_end is not None and holdout_end <= calibration_end:
