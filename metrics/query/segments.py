@@ -162,34 +162,26 @@ def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str,
     ``by``. For a column of the orders, the value on the customer's first purchase day
     (how they were acquired; the alphabetically first if that day has several); for one
     of the subscriptions, the value of their first subscription (earliest start date);
-    for a column of the customers table, the customer's attribute; for :data:`RFM_SEGMENT`, the
-    customer's RFM segment over ``filters`` (required; without its RFM entry), whose
-    parameters :func:`customer_groups_query` returns: prefer that function."""
+    for a column of the customers table, the customer's attribute; for
+    :data:`RFM_SEGMENT`, the customer's RFM segment over ``filters`` (required; without its
+    RFM entry), whose parameters :func:`customer_groups_query` returns: prefer that
+    function."""
     kind, column = segment_column(dataset, by)
     if kind == "rfm":
         if filters is None:
             raise ValueError("an RFM split needs the filters: call customer_groups_query")
         rfm_sql, _ = _rfm_sql(dataset, filters, None, _GROUPS_RFM_PREFIX)
-        return (f"-- each customer's RFM segment over the selection\n"
-                f"SELECT customer_id, segment AS group_value FROM (\n{rfm_sql}) AS rfm\n")
+        return load_sql("customer_groups_rfm").format(rfm=rfm_sql)
     quoted = quote_ident(column)
-    if kind in ("orders", "subscriptions"):
-        # how the customer was acquired: their first purchase day's value (the orders the
-        # filters keep), or their first subscription's (earliest start date)
-        day, rows, first = (("order_date", f"amount >= 0 AND ({segment_filter})",
-                             "first purchase day") if kind == "orders"
-                            else ("start_date", "TRUE", "first subscription start"))
-        return (
-            f"-- each customer's segment value on their {first}\n"
-            f"SELECT customer_id, MIN(group_value) AS group_value FROM ("
-            f"SELECT customer_id, {day} AS day, CAST({quoted} AS VARCHAR) AS group_value, "
-            f"MIN({day}) OVER (PARTITION BY customer_id) AS first_day "
-            f"FROM {dataset.table(kind)} WHERE {rows}"
-            f") AS firsts WHERE day = first_day GROUP BY customer_id"
-        )
-    return (f"-- each customer's attribute\n"
-            f"SELECT customer_id, MIN(CAST({quoted} AS VARCHAR)) AS group_value "
-            f"FROM {dataset.table('customers')} GROUP BY customer_id")
+    if kind == "orders":
+        return load_sql("customer_groups_first_value").format(
+            day="order_date", rows=f"amount >= 0 AND ({segment_filter})", column=quoted,
+            table=dataset.table(kind))
+    if kind == "subscriptions":
+        return load_sql("customer_groups_first_value").format(
+            day="start_date", rows="TRUE", column=quoted, table=dataset.table(kind))
+    return load_sql("customer_groups_attribute").format(
+        column=quoted, customers_table=dataset.table("customers"))
 
 
 def customer_groups_query(dataset: Dataset, by: str, filters: Filters
