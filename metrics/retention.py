@@ -19,7 +19,7 @@ from metrics.i18n import t
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.orders import orders_query
-from metrics.query.run import query_frame
+from metrics.query.run import query_frame, query_row
 from metrics.query.segments import customer_groups_query, history_holds, subscription_filter_sql
 from metrics.query.sql import (
     integer_series_sql,
@@ -127,12 +127,12 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     customer_filter, params = subscription_filter_sql(dataset, filters)
     end_date = "end_date" if "end_date" in info.mapping else "CAST(NULL AS DATE)"
     # The subscriptions table's dates say how far the data reaches: the last start or end.
-    with store.cursor() as cursor:
-        row = cursor.execute(
-            f"-- the last day the subscriptions data knows about\n"
-            f"SELECT GREATEST(MAX(start_date), COALESCE(MAX({end_date}), MAX(start_date))) "
-            f"FROM {dataset.table('subscriptions')}").fetchone()
-    data_last = max(d for d in (info.last_date, row[0] if row else None) if d is not None)
+    row = query_row(
+        store,
+        f"-- the last day the subscriptions data knows about\n"
+        f"SELECT GREATEST(MAX(start_date), COALESCE(MAX({end_date}), MAX(start_date))) "
+        f"FROM {dataset.table('subscriptions')}", {})
+    data_last = max(d for d in (info.last_date, row[0]) if d is not None)
     first_index, last_index = _index_range(filters, info.first_date, data_last)
     sql = load_sql("subscription_base").format(
         subscriptions_table=dataset.table("subscriptions"),

@@ -106,12 +106,12 @@ def predictive_clv(store: Store, dataset: Dataset, filters: Filters,
 def _past_values(store: Store, dataset: Dataset, filters: Filters, end: date,
                  customers: pd.DataFrame) -> pd.Series:
     segment_sql, params = segment_filter_sql(dataset, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(
-            f"-- each customer's net revenue up to the calibration end\n"
-            f"SELECT customer_id, CAST(SUM(amount) AS DOUBLE) AS past_value "
-            f"FROM {dataset.table('orders')} WHERE order_date <= $end AND ({segment_sql}) "
-            f"GROUP BY customer_id", params | {"end": end}).df()
+    frame = query_frame(
+        store,
+        f"-- each customer's net revenue up to the calibration end\n"
+        f"SELECT customer_id, CAST(SUM(amount) AS DOUBLE) AS past_value "
+        f"FROM {dataset.table('orders')} WHERE order_date <= $end AND ({segment_sql}) "
+        f"GROUP BY customer_id", params | {"end": end})
     values = dict(zip(frame["customer_id"].astype(str), frame["past_value"], strict=True))
     return customers["customer_id"].map(values).fillna(0.0)
 
@@ -170,9 +170,8 @@ def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
         orders_table=dataset.table("orders"), segment_filter=segment_sql,
         days_after_calibration=days_between_sql("CAST($calibration_end AS DATE)",
                                                 "d.order_date"))
-    with store.cursor() as cursor:
-        actual = cursor.execute(sql, params | {"calibration_end": calibration_end,
-                                               "holdout_end": end}).df()
+    actual = query_frame(store, sql, params | {"calibration_end": calibration_end,
+                                              "holdout_end": end})
     week_numbers = np.arange(1, weeks + 1)
     (x, tx, age), row = distinct_rows((summary["frequency"].to_numpy(dtype=float),
                                        summary["recency"].to_numpy(dtype=float),

@@ -95,7 +95,7 @@ def segment_filter_sql(dataset: Dataset, filters: Filters, prefix: str = "segmen
 
     An RFM segment filter keeps the customers whose RFM segment, computed over the same
     filters without the RFM entry (date range widened to whole periods, other segments),
-    is one of the chosen ones: :func:`metrics.query.segments.rfm_query` nested as a subquery.
+    is one of the chosen ones: :func:`rfm_query` nested as a subquery.
     """
     conditions, params = ["TRUE"], {}
     for n, (key, values) in enumerate(filters.segments):
