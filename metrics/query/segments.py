@@ -97,7 +97,8 @@ def segment_filter_sql(dataset: Dataset, filters: Filters, prefix: str = "segmen
     filters without the RFM entry (date range widened to whole periods, other segments),
     is one of the chosen ones: :func:`rfm_query` nested as a subquery.
     """
-    conditions, params = ["TRUE"], {}
+    conditions: list[str] = ["TRUE"]
+    params: dict[str, Any] = {}
     for n, (key, values) in enumerate(filters.segments):
         kind, column = segment_column(dataset, key)
         condition, bound = in_list(column, values, prefix=f"{prefix}{n}_")
