@@ -8,7 +8,10 @@
 - :mod:`metrics.query.segments`: segment filters and splits as SQL conditions, including
   the RFM segment filter;
 - :mod:`metrics.query.orders`: a query over a dataset's orders from a template, with the
-  filter state's parameters bound.
+  filter state's parameters bound;
+- :mod:`metrics.query.run`: running a query on the store with exactly the parameters it
+  uses.
 
-Imports flow one way inside the package: sql <- filters <- rfm <- segments <- orders.
+Imports flow one way inside the package: sql <- filters <- rfm <- segments <- orders, and
+sql <- run.
 """
