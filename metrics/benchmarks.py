@@ -31,8 +31,8 @@ from babel.numbers import format_decimal
 from metrics.errors import InputError
 from metrics.export import FORMULA_PREFIXES, to_csv
 from metrics.i18n import language, t
+from metrics.query.sql import PERIODS
 from metrics.readers import prepare_file
-from metrics.sqlutil import PERIODS
 from metrics.store import Store
 
 BENCHMARKS_PATH = Path(__file__).resolve().parent.parent / "data" / "benchmarks.csv"

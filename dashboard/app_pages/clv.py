@@ -32,7 +32,7 @@ from metrics.clv.historic import MILESTONE_MONTHS, historic_clv_milestones
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.store import Dataset
 
 MAX_COHORT_LINES = 12

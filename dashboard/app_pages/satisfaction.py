@@ -49,7 +49,8 @@ from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
+from metrics.query.sql import Period
 from metrics.satisfaction import (
     MIN_RESPONSES,
     SCORE_GROUPS,
@@ -68,7 +69,6 @@ from metrics.significance import (
     format_p_value,
     verdict_details,
 )
-from metrics.sqlutil import Period
 from metrics.store import Dataset
 
 MAX_SEARCH_LENGTH = 200

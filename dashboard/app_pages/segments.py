@@ -1,5 +1,5 @@
 """Segments: RFM segments, loyalty types, the upsell ratio, the loyalty programme and the
-retention uplift simulator (issue 7). Each view is drawn by its own module."""
+retention uplift simulator. Each view is drawn by its own module."""
 
 from __future__ import annotations
 
