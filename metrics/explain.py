@@ -15,7 +15,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -295,11 +294,10 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
         metric_id=metric_id, label=metric.title(), unit=metric.unit,
         definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
         period_start=start, period_end=end_day, value=values[metric_id],
-        inputs=MappingProxyType({name: values[name] for name in formula.inputs}),
-        input_labels=MappingProxyType({name: METRICS[name].title()
-                                       for name in formula.inputs}),
-        sql=sql, parameters=MappingProxyType(params), rows_sql=rows_sql,
-        rows_parameters=MappingProxyType(rows_params), rows=rows,
+        inputs={name: values[name] for name in formula.inputs},
+        input_labels={name: METRICS[name].title() for name in formula.inputs},
+        sql=sql, parameters=dict(params), rows_sql=rows_sql,
+        rows_parameters=dict(rows_params), rows=rows,
     )
 
 
