@@ -195,6 +195,32 @@ class Explanation:
         }
 
 
+# Headers for people of the rows' columns that are not metrics of the registry.
+_ROW_COLUMN_LABELS = {
+    "customer_id": "Customer",
+    "first_purchase": "First purchase",
+    "latest_purchase": "Latest purchase",
+    "period_orders": "Orders in the period",
+    "orders_to_date": "Orders to date",
+    "order_date": "Order date",
+    "amount": "Amount",
+}
+
+
+def row_headers(rows: pd.DataFrame) -> dict[str, str]:
+    """A header in words for each column of an explanation's rows (a metric's column by
+    the metric's label), in the current language."""
+    return {column: METRICS[column].title() if column in METRICS
+            else t(_ROW_COLUMN_LABELS[column]) for column in rows.columns}
+
+
+def row_units(rows: pd.DataFrame) -> dict[str, str]:
+    """The unit of each number column of an explanation's rows, by its column id."""
+    units = {"period_orders": "orders", "orders_to_date": "orders", "amount": "currency"}
+    return {column: METRICS[column].unit if column in METRICS else units[column]
+            for column in rows.columns if column in METRICS or column in units}
+
+
 def json_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     """Bound parameters as JSON-ready values (dates as ISO text)."""
     return {name: json_value(value) for name, value in sorted(parameters.items())}

@@ -69,4 +69,6 @@ def test_every_overview_card_explains_its_value_when_asked(db: Path) -> None:
         assert '"inactivity_days": 30' in parameters
         rows = expander.dataframe[1].value
         for name, value in hand_inputs.items():
-            assert rows[name].sum() == value, (metric.id, name)
+            # the rows total each input, under the input's label
+            assert rows[METRICS[name].title()].sum() == value, (metric.id, name)
+        assert not [c for c in rows.columns if re.fullmatch(r"[a-z]+(_[a-z]+)+", c)]

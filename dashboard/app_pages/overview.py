@@ -27,7 +27,7 @@ from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
-from metrics.explain import json_parameters
+from metrics.explain import json_parameters, row_headers, row_units
 from metrics.export import to_csv, to_excel
 from metrics.i18n import t, tn
 from metrics.query.filters import Filters, orders_span
@@ -111,9 +111,14 @@ def _how_computed(metric: Metric, dataset: Dataset, filters: Filters, period_sta
     st.code(e.sql, language="sql")
     st.code(json.dumps(json_parameters(e.parameters), ensure_ascii=False, indent=1),
             language="json")
-    st.caption(tn("The row behind it:", "The first {n} rows behind it:", len(e.rows)))
-    data_table(e.rows, hide_index=True, width="stretch", currency=currency,
-               key=f"explain_{metric.id}_rows")
+    if e.rows.empty:
+        st.caption(t("No customers or orders stand behind it in this period."))
+    else:
+        st.caption(tn("The row behind it:", "The first {n} rows behind it:", len(e.rows)))
+        headers = row_headers(e.rows)
+        data_table(e.rows.rename(columns=headers), hide_index=True, width="stretch",
+                   currency=currency, key=f"explain_{metric.id}_rows",
+                   units={headers[column]: unit for column, unit in row_units(e.rows).items()})
     with st.popover(t("SQL of the rows")):
         st.code(e.rows_sql, language="sql")
         st.code(json.dumps(json_parameters(e.rows_parameters), ensure_ascii=False, indent=1),
