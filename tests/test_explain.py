@@ -84,6 +84,15 @@ def test_small_shop_every_metric_every_month() -> None:
     _check_every_metric(store, dataset, SMALL_FILTERS, periods)
 
 
+def test_small_shop_weeks_with_a_window_shorter_than_a_week() -> None:
+    # W = 5 < 7: customers lapse and come back inside one week (the KPI query's
+    # lapsed_inside pairing), which the rows count directly
+    store, dataset = small_store()
+    weeks = Filters(period="week", inactivity_days=5)
+    _check_every_metric(store, dataset, weeks,
+                        list(kpi_table(store, dataset, weeks)["period_start"]))
+
+
 def test_small_shop_with_a_segment_filter_and_quarters() -> None:
     store, dataset = small_store()
     web = Filters(period="quarter", inactivity_days=30,
