@@ -100,15 +100,13 @@ def _how_computed(metric: Metric, dataset: Dataset, filters: Filters, period_sta
         show_error(error)
         return
     st.caption(plain(t("Formula: {formula}", formula=e.formula)))
-    inputs = pd.DataFrame({
-        t("Input"): [e.input_labels[name] for name in e.inputs],
-        t("Value"): [format_value(value, METRICS[name].unit, currency)
-                     for name, value in e.inputs.items()],
-    })
-    data_table(inputs, hide_index=True, width="stretch", key=f"explain_{metric.id}_inputs")
+    # one line per input: a card is too narrow for a table of them
+    for name, value in e.inputs.items():
+        st.caption(plain(t("{input} = {value}", input=e.input_labels[name],
+                           value=format_value(value, METRICS[name].unit, currency))))
     st.caption(plain(t("The SQL that computed it, for {first} to {last}:",
                        first=format_day(e.period_start), last=format_day(e.period_end))))
-    st.code(e.sql, language="sql")
+    st.code(e.sql, language="sql", height=320)
     st.code(json.dumps(json_parameters(e.parameters), ensure_ascii=False, indent=1),
             language="json")
     if e.rows.empty:
@@ -120,7 +118,7 @@ def _how_computed(metric: Metric, dataset: Dataset, filters: Filters, period_sta
                    currency=currency, key=f"explain_{metric.id}_rows",
                    units={headers[column]: unit for column, unit in row_units(e.rows).items()})
     with st.popover(t("SQL of the rows")):
-        st.code(e.rows_sql, language="sql")
+        st.code(e.rows_sql, language="sql", height=320)
         st.code(json.dumps(json_parameters(e.rows_parameters), ensure_ascii=False, indent=1),
                 language="json")
 
