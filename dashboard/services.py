@@ -7,6 +7,7 @@ state); the store itself is left out of the cache key.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ import streamlit as st
 from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import cac, historic, predictive, simple
+from metrics.explain import Explanation, explain
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_values
@@ -104,6 +106,21 @@ def compute(name: str, dataset: Dataset, filters: Filters, **options: Any) -> An
     store = get_store()
     return _compute(store, store.path, dataset.id, dataset_version(dataset), name, filters,
                     tuple(sorted(options.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _explanation(_store: Store, db: str, dataset_id: str, version: str, metric_id: str,
+                 filters: Filters, period_start: date) -> Explanation:
+    return explain(_store, _store.dataset(dataset_id), metric_id, filters, period_start)
+
+
+def explanation(dataset: Dataset, metric_id: str, filters: Filters, period_start: date
+                ) -> Explanation:
+    """How one KPI of one period is computed (:func:`metrics.explain.explain`), cached:
+    the Overview asks for it only when a user opens a card's "How is this computed?"."""
+    store = get_store()
+    return _explanation(store, store.path, dataset.id, dataset_version(dataset), metric_id,
+                        filters, period_start)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -29,6 +29,7 @@ from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HOR
 from metrics.clv.predictive import predictive_clv
 from metrics.demo import ensure_demo
 from metrics.errors import InputError, LoyaltyLensError
+from metrics.explain import Explanation, explain, json_parameters
 from metrics.export import json_value, to_csv, to_records
 from metrics.i18n import t
 from metrics.ingest import EARLIEST_DATE, ingest_file
@@ -152,6 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     kpis = commands.add_parser("kpis", help=t("KPIs per period (the Overview page)."))
     _add_filters(kpis)
 
+    explain = commands.add_parser(
+        "explain", help=t("How one KPI of one period is computed: its definition, its inputs "
+                          "with their values, the SQL with its parameters and the rows "
+                          "behind it (the Overview page's \"How is this computed?\")."))
+    explain.add_argument("--metric", required=True,
+                         help=t("The KPI, e.g. retention_rate, aov, new_customers."))
+    _add_filters(explain, period_flag="--period-type", formats=("text", "json"))
+    explain.add_argument("--period", dest="period_day", type=_period_day, required=True,
+                         metavar="PERIOD",
+                         help=t("The period to explain: a day in it (YYYY-MM-DD), a month "
+                                "(YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY)."))
+
     retention = commands.add_parser(
         "retention", help=t("Retention and churn per period with S, N, E (the Retention page)."))
     _add_filters(retention)
@@ -218,10 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_filters(command: argparse.ArgumentParser) -> None:
-    """The filter options every metric command shares (the dashboard's sidebar)."""
+def _add_filters(command: argparse.ArgumentParser, period_flag: str = "--period",
+                 formats: tuple[str, ...] = ("json", "csv")) -> None:
+    """The filter options every metric command shares (the dashboard's sidebar).
+
+    The period type is ``--period``, except where ``--period`` names one period
+    (``explain``): there it is ``period_flag``. The first of ``formats`` is the default."""
     command.add_argument("--dataset", required=True, help=t("Dataset name or id."))
-    command.add_argument("--period", choices=PERIODS, default="month")
+    command.add_argument(period_flag, dest="period", choices=PERIODS, default="month")
     command.add_argument("--start", type=_date, help=t("First day (YYYY-MM-DD)."))
     command.add_argument("--end", type=_date, help=t("Last day (YYYY-MM-DD)."))
     command.add_argument("--segment", type=_pair, action="append", default=[],
@@ -230,7 +247,59 @@ def _add_filters(command: argparse.ArgumentParser) -> None:
     command.add_argument("--inactivity-days", type=int, default=DEFAULT_INACTIVITY_DAYS,
                          help=t("Days without an order after which a customer has left the "
                                 "base (default {days}).", days=DEFAULT_INACTIVITY_DAYS))
-    command.add_argument("--format", choices=("json", "csv"), default="json")
+    command.add_argument("--format", choices=formats, default=formats[0])
+
+
+def _period_day(text: str) -> date:
+    """The first day of a period written as YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY."""
+    value = text.strip()
+    year, _, rest = value.partition("-")
+    try:
+        if not rest:
+            return date(int(year), 1, 1)
+        if rest[:1].upper() == "Q" and rest[1:] in {"1", "2", "3", "4"}:
+            return date(int(year), 3 * int(rest[1:]) - 2, 1)
+        if rest.count("-") == 0:
+            return date(int(year), int(rest), 1)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            t("“{text}” is not a period: write a day (YYYY-MM-DD), a month (YYYY-MM), a "
+              "quarter (YYYY-Q1) or a year (YYYY).", text=text)
+        ) from None
+
+
+def _print_explanation(explanation: Explanation) -> None:
+    """An explanation for people: definition, inputs, value, SQL with its parameters, and
+    the first rows behind the number."""
+    e = explanation
+    lines = [
+        f"{e.label} ({e.metric_id}), {e.period_start.isoformat()} – {e.period_end.isoformat()}",
+        e.definition,
+        "",
+        t("Formula: {formula}", formula=e.formula),
+        *(t("  {label} ({name}) = {value}", label=e.input_labels[name], name=name,
+            value=_plain_number(value)) for name, value in e.inputs.items()),
+        t("Value: {value}", value=_plain_number(e.value)),
+        "",
+        t("SQL:"), e.sql.rstrip(),
+        t("Parameters: {parameters}",
+          parameters=json.dumps(json_parameters(e.parameters), ensure_ascii=False)),
+        "",
+        t("Rows behind it (the first {n}):", n=len(e.rows)),
+        e.rows.to_string(index=False) if len(e.rows) else t("none"),
+        "",
+        t("SQL of the rows:"), e.rows_sql.rstrip(),
+        t("Parameters: {parameters}",
+          parameters=json.dumps(json_parameters(e.rows_parameters), ensure_ascii=False)),
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _plain_number(value: float | None) -> str:
+    if value is None:
+        return t("undefined (its denominator is zero)")
+    return f"{value:g}" if value == int(value) else f"{value:.6g}"
 
 
 def _filters(args: argparse.Namespace, store: Store) -> Filters:
@@ -318,6 +387,13 @@ def run(args: argparse.Namespace) -> None:
         elif args.command == "kpis":
             table = kpi_table(store, store.dataset(args.dataset), _filters(args, store))
             _print_table(table.rename(columns={"period_start": "period"}), args.format)
+        elif args.command == "explain":
+            explanation = explain(store, store.dataset(args.dataset), args.metric,
+                                  _filters(args, store), args.period_day)
+            if args.format == "json":
+                _print_json(explanation.to_dict())
+            else:
+                _print_explanation(explanation)
         elif args.command == "retention":
             table = with_change_tests(retention_table(
                 store, store.dataset(args.dataset), _filters(args, store), base=args.base))

@@ -4,6 +4,7 @@ statistically significant), and a trend of any KPI."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date
 
 import pandas as pd
@@ -26,11 +27,13 @@ from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
+from metrics.explain import json_parameters, row_headers, row_units
 from metrics.export import to_csv, to_excel
-from metrics.i18n import t
-from metrics.query.filters import orders_span
+from metrics.i18n import t, tn
+from metrics.query.filters import Filters, orders_span
 from metrics.query.sql import Period, period_index, period_start_of_index
 from metrics.significance import NotTested, caption, change_test, verdict_details
+from metrics.store import Dataset
 
 CARDS_PER_ROW = 5
 
@@ -51,7 +54,8 @@ def _default_period(shown: pd.DataFrame) -> date:
 
 
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
-          window: int, view: View) -> None:
+          view: View, dataset: Dataset, filters: Filters) -> None:
+    window = filters.inactivity_days
     value = row[metric.id]
     # Amounts carry their currency in the label, so the number fits the card.
     in_label = metric.unit == "currency" and currency
@@ -78,6 +82,45 @@ def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: 
                          e=format_value(row["end_customers"], "customers", None)))
         elif is_missing(value):
             st.caption(t("No value: the denominator is zero in this period."))
+        with st.expander(t("How is this computed?")):
+            _how_computed(metric, dataset, filters, row["period_start"], currency)
+
+
+def _how_computed(metric: Metric, dataset: Dataset, filters: Filters, period_start: date,
+                  currency: str | None) -> None:
+    """A card's inputs, formula, SQL with its parameters and the rows behind it. Computed
+    only once the user asks (an expander's body always runs): the page's first draw runs
+    no query of its own for them."""
+    if not st.toggle(t("Show the inputs, the SQL and the rows"),
+                     key=f"explain_{metric.id}"):
+        return
+    try:
+        e = services.explanation(dataset, metric.id, filters, period_start)
+    except LoyaltyLensError as error:
+        show_error(error)
+        return
+    st.caption(plain(t("Formula: {formula}", formula=e.formula)))
+    # one line per input: a card is too narrow for a table of them
+    for name, value in e.inputs.items():
+        st.caption(plain(t("{input} = {value}", input=e.input_labels[name],
+                           value=format_value(value, METRICS[name].unit, currency))))
+    st.caption(plain(t("The SQL that computed it, for {first} to {last}:",
+                       first=format_day(e.period_start), last=format_day(e.period_end))))
+    st.code(e.sql, language="sql", height=320)
+    st.code(json.dumps(json_parameters(e.parameters), ensure_ascii=False, indent=1),
+            language="json")
+    if e.rows.empty:
+        st.caption(t("No customers or orders stand behind it in this period."))
+    else:
+        st.caption(tn("The row behind it:", "The first {n} rows behind it:", len(e.rows)))
+        headers = row_headers(e.rows)
+        data_table(e.rows.rename(columns=headers), hide_index=True, width="stretch",
+                   currency=currency, key=f"explain_{metric.id}_rows",
+                   units={headers[column]: unit for column, unit in row_units(e.rows).items()})
+    with st.popover(t("SQL of the rows")):
+        st.code(e.rows_sql, language="sql", height=320)
+        st.code(json.dumps(json_parameters(e.rows_parameters), ensure_ascii=False, indent=1),
+                language="json")
 
 
 def _significance(metric: Metric, row: pd.Series, previous: pd.Series) -> None:
@@ -99,8 +142,10 @@ def main() -> None:
     currency = dataset.currency
     try:
         first_order, last_order = orders_span(dataset)
-        history = services.kpis(dataset, dataclasses.replace(
-            filters, start=_period_before(filters.period, filters.start or first_order)))
+        # the filters of the cards' numbers: their explanations use the same
+        history_filters = dataclasses.replace(
+            filters, start=_period_before(filters.period, filters.start or first_order))
+        history = services.kpis(dataset, history_filters)
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -150,8 +195,8 @@ def main() -> None:
                                   strict=False):
             with column:
                 _card(metric, row, previous if previous is not None and
-                      previous["complete"] else None, currency, filters.inactivity_days,
-                      view)
+                      previous["complete"] else None, currency, view, dataset,
+                      history_filters)
 
     crr, strict = row["retention_rate"], row["strict_retention_rate"]
     if not is_missing(crr) and not is_missing(strict):

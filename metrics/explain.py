@@ -1,0 +1,334 @@
+"""How a number is computed: its definition, its inputs with their values, the SQL that
+computed it with its bound parameters, and the customers or orders behind it.
+
+:func:`explain` covers every metric of the KPI table (:data:`EXPLAINED`). Each one has a
+:class:`Formula`: the KPI row's components it is computed from and how, so that
+:meth:`Explanation.recompute` gives the value from the inputs alone. The value and the
+inputs come from one query, the KPI query of :func:`metrics.kpis.kpi_query` narrowed to
+one period (``Explanation.sql``); the rows behind them from a second one
+(``Explanation.rows_sql``) whose 0/1 and amount columns total the inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from metrics.definitions import BASE_COUNTS, KPIS, METRICS, SAMPLE_STATISTICS, Metric
+from metrics.errors import InputError
+from metrics.export import json_value
+from metrics.i18n import t
+from metrics.kpis import kpi_query
+from metrics.query.filters import Filters, orders_span
+from metrics.query.orders import orders_query
+from metrics.query.run import query_frame, query_row
+from metrics.query.sql import (
+    bind,
+    load_sql,
+    period_index,
+    period_start_of_index,
+    piece,
+    quote_ident,
+    with_ctes,
+)
+from metrics.store import Dataset, Store
+
+# How many rows behind a number an explanation carries (the query itself returns all).
+ROWS_SHOWN = 100
+
+# The parameter naming the explained period in the narrowed KPI query; the KPI query
+# itself does not use it.
+PERIOD_PARAMETER = "explained_period_start"
+
+Inputs = Mapping[str, float | None]
+
+
+def _ratio(numerator: float | None, denominator: float | None, scale: float = 1.0
+           ) -> float | None:
+    """``scale x numerator / denominator``; None where the denominator is zero, as the
+    KPI query's ``NULLIF(x, 0)`` leaves it."""
+    if numerator is None or not denominator:
+        return None
+    return scale * numerator / denominator
+
+
+@dataclass(frozen=True)
+class Formula:
+    """How a metric is computed from components of the KPI row.
+
+    ``inputs`` are KPI columns, in the order a user reads them; ``compute`` gives the
+    metric from their values alone; ``text`` is the formula for people, in the inputs'
+    symbols (English; translated when shown); ``rows`` says which rows stand behind the
+    number, ``"customers"`` or ``"orders"``, and ``row_condition`` (customers only)
+    which customers, as a constant SQL condition over the 0/1 columns of
+    ``sql/explain_customers.sql``.
+    """
+
+    inputs: tuple[str, ...]
+    compute: Callable[[Inputs], float | None]
+    text: str
+    rows: str = "customers"
+    row_condition: str = "TRUE"
+
+
+def _same(name: str) -> Callable[[Inputs], float | None]:
+    """A count or sum: the metric is its one input, counted by the rows behind it."""
+    return lambda inputs: inputs[name]
+
+
+def _value(inputs: Inputs, name: str) -> float:
+    value = inputs[name]
+    return 0.0 if value is None else float(value)
+
+
+def _crr(i: Inputs) -> float | None:
+    """Customer retention rate (seed): CRR = (E - N) / S x 100."""
+    return _ratio(_value(i, "end_customers") - _value(i, "new_customers"),
+                  i["start_customers"], 100.0)
+
+
+def _churn(i: Inputs) -> float | None:
+    """Customer churn rate (seed): CCR = (S + N - E) / S x 100."""
+    return _ratio(_value(i, "start_customers") + _value(i, "new_customers")
+                  - _value(i, "end_customers"), i["start_customers"], 100.0)
+
+
+def _count(name: str, condition: str) -> Formula:
+    return Formula((name,), _same(name), "the number of customers below",
+                   row_condition=condition)
+
+
+_BASE_ROWS = "start_customers = 1 OR new_customers = 1 OR end_customers = 1"
+
+FORMULAS: dict[str, Formula] = {
+    "start_customers": _count("start_customers", "start_customers = 1"),
+    "new_customers": _count("new_customers", "new_customers = 1"),
+    "end_customers": _count("end_customers", "end_customers = 1"),
+    "retained_customers": _count("retained_customers", "start_customers * end_customers = 1"),
+    "lost_customers": _count("lost_customers", "start_customers * (1 - end_customers) = 1"),
+    "active_customers": _count("active_customers", "active_customers = 1"),
+    "repeat_customers": _count("repeat_customers", "repeat_customers = 1"),
+    "churned_customers": Formula(
+        ("start_customers", "new_customers", "end_customers"),
+        lambda i: _value(i, "start_customers") + _value(i, "new_customers")
+        - _value(i, "end_customers"),
+        "S + N − E", row_condition=_BASE_ROWS),
+    "orders": Formula(("orders",), _same("orders"), "the orders below, refunds left out",
+                      rows="orders"),
+    "revenue": Formula(("revenue",), _same("revenue"),
+                       "the sum of the amounts below, net of refunds", rows="orders"),
+    "refunds": Formula(("refunds",), _same("refunds"), "the sum of the refunds below",
+                       rows="orders"),
+    "aov": Formula(("revenue", "orders"),
+                   lambda i: _ratio(i["revenue"], i["orders"]), "revenue ÷ orders",
+                   rows="orders"),
+    "repeat_purchase_rate": Formula(
+        ("repeat_customers", "active_customers"),
+        lambda i: _ratio(i["repeat_customers"], i["active_customers"], 100.0),
+        "repeat customers ÷ active customers × 100", row_condition="active_customers = 1"),
+    "retention_rate": Formula(("start_customers", "new_customers", "end_customers"), _crr,
+                              "(E − N) ÷ S × 100", row_condition=_BASE_ROWS),
+    "churn_rate": Formula(("start_customers", "new_customers", "end_customers"), _churn,
+                          "(S + N − E) ÷ S × 100", row_condition=_BASE_ROWS),
+    "strict_retention_rate": Formula(
+        ("retained_customers", "start_customers"),
+        lambda i: _ratio(i["retained_customers"], i["start_customers"], 100.0),
+        "retained ÷ S × 100", row_condition="start_customers = 1"),
+}
+
+# The metrics explain() covers, in the registry's order: every KPI and base count of the
+# KPI table, and the repeat customers behind the repeat purchase rate.
+EXPLAINED: tuple[Metric, ...] = tuple(
+    m for m in KPIS + BASE_COUNTS + SAMPLE_STATISTICS if m.id in FORMULAS)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One number and how it is computed.
+
+    ``inputs`` maps each input's id to its value, in reading order, and ``input_labels``
+    each id to its label; ``sql`` with ``parameters`` computes the value and the inputs
+    (one row: the value first, then the inputs); ``rows_sql`` with ``rows_parameters``
+    returns every customer or order behind it, ``rows`` the first :data:`ROWS_SHOWN` of
+    them. Each input with a column of that name in the rows is that column's total.
+    """
+
+    metric_id: str
+    label: str
+    unit: str
+    definition: str
+    formula: str
+    period_start: date
+    period_end: date
+    value: float | None
+    inputs: Mapping[str, float | None]
+    input_labels: Mapping[str, str]
+    sql: str
+    parameters: Mapping[str, Any]
+    rows_sql: str
+    rows_parameters: Mapping[str, Any]
+    rows: pd.DataFrame
+
+    def recompute(self) -> float | None:
+        """The value computed again from :attr:`inputs` alone, by the metric's formula."""
+        return FORMULAS[self.metric_id].compute(self.inputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The explanation as JSON-ready data (the CLI's ``--format json``)."""
+        return {
+            "metric": self.metric_id, "label": self.label, "unit": self.unit,
+            "definition": self.definition, "formula": self.formula,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "value": json_value(self.value),
+            "inputs": [{"id": name, "label": self.input_labels[name],
+                        "value": json_value(value)} for name, value in self.inputs.items()],
+            "sql": self.sql, "parameters": json_parameters(self.parameters),
+            "rows_sql": self.rows_sql, "rows_parameters": json_parameters(self.rows_parameters),
+            "rows": [{column: json_value(value) for column, value in record.items()}
+                     for record in self.rows.to_dict(orient="records")],
+        }
+
+
+# Headers for people of the rows' columns that are not metrics of the registry.
+_ROW_COLUMN_LABELS = {
+    "customer_id": "Customer",
+    "first_purchase": "First purchase",
+    "latest_purchase": "Latest purchase",
+    "period_orders": "Orders in the period",
+    "orders_to_date": "Orders to date",
+    "order_date": "Order date",
+    "amount": "Amount",
+}
+
+
+def row_headers(rows: pd.DataFrame) -> dict[str, str]:
+    """A header in words for each column of an explanation's rows (a metric's column by
+    the metric's label), in the current language."""
+    return {column: METRICS[column].title() if column in METRICS
+            else t(_ROW_COLUMN_LABELS[column]) for column in rows.columns}
+
+
+def row_units(rows: pd.DataFrame) -> dict[str, str]:
+    """The unit of each number column of an explanation's rows, by its column id."""
+    units = {"period_orders": "orders", "orders_to_date": "orders", "amount": "currency"}
+    return {column: METRICS[column].unit if column in METRICS else units[column]
+            for column in rows.columns if column in METRICS or column in units}
+
+
+def json_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Bound parameters as JSON-ready values (dates as ISO text)."""
+    return {name: json_value(value) for name, value in sorted(parameters.items())}
+
+
+def explained_metric(metric_id: str) -> Metric:
+    """The registry entry of a metric :func:`explain` covers; an error listing them if not."""
+    if metric_id not in FORMULAS:
+        raise InputError(
+            t("“{metric}” is not a metric that can be explained; use one of {metrics}.",
+              metric=metric_id, metrics=", ".join(m.id for m in EXPLAINED)))
+    return METRICS[metric_id]
+
+
+def explained_period(dataset: Dataset, filters: Filters, day: date) -> tuple[date, date]:
+    """The first day of the period holding ``day`` and the day its E is measured on (its
+    last day, or the data's last day in the period the data stops inside); an error
+    naming the periods there are when the filter's range has no such period."""
+    first, last = orders_span(dataset)
+    p = filters.period
+    low = period_index(p, filters.start or first)
+    high = min(period_index(p, filters.end or last), period_index(p, last))
+    index = period_index(p, day)
+    if not low <= index <= high:
+        raise InputError(
+            t("There is no {period} holding {day} in the selection; its {period}s run from "
+              "{first} to {last}.", period=p, day=day.isoformat(),
+              first=period_start_of_index(p, low).isoformat(),
+              last=period_start_of_index(p, high).isoformat()))
+    end = period_start_of_index(p, index + 1) - timedelta(days=1)
+    return period_start_of_index(p, index), min(end, last)
+
+
+def _value_query(dataset: Dataset, filters: Filters, columns: tuple[str, ...],
+                 start: date) -> tuple[str, dict[str, Any]]:
+    """The KPI query narrowed to one period's row and the given columns."""
+    sql, params = kpi_query(dataset, filters)
+    select = ", ".join(f"kpis.{quote_ident(column)}" for column in columns)
+    narrowed = (f"-- The KPI row of one period (metrics/kpis.py), the value and its inputs\n"
+                f"SELECT {select}\nFROM (\n{piece(sql)}) AS kpis\n"
+                f"WHERE kpis.period_start = ${PERIOD_PARAMETER}\n")
+    return narrowed, params | {PERIOD_PARAMETER: start}
+
+
+def _rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: date,
+                end_day: date) -> tuple[str, dict[str, Any]]:
+    """The query returning every customer or order behind the number."""
+    if formula.rows == "orders":
+        template, pieces = load_sql("explain_orders"), {}
+    else:  # the customers: CTEs and the final SELECT
+        template = with_ctes(load_sql("explain_customers"))
+        pieces = {"row_condition": formula.row_condition}
+    sql, params = orders_query(template, dataset, filters, **pieces)
+    days = {"first_day": start, "start_day": start - timedelta(days=1), "end_day": end_day,
+            "inactivity_days": filters.inactivity_days}
+    return sql, params | bind(sql, days)
+
+
+def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
+            period_start: date) -> Explanation:
+    """How one metric's value for one period is computed.
+
+    Parameters
+    ----------
+    store
+        The database holding the dataset.
+    dataset
+        The dataset (its orders table is used).
+    metric_id
+        A metric of :data:`EXPLAINED`, e.g. ``"retention_rate"``.
+    filters
+        The filter state the number is shown for (segments, W, period type, range).
+    period_start
+        Any day of the period to explain (its first day, as the KPI table lists it).
+
+    Returns
+    -------
+    Explanation
+        The definition, the formula, the value and its inputs as the KPI table has them,
+        the SQL with its bound parameters, and the rows behind the number.
+
+    Raises
+    ------
+    InputError
+        The metric is not one :func:`explain` covers, or the selection has no such period.
+    """
+    metric = explained_metric(metric_id)
+    formula = FORMULAS[metric_id]
+    start, end_day = explained_period(dataset, filters, period_start)
+    columns = (metric_id, *formula.inputs)
+    sql, params = _value_query(dataset, filters, columns, start)
+    row = query_row(store, sql, params)
+    values = dict(zip(columns, (_number(v) for v in row), strict=True))
+    rows_sql, rows_params = _rows_query(dataset, filters, formula, start, end_day)
+    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
+    return Explanation(
+        metric_id=metric_id, label=metric.title(), unit=metric.unit,
+        definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
+        period_start=start, period_end=end_day, value=values[metric_id],
+        inputs={name: values[name] for name in formula.inputs},
+        input_labels={name: METRICS[name].title() for name in formula.inputs},
+        sql=sql, parameters=dict(params), rows_sql=rows_sql,
+        rows_parameters=dict(rows_params), rows=rows,
+    )
+
+
+def _number(value: Any) -> float | None:
+    """A value of the KPI row as a plain number; None for SQL NULL."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
