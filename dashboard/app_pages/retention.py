@@ -30,7 +30,7 @@ from dashboard.retention_charts import (
 from dashboard.safe import show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import data_table, download_buttons
-from metrics.definitions import CRR_EXPLANATION, METRICS
+from metrics.definitions import CRR_EXPLANATION, LIFECYCLE, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.kpis import Filters
@@ -251,10 +251,8 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
         return
     st.plotly_chart(lifecycle_chart(table, filters.period), width="stretch",
                     key="lifecycle_chart")
-    st.caption(t("New: first purchase in the period. Returning: active in this and the "
-                 "previous period. Resurrected: active now, not in the previous period, not "
-                 "new. Dormant: active in the previous period, not in this one. Quick ratio "
-                 "= (new + resurrected) ÷ dormant: above 1 the active customers grow."))
+    st.caption(" ".join(t("{metric}: {definition}", metric=metric.title(),
+                          definition=metric.describe()) for metric in LIFECYCLE))
     shown = table.copy()
     shown.insert(0, "period", period_labels(filters.period, shown))
     shown = shown.drop(columns=["period_start", "period_end"]).rename(columns={

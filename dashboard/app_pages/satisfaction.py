@@ -47,6 +47,7 @@ from dashboard.satisfaction_charts import (
 )
 from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table, download_buttons
+from metrics.definitions import SURVEY_METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
 from metrics.kpis import Filters
@@ -59,10 +60,12 @@ from metrics.satisfaction import (
     latest_change,
     measures,
     satisfaction_segments,
+    survey_metric,
     with_changes,
 )
 from metrics.significance import (
     NotTested,
+    Significance,
     caption,
     difference_caption,
     format_p_value,
@@ -74,23 +77,17 @@ from metrics.store import Dataset
 MAX_SEARCH_LENGTH = 200
 PAGE_KEYS = ["nps_by", "comment_group", "comment_period", "comment_search"]
 
-NPS_RULE = ("NPS = % promoters (9-10) − % detractors (0-6) of the answers on the 0-10 "
-            "scale, from −100 to 100. By period, every answer counts in its period (a "
-            "customer who answered twice counts twice). The band is the 95% margin of error, "
-            "1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100; the bars are the answers per "
-            "period. Hollow markers: the responses start or stop inside that period.")
-OVERALL_RULE = ("Every answer in the date range (whole periods) counts, as in the NPS by "
-                "period; the margin of error is the 95% one of the NPS by period.")
-LATEST_RULE = ("Each customer counts once, with their latest answer in the date range; "
-               "answers without a customer id each count on their own.")
-CSAT_RULE = ("CSAT = share of the answers on the 1-5 scale that are 4 or 5. The band is "
-             "the 95% margin of error, 1.96 × √(p (1 − p) ÷ n) × 100.")
-CLI_RULE = ("CLI = mean of the three 1-6 answers (would recommend, would buy again, would "
-            "try other products); a response counts when it answers all three. The band is "
-            "1.96 × SD ÷ √n; dotted lines: each question's mean.")
-TESTS = {"nps": "NPS z-test on the promoters and detractors of the two periods",
-         "csat": "two-proportion z-test on the 4-5 answers",
-         "cli": "Welch's t-test on the responses' CLIs"}
+# What each chart draws around its measure (the formulas are the registry's).
+NPS_CHART_NOTE = ("The band is the 95% margin of error, {formula}; the bars are the answers "
+                  "per period. Hollow markers: the responses start or stop inside that "
+                  "period.")
+CSAT_CHART_NOTE = "The band is the 95% margin of error, {formula}."
+CLI_CHART_NOTE = "The band is {formula}; dotted lines: each question's mean."
+
+
+def _chart_caption(metric: Metric, note: str) -> str:
+    """The measure's definition, then what its chart draws."""
+    return metric.describe() + " " + t(note, formula=metric.margin_of_error)
 
 
 def _signed(value: float, pattern: str = "#,##0.0") -> str:
@@ -98,59 +95,64 @@ def _signed(value: float, pattern: str = "#,##0.0") -> str:
     return change_sign(value, shown) + shown
 
 
-def _value_text(measure: Measure, value: float | None) -> str:
+def _value_text(metric: Metric, value: float | None) -> str:
     if is_missing(value):
         return "–"
     assert value is not None
-    if measure == "nps":
+    if metric.unit == "points":
         return _signed(value).replace("-", "−")
-    if measure == "csat":
+    if metric.unit == "percent":
         return format_value(value, "percent", None)
     return t("{value} of 6", value=format_decimal(value, format="0.00", locale=LOCALE))
 
 
-def _change_text(measure: Measure, change: Change) -> str | None:
+def _change_text(metric: Metric, change: Change) -> str | None:
     difference = change.difference
     if difference is None:
         return None
-    if measure == "nps":
+    if metric.unit == "points":
         return t("{change} points", change=_signed(difference))
-    if measure == "csat":
+    if metric.unit == "percent":
         return t("{change} pp", change=_signed(difference))
     return _signed(difference, "#,##0.00")
 
 
-MEASURE_TITLES = {"nps": "NPS", "csat": "CSAT", "cli": "CLI"}
+def _test_name(metric: Metric, result: Significance) -> str:
+    """What the tooltip names: the registry's summary of the test, else its method."""
+    summary = metric.test.summary if metric.test is not None else None
+    return t(summary or result.method)
 
 
 def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> None:
+    metric = survey_metric(measure)
     change = latest_change(table, measure)
     with st.container(border=True):
         if change is None:
-            st.metric(t(MEASURE_TITLES[measure]), "–")
+            st.metric(metric.title(), "–")
             st.caption(t("No complete period has answers yet."))
             return
-        delta = _change_text(measure, change)
-        st.metric(t("{measure} in {period}", measure=t(MEASURE_TITLES[measure]),
+        delta = _change_text(metric, change)
+        st.metric(t("{measure} in {period}", measure=metric.title(),
                     period=period_label(period, change.period_start)),
-                  _value_text(measure, change.value), delta=delta, **change_style(delta))
+                  _value_text(metric, change.value), delta=delta, **change_style(delta))
         if change.previous_start is not None:
             details = None if isinstance(change.result, NotTested) else t(
-                "Test: {test}, {p_value}.", test=t(TESTS[measure]),
+                "Test: {test}, {p_value}.", test=_test_name(metric, change.result),
                 p_value=format_p_value(change.result.p_value))
             st.caption(t("{verdict} (against {previous})",
                          previous=period_label(period, change.previous_start),
                          verdict=caption(change.result)), help=details)
         row = table[table["period_start"] == change.period_start].iloc[0]
         st.caption(tn("{n} answer", "{n} answers", int(row["responses"])))
-        card_line(view, measure, change.value, "percent" if measure == "csat" else measure)
+        card_line(view, metric.id, change.value, metric.unit)
 
 
 def _overall_nps(overall: pd.Series) -> None:
     """The NPS of every answer in the date range, with its margin of error and count."""
+    metric = SURVEY_METRICS["nps_overall"]
     with st.container(border=True):
-        st.metric(t("NPS, whole range"), _value_text("nps", overall["nps"]),
-                  help=t(OVERALL_RULE))
+        st.metric(metric.title(), _value_text(metric, overall["nps"]),
+                  help=metric.describe())
         if not is_missing(overall["margin_of_error"]):
             st.caption(tn("± {margin} points (95%), {n} answer",
                           "± {margin} points (95%), {n} answers", int(overall["responses"]),
@@ -173,16 +175,16 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
             _card(view, measure, services.compute(measure, dataset, filters), filters.period)
     if "nps" in present:
         latest = services.compute("nps_latest", dataset, filters).iloc[0]
+        metric = SURVEY_METRICS["nps_latest"]
         with columns[-1], st.container(border=True):
-            st.metric(t("NPS, latest answers"),
-                      _value_text("nps", latest["nps"]))
+            st.metric(metric.title(), _value_text(metric, latest["nps"]))
             if not is_missing(latest["margin_of_error"]):
                 st.caption(t("± {margin} points (95%), {n} answers counted of {total}",
                              margin=format_decimal(latest["margin_of_error"], format="0.0",
                                                    locale=LOCALE),
                              n=format_value(latest["responses"], "customers", None),
                              total=format_value(latest["answers"], "customers", None)))
-            st.caption(t(LATEST_RULE))
+            st.caption(metric.describe())
     st.caption(t("Each card compares the latest period the responses cover completely with "
                  "the period before it; a change is real when a test at the 5% level says so "
                  "(the test and its p-value are in the tooltip)."))
@@ -214,7 +216,7 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
                     legend_name(view)), width="stretch",
                     key="nps_trend")
     chart_notes(benchmark)
-    st.caption(t(NPS_RULE))
+    st.caption(_chart_caption(survey_metric("nps"), NPS_CHART_NOTE))
     shown = _verdicts(_period_frame(with_changes(table, "nps"), filters.period))
     shown = shown[["period", "responses", "promoters", "passives", "detractors", "nps",
                    "margin_of_error", "change", "p_value", "verdict"]].rename(columns={
@@ -310,7 +312,7 @@ def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
                     key="csat_trend")
     chart_notes(benchmark)
     not_comparable_note(view, "csat")
-    st.caption(t(CSAT_RULE))
+    st.caption(_chart_caption(survey_metric("csat"), CSAT_CHART_NOTE))
     shown = _verdicts(_period_frame(with_changes(table, "csat"), filters.period))
     shown = shown[["period", "responses", "satisfied", "csat", "margin_of_error", "change",
                    "p_value", "verdict"]].rename(columns={
@@ -326,7 +328,7 @@ def _cli(dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("Customer loyalty index (CLI)"))
     table = services.compute("cli", dataset, filters)
     st.plotly_chart(cli_chart(table, filters.period), width="stretch", key="cli_trend")
-    st.caption(t(CLI_RULE))
+    st.caption(_chart_caption(survey_metric("cli"), CLI_CHART_NOTE))
     shown = _verdicts(_period_frame(with_changes(table, "cli"), filters.period))
     shown = shown[["period", "responses", "cli", "cli_sd", "margin_of_error", "recommend",
                    "buy_again", "other_products", "change", "p_value", "verdict"]].rename(
