@@ -87,7 +87,9 @@ STRICT_NOTE = ("Tested on the strict counts, the customers of the base at the st
 class Metric:
     """A metric's identity, how it is explained to a user and how its change is tested.
 
-    ``margin_of_error`` (optional) is the formula of the 95% band drawn around it.
+    ``margin_of_error`` (optional) is the formula of the 95% band drawn around it;
+    ``long_label`` (optional) the name written out where ``label`` abbreviates it, for
+    headings and benchmark figures.
     """
 
     id: str
@@ -100,6 +102,12 @@ class Metric:
     # The significance test of a change against the previous period; None: no test defined.
     test: ChangeTest | None = None
     margin_of_error: str | None = None
+    long_label: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The metric's name written out (English; translate it where it is shown)."""
+        return self.long_label or self.label
 
     def describe(self, inactivity_days: int | None = None) -> str:
         """The definition in the current language, with W filled in (when it has one)."""
@@ -152,6 +160,7 @@ KPIS: tuple[Metric, ...] = (
         denominator="start_customers",
         test=ChangeTest("proportion", numerator="retained_customers",
                         denominator="start_customers", note=STRICT_NOTE),
+        long_label="Customer retention rate",
     ),
     Metric(
         "strict_retention_rate", "Strict retention rate", "percent",
@@ -261,6 +270,7 @@ SURVEY: tuple[Metric, ...] = (
                         summary="NPS z-test on the promoters and detractors of the two "
                                 "periods"),
         margin_of_error="1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100",
+        long_label="Net Promoter Score",
     ),
     Metric(
         "csat", "CSAT", "percent",
@@ -269,6 +279,7 @@ SURVEY: tuple[Metric, ...] = (
         test=ChangeTest("proportion", numerator="satisfied", denominator="responses",
                         summary="two-proportion z-test on the 4-5 answers"),
         margin_of_error="1.96 × √(p (1 − p) ÷ n) × 100",
+        long_label="Customer satisfaction (CSAT)",
     ),
     Metric(
         "cli", "CLI", "score",
@@ -277,6 +288,7 @@ SURVEY: tuple[Metric, ...] = (
         test=ChangeTest("mean", count="responses", spread="cli_sd",
                         summary="Welch's t-test on the responses' CLIs"),
         margin_of_error="1.96 × SD ÷ √n",
+        long_label="Customer loyalty index (CLI)",
     ),
 )
 
@@ -306,6 +318,8 @@ ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
     + SURVEY_SUMMARIES
 )
+# Every entry by id.
+REGISTRY: dict[str, Metric] = {metric.id: metric for metric in ALL_METRICS}
 
 CRR_EXPLANATION = (
     "The classic formula CRR = (E − N) ÷ S counts customers who had left the base and came "

@@ -11,9 +11,11 @@ from typing import get_args
 import pytest
 
 from metrics import satisfaction, significance
+from metrics.benchmarks import BENCHMARK_METRICS, BenchmarkMetric
 from metrics.definitions import (
     ALL_METRICS,
     LIFECYCLE,
+    REGISTRY,
     SURVEY_METRICS,
     TEST_KINDS,
     ChangeTest,
@@ -98,3 +100,23 @@ def test_survey_changes_use_the_one_change_test() -> None:
     assert means.statistic == pytest.approx(1 / math.sqrt(0.2))
     assert change_test(cli, _period(cli=5.0, cli_sd=None, responses=1),
                        _period(cli=4.0, cli_sd=1.0, responses=10)) == NotTested(TOO_LITTLE_DATA)
+
+
+def test_benchmarks_name_registry_metrics_from_the_registry() -> None:
+    shared = [m for m in BENCHMARK_METRICS.values() if m.id in REGISTRY]
+    assert {m.id for m in shared} == {"retention_rate", "churn_rate", "repeat_purchase_rate",
+                                      "nps", "csat"}
+    for metric in shared:
+        assert metric.label == REGISTRY[metric.id].name
+    # the names users see with published figures, as they were
+    assert BENCHMARK_METRICS["nps"].label == "Net Promoter Score"
+    assert BENCHMARK_METRICS["retention_rate"].label == "Customer retention rate"
+    # NPS figures compare in NPS points, the rates in percent
+    assert [BENCHMARK_METRICS[i].comparable for i in ("nps", "csat", "churn_rate")] == [
+        "nps", "percent", "percent"]
+    # no label or unit of a registry metric is written a second time in benchmarks.py
+    names = {text for m in ALL_METRICS for text in (m.label, m.long_label) if text}
+    written = set(_string_constants(ROOT / "metrics" / "benchmarks.py"))
+    assert not names & written
+    with pytest.raises(ValueError, match="registry entry"):
+        BenchmarkMetric("nps", ("nps",), "nps", own_label="NPS", own_comparable="nps")

@@ -304,7 +304,7 @@ def _segments(dataset: Dataset, filters: Filters) -> None:
 
 
 def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
-    st.subheader(t("Customer satisfaction (CSAT)"))
+    st.subheader(t(survey_metric("csat").name))
     table = services.compute("csat", dataset, filters)
     benchmark = comparison(view, "csat")
     st.plotly_chart(csat_chart(table, filters.period, benchmark,
@@ -325,7 +325,7 @@ def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
 
 
 def _cli(dataset: Dataset, filters: Filters) -> None:
-    st.subheader(t("Customer loyalty index (CLI)"))
+    st.subheader(t(survey_metric("cli").name))
     table = services.compute("cli", dataset, filters)
     st.plotly_chart(cli_chart(table, filters.period), width="stretch", key="cli_trend")
     st.caption(_chart_caption(survey_metric("cli"), CLI_CHART_NOTE))
