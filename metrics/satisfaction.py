@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -507,6 +508,14 @@ def cli_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
     for column in ("recommend", "buy_again", "other_products"):
         frame[column] = _nullable(frame[column])
     return frame[list(CLI_COLUMNS)]
+
+
+def measure_table(measure: Measure) -> Callable[[Store, Dataset, Filters], pd.DataFrame]:
+    """The function of a measure's table by period: :func:`nps_table`, :func:`csat_table`
+    or :func:`cli_table`."""
+    tables: dict[Measure, Callable[[Store, Dataset, Filters], pd.DataFrame]] = {
+        "nps": nps_table, "csat": csat_table, "cli": cli_table}
+    return tables[measure]
 
 
 # -- changes against the previous period ----------------------------------------------------

@@ -56,10 +56,21 @@ from metrics.satisfaction import (
     SCORE_GROUPS,
     Change,
     Measure,
+    behaviour_by_group,
     behaviour_test,
+    cli_table,
+    comments,
+    csat_table,
     latest_change,
+    measure_table,
     measures,
+    nps_by_segment,
+    nps_latest_answers,
+    nps_overall,
+    nps_table,
+    response_coverage,
     satisfaction_segments,
+    score_distribution,
     survey_metric,
     with_changes,
 )
@@ -168,13 +179,14 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
     columns = st.columns(len(present) + (2 if "nps" in present else 0))
     if "nps" in present:  # the whole range first, then the latest period of each measure
         with columns[0]:
-            _overall_nps(services.compute("nps_overall", dataset, filters).iloc[0])
+            _overall_nps(services.compute(nps_overall, dataset, filters).iloc[0])
         columns = columns[1:]
     for column, measure in zip(columns, present, strict=False):
         with column:
-            _card(view, measure, services.compute(measure, dataset, filters), filters.period)
+            table = services.compute(measure_table(measure), dataset, filters)
+            _card(view, measure, table, filters.period)
     if "nps" in present:
-        latest = services.compute("nps_latest", dataset, filters).iloc[0]
+        latest = services.compute(nps_latest_answers, dataset, filters).iloc[0]
         metric = SURVEY_METRICS["nps_latest"]
         with columns[-1], st.container(border=True):
             st.metric(metric.title(), _value_text(metric, latest["nps"]))
@@ -210,7 +222,7 @@ def _verdicts(shown: pd.DataFrame) -> pd.DataFrame:
 
 def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("Net Promoter Score by period"))
-    table = services.compute("nps", dataset, filters)
+    table = services.compute(nps_table, dataset, filters)
     benchmark = comparison(view, "nps")
     st.plotly_chart(nps_trend_chart(table, filters.period, benchmark,
                     legend_name(view)), width="stretch",
@@ -245,7 +257,7 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
         "passives": t("Passives"), "detractors": t("Detractors")}), "nps-groups",
         key="nps_mix_download")
 
-    distribution = services.compute("nps_distribution", dataset, filters)
+    distribution = services.compute(score_distribution, dataset, filters)
     st.plotly_chart(score_distribution_chart(distribution), width="stretch",
                     key="nps_distribution")
     st.caption(t("Every answer of the date range counts."))
@@ -281,7 +293,7 @@ def _segments(dataset: Dataset, filters: Filters) -> None:
     by = st.session_state["nps_by"] or None
     if by is None:
         return
-    table = services.compute("nps_by_segment", dataset, filters, by=by)
+    table = services.compute(nps_by_segment, dataset, filters, by=by)
     if table.empty:
         st.info(t("No NPS answers in these filters."))
         return
@@ -305,7 +317,7 @@ def _segments(dataset: Dataset, filters: Filters) -> None:
 
 def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
     st.subheader(t(survey_metric("csat").name))
-    table = services.compute("csat", dataset, filters)
+    table = services.compute(csat_table, dataset, filters)
     benchmark = comparison(view, "csat")
     st.plotly_chart(csat_chart(table, filters.period, benchmark,
                     legend_name(view)), width="stretch",
@@ -326,7 +338,7 @@ def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
 
 def _cli(dataset: Dataset, filters: Filters) -> None:
     st.subheader(t(survey_metric("cli").name))
-    table = services.compute("cli", dataset, filters)
+    table = services.compute(cli_table, dataset, filters)
     st.plotly_chart(cli_chart(table, filters.period), width="stretch", key="cli_trend")
     st.caption(_chart_caption(survey_metric("cli"), CLI_CHART_NOTE))
     shown = _verdicts(_period_frame(with_changes(table, "cli"), filters.period))
@@ -369,7 +381,7 @@ def _comments(dataset: Dataset, filters: Filters, periods: pd.DataFrame,
     chosen = st.session_state["comment_period"]
     scope = filters if chosen == "" else dataclasses.replace(
         filters, start=starts[chosen][0], end=starts[chosen][1])
-    found = services.compute("comments", dataset, scope,
+    found = services.compute(comments, dataset, scope,
                              group=st.session_state["comment_group"] or None,
                              search=st.session_state["comment_search"] or None)
     st.caption(tn("{n} comment matches.", "{n} comments match.", len(found))
@@ -399,7 +411,7 @@ def _behaviour(dataset: Dataset, filters: Filters) -> None:
                         "into the dataset “{name}” on the Data page.", name=dataset.name)),
                 icon=":material/info:")
         return
-    table = services.compute("survey_behaviour", dataset, filters)
+    table = services.compute(behaviour_by_group, dataset, filters)
     if int(table["matched"].sum()) == 0:
         st.info(t("No answer's customer id is found in the orders: check that the survey "
                   "export and the orders use the same ids (or e-mails)."),
@@ -453,7 +465,7 @@ def _page(view: View, dataset: Dataset, filters: Filters) -> None:
     st.caption(plain(t("{dataset} · {count} survey responses from {first} to {last}",
                        dataset=dataset.name, count=format_value(info.rows, "customers", None),
                        first=format_day(info.first_date), last=format_day(info.last_date))))
-    coverage = services.compute("survey_coverage", dataset, filters)
+    coverage = services.compute(response_coverage, dataset, filters)
     if coverage.dropped_without_customer:
         st.caption(tn("{n} response without a customer id is left out while a segment filter "
                       "is on: a segment belongs to a customer.",
@@ -482,7 +494,7 @@ def _page(view: View, dataset: Dataset, filters: Filters) -> None:
     if "cli" in present:
         _cli(dataset, filters)
     if "comment" in info.mapping:
-        periods = services.compute(present[0], dataset, filters)
+        periods = services.compute(measure_table(present[0]), dataset, filters)
         _comments(dataset, filters, periods, "nps" in present)
     if "nps" in present:
         _behaviour(dataset, filters)
