@@ -268,7 +268,10 @@ SURVEY: tuple[Metric, ...] = (
         test=ChangeTest("nps", numerator="promoters", detractors="detractors",
                         denominator="responses",
                         summary="NPS z-test on the promoters and detractors of the two "
-                                "periods"),
+                                "periods",
+                        note="The change against the previous period is tested with a "
+                             "z-test of the two NPS (variance (pP + pD − (pP − pD)²) ÷ n "
+                             "each), at the 5% level."),
         margin_of_error="1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100",
         long_label="Net Promoter Score",
     ),

@@ -63,8 +63,8 @@ def test_no_page_writes_a_metric_definition() -> None:
     texts += [("nps", "% promoters (9-10)"), ("csat", "that are 4 or 5"),
               ("cli", "mean of the three 1-6 answers"),
               ("resurrected_customers", "Resurrected: active now")]
-    texts += [(metric.id, metric.test.summary) for metric in ALL_METRICS
-              if metric.test is not None and metric.test.summary]
+    texts += [(metric.id, text) for metric in ALL_METRICS if metric.test is not None
+              for text in (metric.test.summary, metric.test.note) if text]
     for path in (ROOT / "dashboard").rglob("*.py"):
         for constant in _string_constants(path):
             for metric_id, text in texts:

@@ -244,9 +244,9 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
             for c in (t("NPS"), t("Margin of error (±)"), t("Change (points)"))},
             units={t(c): "customers" for c in ("Answers", "Promoters", "Passives",
                                                "Detractors")})
-        st.caption(t("* the responses start or stop inside that period. The change against "
-                     "the previous period is tested with a z-test of the two NPS (variance "
-                     "(pP + pD − (pP − pD)²) ÷ n each), at the 5% level."))
+        test = survey_metric("nps").test
+        st.caption(t("* the responses start or stop inside that period.")
+                   + (" " + t(test.note) if test is not None and test.note else ""))
     download_buttons(shown, "nps", key="nps_download")
 
     st.plotly_chart(nps_mix_chart(table, filters.period), width="stretch", key="nps_mix")
