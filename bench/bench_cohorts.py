@@ -23,7 +23,7 @@ import pandas as pd
 from bench.generate import orders_frame, write
 from bench.timing import median_seconds
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.retention import cohort_table
 from metrics.store import Store
 

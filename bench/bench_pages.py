@@ -30,7 +30,8 @@ from bench.bench_cohorts import pandas_cohorts
 from bench.generate import orders_frame, write
 from bench.timing import in_fresh_process, median_seconds, verdict
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters, kpi_table
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
 from metrics.retention import cohort_table, lifecycle_from_kpis
 from metrics.store import Store
 

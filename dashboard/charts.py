@@ -12,7 +12,7 @@ from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.definitions import METRICS, Metric
 from metrics.i18n import t
-from metrics.sqlutil import Period
+from metrics.query.sql import Period
 
 COMPLETE_COLOUR = "#2b6cb0"
 SECOND_COLOUR = "#dd6b20"

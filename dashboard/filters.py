@@ -30,17 +30,16 @@ from dashboard.url_state import (
 from metrics.benchmarks import Benchmark
 from metrics.benchmarks import sectors as benchmark_sectors
 from metrics.i18n import t
-from metrics.kpis import (
+from metrics.kpis import SuggestedWindow
+from metrics.query.filters import (
     DEFAULT_INACTIVITY_DAYS,
     MAX_INACTIVITY_DAYS,
     MIN_INACTIVITY_DAYS,
-    RFM_SEGMENT,
-    SEGMENT_TABLES,
     Filters,
-    SuggestedWindow,
 )
+from metrics.query.segments import RFM_SEGMENT, SEGMENT_TABLES
+from metrics.query.sql import PERIODS, Period, period_index, period_start_of_index
 from metrics.roles import column_label
-from metrics.sqlutil import PERIODS, Period, period_index, period_start_of_index
 from metrics.store import Dataset
 
 T = TypeVar("T")

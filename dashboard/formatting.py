@@ -12,7 +12,7 @@ from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from metrics.definitions import Metric
 from metrics.i18n import t
-from metrics.sqlutil import Period, period_index, period_start_of_index
+from metrics.query.sql import Period, period_index, period_start_of_index
 
 LOCALE = "en"
 # What a missing value reads as, in a card or a table cell (never None, nan or NaT).

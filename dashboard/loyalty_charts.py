@@ -14,7 +14,7 @@ from dashboard.formatting import period_label
 from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
 from dashboard.safe import chart_text
 from metrics.i18n import t
-from metrics.sqlutil import Period
+from metrics.query.sql import Period
 
 
 def _money(currency: str | None) -> str:

@@ -13,7 +13,7 @@ from dashboard.formatting import format_value, period_label, period_labels
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.i18n import t
-from metrics.sqlutil import Period
+from metrics.query.sql import Period
 
 PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f",
            "#4a5568", "#e53e3e", "#3182ce")

@@ -13,7 +13,7 @@ from dashboard.retention_charts import PALETTE
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.i18n import t
-from metrics.sqlutil import Period
+from metrics.query.sql import Period
 
 GROUP_COLOURS = {"promoter": "#38a169", "passive": "#a0aec0", "detractor": "#e53e3e"}
 GROUP_NAMES = {"promoter": "Promoters (9-10)", "passive": "Passives (7-8)",

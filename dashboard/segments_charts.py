@@ -10,7 +10,7 @@ from dashboard.charts import layout
 from dashboard.safe import chart_text
 from metrics.i18n import t
 
-# Best segment green to worst red, in the order of metrics.rfm.RFM_RULES.
+# Best segment green to worst red, in the order of metrics.query.rfm.RFM_RULES.
 SEGMENT_COLOURS = ("#276749", "#38a169", "#68d391", "#3182ce", "#63b3ed", "#d69e2e",
                    "#ecc94b", "#dd6b20", "#c53030", "#a0aec0", "#4a5568")
 

@@ -15,13 +15,9 @@ import streamlit as st
 from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import cac, historic, predictive, simple
-from metrics.kpis import (
-    Filters,
-    SuggestedWindow,
-    kpi_table,
-    segment_values,
-    suggest_inactivity_days,
-)
+from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
+from metrics.query.filters import Filters
+from metrics.query.segments import segment_values
 from metrics.segments import segment_summary
 from metrics.store import Dataset, Store, default_db_path
 

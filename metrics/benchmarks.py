@@ -32,8 +32,8 @@ from metrics.definitions import REGISTRY, Unit
 from metrics.errors import InputError
 from metrics.export import FORMULA_PREFIXES, to_csv
 from metrics.i18n import language, t
+from metrics.query.sql import PERIODS
 from metrics.readers import prepare_file
-from metrics.sqlutil import PERIODS
 from metrics.store import Store
 
 BENCHMARKS_PATH = Path(__file__).resolve().parent.parent / "data" / "benchmarks.csv"

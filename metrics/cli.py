@@ -32,7 +32,10 @@ from metrics.errors import InputError, LoyaltyLensError
 from metrics.export import json_value, to_csv, to_records
 from metrics.i18n import t
 from metrics.ingest import EARLIEST_DATE, ingest_file
-from metrics.kpis import DEFAULT_INACTIVITY_DAYS, Filters, kpi_table, segment_key
+from metrics.kpis import kpi_table
+from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
+from metrics.query.segments import segment_key
+from metrics.query.sql import PERIODS
 from metrics.retention import (
     BASES,
     COHORT_METRICS,
@@ -45,7 +48,6 @@ from metrics.rfm import rfm_table
 from metrics.roles import TABLE_KINDS
 from metrics.satisfaction import nps_table
 from metrics.segments import segment_summary
-from metrics.sqlutil import PERIODS
 from metrics.store import DB_ENV_VAR, Store
 
 

@@ -40,6 +40,7 @@ from metrics.parsing import (
     parse_decimal_mark,
     suggest_currency,
 )
+from metrics.query.sql import load_sql, piece, quote_ident
 from metrics.readers import PreparedFile, prepare_file
 from metrics.roles import (
     ROMANIAN_LETTERS,
@@ -50,7 +51,6 @@ from metrics.roles import (
     table_kind,
     validate_mapping,
 )
-from metrics.sqlutil import load_sql, quote_ident
 from metrics.store import PURCHASE_HISTORY_COLUMNS, Dataset, Store
 
 # A text column with at most this many distinct values is offered as a segment filter.
@@ -296,17 +296,7 @@ def _number_raw_rows(cursor: duckdb.DuckDBPyConnection, columns: list[str],
     cursor.executemany(f"INSERT INTO raw_long VALUES ({', '.join('?' * (len(columns) + 1))})",
                        [[line, *(fields + [None] * len(columns))[:len(columns)]]
                         for line, fields in long_rows])
-    # The j-th left-out row (1-based, at row L) shifts the rows the reader kept from its
-    # position L - j + 1 on by one more.
-    cursor.execute(
-        f"-- the rows read, numbered as in the file, with the longer rows put back\n"
-        f"CREATE OR REPLACE TEMP TABLE raw_numbered AS "
-        f"WITH shifts AS (SELECT file_row - row_number() OVER (ORDER BY file_row) + 1 AS "
-        f"kept_from, row_number() OVER (ORDER BY file_row) AS shift FROM raw_long), "
-        f"kept AS (SELECT rowid + 1 AS kept_row, * FROM raw_file) "
-        f"SELECT kept_row + coalesce(shift, 0) AS file_row, {cells} "
-        f"FROM kept ASOF LEFT JOIN shifts ON kept.kept_row >= shifts.kept_from "
-        f"UNION ALL SELECT file_row, {cells} FROM raw_long")
+    cursor.execute(load_sql("ingest_numbered_rows").format(cells=cells))
     cursor.execute("CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM raw_numbered")
 
 
@@ -465,11 +455,8 @@ def customer_matches(store: Store, path: Path | str, customer_column: str,
             ids = " UNION ALL ".join(f"SELECT customer_id FROM {dataset.table(kind)}"
                                      for kind in ("orders", "customers")
                                      if kind in dataset.tables)
-            row = cursor.execute(
-                f"-- the file's rows whose customer id is a customer of the dataset\n"
-                f"SELECT count(known.customer_id), count(*) FROM file_customers "
-                f"LEFT JOIN (SELECT DISTINCT customer_id FROM ({ids}) AS ids) AS known "
-                f"USING (customer_id)").fetchone()
+            row = cursor.execute(load_sql("ingest_known_customers").format(
+                dataset_customer_ids=ids)).fetchone()
             matched, rows = row if row else (0, 0)
             matches.append(CustomerMatch(dataset.id, dataset.name, int(matched), int(rows)))
     return sorted(matches, key=lambda match: -match.matched)  # stable: newest first on ties
@@ -660,17 +647,8 @@ def _line_item_mode(cursor: duckdb.DuckDBPyConnection, plan: _Plan, where: str) 
         return None
     order = f"NULLIF(trim({plan.raw(plan.table.role('order_id'))}), '')"
     amount = f"NULLIF(trim({plan.raw(plan.table.role('amount'))}), '')"
-    row = cursor.execute(
-        f"-- orders with several rows, by how their amount is written\n"
-        f"SELECT count(*), count(*) FILTER (WHERE filled = 1 AND first_filled),"
-        f" count(*) FILTER (WHERE filled = lines AND distinct_amounts = 1)"
-        f" FROM (SELECT order_id, count(*) AS lines, count(amount) AS filled,"
-        f"  count(DISTINCT amount) AS distinct_amounts,"
-        f"  bool_or(amount IS NOT NULL AND file_row = first_row) AS first_filled"
-        f"  FROM (SELECT {order} AS order_id, {amount} AS amount, file_row,"
-        f"   min(file_row) OVER (PARTITION BY {order}) AS first_row FROM raw WHERE {where})"
-        f"  WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(*) > 1)"
-    ).fetchone()
+    row = cursor.execute(load_sql("ingest_amount_layout").format(
+        order_id=order, amount=amount, data_rows=where)).fetchone()
     assert row is not None
     multi, first, repeated = row
     if multi == 0:
@@ -938,30 +916,24 @@ def _store_line_items(cursor: duckdb.DuckDBPyConnection, dataset_id: str,
     An order with any unusable line is set aside whole, so no order is half counted.
     """
     schema = quote_ident(f"ds_{dataset_id}")
-    usable = ("(SELECT * FROM parsed WHERE reason IS NULL AND (order_id IS NULL OR order_id "
-              "NOT IN (SELECT order_id FROM parsed WHERE reason IS NOT NULL "
-              "AND order_id IS NOT NULL)))")
+    usable = piece(load_sql("ingest_usable_lines"))
     line_level = {"product", "quantity", "order_id", "amount", "category"}
     order_level = [c for c in role_columns if c not in line_level] + extras
     amount = "SUM(amount)" if mode == "sum" else "arg_min(amount, file_row)"
     firsts = ", ".join(f"arg_min({quote_ident(c)}, file_row) AS {quote_ident(c)}"
                        for c in order_level)
-    cursor.execute(
-        f"-- one row per order: order-level fields from its first line, the total once\n"
-        f"CREATE TABLE {schema}.orders AS SELECT order_id, {firsts}, {amount} AS amount"
-        f"{', arg_min(category, file_row) AS category' if 'category' in role_columns else ''}"
-        f" FROM {usable} AS lines GROUP BY COALESCE(order_id, 'row ' || file_row), order_id"
-        f" ORDER BY customer_id, order_date"
-    )
+    cursor.execute(load_sql("ingest_orders_from_lines").format(
+        orders_table=f"{schema}.orders", first_line_fields=firsts, amount=amount,
+        category=(", arg_min(category, file_row) AS category" if "category" in role_columns
+                  else ""),
+        usable_lines=usable))
     item_columns = [c for c in ("product", "category", "quantity") if c in role_columns]
     line_amount = ", amount AS line_amount" if mode == "sum" else ""
     cursor.execute(f"DROP TABLE IF EXISTS {schema}.order_items")
-    cursor.execute(
-        f"-- the order lines, for product-level metrics\n"
-        f"CREATE TABLE {schema}.order_items AS SELECT order_id, customer_id, order_date"
-        f"{''.join(', ' + quote_ident(c) for c in item_columns)}{line_amount}"
-        f" FROM {usable} AS lines ORDER BY order_id, file_row"
-    )
+    cursor.execute(load_sql("ingest_order_items").format(
+        items_table=f"{schema}.order_items",
+        item_columns="".join(", " + quote_ident(c) for c in item_columns) + line_amount,
+        usable_lines=usable))
 
 
 def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | None,
@@ -1001,14 +973,7 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
                            "of one order each, and {how}.", row[0] if row else 0, how=how))
     if "customer_id" in plan.mapping:
         row = cursor.execute(
-            f"-- customer ids that differ only in letter case or spaces: each id folded once,\n"
-            f"-- the spellings listed only for the folded ids shared by several\n"
-            f"WITH ids AS (SELECT customer_id, lower(regexp_replace(customer_id, '\\s+', '', "
-            f"'g')) AS folded FROM (SELECT DISTINCT customer_id FROM {target}) AS distinct_ids), "
-            f"shared AS (SELECT folded FROM ids GROUP BY folded HAVING count(*) > 1) "
-            f"SELECT count(*), min(example) FROM (SELECT folded, string_agg(customer_id, ' / ' "
-            f"ORDER BY customer_id) AS example FROM ids SEMI JOIN shared USING (folded) "
-            f"GROUP BY folded) AS spellings").fetchone()
+            load_sql("ingest_customer_spellings").format(target=target)).fetchone()
         if row and row[0]:
             warnings.append(tn("{n} customer appears under several spellings ({example}) and "
                                "is counted as several customers: correct the spelling in the "
@@ -1045,13 +1010,9 @@ def _lost_letters_warning(cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     columns = [f"c{i}" for i in range(width)]
     cells = " UNION ALL ".join(f"SELECT file_row, {i} AS position, {c} AS value FROM hit"
                                for i, c in enumerate(columns))
-    row = cursor.execute(
-        f"-- distinct values with a '?' between two letters, and the first in the file\n"
-        f"WITH hit AS (SELECT * FROM raw WHERE (file_row = 1 OR ({where})) AND "
-        f"regexp_matches(concat_ws(chr(31), {', '.join(columns)}), $pattern)) "
-        f"SELECT count(DISTINCT value), arg_min(value, file_row * {width} + position) "
-        f"FROM ({cells}) WHERE regexp_matches(value, $pattern)",
-        {"pattern": LOST_LETTER_PATTERN}).fetchone()
+    sql = load_sql("ingest_lost_letters").format(
+        data_rows=where, columns=", ".join(columns), width=width, cells=cells)
+    row = cursor.execute(sql, {"pattern": LOST_LETTER_PATTERN}).fetchone()
     if not row or not row[0]:
         return []
     return [tn("{n} value ({example}) has a “?” in place of a letter that could not be saved "

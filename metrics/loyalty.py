@@ -1,7 +1,7 @@
 """Loyalty types, the upsell ratio and the loyalty programme (seeds 001, 003 and 004;
 DESIGN.md, "Metric definitions"), for one filter state.
 
-Every function takes the store, the dataset and the :class:`~metrics.kpis.Filters` of the
+Every function takes the store, the dataset and the :class:`~metrics.query.filters.Filters` of the
 other metrics; the Segments page, the tests (and later the CLI) call them. The date range
 is widened to whole periods, as everywhere, and kept inside the data
 (:func:`selection_window`); "retention" is the share of a group's customers still in the
@@ -11,7 +11,6 @@ customer base on the range's last day (their latest purchase at most W days befo
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,16 +19,11 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
-    customer_groups_query,
-    orders_query,
-    orders_span,
-    segment_column,
-    segment_filter_sql,
-)
-from metrics.significance import Significance, two_means, two_proportions
-from metrics.sqlutil import (
+from metrics.query.filters import Filters, orders_span
+from metrics.query.orders import orders_query
+from metrics.query.run import query_frame
+from metrics.query.segments import customer_groups_query, segment_column, segment_filter_sql
+from metrics.query.sql import (
     load_sql,
     period_end_sql,
     period_index,
@@ -37,6 +31,7 @@ from metrics.sqlutil import (
     period_start_of_index,
     period_start_sql,
 )
+from metrics.significance import Significance, two_means, two_proportions
 from metrics.store import Dataset, Store
 
 # -- the date range --------------------------------------------------------------------
@@ -79,13 +74,6 @@ def _redeemed_sql(dataset: Dataset) -> str:
     return "FALSE"
 
 
-def _run(store: Store, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    # DuckDB refuses parameters a query does not use
-    used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
-    with store.cursor() as cursor:
-        return cursor.execute(sql, used).df()
-
-
 def _query(template: str, dataset: Dataset, filters: Filters, params: dict[str, Any],
            **pieces: str) -> tuple[str, dict[str, Any]]:
     sql, bound = orders_query(load_sql(template), dataset, filters, **pieces)
@@ -94,7 +82,7 @@ def _query(template: str, dataset: Dataset, filters: Filters, params: dict[str, 
 
 def _split_pieces(dataset: Dataset, filters: Filters, by: str | None, table_alias: str
                   ) -> tuple[dict[str, str], dict[str, Any]]:
-    """The group of each customer (:func:`metrics.kpis.customer_groups_query`: their
+    """The group of each customer (:func:`metrics.query.segments.customer_groups_query`: their
     segment value of ``by`` on their first purchase day, their customer attribute or their
     RFM segment), or one group NULL; with the parameters the split binds."""
     if by is None:
@@ -237,7 +225,7 @@ def loyalty_types(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFr
         "min_orders": MIN_PURCHASES, "incentive_share": INCENTIVE_SHARE,
         "full_price_share": FULL_PRICE_SHARE},
         discounted=_discounted_sql(dataset), redeemed=_redeemed_sql(dataset))
-    frame = _run(store, sql, params)
+    frame = query_frame(store, sql, params)
     frame["last_purchase"] = pd.to_datetime(frame["last_purchase"]).dt.date
     frame["in_base_at_end"] = frame["in_base_at_end"].astype(bool)
     _to_object(frame, "customer_id")
@@ -341,7 +329,7 @@ def upsell_table(store: Store, dataset: Dataset, filters: Filters, by: str | Non
     store, dataset, filters
         The data and the filter state (period, date range, segments).
     by
-        A segment key (:func:`metrics.kpis.segment_dimensions`): one row per period and
+        A segment key (:func:`metrics.query.segments.segment_dimensions`): one row per period and
         segment value of the customers (their value on the first purchase day, or their
         customer attribute). None: one row per period.
     whole_range
@@ -379,7 +367,7 @@ def upsell_table(store: Store, dataset: Dataset, filters: Filters, by: str | Non
                          _window_params(dataset, filters) | split_params,
                          product_purchases=_product_purchases_sql(dataset, filters),
                          **pieces, **split)
-    frame = _run(store, sql, params)
+    frame = query_frame(store, sql, params)
     for column in ("period_start", "period_end"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
     _to_object(frame, "group_value")
@@ -416,7 +404,7 @@ def next_products(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFr
     """
     sql, params = _query("next_products", dataset, filters, _window_params(dataset, filters),
                          product_purchases=_product_purchases_sql(dataset, filters))
-    frame = _run(store, sql, params)
+    frame = query_frame(store, sql, params)
     for column in ("first_product", "next_product"):
         _to_object(frame, column)
     return frame[list(NEXT_PRODUCT_COLUMNS)]
@@ -627,7 +615,7 @@ def programme_comparison(store: Store, dataset: Dataset, filters: Filters,
     sql, params = _query("programme_customers", dataset, filters,
                          window | member_params | split_params, member_order=member_sql,
                          redeemed=_redeemed_sql(dataset), **split)
-    customers = _run(store, sql, params)
+    customers = query_frame(store, sql, params)
     _to_object(customers, "group_value")
     groups = _programme_groups(customers)
     members, others = groups.iloc[0], groups.iloc[1]
@@ -692,7 +680,7 @@ def _points_aov(store: Store, dataset: Dataset, filters: Filters, window: dict[s
                 ) -> tuple[pd.DataFrame, Significance | None]:
     sql, params = _query("points_aov", dataset, filters, window,
                          redeemed=_redeemed_sql(dataset))
-    frame = _run(store, sql, params)
+    frame = query_frame(store, sql, params)
     rows = []
     for redeemed in (True, False):
         found = frame[frame["points_redeemed"] == redeemed]
@@ -713,7 +701,7 @@ def _unrecognised_members(store: Store, dataset: Dataset, filters: Filters,
     words, params = _word_list(YES_VALUES + NO_VALUES, "word_")
     segment_sql, segment_params = segment_filter_sql(dataset, filters)
     value = "trim(CAST(loyalty_member AS VARCHAR))"
-    frame = _run(store, f"-- orders whose member value is neither a yes nor a no word\n"
+    frame = query_frame(store, f"-- orders whose member value is neither a yes nor a no word\n"
                         f"SELECT count(*) AS orders, min({value}) AS example "
                         f"FROM {dataset.table('orders')} "
                         f"WHERE order_date BETWEEN $selection_start AND $selection_end "

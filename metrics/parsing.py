@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.sqlutil import sql_literal
+from metrics.query.sql import sql_literal
 
 # Currency signs and codes written around amounts, removed before reading the number.
 _CURRENCY_WORDS = r"(руб\.?|р\.|lei|ron|rub|eur|usd|gbp|pln|mdl|uah|kzt|chf|zł|€|\$|£|₽|₴|₸)"

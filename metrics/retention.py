@@ -1,7 +1,7 @@
 """Retention and churn: the base by period (orders or subscriptions), cohort tables,
 retention curves and the customer lifecycle (DESIGN.md, "Metric definitions").
 
-Every function takes the same :class:`~metrics.kpis.Filters` as the Overview, runs one
+Every function takes the same :class:`~metrics.query.filters.Filters` as the Overview, runs one
 query from ``sql/`` and returns a tidy DataFrame; the Retention page, the CLI and the
 tests call these.
 """
@@ -16,23 +16,21 @@ import pandas as pd
 from metrics.definitions import METRICS
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
-    customer_groups_query,
-    history_holds,
-    kpi_table,
-    orders_query,
-    subscription_filter_sql,
-)
-from metrics.significance import change_test, changes_against_previous
-from metrics.sqlutil import (
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
+from metrics.query.orders import orders_query
+from metrics.query.run import query_frame, query_row
+from metrics.query.segments import customer_groups_query, history_holds, subscription_filter_sql
+from metrics.query.sql import (
     integer_series_sql,
     load_sql,
     period_end_sql,
     period_index,
     period_index_sql,
     period_start_sql,
+    with_ctes,
 )
+from metrics.significance import change_test, changes_against_previous
 from metrics.store import Dataset, Store
 
 Base = Literal["orders", "subscriptions"]
@@ -129,12 +127,12 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     customer_filter, params = subscription_filter_sql(dataset, filters)
     end_date = "end_date" if "end_date" in info.mapping else "CAST(NULL AS DATE)"
     # The subscriptions table's dates say how far the data reaches: the last start or end.
-    with store.cursor() as cursor:
-        row = cursor.execute(
-            f"-- the last day the subscriptions data knows about\n"
-            f"SELECT GREATEST(MAX(start_date), COALESCE(MAX({end_date}), MAX(start_date))) "
-            f"FROM {dataset.table('subscriptions')}").fetchone()
-    data_last = max(d for d in (info.last_date, row[0] if row else None) if d is not None)
+    row = query_row(
+        store,
+        f"-- the last day the subscriptions data knows about\n"
+        f"SELECT GREATEST(MAX(start_date), COALESCE(MAX({end_date}), MAX(start_date))) "
+        f"FROM {dataset.table('subscriptions')}", {})
+    data_last = max(d for d in (info.last_date, row[0]) if d is not None)
     first_index, last_index = _index_range(filters, info.first_date, data_last)
     sql = load_sql("subscription_base").format(
         subscriptions_table=dataset.table("subscriptions"),
@@ -149,8 +147,7 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     params |= {"first_index": first_index, "last_index": last_index,
                "data_first_day": info.first_date, "data_last_day": data_last,
                "data_last_index": period_index(p, data_last)}
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     return _with_dates(frame, "period_start", "period_end")[list(RETENTION_COLUMNS)]
 
 
@@ -191,7 +188,7 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
         groups, group_params = _group_sql(dataset, by, filters, "firsts")
         pieces = {"period_of_first_day": period_index_sql(p, "first_day"), **groups}
     sql, params = orders_query(
-        f"WITH\n{cells.strip()},\n{load_sql('cohort_grid')}", dataset, filters,
+        with_ctes(cells, load_sql("cohort_grid")), dataset, filters,
         offset_series=integer_series_sql("0", "$last_index - cohort_index", "period_offset"),
         cohort_start=period_start_sql(p, "cohort_index"),
         cell_start=period_start_sql(p, "cohort_index + period_offset"),
@@ -219,7 +216,7 @@ def cohort_table(store: Store, dataset: Dataset, filters: Filters,
         Customer retention counts customers whose last purchase is in c + k or later
         ("unbounded"), not only those with a purchase in c + k ("classic").
     by
-        A segment key (see :func:`metrics.kpis.segment_dimensions`): cohorts are split by
+        A segment key (see :func:`metrics.query.segments.segment_dimensions`): cohorts are split by
         the segment value of each customer's first purchase (or customer attribute).
     min_cohort_size
         Cohorts with fewer customers are flagged ``small_cohort`` (shown, marked).
@@ -237,8 +234,7 @@ def cohort_table(store: Store, dataset: Dataset, filters: Filters,
         raise InputError(t("Unbounded retention counts customers: use it with the customers "
                            "metric, not revenue."))
     sql, params = cohort_query(dataset, filters, by)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     frame = _with_dates(frame, "cohort", "period_start", "period_end")
     if metric == "revenue":
         frame["retention_pct"] = (100.0 * frame["revenue"]

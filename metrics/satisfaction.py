@@ -11,7 +11,7 @@ moduri de a construi o cultură loială", 2022):
 - CLI = mean of the three 6-point answers (would recommend, buy again, try other products);
   a response counts when it answers all three.
 
-Every function takes the same :class:`~metrics.kpis.Filters` as the other pages: the date
+Every function takes the same :class:`~metrics.query.filters.Filters` as the other pages: the date
 range picks responses by their date (widened to whole periods); segment filters on orders
 or customers keep the responses of the customers they keep, so responses without a
 customer id drop out while one is on (:func:`response_coverage` counts them).
@@ -20,7 +20,6 @@ customer id drop out while one is on (:func:`response_coverage` counts them).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -31,22 +30,15 @@ import pandas as pd
 from metrics.definitions import SURVEY_METRICS, Metric
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
+from metrics.query.filters import Filters
+from metrics.query.run import query_frame
+from metrics.query.segments import (
     customer_filter_sql,
     customer_groups_query,
     segment_dimensions,
     segment_filter_sql,
 )
-from metrics.significance import (
-    TOO_LITTLE_DATA,
-    NotTested,
-    Significance,
-    change_test,
-    changes_against_previous,
-    two_proportions,
-)
-from metrics.sqlutil import (
+from metrics.query.sql import (
     add_months_sql,
     integer_series_sql,
     load_sql,
@@ -55,6 +47,14 @@ from metrics.sqlutil import (
     period_index_sql,
     period_start_sql,
     quote_ident,
+)
+from metrics.significance import (
+    TOO_LITTLE_DATA,
+    NotTested,
+    Significance,
+    change_test,
+    changes_against_previous,
+    two_proportions,
 )
 from metrics.store import Dataset, Store, TableInfo
 
@@ -205,7 +205,7 @@ def satisfaction_segments(dataset: Dataset) -> dict[str, tuple[str, str]]:
 
     The segment columns of the responses (keyed by their name, e.g. a "Touchpoint"
     column), then, when responses carry a customer id, every segment of the orders and
-    customers (:func:`metrics.kpis.segment_dimensions`; the customer's value). A response
+    customers (:func:`metrics.query.segments.segment_dimensions`; the customer's value). A response
     column wins when both have the same name.
     """
     info = dataset.tables.get("responses")
@@ -285,13 +285,6 @@ def _responses_cte(dataset: Dataset, filters: Filters, by: str | None = None,
     return cte, params
 
 
-def _run(store: Store, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    # DuckDB refuses parameters a query does not use
-    used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
-    with store.cursor() as cursor:
-        return cursor.execute(sql, used).df()
-
-
 def _with_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_datetime(frame[column]).dt.date
@@ -317,7 +310,7 @@ def survey_query(dataset: Dataset, filters: Filters, by: str | None = None
 def _by_period(store: Store, dataset: Dataset, filters: Filters, by: str | None
                ) -> pd.DataFrame:
     sql, params = survey_query(dataset, filters, by)
-    frame = _with_dates(_run(store, sql, params), "period_start", "period_end")
+    frame = _with_dates(query_frame(store, sql, params), "period_start", "period_end")
     frame["group_value"] = frame["group_value"].astype(object).where(
         frame["group_value"].notna(), None)
     return frame
@@ -427,7 +420,8 @@ def nps_latest_answers(store: Store, dataset: Dataset, filters: Filters,
     """
     _require(dataset, "nps")
     responses, params = _responses_cte(dataset, filters)
-    frame = _run(store, load_sql("survey_latest_answers").format(responses=responses), params)
+    sql = load_sql("survey_latest_answers").format(responses=responses)
+    frame = query_frame(store, sql, params)
     return _with_nps(frame, min_responses)[list(LATEST_COLUMNS)]
 
 
@@ -441,7 +435,7 @@ def score_distribution(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     """
     _require(dataset, "nps")
     responses, params = _responses_cte(dataset, filters)
-    frame = _run(store, load_sql("survey_score_distribution").format(
+    frame = query_frame(store, load_sql("survey_score_distribution").format(
         responses=responses, score_series=integer_series_sql("0", "10", "score")), params)
     total = int(frame["responses"].sum())
     frame["score"] = frame["score"].astype(int)
@@ -635,7 +629,7 @@ def comments(store: Store, dataset: Dataset, filters: Filters,
     sql = load_sql("survey_comments").format(
         responses=responses, conditions=conditions,
         extras="".join(f", extra_{n}" for n in range(len(extras))))
-    frame = _with_dates(_run(store, sql, params), "response_date")
+    frame = _with_dates(query_frame(store, sql, params), "response_date")
     frame = frame.rename(columns={f"extra_{n}": column for n, column in enumerate(extras)})
     shown = ["response_date",
              *(["nps_score", "score_group"] if "nps_score" in info.mapping else []),
@@ -690,7 +684,7 @@ def response_coverage(store: Store, dataset: Dataset, filters: Filters) -> Respo
         responses_table=dataset.table("responses"),
         period_of_response_date=period_index_sql(filters.period, "response_date"),
     )
-    row = _run(store, sql, params | {"first_index": first_index, "last_index": last_index}
+    row = query_frame(store, sql, params | {"first_index": first_index, "last_index": last_index}
                ).iloc[0]
     return ResponseCoverage(int(row["responses"]), int(row["without_customer"]),
                             int(row["kept"]), bool(filters.segments))
@@ -744,7 +738,7 @@ def behaviour_by_group(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         window_values=", ".join(f"({months})" for months in BEHAVIOUR_WINDOWS),
     )
     params |= segment_params | {"data_last_day": orders.last_date}
-    found = _run(store, sql, params)
+    found = query_frame(store, sql, params)
     grid = pd.DataFrame([(g, w) for g in SCORE_GROUPS for w in BEHAVIOUR_WINDOWS],
                         columns=["score_group", "window_months"])
     frame = grid.merge(found, on=["score_group", "window_months"], how="left")

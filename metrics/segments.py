@@ -11,15 +11,12 @@ import pandas as pd
 from metrics.clv.simple import MAX_LIFESPAN_YEARS, check_margin, lifespan_years
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
-    kpi_table,
-    orders_query,
-    orders_span,
-    segment_column,
-    segment_values,
-)
-from metrics.sqlutil import Period, load_sql
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters, orders_span
+from metrics.query.orders import orders_query
+from metrics.query.run import query_row
+from metrics.query.segments import segment_column, segment_values
+from metrics.query.sql import Period, load_sql
 from metrics.store import Dataset, Store
 
 SEGMENT_SUMMARY_COLUMNS = ("value", "window_start", "window_end", "customers", "orders",
@@ -71,15 +68,15 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
         segment filters, the inactivity window W. A filter on ``by`` itself limits the
         values compared to those it keeps.
     by
-        A segment key of :func:`metrics.kpis.segment_dimensions`, including
-        :data:`metrics.kpis.RFM_SEGMENT`.
+        A segment key of :func:`metrics.query.segments.segment_dimensions`, including
+        :data:`metrics.query.segments.RFM_SEGMENT`.
     gross_margin
         Passed to the simple CLV (``None``: revenue CLV).
 
     Returns
     -------
     pandas.DataFrame
-        One row per value, in the order of :func:`metrics.kpis.segment_values` (most
+        One row per value, in the order of :func:`metrics.query.segments.segment_values` (most
         frequent first; RFM segments best first), with :data:`SEGMENT_SUMMARY_COLUMNS`.
         Every figure of a row covers one window, the selection: its whole periods within
         the data, from ``window_start`` to ``window_end``.
@@ -119,9 +116,7 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
         segments[by] = [value]
         selection = replace(filters, segments=Filters.segment_items(segments))
         sql, params = orders_query(load_sql("segment_figures"), dataset, selection)
-        with store.cursor() as cursor:
-            row = cursor.execute(sql, params).fetchone()
-        assert row is not None  # an aggregate without GROUP BY has one row
+        row = query_row(store, sql, params)
         customers, orders, revenue, repeat_customers = row
         kpis = kpi_table(store, dataset, selection)
         start, end = _window(dataset, kpis)

@@ -16,8 +16,10 @@ import pandas as pd
 from metrics.clv.simple import MAX_LIFESPAN_YEARS, clv_window
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, orders_query
-from metrics.sqlutil import load_sql
+from metrics.query.filters import Filters
+from metrics.query.orders import orders_query
+from metrics.query.run import query_row
+from metrics.query.sql import load_sql
 from metrics.store import Dataset, Store
 
 # A retention rate of 100% would keep every customer forever: the scenario's rate is
@@ -113,9 +115,7 @@ def baseline(store: Store, dataset: Dataset, filters: Filters) -> Baseline:
     params |= {"window_start": window.start, "window_end": window.end,
                "day_before_window": day_before, "base_at_start_from": day_before - w,
                "base_at_end_from": window.end - w}
-    with store.cursor() as cursor:
-        row = cursor.execute(sql, params).fetchone()
-    assert row is not None
+    row = query_row(store, sql, params)
     start_customers, retained, end_customers, new, revenue = row
     if not start_customers:
         raise InputError(t(

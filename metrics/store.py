@@ -22,7 +22,7 @@ import duckdb
 
 from metrics.errors import DatasetNotFound, InputError, StoreUnavailable
 from metrics.i18n import t
-from metrics.sqlutil import quote_ident
+from metrics.query.sql import quote_ident
 
 DB_ENV_VAR = "LOYALTYLENS_DB"
 # Stored with the orders at ingest (sql/purchase_history.sql); older datasets lack them.

@@ -8,10 +8,7 @@ right-censored data.
 
 from __future__ import annotations
 
-import re
 import warnings
-from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -20,16 +17,22 @@ from scipy import stats
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
+from metrics.query.filters import Filters
+from metrics.query.run import query_frame
+from metrics.query.segments import (
     customer_groups_query,
     segment_filter_sql,
     subscription_filter_sql,
 )
-from metrics.sqlutil import add_days_sql, days_between_sql, sql_literal
+from metrics.query.sql import (
+    add_days_sql,
+    bind,
+    days_between_sql,
+    load_sql,
+    piece,
+    sql_literal,
+)
 from metrics.store import Dataset, Store
-
-SQL_FILE = Path(__file__).parent / "sql" / "customer_lifetimes.sql"
 
 LIFETIME_COLUMNS = ("customer_id", "group", "duration_days", "event")
 CURVE_COLUMNS = ("group", "days", "survival", "lower", "upper", "at_risk", "events")
@@ -51,13 +54,6 @@ CONFIDENCE_LEVEL = 0.95
 BAND_METHOD = "log-log"
 
 
-@cache
-def _named_queries() -> dict[str, str]:
-    """The queries of ``customer_lifetimes.sql``, by the name on their ``-- name:`` line."""
-    parts = re.split(r"^-- name: (\w+)\n", SQL_FILE.read_text(encoding="utf-8"), flags=re.M)
-    return {name: query.strip() for name, query in zip(parts[1::2], parts[2::2], strict=True)}
-
-
 def _check_view(dataset: Dataset, by: str | None, view: str) -> None:
     """A survival view the data and the split allow, or a sentence saying why not."""
     if view not in SURVIVAL_VIEWS:
@@ -75,14 +71,13 @@ def _check_view(dataset: Dataset, by: str | None, view: str) -> None:
 def lifetime_query(
     dataset: Dataset, filters: Filters, by: str | None = None, view: SurvivalView = "all"
 ) -> tuple[str, dict[str, Any]]:
-    """The customer-lifetime SQL for a filter state and its parameters (``explain`` shows
-    this). See :func:`customer_lifetimes` for what it computes."""
+    """The customer-lifetime SQL for a filter state and the parameters it binds, as
+    :func:`customer_lifetimes` runs it; see there for what it computes."""
     _check_view(dataset, by, view)
-    queries = _named_queries()
     segment_sql, params = segment_filter_sql(dataset, filters)
     params |= {"start": filters.start, "end": filters.end}
     if by is None:
-        customer_groups = queries["no_groups"]
+        customer_groups = load_sql("customer_groups_none")
     else:
         customer_groups, group_params = customer_groups_query(dataset, by, filters)
         params |= group_params
@@ -94,15 +89,15 @@ def lifetime_query(
         params |= subscription_params
         end_date = ("end_date" if "end_date" in subscriptions.mapping
                     else "CAST(NULL AS DATE)")
-        sql = queries["subscription_lifetimes"].format(
+        sql = load_sql("customer_lifetimes_subscriptions").format(
             subscriptions_table=dataset.table("subscriptions"),
             end_date=end_date,
             customer_filter=customer_filter,
-            customer_groups=customer_groups,
+            customer_groups=piece(customer_groups),
             duration_days=duration_days,
         )
         # the orders' segment filter is not part of this query: only what it binds
-        return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+        return sql, bind(sql, params)
 
     orders = dataset.tables.get("orders")
     if orders is None or orders.last_date is None:
@@ -114,11 +109,11 @@ def lifetime_query(
     if view == "one_time_vs_repeat":
         group_value = (f"CASE WHEN l.repeat_customer THEN {sql_literal(REPEAT)} "
                        f"ELSE {sql_literal(ONE_TIME)} END")
-    sql = queries["orders_lifetimes"].format(
+    sql = load_sql("customer_lifetimes_orders").format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,
         last_day_in_base=add_days_sql("MAX(order_date)", "$inactivity_days"),
-        customer_groups=customer_groups,
+        customer_groups=piece(customer_groups),
         group_value=group_value,
         duration_days=duration_days,
     )
@@ -158,7 +153,7 @@ def customer_lifetimes(
         subscription data they keep the customers with such an order or attribute.
         ``inactivity_days`` is W (orders-only data). ``period`` is not used.
     by
-        A segment key from :func:`metrics.kpis.segment_dimensions` to split the customers
+        A segment key from :func:`metrics.query.segments.segment_dimensions` to split the customers
         by, or ``None``. For an orders column the customer's group is the value on their
         first purchase (their acquisition); for ``customers.<column>``, their attribute.
     view
@@ -185,8 +180,7 @@ def customer_lifetimes(
         (one-time vs repeat) or asked of subscription data.
     """
     sql, params = lifetime_query(dataset, filters, by, view)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     return pd.DataFrame({
         "customer_id": frame["customer_id"].astype(str).astype(object),
         "group": pd.Series([None if pd.isna(value) else value for value in frame["group"]],

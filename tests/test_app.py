@@ -15,7 +15,8 @@ from dashboard.formatting import format_value
 from metrics.benchmarks import read_benchmark_file, save_benchmarks
 from metrics.definitions import KPIS
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters, kpi_table
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
 from metrics.significance import caption, change_test
 from metrics.store import Store
 

@@ -11,7 +11,7 @@ import pytest
 from metrics.clv.cac import cac_totals, clv_cac_ratio, customer_acquisition_cost
 from metrics.clv.predictive import holdout_validation, predictive_clv
 from metrics.clv.simple import simple_clv
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.test_app import open_app, unescaped
 from tests.test_app_retention import figure

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.retention import cohort_average, cohort_table, retention_table
 from metrics.store import Store
 from metrics.survival import survival_curves

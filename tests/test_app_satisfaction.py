@@ -16,7 +16,7 @@ from dashboard.satisfaction_charts import nps_segment_chart, nps_trend_chart
 from metrics.benchmarks import Comparison
 from metrics.demo import DEMO_NAME
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.satisfaction import nps_latest_answers, nps_table, response_coverage
 from metrics.store import Store
 from tests.builders import write_csv

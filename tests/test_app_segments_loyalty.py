@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from dashboard.formatting import format_value
-from metrics.kpis import Filters
 from metrics.loyalty import (
     loyalty_type_rule,
     loyalty_type_summary,
@@ -18,6 +17,7 @@ from metrics.loyalty import (
     programme_comparison,
     upsell_table,
 )
+from metrics.query.filters import Filters
 from metrics.simulator import baseline, simulate
 from metrics.store import Store
 from tests.test_app import open_app

@@ -9,8 +9,11 @@ from pathlib import Path
 
 from dashboard.formatting import format_value
 from metrics.definitions import KPIS
-from metrics.kpis import RFM_SEGMENT, Filters, kpi_table, segment_values
-from metrics.rfm import RFM_SEGMENTS, rfm_summary, rfm_table
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
+from metrics.query.rfm import RFM_SEGMENTS
+from metrics.query.segments import RFM_SEGMENT, segment_values
+from metrics.rfm import rfm_summary, rfm_table
 from metrics.segments import segment_summary
 from metrics.store import Store
 from tests.test_app import dataset_id, open_app, unescaped

@@ -31,7 +31,7 @@ from metrics.clv import (
 )
 from metrics.errors import InputError, LoyaltyLensError
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.builders import DATA, write_csv
 

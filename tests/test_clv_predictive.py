@@ -15,7 +15,7 @@ from metrics.clv.predictive import PredictiveClv, holdout_validation, predictive
 from metrics.clv.summary import customer_summary
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.test_clv_models import CALIBRATION_END, HOLDOUT_END, cdnow_sample_csv
 

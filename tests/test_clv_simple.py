@@ -61,7 +61,7 @@ from metrics.clv.simple import (
 )
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
 from tests.builders import small_store, write_csv
 

@@ -16,7 +16,7 @@ from dashboard.url_state import UrlState, clamp_range, parse_choice, parse_date,
 from metrics.definitions import METRICS
 from metrics.demo import generate_orders
 from metrics.export import neutralise_cell, to_csv
-from metrics.sqlutil import period_index, period_start_of_index
+from metrics.query.sql import period_index, period_start_of_index
 
 
 def test_url_values_seed_once_then_defaults() -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from metrics.errors import DatasetNotFound, InputError
 from metrics.ingest import customer_matches, ingest_file, inspect_file
-from metrics.kpis import Filters, kpi_table
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
 from metrics.roles import ORDERS, header_language, suggest_mapping
 from metrics.store import Store
 from tests.builders import DATA, SMALL_ORDERS, write_csv

@@ -15,8 +15,9 @@ import pytest
 
 from metrics.errors import InputError
 from metrics.ingest import ingest_file, inspect_file
-from metrics.kpis import Filters, kpi_table
+from metrics.kpis import kpi_table
 from metrics.parsing import AmbiguousDates, currency_counts, suggest_currency
+from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.builders import write_csv
 from tests.corpus import (

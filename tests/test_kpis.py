@@ -39,7 +39,8 @@ import pytest
 
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
-from metrics.kpis import KPI_COLUMNS, Filters, kpi_table, suggest_inactivity_days
+from metrics.kpis import KPI_COLUMNS, kpi_table, suggest_inactivity_days
+from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.builders import cdnow_csv, small_store, write_csv
 

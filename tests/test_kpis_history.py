@@ -34,7 +34,9 @@ import pytest
 
 from metrics.clv.summary import customer_summary, customer_summary_query
 from metrics.ingest import ingest_file
-from metrics.kpis import RFM_SEGMENT, Filters, kpi_query, kpi_table
+from metrics.kpis import kpi_query, kpi_table
+from metrics.query.filters import Filters
+from metrics.query.segments import RFM_SEGMENT
 from metrics.retention import lifecycle_table
 from metrics.store import Dataset, Store
 from tests.builders import cdnow_csv, write_csv

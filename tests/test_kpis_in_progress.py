@@ -33,7 +33,8 @@ import pytest
 
 from metrics.cli import main
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters, kpi_table
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
 from metrics.retention import lifecycle_table, retention_table
 from metrics.store import Store
 from tests.builders import write_csv

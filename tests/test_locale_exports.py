@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters, kpi_table
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.corpus import column_values, stored_orders
 

@@ -11,7 +11,6 @@ import pytest
 
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
 from metrics.loyalty import (
     LOYALTY_TYPES,
     loyalty_type_summary,
@@ -23,6 +22,7 @@ from metrics.loyalty import (
     top_next_products,
     upsell_table,
 )
+from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
 from tests.builders import write_csv
 

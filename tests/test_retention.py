@@ -45,7 +45,7 @@ import pytest
 from metrics.cli import main
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.retention import (
     cohort_average,
     cohort_table,

@@ -16,27 +16,19 @@ from metrics.cli import main
 from metrics.clv.simple import simple_clv
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
-from metrics.kpis import (
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
+from metrics.query.rfm import RFM_RULES, RFM_SEGMENTS, rfm_segment, rfm_window
+from metrics.query.rfm import segment_case_sql as _segment_case
+from metrics.query.segments import (
     RFM_SEGMENT,
-    Filters,
     customer_groups_sql,
     keeps_whole_customers,
-    kpi_table,
     segment_dimensions,
     segment_values,
 )
 from metrics.retention import cohort_table
-from metrics.rfm import (
-    RFM_COLUMNS,
-    RFM_RULES,
-    RFM_SEGMENTS,
-    _segment_case,
-    rfm_customers,
-    rfm_segment,
-    rfm_summary,
-    rfm_table,
-    rfm_window,
-)
+from metrics.rfm import RFM_COLUMNS, rfm_customers, rfm_summary, rfm_table
 from metrics.segments import (
     POOLED_STRICT_CHURN,
     SEGMENT_SUMMARY_COLUMNS,

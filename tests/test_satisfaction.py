@@ -14,7 +14,7 @@ import pytest
 from metrics.errors import InputError
 from metrics.export import to_csv
 from metrics.ingest import ingest_file, inspect_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.satisfaction import (
     MIN_RESPONSES,
     behaviour_by_group,

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from dashboard import services
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.store import Dataset
 
 ROOT = Path(__file__).parent.parent
 
 CALLS = '''
 from dashboard import services
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.satisfaction import nps_table
 from metrics.simulator import baseline
 from metrics.store import Dataset

@@ -12,7 +12,8 @@ from scipy.special import betainc
 from scipy.stats import chi2_contingency
 
 from metrics.definitions import KPIS, METRICS, ChangeTest, Metric
-from metrics.kpis import KPI_COLUMNS, Filters, kpi_table
+from metrics.kpis import KPI_COLUMNS, kpi_table
+from metrics.query.filters import Filters
 from metrics.significance import (
     COMPOUND_POISSON_Z_TEST,
     CONDITIONAL_BINOMIAL_TEST,

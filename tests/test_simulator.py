@@ -11,7 +11,7 @@ import pytest
 
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.simulator import MAX_RETENTION_RATE, Baseline, baseline, simulate
 from metrics.store import Store
 from tests.builders import write_csv

@@ -59,7 +59,7 @@ import pytest
 
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
 from metrics.survival import (
     CURVE_COLUMNS,

@@ -35,7 +35,7 @@ from metrics.clv.predictive import holdout_validation, predictive_clv
 from metrics.clv.simple import simple_clv
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.store import Dataset
 
 MAX_COHORT_LINES = 12

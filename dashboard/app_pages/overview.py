@@ -28,9 +28,9 @@ from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
 from metrics.i18n import t
-from metrics.kpis import orders_span
+from metrics.query.filters import orders_span
+from metrics.query.sql import Period, period_index, period_start_of_index
 from metrics.significance import NotTested, caption, change_test, verdict_details
-from metrics.sqlutil import Period, period_index, period_start_of_index
 
 CARDS_PER_ROW = 5
 

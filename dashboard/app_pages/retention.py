@@ -33,7 +33,7 @@ from dashboard.widgets import data_table, download_buttons
 from metrics.definitions import CRR_EXPLANATION, LIFECYCLE, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.retention import (
     MIN_COHORT_SIZE,
     Base,

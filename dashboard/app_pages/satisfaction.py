@@ -50,7 +50,8 @@ from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.definitions import SURVEY_METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
+from metrics.query.sql import Period
 from metrics.satisfaction import (
     MIN_RESPONSES,
     SCORE_GROUPS,
@@ -82,7 +83,6 @@ from metrics.significance import (
     format_p_value,
     verdict_details,
 )
-from metrics.sqlutil import Period
 from metrics.store import Dataset
 
 MAX_SEARCH_LENGTH = 200

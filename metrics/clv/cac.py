@@ -1,6 +1,6 @@
 """Customer acquisition cost (CAC) by period and channel from the marketing spend table,
-and the CLV:CAC ratio against the 3:1 rule of thumb (DESIGN.md, "Metric definitions";
-issue 5, "CLV:CAC"). One query, ``sql/cac_by_period.sql``.
+and the CLV:CAC ratio against the 3:1 rule of thumb (DESIGN.md, "Metric definitions").
+One query, ``sql/cac_by_period.sql``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, orders_query
-from metrics.sqlutil import (
+from metrics.query.filters import Filters
+from metrics.query.orders import orders_query
+from metrics.query.run import query_frame
+from metrics.query.sql import (
     integer_series_sql,
     load_sql,
     period_end_sql,
@@ -72,8 +74,8 @@ def _acquisition_channels_sql(dataset: Dataset, source: ChannelSource | None) ->
 
 
 def cac_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The CAC SQL for a filter state and its parameters (``explain`` shows this); see
-    :func:`customer_acquisition_cost`."""
+    """The CAC SQL for a filter state and the parameters it binds, as
+    :func:`customer_acquisition_cost` runs it; see there for what it computes."""
     spend = dataset.tables.get("spend")
     if spend is None:
         raise InputError(
@@ -140,8 +142,7 @@ def customer_acquisition_cost(store: Store, dataset: Dataset, filters: Filters
         No spend table, no orders, or no new customer in the whole range.
     """
     sql, params = cac_query(dataset, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     everyone = frame[frame["channel"].isna()]
     if everyone["new_customers"].sum() == 0:
         raise InputError(

@@ -1,6 +1,6 @@
 """Historic customer lifetime value: the net revenue customers have brought so far, per
-customer, by months since their acquisition, per acquisition cohort or segment (issue 5,
-"Historic CLV"). Built on the monthly cohort table, so it needs no query of its own.
+customer, by months since their acquisition, per acquisition cohort or segment.
+Built on the monthly cohort table, so it needs no query of its own.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from metrics.kpis import Filters
+from metrics.query.filters import Filters
 from metrics.retention import cohort_table
 from metrics.store import Dataset, Store
 
@@ -40,7 +40,7 @@ def historic_clv(store: Store, dataset: Dataset, filters: Filters, by: str | Non
         month; segment filters apply to the orders.
     by
         ``None``: one curve per monthly acquisition cohort. A segment key (see
-        :func:`metrics.kpis.segment_dimensions`): one curve per segment value of the
+        :func:`metrics.query.segments.segment_dimensions`): one curve per segment value of the
         customers' first purchase (or customer attribute), the cohorts pooled.
 
     Returns

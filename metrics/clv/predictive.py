@@ -21,8 +21,10 @@ from metrics.clv.lifetime_value import (
 from metrics.clv.summary import customer_summary
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, customer_groups_query, orders_span, segment_filter_sql
-from metrics.sqlutil import days_between_sql, load_sql
+from metrics.query.filters import Filters, orders_span
+from metrics.query.run import query_frame
+from metrics.query.segments import customer_groups_query, segment_filter_sql
+from metrics.query.sql import days_between_sql, load_sql
 from metrics.store import Dataset, Store
 
 # A customer "at risk": among the top fifth by past value, with P(alive) below one half.
@@ -104,12 +106,12 @@ def predictive_clv(store: Store, dataset: Dataset, filters: Filters,
 def _past_values(store: Store, dataset: Dataset, filters: Filters, end: date,
                  customers: pd.DataFrame) -> pd.Series:
     segment_sql, params = segment_filter_sql(dataset, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(
-            f"-- each customer's net revenue up to the calibration end\n"
-            f"SELECT customer_id, CAST(SUM(amount) AS DOUBLE) AS past_value "
-            f"FROM {dataset.table('orders')} WHERE order_date <= $end AND ({segment_sql}) "
-            f"GROUP BY customer_id", params | {"end": end}).df()
+    frame = query_frame(
+        store,
+        f"-- each customer's net revenue up to the calibration end\n"
+        f"SELECT customer_id, CAST(SUM(amount) AS DOUBLE) AS past_value "
+        f"FROM {dataset.table('orders')} WHERE order_date <= $end AND ({segment_sql}) "
+        f"GROUP BY customer_id", params | {"end": end})
     values = dict(zip(frame["customer_id"].astype(str), frame["past_value"], strict=True))
     return customers["customer_id"].map(values).fillna(0.0)
 
@@ -119,8 +121,7 @@ def _groups(store: Store, dataset: Dataset, filters: Filters, by: str | None,
     if by is None:
         return pd.Series([None] * len(customers), index=customers.index, dtype=object)
     sql, params = customer_groups_query(dataset, by, filters)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     groups = dict(zip(frame["customer_id"].astype(str), frame["group_value"], strict=True))
     return customers["customer_id"].map(groups).astype(object).where(
         customers["customer_id"].map(groups).notna(), None)
@@ -169,9 +170,8 @@ def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
         orders_table=dataset.table("orders"), segment_filter=segment_sql,
         days_after_calibration=days_between_sql("CAST($calibration_end AS DATE)",
                                                 "d.order_date"))
-    with store.cursor() as cursor:
-        actual = cursor.execute(sql, params | {"calibration_end": calibration_end,
-                                               "holdout_end": end}).df()
+    actual = query_frame(store, sql, params | {"calibration_end": calibration_end,
+                                              "holdout_end": end})
     week_numbers = np.arange(1, weeks + 1)
     (x, tx, age), row = distinct_rows((summary["frequency"].to_numpy(dtype=float),
                                        summary["recency"].to_numpy(dtype=float),

@@ -13,13 +13,11 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import (
-    Filters,
-    customer_groups_query,
-    orders_query,
-    orders_span,
-)
-from metrics.sqlutil import load_sql
+from metrics.query.filters import Filters, orders_span
+from metrics.query.orders import orders_query
+from metrics.query.run import query_frame
+from metrics.query.segments import customer_groups_query
+from metrics.query.sql import load_sql
 from metrics.store import Dataset, Store
 
 # 1 / annual churn grows without bound as churn nears 0 (and is undefined at 0): past this
@@ -102,8 +100,8 @@ def simple_clv_query(dataset: Dataset, filters: Filters, by: str | None = None,
                      gross_margin: float | None = None,
                      max_lifespan_years: float = MAX_LIFESPAN_YEARS
                      ) -> tuple[str, dict[str, Any]]:
-    """The simple-CLV SQL for a filter state and its parameters (``explain`` shows this);
-    see :func:`simple_clv`."""
+    """The simple-CLV SQL for a filter state and the parameters it binds, as
+    :func:`simple_clv` runs it; see there for what it computes."""
     check_margin(gross_margin)
     if not max_lifespan_years > 0:
         raise InputError(t("The lifespan cap must be a positive number of years."))
@@ -149,9 +147,9 @@ def simple_clv(store: Store, dataset: Dataset, filters: Filters, by: str | None 
         range (:func:`clv_window`); segment filters apply to the orders; the inactivity
         window W decides who is in the customer base.
     by
-        A segment key (see :func:`metrics.kpis.segment_dimensions`): one row per value of
+        A segment key (see :func:`metrics.query.segments.segment_dimensions`): one row per value of
         the customers' segment, taken on their first purchase (or their customer
-        attribute), as in :func:`metrics.kpis.customer_groups_sql`. ``None``: one row.
+        attribute), as in :func:`metrics.query.segments.customer_groups_sql`. ``None``: one row.
     gross_margin
         The share of revenue kept as profit, 0 to 1. ``None``: revenue CLV (margin 1).
     max_lifespan_years
@@ -192,8 +190,7 @@ def simple_clv(store: Store, dataset: Dataset, filters: Filters, by: str | None 
         0..1.
     """
     sql, params = simple_clv_query(dataset, filters, by, gross_margin, max_lifespan_years)
-    with store.cursor() as cursor:
-        frame = cursor.execute(sql, params).df()
+    frame = query_frame(store, sql, params)
     for column in ("window_start", "window_end"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
     frame = frame.astype({"lifespan_capped": object, "group_value": object})

@@ -11,8 +11,9 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.kpis import Filters, history_holds, segment_filter_sql
-from metrics.sqlutil import days_between_sql, load_sql
+from metrics.query.filters import Filters
+from metrics.query.segments import history_holds, segment_filter_sql
+from metrics.query.sql import days_between_sql, load_sql, with_ctes
 from metrics.store import Dataset, Store
 
 DAYS_PER_WEEK = 7
@@ -23,8 +24,8 @@ HOLDOUT_COLUMN = "holdout_frequency"
 def customer_summary_query(dataset: Dataset, calibration_end: date,
                            holdout_end: date | None = None, filters: Filters | None = None
                            ) -> tuple[str, dict[str, Any]]:
-    """The customer-summary SQL and its parameters (``explain`` shows this); see
-    :func:`customer_summary`."""
+    """The customer-summary SQL and the parameters it binds, as :func:`customer_summary`
+    runs it; see there for what it computes."""
     if not isinstance(calibration_end, date):
         raise InputError(t("Choose a calibration end date."))
     if holdout_end is not None and holdout_end <= calibration_end:
@@ -36,7 +37,7 @@ def customer_summary_query(dataset: Dataset, calibration_end: date,
     # the same table either way; the stored purchase history needs one GROUP BY only
     fast = history_holds(dataset, filters)
     histories = load_sql("customer_summary_from_history" if fast else "customer_summary")
-    sql = f"WITH\n{histories.strip()}\n{load_sql('customer_summary_rows')}".format(
+    sql = with_ctes(histories, query=load_sql("customer_summary_rows")).format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,
         recency_days=days_between_sql("first_day", "last_day"),

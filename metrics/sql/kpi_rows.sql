@@ -1,9 +1,16 @@
--- The KPI rows from the CTEs event_totals, new_customers, activity, money, arrivals and
--- departures (sql/kpis*.sql, sql/lifecycle.sql): the customer base (E and retained customers) as running sums of the
--- per-period events from before the first event, S as the previous period's E, and the
--- rates (DESIGN.md "Metric definitions") for every period of the range that has data.
+-- The KPI rows from the CTEs base_events, new_customers, activity, money, arrivals and
+-- departures (sql/kpis*.sql, sql/lifecycle.sql): the customer base (E and retained
+-- customers) as running sums of the per-period events (base_events: +1 / -1 in the base
+-- or retained, from the period they take effect) from before the first event, S as the
+-- previous period's E, and the rates (DESIGN.md "Metric definitions") for every period of
+-- the range that has data.
 -- The period the data stops inside ends on the data's last day: its E is measured there
 -- (metrics.kpis.period_out_sql) and its period_end says so.
+event_totals AS (
+    SELECT period_index, SUM(in_base) AS in_base, SUM(retained) AS retained
+    FROM base_events
+    GROUP BY period_index
+),
 bounds AS (
     SELECT LEAST(COALESCE(MIN(period_index), $first_index), $first_index) - 1 AS low
     FROM event_totals

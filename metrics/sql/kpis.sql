@@ -10,7 +10,7 @@
 -- +1/-1 events per period: linear in the number of spells, not customers x periods.
 --
 -- Any filter state: each customer's purchase days are numbered into spells (windows over
--- customer and date). These CTEs (event_totals, new_customers, activity, money) feed
+-- customer and date). These CTEs (base_events, new_customers, activity, money) feed
 -- sql/kpi_rows.sql; sql/kpis_from_history.sql computes the same from stored history.
 --
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
@@ -75,11 +75,6 @@ base_events AS (
     SELECT first_index, 0, 1 FROM covered WHERE previous_last_index = first_index - 1
     UNION ALL
     SELECT first_index + 1, 0, -1 FROM covered WHERE previous_last_index = first_index - 1
-),
-event_totals AS (
-    SELECT period_index, SUM(in_base) AS in_base, SUM(retained) AS retained
-    FROM base_events
-    GROUP BY period_index
 ),
 customer_milestones AS (
     -- the period of each customer's first and second purchase

@@ -1,6 +1,6 @@
 -- KPIs per period from the purchase history stored with the orders
 -- (sql/purchase_history.sql): the same CTEs as sql/kpis.sql and sql/lifecycle.sql
--- (event_totals, new_customers, activity, money, arrivals, departures) from one scan of
+-- (base_events, new_customers, activity, money, arrivals, departures) from one scan of
 -- the orders, with no window over customers and dates. It
 -- holds for filter states that keep or drop whole customers (no segment filter on a column
 -- of the orders), since each customer's stored previous and next purchase are then also
@@ -162,9 +162,4 @@ base_events AS (
     SELECT period_index, 0, -customers FROM lapsed_inside
     UNION ALL
     SELECT period_index + 1, 0, customers FROM lapsed_inside
-),
-event_totals AS (
-    SELECT period_index, SUM(in_base) AS in_base, SUM(retained) AS retained
-    FROM base_events
-    GROUP BY period_index
 )

@@ -1,4 +1,4 @@
--- RFM per customer (issue 7): recency, frequency and monetary value over the selection's
+-- RFM per customer: recency, frequency and monetary value over the selection's
 -- days [$window_start, $window_end] (the filter's date range widened to whole periods),
 -- their scores 1-5 and the named segment the scores fall in.
 --   recency_days  days from the customer's last purchase in the window to $reference_day
@@ -13,10 +13,9 @@
 -- (NTILE would split a tie arbitrarily). Monetary is ranked on the exact decimal sum.
 --
 -- Placeholders in curly brackets are a quoted table name, engine expressions and the
--- segment rule CASE built from metrics/rfm.py's RFM_RULES; {p} is the parameter prefix
--- that keeps this query's parameters apart when it is nested in another; every user value
--- is a bound $parameter. Nested in a segment filter this query is put on one line with
--- its "--" lines dropped: keep every comment on a line of its own.
+-- segment rule CASE built from RFM_RULES (metrics/query/rfm.py); {p} is the parameter
+-- prefix that keeps this query's parameters apart when it is nested in another (the RFM
+-- segment filter nests it as a subquery); every user value is a bound $parameter.
 WITH
 filtered AS (
     SELECT customer_id, order_date, amount

@@ -24,7 +24,6 @@ from dashboard.url_state import parse_choice, parse_int
 from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
-from metrics.kpis import Filters
 from metrics.loyalty import (
     LOYALTY_TYPE_RULES,
     incentive_columns,
@@ -39,6 +38,7 @@ from metrics.loyalty import (
     top_next_products,
     upsell_table,
 )
+from metrics.query.filters import Filters
 from metrics.significance import Significance, difference_caption, verdict_details
 from metrics.simulator import (
     MAX_RETENTION_RATE,

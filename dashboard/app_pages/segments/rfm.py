@@ -22,16 +22,10 @@ from dashboard.url_state import parse_choice
 from dashboard.widgets import data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
-from metrics.kpis import RFM_SEGMENT, Filters
-from metrics.rfm import (
-    RFM_RULES,
-    RFM_SEGMENTS,
-    SCORE_RULE,
-    rfm_customers,
-    rfm_summary,
-    rfm_table,
-    rfm_window,
-)
+from metrics.query.filters import Filters
+from metrics.query.rfm import RFM_RULES, RFM_SEGMENTS, rfm_window
+from metrics.query.segments import RFM_SEGMENT
+from metrics.rfm import SCORE_RULE, rfm_customers, rfm_summary, rfm_table
 from metrics.segments import segment_summary
 from metrics.store import Dataset
 

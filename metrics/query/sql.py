@@ -1,4 +1,5 @@
-"""SQL building blocks: identifier quoting and the few DuckDB-specific expressions.
+"""SQL building blocks: loading the ``metrics/sql`` files, identifier quoting, composing
+pieces, binding parameters, and the few DuckDB-specific expressions.
 
 Everything engine-specific that the metric SQL needs is here, so the metric queries stay
 close to standard SQL and can move to another engine (for example Spark SQL) later.
@@ -6,11 +7,12 @@ close to standard SQL and can move to another engine (for example Spark SQL) lat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Period = Literal["week", "month", "quarter", "year"]
 PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "year")
@@ -19,13 +21,60 @@ PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "year")
 _WEEK_ORIGIN = "DATE '1970-01-05'"
 
 
-SQL_DIR = Path(__file__).parent / "sql"
+SQL_DIR = Path(__file__).parent.parent / "sql"
+
+# What a query holds besides code: a line comment, a block comment, a string literal or a
+# quoted identifier ('' and "" inside them are escaped quotes, so they need no rule).
+_NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'[^']*'|\"[^\"]*\"", re.DOTALL)
+_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 @cache
 def load_sql(name: str) -> str:
-    """The text of ``sql/<name>.sql``, a query template with ``{placeholders}``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """The text of ``metrics/sql/<name>.sql``, a query template with ``{placeholders}``.
+
+    This is the one way metric SQL is read from a file; each file starts with a comment
+    saying what it computes. Curly brackets in its comments are escaped, so ``.format``
+    fills the placeholders of the code only: a piece spanning several lines, placed in a
+    comment that names its placeholder, would otherwise turn into code."""
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return _NOT_CODE.sub(_escape_comment, text)
+
+
+def _escape_comment(match: re.Match[str]) -> str:
+    found = match.group()
+    if not found.startswith(("--", "/*")):
+        return found  # a string literal or a quoted identifier: code
+    return found.replace("{", "{{").replace("}", "}}")
+
+
+def parameters_used(sql: str) -> set[str]:
+    """The names of the ``$name`` parameters a query uses: in its code, not in a comment,
+    a string literal or a quoted identifier (where DuckDB does not read them either)."""
+    return set(_PARAMETER.findall(_NOT_CODE.sub(" ", sql)))
+
+
+def bind(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Exactly the parameters of ``params`` that ``sql`` uses (DuckDB refuses a parameter a
+    query does not use, and a query is often built from optional pieces). Parameters the
+    query uses but ``params`` lacks are left for the caller to add."""
+    used = parameters_used(sql)
+    return {name: value for name, value in params.items() if name in used}
+
+
+def piece(sql: str) -> str:
+    """A SQL piece ready to be placed inside another query (a subquery, a condition, a
+    CTE body): trimmed and ended by a line break, so that a ``--`` comment on its last
+    line cannot swallow what the enclosing query writes after it."""
+    return sql.strip() + "\n"
+
+
+def with_ctes(*ctes: str, query: str = "") -> str:
+    """``WITH`` and the pieces of ``ctes`` (each one or more ``name AS (...)``) separated by
+    commas, then ``query``, the statement over them; the last piece may instead end in that
+    statement itself (a file holding the last CTEs and the final SELECT). Every piece sits
+    on lines of its own, so comments anywhere in it are safe."""
+    return "WITH\n" + ",\n".join(piece(cte) for cte in ctes) + (piece(query) if query else "")
 
 
 def quote_ident(name: str) -> str:
