@@ -1,9 +1,12 @@
 """Every metric as data: id, label, unit, the one-line definition shown beside it and the
 significance test its change between two periods gets.
 
-The UI, the CLI and the tests read these instead of repeating labels or formulas
-(DESIGN.md, "Metric definitions"). ``{inactivity_days}`` in a definition is filled with
-the window W in use; :func:`metrics.significance.change_test` runs a metric's test.
+The UI, the CLI, the benchmarks and the tests read these instead of repeating labels or
+formulas (DESIGN.md, "Metric definitions"): the period KPIs and the counts behind them
+(:data:`METRICS`, the KPI table's columns), the customer lifecycle (:data:`LIFECYCLE`) and
+the survey measures NPS, CSAT and CLI (:data:`SURVEY_METRICS`); :data:`REGISTRY` holds
+every entry by id. ``{inactivity_days}`` in a definition is filled with the window W in
+use; :func:`metrics.significance.change_test` runs a metric's test.
 """
 
 from __future__ import annotations
