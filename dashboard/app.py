@@ -28,7 +28,9 @@ page = st.navigation([
             default=True),
     st.Page("app_pages/retention.py", title=t("Retention"), icon=":material/autorenew:"),
     st.Page("app_pages/clv.py", title=t("Lifetime value"), icon=":material/savings:"),
-    st.Page("app_pages/segments.py", title=t("Segments"), icon=":material/group_work:"),
+    # a folder of its own, the page and its views (the file's name gives the URL /segments)
+    st.Page("app_pages/segments/segments.py", title=t("Segments"),
+            icon=":material/group_work:"),
     st.Page("app_pages/satisfaction.py", title=t("Satisfaction"), icon=":material/reviews:"),
     st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
 ])

@@ -16,7 +16,7 @@ from metrics.i18n import t
 # The benchmark basis that needs no conversion for each period of the sidebar.
 PERIOD_BASIS = {"month": "monthly", "quarter": "quarterly", "year": "annual"}
 # How far apart a value and a benchmark are, by the metric's unit.
-DIFFERENCE_UNITS = {"percent": "pp", "nps": "points"}
+DIFFERENCE_UNITS = {"percent": "pp", "points": "points"}
 
 
 def comparison(view: View, metric_id: str) -> Comparison | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -23,37 +23,47 @@ from metrics.query.segments import segment_values
 from metrics.segments import segment_summary
 from metrics.store import Dataset, Store, default_db_path
 
-# The metric functions the pages call, by name: each takes (store, dataset, filters,
-# **options) and returns what the page shows.
-_METRICS: dict[str, Callable[..., Any]] = {
-    "retention": retention.retention_table,
-    "cohorts": retention.cohort_table,
-    "survival": survival.survival_curves,
-    "simple_clv": simple.simple_clv,
-    "historic_clv": historic.historic_clv,
-    "predictive_clv": predictive.predictive_clv,
-    "holdout": predictive.holdout_validation,
-    "cac": cac.customer_acquisition_cost,
-    "loyalty_types": loyalty.loyalty_types,
-    "upsell": loyalty.upsell_table,
-    "next_products": loyalty.next_products,
-    "programme": loyalty.programme_comparison,
-    "simulator_baseline": simulator.baseline,
-    "nps": satisfaction.nps_table,
-    "nps_by_segment": satisfaction.nps_by_segment,
-    "nps_latest": satisfaction.nps_latest_answers,
-    "nps_overall": satisfaction.nps_overall,
-    "nps_distribution": satisfaction.score_distribution,
-    "csat": satisfaction.csat_table,
-    "cli": satisfaction.cli_table,
-    "comments": satisfaction.comments,
-    "survey_behaviour": satisfaction.behaviour_by_group,
-    "survey_coverage": satisfaction.response_coverage,
-    "rfm": rfm.rfm_table,
-    "rfm_summary": rfm.rfm_summary,
-    "segment_summary": segment_summary,
-}
+P = ParamSpec("P")
+R = TypeVar("R")
 
+# The metric functions the pages may call through :func:`compute`: each takes (store,
+# dataset, filters, **options) and returns what the page shows. The cache keys them by
+# their module and name (a small hashable key, like the arguments).
+_METRICS: tuple[Callable[..., Any], ...] = (
+    retention.retention_table,
+    retention.cohort_table,
+    survival.survival_curves,
+    simple.simple_clv,
+    historic.historic_clv,
+    predictive.predictive_clv,
+    predictive.holdout_validation,
+    cac.customer_acquisition_cost,
+    loyalty.loyalty_types,
+    loyalty.upsell_table,
+    loyalty.next_products,
+    loyalty.programme_comparison,
+    simulator.baseline,
+    satisfaction.nps_table,
+    satisfaction.nps_by_segment,
+    satisfaction.nps_latest_answers,
+    satisfaction.nps_overall,
+    satisfaction.score_distribution,
+    satisfaction.csat_table,
+    satisfaction.cli_table,
+    satisfaction.comments,
+    satisfaction.behaviour_by_group,
+    satisfaction.response_coverage,
+    rfm.rfm_table,
+    rfm.rfm_summary,
+    segment_summary,
+)
+
+
+def _key(function: Callable[..., Any]) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+_BY_KEY: dict[str, Callable[..., Any]] = {_key(function): function for function in _METRICS}
 
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str) -> Store:
@@ -82,12 +92,13 @@ def kpis(dataset: Dataset, filters: Filters) -> pd.DataFrame:
     return _kpis(store, store.path, dataset.id, dataset_version(dataset), filters)
 
 
-def retention_by_period(dataset: Dataset, filters: Filters, base: str) -> pd.DataFrame:
+def retention_by_period(dataset: Dataset, filters: Filters, base: retention.Base
+                        ) -> pd.DataFrame:
     """Retention and churn by period: with the orders as the base, the columns of the
     cached KPI table (the Overview's query, not a second one); else the subscriptions'."""
     if base == "orders":
         return kpis(dataset, filters)[list(retention.RETENTION_COLUMNS)]
-    return compute("retention", dataset, filters, base=base)
+    return compute(retention.retention_table, dataset, filters, base=base)
 
 
 def lifecycle(dataset: Dataset, filters: Filters) -> pd.DataFrame:
@@ -98,14 +109,23 @@ def lifecycle(dataset: Dataset, filters: Filters) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=512)
 def _compute(_store: Store, db: str, dataset_id: str, version: str, name: str,
              filters: Filters, options: tuple[tuple[str, Any], ...]) -> Any:
-    return _METRICS[name](_store, _store.dataset(dataset_id), filters, **dict(options))
+    return _BY_KEY[name](_store, _store.dataset(dataset_id), filters, **dict(options))
 
 
-def compute(name: str, dataset: Dataset, filters: Filters, **options: Any) -> Any:
-    """A metric function's result for this filter state, cached on small hashable keys."""
+def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], dataset: Dataset,
+            filters: Filters, *args: P.args, **options: P.kwargs) -> R:
+    """``function``'s result (one of the metric functions of :data:`_METRICS`) for this
+    filter state, cached on small hashable keys; ``options`` by keyword (they are part of
+    the key), checked against ``function``'s signature by mypy."""
+    name = _key(function)
+    if name not in _BY_KEY:
+        raise ValueError(f"{name} is not a metric function the dashboard caches")
+    if args:
+        raise TypeError("pass a metric function's options by keyword")
     store = get_store()
-    return _compute(store, store.path, dataset.id, dataset_version(dataset), name, filters,
-                    tuple(sorted(options.items())))
+    result: R = _compute(store, store.path, dataset.id, dataset_version(dataset), name,
+                         filters, tuple(sorted(options.items())))
+    return result
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -28,6 +28,7 @@ from typing import Literal
 import pandas as pd
 from babel.numbers import format_decimal
 
+from metrics.definitions import REGISTRY, Unit
 from metrics.errors import InputError
 from metrics.export import FORMULA_PREFIXES, to_csv
 from metrics.i18n import language, t
@@ -75,16 +76,46 @@ class BenchmarkMetric:
     ``units`` are the unit families a figure may be written in; ``comparable`` is the one
     :func:`compare` uses (the LoyaltyLens metric's own unit), ``None`` for figures that
     are only listed. ``conversion`` says how a rate moves between periods.
+
+    A LoyaltyLens metric's name and unit come from its registry entry
+    (:data:`metrics.definitions.REGISTRY`); only a figure without a metric of its own
+    names them here (``own_label``, ``own_comparable``).
     """
 
     id: str
-    label: str
     units: tuple[UnitFamily, ...]
     valid: ValidRange
-    comparable: UnitFamily | None = None
     conversion: Conversion | None = None
     # Where published figures differ from the LoyaltyLens definition, said to the user.
     caveat: str | None = None
+    own_label: str | None = None
+    own_comparable: UnitFamily | None = None
+
+    def __post_init__(self) -> None:
+        if (self.id in REGISTRY) == bool(self.own_label or self.own_comparable):
+            raise ValueError(f"{self.id}: a LoyaltyLens metric's name and unit come from its "
+                             "registry entry, and only a benchmark-only figure names its own")
+
+    @property
+    def label(self) -> str:
+        """The metric's name (English; translate it where it is shown)."""
+        metric = REGISTRY.get(self.id)
+        if metric is None:
+            assert self.own_label is not None
+            return self.own_label
+        return metric.name
+
+    @property
+    def comparable(self) -> UnitFamily | None:
+        metric = REGISTRY.get(self.id)
+        return self.own_comparable if metric is None else _FAMILIES[metric.unit]
+
+
+# The unit family a figure must be written in to compare with a LoyaltyLens metric's unit.
+_FAMILIES: dict[Unit, UnitFamily | None] = {
+    "percent": "percent", "points": "nps", "ratio": "ratio", "customers": None,
+    "orders": None, "currency": None, "score": None,
+}
 
 
 RETENTION_CAVEAT = (
@@ -112,34 +143,34 @@ STRICT_NOTE = (
     "do not say whether customers who left and came back count as retained.")
 
 BENCHMARK_METRICS: dict[str, BenchmarkMetric] = {m.id: m for m in (
-    BenchmarkMetric("retention_rate", "Customer retention rate", ("percent",), "percent",
-                    "percent", "retention", RETENTION_CAVEAT),
-    BenchmarkMetric("churn_rate", "Churn rate", ("percent",), "percent", "percent", "churn",
-                    CHURN_CAVEAT),
-    BenchmarkMetric("repeat_purchase_rate", "Repeat purchase rate", ("percent",), "percent",
-                    "percent", None, REPEAT_CAVEAT),
-    BenchmarkMetric("nps", "Net Promoter Score", ("nps",), "nps", "nps", None, NPS_CAVEAT),
+    BenchmarkMetric("retention_rate", ("percent",), "percent", "retention", RETENTION_CAVEAT),
+    BenchmarkMetric("churn_rate", ("percent",), "percent", "churn", CHURN_CAVEAT),
+    BenchmarkMetric("repeat_purchase_rate", ("percent",), "percent", None, REPEAT_CAVEAT),
+    BenchmarkMetric("nps", ("nps",), "nps", None, NPS_CAVEAT),
     # ACSI is a 0-100 index, not a share of satisfied customers: listed, never compared.
-    BenchmarkMetric("csat", "Customer satisfaction (CSAT)", ("percent", "index"), "score",
-                    "percent", None, CSAT_CAVEAT),
-    BenchmarkMetric("clv_cac_ratio", "CLV:CAC ratio", ("ratio",), "positive", "ratio"),
-    BenchmarkMetric("cac_payback_months", "Months to recover CAC", ("months",), "positive",
-                    "months"),
-    BenchmarkMetric("acquisition_vs_retention_cost", "Cost of winning vs keeping a customer",
-                    ("multiple",), "positive", "multiple"),
-    BenchmarkMetric("profit_uplift_from_retention", "Profit uplift from higher retention",
-                    ("percent",), "non_negative", "percent"),
-    BenchmarkMetric("revenue_retention", "Revenue retention", ("percent",), "non_negative",
-                    "percent", "retention", REVENUE_CAVEAT),
-    # Figures with no LoyaltyLens metric of their own: listed with their sector.
-    BenchmarkMetric("voluntary_churn_rate", "Voluntary churn rate", ("percent",), "percent",
-                    "percent", "churn"),
-    BenchmarkMetric("involuntary_churn_rate", "Involuntary churn rate", ("percent",),
-                    "percent", "percent", "churn"),
-    BenchmarkMetric("net_churn_rate", "Net churn rate (returning subscribers netted out)",
-                    ("percent",), "percent", "percent", "churn"),
-    BenchmarkMetric("annual_repurchase_rate", "Annual repurchase rate", ("percent",),
-                    "percent", "percent"),
+    BenchmarkMetric("csat", ("percent", "index"), "score", None, CSAT_CAVEAT),
+    # Figures of numbers the dashboard shows without a registry entry yet, and figures
+    # with no LoyaltyLens metric of their own (listed with their sector).
+    BenchmarkMetric("clv_cac_ratio", ("ratio",), "positive", own_label="CLV:CAC ratio",
+                    own_comparable="ratio"),
+    BenchmarkMetric("cac_payback_months", ("months",), "positive",
+                    own_label="Months to recover CAC", own_comparable="months"),
+    BenchmarkMetric("acquisition_vs_retention_cost", ("multiple",), "positive",
+                    own_label="Cost of winning vs keeping a customer",
+                    own_comparable="multiple"),
+    BenchmarkMetric("profit_uplift_from_retention", ("percent",), "non_negative",
+                    own_label="Profit uplift from higher retention", own_comparable="percent"),
+    BenchmarkMetric("revenue_retention", ("percent",), "non_negative", "retention",
+                    REVENUE_CAVEAT, own_label="Revenue retention", own_comparable="percent"),
+    BenchmarkMetric("voluntary_churn_rate", ("percent",), "percent", "churn",
+                    own_label="Voluntary churn rate", own_comparable="percent"),
+    BenchmarkMetric("involuntary_churn_rate", ("percent",), "percent", "churn",
+                    own_label="Involuntary churn rate", own_comparable="percent"),
+    BenchmarkMetric("net_churn_rate", ("percent",), "percent", "churn",
+                    own_label="Net churn rate (returning subscribers netted out)",
+                    own_comparable="percent"),
+    BenchmarkMetric("annual_repurchase_rate", ("percent",), "percent",
+                    own_label="Annual repurchase rate", own_comparable="percent"),
 )}
 METRIC_IDS: tuple[str, ...] = tuple(BENCHMARK_METRICS)
 # A LoyaltyLens metric compared with another metric's figures (said in a note).

@@ -1,9 +1,12 @@
 """Every metric as data: id, label, unit, the one-line definition shown beside it and the
 significance test its change between two periods gets.
 
-The UI, the CLI and the tests read these instead of repeating labels or formulas
-(DESIGN.md, "Metric definitions"). ``{inactivity_days}`` in a definition is filled with
-the window W in use; :func:`metrics.significance.change_test` runs a metric's test.
+The UI, the CLI, the benchmarks and the tests read these instead of repeating labels or
+formulas (DESIGN.md, "Metric definitions"): the period KPIs and the counts behind them
+(:data:`METRICS`, the KPI table's columns), the customer lifecycle (:data:`LIFECYCLE`) and
+the survey measures NPS, CSAT and CLI (:data:`SURVEY_METRICS`); :data:`REGISTRY` holds
+every entry by id. ``{inactivity_days}`` in a definition is filled with the window W in
+use; :func:`metrics.significance.change_test` runs a metric's test.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from typing import Literal
 
 from metrics.i18n import t
 
-Unit = Literal["customers", "orders", "currency", "percent"]
-TestKind = Literal["proportion", "count", "mean", "total", "none"]
-TEST_KINDS: tuple[TestKind, ...] = ("proportion", "count", "mean", "total", "none")
+# NPS is in points (-100 to 100), CLI a score on the 1-6 scale, a ratio a plain number.
+Unit = Literal["customers", "orders", "currency", "percent", "points", "score", "ratio"]
+TestKind = Literal["proportion", "count", "mean", "total", "nps", "none"]
+TEST_KINDS: tuple[TestKind, ...] = ("proportion", "count", "mean", "total", "nps", "none")
 
 
 @dataclass(frozen=True)
@@ -28,16 +32,19 @@ class ChangeTest:
       two-proportion z-test;
     - ``"count"``: the metric's own column counts events in the period, the conditional
       binomial test with the periods' lengths in days;
-    - ``"mean"``: the metric's column is an average over the period's orders (AOV),
-      Welch's t-test with the orders' count and spread (columns ``orders`` and
-      ``order_value_sd``);
+    - ``"mean"``: the metric's column is an average (AOV over the orders, CLI over the
+      responses), Welch's t-test with the count in column ``count`` and the sample
+      standard deviation in column ``spread``;
     - ``"total"``: the metric's column is a sum of order amounts (revenue), a z-test for a
       compound Poisson total; the sum of squares comes from ``orders``, ``revenue``,
       ``refunds`` and ``order_value_sd``;
+    - ``"nps"``: the metric is a Net Promoter Score, the NPS z-test on ``numerator``
+      (promoters), ``detractors`` and ``denominator`` (answers);
     - ``"none"``: not tested; ``reason`` says why, in a few words a user reads after
       "Not tested:".
 
-    ``note`` (optional) says what exactly is tested when it is not the metric itself.
+    ``note`` (optional) says what exactly is tested when it is not the metric itself;
+    ``summary`` (optional) names the test with what it compares, for a card's tooltip.
     """
 
     kind: TestKind
@@ -45,16 +52,30 @@ class ChangeTest:
     denominator: str | None = None
     reason: str | None = None
     note: str | None = None
+    count: str | None = None
+    spread: str | None = None
+    detractors: str | None = None
+    summary: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in TEST_KINDS:
             raise ValueError(f"unknown test kind {self.kind!r}")
-        if (self.kind == "proportion") != bool(self.numerator and self.denominator):
-            raise ValueError("a proportion test, and only it, names numerator and denominator")
+        counted = self.kind in ("proportion", "nps")
+        if counted != bool(self.numerator and self.denominator):
+            raise ValueError("a proportion or NPS test, and only it, names numerator and "
+                             "denominator")
+        if (self.kind == "nps") != bool(self.detractors):
+            raise ValueError("an NPS test, and only it, names its detractors")
+        if (self.kind == "mean") != bool(self.count and self.spread):
+            raise ValueError("a test of means, and only it, names count and spread")
         if (self.kind == "none") != bool(self.reason):
             raise ValueError("an untested metric, and only it, says why (reason)")
 
 
+# A figure that only explains another (a rate's numerator, a test's input) gets no test of
+# its own; it says so like an untested metric.
+NO_TEST_DEFINED = "no test is defined for this metric"
+UNTESTED = ChangeTest("none", reason=NO_TEST_DEFINED)
 # Stocks are not samples: the whole base is counted, so there is no sampling error to test.
 HEADCOUNT = ChangeTest("none", reason="a headcount, not a sample")
 COUNT = ChangeTest("count")
@@ -67,7 +88,12 @@ STRICT_NOTE = ("Tested on the strict counts, the customers of the base at the st
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric's identity, how it is explained to a user and how its change is tested."""
+    """A metric's identity, how it is explained to a user and how its change is tested.
+
+    ``margin_of_error`` (optional) is the formula of the 95% band drawn around it;
+    ``long_label`` (optional) the name written out where ``label`` abbreviates it, for
+    headings and benchmark figures.
+    """
 
     id: str
     label: str
@@ -78,9 +104,18 @@ class Metric:
     denominator: str | None = None
     # The significance test of a change against the previous period; None: no test defined.
     test: ChangeTest | None = None
+    margin_of_error: str | None = None
+    long_label: str | None = None
 
-    def describe(self, inactivity_days: int) -> str:
-        """The definition in the current language, with W filled in."""
+    @property
+    def name(self) -> str:
+        """The metric's name written out (English; translate it where it is shown)."""
+        return self.long_label or self.label
+
+    def describe(self, inactivity_days: int | None = None) -> str:
+        """The definition in the current language, with W filled in (when it has one)."""
+        if inactivity_days is None:
+            return t(self.definition)
         return t(self.definition, inactivity_days=inactivity_days)
 
     def title(self) -> str:
@@ -112,7 +147,7 @@ KPIS: tuple[Metric, ...] = (
         test=ChangeTest("total"),
     ),
     Metric("aov", "Avg. order value", "currency", "Revenue ÷ orders: the average order value.",
-           test=ChangeTest("mean")),
+           test=ChangeTest("mean", count="orders", spread="order_value_sd")),
     Metric(
         "repeat_purchase_rate", "Repeat purchase rate", "percent",
         "Share of the period's active customers who have placed at least two orders by "
@@ -128,6 +163,7 @@ KPIS: tuple[Metric, ...] = (
         denominator="start_customers",
         test=ChangeTest("proportion", numerator="retained_customers",
                         denominator="start_customers", note=STRICT_NOTE),
+        long_label="Customer retention rate",
     ),
     Metric(
         "strict_retention_rate", "Strict retention rate", "percent",
@@ -158,18 +194,21 @@ BASE_COUNTS: tuple[Metric, ...] = (
     Metric(
         "retained_customers", "Retained customers", "customers",
         "Customers in the base both the day before the period began and on its last day.",
+        test=UNTESTED,
     ),
     Metric(
         "churned_customers", "Churned customers", "customers",
         "S + N − E: the churn rate's numerator.", higher_is_better=False,
+        test=UNTESTED,
     ),
     Metric(
         "lost_customers", "Lost customers", "customers",
         "Customers in the base the day before the period began but not on its last day "
         "(S − retained).", higher_is_better=False,
+        test=UNTESTED,
     ),
     Metric("refunds", "Refunds", "currency", "Sum of the refunds in the period.",
-           higher_is_better=False),
+           higher_is_better=False, test=UNTESTED),
 )
 
 # The customer lifecycle (Retention page), counted with the KPIs in one query.
@@ -177,15 +216,18 @@ LIFECYCLE_COUNTS: tuple[Metric, ...] = (
     Metric(
         "returning_customers", "Returning customers", "customers",
         "Active customers of the period who were also active in the previous period.",
+        test=UNTESTED,
     ),
     Metric(
         "resurrected_customers", "Resurrected customers", "customers",
         "Active customers of the period who bought before, but not in the previous period.",
+        test=UNTESTED,
     ),
     Metric(
         "dormant_customers", "Dormant customers", "customers",
         "Customers active in the previous period but not in this one.",
         higher_is_better=False,
+        test=UNTESTED,
     ),
 )
 
@@ -194,16 +236,96 @@ SAMPLE_STATISTICS: tuple[Metric, ...] = (
     Metric(
         "repeat_customers", "Repeat customers", "customers",
         "Active customers of the period who have placed at least two orders by its last day.",
+        test=UNTESTED,
     ),
     Metric(
         "order_value_sd", "Order value spread (SD)", "currency",
         "Standard deviation of the period's order amounts, refunds left out.",
+        test=UNTESTED,
     ),
 )
 
 METRICS: dict[str, Metric] = {
     metric.id: metric for metric in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS
 }
+
+# The lifecycle of the active customers as the Retention page explains it: the counts of
+# the KPI table, then the ratio computed from them (metrics.retention.lifecycle_from_kpis).
+QUICK_RATIO = Metric(
+    "quick_ratio", "Quick ratio", "ratio",
+    "(New + resurrected customers) ÷ dormant customers: above 1 the active customers grow.",
+    test=UNTESTED,
+)
+LIFECYCLE: tuple[Metric, ...] = (METRICS["new_customers"], *LIFECYCLE_COUNTS, QUICK_RATIO)
+
+# The survey measures (Satisfaction page), one row per period of metrics.satisfaction's
+# tables; their tests use the columns of those tables. Seed: "Ce este loialitatea
+# clienților? 5 moduri de a construi o cultură loială", 2022.
+SURVEY: tuple[Metric, ...] = (
+    Metric(
+        "nps", "NPS", "points",
+        "NPS = % promoters (9-10) − % detractors (0-6) of the answers on the 0-10 scale, "
+        "from −100 to 100. By period, every answer counts in its period (a customer who "
+        "answered twice counts twice).",
+        denominator="responses",
+        test=ChangeTest("nps", numerator="promoters", detractors="detractors",
+                        denominator="responses",
+                        summary="NPS z-test on the promoters and detractors of the two "
+                                "periods",
+                        note="The change against the previous period is tested with a "
+                             "z-test of the two NPS (variance (pP + pD − (pP − pD)²) ÷ n "
+                             "each), at the 5% level."),
+        margin_of_error="1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100",
+        long_label="Net Promoter Score",
+    ),
+    Metric(
+        "csat", "CSAT", "percent",
+        "CSAT = share of the answers on the 1-5 scale that are 4 or 5.",
+        denominator="responses",
+        test=ChangeTest("proportion", numerator="satisfied", denominator="responses",
+                        summary="two-proportion z-test on the 4-5 answers"),
+        margin_of_error="1.96 × √(p (1 − p) ÷ n) × 100",
+        long_label="Customer satisfaction (CSAT)",
+    ),
+    Metric(
+        "cli", "CLI", "score",
+        "CLI = mean of the three 1-6 answers (would recommend, would buy again, would try "
+        "other products); a response counts when it answers all three.",
+        test=ChangeTest("mean", count="responses", spread="cli_sd",
+                        summary="Welch's t-test on the responses' CLIs"),
+        margin_of_error="1.96 × SD ÷ √n",
+        long_label="Customer loyalty index (CLI)",
+    ),
+)
+
+# NPS over a whole date range, not per period: one figure, so no change to test.
+WHOLE_RANGE = ChangeTest("none", reason="one figure for the whole date range")
+SURVEY_SUMMARIES: tuple[Metric, ...] = (
+    Metric(
+        "nps_overall", "NPS, whole range", "points",
+        "Every answer in the date range (whole periods) counts, as in the NPS by period; "
+        "the margin of error is the 95% one of the NPS by period.",
+        denominator="responses", test=WHOLE_RANGE,
+        margin_of_error="1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100",
+    ),
+    Metric(
+        "nps_latest", "NPS, latest answers", "points",
+        "Each customer counts once, with their latest answer in the date range; answers "
+        "without a customer id each count on their own.",
+        denominator="responses", test=WHOLE_RANGE,
+        margin_of_error="1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100",
+    ),
+)
+
+SURVEY_METRICS: dict[str, Metric] = {metric.id: metric for metric in SURVEY + SURVEY_SUMMARIES}
+
+# Every entry of the registry, for checks that walk all of them.
+ALL_METRICS: tuple[Metric, ...] = (
+    KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
+    + SURVEY_SUMMARIES
+)
+# Every entry by id.
+REGISTRY: dict[str, Metric] = {metric.id: metric for metric in ALL_METRICS}
 
 CRR_EXPLANATION = (
     "The classic formula CRR = (E − N) ÷ S counts customers who had left the base and came "

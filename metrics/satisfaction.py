@@ -20,12 +20,14 @@ customer id drop out while one is on (:func:`response_coverage` counts them).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
 
+from metrics.definitions import SURVEY_METRICS, Metric
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters
@@ -47,13 +49,11 @@ from metrics.query.sql import (
     quote_ident,
 )
 from metrics.significance import (
-    INCOMPLETE_PERIOD,
     TOO_LITTLE_DATA,
     NotTested,
     Significance,
+    change_test,
     changes_against_previous,
-    two_means,
-    two_nps,
     two_proportions,
 )
 from metrics.store import Dataset, Store, TableInfo
@@ -504,6 +504,14 @@ def cli_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
     return frame[list(CLI_COLUMNS)]
 
 
+def measure_table(measure: Measure) -> Callable[[Store, Dataset, Filters], pd.DataFrame]:
+    """The function of a measure's table by period: :func:`nps_table`, :func:`csat_table`
+    or :func:`cli_table`."""
+    tables: dict[Measure, Callable[[Store, Dataset, Filters], pd.DataFrame]] = {
+        "nps": nps_table, "csat": csat_table, "cli": cli_table}
+    return tables[measure]
+
+
 # -- changes against the previous period ----------------------------------------------------
 
 
@@ -526,30 +534,9 @@ class Change:
         return self.value - self.previous_value
 
 
-def change_test(measure: Measure, row: Any, previous: Any) -> Significance | NotTested:
-    """Test the change of a measure between two rows of its table (:func:`nps_table`,
-    :func:`csat_table`, :func:`cli_table`) at the 5% level, two-sided.
-
-    NPS: :func:`metrics.significance.two_nps`; CSAT: the two-proportion z-test of the
-    satisfied shares; CLI: Welch's t-test on the responses' CLIs. Not tested when a period
-    is incomplete or has too little data.
-    """
-    if not (bool(row["complete"]) and bool(previous["complete"])):
-        return NotTested(INCOMPLETE_PERIOD)
-    n, n_before = int(row["responses"]), int(previous["responses"])
-    result: Significance | None
-    if measure == "nps":
-        result = two_nps(int(row["promoters"]), int(row["detractors"]), n,
-                         int(previous["promoters"]), int(previous["detractors"]), n_before)
-    elif measure == "csat":
-        result = two_proportions(int(row["satisfied"]), n, int(previous["satisfied"]),
-                                 n_before)
-    else:
-        result = None
-        if row["cli_sd"] is not None and previous["cli_sd"] is not None:
-            result = two_means(float(row["cli"]), float(row["cli_sd"]), n,
-                               float(previous["cli"]), float(previous["cli_sd"]), n_before)
-    return NotTested(TOO_LITTLE_DATA) if result is None else result
+def survey_metric(measure: Measure) -> Metric:
+    """The registry entry of a measure: label, unit, definition and change test."""
+    return SURVEY_METRICS[measure]
 
 
 def latest_change(table: pd.DataFrame, measure: Measure) -> Change | None:
@@ -558,7 +545,7 @@ def latest_change(table: pd.DataFrame, measure: Measure) -> Change | None:
     ``table`` is the measure's table without a split. None when no complete period has
     answers.
     """
-    column = {"nps": "nps", "csat": "csat", "cli": "cli"}[measure]
+    column = survey_metric(measure).id
     rows = [i for i in range(len(table))
             if bool(table["complete"].iloc[i]) and int(table["responses"].iloc[i]) > 0]
     if not rows:
@@ -570,15 +557,16 @@ def latest_change(table: pd.DataFrame, measure: Measure) -> Change | None:
                       NotTested(TOO_LITTLE_DATA))
     previous = table.iloc[position - 1]
     return Change(measure, row["period_start"], previous["period_start"], row[column],
-                  previous[column], change_test(measure, row, previous))
+                  previous[column], change_test(survey_metric(measure), row, previous))
 
 
 def with_changes(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     """``table`` (one row per period, no split) with the change against the previous row:
     ``change`` (points; CLI: scale points), ``p_value``, ``significant`` (None when not
     tested) and ``change_test`` (the test's name, or why there is none)."""
+    metric = survey_metric(measure)
     found = changes_against_previous(
-        table, measure, lambda row, previous: change_test(measure, row, previous))
+        table, metric.id, lambda row, previous: change_test(metric, row, previous))
     return table.assign(**{name: pd.Series(values, index=table.index, dtype=object)
                            for name, values in found.items() if name != "change_test"},
                         change_test=found["change_test"])

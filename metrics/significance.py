@@ -6,7 +6,7 @@ Every test compares two periods as two independent samples at the 5% level, two-
 Consecutive periods share customers, and a customer's orders cluster, so the tests are
 approximations: read a p-value near 0.05 as "borderline", not as a verdict.
 
-The Overview and Retention pages and the CLI call :func:`change_test` and show
+The Overview, Retention and Satisfaction pages and the CLI call :func:`change_test` and show
 :func:`caption`; the functions below it are the tests themselves, on plain numbers.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from babel.numbers import format_decimal
 from scipy import stats
 
-from metrics.definitions import Metric
+from metrics.definitions import NO_TEST_DEFINED, Metric
 from metrics.i18n import language, t
 
 ALPHA = 0.05
@@ -32,8 +32,8 @@ CONDITIONAL_BINOMIAL_TEST = "conditional binomial test"
 WELCH_T_TEST = "Welch's t-test"
 COMPOUND_POISSON_Z_TEST = "compound Poisson z-test"
 
-# Why a change is not tested, in a few words after "Not tested:".
-NO_TEST_DEFINED = "no test is defined for this metric"
+# Why a change is not tested, in a few words after "Not tested:" (and NO_TEST_DEFINED, the
+# registry's, for a metric without a test).
 INCOMPLETE_PERIOD = "a period is incomplete"
 TOO_LITTLE_DATA = "too little data in these periods"
 
@@ -229,24 +229,25 @@ def two_totals(total1: float, sum_of_squares1: float, total2: float, sum_of_squa
 
 
 def change_test(metric: Metric, row: Any, previous_row: Any) -> Significance | NotTested:
-    """Test the change of ``metric`` from ``previous_row`` to ``row`` (two rows of
-    :func:`metrics.kpis.kpi_table`) with the test its definition names.
+    """Test the change of ``metric`` from ``previous_row`` to ``row`` (two periods of its
+    table: :func:`metrics.kpis.kpi_table` for the KPIs, the survey tables of
+    :mod:`metrics.satisfaction` for NPS, CSAT and CLI) with the test its definition names.
 
     Parameters
     ----------
     metric
-        The metric; ``metric.test`` says which test applies (see
+        The metric; ``metric.test`` says which test applies and on which columns (see
         :class:`metrics.definitions.ChangeTest`).
     row, previous_row
         The period and the one before it: mappings (a ``pandas.Series``, a dict) with the
-        KPI table's columns.
+        table's columns, ``complete`` among them.
 
     Returns
     -------
     Significance or NotTested
         Not tested, with the reason, when the metric is not a sample (a headcount), has no
         test, a period is incomplete (the data starts or stops inside it) or there is too
-        little data (no trials, no events, fewer than two orders).
+        little data (no trials, no events, fewer than two values).
     """
     test = metric.test
     if test is None:
@@ -262,22 +263,31 @@ def change_test(metric: Metric, row: Any, previous_row: Any) -> Significance | N
         result = two_proportions(_count(row, test.numerator), _count(row, test.denominator),
                                  _count(previous_row, test.numerator),
                                  _count(previous_row, test.denominator))
+    elif test.kind == "nps":
+        assert test.numerator is not None and test.denominator is not None
+        assert test.detractors is not None
+        result = two_nps(_count(row, test.numerator), _count(row, test.detractors),
+                         _count(row, test.denominator), _count(previous_row, test.numerator),
+                         _count(previous_row, test.detractors),
+                         _count(previous_row, test.denominator))
     elif test.kind == "count":
         result = two_counts(_count(row, metric.id), _days(row),
                             _count(previous_row, metric.id), _days(previous_row))
     elif test.kind == "mean":
-        # The mean as shown (AOV, net of refunds) with the spread of the purchases.
-        current, previous = _order_amounts(row), _order_amounts(previous_row)
+        # The mean as shown (AOV net of refunds, CLI) with the spread of its values.
+        assert test.count is not None and test.spread is not None
         mean, previous_mean = _value(row, metric.id), _value(previous_row, metric.id)
+        sd, previous_sd = _value(row, test.spread), _value(previous_row, test.spread)
         result = None
-        if (mean is not None and previous_mean is not None and current.sd is not None
-                and previous.sd is not None):
-            result = two_means(mean, current.sd, current.n, previous_mean, previous.sd,
-                               previous.n)
+        if (mean is not None and previous_mean is not None and sd is not None
+                and previous_sd is not None):
+            result = two_means(float(mean), float(sd), _count(row, test.count),
+                               float(previous_mean), float(previous_sd),
+                               _count(previous_row, test.count))
     else:
-        result = two_totals(_value(row, metric.id) or 0.0, _order_amounts(row).sum_of_squares,
+        result = two_totals(_value(row, metric.id) or 0.0, _purchases_sum_of_squares(row),
                             _value(previous_row, metric.id) or 0.0,
-                            _order_amounts(previous_row).sum_of_squares)
+                            _purchases_sum_of_squares(previous_row))
     return NotTested(TOO_LITTLE_DATA) if result is None else result
 
 
@@ -324,28 +334,19 @@ def format_p_value(p_value: float) -> str:
 # -- helpers -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _OrderAmounts:
-    """A period's purchases (refunds left out): count, sample SD, sum of squares.
+def _purchases_sum_of_squares(row: Any) -> float:
+    """The sum of the squared amounts of a period's purchases (refunds left out).
 
-    Refunds change the revenue and AOV tested, but their own spread is left out of the
-    variance: with few refunds this understates the standard error a little.
+    Refunds change the revenue tested, but their own spread is left out of the variance:
+    with few refunds this understates the standard error a little.
     """
-
-    n: int
-    sd: float | None
-    sum_of_squares: float
-
-
-def _order_amounts(row: Any) -> _OrderAmounts:
     n = _count(row, "orders")
     # revenue is net of refunds; adding them back gives the sum of the purchases
     purchases = (_value(row, "revenue") or 0.0) + (_value(row, "refunds") or 0.0)
     mean = purchases / n if n else 0.0
     sd = _value(row, "order_value_sd")  # None with fewer than two orders
     # sum of x^2 = (n - 1) s^2 + n m^2; one order: x^2 = m^2
-    sum_of_squares = (n - 1) * (sd or 0.0) ** 2 + n * mean**2 if n else 0.0
-    return _OrderAmounts(n, sd, sum_of_squares)
+    return (n - 1) * (sd or 0.0) ** 2 + n * mean**2 if n else 0.0
 
 
 def _value(row: Any, column: str) -> Any:

@@ -22,7 +22,7 @@ from metrics.store import Store
 
 APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
 PAGES = ("app_pages/overview.py", "app_pages/retention.py", "app_pages/clv.py",
-         "app_pages/segments.py", "app_pages/satisfaction.py", "app_pages/data.py")
+         "app_pages/segments/segments.py", "app_pages/satisfaction.py", "app_pages/data.py")
 
 
 def dataset_id(db: Path, name: str) -> str:

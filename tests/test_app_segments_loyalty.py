@@ -23,7 +23,7 @@ from metrics.store import Store
 from tests.test_app import open_app
 from tests.test_app_retention import figure
 
-PAGE = "app_pages/segments.py"
+PAGE = "app_pages/segments/segments.py"
 
 
 def table_with(app, column: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]

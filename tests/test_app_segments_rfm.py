@@ -19,7 +19,7 @@ from metrics.store import Store
 from tests.test_app import dataset_id, open_app, unescaped
 from tests.test_app_retention import figure
 
-PAGE = "app_pages/segments.py"
+PAGE = "app_pages/segments/segments.py"
 CHAMPIONS = ((RFM_SEGMENT, ("Champions",)),)
 
 

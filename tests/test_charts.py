@@ -88,7 +88,7 @@ def test_a_long_title_is_broken_into_lines_that_fit_a_phone_and_its_margin_grows
 
 def test_the_programme_panels_titles_fit_half_a_phone(db: Path) -> None:
     # Two panels side by side at 390 px: about 20 characters each; broken at spaces by hand.
-    app = open_app(page="app_pages/segments.py")
+    app = open_app(page="app_pages/segments/segments.py")
     spec = figure(app, "programme_chart")
     assert [a["text"] for a in spec["layout"]["annotations"]] == [
         "Still in the base at<br>the end (%)", "Average order value<br>(RON)",

@@ -27,9 +27,12 @@ from metrics.clv.cac import (
     acquisition_channel_source,
     cac_totals,
     clv_cac_ratio,
+    customer_acquisition_cost,
 )
-from metrics.clv.historic import MILESTONE_MONTHS, historic_clv_milestones
+from metrics.clv.historic import MILESTONE_MONTHS, historic_clv, historic_clv_milestones
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
+from metrics.clv.predictive import holdout_validation, predictive_clv
+from metrics.clv.simple import simple_clv
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.query.filters import Filters
@@ -48,7 +51,7 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
     st.number_input(t("Gross margin (%)"), min_value=0, max_value=100, step=1, key="margin",
                     help=t("0 leaves the margin out: the CLV is in revenue."))
     margin = st.session_state["margin"] / 100 or None
-    table = services.compute("simple_clv", dataset, filters, by=by, gross_margin=margin)
+    table = services.compute(simple_clv, dataset, filters, by=by, gross_margin=margin)
     if table.empty:
         st.info(t("No customer bought in these filters."))
         return
@@ -86,7 +89,7 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
 
 def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
     st.subheader(t("Historic CLV"))
-    curves = services.compute("historic_clv", dataset, filters, by=by)
+    curves = services.compute(historic_clv, dataset, filters, by=by)
     if curves.empty:
         st.info(t("No cohort has completed its first month in these filters."))
         return
@@ -127,7 +130,7 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
     columns = st.columns(2)
     columns[0].slider(t("Horizon (months)"), 1, 60, key="horizon")
     columns[1].slider(t("Discount rate (% a year)"), 0, 50, key="discount")
-    result = services.compute("predictive_clv", dataset, filters, by=by,
+    result = services.compute(predictive_clv, dataset, filters, by=by,
                               horizon_months=st.session_state["horizon"],
                               annual_discount_rate=st.session_state["discount"] / 100)
     currency = dataset.currency
@@ -212,7 +215,7 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
                   help=t("The models learn from the orders up to this day and predict the "
                          "weeks after it, which the data already holds."))
     calibration: date = st.session_state["calibration"]
-    result = services.compute("holdout", dataset, filters, calibration_end=calibration)
+    result = services.compute(holdout_validation, dataset, filters, calibration_end=calibration)
     error = result.error_pct
     st.caption(t("Fitted on the orders up to {end}; compared over {weeks} weeks to {last}. "
                  "Error of the total: {error}.", end=format_day(result.calibration_end),
@@ -235,17 +238,17 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
                   "see the cost of acquiring a customer and CLV:CAC against the 3:1 rule "
                   "of thumb."))
         return
-    table = services.compute("cac", dataset, filters)
+    table = services.compute(customer_acquisition_cost, dataset, filters)
     totals = cac_totals(table)
     # each channel's own simple CLV, and the overall one for the all-channels row
     source = acquisition_channel_source(dataset)
     key = {"orders": "channel", "customers": "customers.acquisition_channel"}.get(
         source or "")
-    overall = services.compute("simple_clv", dataset, filters, by=None, gross_margin=margin)
+    overall = services.compute(simple_clv, dataset, filters, by=None, gross_margin=margin)
     clv: dict[str | None, float | None] = {
         None: float(overall["clv"].iloc[0]) if len(overall) else None}
     if key in services.segments(dataset):
-        per_channel = services.compute("simple_clv", dataset, filters, by=key,
+        per_channel = services.compute(simple_clv, dataset, filters, by=key,
                                        gross_margin=margin)
         clv |= dict(zip(per_channel["group_value"], per_channel["clv"], strict=True))
     ratios = clv_cac_ratio(totals, clv)

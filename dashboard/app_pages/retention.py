@@ -30,7 +30,7 @@ from dashboard.retention_charts import (
 from dashboard.safe import show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import data_table, download_buttons
-from metrics.definitions import CRR_EXPLANATION, METRICS
+from metrics.definitions import CRR_EXPLANATION, LIFECYCLE, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.query.filters import Filters
@@ -39,12 +39,13 @@ from metrics.retention import (
     Base,
     cohort_average,
     cohort_curves,
+    cohort_table,
     default_base,
     with_change_tests,
 )
 from metrics.significance import format_p_value
 from metrics.store import Dataset
-from metrics.survival import ONE_TIME, REPEAT, SURVIVAL_VIEWS
+from metrics.survival import ONE_TIME, REPEAT, SURVIVAL_VIEWS, survival_curves
 
 MAX_HEATMAP_COHORTS = 36
 # Columns of the heatmap: the first N periods since acquisition, so that the cells keep
@@ -67,7 +68,7 @@ def _use_window(days: int) -> None:
     st.session_state["w"] = days
 
 
-def _rates(view: View, dataset: Dataset, filters: Filters, base: str) -> None:
+def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
     st.subheader(t("Retention and churn by period"))
     if base == "orders":
         suggested = services.suggested_window(dataset)
@@ -161,7 +162,7 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
              horizontal=True,
              format_func=lambda n: t("All") if n == "all" else t("First {n}", n=n))
     unbounded = metric == "customers" and st.session_state["cohort_mode"] == "unbounded"
-    cohorts = services.compute("cohorts", dataset, filters, metric=metric, unbounded=unbounded)
+    cohorts = services.compute(cohort_table, dataset, filters, metric=metric, unbounded=unbounded)
     if cohorts.empty:
         st.info(t("No cohort has a first purchase in these filters."))
         return metric, unbounded
@@ -212,7 +213,7 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
     st.subheader(t("Retention curves"))
     by = segment_split("curve_by", t("One line per"),
                        t("Cohort (the latest {n})", n=MAX_COHORT_CURVES), view, t("curve split"))
-    everyone = services.compute("cohorts", dataset, filters, metric="customers",
+    everyone = services.compute(cohort_table, dataset, filters, metric="customers",
                                 unbounded=unbounded)
     if everyone.empty:
         st.info(t("No cohort has a first purchase in these filters."))
@@ -227,7 +228,7 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
             assert isinstance(value, date)  # a cohort: the first day of its period
             return period_label(filters.period, value)
     else:
-        split = services.compute("cohorts", dataset, filters, metric="customers",
+        split = services.compute(cohort_table, dataset, filters, metric="customers",
                                  unbounded=unbounded, by=by)
         curves = cohort_average(split, unbounded=unbounded)
         name_of = group_name
@@ -251,10 +252,8 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
         return
     st.plotly_chart(lifecycle_chart(table, filters.period), width="stretch",
                     key="lifecycle_chart")
-    st.caption(t("New: first purchase in the period. Returning: active in this and the "
-                 "previous period. Resurrected: active now, not in the previous period, not "
-                 "new. Dormant: active in the previous period, not in this one. Quick ratio "
-                 "= (new + resurrected) ÷ dormant: above 1 the active customers grow."))
+    st.caption(" ".join(t("{metric}: {definition}", metric=metric.title(),
+                          definition=metric.describe()) for metric in LIFECYCLE))
     shown = table.copy()
     shown.insert(0, "period", period_labels(filters.period, shown))
     shown = shown.drop(columns=["period_start", "period_end"]).rename(columns={
@@ -279,7 +278,7 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
                        t("survival split"))
     if survival_view == "one_time_vs_repeat":
         by = None  # the split is one-time vs repeat itself
-    curve, summary = services.compute("survival", dataset, filters, by=by, view=survival_view)
+    curve, summary = services.compute(survival_curves, dataset, filters, by=by, view=survival_view)
     if summary.empty:
         st.info(t("No customers match these filters."))
         return

@@ -47,6 +47,7 @@ from dashboard.satisfaction_charts import (
 )
 from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table, download_buttons
+from metrics.definitions import SURVEY_METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
 from metrics.query.filters import Filters
@@ -56,14 +57,27 @@ from metrics.satisfaction import (
     SCORE_GROUPS,
     Change,
     Measure,
+    behaviour_by_group,
     behaviour_test,
+    cli_table,
+    comments,
+    csat_table,
     latest_change,
+    measure_table,
     measures,
+    nps_by_segment,
+    nps_latest_answers,
+    nps_overall,
+    nps_table,
+    response_coverage,
     satisfaction_segments,
+    score_distribution,
+    survey_metric,
     with_changes,
 )
 from metrics.significance import (
     NotTested,
+    Significance,
     caption,
     difference_caption,
     format_p_value,
@@ -74,23 +88,17 @@ from metrics.store import Dataset
 MAX_SEARCH_LENGTH = 200
 PAGE_KEYS = ["nps_by", "comment_group", "comment_period", "comment_search"]
 
-NPS_RULE = ("NPS = % promoters (9-10) − % detractors (0-6) of the answers on the 0-10 "
-            "scale, from −100 to 100. By period, every answer counts in its period (a "
-            "customer who answered twice counts twice). The band is the 95% margin of error, "
-            "1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100; the bars are the answers per "
-            "period. Hollow markers: the responses start or stop inside that period.")
-OVERALL_RULE = ("Every answer in the date range (whole periods) counts, as in the NPS by "
-                "period; the margin of error is the 95% one of the NPS by period.")
-LATEST_RULE = ("Each customer counts once, with their latest answer in the date range; "
-               "answers without a customer id each count on their own.")
-CSAT_RULE = ("CSAT = share of the answers on the 1-5 scale that are 4 or 5. The band is "
-             "the 95% margin of error, 1.96 × √(p (1 − p) ÷ n) × 100.")
-CLI_RULE = ("CLI = mean of the three 1-6 answers (would recommend, would buy again, would "
-            "try other products); a response counts when it answers all three. The band is "
-            "1.96 × SD ÷ √n; dotted lines: each question's mean.")
-TESTS = {"nps": "NPS z-test on the promoters and detractors of the two periods",
-         "csat": "two-proportion z-test on the 4-5 answers",
-         "cli": "Welch's t-test on the responses' CLIs"}
+# What each chart draws around its measure (the formulas are the registry's).
+NPS_CHART_NOTE = ("The band is the 95% margin of error, {formula}; the bars are the answers "
+                  "per period. Hollow markers: the responses start or stop inside that "
+                  "period.")
+CSAT_CHART_NOTE = "The band is the 95% margin of error, {formula}."
+CLI_CHART_NOTE = "The band is {formula}; dotted lines: each question's mean."
+
+
+def _chart_caption(metric: Metric, note: str) -> str:
+    """The measure's definition, then what its chart draws."""
+    return metric.describe() + " " + t(note, formula=metric.margin_of_error)
 
 
 def _signed(value: float, pattern: str = "#,##0.0") -> str:
@@ -98,59 +106,64 @@ def _signed(value: float, pattern: str = "#,##0.0") -> str:
     return change_sign(value, shown) + shown
 
 
-def _value_text(measure: Measure, value: float | None) -> str:
+def _value_text(metric: Metric, value: float | None) -> str:
     if is_missing(value):
         return "–"
     assert value is not None
-    if measure == "nps":
+    if metric.unit == "points":
         return _signed(value).replace("-", "−")
-    if measure == "csat":
+    if metric.unit == "percent":
         return format_value(value, "percent", None)
     return t("{value} of 6", value=format_decimal(value, format="0.00", locale=LOCALE))
 
 
-def _change_text(measure: Measure, change: Change) -> str | None:
+def _change_text(metric: Metric, change: Change) -> str | None:
     difference = change.difference
     if difference is None:
         return None
-    if measure == "nps":
+    if metric.unit == "points":
         return t("{change} points", change=_signed(difference))
-    if measure == "csat":
+    if metric.unit == "percent":
         return t("{change} pp", change=_signed(difference))
     return _signed(difference, "#,##0.00")
 
 
-MEASURE_TITLES = {"nps": "NPS", "csat": "CSAT", "cli": "CLI"}
+def _test_name(metric: Metric, result: Significance) -> str:
+    """What the tooltip names: the registry's summary of the test, else its method."""
+    summary = metric.test.summary if metric.test is not None else None
+    return t(summary or result.method)
 
 
 def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> None:
+    metric = survey_metric(measure)
     change = latest_change(table, measure)
     with st.container(border=True):
         if change is None:
-            st.metric(t(MEASURE_TITLES[measure]), "–")
+            st.metric(metric.title(), "–")
             st.caption(t("No complete period has answers yet."))
             return
-        delta = _change_text(measure, change)
-        st.metric(t("{measure} in {period}", measure=t(MEASURE_TITLES[measure]),
+        delta = _change_text(metric, change)
+        st.metric(t("{measure} in {period}", measure=metric.title(),
                     period=period_label(period, change.period_start)),
-                  _value_text(measure, change.value), delta=delta, **change_style(delta))
+                  _value_text(metric, change.value), delta=delta, **change_style(delta))
         if change.previous_start is not None:
             details = None if isinstance(change.result, NotTested) else t(
-                "Test: {test}, {p_value}.", test=t(TESTS[measure]),
+                "Test: {test}, {p_value}.", test=_test_name(metric, change.result),
                 p_value=format_p_value(change.result.p_value))
             st.caption(t("{verdict} (against {previous})",
                          previous=period_label(period, change.previous_start),
                          verdict=caption(change.result)), help=details)
         row = table[table["period_start"] == change.period_start].iloc[0]
         st.caption(tn("{n} answer", "{n} answers", int(row["responses"])))
-        card_line(view, measure, change.value, "percent" if measure == "csat" else measure)
+        card_line(view, metric.id, change.value, metric.unit)
 
 
 def _overall_nps(overall: pd.Series) -> None:
     """The NPS of every answer in the date range, with its margin of error and count."""
+    metric = SURVEY_METRICS["nps_overall"]
     with st.container(border=True):
-        st.metric(t("NPS, whole range"), _value_text("nps", overall["nps"]),
-                  help=t(OVERALL_RULE))
+        st.metric(metric.title(), _value_text(metric, overall["nps"]),
+                  help=metric.describe())
         if not is_missing(overall["margin_of_error"]):
             st.caption(tn("± {margin} points (95%), {n} answer",
                           "± {margin} points (95%), {n} answers", int(overall["responses"]),
@@ -166,23 +179,24 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
     columns = st.columns(len(present) + (2 if "nps" in present else 0))
     if "nps" in present:  # the whole range first, then the latest period of each measure
         with columns[0]:
-            _overall_nps(services.compute("nps_overall", dataset, filters).iloc[0])
+            _overall_nps(services.compute(nps_overall, dataset, filters).iloc[0])
         columns = columns[1:]
     for column, measure in zip(columns, present, strict=False):
         with column:
-            _card(view, measure, services.compute(measure, dataset, filters), filters.period)
+            table = services.compute(measure_table(measure), dataset, filters)
+            _card(view, measure, table, filters.period)
     if "nps" in present:
-        latest = services.compute("nps_latest", dataset, filters).iloc[0]
+        latest = services.compute(nps_latest_answers, dataset, filters).iloc[0]
+        metric = SURVEY_METRICS["nps_latest"]
         with columns[-1], st.container(border=True):
-            st.metric(t("NPS, latest answers"),
-                      _value_text("nps", latest["nps"]))
+            st.metric(metric.title(), _value_text(metric, latest["nps"]))
             if not is_missing(latest["margin_of_error"]):
                 st.caption(t("± {margin} points (95%), {n} answers counted of {total}",
                              margin=format_decimal(latest["margin_of_error"], format="0.0",
                                                    locale=LOCALE),
                              n=format_value(latest["responses"], "customers", None),
                              total=format_value(latest["answers"], "customers", None)))
-            st.caption(t(LATEST_RULE))
+            st.caption(metric.describe())
     st.caption(t("Each card compares the latest period the responses cover completely with "
                  "the period before it; a change is real when a test at the 5% level says so "
                  "(the test and its p-value are in the tooltip)."))
@@ -208,13 +222,13 @@ def _verdicts(shown: pd.DataFrame) -> pd.DataFrame:
 
 def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("Net Promoter Score by period"))
-    table = services.compute("nps", dataset, filters)
+    table = services.compute(nps_table, dataset, filters)
     benchmark = comparison(view, "nps")
     st.plotly_chart(nps_trend_chart(table, filters.period, benchmark,
                     legend_name(view)), width="stretch",
                     key="nps_trend")
     chart_notes(benchmark)
-    st.caption(t(NPS_RULE))
+    st.caption(_chart_caption(survey_metric("nps"), NPS_CHART_NOTE))
     shown = _verdicts(_period_frame(with_changes(table, "nps"), filters.period))
     shown = shown[["period", "responses", "promoters", "passives", "detractors", "nps",
                    "margin_of_error", "change", "p_value", "verdict"]].rename(columns={
@@ -230,9 +244,9 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
             for c in (t("NPS"), t("Margin of error (±)"), t("Change (points)"))},
             units={t(c): "customers" for c in ("Answers", "Promoters", "Passives",
                                                "Detractors")})
-        st.caption(t("* the responses start or stop inside that period. The change against "
-                     "the previous period is tested with a z-test of the two NPS (variance "
-                     "(pP + pD − (pP − pD)²) ÷ n each), at the 5% level."))
+        test = survey_metric("nps").test
+        st.caption(t("* the responses start or stop inside that period.")
+                   + (" " + t(test.note) if test is not None and test.note else ""))
     download_buttons(shown, "nps", key="nps_download")
 
     st.plotly_chart(nps_mix_chart(table, filters.period), width="stretch", key="nps_mix")
@@ -243,7 +257,7 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
         "passives": t("Passives"), "detractors": t("Detractors")}), "nps-groups",
         key="nps_mix_download")
 
-    distribution = services.compute("nps_distribution", dataset, filters)
+    distribution = services.compute(score_distribution, dataset, filters)
     st.plotly_chart(score_distribution_chart(distribution), width="stretch",
                     key="nps_distribution")
     st.caption(t("Every answer of the date range counts."))
@@ -279,7 +293,7 @@ def _segments(dataset: Dataset, filters: Filters) -> None:
     by = st.session_state["nps_by"] or None
     if by is None:
         return
-    table = services.compute("nps_by_segment", dataset, filters, by=by)
+    table = services.compute(nps_by_segment, dataset, filters, by=by)
     if table.empty:
         st.info(t("No NPS answers in these filters."))
         return
@@ -302,15 +316,15 @@ def _segments(dataset: Dataset, filters: Filters) -> None:
 
 
 def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
-    st.subheader(t("Customer satisfaction (CSAT)"))
-    table = services.compute("csat", dataset, filters)
+    st.subheader(t(survey_metric("csat").name))
+    table = services.compute(csat_table, dataset, filters)
     benchmark = comparison(view, "csat")
     st.plotly_chart(csat_chart(table, filters.period, benchmark,
                     legend_name(view)), width="stretch",
                     key="csat_trend")
     chart_notes(benchmark)
     not_comparable_note(view, "csat")
-    st.caption(t(CSAT_RULE))
+    st.caption(_chart_caption(survey_metric("csat"), CSAT_CHART_NOTE))
     shown = _verdicts(_period_frame(with_changes(table, "csat"), filters.period))
     shown = shown[["period", "responses", "satisfied", "csat", "margin_of_error", "change",
                    "p_value", "verdict"]].rename(columns={
@@ -323,10 +337,10 @@ def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
 
 
 def _cli(dataset: Dataset, filters: Filters) -> None:
-    st.subheader(t("Customer loyalty index (CLI)"))
-    table = services.compute("cli", dataset, filters)
+    st.subheader(t(survey_metric("cli").name))
+    table = services.compute(cli_table, dataset, filters)
     st.plotly_chart(cli_chart(table, filters.period), width="stretch", key="cli_trend")
-    st.caption(t(CLI_RULE))
+    st.caption(_chart_caption(survey_metric("cli"), CLI_CHART_NOTE))
     shown = _verdicts(_period_frame(with_changes(table, "cli"), filters.period))
     shown = shown[["period", "responses", "cli", "cli_sd", "margin_of_error", "recommend",
                    "buy_again", "other_products", "change", "p_value", "verdict"]].rename(
@@ -367,7 +381,7 @@ def _comments(dataset: Dataset, filters: Filters, periods: pd.DataFrame,
     chosen = st.session_state["comment_period"]
     scope = filters if chosen == "" else dataclasses.replace(
         filters, start=starts[chosen][0], end=starts[chosen][1])
-    found = services.compute("comments", dataset, scope,
+    found = services.compute(comments, dataset, scope,
                              group=st.session_state["comment_group"] or None,
                              search=st.session_state["comment_search"] or None)
     st.caption(tn("{n} comment matches.", "{n} comments match.", len(found))
@@ -397,7 +411,7 @@ def _behaviour(dataset: Dataset, filters: Filters) -> None:
                         "into the dataset “{name}” on the Data page.", name=dataset.name)),
                 icon=":material/info:")
         return
-    table = services.compute("survey_behaviour", dataset, filters)
+    table = services.compute(behaviour_by_group, dataset, filters)
     if int(table["matched"].sum()) == 0:
         st.info(t("No answer's customer id is found in the orders: check that the survey "
                   "export and the orders use the same ids (or e-mails)."),
@@ -451,7 +465,7 @@ def _page(view: View, dataset: Dataset, filters: Filters) -> None:
     st.caption(plain(t("{dataset} · {count} survey responses from {first} to {last}",
                        dataset=dataset.name, count=format_value(info.rows, "customers", None),
                        first=format_day(info.first_date), last=format_day(info.last_date))))
-    coverage = services.compute("survey_coverage", dataset, filters)
+    coverage = services.compute(response_coverage, dataset, filters)
     if coverage.dropped_without_customer:
         st.caption(tn("{n} response without a customer id is left out while a segment filter "
                       "is on: a segment belongs to a customer.",
@@ -480,7 +494,7 @@ def _page(view: View, dataset: Dataset, filters: Filters) -> None:
     if "cli" in present:
         _cli(dataset, filters)
     if "comment" in info.mapping:
-        periods = services.compute(present[0], dataset, filters)
+        periods = services.compute(measure_table(present[0]), dataset, filters)
         _comments(dataset, filters, periods, "nps" in present)
     if "nps" in present:
         _behaviour(dataset, filters)

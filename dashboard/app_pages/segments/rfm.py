@@ -25,7 +25,8 @@ from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_RULES, RFM_SEGMENTS, rfm_window
 from metrics.query.segments import RFM_SEGMENT
-from metrics.rfm import SCORE_RULE, rfm_customers
+from metrics.rfm import SCORE_RULE, rfm_customers, rfm_summary, rfm_table
+from metrics.segments import segment_summary
 from metrics.store import Dataset
 
 PICK_KEY = "rfm_pick"
@@ -107,7 +108,7 @@ def _comparison(view: View, dataset: Dataset, filters: Filters) -> None:
                   options=options)
     by = st.selectbox(t("Segment"), options, key=COMPARE_KEY,
                       format_func=lambda k: segment_label(k))
-    table = services.compute("segment_summary", dataset, filters, by=by)
+    table = services.compute(segment_summary, dataset, filters, by=by)
     st.caption(t("Each value with the segment filter set to it, every figure over the same "
                  "days ({start} to {end}): customers with a purchase, net revenue, retention "
                  "rate (CRR pooled over the complete periods: Σ(E − N) ÷ ΣS), AOV, repeat "
@@ -143,7 +144,7 @@ def rfm_view(view: View, dataset: Dataset, filters: Filters) -> None:
     segments shown, not the scores: those are over the whole selection)."""
     try:
         _rules(dataset, filters)
-        summary = services.compute("rfm_summary", dataset, filters)
+        summary = services.compute(rfm_summary, dataset, filters)
         if summary.empty:
             st.info(t("No customer bought in these filters."))
         else:
@@ -154,7 +155,7 @@ def rfm_view(view: View, dataset: Dataset, filters: Filters) -> None:
                              "shown; shares are of all customers of the selection."))
                 shown = summary[summary["segment"].isin(chosen)]
             _summary(shown, dataset.currency)
-            _customers(services.compute("rfm", dataset, filters), summary, dataset.currency)
+            _customers(services.compute(rfm_table, dataset, filters), summary, dataset.currency)
         _comparison(view, dataset, filters)
     except LoyaltyLensError as error:
         show_error(error)

@@ -1,18 +1,18 @@
 """Segments: RFM segments, loyalty types, the upsell ratio, the loyalty programme and the
-retention uplift simulator. Each view is drawn by its own module."""
+retention uplift simulator. Each view is drawn by its own module beside this one."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.filters import page_data
-from dashboard.segments_loyalty import (
+from dashboard.app_pages.segments.loyalty import (
     loyalty_type_view,
     programme_view,
     simulator_view,
     upsell_view,
 )
-from dashboard.segments_rfm import rfm_view
+from dashboard.app_pages.segments.rfm import rfm_view
+from dashboard.filters import page_data
 from metrics.i18n import t
 
 

@@ -29,10 +29,14 @@ from metrics.loyalty import (
     incentive_columns,
     loyalty_type_rule,
     loyalty_type_summary,
+    loyalty_types,
     membership_source,
+    next_products,
     product_source,
+    programme_comparison,
     selection_window,
     top_next_products,
+    upsell_table,
 )
 from metrics.query.filters import Filters
 from metrics.significance import Significance, difference_caption, verdict_details
@@ -41,6 +45,7 @@ from metrics.simulator import (
     SEED_PROFIT_UPLIFT_PCT,
     SEED_RETENTION_GAIN_PP,
     Baseline,
+    baseline,
     simulate,
 )
 from metrics.store import Dataset
@@ -103,7 +108,7 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
                 icon=":material/info:")
         return
     try:
-        customers = services.compute("loyalty_types", dataset, filters)
+        customers = services.compute(loyalty_types, dataset, filters)
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -194,7 +199,7 @@ def upsell_view(view: View, dataset: Dataset, filters: Filters) -> None:
 
 
 def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
-    overall = services.compute("upsell", dataset, filters, by=None, whole_range=True)
+    overall = services.compute(upsell_table, dataset, filters, by=None, whole_range=True)
     if overall.empty:
         st.info(t("No customer bought a product in these filters."))
         return
@@ -210,7 +215,7 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
                  "those with a purchase in it; each counts the distinct products bought from "
                  "their first purchase up to the period's last day. Above: everyone with a "
                  "purchase from {start} to {end}.", start=start, end=end))
-    table = services.compute("upsell", dataset, filters, by=by)
+    table = services.compute(upsell_table, dataset, filters, by=by)
     st.plotly_chart(upsell_chart(table, filters.period, group_name if by else
                                  (lambda _: t("All customers"))),
                     width="stretch", key="upsell_chart")
@@ -230,7 +235,7 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
 
 def _next_products(dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("What customers buy next"))
-    pairs = services.compute("next_products", dataset, filters)
+    pairs = services.compute(next_products, dataset, filters)
     if pairs.empty:
         st.info(t("No customer whose first purchase is in the date range has come back "
                   "yet."))
@@ -281,7 +286,7 @@ def programme_view(view: View, dataset: Dataset, filters: Filters) -> None:
 
 def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
     by = st.session_state["enrol_by"] or None
-    result = services.compute("programme", dataset, filters, by=by)
+    result = services.compute(programme_comparison, dataset, filters, by=by)
     groups = result.groups
     start, end = format_day(result.selection_start), format_day(result.selection_end)
     st.caption(plain(result.membership_rule))
@@ -396,7 +401,7 @@ def simulator_view(view: View, dataset: Dataset, filters: Filters) -> None:
 
 
 def _simulate(dataset: Dataset, filters: Filters) -> None:
-    today = services.compute("simulator_baseline", dataset, filters)
+    today = services.compute(baseline, dataset, filters)
     gain, margin = st.session_state["sim_gain"], st.session_state["sim_margin"] / 100
     cost, years = float(st.session_state["sim_cost"]), int(st.session_state["sim_years"])
     rows = simulate(today, gain, margin, cost, years=years)
