@@ -45,6 +45,7 @@ from metrics.definitions import KPIS, METRICS
 from metrics.ingest import ingest_file
 from metrics.kpis import KPI_COLUMNS, kpi_query, kpi_table
 from metrics.query.filters import Filters
+from metrics.retention import retention_table
 from metrics.significance import NotTested, change_test
 from metrics.store import Dataset, Store
 from tests.builders import write_csv
@@ -191,3 +192,81 @@ def test_the_overview_shows_both_cards_and_trends(isolated_db: Path, tmp_path: P
     trend.set_value("gross_revenue_retention").run()
     assert not app.exception, app.exception
     assert app.query_params["metric"] == "gross_revenue_retention"
+
+
+# -- MRR-based, with the base from subscriptions -------------------------------------------
+
+SUBSCRIPTIONS = [
+    ("P", "2024-01-01", "", 100), ("P", "2024-02-10", "", 50),  # an add-on: expansion
+    ("Q", "2024-01-05", "2024-02-14", 200), ("Q", "2024-02-15", "", 120),  # a downgrade
+    ("R", "2024-01-10", "2024-02-20", 80),  # cancels in February
+    ("S", "2024-02-01", "2024-03-15", 60),  # new in February, cancels in March
+    ("T", "2024-03-31", "", 40),  # new in March
+]
+
+
+def subscription_shop(folder: Path, with_mrr: bool = True) -> tuple[Store, Dataset]:
+    store = Store(":memory:")
+    ingest_file(store, write_csv(folder / "orders.csv", ("customer_id", "order_date", "amount"),
+                                 [("P", "2024-01-01", 100)]), dataset="Boxes")
+    header = ("customer_id", "start_date", "end_date", "mrr")
+    rows = SUBSCRIPTIONS if with_mrr else [row[:3] for row in SUBSCRIPTIONS]
+    ingest_file(store, write_csv(folder / "subscriptions.csv", header[:len(rows[0])], rows),
+                dataset="Boxes", kind="subscriptions")
+    return store, store.dataset("Boxes")
+
+
+def test_mrr_based_revenue_retention_from_subscriptions(tmp_path: Path) -> None:
+    """MRR on each month's last day (the sum of the customer's running subscriptions):
+
+               P    Q    R    S    T
+        Jan  100  200   80    -    -      starting MRR of February: 380
+        Feb  150  120    -   60    -      starting MRR of March: P, Q, S = 330
+        Mar  150  120    -    -   40
+
+    February: NRR = (380 + 50 expansion − 80 contraction − 80 churned) / 380 = 270 / 380
+    = 71.05%; GRR without the expansion: (100 + 120 + 0) / 380 = 220 / 380 = 57.89%.
+    March: NRR = GRR = (150 + 120 + 0) / 330 = 270 / 330 = 81.82% (S churned, no
+    expansion; T is new). January: nobody subscribed on Dec 31, no value.
+    """
+    store, dataset = subscription_shop(tmp_path)
+    table = retention_table(store, dataset, Filters(period="month"), base="subscriptions")
+    assert table["period_start"].tolist() == [date(2024, 1, 1), date(2024, 2, 1),
+                                              date(2024, 3, 1)]
+    assert table["end_customers"].tolist() == [3, 3, 3]  # P, Q, R; P, Q, S; P, Q, T
+    assert_values(table["net_revenue_retention"].tolist(),
+                  [NAN, 100 * 270 / 380, 100 * 270 / 330])
+    assert_values(table["gross_revenue_retention"].tolist(),
+                  [NAN, 100 * 220 / 380, 100 * 270 / 330])
+    # the orders base keeps the orders' revenue retention (P's one order: none)
+    orders = retention_table(store, dataset, Filters(period="month"), base="orders")
+    assert_values(orders["net_revenue_retention"].tolist(), [NAN])
+
+
+def test_subscriptions_without_mrr_give_no_revenue_retention(tmp_path: Path) -> None:
+    store, dataset = subscription_shop(tmp_path, with_mrr=False)
+    table = retention_table(store, dataset, Filters(period="month"), base="subscriptions")
+    assert table["end_customers"].tolist() == [3, 3, 3]
+    assert table["net_revenue_retention"].isna().all()
+    assert table["gross_revenue_retention"].isna().all()
+
+
+def test_cli_retention_from_subscriptions_prints_mrr_based_revenue_retention(
+        tmp_path: Path) -> None:
+    # the subscriptions of test_mrr_based_revenue_retention_from_subscriptions
+    db = tmp_path / "cli.duckdb"
+    orders = write_csv(tmp_path / "orders.csv", ("customer_id", "order_date", "amount"),
+                       [("P", "2024-01-01", 100)])
+    subscriptions = write_csv(tmp_path / "subscriptions.csv",
+                              ("customer_id", "start_date", "end_date", "mrr"), SUBSCRIPTIONS)
+    assert run("ingest", str(orders), "--dataset", "Boxes", db=db).returncode == 0
+    assert run("ingest", str(subscriptions), "--dataset", "Boxes", "--kind", "subscriptions",
+               db=db).returncode == 0
+    result = run("retention", "--dataset", "Boxes", "--period", "month", "--base",
+                 "subscriptions", "--format", "json", db=db)
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert_values([r["net_revenue_retention"] for r in records],
+                  [NAN, 100 * 270 / 380, 100 * 270 / 330])
+    assert_values([r["gross_revenue_retention"] for r in records],
+                  [NAN, 100 * 220 / 380, 100 * 270 / 330])
