@@ -152,8 +152,8 @@ KPIS: tuple[Metric, ...] = (
     Metric(
         "net_revenue_retention", "Net revenue retention", "percent",
         "Revenue in the period from the customers who bought in the previous one ÷ their "
-        "revenue in the previous one × 100, both net of refunds: expansion and contraction "
-        "included.",
+        "revenue in the previous one × 100, both net of refunds (a customer whose previous "
+        "revenue was refunded in full is left out): expansion and contraction included.",
         test=REVENUE_RATIO,
     ),
     Metric(
