@@ -174,7 +174,8 @@ BENCHMARK_METRICS: dict[str, BenchmarkMetric] = {m.id: m for m in (
 )}
 METRIC_IDS: tuple[str, ...] = tuple(BENCHMARK_METRICS)
 # A LoyaltyLens metric compared with another metric's figures (said in a note).
-COMPARED_WITH = {"strict_retention_rate": ("retention_rate", STRICT_NOTE)}
+COMPARED_WITH = {"strict_retention_rate": ("retention_rate", STRICT_NOTE),
+                 "gross_revenue_retention": ("revenue_retention", None)}
 _UNIT_EXAMPLES = {"percent": "%", "nps": "NPS points", "index": "ACSI 0-100",
                   "ratio": "ratio", "months": "months", "multiple": "x (multiple)"}
 

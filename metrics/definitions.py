@@ -79,6 +79,9 @@ UNTESTED = ChangeTest("none", reason=NO_TEST_DEFINED)
 # Stocks are not samples: the whole base is counted, so there is no sampling error to test.
 HEADCOUNT = ChangeTest("none", reason="a headcount, not a sample")
 COUNT = ChangeTest("count")
+# A ratio of two revenue sums over the same customers has no test of ours (it would need a
+# resampling of the customers), so its change is shown untested rather than mistested.
+REVENUE_RATIO = ChangeTest("none", reason="a ratio of revenue sums, with no test of its own")
 # The seed CRR and churn rate are not shares of S (CRR can exceed 100%), so their changes
 # are tested on the strict counts: retained (or lost) customers of S.
 STRICT_NOTE = ("Tested on the strict counts, the customers of the base at the start (S) "
@@ -181,6 +184,19 @@ KPIS: tuple[Metric, ...] = (
         denominator="start_customers",
         test=ChangeTest("proportion", numerator="lost_customers",
                         denominator="start_customers", note=STRICT_NOTE),
+    ),
+    Metric(
+        "net_revenue_retention", "Net revenue retention", "percent",
+        "Revenue in the period from the customers who bought in the previous one ÷ their "
+        "revenue in the previous one × 100, both net of refunds (a customer whose previous "
+        "revenue was refunded in full is left out): expansion and contraction included.",
+        test=REVENUE_RATIO,
+    ),
+    Metric(
+        "gross_revenue_retention", "Gross revenue retention", "percent",
+        "As net revenue retention, with each customer's revenue in the period capped at "
+        "their revenue in the previous one: what was kept, never above 100%.",
+        test=REVENUE_RATIO,
     ),
 )
 

@@ -12,11 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from metrics.definitions import KPIS
 from metrics.query.filters import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, Filters
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame, query_row
 from metrics.query.segments import history_holds
 from metrics.query.sql import (
+    SQL_DIR,
     Period,
     add_days_sql,
     days_between_sql,
@@ -29,13 +31,24 @@ from metrics.query.sql import (
 )
 from metrics.store import Dataset, Store
 
-KPI_COLUMNS = (
+# The columns of the rows of ``sql/kpi_rows.sql`` before the KPI pieces'.
+ROW_COLUMNS: tuple[str, ...] = (
     "period_start", "period_end", "start_customers", "new_customers", "end_customers",
     "retained_customers", "churned_customers", "lost_customers", "active_customers", "orders",
     "revenue", "refunds", "aov", "repeat_purchase_rate", "retention_rate", "churn_rate",
     "strict_retention_rate", "complete", "repeat_customers", "order_value_sd",
     "returning_customers", "resurrected_customers", "dormant_customers",
 )
+
+# KPI pieces: ``sql/kpi_piece_<name>.sql`` holds CTEs over the orders ending in the CTE
+# ``<name>``, one row per ``period_index`` with a column named by the id of each KPI it
+# computes. Both KPI queries take every piece and ``sql/kpi_rows.sql`` joins them by period;
+# the KPI table gets a column for each KPI of the registry (metrics.definitions.KPIS) that
+# its rows lack. So a new KPI is one piece and one registry entry (README, "Adding a metric").
+KPI_PIECES: tuple[str, ...] = tuple(sorted(
+    path.stem.removeprefix("kpi_piece_") for path in SQL_DIR.glob("kpi_piece_*.sql")))
+PIECE_COLUMNS: tuple[str, ...] = tuple(m.id for m in KPIS if m.id not in ROW_COLUMNS)
+KPI_COLUMNS: tuple[str, ...] = ROW_COLUMNS + PIECE_COLUMNS
 
 
 # The longest period of each granularity, in days.
@@ -70,6 +83,15 @@ def period_out_sql(period: Period, day_expr: str) -> str:
             f"THEN GREATEST({index}, $data_last_index + 1) ELSE {index} END")
 
 
+def _piece_joins() -> dict[str, str]:
+    """The placeholders of ``sql/kpi_rows.sql`` that join each KPI piece by period and add
+    its KPIs to the final SELECT (as DOUBLE: the pieces' KPIs are rates and amounts)."""
+    columns = "".join(f",\n    CAST({column} AS DOUBLE) AS {column}" for column in PIECE_COLUMNS)
+    joins = "\n".join(f"LEFT JOIN {name} ON {name}.period_index = b.period_index"
+                       for name in KPI_PIECES)
+    return {"piece_columns": columns, "piece_joins": joins}
+
+
 def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and the parameters it binds, as :func:`kpi_table`
     runs it.
@@ -100,7 +122,9 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
                 p, add_days_sql("last_purchase", "$inactivity_days + 1")),
         }
     sql, params = orders_query(
-        with_ctes(*events, load_sql("kpi_rows")), dataset, filters,
+        with_ctes(*events, *(load_sql(f"kpi_piece_{name}") for name in KPI_PIECES),
+                  load_sql("kpi_rows")), dataset, filters,
+        **_piece_joins(),
         period_series=integer_series_sql("low", "$last_index", "period_index"),
         period_start=period_start_sql(p, "b.period_index"),
         period_end=period_end_sql(p, "b.period_index"),

@@ -43,7 +43,8 @@ MIN_COHORT_SIZE = 30
 RETENTION_COLUMNS = (
     "period_start", "period_end", "start_customers", "new_customers", "end_customers",
     "retained_customers", "churned_customers", "lost_customers", "retention_rate",
-    "churn_rate", "strict_retention_rate", "complete",
+    "churn_rate", "strict_retention_rate", "complete", "net_revenue_retention",
+    "gross_revenue_retention",
 )
 COHORT_COLUMNS = (
     "cohort", "group_value", "period_offset", "period_start", "period_end", "cohort_size",
@@ -93,7 +94,10 @@ def retention_table(store: Store, dataset: Dataset, filters: Filters,
     pandas.DataFrame
         One row per period with :data:`RETENTION_COLUMNS`; rates in percent, ``None``
         where S is zero. CRR = (E - N) / S x 100 and churn = (S + N - E) / S x 100 (seed);
-        strict retention = retained / S x 100.
+        strict retention = retained / S x 100. Net and gross revenue retention: from the
+        orders, as the KPI table has them; from subscriptions, MRR-based (starting MRR +
+        expansion - contraction - churned MRR, over the starting MRR; gross without
+        expansion), ``None`` without an mrr column.
     """
     base = base or default_base(dataset)
     if base == "orders":
@@ -126,6 +130,7 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     p = filters.period
     customer_filter, params = subscription_filter_sql(dataset, filters)
     end_date = "end_date" if "end_date" in info.mapping else "CAST(NULL AS DATE)"
+    mrr = "mrr" if "mrr" in info.mapping else "CAST(NULL AS DOUBLE)"
     # The subscriptions table's dates say how far the data reaches: the last start or end.
     row = query_row(
         store,
@@ -138,6 +143,7 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         subscriptions_table=dataset.table("subscriptions"),
         customer_filter=customer_filter,
         end_date=end_date,
+        mrr=mrr,
         period_series=integer_series_sql("$first_index - 1", "$last_index", "period_index"),
         period_end=period_end_sql(p, "period_index"),
         period_start=period_start_sql(p, "period_index"),

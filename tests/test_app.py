@@ -84,6 +84,9 @@ def test_the_overview_shows_the_metrics_numbers_for_the_linked_view(db: Path) ->
         "Orders": "2", "Revenue (EUR)": "80.00", "Avg. order value (EUR)": "40.00",
         "Repeat purchase rate": "50.0%", "Retention rate (CRR)": "66.7%",
         "Strict retention rate": "66.7%", "Churn rate": "33.3%",
+        # January's buyers A, B, E spent 150 + 200 + 90 = 440; in February only A, 80
+        # (below A's 150, so gross = net): 80 / 440
+        "Net revenue retention": "18.2%", "Gross revenue retention": "18.2%",
     }
 
 

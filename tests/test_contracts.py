@@ -46,7 +46,8 @@ def test_every_kpi_column_has_a_definition() -> None:
         assert metric.unit in ("customers", "orders", "currency", "percent")
     assert {m.id for m in KPIS} == {
         "end_customers", "new_customers", "active_customers", "orders", "revenue", "aov",
-        "repeat_purchase_rate", "retention_rate", "strict_retention_rate", "churn_rate"}
+        "repeat_purchase_rate", "retention_rate", "strict_retention_rate", "churn_rate",
+        "net_revenue_retention", "gross_revenue_retention"}
 
 
 def test_the_readme_set_up_commands_exist() -> None:

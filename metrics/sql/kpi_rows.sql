@@ -6,6 +6,8 @@
 -- the range that has data.
 -- The period the data stops inside ends on the data's last day: its E is measured there
 -- (metrics.kpis.period_out_sql) and its period_end says so.
+-- The KPI pieces (metrics.kpis.KPI_PIECES, sql/kpi_piece_<name>.sql ending in the CTE <name>:
+-- one row per period_index, a column per KPI) are joined by period, their columns last.
 event_totals AS (
     SELECT period_index, SUM(in_base) AS in_base, SUM(retained) AS retained
     FROM base_events
@@ -60,12 +62,13 @@ SELECT
     CAST(a.order_value_sd AS DOUBLE) AS order_value_sd,
     CAST(COALESCE(l.returning_customers, 0) AS BIGINT) AS returning_customers,
     CAST(COALESCE(l.resurrected_customers, 0) AS BIGINT) AS resurrected_customers,
-    CAST(COALESCE(d.dormant_customers, 0) AS BIGINT) AS dormant_customers
+    CAST(COALESCE(d.dormant_customers, 0) AS BIGINT) AS dormant_customers{piece_columns}
 FROM base AS b
 LEFT JOIN new_customers AS n ON n.period_index = b.period_index
 LEFT JOIN activity AS a ON a.period_index = b.period_index
 LEFT JOIN money AS m ON m.period_index = b.period_index
 LEFT JOIN arrivals AS l ON l.period_index = b.period_index
 LEFT JOIN departures AS d ON d.period_index = b.period_index
+{piece_joins}
 WHERE b.period_index BETWEEN $first_index AND LEAST($last_index, $data_last_index)
 ORDER BY b.period_index
