@@ -200,7 +200,8 @@ KPIS: tuple[Metric, ...] = (
     ),
 )
 
-# Counts that explain the rates; listed for exports and the CLI, not shown as cards.
+# Counts and sums that explain the rates; listed for exports and the CLI, not shown as
+# cards.
 BASE_COUNTS: tuple[Metric, ...] = (
     Metric(
         "start_customers", "Customers in the base at the start", "customers",
@@ -225,6 +226,25 @@ BASE_COUNTS: tuple[Metric, ...] = (
     ),
     Metric("refunds", "Refunds", "currency", "Sum of the refunds in the period.",
            higher_is_better=False, test=UNTESTED),
+    # the sums behind net and gross revenue retention (sql/kpi_piece_revenue_retention.sql)
+    Metric(
+        "base_revenue", "Previous revenue of the previous period's buyers", "currency",
+        "Revenue in the previous period, net of refunds, of the customers whose revenue "
+        "there was above zero: the denominator of revenue retention.",
+        test=UNTESTED,
+    ),
+    Metric(
+        "retained_revenue", "Their revenue in this period", "currency",
+        "Revenue in the period, net of refunds, of the previous period's buyers: the "
+        "numerator of net revenue retention.",
+        test=UNTESTED,
+    ),
+    Metric(
+        "capped_retained_revenue", "Their revenue in this period, capped", "currency",
+        "As their revenue in this period, each customer's capped at their previous "
+        "revenue: the numerator of gross revenue retention.",
+        test=UNTESTED,
+    ),
 )
 
 # The customer lifecycle (Retention page), counted with the KPIs in one query.

@@ -57,6 +57,11 @@ def _ratio(numerator: float | None, denominator: float | None, scale: float = 1.
     return scale * numerator / denominator
 
 
+# The rows behind revenue retention: the previous period's buyers with their revenues
+# (sql/explain_revenue_retention.sql).
+REVENUE_RETENTION_ROWS = "revenue_retention"
+
+
 @dataclass(frozen=True)
 class Formula:
     """How a metric is computed from components of the KPI row.
@@ -64,7 +69,8 @@ class Formula:
     ``inputs`` are KPI columns, in the order a user reads them; ``compute`` gives the
     metric from their values alone; ``text`` is the formula for people, in the inputs'
     symbols (English; translated when shown); ``rows`` says which rows stand behind the
-    number, ``"customers"`` or ``"orders"``, and ``row_condition`` (customers only)
+    number, ``"customers"``, ``"orders"`` or :data:`REVENUE_RETENTION_ROWS` (the previous
+    period's buyers with their revenues), and ``row_condition`` (customers only)
     which customers, as a constant SQL condition over the 0/1 columns of
     ``sql/explain_customers.sql``.
     """
@@ -139,6 +145,25 @@ FORMULAS: dict[str, Formula] = {
         ("retained_customers", "start_customers"),
         lambda i: _ratio(i["retained_customers"], i["start_customers"], 100.0),
         "retained ÷ S × 100", row_condition="start_customers = 1"),
+    "base_revenue": Formula(("base_revenue",), _same("base_revenue"),
+                            "the sum of the previous revenues below",
+                            rows=REVENUE_RETENTION_ROWS),
+    "retained_revenue": Formula(("retained_revenue",), _same("retained_revenue"),
+                                "the sum of the revenues in this period below",
+                                rows=REVENUE_RETENTION_ROWS),
+    "capped_retained_revenue": Formula(
+        ("capped_retained_revenue",), _same("capped_retained_revenue"),
+        "the sum of the capped revenues below", rows=REVENUE_RETENTION_ROWS),
+    "net_revenue_retention": Formula(
+        ("retained_revenue", "base_revenue"),
+        lambda i: _ratio(i["retained_revenue"], i["base_revenue"], 100.0),
+        "their revenue in this period ÷ their previous revenue × 100",
+        rows=REVENUE_RETENTION_ROWS),
+    "gross_revenue_retention": Formula(
+        ("capped_retained_revenue", "base_revenue"),
+        lambda i: _ratio(i["capped_retained_revenue"], i["base_revenue"], 100.0),
+        "their revenue in this period, capped, ÷ their previous revenue × 100",
+        rows=REVENUE_RETENTION_ROWS),
 }
 
 # The metrics explain() covers, in the registry's order: every KPI and base count of the
@@ -268,14 +293,15 @@ def _value_query(dataset: Dataset, filters: Filters, columns: tuple[str, ...],
 def _rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: date,
                 end_day: date) -> tuple[str, dict[str, Any]]:
     """The query returning every customer or order behind the number."""
-    if formula.rows == "orders":
-        template, pieces = load_sql("explain_orders"), {}
+    if formula.rows in ("orders", REVENUE_RETENTION_ROWS):
+        template, pieces = load_sql(f"explain_{formula.rows}"), {}
     else:  # the customers: CTEs and the final SELECT
         template = with_ctes(load_sql("explain_customers"))
         pieces = {"row_condition": formula.row_condition}
     sql, params = orders_query(template, dataset, filters, **pieces)
     days = {"first_day": start, "start_day": start - timedelta(days=1), "end_day": end_day,
-            "inactivity_days": filters.inactivity_days}
+            "inactivity_days": filters.inactivity_days,
+            "explained_index": period_index(filters.period, start)}
     return sql, params | bind(sql, days)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.definitions import KPIS
+from metrics.definitions import BASE_COUNTS, KPIS, METRICS
 from metrics.query.filters import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, Filters
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame, query_row
@@ -43,11 +43,13 @@ ROW_COLUMNS: tuple[str, ...] = (
 # KPI pieces: ``sql/kpi_piece_<name>.sql`` holds CTEs over the orders ending in the CTE
 # ``<name>``, one row per ``period_index`` with a column named by the id of each KPI it
 # computes. Both KPI queries take every piece and ``sql/kpi_rows.sql`` joins them by period;
-# the KPI table gets a column for each KPI of the registry (metrics.definitions.KPIS) that
-# its rows lack. So a new KPI is one piece and one registry entry (README, "Adding a metric").
+# the KPI table gets a column for each KPI of the registry (metrics.definitions.KPIS, and
+# the sums behind them in BASE_COUNTS) that its rows lack. So a new KPI is one piece and one
+# registry entry (README, "Adding a metric").
 KPI_PIECES: tuple[str, ...] = tuple(sorted(
     path.stem.removeprefix("kpi_piece_") for path in SQL_DIR.glob("kpi_piece_*.sql")))
-PIECE_COLUMNS: tuple[str, ...] = tuple(m.id for m in KPIS if m.id not in ROW_COLUMNS)
+PIECE_COLUMNS: tuple[str, ...] = tuple(
+    m.id for m in BASE_COUNTS + KPIS if m.id not in ROW_COLUMNS)
 KPI_COLUMNS: tuple[str, ...] = ROW_COLUMNS + PIECE_COLUMNS
 
 
@@ -85,8 +87,12 @@ def period_out_sql(period: Period, day_expr: str) -> str:
 
 def _piece_joins() -> dict[str, str]:
     """The placeholders of ``sql/kpi_rows.sql`` that join each KPI piece by period and add
-    its KPIs to the final SELECT (as DOUBLE: the pieces' KPIs are rates and amounts)."""
-    columns = "".join(f",\n    CAST({column} AS DOUBLE) AS {column}" for column in PIECE_COLUMNS)
+    its KPIs to the final SELECT (as DOUBLE: the pieces' KPIs are rates and amounts). A
+    period a piece has no row for has no rate (NULL) and sums of nothing (0)."""
+    columns = "".join(
+        f",\n    CAST({column} AS DOUBLE) AS {column}" if METRICS[column].unit == "percent"
+        else f",\n    COALESCE(CAST({column} AS DOUBLE), 0) AS {column}"
+        for column in PIECE_COLUMNS)
     joins = "\n".join(f"LEFT JOIN {name} ON {name}.period_index = b.period_index"
                        for name in KPI_PIECES)
     return {"piece_columns": columns, "piece_joins": joins}

@@ -5,7 +5,9 @@ behind the number.
 February 2024 in the small shop with W = 30 (worked out by hand in tests/test_kpis.py):
 S = 3 {A, B, E}, N = 1 {C}, E = 3 {A, C, E}, retained 2 {A, E}; active A and C, with two
 orders (A 80, C 30) and C's refund of 30: revenue 80, AOV 40; A has bought three times by
-Feb 29, C once: repeat purchase rate 1 / 2 = 50%.
+Feb 29, C once: repeat purchase rate 1 / 2 = 50%. January's buyers (A 150, B 200, E 90)
+spent 440 in January and 80 in February (A alone, under their 150): revenue retention
+80 / 440, net and gross.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ BY_HAND = {
     "strict_retention_rate": ({"retained_customers": 2, "start_customers": 3}, 100 * 2 / 3),
     "churn_rate": ({"start_customers": 3, "new_customers": 1, "end_customers": 3},
                    100 * (3 + 1 - 3) / 3),
+    # January's buyers A 150, B 200, E 90 spent 440; in February only A, 80 (under 150)
+    "net_revenue_retention": ({"retained_revenue": 80, "base_revenue": 440}, 100 * 80 / 440),
+    "gross_revenue_retention": ({"capped_retained_revenue": 80, "base_revenue": 440},
+                                100 * 80 / 440),
 }
 
 

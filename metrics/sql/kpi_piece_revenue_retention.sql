@@ -18,11 +18,15 @@ customer_period_revenue AS (
     GROUP BY 1, 2
 ),
 revenue_retention AS (
+    -- the rates, and the sums they are computed from (explain() shows those)
     SELECT earlier.period_index + 1 AS period_index,
         100.0 * SUM(COALESCE(later.revenue, 0)) / NULLIF(SUM(earlier.revenue), 0)
             AS net_revenue_retention,
         100.0 * SUM(LEAST(COALESCE(later.revenue, 0), earlier.revenue))
-            / NULLIF(SUM(earlier.revenue), 0) AS gross_revenue_retention
+            / NULLIF(SUM(earlier.revenue), 0) AS gross_revenue_retention,
+        SUM(earlier.revenue) AS base_revenue,
+        SUM(COALESCE(later.revenue, 0)) AS retained_revenue,
+        SUM(LEAST(COALESCE(later.revenue, 0), earlier.revenue)) AS capped_retained_revenue
     FROM customer_period_revenue AS earlier
     LEFT JOIN customer_period_revenue AS later
         ON later.customer_id = earlier.customer_id
