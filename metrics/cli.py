@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -89,6 +90,25 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+Handler = Callable[[argparse.Namespace, Store], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand of the program, registered once in :data:`COMMANDS`.
+
+    ``help`` is a function so that its text is translated when the parser is built (in the
+    language of that moment), not when this module is imported. ``configure`` adds the
+    command's options to its parser; ``run`` prints its output (an error meant for the user
+    is a :class:`~metrics.errors.LoyaltyLensError`, which :func:`main` turns into status 2).
+    """
+
+    name: str
+    help: Callable[[], str]
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Handler
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="loyaltylens",
@@ -98,136 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", help=t("LoyaltyLens database file (default: ${var} or data/loyaltylens.duckdb).",
                        var=DB_ENV_VAR))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    ingest = commands.add_parser("ingest", help=t("Validate a file and store it in a dataset."))
-    ingest.add_argument("file", help=t("The CSV or .xlsx file to read."))
-    ingest.add_argument("--dataset", required=True, help=t("Dataset name (created if new)."))
-    ingest.add_argument("--kind", default="orders", choices=sorted(TABLE_KINDS))
-    ingest.add_argument("--map", dest="mapping", type=_pair, action="append", default=[],
-                        metavar="ROLE=COLUMN",
-                        help=t("Column for a role, e.g. --map customer_id=Email (repeatable)."))
-    ingest.add_argument("--currency", help=t("Currency code of the amounts, e.g. EUR."))
-    ingest.add_argument("--replace", action="store_true",
-                        help=t("Replace the dataset's existing data of this kind."))
-    ingest.add_argument("--date-format", metavar="FORMAT",
-                        help=t("Format of the dates when the values cannot tell day-first from "
-                               "month-first, e.g. dd/mm/yyyy or mm/dd/yyyy."))
-    ingest.add_argument("--sheet", help=t("Sheet of an Excel workbook (default: the first)."))
-    ingest.add_argument("--delimiter", help=t("Delimiter of a CSV file when the detected one is "
-                                              "wrong: one character, or tab."))
-    ingest.add_argument("--encoding", help=t("Encoding of a CSV file when the detected one is "
-                                             "wrong, e.g. cp1250, cp1251, utf-8."))
-    ingest.add_argument("--decimal", metavar="MARK",
-                        help=t("Decimal mark of the numbers when the detected one is wrong: "
-                               ", or ."))
-    ingest.add_argument("--dry-run", action="store_true",
-                        help=t("Validate and print the report; store nothing."))
-    ingest.add_argument("--keep-future-dates", action="store_true",
-                        help=t("Store rows dated after today or before {year} too (by "
-                               "default they are set aside as rejected rows).",
-                               year=EARLIEST_DATE.year))
-
-    commands.add_parser("datasets", help=t("List the stored datasets.")).add_argument(
-        "--format", choices=("json", "csv"), default="json")
-
-    delete = commands.add_parser("delete", help=t("Delete a dataset and all its data."))
-    delete.add_argument("--dataset", required=True)
-
-    commands.add_parser("demo", help=t("Store the demo dataset if it is not there yet."))
-
-    benchmarks = commands.add_parser(
-        "benchmarks", help=t("Industry benchmark figures with their source and year (shipped "
-                             "and your saved sets); save or delete a set of your own."))
-    benchmarks.add_argument("--industry", metavar="SECTOR",
-                            help=t("Only this industry, e.g. Retail or E-commerce."))
-    benchmarks.add_argument("--metric", choices=METRIC_IDS, help=t("Only this metric."))
-    benchmarks.add_argument("--format", choices=("json", "csv"), default="json")
-    set_actions = benchmarks.add_mutually_exclusive_group()
-    set_actions.add_argument("--upload", metavar="FILE",
-                             help=t("Check a benchmark file (the columns of "
-                                    "data/benchmarks.csv) and save it as the set --name."))
-    set_actions.add_argument("--delete", metavar="NAME", help=t("Delete your saved set NAME."))
-    benchmarks.add_argument("--name", help=t("Name to save the --upload set under; it is "
-                                             "picked like an industry."))
-
-    kpis = commands.add_parser("kpis", help=t("KPIs per period (the Overview page)."))
-    _add_filters(kpis)
-
-    explain = commands.add_parser(
-        "explain", help=t("How one KPI of one period is computed: its definition, its inputs "
-                          "with their values, the SQL with its parameters and the rows "
-                          "behind it (the Overview page's \"How is this computed?\")."))
-    explain.add_argument("--metric", required=True,
-                         help=t("The KPI, e.g. retention_rate, aov, new_customers."))
-    _add_filters(explain, period_flag="--period-type", formats=("text", "json"))
-    explain.add_argument("--period", dest="period_day", type=_period_day, required=True,
-                         metavar="PERIOD",
-                         help=t("The period to explain: a day in it (YYYY-MM-DD), a month "
-                                "(YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY)."))
-
-    retention = commands.add_parser(
-        "retention", help=t("Retention and churn per period with S, N, E (the Retention page)."))
-    _add_filters(retention)
-    retention.add_argument("--base", choices=BASES,
-                           help=t("What keeps a customer in the base: orders within the "
-                                  "inactivity window, or a running subscription (default: "
-                                  "subscriptions when the dataset has them)."))
-
-    cohorts = commands.add_parser("cohorts", help=t("Cohort retention table (the Retention "
-                                                    "page's heatmap)."))
-    _add_filters(cohorts)
-    cohorts.add_argument("--metric", choices=COHORT_METRICS, default="customers",
-                         help=t("Customer retention or revenue retention."))
-    cohorts.add_argument("--unbounded", action="store_true",
-                         help=t("Count customers active in the period or any later one."))
-    cohorts.add_argument("--by", metavar="SEGMENT",
-                         help=t("Split each cohort by a segment column (its value on the "
-                                "customer's first order)."))
-
-    lifecycle = commands.add_parser(
-        "lifecycle", help=t("New, returning, resurrected and dormant customers per period."))
-    _add_filters(lifecycle)
-
-    rfm = commands.add_parser(
-        "rfm", help=t("Each customer's recency, frequency and monetary value, their R, F, M "
-                      "scores (1-5) and RFM segment (the Segments page)."))
-    _add_filters(rfm)
-
-    segments = commands.add_parser(
-        "segments", help=t("Customers, revenue, retention, AOV, repeat purchase rate and "
-                           "simple CLV for each value of a segment (the Segments page)."))
-    _add_filters(segments)
-    segments.add_argument("--by", metavar="SEGMENT", required=True,
-                          help=t("The segment to compare: a segment column, or rfm for the "
-                                 "RFM segments."))
-    segments.add_argument("--gross-margin", type=float,
-                          help=t("Gross margin as a fraction for the CLV, e.g. 0.35 (default: "
-                                 "revenue CLV)."))
-
-    nps = commands.add_parser(
-        "nps", help=t("Net Promoter Score per period from the survey responses, with its 95% "
-                      "margin of error (the Satisfaction page)."))
-    _add_filters(nps)
-    nps.add_argument("--by", metavar="SEGMENT",
-                     help=t("Split by a segment column of the responses (e.g. Touchpoint) or "
-                            "of their customers' orders or customer data."))
-
-    clv = commands.add_parser(
-        "clv", help=t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
-                      "--customers, each customer's P(alive), expected purchases and CLV."))
-    _add_filters(clv)
-    clv.add_argument("--calibration-end", type=_date,
-                     help=t("Last day the models learn from (default: the data's last day)."))
-    clv.add_argument("--horizon-months", type=int, default=DEFAULT_HORIZON_MONTHS,
-                     help=t("Months of future purchases in the CLV (default {n}).",
-                            n=DEFAULT_HORIZON_MONTHS))
-    clv.add_argument("--discount-rate", type=float, default=DEFAULT_ANNUAL_DISCOUNT_RATE,
-                     help=t("Yearly discount rate as a fraction (default {rate}).",
-                            rate=DEFAULT_ANNUAL_DISCOUNT_RATE))
-    clv.add_argument("--customers", action="store_true",
-                     help=t("Include the per-customer table (JSON), or print it (CSV)."))
-    clv.add_argument("--by", metavar="SEGMENT",
-                     help=t("Label each customer with a segment (its first order's value)."))
+    for command in COMMANDS.values():
+        command.configure(commands.add_parser(command.name, help=command.help()))
     return parser
 
 
@@ -328,7 +220,97 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-def _benchmarks(store: Store, args: argparse.Namespace) -> None:
+def _no_options(parser: argparse.ArgumentParser) -> None:
+    """A command without options of its own."""
+
+
+def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
+    ingest.add_argument("file", help=t("The CSV or .xlsx file to read."))
+    ingest.add_argument("--dataset", required=True, help=t("Dataset name (created if new)."))
+    ingest.add_argument("--kind", default="orders", choices=sorted(TABLE_KINDS))
+    ingest.add_argument("--map", dest="mapping", type=_pair, action="append", default=[],
+                        metavar="ROLE=COLUMN",
+                        help=t("Column for a role, e.g. --map customer_id=Email (repeatable)."))
+    ingest.add_argument("--currency", help=t("Currency code of the amounts, e.g. EUR."))
+    ingest.add_argument("--replace", action="store_true",
+                        help=t("Replace the dataset's existing data of this kind."))
+    ingest.add_argument("--date-format", metavar="FORMAT",
+                        help=t("Format of the dates when the values cannot tell day-first from "
+                               "month-first, e.g. dd/mm/yyyy or mm/dd/yyyy."))
+    ingest.add_argument("--sheet", help=t("Sheet of an Excel workbook (default: the first)."))
+    ingest.add_argument("--delimiter", help=t("Delimiter of a CSV file when the detected one is "
+                                              "wrong: one character, or tab."))
+    ingest.add_argument("--encoding", help=t("Encoding of a CSV file when the detected one is "
+                                             "wrong, e.g. cp1250, cp1251, utf-8."))
+    ingest.add_argument("--decimal", metavar="MARK",
+                        help=t("Decimal mark of the numbers when the detected one is wrong: "
+                               ", or ."))
+    ingest.add_argument("--dry-run", action="store_true",
+                        help=t("Validate and print the report; store nothing."))
+    ingest.add_argument("--keep-future-dates", action="store_true",
+                        help=t("Store rows dated after today or before {year} too (by "
+                               "default they are set aside as rejected rows).",
+                               year=EARLIEST_DATE.year))
+
+
+def _ingest(args: argparse.Namespace, store: Store) -> None:
+    report = ingest_file(store, args.file, dataset=args.dataset, kind=args.kind,
+                         mapping=dict(args.mapping), currency=args.currency,
+                         replace=args.replace, date_format=args.date_format, sheet=args.sheet,
+                         dry_run=args.dry_run, encoding=args.encoding,
+                         delimiter=args.delimiter, decimal_mark=args.decimal,
+                         keep_out_of_range_dates=args.keep_future_dates)
+    _print_json(report.to_dict())
+
+
+def _configure_datasets(datasets: argparse.ArgumentParser) -> None:
+    datasets.add_argument("--format", choices=("json", "csv"), default="json")
+
+
+def _datasets(args: argparse.Namespace, store: Store) -> None:
+    rows = [
+        {"id": d.id, "name": d.name, "currency": d.currency,
+         "created_at": d.created_at.isoformat(timespec="seconds"),
+         "tables": ",".join(sorted(d.tables)),
+         "orders": d.tables["orders"].rows if "orders" in d.tables else None,
+         "first_date": d.tables["orders"].first_date if "orders" in d.tables else None,
+         "last_date": d.tables["orders"].last_date if "orders" in d.tables else None}
+        for d in store.datasets()
+    ]
+    _print_table(pd.DataFrame(rows, columns=["id", "name", "currency", "created_at",
+                                             "tables", "orders", "first_date",
+                                             "last_date"]), args.format)
+
+
+def _configure_delete(delete: argparse.ArgumentParser) -> None:
+    delete.add_argument("--dataset", required=True)
+
+
+def _delete(args: argparse.Namespace, store: Store) -> None:
+    deleted = store.delete_dataset(args.dataset)
+    _print_json({"deleted": {"id": deleted.id, "name": deleted.name}})
+
+
+def _demo(args: argparse.Namespace, store: Store) -> None:
+    demo = ensure_demo(store)
+    _print_json({"id": demo.id, "name": demo.name, "orders": demo.tables["orders"].rows})
+
+
+def _configure_benchmarks(benchmarks: argparse.ArgumentParser) -> None:
+    benchmarks.add_argument("--industry", metavar="SECTOR",
+                            help=t("Only this industry, e.g. Retail or E-commerce."))
+    benchmarks.add_argument("--metric", choices=METRIC_IDS, help=t("Only this metric."))
+    benchmarks.add_argument("--format", choices=("json", "csv"), default="json")
+    set_actions = benchmarks.add_mutually_exclusive_group()
+    set_actions.add_argument("--upload", metavar="FILE",
+                             help=t("Check a benchmark file (the columns of "
+                                    "data/benchmarks.csv) and save it as the set --name."))
+    set_actions.add_argument("--delete", metavar="NAME", help=t("Delete your saved set NAME."))
+    benchmarks.add_argument("--name", help=t("Name to save the --upload set under; it is "
+                                             "picked like an industry."))
+
+
+def _benchmarks(args: argparse.Namespace, store: Store) -> None:
     """The benchmarks command: save or delete a set of the user's, or print figures."""
     if args.upload:
         if not args.name:
@@ -354,111 +336,210 @@ def _benchmarks(store: Store, args: argparse.Namespace) -> None:
     _print_table(benchmark_frame(figures), args.format)
 
 
-def run(args: argparse.Namespace) -> None:
-    with Store(args.db) as store:
-        if args.command == "ingest":
-            mapping = dict(args.mapping)
-            report = ingest_file(store, args.file, dataset=args.dataset, kind=args.kind,
-                                 mapping=mapping, currency=args.currency, replace=args.replace,
-                                 date_format=args.date_format, sheet=args.sheet,
-                                 dry_run=args.dry_run, encoding=args.encoding,
-                                 delimiter=args.delimiter, decimal_mark=args.decimal,
-                                 keep_out_of_range_dates=args.keep_future_dates)
-            _print_json(report.to_dict())
-        elif args.command == "datasets":
-            rows = [
-                {"id": d.id, "name": d.name, "currency": d.currency,
-                 "created_at": d.created_at.isoformat(timespec="seconds"),
-                 "tables": ",".join(sorted(d.tables)),
-                 "orders": d.tables["orders"].rows if "orders" in d.tables else None,
-                 "first_date": d.tables["orders"].first_date if "orders" in d.tables else None,
-                 "last_date": d.tables["orders"].last_date if "orders" in d.tables else None}
-                for d in store.datasets()
-            ]
-            _print_table(pd.DataFrame(rows, columns=["id", "name", "currency", "created_at",
-                                                     "tables", "orders", "first_date",
-                                                     "last_date"]), args.format)
-        elif args.command == "delete":
-            deleted = store.delete_dataset(args.dataset)
-            _print_json({"deleted": {"id": deleted.id, "name": deleted.name}})
-        elif args.command == "demo":
-            demo = ensure_demo(store)
-            _print_json({"id": demo.id, "name": demo.name, "orders": demo.tables["orders"].rows})
-        elif args.command == "kpis":
-            table = kpi_table(store, store.dataset(args.dataset), _filters(args, store))
-            _print_table(table.rename(columns={"period_start": "period"}), args.format)
-        elif args.command == "explain":
-            explanation = explain(store, store.dataset(args.dataset), args.metric,
-                                  _filters(args, store), args.period_day)
-            if args.format == "json":
-                _print_json(explanation.to_dict())
-            else:
-                _print_explanation(explanation)
-        elif args.command == "retention":
-            table = with_change_tests(retention_table(
-                store, store.dataset(args.dataset), _filters(args, store), base=args.base))
-            _print_table(table.rename(columns={"period_start": "period"}), args.format)
-        elif args.command == "cohorts":
-            table = cohort_table(store, store.dataset(args.dataset), _filters(args, store),
-                                 metric=args.metric, unbounded=args.unbounded, by=args.by)
-            if args.by is None:
-                table = table.drop(columns="group_value")
-            else:
-                table = table.rename(columns={"group_value": args.by})
-            _print_table(table, args.format)
-        elif args.command == "clv":
-            result = predictive_clv(store, store.dataset(args.dataset), _filters(args, store),
-                                    calibration_end=args.calibration_end,
-                                    horizon_months=args.horizon_months,
-                                    annual_discount_rate=args.discount_rate, by=args.by)
-            customers = result.customers.drop(columns=[] if args.by else ["group_value"])
-            if args.by:
-                customers = customers.rename(columns={"group_value": args.by})
-            if args.format == "csv":
-                if args.customers:
-                    _print_table(customers, "csv")
-                else:
-                    _print_table(pd.DataFrame(
-                        [(model, name, value) for model, values in result.parameters().items()
-                         for name, value in values.items()],
-                        columns=["model", "parameter", "value"]), "csv")
-            else:
-                _print_json({
-                    "calibration_end": result.calibration_end.isoformat(),
-                    "horizon_months": result.horizon_months,
-                    "discount_rate": result.annual_discount_rate,
-                    **{model: {k: json_value(v) for k, v in values.items()}
-                       for model, values in result.parameters().items()},
-                    "customer_count": len(customers),
-                    "total_clv": json_value(float(customers["clv"].sum())),
-                    **({"customers": to_records(customers)} if args.customers else {}),
-                })
-        elif args.command == "benchmarks":
-            _benchmarks(store, args)
-        elif args.command == "rfm":
-            _print_table(rfm_table(store, store.dataset(args.dataset), _filters(args, store)),
-                         args.format)
-        elif args.command == "segments":
-            table = segment_summary(store, store.dataset(args.dataset), _filters(args, store),
-                                    by=args.by, gross_margin=args.gross_margin)
-            _print_table(table.rename(columns={"value": args.by}), args.format)
-        elif args.command == "lifecycle":
-            table = lifecycle_table(store, store.dataset(args.dataset), _filters(args, store))
-            _print_table(table.rename(columns={"period_start": "period"}), args.format)
-        elif args.command == "nps":
-            table = nps_table(store, store.dataset(args.dataset), _filters(args, store), by=args.by)
-            columns = ["period_start", *([] if args.by is None else ["group_value"]),
-                       "responses", "promoters", "passives", "detractors", "nps",
-                       "margin_of_error"]
-            _print_table(table[columns].rename(columns={"period_start": "period",
-                                                        "group_value": args.by}), args.format)
+def _kpis(args: argparse.Namespace, store: Store) -> None:
+    _print_periods(kpi_table(store, store.dataset(args.dataset), _filters(args, store)), args)
+
+
+def _configure_explain(explain: argparse.ArgumentParser) -> None:
+    explain.add_argument("--metric", required=True,
+                         help=t("The KPI, e.g. retention_rate, aov, new_customers."))
+    _add_filters(explain, period_flag="--period-type", formats=("text", "json"))
+    explain.add_argument("--period", dest="period_day", type=_period_day, required=True,
+                         metavar="PERIOD",
+                         help=t("The period to explain: a day in it (YYYY-MM-DD), a month "
+                                "(YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY)."))
+
+
+def _explain(args: argparse.Namespace, store: Store) -> None:
+    explanation = explain(store, store.dataset(args.dataset), args.metric,
+                          _filters(args, store), args.period_day)
+    if args.format == "json":
+        _print_json(explanation.to_dict())
+    else:
+        _print_explanation(explanation)
+
+
+def _configure_retention(retention: argparse.ArgumentParser) -> None:
+    _add_filters(retention)
+    retention.add_argument("--base", choices=BASES,
+                           help=t("What keeps a customer in the base: orders within the "
+                                  "inactivity window, or a running subscription (default: "
+                                  "subscriptions when the dataset has them)."))
+
+
+def _retention(args: argparse.Namespace, store: Store) -> None:
+    _print_periods(with_change_tests(retention_table(
+        store, store.dataset(args.dataset), _filters(args, store), base=args.base)), args)
+
+
+def _configure_cohorts(cohorts: argparse.ArgumentParser) -> None:
+    _add_filters(cohorts)
+    cohorts.add_argument("--metric", choices=COHORT_METRICS, default="customers",
+                         help=t("Customer retention or revenue retention."))
+    cohorts.add_argument("--unbounded", action="store_true",
+                         help=t("Count customers active in the period or any later one."))
+    cohorts.add_argument("--by", metavar="SEGMENT",
+                         help=t("Split each cohort by a segment column (its value on the "
+                                "customer's first order)."))
+
+
+def _cohorts(args: argparse.Namespace, store: Store) -> None:
+    table = cohort_table(store, store.dataset(args.dataset), _filters(args, store),
+                         metric=args.metric, unbounded=args.unbounded, by=args.by)
+    _print_table(_named_group(table, args.by), args.format)
+
+
+def _lifecycle(args: argparse.Namespace, store: Store) -> None:
+    _print_periods(lifecycle_table(store, store.dataset(args.dataset), _filters(args, store)),
+                   args)
+
+
+def _rfm(args: argparse.Namespace, store: Store) -> None:
+    _print_table(rfm_table(store, store.dataset(args.dataset), _filters(args, store)),
+                 args.format)
+
+
+def _configure_segments(segments: argparse.ArgumentParser) -> None:
+    _add_filters(segments)
+    segments.add_argument("--by", metavar="SEGMENT", required=True,
+                          help=t("The segment to compare: a segment column, or rfm for the "
+                                 "RFM segments."))
+    segments.add_argument("--gross-margin", type=float,
+                          help=t("Gross margin as a fraction for the CLV, e.g. 0.35 (default: "
+                                 "revenue CLV)."))
+
+
+def _segments(args: argparse.Namespace, store: Store) -> None:
+    table = segment_summary(store, store.dataset(args.dataset), _filters(args, store),
+                            by=args.by, gross_margin=args.gross_margin)
+    _print_table(table.rename(columns={"value": args.by}), args.format)
+
+
+def _configure_nps(nps: argparse.ArgumentParser) -> None:
+    _add_filters(nps)
+    nps.add_argument("--by", metavar="SEGMENT",
+                     help=t("Split by a segment column of the responses (e.g. Touchpoint) or "
+                            "of their customers' orders or customer data."))
+
+
+# The columns of nps_table only the Satisfaction page's chart reads (where a period ends,
+# whether the responses cover it, whether it has enough of them); the command prints the
+# others, in nps_table's order, so a column added there reaches the command too.
+_NPS_CHART_ONLY = ("period_end", "complete", "too_few")
+
+
+def _nps(args: argparse.Namespace, store: Store) -> None:
+    table = nps_table(store, store.dataset(args.dataset), _filters(args, store), by=args.by)
+    _print_periods(_named_group(table.drop(columns=list(_NPS_CHART_ONLY)), args.by), args)
+
+
+def _configure_clv(clv: argparse.ArgumentParser) -> None:
+    _add_filters(clv)
+    clv.add_argument("--calibration-end", type=_date,
+                     help=t("Last day the models learn from (default: the data's last day)."))
+    clv.add_argument("--horizon-months", type=int, default=DEFAULT_HORIZON_MONTHS,
+                     help=t("Months of future purchases in the CLV (default {n}).",
+                            n=DEFAULT_HORIZON_MONTHS))
+    clv.add_argument("--discount-rate", type=float, default=DEFAULT_ANNUAL_DISCOUNT_RATE,
+                     help=t("Yearly discount rate as a fraction (default {rate}).",
+                            rate=DEFAULT_ANNUAL_DISCOUNT_RATE))
+    clv.add_argument("--customers", action="store_true",
+                     help=t("Include the per-customer table (JSON), or print it (CSV)."))
+    clv.add_argument("--by", metavar="SEGMENT",
+                     help=t("Label each customer with a segment (its first order's value)."))
+
+
+def _clv(args: argparse.Namespace, store: Store) -> None:
+    result = predictive_clv(store, store.dataset(args.dataset), _filters(args, store),
+                            calibration_end=args.calibration_end,
+                            horizon_months=args.horizon_months,
+                            annual_discount_rate=args.discount_rate, by=args.by)
+    customers = _named_group(result.customers, args.by)
+    if args.format == "csv":
+        if args.customers:
+            _print_table(customers, "csv")
+        else:
+            _print_table(pd.DataFrame(
+                [(model, name, value) for model, values in result.parameters().items()
+                 for name, value in values.items()],
+                columns=["model", "parameter", "value"]), "csv")
+        return
+    _print_json({
+        "calibration_end": result.calibration_end.isoformat(),
+        "horizon_months": result.horizon_months,
+        "discount_rate": result.annual_discount_rate,
+        **{model: {k: json_value(v) for k, v in values.items()}
+           for model, values in result.parameters().items()},
+        "customer_count": len(customers),
+        "total_clv": json_value(float(customers["clv"].sum())),
+        **({"customers": to_records(customers)} if args.customers else {}),
+    })
+
+
+def _print_periods(table: pd.DataFrame, args: argparse.Namespace) -> None:
+    """A table per period, its first day printed as ``period``."""
+    _print_table(table.rename(columns={"period_start": "period"}), args.format)
+
+
+def _named_group(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """A table split by ``--by``: its ``group_value`` column named after the segment, or
+    left out when the command was not split (and has one)."""
+    if by is None:
+        return table.drop(columns=["group_value"], errors="ignore")
+    return table.rename(columns={"group_value": by})
+
+
+# Every command, in the order ``--help`` lists them: adding a command is a handler (and
+# its options) and one entry here; build_parser and main read nothing else.
+COMMANDS: dict[str, Command] = {command.name: command for command in (
+    Command("ingest", lambda: t("Validate a file and store it in a dataset."),
+            _configure_ingest, _ingest),
+    Command("datasets", lambda: t("List the stored datasets."), _configure_datasets, _datasets),
+    Command("delete", lambda: t("Delete a dataset and all its data."),
+            _configure_delete, _delete),
+    Command("demo", lambda: t("Store the demo dataset if it is not there yet."),
+            _no_options, _demo),
+    Command("benchmarks", lambda: t("Industry benchmark figures with their source and year "
+                                    "(shipped and your saved sets); save or delete a set of "
+                                    "your own."),
+            _configure_benchmarks, _benchmarks),
+    Command("kpis", lambda: t("KPIs per period (the Overview page)."), _add_filters, _kpis),
+    Command("explain", lambda: t("How one KPI of one period is computed: its definition, its "
+                                 "inputs with their values, the SQL with its parameters and "
+                                 "the rows behind it (the Overview page's \"How is this "
+                                 "computed?\")."),
+            _configure_explain, _explain),
+    Command("retention", lambda: t("Retention and churn per period with S, N, E (the "
+                                   "Retention page)."),
+            _configure_retention, _retention),
+    Command("cohorts", lambda: t("Cohort retention table (the Retention page's heatmap)."),
+            _configure_cohorts, _cohorts),
+    Command("lifecycle", lambda: t("New, returning, resurrected and dormant customers per "
+                                   "period."),
+            _add_filters, _lifecycle),
+    Command("rfm", lambda: t("Each customer's recency, frequency and monetary value, their R, "
+                             "F, M scores (1-5) and RFM segment (the Segments page)."),
+            _add_filters, _rfm),
+    Command("segments", lambda: t("Customers, revenue, retention, AOV, repeat purchase rate "
+                                  "and simple CLV for each value of a segment (the Segments "
+                                  "page)."),
+            _configure_segments, _segments),
+    Command("nps", lambda: t("Net Promoter Score per period from the survey responses, with "
+                             "its 95% margin of error (the Satisfaction page)."),
+            _configure_nps, _nps),
+    Command("clv", lambda: t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
+                             "--customers, each customer's P(alive), expected purchases and "
+                             "CLV."),
+            _configure_clv, _clv),
+)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        run(args)
+        with Store(args.db) as store:
+            COMMANDS[args.command].run(args, store)
     except LoyaltyLensError as error:
         print(t("error: {message}", message=error.message), file=sys.stderr)
         return 2
