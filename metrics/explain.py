@@ -19,7 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.definitions import BASE_COUNTS, KPIS, METRICS, SAMPLE_STATISTICS, Metric
+from metrics.definitions import (
+    BASE_COUNTS,
+    KPIS,
+    LIFECYCLE_COUNTS,
+    METRICS,
+    SAMPLE_STATISTICS,
+    Metric,
+)
 from metrics.errors import InputError
 from metrics.export import json_value
 from metrics.i18n import t
@@ -119,6 +126,9 @@ FORMULAS: dict[str, Formula] = {
     "lost_customers": _count("lost_customers", "start_customers * (1 - end_customers) = 1"),
     "active_customers": _count("active_customers", "active_customers = 1"),
     "repeat_customers": _count("repeat_customers", "repeat_customers = 1"),
+    "returning_customers": _count("returning_customers", "returning_customers = 1"),
+    "resurrected_customers": _count("resurrected_customers", "resurrected_customers = 1"),
+    "dormant_customers": _count("dormant_customers", "dormant_customers = 1"),
     "churned_customers": Formula(
         ("start_customers", "new_customers", "end_customers"),
         lambda i: _value(i, "start_customers") + _value(i, "new_customers")
@@ -166,10 +176,11 @@ FORMULAS: dict[str, Formula] = {
         rows=REVENUE_RETENTION_ROWS),
 }
 
-# The metrics explain() covers, in the registry's order: every KPI and base count of the
-# KPI table, and the repeat customers behind the repeat purchase rate.
+# The metrics explain() covers, in the registry's order: every KPI, base count and
+# lifecycle count of the KPI table, and the repeat customers behind the repeat purchase
+# rate.
 EXPLAINED: tuple[Metric, ...] = tuple(
-    m for m in KPIS + BASE_COUNTS + SAMPLE_STATISTICS if m.id in FORMULAS)
+    m for m in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS if m.id in FORMULAS)
 
 
 @dataclass(frozen=True)
@@ -299,9 +310,11 @@ def _rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: dat
         template = with_ctes(load_sql("explain_customers"))
         pieces = {"row_condition": formula.row_condition}
     sql, params = orders_query(template, dataset, filters, **pieces)
+    index = period_index(filters.period, start)
     days = {"first_day": start, "start_day": start - timedelta(days=1), "end_day": end_day,
+            "previous_first_day": period_start_of_index(filters.period, index - 1),
             "inactivity_days": filters.inactivity_days,
-            "explained_index": period_index(filters.period, start)}
+            "explained_index": index}
     return sql, params | bind(sql, days)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.definitions import BASE_COUNTS, KPIS
+from metrics.definitions import BASE_COUNTS, KPIS, LIFECYCLE_COUNTS
 from metrics.errors import InputError
 from metrics.explain import EXPLAINED, FORMULAS, explain
 from metrics.kpis import kpi_table
@@ -71,7 +71,7 @@ def _check_every_metric(store: Store, dataset: Dataset, filters: Filters,
 
 
 def test_every_kpi_of_the_registry_is_explained_with_inputs_of_the_kpi_table() -> None:
-    assert {m.id for m in KPIS + BASE_COUNTS} <= {m.id for m in EXPLAINED}
+    assert {m.id for m in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS} <= {m.id for m in EXPLAINED}
     for metric in EXPLAINED:
         # a rate is computed from its components, never read back as itself
         if metric.unit == "percent" or metric.id == "aov":
@@ -124,6 +124,26 @@ def test_retention_rate_of_march_worked_out_by_hand() -> None:
     assert e.parameters["explained_period_start"] == date(2024, 3, 1)
     assert e.parameters["inactivity_days"] == 30
     assert "$explained_period_start" in e.sql
+
+
+def test_lifecycle_counts_of_march_and_april_worked_out_by_hand() -> None:
+    # Active (a purchase, refunds left out) in February: A (02-10), C (02-03); in March:
+    # A (03-25), D (03-01, new); in April: B (04-15, last bought 01-10).
+    # March: returning {A}, resurrected {} (D is new), dormant {C};
+    # April: returning {}, resurrected {B}, dormant {A, D}.
+    store, dataset = small_store()
+    expected = {
+        date(2024, 3, 1): {"returning_customers": ["A"], "resurrected_customers": [],
+                           "dormant_customers": ["C"]},
+        date(2024, 4, 1): {"returning_customers": [], "resurrected_customers": ["B"],
+                           "dormant_customers": ["A", "D"]},
+    }
+    for month, by_metric in expected.items():
+        for metric_id, customers in by_metric.items():
+            e = explain(store, dataset, metric_id, SMALL_FILTERS, month)
+            assert e.value == len(customers), (month, metric_id)
+            assert list(e.rows["customer_id"]) == customers, (month, metric_id)
+            assert list(e.rows[metric_id]) == [1] * len(customers), (month, metric_id)
 
 
 def test_the_end_of_the_period_the_data_stops_inside_is_its_last_day() -> None:
