@@ -1,9 +1,9 @@
 """How a number is computed: its definition, its inputs with their values, the SQL that
 computed it with its bound parameters, and the customers, orders or answers behind it.
 
-:func:`explain` covers every metric of the KPI table and the survey measures
-(:data:`EXPLAINED`). Each one has a :class:`Formula`: the components it is computed from
-and how, so that :meth:`Explanation.recompute` gives the value from the inputs alone. The
+:func:`explain` covers every metric of the KPI table (:data:`EXPLAINED`) and the
+survey measures (:data:`SURVEY_EXPLAINED`). Each one has a :class:`Formula`: the
+components it is computed from and how, so that :meth:`Explanation.recompute` gives the value from the inputs alone. The
 value and the inputs come from one query, its source's per-period query narrowed to one
 period (``Explanation.sql``): the KPI query of :func:`metrics.kpis.kpi_query` or the
 survey query of :func:`metrics.satisfaction.survey_query`; the rows behind them from a
@@ -224,13 +224,14 @@ FORMULAS: dict[str, Formula] = {
                    "three answers", "cli"),
 }
 
-# The metrics explain() covers, in the registry's order: every KPI, base count and
-# lifecycle count of the KPI table, the repeat customers behind the repeat purchase
-# rate, and the survey measures (per period and the whole-range NPS).
+# The metrics of the KPI table explain() covers, in the registry's order: every KPI, base
+# count and lifecycle count, and the repeat customers behind the repeat purchase rate.
 EXPLAINED: tuple[Metric, ...] = tuple(
-    m for m in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + SURVEY
-    + SURVEY_SUMMARIES if m.id in FORMULAS)
-_EXPLAINED_METRICS: dict[str, Metric] = {m.id: m for m in EXPLAINED}
+    m for m in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS if m.id in FORMULAS)
+# The survey measures explain() covers: NPS, CSAT and CLI per period, the whole-range NPS.
+SURVEY_EXPLAINED: tuple[Metric, ...] = tuple(
+    m for m in SURVEY + SURVEY_SUMMARIES if m.id in FORMULAS)
+_EXPLAINED_METRICS: dict[str, Metric] = {m.id: m for m in EXPLAINED + SURVEY_EXPLAINED}
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,7 @@ def explained_metric(metric_id: str) -> Metric:
     if metric_id not in FORMULAS:
         raise InputError(
             t("“{metric}” is not a metric that can be explained; use one of {metrics}.",
-              metric=metric_id, metrics=", ".join(m.id for m in EXPLAINED)))
+              metric=metric_id, metrics=", ".join(_EXPLAINED_METRICS)))
     return _EXPLAINED_METRICS[metric_id]
 
 
@@ -472,7 +473,8 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
     dataset
         The dataset (its orders table, or its survey responses for a survey measure).
     metric_id
-        A metric of :data:`EXPLAINED`, e.g. ``"retention_rate"`` or ``"nps"``.
+        A metric of :data:`EXPLAINED` or :data:`SURVEY_EXPLAINED`, e.g.
+        ``"retention_rate"`` or ``"nps"``.
     filters
         The filter state the number is shown for (segments, W, period type, range).
     period_start
