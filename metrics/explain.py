@@ -7,7 +7,8 @@ components it is computed from and how, so that :meth:`Explanation.recompute` gi
 value from the inputs alone. The value and the inputs come from one query, its source's
 per-period query narrowed to one period (``Explanation.sql``): the KPI query of
 :func:`metrics.kpis.kpi_query` or the survey query of
-:func:`metrics.satisfaction.survey_query`; the rows behind them from a second one (``Explanation.rows_sql``) whose 0/1 and amount columns total the inputs.
+:func:`metrics.satisfaction.survey_query`; the rows behind them from a second one
+(``Explanation.rows_sql``) whose 0/1 and amount columns total the inputs.
 """
 
 from __future__ import annotations
