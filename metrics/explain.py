@@ -1,8 +1,9 @@
 """How a number is computed: its definition, its inputs with their values, the SQL that
 computed it with its bound parameters, and the customers, orders or answers behind it.
 
-:func:`explain` covers every metric of the KPI table (:data:`EXPLAINED`) and the
-survey measures (:data:`SURVEY_EXPLAINED`). Each one has a :class:`Formula`: the
+:func:`explain` covers every metric of the KPI table (:data:`EXPLAINED`), the quick ratio
+computed from it (:data:`DERIVED_EXPLAINED`) and the survey measures
+(:data:`SURVEY_EXPLAINED`). Each one has a :class:`Formula`: the
 components it is computed from and how, so that :meth:`Explanation.recompute` gives the
 value from the inputs alone. The value and the inputs come from one query, its source's
 per-period query narrowed to one period (``Explanation.sql``): the KPI query of
@@ -26,6 +27,7 @@ from metrics.definitions import (
     KPIS,
     LIFECYCLE_COUNTS,
     METRICS,
+    QUICK_RATIO,
     SAMPLE_STATISTICS,
     SURVEY,
     SURVEY_METRICS,
@@ -93,10 +95,12 @@ class Formula:
     and ``row_condition`` (customers only) which customers, as a constant SQL condition
     over the 0/1 columns of ``sql/explain_customers.sql``.
 
-    ``source`` is :data:`KPI_SOURCE` or :data:`SURVEY_SOURCE`. A survey measure is not a
-    column of the survey counts: ``value_sql`` computes it from the input columns, as
-    :mod:`metrics.satisfaction` does in Python, and ``measure`` names it; ``whole_range``
-    explains it over the filter's whole date range instead of one period.
+    ``source`` is :data:`KPI_SOURCE` or :data:`SURVEY_SOURCE`. A metric that is not a
+    column of its source (a survey measure, the quick ratio) has ``value_sql``, computing
+    it from the input columns as Python does (:mod:`metrics.satisfaction`,
+    :func:`metrics.retention.lifecycle_from_kpis`); a survey measure's ``measure`` names
+    it, and ``whole_range`` explains it over the filter's whole date range instead of one
+    period.
     """
 
     inputs: tuple[str, ...]
@@ -156,6 +160,12 @@ def _survey(measure: Measure, inputs: tuple[str, ...], compute: Callable[[Inputs
 _NPS_SQL = "100.0 * (promoters - detractors) / NULLIF(responses, 0)"
 _NPS_INPUTS = ("responses", "promoters", "detractors")
 
+# The lifecycle of sql/explain_customers.sql's 0/1 columns (active in this period and in
+# the previous one), as its final SELECT computes them.
+_RETURNING = "active_customers * previously_active = 1"
+_RESURRECTED = "active_customers * (1 - previously_active) * (1 - new_customers) = 1"
+_DORMANT = "(1 - active_customers) * previously_active = 1"
+
 _BASE_ROWS = "start_customers = 1 OR new_customers = 1 OR end_customers = 1"
 
 FORMULAS: dict[str, Formula] = {
@@ -166,9 +176,17 @@ FORMULAS: dict[str, Formula] = {
     "lost_customers": _count("lost_customers", "start_customers * (1 - end_customers) = 1"),
     "active_customers": _count("active_customers", "active_customers = 1"),
     "repeat_customers": _count("repeat_customers", "repeat_customers = 1"),
-    "returning_customers": _count("returning_customers", "returning_customers = 1"),
-    "resurrected_customers": _count("resurrected_customers", "resurrected_customers = 1"),
-    "dormant_customers": _count("dormant_customers", "dormant_customers = 1"),
+    "returning_customers": _count("returning_customers", _RETURNING),
+    "resurrected_customers": _count("resurrected_customers", _RESURRECTED),
+    "dormant_customers": _count("dormant_customers", _DORMANT),
+    "quick_ratio": Formula(
+        ("new_customers", "resurrected_customers", "dormant_customers"),
+        lambda i: _ratio(_value(i, "new_customers") + _value(i, "resurrected_customers"),
+                         i["dormant_customers"]),
+        "(new + resurrected) ÷ dormant",
+        row_condition=f"new_customers = 1 OR {_RESURRECTED} OR {_DORMANT}",
+        value_sql="CAST(new_customers + resurrected_customers AS DOUBLE)"
+                  " / NULLIF(dormant_customers, 0)"),
     "churned_customers": Formula(
         ("start_customers", "new_customers", "end_customers"),
         lambda i: _value(i, "start_customers") + _value(i, "new_customers")
@@ -232,7 +250,10 @@ EXPLAINED: tuple[Metric, ...] = tuple(
 # The survey measures explain() covers: NPS, CSAT and CLI per period, the whole-range NPS.
 SURVEY_EXPLAINED: tuple[Metric, ...] = tuple(
     m for m in SURVEY + SURVEY_SUMMARIES if m.id in FORMULAS)
-_EXPLAINED_METRICS: dict[str, Metric] = {m.id: m for m in EXPLAINED + SURVEY_EXPLAINED}
+# Computed from columns of the KPI table without being one (metrics.retention).
+DERIVED_EXPLAINED: tuple[Metric, ...] = (QUICK_RATIO,)
+_EXPLAINED_METRICS: dict[str, Metric] = {
+    m.id: m for m in EXPLAINED + DERIVED_EXPLAINED + SURVEY_EXPLAINED}
 
 
 @dataclass(frozen=True)
@@ -384,7 +405,9 @@ def _kpi_value_query(dataset: Dataset, filters: Filters, metric_id: str, formula
                      start: date) -> tuple[str, dict[str, Any]]:
     """The KPI query narrowed to one period's row, the metric's column and its inputs'."""
     sql, params = kpi_query(dataset, filters)
-    select = ", ".join(f"kpis.{quote_ident(column)}" for column in (metric_id, *formula.inputs))
+    value = formula.value_sql or f"kpis.{quote_ident(metric_id)}"
+    select = ", ".join([f"{value} AS {quote_ident(metric_id)}",
+                        *(f"kpis.{quote_ident(column)}" for column in formula.inputs)])
     narrowed = (f"-- The KPI row of one period (metrics/kpis.py), the value and its inputs\n"
                 f"SELECT {select}\nFROM (\n{piece(sql)}) AS kpis\n"
                 f"WHERE kpis.period_start = ${PERIOD_PARAMETER}\n")
@@ -474,7 +497,8 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
     dataset
         The dataset (its orders table, or its survey responses for a survey measure).
     metric_id
-        A metric of :data:`EXPLAINED` or :data:`SURVEY_EXPLAINED`, e.g.
+        A metric of :data:`EXPLAINED`, :data:`DERIVED_EXPLAINED` or
+        :data:`SURVEY_EXPLAINED`, e.g.
         ``"retention_rate"`` or ``"nps"``.
     filters
         The filter state the number is shown for (segments, W, period type, range).

@@ -26,6 +26,7 @@ from metrics.explain import EXPLAINED, FORMULAS, explain
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.run import query_frame, query_row
+from metrics.retention import lifecycle_from_kpis
 from metrics.store import Dataset, Store
 from tests.builders import small_store
 
@@ -144,6 +145,36 @@ def test_lifecycle_counts_of_march_and_april_worked_out_by_hand() -> None:
             assert e.value == len(customers), (month, metric_id)
             assert list(e.rows["customer_id"]) == customers, (month, metric_id)
             assert list(e.rows[metric_id]) == [1] * len(customers), (month, metric_id)
+
+
+def _check_quick_ratio(store: Store, dataset: Dataset, filters: Filters) -> None:
+    """In every period: the Retention page's quick ratio is the value, recompute() and
+    the SQL's, and the customers behind it total its inputs."""
+    kpis = kpi_table(store, dataset, filters)
+    lifecycle = lifecycle_from_kpis(kpis).set_index("period_start")
+    for period in kpis["period_start"]:
+        shown = float(lifecycle.loc[period, "quick_ratio"])
+        e = explain(store, dataset, "quick_ratio", filters, period)
+        assert _close(e.value, shown), period
+        assert _close(e.recompute(), shown), period
+        assert _close(query_row(store, e.sql, e.parameters)[0], shown), period
+        rows = query_frame(store, e.rows_sql, e.rows_parameters)
+        for name, value in e.inputs.items():
+            assert _close(float(rows[name].sum()), value), (period, name)
+
+
+def test_the_quick_ratio_worked_out_by_hand_and_as_the_retention_page_has_it(
+        demo_store: Store) -> None:
+    # (new + resurrected) / dormant: February (C + 0) / {B, E} = 0.5, March (D + 0) / {C}
+    # = 1.0, April (0 + B) / {A, D} = 0.5 (the months of test_lifecycle_counts_...)
+    store, dataset = small_store()
+    by_hand = {date(2024, 2, 1): 0.5, date(2024, 3, 1): 1.0, date(2024, 4, 1): 0.5}
+    for month, ratio in by_hand.items():
+        e = explain(store, dataset, "quick_ratio", SMALL_FILTERS, month)
+        assert e.value == pytest.approx(ratio), month
+        assert e.formula == "(new + resurrected) ÷ dormant"
+    _check_quick_ratio(store, dataset, SMALL_FILTERS)
+    _check_quick_ratio(demo_store, demo_store.dataset("Demo shop"), Filters())
 
 
 def test_the_end_of_the_period_the_data_stops_inside_is_its_last_day() -> None:
