@@ -4,10 +4,10 @@ computed it with its bound parameters, and the customers, orders or answers behi
 :func:`explain` covers every metric of the KPI table (:data:`EXPLAINED`), the quick ratio
 computed from it (:data:`DERIVED_EXPLAINED`) and the survey measures
 (:data:`SURVEY_EXPLAINED`). Each one has a :class:`Formula`: the components it is computed
-from and how, so that :meth:`Explanation.recompute` gives the value from the inputs alone. The value and the inputs come from one query, its source's
-per-period query narrowed to one period (``Explanation.sql``): the KPI query of
-:func:`metrics.kpis.kpi_query` or the survey query of
-:func:`metrics.satisfaction.survey_query`; the rows behind them from a second one
+from and how, so that :meth:`Explanation.recompute` gives the value from the inputs alone.
+The value and the inputs come from one query, its source's per-period query narrowed to one
+period (``Explanation.sql``): the KPI query of :func:`metrics.kpis.kpi_query` or the survey
+query of :func:`metrics.satisfaction.survey_query`; the rows behind them from a second one
 (``Explanation.rows_sql``) whose 0/1 and amount columns total the inputs.
 """
 
@@ -263,7 +263,8 @@ class Explanation:
     each id to its label; ``sql`` with ``parameters`` computes the value and the inputs
     (one row: the value first, then the inputs); ``rows_sql`` with ``rows_parameters``
     returns every customer, order or answer behind it, ``rows`` the first
-    :data:`ROWS_SHOWN` of them. Each input with a column of that name in the rows is that column's total.
+    :data:`ROWS_SHOWN` of them. Each input with a column of that name in the rows is that
+    column's total.
     """
 
     metric_id: str
