@@ -1,11 +1,13 @@
 """How a number is computed: its definition, its inputs with their values, the SQL that
-computed it with its bound parameters, and the customers or orders behind it.
+computed it with its bound parameters, and the customers, orders or answers behind it.
 
-:func:`explain` covers every metric of the KPI table (:data:`EXPLAINED`). Each one has a
-:class:`Formula`: the KPI row's components it is computed from and how, so that
-:meth:`Explanation.recompute` gives the value from the inputs alone. The value and the
-inputs come from one query, the KPI query of :func:`metrics.kpis.kpi_query` narrowed to
-one period (``Explanation.sql``); the rows behind them from a second one
+:func:`explain` covers every metric of the KPI table (:data:`EXPLAINED`), the quick ratio
+computed from it (:data:`DERIVED_EXPLAINED`) and the survey measures
+(:data:`SURVEY_EXPLAINED`). Each one has a :class:`Formula`: the components it is computed
+from and how, so that :meth:`Explanation.recompute` gives the value from the inputs alone.
+The value and the inputs come from one query, its source's per-period query narrowed to one
+period (``Explanation.sql``): the KPI query of :func:`metrics.kpis.kpi_query` or the survey
+query of :func:`metrics.satisfaction.survey_query`; the rows behind them from a second one
 (``Explanation.rows_sql``) whose 0/1 and amount columns total the inputs.
 """
 
@@ -19,7 +21,18 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.definitions import BASE_COUNTS, KPIS, METRICS, SAMPLE_STATISTICS, Metric
+from metrics.definitions import (
+    BASE_COUNTS,
+    KPIS,
+    LIFECYCLE_COUNTS,
+    METRICS,
+    QUICK_RATIO,
+    SAMPLE_STATISTICS,
+    SURVEY,
+    SURVEY_METRICS,
+    SURVEY_SUMMARIES,
+    Metric,
+)
 from metrics.errors import InputError
 from metrics.export import json_value
 from metrics.i18n import t
@@ -28,6 +41,7 @@ from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame, query_row
 from metrics.query.sql import (
+    Period,
     bind,
     load_sql,
     period_index,
@@ -36,6 +50,7 @@ from metrics.query.sql import (
     quote_ident,
     with_ctes,
 )
+from metrics.satisfaction import Measure, response_span, responses_cte, survey_query
 from metrics.store import Dataset, Store
 
 # How many rows behind a number an explanation carries (the query itself returns all).
@@ -57,6 +72,11 @@ def _ratio(numerator: float | None, denominator: float | None, scale: float = 1.
     return scale * numerator / denominator
 
 
+# Where a metric's value and inputs come from: a column of the KPI table
+# (metrics.kpis.kpi_query) or of the survey counts (metrics.satisfaction.survey_query).
+KPI_SOURCE = "kpis"
+SURVEY_SOURCE = "survey"
+
 # The rows behind revenue retention: the previous period's buyers with their revenues
 # (sql/explain_revenue_retention.sql).
 REVENUE_RETENTION_ROWS = "revenue_retention"
@@ -70,9 +90,16 @@ class Formula:
     metric from their values alone; ``text`` is the formula for people, in the inputs'
     symbols (English; translated when shown); ``rows`` says which rows stand behind the
     number, ``"customers"``, ``"orders"`` or :data:`REVENUE_RETENTION_ROWS` (the previous
-    period's buyers with their revenues), and ``row_condition`` (customers only)
-    which customers, as a constant SQL condition over the 0/1 columns of
-    ``sql/explain_customers.sql``.
+    period's buyers with their revenues), or for a survey measure ``"<measure>_answers"``,
+    and ``row_condition`` (customers only) which customers, as a constant SQL condition
+    over the 0/1 columns of ``sql/explain_customers.sql``.
+
+    ``source`` is :data:`KPI_SOURCE` or :data:`SURVEY_SOURCE`. A metric that is not a
+    column of its source (a survey measure, the quick ratio) has ``value_sql``, computing
+    it from the input columns as Python does (:mod:`metrics.satisfaction`,
+    :func:`metrics.retention.lifecycle_from_kpis`); a survey measure's ``measure`` names
+    it, and ``whole_range`` explains it over the filter's whole date range instead of one
+    period.
     """
 
     inputs: tuple[str, ...]
@@ -80,6 +107,10 @@ class Formula:
     text: str
     rows: str = "customers"
     row_condition: str = "TRUE"
+    source: str = KPI_SOURCE
+    value_sql: str = ""
+    measure: Measure = "nps"
+    whole_range: bool = False
 
 
 def _same(name: str) -> Callable[[Inputs], float | None]:
@@ -109,6 +140,31 @@ def _count(name: str, condition: str) -> Formula:
                    row_condition=condition)
 
 
+def _nps(i: Inputs) -> float | None:
+    """NPS = (promoters − detractors) ÷ answers × 100 (metrics.satisfaction)."""
+    return _ratio(_value(i, "promoters") - _value(i, "detractors"), i["responses"], 100.0)
+
+
+_NPS_TEXT = ("(promoters − detractors) ÷ answers × 100; its 95% margin of error is "
+             "1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100, pP and pD the shares of "
+             "promoters and detractors of the n answers")
+
+
+def _survey(measure: Measure, inputs: tuple[str, ...], compute: Callable[[Inputs], float | None],
+            text: str, value_sql: str, whole_range: bool = False) -> Formula:
+    return Formula(inputs, compute, text, rows=f"{measure}_answers", source=SURVEY_SOURCE,
+                   value_sql=value_sql, measure=measure, whole_range=whole_range)
+
+
+_NPS_SQL = "100.0 * (promoters - detractors) / NULLIF(responses, 0)"
+_NPS_INPUTS = ("responses", "promoters", "detractors")
+
+# The lifecycle of sql/explain_customers.sql's 0/1 columns (active in this period and in
+# the previous one), as its final SELECT computes them.
+_RETURNING = "active_customers * previously_active = 1"
+_RESURRECTED = "active_customers * (1 - previously_active) * (1 - new_customers) = 1"
+_DORMANT = "(1 - active_customers) * previously_active = 1"
+
 _BASE_ROWS = "start_customers = 1 OR new_customers = 1 OR end_customers = 1"
 
 FORMULAS: dict[str, Formula] = {
@@ -119,6 +175,17 @@ FORMULAS: dict[str, Formula] = {
     "lost_customers": _count("lost_customers", "start_customers * (1 - end_customers) = 1"),
     "active_customers": _count("active_customers", "active_customers = 1"),
     "repeat_customers": _count("repeat_customers", "repeat_customers = 1"),
+    "returning_customers": _count("returning_customers", _RETURNING),
+    "resurrected_customers": _count("resurrected_customers", _RESURRECTED),
+    "dormant_customers": _count("dormant_customers", _DORMANT),
+    "quick_ratio": Formula(
+        ("new_customers", "resurrected_customers", "dormant_customers"),
+        lambda i: _ratio(_value(i, "new_customers") + _value(i, "resurrected_customers"),
+                         i["dormant_customers"]),
+        "(new + resurrected) ÷ dormant",
+        row_condition=f"new_customers = 1 OR {_RESURRECTED} OR {_DORMANT}",
+        value_sql="CAST(new_customers + resurrected_customers AS DOUBLE)"
+                  " / NULLIF(dormant_customers, 0)"),
     "churned_customers": Formula(
         ("start_customers", "new_customers", "end_customers"),
         lambda i: _value(i, "start_customers") + _value(i, "new_customers")
@@ -164,12 +231,28 @@ FORMULAS: dict[str, Formula] = {
         lambda i: _ratio(i["capped_retained_revenue"], i["base_revenue"], 100.0),
         "their revenue in this period, capped, ÷ their previous revenue × 100",
         rows=REVENUE_RETENTION_ROWS),
+    "nps": _survey("nps", _NPS_INPUTS, _nps, _NPS_TEXT, _NPS_SQL),
+    "nps_overall": _survey("nps", _NPS_INPUTS, _nps, _NPS_TEXT, _NPS_SQL, whole_range=True),
+    "csat": _survey("csat", ("csat_responses", "satisfied"),
+                    lambda i: _ratio(i["satisfied"], i["csat_responses"], 100.0),
+                    "satisfied answers (4-5) ÷ answers × 100",
+                    "100.0 * satisfied / NULLIF(csat_responses, 0)"),
+    "cli": _survey("cli", ("cli_responses", "cli"), _same("cli"),
+                   "the mean of the CLIs of the answers below, each the mean of its "
+                   "three answers", "cli"),
 }
 
-# The metrics explain() covers, in the registry's order: every KPI and base count of the
-# KPI table, and the repeat customers behind the repeat purchase rate.
+# The metrics of the KPI table explain() covers, in the registry's order: every KPI, base
+# count and lifecycle count, and the repeat customers behind the repeat purchase rate.
 EXPLAINED: tuple[Metric, ...] = tuple(
-    m for m in KPIS + BASE_COUNTS + SAMPLE_STATISTICS if m.id in FORMULAS)
+    m for m in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS if m.id in FORMULAS)
+# The survey measures explain() covers: NPS, CSAT and CLI per period, the whole-range NPS.
+SURVEY_EXPLAINED: tuple[Metric, ...] = tuple(
+    m for m in SURVEY + SURVEY_SUMMARIES if m.id in FORMULAS)
+# Computed from columns of the KPI table without being one (metrics.retention).
+DERIVED_EXPLAINED: tuple[Metric, ...] = (QUICK_RATIO,)
+_EXPLAINED_METRICS: dict[str, Metric] = {
+    m.id: m for m in EXPLAINED + DERIVED_EXPLAINED + SURVEY_EXPLAINED}
 
 
 @dataclass(frozen=True)
@@ -179,8 +262,9 @@ class Explanation:
     ``inputs`` maps each input's id to its value, in reading order, and ``input_labels``
     each id to its label; ``sql`` with ``parameters`` computes the value and the inputs
     (one row: the value first, then the inputs); ``rows_sql`` with ``rows_parameters``
-    returns every customer or order behind it, ``rows`` the first :data:`ROWS_SHOWN` of
-    them. Each input with a column of that name in the rows is that column's total.
+    returns every customer, order or answer behind it, ``rows`` the first
+    :data:`ROWS_SHOWN` of them. Each input with a column of that name in the rows is that
+    column's total.
     """
 
     metric_id: str
@@ -220,8 +304,22 @@ class Explanation:
         }
 
 
-# Headers for people of the rows' columns that are not metrics of the registry.
-_ROW_COLUMN_LABELS = {
+# Headers for people of the inputs and rows' columns that are not metrics of the registry.
+_COLUMN_LABELS = {
+    "responses": "Answers",
+    "promoters": "Promoters (9-10)",
+    "detractors": "Detractors (0-6)",
+    "csat_responses": "Answers",
+    "satisfied": "Satisfied answers (4-5)",
+    "cli_responses": "Answers to all three questions",
+    "response_date": "Answered on",
+    "nps_score": "Score (0-10)",
+    "score_group": "Group",
+    "csat_score": "Score (1-5)",
+    "cli_q1": "Would recommend (1-6)",
+    "cli_q2": "Would buy again (1-6)",
+    "cli_q3": "Would try other products (1-6)",
+    "cli_score": "CLI of the answer",
     "customer_id": "Customer",
     "first_purchase": "First purchase",
     "latest_purchase": "Latest purchase",
@@ -235,13 +333,22 @@ _ROW_COLUMN_LABELS = {
 def row_headers(rows: pd.DataFrame) -> dict[str, str]:
     """A header in words for each column of an explanation's rows (a metric's column by
     the metric's label), in the current language."""
-    return {column: METRICS[column].title() if column in METRICS
-            else t(_ROW_COLUMN_LABELS[column]) for column in rows.columns}
+    return {column: column_label(column) for column in rows.columns}
+
+
+def column_label(column: str) -> str:
+    """A column's or input's name for people: a metric's label, else its header."""
+    if column in METRICS:
+        return METRICS[column].title()
+    if column in SURVEY_METRICS:
+        return SURVEY_METRICS[column].title()
+    return t(_COLUMN_LABELS[column])
 
 
 def row_units(rows: pd.DataFrame) -> dict[str, str]:
     """The unit of each number column of an explanation's rows, by its column id."""
-    units = {"period_orders": "orders", "orders_to_date": "orders", "amount": "currency"}
+    units = {"period_orders": "orders", "orders_to_date": "orders", "amount": "currency",
+             "cli_score": "score"}
     return {column: METRICS[column].unit if column in METRICS else units[column]
             for column in rows.columns if column in METRICS or column in units}
 
@@ -256,18 +363,34 @@ def explained_metric(metric_id: str) -> Metric:
     if metric_id not in FORMULAS:
         raise InputError(
             t("“{metric}” is not a metric that can be explained; use one of {metrics}.",
-              metric=metric_id, metrics=", ".join(m.id for m in EXPLAINED)))
-    return METRICS[metric_id]
+              metric=metric_id, metrics=", ".join(_EXPLAINED_METRICS)))
+    return _EXPLAINED_METRICS[metric_id]
+
+
+def _period_indexes(filters: Filters, span: tuple[date, date]) -> tuple[int, int]:
+    """The first and last period of the filter's range that the data (first and last
+    day ``span``) reaches."""
+    p, (first, last) = filters.period, span
+    return (period_index(p, filters.start or first),
+            min(period_index(p, filters.end or last), period_index(p, last)))
+
+
+def _period_end(p: Period, index: int, last: date) -> date:
+    """The last day of a period, or the data's last day in the period it stops inside."""
+    return min(period_start_of_index(p, index + 1) - timedelta(days=1), last)
 
 
 def explained_period(dataset: Dataset, filters: Filters, day: date) -> tuple[date, date]:
     """The first day of the period holding ``day`` and the day its E is measured on (its
     last day, or the data's last day in the period the data stops inside); an error
     naming the periods there are when the filter's range has no such period."""
-    first, last = orders_span(dataset)
+    return _period_of(orders_span(dataset), filters, day)
+
+
+def _period_of(span: tuple[date, date], filters: Filters, day: date) -> tuple[date, date]:
+    """:func:`explained_period` for data from ``span[0]`` to ``span[1]``."""
     p = filters.period
-    low = period_index(p, filters.start or first)
-    high = min(period_index(p, filters.end or last), period_index(p, last))
+    low, high = _period_indexes(filters, span)
     index = period_index(p, day)
     if not low <= index <= high:
         raise InputError(
@@ -275,19 +398,50 @@ def explained_period(dataset: Dataset, filters: Filters, day: date) -> tuple[dat
               "{first} to {last}.", period=p, day=day.isoformat(),
               first=period_start_of_index(p, low).isoformat(),
               last=period_start_of_index(p, high).isoformat()))
-    end = period_start_of_index(p, index + 1) - timedelta(days=1)
-    return period_start_of_index(p, index), min(end, last)
+    return period_start_of_index(p, index), _period_end(p, index, span[1])
 
 
-def _value_query(dataset: Dataset, filters: Filters, columns: tuple[str, ...],
-                 start: date) -> tuple[str, dict[str, Any]]:
-    """The KPI query narrowed to one period's row and the given columns."""
+def _kpi_value_query(dataset: Dataset, filters: Filters, metric_id: str, formula: Formula,
+                     start: date) -> tuple[str, dict[str, Any]]:
+    """The KPI query narrowed to one period's row, the metric's column and its inputs'."""
     sql, params = kpi_query(dataset, filters)
-    select = ", ".join(f"kpis.{quote_ident(column)}" for column in columns)
+    value = formula.value_sql or f"kpis.{quote_ident(metric_id)}"
+    select = ", ".join([f"{value} AS {quote_ident(metric_id)}",
+                        *(f"kpis.{quote_ident(column)}" for column in formula.inputs)])
     narrowed = (f"-- The KPI row of one period (metrics/kpis.py), the value and its inputs\n"
                 f"SELECT {select}\nFROM (\n{piece(sql)}) AS kpis\n"
                 f"WHERE kpis.period_start = ${PERIOD_PARAMETER}\n")
     return narrowed, params | {PERIOD_PARAMETER: start}
+
+
+def _survey_value_query(dataset: Dataset, filters: Filters, metric_id: str,
+                        formula: Formula, start: date) -> tuple[str, dict[str, Any]]:
+    """The survey counts narrowed to one period's row (or added up over the whole range),
+    the measure computed from them by ``formula.value_sql``, and its inputs."""
+    sql, params = survey_query(dataset, filters)
+    select = (f"SELECT {formula.value_sql} AS {quote_ident(metric_id)}, "
+              + ", ".join(quote_ident(column) for column in formula.inputs))
+    if formula.whole_range:
+        sums = ", ".join(f"SUM({quote_ident(c)}) AS {quote_ident(c)}" for c in formula.inputs)
+        narrowed = (f"-- The survey counts of every period (metrics/satisfaction.py) added "
+                    f"up, the value and its inputs\n{select}\n"
+                    f"FROM (\n    SELECT {sums}\n    FROM (\n{piece(sql)}) AS periods\n"
+                    f") AS survey\n")
+        return narrowed, params
+    narrowed = (f"-- The survey counts of one period (metrics/satisfaction.py), the value "
+                f"and its inputs\n{select}\nFROM (\n{piece(sql)}) AS survey\n"
+                f"WHERE survey.period_start = ${PERIOD_PARAMETER}\n")
+    return narrowed, params | {PERIOD_PARAMETER: start}
+
+
+def _survey_rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: date,
+                       end_day: date) -> tuple[str, dict[str, Any]]:
+    """The query returning every answer behind a survey measure."""
+    responses, params = responses_cte(dataset, filters)
+    condition = "TRUE" if formula.whole_range else "period_index = $explained_index"
+    sql = load_sql(f"explain_{formula.rows}").format(responses=responses,
+                                                     period_condition=condition)
+    return sql, bind(sql, params | {"explained_index": period_index(filters.period, start)})
 
 
 def _rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: date,
@@ -299,10 +453,37 @@ def _rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: dat
         template = with_ctes(load_sql("explain_customers"))
         pieces = {"row_condition": formula.row_condition}
     sql, params = orders_query(template, dataset, filters, **pieces)
+    index = period_index(filters.period, start)
     days = {"first_day": start, "start_day": start - timedelta(days=1), "end_day": end_day,
+            "previous_first_day": period_start_of_index(filters.period, index - 1),
             "inactivity_days": filters.inactivity_days,
-            "explained_index": period_index(filters.period, start)}
+            "explained_index": index}
     return sql, params | bind(sql, days)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a metric's value, inputs and rows come from: the data's first and last day
+    (``span``), the query of the value and its inputs, and the query of the rows."""
+
+    span: Callable[[Dataset, Formula], tuple[date, date]]
+    value_query: Callable[[Dataset, Filters, str, Formula, date], tuple[str, dict[str, Any]]]
+    rows_query: Callable[[Dataset, Filters, Formula, date, date], tuple[str, dict[str, Any]]]
+
+
+_SOURCES = {
+    KPI_SOURCE: _Source(lambda dataset, _: orders_span(dataset), _kpi_value_query,
+                        _rows_query),
+    SURVEY_SOURCE: _Source(lambda dataset, formula: response_span(dataset, formula.measure),
+                           _survey_value_query, _survey_rows_query),
+}
+
+
+def _whole_range(span: tuple[date, date], filters: Filters) -> tuple[date, date]:
+    """The first day of the filter's range and its last day with data, in whole periods."""
+    low, high = _period_indexes(filters, span)
+    return period_start_of_index(filters.period, low), _period_end(filters.period, high,
+                                                                    span[1])
 
 
 def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
@@ -314,18 +495,21 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
     store
         The database holding the dataset.
     dataset
-        The dataset (its orders table is used).
+        The dataset (its orders table, or its survey responses for a survey measure).
     metric_id
-        A metric of :data:`EXPLAINED`, e.g. ``"retention_rate"``.
+        A metric of :data:`EXPLAINED`, :data:`DERIVED_EXPLAINED` or
+        :data:`SURVEY_EXPLAINED`, e.g. ``"retention_rate"`` or ``"nps"``.
     filters
         The filter state the number is shown for (segments, W, period type, range).
     period_start
-        Any day of the period to explain (its first day, as the KPI table lists it).
+        Any day of the period to explain (its first day, as the KPI table lists it);
+        ignored by a whole-range measure (``"nps_overall"``).
 
     Returns
     -------
     Explanation
-        The definition, the formula, the value and its inputs as the KPI table has them,
+        The definition, the formula, the value and its inputs as the KPI table (or the
+        survey tables) have them,
         the SQL with its bound parameters, and the rows behind the number.
 
     Raises
@@ -335,19 +519,22 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
     """
     metric = explained_metric(metric_id)
     formula = FORMULAS[metric_id]
-    start, end_day = explained_period(dataset, filters, period_start)
-    columns = (metric_id, *formula.inputs)
-    sql, params = _value_query(dataset, filters, columns, start)
+    source = _SOURCES[formula.source]
+    span = source.span(dataset, formula)
+    start, end_day = (_whole_range(span, filters) if formula.whole_range
+                      else _period_of(span, filters, period_start))
+    sql, params = source.value_query(dataset, filters, metric_id, formula, start)
     row = query_row(store, sql, params)
+    columns = (metric_id, *formula.inputs)
     values = dict(zip(columns, (_number(v) for v in row), strict=True))
-    rows_sql, rows_params = _rows_query(dataset, filters, formula, start, end_day)
+    rows_sql, rows_params = source.rows_query(dataset, filters, formula, start, end_day)
     rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
     return Explanation(
         metric_id=metric_id, label=metric.title(), unit=metric.unit,
         definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
         period_start=start, period_end=end_day, value=values[metric_id],
         inputs={name: values[name] for name in formula.inputs},
-        input_labels={name: METRICS[name].title() for name in formula.inputs},
+        input_labels={name: column_label(name) for name in formula.inputs},
         sql=sql, parameters=dict(params), rows_sql=rows_sql,
         rows_parameters=dict(rows_params), rows=rows,
     )

@@ -184,6 +184,14 @@ def _responses(dataset: Dataset) -> TableInfo:
     return info
 
 
+def response_span(dataset: Dataset, measure: Measure) -> tuple[date, date]:
+    """The first and last response date of a dataset whose responses carry ``measure``;
+    the error of the measure's tables if they do not."""
+    info = _require(dataset, measure)
+    assert info.first_date is not None and info.last_date is not None  # _responses
+    return info.first_date, info.last_date
+
+
 def measures(dataset: Dataset) -> tuple[Measure, ...]:
     """The measures the dataset's responses carry: of ``"nps"``, ``"csat"``, ``"cli"``
     (CLI only with all three questions). Empty without responses."""
@@ -238,7 +246,7 @@ def _customer_filter(dataset: Dataset, filters: Filters, info: TableInfo
     return customer_filter_sql(dataset, filters)
 
 
-def _responses_cte(dataset: Dataset, filters: Filters, by: str | None = None,
+def responses_cte(dataset: Dataset, filters: Filters, by: str | None = None,
                    extras: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
     """The ``responses AS (...)`` CTE (sql/survey_responses.sql) and its parameters.
 
@@ -295,7 +303,7 @@ def survey_query(dataset: Dataset, filters: Filters, by: str | None = None
                  ) -> tuple[str, dict[str, Any]]:
     """The SQL of the per-period counts (NPS, CSAT and CLI) and its parameters."""
     p = filters.period
-    responses, params = _responses_cte(dataset, filters, by)
+    responses, params = responses_cte(dataset, filters, by)
     sql = load_sql("survey_by_period").format(
         responses=responses,
         period_series=integer_series_sql("$first_index", "$last_index", "period_index"),
@@ -419,7 +427,7 @@ def nps_latest_answers(store: Store, dataset: Dataset, filters: Filters,
         with and without a customer id), the group counts, NPS and margin of error.
     """
     _require(dataset, "nps")
-    responses, params = _responses_cte(dataset, filters)
+    responses, params = responses_cte(dataset, filters)
     sql = load_sql("survey_latest_answers").format(responses=responses)
     frame = query_frame(store, sql, params)
     return _with_nps(frame, min_responses)[list(LATEST_COLUMNS)]
@@ -434,7 +442,7 @@ def score_distribution(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         11 rows, :data:`DISTRIBUTION_COLUMNS`; ``share_pct`` is None without answers.
     """
     _require(dataset, "nps")
-    responses, params = _responses_cte(dataset, filters)
+    responses, params = responses_cte(dataset, filters)
     frame = query_frame(store, load_sql("survey_score_distribution").format(
         responses=responses, score_series=integer_series_sql("0", "10", "score")), params)
     total = int(frame["responses"].sum())
@@ -618,7 +626,7 @@ def comments(store: Store, dataset: Dataset, filters: Filters,
     if group is not None and "nps_score" not in info.mapping:
         raise InputError(t(_NEEDS_TEXT["nps"], name=dataset.name))
     extras = tuple(info.segment_columns)
-    responses, params = _responses_cte(dataset, filters, extras=extras)
+    responses, params = responses_cte(dataset, filters, extras=extras)
     conditions = ""
     if group is not None:
         conditions += "\n    AND score_group = $score_group"
@@ -728,7 +736,7 @@ def behaviour_by_group(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     if orders is None or orders.last_date is None:
         raise InputError(t("Linking answers to behaviour needs orders: upload an orders file "
                            "into the dataset “{name}” on the Data page.", name=dataset.name))
-    responses, params = _responses_cte(dataset, filters)
+    responses, params = responses_cte(dataset, filters)
     segment_sql, segment_params = segment_filter_sql(dataset, filters)
     sql = load_sql("survey_behaviour").format(
         responses=responses,

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from metrics.definitions import BASE_COUNTS, KPIS
+from metrics.definitions import BASE_COUNTS, KPIS, LIFECYCLE_COUNTS
 from metrics.errors import InputError
 from metrics.explain import EXPLAINED, FORMULAS, explain
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.run import query_frame, query_row
+from metrics.retention import lifecycle_from_kpis
 from metrics.store import Dataset, Store
 from tests.builders import small_store
 
@@ -71,7 +72,7 @@ def _check_every_metric(store: Store, dataset: Dataset, filters: Filters,
 
 
 def test_every_kpi_of_the_registry_is_explained_with_inputs_of_the_kpi_table() -> None:
-    assert {m.id for m in KPIS + BASE_COUNTS} <= {m.id for m in EXPLAINED}
+    assert {m.id for m in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS} <= {m.id for m in EXPLAINED}
     for metric in EXPLAINED:
         # a rate is computed from its components, never read back as itself
         if metric.unit == "percent" or metric.id == "aov":
@@ -124,6 +125,56 @@ def test_retention_rate_of_march_worked_out_by_hand() -> None:
     assert e.parameters["explained_period_start"] == date(2024, 3, 1)
     assert e.parameters["inactivity_days"] == 30
     assert "$explained_period_start" in e.sql
+
+
+def test_lifecycle_counts_of_march_and_april_worked_out_by_hand() -> None:
+    # Active (a purchase, refunds left out) in February: A (02-10), C (02-03); in March:
+    # A (03-25), D (03-01, new); in April: B (04-15, last bought 01-10).
+    # March: returning {A}, resurrected {} (D is new), dormant {C};
+    # April: returning {}, resurrected {B}, dormant {A, D}.
+    store, dataset = small_store()
+    expected = {
+        date(2024, 3, 1): {"returning_customers": ["A"], "resurrected_customers": [],
+                           "dormant_customers": ["C"]},
+        date(2024, 4, 1): {"returning_customers": [], "resurrected_customers": ["B"],
+                           "dormant_customers": ["A", "D"]},
+    }
+    for month, by_metric in expected.items():
+        for metric_id, customers in by_metric.items():
+            e = explain(store, dataset, metric_id, SMALL_FILTERS, month)
+            assert e.value == len(customers), (month, metric_id)
+            assert list(e.rows["customer_id"]) == customers, (month, metric_id)
+            assert list(e.rows[metric_id]) == [1] * len(customers), (month, metric_id)
+
+
+def _check_quick_ratio(store: Store, dataset: Dataset, filters: Filters) -> None:
+    """In every period: the Retention page's quick ratio is the value, recompute() and
+    the SQL's, and the customers behind it total its inputs."""
+    kpis = kpi_table(store, dataset, filters)
+    lifecycle = lifecycle_from_kpis(kpis).set_index("period_start")
+    for period in kpis["period_start"]:
+        shown = float(lifecycle.loc[period, "quick_ratio"])
+        e = explain(store, dataset, "quick_ratio", filters, period)
+        assert _close(e.value, shown), period
+        assert _close(e.recompute(), shown), period
+        assert _close(query_row(store, e.sql, e.parameters)[0], shown), period
+        rows = query_frame(store, e.rows_sql, e.rows_parameters)
+        for name, value in e.inputs.items():
+            assert _close(float(rows[name].sum()), value), (period, name)
+
+
+def test_the_quick_ratio_worked_out_by_hand_and_as_the_retention_page_has_it(
+        demo_store: Store) -> None:
+    # (new + resurrected) / dormant: February (C + 0) / {B, E} = 0.5, March (D + 0) / {C}
+    # = 1.0, April (0 + B) / {A, D} = 0.5 (the months of test_lifecycle_counts_...)
+    store, dataset = small_store()
+    by_hand = {date(2024, 2, 1): 0.5, date(2024, 3, 1): 1.0, date(2024, 4, 1): 0.5}
+    for month, ratio in by_hand.items():
+        e = explain(store, dataset, "quick_ratio", SMALL_FILTERS, month)
+        assert e.value == pytest.approx(ratio), month
+        assert e.formula == "(new + resurrected) ÷ dormant"
+    _check_quick_ratio(store, dataset, SMALL_FILTERS)
+    _check_quick_ratio(demo_store, demo_store.dataset("Demo shop"), Filters())
 
 
 def test_the_end_of_the_period_the_data_stops_inside_is_its_last_day() -> None:

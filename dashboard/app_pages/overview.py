@@ -4,7 +4,6 @@ statistically significant), and a trend of any KPI."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import date
 
 import pandas as pd
@@ -13,6 +12,7 @@ import streamlit as st
 from dashboard import services
 from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
 from dashboard.charts import trend_chart
+from dashboard.explain_panel import how_computed
 from dashboard.filters import View, page_data, publish, seed_from_url
 from dashboard.formatting import (
     format_change,
@@ -27,9 +27,8 @@ from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
-from metrics.explain import json_parameters, row_headers, row_units
 from metrics.export import to_csv, to_excel
-from metrics.i18n import t, tn
+from metrics.i18n import t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.sql import Period, period_index, period_start_of_index
 from metrics.significance import NotTested, caption, change_test, verdict_details
@@ -83,44 +82,10 @@ def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: 
         elif is_missing(value):
             st.caption(t("No value: the denominator is zero in this period."))
         with st.expander(t("How is this computed?")):
-            _how_computed(metric, dataset, filters, row["period_start"], currency)
-
-
-def _how_computed(metric: Metric, dataset: Dataset, filters: Filters, period_start: date,
-                  currency: str | None) -> None:
-    """A card's inputs, formula, SQL with its parameters and the rows behind it. Computed
-    only once the user asks (an expander's body always runs): the page's first draw runs
-    no query of its own for them."""
-    if not st.toggle(t("Show the inputs, the SQL and the rows"),
-                     key=f"explain_{metric.id}"):
-        return
-    try:
-        e = services.explanation(dataset, metric.id, filters, period_start)
-    except LoyaltyLensError as error:
-        show_error(error)
-        return
-    st.caption(plain(t("Formula: {formula}", formula=e.formula)))
-    # one line per input: a card is too narrow for a table of them
-    for name, value in e.inputs.items():
-        st.caption(plain(t("{input} = {value}", input=e.input_labels[name],
-                           value=format_value(value, METRICS[name].unit, currency))))
-    st.caption(plain(t("The SQL that computed it, for {first} to {last}:",
-                       first=format_day(e.period_start), last=format_day(e.period_end))))
-    st.code(e.sql, language="sql", height=320)
-    st.code(json.dumps(json_parameters(e.parameters), ensure_ascii=False, indent=1),
-            language="json")
-    if e.rows.empty:
-        st.caption(t("No customers or orders stand behind it in this period."))
-    else:
-        st.caption(tn("The row behind it:", "The first {n} rows behind it:", len(e.rows)))
-        headers = row_headers(e.rows)
-        data_table(e.rows.rename(columns=headers), hide_index=True, width="stretch",
-                   currency=currency, key=f"explain_{metric.id}_rows",
-                   units={headers[column]: unit for column, unit in row_units(e.rows).items()})
-    with st.popover(t("SQL of the rows")):
-        st.code(e.rows_sql, language="sql", height=320)
-        st.code(json.dumps(json_parameters(e.rows_parameters), ensure_ascii=False, indent=1),
-                language="json")
+            how_computed(
+                metric.id, dataset, filters, row["period_start"], currency,
+                lambda name, value: format_value(value, METRICS[name].unit, currency),
+                t("No customers or orders stand behind it in this period."))
 
 
 def _significance(metric: Metric, row: pd.Series, previous: pd.Series) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,7 @@ from dashboard.benchmark_overlay import (
     legend_name,
     not_comparable_note,
 )
+from dashboard.explain_panel import how_computed
 from dashboard.filters import (
     View,
     page_data,
@@ -134,7 +136,25 @@ def _test_name(metric: Metric, result: Significance) -> str:
     return t(summary or result.method)
 
 
-def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> None:
+def _input_text(name: str, value: float | None) -> str:
+    """An explained measure's input: a count of answers, or the CLI's mean as its card
+    shows it."""
+    if name in SURVEY_METRICS:
+        return _value_text(SURVEY_METRICS[name], value)
+    return format_value(value, "customers", None)
+
+
+def _how_computed(metric: Metric, dataset: Dataset, filters: Filters, period_start: date
+                  ) -> None:
+    """The card's "How is this computed?", as on the Overview's cards."""
+    with st.expander(t("How is this computed?")):
+        how_computed(metric.id, dataset, filters, period_start, None, _input_text,
+                     t("No answers stand behind it in this period."))
+
+
+def _card(view: View, measure: Measure, table: pd.DataFrame, dataset: Dataset,
+          filters: Filters) -> None:
+    period = filters.period
     metric = survey_metric(measure)
     change = latest_change(table, measure)
     with st.container(border=True):
@@ -156,9 +176,10 @@ def _card(view: View, measure: Measure, table: pd.DataFrame, period: Period) -> 
         row = table[table["period_start"] == change.period_start].iloc[0]
         st.caption(tn("{n} answer", "{n} answers", int(row["responses"])))
         card_line(view, metric.id, change.value, metric.unit)
+        _how_computed(metric, dataset, filters, change.period_start)
 
 
-def _overall_nps(overall: pd.Series) -> None:
+def _overall_nps(overall: pd.Series, dataset: Dataset, filters: Filters) -> None:
     """The NPS of every answer in the date range, with its margin of error and count."""
     metric = SURVEY_METRICS["nps_overall"]
     with st.container(border=True):
@@ -171,6 +192,8 @@ def _overall_nps(overall: pd.Series) -> None:
                                                 locale=LOCALE)))
         else:
             st.caption(t("No answers in the date range."))
+        # the whole range: explain() ignores the day it is given
+        _how_computed(metric, dataset, filters, filters.start or date.today())
 
 
 def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Measure, ...]
@@ -179,12 +202,13 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
     columns = st.columns(len(present) + (2 if "nps" in present else 0))
     if "nps" in present:  # the whole range first, then the latest period of each measure
         with columns[0]:
-            _overall_nps(services.compute(nps_overall, dataset, filters).iloc[0])
+            _overall_nps(services.compute(nps_overall, dataset, filters).iloc[0], dataset,
+                         filters)
         columns = columns[1:]
     for column, measure in zip(columns, present, strict=False):
         with column:
             table = services.compute(measure_table(measure), dataset, filters)
-            _card(view, measure, table, filters.period)
+            _card(view, measure, table, dataset, filters)
     if "nps" in present:
         latest = services.compute(nps_latest_answers, dataset, filters).iloc[0]
         metric = SURVEY_METRICS["nps_latest"]
