@@ -342,7 +342,8 @@ def _kpis(args: argparse.Namespace, store: Store) -> None:
 
 def _configure_explain(explain: argparse.ArgumentParser) -> None:
     explain.add_argument("--metric", required=True,
-                         help=t("The KPI, e.g. retention_rate, aov, new_customers."))
+                         help=t("The metric, e.g. retention_rate, aov, new_customers, "
+                                "net_revenue_retention, dormant_customers, nps, csat."))
     _add_filters(explain, period_flag="--period-type", formats=("text", "json"))
     explain.add_argument("--period", dest="period_day", type=_period_day, required=True,
                          metavar="PERIOD",
@@ -504,10 +505,9 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
                                     "your own."),
             _configure_benchmarks, _benchmarks),
     Command("kpis", lambda: t("KPIs per period (the Overview page)."), _add_filters, _kpis),
-    Command("explain", lambda: t("How one KPI of one period is computed: its definition, its "
-                                 "inputs with their values, the SQL with its parameters and "
-                                 "the rows behind it (the Overview page's \"How is this "
-                                 "computed?\")."),
+    Command("explain", lambda: t("How one number of one period is computed: its definition, "
+                                 "its inputs with their values, the SQL with its parameters "
+                                 "and the rows behind it (a card's \"How is this computed?\")."),
             _configure_explain, _explain),
     Command("retention", lambda: t("Retention and churn per period with S, N, E (the "
                                    "Retention page)."),
