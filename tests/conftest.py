@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,13 @@ def db(demo_db_template: Path, isolated_db: Path) -> Path:
     """A copy of the demo database (plus the small shop) for one test."""
     shutil.copy(demo_db_template, isolated_db)
     return isolated_db
+
+
+@pytest.fixture(scope="module")
+def demo_store(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[Store]:
+    """An open store on a copy of the demo database, shared by a module's read-only tests."""
+    path = tmp_path_factory.mktemp("demo_store") / "demo.duckdb"
+    shutil.copy(demo_db_template, path)
+    with Store(path) as store:
+        yield store

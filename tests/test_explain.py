@@ -13,10 +13,7 @@ S, N or E: A, C, D, E.
 from __future__ import annotations
 
 import math
-import shutil
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -31,15 +28,6 @@ from metrics.store import Dataset, Store
 from tests.builders import small_store
 
 SMALL_FILTERS = Filters(inactivity_days=30)
-
-
-@pytest.fixture(scope="module")
-def demo_store(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[Store]:
-    path = tmp_path_factory.mktemp("explain") / "demo.duckdb"
-    shutil.copy(demo_db_template, path)
-    with Store(path) as store:
-        yield store
 
 
 def _close(a: float | None, b: float | None) -> bool:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -55,15 +53,6 @@ def _store(folder: Path, answers: list[tuple[str, ...]], header: tuple[str, ...]
 @pytest.fixture(scope="module")
 def survey(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Dataset]:
     return _store(tmp_path_factory.mktemp("survey"), ANSWERS, SURVEY_HEADER)
-
-
-@pytest.fixture(scope="module")
-def demo_store(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[Store]:
-    path = tmp_path_factory.mktemp("explain_survey") / "demo.duckdb"
-    shutil.copy(demo_db_template, path)
-    with Store(path) as store:
-        yield store
 
 
 def _close(a: float | None, b: object) -> bool:
