@@ -130,17 +130,20 @@ def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], data
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _explanation(_store: Store, db: str, dataset_id: str, version: str, metric_id: str,
-                 filters: Filters, period_start: date) -> Explanation:
-    return explain(_store, _store.dataset(dataset_id), metric_id, filters, period_start)
+                 filters: Filters, period_start: date | None, offset: int | None,
+                 group: str | None) -> Explanation:
+    return explain(_store, _store.dataset(dataset_id), metric_id, filters, period_start,
+                   offset=offset, group=group)
 
 
-def explanation(dataset: Dataset, metric_id: str, filters: Filters, period_start: date
-                ) -> Explanation:
-    """How one KPI of one period is computed (:func:`metrics.explain.explain`), cached:
-    the Overview asks for it only when a user opens a card's "How is this computed?"."""
+def explanation(dataset: Dataset, metric_id: str, filters: Filters,
+                period_start: date | None = None, *, offset: int | None = None,
+                group: str | None = None) -> Explanation:
+    """How one number is computed (:func:`metrics.explain.explain`), cached: a page asks
+    for it only when a user opens a "How is this computed?"."""
     store = get_store()
     return _explanation(store, store.path, dataset.id, dataset_version(dataset), metric_id,
-                        filters, period_start)
+                        filters, period_start, offset, group)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -167,6 +167,7 @@ def _print_explanation(explanation: Explanation) -> None:
     e = explanation
     lines = [
         f"{e.label} ({e.metric_id}), {e.period_start.isoformat()} – {e.period_end.isoformat()}",
+        *(f"{name}: {value}" for name, value in e.detail.items()),
         e.definition,
         "",
         t("Formula: {formula}", formula=e.formula),
@@ -345,15 +346,23 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                          help=t("The metric, e.g. retention_rate, aov, new_customers, "
                                 "net_revenue_retention, dormant_customers, nps, csat."))
     _add_filters(explain, period_flag="--period-type", formats=("text", "json"))
-    explain.add_argument("--period", dest="period_day", type=_period_day, required=True,
-                         metavar="PERIOD",
-                         help=t("The period to explain: a day in it (YYYY-MM-DD), a month "
-                                "(YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY)."))
+    explain.add_argument("--period", dest="period_day", type=_period_day, metavar="PERIOD",
+                         help=t("The period to explain (for a cohort cell: the cohort's): a "
+                                "day in it (YYYY-MM-DD), a month (YYYY-MM), a quarter "
+                                "(YYYY-Q1) or a year (YYYY). Not needed for a figure over "
+                                "the whole date range."))
+    explain.add_argument("--offset", type=int, metavar="K",
+                         help=t("For a cohort cell: the periods since the cohort's "
+                                "acquisition (0 = its first period)."))
+    explain.add_argument("--group", metavar="NAME",
+                         help=t("For a figure per group: the group, e.g. an RFM segment "
+                                "(Champions) or a loyalty type."))
 
 
 def _explain(args: argparse.Namespace, store: Store) -> None:
     explanation = explain(store, store.dataset(args.dataset), args.metric,
-                          _filters(args, store), args.period_day)
+                          _filters(args, store), args.period_day, offset=args.offset,
+                          group=args.group)
     if args.format == "json":
         _print_json(explanation.to_dict())
     else:

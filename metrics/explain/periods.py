@@ -1,40 +1,46 @@
-"""How a number is computed: its definition, its inputs with their values, the SQL that
-computed it with its bound parameters, and the customers, orders or answers behind it.
-
-:func:`explain` covers every metric of the KPI table (:data:`EXPLAINED`), the quick ratio
-computed from it (:data:`DERIVED_EXPLAINED`) and the survey measures
-(:data:`SURVEY_EXPLAINED`). Each one has a :class:`Formula`: the components it is computed
-from and how, so that :meth:`Explanation.recompute` gives the value from the inputs alone.
-The value and the inputs come from one query, its source's per-period query narrowed to one
-period (``Explanation.sql``): the KPI query of :func:`metrics.kpis.kpi_query` or the survey
-query of :func:`metrics.satisfaction.survey_query`; the rows behind them from a second one
+"""The period figures explained: every metric of the KPI table (:data:`EXPLAINED`), the
+quick ratio computed from it (:data:`DERIVED_EXPLAINED`) and the survey measures
+(:data:`SURVEY_EXPLAINED`). The value and the inputs come from one query, its source's
+per-period query narrowed to one period (``Explanation.sql``): the KPI query of
+:func:`metrics.kpis.kpi_query` or the survey query of
+:func:`metrics.satisfaction.survey_query`; the rows behind them from a second one
 (``Explanation.rows_sql``) whose 0/1 and amount columns total the inputs.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-
-import pandas as pd
 
 from metrics.definitions import (
     BASE_COUNTS,
     KPIS,
     LIFECYCLE_COUNTS,
-    METRICS,
     QUICK_RATIO,
     SAMPLE_STATISTICS,
     SURVEY,
-    SURVEY_METRICS,
     SURVEY_SUMMARIES,
     Metric,
 )
 from metrics.errors import InputError
-from metrics.export import json_value
+from metrics.explain.base import (
+    KPI_SOURCE,
+    ROWS_SHOWN,
+    SURVEY_SOURCE,
+    At,
+    Compute,
+    Explanation,
+    Family,
+    Formula,
+    Inputs,
+    number,
+    ratio,
+    ratio_of,
+    same,
+    value_of,
+)
 from metrics.i18n import t
 from metrics.kpis import kpi_query
 from metrics.query.filters import Filters, orders_span
@@ -53,96 +59,47 @@ from metrics.query.sql import (
 from metrics.satisfaction import Measure, response_span, responses_cte, survey_query
 from metrics.store import Dataset, Store
 
-# How many rows behind a number an explanation carries (the query itself returns all).
-ROWS_SHOWN = 100
-
 # The parameter naming the explained period in the narrowed KPI query; the KPI query
 # itself does not use it.
 PERIOD_PARAMETER = "explained_period_start"
-
-Inputs = Mapping[str, float | None]
-
-
-def _ratio(numerator: float | None, denominator: float | None, scale: float = 1.0
-           ) -> float | None:
-    """``scale x numerator / denominator``; None where the denominator is zero, as the
-    KPI query's ``NULLIF(x, 0)`` leaves it."""
-    if numerator is None or not denominator:
-        return None
-    return scale * numerator / denominator
-
-
-# Where a metric's value and inputs come from: a column of the KPI table
-# (metrics.kpis.kpi_query) or of the survey counts (metrics.satisfaction.survey_query).
-KPI_SOURCE = "kpis"
-SURVEY_SOURCE = "survey"
 
 # The rows behind revenue retention: the previous period's buyers with their revenues
 # (sql/explain_revenue_retention.sql).
 REVENUE_RETENTION_ROWS = "revenue_retention"
 
 
-@dataclass(frozen=True)
-class Formula:
-    """How a metric is computed from components of the KPI row.
-
-    ``inputs`` are KPI columns, in the order a user reads them; ``compute`` gives the
-    metric from their values alone; ``text`` is the formula for people, in the inputs'
-    symbols (English; translated when shown); ``rows`` says which rows stand behind the
-    number, ``"customers"``, ``"orders"`` or :data:`REVENUE_RETENTION_ROWS` (the previous
-    period's buyers with their revenues), or for a survey measure ``"<measure>_answers"``,
-    and ``row_condition`` (customers only) which customers, as a constant SQL condition
-    over the 0/1 columns of ``sql/explain_customers.sql``.
-
-    ``source`` is :data:`KPI_SOURCE` or :data:`SURVEY_SOURCE`. A metric that is not a
-    column of its source (a survey measure, the quick ratio) has ``value_sql``, computing
-    it from the input columns as Python does (:mod:`metrics.satisfaction`,
-    :func:`metrics.retention.lifecycle_from_kpis`); a survey measure's ``measure`` names
-    it, and ``whole_range`` explains it over the filter's whole date range instead of one
-    period.
-    """
-
-    inputs: tuple[str, ...]
-    compute: Callable[[Inputs], float | None]
-    text: str
-    rows: str = "customers"
-    row_condition: str = "TRUE"
-    source: str = KPI_SOURCE
-    value_sql: str = ""
-    measure: Measure = "nps"
-    whole_range: bool = False
-
-
-def _same(name: str) -> Callable[[Inputs], float | None]:
-    """A count or sum: the metric is its one input, counted by the rows behind it."""
-    return lambda inputs: inputs[name]
-
-
-def _value(inputs: Inputs, name: str) -> float:
-    value = inputs[name]
-    return 0.0 if value is None else float(value)
-
-
 def _crr(i: Inputs) -> float | None:
     """Customer retention rate (seed): CRR = (E - N) / S x 100."""
-    return _ratio(_value(i, "end_customers") - _value(i, "new_customers"),
+    return ratio(value_of(i, "end_customers") - value_of(i, "new_customers"),
                   i["start_customers"], 100.0)
 
 
 def _churn(i: Inputs) -> float | None:
     """Customer churn rate (seed): CCR = (S + N - E) / S x 100."""
-    return _ratio(_value(i, "start_customers") + _value(i, "new_customers")
-                  - _value(i, "end_customers"), i["start_customers"], 100.0)
+    return ratio(value_of(i, "start_customers") + value_of(i, "new_customers")
+                  - value_of(i, "end_customers"), i["start_customers"], 100.0)
+
+
+def _quick_ratio(i: Inputs) -> float | None:
+    """(new + resurrected) ÷ dormant (metrics.retention.lifecycle_from_kpis)."""
+    return ratio(value_of(i, "new_customers") + value_of(i, "resurrected_customers"),
+                 i["dormant_customers"])
+
+
+def _churned(i: Inputs) -> float | None:
+    """S + N − E, the churn rate's numerator."""
+    return (value_of(i, "start_customers") + value_of(i, "new_customers")
+            - value_of(i, "end_customers"))
 
 
 def _count(name: str, condition: str) -> Formula:
-    return Formula((name,), _same(name), "the number of customers below",
+    return Formula((name,), same(name), "the number of customers below",
                    row_condition=condition)
 
 
 def _nps(i: Inputs) -> float | None:
     """NPS = (promoters − detractors) ÷ answers × 100 (metrics.satisfaction)."""
-    return _ratio(_value(i, "promoters") - _value(i, "detractors"), i["responses"], 100.0)
+    return ratio(value_of(i, "promoters") - value_of(i, "detractors"), i["responses"], 100.0)
 
 
 _NPS_TEXT = ("(promoters − detractors) ÷ answers × 100; its 95% margin of error is "
@@ -150,7 +107,7 @@ _NPS_TEXT = ("(promoters − detractors) ÷ answers × 100; its 95% margin of er
              "promoters and detractors of the n answers")
 
 
-def _survey(measure: Measure, inputs: tuple[str, ...], compute: Callable[[Inputs], float | None],
+def _survey(measure: Measure, inputs: tuple[str, ...], compute: Compute,
             text: str, value_sql: str, whole_range: bool = False) -> Formula:
     return Formula(inputs, compute, text, rows=f"{measure}_answers", source=SURVEY_SOURCE,
                    value_sql=value_sql, measure=measure, whole_range=whole_range)
@@ -179,30 +136,26 @@ FORMULAS: dict[str, Formula] = {
     "resurrected_customers": _count("resurrected_customers", _RESURRECTED),
     "dormant_customers": _count("dormant_customers", _DORMANT),
     "quick_ratio": Formula(
-        ("new_customers", "resurrected_customers", "dormant_customers"),
-        lambda i: _ratio(_value(i, "new_customers") + _value(i, "resurrected_customers"),
-                         i["dormant_customers"]),
+        ("new_customers", "resurrected_customers", "dormant_customers"), _quick_ratio,
         "(new + resurrected) ÷ dormant",
         row_condition=f"new_customers = 1 OR {_RESURRECTED} OR {_DORMANT}",
         value_sql="CAST(new_customers + resurrected_customers AS DOUBLE)"
                   " / NULLIF(dormant_customers, 0)"),
     "churned_customers": Formula(
-        ("start_customers", "new_customers", "end_customers"),
-        lambda i: _value(i, "start_customers") + _value(i, "new_customers")
-        - _value(i, "end_customers"),
+        ("start_customers", "new_customers", "end_customers"), _churned,
         "S + N − E", row_condition=_BASE_ROWS),
-    "orders": Formula(("orders",), _same("orders"), "the orders below, refunds left out",
+    "orders": Formula(("orders",), same("orders"), "the orders below, refunds left out",
                       rows="orders"),
-    "revenue": Formula(("revenue",), _same("revenue"),
+    "revenue": Formula(("revenue",), same("revenue"),
                        "the sum of the amounts below, net of refunds", rows="orders"),
-    "refunds": Formula(("refunds",), _same("refunds"), "the sum of the refunds below",
+    "refunds": Formula(("refunds",), same("refunds"), "the sum of the refunds below",
                        rows="orders"),
     "aov": Formula(("revenue", "orders"),
-                   lambda i: _ratio(i["revenue"], i["orders"]), "revenue ÷ orders",
+                   ratio_of("revenue", "orders"), "revenue ÷ orders",
                    rows="orders"),
     "repeat_purchase_rate": Formula(
         ("repeat_customers", "active_customers"),
-        lambda i: _ratio(i["repeat_customers"], i["active_customers"], 100.0),
+        ratio_of("repeat_customers", "active_customers", 100.0),
         "repeat customers ÷ active customers × 100", row_condition="active_customers = 1"),
     "retention_rate": Formula(("start_customers", "new_customers", "end_customers"), _crr,
                               "(E − N) ÷ S × 100", row_condition=_BASE_ROWS),
@@ -210,34 +163,34 @@ FORMULAS: dict[str, Formula] = {
                           "(S + N − E) ÷ S × 100", row_condition=_BASE_ROWS),
     "strict_retention_rate": Formula(
         ("retained_customers", "start_customers"),
-        lambda i: _ratio(i["retained_customers"], i["start_customers"], 100.0),
+        ratio_of("retained_customers", "start_customers", 100.0),
         "retained ÷ S × 100", row_condition="start_customers = 1"),
-    "base_revenue": Formula(("base_revenue",), _same("base_revenue"),
+    "base_revenue": Formula(("base_revenue",), same("base_revenue"),
                             "the sum of the previous revenues below",
                             rows=REVENUE_RETENTION_ROWS),
-    "retained_revenue": Formula(("retained_revenue",), _same("retained_revenue"),
+    "retained_revenue": Formula(("retained_revenue",), same("retained_revenue"),
                                 "the sum of the revenues in this period below",
                                 rows=REVENUE_RETENTION_ROWS),
     "capped_retained_revenue": Formula(
-        ("capped_retained_revenue",), _same("capped_retained_revenue"),
+        ("capped_retained_revenue",), same("capped_retained_revenue"),
         "the sum of the capped revenues below", rows=REVENUE_RETENTION_ROWS),
     "net_revenue_retention": Formula(
         ("retained_revenue", "base_revenue"),
-        lambda i: _ratio(i["retained_revenue"], i["base_revenue"], 100.0),
+        ratio_of("retained_revenue", "base_revenue", 100.0),
         "their revenue in this period ÷ their previous revenue × 100",
         rows=REVENUE_RETENTION_ROWS),
     "gross_revenue_retention": Formula(
         ("capped_retained_revenue", "base_revenue"),
-        lambda i: _ratio(i["capped_retained_revenue"], i["base_revenue"], 100.0),
+        ratio_of("capped_retained_revenue", "base_revenue", 100.0),
         "their revenue in this period, capped, ÷ their previous revenue × 100",
         rows=REVENUE_RETENTION_ROWS),
     "nps": _survey("nps", _NPS_INPUTS, _nps, _NPS_TEXT, _NPS_SQL),
     "nps_overall": _survey("nps", _NPS_INPUTS, _nps, _NPS_TEXT, _NPS_SQL, whole_range=True),
     "csat": _survey("csat", ("csat_responses", "satisfied"),
-                    lambda i: _ratio(i["satisfied"], i["csat_responses"], 100.0),
+                    ratio_of("satisfied", "csat_responses", 100.0),
                     "satisfied answers (4-5) ÷ answers × 100",
                     "100.0 * satisfied / NULLIF(csat_responses, 0)"),
-    "cli": _survey("cli", ("cli_responses", "cli"), _same("cli"),
+    "cli": _survey("cli", ("cli_responses", "cli"), same("cli"),
                    "the mean of the CLIs of the answers below, each the mean of its "
                    "three answers", "cli"),
 }
@@ -251,122 +204,6 @@ SURVEY_EXPLAINED: tuple[Metric, ...] = tuple(
     m for m in SURVEY + SURVEY_SUMMARIES if m.id in FORMULAS)
 # Computed from columns of the KPI table without being one (metrics.retention).
 DERIVED_EXPLAINED: tuple[Metric, ...] = (QUICK_RATIO,)
-_EXPLAINED_METRICS: dict[str, Metric] = {
-    m.id: m for m in EXPLAINED + DERIVED_EXPLAINED + SURVEY_EXPLAINED}
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """One number and how it is computed.
-
-    ``inputs`` maps each input's id to its value, in reading order, and ``input_labels``
-    each id to its label; ``sql`` with ``parameters`` computes the value and the inputs
-    (one row: the value first, then the inputs); ``rows_sql`` with ``rows_parameters``
-    returns every customer, order or answer behind it, ``rows`` the first
-    :data:`ROWS_SHOWN` of them. Each input with a column of that name in the rows is that
-    column's total.
-    """
-
-    metric_id: str
-    label: str
-    unit: str
-    definition: str
-    formula: str
-    period_start: date
-    period_end: date
-    value: float | None
-    inputs: Mapping[str, float | None]
-    input_labels: Mapping[str, str]
-    sql: str
-    parameters: Mapping[str, Any]
-    rows_sql: str
-    rows_parameters: Mapping[str, Any]
-    rows: pd.DataFrame
-
-    def recompute(self) -> float | None:
-        """The value computed again from :attr:`inputs` alone, by the metric's formula."""
-        return FORMULAS[self.metric_id].compute(self.inputs)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The explanation as JSON-ready data (the CLI's ``--format json``)."""
-        return {
-            "metric": self.metric_id, "label": self.label, "unit": self.unit,
-            "definition": self.definition, "formula": self.formula,
-            "period_start": self.period_start.isoformat(),
-            "period_end": self.period_end.isoformat(),
-            "value": json_value(self.value),
-            "inputs": [{"id": name, "label": self.input_labels[name],
-                        "value": json_value(value)} for name, value in self.inputs.items()],
-            "sql": self.sql, "parameters": json_parameters(self.parameters),
-            "rows_sql": self.rows_sql, "rows_parameters": json_parameters(self.rows_parameters),
-            "rows": [{column: json_value(value) for column, value in record.items()}
-                     for record in self.rows.to_dict(orient="records")],
-        }
-
-
-# Headers for people of the inputs and rows' columns that are not metrics of the registry.
-_COLUMN_LABELS = {
-    "responses": "Answers",
-    "promoters": "Promoters (9-10)",
-    "detractors": "Detractors (0-6)",
-    "csat_responses": "Answers",
-    "satisfied": "Satisfied answers (4-5)",
-    "cli_responses": "Answers to all three questions",
-    "response_date": "Answered on",
-    "nps_score": "Score (0-10)",
-    "score_group": "Group",
-    "csat_score": "Score (1-5)",
-    "cli_q1": "Would recommend (1-6)",
-    "cli_q2": "Would buy again (1-6)",
-    "cli_q3": "Would try other products (1-6)",
-    "cli_score": "CLI of the answer",
-    "customer_id": "Customer",
-    "first_purchase": "First purchase",
-    "latest_purchase": "Latest purchase",
-    "period_orders": "Orders in the period",
-    "orders_to_date": "Orders to date",
-    "order_date": "Order date",
-    "amount": "Amount",
-}
-
-
-def row_headers(rows: pd.DataFrame) -> dict[str, str]:
-    """A header in words for each column of an explanation's rows (a metric's column by
-    the metric's label), in the current language."""
-    return {column: column_label(column) for column in rows.columns}
-
-
-def column_label(column: str) -> str:
-    """A column's or input's name for people: a metric's label, else its header."""
-    if column in METRICS:
-        return METRICS[column].title()
-    if column in SURVEY_METRICS:
-        return SURVEY_METRICS[column].title()
-    return t(_COLUMN_LABELS[column])
-
-
-def row_units(rows: pd.DataFrame) -> dict[str, str]:
-    """The unit of each number column of an explanation's rows, by its column id."""
-    units = {"period_orders": "orders", "orders_to_date": "orders", "amount": "currency",
-             "cli_score": "score"}
-    return {column: METRICS[column].unit if column in METRICS else units[column]
-            for column in rows.columns if column in METRICS or column in units}
-
-
-def json_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """Bound parameters as JSON-ready values (dates as ISO text)."""
-    return {name: json_value(value) for name, value in sorted(parameters.items())}
-
-
-def explained_metric(metric_id: str) -> Metric:
-    """The registry entry of a metric :func:`explain` covers; an error listing them if not."""
-    if metric_id not in FORMULAS:
-        raise InputError(
-            t("“{metric}” is not a metric that can be explained; use one of {metrics}.",
-              metric=metric_id, metrics=", ".join(_EXPLAINED_METRICS)))
-    return _EXPLAINED_METRICS[metric_id]
-
-
 def _period_indexes(filters: Filters, span: tuple[date, date]) -> tuple[int, int]:
     """The first and last period of the filter's range that the data (first and last
     day ``span``) reaches."""
@@ -486,62 +323,63 @@ def _whole_range(span: tuple[date, date], filters: Filters) -> tuple[date, date]
                                                                     span[1])
 
 
-def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
-            period_start: date) -> Explanation:
-    """How one metric's value for one period is computed.
-
-    Parameters
-    ----------
-    store
-        The database holding the dataset.
-    dataset
-        The dataset (its orders table, or its survey responses for a survey measure).
-    metric_id
-        A metric of :data:`EXPLAINED`, :data:`DERIVED_EXPLAINED` or
-        :data:`SURVEY_EXPLAINED`, e.g. ``"retention_rate"`` or ``"nps"``.
-    filters
-        The filter state the number is shown for (segments, W, period type, range).
-    period_start
-        Any day of the period to explain (its first day, as the KPI table lists it);
-        ignored by a whole-range measure (``"nps_overall"``).
-
-    Returns
-    -------
-    Explanation
-        The definition, the formula, the value and its inputs as the KPI table (or the
-        survey tables) have them,
-        the SQL with its bound parameters, and the rows behind the number.
-
-    Raises
-    ------
-    InputError
-        The metric is not one :func:`explain` covers, or the selection has no such period.
-    """
-    metric = explained_metric(metric_id)
-    formula = FORMULAS[metric_id]
+def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
+             filters: Filters, at: At) -> Explanation:
+    """One period's value of a KPI or survey measure (or a whole-range measure's), with its
+    inputs, the SQL of both and the rows behind them."""
     source = _SOURCES[formula.source]
     span = source.span(dataset, formula)
-    start, end_day = (_whole_range(span, filters) if formula.whole_range
-                      else _period_of(span, filters, period_start))
-    sql, params = source.value_query(dataset, filters, metric_id, formula, start)
+    if formula.whole_range:
+        start, end_day = _whole_range(span, filters)
+    elif at.period_start is None:
+        raise InputError(t("Say which period to explain: {metric} is computed per period.",
+                           metric=metric.title()))
+    else:
+        start, end_day = _period_of(span, filters, at.period_start)
+    sql, params = source.value_query(dataset, filters, metric.id, formula, start)
     row = query_row(store, sql, params)
-    columns = (metric_id, *formula.inputs)
-    values = dict(zip(columns, (_number(v) for v in row), strict=True))
+    columns = (metric.id, *formula.inputs)
+    values = dict(zip(columns, (number(v) for v in row), strict=True))
     rows_sql, rows_params = source.rows_query(dataset, filters, formula, start, end_day)
     rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
     return Explanation(
-        metric_id=metric_id, label=metric.title(), unit=metric.unit,
+        metric_id=metric.id, label=metric.title(), unit=metric.unit,
         definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
-        period_start=start, period_end=end_day, value=values[metric_id],
+        period_start=start, period_end=end_day, value=values[metric.id],
         inputs={name: values[name] for name in formula.inputs},
-        input_labels={name: column_label(name) for name in formula.inputs},
-        sql=sql, parameters=dict(params), rows_sql=rows_sql,
-        rows_parameters=dict(rows_params), rows=rows,
+        input_labels={}, sql=sql, parameters=dict(params), rows_sql=rows_sql,
+        rows_parameters=dict(rows_params), rows=rows, compute=formula.compute,
     )
 
 
-def _number(value: Any) -> float | None:
-    """A value of the KPI row as a plain number; None for SQL NULL."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
+# Headers for people of the inputs and rows' columns that are not metrics of the registry.
+_COLUMN_LABELS = {
+    "responses": "Answers",
+    "promoters": "Promoters (9-10)",
+    "detractors": "Detractors (0-6)",
+    "csat_responses": "Answers",
+    "satisfied": "Satisfied answers (4-5)",
+    "cli_responses": "Answers to all three questions",
+    "response_date": "Answered on",
+    "nps_score": "Score (0-10)",
+    "score_group": "Group",
+    "csat_score": "Score (1-5)",
+    "cli_q1": "Would recommend (1-6)",
+    "cli_q2": "Would buy again (1-6)",
+    "cli_q3": "Would try other products (1-6)",
+    "cli_score": "CLI of the answer",
+    "customer_id": "Customer",
+    "first_purchase": "First purchase",
+    "latest_purchase": "Latest purchase",
+    "period_orders": "Orders in the period",
+    "orders_to_date": "Orders to date",
+    "order_date": "Order date",
+    "amount": "Amount",
+}
+
+PERIODS = Family(
+    metrics=EXPLAINED + DERIVED_EXPLAINED + SURVEY_EXPLAINED, formulas=FORMULAS,
+    explain=_explain, column_labels=_COLUMN_LABELS,
+    column_units={"period_orders": "orders", "orders_to_date": "orders",
+                  "amount": "currency", "cli_score": "score"},
+)

@@ -1,0 +1,76 @@
+"""Every number a user reads, bound to the function that computes it: the definitions of
+:mod:`metrics.definitions` (id, label, unit, definition, direction, significance test,
+benchmark) joined with the metric function whose table holds the number and the column
+holding it. :mod:`metrics.definitions` stays free of the metric modules (which read it);
+this module joins the two."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from metrics import retention, satisfaction
+from metrics.definitions import (
+    BASE_COUNTS,
+    KPIS,
+    LIFECYCLE_COUNTS,
+    QUICK_RATIO,
+    REGISTRY,
+    SAMPLE_STATISTICS,
+    Metric,
+)
+from metrics.kpis import kpi_table
+from metrics.query.filters import Filters
+from metrics.store import Dataset, Store
+
+# A metric function: (store, dataset, filters, **options) -> the table holding the number.
+MetricFunction = Callable[..., pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registry entry: the metric's definition, the function computing the table that
+    holds it and the column of that table (its id unless said otherwise)."""
+
+    metric: Metric
+    compute: MetricFunction
+    column: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.metric.id
+
+    @property
+    def value_column(self) -> str:
+        return self.column or self.metric.id
+
+    def table(self, store: Store, dataset: Dataset, filters: Filters, **options: Any
+              ) -> pd.DataFrame:
+        """The table holding the metric (its column :attr:`value_column`)."""
+        return self.compute(store, dataset, filters, **options)
+
+
+def _entries(metrics: tuple[Metric, ...], compute: MetricFunction) -> dict[str, Entry]:
+    return {metric.id: Entry(metric, compute) for metric in metrics}
+
+
+_COMPUTED: dict[str, Entry] = {
+    **_entries(KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS, kpi_table),
+    **_entries((QUICK_RATIO,), retention.lifecycle_table),
+    "nps": Entry(REGISTRY["nps"], satisfaction.nps_table),
+    "csat": Entry(REGISTRY["csat"], satisfaction.csat_table),
+    "cli": Entry(REGISTRY["cli"], satisfaction.cli_table),
+    "nps_overall": Entry(REGISTRY["nps_overall"], satisfaction.nps_overall, "nps"),
+    "nps_latest": Entry(REGISTRY["nps_latest"], satisfaction.nps_latest_answers, "nps"),
+}
+
+# Every entry, in the order of metrics.definitions.ALL_METRICS.
+ENTRIES: dict[str, Entry] = {metric_id: _COMPUTED[metric_id] for metric_id in REGISTRY}
+
+
+def entry(metric_id: str) -> Entry:
+    """The registry entry of a metric id (a KeyError for an unknown id is a bug)."""
+    return ENTRIES[metric_id]
