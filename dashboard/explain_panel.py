@@ -1,19 +1,21 @@
-"""The body of a card's "How is this computed?" expander, shared by the Overview's KPI
-cards and the Satisfaction page's cards: the inputs, the formula, the SQL with its
-parameters and the rows behind the number (metrics.explain)."""
+""""How is this computed?": the body of a card's expander (:func:`how_computed`), shared by
+every card, and a chart's expander (:func:`chart_explainer`): the definitions of the
+numbers a chart draws, and for the one a user picks, its inputs, formula, SQL with its
+parameters and the rows behind it (metrics.explain)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import streamlit as st
 
 from dashboard import services
-from dashboard.formatting import format_day
+from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error
 from dashboard.widgets import data_table
+from metrics.definitions import REGISTRY
 from metrics.errors import LoyaltyLensError
 from metrics.explain import json_parameters, row_headers, row_units
 from metrics.i18n import t, tn
@@ -24,16 +26,20 @@ from metrics.store import Dataset
 InputText = Callable[[str, float | None], str]
 
 
-def how_computed(metric_id: str, dataset: Dataset, filters: Filters, period_start: date,
-                 currency: str | None, input_text: InputText, empty: str) -> None:
+def how_computed(metric_id: str, dataset: Dataset, filters: Filters, period_start: date | None,
+                 currency: str | None, input_text: InputText, empty: str, *,
+                 offset: int | None = None, group: str | None = None, key: str = "") -> None:
     """A card's inputs, formula, SQL with its parameters and the rows behind it. Computed
     only once the user asks (an expander's body always runs): the page's first draw runs
-    no query of its own for them. ``empty`` says that no rows stand behind it."""
-    if not st.toggle(t("Show the inputs, the SQL and the rows"),
-                     key=f"explain_{metric_id}"):
+    no query of its own for them. ``empty`` says that no rows stand behind it; ``offset``
+    and ``group`` say which cell of a table it is (:func:`metrics.explain.explain`);
+    ``key`` keeps the widgets of two explainers of one metric on a page apart."""
+    key = key or metric_id
+    if not st.toggle(t("Show the inputs, the SQL and the rows"), key=f"explain_{key}"):
         return
     try:
-        e = services.explanation(dataset, metric_id, filters, period_start)
+        e = services.explanation(dataset, metric_id, filters, period_start, offset=offset,
+                                 group=group)
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -53,9 +59,57 @@ def how_computed(metric_id: str, dataset: Dataset, filters: Filters, period_star
         st.caption(tn("The row behind it:", "The first {n} rows behind it:", len(e.rows)))
         headers = row_headers(e.rows)
         data_table(e.rows.rename(columns=headers), hide_index=True, width="stretch",
-                   currency=currency, key=f"explain_{metric_id}_rows",
+                   currency=currency, key=f"explain_{key}_rows",
                    units={headers[column]: unit for column, unit in row_units(e.rows).items()})
     with st.popover(t("SQL of the rows")):
         st.code(e.rows_sql, language="sql", height=320)
         st.code(json.dumps(json_parameters(e.rows_parameters), ensure_ascii=False, indent=1),
                 language="json")
+
+
+def unit_text(currency: str | None) -> InputText:
+    """An input's value as its registry unit writes it (a plain number when the input is
+    not a metric of the registry: a count of answers, a model parameter)."""
+    def text(name: str, value: float | None) -> str:
+        unit = REGISTRY[name].unit if name in REGISTRY else "ratio"
+        return format_value(value, unit, currency)
+    return text
+
+
+def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filters: Filters,
+                    currency: str | None, *, periods: Sequence[date] = (),
+                    period_name: Callable[[date], str] = format_day,
+                    offsets: Sequence[int] = (), groups: Sequence[str] = (),
+                    group_name: Callable[[str], str] = str,
+                    empty: str | None = None) -> None:
+    """A chart's "How is this computed?" expander: the definition of each number it
+    draws, then for the number a user picks (metric, and the period, cohort age or group
+    of the chart it stands at) :func:`how_computed`.
+
+    ``periods`` are the chart's periods (or cohorts), latest last and preselected;
+    ``offsets`` the periods since acquisition of a cohort chart; ``groups`` the chart's
+    groups, shown by ``group_name`` (user data: shown as plain text). Leave out what the
+    chart does not have; a figure over the whole range needs none of them.
+    """
+    with st.expander(t("How is this computed?")):
+        for metric_id in metric_ids:
+            metric = REGISTRY[metric_id]
+            st.caption(plain(t("{label}: {definition}", label=metric.title(),
+                               definition=metric.describe(filters.inactivity_days))))
+        metric_id = metric_ids[0]
+        if len(metric_ids) > 1:
+            metric_id = st.selectbox(t("Number"), metric_ids, key=f"explain_{key}_metric",
+                                     format_func=lambda m: REGISTRY[m].title())
+        period = offset = group = None
+        if periods:
+            period = st.selectbox(t("Period"), list(periods), index=len(periods) - 1,
+                                  key=f"explain_{key}_period", format_func=period_name)
+        if offsets:
+            offset = st.selectbox(t("Periods since acquisition"), list(offsets),
+                                  key=f"explain_{key}_offset")
+        if groups:
+            group = st.selectbox(t("Group"), list(groups), key=f"explain_{key}_group",
+                                 format_func=group_name)
+        how_computed(metric_id, dataset, filters, period, currency, unit_text(currency),
+                     empty or t("Nothing stands behind it in this selection."),
+                     offset=offset, group=group, key=f"{key}_{metric_id}")

@@ -49,7 +49,7 @@ def _number(text: str) -> float:
 def test_every_overview_card_explains_its_value_when_asked(db: Path) -> None:
     app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01"})
     expanders = [e for e in app.expander if e.label == LABEL]
-    assert len(expanders) == len(KPIS)
+    assert len(expanders) == len(KPIS) + 1  # every card, and the trend chart
     # nothing is computed before the user asks
     assert not app.code
     for metric in KPIS:
@@ -57,7 +57,8 @@ def test_every_overview_card_explains_its_value_when_asked(db: Path) -> None:
     app.run()
     assert not app.exception, app.exception
     cards = {m.label.split(" (")[0]: m.value for m in app.metric}
-    expanders = [e for e in app.expander if e.label == LABEL]
+    # the cards' expanders, before the trend chart's
+    expanders = [e for e in app.expander if e.label == LABEL][:len(KPIS)]
     labels = {METRICS[name].title(): name for name in METRICS}
     for metric, expander in zip(KPIS, expanders, strict=True):
         lines = [unescaped(c.value).split(" = ") for c in expander.caption
@@ -77,3 +78,20 @@ def test_every_overview_card_explains_its_value_when_asked(db: Path) -> None:
             # the rows total each input, under the input's label
             assert rows[METRICS[name].title()].sum() == value, (metric.id, name)
         assert not [c for c in rows.columns if re.fullmatch(r"[a-z]+(_[a-z]+)+", c)]
+
+
+def test_the_trend_chart_explains_the_picked_period_when_asked(db: Path) -> None:
+    # the trend's explainer preselects the latest period of the chart; picking February
+    # 2024 gives the card's hand-worked inputs (S, N, E of CRR above)
+    app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01",
+                    "metric": "retention_rate"})
+    app.selectbox(key="explain_trend_period").select(
+        next(o for o in app.selectbox(key="explain_trend_period").options if "Feb" in o))
+    app.run()
+    app.toggle(key="explain_trend_retention_rate").set_value(True)
+    app.run()
+    assert not app.exception, app.exception
+    captions = [c.value for c in app.caption]
+    for label, value in (("Customers in the base at the start", 3), ("New customers", 1),
+                         ("Customers in the base", 3)):
+        assert any(c.replace("\\", "") == f"{label} = {value}" for c in captions), label

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import services
 from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
 from dashboard.charts import trend_chart
-from dashboard.explain_panel import how_computed
+from dashboard.explain_panel import chart_explainer, how_computed
 from dashboard.filters import View, page_data, publish, seed_from_url
 from dashboard.formatting import (
     format_change,
@@ -184,6 +184,10 @@ def main() -> None:
                                 legend_name(view)),
                     width="stretch", key="trend")
     chart_notes(benchmark)
+    chart_explainer("trend", [metric_id], dataset, history_filters, currency,
+                    periods=list(shown["period_start"]),
+                    period_name=lambda day: period_label(filters.period, day),
+                    empty=t("No customers or orders stand behind it in this period."))
     _downloads(shown, filters.period, currency)
     publish(["at", "metric"])
 
