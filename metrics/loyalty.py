@@ -609,10 +609,12 @@ def programme_query(dataset: Dataset, filters: Filters, by: str | None = None
                   member_order=member_sql, redeemed=_redeemed_sql(dataset), **split)
 
 
-def points_aov_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+def points_aov_query(dataset: Dataset, filters: Filters, template: str = "points_aov"
+                     ) -> tuple[str, dict[str, Any]]:
     """The query of the purchases with and without points redeemed (``sql/points_aov.sql``)
-    with its parameters: one row each, their count, revenue and the sums the test uses."""
-    return _query(load_sql("points_aov"), dataset, filters, _window_params(dataset, filters),
+    with its parameters: one row each, their count, revenue and the sums the test uses.
+    ``template`` names another file over the same orders (their ``{redeemed}`` flag)."""
+    return _query(load_sql(template), dataset, filters, _window_params(dataset, filters),
                   redeemed=_redeemed_sql(dataset))
 
 

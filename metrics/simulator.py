@@ -8,6 +8,7 @@ arithmetic on them, so the page can move its sliders without touching the databa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -110,15 +111,21 @@ def baseline(store: Store, dataset: Dataset, filters: Filters) -> Baseline:
         retention cannot be measured); no orders; a range outside the data.
     """
     window = clv_window(dataset, filters)
-    sql, params = baseline_query(dataset, filters)
-    row = query_row(store, sql, params)
+    return baseline_of(window.start, window.end, window.years,
+                       query_row(store, *baseline_query(dataset, filters)))
+
+
+def baseline_of(window_start: date, window_end: date, years_covered: float,
+                row: Sequence[Any]) -> Baseline:
+    """The :class:`Baseline` of a window from its query's row (S, retained, E, new
+    customers, revenue); an error a user can act on when S is 0."""
     start_customers, retained, end_customers, new, revenue = row
     if not start_customers:
         raise InputError(t(
             "No customer was in the base on {day}, the day before the last 12 months of the "
             "date range, so retention cannot be measured: choose a later end date or "
-            "another segment.", day=(window.start - timedelta(days=1)).isoformat()))
-    return Baseline(window.start, window.end, window.years, int(end_customers),
+            "another segment.", day=(window_start - timedelta(days=1)).isoformat()))
+    return Baseline(window_start, window_end, years_covered, int(end_customers),
                     int(start_customers), int(retained), int(new), float(revenue))
 
 
