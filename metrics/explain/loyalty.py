@@ -321,7 +321,7 @@ def scenario_group(gain: float, margin_pct: float, cost: float = 0.0) -> str:
     """The ``group`` naming a simulator scenario: the retention gain in points, the gross
     margin in percent and the programme's cost a year (gain and cost 0: today's
     retention)."""
-    return f"gain={gain:g},margin={margin_pct:g},cost={cost:g}"
+    return f"gain={gain:.15g},margin={margin_pct:.15g},cost={cost:.15g}"
 
 
 def _scenario(group: str | None) -> dict[str, float]:
