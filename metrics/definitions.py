@@ -385,7 +385,7 @@ LOYALTY: tuple[Metric, ...] = (
            test=LOYALTY_GROUPS),
     Metric("upsell_ratio", "Upsell ratio", "ratio",
            "Customers who have bought more than one product ÷ customers who have bought "
-           "exactly one, among the customers with a purchase in the period (seed).",
+           "exactly one, among the customers with a purchase in the period.",
            test=PER_PERIOD_VIEW),
     Metric("upsell_active_customers", "Customers with a purchase naming a product",
            "customers",

@@ -128,7 +128,7 @@ _BASELINE_INPUTS = ("start_customers", "retained_customers", "end_customers",
                     "new_customers", "revenue", "years_covered")
 _SCENARIO_INPUTS = ("retention_gain_pp", "gross_margin_pct", "programme_cost", "year")
 _SIMULATION_TEXT = (
-    "computed in Python from the inputs (metrics/simulator.py): annual retention r = "
+    "computed from the inputs by the simulator's model: annual retention r = "
     "(retained ÷ S) ^ (1 ÷ years covered) + the gain (at most 99%); customers joining a "
     "year n = (E − retained) ÷ years covered; revenue per customer a year v = revenue ÷ "
     "years covered ÷ ((S + E) ÷ 2); customers(t) = customers(t−1) × r + n from E; "
@@ -276,11 +276,9 @@ FORMULAS: dict[str, Formula] = {
         "years 1 to t"),
     "simulated_clv": _simulation("clv", "CLV"),
     "baseline_joining_per_year": _baseline_formula(
-        "joining_per_year", "(E − retained) ÷ years covered, computed in Python from the "
-                            "inputs"),
+        "joining_per_year", "(E − retained) ÷ years covered"),
     "baseline_revenue_per_customer": _baseline_formula(
-        "revenue_per_customer", "revenue ÷ years covered ÷ ((S + E) ÷ 2), computed in "
-                                "Python from the inputs"),
+        "revenue_per_customer", "revenue ÷ years covered ÷ ((S + E) ÷ 2)"),
 }
 
 
