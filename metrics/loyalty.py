@@ -318,20 +318,10 @@ def _product_purchases_sql(dataset: Dataset, filters: Filters) -> str:
             "The upsell ratio needs to know which products each order holds: upload the "
             "orders again on the Data page with a Product column."))
     segment_sql, _ = segment_filter_sql(dataset, filters)
-    purchases = (f"SELECT order_id, customer_id, order_date FROM {dataset.table('orders')} "
-                 f"WHERE amount >= 0 AND order_date <= $selection_end AND ({segment_sql})")
+    tables = {"orders_table": dataset.table("orders"), "segment_filter": segment_sql}
     if source == "order_items":
-        items = dataset.table("order_items")
-        # an order without an id is matched on its customer and day too
-        return (f"SELECT o.customer_id, o.order_date, CAST(i.product AS VARCHAR) AS product "
-                f"FROM {items} AS i JOIN ({purchases}) AS o "
-                f"ON o.order_id IS NOT DISTINCT FROM i.order_id "
-                f"AND o.customer_id = i.customer_id AND o.order_date = i.order_date "
-                f"WHERE NULLIF(trim(CAST(i.product AS VARCHAR)), '') IS NOT NULL")
-    return (f"SELECT customer_id, order_date, CAST(product AS VARCHAR) AS product "
-            f"FROM {dataset.table('orders')} WHERE amount >= 0 "
-            f"AND order_date <= $selection_end AND ({segment_sql}) "
-            f"AND NULLIF(trim(CAST(product AS VARCHAR)), '') IS NOT NULL")
+        tables["items_table"] = dataset.table("order_items")
+    return load_sql(f"product_purchases_{source}").format(**tables)
 
 
 def upsell_table(store: Store, dataset: Dataset, filters: Filters, by: str | None = None,
@@ -629,10 +619,8 @@ def _member_order_sql(dataset: Dataset, source: str) -> tuple[str, dict[str, str
         return f"lower(trim(CAST(loyalty_member AS VARCHAR))) IN ({words})", params
     if source == "customers":
         words, params = _word_list(NO_TIER_VALUES, "no_")
-        tier = "trim(CAST(loyalty_tier AS VARCHAR))"
-        return (f"customer_id IN (SELECT customer_id FROM {dataset.table('customers')} "
-                f"WHERE NULLIF({tier}, '') IS NOT NULL AND lower({tier}) NOT IN ({words}))",
-                params)
+        return load_sql("member_by_tier").format(
+            customers_table=dataset.table("customers"), words=words), params
     return _redeemed_sql(dataset), {}
 
 
@@ -776,15 +764,8 @@ def _points_aov(store: Store, dataset: Dataset, filters: Filters
 def _unrecognised_members(store: Store, dataset: Dataset, filters: Filters,
                           window: dict[str, Any]) -> tuple[int, str | None]:
     words, params = _word_list(YES_VALUES + NO_VALUES, "word_")
-    segment_sql, segment_params = segment_filter_sql(dataset, filters)
-    value = "trim(CAST(loyalty_member AS VARCHAR))"
-    frame = query_frame(store, f"-- orders whose member value is neither a yes nor a no word\n"
-                        f"SELECT count(*) AS orders, min({value}) AS example "
-                        f"FROM {dataset.table('orders')} "
-                        f"WHERE order_date BETWEEN $selection_start AND $selection_end "
-                        f"AND ({segment_sql}) AND NULLIF({value}, '') IS NOT NULL "
-                        f"AND lower({value}) NOT IN ({words})",
-                 params | segment_params | window)
+    frame = query_frame(store, *_query(load_sql("unrecognised_members"), dataset, filters,
+                                       params | window, words=words))
     count = int(frame["orders"].iloc[0])
     return count, (str(frame["example"].iloc[0]) if count else None)
 

@@ -31,7 +31,7 @@ EXPLAINERS = ("loyalty_types", "loyalty_value", "upsell_cards", "upsell_chart",
 def _inputs(expander) -> dict[str, str]:  # type: ignore[no-untyped-def]
     lines = [unescaped(c.value).split(" = ") for c in expander.caption
              if " = " in unescaped(c.value) and not c.value.startswith("Formula")]
-    return {label: value for label, value in lines}
+    return dict(lines)
 
 
 def _number(text: str) -> float:
