@@ -287,7 +287,7 @@ FORMULAS: dict[str, Formula] = {
 
 def _one_of(group: str | None, options: tuple[str, ...], what: str) -> str:
     if group is None or group not in options:
-        raise InputError(t("Say which {what} to explain: one of {options}.", what=t(what),
+        raise InputError(t("Say which {what} to explain: one of {options}.", what=what,
                            options=", ".join(options)))
     return group
 
@@ -372,7 +372,7 @@ def _over(subquery: tuple[str, dict[str, Any]], template: str, extra: dict[str, 
 
 def _types(store: Store, dataset: Dataset, filters: Filters, formula: Formula,
            at: At) -> _Narrowed:
-    group = _one_of(at.group, LOYALTY_TYPES, "loyalty type")
+    group = _one_of(at.group, LOYALTY_TYPES, t("loyalty type"))
     query = loyalty_types_query(dataset, filters)
     extra = {"explained_group": group}
     source, params = _over(query, "explain_loyalty_type", extra)
@@ -392,9 +392,9 @@ def _programme(store: Store, dataset: Dataset, filters: Filters, formula: Formul
         by, value = _segment(dataset, at.group)
         member = True
     elif formula.row_condition == _MEMBERS_ONLY:
-        member = _one_of(at.group or MEMBERS, (MEMBERS,), "group") == MEMBERS
+        member = _one_of(at.group or MEMBERS, (MEMBERS,), t("group")) == MEMBERS
     else:
-        member = _one_of(at.group, (MEMBERS, NON_MEMBERS), "group") == MEMBERS
+        member = _one_of(at.group, (MEMBERS, NON_MEMBERS), t("group")) == MEMBERS
     query = programme_query(dataset, filters, by)
     extra = {"explained_member": member, "explained_group": value}
     source, params = _over(query, "explain_programme_group", extra)
@@ -417,7 +417,7 @@ def _points(store: Store, dataset: Dataset, filters: Filters, formula: Formula,
                                  if "orders" in dataset.tables else ()):
         raise InputError(t("The orders have no Points redeemed column, so there are no "
                            "purchases with points to explain."))
-    redeemed = _one_of(at.group, (WITH_POINTS, WITHOUT_POINTS), "group") == WITH_POINTS
+    redeemed = _one_of(at.group, (WITH_POINTS, WITHOUT_POINTS), t("group")) == WITH_POINTS
     sql, params = points_aov_query(dataset, filters)
     source = (f"-- The purchases with and without points redeemed (sql/points_aov.sql), "
               f"those of one flag\nSELECT COALESCE(SUM(purchases), 0) AS points_purchases,\n"
