@@ -81,15 +81,17 @@ def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filte
                     period_name: Callable[[date], str] = format_day,
                     offsets: Sequence[int] = (), groups: Sequence[str] = (),
                     group_name: Callable[[str], str] = str,
-                    empty: str | None = None) -> None:
+                    empty: str | None = None, offset_label: str | None = None) -> None:
     """A chart's "How is this computed?" expander: the definition of each number it
     draws, then for the number a user picks (metric, and the period, cohort age or group
     of the chart it stands at) :func:`how_computed`.
 
     ``periods`` are the chart's periods (or cohorts), latest last and preselected;
     ``offsets`` the periods since acquisition of a cohort chart; ``groups`` the chart's
-    groups, shown by ``group_name`` (user data: shown as plain text). Leave out what the
-    chart does not have; a figure over the whole range needs none of them.
+    groups, shown by ``group_name`` (user data: shown as plain text); ``offset_label``
+    names the offsets when they are not periods since acquisition (the simulator's
+    years). Leave out what the chart does not have; a figure over the whole range needs
+    none of them.
     """
     with st.expander(t("How is this computed?")):
         for metric_id in metric_ids:
@@ -105,7 +107,7 @@ def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filte
             period = st.selectbox(t("Period"), list(periods), index=len(periods) - 1,
                                   key=f"explain_{key}_period", format_func=period_name)
         if offsets:
-            offset = st.selectbox(t("Periods since acquisition"), list(offsets),
+            offset = st.selectbox(offset_label or t("Periods since acquisition"), list(offsets),
                                   key=f"explain_{key}_offset")
         if groups:
             group = st.selectbox(t("Group"), list(groups), key=f"explain_{key}_group",

@@ -12,11 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from metrics import retention, satisfaction
+from metrics import loyalty, retention, satisfaction, simulator
 from metrics.definitions import (
     BASE_COUNTS,
     KPIS,
     LIFECYCLE_COUNTS,
+    LOYALTY,
     QUICK_RATIO,
     REGISTRY,
     SAMPLE_STATISTICS,
@@ -66,6 +67,54 @@ _COMPUTED: dict[str, Entry] = {
     "nps_overall": Entry(REGISTRY["nps_overall"], satisfaction.nps_overall, "nps"),
     "nps_latest": Entry(REGISTRY["nps_latest"], satisfaction.nps_latest_answers, "nps"),
 }
+
+# The loyalty views' and the simulator's figures: (the metric function, the column) by
+# registry id.
+_LOYALTY_COLUMNS: dict[str, tuple[MetricFunction, str]] = {
+    "loyalty_type_customers": (loyalty.loyalty_type_table, "customers"),
+    "loyalty_type_share": (loyalty.loyalty_type_table, "share_pct"),
+    "loyalty_type_retention": (loyalty.loyalty_type_table, "retention_pct"),
+    "loyalty_type_purchase_frequency": (loyalty.loyalty_type_table, "purchase_frequency"),
+    "loyalty_type_aov": (loyalty.loyalty_type_table, "aov"),
+    "loyalty_type_revenue_per_customer": (loyalty.loyalty_type_table,
+                                          "revenue_per_customer"),
+    "upsell_ratio": (loyalty.upsell_table, "upsell_ratio"),
+    "upsell_active_customers": (loyalty.upsell_table, "active_customers"),
+    "upsell_one_product_customers": (loyalty.upsell_table, "one_product_customers"),
+    "upsell_several_products_customers": (loyalty.upsell_table,
+                                          "several_products_customers"),
+    "next_product_customers": (loyalty.next_products, "customers"),
+    "next_product_share": (loyalty.next_products, "share_pct"),
+    "first_product_customers": (loyalty.next_products, "first_customers"),
+    "first_product_returning": (loyalty.next_products, "returning_customers"),
+    "programme_customers": (loyalty.programme_table, "customers"),
+    "programme_retention": (loyalty.programme_table, "retention_pct"),
+    "programme_purchase_frequency": (loyalty.programme_table, "purchase_frequency"),
+    "programme_aov": (loyalty.programme_table, "aov"),
+    "programme_revenue_per_customer": (loyalty.programme_table, "revenue_per_customer"),
+    "redemption_rate": (loyalty.redemption_table, "redemption_rate_pct"),
+    "redeemers_share": (loyalty.redemption_table, "redeemers_pct"),
+    "redeemed_purchases": (loyalty.redemption_table, "redeemed_purchases"),
+    "enrolment_share": (loyalty.enrolment_table, "enrolment_pct"),
+    "enrolment_members": (loyalty.enrolment_table, "members"),
+    "enrolment_customers": (loyalty.enrolment_table, "customers"),
+    "points_aov": (loyalty.points_aov_table, "aov"),
+    "points_purchases": (loyalty.points_aov_table, "purchases"),
+    "points_revenue": (loyalty.points_aov_table, "revenue"),
+    "simulated_retention_rate": (simulator.simulation_table, "retention_pct"),
+    "simulated_customers": (simulator.simulation_table, "customers"),
+    "simulated_revenue": (simulator.simulation_table, "revenue"),
+    "simulated_gross_profit": (simulator.simulation_table, "gross_profit"),
+    "simulated_programme_cost": (simulator.simulation_table, "programme_cost"),
+    "simulated_profit": (simulator.simulation_table, "profit"),
+    "simulated_profit_uplift": (simulator.simulation_table, "profit_uplift_pct"),
+    "simulated_cumulative_profit_uplift": (simulator.simulation_table,
+                                           "cumulative_profit_uplift_pct"),
+    "simulated_clv": (simulator.simulation_table, "clv"),
+    "baseline_joining_per_year": (simulator.baseline_table, "joining_per_year"),
+    "baseline_revenue_per_customer": (simulator.baseline_table, "revenue_per_customer"),
+}
+_COMPUTED |= {metric.id: Entry(metric, *_LOYALTY_COLUMNS[metric.id]) for metric in LOYALTY}
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.
 ENTRIES: dict[str, Entry] = {metric_id: _COMPUTED[metric_id] for metric_id in REGISTRY}
