@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
-from metrics import retention, satisfaction
+from metrics import retention, satisfaction, survival
 from metrics.definitions import (
     BASE_COUNTS,
+    COHORT_CELLS,
     KPIS,
     LIFECYCLE_COUNTS,
     QUICK_RATIO,
     REGISTRY,
     SAMPLE_STATISTICS,
+    SURVIVAL,
     Metric,
 )
 from metrics.kpis import kpi_table
@@ -57,6 +60,13 @@ def _entries(metrics: tuple[Metric, ...], compute: MetricFunction) -> dict[str, 
     return {metric.id: Entry(metric, compute) for metric in metrics}
 
 
+def _cohort_cells(columns: dict[str, str]) -> dict[str, Entry]:
+    """Cohort cells held by a column of :func:`metrics.retention.cohort_table` named
+    otherwise than the metric."""
+    return {metric_id: Entry(REGISTRY[metric_id], retention.cohort_table, column)
+            for metric_id, column in columns.items()}
+
+
 _COMPUTED: dict[str, Entry] = {
     **_entries(KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS, kpi_table),
     **_entries((QUICK_RATIO,), retention.lifecycle_table),
@@ -65,6 +75,19 @@ _COMPUTED: dict[str, Entry] = {
     "cli": Entry(REGISTRY["cli"], satisfaction.cli_table),
     "nps_overall": Entry(REGISTRY["nps_overall"], satisfaction.nps_overall, "nps"),
     "nps_latest": Entry(REGISTRY["nps_latest"], satisfaction.nps_latest_answers, "nps"),
+    **_entries(COHORT_CELLS, retention.cohort_table),
+    **_cohort_cells({
+        "cohort_retention": "retention_pct", "cohort_active_customers": "active_customers",
+        "cohort_active_or_later": "active_or_later", "cohort_revenue": "revenue",
+        "cohort_first_period_revenue": "first_period_revenue"}),
+    # the same column of the table computed another way
+    "cohort_unbounded_retention": Entry(
+        REGISTRY["cohort_unbounded_retention"],
+        partial(retention.cohort_table, unbounded=True), "retention_pct"),
+    "cohort_revenue_retention": Entry(
+        REGISTRY["cohort_revenue_retention"],
+        partial(retention.cohort_table, metric="revenue"), "retention_pct"),
+    **{m.id: Entry(m, survival.survival_curve, "survival_pct") for m in SURVIVAL},
 }
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.
