@@ -314,7 +314,7 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
 _COLUMN_LABELS = {
     "customer_id": "Customer",
     "cumulative_revenue": "Cohort revenue to date",
-    "survival_before": "Survival just before day t (%)",
+    "survival_before": "Survival just before day t",
     "at_risk": "Customers still followed on day t",
     "events": "Customers who left on day t",
     "duration_days": "Lifetime (days)",
