@@ -41,7 +41,7 @@ from metrics.query.sql import (
     quote_ident,
     with_ctes,
 )
-from metrics.retention import cohort_query
+from metrics.retention import cohort_conditions, cohort_query
 from metrics.store import Dataset, Store
 from metrics.survival import ONE_TIME, REPEAT, SurvivalView, lifetime_query
 
@@ -192,7 +192,7 @@ def _cell_rows_query(dataset: Dataset, filters: Filters, cohort: int, offset: in
                      ) -> tuple[str, dict[str, Any]]:
     """The customers of the cohort, with the columns that total a cell's inputs."""
     template = with_ctes(load_sql("cohort_cells"), load_sql("explain_cohort_customers"))
-    sql, params = orders_query(template, dataset, filters,
+    sql, params = orders_query(template, dataset, filters, **cohort_conditions(False),
                                group_value="CAST(NULL AS VARCHAR)", group_join="")
     return sql, params | bind(sql, {"explained_cohort_index": cohort,
                                     OFFSET_PARAMETER: offset})
