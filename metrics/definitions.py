@@ -414,6 +414,30 @@ COHORT_CELLS: tuple[Metric, ...] = (
     ),
 )
 
+# The heatmap's average row and the curves' dashed line (metrics.retention.cohort_average):
+# per period since acquisition k, over the cohorts that have completed period c + k.
+COHORT_AVERAGES: tuple[Metric, ...] = (
+    Metric(
+        "cohort_average_retention", "Average cohort retention", "percent",
+        "Over every cohort that has completed period c + k: their customers with a purchase "
+        "in it ÷ their sizes × 100, so each cohort weighs by its size.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_average_unbounded_retention", "Average cohort retention, unbounded",
+        "percent",
+        "Over every cohort that has completed period c + k: their customers whose last "
+        "purchase in the date range falls in it or later ÷ their sizes × 100.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_average_revenue_retention", "Average cohort revenue retention", "percent",
+        "Over every cohort that has completed period c + k: their revenue in it ÷ their "
+        "revenue in their first periods × 100, so each cohort weighs by its first revenue.",
+        test=COHORT_CELL,
+    ),
+)
+
 # The survival curve of the Retention page (metrics.survival.kaplan_meier): a figure at an
 # age of the customers, not per period.
 SURVIVAL: tuple[Metric, ...] = (
@@ -430,7 +454,7 @@ SURVIVAL: tuple[Metric, ...] = (
 # Every entry of the registry, for checks that walk all of them.
 ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
-    + SURVEY_SUMMARIES + COHORT_CELLS + SURVIVAL
+    + SURVEY_SUMMARIES + COHORT_CELLS + COHORT_AVERAGES + SURVIVAL
 )
 # Every entry by id.
 REGISTRY: dict[str, Metric] = {metric.id: metric for metric in ALL_METRICS}

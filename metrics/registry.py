@@ -87,6 +87,15 @@ _COMPUTED: dict[str, Entry] = {
     "cohort_revenue_retention": Entry(
         REGISTRY["cohort_revenue_retention"],
         partial(retention.cohort_table, metric="revenue"), "retention_pct"),
+    "cohort_average_retention": Entry(
+        REGISTRY["cohort_average_retention"], retention.cohort_average_table,
+        "retention_pct"),
+    "cohort_average_unbounded_retention": Entry(
+        REGISTRY["cohort_average_unbounded_retention"],
+        partial(retention.cohort_average_table, unbounded=True), "retention_pct"),
+    "cohort_average_revenue_retention": Entry(
+        REGISTRY["cohort_average_revenue_retention"],
+        partial(retention.cohort_average_table, metric="revenue"), "retention_pct"),
     **{m.id: Entry(m, survival.survival_curve, "survival_pct") for m in SURVIVAL},
 }
 

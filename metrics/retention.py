@@ -308,6 +308,15 @@ def cohort_average(cohorts: pd.DataFrame, metric: CohortMetric = "customers",
     return grouped[["group_value", "period_offset", "cohorts", "customers", "retention_pct"]]
 
 
+def cohort_average_table(store: Store, dataset: Dataset, filters: Filters,
+                         metric: CohortMetric = "customers", unbounded: bool = False
+                         ) -> pd.DataFrame:
+    """The :func:`cohort_average` of the :func:`cohort_table` of a filter state (``metric``
+    and ``unbounded`` as there): the heatmap's average row."""
+    return cohort_average(cohort_table(store, dataset, filters, metric, unbounded),
+                          metric, unbounded)
+
+
 def cohort_curves(cohorts: pd.DataFrame, unbounded: bool = False) -> pd.DataFrame:
     """Each cohort's own retention curve (periods in progress left out), in the shape of
     :func:`cohort_average` with the cohort's first day as ``group_value``."""

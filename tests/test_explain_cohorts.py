@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from metrics.definitions import COHORT_CELLS, SURVIVAL
+from metrics.definitions import COHORT_AVERAGES, COHORT_CELLS, SURVIVAL
 from metrics.errors import InputError
 from metrics.explain import FAMILIES, explain
 from metrics.explain.cohorts import CELLS_EXPLAINED, COHORTS, SURVIVAL_EXPLAINED
@@ -70,10 +70,18 @@ def _check(store: Store, explanation_of: Any, shown: Any, where: str) -> None:
 
 def _check_cells(store: Store, dataset: Dataset, filters: Filters,
                  cells: list[tuple[date, int]] | None = None) -> None:
-    """Every cohort cell entry at ``cells`` (default: every cell of the table)."""
+    """Every cohort cell entry at ``cells`` (default: every cell of the table), and every
+    average of the cells at their periods since acquisition (default: at each)."""
     for metric in CELLS_EXPLAINED:
         table = entry(metric.id).table(store, dataset, filters)
         column = entry(metric.id).value_column
+        if COHORTS.formulas[metric.id].whole_range:  # the average row: one per offset
+            averages = table.set_index("period_offset")[column]
+            offsets = {k for _, k in cells if k in averages.index} if cells else averages.index
+            for offset, shown in averages[sorted(offsets)].items():
+                _check(store, lambda k=offset, m=metric.id: explain(
+                    store, dataset, m, filters, offset=k), shown, f"{metric.id} +{offset}")
+            continue
         by_cell = table.set_index(["cohort", "period_offset"])[column]
         for cohort, offset in cells or list(by_cell.index):
             _check(store, lambda c=cohort, k=offset, m=metric.id: explain(
@@ -101,7 +109,8 @@ def _check_survival(store: Store, dataset: Dataset, filters: Filters,
 
 def test_every_cohort_and_survival_entry_is_explained() -> None:
     assert COHORTS in FAMILIES
-    assert {m.id for m in COHORT_CELLS + SURVIVAL} == {m.id for m in COHORTS.metrics}
+    assert {m.id for m in COHORT_CELLS + COHORT_AVERAGES + SURVIVAL} == {
+        m.id for m in COHORTS.metrics}
     for metric in COHORTS.metrics:
         # a rate is computed from its components, never read back as itself
         if metric.unit == "percent":
@@ -175,8 +184,25 @@ def test_the_january_cohort_two_months_on_worked_out_by_hand() -> None:
     assert list(rows["cohort_active_or_later"]) == [1, 1, 0]
     assert list(rows["cohort_first_period_revenue"]) == [150, 200, 90]
     assert list(rows["cumulative_revenue"]) == [290, 200, 90]
-    assert e.parameters["explained_cohort"] == JAN
+    assert e.parameters["explained_first_cohort"] == JAN
+    assert e.parameters["explained_last_cohort"] == JAN
     assert e.parameters["explained_offset"] == 2
+
+
+def test_the_average_one_month_on_worked_out_by_hand() -> None:
+    # one month after their first: January's and February's cohorts have completed it
+    # (1 of 3 and 0 of 1 active), March's has not (April is in progress): (1 + 0) / (3 + 1)
+    store, dataset = small_store()
+    e = explain(store, dataset, "cohort_average_retention", MONTHLY, offset=1)
+    assert dict(e.inputs) == {"cohort_active_customers": 1, "cohort_size": 4}
+    assert e.value == pytest.approx(25.0)
+    assert list(e.rows["customer_id"]) == ["A", "B", "E", "C"]
+    assert [day.date() for day in e.rows["cohort"]] == [JAN, JAN, JAN, date(2024, 2, 1)]
+    assert e.detail == {"offset": 1}
+    with pytest.raises(InputError) as error:
+        explain(store, dataset, "cohort_average_retention", MONTHLY, offset=3)
+    assert error.value.message == ("Say how many months after their first one to explain "
+                                   "the average at: from 0 to 2 in the selection.")
 
 
 def test_the_survival_at_day_31_worked_out_by_hand() -> None:

@@ -1,5 +1,6 @@
 """The Retention page's cohort cells and survival explained: a cell (c, k) of the cohort
-table (:data:`CELLS_EXPLAINED`, ``period_start`` = a day of cohort c, ``offset`` = k) and
+table (:data:`CELLS_EXPLAINED`, ``period_start`` = a day of cohort c, ``offset`` = k), the
+average of the cells k over the cohorts that completed it (``offset`` = k alone), and
 the Kaplan-Meier survival at an age (:data:`SURVIVAL_EXPLAINED`, ``offset`` = the age in
 days, ``group`` = one-time or repeat customers). The value and the inputs come from one
 query, the one the metric function runs narrowed to the number asked for: the cohort query
@@ -11,10 +12,11 @@ query whose columns total the count and sum inputs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from metrics.definitions import COHORT_CELLS, SURVIVAL, Metric
+from metrics.definitions import COHORT_AVERAGES, COHORT_CELLS, SURVIVAL, Metric
 from metrics.errors import InputError
 from metrics.explain.base import (
     ROWS_SHOWN,
@@ -37,6 +39,7 @@ from metrics.query.sql import (
     load_sql,
     period_index,
     period_start_of_index,
+    period_start_sql,
     piece,
     quote_ident,
     with_ctes,
@@ -82,6 +85,15 @@ def _cell_ratio(numerator: str, denominator: str, text: str, value_sql: str = ""
                    rows=COHORT_ROWS, value_sql=value_sql)
 
 
+def _average(numerator: str, denominator: str, text: str) -> Formula:
+    """An average cell: ``100 x numerator / denominator``, each added up over the cohorts
+    that completed the cell (``whole_range``: over every cohort of the range)."""
+    return Formula((numerator, denominator), ratio_of(numerator, denominator, 100.0), text,
+                   rows=COHORT_ROWS, whole_range=True,
+                   value_sql=f"100.0 * SUM(cohorts.{_CELL_COLUMNS[numerator]})"
+                             f" / NULLIF(SUM(cohorts.{_CELL_COLUMNS[denominator]}), 0)")
+
+
 def _survival(i: Inputs) -> float | None:
     """Kaplan-Meier (1958): S(t) = S(t-) x (1 - d / n), d of the n still followed leaving on
     day t; S(t-) is the product of the same factors over the days before t."""
@@ -115,6 +127,18 @@ FORMULAS: dict[str, Formula] = {
                             "the sum of the customers' revenues in period c + k below"),
     "cohort_first_period_revenue": _cell(
         "cohort_first_period_revenue", "the sum of the customers' revenues in period c below"),
+    "cohort_average_retention": _average(
+        "cohort_active_customers", "cohort_size",
+        "active customers of the cohorts in period c + k ÷ their sizes × 100, over the "
+        "cohorts that completed period c + k"),
+    "cohort_average_unbounded_retention": _average(
+        "cohort_active_or_later", "cohort_size",
+        "customers of the cohorts active in period c + k or later ÷ their sizes × 100, over "
+        "the cohorts that completed period c + k"),
+    "cohort_average_revenue_retention": _average(
+        "cohort_revenue", "cohort_first_period_revenue",
+        "the cohorts' revenue in period c + k ÷ their revenue in period c × 100, over the "
+        "cohorts that completed period c + k"),
     "survival": Formula(
         ("survival_before", "at_risk", "events"), _survival,
         "survival just before day t × (1 − customers who left on day t ÷ customers still "
@@ -124,11 +148,14 @@ FORMULAS: dict[str, Formula] = {
         rows=SURVIVAL_ROWS),
 }
 
-CELLS_EXPLAINED: tuple[Metric, ...] = tuple(m for m in COHORT_CELLS if m.id in FORMULAS)
+CELLS_EXPLAINED: tuple[Metric, ...] = tuple(
+    m for m in COHORT_CELLS + COHORT_AVERAGES if m.id in FORMULAS)
 SURVIVAL_EXPLAINED: tuple[Metric, ...] = tuple(m for m in SURVIVAL if m.id in FORMULAS)
 
-# The parameters naming the explained cell or age in the narrowed queries.
-COHORT_PARAMETER = "explained_cohort"
+# The parameters naming the explained cells (the first and last cohort, the offset) or age
+# in the narrowed queries.
+FIRST_PARAMETER = "explained_first_cohort"
+LAST_PARAMETER = "explained_last_cohort"
 OFFSET_PARAMETER = "explained_offset"
 AGE_PARAMETER = "age"
 
@@ -143,13 +170,20 @@ def _cohort_range(dataset: Dataset, filters: Filters) -> tuple[int, int]:
     return period_index(p, filters.start or first), period_index(p, filters.end or last)
 
 
-def _cell_at(dataset: Dataset, filters: Filters, metric: Metric, at: At) -> tuple[int, int]:
+@dataclass(frozen=True)
+class _Cells:
+    """The cells explained: period ``offset`` since acquisition of the cohorts numbered
+    ``first`` to ``last`` (one cohort for a cell, those that completed it for an average)."""
+
+    first: int
+    last: int
+    offset: int
+
+
+def _cell_at(dataset: Dataset, filters: Filters, metric: Metric, at: At) -> _Cells:
     """The cohort (its period number) and offset of the cell asked for; a sentence saying
     what exists when the selection has no such cell."""
     p = filters.period
-    if at.group is not None:
-        raise InputError(t("Cohort cells are explained for whole cohorts, not per group: "
-                           "leave out the group “{group}”.", group=at.group))
     if at.period_start is None:
         raise InputError(t("Say which cohort to explain (a day of its first {period}): "
                            "{metric} is computed per cohort.", period=p,
@@ -170,62 +204,100 @@ def _cell_at(dataset: Dataset, filters: Filters, metric: Metric, at: At) -> tupl
             t("Say how many {period}s after its first one to explain the cohort of {cohort} "
               "at: from 0 to {last} in the selection.", period=p,
               cohort=period_start_of_index(p, cohort).isoformat(), last=high - cohort))
-    return cohort, offset
+    return _Cells(cohort, cohort, offset)
+
+
+def _average_at(dataset: Dataset, filters: Filters, at: At) -> _Cells:
+    """The cohorts that completed the period since acquisition asked for (the average
+    counts only those, as metrics.retention.cohort_average does); a sentence naming the
+    periods the average has when it has no such one."""
+    p = filters.period
+    low, high = _cohort_range(dataset, filters)
+    data_last = orders_span(dataset)[1]
+    done = period_index(p, data_last)
+    if period_start_of_index(p, done + 1) - timedelta(days=1) > data_last:
+        done -= 1  # the data stops inside its last period: in progress
+    last_offset = min(done, high) - low
+    if last_offset < 0:
+        raise InputError(t("No cohort has completed a {period} in the selection yet.",
+                           period=p))
+    if at.offset is None or not 0 <= at.offset <= last_offset:
+        raise InputError(t("Say how many {period}s after their first one to explain the "
+                           "average at: from 0 to {last} in the selection.", period=p,
+                           last=last_offset))
+    return _Cells(low, min(done, high) - at.offset, at.offset)
 
 
 def _cell_value_query(dataset: Dataset, filters: Filters, metric_id: str, formula: Formula,
-                      cohort: date, offset: int) -> tuple[str, dict[str, Any]]:
-    """The cohort query narrowed to one cell's row: the metric and its inputs."""
+                      cells: _Cells) -> tuple[str, dict[str, Any]]:
+    """The cohort query narrowed to one cell's row (or added up over the cohorts of an
+    average, that completed the cell): the metric and its inputs."""
     sql, params = cohort_query(dataset, filters)
+    column = "SUM(cohorts.{})" if formula.whole_range else "cohorts.{}"
     select = ", ".join([
         f"{formula.value_sql} AS {quote_ident(metric_id)}",
-        *(f"cohorts.{_CELL_COLUMNS[name]} AS {quote_ident(name)}" for name in formula.inputs)])
-    narrowed = (f"-- One cell of the cohort table (metrics/retention.py), the value and its "
+        *(f"{column.format(_CELL_COLUMNS[name])} AS {quote_ident(name)}"
+          for name in formula.inputs)])
+    what = ("The cells of every cohort that completed them" if formula.whole_range
+            else "One cell")
+    narrowed = (f"-- {what} of the cohort table (metrics/retention.py), the value and its "
                 f"inputs\nSELECT {select}\nFROM (\n{piece(sql)}) AS cohorts\n"
-                f"WHERE cohorts.cohort = ${COHORT_PARAMETER}\n"
+                f"WHERE cohorts.cohort BETWEEN ${FIRST_PARAMETER} AND ${LAST_PARAMETER}\n"
                 f"    AND cohorts.period_offset = ${OFFSET_PARAMETER}\n"
-                f"    AND cohorts.group_value IS NULL\n")
-    return narrowed, params | {COHORT_PARAMETER: cohort, OFFSET_PARAMETER: offset}
+                + ("    AND cohorts.complete\n" if formula.whole_range else "")
+                + "    AND cohorts.group_value IS NULL\n")
+    p = filters.period
+    return narrowed, params | {FIRST_PARAMETER: period_start_of_index(p, cells.first),
+                               LAST_PARAMETER: period_start_of_index(p, cells.last),
+                               OFFSET_PARAMETER: cells.offset}
 
 
-def _cell_rows_query(dataset: Dataset, filters: Filters, cohort: int, offset: int
+def _cell_rows_query(dataset: Dataset, filters: Filters, cells: _Cells
                      ) -> tuple[str, dict[str, Any]]:
-    """The customers of the cohort, with the columns that total a cell's inputs."""
+    """The customers of the cohorts, with the columns that total a cell's inputs."""
     template = with_ctes(load_sql("cohort_cells"), load_sql("explain_cohort_customers"))
     sql, params = orders_query(template, dataset, filters, **cohort_conditions(False),
-                               group_value="CAST(NULL AS VARCHAR)", group_join="")
-    return sql, params | bind(sql, {"explained_cohort_index": cohort,
-                                    OFFSET_PARAMETER: offset})
+                               group_value="CAST(NULL AS VARCHAR)", group_join="",
+                               cohort_start=period_start_sql(filters.period, "m.cohort_index"))
+    return sql, params | bind(sql, {FIRST_PARAMETER: cells.first, LAST_PARAMETER: cells.last,
+                                    OFFSET_PARAMETER: cells.offset})
 
 
 def _explain_cell(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
                   filters: Filters, at: At) -> Explanation:
-    """One cell (c, k) of the cohort table, its inputs, the SQL of both and the cohort's
-    customers."""
+    """One cell (c, k) of the cohort table, or the average of the cells k of the cohorts
+    that completed it, its inputs, the SQL of both and the cohorts' customers."""
     p = filters.period
-    cohort, offset = _cell_at(dataset, filters, metric, at)
-    cohort_start = period_start_of_index(p, cohort)
-    sql, params = _cell_value_query(dataset, filters, metric.id, formula, cohort_start,
-                                    offset)
+    if at.group is not None:
+        raise InputError(t("Cohort cells are explained for whole cohorts, not per group: "
+                           "leave out the group “{group}”.", group=at.group))
+    cells = (_average_at(dataset, filters, at) if formula.whole_range
+             else _cell_at(dataset, filters, metric, at))
+    cohort_start = period_start_of_index(p, cells.first)
+    sql, params = _cell_value_query(dataset, filters, metric.id, formula, cells)
     found = query_frame(store, sql, params)
     if found.empty:
         raise InputError(t("No customer's first purchase falls in the {period} of {day} in "
                            "the selection: that cohort is empty.", period=p,
                            day=cohort_start.isoformat()))
     values = {name: number(found.iloc[0][name]) for name in (metric.id, *formula.inputs)}
-    rows_sql, rows_params = _cell_rows_query(dataset, filters, cohort, offset)
+    rows_sql, rows_params = _cell_rows_query(dataset, filters, cells)
     rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
-    cell = cohort + offset
-    period_end = min(period_start_of_index(p, cell + 1) - timedelta(days=1),
+    last_cell = cells.last + cells.offset
+    period_end = min(period_start_of_index(p, last_cell + 1) - timedelta(days=1),
                      orders_span(dataset)[1])
+    detail: dict[str, Any] = {"offset": cells.offset}
+    if not formula.whole_range:
+        detail = {"cohort": cohort_start, **detail}
     return Explanation(
         metric_id=metric.id, label=metric.title(), unit=metric.unit,
         definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
-        period_start=period_start_of_index(p, cell), period_end=period_end,
+        period_start=period_start_of_index(p, cells.first + cells.offset),
+        period_end=period_end,
         value=values[metric.id], inputs={name: values[name] for name in formula.inputs},
         input_labels={}, sql=sql, parameters=dict(params), rows_sql=rows_sql,
         rows_parameters=dict(rows_params), rows=rows, compute=formula.compute,
-        detail={"cohort": cohort_start, "offset": offset},
+        detail=detail,
     )
 
 
@@ -313,6 +385,7 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
 # Headers for people of the inputs and rows' columns that are not metrics of the registry.
 _COLUMN_LABELS = {
     "customer_id": "Customer",
+    "cohort": "Cohort",
     "cumulative_revenue": "Cohort revenue to date",
     "survival_before": "Survival just before day t",
     "at_risk": "Customers still followed on day t",

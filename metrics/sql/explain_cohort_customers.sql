@@ -1,11 +1,13 @@
--- The customers behind one cohort cell (metrics/explain/cohorts.py): every customer of the
--- cohort $explained_cohort_index (the period of their first purchase), over the CTEs of
--- sql/cohort_cells.sql, with one column per input of the cell (c, k), k = $explained_offset,
--- so that each input of the cohort table's row is the total of its column: 1 per customer
+-- The customers behind one cohort cell, or behind the average of the cells k periods after
+-- their cohorts' first (metrics/explain/cohorts.py): every customer of the cohorts from
+-- $explained_first_cohort to $explained_last_cohort (the period of their first purchase),
+-- over the CTEs of sql/cohort_cells.sql, with one column per input of the cells (c, k),
+-- k = $explained_offset, so that each input is the total of its column: 1 per customer
 -- (the cohort's size), 0/1 for a purchase in c + k and for a last purchase (within the
 -- range) in c + k or later, and their revenue, net of refunds, in c + k, in c and from c to
 -- c + k.
 SELECT m.customer_id,
+    {cohort_start} AS cohort,
     1 AS cohort_size,
     MAX(CASE WHEN a.period_index = m.cohort_index + $explained_offset THEN a.purchased
         ELSE 0 END) AS cohort_active_customers,
@@ -20,6 +22,6 @@ SELECT m.customer_id,
         AS cumulative_revenue
 FROM members AS m
 JOIN activity AS a ON a.customer_id = m.customer_id
-WHERE m.cohort_index = $explained_cohort_index
+WHERE m.cohort_index BETWEEN $explained_first_cohort AND $explained_last_cohort
 GROUP BY m.customer_id, m.cohort_index, m.last_index
-ORDER BY m.customer_id
+ORDER BY m.cohort_index, m.customer_id
