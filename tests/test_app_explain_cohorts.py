@@ -133,3 +133,14 @@ def test_the_survival_of_repeat_customers_is_explained_by_group(db: Path) -> Non
     curve = next(trace for trace in figure(app, "survival_chart")["data"]
                  if trace.get("mode") == "lines" and trace["name"] == "Repeat customers")
     assert curve["y"][curve["x"].index(31)] == pytest.approx(100 * (1 - 1 / 3))
+
+
+def test_the_heatmap_average_explained_recomputes_the_average_row(db: Path) -> None:
+    # one month on: January's cohort (1 of 3) and February's (0 of 1) completed it,
+    # March's is in progress: (1 + 0) / (3 + 1) = 25%
+    app = _explain(open_app(small_shop_query(db), page=PAGE), "cohorts",
+                   "cohort_average_retention", offset=1)
+    inputs = _inputs(app, "cohorts")
+    assert inputs == {"Active customers of the cohort": 1, "Cohort size": 4}
+    recomputed = 100 * inputs["Active customers of the cohort"] / inputs["Cohort size"]
+    assert figure(app, "cohort_heatmap")["data"][1]["z"][0][1] == pytest.approx(recomputed)

@@ -215,8 +215,8 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
         "cumulative_revenue_per_customer": t("Cumulative revenue per customer"),
         "retention_pct": t("Retention (%)"), "complete": t("Period complete"),
         "small_cohort": t("Small cohort")})
-    drawn = _drawn_cell(metric, unbounded)
-    chart_explainer("cohorts", [drawn, *(m.id for m in COHORT_CELLS if m.id != drawn)],
+    drawn = _drawn(metric, unbounded)
+    chart_explainer("cohorts", [*drawn, *(m.id for m in COHORT_CELLS if m.id not in drawn)],
                     dataset, filters, dataset.currency,
                     periods=sorted(shown["cohort"].unique()),
                     period_name=partial(period_label, filters.period),
@@ -226,11 +226,14 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
     return metric, unbounded
 
 
-def _drawn_cell(metric: str, unbounded: bool) -> str:
-    """The registry id of the cohort cell the heatmap and curves draw."""
+def _drawn(metric: str, unbounded: bool) -> tuple[str, str]:
+    """The registry ids of the cohort cells the heatmap and curves draw and of their
+    average (the heatmap's average row, the curves' dashed line)."""
     if metric == "revenue":
-        return "cohort_revenue_retention"
-    return "cohort_unbounded_retention" if unbounded else "cohort_retention"
+        return "cohort_revenue_retention", "cohort_average_revenue_retention"
+    if unbounded:
+        return "cohort_unbounded_retention", "cohort_average_unbounded_retention"
+    return "cohort_retention", "cohort_average_retention"
 
 
 def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> None:
@@ -263,11 +266,11 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
                  "the value on the customer's first order. Dashed: all cohorts, weighted by "
                  "size."))
     if by is None:
-        # each line is a cohort's cells; the lines of a split are averages of segments'
-        # cohorts, which explain() does not cover
+        # each line is a cohort's cells, the dashed one their average; the lines of a split
+        # are averages of segments' cohorts, which explain() does not cover
         counted = "cohort_active_or_later" if unbounded else "cohort_active_customers"
-        chart_explainer("curves", [_drawn_cell("customers", unbounded), counted,
-                                   "cohort_size"], dataset, filters, dataset.currency,
+        chart_explainer("curves", [*_drawn("customers", unbounded), counted, "cohort_size"],
+                        dataset, filters, dataset.currency,
                         periods=sorted(curves["group_value"].unique()),
                         period_name=partial(period_label, filters.period),
                         offsets=sorted(int(k) for k in curves["period_offset"].unique()),
