@@ -67,6 +67,18 @@ def _cohort_cells(columns: dict[str, str]) -> dict[str, Entry]:
             for metric_id, column in columns.items()}
 
 
+# Cohort retention held by the column retention_pct of the cohort table (or of its average
+# row) computed with other options than the defaults.
+_RETENTION_PCT: dict[str, MetricFunction] = {
+    "cohort_unbounded_retention": partial(retention.cohort_table, unbounded=True),
+    "cohort_revenue_retention": partial(retention.cohort_table, metric="revenue"),
+    "cohort_average_retention": retention.cohort_average_table,
+    "cohort_average_unbounded_retention": partial(retention.cohort_average_table,
+                                                  unbounded=True),
+    "cohort_average_revenue_retention": partial(retention.cohort_average_table,
+                                                metric="revenue"),
+}
+
 _COMPUTED: dict[str, Entry] = {
     **_entries(KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS, kpi_table),
     **_entries((QUICK_RATIO,), retention.lifecycle_table),
@@ -80,22 +92,8 @@ _COMPUTED: dict[str, Entry] = {
         "cohort_retention": "retention_pct", "cohort_active_customers": "active_customers",
         "cohort_active_or_later": "active_or_later", "cohort_revenue": "revenue",
         "cohort_first_period_revenue": "first_period_revenue"}),
-    # the same column of the table computed another way
-    "cohort_unbounded_retention": Entry(
-        REGISTRY["cohort_unbounded_retention"],
-        partial(retention.cohort_table, unbounded=True), "retention_pct"),
-    "cohort_revenue_retention": Entry(
-        REGISTRY["cohort_revenue_retention"],
-        partial(retention.cohort_table, metric="revenue"), "retention_pct"),
-    "cohort_average_retention": Entry(
-        REGISTRY["cohort_average_retention"], retention.cohort_average_table,
-        "retention_pct"),
-    "cohort_average_unbounded_retention": Entry(
-        REGISTRY["cohort_average_unbounded_retention"],
-        partial(retention.cohort_average_table, unbounded=True), "retention_pct"),
-    "cohort_average_revenue_retention": Entry(
-        REGISTRY["cohort_average_revenue_retention"],
-        partial(retention.cohort_average_table, metric="revenue"), "retention_pct"),
+    **{metric_id: Entry(REGISTRY[metric_id], compute, "retention_pct")
+       for metric_id, compute in _RETENTION_PCT.items()},
     **{m.id: Entry(m, survival.survival_curve, "survival_pct") for m in SURVIVAL},
 }
 

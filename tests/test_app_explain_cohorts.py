@@ -39,6 +39,13 @@ def _inputs(app: AppTest, key: str) -> dict[str, float]:
     return {label: float(re.sub(r"[^0-9.\-]", "", value)) for label, value in lines}
 
 
+def _survival_at(app: AppTest, name: str, day: int) -> float:
+    """The survival chart's step curve (mode "lines", not its band) of a group at a day."""
+    curve = next(trace for trace in figure(app, "survival_chart")["data"]
+                 if trace.get("mode") == "lines" and trace["name"] == name)
+    return float(curve["y"][curve["x"].index(day)])
+
+
 def _explain(app: AppTest, key: str, metric_id: str, period: int | None = None,
              offset: int | None = None) -> AppTest:
     """Pick a number of a chart's explainer (options by index) and turn its toggle on."""
@@ -100,10 +107,7 @@ def test_the_survival_at_day_31_explained_recomputes_the_curve(db: Path) -> None
                       "Customers who left on day t": 1}
     recomputed = inputs["Survival just before day t"] * (
         1 - inputs["Customers who left on day t"] / inputs["Customers still followed on day t"])
-    # the step curve (mode "lines"), not its band
-    curve = next(trace for trace in figure(app, "survival_chart")["data"]
-                 if trace.get("mode") == "lines" and trace["name"] == "All customers")
-    assert curve["y"][curve["x"].index(31)] == pytest.approx(recomputed)
+    assert _survival_at(app, "All customers", 31) == pytest.approx(recomputed)
 
 
 def test_the_rates_and_lifecycle_explain_the_kpi_table_numbers(db: Path) -> None:
@@ -130,9 +134,7 @@ def test_the_survival_of_repeat_customers_is_explained_by_group(db: Path) -> Non
     assert inputs == {"Survival just before day t": 100,
                       "Customers still followed on day t": 3,
                       "Customers who left on day t": 1}
-    curve = next(trace for trace in figure(app, "survival_chart")["data"]
-                 if trace.get("mode") == "lines" and trace["name"] == "Repeat customers")
-    assert curve["y"][curve["x"].index(31)] == pytest.approx(100 * (1 - 1 / 3))
+    assert _survival_at(app, "Repeat customers", 31) == pytest.approx(100 * (1 - 1 / 3))
 
 
 def test_the_heatmap_average_explained_recomputes_the_average_row(db: Path) -> None:
