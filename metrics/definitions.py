@@ -489,10 +489,106 @@ LOYALTY: tuple[Metric, ...] = (
            "their start and end.", test=PROJECTION),
 )
 
+# The cohort cells of the Retention page (metrics.retention.cohort_table): cohort c = the
+# period of a customer's first purchase, cell (c, k) = period c + k (DESIGN.md "Metric
+# definitions"). A cell is one cohort's figure at one age, not a period's sample of the
+# customers, so its change between periods has no test.
+COHORT_CELL = ChangeTest("none", reason="a cohort's figure at one age, not a period's sample")
+COHORT_CELLS: tuple[Metric, ...] = (
+    Metric(
+        "cohort_retention", "Cohort retention", "percent",
+        "Customers of the cohort with a purchase in period c + k ÷ the cohort's size × 100.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_unbounded_retention", "Cohort retention, unbounded", "percent",
+        "Customers of the cohort whose last purchase in the date range falls in period c + k "
+        "or later ÷ the cohort's size × 100: never rises with k.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_revenue_retention", "Cohort revenue retention", "percent",
+        "The cohort's revenue in period c + k ÷ its revenue in its first period × 100, both "
+        "net of refunds.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cumulative_revenue_per_customer", "Cumulative revenue per customer", "currency",
+        "The cohort's revenue from its first period to period c + k, net of refunds, ÷ the "
+        "cohort's size.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_size", "Cohort size", "customers",
+        "Customers whose first purchase (refunds are not purchases) falls in the cohort's "
+        "period c.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_active_customers", "Active customers of the cohort", "customers",
+        "Customers of the cohort with at least one purchase in period c + k.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_active_or_later", "Cohort customers active then or later", "customers",
+        "Customers of the cohort whose last purchase in the date range falls in period "
+        "c + k or later.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_revenue", "Cohort revenue", "currency",
+        "The cohort's revenue in period c + k, net of refunds.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_first_period_revenue", "Cohort revenue in its first period", "currency",
+        "The cohort's revenue in its first period c, net of refunds: the base of revenue "
+        "retention.",
+        test=COHORT_CELL,
+    ),
+)
+
+# The heatmap's average row and the curves' dashed line (metrics.retention.cohort_average):
+# per period since acquisition k, over the cohorts that have completed period c + k.
+COHORT_AVERAGES: tuple[Metric, ...] = (
+    Metric(
+        "cohort_average_retention", "Average cohort retention", "percent",
+        "Over every cohort that has completed period c + k: their customers with a purchase "
+        "in it ÷ their sizes × 100, so each cohort weighs by its size.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_average_unbounded_retention", "Average cohort retention, unbounded",
+        "percent",
+        "Over every cohort that has completed period c + k: their customers whose last "
+        "purchase in the date range falls in it or later ÷ their sizes × 100.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_average_revenue_retention", "Average cohort revenue retention", "percent",
+        "Over every cohort that has completed period c + k: their revenue in it ÷ their "
+        "revenue in their first periods × 100, so each cohort weighs by its first revenue.",
+        test=COHORT_CELL,
+    ),
+)
+
+# The survival curve of the Retention page (metrics.survival.kaplan_meier): a figure at an
+# age of the customers, not per period.
+SURVIVAL: tuple[Metric, ...] = (
+    Metric(
+        "survival", "Survival", "percent",
+        "Kaplan-Meier estimate of the share of the customers followed still in the base t "
+        "days after they joined: each day someone left multiplies it by (1 − those who left "
+        "÷ those still followed); customers still in the base when the data ends count "
+        "until then.",
+        test=ChangeTest("none", reason="a curve over the customers' age, not per period"),
+    ),
+)
+
 # Every entry of the registry, for checks that walk all of them.
 ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
-    + SURVEY_SUMMARIES
+    + SURVEY_SUMMARIES + COHORT_CELLS + COHORT_AVERAGES + SURVIVAL
     + LOYALTY
 )
 # Every entry by id.

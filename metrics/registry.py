@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
-from metrics import loyalty, retention, satisfaction, simulator
+from metrics import loyalty, retention, satisfaction, simulator, survival
 from metrics.definitions import (
     BASE_COUNTS,
+    COHORT_CELLS,
     KPIS,
     LIFECYCLE_COUNTS,
     LOYALTY,
     QUICK_RATIO,
     REGISTRY,
     SAMPLE_STATISTICS,
+    SURVIVAL,
     Metric,
 )
 from metrics.kpis import kpi_table
@@ -58,6 +61,25 @@ def _entries(metrics: tuple[Metric, ...], compute: MetricFunction) -> dict[str, 
     return {metric.id: Entry(metric, compute) for metric in metrics}
 
 
+def _cohort_cells(columns: dict[str, str]) -> dict[str, Entry]:
+    """Cohort cells held by a column of :func:`metrics.retention.cohort_table` named
+    otherwise than the metric."""
+    return {metric_id: Entry(REGISTRY[metric_id], retention.cohort_table, column)
+            for metric_id, column in columns.items()}
+
+
+# Cohort retention held by the column retention_pct of the cohort table (or of its average
+# row) computed with other options than the defaults.
+_RETENTION_PCT: dict[str, MetricFunction] = {
+    "cohort_unbounded_retention": partial(retention.cohort_table, unbounded=True),
+    "cohort_revenue_retention": partial(retention.cohort_table, metric="revenue"),
+    "cohort_average_retention": retention.cohort_average_table,
+    "cohort_average_unbounded_retention": partial(retention.cohort_average_table,
+                                                  unbounded=True),
+    "cohort_average_revenue_retention": partial(retention.cohort_average_table,
+                                                metric="revenue"),
+}
+
 _COMPUTED: dict[str, Entry] = {
     **_entries(KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS, kpi_table),
     **_entries((QUICK_RATIO,), retention.lifecycle_table),
@@ -66,6 +88,14 @@ _COMPUTED: dict[str, Entry] = {
     "cli": Entry(REGISTRY["cli"], satisfaction.cli_table),
     "nps_overall": Entry(REGISTRY["nps_overall"], satisfaction.nps_overall, "nps"),
     "nps_latest": Entry(REGISTRY["nps_latest"], satisfaction.nps_latest_answers, "nps"),
+    **_entries(COHORT_CELLS, retention.cohort_table),
+    **_cohort_cells({
+        "cohort_retention": "retention_pct", "cohort_active_customers": "active_customers",
+        "cohort_active_or_later": "active_or_later", "cohort_revenue": "revenue",
+        "cohort_first_period_revenue": "first_period_revenue"}),
+    **{metric_id: Entry(REGISTRY[metric_id], compute, "retention_pct")
+       for metric_id, compute in _RETENTION_PCT.items()},
+    **{m.id: Entry(m, survival.survival_curve, "survival_pct") for m in SURVIVAL},
 }
 
 # The loyalty views' and the simulator's figures: (the metric function, the column) by
