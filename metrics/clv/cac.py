@@ -11,11 +11,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from metrics.clv.simple import simple_clv
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame
+from metrics.query.segments import segment_dimensions
 from metrics.query.sql import (
     integer_series_sql,
     load_sql,
@@ -237,3 +239,42 @@ def clv_cac_ratio(cac: pd.DataFrame,
     return cac.assign(clv=pd.Series(clvs, index=cac.index, dtype=object),
                       clv_cac_ratio=pd.Series(ratios, index=cac.index, dtype=object),
                       meets_rule_of_thumb=pd.Series(verdicts, index=cac.index, dtype=object))
+
+
+def channel_segment(dataset: Dataset) -> str | None:
+    """The segment key that splits customers by acquisition channel, as the CAC does
+    (:func:`acquisition_channel_source`); None when the data has no such segment."""
+    key = {"orders": "channel", "customers": "customers.acquisition_channel"}.get(
+        acquisition_channel_source(dataset) or "")
+    return key if key in segment_dimensions(dataset) else None
+
+
+def clv_cac_table(store: Store, dataset: Dataset, filters: Filters,
+                  gross_margin: float | None = None) -> pd.DataFrame:
+    """CLV:CAC over the whole range, all channels and per channel, as the CLV page shows
+    it: :func:`cac_totals` with each channel's simple CLV (the overall one for all
+    channels).
+
+    Parameters
+    ----------
+    store, dataset, filters
+        The data and the filter state (see :func:`customer_acquisition_cost` and
+        :func:`metrics.clv.simple.simple_clv`).
+    gross_margin
+        The margin of the simple CLV (None: revenue CLV).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`clv_cac_ratio` of the totals: :data:`CAC_TOTAL_COLUMNS` and
+        :data:`RATIO_COLUMNS`.
+    """
+    totals = cac_totals(customer_acquisition_cost(store, dataset, filters))
+    overall = simple_clv(store, dataset, filters, gross_margin=gross_margin)
+    clv: dict[str | None, float | None] = {
+        None: float(overall["clv"].iloc[0]) if len(overall) else None}
+    key = channel_segment(dataset)
+    if key is not None:
+        per_channel = simple_clv(store, dataset, filters, by=key, gross_margin=gross_margin)
+        clv |= dict(zip(per_channel["group_value"], per_channel["clv"], strict=True))
+    return clv_cac_ratio(totals, clv)

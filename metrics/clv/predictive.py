@@ -190,3 +190,34 @@ def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
     frame["actual_cumulative"] = frame["actual"].cumsum()
     frame["predicted_cumulative"] = frame["predicted"].cumsum()
     return HoldoutValidation(calibration_end, end, models, frame)
+
+
+def predicted_customers(store: Store, dataset: Dataset, filters: Filters,
+                        calibration_end: date | None = None,
+                        horizon_months: int = DEFAULT_HORIZON_MONTHS,
+                        annual_discount_rate: float = DEFAULT_ANNUAL_DISCOUNT_RATE,
+                        by: str | None = None) -> pd.DataFrame:
+    """Every customer's predictions, the table of the registry's predictive figures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`PredictiveClv.customers` of :func:`predictive_clv` with the same arguments:
+        per customer ``probability_alive``, ``expected_purchases`` and ``clv``.
+    """
+    return predictive_clv(store, dataset, filters, calibration_end, horizon_months,
+                          annual_discount_rate, by).customers
+
+
+def holdout_weeks(store: Store, dataset: Dataset, filters: Filters, calibration_end: date,
+                  holdout_end: date | None = None) -> pd.DataFrame:
+    """The weeks of :func:`holdout_validation`, the table of the registry's holdout
+    figures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`HoldoutValidation.weeks`: per week after the calibration end ``actual``
+        and ``predicted`` repeat purchases and their running totals.
+    """
+    return holdout_validation(store, dataset, filters, calibration_end, holdout_end).weeks
