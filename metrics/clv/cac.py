@@ -25,6 +25,7 @@ from metrics.query.sql import (
     period_index_sql,
     period_start_sql,
     quote_ident,
+    with_ctes,
 )
 from metrics.store import Dataset, Store
 
@@ -75,9 +76,14 @@ def _acquisition_channels_sql(dataset: Dataset, source: ChannelSource | None) ->
     return _NO_CHANNELS
 
 
-def cac_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+def cac_query(dataset: Dataset, filters: Filters, statement: str | None = None
+              ) -> tuple[str, dict[str, Any]]:
     """The CAC SQL for a filter state and the parameters it binds, as
-    :func:`customer_acquisition_cost` runs it; see there for what it computes."""
+    :func:`customer_acquisition_cost` runs it; see there for what it computes.
+
+    ``statement`` (a final SELECT over the CTEs ``acquired`` and ``spend`` of
+    ``sql/cac_lines.sql``) replaces the CAC's own: the lines behind it
+    (:mod:`metrics.explain.clv`)."""
     spend = dataset.tables.get("spend")
     if spend is None:
         raise InputError(
@@ -90,8 +96,11 @@ def cac_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     spend_channel = (quote_ident("channel") if source and "channel" in spend.mapping
                      else "CAST(NULL AS VARCHAR)")
     # segment filters are left out (Filters() has none): the spend cannot be split by them
+    lines = load_sql("cac_lines")
+    template = (with_ctes(lines, load_sql("cac_by_period")) if statement is None
+                else with_ctes(lines, query=statement))
     sql, params = orders_query(
-        load_sql("cac_by_period"), dataset, Filters(period=p, start=filters.start,
+        template, dataset, Filters(period=p, start=filters.start,
                                                     end=filters.end),
         spend_table=dataset.table("spend"),
         spend_channel=spend_channel,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from metrics.i18n import t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.run import query_frame
 from metrics.query.segments import customer_groups_query, segment_filter_sql
-from metrics.query.sql import days_between_sql, load_sql
+from metrics.query.sql import bind, days_between_sql, load_sql, with_ctes
 from metrics.store import Dataset, Store
 
 # A customer "at risk": among the top fifth by past value, with P(alive) below one half.
@@ -146,6 +147,23 @@ class HoldoutValidation:
         return (predicted - actual) / actual * 100
 
 
+def holdout_purchases_query(dataset: Dataset, filters: Filters, calibration_end: date,
+                            holdout_end: date, statement: str | None = None
+                            ) -> tuple[str, dict[str, Any]]:
+    """The SQL of the actual repeat purchase days per week after the calibration end, as
+    :func:`holdout_validation` runs it, and its parameters. ``statement`` (a final
+    SELECT over the CTEs of ``sql/holdout_purchase_days.sql``) replaces its own: the
+    purchase days behind a week (:mod:`metrics.explain.clv`)."""
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    sql = with_ctes(load_sql("holdout_purchase_days"),
+                    query=statement or load_sql("holdout_purchases")).format(
+        orders_table=dataset.table("orders"), segment_filter=segment_sql,
+        days_after_calibration=days_between_sql("CAST($calibration_end AS DATE)",
+                                                "d.order_date"))
+    return sql, bind(sql, params | {"calibration_end": calibration_end,
+                                   "holdout_end": holdout_end})
+
+
 def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
                        calibration_end: date, holdout_end: date | None = None
                        ) -> HoldoutValidation:
@@ -165,13 +183,8 @@ def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
     end = calibration_end + timedelta(days=7 * weeks)
     summary = customer_summary(store, dataset, calibration_end, filters=filters)
     models = fit_clv_models(summary)
-    segment_sql, params = segment_filter_sql(dataset, filters)
-    sql = load_sql("holdout_purchases").format(
-        orders_table=dataset.table("orders"), segment_filter=segment_sql,
-        days_after_calibration=days_between_sql("CAST($calibration_end AS DATE)",
-                                                "d.order_date"))
-    actual = query_frame(store, sql, params | {"calibration_end": calibration_end,
-                                              "holdout_end": end})
+    sql, params = holdout_purchases_query(dataset, filters, calibration_end, end)
+    actual = query_frame(store, sql, params)
     week_numbers = np.arange(1, weeks + 1)
     (x, tx, age), row = distinct_rows((summary["frequency"].to_numpy(dtype=float),
                                        summary["recency"].to_numpy(dtype=float),
