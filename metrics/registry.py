@@ -61,6 +61,27 @@ def _entries(metrics: tuple[Metric, ...], compute: MetricFunction) -> dict[str, 
     return {metric.id: Entry(metric, compute) for metric in metrics}
 
 
+# The CLV page's numbers (metrics.clv): the function computing each one's table and its
+# column there.
+_CLV_TABLES: dict[str, tuple[MetricFunction, str]] = {
+    "clv_simple": (simple_clv, "clv"),
+    "clv_aov": (simple_clv, "aov"),
+    "clv_purchases_per_year": (simple_clv, "purchases_per_year"),
+    "clv_annual_churn": (simple_clv, "annual_churn_pct"),
+    "clv_lifespan": (simple_clv, "lifespan_years"),
+    "clv_gross_margin": (simple_clv, "gross_margin"),
+    "clv_historic": (historic_clv, "cumulative_revenue_per_customer"),
+    "clv_predicted": (predicted_customers, "clv"),
+    "clv_expected_purchases": (predicted_customers, "expected_purchases"),
+    "clv_probability_alive": (predicted_customers, "probability_alive"),
+    "clv_holdout_actual": (holdout_weeks, "actual"),
+    "clv_holdout_predicted": (holdout_weeks, "predicted"),
+    "cac_spend": (customer_acquisition_cost, "spend"),
+    "cac_new_customers": (customer_acquisition_cost, "new_customers"),
+    "cac": (customer_acquisition_cost, "cac"),
+    "clv_cac": (clv_cac_table, "clv_cac_ratio"),
+}
+
 _COMPUTED: dict[str, Entry] = {
     **_entries(KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS, kpi_table),
     **_entries((QUICK_RATIO,), retention.lifecycle_table),
@@ -70,24 +91,7 @@ _COMPUTED: dict[str, Entry] = {
     "nps_overall": Entry(REGISTRY["nps_overall"], satisfaction.nps_overall, "nps"),
     "nps_latest": Entry(REGISTRY["nps_latest"], satisfaction.nps_latest_answers, "nps"),
     **{metric_id: Entry(REGISTRY[metric_id], compute, column)
-       for metric_id, (compute, column) in {
-           "clv_simple": (simple_clv, "clv"),
-           "clv_aov": (simple_clv, "aov"),
-           "clv_purchases_per_year": (simple_clv, "purchases_per_year"),
-           "clv_annual_churn": (simple_clv, "annual_churn_pct"),
-           "clv_lifespan": (simple_clv, "lifespan_years"),
-           "clv_gross_margin": (simple_clv, "gross_margin"),
-           "clv_historic": (historic_clv, "cumulative_revenue_per_customer"),
-           "clv_predicted": (predicted_customers, "clv"),
-           "clv_expected_purchases": (predicted_customers, "expected_purchases"),
-           "clv_probability_alive": (predicted_customers, "probability_alive"),
-           "clv_holdout_actual": (holdout_weeks, "actual"),
-           "clv_holdout_predicted": (holdout_weeks, "predicted"),
-           "cac_spend": (customer_acquisition_cost, "spend"),
-           "cac_new_customers": (customer_acquisition_cost, "new_customers"),
-           "cac": (customer_acquisition_cost, "cac"),
-           "clv_cac": (clv_cac_table, "clv_cac_ratio"),
-       }.items()},
+       for metric_id, (compute, column) in _CLV_TABLES.items()},
 }
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.

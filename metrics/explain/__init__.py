@@ -10,8 +10,10 @@ that :meth:`Explanation.recompute` gives the value from the inputs alone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -56,7 +58,8 @@ def explained_metric(metric_id: str) -> Metric:
 
 def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
             period_start: date | None = None, *, offset: int | None = None,
-            group: str | None = None) -> Explanation:
+            group: str | None = None, options: Mapping[str, Any] | None = None
+            ) -> Explanation:
     """How one number is computed.
 
     Parameters
@@ -77,6 +80,9 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
         For a cohort cell: the periods since the cohort's acquisition.
     group
         For a figure per group: the group (an RFM segment, a loyalty type, ...).
+    options
+        The metric function's options the number is shown with, by parameter name
+        (e.g. ``{"gross_margin": 0.3}`` for the simple CLV); None: its defaults.
 
     Returns
     -------
@@ -92,7 +98,7 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
     metric = explained_metric(metric_id)
     family = _FAMILY_OF[metric_id]
     explanation = family.explain(store, dataset, metric, family.formulas[metric_id], filters,
-                                 At(period_start, offset, group))
+                                 At(period_start, offset, group, dict(options or {})))
     return replace(explanation, input_labels={
         name: column_label(name) for name in explanation.inputs})
 

@@ -104,12 +104,15 @@ class At:
     ``period_start`` is any day of the period (for a cohort cell: of the cohort's
     acquisition period; ignored by figures over the whole date range); ``offset`` the
     periods since acquisition of a cohort cell; ``group`` the group a figure belongs to
-    (an RFM segment, a loyalty type, members or non-members, a channel).
+    (an RFM segment, a loyalty type, members or non-members, a channel); ``options`` the
+    metric function's own options the number is shown with (e.g. the simple CLV's
+    ``gross_margin``), by the function's parameter names; a family ignores the others.
     """
 
     period_start: date | None = None
     offset: int | None = None
     group: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
