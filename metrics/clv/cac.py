@@ -76,14 +76,14 @@ def _acquisition_channels_sql(dataset: Dataset, source: ChannelSource | None) ->
     return _NO_CHANNELS
 
 
-def cac_query(dataset: Dataset, filters: Filters, statement: str | None = None
-              ) -> tuple[str, dict[str, Any]]:
+def cac_query(dataset: Dataset, filters: Filters, statement: str | None = None,
+              **pieces: str) -> tuple[str, dict[str, Any]]:
     """The CAC SQL for a filter state and the parameters it binds, as
     :func:`customer_acquisition_cost` runs it; see there for what it computes.
 
     ``statement`` (a final SELECT over the CTEs ``acquired`` and ``spend`` of
-    ``sql/cac_lines.sql``) replaces the CAC's own: the lines behind it
-    (:mod:`metrics.explain.clv`)."""
+    ``sql/cac_lines.sql``, its placeholders filled from ``pieces``) replaces the CAC's
+    own: the lines behind it (:mod:`metrics.explain.clv`)."""
     spend = dataset.tables.get("spend")
     if spend is None:
         raise InputError(
@@ -110,6 +110,7 @@ def cac_query(dataset: Dataset, filters: Filters, statement: str | None = None
         period_series=integer_series_sql("$first_index", "$last_index", "period_index"),
         period_start=period_start_sql(p, "period_index"),
         period_end=period_end_sql(p, "period_index"),
+        **pieces,
     )
     return sql, params
 

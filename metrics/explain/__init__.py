@@ -20,6 +20,7 @@ import pandas as pd
 from metrics.definitions import REGISTRY, Metric
 from metrics.errors import InputError
 from metrics.explain.base import At, Explanation, Family, Formula, json_parameters
+from metrics.explain.clv import CLV_FAMILY
 from metrics.explain.periods import DERIVED_EXPLAINED, EXPLAINED, PERIODS, SURVEY_EXPLAINED
 from metrics.i18n import t
 from metrics.query.filters import Filters
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 # Every family of numbers explain() covers.
-FAMILIES: tuple[Family, ...] = (PERIODS,)
+FAMILIES: tuple[Family, ...] = (PERIODS, CLV_FAMILY)
 _FAMILY_OF: dict[str, Family] = {
     metric.id: family for family in FAMILIES for metric in family.metrics}
 # Every metric explain() covers, in the registry's order.
