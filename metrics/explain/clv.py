@@ -432,7 +432,7 @@ def _explain_holdout(store: Store, dataset: Dataset, metric: Metric, formula: Fo
         raise InputError(t("Say the calibration end and a day of the week to explain: the "
                            "holdout counts purchases per week after the calibration end."))
     end, weeks = _holdout_end(dataset, calibration_end)
-    week = (at.period_start - calibration_end).days // 7 + 1
+    week = ((at.period_start - calibration_end).days - 1) // 7 + 1  # week 1: the 7 days after
     if at.period_start <= calibration_end or week > weeks:
         raise InputError(t("There is no holdout week holding {day}: the weeks run from "
                            "{first} to {last}.", day=at.period_start.isoformat(),
