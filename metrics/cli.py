@@ -344,7 +344,8 @@ def _kpis(args: argparse.Namespace, store: Store) -> None:
 def _configure_explain(explain: argparse.ArgumentParser) -> None:
     explain.add_argument("--metric", required=True,
                          help=t("The metric, e.g. retention_rate, aov, new_customers, "
-                                "net_revenue_retention, dormant_customers, nps, csat."))
+                                "net_revenue_retention, dormant_customers, nps, csat, "
+                                "clv_simple, clv_historic, cac."))
     _add_filters(explain, period_flag="--period-type", formats=("text", "json"))
     explain.add_argument("--period", dest="period_day", type=_period_day, metavar="PERIOD",
                          help=t("The period to explain (for a cohort cell: the cohort's): a "
@@ -356,7 +357,8 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                                 "acquisition (0 = its first period)."))
     explain.add_argument("--group", metavar="NAME",
                          help=t("For a figure per group: the group, e.g. an RFM segment "
-                                "(Champions) or a loyalty type."))
+                                "(Champions), a loyalty type, a channel (cac) or a customer "
+                                "(clv_predicted)."))
 
 
 def _explain(args: argparse.Namespace, store: Store) -> None:

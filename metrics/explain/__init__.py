@@ -3,7 +3,8 @@ computed it with its bound parameters, and the customers, orders or answers behi
 
 :func:`explain` covers every entry of :data:`EXPLAINED_METRICS`, each explained by its
 family (:class:`~metrics.explain.base.Family`): the period KPIs, lifecycle and survey
-measures (:mod:`metrics.explain.periods`). Each metric has a
+measures (:mod:`metrics.explain.periods`), the CLV page's numbers
+(:mod:`metrics.explain.clv`). Each metric has a
 :class:`~metrics.explain.base.Formula`, the components it is computed from and how, so
 that :meth:`Explanation.recompute` gives the value from the inputs alone.
 """
