@@ -82,8 +82,8 @@ def unit_text(currency: str | None) -> InputText:
 def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filters: Filters,
                     currency: str | None, *, periods: Sequence[date] = (),
                     period_name: Callable[[date], str] = format_day,
-                    offsets: Sequence[int] = (), groups: Sequence[str] = (),
-                    group_name: Callable[[str], str] = str,
+                    offsets: Sequence[int] = (), groups: Sequence[str | None] = (),
+                    group_name: Callable[[Any], str] = str,
                     empty: str | None = None,
                     options: Mapping[str, Any] | None = None) -> None:
     """A chart's "How is this computed?" expander: the definition of each number it
@@ -92,7 +92,8 @@ def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filte
 
     ``periods`` are the chart's periods (or cohorts), latest last and preselected;
     ``offsets`` the periods since acquisition of a cohort chart; ``groups`` the chart's
-    groups, shown by ``group_name`` (user data: shown as plain text). Leave out what the
+    groups (None: a figure of everyone, e.g. all channels), shown by ``group_name`` (user
+    data: shown as plain text). Leave out what the
     chart does not have; a figure over the whole range needs none of them. ``options``
     are the options the chart's numbers are computed with (a gross margin, a horizon).
     """

@@ -38,6 +38,7 @@ _METRICS: tuple[Callable[..., Any], ...] = (
     predictive.predictive_clv,
     predictive.holdout_validation,
     cac.customer_acquisition_cost,
+    cac.clv_cac_table,
     loyalty.loyalty_types,
     loyalty.upsell_table,
     loyalty.next_products,

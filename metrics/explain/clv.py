@@ -222,6 +222,13 @@ FORMULAS: dict[str, Formula] = {
 # row recompute.
 CLV_EXPLAINED: tuple[Metric, ...] = tuple(m for m in CLV if m.id in FORMULAS)
 
+
+def explained_ids(rows: str) -> list[str]:
+    """The ids of the family's metrics whose rows are ``rows`` (e.g. :data:`SIMPLE_ROWS`:
+    the simple CLV and its factors), in the registry's order: what one chart draws."""
+    return [m.id for m in CLV_EXPLAINED if FORMULAS[m.id].rows == rows]
+
+
 # The inputs that are columns of the simple CLV's table under their own name.
 _SIMPLE_TABLE_COLUMNS = ("customers", "orders", "revenue", "start_customers",
                          "retained_customers", "years_covered")
