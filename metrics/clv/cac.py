@@ -40,10 +40,6 @@ CAC_COLUMNS = (
 CAC_TOTAL_COLUMNS = ("channel", "periods", "spend", "new_customers", "cac")
 RATIO_COLUMNS = ("clv", "clv_cac_ratio", "meets_rule_of_thumb")
 
-# No acquisition channel is known: every new customer counts in the total only.
-_NO_CHANNELS = ("SELECT CAST(NULL AS VARCHAR) AS customer_id, "
-                "CAST(NULL AS VARCHAR) AS channel WHERE FALSE")
-
 
 def acquisition_channel_source(dataset: Dataset) -> ChannelSource | None:
     """Where a new customer's acquisition channel comes from: ``"orders"`` when the orders
@@ -59,21 +55,14 @@ def acquisition_channel_source(dataset: Dataset) -> ChannelSource | None:
 
 
 def _acquisition_channels_sql(dataset: Dataset, source: ChannelSource | None) -> str:
+    """The query of each customer's acquisition channel (sql/cac_channels_*.sql)."""
     if source == "orders":
-        return (
-            f"-- each customer's channel on their first purchase day (the alphabetically "
-            f"first if that day has several)\n"
-            f"SELECT customer_id, MIN(channel) AS channel FROM ("
-            f"SELECT customer_id, order_date, CAST({quote_ident('channel')} AS VARCHAR) "
-            f"AS channel, MIN(order_date) OVER (PARTITION BY customer_id) AS first_day "
-            f"FROM {dataset.table('orders')} WHERE amount >= 0"
-            f") AS purchases WHERE order_date = first_day GROUP BY customer_id"
-        )
+        return load_sql("cac_channels_from_orders").format(
+            orders_table=dataset.table("orders")).strip()
     if source == "customers":
-        return (f"-- each customer's acquisition channel\n"
-                f"SELECT customer_id, MIN(CAST({quote_ident('acquisition_channel')} AS VARCHAR)) "
-                f"AS channel FROM {dataset.table('customers')} GROUP BY customer_id")
-    return _NO_CHANNELS
+        return load_sql("cac_channels_from_customers").format(
+            customers_table=dataset.table("customers")).strip()
+    return load_sql("cac_channels_none").strip()
 
 
 def cac_query(dataset: Dataset, filters: Filters, statement: str | None = None,

@@ -107,12 +107,9 @@ def predictive_clv(store: Store, dataset: Dataset, filters: Filters,
 def _past_values(store: Store, dataset: Dataset, filters: Filters, end: date,
                  customers: pd.DataFrame) -> pd.Series:
     segment_sql, params = segment_filter_sql(dataset, filters)
-    frame = query_frame(
-        store,
-        f"-- each customer's net revenue up to the calibration end\n"
-        f"SELECT customer_id, CAST(SUM(amount) AS DOUBLE) AS past_value "
-        f"FROM {dataset.table('orders')} WHERE order_date <= $end AND ({segment_sql}) "
-        f"GROUP BY customer_id", params | {"end": end})
+    sql = load_sql("clv_past_values").format(orders_table=dataset.table("orders"),
+                                             segment_filter=segment_sql)
+    frame = query_frame(store, sql, bind(sql, params | {"end": end}))
     values = dict(zip(frame["customer_id"].astype(str), frame["past_value"], strict=True))
     return customers["customer_id"].map(values).fillna(0.0)
 
