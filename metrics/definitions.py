@@ -424,6 +424,27 @@ CLV: tuple[Metric, ...] = (
         test=PREDICTION,
     ),
     Metric(
+        "clv_predicted_total", "Predicted CLV, all customers", "currency",
+        "Every customer's predicted CLV over the horizon, added up.",
+        test=PREDICTION,
+    ),
+    Metric(
+        "clv_predicted_mean", "Average per customer", "currency",
+        "Every customer's predicted CLV over the horizon, added up, ÷ the customers.",
+        test=PREDICTION, long_label="Average predicted CLV per customer",
+    ),
+    Metric(
+        "clv_expected_purchases_total", "Expected purchases, all customers", "orders",
+        "Every customer's expected repeat purchase days over the horizon, added up.",
+        test=PREDICTION,
+    ),
+    Metric(
+        "clv_probability_alive_mean", "Average P(alive)", "percent",
+        "The customers' probabilities of still being customers at the calibration end, "
+        "averaged, in percent.",
+        test=PREDICTION,
+    ),
+    Metric(
         "clv_holdout_actual", "Actual repeat purchases", "orders",
         "Repeat purchase days in a week after the calibration end of the customers "
         "acquired before it (a customer's orders on one day are one purchase).",

@@ -15,7 +15,7 @@ import pandas as pd
 from metrics import retention, satisfaction
 from metrics.clv.cac import clv_cac_table, customer_acquisition_cost
 from metrics.clv.historic import historic_clv
-from metrics.clv.predictive import holdout_weeks, predicted_customers
+from metrics.clv.predictive import holdout_weeks, predicted_customers, predicted_totals
 from metrics.clv.simple import simple_clv
 from metrics.definitions import (
     BASE_COUNTS,
@@ -74,6 +74,10 @@ _CLV_TABLES: dict[str, tuple[MetricFunction, str]] = {
     "clv_predicted": (predicted_customers, "clv"),
     "clv_expected_purchases": (predicted_customers, "expected_purchases"),
     "clv_probability_alive": (predicted_customers, "probability_alive"),
+    "clv_predicted_total": (predicted_totals, "total_clv"),
+    "clv_predicted_mean": (predicted_totals, "mean_clv"),
+    "clv_expected_purchases_total": (predicted_totals, "expected_purchases"),
+    "clv_probability_alive_mean": (predicted_totals, "probability_alive_pct"),
     "clv_holdout_actual": (holdout_weeks, "actual"),
     "clv_holdout_predicted": (holdout_weeks, "predicted"),
     "cac_spend": (customer_acquisition_cost, "spend"),

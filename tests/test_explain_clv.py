@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from metrics.clv.predictive import holdout_weeks, predicted_customers, predicted_totals
 from metrics.definitions import CLV
 from metrics.errors import InputError
 from metrics.explain import FORMULAS, explain
@@ -189,9 +190,11 @@ def _check_every_metric(store: Store, dataset: Dataset, filters: Filters,
 
 def test_the_clv_family_explains_the_pages_numbers() -> None:
     explained = {m.id for m in CLV_EXPLAINED}
-    # every CLV number but the holdout's predicted purchases (a sum of every customer's
-    # model expectation, which no one row's inputs recompute)
-    assert explained == {m.id for m in CLV} - {"clv_holdout_predicted"}
+    # every CLV number but the sums and means of every customer's model expectations,
+    # which no one row's inputs recompute
+    assert explained == {m.id for m in CLV} - {
+        "clv_holdout_predicted", "clv_predicted_total", "clv_predicted_mean",
+        "clv_expected_purchases_total", "clv_probability_alive_mean"}
     for metric in CLV_EXPLAINED:
         # a ratio is computed from its components, never read back as itself
         if metric.id in ("clv_simple", "clv_aov", "cac", "clv_cac", "clv_historic"):
@@ -312,3 +315,27 @@ def test_what_is_not_in_the_table_is_one_sentence_listing_what_is(tmp_path: Path
 def test_an_unknown_customer_is_one_sentence_naming_some(cdnow: Store) -> None:
     with pytest.raises(InputError, match=r"“Z” is not a customer .* include 00004, 00018"):
         explain(cdnow, cdnow.dataset("CDNOW"), "clv_predicted", Filters(), group="Z")
+
+
+def test_every_clv_number_is_a_registry_entry_bound_to_its_table(cdnow: Store,
+                                                                  tmp_path: Path) -> None:
+    """Each entry's function gives a table holding its column; the predictive cards' sums
+    and means are those of the customers' own predictions, added up here."""
+    store, dataset = two_year_shop(tmp_path, spend=True)
+    models = {predicted_customers, predicted_totals, holdout_weeks}
+    for metric in CLV:
+        e = entry(metric.id)
+        options = {"calibration_end": CALIBRATION_END} if e.compute is holdout_weeks else {}
+        data = (cdnow, cdnow.dataset("CDNOW")) if e.compute in models else (store, dataset)
+        table = e.table(*data, W90, **options)
+        assert e.value_column in table.columns, metric.id
+    customers = predicted_customers(cdnow, cdnow.dataset("CDNOW"), Filters())
+    totals = predicted_totals(cdnow, cdnow.dataset("CDNOW"), Filters()).iloc[0]
+    assert totals[entry("clv_predicted_total").value_column] == pytest.approx(
+        customers["clv"].sum())
+    assert totals[entry("clv_predicted_mean").value_column] == pytest.approx(
+        customers["clv"].sum() / len(customers))
+    assert totals[entry("clv_expected_purchases_total").value_column] == pytest.approx(
+        customers["expected_purchases"].sum())
+    assert totals[entry("clv_probability_alive_mean").value_column] == pytest.approx(
+        100 * customers["probability_alive"].sum() / len(customers))

@@ -28,6 +28,7 @@ from metrics.clv.historic import MILESTONE_MONTHS, historic_clv, historic_clv_mi
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
 from metrics.clv.predictive import holdout_validation, predictive_clv
 from metrics.clv.simple import simple_clv
+from metrics.definitions import REGISTRY
 from metrics.errors import LoyaltyLensError
 from metrics.explain.clv import (
     CAC_ROWS,
@@ -169,15 +170,17 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
             "and age in weeks: r = {r:.3f}, α = {alpha:.3f}, a = {a:.3f}, b = {b:.3f}. Spend "
             "per purchase: Gamma-Gamma (Fader & Hardie 2013): p = {p:.3f}, q = {q:.3f}, "
             "γ = {v:.3f}.", **purchases, **spend))
-    cards = st.columns(4)
-    cards[0].metric(t("Predicted CLV, all customers"),
-                    _money(customers["clv"].sum(), currency, whole=True))
-    cards[1].metric(t("Average per customer"),
-                    _money(customers["clv"].mean(), currency, whole=True))
-    cards[2].metric(t("Expected purchases"),
-                    format_value(customers["expected_purchases"].sum(), "orders", None))
-    cards[3].metric(t("Average P(alive)"),
-                    format_value(100 * customers["probability_alive"].mean(), "percent", None))
+    figures = {  # the figures of metrics.clv.predictive.predicted_totals, of everyone
+        "clv_predicted_total": customers["clv"].sum(),
+        "clv_predicted_mean": customers["clv"].mean(),
+        "clv_expected_purchases_total": customers["expected_purchases"].sum(),
+        "clv_probability_alive_mean": 100 * customers["probability_alive"].mean(),
+    }
+    for card, (metric_id, value) in zip(st.columns(len(figures)), figures.items(),
+                                        strict=True):
+        metric = REGISTRY[metric_id]
+        card.metric(metric.title(), format_value(value, metric.unit, currency, whole=True),
+                    help=metric.describe())
     st.plotly_chart(clv_histogram(customers, currency), width="stretch", key="clv_histogram")
     # the cards and the histogram add up every customer's figures: one customer's is
     # explained, the most valuable first

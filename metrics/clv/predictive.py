@@ -219,6 +219,27 @@ def predicted_customers(store: Store, dataset: Dataset, filters: Filters,
                           annual_discount_rate, by).customers
 
 
+def predicted_totals(store: Store, dataset: Dataset, filters: Filters,
+                     calibration_end: date | None = None,
+                     horizon_months: int = DEFAULT_HORIZON_MONTHS,
+                     annual_discount_rate: float = DEFAULT_ANNUAL_DISCOUNT_RATE,
+                     by: str | None = None) -> pd.DataFrame:
+    """The predictions added up per group (one row without ``by``), the table of the
+    registry's figures of all customers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :meth:`PredictiveClv.by_group` of :func:`predictive_clv` with the same arguments
+        (``customers``, ``total_clv``, ``mean_clv``, ``mean_probability_alive``,
+        ``expected_purchases``) and ``probability_alive_pct``, the mean P(alive) in
+        percent.
+    """
+    groups = predictive_clv(store, dataset, filters, calibration_end, horizon_months,
+                            annual_discount_rate, by).by_group()
+    return groups.assign(probability_alive_pct=100.0 * groups["mean_probability_alive"])
+
+
 def holdout_weeks(store: Store, dataset: Dataset, filters: Filters, calibration_end: date,
                   holdout_end: date | None = None) -> pd.DataFrame:
     """The weeks of :func:`holdout_validation`, the table of the registry's holdout

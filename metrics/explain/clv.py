@@ -217,9 +217,10 @@ FORMULAS: dict[str, Formula] = {
                        "known spend", rows=CLV_CAC_ROWS),
 }
 
-# The CLV page's numbers explain() covers, in the registry's order: all but the holdout's
-# predicted purchases, a sum over every customer's model expectation that no inputs of one
-# row recompute.
+# The CLV page's numbers explain() covers, in the registry's order: all but the sums and
+# means over every customer of the model's predictions (the predictive cards, the
+# holdout's predicted purchases), which no inputs of one row recompute; the cards explain
+# a customer's figure instead.
 CLV_EXPLAINED: tuple[Metric, ...] = tuple(m for m in CLV if m.id in FORMULAS)
 
 
