@@ -53,3 +53,18 @@ def test_explain_a_historic_clv_cell_by_cohort_and_age(shop_db: Path) -> None:
     assert inputs == {"cumulative_revenue": 180.0, "customers": 2}
     assert data["value"] == pytest.approx(inputs["cumulative_revenue"] / inputs["customers"])
     assert data["offset"] == 3
+
+
+def test_explain_takes_the_pages_options(shop_db: Path) -> None:
+    # web's simple CLV (tests/test_clv_simple.py): AOV 68 x 1.25 a year x 1.5 years = 127.5,
+    # with a 25% margin 31.875
+    result = run("explain", "--metric", "clv_simple", "--dataset", "Shop",
+                 "--inactivity-days", "90", "--by", "channel", "--group", "web",
+                 "--gross-margin", "0.25", "--format", "json", db=shop_db)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    inputs = {item["id"]: item["value"] for item in data["inputs"]}
+    assert inputs == {"clv_aov": 68.0, "clv_purchases_per_year": 1.25,
+                      "clv_lifespan": pytest.approx(1.5), "clv_gross_margin": 0.25}
+    assert data["value"] == pytest.approx(31.875)
+    assert data["group"] == "web"
