@@ -95,3 +95,18 @@ def test_the_simple_clv_explained_recomputes_the_tables_value(db: Path, shop: st
     assert (churn["Customers in the base at the start"], churn["Retained customers"]) == (
         "4", "2")
     assert table["Annual churn"][0] == "50.0%"
+
+
+@pytest.mark.parametrize("split", [None, "channel"])
+def test_every_explainer_explains_its_first_number(db: Path, split: str | None) -> None:
+    # with and without a split of the page: the groups of the explainers follow it
+    app = open_app({"clv_by": split} if split else {}, page=PAGE)
+    toggles = [w.key for e in app.expander if e.label == LABEL for w in e.toggle]
+    assert len(toggles) == len(EXPLAINERS)
+    for key in toggles:
+        app.toggle(key=key).set_value(True)
+    app.run()
+    assert not app.exception, app.exception
+    assert not app.error, [unescaped(e.value) for e in app.error]
+    formulas = [c for c in app.caption if unescaped(c.value).startswith("Formula: ")]
+    assert len(formulas) == len(EXPLAINERS)
