@@ -84,6 +84,10 @@ class Formula:
     :data:`SURVEY_SOURCE`; ``value_sql`` computes a metric that is not a column of its
     source from the input columns; ``measure`` names a survey measure and ``whole_range``
     explains it over the filter's whole date range instead of one period.
+    For the CLV page's numbers (:mod:`metrics.explain.clv`), ``rows`` names the rows
+    behind them (the CLV's customers, a cohort's customers, the customers' summaries, a
+    holdout week's purchase days, the spend lines and new customers), and so which query
+    explains them.
     """
 
     inputs: tuple[str, ...]

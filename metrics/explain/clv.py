@@ -273,11 +273,13 @@ def _explain_simple(store: Store, dataset: Dataset, metric: Metric, formula: For
     by, margin = at.options.get("by"), at.options.get("gross_margin")
     cap = float(_option(at, "max_lifespan_years", MAX_LIFESPAN_YEARS))
     sql, params = simple_clv_query(dataset, filters, by, margin, cap)
-    names = {m: entry(m).value_column for m in FORMULAS if FORMULAS[m].rows == SIMPLE_ROWS}
-    names |= {c: c for c in _SIMPLE_TABLE_COLUMNS}
-    names["max_lifespan_years"] = "CAST($max_lifespan_years AS DOUBLE)"
+    # each figure and input as a column of the CLV's table; the cap as it is bound
+    table_columns = {m: entry(m).value_column for m in explained_ids(SIMPLE_ROWS)}
+    table_columns |= {c: c for c in _SIMPLE_TABLE_COLUMNS}
+    expressions = {name: f"clv.{quote_ident(column)}" for name, column in table_columns.items()}
+    expressions["max_lifespan_years"] = "CAST($max_lifespan_years AS DOUBLE)"
     columns = (metric.id, *formula.inputs)
-    select = ", ".join(f"{_column('clv', names[c])} AS {quote_ident(c)}" for c in columns)
+    select = ", ".join(f"{expressions[c]} AS {quote_ident(c)}" for c in columns)
     value_sql = load_sql("explain_clv_simple_value").format(columns=select, clv_query=sql)
     group = None if by is None else at.group
     value_params = bind(value_sql, params | {"explained_group": group,
@@ -296,11 +298,6 @@ def _explain_simple(store: Store, dataset: Dataset, metric: Metric, formula: For
     return _explanation(metric, formula, filters, window, values, (value_sql, value_params),
                         (rows_sql, rows_params | {"explained_group": group}), store,
                         {"group": group} if by else None)
-
-
-def _column(table: str, expression: str) -> str:
-    """A column of the narrowed query's table, or a bound expression as it is."""
-    return expression if expression.startswith("CAST($") else f"{table}.{quote_ident(expression)}"
 
 
 def _explain_historic(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
