@@ -320,7 +320,9 @@ def _explain_historic(store: Store, dataset: Dataset, metric: Metric, formula: F
         name = cohort.isoformat()
     else:
         cohort = None
-        curve = curves[curves["group_value"].astype(str) == str(at.group)]
+        # None is the group of the customers without a value of the segment
+        curve = curves[curves["group_value"].isna() if at.group is None
+                       else curves["group_value"].astype(str) == str(at.group)]
         name = str(at.group)
     if curve.empty:
         known = sorted({str(c if by is None else g) for c, g in
@@ -344,7 +346,7 @@ def _explain_historic(store: Store, dataset: Dataset, metric: Metric, formula: F
     value_sql = load_sql("explain_clv_historic_value").format(cohort_query=cohorts_sql,
                                                               selection=selection)
     explained = {"explained_offset": at.offset, "explained_cohort": cohort,
-                 "explained_group": None if by is None else str(at.group),
+                 "explained_group": None if at.group is None else str(at.group),
                  "explained_cohort_index": None if cohort is None else
                  period_index("month", cohort)}
     value_params = bind(value_sql, params | explained)
