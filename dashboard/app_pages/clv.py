@@ -116,6 +116,9 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
         name_of = group_name
     st.plotly_chart(historic_chart(curves, name_of, dataset.currency), width="stretch",
                     key="historic_chart")
+    st.caption(t("Net revenue (refunds subtracted) the customers brought from their first "
+                 "purchase to the end of month k, ÷ customers; only cohorts that have "
+                 "completed month k count."))
     ages = sorted({int(k) for k in curves["months_since_acquisition"]})
     if by is None:
         chart_explainer("historic_clv", explained_ids(HISTORIC_ROWS), dataset, filters,
@@ -126,9 +129,6 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
                         dataset.currency, offsets=ages,
                         groups=list(dict.fromkeys(curves["group_value"])),
                         group_name=group_name, options={"by": by})
-    st.caption(t("Net revenue (refunds subtracted) the customers brought from their first "
-                 "purchase to the end of month k, ÷ customers; only cohorts that have "
-                 "completed month k count."))
     shown = pd.DataFrame({
         t("Cohort") if by is None else t("Group"):
             [name_of(c if by is None else g) for c, g in
