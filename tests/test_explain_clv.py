@@ -42,7 +42,6 @@ from metrics.explain.clv import (
     PREDICTED_ROWS,
     SIMPLE_ROWS,
 )
-from metrics.ingest import ingest_file
 from metrics.query.filters import Filters, orders_span
 from metrics.query.run import query_frame, query_row
 from metrics.registry import entry
@@ -51,7 +50,6 @@ from tests.test_clv_models import (
     CALIBRATION_END,
     PUBLISHED_BGNBD,
     PUBLISHED_GAMMA_GAMMA,
-    cdnow_sample_csv,
 )
 from tests.test_clv_simple import W90, two_year_shop
 
@@ -204,15 +202,6 @@ def test_the_clv_family_explains_the_pages_numbers() -> None:
 # The models need at least ten repeat customers, more than the two-year shop has: the
 # predictions are checked on the CDNOW sample.
 MODEL_KINDS = frozenset({PREDICTED_ROWS, HOLDOUT_ROWS})
-
-
-@pytest.fixture(scope="module")
-def cdnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """The CDNOW sample the papers fit the models on (tests/test_clv_models.py)."""
-    store = Store(":memory:")
-    ingest_file(store, cdnow_sample_csv(tmp_path_factory.mktemp("cdnow")), dataset="CDNOW")
-    yield store
-    store.close()
 
 
 def test_two_year_shop_every_metric(tmp_path: Path) -> None:

@@ -161,6 +161,21 @@ def holdout_purchases_query(dataset: Dataset, filters: Filters, calibration_end:
                                    "holdout_end": holdout_end})
 
 
+def holdout_period(dataset: Dataset, calibration_end: date, holdout_end: date | None = None
+                   ) -> tuple[date, int]:
+    """The holdout's last day and its number of weeks: the whole weeks after
+    ``calibration_end`` up to ``holdout_end`` (default: the data's last day); an error a
+    user can act on when there is not one week."""
+    first, last = orders_span(dataset)
+    weeks = ((holdout_end or last) - calibration_end).days // 7
+    if calibration_end < first or weeks < 1:
+        raise InputError(t("Choose a calibration end between {first} and {last}, at least a "
+                           "week before the data ends, so there is a holdout period to "
+                           "compare with.", first=first.isoformat(),
+                           last=(last - timedelta(days=7)).isoformat()))
+    return calibration_end + timedelta(days=7 * weeks), weeks
+
+
 def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
                        calibration_end: date, holdout_end: date | None = None
                        ) -> HoldoutValidation:
@@ -169,15 +184,7 @@ def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
     summed over the customers) with the repeat purchase days that happened, up to
     ``holdout_end`` (default: the data's last day). Only whole weeks are compared.
     """
-    first, last = orders_span(dataset)
-    end = holdout_end or last
-    weeks = (end - calibration_end).days // 7
-    if calibration_end < first or weeks < 1:
-        raise InputError(t("Choose a calibration end between {first} and {last}, at least a "
-                           "week before the data ends, so there is a holdout period to "
-                           "compare with.", first=first.isoformat(),
-                           last=(last - timedelta(days=7)).isoformat()))
-    end = calibration_end + timedelta(days=7 * weeks)
+    end, weeks = holdout_period(dataset, calibration_end, holdout_end)
     summary = customer_summary(store, dataset, calibration_end, filters=filters)
     models = fit_clv_models(summary)
     sql, params = holdout_purchases_query(dataset, filters, calibration_end, end)

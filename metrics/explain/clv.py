@@ -32,7 +32,7 @@ from metrics.clv.lifetime_value import (
     expected_purchases_by_month,
     fit_clv_models,
 )
-from metrics.clv.predictive import holdout_purchases_query
+from metrics.clv.predictive import holdout_period, holdout_purchases_query
 from metrics.clv.simple import MAX_LIFESPAN_YEARS, lifespan_years, simple_clv_query
 from metrics.clv.summary import DAYS_PER_WEEK, customer_summary, customer_summary_query
 from metrics.definitions import CLV, Metric
@@ -417,19 +417,6 @@ def _explain_predicted(store: Store, dataset: Dataset, metric: Metric, formula: 
                         {"group": at.group})
 
 
-def _holdout_end(dataset: Dataset, calibration_end: date) -> tuple[date, int]:
-    """The holdout's last day (whole weeks after the calibration end) and its weeks, as
-    :func:`metrics.clv.predictive.holdout_validation` takes them."""
-    first, last = orders_span(dataset)
-    weeks = (last - calibration_end).days // 7
-    if calibration_end < first or weeks < 1:
-        raise InputError(t("Choose a calibration end between {first} and {last}, at least a "
-                           "week before the data ends, so there is a holdout period to "
-                           "compare with.", first=first.isoformat(),
-                           last=(last - timedelta(days=7)).isoformat()))
-    return calibration_end + timedelta(days=7 * weeks), weeks
-
-
 def _explain_holdout(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
                      filters: Filters, at: At) -> Explanation:
     """The actual repeat purchase days of the holdout week holding ``at.period_start``,
@@ -438,7 +425,7 @@ def _explain_holdout(store: Store, dataset: Dataset, metric: Metric, formula: Fo
     if calibration_end is None or at.period_start is None:
         raise InputError(t("Say the calibration end and a day of the week to explain: the "
                            "holdout counts purchases per week after the calibration end."))
-    end, weeks = _holdout_end(dataset, calibration_end)
+    end, weeks = holdout_period(dataset, calibration_end)
     week = ((at.period_start - calibration_end).days - 1) // 7 + 1  # week 1: the 7 days after
     if at.period_start <= calibration_end or week > weeks:
         raise InputError(t("There is no holdout week holding {day}: the weeks run from "
