@@ -161,11 +161,11 @@ def _clv_cac(i: Inputs) -> float | None:
     return ratio(i["clv_simple"], ratio(i["cac_spend"], i["cac_new_customers"]))
 
 
-_PAPERS = ("BG/NBD (Fader, Hardie & Lee 2005) for the purchases, Gamma-Gamma (Fader & "
+_PAPERS = ("BG/NBD (Fader, Hardie & Lee 2005) for the purchases and Gamma-Gamma (Fader & "
            "Hardie 2013) for the spend")
-_FITTED = (" with the parameters fitted on every customer's summary (the rows below) and "
-           "this customer's frequency, recency and T in weeks; computed in Python by the "
-           "model's formula")
+_FITTED = ("; the model's parameters are fitted on every customer's summary (the rows "
+           "below), the customer's frequency, recency and T in weeks are theirs, and the "
+           "model's formula computes the figure from them in Python")
 _BGNBD = tuple(BGNBD_INPUTS)
 _SPEND = tuple(GAMMA_GAMMA_INPUTS)
 
@@ -194,7 +194,7 @@ FORMULAS: dict[str, Formula] = {
         (*_BGNBD, *_SPEND, *HISTORY_INPUTS, "monetary_value", "horizon_months",
          "annual_discount_rate"), predicted_clv,
         f"Σ over the months of the horizon of expected purchases × expected spend per "
-        f"purchase, discounted: {_PAPERS}{_FITTED}", rows=PREDICTED_ROWS),
+        f"purchase, discounted, with {_PAPERS}{_FITTED}", rows=PREDICTED_ROWS),
     "clv_expected_purchases": Formula(
         (*_BGNBD, *HISTORY_INPUTS, "horizon_months"), expected_purchases,
         f"E(Y(horizon) | x, t_x, T) of BG/NBD (Fader, Hardie & Lee 2005, eq. 10){_FITTED}",
