@@ -6,8 +6,9 @@ parameters and the rows behind it (metrics.explain)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
@@ -28,18 +29,20 @@ InputText = Callable[[str, float | None], str]
 
 def how_computed(metric_id: str, dataset: Dataset, filters: Filters, period_start: date | None,
                  currency: str | None, input_text: InputText, empty: str, *,
-                 offset: int | None = None, group: str | None = None, key: str = "") -> None:
+                 offset: int | None = None, group: str | None = None, key: str = "",
+                 options: Mapping[str, Any] | None = None) -> None:
     """A card's inputs, formula, SQL with its parameters and the rows behind it. Computed
     only once the user asks (an expander's body always runs): the page's first draw runs
     no query of its own for them. ``empty`` says that no rows stand behind it; ``offset``
     and ``group`` say which cell of a table it is (:func:`metrics.explain.explain`);
-    ``key`` keeps the widgets of two explainers of one metric on a page apart."""
+    ``key`` keeps the widgets of two explainers of one metric on a page apart; ``options``
+    are the metric function's options the page shows it with."""
     key = key or metric_id
     if not st.toggle(t("Show the inputs, the SQL and the rows"), key=f"explain_{key}"):
         return
     try:
         e = services.explanation(dataset, metric_id, filters, period_start, offset=offset,
-                                 group=group)
+                                 group=group, options=options)
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -79,9 +82,10 @@ def unit_text(currency: str | None) -> InputText:
 def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filters: Filters,
                     currency: str | None, *, periods: Sequence[date] = (),
                     period_name: Callable[[date], str] = format_day,
-                    offsets: Sequence[int] = (), groups: Sequence[str] = (),
-                    group_name: Callable[[str], str] = str,
-                    empty: str | None = None, offset_label: str | None = None) -> None:
+                    offsets: Sequence[int] = (), groups: Sequence[str | None] = (),
+                    group_name: Callable[[Any], str] = str,
+                    empty: str | None = None, offset_label: str | None = None,
+                    options: Mapping[str, Any] | None = None) -> None:
     """A chart's "How is this computed?" expander: the definition of each number it
     draws, then for the number a user picks (metric, and the period, cohort age or group
     of the chart it stands at) :func:`how_computed`.
@@ -89,9 +93,10 @@ def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filte
     ``periods`` are the chart's periods (or cohorts), latest last and preselected;
     ``offsets`` the periods since acquisition of a cohort chart (or what
     ``offset_label`` names: the age in days of a survival curve, the simulator's years);
-    ``groups`` the chart's groups, shown by ``group_name`` (user data: shown as plain
-    text). Leave out what the chart does not have; a figure over the whole range needs
-    none of them.
+    ``groups`` the chart's groups (None: a figure of everyone, e.g. all channels), shown
+    by ``group_name`` (user data: shown as plain text). Leave out what the chart does not
+    have; a figure over the whole range needs none of them. ``options`` are the options
+    the chart's numbers are computed with (a gross margin, a horizon).
     """
     with st.expander(t("How is this computed?")):
         for metric_id in metric_ids:
@@ -114,4 +119,4 @@ def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filte
                                  format_func=group_name)
         how_computed(metric_id, dataset, filters, period, currency, unit_text(currency),
                      empty or t("Nothing stands behind it in this selection."),
-                     offset=offset, group=group, key=f"{key}_{metric_id}")
+                     offset=offset, group=group, key=f"{key}_{metric_id}", options=options)

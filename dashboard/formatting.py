@@ -51,6 +51,8 @@ def format_value(value: float | int | None, unit: str, currency: str | None,
         pattern = f"¤\xa0{digits};-¤\xa0{digits}" if spaced else f"¤{digits}"
         return format_currency(value, currency, format=pattern, locale=LOCALE,
                                currency_digits=False)
+    if unit == "ratio":  # a plain number: a rate a year, a model parameter, a count
+        return format_decimal(value, format="#,##0.####", locale=LOCALE)
     return format_decimal(value, format="#,##0", locale=LOCALE)
 
 

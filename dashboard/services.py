@@ -6,7 +6,7 @@ state); the store itself is left out of the cache key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -38,6 +38,7 @@ _METRICS: tuple[Callable[..., Any], ...] = (
     predictive.predictive_clv,
     predictive.holdout_validation,
     cac.customer_acquisition_cost,
+    cac.clv_cac_table,
     loyalty.loyalty_types,
     loyalty.upsell_table,
     loyalty.next_products,
@@ -131,19 +132,23 @@ def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], data
 @st.cache_data(show_spinner=False, max_entries=256)
 def _explanation(_store: Store, db: str, dataset_id: str, version: str, metric_id: str,
                  filters: Filters, period_start: date | None, offset: int | None,
-                 group: str | None) -> Explanation:
+                 group: str | None, options: tuple[tuple[str, Any], ...] = ()
+                 ) -> Explanation:
     return explain(_store, _store.dataset(dataset_id), metric_id, filters, period_start,
-                   offset=offset, group=group)
+                   offset=offset, group=group, options=dict(options))
 
 
 def explanation(dataset: Dataset, metric_id: str, filters: Filters,
                 period_start: date | None = None, *, offset: int | None = None,
-                group: str | None = None) -> Explanation:
+                group: str | None = None, options: Mapping[str, Any] | None = None
+                ) -> Explanation:
     """How one number is computed (:func:`metrics.explain.explain`), cached: a page asks
-    for it only when a user opens a "How is this computed?"."""
+    for it only when a user opens a "How is this computed?". ``options`` are the metric
+    function's options the page shows the number with."""
     store = get_store()
     return _explanation(store, store.path, dataset.id, dataset_version(dataset), metric_id,
-                        filters, period_start, offset, group)
+                        filters, period_start, offset, group,
+                        tuple(sorted((options or {}).items())))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -344,7 +344,8 @@ def _kpis(args: argparse.Namespace, store: Store) -> None:
 def _configure_explain(explain: argparse.ArgumentParser) -> None:
     explain.add_argument("--metric", required=True,
                          help=t("The metric, e.g. retention_rate, aov, new_customers, "
-                                "net_revenue_retention, dormant_customers, nps, csat."))
+                                "net_revenue_retention, dormant_customers, nps, csat, "
+                                "clv_simple, clv_historic, cac."))
     _add_filters(explain, period_flag="--period-type", formats=("text", "json"))
     explain.add_argument("--period", dest="period_day", type=_period_day, metavar="PERIOD",
                          help=t("The period to explain (for a cohort cell: the cohort's): a "
@@ -357,14 +358,35 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                                 "customers' age in days."))
     explain.add_argument("--group", metavar="NAME",
                          help=t("For a figure per group: the group, e.g. an RFM segment "
-                                "(Champions), a loyalty type, or one-time or repeat "
-                                "customers of the survival."))
+                                "(Champions), a loyalty type, one-time or repeat customers "
+                                "of the survival, a channel (cac) or a customer "
+                                "(clv_predicted)."))
+    # the options of the CLV page's numbers (what the page's settings are); each left out
+    # takes its metric function's default
+    explain.add_argument("--by", metavar="SEGMENT",
+                         help=t("For a figure split by a segment (clv_simple, "
+                                "clv_historic): the segment; --group names its value."))
+    explain.add_argument("--gross-margin", type=float,
+                         help=t("The gross margin of clv_simple and clv_cac, 0 to 1."))
+    explain.add_argument("--calibration-end", type=_date,
+                         help=t("Last day the models learn from (clv_predicted ...: default "
+                                "the data's last day; clv_holdout_actual: required)."))
+    explain.add_argument("--horizon-months", type=int,
+                         help=t("Months of future purchases (default {n}).",
+                                n=DEFAULT_HORIZON_MONTHS))
+    explain.add_argument("--discount-rate", type=float,
+                         help=t("Yearly discount rate as a fraction (default {rate}).",
+                                rate=DEFAULT_ANNUAL_DISCOUNT_RATE))
 
 
 def _explain(args: argparse.Namespace, store: Store) -> None:
-    explanation = explain(store, store.dataset(args.dataset), args.metric,
-                          _filters(args, store), args.period_day, offset=args.offset,
-                          group=args.group)
+    filters = _filters(args, store)  # names --by by its segment key
+    options = {"by": args.by, "gross_margin": args.gross_margin,
+               "calibration_end": args.calibration_end, "horizon_months": args.horizon_months,
+               "annual_discount_rate": args.discount_rate}
+    explanation = explain(store, store.dataset(args.dataset), args.metric, filters,
+                          args.period_day, offset=args.offset, group=args.group,
+                          options={k: v for k, v in options.items() if v is not None})
     if args.format == "json":
         _print_json(explanation.to_dict())
     else:

@@ -585,10 +585,140 @@ SURVIVAL: tuple[Metric, ...] = (
     ),
 )
 
+# Customer lifetime value and acquisition cost (CLV page; metrics.clv). The simple CLV and
+# its factors are one figure for the 12 months of their window, the predictions a model's
+# per customer: neither is a period's sample whose change could be tested.
+CLV_WINDOW = ChangeTest("none", reason="one figure for the last 12 months of the range")
+PREDICTION = ChangeTest("none", reason="a model's prediction, not a measured sample")
+CLV: tuple[Metric, ...] = (
+    Metric(
+        "clv_simple", "Simple CLV", "currency",
+        "Average order value × purchases per year × expected lifespan in years (1 ÷ annual "
+        "churn, at most 10 years), × the gross margin when given, over the last 12 months "
+        "of the date range.",
+        test=CLV_WINDOW, long_label="Customer lifetime value (simple)",
+    ),
+    Metric(
+        "clv_aov", "AOV of the CLV window", "currency",
+        "Revenue ÷ orders over the CLV's 12 months: refunds reduce the revenue and are not "
+        "orders.",
+        test=CLV_WINDOW,
+    ),
+    Metric(
+        "clv_purchases_per_year", "Purchases per year", "ratio",
+        "Orders ÷ customers who bought in the CLV's 12 months, per year (annualised when "
+        "the window is shorter).",
+        test=CLV_WINDOW,
+    ),
+    Metric(
+        "clv_annual_churn", "Annual churn", "percent",
+        "1 − (retained ÷ S)^(1 ÷ years): the share of the customers in the base the day "
+        "before the CLV's window (S) who are no longer in it on its last day, per year, "
+        "i.e. 100 − strict retention over the 12 months.",
+        higher_is_better=False, test=CLV_WINDOW,
+    ),
+    Metric(
+        "clv_lifespan", "Expected lifespan (years)", "ratio",
+        "1 ÷ annual churn, in years, capped at 10 years when (almost) no one churns.",
+        test=CLV_WINDOW,
+    ),
+    Metric(
+        "clv_gross_margin", "Gross margin", "ratio",
+        "The share of revenue kept as profit, as entered (0 to 1); none: the CLV is "
+        "revenue.",
+        test=ChangeTest("none", reason="a setting, not a measurement"),
+    ),
+    Metric(
+        "clv_historic", "Historic CLV", "currency",
+        "Net revenue (refunds subtracted) a monthly cohort's customers brought from their "
+        "first purchase to the end of the k-th month after it, ÷ the cohort's customers.",
+        test=ChangeTest("none", reason="a running total of one cohort, not a sample"),
+    ),
+    Metric(
+        "clv_predicted", "Predicted CLV", "currency",
+        "A customer's expected purchases in each month of the horizon (BG/NBD, Fader, "
+        "Hardie & Lee 2005) × expected spend per purchase (Gamma-Gamma, Fader & Hardie "
+        "2013), discounted to today.",
+        test=PREDICTION,
+    ),
+    Metric(
+        "clv_expected_purchases", "Expected purchases", "orders",
+        "A customer's expected repeat purchase days over the horizon (BG/NBD, Fader, "
+        "Hardie & Lee 2005, eq. 10), undiscounted.",
+        test=PREDICTION,
+    ),
+    Metric(
+        "clv_probability_alive", "P(alive)", "ratio",
+        "The probability, from 0 to 1, that a customer is still a customer at the "
+        "calibration end (BG/NBD, Fader, Hardie & Lee 2005, eq. 11).",
+        test=PREDICTION,
+    ),
+    Metric(
+        "clv_predicted_total", "Predicted CLV, all customers", "currency",
+        "Every customer's predicted CLV over the horizon, added up.",
+        test=PREDICTION,
+    ),
+    Metric(
+        "clv_predicted_mean", "Average per customer", "currency",
+        "Every customer's predicted CLV over the horizon, added up, ÷ the customers.",
+        test=PREDICTION, long_label="Average predicted CLV per customer",
+    ),
+    Metric(
+        "clv_expected_purchases_total", "Expected purchases, all customers", "orders",
+        "Every customer's expected repeat purchase days over the horizon, added up.",
+        test=PREDICTION,
+    ),
+    Metric(
+        "clv_probability_alive_mean", "Average P(alive)", "percent",
+        "The customers' probabilities of still being customers at the calibration end, "
+        "averaged, in percent.",
+        test=PREDICTION,
+    ),
+    Metric(
+        "clv_holdout_actual", "Actual repeat purchases", "orders",
+        "Repeat purchase days in a week after the calibration end of the customers "
+        "acquired before it (a customer's orders on one day are one purchase).",
+        test=ChangeTest("none", reason="compared with the model, not with another week"),
+    ),
+    Metric(
+        "clv_holdout_predicted", "Predicted repeat purchases", "orders",
+        "The purchase model's expected repeat purchases in a week after the calibration "
+        "end, summed over the customers acquired before it.",
+        test=PREDICTION,
+    ),
+    Metric(
+        "cac_spend", "Marketing spend", "currency",
+        "The marketing spend dated in the period, of the channel or of all channels.",
+        higher_is_better=False,
+        test=ChangeTest("none", reason="a total of spend lines, not a sample"),
+    ),
+    Metric(
+        "cac_new_customers", "Acquired customers", "customers",
+        "Customers whose first purchase (refunds are not purchases) falls in the period, of "
+        "the channel they were acquired through or of all channels.",
+        test=HEADCOUNT,
+    ),
+    Metric(
+        "cac", "CAC", "currency",
+        "Customer acquisition cost: marketing spend ÷ customers acquired, per period and "
+        "channel.",
+        higher_is_better=False,
+        test=ChangeTest("none", reason="a ratio of spend to customers, with no test of its "
+                                       "own"),
+        long_label="Customer acquisition cost",
+    ),
+    Metric(
+        "clv_cac", "CLV:CAC", "ratio",
+        "The channel's simple CLV ÷ its CAC over the periods of the range with known spend; "
+        "3:1 is the common rule of thumb.",
+        test=ChangeTest("none", reason="one figure for the whole date range"),
+    ),
+)
+
 # Every entry of the registry, for checks that walk all of them.
 ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
-    + SURVEY_SUMMARIES + COHORT_CELLS + COHORT_AVERAGES + SURVIVAL
+    + SURVEY_SUMMARIES + COHORT_CELLS + COHORT_AVERAGES + SURVIVAL + CLV
     + LOYALTY
 )
 # Every entry by id.

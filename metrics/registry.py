@@ -14,6 +14,10 @@ from typing import Any
 import pandas as pd
 
 from metrics import loyalty, retention, satisfaction, simulator, survival
+from metrics.clv.cac import clv_cac_table, customer_acquisition_cost
+from metrics.clv.historic import historic_clv
+from metrics.clv.predictive import holdout_weeks, predicted_customers, predicted_totals
+from metrics.clv.simple import simple_clv
 from metrics.definitions import (
     BASE_COUNTS,
     COHORT_CELLS,
@@ -80,6 +84,31 @@ _RETENTION_PCT: dict[str, MetricFunction] = {
                                                 metric="revenue"),
 }
 
+# The CLV page's numbers (metrics.clv): the function computing each one's table and its
+# column there.
+_CLV_TABLES: dict[str, tuple[MetricFunction, str]] = {
+    "clv_simple": (simple_clv, "clv"),
+    "clv_aov": (simple_clv, "aov"),
+    "clv_purchases_per_year": (simple_clv, "purchases_per_year"),
+    "clv_annual_churn": (simple_clv, "annual_churn_pct"),
+    "clv_lifespan": (simple_clv, "lifespan_years"),
+    "clv_gross_margin": (simple_clv, "gross_margin"),
+    "clv_historic": (historic_clv, "cumulative_revenue_per_customer"),
+    "clv_predicted": (predicted_customers, "clv"),
+    "clv_expected_purchases": (predicted_customers, "expected_purchases"),
+    "clv_probability_alive": (predicted_customers, "probability_alive"),
+    "clv_predicted_total": (predicted_totals, "total_clv"),
+    "clv_predicted_mean": (predicted_totals, "mean_clv"),
+    "clv_expected_purchases_total": (predicted_totals, "expected_purchases"),
+    "clv_probability_alive_mean": (predicted_totals, "probability_alive_pct"),
+    "clv_holdout_actual": (holdout_weeks, "actual"),
+    "clv_holdout_predicted": (holdout_weeks, "predicted"),
+    "cac_spend": (customer_acquisition_cost, "spend"),
+    "cac_new_customers": (customer_acquisition_cost, "new_customers"),
+    "cac": (customer_acquisition_cost, "cac"),
+    "clv_cac": (clv_cac_table, "clv_cac_ratio"),
+}
+
 _COMPUTED: dict[str, Entry] = {
     **_entries(KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS, kpi_table),
     **_entries((QUICK_RATIO,), retention.lifecycle_table),
@@ -96,6 +125,8 @@ _COMPUTED: dict[str, Entry] = {
     **{metric_id: Entry(REGISTRY[metric_id], compute, "retention_pct")
        for metric_id, compute in _RETENTION_PCT.items()},
     **{m.id: Entry(m, survival.survival_curve, "survival_pct") for m in SURVIVAL},
+    **{metric_id: Entry(REGISTRY[metric_id], compute, column)
+       for metric_id, (compute, column) in _CLV_TABLES.items()},
 }
 
 # The loyalty views' and the simulator's figures: (the metric function, the column) by

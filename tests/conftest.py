@@ -12,6 +12,7 @@ from metrics.demo import ensure_demo
 from metrics.ingest import ingest_file
 from metrics.store import DB_ENV_VAR, Store
 from tests.builders import SMALL_ORDERS
+from tests.test_clv_models import cdnow_sample_csv
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +47,13 @@ def demo_store(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
     shutil.copy(demo_db_template, path)
     with Store(path) as store:
         yield store
+
+
+@pytest.fixture(scope="module")
+def cdnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A store holding the CDNOW sample the CLV papers fit their models on (dataset
+    "CDNOW"), shared by a module's read-only tests."""
+    store = Store(":memory:")
+    ingest_file(store, cdnow_sample_csv(tmp_path_factory.mktemp("cdnow")), dataset="CDNOW")
+    yield store
+    store.close()

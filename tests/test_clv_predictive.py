@@ -3,7 +3,6 @@ week and the at-risk rule, against second computations and hand-worked frames.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +17,6 @@ from metrics.ingest import ingest_file
 from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.test_clv_models import CALIBRATION_END, HOLDOUT_END, cdnow_sample_csv
-
-
-@pytest.fixture(scope="module")
-def cdnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(":memory:")
-    ingest_file(store, cdnow_sample_csv(tmp_path_factory.mktemp("cdnow")), dataset="CDNOW")
-    yield store
-    store.close()
 
 
 def test_the_holdout_weeks_add_up_to_the_summarys_holdout(cdnow: Store) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.clv_charts import clv_cac_chart, clv_histogram, historic_chart, validation_chart
+from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
     group_name,
     page_data,
@@ -22,18 +23,22 @@ from dashboard.formatting import format_day, format_value, period_label
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_date, parse_int
 from dashboard.widgets import data_table, download_buttons
-from metrics.clv.cac import (
-    RULE_OF_THUMB,
-    acquisition_channel_source,
-    cac_totals,
-    clv_cac_ratio,
-    customer_acquisition_cost,
-)
+from metrics.clv.cac import RULE_OF_THUMB, clv_cac_table, customer_acquisition_cost
 from metrics.clv.historic import MILESTONE_MONTHS, historic_clv, historic_clv_milestones
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
 from metrics.clv.predictive import holdout_validation, predictive_clv
 from metrics.clv.simple import simple_clv
+from metrics.definitions import REGISTRY
 from metrics.errors import LoyaltyLensError
+from metrics.explain.clv import (
+    CAC_ROWS,
+    CLV_CAC_ROWS,
+    HISTORIC_ROWS,
+    HOLDOUT_ROWS,
+    PREDICTED_ROWS,
+    SIMPLE_ROWS,
+    explained_ids,
+)
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.store import Dataset
@@ -85,6 +90,11 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
     if table["lifespan_capped"].any():
         st.caption(t("⁺ no measurable churn: the lifespan is capped at 10 years."))
     download_buttons(table, "simple-clv", key="simple_clv_download")
+    chart_explainer("simple_clv", [m for m in explained_ids(SIMPLE_ROWS)
+                                   if m != "clv_gross_margin" or margin],
+                    dataset, filters, currency,
+                    groups=list(table["group_value"]) if by else (), group_name=group_name,
+                    options={"by": by, "gross_margin": margin})
 
 
 def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
@@ -109,6 +119,16 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
     st.caption(t("Net revenue (refunds subtracted) the customers brought from their first "
                  "purchase to the end of month k, ÷ customers; only cohorts that have "
                  "completed month k count."))
+    ages = sorted({int(k) for k in curves["months_since_acquisition"]})
+    if by is None:
+        chart_explainer("historic_clv", explained_ids(HISTORIC_ROWS), dataset, filters,
+                        dataset.currency, periods=sorted(set(curves["cohort"])),
+                        period_name=name_of, offsets=ages)
+    else:
+        chart_explainer("historic_clv", explained_ids(HISTORIC_ROWS), dataset, filters,
+                        dataset.currency, offsets=ages,
+                        groups=list(dict.fromkeys(curves["group_value"])),
+                        group_name=group_name, options={"by": by})
     shown = pd.DataFrame({
         t("Cohort") if by is None else t("Group"):
             [name_of(c if by is None else g) for c, g in
@@ -150,16 +170,25 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
             "and age in weeks: r = {r:.3f}, α = {alpha:.3f}, a = {a:.3f}, b = {b:.3f}. Spend "
             "per purchase: Gamma-Gamma (Fader & Hardie 2013): p = {p:.3f}, q = {q:.3f}, "
             "γ = {v:.3f}.", **purchases, **spend))
-    cards = st.columns(4)
-    cards[0].metric(t("Predicted CLV, all customers"),
-                    _money(customers["clv"].sum(), currency, whole=True))
-    cards[1].metric(t("Average per customer"),
-                    _money(customers["clv"].mean(), currency, whole=True))
-    cards[2].metric(t("Expected purchases"),
-                    format_value(customers["expected_purchases"].sum(), "orders", None))
-    cards[3].metric(t("Average P(alive)"),
-                    format_value(100 * customers["probability_alive"].mean(), "percent", None))
+    figures = {  # the figures of metrics.clv.predictive.predicted_totals, of everyone
+        "clv_predicted_total": customers["clv"].sum(),
+        "clv_predicted_mean": customers["clv"].mean(),
+        "clv_expected_purchases_total": customers["expected_purchases"].sum(),
+        "clv_probability_alive_mean": 100 * customers["probability_alive"].mean(),
+    }
+    for card, (metric_id, value) in zip(st.columns(len(figures)), figures.items(),
+                                        strict=True):
+        metric = REGISTRY[metric_id]
+        card.metric(metric.title(), format_value(value, metric.unit, currency, whole=True),
+                    help=metric.describe())
     st.plotly_chart(clv_histogram(customers, currency), width="stretch", key="clv_histogram")
+    # the cards and the histogram add up every customer's figures: one customer's is
+    # explained, the most valuable first
+    chart_explainer("predictive_clv", explained_ids(PREDICTED_ROWS), dataset, filters,
+                    currency, groups=list(result.top_customers()["customer_id"]),
+                    options={"horizon_months": st.session_state["horizon"],
+                             "annual_discount_rate": st.session_state["discount"] / 100,
+                             "calibration_end": result.calibration_end})
     if by is not None:
         groups = result.by_group()
         data_table(pd.DataFrame({
@@ -229,6 +258,9 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
         st.plotly_chart(validation_chart(result.weeks, cumulative=True), width="stretch",
                         key="validation_cumulative")
     download_buttons(result.weeks, "clv-validation", key="validation_download")
+    chart_explainer("holdout", explained_ids(HOLDOUT_ROWS), dataset, filters,
+                    dataset.currency, periods=list(result.weeks["week_start"]),
+                    options={"calibration_end": result.calibration_end})
 
 
 def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
@@ -239,19 +271,8 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
                   "of thumb."))
         return
     table = services.compute(customer_acquisition_cost, dataset, filters)
-    totals = cac_totals(table)
     # each channel's own simple CLV, and the overall one for the all-channels row
-    source = acquisition_channel_source(dataset)
-    key = {"orders": "channel", "customers": "customers.acquisition_channel"}.get(
-        source or "")
-    overall = services.compute(simple_clv, dataset, filters, by=None, gross_margin=margin)
-    clv: dict[str | None, float | None] = {
-        None: float(overall["clv"].iloc[0]) if len(overall) else None}
-    if key in services.segments(dataset):
-        per_channel = services.compute(simple_clv, dataset, filters, by=key,
-                                       gross_margin=margin)
-        clv |= dict(zip(per_channel["group_value"], per_channel["clv"], strict=True))
-    ratios = clv_cac_ratio(totals, clv)
+    ratios = services.compute(clv_cac_table, dataset, filters, gross_margin=margin)
     st.caption(t("CAC = marketing spend ÷ new customers (by their first order's channel), "
                  "over the date range. CLV:CAC uses each channel's simple CLV above{margin}; "
                  "3:1 is the common rule of thumb (David Skok, SaaS Metrics 2.0).",
@@ -264,6 +285,9 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
     if not shown_ratios.empty:
         st.plotly_chart(clv_cac_chart(shown_ratios, channel_name, RULE_OF_THUMB),
                         width="stretch", key="clv_cac_chart")
+        chart_explainer("clv_cac", explained_ids(CLV_CAC_ROWS), dataset, filters,
+                        dataset.currency, groups=list(shown_ratios["channel"]),
+                        group_name=channel_name, options={"gross_margin": margin})
     currency = dataset.currency
     data_table(pd.DataFrame({
         t("Channel"): [channel_name(c) for c in ratios["channel"]],
@@ -284,6 +308,10 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
             t("New customers"): by_period["new_customers"],
             t("CAC"): [_money(v, currency) for v in by_period["cac"]]}),
             hide_index=True, width="stretch")
+    chart_explainer("cac", explained_ids(CAC_ROWS), dataset, filters, currency,
+                    periods=sorted(set(table["period_start"])),
+                    period_name=lambda d: period_label(filters.period, d),
+                    groups=list(dict.fromkeys(table["channel"])), group_name=channel_name)
     download_buttons(table, "cac", key="cac_download")
 
 

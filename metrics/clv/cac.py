@@ -11,11 +11,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from metrics.clv.simple import simple_clv
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame
+from metrics.query.segments import segment_dimensions
 from metrics.query.sql import (
     integer_series_sql,
     load_sql,
@@ -23,6 +25,7 @@ from metrics.query.sql import (
     period_index_sql,
     period_start_sql,
     quote_ident,
+    with_ctes,
 )
 from metrics.store import Dataset, Store
 
@@ -36,10 +39,6 @@ CAC_COLUMNS = (
 )
 CAC_TOTAL_COLUMNS = ("channel", "periods", "spend", "new_customers", "cac")
 RATIO_COLUMNS = ("clv", "clv_cac_ratio", "meets_rule_of_thumb")
-
-# No acquisition channel is known: every new customer counts in the total only.
-_NO_CHANNELS = ("SELECT CAST(NULL AS VARCHAR) AS customer_id, "
-                "CAST(NULL AS VARCHAR) AS channel WHERE FALSE")
 
 
 def acquisition_channel_source(dataset: Dataset) -> ChannelSource | None:
@@ -56,26 +55,24 @@ def acquisition_channel_source(dataset: Dataset) -> ChannelSource | None:
 
 
 def _acquisition_channels_sql(dataset: Dataset, source: ChannelSource | None) -> str:
+    """The query of each customer's acquisition channel (sql/cac_channels_*.sql)."""
     if source == "orders":
-        return (
-            f"-- each customer's channel on their first purchase day (the alphabetically "
-            f"first if that day has several)\n"
-            f"SELECT customer_id, MIN(channel) AS channel FROM ("
-            f"SELECT customer_id, order_date, CAST({quote_ident('channel')} AS VARCHAR) "
-            f"AS channel, MIN(order_date) OVER (PARTITION BY customer_id) AS first_day "
-            f"FROM {dataset.table('orders')} WHERE amount >= 0"
-            f") AS purchases WHERE order_date = first_day GROUP BY customer_id"
-        )
+        return load_sql("cac_channels_from_orders").format(
+            orders_table=dataset.table("orders")).strip()
     if source == "customers":
-        return (f"-- each customer's acquisition channel\n"
-                f"SELECT customer_id, MIN(CAST({quote_ident('acquisition_channel')} AS VARCHAR)) "
-                f"AS channel FROM {dataset.table('customers')} GROUP BY customer_id")
-    return _NO_CHANNELS
+        return load_sql("cac_channels_from_customers").format(
+            customers_table=dataset.table("customers")).strip()
+    return load_sql("cac_channels_none").strip()
 
 
-def cac_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+def cac_query(dataset: Dataset, filters: Filters, statement: str | None = None,
+              **pieces: str) -> tuple[str, dict[str, Any]]:
     """The CAC SQL for a filter state and the parameters it binds, as
-    :func:`customer_acquisition_cost` runs it; see there for what it computes."""
+    :func:`customer_acquisition_cost` runs it; see there for what it computes.
+
+    ``statement`` (a final SELECT over the CTEs ``acquired`` and ``spend`` of
+    ``sql/cac_lines.sql``, its placeholders filled from ``pieces``) replaces the CAC's
+    own: the lines behind it (:mod:`metrics.explain.clv`)."""
     spend = dataset.tables.get("spend")
     if spend is None:
         raise InputError(
@@ -88,8 +85,11 @@ def cac_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
     spend_channel = (quote_ident("channel") if source and "channel" in spend.mapping
                      else "CAST(NULL AS VARCHAR)")
     # segment filters are left out (Filters() has none): the spend cannot be split by them
+    lines = load_sql("cac_lines")
+    template = (with_ctes(lines, load_sql("cac_by_period")) if statement is None
+                else with_ctes(lines, query=statement))
     sql, params = orders_query(
-        load_sql("cac_by_period"), dataset, Filters(period=p, start=filters.start,
+        template, dataset, Filters(period=p, start=filters.start,
                                                     end=filters.end),
         spend_table=dataset.table("spend"),
         spend_channel=spend_channel,
@@ -99,6 +99,7 @@ def cac_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
         period_series=integer_series_sql("$first_index", "$last_index", "period_index"),
         period_start=period_start_sql(p, "period_index"),
         period_end=period_end_sql(p, "period_index"),
+        **pieces,
     )
     return sql, params
 
@@ -237,3 +238,42 @@ def clv_cac_ratio(cac: pd.DataFrame,
     return cac.assign(clv=pd.Series(clvs, index=cac.index, dtype=object),
                       clv_cac_ratio=pd.Series(ratios, index=cac.index, dtype=object),
                       meets_rule_of_thumb=pd.Series(verdicts, index=cac.index, dtype=object))
+
+
+def channel_segment(dataset: Dataset) -> str | None:
+    """The segment key that splits customers by acquisition channel, as the CAC does
+    (:func:`acquisition_channel_source`); None when the data has no such segment."""
+    key = {"orders": "channel", "customers": "customers.acquisition_channel"}.get(
+        acquisition_channel_source(dataset) or "")
+    return key if key in segment_dimensions(dataset) else None
+
+
+def clv_cac_table(store: Store, dataset: Dataset, filters: Filters,
+                  gross_margin: float | None = None) -> pd.DataFrame:
+    """CLV:CAC over the whole range, all channels and per channel, as the CLV page shows
+    it: :func:`cac_totals` with each channel's simple CLV (the overall one for all
+    channels).
+
+    Parameters
+    ----------
+    store, dataset, filters
+        The data and the filter state (see :func:`customer_acquisition_cost` and
+        :func:`metrics.clv.simple.simple_clv`).
+    gross_margin
+        The margin of the simple CLV (None: revenue CLV).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`clv_cac_ratio` of the totals: :data:`CAC_TOTAL_COLUMNS` and
+        :data:`RATIO_COLUMNS`.
+    """
+    totals = cac_totals(customer_acquisition_cost(store, dataset, filters))
+    overall = simple_clv(store, dataset, filters, gross_margin=gross_margin)
+    clv: dict[str | None, float | None] = {
+        None: float(overall["clv"].iloc[0]) if len(overall) else None}
+    key = channel_segment(dataset)
+    if key is not None:
+        per_channel = simple_clv(store, dataset, filters, by=key, gross_margin=gross_margin)
+        clv |= dict(zip(per_channel["group_value"], per_channel["clv"], strict=True))
+    return clv_cac_ratio(totals, clv)

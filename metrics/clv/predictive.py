@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from metrics.i18n import t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.run import query_frame
 from metrics.query.segments import customer_groups_query, segment_filter_sql
-from metrics.query.sql import days_between_sql, load_sql
+from metrics.query.sql import bind, days_between_sql, load_sql, with_ctes
 from metrics.store import Dataset, Store
 
 # A customer "at risk": among the top fifth by past value, with P(alive) below one half.
@@ -106,12 +107,9 @@ def predictive_clv(store: Store, dataset: Dataset, filters: Filters,
 def _past_values(store: Store, dataset: Dataset, filters: Filters, end: date,
                  customers: pd.DataFrame) -> pd.Series:
     segment_sql, params = segment_filter_sql(dataset, filters)
-    frame = query_frame(
-        store,
-        f"-- each customer's net revenue up to the calibration end\n"
-        f"SELECT customer_id, CAST(SUM(amount) AS DOUBLE) AS past_value "
-        f"FROM {dataset.table('orders')} WHERE order_date <= $end AND ({segment_sql}) "
-        f"GROUP BY customer_id", params | {"end": end})
+    sql = load_sql("clv_past_values").format(orders_table=dataset.table("orders"),
+                                             segment_filter=segment_sql)
+    frame = query_frame(store, sql, bind(sql, params | {"end": end}))
     values = dict(zip(frame["customer_id"].astype(str), frame["past_value"], strict=True))
     return customers["customer_id"].map(values).fillna(0.0)
 
@@ -146,6 +144,38 @@ class HoldoutValidation:
         return (predicted - actual) / actual * 100
 
 
+def holdout_purchases_query(dataset: Dataset, filters: Filters, calibration_end: date,
+                            holdout_end: date, statement: str | None = None
+                            ) -> tuple[str, dict[str, Any]]:
+    """The SQL of the actual repeat purchase days per week after the calibration end, as
+    :func:`holdout_validation` runs it, and its parameters. ``statement`` (a final
+    SELECT over the CTEs of ``sql/holdout_purchase_days.sql``) replaces its own: the
+    purchase days behind a week (:mod:`metrics.explain.clv`)."""
+    segment_sql, params = segment_filter_sql(dataset, filters)
+    sql = with_ctes(load_sql("holdout_purchase_days"),
+                    query=statement or load_sql("holdout_purchases")).format(
+        orders_table=dataset.table("orders"), segment_filter=segment_sql,
+        days_after_calibration=days_between_sql("CAST($calibration_end AS DATE)",
+                                                "d.order_date"))
+    return sql, bind(sql, params | {"calibration_end": calibration_end,
+                                   "holdout_end": holdout_end})
+
+
+def holdout_period(dataset: Dataset, calibration_end: date, holdout_end: date | None = None
+                   ) -> tuple[date, int]:
+    """The holdout's last day and its number of weeks: the whole weeks after
+    ``calibration_end`` up to ``holdout_end`` (default: the data's last day); an error a
+    user can act on when there is not one week."""
+    first, last = orders_span(dataset)
+    weeks = ((holdout_end or last) - calibration_end).days // 7
+    if calibration_end < first or weeks < 1:
+        raise InputError(t("Choose a calibration end between {first} and {last}, at least a "
+                           "week before the data ends, so there is a holdout period to "
+                           "compare with.", first=first.isoformat(),
+                           last=(last - timedelta(days=7)).isoformat()))
+    return calibration_end + timedelta(days=7 * weeks), weeks
+
+
 def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
                        calibration_end: date, holdout_end: date | None = None
                        ) -> HoldoutValidation:
@@ -154,24 +184,11 @@ def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
     summed over the customers) with the repeat purchase days that happened, up to
     ``holdout_end`` (default: the data's last day). Only whole weeks are compared.
     """
-    first, last = orders_span(dataset)
-    end = holdout_end or last
-    weeks = (end - calibration_end).days // 7
-    if calibration_end < first or weeks < 1:
-        raise InputError(t("Choose a calibration end between {first} and {last}, at least a "
-                           "week before the data ends, so there is a holdout period to "
-                           "compare with.", first=first.isoformat(),
-                           last=(last - timedelta(days=7)).isoformat()))
-    end = calibration_end + timedelta(days=7 * weeks)
+    end, weeks = holdout_period(dataset, calibration_end, holdout_end)
     summary = customer_summary(store, dataset, calibration_end, filters=filters)
     models = fit_clv_models(summary)
-    segment_sql, params = segment_filter_sql(dataset, filters)
-    sql = load_sql("holdout_purchases").format(
-        orders_table=dataset.table("orders"), segment_filter=segment_sql,
-        days_after_calibration=days_between_sql("CAST($calibration_end AS DATE)",
-                                                "d.order_date"))
-    actual = query_frame(store, sql, params | {"calibration_end": calibration_end,
-                                              "holdout_end": end})
+    sql, params = holdout_purchases_query(dataset, filters, calibration_end, end)
+    actual = query_frame(store, sql, params)
     week_numbers = np.arange(1, weeks + 1)
     (x, tx, age), row = distinct_rows((summary["frequency"].to_numpy(dtype=float),
                                        summary["recency"].to_numpy(dtype=float),
@@ -190,3 +207,55 @@ def holdout_validation(store: Store, dataset: Dataset, filters: Filters,
     frame["actual_cumulative"] = frame["actual"].cumsum()
     frame["predicted_cumulative"] = frame["predicted"].cumsum()
     return HoldoutValidation(calibration_end, end, models, frame)
+
+
+def predicted_customers(store: Store, dataset: Dataset, filters: Filters,
+                        calibration_end: date | None = None,
+                        horizon_months: int = DEFAULT_HORIZON_MONTHS,
+                        annual_discount_rate: float = DEFAULT_ANNUAL_DISCOUNT_RATE,
+                        by: str | None = None) -> pd.DataFrame:
+    """Every customer's predictions, the table of the registry's predictive figures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`PredictiveClv.customers` of :func:`predictive_clv` with the same arguments:
+        per customer ``probability_alive``, ``expected_purchases`` and ``clv``.
+    """
+    return predictive_clv(store, dataset, filters, calibration_end, horizon_months,
+                          annual_discount_rate, by).customers
+
+
+def predicted_totals(store: Store, dataset: Dataset, filters: Filters,
+                     calibration_end: date | None = None,
+                     horizon_months: int = DEFAULT_HORIZON_MONTHS,
+                     annual_discount_rate: float = DEFAULT_ANNUAL_DISCOUNT_RATE,
+                     by: str | None = None) -> pd.DataFrame:
+    """The predictions added up per group (one row without ``by``), the table of the
+    registry's figures of all customers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :meth:`PredictiveClv.by_group` of :func:`predictive_clv` with the same arguments
+        (``customers``, ``total_clv``, ``mean_clv``, ``mean_probability_alive``,
+        ``expected_purchases``) and ``probability_alive_pct``, the mean P(alive) in
+        percent.
+    """
+    groups = predictive_clv(store, dataset, filters, calibration_end, horizon_months,
+                            annual_discount_rate, by).by_group()
+    return groups.assign(probability_alive_pct=100.0 * groups["mean_probability_alive"])
+
+
+def holdout_weeks(store: Store, dataset: Dataset, filters: Filters, calibration_end: date,
+                  holdout_end: date | None = None) -> pd.DataFrame:
+    """The weeks of :func:`holdout_validation`, the table of the registry's holdout
+    figures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`HoldoutValidation.weeks`: per week after the calibration end ``actual``
+        and ``predicted`` repeat purchases and their running totals.
+    """
+    return holdout_validation(store, dataset, filters, calibration_end, holdout_end).weeks

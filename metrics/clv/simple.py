@@ -17,7 +17,7 @@ from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame
 from metrics.query.segments import customer_groups_query
-from metrics.query.sql import load_sql
+from metrics.query.sql import bind, load_sql, with_ctes
 from metrics.store import Dataset, Store
 
 # 1 / annual churn grows without bound as churn nears 0 (and is undefined at 0): past this
@@ -98,10 +98,15 @@ def check_margin(gross_margin: float | None) -> None:
 
 def simple_clv_query(dataset: Dataset, filters: Filters, by: str | None = None,
                      gross_margin: float | None = None,
-                     max_lifespan_years: float = MAX_LIFESPAN_YEARS
-                     ) -> tuple[str, dict[str, Any]]:
+                     max_lifespan_years: float = MAX_LIFESPAN_YEARS,
+                     statement: str | None = None) -> tuple[str, dict[str, Any]]:
     """The simple-CLV SQL for a filter state and the parameters it binds, as
-    :func:`simple_clv` runs it; see there for what it computes."""
+    :func:`simple_clv` runs it; see there for what it computes.
+
+    ``statement`` (a final SELECT over the CTE ``customer_figures`` of
+    ``sql/clv_simple_customers.sql``, with the same ``{group_value}`` and
+    ``{group_join}``) replaces the CLV's own: the customers behind it
+    (:mod:`metrics.explain.clv`)."""
     check_margin(gross_margin)
     if not max_lifespan_years > 0:
         raise InputError(t("The lifespan cap must be a positive number of years."))
@@ -114,11 +119,14 @@ def simple_clv_query(dataset: Dataset, filters: Filters, by: str | None = None,
         groups = {"group_value": "g.group_value",
                   "group_join": f"LEFT JOIN ({group_sql}"
                                 f"\n) AS g ON g.customer_id = c.customer_id"}
-    sql, params = orders_query(load_sql("clv_simple"), dataset, filters, **groups)
+    customers = load_sql("clv_simple_customers")
+    template = (with_ctes(customers, load_sql("clv_simple")) if statement is None
+                else with_ctes(customers, query=statement))
+    sql, params = orders_query(template, dataset, filters, **groups)
     params |= group_params
     day_before = window.start - timedelta(days=1)
     w = timedelta(days=filters.inactivity_days)
-    return sql, params | {
+    return sql, bind(sql, params | {
         "window_start": window.start,
         "window_end": window.end,
         "day_before_window": day_before,
@@ -127,7 +135,7 @@ def simple_clv_query(dataset: Dataset, filters: Filters, by: str | None = None,
         "years_covered": window.years,
         "max_lifespan_years": float(max_lifespan_years),
         "gross_margin": None if gross_margin is None else float(gross_margin),
-    }
+    })
 
 
 def simple_clv(store: Store, dataset: Dataset, filters: Filters, by: str | None = None,

@@ -3,21 +3,25 @@ computed it with its bound parameters, and the customers, orders or answers behi
 
 :func:`explain` covers every entry of :data:`EXPLAINED_METRICS`, each explained by its
 family (:class:`~metrics.explain.base.Family`): the period KPIs, lifecycle and survey
-measures (:mod:`metrics.explain.periods`). Each metric has a
+measures (:mod:`metrics.explain.periods`), the CLV page's numbers
+(:mod:`metrics.explain.clv`). Each metric has a
 :class:`~metrics.explain.base.Formula`, the components it is computed from and how, so
 that :meth:`Explanation.recompute` gives the value from the inputs alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
 from metrics.definitions import REGISTRY, Metric
 from metrics.errors import InputError
 from metrics.explain.base import At, Explanation, Family, Formula, json_parameters
+from metrics.explain.clv import CLV_FAMILY
 from metrics.explain.cohorts import COHORTS
 from metrics.explain.loyalty import LOYALTY_FAMILY
 from metrics.explain.periods import DERIVED_EXPLAINED, EXPLAINED, PERIODS, SURVEY_EXPLAINED
@@ -32,7 +36,7 @@ __all__ = [
 ]
 
 # Every family of numbers explain() covers.
-FAMILIES: tuple[Family, ...] = (PERIODS, COHORTS, LOYALTY_FAMILY)
+FAMILIES: tuple[Family, ...] = (PERIODS, COHORTS, CLV_FAMILY, LOYALTY_FAMILY)
 _FAMILY_OF: dict[str, Family] = {
     metric.id: family for family in FAMILIES for metric in family.metrics}
 # Every metric explain() covers, in the registry's order.
@@ -58,7 +62,8 @@ def explained_metric(metric_id: str) -> Metric:
 
 def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
             period_start: date | None = None, *, offset: int | None = None,
-            group: str | None = None) -> Explanation:
+            group: str | None = None, options: Mapping[str, Any] | None = None
+            ) -> Explanation:
     """How one number is computed.
 
     Parameters
@@ -79,6 +84,9 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
         For a cohort cell: the periods since the cohort's acquisition.
     group
         For a figure per group: the group (an RFM segment, a loyalty type, ...).
+    options
+        The metric function's options the number is shown with, by parameter name
+        (e.g. ``{"gross_margin": 0.3}`` for the simple CLV); None: its defaults.
 
     Returns
     -------
@@ -94,7 +102,7 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
     metric = explained_metric(metric_id)
     family = _FAMILY_OF[metric_id]
     explanation = family.explain(store, dataset, metric, family.formulas[metric_id], filters,
-                                 At(period_start, offset, group))
+                                 At(period_start, offset, group, dict(options or {})))
     return replace(explanation, input_labels={
         name: column_label(name) for name in explanation.inputs})
 

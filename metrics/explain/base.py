@@ -84,6 +84,10 @@ class Formula:
     :data:`SURVEY_SOURCE`; ``value_sql`` computes a metric that is not a column of its
     source from the input columns; ``measure`` names a survey measure and ``whole_range``
     explains it over the filter's whole date range instead of one period.
+    For the CLV page's numbers (:mod:`metrics.explain.clv`), ``rows`` names the rows
+    behind them (the CLV's customers, a cohort's customers, the customers' summaries, a
+    holdout week's purchase days, the spend lines and new customers), and so which query
+    explains them.
     """
 
     inputs: tuple[str, ...]
@@ -104,12 +108,15 @@ class At:
     ``period_start`` is any day of the period (for a cohort cell: of the cohort's
     acquisition period; ignored by figures over the whole date range); ``offset`` the
     periods since acquisition of a cohort cell; ``group`` the group a figure belongs to
-    (an RFM segment, a loyalty type, members or non-members, a channel).
+    (an RFM segment, a loyalty type, members or non-members, a channel); ``options`` the
+    metric function's own options the number is shown with (e.g. the simple CLV's
+    ``gross_margin``), by the function's parameter names; a family ignores the others.
     """
 
     period_start: date | None = None
     offset: int | None = None
     group: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -13,27 +13,9 @@
 -- binds $base_at_start_from = the day before the window - W and $base_at_end_from = the
 -- window's last day - W. Without a split every customer is in the one group NULL.
 --
+-- The CTEs filtered and customer_figures come from sql/clv_simple_customers.sql.
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
 -- metrics/clv/simple.py; every user value is a bound $parameter.
-WITH
-filtered AS (
-    -- only what the window and the base at its start need
-    SELECT customer_id, order_date, amount
-    FROM {orders_table}
-    WHERE order_date BETWEEN $base_at_start_from AND $window_end AND ({segment_filter})
-),
-customer_figures AS (
-    SELECT customer_id,
-        SUM(CASE WHEN order_date >= $window_start THEN amount ELSE 0 END) AS revenue,
-        SUM(CASE WHEN order_date >= $window_start AND amount >= 0 THEN 1 ELSE 0 END)
-            AS orders,
-        MAX(CASE WHEN amount >= 0 AND order_date <= $day_before_window THEN 1 ELSE 0 END)
-            AS in_base_at_start,
-        MAX(CASE WHEN amount >= 0 AND order_date >= $base_at_end_from THEN 1 ELSE 0 END)
-            AS in_base_at_end
-    FROM filtered
-    GROUP BY customer_id
-),
 grouped_customers AS (
     SELECT {group_value} AS group_value, c.revenue, c.orders, c.in_base_at_start,
         c.in_base_at_end

@@ -2,20 +2,9 @@
 -- calibration end (week 1 = the 7 days after it), of the customers whose first purchase
 -- is on or before the calibration end, up to the holdout end. Several orders of a customer
 -- on one day are one purchase day; refunds (negative amounts) are not purchases; the
--- segment filter is the KPI query's. Placeholders in curly brackets are a quoted table
+-- segment filter is the KPI query's. The CTEs purchase_days and calibration_customers
+-- come from sql/holdout_purchase_days.sql. Placeholders in curly brackets are a quoted table
 -- name and engine expressions filled in by metrics/clv/predictive.py; values are bound.
-WITH
-purchase_days AS (
-    SELECT DISTINCT customer_id, order_date
-    FROM {orders_table}
-    WHERE amount >= 0 AND order_date <= CAST($holdout_end AS DATE) AND ({segment_filter})
-),
-calibration_customers AS (
-    SELECT customer_id
-    FROM purchase_days
-    GROUP BY customer_id
-    HAVING MIN(order_date) <= CAST($calibration_end AS DATE)
-)
 SELECT CAST(FLOOR(({days_after_calibration} - 1) / 7.0) AS BIGINT) + 1 AS week,
     COUNT(*) AS actual_purchases
 FROM purchase_days AS d
