@@ -12,8 +12,7 @@ import streamlit as st
 
 from dashboard.filters import draw_sidebar
 from dashboard.guard import page_failures
-from dashboard.safe import show_error, show_warning
-from metrics.errors import LoyaltyLensError
+from dashboard.safe import show_warning
 from metrics.i18n import t
 
 # A local icon: a Material icon name would make every browser fetch it from Google. As a
@@ -36,11 +35,7 @@ page = st.navigation([
     st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
 ])
 with page_failures():
-    try:
-        view = draw_sidebar()
-    except LoyaltyLensError as error:
-        show_error(error)
-        st.stop()
+    view = draw_sidebar()  # a metrics error here stops the page, the sidebar drawn so far
     st.session_state["view"] = view
     for warning in view.warnings:
         show_warning(warning)

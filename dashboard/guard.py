@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from dashboard.safe import show_error
-from metrics.errors import server_trouble
+from metrics.errors import LoyaltyLensError, server_trouble
 from metrics.i18n import t
 
 LOGGER = logging.getLogger("loyaltylens.dashboard")
@@ -23,9 +23,12 @@ UNEXPECTED_ERROR = ("The server could not finish this because of an error in Loy
 def page_failures() -> Iterator[None]:
     """Turn any exception in the block into one sentence on the page and a logged
     traceback on the server: the server's own trouble (memory, disk) says so, anything
-    else is a bug. Streamlit's stop and rerun are BaseExceptions and pass through."""
+    else is a bug. A ``metrics`` error a page left uncaught is already a sentence for the
+    user. Streamlit's stop and rerun are BaseExceptions and pass through."""
     try:
         yield
+    except LoyaltyLensError as error:
+        show_error(error)
     except Exception as error:
         trouble = server_trouble(error)
         LOGGER.error("A page failed: %s", type(error).__name__, exc_info=error,
