@@ -52,7 +52,8 @@ def wait_for_text(watched: Watched, expected: str) -> None:
 
 
 @pytest.mark.parametrize(("path", "query", "shown"), [
-    ("", "dataset={ours}&seg.segment=" + quote(SSO), [SSO]),
+    # the link's warning, the Overview's caption naming the dataset, a segment filter's label
+    ("", "dataset={ours}&seg.segment=" + quote(SSO), [SSO, DATASET, HEADER]),
     ("", "dataset={ours}&w=" + quote("https://evil.example/w"), ["https://evil.example/w"]),
     # the missing dataset's sentence, and a button for each dataset, ours among them
     ("", "dataset=" + quote("https://evil.example/gone"), ["https://evil.example/gone",
