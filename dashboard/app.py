@@ -11,8 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.filters import draw_sidebar
-from dashboard.safe import show_error, show_warning
-from metrics.errors import LoyaltyLensError
+from dashboard.guard import page_failures
+from dashboard.safe import show_warning
 from metrics.i18n import t
 
 # A local icon: a Material icon name would make every browser fetch it from Google. As a
@@ -34,12 +34,9 @@ page = st.navigation([
     st.Page("app_pages/satisfaction.py", title=t("Satisfaction"), icon=":material/reviews:"),
     st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
 ])
-try:
-    view = draw_sidebar()
-except LoyaltyLensError as error:
-    show_error(error)
-    st.stop()
-st.session_state["view"] = view
-for warning in view.warnings:
-    show_warning(warning)
-page.run()
+with page_failures():
+    view = draw_sidebar()  # a metrics error here stops the page, the sidebar drawn so far
+    st.session_state["view"] = view
+    for warning in view.warnings:
+        show_warning(warning)
+    page.run()

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+
+import duckdb
+
+from metrics.i18n import t
+
 
 class LoyaltyLensError(Exception):
     """An error whose message is meant for the user: what is wrong and what to do."""
@@ -21,3 +27,30 @@ class DatasetNotFound(LoyaltyLensError):
 
 class StoreUnavailable(LoyaltyLensError):
     """The DuckDB file cannot be opened (locked by another process, unreadable, ...)."""
+
+
+class ServerTrouble(LoyaltyLensError):
+    """The server ran short of memory or disk: nothing the user did, and no bug."""
+
+
+# What the user reads: the server's trouble, and that it is not theirs to fix.
+OUT_OF_MEMORY = ("The server could not finish this: it ran out of memory. Try again later, "
+                 "or tell your administrator.")
+DISK_TROUBLE = ("The server could not finish this: it could not read or write its data (its "
+                "disk may be full). Try again later, or tell your administrator.")
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
+def server_trouble(error: BaseException) -> ServerTrouble | None:
+    """The error a user is shown when ``error`` is the server's own trouble (DuckDB or
+    Python out of memory, a full or failing disk), else ``None`` (then it is a bug).
+
+    DuckDB reports a full disk as an ``IOException``, and later writes of the same
+    connection as a ``TransactionException``.
+    """
+    if isinstance(error, duckdb.OutOfMemoryException | MemoryError):
+        return ServerTrouble(t(OUT_OF_MEMORY))
+    if isinstance(error, duckdb.IOException | duckdb.TransactionException) or (
+            isinstance(error, OSError) and error.errno in _DISK_ERRNOS):
+        return ServerTrouble(t(DISK_TROUBLE))
+    return None

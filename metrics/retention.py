@@ -8,7 +8,6 @@ tests call these.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
@@ -17,7 +16,7 @@ from metrics.definitions import METRICS
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.kpis import kpi_table
-from metrics.query.filters import Filters
+from metrics.query.filters import Filters, period_range
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame, query_row
 from metrics.query.segments import customer_groups_query, history_holds, subscription_filter_sql
@@ -61,11 +60,6 @@ LIFECYCLE_COLUMNS = (
 def default_base(dataset: Dataset) -> Base:
     """Subscriptions decide the base when the dataset has them, else the orders do."""
     return "subscriptions" if "subscriptions" in dataset.tables else "orders"
-
-
-def _index_range(filters: Filters, first: date, last: date) -> tuple[int, int]:
-    p = filters.period
-    return (period_index(p, filters.start or first), period_index(p, filters.end or last))
 
 
 def _with_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -139,7 +133,7 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         f"SELECT GREATEST(MAX(start_date), COALESCE(MAX({end_date}), MAX(start_date))) "
         f"FROM {dataset.table('subscriptions')}", {})
     data_last = max(d for d in (info.last_date, row[0]) if d is not None)
-    first_index, last_index = _index_range(filters, info.first_date, data_last)
+    first_index, last_index = period_range(filters, info.first_date, data_last)
     sql = load_sql("subscription_base").format(
         subscriptions_table=dataset.table("subscriptions"),
         customer_filter=customer_filter,

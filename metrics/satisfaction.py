@@ -30,7 +30,7 @@ import pandas as pd
 from metrics.definitions import SURVEY_METRICS, Metric
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.query.filters import Filters
+from metrics.query.filters import Filters, period_range
 from metrics.query.run import query_frame
 from metrics.query.segments import (
     customer_filter_sql,
@@ -43,7 +43,6 @@ from metrics.query.sql import (
     integer_series_sql,
     load_sql,
     period_end_sql,
-    period_index,
     period_index_sql,
     period_start_sql,
     quote_ident,
@@ -232,7 +231,7 @@ def satisfaction_segments(dataset: Dataset) -> dict[str, tuple[str, str]]:
 def _period_range(filters: Filters, info: TableInfo) -> tuple[int, int]:
     first, last = filters.start or info.first_date, filters.end or info.last_date
     assert first is not None and last is not None  # _responses refuses undated responses
-    return period_index(filters.period, first), period_index(filters.period, last)
+    return period_range(filters, first, last)
 
 
 def _customer_filter(dataset: Dataset, filters: Filters, info: TableInfo

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from dashboard.guard import UNEXPECTED
 from metrics.demo import ensure_demo
 from metrics.ingest import ingest_file
 from metrics.store import DB_ENV_VAR, Store
@@ -57,3 +59,14 @@ def cdnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     ingest_file(store, cdnow_sample_csv(tmp_path_factory.mktemp("cdnow")), dataset="CDNOW")
     yield store
     store.close()
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_page_error(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The router turns any exception of a page into one sentence (the user sees no
+    traceback), so a bug would no longer show as AppTest's exception: fail on its log."""
+    yield
+    bugs = [record for record in caplog.get_records("call")
+            if getattr(record, UNEXPECTED, False)]
+    assert not bugs, "\n".join(record.getMessage() + "\n" + logging.Formatter().formatException(
+        record.exc_info) for record in bugs if record.exc_info)

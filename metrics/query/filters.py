@@ -8,7 +8,7 @@ from datetime import date
 
 from metrics.errors import InputError
 from metrics.i18n import t
-from metrics.query.sql import PERIODS, Period
+from metrics.query.sql import PERIODS, Period, period_index
 from metrics.store import Dataset
 
 DEFAULT_INACTIVITY_DAYS = 90
@@ -16,6 +16,27 @@ DEFAULT_INACTIVITY_DAYS = 90
 # and the filter checks all use it, so a suggested W is always one the input can hold.
 MIN_INACTIVITY_DAYS = 1
 MAX_INACTIVITY_DAYS = 3650
+# The most periods one view computes: fifty years of weeks (the 2,609 weeks from 1990, the
+# earliest date an upload keeps, to 2039). Older datasets may still hold dates in 1900 and
+# 2999, whose 57,396 weeks kept the server busy for minutes.
+MAX_PERIODS = 2610
+# Why a view computes nothing, by its granularity, and what to choose instead.
+TOO_MANY_PERIODS = {
+    "week": "These dates span {count} weeks, more than the {limit} periods one view computes: "
+            "{remedy}",
+    "month": "These dates span {count} months, more than the {limit} periods one view "
+             "computes: {remedy}",
+    "quarter": "These dates span {count} quarters, more than the {limit} periods one view "
+               "computes: {remedy}",
+    "year": "These dates span {count} years, more than the {limit} periods one view computes: "
+            "{remedy}",
+}
+COARSER_PERIOD = {
+    "month": "choose the granularity Month, or a shorter date range.",
+    "quarter": "choose the granularity Quarter, or a shorter date range.",
+    "year": "choose the granularity Year, or a shorter date range.",
+}
+SHORTER_RANGE = "choose a shorter date range."
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,29 @@ class Filters:
             sorted((column, tuple(sorted(set(values)))) for column, values in
                    (segments or {}).items() if values)
         )
+
+
+def period_range(filters: Filters, first: date, last: date) -> tuple[int, int]:
+    """The numbers of the first and last period a view shows (:func:`period_index`): the
+    filters' dates, else the data's ``first`` to ``last`` day.
+
+    Raises
+    ------
+    InputError
+        The range holds more than :data:`MAX_PERIODS` periods; the sentence names the
+        finest granularity that fits, else a shorter range.
+    """
+    start, end = filters.start or first, filters.end or last
+    first_index, last_index = period_index(filters.period, start), period_index(filters.period, end)
+    count = last_index - first_index + 1
+    if count > MAX_PERIODS:
+        coarser = PERIODS[PERIODS.index(filters.period) + 1:]
+        fitting = [p for p in coarser
+                   if period_index(p, end) - period_index(p, start) + 1 <= MAX_PERIODS]
+        remedy = t(COARSER_PERIOD[fitting[0]]) if fitting else t(SHORTER_RANGE)
+        raise InputError(t(TOO_MANY_PERIODS[filters.period], count=f"{count:,}",
+                           limit=f"{MAX_PERIODS:,}", remedy=remedy))
+    return first_index, last_index
 
 
 def orders_span(dataset: Dataset) -> tuple[date, date]:

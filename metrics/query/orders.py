@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metrics.query.filters import Filters, orders_span
+from metrics.query.filters import Filters, orders_span, period_range
 from metrics.query.segments import segment_filter_sql
 from metrics.query.sql import bind, period_index, period_index_sql
 from metrics.store import Dataset
@@ -21,6 +21,7 @@ def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: st
     ``$last_index``) and the data's first and last day.
     """
     first, last = orders_span(dataset)
+    first_index, last_index = period_range(filters, first, last)
     p = filters.period
     segment_sql, params = segment_filter_sql(dataset, filters)
     sql = template.format(
@@ -30,8 +31,8 @@ def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: st
         **pieces,
     )
     params |= {
-        "first_index": period_index(p, filters.start or first),
-        "last_index": period_index(p, filters.end or last),
+        "first_index": first_index,
+        "last_index": last_index,
         "data_first_day": first,
         "data_last_day": last,
         "data_last_index": period_index(p, last),

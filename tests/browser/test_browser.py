@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,11 +52,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def app_url(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard under ``streamlit run`` on a copy of the demo database."""
-    db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
-    shutil.copy(demo_db_template, db)
+@contextmanager
+def serve(db: Path) -> Iterator[str]:
+    """The dashboard under ``streamlit run`` on ``db``, on a free port of 127.0.0.1."""
     port = free_port()
     env = {**os.environ, DB_ENV_VAR: str(db)}
     server = subprocess.Popen(
@@ -80,6 +79,15 @@ def app_url(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard under ``streamlit run`` on a copy of the demo database."""
+    db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
+    shutil.copy(demo_db_template, db)
+    with serve(db) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,39 @@
+"""A page that fails: the traceback goes to the server's log, the user reads one sentence."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from dashboard.safe import show_error
+from metrics.errors import LoyaltyLensError, server_trouble
+from metrics.i18n import t
+
+LOGGER = logging.getLogger("loyaltylens.dashboard")
+# Set on the log record of an exception no code expected (a bug), so tests can fail on it.
+UNEXPECTED = "loyaltylens_unexpected"
+UNEXPECTED_ERROR = ("The server could not finish this because of an error in LoyaltyLens; it "
+                    "has been logged. Try again later, or tell your administrator.")
+
+
+@contextmanager
+def page_failures() -> Iterator[None]:
+    """Turn any exception in the block into one sentence on the page and a logged
+    traceback on the server: the server's own trouble (memory, disk) says so, anything
+    else is a bug. A ``metrics`` error a page left uncaught is already a sentence for the
+    user. Streamlit's stop and rerun are BaseExceptions and pass through."""
+    try:
+        yield
+    except LoyaltyLensError as error:
+        show_error(error)
+    except Exception as error:
+        trouble = server_trouble(error)
+        LOGGER.error("A page failed: %s", type(error).__name__, exc_info=error,
+                     extra={UNEXPECTED: trouble is None})
+        if trouble is not None:
+            show_error(trouble)
+        else:
+            st.error(t(UNEXPECTED_ERROR), icon=":material/error:")
