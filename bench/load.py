@@ -16,7 +16,9 @@ does not finish within LOAD_LEVEL_TIMEOUT seconds is stopped and its unfinished 
 reported as errors. Each level runs on a freshly started server, warmed by one session on
 a view no measured session uses (a long-running server has its code loaded and the orders
 in DuckDB's buffers, but none of the measured results cached); its peak memory is the
-server process's high-water mark (VmHWM), read before it stops.
+server process's high-water mark (VmHWM), read before it stops. Its CPU time is what the
+server used during the measured sessions (user and system, warm-up excluded), shown beside
+the CPU time of the browsers driving it, which share the machine's cores with it.
 
 Sizes: BENCH_CUSTOMERS (default 300,000 customers, about 1 million orders), LOAD_LEVELS
 (default 1,5,10,20 sessions), LOAD_VIEWS (default distinct,shared). Writes
@@ -84,6 +86,8 @@ class LevelResult:
     seconds: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
     failures: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in STEPS})
     peak_rss_mb: float | None = None
+    server_cpu_s: float | None = None
+    browser_cpu_s: float | None = None
     timed_out: bool = False
 
     def summary(self) -> dict[str, Any]:
@@ -92,7 +96,9 @@ class LevelResult:
                  for step, times in self.seconds.items()}
         return {"views": self.views, "sessions": self.sessions, "steps": steps,
                 "errors": len(self.errors), "error_messages": self.errors[:20],
-                "peak_rss_mb": self.peak_rss_mb, "timed_out": self.timed_out}
+                "peak_rss_mb": self.peak_rss_mb, "server_cpu_s": self.server_cpu_s,
+                "browser_cpu_s": self.browser_cpu_s,
+                "timed_out": self.timed_out}
 
     @property
     def errors(self) -> list[str]:
@@ -162,6 +168,35 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
                 raise RuntimeError("streamlit did not start:\n"
                                    + log.read_text(errors="replace")[-3000:]) from None
             time.sleep(0.3)
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, ...)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time the process has used so far (user and system), in seconds: what the
+    sessions cost the server, less sensitive than wall time to other work on the machine."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds(server_pid: int) -> float:
+    """The CPU time of this benchmark's other child processes (Playwright's driver and
+    Chromium's), which share the machine's cores with the server."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        with suppress(OSError, ValueError, IndexError):
+            parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+    mine, total = {os.getpid()}, 0.0
+    for pid in sorted(parents):  # children have higher ids than their parents, mostly
+        if parents[pid] in mine and pid != server_pid:
+            mine.add(pid)
+            with suppress(OSError):
+                total += cpu_seconds(pid)
+    return total
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -255,14 +290,15 @@ async def one_session(browser: Browser, url: str, w: int, result: LevelResult,
             await context.close()
 
 
-async def run_level(browser: Browser, url: str, result: LevelResult, step_timeout: float,
-                    level_timeout: float) -> None:
+async def run_level(browser: Browser, url: str, pid: int, result: LevelResult,
+                    step_timeout: float, level_timeout: float) -> None:
     windows = ([SHARED_W] * result.sessions if result.views == "shared"
                else [30 + i for i in range(result.sessions)])  # never WARM_UP_W
     warm_up = LevelResult("warm-up", 1)
     await one_session(browser, url, WARM_UP_W, warm_up, step_timeout)
     if warm_up.errors:  # reported, not counted: no measured user saw it
         print(f"    warm-up failed: {warm_up.errors[0]}", flush=True)
+    cpu_before, browser_before = cpu_seconds(pid), browser_cpu_seconds(pid)
     sessions = [asyncio.ensure_future(one_session(browser, url, w, result, step_timeout))
                 for w in windows]
     _, pending = await asyncio.wait(sessions, timeout=level_timeout)
@@ -276,6 +312,8 @@ async def run_level(browser: Browser, url: str, result: LevelResult, step_timeou
                           - len(result.failures[step]))
             result.failures[step] += [f"{step}: not drawn before the level stopped after "
                                       f"{level_timeout:.0f} s"] * unfinished
+    result.server_cpu_s = cpu_seconds(pid) - cpu_before
+    result.browser_cpu_s = browser_cpu_seconds(pid) - browser_before
 
 
 async def run_all(database: Path, levels: list[int], views: list[str], folder: Path,
@@ -290,7 +328,8 @@ async def run_all(database: Path, levels: list[int], views: list[str], folder: P
                     result = LevelResult(kind, sessions)
                     log = folder / f"server-{kind}-{sessions}.log"
                     with server(database, log) as (url, pid):
-                        await run_level(browser, url, result, step_timeout, level_timeout)
+                        await run_level(browser, url, pid, result, step_timeout,
+                                        level_timeout)
                         result.peak_rss_mb = peak_rss_mb(pid)
                     if result.errors:  # the server's side of them, kept for reading
                         shutil.copy(log, RESULTS / f"load-server-{kind}-{sessions}.log")
@@ -311,7 +350,9 @@ def print_level(result: LevelResult) -> None:
         p50, p95 = (("-" if figures[q] is None else f"{figures[q]:.2f}") for q in ("p50",
                                                                                  "p95"))
         print(f"{result.views:<10}{result.sessions:>9}  {step:<11}{p50:>8}{p95:>8}"
-              f"{figures['errors']:>8}{result.peak_rss_mb or 0:>14,.0f}", flush=True)
+              f"{figures['errors']:>8}{result.peak_rss_mb or 0:>14,.0f}"
+              f"{result.server_cpu_s or 0:>16.1f}{result.browser_cpu_s or 0:>17.1f}",
+              flush=True)
     for message in [m for m in result.errors if not m.startswith("not reached")][:5]:
         print(f"    {message}", flush=True)
 
@@ -352,7 +393,8 @@ def main() -> None:
         print(f"{orders:,} orders from {customers:,} customers; sessions at once: "
               f"{', '.join(map(str, levels))}")
         print(f"{'views':<10}{'sessions':>9}  {'step':<11}{'p50 s':>8}{'p95 s':>8}"
-              f"{'errors':>8}{'peak RSS MB':>14}", flush=True)
+              f"{'errors':>8}{'peak RSS MB':>14}{'server CPU s':>16}"
+              f"{'browser CPU s':>17}", flush=True)
         results = asyncio.run(run_all(database, levels, views, folder, step_timeout,
                                       level_timeout))
     finally:
