@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
@@ -57,6 +58,9 @@ class Flights:
         try:
             result = compute()
         except Exception as error:  # not a stop or rerun of the session (BaseException)
+            # the failed computation's frames would keep its data alive while the failure
+            # is remembered; the traceback still says where it failed
+            traceback.clear_frames(error.__traceback__)
             with self._lock:
                 self._failures[key] = (next(self._clock), error)
                 self._failures.move_to_end(key)

@@ -5,8 +5,10 @@ computation. Threads stand in for sessions; events order them, no timing is meas
 from __future__ import annotations
 
 import ast
+import gc
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,25 @@ def test_a_session_asking_after_a_failure_computes_afresh(monkeypatch: pytest.Mo
         call(metric, dataset_id)
     assert call(metric, dataset_id) == 42  # a failure is not cached
     assert answers == []
+
+
+def test_a_remembered_failure_does_not_keep_the_computations_data(
+        monkeypatch: pytest.MonkeyPatch, metric: str) -> None:
+    class Orders:
+        """Stands in for the frames a computation holds when it fails."""
+
+    held: list[weakref.ref[Orders]] = []
+
+    def fake_metric(store: object, dataset: object, filters: Filters, **options: Any) -> Any:
+        orders = Orders()
+        held.append(weakref.ref(orders))
+        raise InputError("The dates are out of range.")
+
+    monkeypatch.setitem(services._BY_KEY, metric, fake_metric)
+    with pytest.raises(InputError):
+        call(metric, uuid.uuid4().hex)
+    gc.collect()
+    assert held[0]() is None
 
 
 def test_a_cached_view_never_waits_for_another_views_computation(
