@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -51,7 +50,7 @@ from bench.generate import orders_frame, write
 from bench.timing import verdict
 from metrics.ingest import ingest_file
 from metrics.store import DB_ENV_VAR, Store
-from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -145,7 +144,8 @@ def server(database: Path, log: Path) -> Iterator[tuple[str, int]]:
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process, log)
+        wait_until_serving(url, process, lambda: log.read_text(errors="replace")[-3000:],
+                           seconds=120)
         yield url, process.pid
     finally:
         process.terminate()
@@ -154,20 +154,6 @@ def server(database: Path, log: Path) -> Iterator[tuple[str, int]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start:\n"
-                                   + log.read_text(errors="replace")[-3000:]) from None
-            time.sleep(0.3)
 
 
 def _stat(pid: int) -> list[str]:
