@@ -313,10 +313,14 @@ async def run_all(database: Path, levels: list[int], views: list[str], folder: P
                 for sessions in levels:
                     result = LevelResult(kind, sessions)
                     log = folder / f"server-{kind}-{sessions}.log"
-                    with server(database, log) as (url, pid):
-                        await run_level(browser, url, pid, result, step_timeout,
-                                        level_timeout)
-                        result.peak_rss_mb = peak_rss_mb(pid)
+                    try:
+                        with server(database, log) as (url, pid):
+                            await run_level(browser, url, pid, result, step_timeout,
+                                            level_timeout)
+                            result.peak_rss_mb = peak_rss_mb(pid)
+                    except RuntimeError as error:  # the server did not start: no step ran
+                        for _ in range(sessions):
+                            result.fail(STEPS[0], str(error).splitlines()[0])
                     if result.errors:  # the server's side of them, kept for reading
                         shutil.copy(log, RESULTS / f"load-server-{kind}-{sessions}.log")
                     print_level(result)
