@@ -10,15 +10,20 @@ sessions share a cached result); with one shared view all sessions open the same
 A step's time to render runs from the click (or the link being opened) until the server
 has finished the script run it started (Streamlit's ``script_finished`` message on the
 session's websocket) and the browser shows the page at rest: no running indicator, no
-placeholder, the page's main chart drawn. An exception box or a step that does not finish
-within LOAD_STEP_TIMEOUT seconds counts as an error (and ends that session); a level that
-does not finish within LOAD_LEVEL_TIMEOUT seconds is stopped and its unfinished steps are
-reported as errors. Each level runs on a freshly started server, warmed by one session on
-a view no measured session uses (a long-running server has its code loaded and the orders
-in DuckDB's buffers, but none of the measured results cached); its peak memory is the
-server process's high-water mark (VmHWM), read before it stops. Its CPU time is what the
-server used during the measured sessions (user and system, warm-up excluded), shown beside
-the CPU time of the browsers driving it, which share the machine's cores with it.
+placeholder, the page's main chart drawn. The time until the run finished is reported
+beside it ("server"): the rest is the browser's (on one machine, the browsers' work, each
+context loading and compiling the frontend afresh, competes with the server's).
+
+An exception box or a step that does not finish within LOAD_STEP_TIMEOUT seconds counts as
+an error (and ends that session); a level that does not finish within LOAD_LEVEL_TIMEOUT
+seconds is stopped and its unfinished steps are reported as errors.
+
+Each level runs on a freshly started server, warmed by one session on a view no measured
+session uses (a long-running server has its code loaded and the orders in DuckDB's
+buffers, but none of the measured results cached). Its peak memory is the server
+process's high-water mark (VmHWM), read before it stops. Its CPU time is what the server
+used during the measured sessions (user and system, warm-up excluded), shown beside the
+CPU time of the browsers driving it, which share the machine's cores with it.
 
 Sizes: BENCH_CUSTOMERS (default 300,000 customers, about 1 million orders), LOAD_LEVELS
 (default 1,5,10,20 sessions), LOAD_VIEWS (default distinct,shared). Writes
@@ -83,6 +88,8 @@ class LevelResult:
     views: str
     sessions: int
     seconds: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    # until the server had finished the step's run: the server's part of ``seconds``
+    finished: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
     failures: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in STEPS})
     peak_rss_mb: float | None = None
     server_cpu_s: float | None = None
@@ -91,6 +98,8 @@ class LevelResult:
 
     def summary(self) -> dict[str, Any]:
         steps = {step: {"p50": percentile(times, 50), "p95": percentile(times, 95),
+                        "server_p50": percentile(self.finished[step], 50),
+                        "server_p95": percentile(self.finished[step], 95),
                         "rendered": len(times), "errors": len(self.failures[step])}
                  for step, times in self.seconds.items()}
         return {"views": self.views, "sessions": self.sessions, "steps": steps,
@@ -225,15 +234,16 @@ class ScriptRuns:
 
 
 async def render(page: Page, runs: ScriptRuns, action: Any, url_part: str,
-                 timeout: float) -> float:
-    """Seconds from ``action`` (an awaitable factory) until the page is drawn at rest,
-    showing the view whose URL holds ``url_part``."""
+                 timeout: float) -> tuple[float, float]:
+    """Seconds from ``action`` (an awaitable factory) until the server has finished the run,
+    and until the page is drawn at rest showing the view whose URL holds ``url_part``."""
     started = time.monotonic()
     before = runs.finished
     try:
         async with asyncio.timeout(timeout):
             await action()
             await runs.wait_beyond(before)
+            finished = time.monotonic() - started
             state = await page.wait_for_function(AT_REST, timeout=0)
     except TimeoutError:
         raise StepFailed(f"not drawn within {timeout:.0f} s") from None
@@ -242,7 +252,7 @@ async def render(page: Page, runs: ScriptRuns, action: Any, url_part: str,
         raise StepFailed("exception box: " + text[:200])
     if url_part not in page.url:  # the run that finished was not the one asked for
         raise StepFailed(f"drawn, but {page.url} is not the view asked for")
-    return time.monotonic() - started
+    return finished, time.monotonic() - started
 
 
 async def one_session(browser: Browser, url: str, w: int, result: LevelResult,
@@ -263,8 +273,9 @@ async def one_session(browser: Browser, url: str, w: int, result: LevelResult,
         for step in STEPS:
             action, url_part = actions[step]
             try:
-                result.seconds[step].append(await render(page, runs, action, url_part,
-                                                         timeout))
+                finished, drawn = await render(page, runs, action, url_part, timeout)
+                result.finished[step].append(finished)
+                result.seconds[step].append(drawn)
             except StepFailed as error:
                 result.fail(step, f"{step}, W={w}: {error}")
                 return
@@ -337,9 +348,11 @@ def print_level(result: LevelResult) -> None:
     summary = result.summary()
     for step in STEPS:
         figures = summary["steps"][step]
-        p50, p95 = (("-" if figures[q] is None else f"{figures[q]:.2f}") for q in ("p50",
-                                                                                 "p95"))
+        p50, p95, server_p50, server_p95 = (
+            "-" if figures[q] is None else f"{figures[q]:.2f}"
+            for q in ("p50", "p95", "server_p50", "server_p95"))
         print(f"{result.views:<10}{result.sessions:>9}  {step:<11}{p50:>8}{p95:>8}"
+              f"{server_p50:>11}{server_p95:>11}"
               f"{figures['errors']:>8}{result.peak_rss_mb or 0:>14,.0f}"
               f"{result.server_cpu_s or 0:>16.1f}{result.browser_cpu_s or 0:>17.1f}",
               flush=True)
@@ -383,6 +396,7 @@ def main() -> None:
         print(f"{orders:,} orders from {customers:,} customers; sessions at once: "
               f"{', '.join(map(str, levels))}")
         print(f"{'views':<10}{'sessions':>9}  {'step':<11}{'p50 s':>8}{'p95 s':>8}"
+              f"{'server p50':>11}{'server p95':>11}"
               f"{'errors':>8}{'peak RSS MB':>14}{'server CPU s':>16}"
               f"{'browser CPU s':>17}", flush=True)
         results = asyncio.run(run_all(database, levels, views, folder, step_timeout,
