@@ -40,7 +40,7 @@ test: $(STAMP) chromium
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-bench: $(STAMP)
+bench: $(STAMP) chromium
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.bench_cohorts
 	$(BIN)/python -m bench.bench_clv
@@ -48,4 +48,5 @@ bench: $(STAMP)
 	BENCH_CUSTOMERS=3000000 $(BIN)/python -m bench.bench_ingest
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_pages
 	BENCH_CUSTOMERS=3000000 $(BIN)/python -m bench.bench_pages
+	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.load
 	$(BIN)/python -m bench.summary

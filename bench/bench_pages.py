@@ -186,7 +186,7 @@ def cached_recompute(database: Path, filters: Filters) -> float:
 
     def pages() -> None:
         services.kpis(dataset, filters)
-        services.compute("cohorts", dataset, filters, metric="customers", unbounded=False)
+        services.compute(cohort_table, dataset, filters, metric="customers", unbounded=False)
         services.lifecycle(dataset, filters)
 
     pages()  # fills the cache

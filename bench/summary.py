@@ -9,6 +9,7 @@ from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
 LARGE = 3_000_000  # customers: about 10.4 million orders
+LOAD = 300_000  # customers of the load benchmark's shop: about 1 million orders
 
 
 def read(name: str) -> dict[str, Any] | None:
@@ -55,13 +56,33 @@ def rows() -> list[tuple[str, str, str]]:
             ("CLV customer summary at least 10x faster than lifetimes",
              f"{summary['speed_ratio_lifetimes_over_ours']:.1f}x",
              summary["targets"]["summary at least 10x faster than lifetimes"])]
+    return found + load_rows()
+
+
+def load_rows() -> list[tuple[str, str, str]]:
+    """The load benchmark's targets: errors at every level, p95 at 20 sessions."""
+    load = read(f"load-{LOAD}")
+    if not load or not load["targets"]:
+        return []
+    errors = sum(level["errors"] for level in load["levels"])
+    found = [("load: 0 errors at every level (1 to 20 sessions)", f"{errors} errors",
+              load["targets"]["0 errors at every level"])]
+    for views, limit in (("distinct", 20), ("shared", 3)):
+        at_20 = [level for level in load["levels"]
+                 if level["views"] == views and level["sessions"] == 20]
+        p95s = [step["p95"] for level in at_20 for step in level["steps"].values()]
+        worst = max((p for p in p95s if p is not None), default=None)
+        name = "distinct views" if views == "distinct" else "one shared view"
+        target = f"{name}, p95 at 20 sessions under {limit} s"
+        found.append((f"load: {target}", "-" if worst is None else f"{worst:.1f} s (worst step)",
+                      load["targets"][target]))
     return found
 
 
 def main() -> None:
     table = rows()
     width = max((len(target) for target, _, _ in table), default=10) + 2
-    print(f"\n{'target (issue 8)':<{width}}{'measured':<36}verdict")
+    print(f"\n{'target (issues 8, 16)':<{width}}{'measured':<36}verdict")
     for target, measured, met in table:
         print(f"{target:<{width}}{measured:<36}{met}")
     (RESULTS / "summary.json").write_text(json.dumps(

@@ -1,21 +1,25 @@
 """The dashboard's access to ``metrics``: one cached store per process, cached results.
 
 Results are cached on small hashable arguments (dataset id and version, the frozen filter
-state); the store itself is left out of the cache key.
+state); the store itself is left out of the cache key. Sessions asking for the same
+uncached result at once share one computation (:mod:`dashboard.flights`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
 
+from dashboard.flights import Flights
 from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import cac, historic, predictive, simple
+from metrics.engine import apply_engine_settings
 from metrics.explain import Explanation, explain
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
@@ -66,9 +70,45 @@ def _key(function: Callable[..., Any]) -> str:
 
 _BY_KEY: dict[str, Callable[..., Any]] = {_key(function): function for function in _METRICS}
 
+# Every result is keyed by its dataset's version, so it never goes stale: the time to live
+# only gives back the memory of views nobody has looked at for a while (a view opened
+# again after that is recomputed, in seconds). The sizes bound the cache in memory
+# whatever the data (pickled bytes, least recently used dropped first): the metric
+# results include per-customer frames (RFM, CLV, loyalty types), the others are small.
+CACHE_TTL = timedelta(hours=2)
+_FLIGHTS = Flights()
+
+
+def _shared(*, max_entries: int, max_size: str
+            ) -> Callable[[Callable[Concatenate[Store, P], R]],
+                          Callable[Concatenate[Store, P], R]]:
+    """``st.cache_data`` for results every session shares (bounded by ``max_entries``,
+    ``max_size`` and :data:`CACHE_TTL`), with a failure shared by the calls that waited
+    for it rather than repeated by each of them."""
+    def decorate(function: Callable[Concatenate[Store, P], R]
+                 ) -> Callable[Concatenate[Store, P], R]:
+        @functools.wraps(function)  # the cache keys by the function's name and source
+        def computation(_store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+            return _FLIGHTS.compute((function.__qualname__, args, tuple(kwargs.items())),
+                                    lambda: function(_store, *args, **kwargs))
+
+        cached = st.cache_data(show_spinner=False, max_entries=max_entries,
+                               max_size=max_size, ttl=CACHE_TTL)(computation)
+
+        @functools.wraps(function)
+        def call(_store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+            _FLIGHTS.arrive()
+            return cached(_store, *args, **kwargs)
+        return call
+    return decorate
+
+
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str) -> Store:
-    return Store(path)
+    store = Store(path)
+    with store.cursor() as cursor:  # the engine's threads and memory, for every query
+        apply_engine_settings(cursor)
+    return store
 
 
 def get_store() -> Store:
@@ -82,7 +122,7 @@ def dataset_version(dataset: Dataset) -> str:
                     for kind, info in sorted(dataset.tables.items()))
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@_shared(max_entries=512, max_size="64MB")
 def _kpis(_store: Store, db: str, dataset_id: str, version: str, filters: Filters
           ) -> pd.DataFrame:
     return kpi_table(_store, _store.dataset(dataset_id), filters)
@@ -107,7 +147,7 @@ def lifecycle(dataset: Dataset, filters: Filters) -> pd.DataFrame:
     return retention.lifecycle_from_kpis(kpis(dataset, filters))
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@_shared(max_entries=512, max_size="512MB")
 def _compute(_store: Store, db: str, dataset_id: str, version: str, name: str,
              filters: Filters, options: tuple[tuple[str, Any], ...]) -> Any:
     return _BY_KEY[name](_store, _store.dataset(dataset_id), filters, **dict(options))
@@ -129,7 +169,7 @@ def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], data
     return result
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@_shared(max_entries=256, max_size="128MB")
 def _explanation(_store: Store, db: str, dataset_id: str, version: str, metric_id: str,
                  filters: Filters, period_start: date | None, offset: int | None,
                  group: str | None, options: tuple[tuple[str, Any], ...] = ()
@@ -151,7 +191,7 @@ def explanation(dataset: Dataset, metric_id: str, filters: Filters,
                         tuple(sorted((options or {}).items())))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@_shared(max_entries=64, max_size="16MB")
 def _segments(_store: Store, db: str, dataset_id: str, version: str) -> dict[str, list[str]]:
     return segment_values(_store, _store.dataset(dataset_id))
 
@@ -161,7 +201,7 @@ def segments(dataset: Dataset) -> dict[str, list[str]]:
     return _segments(store, store.path, dataset.id, dataset_version(dataset))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@_shared(max_entries=64, max_size="1MB")
 def _suggested_window(_store: Store, db: str, dataset_id: str, version: str
                       ) -> SuggestedWindow | None:
     return suggest_inactivity_days(_store, _store.dataset(dataset_id))

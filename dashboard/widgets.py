@@ -24,13 +24,15 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def download_buttons(table: pd.DataFrame, name: str, key: str) -> None:
     """A chart's data as CSV and Excel (formula-safe), with readable column names.
 
+    The files are written when a user clicks, not on every run of the page: writing them
+    took most of a page's time (and kept them in memory for each session).
     The image of each chart downloads from its own toolbar (the camera icon).
     """
     columns = st.columns([1, 1, 4])
-    columns[0].download_button(t("Data as CSV"), to_csv(table), f"loyaltylens-{name}.csv",
-                               mime="text/csv", icon=":material/download:",
-                               key=f"{key}_csv")
-    columns[1].download_button(t("Data as Excel"), to_excel(table, name),
+    columns[0].download_button(t("Data as CSV"), lambda: to_csv(table),
+                               f"loyaltylens-{name}.csv", mime="text/csv",
+                               icon=":material/download:", key=f"{key}_csv")
+    columns[1].download_button(t("Data as Excel"), lambda: to_excel(table, name),
                                f"loyaltylens-{name}.xlsx", icon=":material/download:",
                                mime=XLSX_MIME, key=f"{key}_xlsx")
 

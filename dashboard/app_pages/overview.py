@@ -200,9 +200,10 @@ def _downloads(frame: pd.DataFrame, period: Period, currency: str | None) -> Non
                          | {"period": t("Period"), "period_start": t("First day"),
                             "period_end": t("Last day"), "complete": t("Complete period")})
     columns = st.columns([1, 1, 4])
-    columns[0].download_button(t("Data as CSV"), to_csv(table), "loyaltylens-kpis.csv",
+    # written when clicked, not on every run (see dashboard.widgets.download_buttons)
+    columns[0].download_button(t("Data as CSV"), lambda: to_csv(table), "loyaltylens-kpis.csv",
                                mime="text/csv", icon=":material/download:")
-    columns[1].download_button(t("Data as Excel"), to_excel(table, "KPIs"),
+    columns[1].download_button(t("Data as Excel"), lambda: to_excel(table, "KPIs"),
                                "loyaltylens-kpis.xlsx", icon=":material/download:",
                                mime="application/vnd.openxmlformats-officedocument."
                                     "spreadsheetml.sheet")

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,6 +52,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_serving(url: str, server: subprocess.Popen[bytes], output: Callable[[], str],
+                       seconds: float = 60) -> None:
+    """Until the server at ``url`` answers Streamlit's health check; its ``output()`` in
+    the error when it stops or does not answer within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{output()}") from None
+            time.sleep(0.3)
+
+
 @contextmanager
 def serve(db: Path) -> Iterator[str]:
     """The dashboard under ``streamlit run`` on ``db``, on a free port of 127.0.0.1."""
@@ -64,17 +80,8 @@ def serve(db: Path) -> Iterator[str]:
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.stdout.read().decode() if server.stdout else ""
-                    raise RuntimeError(f"streamlit did not start:\n{output}") from None
-                time.sleep(0.3)
+        wait_until_serving(url, server, lambda: server.stdout.read().decode()
+                           if server.stdout else "")
         yield url
     finally:
         server.terminate()

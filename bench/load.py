@@ -1,0 +1,419 @@
+"""Load benchmark: many browser sessions at once against one real dashboard server.
+
+The server is the real one (``streamlit run dashboard/app.py`` on 127.0.0.1, a free port)
+on a temporary database holding the generated shop (bench/generate.py). Playwright drives
+N sessions at once in Debian's Chromium (one browser, one context a session), each taking
+the path a marketing manager takes: open the Overview, switch to weekly, open Retention.
+With distinct views each session has its own inactivity window W in its link (so no two
+sessions share a cached result); with one shared view all sessions open the same link.
+
+A step's time to render runs from the click (or the link being opened) until the server
+has finished the script run it started (Streamlit's ``script_finished`` message on the
+session's websocket) and the browser shows the page at rest: no running indicator, no
+placeholder, the page's main chart drawn. The time until the run finished is reported
+beside it ("server"): the rest is the browser's (on one machine, the browsers' work, each
+context loading and compiling the frontend afresh, competes with the server's).
+
+An exception box or a step that does not finish within LOAD_STEP_TIMEOUT seconds counts as
+an error (and ends that session); a level that does not finish within LOAD_LEVEL_TIMEOUT
+seconds is stopped and its unfinished steps are reported as errors.
+
+Each level runs on a freshly started server, warmed by one session on a view no measured
+session uses (a long-running server has its code loaded and the orders in DuckDB's
+buffers, but none of the measured results cached). Its peak memory is the server
+process's high-water mark (VmHWM), read before it stops. Its CPU time is what the server
+used during the measured sessions (user and system, warm-up excluded), shown beside the
+CPU time of the browsers driving it, which share the machine's cores with it.
+
+Sizes: BENCH_CUSTOMERS (default 300,000 customers, about 1 million orders), LOAD_LEVELS
+(default 1,5,10,20 sessions), LOAD_VIEWS (default distinct,shared). Writes
+bench/results/load-<customers>.json; the targets (issue 16) apply at 20 sessions on about
+1 million orders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from playwright.async_api import Browser, Page, WebSocket, async_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from bench.generate import orders_frame, write
+from bench.timing import verdict
+from metrics.ingest import ingest_file
+from metrics.store import DB_ENV_VAR, Store
+from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_until_serving
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results"
+STEPS = ("overview", "weekly", "retention")
+VIEWS = ("distinct", "shared")
+SHARED_W = 90
+WARM_UP_W = 365  # no measured session uses it
+TARGET_ORDERS = 900_000  # "the 1-million-order shop": the targets apply from here
+TARGET_SESSIONS = 20
+# The page at rest: Streamlit's running indicator and placeholders gone, the main chart of
+# the page drawn (its SVG exists once Plotly has drawn it).
+AT_REST = """() => {
+  if (document.querySelector('[data-testid="stException"]')) return 'exception';
+  const busy = document.querySelector('[data-testid="stStatusWidget"]')
+               || document.querySelector('[data-testid="stSkeleton"]');
+  const chart = document.querySelector('[data-testid="stMain"] .js-plotly-plot .main-svg');
+  return !busy && chart ? 'drawn' : null;
+}"""
+
+
+class StepFailed(Exception):
+    """A step that did not render: an exception box, a timeout, a lost server."""
+
+
+@dataclass
+class LevelResult:
+    """One level: the render times of each step and what failed, by step (a session's
+    steps after a failed one count as failed: that user never saw them)."""
+
+    views: str
+    sessions: int
+    seconds: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    # until the server had finished the step's run: the server's part of ``seconds``
+    finished: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    failures: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    peak_rss_mb: float | None = None
+    server_cpu_s: float | None = None
+    browser_cpu_s: float | None = None
+    timed_out: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        steps = {step: {"p50": percentile(times, 50), "p95": percentile(times, 95),
+                        "server_p50": percentile(self.finished[step], 50),
+                        "server_p95": percentile(self.finished[step], 95),
+                        "rendered": len(times), "errors": len(self.failures[step])}
+                 for step, times in self.seconds.items()}
+        return {"views": self.views, "sessions": self.sessions, "steps": steps,
+                "errors": len(self.errors), "error_messages": self.errors[:20],
+                "peak_rss_mb": self.peak_rss_mb, "server_cpu_s": self.server_cpu_s,
+                "browser_cpu_s": self.browser_cpu_s,
+                "timed_out": self.timed_out}
+
+    @property
+    def errors(self) -> list[str]:
+        return [message for step in STEPS for message in self.failures[step]]
+
+    def fail(self, step: str, message: str) -> None:
+        """``step`` failed with ``message``; the session's later steps are not reached."""
+        self.failures[step].append(message)
+        for later in STEPS[STEPS.index(step) + 1:]:
+            self.failures[later].append(f"not reached ({step} failed)")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def setting(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+# -- the shop and the server ---------------------------------------------------------
+
+
+def shop_database(customers: int, folder: Path) -> tuple[Path, int]:
+    """The generated shop's orders, stored in a new database in ``folder``."""
+    frame = orders_frame(customers)
+    csv_path, _ = write(frame, folder, "load-shop")
+    database = folder / "load.duckdb"
+    with Store(database) as store:
+        ingest_file(store, csv_path, dataset="bench", currency="EUR")
+    return database, len(frame)
+
+
+@contextmanager
+def server(database: Path, log: Path) -> Iterator[tuple[str, int]]:
+    """The dashboard under ``streamlit run`` on 127.0.0.1: its URL and process id."""
+    port = free_port()
+    env = {**os.environ, DB_ENV_VAR: str(database)}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url, process, lambda: log.read_text(errors="replace")[-3000:],
+                           seconds=120)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, ...)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time the process has used so far (user and system), in seconds: what the
+    sessions cost the server, less sensitive than wall time to other work on the machine."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds(server_pid: int) -> float:
+    """The CPU time of this benchmark's other child processes (Playwright's driver and
+    Chromium's), which share the machine's cores with the server."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        with suppress(OSError, ValueError, IndexError):
+            parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+    mine, total = {os.getpid()}, 0.0
+    for pid in sorted(parents):  # children have higher ids than their parents, mostly
+        if parents[pid] in mine and pid != server_pid:
+            mine.add(pid)
+            with suppress(OSError):
+                total += cpu_seconds(pid)
+    return total
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    with suppress(OSError), open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+# -- one session ---------------------------------------------------------------------
+
+
+class ScriptRuns:
+    """Counts the script runs the server finished for one page (its websocket messages)."""
+
+    def __init__(self, page: Page) -> None:
+        self.finished = 0
+        self.changed = asyncio.Event()
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket: WebSocket) -> None:
+        socket.on("framereceived", self._frame)
+
+    def _frame(self, payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg.FromString(payload)
+        if message.WhichOneof("type") == "script_finished" and message.script_finished in (
+                ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+            self.finished += 1
+            self.changed.set()
+
+    async def wait_beyond(self, count: int) -> None:
+        """Until a run has finished after the first ``count``."""
+        while self.finished <= count:
+            self.changed.clear()
+            await self.changed.wait()
+
+
+async def render(page: Page, runs: ScriptRuns, action: Any, url_part: str,
+                 timeout: float) -> tuple[float, float]:
+    """Seconds from ``action`` (an awaitable factory) until the server has finished the run,
+    and until the page is drawn at rest showing the view whose URL holds ``url_part``."""
+    started = time.monotonic()
+    before = runs.finished
+    try:
+        async with asyncio.timeout(timeout):
+            await action()
+            await runs.wait_beyond(before)
+            finished = time.monotonic() - started
+            state = await page.wait_for_function(AT_REST, timeout=0)
+    except TimeoutError:
+        raise StepFailed(f"not drawn within {timeout:.0f} s") from None
+    if await state.json_value() == "exception":
+        text = await page.locator('[data-testid="stException"]').first.inner_text()
+        raise StepFailed("exception box: " + text[:200])
+    if url_part not in page.url:  # the run that finished was not the one asked for
+        raise StepFailed(f"drawn, but {page.url} is not the view asked for")
+    return finished, time.monotonic() - started
+
+
+async def one_session(browser: Browser, url: str, w: int, result: LevelResult,
+                      timeout: float) -> None:
+    """Overview, weekly, Retention for one user with W = ``w``; times into ``result``."""
+    context = await browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = await context.new_page()
+        runs = ScriptRuns(page)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        actions = {  # each step: what the user does, and what the URL then shows
+            "overview": (lambda: page.goto(f"{url}/?w={w}"), f"w={w}"),
+            "weekly": (lambda: sidebar.get_by_text("Week", exact=True).click(),
+                       "period=week"),
+            "retention": (lambda: sidebar.get_by_role("link", name="Retention").click(),
+                          "/retention?"),
+        }
+        for step in STEPS:
+            action, url_part = actions[step]
+            try:
+                finished, drawn = await render(page, runs, action, url_part, timeout)
+                result.finished[step].append(finished)
+                result.seconds[step].append(drawn)
+            except StepFailed as error:
+                result.fail(step, f"{step}, W={w}: {error}")
+                return
+            except Exception as error:  # a lost server or browser: the step failed
+                result.fail(step, f"{step}, W={w}: {type(error).__name__}: {error}")
+                return
+    finally:
+        with suppress(Exception):
+            await context.close()
+
+
+async def run_level(browser: Browser, url: str, pid: int, result: LevelResult,
+                    step_timeout: float, level_timeout: float) -> None:
+    windows = ([SHARED_W] * result.sessions if result.views == "shared"
+               else [30 + i for i in range(result.sessions)])  # never WARM_UP_W
+    warm_up = LevelResult("warm-up", 1)
+    await one_session(browser, url, WARM_UP_W, warm_up, step_timeout)
+    if warm_up.errors:  # reported, not counted: no measured user saw it
+        print(f"    warm-up failed: {warm_up.errors[0]}", flush=True)
+    cpu_before, browser_before = cpu_seconds(pid), browser_cpu_seconds(pid)
+    sessions = [asyncio.ensure_future(one_session(browser, url, w, result, step_timeout))
+                for w in windows]
+    _, pending = await asyncio.wait(sessions, timeout=level_timeout)
+    if pending:
+        result.timed_out = True
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for step in STEPS:
+            unfinished = (result.sessions - len(result.seconds[step])
+                          - len(result.failures[step]))
+            result.failures[step] += [f"{step}: not drawn before the level stopped after "
+                                      f"{level_timeout:.0f} s"] * unfinished
+    result.server_cpu_s = cpu_seconds(pid) - cpu_before
+    result.browser_cpu_s = browser_cpu_seconds(pid) - browser_before
+
+
+async def run_all(database: Path, levels: list[int], views: list[str], folder: Path,
+                  step_timeout: float, level_timeout: float) -> list[LevelResult]:
+    results: list[LevelResult] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM,
+                                                   args=CHROMIUM_ARGS)
+        try:
+            for kind in views:
+                for sessions in levels:
+                    result = LevelResult(kind, sessions)
+                    log = folder / f"server-{kind}-{sessions}.log"
+                    try:
+                        with server(database, log) as (url, pid):
+                            await run_level(browser, url, pid, result, step_timeout,
+                                            level_timeout)
+                            result.peak_rss_mb = peak_rss_mb(pid)
+                    except RuntimeError as error:  # the server did not start: no step ran
+                        for _ in range(sessions):
+                            result.fail(STEPS[0], str(error).splitlines()[0])
+                    if result.errors:  # the server's side of them, kept for reading
+                        shutil.copy(log, RESULTS / f"load-server-{kind}-{sessions}.log")
+                    print_level(result)
+                    results.append(result)
+        finally:
+            await browser.close()
+    return results
+
+
+# -- reporting -----------------------------------------------------------------------
+
+
+def print_level(result: LevelResult) -> None:
+    summary = result.summary()
+    for step in STEPS:
+        figures = summary["steps"][step]
+        p50, p95, server_p50, server_p95 = (
+            "-" if figures[q] is None else f"{figures[q]:.2f}"
+            for q in ("p50", "p95", "server_p50", "server_p95"))
+        print(f"{result.views:<10}{result.sessions:>9}  {step:<11}{p50:>8}{p95:>8}"
+              f"{server_p50:>11}{server_p95:>11}"
+              f"{figures['errors']:>8}{result.peak_rss_mb or 0:>14,.0f}"
+              f"{result.server_cpu_s or 0:>16.1f}{result.browser_cpu_s or 0:>17.1f}",
+              flush=True)
+    for message in [m for m in result.errors if not m.startswith("not reached")][:5]:
+        print(f"    {message}", flush=True)
+
+
+def targets(results: list[LevelResult]) -> dict[str, str]:
+    """The issue's targets, judged on the levels run (None where a level is missing)."""
+    def p95_at(views: str) -> float | None:
+        for result in results:
+            if result.views == views and result.sessions == TARGET_SESSIONS:
+                p95s = [percentile(times, 95) for times in result.seconds.values()]
+                return None if None in p95s or result.errors else max(
+                    p for p in p95s if p is not None)
+        return None
+
+    distinct, shared = p95_at("distinct"), p95_at("shared")
+    return {
+        "0 errors at every level": verdict(all(not r.errors for r in results)),
+        "distinct views, p95 at 20 sessions under 20 s": verdict(
+            distinct is not None and distinct < 20),
+        "one shared view, p95 at 20 sessions under 3 s": verdict(
+            shared is not None and shared < 3),
+    }
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    customers = int(setting("BENCH_CUSTOMERS", "300000"))
+    levels = [int(n) for n in setting("LOAD_LEVELS", "1,5,10,20").split(",")]
+    views = [v for v in setting("LOAD_VIEWS", ",".join(VIEWS)).split(",") if v in VIEWS]
+    if not views or not all(0 < n <= 50 for n in levels):
+        raise SystemExit("LOAD_LEVELS takes 1 to 50 sessions a level (e.g. 1,5,10,20); "
+                         "LOAD_VIEWS takes distinct, shared or both.")
+    step_timeout = float(setting("LOAD_STEP_TIMEOUT", "300"))
+    level_timeout = float(setting("LOAD_LEVEL_TIMEOUT", "1200"))
+    folder = Path(tempfile.mkdtemp(prefix="loyaltylens-load-"))
+    try:
+        database, orders = shop_database(customers, folder)
+        print(f"{orders:,} orders from {customers:,} customers; sessions at once: "
+              f"{', '.join(map(str, levels))}")
+        print(f"{'views':<10}{'sessions':>9}  {'step':<11}{'p50 s':>8}{'p95 s':>8}"
+              f"{'server p50':>11}{'server p95':>11}"
+              f"{'errors':>8}{'peak RSS MB':>14}{'server CPU s':>16}"
+              f"{'browser CPU s':>17}", flush=True)
+        results = asyncio.run(run_all(database, levels, views, folder, step_timeout,
+                                      level_timeout))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    at_size = orders >= TARGET_ORDERS and TARGET_SESSIONS in levels and len(views) == 2
+    judged = targets(results) if at_size else None
+    print("targets at 20 sessions, 1 million orders: " + ("; ".join(
+        f"{name}: {met}" for name, met in judged.items()) if judged else
+        "(measured at this size for reference; run BENCH_CUSTOMERS=300000 with level 20)"))
+    (RESULTS / f"load-{customers}.json").write_text(json.dumps({
+        "orders": orders, "customers": customers, "step_timeout_s": step_timeout,
+        "level_timeout_s": level_timeout, "levels": [r.summary() for r in results],
+        "targets": judged,
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

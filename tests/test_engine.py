@@ -1,0 +1,86 @@
+"""The engine's share of the machine: threads and memory from settings, read back from
+DuckDB itself; the dashboard's store gets them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard import services
+from metrics.engine import (
+    MEMORY_ENV_VAR,
+    THREADS_ENV_VAR,
+    apply_engine_settings,
+    available_cores,
+    engine_settings,
+)
+from metrics.errors import StoreUnavailable
+
+SETTINGS = "SELECT current_setting('threads'), current_setting('memory_limit')"
+
+
+def test_the_settings_hold_for_every_connection_to_the_database(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(THREADS_ENV_VAR, "3")
+    monkeypatch.setenv(MEMORY_ENV_VAR, "500MB")
+    with duckdb.connect() as connection, connection.cursor() as cursor:
+        apply_engine_settings(cursor)  # set through one cursor ...
+        # ... read through the connection: 500 MB is 476.8 MiB as DuckDB writes it
+        assert connection.execute(SETTINGS).fetchone() == (3, "476.8 MiB")
+
+
+def test_threads_default_to_the_cores_this_process_may_use(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(THREADS_ENV_VAR, raising=False)
+    assert engine_settings().threads == available_cores()
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5"])
+def test_a_thread_count_that_is_no_whole_number_says_so(monkeypatch: pytest.MonkeyPatch,
+                                                       value: str) -> None:
+    monkeypatch.setenv(THREADS_ENV_VAR, value)
+    with pytest.raises(StoreUnavailable) as raised:
+        engine_settings()
+    assert str(raised.value) == (
+        f"LOYALTYLENS_THREADS = “{value}” is not a number of threads; write a whole number "
+        "such as 2, or leave it unset to use every core.")
+
+
+def test_a_memory_size_duckdb_cannot_read_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MEMORY_ENV_VAR, "lots")
+    with duckdb.connect() as connection, pytest.raises(StoreUnavailable) as raised:
+        apply_engine_settings(connection)
+    assert str(raised.value) == ("LOYALTYLENS_MEMORY_LIMIT = “lots” is not a memory size; "
+                                 "write it like 2GB or 500MB.")
+
+
+@pytest.mark.parametrize(("cpu_max", "cores"), [
+    ("50000 100000\n", 1),      # half a core: at least one thread
+    ("100000 100000\n", 1),
+    ("150000 100000\n", 2),     # one and a half cores: the half counts
+    ("max 100000\n", None),     # no quota: every core it may run on
+    ("9900000 100000\n", None),  # a quota above the cores: the cores
+])
+def test_a_container_quota_limits_the_cores(tmp_path: Path, cpu_max: str,
+                                            cores: int | None) -> None:
+    runnable = len(os.sched_getaffinity(0))
+    quota_file = tmp_path / "cpu.max"
+    quota_file.write_text(cpu_max, encoding="utf-8")
+    assert available_cores(quota_file) == (runnable if cores is None else min(cores, runnable))
+    assert available_cores(tmp_path / "missing") == runnable
+
+
+def test_the_dashboards_store_runs_with_the_settings(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    monkeypatch.setenv(THREADS_ENV_VAR, "3")
+    monkeypatch.setenv(MEMORY_ENV_VAR, "700MB")
+    store = services._open_store(str(tmp_path / "settings.duckdb"))
+    try:
+        with store.cursor() as cursor:  # 700 MB is 667.5 MiB
+            assert cursor.execute(SETTINGS).fetchone() == (3, "667.5 MiB")
+    finally:
+        store.close()
+        services._open_store.clear()
