@@ -155,7 +155,7 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
 # -- cohorts -----------------------------------------------------------------------------
 
 
-def _group_sql(dataset: Dataset, by: str | None, filters: Filters, alias: str
+def cohort_group_sql(dataset: Dataset, by: str | None, filters: Filters, alias: str
                ) -> tuple[dict[str, str], dict[str, Any]]:
     """The pieces of the cohort query that attach a segment value to each customer of the
     rows aliased ``alias``, and the parameters they bind."""
@@ -197,7 +197,7 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
     from_history = history_holds(dataset, filters)
     if from_history:
         cells = load_sql("cohort_cells_from_history")
-        groups, group_params = _group_sql(dataset, by, filters, "o")
+        groups, group_params = cohort_group_sql(dataset, by, filters, "o")
         pieces = {
             "period_of_first_purchase": period_index_sql(p, "o.first_purchase_on"),
             "period_of_previous_purchase": period_index_sql(p, "o.previous_purchase_on"),
@@ -206,7 +206,7 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
         }
     else:
         cells = load_sql("cohort_cells")
-        groups, group_params = _group_sql(dataset, by, filters, "firsts")
+        groups, group_params = cohort_group_sql(dataset, by, filters, "firsts")
         pieces = {"period_of_first_day": period_index_sql(p, "first_day"), **groups}
     sql, params = orders_query(
         with_ctes(cells, load_sql("cohort_grid")), dataset, filters,

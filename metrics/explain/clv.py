@@ -66,8 +66,7 @@ from metrics.query.sql import (
     with_ctes,
 )
 from metrics.registry import entry
-from metrics.retention import _group_sql as cohort_group_sql
-from metrics.retention import cohort_query
+from metrics.retention import cohort_conditions, cohort_group_sql, cohort_query
 from metrics.store import Dataset, Store
 
 # Which rows stand behind a figure (Formula.rows), and so which explainer computes it.
@@ -358,7 +357,8 @@ def _explain_historic(store: Store, dataset: Dataset, metric: Metric, formula: F
         with_ctes(load_sql("cohort_cells"), query=load_sql("explain_clv_cohort_customers")),
         dataset, months, selection=rows_selection,
         cohort_start=period_start_sql("month", "m.cohort_index"),
-        month_k_end=period_end_sql("month", "m.cohort_index + $explained_offset"), **groups)
+        month_k_end=period_end_sql("month", "m.cohort_index + $explained_offset"), **groups,
+        **cohort_conditions(False))
     rows_params = rows_params | bind(rows_sql, group_params | explained)
     first, last = orders_span(dataset)
     if cohort is not None:  # the cohort's months 0..k
