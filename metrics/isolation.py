@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.spawn
 import os
 import resource
 import signal
@@ -22,6 +23,7 @@ from metrics.i18n import t, tn
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+PROCESS_NAME = "loyaltylens-ingest"
 MEMORY_ENV_VAR = "LOYALTYLENS_INGEST_MEMORY_GB"
 SECONDS_ENV_VAR = "LOYALTYLENS_INGEST_SECONDS"
 # Address space, not resident memory: DuckDB and Python reserve far more than they touch
@@ -92,10 +94,11 @@ def run_isolated(task: Callable[[], T], name: str, limits: Limits | None = None)
         go to the server's log.
     """
     limits = limits or Limits()
+    _skip_main_in_children()
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(sender, task, limits), daemon=True,
-                            name=f"loyaltylens-ingest {name}")
+                            name=f"{PROCESS_NAME} {name}")
     child.start()
     sender.close()  # the child's end: a dead child then reads as the end of the pipe
     try:
@@ -113,6 +116,30 @@ def run_isolated(task: Callable[[], T], name: str, limits: Limits | None = None)
             child.kill()
         child.join()
     return _result(outcome, name, limits)
+
+
+def _skip_main_in_children() -> None:
+    """Spawn our children without running the parent's ``__main__`` in them.
+
+    A spawned child first runs the parent's main script again (so that what it defines
+    unpickles); under Streamlit that is the page being run (its script runner makes the
+    page ``__main__``), which would draw the whole app, and open the database, in the
+    child. The tasks live in importable modules, so the children of this module (named
+    :data:`PROCESS_NAME`) skip it; other processes are spawned as before.
+    """
+    prepare = multiprocessing.spawn.get_preparation_data
+    if getattr(prepare, "skips_main", False):
+        return
+
+    def without_main(name: str) -> dict[str, Any]:
+        data: dict[str, Any] = prepare(name)
+        if name.startswith(PROCESS_NAME):
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    without_main.__dict__["skips_main"] = True
+    multiprocessing.spawn.get_preparation_data = without_main
 
 
 def _child(sender: Connection, task: Callable[[], Any], limits: Limits) -> None:

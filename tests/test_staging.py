@@ -25,8 +25,8 @@ LINES = [("Order", "Customer", "Date", "Total", "Product"),
 def tables(store: Store, name: str) -> dict[str, pd.DataFrame]:
     """Every stored table of a dataset, with its catalogue entry's rows and segments."""
     dataset = store.dataset(name)
-    with store.cursor() as cursor:
-        return {kind: cursor.execute(f"SELECT * FROM {dataset.table(kind)}").df()
+    with store.cursor() as cursor:  # in a fixed order: DuckDB writes in parallel
+        return {kind: cursor.execute(f"SELECT * FROM {dataset.table(kind)} ORDER BY ALL").df()
                 for kind in dataset.tables} | {
             "catalogue": pd.DataFrame([(i.kind, i.rows, i.segment_columns, i.first_date,
                                         i.last_date, i.mapping == {} or i.mapping)
