@@ -158,3 +158,18 @@ def test_an_upload_whose_process_runs_out_of_memory_says_so_and_the_app_serves_o
         "stopped; nothing was stored. Upload a smaller file (fewer rows or columns)."]
     monkeypatch.delenv(MEMORY_ENV_VAR)
     assert_the_app_serves_on(app, db)
+
+
+def test_a_dataset_stored_by_another_session_meanwhile_is_checked_again(
+        isolated_db: Path) -> None:
+    first = upload(open_app(page="app_pages/data.py"), "orders.csv", ORDERS)
+    second = upload(open_app(page="app_pages/data.py"), "orders.csv", ORDERS)
+    store_upload(first)  # a new dataset "orders", which the second session also checked
+    # its click reruns the page, which checks the file again against the datasets now there
+    store_upload(second)
+    assert [unescaped(e.value) for e in second.error] == [
+        "The dataset “orders” already has orders data: choose another dataset name, or "
+        "replace its data."]
+    with Store(isolated_db) as store:
+        assert [d.name for d in store.datasets()] == ["orders"]
+        assert store.dataset("orders").tables["orders"].rows == 11

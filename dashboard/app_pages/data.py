@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -413,6 +414,9 @@ def _upload(datasets: list[Dataset]) -> None:
             report = store_staged(store, staged, currency=chosen)
         except LoyaltyLensError as error:
             show_error(error)
+            # the dataset changed meanwhile: the next run checks the file again
+            st.session_state.pop(DRY_RUN, None)
+            discard_staged(staged)
             return
         st.session_state["last_report"] = report
         st.session_state.pop(DRY_RUN, None)
@@ -426,19 +430,26 @@ def _upload(datasets: list[Dataset]) -> None:
 def _check(store: Store, path: Path, arguments: dict[str, Any], datasets: list[Dataset]
            ) -> Staged:
     """The dry run: the file read, validated and staged for storing in a process of its
-    own (:func:`metrics.staging.stage_isolated`), once per set of inputs; a new one
-    replaces the previous one's staged tables."""
+    own (:func:`metrics.staging.stage_isolated`), once per set of inputs (its error too);
+    a new one replaces the previous one's staged tables."""
     check_key = repr((str(path), sorted(arguments.items(), key=str), len(datasets)))
     cached = st.session_state.get(DRY_RUN)
     if cached and cached[0] == check_key:
+        if cached[2] is not None:
+            raise cached[2]
         return cast(Staged, cached[1])
-    if cached:
+    if cached and cached[1] is not None:
         discard_staged(cached[1])
-        st.session_state.pop(DRY_RUN)
+    folder = staging_folder(path)
     options = {key: value for key, value in arguments.items() if key != "dataset"}
-    staged = stage_isolated(store, path, staging_folder(path), dataset=arguments["dataset"],
-                            max_bytes=UPLOAD_LIMIT_BYTES, **options)
-    st.session_state[DRY_RUN] = (check_key, staged)
+    try:
+        staged = stage_isolated(store, path, folder, dataset=arguments["dataset"],
+                                max_bytes=UPLOAD_LIMIT_BYTES, **options)
+    except LoyaltyLensError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        st.session_state[DRY_RUN] = (check_key, None, error)
+        raise
+    st.session_state[DRY_RUN] = (check_key, staged, None)
     return staged
 
 
