@@ -17,7 +17,7 @@ from metrics.i18n import t
 from metrics.ingest import CURRENCY_GIVEN, IngestReport, ingest_file
 from metrics.isolation import Limits, run_isolated
 from metrics.query.sql import quote_ident
-from metrics.store import Dataset, Store
+from metrics.store import Dataset, Store, TableInfo
 
 SCRATCH_DB = "scratch.duckdb"
 
@@ -120,10 +120,7 @@ def _mirror(scratch: Store, dataset: Dataset) -> None:
     with scratch.transaction() as cursor:
         dataset_id = scratch.register_dataset(cursor, dataset.name, dataset.currency)
         for info in dataset.tables.values():
-            scratch.register_table(cursor, dataset_id, info.kind, {
-                "source": info.source, "rows": info.rows, "mapping": info.mapping,
-                "segment_columns": list(info.segment_columns), "first_date": info.first_date,
-                "last_date": info.last_date})
+            scratch.register_table(cursor, dataset_id, info.kind, _catalogue_entry(info))
 
 
 def _stage_table(scratch: Store, dataset: Dataset, kind: str, folder: Path) -> StagedTable:
@@ -131,11 +128,14 @@ def _stage_table(scratch: Store, dataset: Dataset, kind: str, folder: Path) -> S
     path = folder / f"{kind}.parquet"
     with scratch.cursor() as cursor:
         cursor.sql(f"SELECT * FROM {dataset.table(kind)}").write_parquet(str(path))
-    info = dataset.tables[kind]
-    return StagedTable(kind, path, {
-        "source": info.source, "rows": info.rows, "mapping": info.mapping,
-        "segment_columns": list(info.segment_columns), "first_date": info.first_date,
-        "last_date": info.last_date})
+    return StagedTable(kind, path, _catalogue_entry(dataset.tables[kind]))
+
+
+def _catalogue_entry(info: TableInfo) -> dict[str, Any]:
+    """A stored table's catalogue entry as :meth:`Store.register_table` takes it."""
+    return {"source": info.source, "rows": info.rows, "mapping": info.mapping,
+            "segment_columns": list(info.segment_columns), "first_date": info.first_date,
+            "last_date": info.last_date}
 
 
 def store_staged(store: Store, staged: Staged, currency: str | None = None) -> IngestReport:
