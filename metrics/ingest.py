@@ -443,20 +443,42 @@ def customer_matches(store: Store, path: Path | str, customer_column: str,
         One per dataset that has orders or customer data, the most matched rows first
         (then newest first); datasets that match no row included.
     """
+    with tempfile.TemporaryDirectory() as work:
+        customers = write_file_customers(path, customer_column, Path(work) / "customers.parquet",
+                                         source, sheet, encoding=encoding, delimiter=delimiter)
+        return matches_of_file_customers(store, customers)
+
+
+def write_file_customers(path: Path | str, customer_column: str, out: Path,
+                         source: str | None = None, sheet: str | None = None, *,
+                         encoding: str | None = None, delimiter: str | None = None) -> Path:
+    """Write the customer id of every data row of a file to the Parquet file ``out``.
+
+    The reading half of :func:`customer_matches` (same parameters), which needs no store:
+    the Data page runs it in a process of its own (:mod:`metrics.isolation`).
+    """
     path = Path(path)
-    datasets = [d for d in store.datasets() if {"orders", "customers"} & set(d.tables)]
-    with tempfile.TemporaryDirectory() as work, store.cursor() as cursor:
+    with tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor:
         prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
                                 delimiter=delimiter)
         headers = _load_raw(cursor, prepared, source or path.name)
         if customer_column not in headers:
             raise InputError(t("The file has no column “{column}”: pick one of its columns.",
                                column=customer_column))
-        cursor.execute(
+        cursor.sql(
             f"-- the customer id of every data row of the file\n"
-            f"CREATE OR REPLACE TEMP TABLE file_customers AS SELECT "
-            f"NULLIF(trim(c{headers.index(customer_column)}), '') AS customer_id FROM raw "
-            f"WHERE {_data_rows_filter(len(headers))}")
+            f"SELECT NULLIF(trim(c{headers.index(customer_column)}), '') AS customer_id "
+            f"FROM raw WHERE {_data_rows_filter(len(headers))}").write_parquet(str(out))
+    return out
+
+
+def matches_of_file_customers(store: Store, customers: Path) -> list[CustomerMatch]:
+    """:func:`customer_matches` of the customer ids :func:`write_file_customers` wrote."""
+    datasets = [d for d in store.datasets() if {"orders", "customers"} & set(d.tables)]
+    with store.cursor() as cursor:
+        cursor.execute("-- the customer id of every data row of the file\n"
+                       "CREATE OR REPLACE TEMP TABLE file_customers AS "
+                       "SELECT customer_id FROM read_parquet($path)", {"path": str(customers)})
         matches = []
         for dataset in datasets:
             ids = " UNION ALL ".join(f"SELECT customer_id FROM {dataset.table(kind)}"

@@ -37,8 +37,9 @@ from metrics.ingest import (
     UPLOAD_LIMIT_BYTES,
     CustomerMatch,
     IngestReport,
-    customer_matches,
     inspect_file,
+    matches_of_file_customers,
+    write_file_customers,
 )
 from metrics.isolation import run_isolated
 from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDates
@@ -58,6 +59,7 @@ UPLOAD_FILE = "_upload_file"
 BENCHMARK_FILE = "_benchmark_file"
 SHEETS = "_sheets"
 INSPECTION = "_inspection"
+FILE_CUSTOMERS = "_file_customers"
 KIND_HELP = {
     "orders": "One row per order (or per order line, with an order id): customer id, order "
               "date and amount. Negative amounts are refunds.",
@@ -249,19 +251,20 @@ def _choose_currency(preview: IngestReport, file_id: str) -> str | None:
 def _survey_matches(path: Path, customer_column: str, source: str, sheet: str | None,
                     datasets: list[Dataset], reading: dict[str, str | None]
                     ) -> list[CustomerMatch]:
-    """How many answers match the customers of each dataset (read once per file)."""
+    """How many answers match the customers of each dataset (read once per file, in a
+    process of its own; compared with the datasets here)."""
     if not customer_column:
         return []
-    key = (str(path), customer_column, sheet, tuple(d.id for d in datasets),
-           reading["encoding"], reading["delimiter"])
+    inputs = (path, customer_column, sheet, reading["encoding"], reading["delimiter"])
+    customers = _isolated(FILE_CUSTOMERS, inputs, functools.partial(
+        write_file_customers, path, customer_column, path.parent / "customers.parquet",
+        source, sheet, encoding=reading["encoding"], delimiter=reading["delimiter"]), source)
+    key = (inputs, tuple(d.id for d in datasets))
     cached = st.session_state.get(SURVEY_MATCHES)
     if cached is None or cached[0] != key:
-        cached = (key, customer_matches(services.get_store(), path, customer_column,
-                                        source=source, sheet=sheet,
-                                        encoding=reading["encoding"],
-                                        delimiter=reading["delimiter"]))
+        cached = (key, matches_of_file_customers(services.get_store(), customers))
         st.session_state[SURVEY_MATCHES] = cached
-    return cached[1]
+    return cast(list[CustomerMatch], cached[1])
 
 
 def _survey_match_note(matches: dict[str, CustomerMatch], target: str | None) -> None:
