@@ -33,7 +33,7 @@ from metrics.errors import InputError, LoyaltyLensError
 from metrics.explain import Explanation, explain, json_parameters
 from metrics.export import json_value, to_csv, to_records
 from metrics.i18n import t
-from metrics.ingest import EARLIEST_DATE, ingest_file
+from metrics.ingest import EARLIEST_DATE
 from metrics.kpis import kpi_table
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.segments import segment_key
@@ -50,6 +50,7 @@ from metrics.rfm import rfm_table
 from metrics.roles import TABLE_KINDS
 from metrics.satisfaction import nps_table
 from metrics.segments import segment_summary
+from metrics.staging import ingest_isolated
 from metrics.store import DB_ENV_VAR, Store
 
 
@@ -94,6 +95,14 @@ Handler = Callable[[argparse.Namespace, Store], None]
 
 
 @dataclass(frozen=True)
+class WithoutStore:
+    """A command that does not open the database in this process (the ingest opens it in
+    a process of its own, under limits: :mod:`metrics.isolation`)."""
+
+    run: Callable[[argparse.Namespace], None]
+
+
+@dataclass(frozen=True)
 class Command:
     """One subcommand of the program, registered once in :data:`COMMANDS`.
 
@@ -106,7 +115,7 @@ class Command:
     name: str
     help: Callable[[], str]
     configure: Callable[[argparse.ArgumentParser], None]
-    run: Handler
+    run: Handler | WithoutStore
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,13 +263,13 @@ def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
                                year=EARLIEST_DATE.year))
 
 
-def _ingest(args: argparse.Namespace, store: Store) -> None:
-    report = ingest_file(store, args.file, dataset=args.dataset, kind=args.kind,
-                         mapping=dict(args.mapping), currency=args.currency,
-                         replace=args.replace, date_format=args.date_format, sheet=args.sheet,
-                         dry_run=args.dry_run, encoding=args.encoding,
-                         delimiter=args.delimiter, decimal_mark=args.decimal,
-                         keep_out_of_range_dates=args.keep_future_dates)
+def _ingest(args: argparse.Namespace) -> None:
+    report = ingest_isolated(args.db, args.file, dataset=args.dataset, kind=args.kind,
+                             mapping=dict(args.mapping), currency=args.currency,
+                             replace=args.replace, date_format=args.date_format,
+                             sheet=args.sheet, dry_run=args.dry_run, encoding=args.encoding,
+                             delimiter=args.delimiter, decimal_mark=args.decimal,
+                             keep_out_of_range_dates=args.keep_future_dates)
     _print_json(report.to_dict())
 
 
@@ -527,7 +536,7 @@ def _named_group(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
 # its options) and one entry here; build_parser and main read nothing else.
 COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("ingest", lambda: t("Validate a file and store it in a dataset."),
-            _configure_ingest, _ingest),
+            _configure_ingest, WithoutStore(_ingest)),
     Command("datasets", lambda: t("List the stored datasets."), _configure_datasets, _datasets),
     Command("delete", lambda: t("Delete a dataset and all its data."),
             _configure_delete, _delete),
@@ -571,8 +580,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with Store(args.db) as store:
-            COMMANDS[args.command].run(args, store)
+        command = COMMANDS[args.command].run
+        if isinstance(command, WithoutStore):
+            command.run(args)
+        else:
+            with Store(args.db) as store:
+                command(args, store)
     except LoyaltyLensError as error:
         print(t("error: {message}", message=error.message), file=sys.stderr)
         return 2

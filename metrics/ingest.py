@@ -24,6 +24,7 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import t, tn
+from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long
 from metrics.parsing import (
     CURRENCY_HINTS,
     DATE_CELLS,
@@ -55,6 +56,11 @@ from metrics.store import PURCHASE_HISTORY_COLUMNS, Dataset, Store
 
 # A text column with at most this many distinct values is offered as a segment filter.
 MAX_SEGMENT_VALUES = 50
+# Columns whose distinct values one query counts: each count(DISTINCT) holds a hash table
+# of several MB whatever the data, so one query over every column of a wide file ran
+# DuckDB out of memory (300 columns of 5 rows took 1.8 GB); batches keep it a few
+# tables at a time, and the scans stay one pass over the columns in all.
+SEGMENT_BATCH = 16
 REJECTED_SAMPLE_ROWS = 1000
 PREVIEW_ROWS = 20
 DETECTION_SAMPLE = 5000
@@ -217,7 +223,8 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
     types = ", ".join(f"'{c}': 'VARCHAR'" for c in columns)
     source = ("read_csv($path, header = false, auto_detect = false, columns = {" + types + "}, "
               "delim = $delimiter, quote = '\"', escape = '\"', null_padding = true, "
-              "nullstr = $missing, skip = 0, parallel = $parallel, store_rejects = true, "
+              "nullstr = $missing, skip = 0, parallel = $parallel, max_line_size = $max_line, "
+              "store_rejects = true, "
               "rejects_table = 'raw_rejects', rejects_scan = 'raw_rejects_scan')")
 
     def read(parameters: dict[str, Any]) -> None:
@@ -228,7 +235,7 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
                        parameters)
 
     parameters = {"path": str(prepared.path), "delimiter": prepared.delimiter,
-                  "missing": MISSING_FIELD, "parallel": True}
+                  "missing": MISSING_FIELD, "parallel": True, "max_line": MAX_LINE_BYTES}
     try:
         try:
             read(parameters)
@@ -251,6 +258,8 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
                             "{name} has over {n} rows with more fields than its first rows: "
                             "check that the delimiter is right, or choose it.", MAX_LONG_ROWS,
                             name=name))
+    records = cursor.execute("SELECT count(*) FROM raw_file").fetchone()
+    check_rows((records[0] if records else 0) + len(rejects) - 1, name)  # the header is no row
     long_rows = [(int(line), next(csv.reader(io.StringIO(text), delimiter=prepared.delimiter),
                                   [])) for line, _, text, _ in rejects]
     _number_raw_rows(cursor, columns, long_rows)
@@ -270,9 +279,7 @@ def _load_raw(cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile, name: s
 def _unreadable(name: str, error: str) -> NoReturn:
     """Refuse a file DuckDB's CSV reader cannot read, in one sentence."""
     if "max_line_size" in error or "LINE SIZE OVER MAXIMUM" in error:
-        raise InputError(
-            t("{name} has a line longer than LoyaltyLens reads (over 2 MB): it is probably "
-              "not a CSV export. Export the data again as CSV or .xlsx.", name=name))
+        raise InputError(line_too_long(name))
     raise InputError(
         t("{name} could not be read as a table with a header row ({detail}). Export it "
           "again as CSV or .xlsx and upload that.", name=name, detail=error.splitlines()[0]))
@@ -436,20 +443,42 @@ def customer_matches(store: Store, path: Path | str, customer_column: str,
         One per dataset that has orders or customer data, the most matched rows first
         (then newest first); datasets that match no row included.
     """
+    with tempfile.TemporaryDirectory() as work:
+        customers = write_file_customers(path, customer_column, Path(work) / "customers.parquet",
+                                         source, sheet, encoding=encoding, delimiter=delimiter)
+        return matches_of_file_customers(store, customers)
+
+
+def write_file_customers(path: Path | str, customer_column: str, out: Path,
+                         source: str | None = None, sheet: str | None = None, *,
+                         encoding: str | None = None, delimiter: str | None = None) -> Path:
+    """Write the customer id of every data row of a file to the Parquet file ``out``.
+
+    The reading half of :func:`customer_matches` (same parameters), which needs no store:
+    the Data page runs it in a process of its own (:mod:`metrics.isolation`).
+    """
     path = Path(path)
-    datasets = [d for d in store.datasets() if {"orders", "customers"} & set(d.tables)]
-    with tempfile.TemporaryDirectory() as work, store.cursor() as cursor:
+    with tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor:
         prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
                                 delimiter=delimiter)
         headers = _load_raw(cursor, prepared, source or path.name)
         if customer_column not in headers:
             raise InputError(t("The file has no column “{column}”: pick one of its columns.",
                                column=customer_column))
-        cursor.execute(
+        cursor.sql(
             f"-- the customer id of every data row of the file\n"
-            f"CREATE OR REPLACE TEMP TABLE file_customers AS SELECT "
-            f"NULLIF(trim(c{headers.index(customer_column)}), '') AS customer_id FROM raw "
-            f"WHERE {_data_rows_filter(len(headers))}")
+            f"SELECT NULLIF(trim(c{headers.index(customer_column)}), '') AS customer_id "
+            f"FROM raw WHERE {_data_rows_filter(len(headers))}").write_parquet(str(out))
+    return out
+
+
+def matches_of_file_customers(store: Store, customers: Path) -> list[CustomerMatch]:
+    """:func:`customer_matches` of the customer ids :func:`write_file_customers` wrote."""
+    datasets = [d for d in store.datasets() if {"orders", "customers"} & set(d.tables)]
+    with store.cursor() as cursor:
+        cursor.execute("-- the customer id of every data row of the file\n"
+                       "CREATE OR REPLACE TEMP TABLE file_customers AS "
+                       "SELECT customer_id FROM read_parquet($path)", {"path": str(customers)})
         matches = []
         for dataset in datasets:
             ids = " UNION ALL ".join(f"SELECT customer_id FROM {dataset.table(kind)}"
@@ -1090,18 +1119,19 @@ def _rejections(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
 def _segment_columns(cursor: duckdb.DuckDBPyConnection, target: str, columns: list[str]
                      ) -> list[str]:
     """The text columns with a few distinct values: the segment dimensions of the data."""
-    if not columns:
-        return []
-    stats = ", ".join(
-        f"count(DISTINCT {quote_ident(c)}), count({quote_ident(c)}), "
-        f"count(TRY_CAST(replace({quote_ident(c)}, ',', '.') AS DOUBLE))"
-        for c in columns
-    )
-    row = cursor.execute(f"SELECT {stats} FROM {target}").fetchone()
-    assert row is not None
     segments = []
-    for n, column in enumerate(columns):
-        distinct, filled, numeric = row[3 * n: 3 * n + 3]
-        if 2 <= distinct <= MAX_SEGMENT_VALUES and numeric < filled:
-            segments.append(column)
+    for start in range(0, len(columns), SEGMENT_BATCH):
+        batch = columns[start:start + SEGMENT_BATCH]
+        stats = ", ".join(
+            f"count(DISTINCT {quote_ident(c)}), count({quote_ident(c)}), "
+            f"count(TRY_CAST(replace({quote_ident(c)}, ',', '.') AS DOUBLE))"
+            for c in batch
+        )
+        row = cursor.execute(f"-- distinct, filled and numeric values of a few columns\n"
+                             f"SELECT {stats} FROM {target}").fetchone()
+        assert row is not None
+        for n, column in enumerate(batch):
+            distinct, filled, numeric = row[3 * n: 3 * n + 3]
+            if 2 <= distinct <= MAX_SEGMENT_VALUES and numeric < filled:
+                segments.append(column)
     return segments

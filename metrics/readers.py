@@ -26,6 +26,7 @@ import duckdb
 
 from metrics.errors import InputError
 from metrics.i18n import t, tn
+from metrics.limits import check_columns, check_line_length
 
 CHUNK_BYTES = 8 << 20
 SAMPLE_BYTES = 1 << 20
@@ -420,8 +421,8 @@ def _prepare(path: Path, workdir: Path, sheet: str | None, name: str, encoding: 
     if head.startswith(ZIP_MAGIC):
         out = workdir / "sheet.csv"
         chosen, kinds = _excel_to_csv(path, out, sheet, name)
-        return PreparedFile(out, "xlsx", ",", chosen, _widest_record(_sample_text(out), ","),
-                            kinds)
+        return PreparedFile(out, "xlsx", ",", chosen, _checked_width(_sample_text(out), ",",
+                                                                     name), kinds)
     chosen_encoding = encoding is not None
     if encoding is not None:
         encoding = parse_encoding(encoding)
@@ -449,4 +450,21 @@ def _prepare(path: Path, workdir: Path, sheet: str | None, name: str, encoding: 
                            encoding=ENCODING_NAMES.get(encoding, encoding))) from None
     text = _sample_text(readable)
     delimiter = parse_delimiter(delimiter) if delimiter is not None else _sniff_delimiter(text)
-    return PreparedFile(readable, encoding, delimiter, width=_widest_record(text, delimiter))
+    return PreparedFile(readable, encoding, delimiter,
+                        width=_checked_width(text, delimiter, name))
+
+
+def _longest_line(text: str) -> int:
+    """The length of the longest line of ``text``, in characters (a sample's bytes, near
+    enough: the limit is far above any export's line)."""
+    return max(len(line) for line in text.split("\n"))
+
+
+def _checked_width(text: str, delimiter: str, name: str) -> int:
+    """The columns to read the file into (:func:`_widest_record`), within the limits
+    (:mod:`metrics.limits`): a too long line or too many columns is refused here, before
+    the whole file is read."""
+    check_line_length(_longest_line(text), name)
+    width = _widest_record(text, delimiter)
+    check_columns(width, name)
+    return width

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import tempfile
+import functools
+import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +16,7 @@ from dashboard import services
 from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error, show_warning
+from dashboard.uploads import forget_upload, session_upload, staging_folder
 from dashboard.widgets import data_table
 from metrics.benchmarks import (
     METRIC_IDS,
@@ -36,17 +37,16 @@ from metrics.ingest import (
     UPLOAD_LIMIT_BYTES,
     CustomerMatch,
     IngestReport,
-    customer_matches,
-    ingest_file,
     inspect_file,
+    matches_of_file_customers,
+    write_file_customers,
 )
+from metrics.isolation import run_isolated
 from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDates
 from metrics.readers import DELIMITERS, ENCODING_NAMES, excel_sheets, is_workbook
 from metrics.roles import TABLE_KINDS, column_label
-from metrics.store import Dataset
-
-if TYPE_CHECKING:
-    from streamlit.runtime.uploaded_file_manager import UploadedFile
+from metrics.staging import Staged, discard_staged, stage_isolated, store_staged
+from metrics.store import Dataset, Store
 
 CURRENCIES = ("EUR", "RON", "RUB", "USD", "GBP", "PLN", "MDL", "UAH", "KZT", "CHF")
 NO_COLUMN = ""
@@ -54,6 +54,12 @@ NEW_DATASET = ""
 UPLOADS_STORED = "_uploads_stored"
 DRY_RUN = "_dry_run"
 SURVEY_MATCHES = "_survey_matches"
+# The session's upload (file id, saved path), and what its isolated reading found.
+UPLOAD_FILE = "_upload_file"
+BENCHMARK_FILE = "_benchmark_file"
+SHEETS = "_sheets"
+INSPECTION = "_inspection"
+FILE_CUSTOMERS = "_file_customers"
 KIND_HELP = {
     "orders": "One row per order (or per order line, with an order id): customer id, order "
               "date and amount. Negative amounts are refunds.",
@@ -169,21 +175,23 @@ def _show_report(report: IngestReport) -> None:
                            key=f"rejected_{report.dry_run}")
 
 
-def _saved_upload(upload: UploadedFile) -> Path:
-    """The uploaded bytes in a file that lasts for the session, under the user's file name
-    (what every message names) in a folder named by the content."""
-    data = upload.getvalue()
-    folder = (Path(tempfile.gettempdir()) / "loyaltylens-uploads"
-              / hashlib.sha256(data).hexdigest()[:24])
-    folder.mkdir(parents=True, exist_ok=True)
-    # the browser sends a bare name; a name that is no file name here keeps only its end
-    name = Path(upload.name).name.strip() or "upload"
-    if name.startswith(".") or len(name.encode()) > 200:
-        name = "upload" + Path(name).suffix[:20]
-    path = folder / name
-    if not path.exists():
-        path.write_bytes(data)
-    return path
+T = TypeVar("T")
+
+
+def _isolated(state_key: str, inputs: tuple[Any, ...], task: Callable[[], T], name: str
+              ) -> T:
+    """``task`` run in a process of its own (:func:`metrics.isolation.run_isolated`), once
+    for the same ``inputs``: its result or its error is kept for the session's reruns."""
+    cached = st.session_state.get(state_key)
+    if cached is None or cached[0] != inputs:
+        try:
+            cached = (inputs, run_isolated(task, name), None)
+        except LoyaltyLensError as error:
+            cached = (inputs, None, error)
+        st.session_state[state_key] = cached
+    if cached[2] is not None:
+        raise cached[2]
+    return cast(T, cached[1])
 
 
 def _reading_options(file_id: str, workbook: bool) -> dict[str, str | None]:
@@ -243,19 +251,20 @@ def _choose_currency(preview: IngestReport, file_id: str) -> str | None:
 def _survey_matches(path: Path, customer_column: str, source: str, sheet: str | None,
                     datasets: list[Dataset], reading: dict[str, str | None]
                     ) -> list[CustomerMatch]:
-    """How many answers match the customers of each dataset (read once per file)."""
+    """How many answers match the customers of each dataset (read once per file, in a
+    process of its own; compared with the datasets here)."""
     if not customer_column:
         return []
-    key = (str(path), customer_column, sheet, tuple(d.id for d in datasets),
-           reading["encoding"], reading["delimiter"])
+    inputs = (path, customer_column, sheet, reading["encoding"], reading["delimiter"])
+    customers = _isolated(FILE_CUSTOMERS, inputs, functools.partial(
+        write_file_customers, path, customer_column, path.parent / "customers.parquet",
+        source, sheet, encoding=reading["encoding"], delimiter=reading["delimiter"]), source)
+    key = (inputs, tuple(d.id for d in datasets))
     cached = st.session_state.get(SURVEY_MATCHES)
     if cached is None or cached[0] != key:
-        cached = (key, customer_matches(services.get_store(), path, customer_column,
-                                        source=source, sheet=sheet,
-                                        encoding=reading["encoding"],
-                                        delimiter=reading["delimiter"]))
+        cached = (key, matches_of_file_customers(services.get_store(), customers))
         st.session_state[SURVEY_MATCHES] = cached
-    return cached[1]
+    return cast(list[CustomerMatch], cached[1])
 
 
 def _survey_match_note(matches: dict[str, CustomerMatch], target: str | None) -> None:
@@ -286,24 +295,30 @@ def _upload(datasets: list[Dataset]) -> None:
         t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)", limit=limit),
         type=["csv", "txt", "tsv", "xlsx", "zip", "gz"],
         key=f"upload_file_{st.session_state.get(UPLOADS_STORED, 0)}")
-    if upload is None:
-        return
-    if upload.size > UPLOAD_LIMIT_BYTES:
+    if upload is not None and upload.size > UPLOAD_LIMIT_BYTES:
         show_error(LoyaltyLensError(t(
             "{name} is {size} MB; the Data page takes files up to {limit} MB. Use "
             "`loyaltylens ingest` for larger files.", name=upload.name,
             size=f"{upload.size / 2**20:,.0f}", limit=limit)))
+        upload = None
+    path = session_upload(UPLOAD_FILE, upload)
+    if upload is None or path is None:
         return
-    path = _saved_upload(upload)
     sheet = None
     workbook = is_workbook(path)
     reading = _reading_options(upload.file_id, workbook)
+    # reading the file runs in a process of its own: a file that crashes or hangs it
+    # costs the user a sentence, not the server
     try:
         if workbook:
-            sheets = excel_sheets(path, upload.name)
+            sheets = _isolated(SHEETS, (path,), functools.partial(
+                excel_sheets, path, upload.name), upload.name)
             sheet = st.selectbox(t("Sheet"), sheets, key=f"sheet_{upload.file_id}")
-        inspection = inspect_file(path, kind, source=upload.name, sheet=sheet,
-                                  encoding=reading["encoding"], delimiter=reading["delimiter"])
+        inspection = _isolated(
+            INSPECTION, (path, kind, sheet, reading["encoding"], reading["delimiter"]),
+            functools.partial(inspect_file, path, kind, source=upload.name, sheet=sheet,
+                              encoding=reading["encoding"], delimiter=reading["delimiter"]),
+            upload.name)
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -370,16 +385,8 @@ def _upload(datasets: list[Dataset]) -> None:
                  # ambiguous one
                  "date_format": reading["date_format"] or st.session_state.get(options_key)}
     store = services.get_store()
-    # The dry run reads the whole file: redo it only when an input changed.
-    check_key = repr((str(path), sorted(arguments.items(), key=str), len(datasets)))
-    cached = st.session_state.get(DRY_RUN)
     try:
-        if cached and cached[0] == check_key:
-            preview = cached[1]
-        else:
-            preview = ingest_file(store, path, dry_run=True, max_bytes=UPLOAD_LIMIT_BYTES,
-                                  **arguments)
-            st.session_state[DRY_RUN] = (check_key, preview)
+        staged = _check(store, path, arguments, datasets)
     except AmbiguousDates as ambiguous:
         show_warning(ambiguous.message)
         st.radio(t("Date format"), ambiguous.options, key=options_key, horizontal=True,
@@ -388,6 +395,7 @@ def _upload(datasets: list[Dataset]) -> None:
     except LoyaltyLensError as error:
         show_error(error)
         return
+    preview = staged.report
     currency = preview.currency
     # an existing dataset keeps its currency; a file without amounts needs none
     if target == NEW_DATASET and preview.has_amounts:
@@ -406,20 +414,46 @@ def _upload(datasets: list[Dataset]) -> None:
         try:
             # None keeps the file's suggestion, with the reason it was suggested
             chosen = currency if preview.currency_source == CURRENCY_GIVEN else None
-            report = ingest_file(store, path, max_bytes=UPLOAD_LIMIT_BYTES,
-                                 currency=chosen, **arguments)
+            report = store_staged(store, staged, currency=chosen)
         except LoyaltyLensError as error:
             show_error(error)
+            # the dataset changed meanwhile: the next run checks the file again
+            st.session_state.pop(DRY_RUN, None)
+            discard_staged(staged)
             return
         st.session_state["last_report"] = report
         st.session_state.pop(DRY_RUN, None)
-        path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # another file of the same content may remain
-            path.parent.rmdir()
+        forget_upload(UPLOAD_FILE)  # stored: its file and staged tables are no longer needed
         if report.dataset_id:
             select_dataset(report.dataset_id)
         st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
         st.rerun()
+
+
+def _check(store: Store, path: Path, arguments: dict[str, Any], datasets: list[Dataset]
+           ) -> Staged:
+    """The dry run: the file read, validated and staged for storing in a process of its
+    own (:func:`metrics.staging.stage_isolated`), once per set of inputs (its error too);
+    a new one replaces the previous one's staged tables."""
+    check_key = repr((str(path), sorted(arguments.items(), key=str), len(datasets)))
+    cached = st.session_state.get(DRY_RUN)
+    if cached and cached[0] == check_key:
+        if cached[2] is not None:
+            raise cached[2]
+        return cast(Staged, cached[1])
+    if cached and cached[1] is not None:
+        discard_staged(cached[1])
+    folder = staging_folder(path)
+    options = {key: value for key, value in arguments.items() if key != "dataset"}
+    try:
+        staged = stage_isolated(store, path, folder, dataset=arguments["dataset"],
+                                max_bytes=UPLOAD_LIMIT_BYTES, **options)
+    except LoyaltyLensError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        st.session_state[DRY_RUN] = (check_key, None, error)
+        raise
+    st.session_state[DRY_RUN] = (check_key, staged, None)
+    return staged
 
 
 def _delete(datasets: list[Dataset]) -> None:
@@ -466,11 +500,12 @@ def _benchmark_sets() -> None:
     upload = st.file_uploader(
         t("Benchmark file (CSV or Excel .xlsx)"), type=["csv", "txt", "tsv", "xlsx"],
         key=f"benchmark_file_{st.session_state.get(BENCHMARKS_STORED, 0)}")
-    if upload is not None:
+    path = session_upload(BENCHMARK_FILE, upload)
+    if upload is not None and path is not None:
         name = st.text_input(t("Name of the set"), value=Path(upload.name).stem[:60],
                              key=f"benchmark_name_{upload.file_id}")
         try:
-            rows = read_benchmark_file(_saved_upload(upload), name)
+            rows = read_benchmark_file(path, name)
         except LoyaltyLensError as error:
             show_error(error)
         else:
@@ -483,6 +518,7 @@ def _benchmark_sets() -> None:
                     show_error(error)
                     return
                 st.session_state[BENCHMARK_SAVED] = (rows[0].set_name, len(rows))
+                forget_upload(BENCHMARK_FILE)
                 st.session_state[BENCHMARKS_STORED] = (
                     st.session_state.get(BENCHMARKS_STORED, 0) + 1)
                 st.rerun()

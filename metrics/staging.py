@@ -1,0 +1,214 @@
+"""An ingest in two steps across processes: the file is read, validated and turned into the
+tables to store in a child process (:mod:`metrics.isolation`), which leaves them as Parquet
+files with the report; :func:`store_staged` then writes them into the store in one
+transaction. The CLI, which can open the database in the child, does both there."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from metrics.errors import InputError
+from metrics.i18n import t
+from metrics.ingest import CURRENCY_GIVEN, IngestReport, ingest_file
+from metrics.isolation import Limits, run_isolated
+from metrics.query.sql import quote_ident
+from metrics.store import Dataset, Store, TableInfo
+
+SCRATCH_DB = "scratch.duckdb"
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    """One table of a staged ingest: its kind, its rows in Parquet, its catalogue entry."""
+
+    kind: str
+    path: Path
+    info: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A validated file ready to store: the report (a dry run's) and the tables to write.
+
+    ``existing`` is the dataset's id and kinds of data when it was staged (None for a new
+    dataset); storing refuses when the dataset changed since. ``dropped`` are kinds the
+    store removes (the order lines of earlier orders).
+    """
+
+    report: IngestReport
+    folder: Path
+    tables: tuple[StagedTable, ...]
+    dropped: tuple[str, ...]
+    existing: tuple[str, tuple[str, ...]] | None
+
+
+def _state(dataset: Dataset | None) -> tuple[str, tuple[str, ...]] | None:
+    """What storing depends on: the dataset's id and the kinds of data it has."""
+    return (dataset.id, tuple(sorted(dataset.tables))) if dataset else None
+
+
+def stage_isolated(store: Store, path: Path, folder: Path, *, dataset: str,
+                   limits: Limits | None = None, **arguments: Any) -> Staged:
+    """Read and validate a file in a child process; stage its tables in ``folder``.
+
+    Parameters
+    ----------
+    store
+        The store the file is for: only its catalogue is read here (the dataset of that
+        name, if any), so the report says what storing would do.
+    path
+        The file.
+    folder
+        A private, empty folder for the staged tables (and the child's scratch database).
+    dataset
+        The dataset's name, as :func:`metrics.ingest.ingest_file` takes it.
+    limits
+        The child's limits (:class:`metrics.isolation.Limits`).
+    arguments
+        The other options of :func:`metrics.ingest.ingest_file` (kind, mapping, ...),
+        but not ``dry_run``, ``store`` nor ``path``.
+
+    Returns
+    -------
+    Staged
+        The report of a dry run (``dry_run`` set, ``dataset_id`` None for a new dataset)
+        and the staged tables, for :func:`store_staged`.
+
+    Raises
+    ------
+    InputError
+        The file's own problem, or one sentence when its process died or ran out of time,
+        memory or disk.
+    """
+    existing = store.find_dataset(dataset)
+    name = arguments.get("source") or path.name
+    task = functools.partial(stage_file, folder, path, existing, dataset, arguments)
+    return run_isolated(task, name, limits)
+
+
+def stage_file(folder: Path, path: Path, existing: Dataset | None, dataset: str,
+               arguments: dict[str, Any]) -> Staged:
+    """The child's side of :func:`stage_isolated`: ingest into a scratch store that knows
+    the existing dataset's catalogue, then write the tables it made as Parquet."""
+    scratch_path = folder / SCRATCH_DB
+    try:
+        with Store(scratch_path) as scratch:
+            if existing is not None:
+                _mirror(scratch, existing)
+            report = ingest_file(scratch, path, dataset=dataset, **arguments)
+            staged = scratch.dataset(report.dataset_name)
+            tables = tuple(_stage_table(scratch, staged, info.kind, folder)
+                           for info in staged.tables.values()
+                           if info.columns)  # a table of the dataset's own is not in here
+    finally:
+        for leftover in folder.glob(SCRATCH_DB + "*"):  # with its write-ahead log
+            leftover.unlink()
+    dropped = tuple(sorted(set(existing.tables) - set(staged.tables))) if existing else ()
+    report = dataclasses.replace(report, dry_run=True,
+                                 dataset_id=existing.id if existing else None)
+    return Staged(report, folder, tables, dropped, _state(existing))
+
+
+def _mirror(scratch: Store, dataset: Dataset) -> None:
+    """Give the scratch store a dataset of the same name, currency and catalogue (no rows),
+    so the ingest decides as it would in the real store (replace or refuse, its currency)."""
+    with scratch.transaction() as cursor:
+        dataset_id = scratch.register_dataset(cursor, dataset.name, dataset.currency)
+        for info in dataset.tables.values():
+            scratch.register_table(cursor, dataset_id, info.kind, _catalogue_entry(info))
+
+
+def _stage_table(scratch: Store, dataset: Dataset, kind: str, folder: Path) -> StagedTable:
+    """Write one table of the scratch dataset as Parquet, with its catalogue entry."""
+    path = folder / f"{kind}.parquet"
+    with scratch.cursor() as cursor:
+        cursor.sql(f"SELECT * FROM {dataset.table(kind)}").write_parquet(str(path))
+    return StagedTable(kind, path, _catalogue_entry(dataset.tables[kind]))
+
+
+def _catalogue_entry(info: TableInfo) -> dict[str, Any]:
+    """A stored table's catalogue entry as :meth:`Store.register_table` takes it."""
+    return {"source": info.source, "rows": info.rows, "mapping": info.mapping,
+            "segment_columns": list(info.segment_columns), "first_date": info.first_date,
+            "last_date": info.last_date}
+
+
+def store_staged(store: Store, staged: Staged, currency: str | None = None) -> IngestReport:
+    """Store a staged file's tables in one transaction: all of them, or nothing.
+
+    This is the one write of an upload. It runs in the server's process because the
+    database file is open there; once each dataset version is a file of its own it can
+    run in the child, after :func:`stage_file`.
+
+    Parameters
+    ----------
+    store
+        The store to write into.
+    staged
+        What :func:`stage_isolated` returned.
+    currency
+        The currency the user chose for a new dataset, instead of the file's suggestion.
+
+    Returns
+    -------
+    IngestReport
+        The staged report, as stored (``dry_run`` unset, the dataset's id).
+
+    Raises
+    ------
+    InputError
+        The dataset was created, deleted or given data of this kind since the file was
+        checked; nothing is stored.
+    """
+    report = staged.report
+    if currency is not None and staged.existing is None:
+        report = dataclasses.replace(report, currency=currency, currency_source=CURRENCY_GIVEN)
+    with store.transaction() as cursor:
+        existing = store.find_dataset(report.dataset_name)
+        if _state(existing) != staged.existing:
+            raise InputError(t("The dataset “{name}” changed while the file was checked: "
+                               "check the file again, then store it.",
+                               name=report.dataset_name))
+        dataset_id = existing.id if existing else store.register_dataset(
+            cursor, report.dataset_name, report.currency)
+        schema = quote_ident(f"ds_{dataset_id}")
+        for kind in staged.dropped:
+            cursor.execute(f"DROP TABLE IF EXISTS {schema}.{quote_ident(kind)}")
+            cursor.execute("-- forget a table the new data replaces\n"
+                           "DELETE FROM loyaltylens_tables WHERE dataset_id = $id "
+                           "AND kind = $kind", {"id": dataset_id, "kind": kind})
+        for table in staged.tables:
+            target = f"{schema}.{quote_ident(table.kind)}"
+            cursor.execute(f"DROP TABLE IF EXISTS {target}")
+            cursor.execute(f"-- the staged rows, in their order\n"
+                           f"CREATE TABLE {target} AS SELECT * FROM read_parquet($path)",
+                           {"path": str(table.path)})
+            store.register_table(cursor, dataset_id, table.kind, table.info)
+    discard_staged(staged)
+    return dataclasses.replace(report, dry_run=False, dataset_id=dataset_id)
+
+
+def discard_staged(staged: Staged) -> None:
+    """Remove a staged file's tables (stored, or abandoned)."""
+    shutil.rmtree(staged.folder, ignore_errors=True)
+
+
+def ingest_isolated(db: Path | str | None, path: Path | str, *, limits: Limits | None = None,
+                    **arguments: Any) -> IngestReport:
+    """:func:`metrics.ingest.ingest_file` in a child process, which opens the database
+    itself (``db``: a path, or None for the default): the CLI's ingest, reading and
+    storing under the limits. Raises as :func:`stage_isolated` does."""
+    task = functools.partial(_ingest_into, None if db is None else str(db), Path(path),
+                             arguments)
+    return run_isolated(task, arguments.get("source") or Path(path).name, limits)
+
+
+def _ingest_into(db: str | None, path: Path, arguments: dict[str, Any]) -> IngestReport:
+    """The child's side of :func:`ingest_isolated`."""
+    with Store(db) as store:
+        return ingest_file(store, path, **arguments)

@@ -1,0 +1,78 @@
+"""Small tasks for the isolated-ingest tests: each misbehaves in one way in its child."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from metrics.errors import InputError
+from metrics.parsing import AmbiguousDates
+from metrics.store import Store
+
+
+def answer(value: int) -> int:
+    return value * 2
+
+
+def sleep_past_the_timeout() -> None:
+    time.sleep(600)
+
+
+def spin_past_the_cpu_limit() -> None:
+    while True:
+        pass
+
+
+def allocate_past_the_memory_limit() -> bytes:
+    return bytes(4 * 2**30)
+
+
+def duckdb_past_the_memory_limit() -> int:
+    # DuckDB's own limit left at its default (80% of the machine): the address space ends
+    # first, inside DuckDB
+    with duckdb.connect() as connection:
+        row = connection.execute("SELECT length(list(repeat('x', 1000000))::VARCHAR) "
+                                 "FROM range(5000)").fetchone()
+    return int(row[0]) if row else 0
+
+
+def kill_itself() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def segfault() -> None:
+    ctypes.string_at(0)
+
+
+def write_past_the_file_limit(folder: str) -> None:
+    with (Path(folder) / "big.bin").open("wb") as file:
+        for _ in range(64):
+            file.write(bytes(2**20))
+
+
+def duckdb_write_past_the_file_limit(folder: str) -> None:
+    with duckdb.connect(str(Path(folder) / "big.duckdb")) as connection:
+        connection.execute("CREATE TABLE t AS SELECT i, i::VARCHAR || repeat('x', 100) AS s "
+                           "FROM range(2000000) AS r(i)")
+        connection.execute("CHECKPOINT")
+
+
+def refuse() -> None:
+    raise InputError("The file is wrong: fix it.")
+
+
+def ambiguous() -> None:
+    raise AmbiguousDates("Day or month first?", "Order date", ("dd/mm/yyyy", "mm/dd/yyyy"))
+
+
+def in_a_transaction(db: str, misbehave: Callable[[], object]) -> object:
+    """Start storing a dataset in ``db``, then misbehave before the transaction ends."""
+    with Store(db) as store, store.transaction() as cursor:
+        store.register_dataset(cursor, "Half stored", None)
+        return misbehave()
