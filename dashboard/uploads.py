@@ -23,6 +23,8 @@ LEGACY_FOLDER = "loyaltylens-uploads"
 # An upload no session has replaced, stored or dropped in this long was abandoned (its
 # session closed): removed when the next file is uploaded.
 MAX_AGE_SECONDS = 24 * 3600
+# The session-state key of the Data page's upload (file id, saved path).
+UPLOAD_FILE = "_upload_file"
 
 
 def make_upload_root(parent: Path) -> Path:

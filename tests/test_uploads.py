@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.app_pages.data import UPLOAD_FILE
 from dashboard.uploads import (
     LEGACY_FOLDER,
     MAX_AGE_SECONDS,
     ROOT_PREFIX,
+    UPLOAD_FILE,
     make_upload_root,
     save_upload,
 )

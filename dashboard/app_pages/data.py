@@ -16,7 +16,7 @@ from dashboard import services
 from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error, show_warning
-from dashboard.uploads import forget_upload, session_upload, staging_folder
+from dashboard.uploads import UPLOAD_FILE, forget_upload, session_upload, staging_folder
 from dashboard.widgets import data_table
 from metrics.benchmarks import (
     METRIC_IDS,
@@ -54,8 +54,8 @@ NEW_DATASET = ""
 UPLOADS_STORED = "_uploads_stored"
 DRY_RUN = "_dry_run"
 SURVEY_MATCHES = "_survey_matches"
-# The session's upload (file id, saved path), and what its isolated reading found.
-UPLOAD_FILE = "_upload_file"
+# The benchmark upload, and what the isolated reading of the session's upload found (the
+# upload itself: dashboard.uploads.UPLOAD_FILE).
 BENCHMARK_FILE = "_benchmark_file"
 SHEETS = "_sheets"
 INSPECTION = "_inspection"
