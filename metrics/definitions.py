@@ -353,12 +353,40 @@ SURVEY_SUMMARIES: tuple[Metric, ...] = (
     ),
 )
 
+# The RFM view (Segments page), one row per RFM segment of metrics.rfm.rfm_summary over the
+# selection's whole periods. One figure per segment for the whole window, not per period:
+# no change to test.
+RFM_WINDOW = ChangeTest("none", reason="one figure per segment for the whole date range")
+RFM_FIGURES: tuple[Metric, ...] = (
+    Metric("rfm_customers", "Customers of the segment", "customers",
+           "Customers with a purchase in the selection whose R, F and M scores fall in the "
+           "segment.", test=RFM_WINDOW),
+    Metric("rfm_share", "Share of customers", "percent",
+           "The segment's customers ÷ every customer with a purchase in the selection × 100.",
+           test=RFM_WINDOW),
+    Metric("rfm_revenue", "Revenue of the segment", "currency",
+           "Net revenue (refunds subtracted) of the segment's customers in the selection.",
+           test=RFM_WINDOW),
+    Metric("rfm_revenue_share", "Share of revenue", "percent",
+           "The segment's revenue ÷ the revenue of every customer with a purchase in the "
+           "selection × 100.", test=RFM_WINDOW),
+    Metric("rfm_avg_recency_days", "Avg. days since last purchase", "ratio",
+           "The mean, over the segment's customers, of the days from their last purchase "
+           "to the reference day.", higher_is_better=False, test=RFM_WINDOW),
+    Metric("rfm_avg_frequency", "Avg. purchase days", "ratio",
+           "The mean, over the segment's customers, of their days with a purchase in the "
+           "selection.", test=RFM_WINDOW),
+    Metric("rfm_avg_monetary", "Avg. revenue per customer", "currency",
+           "The segment's revenue ÷ its customers.", test=RFM_WINDOW),
+)
+
 SURVEY_METRICS: dict[str, Metric] = {metric.id: metric for metric in SURVEY + SURVEY_SUMMARIES}
 
 # Every entry of the registry, for checks that walk all of them.
 ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
     + SURVEY_SUMMARIES
+    + RFM_FIGURES
 )
 # Every entry by id.
 REGISTRY: dict[str, Metric] = {metric.id: metric for metric in ALL_METRICS}

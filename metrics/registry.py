@@ -12,13 +12,14 @@ from typing import Any
 
 import pandas as pd
 
-from metrics import retention, satisfaction
+from metrics import retention, rfm, satisfaction
 from metrics.definitions import (
     BASE_COUNTS,
     KPIS,
     LIFECYCLE_COUNTS,
     QUICK_RATIO,
     REGISTRY,
+    RFM_FIGURES,
     SAMPLE_STATISTICS,
     Metric,
 )
@@ -65,6 +66,8 @@ _COMPUTED: dict[str, Entry] = {
     "cli": Entry(REGISTRY["cli"], satisfaction.cli_table),
     "nps_overall": Entry(REGISTRY["nps_overall"], satisfaction.nps_overall, "nps"),
     "nps_latest": Entry(REGISTRY["nps_latest"], satisfaction.nps_latest_answers, "nps"),
+    # one row per RFM segment; the column is the metric id without its "rfm_"
+    **{m.id: Entry(m, rfm.rfm_summary, m.id.removeprefix("rfm_")) for m in RFM_FIGURES},
 }
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.
