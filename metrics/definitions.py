@@ -380,13 +380,46 @@ RFM_FIGURES: tuple[Metric, ...] = (
            "The segment's revenue ÷ its customers.", test=RFM_WINDOW),
 )
 
+# The segment comparison (Segments page), one row per value of a segment of
+# metrics.segments.segment_summary: each figure over the selection with the segment filter
+# set to the value. One figure per value for the whole window, not per period.
+SEGMENT_WINDOW = ChangeTest("none", reason="one figure per segment value for the whole "
+                                           "date range")
+SEGMENT_FIGURES: tuple[Metric, ...] = (
+    Metric("segment_customers", "Customers with a purchase", "customers",
+           "Customers of the segment value with a purchase (an order of 0 or more) in the "
+           "selection.", test=SEGMENT_WINDOW),
+    Metric("segment_orders", "Purchases", "orders",
+           "The purchases of those customers in the selection; refunds are not purchases.",
+           test=SEGMENT_WINDOW),
+    Metric("segment_revenue", "Revenue of the segment value", "currency",
+           "Net revenue (refunds subtracted) of the segment value in the selection.",
+           test=SEGMENT_WINDOW),
+    Metric("segment_retention_rate", "Retention rate (CRR), pooled", "percent",
+           "The seed CRR pooled over the selection's complete periods: Σ(E − N) ÷ ΣS × 100, "
+           "with W = {inactivity_days} days.", test=SEGMENT_WINDOW),
+    Metric("segment_aov", "AOV of the segment value", "currency",
+           "Revenue ÷ purchases of the segment value in the selection.", test=SEGMENT_WINDOW),
+    Metric("segment_repeat_purchase_rate", "Repeat purchase rate of the segment value",
+           "percent",
+           "Customers with two or more purchases in the selection ÷ customers with one or "
+           "more × 100.", test=SEGMENT_WINDOW),
+    Metric("segment_annual_churn", "Annual churn", "percent",
+           "1 − r ^ (periods per year) × 100, r = Σretained ÷ ΣS, the strict retention "
+           "pooled over the selection's complete periods.", higher_is_better=False,
+           test=SEGMENT_WINDOW),
+    Metric("segment_clv", "Simple CLV of the segment value", "currency",
+           "AOV × purchases per customer per year (over the selection's days) × lifespan "
+           "(1 ÷ annual churn, at most 10 years): the revenue CLV.", test=SEGMENT_WINDOW),
+)
+
 SURVEY_METRICS: dict[str, Metric] = {metric.id: metric for metric in SURVEY + SURVEY_SUMMARIES}
 
 # Every entry of the registry, for checks that walk all of them.
 ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
     + SURVEY_SUMMARIES
-    + RFM_FIGURES
+    + RFM_FIGURES + SEGMENT_FIGURES
 )
 # Every entry by id.
 REGISTRY: dict[str, Metric] = {metric.id: metric for metric in ALL_METRICS}

@@ -6,13 +6,14 @@ this module joins the two."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
-from metrics import retention, rfm, satisfaction
+from metrics import retention, rfm, satisfaction, segments
 from metrics.definitions import (
     BASE_COUNTS,
     KPIS,
@@ -21,10 +22,12 @@ from metrics.definitions import (
     REGISTRY,
     RFM_FIGURES,
     SAMPLE_STATISTICS,
+    SEGMENT_FIGURES,
     Metric,
 )
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
+from metrics.query.segments import RFM_SEGMENT
 from metrics.store import Dataset, Store
 
 # A metric function: (store, dataset, filters, **options) -> the table holding the number.
@@ -39,6 +42,9 @@ class Entry:
     metric: Metric
     compute: MetricFunction
     column: str = ""
+    # Options the function needs to compute the table (e.g. the segment compared), for
+    # callers that compute it without a page's choices (the contract test, a report).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -50,8 +56,14 @@ class Entry:
 
     def table(self, store: Store, dataset: Dataset, filters: Filters, **options: Any
               ) -> pd.DataFrame:
-        """The table holding the metric (its column :attr:`value_column`)."""
-        return self.compute(store, dataset, filters, **options)
+        """The table holding the metric (its column :attr:`value_column`); ``options``
+        override the entry's :attr:`options`."""
+        return self.compute(store, dataset, filters, **{**self.options, **options})
+
+
+# The columns of metrics.segments.segment_summary holding SEGMENT_FIGURES, in their order.
+_SEGMENT_COLUMNS = ("customers", "orders", "revenue", "retention_rate", "aov",
+                    "repeat_purchase_rate", "annual_churn_pct", "clv")
 
 
 def _entries(metrics: tuple[Metric, ...], compute: MetricFunction) -> dict[str, Entry]:
@@ -68,6 +80,10 @@ _COMPUTED: dict[str, Entry] = {
     "nps_latest": Entry(REGISTRY["nps_latest"], satisfaction.nps_latest_answers, "nps"),
     # one row per RFM segment; the column is the metric id without its "rfm_"
     **{m.id: Entry(m, rfm.rfm_summary, m.id.removeprefix("rfm_")) for m in RFM_FIGURES},
+    # one row per value of a segment; every orders dataset has the RFM segment
+    **{m.id: Entry(m, segments.segment_summary, column,
+                   MappingProxyType({"by": RFM_SEGMENT}))
+       for m, column in zip(SEGMENT_FIGURES, _SEGMENT_COLUMNS, strict=True)},
 }
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.

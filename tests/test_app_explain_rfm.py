@@ -31,8 +31,11 @@ def _number(text: str) -> float:
 
 
 def _inputs(expander: Any) -> dict[str, float]:
-    lines = [unescaped(c.value).split(" = ") for c in expander.caption
-             if " = " in unescaped(c.value) and not c.value.startswith("Formula")]
+    """The "input = value" lines the toggle shows, after the formula (the definitions
+    above it may hold an "=" too)."""
+    captions = [unescaped(c.value) for c in expander.caption]
+    formula = next(i for i, text in enumerate(captions) if text.startswith("Formula"))
+    lines = [text.split(" = ") for text in captions[formula + 1:] if " = " in text]
     return {label: _number(value) for label, value in lines}
 
 
@@ -69,3 +72,26 @@ def test_the_rfm_customer_count_of_a_segment(db: Path) -> None:
     expander = next(e for e in app.expander if e.label == LABEL)
     assert _inputs(expander) == {"Customers of the segment": 1}
     assert expander.dataframe[0].value["Customer"].tolist() == ["E"]
+
+
+def test_the_segment_comparison_explains_a_values_repeat_purchase_rate(db: Path) -> None:
+    """The small shop's web orders: A bought 4 times, C once (refunded), D twice: two
+    repeat customers of three, 66.7% (tests/test_explain_segments.py)."""
+    app = open_app({"dataset": dataset_id(db, "Small shop"), "compare_by": "channel"},
+                   page=PAGE)
+    expander = [e for e in app.expander if e.label == LABEL][1]
+    assert len([c for c in expander.caption if ": " in c.value]) == 8
+    assert app.selectbox(key="explain_segment_comparison_group").value == "channel=web"
+    app.selectbox(key="explain_segment_comparison_metric").set_value(
+        "segment_repeat_purchase_rate")
+    app.run()
+    app.toggle(key="explain_segment_comparison_segment_repeat_purchase_rate").set_value(True)
+    app.run()
+    assert not app.exception, app.exception
+    expander = [e for e in app.expander if e.label == LABEL][1]
+    assert _inputs(expander) == {"Repeat customers": 2, "Customers with a purchase": 3}
+    web = app.dataframe[-2].value.iloc[0]  # the comparison table, before the rows
+    assert web["Repeat purchase rate"] == format_value(100 * 2 / 3, "percent", None)
+    rows = expander.dataframe[0].value
+    assert rows["Repeat customers"].sum() == 2
+    assert rows["Customers with a purchase"].sum() == 3

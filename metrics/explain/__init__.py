@@ -20,6 +20,7 @@ from metrics.errors import InputError
 from metrics.explain.base import At, Explanation, Family, Formula, json_parameters
 from metrics.explain.periods import DERIVED_EXPLAINED, EXPLAINED, PERIODS, SURVEY_EXPLAINED
 from metrics.explain.rfm import RFM
+from metrics.explain.segments import SEGMENTS
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 # Every family of numbers explain() covers.
-FAMILIES: tuple[Family, ...] = (PERIODS, RFM)
+FAMILIES: tuple[Family, ...] = (PERIODS, RFM, SEGMENTS)
 _FAMILY_OF: dict[str, Family] = {
     metric.id: family for family in FAMILIES for metric in family.metrics}
 # Every metric explain() covers, in the registry's order.

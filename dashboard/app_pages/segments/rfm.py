@@ -23,6 +23,7 @@ from dashboard.url_state import parse_choice
 from dashboard.widgets import data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.explain.rfm import RFM_EXPLAINED
+from metrics.explain.segments import SEGMENT_EXPLAINED
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_RULES, RFM_SEGMENTS, rfm_window
@@ -143,6 +144,10 @@ def _comparison(view: View, dataset: Dataset, filters: Filters) -> None:
     }), hide_index=True, width="stretch")
     download_buttons(table.rename(columns={"value": by}), "segment-comparison",
                      key="segment_comparison_download")
+    # a value is explained as "segment=value": the same value can be in two segments
+    chart_explainer("segment_comparison", [m.id for m in SEGMENT_EXPLAINED], dataset,
+                    filters, currency, groups=[f"{by}={v}" for v in table["value"]],
+                    group_name=lambda group: value_name(group.split("=", 1)[1]))
 
 
 def rfm_view(view: View, dataset: Dataset, filters: Filters) -> None:
