@@ -413,13 +413,53 @@ SEGMENT_FIGURES: tuple[Metric, ...] = (
            "(1 ÷ annual churn, at most 10 years): the revenue CLV.", test=SEGMENT_WINDOW),
 )
 
+# What the Satisfaction page's charts draw besides NPS, CSAT and CLI: the NPS mix per
+# period (metrics.satisfaction.nps_mix), the answers per score and the NPS per segment value
+# over the whole range, and what each NPS group buys in the months after answering.
+NPS_MIX: tuple[Metric, ...] = (
+    Metric("promoter_share", "Promoters (%)", "percent",
+           "Share of the period's 0-10 answers that are 9 or 10.", denominator="responses",
+           test=ChangeTest("proportion", numerator="promoters", denominator="responses",
+                           summary="two-proportion z-test on the promoters")),
+    Metric("passive_share", "Passives (%)", "percent",
+           "Share of the period's 0-10 answers that are 7 or 8.", denominator="responses",
+           higher_is_better=False,
+           test=ChangeTest("proportion", numerator="passives", denominator="responses",
+                           summary="two-proportion z-test on the passives")),
+    Metric("detractor_share", "Detractors (%)", "percent",
+           "Share of the period's 0-10 answers that are 0 to 6.", denominator="responses",
+           higher_is_better=False,
+           test=ChangeTest("proportion", numerator="detractors", denominator="responses",
+                           summary="two-proportion z-test on the detractors")),
+)
+SURVEY_FIGURES: tuple[Metric, ...] = (
+    *NPS_MIX,
+    Metric("score_answers", "Answers with the score", "customers",
+           "The 0-10 answers of the date range that gave this score; every answer counts.",
+           test=WHOLE_RANGE),
+    Metric("score_share", "Share of the answers", "percent",
+           "The answers that gave this score ÷ every 0-10 answer of the date range × 100.",
+           test=WHOLE_RANGE),
+    Metric("nps_segment", "NPS of the segment value", "points",
+           "NPS of the answers of the date range whose response, or customer, has the "
+           "segment value; every answer counts.", denominator="responses", test=WHOLE_RANGE,
+           margin_of_error="1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100"),
+    Metric("behaviour_ordered_again", "Ordered again (%)", "percent",
+           "Answers of the group whose customer placed an order in the months after the "
+           "answer ÷ the answers followed that long (customer in the orders, window ended "
+           "by the last order day) × 100.", test=WHOLE_RANGE),
+    Metric("behaviour_revenue_per_answer", "Net revenue per answer", "currency",
+           "Net revenue (refunds subtracted) of the group's customers in the months after "
+           "each answer ÷ the answers followed that long.", test=WHOLE_RANGE),
+)
+
 SURVEY_METRICS: dict[str, Metric] = {metric.id: metric for metric in SURVEY + SURVEY_SUMMARIES}
 
 # Every entry of the registry, for checks that walk all of them.
 ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
     + SURVEY_SUMMARIES
-    + RFM_FIGURES + SEGMENT_FIGURES
+    + RFM_FIGURES + SEGMENT_FIGURES + SURVEY_FIGURES
 )
 # Every entry by id.
 REGISTRY: dict[str, Metric] = {metric.id: metric for metric in ALL_METRICS}

@@ -18,6 +18,7 @@ from metrics.definitions import (
     BASE_COUNTS,
     KPIS,
     LIFECYCLE_COUNTS,
+    NPS_MIX,
     QUICK_RATIO,
     REGISTRY,
     RFM_FIGURES,
@@ -84,6 +85,18 @@ _COMPUTED: dict[str, Entry] = {
     **{m.id: Entry(m, segments.segment_summary, column,
                    MappingProxyType({"by": RFM_SEGMENT}))
        for m, column in zip(SEGMENT_FIGURES, _SEGMENT_COLUMNS, strict=True)},
+    **_entries(NPS_MIX, satisfaction.nps_mix),
+    "score_answers": Entry(REGISTRY["score_answers"], satisfaction.score_distribution,
+                           "responses"),
+    "score_share": Entry(REGISTRY["score_share"], satisfaction.score_distribution,
+                         "share_pct"),
+    "nps_segment": Entry(REGISTRY["nps_segment"], satisfaction.nps_by_segment, "nps",
+                         MappingProxyType({"by": RFM_SEGMENT})),
+    "behaviour_ordered_again": Entry(REGISTRY["behaviour_ordered_again"],
+                                     satisfaction.behaviour_by_group, "retention_pct"),
+    "behaviour_revenue_per_answer": Entry(REGISTRY["behaviour_revenue_per_answer"],
+                                          satisfaction.behaviour_by_group,
+                                          "revenue_per_respondent"),
 }
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.

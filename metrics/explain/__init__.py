@@ -21,6 +21,7 @@ from metrics.explain.base import At, Explanation, Family, Formula, json_paramete
 from metrics.explain.periods import DERIVED_EXPLAINED, EXPLAINED, PERIODS, SURVEY_EXPLAINED
 from metrics.explain.rfm import RFM
 from metrics.explain.segments import SEGMENTS
+from metrics.explain.survey import SURVEY_FIGURES_FAMILY
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 # Every family of numbers explain() covers.
-FAMILIES: tuple[Family, ...] = (PERIODS, RFM, SEGMENTS)
+FAMILIES: tuple[Family, ...] = (PERIODS, RFM, SEGMENTS, SURVEY_FIGURES_FAMILY)
 _FAMILY_OF: dict[str, Family] = {
     metric.id: family for family in FAMILIES for metric in family.metrics}
 # Every metric explain() covers, in the registry's order.
