@@ -396,7 +396,7 @@ SEGMENT_FIGURES: tuple[Metric, ...] = (
            "Net revenue (refunds subtracted) of the segment value in the selection.",
            test=SEGMENT_WINDOW),
     Metric("segment_retention_rate", "Retention rate (CRR), pooled", "percent",
-           "The seed CRR pooled over the selection's complete periods: Σ(E − N) ÷ ΣS × 100, "
+           "The CRR pooled over the selection's complete periods: Σ(E − N) ÷ ΣS × 100, "
            "with W = {inactivity_days} days.", test=SEGMENT_WINDOW),
     Metric("segment_aov", "AOV of the segment value", "currency",
            "Revenue ÷ purchases of the segment value in the selection.", test=SEGMENT_WINDOW),
