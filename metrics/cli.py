@@ -356,7 +356,8 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                                 "acquisition (0 = its first period)."))
     explain.add_argument("--group", metavar="NAME",
                          help=t("For a figure per group: the group, e.g. an RFM segment "
-                                "(Champions) or a loyalty type."))
+                                "(Champions), a segment value (channel=web), a score (9), "
+                                "an NPS group and window (promoter/6) or a loyalty type."))
 
 
 def _explain(args: argparse.Namespace, store: Store) -> None:
