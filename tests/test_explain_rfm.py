@@ -6,7 +6,6 @@ by hand; the CLI; unknown segments as one sentence."""
 from __future__ import annotations
 
 import json
-import math
 import pickle
 from pathlib import Path
 
@@ -22,17 +21,11 @@ from metrics.registry import entry
 from metrics.store import Dataset, Store
 from tests.builders import write_csv
 from tests.test_cli import run
+from tests.test_explain_survey import _close
 from tests.test_rfm import FROM_2024, HEADER, ORDERS, fixture_store
 
 # The inputs that are sums of a column of the rows behind them (the segment's customers).
 _ROW_TOTALS = ("recency_days", "frequency", "monetary")
-
-
-def _close(a: float | None, b: object) -> bool:
-    if b is None or (isinstance(b, float) and math.isnan(b)):
-        return a is None
-    assert isinstance(b, int | float)
-    return a is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _check_every_rfm_figure(store: Store, dataset: Dataset, filters: Filters) -> None:

@@ -7,7 +7,6 @@ count and total the inputs; an NPS of a segment value worked out by hand; the CL
 from __future__ import annotations
 
 import json
-import math
 import pickle
 from datetime import date
 from pathlib import Path
@@ -25,7 +24,7 @@ from metrics.satisfaction import satisfaction_segments
 from metrics.store import Dataset, Store
 from tests.builders import write_csv
 from tests.test_cli import run
-from tests.test_explain_survey import _store
+from tests.test_explain_survey import _close, _store
 from tests.test_satisfaction import ORDERS, SURVEY_HEADER
 from tests.test_satisfaction import SURVEY as ANSWERS
 
@@ -37,13 +36,6 @@ _ROW_COUNTS = {"nps_latest": "responses", "nps_segment": "responses",
                "promoter_share": "responses", "passive_share": "responses",
                "detractor_share": "responses", "behaviour_ordered_again": "followed",
                "behaviour_revenue_per_answer": "followed"}
-
-
-def _close(a: float | None, b: object) -> bool:
-    if b is None or (isinstance(b, float) and math.isnan(b)):
-        return a is None
-    assert isinstance(b, int | float)
-    return a is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _numbers(store: Store, dataset: Dataset, filters: Filters, metric_id: str

@@ -6,7 +6,6 @@ value worked out by hand; the CLI; unknown values as one sentence."""
 from __future__ import annotations
 
 import json
-import math
 import pickle
 from pathlib import Path
 
@@ -22,16 +21,10 @@ from metrics.registry import entry
 from metrics.store import Dataset, Store
 from tests.builders import SMALL_ORDERS, small_store
 from tests.test_cli import run
+from tests.test_explain_survey import _close
 
 # The inputs that are totals of a column of the rows behind them (the value's customers).
 _ROW_TOTALS = ("customers", "orders", "revenue", "repeat_customers")
-
-
-def _close(a: float | None, b: object) -> bool:
-    if b is None or (isinstance(b, float) and math.isnan(b)):
-        return a is None
-    assert isinstance(b, int | float)
-    return a is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _check_every_segment_figure(store: Store, dataset: Dataset, filters: Filters, by: str
