@@ -432,8 +432,22 @@ NPS_MIX: tuple[Metric, ...] = (
            test=ChangeTest("proportion", numerator="detractors", denominator="responses",
                            summary="two-proportion z-test on the detractors")),
 )
+# The CLI chart's dotted lines: each question's mean over the responses the CLI counts.
+QUESTION_MEAN = ChangeTest("none", reason="one question of the CLI, whose change is tested")
+CLI_QUESTION_MEANS: tuple[Metric, ...] = (
+    Metric("cli_recommend", "Would recommend (mean)", "score",
+           "The mean 1-6 answer to “would you recommend us?” of the period's responses "
+           "that answer all three CLI questions.", test=QUESTION_MEAN),
+    Metric("cli_buy_again", "Would buy again (mean)", "score",
+           "The mean 1-6 answer to “would you buy from us again?” of the period's responses "
+           "that answer all three CLI questions.", test=QUESTION_MEAN),
+    Metric("cli_other_products", "Would try other products (mean)", "score",
+           "The mean 1-6 answer to “would you try our other products?” of the period's "
+           "responses that answer all three CLI questions.", test=QUESTION_MEAN),
+)
 SURVEY_FIGURES: tuple[Metric, ...] = (
     *NPS_MIX,
+    *CLI_QUESTION_MEANS,
     Metric("score_answers", "Answers with the score", "customers",
            "The 0-10 answers of the date range that gave this score; every answer counts.",
            test=WHOLE_RANGE),

@@ -16,6 +16,7 @@ import pandas as pd
 from metrics import retention, rfm, satisfaction, segments
 from metrics.definitions import (
     BASE_COUNTS,
+    CLI_QUESTION_MEANS,
     KPIS,
     LIFECYCLE_COUNTS,
     NPS_MIX,
@@ -86,6 +87,9 @@ _COMPUTED: dict[str, Entry] = {
                    MappingProxyType({"by": RFM_SEGMENT}))
        for m, column in zip(SEGMENT_FIGURES, _SEGMENT_COLUMNS, strict=True)},
     **_entries(NPS_MIX, satisfaction.nps_mix),
+    # cli_table names the questions' means without the "cli_"
+    **{m.id: Entry(m, satisfaction.cli_table, m.id.removeprefix("cli_"))
+       for m in CLI_QUESTION_MEANS},
     "score_answers": Entry(REGISTRY["score_answers"], satisfaction.score_distribution,
                            "responses"),
     "score_share": Entry(REGISTRY["score_share"], satisfaction.score_distribution,

@@ -32,7 +32,7 @@ CHART_NUMBERS = {
     "nps_distribution": ["score_answers", "score_share"],
     "nps_segments": ["nps_segment"],
     "csat_trend": ["csat"],
-    "cli_trend": ["cli"],
+    "cli_trend": ["cli", "cli_recommend", "cli_buy_again", "cli_other_products"],
     "behaviour_retention": ["behaviour_ordered_again"],
     "behaviour_revenue": ["behaviour_revenue_per_answer"],
 }

@@ -35,7 +35,11 @@ _ROW_COUNTS = {"nps_latest": "responses", "nps_segment": "responses",
                "score_answers": "score_answers", "score_share": "score_answers",
                "promoter_share": "responses", "passive_share": "responses",
                "detractor_share": "responses", "behaviour_ordered_again": "followed",
-               "behaviour_revenue_per_answer": "followed"}
+               "behaviour_revenue_per_answer": "followed", "cli_recommend": "cli_responses",
+               "cli_buy_again": "cli_responses", "cli_other_products": "cli_responses"}
+# The questions' means and the column of the rows they are the mean of.
+_ROW_MEANS = {"cli_recommend": "cli_q1", "cli_buy_again": "cli_q2",
+              "cli_other_products": "cli_q3"}
 
 
 def _numbers(store: Store, dataset: Dataset, filters: Filters, metric_id: str
@@ -78,6 +82,8 @@ def _check_every_survey_figure(store: Store, dataset: Dataset, filters: Filters)
             assert len(e.rows) == min(len(rows), 100), where
             for name in set(_ROW_TOTALS) & set(e.inputs):
                 assert _close(e.inputs[name], float(rows[name].sum())), where
+            if metric.id in _ROW_MEANS and len(rows):
+                assert _close(float(rows[_ROW_MEANS[metric.id]].mean()), shown), where
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +131,10 @@ def test_the_mix_and_the_scores_worked_out_by_hand(survey: tuple[Store, Dataset]
     assert dict(nines.inputs) == {"score_answers": 3, "responses": 10}
     assert nines.value == pytest.approx(30.0)
     assert list(nines.rows["nps_score"]) == [9, 9, 9]
+    # April's CLI answers (6, 6, 6), (6, 5, 6), (4, 5, 3): would buy again (6 + 5 + 5) ÷ 3
+    again = explain(store, dataset, "cli_buy_again", Filters(), date(2025, 4, 1))
+    assert dict(again.inputs) == {"cli_responses": 3, "cli_buy_again": pytest.approx(16 / 3)}
+    assert again.recompute() == pytest.approx(16 / 3)
 
 
 @pytest.mark.parametrize(("metric_id", "group", "listed"), [

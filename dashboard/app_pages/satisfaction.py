@@ -49,7 +49,7 @@ from dashboard.satisfaction_charts import (
 )
 from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table, download_buttons
-from metrics.definitions import NPS_MIX, SURVEY_METRICS, Metric
+from metrics.definitions import CLI_QUESTION_MEANS, NPS_MIX, SURVEY_METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
 from metrics.query.filters import Filters
@@ -386,7 +386,8 @@ def _cli(dataset: Dataset, filters: Filters) -> None:
     table = services.compute(cli_table, dataset, filters)
     st.plotly_chart(cli_chart(table, filters.period), width="stretch", key="cli_trend")
     st.caption(_chart_caption(survey_metric("cli"), CLI_CHART_NOTE))
-    _period_explainer("cli_trend", ["cli"], table, dataset, filters)
+    _period_explainer("cli_trend", ["cli", *(m.id for m in CLI_QUESTION_MEANS)], table,
+                      dataset, filters)
     shown = _verdicts(_period_frame(with_changes(table, "cli"), filters.period))
     shown = shown[["period", "responses", "cli", "cli_sd", "margin_of_error", "recommend",
                    "buy_again", "other_products", "change", "p_value", "verdict"]].rename(

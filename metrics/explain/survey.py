@@ -1,11 +1,11 @@
 """The Satisfaction page's figures besides the per-period NPS, CSAT and CLI explained
-(:data:`SURVEY_FIGURES_EXPLAINED`): the NPS mix per period (the period explainer of
-:mod:`metrics.explain.periods` over the survey counts), the NPS of the latest answers,
-the answers per score (``group`` = the score), the NPS of a segment value (``group`` =
-``segment=value``) and what an NPS group buys next (``group`` = ``group/months``, e.g.
-``promoter/6``). Each value and its inputs come from the query of the figure's own
-table narrowed to the number (``Explanation.sql``); the rows behind it are the answers
-counted, whose 0/1 and amount columns total the inputs.
+(:data:`SURVEY_FIGURES_EXPLAINED`): the NPS mix and the CLI questions' means per period
+(the period explainer of :mod:`metrics.explain.periods` over the survey counts), the NPS
+of the latest answers, the answers per score (``group`` = the score), the NPS of a
+segment value (``group`` = ``segment=value``) and what an NPS group buys next
+(``group`` = ``group/months``, e.g. ``promoter/6``). Each value and its inputs come from
+the query of the figure's own table narrowed to the number (``Explanation.sql``); the
+rows behind it are the answers counted, whose 0/1 and amount columns total the inputs.
 """
 
 from __future__ import annotations
@@ -70,8 +70,19 @@ def _whole_range_nps(rows: str) -> Formula:
                    value_sql=_NPS.value_sql, whole_range=True)
 
 
+def _question_mean(mean: str, question: str) -> Formula:
+    return Formula(("cli_responses", mean), same(mean),
+                   f"the mean of the answers to {question} below (the responses that "
+                   "answer all three questions)", rows="cli_answers", source=SURVEY_SOURCE,
+                   value_sql=mean, measure="cli")
+
+
 FORMULAS: dict[str, Formula] = {
     **{f"{group}_share": _share(group) for group in SCORE_GROUPS},
+    "cli_recommend": _question_mean("cli_recommend", "“would recommend” (cli_q1)"),
+    "cli_buy_again": _question_mean("cli_buy_again", "“would buy again” (cli_q2)"),
+    "cli_other_products": _question_mean("cli_other_products",
+                                         "“would try other products” (cli_q3)"),
     "nps_latest": _whole_range_nps("nps_latest_answers"),
     "score_answers": Formula(("score_answers",), same("score_answers"),
                              "the number of answers below", rows="nps_answers",
