@@ -17,7 +17,7 @@ from dashboard.safe import plain, show_error
 from dashboard.widgets import data_table
 from metrics.definitions import REGISTRY
 from metrics.errors import LoyaltyLensError
-from metrics.explain import json_parameters, row_headers, row_units
+from metrics.explain import column_unit, json_parameters, row_headers, row_units
 from metrics.i18n import t, tn
 from metrics.query.filters import Filters
 from metrics.store import Dataset
@@ -68,11 +68,11 @@ def how_computed(metric_id: str, dataset: Dataset, filters: Filters, period_star
 
 
 def unit_text(currency: str | None) -> InputText:
-    """An input's value as its registry unit writes it (a plain number when the input is
-    not a metric of the registry: a count of answers, a model parameter)."""
+    """An input's value as its unit writes it (a metric's unit, or the one its family
+    gives the input; a plain number when it has none: a count of answers, a model
+    parameter)."""
     def text(name: str, value: float | None) -> str:
-        unit = REGISTRY[name].unit if name in REGISTRY else "ratio"
-        return format_value(value, unit, currency)
+        return format_value(value, column_unit(name) or "ratio", currency)
     return text
 
 
@@ -81,15 +81,17 @@ def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filte
                     period_name: Callable[[date], str] = format_day,
                     offsets: Sequence[int] = (), groups: Sequence[str] = (),
                     group_name: Callable[[str], str] = str,
-                    empty: str | None = None) -> None:
+                    empty: str | None = None, offset_label: str | None = None) -> None:
     """A chart's "How is this computed?" expander: the definition of each number it
     draws, then for the number a user picks (metric, and the period, cohort age or group
     of the chart it stands at) :func:`how_computed`.
 
     ``periods`` are the chart's periods (or cohorts), latest last and preselected;
-    ``offsets`` the periods since acquisition of a cohort chart; ``groups`` the chart's
-    groups, shown by ``group_name`` (user data: shown as plain text). Leave out what the
-    chart does not have; a figure over the whole range needs none of them.
+    ``offsets`` the periods since acquisition of a cohort chart (or what
+    ``offset_label`` names: the age in days of a survival curve, the simulator's years);
+    ``groups`` the chart's groups, shown by ``group_name`` (user data: shown as plain
+    text). Leave out what the chart does not have; a figure over the whole range needs
+    none of them.
     """
     with st.expander(t("How is this computed?")):
         for metric_id in metric_ids:
@@ -105,7 +107,7 @@ def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filte
             period = st.selectbox(t("Period"), list(periods), index=len(periods) - 1,
                                   key=f"explain_{key}_period", format_func=period_name)
         if offsets:
-            offset = st.selectbox(t("Periods since acquisition"), list(offsets),
+            offset = st.selectbox(offset_label or t("Periods since acquisition"), list(offsets),
                                   key=f"explain_{key}_offset")
         if groups:
             group = st.selectbox(t("Group"), list(groups), key=f"explain_{key}_group",

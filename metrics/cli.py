@@ -353,11 +353,13 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                                 "the whole date range."))
     explain.add_argument("--offset", type=int, metavar="K",
                          help=t("For a cohort cell: the periods since the cohort's "
-                                "acquisition (0 = its first period)."))
+                                "acquisition (0 = its first period); for the survival: the "
+                                "customers' age in days."))
     explain.add_argument("--group", metavar="NAME",
                          help=t("For a figure per group: the group, e.g. an RFM segment "
                                 "(Champions), a segment value (channel=web), a score (9), "
-                                "an NPS group and window (promoter/6) or a loyalty type."))
+                                "an NPS group and window (promoter/6), a loyalty type, or "
+                                "one-time or repeat customers of the survival."))
 
 
 def _explain(args: argparse.Namespace, store: Store) -> None:

@@ -469,10 +469,241 @@ SURVEY_FIGURES: tuple[Metric, ...] = (
 
 SURVEY_METRICS: dict[str, Metric] = {metric.id: metric for metric in SURVEY + SURVEY_SUMMARIES}
 
+# The Segments page's loyalty views (metrics/loyalty.py) and the retention uplift simulator
+# (metrics/simulator.py): figures over the whole date range for one group of a view (a
+# loyalty type, members or non-members, a product pair, a segment value), the upsell per
+# period, and the simulator's years. They are compared between groups, not periods.
+LOYALTY_GROUPS = ChangeTest("none", reason="compared between groups over the whole range")
+PER_PERIOD_VIEW = ChangeTest("none", reason="a table per period, with no change shown")
+PROJECTION = ChangeTest("none", reason="a projection of a model, not a measurement")
+LOYALTY: tuple[Metric, ...] = (
+    Metric("loyalty_type_customers", "Customers of the type", "customers",
+           "Customers with a purchase in the date range whose purchases give them this "
+           "loyalty type.", test=LOYALTY_GROUPS),
+    Metric("loyalty_type_share", "Share of customers", "percent",
+           "The type's customers ÷ every customer with a purchase in the date range × 100.",
+           test=LOYALTY_GROUPS),
+    Metric("loyalty_type_retention", "Type's customers still in the base", "percent",
+           "The type's customers whose latest purchase is at most {inactivity_days} days "
+           "before the range's last day ÷ the type's customers × 100.",
+           test=LOYALTY_GROUPS),
+    Metric("loyalty_type_purchase_frequency", "Type's purchases per customer", "ratio",
+           "The type's purchases in the date range ÷ the type's customers.",
+           test=LOYALTY_GROUPS),
+    Metric("loyalty_type_aov", "Type's average order value", "currency",
+           "The type's revenue in the date range, refunds subtracted, ÷ their purchases.",
+           test=LOYALTY_GROUPS),
+    Metric("loyalty_type_revenue_per_customer", "Type's revenue per customer", "currency",
+           "The type's revenue in the date range, refunds subtracted, ÷ the type's "
+           "customers: what a customer of the type has brought so far.",
+           test=LOYALTY_GROUPS),
+    Metric("upsell_ratio", "Upsell ratio", "ratio",
+           "Customers who have bought more than one product ÷ customers who have bought "
+           "exactly one, among the customers with a purchase in the period.",
+           test=PER_PERIOD_VIEW),
+    Metric("upsell_active_customers", "Customers with a purchase naming a product",
+           "customers",
+           "Customers with a purchase in the period whose order names a product.",
+           test=PER_PERIOD_VIEW),
+    Metric("upsell_one_product_customers", "Customers with one product", "customers",
+           "Customers with a purchase in the period who have bought exactly one distinct "
+           "product from their first purchase to the period's last day.",
+           test=PER_PERIOD_VIEW),
+    Metric("upsell_several_products_customers", "Customers with several products",
+           "customers",
+           "Customers with a purchase in the period who have bought two or more distinct "
+           "products from their first purchase to the period's last day.",
+           test=PER_PERIOD_VIEW),
+    Metric("next_product_customers", "Customers with the pair", "customers",
+           "Customers whose first purchase day, in the date range, held the first product "
+           "and whose second purchase day held the next one.", test=LOYALTY_GROUPS),
+    Metric("next_product_share", "Share who bought the next product", "percent",
+           "Customers with the pair ÷ the customers whose first purchase held the first "
+           "product and who came back × 100.", test=LOYALTY_GROUPS),
+    Metric("first_product_customers", "New customers with the first product", "customers",
+           "Customers whose first purchase day falls in the date range and held the "
+           "product.", test=LOYALTY_GROUPS),
+    Metric("first_product_returning", "Came back after the first product", "customers",
+           "Of the new customers with the first product, those with a second purchase day "
+           "by the range's last day.", test=LOYALTY_GROUPS),
+    Metric("programme_customers", "Customers of the group", "customers",
+           "Members (or non-members) with a purchase in the date range.",
+           test=LOYALTY_GROUPS),
+    Metric("programme_retention", "Group's customers still in the base", "percent",
+           "The group's customers whose latest purchase is at most {inactivity_days} days "
+           "before the range's last day ÷ the group's customers × 100.",
+           test=LOYALTY_GROUPS),
+    Metric("programme_purchase_frequency", "Group's purchases per customer", "ratio",
+           "The group's purchases in the date range ÷ the group's customers.",
+           test=LOYALTY_GROUPS),
+    Metric("programme_aov", "Group's average order value", "currency",
+           "The group's revenue in the date range, refunds subtracted, ÷ their purchases.",
+           test=LOYALTY_GROUPS),
+    Metric("programme_revenue_per_customer", "Group's revenue per customer", "currency",
+           "The group's revenue in the date range, refunds subtracted, ÷ the group's "
+           "customers (the CLV to date).", test=LOYALTY_GROUPS),
+    Metric("redemption_rate", "Redemption rate", "percent",
+           "Of the members' purchases in the date range, the share with points redeemed "
+           "(× 100).", test=LOYALTY_GROUPS),
+    Metric("redeemers_share", "Members who redeemed", "percent",
+           "Of the members with a purchase in the date range, the share who redeemed "
+           "points on at least one (× 100).", test=LOYALTY_GROUPS),
+    Metric("redeemed_purchases", "Members' purchases with points", "orders",
+           "Purchases of members in the date range with points redeemed.",
+           test=LOYALTY_GROUPS),
+    Metric("enrolment_share", "Enrolment", "percent",
+           "Members among the segment value's customers with a purchase in the date range "
+           "÷ those customers × 100.", test=LOYALTY_GROUPS),
+    Metric("enrolment_members", "Members of the segment value", "customers",
+           "Members among the segment value's customers with a purchase in the date range.",
+           test=LOYALTY_GROUPS),
+    Metric("enrolment_customers", "Customers of the segment value", "customers",
+           "The segment value's customers with a purchase in the date range.",
+           test=LOYALTY_GROUPS),
+    Metric("points_aov", "Average order value, with or without points", "currency",
+           "Revenue of the date range's orders with (or without) points redeemed, refunds "
+           "subtracted, ÷ those purchases.", test=LOYALTY_GROUPS),
+    Metric("points_purchases", "Purchases with or without points", "orders",
+           "Purchases in the date range with (or without) points redeemed.",
+           test=LOYALTY_GROUPS),
+    Metric("points_revenue", "Revenue with or without points", "currency",
+           "Revenue of the date range's orders with (or without) points redeemed, refunds "
+           "subtracted.", test=LOYALTY_GROUPS),
+    Metric("simulated_retention_rate", "Simulated annual retention", "percent",
+           "Today's annual retention (of the base a year ago, the share still in it) plus "
+           "the scenario's gain, at most 99%.", test=PROJECTION),
+    Metric("simulated_customers", "Simulated customers in the base", "customers",
+           "The base a year before × the annual retention + the customers joining a year "
+           "as today.", test=PROJECTION),
+    Metric("simulated_revenue", "Simulated revenue", "currency",
+           "The year's average base × today's revenue per customer a year.",
+           test=PROJECTION),
+    Metric("simulated_gross_profit", "Simulated gross profit", "currency",
+           "The year's simulated revenue × the gross margin.", test=PROJECTION),
+    Metric("simulated_programme_cost", "Programme cost a year", "currency",
+           "What the loyalty programme costs a year in the scenario, as entered.",
+           higher_is_better=False, test=PROJECTION),
+    Metric("simulated_profit", "Simulated profit", "currency",
+           "The year's simulated gross profit − the programme cost a year.",
+           test=PROJECTION),
+    Metric("simulated_profit_uplift", "Profit uplift", "percent",
+           "(The scenario's profit − the profit with today's retention) ÷ the latter × 100, "
+           "in the same year.", test=PROJECTION),
+    Metric("simulated_cumulative_profit_uplift", "Cumulative profit uplift", "percent",
+           "As the profit uplift, for the profit summed from year 1 to the year.",
+           test=PROJECTION),
+    Metric("simulated_clv", "Simulated CLV per customer", "currency",
+           "Gross margin × today's revenue per customer a year × the expected lifetime "
+           "1 ÷ (1 − annual retention), at most 10 years.", test=PROJECTION),
+    Metric("baseline_joining_per_year", "Customers joining the base a year", "customers",
+           "Customers in the base at the end of the last 12 months who were not in it at "
+           "their start, a year.", test=PROJECTION),
+    Metric("baseline_revenue_per_customer", "Revenue per customer a year", "currency",
+           "The last 12 months' revenue, refunds subtracted, ÷ the average of the base at "
+           "their start and end.", test=PROJECTION),
+)
+
+# The cohort cells of the Retention page (metrics.retention.cohort_table): cohort c = the
+# period of a customer's first purchase, cell (c, k) = period c + k (DESIGN.md "Metric
+# definitions"). A cell is one cohort's figure at one age, not a period's sample of the
+# customers, so its change between periods has no test.
+COHORT_CELL = ChangeTest("none", reason="a cohort's figure at one age, not a period's sample")
+COHORT_CELLS: tuple[Metric, ...] = (
+    Metric(
+        "cohort_retention", "Cohort retention", "percent",
+        "Customers of the cohort with a purchase in period c + k ÷ the cohort's size × 100.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_unbounded_retention", "Cohort retention, unbounded", "percent",
+        "Customers of the cohort whose last purchase in the date range falls in period c + k "
+        "or later ÷ the cohort's size × 100: never rises with k.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_revenue_retention", "Cohort revenue retention", "percent",
+        "The cohort's revenue in period c + k ÷ its revenue in its first period × 100, both "
+        "net of refunds.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cumulative_revenue_per_customer", "Cumulative revenue per customer", "currency",
+        "The cohort's revenue from its first period to period c + k, net of refunds, ÷ the "
+        "cohort's size.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_size", "Cohort size", "customers",
+        "Customers whose first purchase (refunds are not purchases) falls in the cohort's "
+        "period c.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_active_customers", "Active customers of the cohort", "customers",
+        "Customers of the cohort with at least one purchase in period c + k.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_active_or_later", "Cohort customers active then or later", "customers",
+        "Customers of the cohort whose last purchase in the date range falls in period "
+        "c + k or later.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_revenue", "Cohort revenue", "currency",
+        "The cohort's revenue in period c + k, net of refunds.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_first_period_revenue", "Cohort revenue in its first period", "currency",
+        "The cohort's revenue in its first period c, net of refunds: the base of revenue "
+        "retention.",
+        test=COHORT_CELL,
+    ),
+)
+
+# The heatmap's average row and the curves' dashed line (metrics.retention.cohort_average):
+# per period since acquisition k, over the cohorts that have completed period c + k.
+COHORT_AVERAGES: tuple[Metric, ...] = (
+    Metric(
+        "cohort_average_retention", "Average cohort retention", "percent",
+        "Over every cohort that has completed period c + k: their customers with a purchase "
+        "in it ÷ their sizes × 100, so each cohort weighs by its size.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_average_unbounded_retention", "Average cohort retention, unbounded",
+        "percent",
+        "Over every cohort that has completed period c + k: their customers whose last "
+        "purchase in the date range falls in it or later ÷ their sizes × 100.",
+        test=COHORT_CELL,
+    ),
+    Metric(
+        "cohort_average_revenue_retention", "Average cohort revenue retention", "percent",
+        "Over every cohort that has completed period c + k: their revenue in it ÷ their "
+        "revenue in their first periods × 100, so each cohort weighs by its first revenue.",
+        test=COHORT_CELL,
+    ),
+)
+
+# The survival curve of the Retention page (metrics.survival.kaplan_meier): a figure at an
+# age of the customers, not per period.
+SURVIVAL: tuple[Metric, ...] = (
+    Metric(
+        "survival", "Survival", "percent",
+        "Kaplan-Meier estimate of the share of the customers followed still in the base t "
+        "days after they joined: each day someone left multiplies it by (1 − those who left "
+        "÷ those still followed); customers still in the base when the data ends count "
+        "until then.",
+        test=ChangeTest("none", reason="a curve over the customers' age, not per period"),
+    ),
+)
+
 # Every entry of the registry, for checks that walk all of them.
 ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
-    + SURVEY_SUMMARIES
+    + SURVEY_SUMMARIES + COHORT_CELLS + COHORT_AVERAGES + SURVIVAL
+    + LOYALTY
     + RFM_FIGURES + SEGMENT_FIGURES + SURVEY_FIGURES
 )
 # Every entry by id.

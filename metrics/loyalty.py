@@ -11,7 +11,7 @@ customer base on the range's last day (their latest purchase at most W days befo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,12 +24,14 @@ from metrics.query.orders import orders_query
 from metrics.query.run import query_frame
 from metrics.query.segments import customer_groups_query, segment_column, segment_filter_sql
 from metrics.query.sql import (
+    bind,
     load_sql,
     period_end_sql,
     period_index,
     period_index_sql,
     period_start_of_index,
     period_start_sql,
+    with_ctes,
 )
 from metrics.significance import Significance, two_means, two_proportions
 from metrics.store import Dataset, Store
@@ -76,8 +78,10 @@ def _redeemed_sql(dataset: Dataset) -> str:
 
 def _query(template: str, dataset: Dataset, filters: Filters, params: dict[str, Any],
            **pieces: str) -> tuple[str, dict[str, Any]]:
-    sql, bound = orders_query(load_sql(template), dataset, filters, **pieces)
-    return sql, bound | params
+    """An orders query from a template (:func:`load_sql`, or pieces composed with
+    :func:`with_ctes`); only the parameters it uses are bound."""
+    sql, bound = orders_query(template, dataset, filters, **pieces)
+    return sql, bound | bind(sql, params)
 
 
 def _split_pieces(dataset: Dataset, filters: Filters, by: str | None, table_alias: str
@@ -216,20 +220,37 @@ def loyalty_types(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFr
     InputError
         The orders have neither a discount nor a points-redeemed column; no orders.
     """
+    frame = query_frame(store, *loyalty_types_query(dataset, filters))
+    frame["last_purchase"] = pd.to_datetime(frame["last_purchase"]).dt.date
+    frame["in_base_at_end"] = frame["in_base_at_end"].astype(bool)
+    _to_object(frame, "customer_id")
+    return frame[list(LOYALTY_TYPE_COLUMNS)]
+
+
+def loyalty_types_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The query of :func:`loyalty_types` (``sql/loyalty_types.sql``) with its parameters:
+    one row per customer with a purchase in the range and their loyalty type.
+
+    Raises
+    ------
+    InputError
+        The orders have neither a discount nor a points-redeemed column; no orders.
+    """
     if not incentive_columns(dataset):
         raise InputError(t(
             "Loyalty types need to know which orders had a discount or points redeemed: "
             "upload the orders again on the Data page with a Discount or a Points redeemed "
             "column."))
-    sql, params = _query("loyalty_types", dataset, filters, _window_params(dataset, filters) | {
+    return _query(load_sql("loyalty_types"), dataset, filters, _window_params(dataset, filters) | {
         "min_orders": MIN_PURCHASES, "incentive_share": INCENTIVE_SHARE,
         "full_price_share": FULL_PRICE_SHARE},
         discounted=_discounted_sql(dataset), redeemed=_redeemed_sql(dataset))
-    frame = query_frame(store, sql, params)
-    frame["last_purchase"] = pd.to_datetime(frame["last_purchase"]).dt.date
-    frame["in_base_at_end"] = frame["in_base_at_end"].astype(bool)
-    _to_object(frame, "customer_id")
-    return frame[list(LOYALTY_TYPE_COLUMNS)]
+
+
+def loyalty_type_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """:func:`loyalty_type_summary` of :func:`loyalty_types`: the table the Segments page
+    shows, one row per loyalty type (the registry's table of the loyalty-type figures)."""
+    return loyalty_type_summary(loyalty_types(store, dataset, filters))
 
 
 def loyalty_type_summary(customers: pd.DataFrame) -> pd.DataFrame:
@@ -297,20 +318,10 @@ def _product_purchases_sql(dataset: Dataset, filters: Filters) -> str:
             "The upsell ratio needs to know which products each order holds: upload the "
             "orders again on the Data page with a Product column."))
     segment_sql, _ = segment_filter_sql(dataset, filters)
-    purchases = (f"SELECT order_id, customer_id, order_date FROM {dataset.table('orders')} "
-                 f"WHERE amount >= 0 AND order_date <= $selection_end AND ({segment_sql})")
+    tables = {"orders_table": dataset.table("orders"), "segment_filter": segment_sql}
     if source == "order_items":
-        items = dataset.table("order_items")
-        # an order without an id is matched on its customer and day too
-        return (f"SELECT o.customer_id, o.order_date, CAST(i.product AS VARCHAR) AS product "
-                f"FROM {items} AS i JOIN ({purchases}) AS o "
-                f"ON o.order_id IS NOT DISTINCT FROM i.order_id "
-                f"AND o.customer_id = i.customer_id AND o.order_date = i.order_date "
-                f"WHERE NULLIF(trim(CAST(i.product AS VARCHAR)), '') IS NOT NULL")
-    return (f"SELECT customer_id, order_date, CAST(product AS VARCHAR) AS product "
-            f"FROM {dataset.table('orders')} WHERE amount >= 0 "
-            f"AND order_date <= $selection_end AND ({segment_sql}) "
-            f"AND NULLIF(trim(CAST(product AS VARCHAR)), '') IS NOT NULL")
+        tables["items_table"] = dataset.table("order_items")
+    return load_sql(f"product_purchases_{source}").format(**tables)
 
 
 def upsell_table(store: Store, dataset: Dataset, filters: Filters, by: str | None = None,
@@ -349,6 +360,25 @@ def upsell_table(store: Store, dataset: Dataset, filters: Filters, by: str | Non
     InputError
         No product column; an unknown segment; no orders.
     """
+    frame = query_frame(store, *upsell_query(dataset, filters, by, whole_range))
+    for column in ("period_start", "period_end"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    _to_object(frame, "group_value")
+    return frame[list(UPSELL_COLUMNS)]
+
+
+def upsell_query(dataset: Dataset, filters: Filters, by: str | None = None,
+                 whole_range: bool = False, final: str = "upsell"
+                 ) -> tuple[str, dict[str, Any]]:
+    """The query of :func:`upsell_table` with its parameters: the customers of each period
+    (``sql/upsell_customers.sql``, CTEs) and ``final``, the statement over them
+    (``sql/upsell.sql``: the counts per period and group).
+
+    Raises
+    ------
+    InputError
+        No product column; an unknown segment; no orders.
+    """
     if by is not None:
         segment_column(dataset, by)
     p = filters.period
@@ -363,15 +393,10 @@ def upsell_table(store: Store, dataset: Dataset, filters: Filters, by: str | Non
                   "period_start": period_start_sql(p, "period_index"),
                   "period_end": period_end_sql(p, "period_index")}
     split, split_params = _split_pieces(dataset, filters, by, "c")
-    sql, params = _query("upsell", dataset, filters,
-                         _window_params(dataset, filters) | split_params,
-                         product_purchases=_product_purchases_sql(dataset, filters),
-                         **pieces, **split)
-    frame = query_frame(store, sql, params)
-    for column in ("period_start", "period_end"):
-        frame[column] = pd.to_datetime(frame[column]).dt.date
-    _to_object(frame, "group_value")
-    return frame[list(UPSELL_COLUMNS)]
+    return _query(with_ctes(load_sql("upsell_customers"), query=load_sql(final)), dataset,
+                  filters, _window_params(dataset, filters) | split_params,
+                  product_purchases=_product_purchases_sql(dataset, filters),
+                  **pieces, **split)
 
 
 def next_products(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
@@ -402,12 +427,26 @@ def next_products(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFr
     InputError
         No product column; no orders.
     """
-    sql, params = _query("next_products", dataset, filters, _window_params(dataset, filters),
-                         product_purchases=_product_purchases_sql(dataset, filters))
-    frame = query_frame(store, sql, params)
+    frame = query_frame(store, *next_products_query(dataset, filters))
     for column in ("first_product", "next_product"):
         _to_object(frame, column)
     return frame[list(NEXT_PRODUCT_COLUMNS)]
+
+
+def next_products_query(dataset: Dataset, filters: Filters, final: str = "next_products"
+                        ) -> tuple[str, dict[str, Any]]:
+    """The query of :func:`next_products` with its parameters: the first and next products
+    of each customer (``sql/next_products_customers.sql``, CTEs) and ``final``, the
+    statement over them (``sql/next_products.sql``: the pairs).
+
+    Raises
+    ------
+    InputError
+        No product column; no orders.
+    """
+    return _query(with_ctes(load_sql("next_products_customers"), load_sql(final)), dataset,
+                  filters, _window_params(dataset, filters),
+                  product_purchases=_product_purchases_sql(dataset, filters))
 
 
 TOP_NEXT_COLUMNS = (
@@ -527,6 +566,48 @@ def membership_source(dataset: Dataset) -> str | None:
     return "points" if "points_redeemed" in _orders_columns(dataset) else None
 
 
+def _membership_source(dataset: Dataset) -> str:
+    source = membership_source(dataset)
+    if source is None:
+        raise InputError(t(
+            "The loyalty programme view needs to know who is a member: upload orders with a "
+            "Loyalty member or Points redeemed column, or customers with a Loyalty tier, on "
+            "the Data page."))
+    return source
+
+
+def programme_query(dataset: Dataset, filters: Filters, by: str | None = None
+                    ) -> tuple[str, dict[str, Any]]:
+    """The query of :func:`programme_comparison`'s customers
+    (``sql/programme_customers.sql``) with its parameters: one row per customer with a
+    purchase in the range, member or not, with their purchases, revenue, redeemed
+    purchases, whether they are still in the base at the end and (with ``by``) their
+    segment value.
+
+    Raises
+    ------
+    InputError
+        Nothing in the data says who is a member; an unknown segment; no orders.
+    """
+    source = _membership_source(dataset)
+    if by is not None:
+        segment_column(dataset, by)
+    member_sql, member_params = _member_order_sql(dataset, source)
+    split, split_params = _split_pieces(dataset, filters, by, "c")
+    return _query(load_sql("programme_customers"), dataset, filters,
+                  _window_params(dataset, filters) | member_params | split_params,
+                  member_order=member_sql, redeemed=_redeemed_sql(dataset), **split)
+
+
+def points_aov_query(dataset: Dataset, filters: Filters, template: str = "points_aov"
+                     ) -> tuple[str, dict[str, Any]]:
+    """The query of the purchases with and without points redeemed (``sql/points_aov.sql``)
+    with its parameters: one row each, their count, revenue and the sums the test uses.
+    ``template`` names another file over the same orders (their ``{redeemed}`` flag)."""
+    return _query(load_sql(template), dataset, filters, _window_params(dataset, filters),
+                  redeemed=_redeemed_sql(dataset))
+
+
 def _word_list(values: tuple[str, ...], prefix: str) -> tuple[str, dict[str, str]]:
     names = [f"{prefix}{n}" for n in range(len(values))]
     return ", ".join(f"${name}" for name in names), dict(zip(names, values, strict=True))
@@ -538,10 +619,8 @@ def _member_order_sql(dataset: Dataset, source: str) -> tuple[str, dict[str, str
         return f"lower(trim(CAST(loyalty_member AS VARCHAR))) IN ({words})", params
     if source == "customers":
         words, params = _word_list(NO_TIER_VALUES, "no_")
-        tier = "trim(CAST(loyalty_tier AS VARCHAR))"
-        return (f"customer_id IN (SELECT customer_id FROM {dataset.table('customers')} "
-                f"WHERE NULLIF({tier}, '') IS NOT NULL AND lower({tier}) NOT IN ({words}))",
-                params)
+        return load_sql("member_by_tier").format(
+            customers_table=dataset.table("customers"), words=words), params
     return _redeemed_sql(dataset), {}
 
 
@@ -601,21 +680,9 @@ def programme_comparison(store: Store, dataset: Dataset, filters: Filters,
     InputError
         Nothing in the data says who is a member; an unknown segment; no orders.
     """
-    source = membership_source(dataset)
-    if source is None:
-        raise InputError(t(
-            "The loyalty programme view needs to know who is a member: upload orders with a "
-            "Loyalty member or Points redeemed column, or customers with a Loyalty tier, on "
-            "the Data page."))
-    if by is not None:
-        segment_column(dataset, by)
+    source = _membership_source(dataset)
     window = _window_params(dataset, filters)
-    member_sql, member_params = _member_order_sql(dataset, source)
-    split, split_params = _split_pieces(dataset, filters, by, "c")
-    sql, params = _query("programme_customers", dataset, filters,
-                         window | member_params | split_params, member_order=member_sql,
-                         redeemed=_redeemed_sql(dataset), **split)
-    customers = query_frame(store, sql, params)
+    customers = query_frame(store, *programme_query(dataset, filters, by))
     _to_object(customers, "group_value")
     groups = _programme_groups(customers)
     members, others = groups.iloc[0], groups.iloc[1]
@@ -647,7 +714,7 @@ def programme_comparison(store: Store, dataset: Dataset, filters: Filters,
         redemption = Redemption(member_purchases, redeemed,
                                 _rate(redeemed, member_purchases, 100.0), len(member_rows),
                                 redeemers, _rate(redeemers, len(member_rows), 100.0))
-        points_aov, points_test = _points_aov(store, dataset, filters, window)
+        points_aov, points_test = _points_aov(store, dataset, filters)
     unrecognised, example = (_unrecognised_members(store, dataset, filters, window)
                              if source == "orders" else (0, None))
     start, end = window["selection_start"], window["selection_end"]
@@ -676,11 +743,9 @@ def _programme_groups(customers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _points_aov(store: Store, dataset: Dataset, filters: Filters, window: dict[str, Any]
+def _points_aov(store: Store, dataset: Dataset, filters: Filters
                 ) -> tuple[pd.DataFrame, Significance | None]:
-    sql, params = _query("points_aov", dataset, filters, window,
-                         redeemed=_redeemed_sql(dataset))
-    frame = query_frame(store, sql, params)
+    frame = query_frame(store, *points_aov_query(dataset, filters))
     rows = []
     for redeemed in (True, False):
         found = frame[frame["points_redeemed"] == redeemed]
@@ -699,14 +764,42 @@ def _points_aov(store: Store, dataset: Dataset, filters: Filters, window: dict[s
 def _unrecognised_members(store: Store, dataset: Dataset, filters: Filters,
                           window: dict[str, Any]) -> tuple[int, str | None]:
     words, params = _word_list(YES_VALUES + NO_VALUES, "word_")
-    segment_sql, segment_params = segment_filter_sql(dataset, filters)
-    value = "trim(CAST(loyalty_member AS VARCHAR))"
-    frame = query_frame(store, f"-- orders whose member value is neither a yes nor a no word\n"
-                        f"SELECT count(*) AS orders, min({value}) AS example "
-                        f"FROM {dataset.table('orders')} "
-                        f"WHERE order_date BETWEEN $selection_start AND $selection_end "
-                        f"AND ({segment_sql}) AND NULLIF({value}, '') IS NOT NULL "
-                        f"AND lower({value}) NOT IN ({words})",
-                 params | segment_params | window)
+    frame = query_frame(store, *_query(load_sql("unrecognised_members"), dataset, filters,
+                                       params | window, words=words))
     count = int(frame["orders"].iloc[0])
     return count, (str(frame["example"].iloc[0]) if count else None)
+
+
+# -- the programme's tables, as the registry reads them -----------------------------------
+
+REDEMPTION_COLUMNS = ("member_purchases", "redeemed_purchases", "redemption_rate_pct",
+                      "members", "redeemers", "redeemers_pct")
+
+
+def programme_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """:func:`programme_comparison`'s ``groups``: members' row, then non-members'."""
+    return programme_comparison(store, dataset, filters).groups
+
+
+def enrolment_table(store: Store, dataset: Dataset, filters: Filters, by: str
+                    ) -> pd.DataFrame:
+    """:func:`programme_comparison`'s ``enrolment`` by the segment ``by``."""
+    enrolment = programme_comparison(store, dataset, filters, by=by).enrolment
+    assert enrolment is not None  # a split always has one
+    return enrolment
+
+
+def redemption_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """:func:`programme_comparison`'s ``redemption`` as one row of
+    :data:`REDEMPTION_COLUMNS`; no row without a points column."""
+    redemption = programme_comparison(store, dataset, filters).redemption
+    rows = [] if redemption is None else [asdict(redemption)]
+    return pd.DataFrame(rows, columns=list(REDEMPTION_COLUMNS))
+
+
+def points_aov_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """:func:`programme_comparison`'s ``points_aov``: purchases with points redeemed, then
+    without; no row without a points column."""
+    points_aov = programme_comparison(store, dataset, filters).points_aov
+    return (pd.DataFrame(columns=list(POINTS_AOV_COLUMNS)) if points_aov is None
+            else points_aov)

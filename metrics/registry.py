@@ -8,23 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
-from metrics import retention, rfm, satisfaction, segments
+from metrics import loyalty, retention, rfm, satisfaction, segments, simulator, survival
 from metrics.definitions import (
     BASE_COUNTS,
     CLI_QUESTION_MEANS,
+    COHORT_CELLS,
     KPIS,
     LIFECYCLE_COUNTS,
+    LOYALTY,
     NPS_MIX,
     QUICK_RATIO,
     REGISTRY,
     RFM_FIGURES,
     SAMPLE_STATISTICS,
     SEGMENT_FIGURES,
+    SURVIVAL,
     Metric,
 )
 from metrics.kpis import kpi_table
@@ -72,6 +76,25 @@ def _entries(metrics: tuple[Metric, ...], compute: MetricFunction) -> dict[str, 
     return {metric.id: Entry(metric, compute) for metric in metrics}
 
 
+def _cohort_cells(columns: dict[str, str]) -> dict[str, Entry]:
+    """Cohort cells held by a column of :func:`metrics.retention.cohort_table` named
+    otherwise than the metric."""
+    return {metric_id: Entry(REGISTRY[metric_id], retention.cohort_table, column)
+            for metric_id, column in columns.items()}
+
+
+# Cohort retention held by the column retention_pct of the cohort table (or of its average
+# row) computed with other options than the defaults.
+_RETENTION_PCT: dict[str, MetricFunction] = {
+    "cohort_unbounded_retention": partial(retention.cohort_table, unbounded=True),
+    "cohort_revenue_retention": partial(retention.cohort_table, metric="revenue"),
+    "cohort_average_retention": retention.cohort_average_table,
+    "cohort_average_unbounded_retention": partial(retention.cohort_average_table,
+                                                  unbounded=True),
+    "cohort_average_revenue_retention": partial(retention.cohort_average_table,
+                                                metric="revenue"),
+}
+
 _COMPUTED: dict[str, Entry] = {
     **_entries(KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS, kpi_table),
     **_entries((QUICK_RATIO,), retention.lifecycle_table),
@@ -80,6 +103,14 @@ _COMPUTED: dict[str, Entry] = {
     "cli": Entry(REGISTRY["cli"], satisfaction.cli_table),
     "nps_overall": Entry(REGISTRY["nps_overall"], satisfaction.nps_overall, "nps"),
     "nps_latest": Entry(REGISTRY["nps_latest"], satisfaction.nps_latest_answers, "nps"),
+    **_entries(COHORT_CELLS, retention.cohort_table),
+    **_cohort_cells({
+        "cohort_retention": "retention_pct", "cohort_active_customers": "active_customers",
+        "cohort_active_or_later": "active_or_later", "cohort_revenue": "revenue",
+        "cohort_first_period_revenue": "first_period_revenue"}),
+    **{metric_id: Entry(REGISTRY[metric_id], compute, "retention_pct")
+       for metric_id, compute in _RETENTION_PCT.items()},
+    **{m.id: Entry(m, survival.survival_curve, "survival_pct") for m in SURVIVAL},
     # one row per RFM segment; the column is the metric id without its "rfm_"
     **{m.id: Entry(m, rfm.rfm_summary, m.id.removeprefix("rfm_")) for m in RFM_FIGURES},
     # one row per value of a segment; every orders dataset has the RFM segment
@@ -102,6 +133,65 @@ _COMPUTED: dict[str, Entry] = {
                                           satisfaction.behaviour_by_group,
                                           "revenue_per_respondent"),
 }
+
+# The loyalty views' and the simulator's figures: (the metric function, the column) by
+# registry id.
+_LOYALTY_COLUMNS: dict[str, tuple[MetricFunction, str]] = {
+    "loyalty_type_customers": (loyalty.loyalty_type_table, "customers"),
+    "loyalty_type_share": (loyalty.loyalty_type_table, "share_pct"),
+    "loyalty_type_retention": (loyalty.loyalty_type_table, "retention_pct"),
+    "loyalty_type_purchase_frequency": (loyalty.loyalty_type_table, "purchase_frequency"),
+    "loyalty_type_aov": (loyalty.loyalty_type_table, "aov"),
+    "loyalty_type_revenue_per_customer": (loyalty.loyalty_type_table,
+                                          "revenue_per_customer"),
+    "upsell_ratio": (loyalty.upsell_table, "upsell_ratio"),
+    "upsell_active_customers": (loyalty.upsell_table, "active_customers"),
+    "upsell_one_product_customers": (loyalty.upsell_table, "one_product_customers"),
+    "upsell_several_products_customers": (loyalty.upsell_table,
+                                          "several_products_customers"),
+    "next_product_customers": (loyalty.next_products, "customers"),
+    "next_product_share": (loyalty.next_products, "share_pct"),
+    "first_product_customers": (loyalty.next_products, "first_customers"),
+    "first_product_returning": (loyalty.next_products, "returning_customers"),
+    "programme_customers": (loyalty.programme_table, "customers"),
+    "programme_retention": (loyalty.programme_table, "retention_pct"),
+    "programme_purchase_frequency": (loyalty.programme_table, "purchase_frequency"),
+    "programme_aov": (loyalty.programme_table, "aov"),
+    "programme_revenue_per_customer": (loyalty.programme_table, "revenue_per_customer"),
+    "redemption_rate": (loyalty.redemption_table, "redemption_rate_pct"),
+    "redeemers_share": (loyalty.redemption_table, "redeemers_pct"),
+    "redeemed_purchases": (loyalty.redemption_table, "redeemed_purchases"),
+    "enrolment_share": (loyalty.enrolment_table, "enrolment_pct"),
+    "enrolment_members": (loyalty.enrolment_table, "members"),
+    "enrolment_customers": (loyalty.enrolment_table, "customers"),
+    "points_aov": (loyalty.points_aov_table, "aov"),
+    "points_purchases": (loyalty.points_aov_table, "purchases"),
+    "points_revenue": (loyalty.points_aov_table, "revenue"),
+    "simulated_retention_rate": (simulator.simulation_table, "retention_pct"),
+    "simulated_customers": (simulator.simulation_table, "customers"),
+    "simulated_revenue": (simulator.simulation_table, "revenue"),
+    "simulated_gross_profit": (simulator.simulation_table, "gross_profit"),
+    "simulated_programme_cost": (simulator.simulation_table, "programme_cost"),
+    "simulated_profit": (simulator.simulation_table, "profit"),
+    "simulated_profit_uplift": (simulator.simulation_table, "profit_uplift_pct"),
+    "simulated_cumulative_profit_uplift": (simulator.simulation_table,
+                                           "cumulative_profit_uplift_pct"),
+    "simulated_clv": (simulator.simulation_table, "clv"),
+    "baseline_joining_per_year": (simulator.baseline_table, "joining_per_year"),
+    "baseline_revenue_per_customer": (simulator.baseline_table, "revenue_per_customer"),
+}
+# The options those functions need, for callers without a page's choices (the contract
+# test): the enrolment split by the RFM segment (every orders dataset has it), the
+# simulator's seed scenario (+5 retention points) at the page's default 30% margin.
+_LOYALTY_OPTIONS: dict[MetricFunction, Mapping[str, Any]] = {
+    loyalty.enrolment_table: MappingProxyType({"by": RFM_SEGMENT}),
+    simulator.simulation_table: MappingProxyType({"retention_gain_pp": 5.0,
+                                                  "gross_margin": 0.3}),
+}
+_COMPUTED |= {
+    metric.id: Entry(metric, *_LOYALTY_COLUMNS[metric.id],
+                     _LOYALTY_OPTIONS.get(_LOYALTY_COLUMNS[metric.id][0], {}))
+    for metric in LOYALTY}
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.
 ENTRIES: dict[str, Entry] = {metric_id: _COMPUTED[metric_id] for metric_id in REGISTRY}

@@ -28,6 +28,7 @@ from metrics.query.sql import (
     period_index,
     period_index_sql,
     period_start_sql,
+    piece,
     with_ctes,
 )
 from metrics.significance import change_test, changes_against_previous
@@ -172,6 +173,25 @@ def _group_sql(dataset: Dataset, by: str | None, filters: Filters, alias: str
                           f"AS origin ON origin.customer_id = {alias}.customer_id"}, params
 
 
+def _cohort_in_range(cohort: str) -> str:
+    return piece(load_sql("cohort_condition_cohort_in_range").format(cohort=cohort))
+
+
+def _cell_in_range(period: str, cohort: str) -> str:
+    return piece(load_sql("cohort_condition_cell_in_range").format(period=period, cohort=cohort))
+
+
+def cohort_conditions(from_history: bool) -> dict[str, str]:
+    """The conditions that keep the cohorts and cells of the date range, the same two
+    pieces in both cohort queries: for ``sql/cohort_cells_from_history.sql`` or
+    ``sql/cohort_cells.sql`` (whose members are cohorts of the range already)."""
+    if from_history:
+        return {"orders_in_range": _cohort_in_range("cohort_index") + "    AND "
+                + _cell_in_range("period_index", "cohort_index")}
+    return {"members_in_range": _cohort_in_range("cohort_index"),
+            "activity_in_range": _cell_in_range("a.period_index", "m.cohort_index")}
+
+
 def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
                  ) -> tuple[str, dict[str, Any]]:
     """The cohort SQL for a filter state and its parameters.
@@ -180,7 +200,8 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
     (one scan), else from the orders themselves; both give the same table.
     """
     p = filters.period
-    if history_holds(dataset, filters):
+    from_history = history_holds(dataset, filters)
+    if from_history:
         cells = load_sql("cohort_cells_from_history")
         groups, group_params = _group_sql(dataset, by, filters, "o")
         pieces = {
@@ -199,7 +220,7 @@ def cohort_query(dataset: Dataset, filters: Filters, by: str | None = None
         cohort_start=period_start_sql(p, "cohort_index"),
         cell_start=period_start_sql(p, "cohort_index + period_offset"),
         cell_end=period_end_sql(p, "cohort_index + period_offset"),
-        **pieces,
+        **pieces, **cohort_conditions(from_history),
     )
     return sql, params | group_params
 
@@ -285,6 +306,15 @@ def cohort_average(cohorts: pd.DataFrame, metric: CohortMetric = "customers",
     grouped["group_value"] = grouped["group_value"].astype(object).where(
         grouped["group_value"] != "", None)
     return grouped[["group_value", "period_offset", "cohorts", "customers", "retention_pct"]]
+
+
+def cohort_average_table(store: Store, dataset: Dataset, filters: Filters,
+                         metric: CohortMetric = "customers", unbounded: bool = False
+                         ) -> pd.DataFrame:
+    """The :func:`cohort_average` of the :func:`cohort_table` of a filter state (``metric``
+    and ``unbounded`` as there): the heatmap's average row."""
+    return cohort_average(cohort_table(store, dataset, filters, metric, unbounded),
+                          metric, unbounded)
 
 
 def cohort_curves(cohorts: pd.DataFrame, unbounded: bool = False) -> pd.DataFrame:

@@ -8,8 +8,10 @@ arithmetic on them, so the page can move its sliders without touching the databa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +21,7 @@ from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.orders import orders_query
 from metrics.query.run import query_row
-from metrics.query.sql import load_sql
+from metrics.query.sql import bind, load_sql, with_ctes
 from metrics.store import Dataset, Store
 
 # A retention rate of 100% would keep every customer forever: the scenario's rate is
@@ -109,21 +111,62 @@ def baseline(store: Store, dataset: Dataset, filters: Filters) -> Baseline:
         retention cannot be measured); no orders; a range outside the data.
     """
     window = clv_window(dataset, filters)
-    sql, params = orders_query(load_sql("simulator_baseline"), dataset, filters)
-    day_before = window.start - timedelta(days=1)
-    w = timedelta(days=filters.inactivity_days)
-    params |= {"window_start": window.start, "window_end": window.end,
-               "day_before_window": day_before, "base_at_start_from": day_before - w,
-               "base_at_end_from": window.end - w}
-    row = query_row(store, sql, params)
+    return baseline_of(window.start, window.end, window.years,
+                       query_row(store, *baseline_query(dataset, filters)))
+
+
+def baseline_of(window_start: date, window_end: date, years_covered: float,
+                row: Sequence[Any]) -> Baseline:
+    """The :class:`Baseline` of a window from its query's row (S, retained, E, new
+    customers, revenue); an error a user can act on when S is 0."""
     start_customers, retained, end_customers, new, revenue = row
     if not start_customers:
         raise InputError(t(
             "No customer was in the base on {day}, the day before the last 12 months of the "
             "date range, so retention cannot be measured: choose a later end date or "
-            "another segment.", day=day_before.isoformat()))
-    return Baseline(window.start, window.end, window.years, int(end_customers),
+            "another segment.", day=(window_start - timedelta(days=1)).isoformat()))
+    return Baseline(window_start, window_end, years_covered, int(end_customers),
                     int(start_customers), int(retained), int(new), float(revenue))
+
+
+def baseline_query(dataset: Dataset, filters: Filters, final: str = "simulator_baseline"
+                   ) -> tuple[str, dict[str, Any]]:
+    """The query of :func:`baseline` with its parameters: the customers of the window
+    (``sql/simulator_baseline_customers.sql``, CTEs) and ``final``, the statement over
+    them (``sql/simulator_baseline.sql``: S, retained, E, new customers and revenue)."""
+    window = clv_window(dataset, filters)
+    template = with_ctes(load_sql("simulator_baseline_customers"), query=load_sql(final))
+    sql, params = orders_query(template, dataset, filters)
+    day_before = window.start - timedelta(days=1)
+    w = timedelta(days=filters.inactivity_days)
+    return sql, params | bind(sql, {
+        "window_start": window.start, "window_end": window.end,
+        "day_before_window": day_before, "base_at_start_from": day_before - w,
+        "base_at_end_from": window.end - w})
+
+
+BASELINE_COLUMNS = (
+    "window_start", "window_end", "years_covered", "customers", "start_customers",
+    "retained_customers", "new_customers", "revenue", "retention_rate", "joining_per_year",
+    "annual_revenue", "revenue_per_customer",
+)
+
+
+def baseline_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """:func:`baseline` as one row of :data:`BASELINE_COLUMNS` (its measured figures and
+    those derived from them), as the simulator's caption shows them."""
+    today = baseline(store, dataset, filters)
+    return pd.DataFrame([{column: getattr(today, column) for column in BASELINE_COLUMNS}])
+
+
+def simulation_table(store: Store, dataset: Dataset, filters: Filters, *,
+                     retention_gain_pp: float, gross_margin: float,
+                     programme_cost_per_year: float = 0.0, years: int = 3) -> pd.DataFrame:
+    """:func:`simulate` from today's :func:`baseline`: the simulator's table, with the
+    retention rate also in percent (``retention_pct``), as the page shows it."""
+    rows = simulate(baseline(store, dataset, filters), retention_gain_pp, gross_margin,
+                    programme_cost_per_year, years)
+    return rows.assign(retention_pct=100 * rows["retention_rate"])
 
 
 def _lifetime(retention_rate: float) -> float:

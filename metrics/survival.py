@@ -309,3 +309,12 @@ def survival_curves(store: Store, dataset: Dataset, filters: Filters, by: str | 
     """Kaplan-Meier curves and medians of the customers a filter state follows: the
     :func:`kaplan_meier` of :func:`customer_lifetimes` (``view`` as there)."""
     return kaplan_meier(customer_lifetimes(store, dataset, filters, by, view))
+
+
+def survival_curve(store: Store, dataset: Dataset, filters: Filters, by: str | None = None,
+                   view: SurvivalView = "all") -> pd.DataFrame:
+    """The curves of :func:`survival_curves` alone, with ``survival_pct`` = 100 x
+    ``survival``, the percent the Retention page's chart draws: the table holding the
+    registry's ``survival`` figure (:mod:`metrics.registry`)."""
+    curve, _ = survival_curves(store, dataset, filters, by, view)
+    return curve.assign(survival_pct=100.0 * curve["survival"])

@@ -4,12 +4,14 @@ and survival, all for the sidebar's filters."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import services
 from dashboard.benchmark_overlay import chart_notes, comparison
+from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
     View,
     capped_suggestion,
@@ -30,8 +32,9 @@ from dashboard.retention_charts import (
 from dashboard.safe import show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import data_table, download_buttons
-from metrics.definitions import CRR_EXPLANATION, LIFECYCLE, METRICS
+from metrics.definitions import COHORT_CELLS, CRR_EXPLANATION, LIFECYCLE, METRICS
 from metrics.errors import LoyaltyLensError
+from metrics.explain.cohorts import SURVIVAL_GROUPS
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.retention import (
@@ -53,6 +56,10 @@ MAX_HEATMAP_COHORTS = 36
 HEATMAP_PERIODS = ["6", "12", "24", "all"]
 DEFAULT_HEATMAP_PERIODS = "12"
 MAX_COHORT_CURVES = 12
+# The rates table's columns, the metrics of the registry among them explained.
+RATES_COLUMNS = ("period", "retention_rate", "strict_retention_rate", "change_pp", "p_value",
+                 "verdict", "churn_rate", "start_customers", "new_customers", "end_customers",
+                 "churned_customers", "retained_customers", "lost_customers")
 BASE_NAMES = {"orders": "Orders (inactivity window W)",
               "subscriptions": "Subscriptions (start and end dates)"}
 SURVIVAL_VIEW_NAMES = {"all": "All customers",
@@ -115,10 +122,7 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
     shown.insert(0, "period", [label + ("" if c else " *") for label, c in
                                zip(period_labels(filters.period, shown), shown["complete"],
                                    strict=True)])
-    shown = shown[["period", "retention_rate", "strict_retention_rate", "change_pp",
-                   "p_value", "verdict", "churn_rate", "start_customers", "new_customers",
-                   "end_customers", "churned_customers", "retained_customers",
-                   "lost_customers"]]
+    shown = shown[list(RATES_COLUMNS)]
     config = {METRICS[c].title(): st.column_config.NumberColumn(
         format="%.1f%%" if METRICS[c].unit == "percent" else "localized")
         for c in shown.columns if c in METRICS}
@@ -132,6 +136,12 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
                  "period. The change against the previous period is tested with a "
                  "two-proportion z-test on retained customers of S (5% level); consecutive "
                  "periods share customers, so read p-values near 0.05 as borderline."))
+    if base == "orders":
+        # the subscription base is not the KPI table's base, which explain() follows
+        chart_explainer("rates", [c for c in RATES_COLUMNS if c in METRICS], dataset,
+                        filters, dataset.currency, periods=list(table["period_start"]),
+                        period_name=partial(period_label, filters.period),
+                        empty=t("No customers stand behind it in this period."))
     download_buttons(shown, "retention", key="retention_download")
 
 
@@ -205,8 +215,25 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
         "cumulative_revenue_per_customer": t("Cumulative revenue per customer"),
         "retention_pct": t("Retention (%)"), "complete": t("Period complete"),
         "small_cohort": t("Small cohort")})
+    drawn = _drawn(metric, unbounded)
+    chart_explainer("cohorts", [*drawn, *(m.id for m in COHORT_CELLS if m.id not in drawn)],
+                    dataset, filters, dataset.currency,
+                    periods=sorted(shown["cohort"].unique()),
+                    period_name=partial(period_label, filters.period),
+                    offsets=sorted(int(k) for k in shown["period_offset"].unique()),
+                    empty=t("No customers stand behind it in this cohort."))
     download_buttons(table, "cohorts", key="cohorts_download")
     return metric, unbounded
+
+
+def _drawn(metric: str, unbounded: bool) -> tuple[str, str]:
+    """The registry ids of the cohort cells the heatmap and curves draw and of their
+    average (the heatmap's average row, the curves' dashed line)."""
+    if metric == "revenue":
+        return "cohort_revenue_retention", "cohort_average_revenue_retention"
+    if unbounded:
+        return "cohort_unbounded_retention", "cohort_average_unbounded_retention"
+    return "cohort_retention", "cohort_average_retention"
 
 
 def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> None:
@@ -238,6 +265,16 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
                  "share of their cohort, over complete periods only; segments are split by "
                  "the value on the customer's first order. Dashed: all cohorts, weighted by "
                  "size."))
+    if by is None:
+        # each line is a cohort's cells, the dashed one their average; the lines of a split
+        # are averages of segments' cohorts, which explain() does not cover
+        counted = "cohort_active_or_later" if unbounded else "cohort_active_customers"
+        chart_explainer("curves", [*_drawn("customers", unbounded), counted, "cohort_size"],
+                        dataset, filters, dataset.currency,
+                        periods=sorted(curves["group_value"].unique()),
+                        period_name=partial(period_label, filters.period),
+                        offsets=sorted(int(k) for k in curves["period_offset"].unique()),
+                        empty=t("No customers stand behind it in this cohort."))
     table = curves.assign(group_value=[name_of(v) for v in curves["group_value"]]).rename(
         columns={"group_value": t("Line"), "period_offset": t("Periods since acquisition"),
                  "cohorts": t("Cohorts"), "customers": t("Customers"),
@@ -254,6 +291,10 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
                     key="lifecycle_chart")
     st.caption(" ".join(t("{metric}: {definition}", metric=metric.title(),
                           definition=metric.describe()) for metric in LIFECYCLE))
+    chart_explainer("lifecycle", [metric.id for metric in LIFECYCLE], dataset, filters,
+                    dataset.currency, periods=list(table["period_start"]),
+                    period_name=partial(period_label, filters.period),
+                    empty=t("No customers stand behind it in this period."))
     shown = table.copy()
     shown.insert(0, "period", period_labels(filters.period, shown))
     shown = shown.drop(columns=["period_start", "period_end"]).rename(columns={
@@ -304,6 +345,14 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
                  w=filters.inactivity_days)
     st.caption(rule + " " + t("Kaplan-Meier estimate with a 95% band (Greenwood, log-log)."))
     st.caption(t(MEDIAN_MEANING, w=filters.inactivity_days))
+    if by is None and survival_view in ("all", "one_time_vs_repeat"):
+        # explain() follows all customers or one-time vs repeat ones, not a segment's
+        chart_explainer("survival", ["survival"], dataset, filters, dataset.currency,
+                        offsets=sorted(int(day) for day in curve["days"].unique()),
+                        offset_label=t("Age (days)"),
+                        groups=SURVIVAL_GROUPS if survival_view != "all" else (),
+                        group_name=curve_name,
+                        empty=t("No customer is still followed at that age."))
 
     def days(value: float | None) -> str:
         return t("not reached") if value is None or pd.isna(value) else \

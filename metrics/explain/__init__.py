@@ -18,6 +18,8 @@ import pandas as pd
 from metrics.definitions import REGISTRY, Metric
 from metrics.errors import InputError
 from metrics.explain.base import At, Explanation, Family, Formula, json_parameters
+from metrics.explain.cohorts import COHORTS
+from metrics.explain.loyalty import LOYALTY_FAMILY
 from metrics.explain.periods import DERIVED_EXPLAINED, EXPLAINED, PERIODS, SURVEY_EXPLAINED
 from metrics.explain.rfm import RFM
 from metrics.explain.segments import SEGMENTS
@@ -28,12 +30,13 @@ from metrics.store import Dataset, Store
 
 __all__ = [
     "DERIVED_EXPLAINED", "EXPLAINED", "EXPLAINED_METRICS", "FAMILIES", "FORMULAS",
-    "SURVEY_EXPLAINED", "At", "Explanation", "Formula", "column_label", "explain",
+    "SURVEY_EXPLAINED", "At", "Explanation", "Formula", "column_label", "column_unit", "explain",
     "explained_metric", "json_parameters", "row_headers", "row_units",
 ]
 
 # Every family of numbers explain() covers.
-FAMILIES: tuple[Family, ...] = (PERIODS, RFM, SEGMENTS, SURVEY_FIGURES_FAMILY)
+FAMILIES: tuple[Family, ...] = (PERIODS, COHORTS, LOYALTY_FAMILY, RFM, SEGMENTS,
+                                SURVEY_FIGURES_FAMILY)
 _FAMILY_OF: dict[str, Family] = {
     metric.id: family for family in FAMILIES for metric in family.metrics}
 # Every metric explain() covers, in the registry's order.
@@ -113,7 +116,15 @@ def row_headers(rows: pd.DataFrame) -> dict[str, str]:
     return {column: column_label(column) for column in rows.columns}
 
 
+def column_unit(column: str) -> str | None:
+    """The unit of an input or rows' column (a metric's unit), None for one that is not a
+    number (a customer id, a date)."""
+    if column in REGISTRY:
+        return REGISTRY[column].unit
+    return _COLUMN_UNITS.get(column)
+
+
 def row_units(rows: pd.DataFrame) -> dict[str, str]:
     """The unit of each number column of an explanation's rows, by its column id."""
-    return {column: REGISTRY[column].unit if column in REGISTRY else _COLUMN_UNITS[column]
-            for column in rows.columns if column in REGISTRY or column in _COLUMN_UNITS}
+    return {column: unit for column in rows.columns
+            if (unit := column_unit(column)) is not None}

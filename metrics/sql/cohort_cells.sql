@@ -8,7 +8,8 @@
 -- cohort. Refunds (negative amounts) are revenue but not purchases: they never make a
 -- customer active or acquire one.
 --
--- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
+-- Placeholders in curly brackets are engine expressions, quoted identifiers and the
+-- conditions of sql/cohort_condition_*.sql (shared by both) filled in by
 -- metrics/retention.py; every user value is a bound $parameter.
 filtered AS (
     SELECT customer_id, order_date, amount
@@ -40,16 +41,16 @@ acquired AS (
 members AS (
     SELECT customer_id, cohort_index, last_index, group_value
     FROM acquired
-    WHERE cohort_index BETWEEN $first_index AND $last_index
-),
+    WHERE
+    {members_in_range}),
 cells AS (
     SELECT m.cohort_index, m.group_value, a.period_index - m.cohort_index AS period_offset,
         SUM(a.purchased) AS active_customers,
         SUM(a.revenue) AS revenue
     FROM activity AS a
     JOIN members AS m ON m.customer_id = a.customer_id
-    WHERE a.period_index BETWEEN m.cohort_index AND $last_index
-    GROUP BY 1, 2, 3
+    WHERE
+    {activity_in_range}    GROUP BY 1, 2, 3
 ),
 last_counts AS (
     -- how many periods after acquisition customers last bought (within the range)

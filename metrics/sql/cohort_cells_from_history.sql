@@ -6,7 +6,8 @@
 -- the previous purchase is in an earlier period, and as their last purchase in the range
 -- when the next one is after it.
 --
--- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
+-- Placeholders in curly brackets are engine expressions, quoted identifiers and the
+-- conditions of sql/cohort_condition_*.sql (shared by both) filled in by
 -- metrics/retention.py; every user value is a bound $parameter.
 placed AS (
     SELECT {group_value} AS group_value, o.amount,
@@ -36,9 +37,8 @@ summed AS (
         SUM(last_in_range) AS last_here,
         SUM(acquisition) AS acquired
     FROM placed
-    WHERE cohort_index BETWEEN $first_index AND $last_index
-        AND period_index BETWEEN cohort_index AND $last_index
-    GROUP BY 1, 2, 3
+    WHERE
+    {orders_in_range}    GROUP BY 1, 2, 3
 ),
 cells AS (
     SELECT cohort_index, group_value, period_offset, active_customers, revenue FROM summed

@@ -1,7 +1,7 @@
 -- The cohort table from the CTEs cells, last_counts and sizes (sql/cohort_cells*.sql): a
 -- row for every cohort and period since acquisition up to the range's last period, the
--- unbounded count (customers whose last purchase is in c + k or later) and the cumulative
--- revenue per customer.
+-- unbounded count (customers whose last purchase is in c + k or later), the cohort's revenue
+-- from c to c + k (cumulative_revenue) and the cumulative revenue per customer.
 grid AS (
     -- every cell from the acquisition period to the last period of the range
     SELECT cohort_index, group_value, cohort_size, {offset_series}
@@ -31,6 +31,7 @@ SELECT
     CAST(SUM(last_here) OVER later_cells AS BIGINT) AS active_or_later,
     CAST(revenue AS DOUBLE) AS revenue,
     CAST(FIRST_VALUE(revenue) OVER cohort_row AS DOUBLE) AS first_period_revenue,
+    CAST(SUM(revenue) OVER cohort_row AS DOUBLE) AS cumulative_revenue,
     CAST(SUM(revenue) OVER cohort_row AS DOUBLE) / cohort_size
         AS cumulative_revenue_per_customer,
     {cell_end} <= $data_last_day AS complete

@@ -3,10 +3,13 @@ programme and the retention uplift simulator, each drawn in its own tab."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.explain_panel import chart_explainer
 from dashboard.filters import View, group_name, publish, seed_from_url, segment_label
 from dashboard.formatting import format_day, format_value, period_label
 from dashboard.loyalty_charts import (
@@ -23,9 +26,19 @@ from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_choice, parse_int
 from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.errors import LoyaltyLensError
+from metrics.explain.loyalty import (
+    MEMBERS,
+    NON_MEMBERS,
+    WITH_POINTS,
+    WITHOUT_POINTS,
+    pair_group,
+    scenario_group,
+    segment_group,
+)
 from metrics.i18n import t
 from metrics.loyalty import (
     LOYALTY_TYPE_RULES,
+    LOYALTY_TYPES,
     incentive_columns,
     loyalty_type_rule,
     loyalty_type_summary,
@@ -74,6 +87,17 @@ def _number(value: float | None, digits: int = 2) -> str:
 def type_name(loyalty_type: str) -> str:
     """A loyalty type id as the page names it."""
     return t(loyalty_type_rule(loyalty_type).label)
+
+
+def _segment_value_name(by: str) -> Callable[[str], str]:
+    """A segment value's group of explain() (``<segment>=<value>``) as the page names it."""
+    return lambda group: group_name(group[len(by) + 1:] or None)
+
+
+def _programme_group_name(group: str) -> str:
+    return {MEMBERS: t("Members"), NON_MEMBERS: t("Non-members"),
+            WITH_POINTS: t("With points redeemed"),
+            WITHOUT_POINTS: t("Without points")}[group]
 
 
 def _range_text(dataset: Dataset, filters: Filters) -> tuple[str, str]:
@@ -136,6 +160,16 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
         st.plotly_chart(type_value_chart(summary, type_name, dataset.currency),
                         width="stretch", key="loyalty_value_chart")
     currency = dataset.currency
+    columns = st.columns(2)
+    with columns[0]:
+        chart_explainer("loyalty_types", ["loyalty_type_share", "loyalty_type_retention",
+                                          "loyalty_type_customers"], dataset, filters,
+                        currency, groups=LOYALTY_TYPES, group_name=type_name)
+    with columns[1]:
+        chart_explainer("loyalty_value", ["loyalty_type_revenue_per_customer",
+                                          "loyalty_type_aov",
+                                          "loyalty_type_purchase_frequency"], dataset,
+                        filters, currency, groups=LOYALTY_TYPES, group_name=type_name)
     data_table(pd.DataFrame({
         t("Type"): [type_name(v) for v in summary["loyalty_type"]],
         t("Customers"): [_count(v) for v in summary["customers"]],
@@ -209,6 +243,9 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
     cards[1].metric(t("Customers with several products"),
                     _count(row["several_products_customers"]))
     cards[2].metric(t("Customers with one product"), _count(row["one_product_customers"]))
+    chart_explainer("upsell_cards", ["upsell_ratio", "upsell_several_products_customers",
+                                     "upsell_one_product_customers"], dataset, filters,
+                    dataset.currency)
     start, end = format_day(row["period_start"]), format_day(row["period_end"])
     st.caption(t("Upsell ratio = customers who have bought more than one product ÷ "
                  "customers who have bought exactly one. The customers of a period are "
@@ -219,6 +256,13 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
     st.plotly_chart(upsell_chart(table, filters.period, group_name if by else
                                  (lambda _: t("All customers"))),
                     width="stretch", key="upsell_chart")
+    chart_explainer("upsell_chart", ["upsell_ratio", "upsell_active_customers",
+                                     "upsell_one_product_customers",
+                                     "upsell_several_products_customers"], dataset, filters,
+                    dataset.currency, periods=sorted(set(table["period_start"])),
+                    period_name=lambda day: period_label(filters.period, day),
+                    groups=sorted({segment_group(by, v) for v in table["group_value"]})
+                    if by else (), group_name=_segment_value_name(by or ""))
     shown = table.iloc[::-1]
     frame = {t("Period"): [period_label(filters.period, d) for d in shown["period_start"]]}
     if by:
@@ -242,6 +286,10 @@ def _next_products(dataset: Dataset, filters: Filters) -> None:
         return
     top = top_next_products(pairs)
     st.plotly_chart(next_products_chart(top), width="stretch", key="next_products_chart")
+    chart_explainer("next_products", ["next_product_share", "next_product_customers",
+                                      "first_product_customers", "first_product_returning"],
+                    dataset, filters, dataset.currency,
+                    groups=_drawn_pairs(top))
     data_table(pd.DataFrame({
         t("First product"): top["first_product"],
         t("New customers"): [_count(v) for v in top["first_customers"]],
@@ -257,6 +305,19 @@ def _next_products(dataset: Dataset, filters: Filters) -> None:
                  "their second purchase day (up to the range's end), as a share of those who "
                  "came back. A second purchase with several products counts for each."))
     download_buttons(pairs, "next-products", key="next_products_download")
+
+
+def _drawn_pairs(top: pd.DataFrame) -> list[str]:
+    """The pairs the next-products chart draws, as explain() names them: each first
+    product bought again (when someone did), and its most frequent other product."""
+    pairs = []
+    for record in top.to_dict(orient="records"):
+        first = record["first_product"]
+        if record["same_share_pct"]:
+            pairs.append(pair_group(first, first))
+        if isinstance(record["other_product"], str):
+            pairs.append(pair_group(first, record["other_product"]))
+    return pairs
 
 
 # -- the loyalty programme -------------------------------------------------------------
@@ -301,6 +362,11 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
     currency = dataset.currency
     st.plotly_chart(programme_chart(groups, currency), width="stretch",
                     key="programme_chart")
+    chart_explainer("programme", ["programme_retention", "programme_aov",
+                                  "programme_purchase_frequency",
+                                  "programme_revenue_per_customer", "programme_customers"],
+                    dataset, filters, currency, groups=[MEMBERS, NON_MEMBERS],
+                    group_name=_programme_group_name)
     data_table(pd.DataFrame({
         t("Group"): [t("Members") if m else t("Non-members") for m in groups["member"]],
         t("Customers"): [_count(v) for v in groups["customers"]],
@@ -333,6 +399,10 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
         label = segment_label(by)
         st.plotly_chart(enrolment_chart(enrolment, group_name, label), width="stretch",
                         key="enrolment_chart")
+        chart_explainer("enrolment", ["enrolment_share", "enrolment_members",
+                                      "enrolment_customers"], dataset, filters, currency,
+                        groups=[segment_group(by, v) for v in enrolment["group_value"]],
+                        group_name=_segment_value_name(by))
         data_table(pd.DataFrame({
             plain(label): [group_name(v) for v in enrolment["group_value"]],
             t("Customers"): [_count(v) for v in enrolment["customers"]],
@@ -355,8 +425,13 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
                            "members."))
     cards[2].metric(t("Members' purchases with points"),
                     _count(redemption.redeemed_purchases))
+    chart_explainer("redemption", ["redemption_rate", "redeemers_share",
+                                   "redeemed_purchases"], dataset, filters, currency)
     st.plotly_chart(points_aov_chart(points_aov, currency), width="stretch",
                     key="points_aov_chart")
+    chart_explainer("points_aov", ["points_aov", "points_purchases", "points_revenue"],
+                    dataset, filters, currency, groups=[WITH_POINTS, WITHOUT_POINTS],
+                    group_name=_programme_group_name)
     data_table(pd.DataFrame({
         t("Purchases"): [t("With points redeemed") if r else t("Without points")
                          for r in points_aov["points_redeemed"]],
@@ -421,6 +496,11 @@ def _simulate(dataset: Dataset, filters: Filters) -> None:
     cards[3].metric(t("Customers in the base in year {year}", year=years),
                     _count(round(last["customers"])), delta=customers_change,
                     **change_style(customers_change))
+    scenarios = _scenarios(gain, margin, cost)
+    _simulator_explainer("simulator_cards", ["simulated_profit_uplift",
+                                             "simulated_cumulative_profit_uplift",
+                                             "simulated_clv", "simulated_customers"],
+                         dataset, filters, scenarios, [years])
     st.caption(t(
         "Today, measured from {start} to {end} (W = {w} days): {customers} customers in "
         "the base, annual retention {retention} ({retained} of the {start_customers} in "
@@ -439,10 +519,18 @@ def _simulate(dataset: Dataset, filters: Filters) -> None:
         st.plotly_chart(simulator_chart(rows, "profit", t("Profit a year"),
                                         t("Profit ({currency})", currency=money)),
                         width="stretch", key="simulator_profit_chart")
+        _simulator_explainer("simulator_profit", [
+            "simulated_profit", "simulated_revenue", "simulated_gross_profit",
+            "simulated_programme_cost", "simulated_profit_uplift"], dataset, filters,
+            scenarios, list(range(years + 1)))
     with columns[1]:
         st.plotly_chart(simulator_chart(rows, "customers", t("Customers in the base"),
                                         t("Customers")),
                         width="stretch", key="simulator_customers_chart")
+        _simulator_explainer("simulator_customers", [
+            "simulated_customers", "simulated_retention_rate", "simulated_clv",
+            "baseline_joining_per_year", "baseline_revenue_per_customer"], dataset, filters,
+            scenarios, list(range(years + 1)))
     shown = rows[rows["year"] > 0]
     data_table(pd.DataFrame({
         t("Year"): shown["year"],
@@ -474,6 +562,20 @@ def _simulate(dataset: Dataset, filters: Filters) -> None:
         revenue=_money(today.revenue_per_customer, currency),
         margin=_percent(100 * margin), cost=_money(cost, currency))))
     _seed_claim(today, margin, years)
+
+
+def _scenarios(gain: float, margin: float, cost: float) -> dict[str, str]:
+    """The simulator's two lines as explain() names them (one when they are the same)."""
+    return {scenario_group(gain, 100 * margin, cost): t("With the retention gain"),
+            scenario_group(0, 100 * margin, 0): t("Today's retention")}
+
+
+def _simulator_explainer(key: str, metric_ids: list[str], dataset: Dataset,
+                         filters: Filters, scenarios: dict[str, str], years: list[int]
+                         ) -> None:
+    chart_explainer(key, metric_ids, dataset, filters, dataset.currency, offsets=years,
+                    groups=list(scenarios), group_name=scenarios.__getitem__,
+                    offset_label=t("Year"))
 
 
 def _seed_claim(today: Baseline, margin: float, years: int) -> None:
