@@ -367,9 +367,10 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                                 "customers' age in days."))
     explain.add_argument("--group", metavar="NAME",
                          help=t("For a figure per group: the group, e.g. an RFM segment "
-                                "(Champions), a loyalty type, one-time or repeat customers "
-                                "of the survival, a channel (cac) or a customer "
-                                "(clv_predicted)."))
+                                "(Champions), a segment value (channel=web), a score (9), "
+                                "an NPS group and window (promoter/6), a loyalty type, "
+                                "one-time or repeat customers of the survival, a channel "
+                                "(cac) or a customer (clv_predicted)."))
     # the options of the CLV page's numbers (what the page's settings are); each left out
     # takes its metric function's default
     explain.add_argument("--by", metavar="SEGMENT",

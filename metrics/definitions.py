@@ -353,6 +353,120 @@ SURVEY_SUMMARIES: tuple[Metric, ...] = (
     ),
 )
 
+# The RFM view (Segments page), one row per RFM segment of metrics.rfm.rfm_summary over the
+# selection's whole periods. One figure per segment for the whole window, not per period:
+# no change to test.
+RFM_WINDOW = ChangeTest("none", reason="one figure per segment for the whole date range")
+RFM_FIGURES: tuple[Metric, ...] = (
+    Metric("rfm_customers", "Customers of the segment", "customers",
+           "Customers with a purchase in the selection whose R, F and M scores fall in the "
+           "segment.", test=RFM_WINDOW),
+    Metric("rfm_share", "Share of customers", "percent",
+           "The segment's customers ÷ every customer with a purchase in the selection × 100.",
+           test=RFM_WINDOW),
+    Metric("rfm_revenue", "Revenue of the segment", "currency",
+           "Net revenue (refunds subtracted) of the segment's customers in the selection.",
+           test=RFM_WINDOW),
+    Metric("rfm_revenue_share", "Share of revenue", "percent",
+           "The segment's revenue ÷ the revenue of every customer with a purchase in the "
+           "selection × 100.", test=RFM_WINDOW),
+    Metric("rfm_avg_recency_days", "Avg. days since last purchase", "ratio",
+           "The mean, over the segment's customers, of the days from their last purchase "
+           "to the reference day.", higher_is_better=False, test=RFM_WINDOW),
+    Metric("rfm_avg_frequency", "Avg. purchase days", "ratio",
+           "The mean, over the segment's customers, of their days with a purchase in the "
+           "selection.", test=RFM_WINDOW),
+    Metric("rfm_avg_monetary", "Avg. revenue per customer", "currency",
+           "The segment's revenue ÷ its customers.", test=RFM_WINDOW),
+)
+
+# The segment comparison (Segments page), one row per value of a segment of
+# metrics.segments.segment_summary: each figure over the selection with the segment filter
+# set to the value. One figure per value for the whole window, not per period.
+SEGMENT_WINDOW = ChangeTest("none", reason="one figure per segment value for the whole "
+                                           "date range")
+SEGMENT_FIGURES: tuple[Metric, ...] = (
+    Metric("segment_customers", "Customers with a purchase", "customers",
+           "Customers of the segment value with a purchase (an order of 0 or more) in the "
+           "selection.", test=SEGMENT_WINDOW),
+    Metric("segment_orders", "Purchases", "orders",
+           "The purchases of those customers in the selection; refunds are not purchases.",
+           test=SEGMENT_WINDOW),
+    Metric("segment_revenue", "Revenue of the segment value", "currency",
+           "Net revenue (refunds subtracted) of the segment value in the selection.",
+           test=SEGMENT_WINDOW),
+    Metric("segment_retention_rate", "Retention rate (CRR), pooled", "percent",
+           "The CRR pooled over the selection's complete periods: Σ(E − N) ÷ ΣS × 100, "
+           "with W = {inactivity_days} days.", test=SEGMENT_WINDOW),
+    Metric("segment_aov", "AOV of the segment value", "currency",
+           "Revenue ÷ purchases of the segment value in the selection.", test=SEGMENT_WINDOW),
+    Metric("segment_repeat_purchase_rate", "Repeat purchase rate of the segment value",
+           "percent",
+           "Customers with two or more purchases in the selection ÷ customers with one or "
+           "more × 100.", test=SEGMENT_WINDOW),
+    Metric("segment_annual_churn", "Annual churn", "percent",
+           "1 − r ^ (periods per year) × 100, r = Σretained ÷ ΣS, the strict retention "
+           "pooled over the selection's complete periods.", higher_is_better=False,
+           test=SEGMENT_WINDOW),
+    Metric("segment_clv", "Simple CLV of the segment value", "currency",
+           "AOV × purchases per customer per year (over the selection's days) × lifespan "
+           "(1 ÷ annual churn, at most 10 years): the revenue CLV.", test=SEGMENT_WINDOW),
+)
+
+# What the Satisfaction page's charts draw besides NPS, CSAT and CLI: the NPS mix per
+# period (metrics.satisfaction.nps_mix), the answers per score and the NPS per segment value
+# over the whole range, and what each NPS group buys in the months after answering.
+NPS_MIX: tuple[Metric, ...] = (
+    Metric("promoter_share", "Promoters (%)", "percent",
+           "Share of the period's 0-10 answers that are 9 or 10.", denominator="responses",
+           test=ChangeTest("proportion", numerator="promoters", denominator="responses",
+                           summary="two-proportion z-test on the promoters")),
+    Metric("passive_share", "Passives (%)", "percent",
+           "Share of the period's 0-10 answers that are 7 or 8.", denominator="responses",
+           higher_is_better=False,
+           test=ChangeTest("proportion", numerator="passives", denominator="responses",
+                           summary="two-proportion z-test on the passives")),
+    Metric("detractor_share", "Detractors (%)", "percent",
+           "Share of the period's 0-10 answers that are 0 to 6.", denominator="responses",
+           higher_is_better=False,
+           test=ChangeTest("proportion", numerator="detractors", denominator="responses",
+                           summary="two-proportion z-test on the detractors")),
+)
+# The CLI chart's dotted lines: each question's mean over the responses the CLI counts.
+QUESTION_MEAN = ChangeTest("none", reason="one question of the CLI, whose change is tested")
+CLI_QUESTION_MEANS: tuple[Metric, ...] = (
+    Metric("cli_recommend", "Would recommend (mean)", "score",
+           "The mean 1-6 answer to “would you recommend us?” of the period's responses "
+           "that answer all three CLI questions.", test=QUESTION_MEAN),
+    Metric("cli_buy_again", "Would buy again (mean)", "score",
+           "The mean 1-6 answer to “would you buy from us again?” of the period's responses "
+           "that answer all three CLI questions.", test=QUESTION_MEAN),
+    Metric("cli_other_products", "Would try other products (mean)", "score",
+           "The mean 1-6 answer to “would you try our other products?” of the period's "
+           "responses that answer all three CLI questions.", test=QUESTION_MEAN),
+)
+SURVEY_FIGURES: tuple[Metric, ...] = (
+    *NPS_MIX,
+    *CLI_QUESTION_MEANS,
+    Metric("score_answers", "Answers with the score", "customers",
+           "The 0-10 answers of the date range that gave this score; every answer counts.",
+           test=WHOLE_RANGE),
+    Metric("score_share", "Share of the answers", "percent",
+           "The answers that gave this score ÷ every 0-10 answer of the date range × 100.",
+           test=WHOLE_RANGE),
+    Metric("nps_segment", "NPS of the segment value", "points",
+           "NPS of the answers of the date range whose response, or customer, has the "
+           "segment value; every answer counts.", denominator="responses", test=WHOLE_RANGE,
+           margin_of_error="1.96 × √((pP + pD − (pP − pD)²) ÷ n) × 100"),
+    Metric("behaviour_ordered_again", "Ordered again (%)", "percent",
+           "Answers of the group whose customer placed an order in the months after the "
+           "answer ÷ the answers followed that long (customer in the orders, window ended "
+           "by the last order day) × 100.", test=WHOLE_RANGE),
+    Metric("behaviour_revenue_per_answer", "Net revenue per answer", "currency",
+           "Net revenue (refunds subtracted) of the group's customers in the months after "
+           "each answer ÷ the answers followed that long.", test=WHOLE_RANGE),
+)
+
 SURVEY_METRICS: dict[str, Metric] = {metric.id: metric for metric in SURVEY + SURVEY_SUMMARIES}
 
 # The Segments page's loyalty views (metrics/loyalty.py) and the retention uplift simulator
@@ -720,6 +834,7 @@ ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
     + SURVEY_SUMMARIES + COHORT_CELLS + COHORT_AVERAGES + SURVIVAL + CLV
     + LOYALTY
+    + RFM_FIGURES + SEGMENT_FIGURES + SURVEY_FIGURES
 )
 # Every entry by id.
 REGISTRY: dict[str, Metric] = {metric.id: metric for metric in ALL_METRICS}

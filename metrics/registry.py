@@ -6,32 +6,38 @@ this module joins the two."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
-from metrics import loyalty, retention, satisfaction, simulator, survival
+from metrics import loyalty, retention, rfm, satisfaction, segments, simulator, survival
 from metrics.clv.cac import clv_cac_table, customer_acquisition_cost
 from metrics.clv.historic import historic_clv
 from metrics.clv.predictive import holdout_weeks, predicted_customers, predicted_totals
 from metrics.clv.simple import simple_clv
 from metrics.definitions import (
     BASE_COUNTS,
+    CLI_QUESTION_MEANS,
     COHORT_CELLS,
     KPIS,
     LIFECYCLE_COUNTS,
     LOYALTY,
+    NPS_MIX,
     QUICK_RATIO,
     REGISTRY,
+    RFM_FIGURES,
     SAMPLE_STATISTICS,
+    SEGMENT_FIGURES,
     SURVIVAL,
     Metric,
 )
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
+from metrics.query.segments import RFM_SEGMENT
 from metrics.store import Dataset, Store
 
 # A metric function: (store, dataset, filters, **options) -> the table holding the number.
@@ -46,6 +52,9 @@ class Entry:
     metric: Metric
     compute: MetricFunction
     column: str = ""
+    # Options the function needs to compute the table (e.g. the segment compared), for
+    # callers that compute it without a page's choices (the contract test, a report).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -57,8 +66,14 @@ class Entry:
 
     def table(self, store: Store, dataset: Dataset, filters: Filters, **options: Any
               ) -> pd.DataFrame:
-        """The table holding the metric (its column :attr:`value_column`)."""
-        return self.compute(store, dataset, filters, **options)
+        """The table holding the metric (its column :attr:`value_column`); ``options``
+        override the entry's :attr:`options`."""
+        return self.compute(store, dataset, filters, **{**self.options, **options})
+
+
+# The columns of metrics.segments.segment_summary holding SEGMENT_FIGURES, in their order.
+_SEGMENT_COLUMNS = ("customers", "orders", "revenue", "retention_rate", "aov",
+                    "repeat_purchase_rate", "annual_churn_pct", "clv")
 
 
 def _entries(metrics: tuple[Metric, ...], compute: MetricFunction) -> dict[str, Entry]:
@@ -127,6 +142,31 @@ _COMPUTED: dict[str, Entry] = {
     **{m.id: Entry(m, survival.survival_curve, "survival_pct") for m in SURVIVAL},
     **{metric_id: Entry(REGISTRY[metric_id], compute, column)
        for metric_id, (compute, column) in _CLV_TABLES.items()},
+    # the margin exists only when one is given (the CLV page's margin input; 30% as the
+    # simulator's default)
+    "clv_gross_margin": Entry(REGISTRY["clv_gross_margin"], simple_clv, "gross_margin",
+                              MappingProxyType({"gross_margin": 0.3})),
+    # one row per RFM segment; the column is the metric id without its "rfm_"
+    **{m.id: Entry(m, rfm.rfm_summary, m.id.removeprefix("rfm_")) for m in RFM_FIGURES},
+    # one row per value of a segment; every orders dataset has the RFM segment
+    **{m.id: Entry(m, segments.segment_summary, column,
+                   MappingProxyType({"by": RFM_SEGMENT}))
+       for m, column in zip(SEGMENT_FIGURES, _SEGMENT_COLUMNS, strict=True)},
+    **_entries(NPS_MIX, satisfaction.nps_mix),
+    # cli_table names the questions' means without the "cli_"
+    **{m.id: Entry(m, satisfaction.cli_table, m.id.removeprefix("cli_"))
+       for m in CLI_QUESTION_MEANS},
+    "score_answers": Entry(REGISTRY["score_answers"], satisfaction.score_distribution,
+                           "responses"),
+    "score_share": Entry(REGISTRY["score_share"], satisfaction.score_distribution,
+                         "share_pct"),
+    "nps_segment": Entry(REGISTRY["nps_segment"], satisfaction.nps_by_segment, "nps",
+                         MappingProxyType({"by": RFM_SEGMENT})),
+    "behaviour_ordered_again": Entry(REGISTRY["behaviour_ordered_again"],
+                                     satisfaction.behaviour_by_group, "retention_pct"),
+    "behaviour_revenue_per_answer": Entry(REGISTRY["behaviour_revenue_per_answer"],
+                                          satisfaction.behaviour_by_group,
+                                          "revenue_per_respondent"),
 }
 
 # The loyalty views' and the simulator's figures: (the metric function, the column) by
@@ -175,7 +215,18 @@ _LOYALTY_COLUMNS: dict[str, tuple[MetricFunction, str]] = {
     "baseline_joining_per_year": (simulator.baseline_table, "joining_per_year"),
     "baseline_revenue_per_customer": (simulator.baseline_table, "revenue_per_customer"),
 }
-_COMPUTED |= {metric.id: Entry(metric, *_LOYALTY_COLUMNS[metric.id]) for metric in LOYALTY}
+# The options those functions need, for callers without a page's choices (the contract
+# test): the enrolment split by the RFM segment (every orders dataset has it), the
+# simulator's seed scenario (+5 retention points) at the page's default 30% margin.
+_LOYALTY_OPTIONS: dict[MetricFunction, Mapping[str, Any]] = {
+    loyalty.enrolment_table: MappingProxyType({"by": RFM_SEGMENT}),
+    simulator.simulation_table: MappingProxyType({"retention_gain_pp": 5.0,
+                                                  "gross_margin": 0.3}),
+}
+_COMPUTED |= {
+    metric.id: Entry(metric, *_LOYALTY_COLUMNS[metric.id],
+                     _LOYALTY_OPTIONS.get(_LOYALTY_COLUMNS[metric.id][0], {}))
+    for metric in LOYALTY}
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.
 ENTRIES: dict[str, Entry] = {metric_id: _COMPUTED[metric_id] for metric_id in REGISTRY}

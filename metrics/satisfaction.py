@@ -45,7 +45,9 @@ from metrics.query.sql import (
     period_end_sql,
     period_index_sql,
     period_start_sql,
+    piece,
     quote_ident,
+    with_ctes,
 )
 from metrics.significance import (
     TOO_LITTLE_DATA,
@@ -93,6 +95,10 @@ OVERALL_COLUMNS = (
 LATEST_COLUMNS = (
     "answers", "responses", "customers", "anonymous", "promoters", "passives", "detractors",
     "nps", "margin_of_error", "too_few",
+)
+MIX_COLUMNS = (
+    "period_start", "period_end", "responses", "promoters", "passives", "detractors",
+    "promoter_share", "passive_share", "detractor_share", "complete",
 )
 DISTRIBUTION_COLUMNS = ("score", "score_group", "responses", "share_pct")
 BEHAVIOUR_COLUMNS = (
@@ -383,6 +389,25 @@ def nps_overall(store: Store, dataset: Dataset, filters: Filters,
     return _with_nps(total, min_responses)[list(OVERALL_COLUMNS)]
 
 
+def nps_mix(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """Promoters, passives and detractors per period as shares of its answers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period of :func:`nps_table`: its dates, counts and ``complete``, with
+        ``promoter_share``, ``passive_share`` and ``detractor_share`` in percent (None for
+        a period without answers).
+    """
+    table = nps_table(store, dataset, filters)
+    for group in SCORE_GROUPS:
+        table[f"{group}_share"] = pd.Series(
+            [100.0 * count / n if n else None
+             for count, n in zip(table[f"{group}s"], table["responses"], strict=True)],
+            index=table.index, dtype=object)
+    return table[list(MIX_COLUMNS)]
+
+
 def nps_by_segment(store: Store, dataset: Dataset, filters: Filters, by: str,
                    min_responses: int = MIN_RESPONSES) -> pd.DataFrame:
     """NPS per segment value over the whole date range, best first.
@@ -427,9 +452,19 @@ def nps_latest_answers(store: Store, dataset: Dataset, filters: Filters,
     """
     _require(dataset, "nps")
     responses, params = responses_cte(dataset, filters)
-    sql = load_sql("survey_latest_answers").format(responses=responses)
+    sql = with_ctes(responses, load_sql("survey_latest"), query=load_sql("survey_latest_answers"))
     frame = query_frame(store, sql, params)
     return _with_nps(frame, min_responses)[list(LATEST_COLUMNS)]
+
+
+def score_distribution_query(dataset: Dataset, filters: Filters
+                             ) -> tuple[str, dict[str, Any]]:
+    """The SQL of the answers per score 0-10 (:func:`score_distribution`) and its
+    parameters; an error when the responses have no 0-10 score."""
+    _require(dataset, "nps")
+    responses, params = responses_cte(dataset, filters)
+    return load_sql("survey_score_distribution").format(
+        responses=responses, score_series=integer_series_sql("0", "10", "score")), params
 
 
 def score_distribution(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
@@ -440,10 +475,7 @@ def score_distribution(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     pandas.DataFrame
         11 rows, :data:`DISTRIBUTION_COLUMNS`; ``share_pct`` is None without answers.
     """
-    _require(dataset, "nps")
-    responses, params = responses_cte(dataset, filters)
-    frame = query_frame(store, load_sql("survey_score_distribution").format(
-        responses=responses, score_series=integer_series_sql("0", "10", "score")), params)
+    frame = query_frame(store, *score_distribution_query(dataset, filters))
     total = int(frame["responses"].sum())
     frame["score"] = frame["score"].astype(int)
     frame["score_group"] = [score_group(s) for s in frame["score"]]
@@ -725,27 +757,8 @@ def behaviour_by_group(store: Store, dataset: Dataset, filters: Filters) -> pd.D
     InputError
         No responses, no NPS answers, no customer id on the responses, or no orders.
     """
-    info = _require(dataset, "nps")
-    if "customer_id" not in info.mapping:
-        raise InputError(t("The survey responses of “{name}” carry no customer id: upload a "
-                           "survey export with the customer id or e-mail the orders use, to "
-                           "see what promoters and detractors buy afterwards.",
-                           name=dataset.name))
-    orders = dataset.tables.get("orders")
-    if orders is None or orders.last_date is None:
-        raise InputError(t("Linking answers to behaviour needs orders: upload an orders file "
-                           "into the dataset “{name}” on the Data page.", name=dataset.name))
-    responses, params = responses_cte(dataset, filters)
-    segment_sql, segment_params = segment_filter_sql(dataset, filters)
-    sql = load_sql("survey_behaviour").format(
-        responses=responses,
-        orders_table=dataset.table("orders"),
-        segment_filter=segment_sql,
-        window_end=add_months_sql("a.response_date", "w.window_months"),
-        window_values=", ".join(f"({months})" for months in BEHAVIOUR_WINDOWS),
-    )
-    params |= segment_params | {"data_last_day": orders.last_date}
-    found = query_frame(store, sql, params)
+    ctes, params = followed_ctes(dataset, filters)
+    found = query_frame(store, with_ctes(ctes, query=load_sql("survey_behaviour")), params)
     grid = pd.DataFrame([(g, w) for g in SCORE_GROUPS for w in BEHAVIOUR_WINDOWS],
                         columns=["score_group", "window_months"])
     frame = grid.merge(found, on=["score_group", "window_months"], how="left")
@@ -760,6 +773,32 @@ def behaviour_by_group(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         [r / n if n else None for r, n in zip(frame["revenue"], frame["followed"],
                                               strict=True)], dtype=object)
     return frame[list(BEHAVIOUR_COLUMNS)]
+
+
+def followed_ctes(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The CTEs of :func:`behaviour_by_group` up to ``followed`` (one row per NPS answer
+    and window, sql/survey_followed.sql) and their parameters; an error when the dataset
+    lacks what they need (see :func:`behaviour_by_group`)."""
+    info = _require(dataset, "nps")
+    if "customer_id" not in info.mapping:
+        raise InputError(t("The survey responses of “{name}” carry no customer id: upload a "
+                           "survey export with the customer id or e-mail the orders use, to "
+                           "see what promoters and detractors buy afterwards.",
+                           name=dataset.name))
+    orders = dataset.tables.get("orders")
+    if orders is None or orders.last_date is None:
+        raise InputError(t("Linking answers to behaviour needs orders: upload an orders file "
+                           "into the dataset “{name}” on the Data page.", name=dataset.name))
+    responses, params = responses_cte(dataset, filters)
+    segment_sql, segment_params = segment_filter_sql(dataset, filters)
+    followed = load_sql("survey_followed").format(
+        orders_table=dataset.table("orders"),
+        segment_filter=segment_sql,
+        window_end=add_months_sql("a.response_date", "w.window_months"),
+        window_values=", ".join(f"({months})" for months in BEHAVIOUR_WINDOWS),
+    )
+    return (piece(responses) + ",\n" + piece(followed),
+            params | segment_params | {"data_last_day": orders.last_date})
 
 
 def behaviour_test(table: pd.DataFrame, window_months: int) -> Significance | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -16,7 +17,7 @@ from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.run import query_row
 from metrics.query.segments import segment_column, segment_values
-from metrics.query.sql import Period, load_sql
+from metrics.query.sql import Period, load_sql, with_ctes
 from metrics.store import Dataset, Store
 
 SEGMENT_SUMMARY_COLUMNS = ("value", "window_start", "window_end", "customers", "orders",
@@ -106,16 +107,12 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
         ``by`` or a segment filter is not a segment of the dataset, the dataset has no
         orders, or the date range holds none.
     """
-    segment_column(dataset, by)  # an unknown segment is the user's error, said once
-    chosen = dict(filters.segments).get(by)
-    values = [v for v in segment_values(store, dataset)[by] if chosen is None or v in chosen]
+    values = compared_values(store, dataset, filters, by)
     check_margin(gross_margin)
     rows = []
     for value in values:
-        segments = {key: list(kept) for key, kept in filters.segments}
-        segments[by] = [value]
-        selection = replace(filters, segments=Filters.segment_items(segments))
-        sql, params = orders_query(load_sql("segment_figures"), dataset, selection)
+        selection = value_selection(filters, by, value)
+        sql, params = figures_query(dataset, selection)
         row = query_row(store, sql, params)
         customers, orders, revenue, repeat_customers = row
         kpis = kpi_table(store, dataset, selection)
@@ -150,6 +147,29 @@ def segment_summary(store: Store, dataset: Dataset, filters: Filters, by: str,
                    "clv"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
+
+
+def compared_values(store: Store, dataset: Dataset, filters: Filters, by: str) -> list[str]:
+    """The values of segment ``by`` that :func:`segment_summary` compares: every value, or
+    those a filter on ``by`` itself keeps. An error when ``by`` is not a segment."""
+    segment_column(dataset, by)  # an unknown segment is the user's error, said once
+    chosen = dict(filters.segments).get(by)
+    return [v for v in segment_values(store, dataset)[by] if chosen is None or v in chosen]
+
+
+def value_selection(filters: Filters, by: str, value: str) -> Filters:
+    """The selection of one row of :func:`segment_summary`: ``filters`` with the segment
+    filter ``{by: [value]}`` (its other segments kept)."""
+    segments = {key: list(kept) for key, kept in filters.segments}
+    segments[by] = [value]
+    return replace(filters, segments=Filters.segment_items(segments))
+
+
+def figures_query(dataset: Dataset, selection: Filters) -> tuple[str, dict[str, Any]]:
+    """The SQL of one row's customers, purchases, revenue and repeat customers
+    (sql/segment_figures.sql over sql/segment_purchases.sql) and its parameters."""
+    return orders_query(with_ctes(load_sql("segment_purchases"),
+                                  query=load_sql("segment_figures")), dataset, selection)
 
 
 def _window(dataset: Dataset, kpis: pd.DataFrame) -> tuple[date, date]:

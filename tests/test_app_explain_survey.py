@@ -38,13 +38,15 @@ def _number(text: str) -> float:
 def test_every_satisfaction_card_explains_its_value_when_asked(survey_db: Path) -> None:
     app = open_app(survey_query(survey_db), page=PAGE)
     expanders = [e for e in app.expander if e.label == LABEL]
-    assert len(expanders) == len(BY_HAND)
+    # these cards first, then the latest answers' NPS card and the page's eight charts
+    # (tests/test_app_explain_satisfaction.py)
+    assert len(expanders) == len(BY_HAND) + 9
     assert not any(code for e in expanders for code in e.code)  # nothing computed yet
     for metric_id, _, _ in BY_HAND:
         app.toggle(key=f"explain_{metric_id}").set_value(True)
     app.run()
     assert not app.exception, app.exception
-    expanders = [e for e in app.expander if e.label == LABEL]
+    expanders = [e for e in app.expander if e.label == LABEL][:len(BY_HAND)]
     for (metric_id, inputs, answers), expander in zip(BY_HAND, expanders, strict=True):
         lines = [unescaped(c.value).split(" = ") for c in expander.caption
                  if " = " in unescaped(c.value) and not c.value.startswith("Formula")]

@@ -26,7 +26,7 @@ from dashboard.widgets import data_table, download_buttons
 from metrics.clv.cac import RULE_OF_THUMB, clv_cac_table, customer_acquisition_cost
 from metrics.clv.historic import MILESTONE_MONTHS, historic_clv, historic_clv_milestones
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
-from metrics.clv.predictive import holdout_validation, predictive_clv
+from metrics.clv.predictive import default_calibration_end, holdout_validation, predictive_clv
 from metrics.clv.simple import simple_clv
 from metrics.definitions import REGISTRY
 from metrics.errors import LoyaltyLensError
@@ -230,7 +230,7 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("Does the forecast hold? Holdout validation"))
     first, last = dataset.tables["orders"].first_date, dataset.tables["orders"].last_date
     assert first is not None and last is not None
-    default = max(first + timedelta(days=30), last - timedelta(days=26 * 7))
+    default = default_calibration_end(dataset)
     latest = last - timedelta(days=7)
     if not first <= st.session_state.get("calibration", first) <= latest:
         st.session_state.pop("calibration")  # another dataset's day

@@ -19,7 +19,7 @@ from dashboard.benchmark_overlay import (
     legend_name,
     not_comparable_note,
 )
-from dashboard.explain_panel import how_computed
+from dashboard.explain_panel import chart_explainer, how_computed
 from dashboard.filters import (
     View,
     page_data,
@@ -49,7 +49,7 @@ from dashboard.satisfaction_charts import (
 )
 from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table, download_buttons
-from metrics.definitions import SURVEY_METRICS, Metric
+from metrics.definitions import CLI_QUESTION_MEANS, NPS_MIX, SURVEY_METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t, tn
 from metrics.query.filters import Filters
@@ -221,9 +221,20 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
                              n=format_value(latest["responses"], "customers", None),
                              total=format_value(latest["answers"], "customers", None)))
             st.caption(metric.describe())
+            # the whole range: explain() ignores the day it is given
+            _how_computed(metric, dataset, filters, filters.start or date.today())
     st.caption(t("Each card compares the latest period the responses cover completely with "
                  "the period before it; a change is real when a test at the 5% level says so "
                  "(the test and its p-value are in the tooltip)."))
+
+
+def _period_explainer(key: str, metric_ids: Sequence[str], table: pd.DataFrame,
+                      dataset: Dataset, filters: Filters) -> None:
+    """A per-period chart's "How is this computed?", offering the chart's periods."""
+    chart_explainer(key, metric_ids, dataset, filters, dataset.currency,
+                    periods=list(table["period_start"]),
+                    period_name=lambda day: period_label(filters.period, day),
+                    empty=t("No answers stand behind it in this period."))
 
 
 def _period_frame(table: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -253,6 +264,7 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
                     key="nps_trend")
     chart_notes(benchmark)
     st.caption(_chart_caption(survey_metric("nps"), NPS_CHART_NOTE))
+    _period_explainer("nps_trend", ["nps"], table, dataset, filters)
     shown = _verdicts(_period_frame(with_changes(table, "nps"), filters.period))
     shown = shown[["period", "responses", "promoters", "passives", "detractors", "nps",
                    "margin_of_error", "change", "p_value", "verdict"]].rename(columns={
@@ -280,6 +292,7 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
         "period": t("Period"), "responses": t("Answers"), "promoters": t("Promoters"),
         "passives": t("Passives"), "detractors": t("Detractors")}), "nps-groups",
         key="nps_mix_download")
+    _period_explainer("nps_mix", [m.id for m in NPS_MIX], table, dataset, filters)
 
     distribution = services.compute(score_distribution, dataset, filters)
     st.plotly_chart(score_distribution_chart(distribution), width="stretch",
@@ -289,6 +302,9 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
                                                       distribution["score_group"]]).rename(
         columns={"score": t("Score"), "score_group": t("Group"), "responses": t("Answers"),
                  "share_pct": t("Share (%)")}), "nps-scores", key="nps_distribution_download")
+    chart_explainer("nps_distribution", ["score_answers", "score_share"], dataset, filters,
+                    dataset.currency, groups=[str(score) for score in distribution["score"]],
+                    group_name=lambda score: t("Score {score}", score=score))
 
 
 def _split_name(key: str, kind: str) -> str:
@@ -337,6 +353,10 @@ def _segments(dataset: Dataset, filters: Filters) -> None:
         "margin_of_error": t("Margin of error (±)"),
         "too_few": t("Fewer than {n} answers", n=MIN_RESPONSES)}),
         "nps-segments", key="nps_segments_download")
+    # a value is explained as "segment=value" ('' for answers without one)
+    chart_explainer("nps_segments", ["nps_segment"], dataset, filters, dataset.currency,
+                    groups=[f"{by}={'' if v is None else v}" for v in table["group_value"]],
+                    group_name=lambda group: segment_value_name(group.split("=", 1)[1]))
 
 
 def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
@@ -349,6 +369,7 @@ def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
     chart_notes(benchmark)
     not_comparable_note(view, "csat")
     st.caption(_chart_caption(survey_metric("csat"), CSAT_CHART_NOTE))
+    _period_explainer("csat_trend", ["csat"], table, dataset, filters)
     shown = _verdicts(_period_frame(with_changes(table, "csat"), filters.period))
     shown = shown[["period", "responses", "satisfied", "csat", "margin_of_error", "change",
                    "p_value", "verdict"]].rename(columns={
@@ -365,6 +386,8 @@ def _cli(dataset: Dataset, filters: Filters) -> None:
     table = services.compute(cli_table, dataset, filters)
     st.plotly_chart(cli_chart(table, filters.period), width="stretch", key="cli_trend")
     st.caption(_chart_caption(survey_metric("cli"), CLI_CHART_NOTE))
+    _period_explainer("cli_trend", ["cli", *(m.id for m in CLI_QUESTION_MEANS)], table,
+                      dataset, filters)
     shown = _verdicts(_period_frame(with_changes(table, "cli"), filters.period))
     shown = shown[["period", "responses", "cli", "cli_sd", "margin_of_error", "recommend",
                    "buy_again", "other_products", "change", "p_value", "verdict"]].rename(
@@ -422,6 +445,12 @@ def _comments(dataset: Dataset, filters: Filters, periods: pd.DataFrame,
     download_buttons(renamed, "comments", key="comments_download")
 
 
+def _bar_name(bar: str) -> str:
+    """A behaviour bar ("promoter/6") in words: its group and window."""
+    group, months = bar.split("/")
+    return t("{group}, {months} months", group=score_group_name(group), months=months)
+
+
 def _behaviour(dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("What promoters, passives and detractors buy next"))
     info = dataset.tables["responses"]
@@ -450,6 +479,15 @@ def _behaviour(dataset: Dataset, filters: Filters) -> None:
         t("Net revenue per answer ({currency})", currency=dataset.currency or "")
         if dataset.currency else t("Net revenue per answer"), dataset.currency),
         width="stretch", key="behaviour_revenue")
+    # each bar is a group and window, explained as "group/months"
+    bars = [f"{g}/{m}" for g, m in zip(table["score_group"], table["window_months"],
+                                       strict=True)]
+    for column, key, metric_id in ((columns[0], "behaviour_retention", "behaviour_ordered_again"),
+                                   (columns[1], "behaviour_revenue",
+                                    "behaviour_revenue_per_answer")):
+        with column:
+            chart_explainer(key, [metric_id], dataset, filters, dataset.currency, groups=bars,
+                            group_name=_bar_name)
     last = dataset.tables["orders"].last_date
     left_out = table.groupby("window_months")["left_out"].sum()
     answers = int(table[table["window_months"] == table["window_months"].min()]["answers"].sum())

@@ -247,10 +247,24 @@ def predicted_totals(store: Store, dataset: Dataset, filters: Filters,
     return groups.assign(probability_alive_pct=100.0 * groups["mean_probability_alive"])
 
 
-def holdout_weeks(store: Store, dataset: Dataset, filters: Filters, calibration_end: date,
-                  holdout_end: date | None = None) -> pd.DataFrame:
+# The holdout the CLV page proposes: its last 26 weeks, leaving the models at least 30 days
+# to learn from.
+DEFAULT_HOLDOUT = timedelta(weeks=26)
+MIN_CALIBRATION = timedelta(days=30)
+
+
+def default_calibration_end(dataset: Dataset) -> date:
+    """The calibration end a holdout validation starts from: 26 weeks before the orders'
+    last day, or 30 days after their first when the data is shorter."""
+    first, last = orders_span(dataset)
+    return max(first + MIN_CALIBRATION, last - DEFAULT_HOLDOUT)
+
+
+def holdout_weeks(store: Store, dataset: Dataset, filters: Filters,
+                  calibration_end: date | None = None, holdout_end: date | None = None
+                  ) -> pd.DataFrame:
     """The weeks of :func:`holdout_validation`, the table of the registry's holdout
-    figures.
+    figures; the calibration end defaults to :func:`default_calibration_end`.
 
     Returns
     -------
@@ -258,4 +272,5 @@ def holdout_weeks(store: Store, dataset: Dataset, filters: Filters, calibration_
         :attr:`HoldoutValidation.weeks`: per week after the calibration end ``actual``
         and ``predicted`` repeat purchases and their running totals.
     """
-    return holdout_validation(store, dataset, filters, calibration_end, holdout_end).weeks
+    end = calibration_end or default_calibration_end(dataset)
+    return holdout_validation(store, dataset, filters, end, holdout_end).weeks

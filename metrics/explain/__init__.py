@@ -25,6 +25,9 @@ from metrics.explain.clv import CLV_FAMILY
 from metrics.explain.cohorts import COHORTS
 from metrics.explain.loyalty import LOYALTY_FAMILY
 from metrics.explain.periods import DERIVED_EXPLAINED, EXPLAINED, PERIODS, SURVEY_EXPLAINED
+from metrics.explain.rfm import RFM
+from metrics.explain.segments import SEGMENTS
+from metrics.explain.survey import SURVEY_FIGURES_FAMILY
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
@@ -36,7 +39,8 @@ __all__ = [
 ]
 
 # Every family of numbers explain() covers.
-FAMILIES: tuple[Family, ...] = (PERIODS, COHORTS, CLV_FAMILY, LOYALTY_FAMILY)
+FAMILIES: tuple[Family, ...] = (PERIODS, COHORTS, CLV_FAMILY, LOYALTY_FAMILY, RFM, SEGMENTS,
+                                SURVEY_FIGURES_FAMILY)
 _FAMILY_OF: dict[str, Family] = {
     metric.id: family for family in FAMILIES for metric in family.metrics}
 # Every metric explain() covers, in the registry's order.

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
     SEGMENT_PREFIX,
     View,
@@ -21,6 +22,8 @@ from dashboard.segments_charts import rfm_treemap
 from dashboard.url_state import parse_choice
 from dashboard.widgets import data_table, download_buttons
 from metrics.errors import LoyaltyLensError
+from metrics.explain.rfm import RFM_EXPLAINED
+from metrics.explain.segments import SEGMENT_EXPLAINED
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_RULES, RFM_SEGMENTS, rfm_window
@@ -56,7 +59,8 @@ def _rules(dataset: Dataset, filters: Filters) -> None:
         st.markdown("\n".join(f"- {plain(rule.text())}" for rule in RFM_RULES))
 
 
-def _summary(summary: pd.DataFrame, currency: str | None) -> None:
+def _summary(summary: pd.DataFrame, dataset: Dataset, filters: Filters) -> None:
+    currency = dataset.currency
     st.plotly_chart(rfm_treemap(summary, currency), width="stretch", key="rfm_treemap")
     data_table(pd.DataFrame({
         t("Segment"): [t(s) for s in summary["segment"]],
@@ -70,6 +74,9 @@ def _summary(summary: pd.DataFrame, currency: str | None) -> None:
         t("Avg. revenue per customer"): [_money(v, currency) for v in summary["avg_monetary"]],
     }), hide_index=True, width="stretch")
     download_buttons(summary, "rfm-segments", key="rfm_summary_download")
+    # the treemap and the table draw the same figures of the same segments
+    chart_explainer("rfm_summary", [m.id for m in RFM_EXPLAINED], dataset, filters, currency,
+                    groups=list(summary["segment"]), group_name=t)
 
 
 def _customers(table: pd.DataFrame, summary: pd.DataFrame, currency: str | None) -> None:
@@ -137,6 +144,10 @@ def _comparison(view: View, dataset: Dataset, filters: Filters) -> None:
     }), hide_index=True, width="stretch")
     download_buttons(table.rename(columns={"value": by}), "segment-comparison",
                      key="segment_comparison_download")
+    # a value is explained as "segment=value": the same value can be in two segments
+    chart_explainer("segment_comparison", [m.id for m in SEGMENT_EXPLAINED], dataset,
+                    filters, currency, groups=[f"{by}={v}" for v in table["value"]],
+                    group_name=lambda group: value_name(group.split("=", 1)[1]))
 
 
 def rfm_view(view: View, dataset: Dataset, filters: Filters) -> None:
@@ -154,7 +165,7 @@ def rfm_view(view: View, dataset: Dataset, filters: Filters) -> None:
                 st.caption(t("The sidebar's RFM segment filter is on: only its segments are "
                              "shown; shares are of all customers of the selection."))
                 shown = summary[summary["segment"].isin(chosen)]
-            _summary(shown, dataset.currency)
+            _summary(shown, dataset, filters)
             _customers(services.compute(rfm_table, dataset, filters), summary, dataset.currency)
         _comparison(view, dataset, filters)
     except LoyaltyLensError as error:
