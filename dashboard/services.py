@@ -18,50 +18,37 @@ import streamlit as st
 from dashboard.flights import Flights
 from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.benchmarks import Benchmark, all_benchmarks
-from metrics.clv import cac, historic, predictive, simple
+from metrics.clv import predictive
 from metrics.engine import apply_engine_settings
 from metrics.explain import Explanation, explain
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_values
-from metrics.segments import segment_summary
+from metrics.registry import metric_functions
 from metrics.store import Dataset, Store, default_db_path
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 # The metric functions the pages may call through :func:`compute`: each takes (store,
-# dataset, filters, **options) and returns what the page shows. The cache keys them by
+# dataset, filters, **options) and returns what the page shows. Every function of the metric
+# registry, and the page functions returning several of its figures at once (a model's
+# result, a survival curve with its table) or the answers' comments. The cache keys them by
 # their module and name (a small hashable key, like the arguments).
-_METRICS: tuple[Callable[..., Any], ...] = (
+_PAGE_FUNCTIONS: tuple[Callable[..., Any], ...] = (
     retention.retention_table,
-    retention.cohort_table,
     survival.survival_curves,
-    simple.simple_clv,
-    historic.historic_clv,
     predictive.predictive_clv,
     predictive.holdout_validation,
-    cac.customer_acquisition_cost,
-    cac.clv_cac_table,
     loyalty.loyalty_types,
-    loyalty.upsell_table,
-    loyalty.next_products,
     loyalty.programme_comparison,
     simulator.baseline,
-    satisfaction.nps_table,
-    satisfaction.nps_by_segment,
-    satisfaction.nps_latest_answers,
-    satisfaction.nps_overall,
-    satisfaction.score_distribution,
-    satisfaction.csat_table,
-    satisfaction.cli_table,
     satisfaction.comments,
-    satisfaction.behaviour_by_group,
     satisfaction.response_coverage,
     rfm.rfm_table,
-    rfm.rfm_summary,
-    segment_summary,
 )
+_METRICS: tuple[Callable[..., Any], ...] = tuple(dict.fromkeys(
+    (*metric_functions(), *_PAGE_FUNCTIONS)))
 
 
 def _key(function: Callable[..., Any]) -> str:

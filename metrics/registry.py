@@ -235,3 +235,12 @@ ENTRIES: dict[str, Entry] = {metric_id: _COMPUTED[metric_id] for metric_id in RE
 def entry(metric_id: str) -> Entry:
     """The registry entry of a metric id (a KeyError for an unknown id is a bug)."""
     return ENTRIES[metric_id]
+
+
+def metric_functions() -> tuple[MetricFunction, ...]:
+    """Every function computing a table of the registry, once each (a partial by its
+    function: its options are the caller's)."""
+    functions = (entry.compute for entry in ENTRIES.values())
+    return tuple(dict.fromkeys(
+        function.func if isinstance(function, partial) else function
+        for function in functions))
