@@ -21,3 +21,7 @@ class DatasetNotFound(LoyaltyLensError):
 
 class StoreUnavailable(LoyaltyLensError):
     """The DuckDB file cannot be opened (locked by another process, unreadable, ...)."""
+
+
+class QueryTimeout(LoyaltyLensError):
+    """A query ran longer than the store's time limit and was interrupted."""

@@ -55,7 +55,7 @@ def free_port() -> int:
 def app_url(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard under ``streamlit run`` on a copy of the demo database."""
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
-    shutil.copy(demo_db_template, db)
+    shutil.copytree(demo_db_template, db)
     port = free_port()
     env = {**os.environ, DB_ENV_VAR: str(db)}
     server = subprocess.Popen(
