@@ -16,6 +16,7 @@ so a shared link keeps pointing at the same data.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import fcntl
 import json
@@ -508,7 +509,7 @@ class Store:
         its id."""
         job = self._active_job()
         dataset_id = self.new_dataset_id()
-        entry = {"name": name, "currency": currency,
+        entry: dict[str, Any] = {"name": name, "currency": currency,
                  "created_at": datetime.now().isoformat(), "tables": {}}
         self._attach_new_version(cursor, job, dataset_id, entry, None)
         return dataset_id
@@ -598,10 +599,9 @@ class Store:
     def _discard(job: _Job) -> None:
         """Forget the unpublished versions of a failed or dry-run job: no file remains."""
         for dataset_id, edit in job.edits.items():
-            try:
+            # the connection may be unusable after the error that got us here
+            with contextlib.suppress(duckdb.Error):
                 job.connection.execute(f"DETACH {quote_ident('ds_' + dataset_id)}")
-            except duckdb.Error:
-                pass  # the connection may be unusable after the error that got us here
             for path in (edit.path, edit.path.with_name(edit.path.name + ".wal")):
                 path.unlink(missing_ok=True)
             _remove_empty(edit.path.parent)
@@ -663,10 +663,8 @@ def _fsync_file(path: Path) -> None:
 
 
 def _remove_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # not empty (or already gone): nothing to give back
         folder.rmdir()
-    except OSError:
-        pass  # not empty (or already gone): nothing to give back
 
 
 def _copy_saved_benchmarks(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -714,9 +712,11 @@ def _migrate(legacy: Path) -> None:
 
 
 def _copy_legacy(legacy: Path, staging: Path) -> None:
+    source = duckdb.connect(":memory:")
     try:
-        source = duckdb.connect(str(legacy), read_only=True)
+        source.execute("ATTACH $path AS legacy (READ_ONLY)", {"path": str(legacy)})
     except duckdb.Error as error:
+        source.close()
         raise StoreUnavailable(t("Cannot open the LoyaltyLens database {path} to move it to "
                                  "the new layout: another program (an older dashboard or "
                                  "CLI) may be using it. Close it and try again.",
@@ -724,13 +724,16 @@ def _copy_legacy(legacy: Path, staging: Path) -> None:
     with source:
         tables = {name for (name,) in source.execute(
             "-- the catalogue tables of a single-file database\n"
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'legacy' "
+            "AND schema_name = 'main'").fetchall()}
         catalogue = _empty_catalogue()
         if "loyaltylens_datasets" in tables:
             catalogue["datasets"] = _copy_legacy_datasets(source, staging)
         (staging / "benchmarks").mkdir(parents=True, exist_ok=True)
         if _BENCHMARKS_TABLE in tables:
             version = _new_version()
+            source.execute(f"CREATE TABLE main.{_BENCHMARKS_TABLE} AS "
+                           f"SELECT * FROM legacy.main.{_BENCHMARKS_TABLE}")
             _save_benchmarks_file(source, _benchmarks_path(staging, version))
             catalogue["benchmarks"] = version
     _write_catalogue(staging, catalogue)
@@ -741,14 +744,16 @@ def _copy_legacy_datasets(source: duckdb.DuckDBPyConnection, staging: Path
     datasets: dict[str, Any] = {}
     for dataset_id, name, currency, created_at in source.execute(
             "-- every dataset of a single-file database\n"
-            "SELECT id, name, currency, created_at FROM loyaltylens_datasets").fetchall():
+            "SELECT id, name, currency, created_at FROM legacy.loyaltylens_datasets"
+            ).fetchall():
         version = _new_version()
         path = _dataset_path(staging, dataset_id, version)
         path.parent.mkdir(parents=True)
-        schema = quote_ident("ds_" + dataset_id)
+        schema = f"legacy.{quote_ident('ds_' + dataset_id)}"
         source.execute("ATTACH $path AS migrated", {"path": str(path)})
         for (table,) in source.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = $schema",
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'legacy' "
+                "AND schema_name = $schema",
                 {"schema": "ds_" + dataset_id}).fetchall():
             # a plain scan keeps the row order (sorted by customer and date at ingest)
             source.execute(f"CREATE TABLE migrated.{quote_ident(table)} AS "
@@ -766,7 +771,7 @@ def _legacy_tables(source: duckdb.DuckDBPyConnection, dataset_id: str,
     rows = source.execute(
         "-- the stored tables of one dataset of a single-file database\n"
         "SELECT kind, source, rows, mapping, segment_columns, first_date, last_date, "
-        "loaded_at FROM loyaltylens_tables WHERE dataset_id = $id", {"id": dataset_id}
+        "loaded_at FROM legacy.loyaltylens_tables WHERE dataset_id = $id", {"id": dataset_id}
     ).fetchall()
     return {kind: {"source": origin, "rows": int(n), "mapping": json.loads(mapping),
                    "segment_columns": json.loads(segments), "first_date": _iso(first),
