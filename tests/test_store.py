@@ -112,7 +112,7 @@ def test_a_dry_run_or_a_refused_file_leaves_no_file_behind(db: Path, tmp_path: P
                                                            ) -> None:
     orders = write_csv(tmp_path / "big.csv", ("customer", "date", "amount"),
                        [(f"c{n % 5000}", f"2024-{n % 12 + 1:02d}-{n % 28 + 1:02d}",
-                         f"{n % 997}.50") for n in range(60_000)])
+                         f"{n % 997}.50") for n in range(300_000)])
     refused = write_csv(tmp_path / "bad.csv", ("customer", "date", "amount"),
                         [("a", "not a date", "1"), ("b", "never", "2")])
     before = stored_files(db)
