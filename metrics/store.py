@@ -705,7 +705,9 @@ def _migrate(legacy: Path) -> None:
         staging = legacy.with_name(f"{legacy.name}.migrating-{secrets.token_hex(4)}")
         try:
             _copy_legacy(legacy, staging)
-            os.rename(legacy, legacy.with_name(legacy.name + MIGRATED_SUFFIX))
+            for path in (legacy, legacy.with_name(legacy.name + ".wal")):
+                if path.exists():
+                    os.rename(path, path.with_name(path.name + MIGRATED_SUFFIX))
             os.rename(staging, legacy)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
