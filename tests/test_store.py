@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.services import dataset_version
+from metrics.benchmarks import save_benchmarks, saved_benchmarks, shipped_benchmarks
 from metrics.errors import DatasetNotFound, QueryTimeout
 from metrics.ingest import ingest_file
 from metrics.kpis import kpi_table
@@ -126,6 +127,8 @@ def test_a_dry_run_or_a_refused_file_leaves_no_file_behind(db: Path, tmp_path: P
 def test_a_single_file_database_is_migrated_with_the_same_data(tmp_path: Path) -> None:
     fresh = Store(tmp_path / "fresh")
     ingest_file(fresh, SMALL_ORDERS, dataset="Small shop", currency="EUR")
+    save_benchmarks(fresh, "Ours", shipped_benchmarks()[:2])
+    saved = saved_benchmarks(fresh)
     small = fresh.dataset("Small shop")
     expected = kpi_table(fresh, small, Filters(inactivity_days=30))
     legacy = tmp_path / "old.duckdb"
@@ -140,6 +143,8 @@ def test_a_single_file_database_is_migrated_with_the_same_data(tmp_path: Path) -
         assert (january["orders"], float(january["revenue"]), january["new_customers"]
                 ) == JANUARY
         assert table.equals(expected)
+        assert saved_benchmarks(migrated) == saved
+        assert [b.set_name for b in saved] == ["Ours", "Ours"]
     assert (tmp_path / "old.duckdb.before-versions").is_file()
     assert legacy.is_dir()
 
@@ -168,6 +173,8 @@ def _write_single_file_database(path: Path, store: Store) -> None:
                     [dataset.id, kind, info.source, info.rows, json.dumps(info.mapping),
                      json.dumps(list(info.segment_columns)), info.first_date,
                      info.last_date, info.loaded_at])
+        cursor.execute("CREATE TABLE single.loyaltylens_benchmarks AS "
+                       "SELECT * FROM main.loyaltylens_benchmarks")
         cursor.execute("DETACH single")
 
 
