@@ -812,7 +812,9 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         currency, currency_source = suggestion
     if currency is None:
         currency_source = None
-    dataset_id = (store.edit_dataset(cursor, existing.id) if existing
+    # order lines of an earlier upload belong to its orders: replaced with them
+    replacing = (table.name, "order_items") if table.name == "orders" else (table.name,)
+    dataset_id = (store.edit_dataset(cursor, existing.id, replacing) if existing
                   else store.register_dataset(cursor, name, currency))
     target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]

@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -511,29 +511,42 @@ class Store:
         dataset_id = self.new_dataset_id()
         entry: dict[str, Any] = {"name": name, "currency": currency,
                  "created_at": datetime.now().isoformat(), "tables": {}}
-        self._attach_new_version(cursor, job, dataset_id, entry, None)
+        self._attach_new_version(cursor, job, dataset_id, entry)
         return dataset_id
 
-    def edit_dataset(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> str:
-        """Attach a new version of a stored dataset as ``ds_<id>`` (a copy of the current
-        one, to change in the caller's job); return its id."""
+    def edit_dataset(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
+                     replacing: Collection[str] = ()) -> str:
+        """Attach a new version of a stored dataset as ``ds_<id>``, to change in the
+        caller's job; return its id.
+
+        It holds the current version's tables except those of the kinds in ``replacing``
+        (copied table by table, so the new file holds no space of a replaced table).
+        """
         job = self._active_job()
         if dataset_id in job.edits:
             return dataset_id
         entry = job.catalogue["datasets"].get(dataset_id)
         if entry is None:
             raise DatasetNotFound(t("The dataset was deleted meanwhile; nothing was stored."))
-        current = _dataset_path(self.root, dataset_id, entry["version"])
-        self._attach_new_version(cursor, job, dataset_id, copy.deepcopy(entry), current)
+        self._attach_new_version(cursor, job, dataset_id, copy.deepcopy(entry))
+        cursor.execute("ATTACH $path AS loyaltylens_previous (READ_ONLY)",
+                       {"path": str(_dataset_path(self.root, dataset_id, entry["version"]))})
+        try:
+            for (table,) in cursor.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = 'loyaltylens_previous'").fetchall():
+                if table not in replacing:  # a plain scan keeps the stored row order
+                    cursor.execute(f"CREATE TABLE {quote_ident('ds_' + dataset_id)}."
+                                   f"{quote_ident(table)} AS SELECT * FROM "
+                                   f"loyaltylens_previous.{quote_ident(table)}")
+        finally:
+            cursor.execute("DETACH loyaltylens_previous")
         return dataset_id
 
     def _attach_new_version(self, cursor: duckdb.DuckDBPyConnection, job: _Job,
-                            dataset_id: str, entry: dict[str, Any],
-                            current: Path | None) -> None:
+                            dataset_id: str, entry: dict[str, Any]) -> None:
         path = _dataset_path(self.root, dataset_id, _new_version())
         path.parent.mkdir(parents=True, exist_ok=True)
-        if current is not None:
-            shutil.copyfile(current, path)
         job.edits[dataset_id] = _Edit(path, entry)
         cursor.execute(f"ATTACH $path AS {quote_ident('ds_' + dataset_id)}",
                        {"path": str(path)})

@@ -187,3 +187,14 @@ def test_a_query_over_the_time_limit_is_stopped_with_one_sentence(
     with pytest.raises(QueryTimeout, match=r"longer than 0\.2 seconds and was stopped"):
         query_frame(store, endless, {})
     assert query_frame(store, "SELECT 1 + 1 AS two", {})["two"][0] == 2  # still serving
+
+
+def test_replacing_a_table_leaves_no_space_of_the_old_one(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    ingest_file(store, SMALL_ORDERS, dataset="Shop")
+    sizes = [sum(stored_files(store.root).values())]
+    for _ in range(3):  # the same file again: the same data, so the same size
+        ingest_file(store, SMALL_ORDERS, dataset="Shop", replace=True)
+        sizes.append(sum(stored_files(store.root).values()))
+    assert len(set(sizes)) == 1, sizes
+    store.close()
