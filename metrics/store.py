@@ -9,9 +9,10 @@ the catalogue in one rename: readers see the old state or the new one, never hal
 The superseded file is removed at once; a reader still scanning it keeps its open handle
 (Linux frees the space when the last one closes).
 
-In a reading connection each dataset file is attached under ``ds_<id>``, so the metric SQL
-names a dataset's tables ``ds_<id>.orders`` as it always did. The id is random and stable,
-so a shared link keeps pointing at the same data.
+In a reading connection each dataset file is attached read-only and its tables shown as
+views in a schema ``ds_<id>`` (a writer attaches the new file as ``ds_<id>``), so the
+metric SQL names a dataset's tables ``ds_<id>.orders`` as it always did. The id is random
+and stable, so a shared link keeps pointing at the same data.
 """
 
 from __future__ import annotations
