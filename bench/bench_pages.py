@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -122,8 +123,7 @@ def main() -> None:
     parquet = RESULTS / f"orders-{customers}-customers.parquet"
     if not database.exists() or not parquet.exists():
         csv_path, _ = write(frame, RESULTS, f"orders-{customers}-customers")
-        if database.exists():
-            database.unlink()
+        shutil.rmtree(database, ignore_errors=True)  # a store is a folder
         with Store(database) as store:
             ingest_file(store, csv_path, dataset="bench", currency="EUR")
             ingest_file(store, csv_path.with_name(f"{csv_path.stem}-responses.csv"),

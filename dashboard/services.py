@@ -99,14 +99,16 @@ def _open_store(path: str) -> Store:
 
 
 def get_store() -> Store:
-    """The process's store for the configured database file (one connection, shared)."""
+    """The process's store for the configured data folder (shared by the sessions: it
+    hands out a cursor per query and follows the catalogue other processes write)."""
     return _open_store(str(default_db_path()))
 
 
 def dataset_version(dataset: Dataset) -> str:
-    """Changes whenever any of the dataset's tables is (re)loaded."""
-    return "|".join(f"{kind}@{info.loaded_at.isoformat()}"
-                    for kind, info in sorted(dataset.tables.items()))
+    """Changes whenever the dataset is stored again (any of its tables (re)loaded, by
+    this process or another): the name of its stored version, then its tables' times."""
+    return "|".join([dataset.version, *(f"{kind}@{info.loaded_at.isoformat()}"
+                                        for kind, info in sorted(dataset.tables.items()))])
 
 
 @_shared(max_entries=512, max_size="64MB")

@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=t("Customer-loyalty KPIs from your orders: the numbers of the dashboard."),
     )
     parser.add_argument(
-        "--db", help=t("LoyaltyLens database file (default: ${var} or data/loyaltylens.duckdb).",
+        "--db", help=t("LoyaltyLens data folder (default: ${var} or data/loyaltylens.duckdb).",
                        var=DB_ENV_VAR))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():

@@ -54,3 +54,7 @@ def server_trouble(error: BaseException) -> ServerTrouble | None:
             isinstance(error, OSError) and error.errno in _DISK_ERRNOS):
         return ServerTrouble(t(DISK_TROUBLE))
     return None
+
+
+class QueryTimeout(LoyaltyLensError):
+    """A query ran longer than the store's time limit and was interrupted."""

@@ -841,15 +841,16 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         currency, currency_source = suggestion
     if currency is None:
         currency_source = None
-    dataset_id = existing.id if existing else store.register_dataset(cursor, name, currency)
+    # order lines of an earlier upload belong to its orders: replaced with them
+    replacing = (table.name, "order_items") if table.name == "orders" else (table.name,)
+    dataset_id = (store.edit_dataset(cursor, existing.id, replacing) if existing
+                  else store.register_dataset(cursor, name, currency))
     target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
     cursor.execute(f"DROP TABLE IF EXISTS {target}")
     if table.name == "orders":  # order lines of an earlier upload belong to its orders
-        cursor.execute(f"DROP TABLE IF EXISTS {quote_ident(f'ds_{dataset_id}')}.order_items")
-        cursor.execute("DELETE FROM loyaltylens_tables WHERE dataset_id = $id AND "
-                       "kind = 'order_items'", {"id": dataset_id})
+        store.forget_table(cursor, dataset_id, "order_items")
     if line_items:
         _store_line_items(cursor, dataset_id, role_columns, extras, line_items)
         items = f"{quote_ident(f'ds_{dataset_id}')}.order_items"

@@ -105,9 +105,8 @@ def stage_file(folder: Path, path: Path, existing: Dataset | None, dataset: str,
             tables = tuple(_stage_table(scratch, staged, info.kind, folder)
                            for info in staged.tables.values()
                            if info.columns)  # a table of the dataset's own is not in here
-    finally:
-        for leftover in folder.glob(SCRATCH_DB + "*"):  # with its write-ahead log
-            leftover.unlink()
+    finally:  # the scratch store is a folder of its own
+        shutil.rmtree(scratch_path, ignore_errors=True)
     dropped = tuple(sorted(set(existing.tables) - set(staged.tables))) if existing else ()
     report = dataclasses.replace(report, dry_run=True,
                                  dataset_id=existing.id if existing else None)
@@ -141,9 +140,8 @@ def _catalogue_entry(info: TableInfo) -> dict[str, Any]:
 def store_staged(store: Store, staged: Staged, currency: str | None = None) -> IngestReport:
     """Store a staged file's tables in one transaction: all of them, or nothing.
 
-    This is the one write of an upload. It runs in the server's process because the
-    database file is open there; once each dataset version is a file of its own it can
-    run in the child, after :func:`stage_file`.
+    This is the one write of an upload; the Data page runs it in a child process
+    (:func:`store_staged_isolated`).
 
     Parameters
     ----------
@@ -168,22 +166,20 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None) -> I
     report = staged.report
     if currency is not None and staged.existing is None:
         report = dataclasses.replace(report, currency=currency, currency_source=CURRENCY_GIVEN)
-    with store.transaction() as cursor:
+    with store.writer() as cursor, store.atomic(cursor):
         existing = store.find_dataset(report.dataset_name)
         if _state(existing) != staged.existing:
             raise InputError(t("The dataset “{name}” changed while the file was checked: "
                                "check the file again, then store it.",
                                name=report.dataset_name))
-        dataset_id = existing.id if existing else store.register_dataset(
-            cursor, report.dataset_name, report.currency)
-        schema = quote_ident(f"ds_{dataset_id}")
-        for kind in staged.dropped:
-            cursor.execute(f"DROP TABLE IF EXISTS {schema}.{quote_ident(kind)}")
-            cursor.execute("-- forget a table the new data replaces\n"
-                           "DELETE FROM loyaltylens_tables WHERE dataset_id = $id "
-                           "AND kind = $kind", {"id": dataset_id, "kind": kind})
+        replacing = {*staged.dropped, *(table.kind for table in staged.tables)}
+        dataset_id = (store.edit_dataset(cursor, existing.id, replacing) if existing
+                      else store.register_dataset(cursor, report.dataset_name,
+                                                  report.currency))
+        for kind in staged.dropped:  # a table the new data replaces
+            store.forget_table(cursor, dataset_id, kind)
         for table in staged.tables:
-            target = f"{schema}.{quote_ident(table.kind)}"
+            target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.kind)}"
             cursor.execute(f"DROP TABLE IF EXISTS {target}")
             cursor.execute(f"-- the staged rows, in their order\n"
                            f"CREATE TABLE {target} AS SELECT * FROM read_parquet($path)",
@@ -191,6 +187,24 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None) -> I
             store.register_table(cursor, dataset_id, table.kind, table.info)
     discard_staged(staged)
     return dataclasses.replace(report, dry_run=False, dataset_id=dataset_id)
+
+
+def store_staged_isolated(store: Store, staged: Staged, currency: str | None = None,
+                          limits: Limits | None = None) -> IngestReport:
+    """:func:`store_staged` in a child process under ``limits``, which opens the store's
+    folder itself: a crash, a full disk or a hang there never reaches the server, and
+    readers keep reading meanwhile (the store switches to the new version when it is
+    written). An in-memory store (tests) has no folder to share, so it is written here."""
+    if store.path == ":memory:":
+        return store_staged(store, staged, currency)
+    task = functools.partial(_store_staged_into, store.path, staged, currency)
+    return run_isolated(task, staged.report.dataset_name, limits)
+
+
+def _store_staged_into(db: str, staged: Staged, currency: str | None) -> IngestReport:
+    """The child's side of :func:`store_staged_isolated`."""
+    with Store(db) as store:
+        return store_staged(store, staged, currency)
 
 
 def discard_staged(staged: Staged) -> None:

@@ -1,17 +1,34 @@
-"""The DuckDB store: one database file holding every dataset side by side.
+"""The store: each dataset version an immutable DuckDB file, named by a small JSON catalogue.
 
-Each dataset lives in its own schema (``ds_<id>``) with one table per kind of data
-(orders, customers, ...); two catalogue tables describe the datasets and their tables.
-The id is random and stable, so a shared link keeps pointing at the same data.
+A store is a folder. ``catalogue.json`` names every dataset (name, currency, tables) and
+the file holding its current version, ``datasets/<id>/<version>.duckdb``; saved benchmark
+sets live in ``benchmarks/<version>.duckdb``. Readers open those files read-only, so any
+number of processes (dashboards, the CLI) read at once. A writer, one at a time across
+processes (``write.lock``), writes a new version file beside the old one and then replaces
+the catalogue in one rename: readers see the old state or the new one, never half of it.
+The superseded file is removed at once; a reader still scanning it keeps its open handle
+(Linux frees the space when the last one closes).
+
+In a reading connection each dataset file is attached read-only and its tables shown as
+views in a schema ``ds_<id>`` (a writer attaches the new file as ``ds_<id>``), so the
+metric SQL names a dataset's tables ``ds_<id>.orders`` as it always did. The id is random
+and stable, so a shared link keeps pointing at the same data.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import fcntl
 import json
 import os
+import re
 import secrets
+import shutil
+import tempfile
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +37,7 @@ from typing import Any
 
 import duckdb
 
-from metrics.errors import DatasetNotFound, InputError, StoreUnavailable
+from metrics.errors import DatasetNotFound, InputError, QueryTimeout, StoreUnavailable
 from metrics.i18n import t
 from metrics.query.sql import quote_ident
 
@@ -30,29 +47,21 @@ PURCHASE_HISTORY_COLUMNS = ("first_purchase_on", "previous_purchase_on", "next_p
 MEMORY_ENV_VAR = "LOYALTYLENS_MEMORY_LIMIT"
 # DuckDB spills to disk beyond this, so a large file ingests in bounded memory.
 DEFAULT_MEMORY_LIMIT = "2GB"
+QUERY_SECONDS_ENV_VAR = "LOYALTYLENS_QUERY_SECONDS"
+# A query running longer is interrupted: it holds a core another user may be waiting for.
+DEFAULT_QUERY_SECONDS = 300.0
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "loyaltylens.duckdb"
 
-_CATALOGUE_SQL = """
--- Catalogue of datasets and of the tables each holds.
-CREATE TABLE IF NOT EXISTS loyaltylens_datasets (
-    id VARCHAR PRIMARY KEY,
-    name VARCHAR NOT NULL,
-    currency VARCHAR,
-    created_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS loyaltylens_tables (
-    dataset_id VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL,
-    source VARCHAR,
-    rows BIGINT NOT NULL,
-    mapping JSON NOT NULL,
-    segment_columns JSON NOT NULL,
-    first_date DATE,
-    last_date DATE,
-    loaded_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (dataset_id, kind)
-);
-"""
+CATALOGUE_FILE = "catalogue.json"
+LOCK_FILE = "write.lock"
+CATALOGUE_FORMAT = 1
+# A single-file database of an older LoyaltyLens is kept under this suffix once migrated.
+MIGRATED_SUFFIX = ".before-versions"
+# The attached file of saved benchmark sets; its table is copied into ``main`` (tiny).
+_SAVED_ALIAS = "loyaltylens_saved"
+_BENCHMARKS_TABLE = "loyaltylens_benchmarks"
+# A reading connection retries this often when a writer removes a file it was attaching.
+_ATTACH_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -77,13 +86,14 @@ class TableInfo:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A named dataset and the tables it holds."""
+    """A named dataset and the tables it holds; ``version`` names its stored file."""
 
     id: str
     name: str
     currency: str | None
     created_at: datetime
     tables: dict[str, TableInfo] = field(default_factory=dict)
+    version: str = ""
 
     @property
     def schema(self) -> str:
@@ -110,47 +120,185 @@ class Dataset:
 
 
 def default_db_path() -> Path:
-    """The database file: ``$LOYALTYLENS_DB`` when set, else ``data/loyaltylens.duckdb``."""
+    """The store's folder: ``$LOYALTYLENS_DB`` when set, else ``data/loyaltylens.duckdb``."""
     return Path(os.environ.get(DB_ENV_VAR) or DEFAULT_DB_PATH)
 
 
+# -- the catalogue file ----------------------------------------------------------------------
+
+
+def _empty_catalogue() -> dict[str, Any]:
+    return {"format": CATALOGUE_FORMAT, "datasets": {}, "benchmarks": None}
+
+
+def _read_catalogue(root: Path) -> dict[str, Any]:
+    try:
+        text = (root / CATALOGUE_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return _empty_catalogue()
+    catalogue: dict[str, Any] = json.loads(text)
+    return catalogue
+
+
+def _write_catalogue(root: Path, catalogue: dict[str, Any]) -> None:
+    """Replace the catalogue in one rename, so a reader reads the old or the new one."""
+    handle, name = tempfile.mkstemp(prefix=".catalogue-", suffix=".json", dir=root)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(catalogue, file, ensure_ascii=False, indent=1, default=str)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(name, root / CATALOGUE_FILE)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    _fsync_folder(root)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _stamp(root: Path) -> tuple[int, int, int] | None:
+    """Changes whenever the catalogue is replaced (a new file, so a new inode)."""
+    try:
+        status = os.stat(root / CATALOGUE_FILE)
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+def _dataset_path(root: Path, dataset_id: str, version: str) -> Path:
+    return root / "datasets" / dataset_id / f"{version}.duckdb"
+
+
+def _benchmarks_path(root: Path, version: str) -> Path:
+    return root / "benchmarks" / f"{version}.duckdb"
+
+
+def _new_version() -> str:
+    return secrets.token_hex(6)
+
+
+def _table_info(kind: str, entry: dict[str, Any]) -> TableInfo:
+    first, last = entry.get("first_date"), entry.get("last_date")
+    return TableInfo(
+        kind=kind,
+        source=entry.get("source"),
+        rows=int(entry["rows"]),
+        mapping=dict(entry["mapping"]),
+        segment_columns=tuple(entry["segment_columns"]),
+        first_date=date.fromisoformat(first) if first else None,
+        last_date=date.fromisoformat(last) if last else None,
+        loaded_at=datetime.fromisoformat(entry["loaded_at"]),
+        columns=tuple(entry.get("columns", ())),
+    )
+
+
+def _datasets(catalogue: dict[str, Any]) -> list[Dataset]:
+    datasets = [
+        Dataset(id=dataset_id, name=entry["name"], currency=entry.get("currency"),
+                created_at=datetime.fromisoformat(entry["created_at"]),
+                tables={kind: _table_info(kind, info)
+                        for kind, info in entry["tables"].items()},
+                version=entry["version"])
+        for dataset_id, entry in catalogue["datasets"].items()
+    ]
+    datasets.sort(key=lambda d: d.name)
+    datasets.sort(key=lambda d: d.created_at, reverse=True)  # newest first, then by name
+    return datasets
+
+
+def _table_columns(cursor: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[str]]:
+    rows = cursor.execute(
+        "-- each table of an attached dataset file and its columns, in order\n"
+        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
+        "WHERE database_name = $database AND schema_name = 'main' GROUP BY ALL",
+        {"database": database}).fetchall()
+    return {table: list(columns) for table, columns in rows}
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Snapshot:
+    """One state of the catalogue, with every dataset file attached read-only."""
+
+    stamp: tuple[int, int, int] | None
+    datasets: list[Dataset]
+    connection: duckdb.DuckDBPyConnection
+
+
+@dataclass
+class _Edit:
+    """A dataset version being written by the current job (invisible until published)."""
+
+    path: Path
+    entry: dict[str, Any]
+
+
+@dataclass
+class _Job:
+    """A writing job: its connection, the versions it writes, whether it saves benchmarks."""
+
+    connection: duckdb.DuckDBPyConnection
+    catalogue: dict[str, Any]
+    edits: dict[str, _Edit] = field(default_factory=dict)
+    saves_benchmarks: bool = False
+
+
 class Store:
-    """One open DuckDB database file; hand out a cursor per query (thread-safe use).
+    """The datasets of one store folder; hand out a cursor per query (thread-safe use).
 
     Parameters
     ----------
     path
-        The database file. Created, with its folder, when missing. ``":memory:"`` gives a
-        throw-away in-memory store (tests).
+        The store's folder, created when missing. A single-file database of an older
+        LoyaltyLens found there is migrated on first open (the old file is kept beside it
+        with the suffix ``.before-versions``). ``":memory:"`` gives a throw-away store in
+        a temporary folder (tests).
     """
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = str(path) if path is not None else str(default_db_path())
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._finalizer: weakref.finalize[Any, Store] | None = None
+        if self.path == ":memory:":
+            root = Path(tempfile.mkdtemp(prefix="loyaltylens-memory-"))
+            self._finalizer = weakref.finalize(self, shutil.rmtree, root, ignore_errors=True)
+        else:
+            root = Path(self.path)
+            if root.is_file():
+                _migrate(root)
+        self.root = root
+        self._memory_limit = os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT
+        self.query_seconds = _query_seconds()
         try:
-            self._connection = duckdb.connect(self.path)
-        except duckdb.IOException as error:
-            raise StoreUnavailable(
-                t(
-                    "Cannot open the LoyaltyLens database {path}: another program (the "
-                    "dashboard or a CLI command) may be using it. Close it and try again, "
-                    "or point --db / LOYALTYLENS_DB at another file.",
-                    path=self.path,
-                )
-            ) from error
+            (root / "datasets").mkdir(parents=True, exist_ok=True)
+            (root / "benchmarks").mkdir(exist_ok=True)
+            (root / "tmp").mkdir(exist_ok=True)
+        except OSError as error:
+            raise StoreUnavailable(t("Cannot create the LoyaltyLens data folder {path}: "
+                                     "{reason}. Point --db / LOYALTYLENS_DB at a folder "
+                                     "you can write to.", path=self.path,
+                                     reason=error.strerror or error)) from error
         self._write_lock = threading.Lock()
-        memory_limit = os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT
-        try:
-            self._connection.execute("SET memory_limit = $limit", {"limit": memory_limit})
-        except duckdb.Error as error:
-            raise StoreUnavailable(t("{var} = “{value}” is not a memory size; write it like "
-                                     "2GB or 500MB.", var=MEMORY_ENV_VAR, value=memory_limit)
-                                   ) from error
-        self._connection.execute(_CATALOGUE_SQL)
+        self._snapshot_lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        self._job: _Job | None = None
+        self._current()  # checks the memory limit and every file now, not on first query
 
     def close(self) -> None:
-        self._connection.close()
+        with self._snapshot_lock:
+            if self._snapshot is not None:
+                self._snapshot.connection.close()
+                self._snapshot = None
+        if self._finalizer is not None:
+            self._finalizer()
 
     def __enter__(self) -> Store:
         return self
@@ -158,81 +306,108 @@ class Store:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """A new in-memory DuckDB (not shared: each snapshot and job has its own)."""
+        try:
+            # a folder of its own: DuckDB creates it when it spills and removes it on close
+            return duckdb.connect(":memory:", config={
+                "memory_limit": self._memory_limit,
+                "temp_directory": str(self.root / "tmp" / secrets.token_hex(6))})
+        except (duckdb.ParserException, duckdb.InvalidInputException) as error:
+            raise StoreUnavailable(t("{var} = “{value}” is not a memory size; write it like "
+                                     "2GB or 500MB.", var=MEMORY_ENV_VAR,
+                                     value=self._memory_limit)) from error
+
+    def _current(self) -> _Snapshot:
+        """The snapshot of the newest catalogue, opened anew when a writer replaced it."""
+        with self._snapshot_lock:
+            stamp = _stamp(self.root)
+            if self._snapshot is None or self._snapshot.stamp != stamp:
+                # the old snapshot is not closed: cursors still reading it keep it alive
+                self._snapshot = self._open_snapshot()
+            return self._snapshot
+
+    def _open_snapshot(self) -> _Snapshot:
+        for _ in range(_ATTACH_TRIES):
+            stamp = _stamp(self.root)
+            catalogue = _read_catalogue(self.root)
+            connection = self._connect()
+            try:
+                self._attach_all(connection, catalogue)
+            except duckdb.IOException:  # a writer removed a file after we read the catalogue
+                connection.close()
+                continue
+            return _Snapshot(stamp, _datasets(catalogue), connection)
+        raise StoreUnavailable(t("The LoyaltyLens data in {path} keeps changing while it is "
+                                 "read; try again in a moment.", path=self.path))
+
+    def _attach_all(self, connection: duckdb.DuckDBPyConnection,
+                    catalogue: dict[str, Any]) -> None:
+        for dataset_id, entry in catalogue["datasets"].items():
+            self._attach_dataset(connection, dataset_id, entry["version"])
+        if catalogue.get("benchmarks"):
+            _copy_saved_benchmarks(connection,
+                                   _benchmarks_path(self.root, catalogue["benchmarks"]))
+
+    def _attach_dataset(self, connection: duckdb.DuckDBPyConnection, dataset_id: str,
+                        version: str) -> None:
+        """Attach a dataset's file read-only and show its tables as ``ds_<id>.<kind>``
+        (views in the reading connection's own schema, so the name is the one a writer
+        uses and a dataset is one schema, as the metric SQL and its tests expect)."""
+        alias = quote_ident("file_" + dataset_id)
+        schema = quote_ident("ds_" + dataset_id)
+        connection.execute(f"ATTACH $path AS {alias} (READ_ONLY)",
+                           {"path": str(_dataset_path(self.root, dataset_id, version))})
+        connection.execute(f"CREATE SCHEMA {schema}")
+        for (table,) in connection.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = $database",
+                {"database": "file_" + dataset_id}).fetchall():
+            connection.execute(f"CREATE VIEW {schema}.{quote_ident(table)} AS "
+                               f"SELECT * FROM {alias}.{quote_ident(table)}")
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A new cursor on the shared connection: use one per query or thread."""
-        return self._connection.cursor()
+        """A new cursor on the newest state: use one per query or thread.
+
+        A cursor keeps reading the state it was made on, even once a writer replaced it.
+        """
+        return self._current().connection.cursor()
 
     @contextmanager
-    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor for a writing job, one job at a time; pair it with :meth:`atomic`.
+    def reader(self, sql: str = "") -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for one query, interrupted after :attr:`query_seconds`.
 
-        Work that stores nothing (reading a file into temporary tables) can run on it
-        before the transaction starts, where a failed statement does not abort it.
+        Raises :class:`~metrics.errors.QueryTimeout` when interrupted, and
+        :class:`~metrics.errors.DatasetNotFound` when a dataset ``sql`` reads was deleted
+        by someone else since the caller looked it up.
         """
-        with self._write_lock:
-            cursor = self.cursor()
+        with self.cursor() as cursor:
+            timer = threading.Timer(self.query_seconds, cursor.interrupt)
+            timer.daemon = True
+            timer.start()
             try:
                 yield cursor
+            except duckdb.InterruptException as error:
+                raise QueryTimeout(t("The computation took longer than {seconds} seconds and "
+                                     "was stopped: narrow the date range or the filters, or "
+                                     "raise {var}.", seconds=f"{self.query_seconds:g}",
+                                     var=QUERY_SECONDS_ENV_VAR)) from error
+            except duckdb.CatalogException as error:
+                self._raise_if_deleted(sql, error)
+                raise
             finally:
-                cursor.close()
+                timer.cancel()
 
-    @staticmethod
-    @contextmanager
-    def atomic(cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One transaction on ``cursor``: everything commits, or nothing is stored."""
-        cursor.begin()
-        try:
-            yield cursor
-        except BaseException:
-            cursor.rollback()
-            raise
-        else:
-            cursor.commit()
-
-    @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside one transaction: everything commits, or nothing is stored."""
-        with self.writer() as cursor, self.atomic(cursor):
-            yield cursor
+    def _raise_if_deleted(self, sql: str, error: duckdb.Error) -> None:
+        known = {dataset.id for dataset in self.datasets()}
+        if any(found not in known for found in re.findall(r"ds_([0-9a-f]{16})\b", sql)):
+            raise DatasetNotFound(t("The dataset was deleted while this was being computed: "
+                                    "pick another dataset.")) from error
 
     # -- reading the catalogue -------------------------------------------------------
 
     def datasets(self) -> list[Dataset]:
         """Every dataset, newest first."""
-        with self.cursor() as cursor:
-            rows = cursor.execute(
-                "-- every dataset, newest first\n"
-                "SELECT id, name, currency, created_at FROM loyaltylens_datasets "
-                "ORDER BY created_at DESC, name"
-            ).fetchall()
-            tables = cursor.execute(
-                "-- every stored table of every dataset, with its columns\n"
-                "SELECT t.dataset_id, t.kind, t.source, t.rows, t.mapping, t.segment_columns, "
-                "t.first_date, t.last_date, t.loaded_at, c.columns "
-                "FROM loyaltylens_tables AS t LEFT JOIN ("
-                "SELECT schema_name, table_name, list(column_name ORDER BY column_index) "
-                "AS columns FROM duckdb_columns() GROUP BY ALL) AS c "
-                "ON c.schema_name = 'ds_' || t.dataset_id AND c.table_name = t.kind"
-            ).fetchall()
-        by_dataset: dict[str, dict[str, TableInfo]] = {}
-        for (dataset_id, kind, source, n, mapping, segments, first, last, loaded,
-             columns) in tables:
-            by_dataset.setdefault(dataset_id, {})[kind] = TableInfo(
-                kind=kind,
-                source=source,
-                rows=n,
-                mapping=json.loads(mapping),
-                segment_columns=tuple(json.loads(segments)),
-                first_date=first,
-                last_date=last,
-                loaded_at=loaded,
-                columns=tuple(columns or ()),
-            )
-        return [
-            Dataset(id=i, name=name, currency=currency, created_at=created,
-                    tables=by_dataset.get(i, {}))
-            for i, name, currency, created in rows
-        ]
+        return list(self._current().datasets)
 
     def dataset(self, id_or_name: str) -> Dataset:
         """The dataset with this id, or else with this name (case-insensitive)."""
@@ -259,6 +434,67 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One writer at a time: across threads (a lock) and processes (``write.lock``)."""
+        with self._write_lock, open(self.root / LOCK_FILE, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for a writing job, one job at a time; pair it with :meth:`atomic`.
+
+        Its ``main`` database is private and in memory (temporary tables, a file being
+        read); :meth:`register_dataset` and :meth:`edit_dataset` attach the new version
+        file of a dataset under ``ds_<id>``. Nothing is visible to readers until
+        :meth:`atomic` publishes it. Works the same from any process (the dashboard, the
+        CLI, a child process running an ingest).
+        """
+        with self._exclusive():
+            catalogue = _read_catalogue(self.root)
+            self._remove_unreferenced(catalogue)
+            job = _Job(self._connect(), catalogue)
+            self._job = job
+            try:
+                yield job.connection
+            finally:
+                self._job = None
+                self._discard(job)
+                job.connection.close()
+
+    @contextmanager
+    def atomic(self, cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Publish what the job inside writes in one catalogue switch, or nothing at all."""
+        job = self._active_job()
+        try:
+            yield cursor
+        except BaseException:
+            self._discard(job)
+            raise
+        self._publish(job)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writing job that also edits the saved benchmark sets (``main``'s
+        ``loyaltylens_benchmarks`` table): everything is published, or nothing."""
+        with self.writer() as cursor:
+            job = self._active_job()
+            job.saves_benchmarks = True
+            if job.catalogue.get("benchmarks"):
+                _copy_saved_benchmarks(cursor,
+                                       _benchmarks_path(self.root, job.catalogue["benchmarks"]))
+            with self.atomic(cursor):
+                yield cursor
+
+    def _active_job(self) -> _Job:
+        if self._job is None:
+            raise RuntimeError("write inside `with store.writer() as cursor:`")
+        return self._job
+
     @staticmethod
     def new_dataset_id() -> str:
         """A random, URL-safe, unguessable id (64 bits)."""
@@ -270,15 +506,51 @@ class Store:
         name: str,
         currency: str | None,
     ) -> str:
-        """Create an empty dataset inside the caller's transaction; return its id."""
+        """Create an empty dataset in the caller's job, attached as ``ds_<id>``; return
+        its id."""
+        job = self._active_job()
         dataset_id = self.new_dataset_id()
-        cursor.execute(
-            "-- register a new dataset\n"
-            "INSERT INTO loyaltylens_datasets VALUES ($id, $name, $currency, now()::TIMESTAMP)",
-            {"id": dataset_id, "name": name, "currency": currency},
-        )
-        cursor.execute(f"CREATE SCHEMA {quote_ident('ds_' + dataset_id)}")
+        entry: dict[str, Any] = {"name": name, "currency": currency,
+                 "created_at": datetime.now().isoformat(), "tables": {}}
+        self._attach_new_version(cursor, job, dataset_id, entry)
         return dataset_id
+
+    def edit_dataset(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
+                     replacing: Collection[str] = ()) -> str:
+        """Attach a new version of a stored dataset as ``ds_<id>``, to change in the
+        caller's job; return its id.
+
+        It holds the current version's tables except those of the kinds in ``replacing``
+        (copied table by table, so the new file holds no space of a replaced table).
+        """
+        job = self._active_job()
+        if dataset_id in job.edits:
+            return dataset_id
+        entry = job.catalogue["datasets"].get(dataset_id)
+        if entry is None:
+            raise DatasetNotFound(t("The dataset was deleted meanwhile; nothing was stored."))
+        self._attach_new_version(cursor, job, dataset_id, copy.deepcopy(entry))
+        cursor.execute("ATTACH $path AS loyaltylens_previous (READ_ONLY)",
+                       {"path": str(_dataset_path(self.root, dataset_id, entry["version"]))})
+        try:
+            for (table,) in cursor.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = 'loyaltylens_previous'").fetchall():
+                if table not in replacing:  # a plain scan keeps the stored row order
+                    cursor.execute(f"CREATE TABLE {quote_ident('ds_' + dataset_id)}."
+                                   f"{quote_ident(table)} AS SELECT * FROM "
+                                   f"loyaltylens_previous.{quote_ident(table)}")
+        finally:
+            cursor.execute("DETACH loyaltylens_previous")
+        return dataset_id
+
+    def _attach_new_version(self, cursor: duckdb.DuckDBPyConnection, job: _Job,
+                            dataset_id: str, entry: dict[str, Any]) -> None:
+        path = _dataset_path(self.root, dataset_id, _new_version())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        job.edits[dataset_id] = _Edit(path, entry)
+        cursor.execute(f"ATTACH $path AS {quote_ident('ds_' + dataset_id)}",
+                       {"path": str(path)})
 
     def register_table(
         self,
@@ -287,36 +559,248 @@ class Store:
         kind: str,
         info: dict[str, Any],
     ) -> None:
-        """Record a stored table in the catalogue, inside the caller's transaction."""
-        cursor.execute(
-            "-- record a stored table\n"
-            "INSERT OR REPLACE INTO loyaltylens_tables VALUES "
-            "($dataset_id, $kind, $source, $rows, $mapping, $segments, $first, $last, "
-            "now()::TIMESTAMP)",
-            {
-                "dataset_id": dataset_id,
-                "kind": kind,
-                "source": info.get("source"),
-                "rows": info["rows"],
-                "mapping": json.dumps(info["mapping"]),
-                "segments": json.dumps(list(info["segment_columns"])),
-                "first": info.get("first_date"),
-                "last": info.get("last_date"),
-            },
-        )
+        """Record a stored table of a dataset in the caller's job."""
+        self._edit(dataset_id).entry["tables"][kind] = {
+            "source": info.get("source"),
+            "rows": int(info["rows"]),
+            "mapping": dict(info["mapping"]),
+            "segment_columns": list(info["segment_columns"]),
+            "first_date": _iso(info.get("first_date")),
+            "last_date": _iso(info.get("last_date")),
+            "loaded_at": datetime.now().isoformat(),
+        }
+
+    def forget_table(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
+                     kind: str) -> None:
+        """Drop a dataset's table of ``kind`` (if any) in the caller's job."""
+        self._edit(dataset_id).entry["tables"].pop(kind, None)
+        cursor.execute(f"DROP TABLE IF EXISTS {quote_ident('ds_' + dataset_id)}."
+                       f"{quote_ident(kind)}")
+
+    def _edit(self, dataset_id: str) -> _Edit:
+        edit = self._active_job().edits.get(dataset_id)
+        if edit is None:
+            raise RuntimeError("register_dataset or edit_dataset the dataset first")
+        return edit
+
+    def _publish(self, job: _Job) -> None:
+        """Close the new files, then switch the catalogue to them in one rename."""
+        catalogue = job.catalogue
+        superseded: list[Path] = []
+        for dataset_id, edit in job.edits.items():
+            alias = "ds_" + dataset_id
+            columns = _table_columns(job.connection, alias)
+            for kind, table in edit.entry["tables"].items():
+                table["columns"] = columns.get(kind, [])
+            job.connection.execute(f"DETACH {quote_ident(alias)}")  # checkpoints the file
+            _fsync_file(edit.path)
+            old = catalogue["datasets"].get(dataset_id)
+            if old is not None:
+                superseded.append(_dataset_path(self.root, dataset_id, old["version"]))
+            catalogue["datasets"][dataset_id] = edit.entry | {"version": edit.path.stem}
+        if job.saves_benchmarks and _has_saved_benchmarks(job.connection):
+            version = _new_version()
+            _save_benchmarks_file(job.connection, _benchmarks_path(self.root, version))
+            if catalogue.get("benchmarks"):
+                superseded.append(_benchmarks_path(self.root, catalogue["benchmarks"]))
+            catalogue["benchmarks"] = version
+        _write_catalogue(self.root, catalogue)
+        job.edits = {}
+        for path in superseded:  # readers still holding it keep their open handle
+            path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _discard(job: _Job) -> None:
+        """Forget the unpublished versions of a failed or dry-run job: no file remains."""
+        for dataset_id, edit in job.edits.items():
+            # the connection may be unusable after the error that got us here
+            with contextlib.suppress(duckdb.Error):
+                job.connection.execute(f"DETACH {quote_ident('ds_' + dataset_id)}")
+            for path in (edit.path, edit.path.with_name(edit.path.name + ".wal")):
+                path.unlink(missing_ok=True)
+            _remove_empty(edit.path.parent)
+        job.edits = {}
+
+    def _remove_unreferenced(self, catalogue: dict[str, Any]) -> None:
+        """Remove files a writer that crashed left behind (no reader can be using them:
+        no catalogue ever named them, or a newer catalogue no longer does)."""
+        keep = {_dataset_path(self.root, i, e["version"])
+                for i, e in catalogue["datasets"].items()}
+        if catalogue.get("benchmarks"):
+            keep.add(_benchmarks_path(self.root, catalogue["benchmarks"]))
+        for path in [*(self.root / "datasets").glob("*/*"),
+                     *(self.root / "benchmarks").glob("*")]:
+            if path not in keep and path.is_file():
+                path.unlink(missing_ok=True)
+        for folder in (self.root / "datasets").iterdir():
+            _remove_empty(folder)
+        for leftover in self.root.glob(".catalogue-*.json"):
+            leftover.unlink(missing_ok=True)
 
     def delete_dataset(self, id_or_name: str) -> Dataset:
-        """Delete a dataset and all its tables; return what was deleted."""
+        """Delete a dataset and its file (which gives the disk space back); return what
+        was deleted."""
         dataset = self.dataset(id_or_name)
-        with self.transaction() as cursor:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {quote_ident(dataset.schema)} CASCADE")
-            cursor.execute(
-                "-- forget a dataset's tables\n"
-                "DELETE FROM loyaltylens_tables WHERE dataset_id = $id",
-                {"id": dataset.id},
-            )
-            cursor.execute(
-                "-- forget a dataset\nDELETE FROM loyaltylens_datasets WHERE id = $id",
-                {"id": dataset.id},
-            )
+        with self._exclusive():
+            catalogue = _read_catalogue(self.root)
+            entry = catalogue["datasets"].pop(dataset.id, None)
+            if entry is None:  # someone else deleted it first: the outcome they wanted
+                return dataset
+            _write_catalogue(self.root, catalogue)
+            path = _dataset_path(self.root, dataset.id, entry["version"])
+            path.unlink(missing_ok=True)
+            _remove_empty(path.parent)
         return dataset
+
+
+def _query_seconds() -> float:
+    value = os.environ.get(QUERY_SECONDS_ENV_VAR)
+    if not value:
+        return DEFAULT_QUERY_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise StoreUnavailable(t("{var} = “{value}” is not a number of seconds; write it "
+                                 "like 300.", var=QUERY_SECONDS_ENV_VAR, value=value))
+    return seconds
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
+
+
+def _remove_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty (or already gone): nothing to give back
+        folder.rmdir()
+
+
+def _copy_saved_benchmarks(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The saved benchmark sets into ``main.loyaltylens_benchmarks`` (a few rows)."""
+    connection.execute(f"ATTACH $path AS {_SAVED_ALIAS} (READ_ONLY)", {"path": str(path)})
+    try:
+        connection.execute(f"-- the saved benchmark sets\nCREATE OR REPLACE TABLE "
+                           f"main.{_BENCHMARKS_TABLE} AS SELECT * FROM "
+                           f"{_SAVED_ALIAS}.{_BENCHMARKS_TABLE}")
+    finally:
+        connection.execute(f"DETACH {_SAVED_ALIAS}")
+
+
+def _has_saved_benchmarks(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the job holds saved benchmark sets (a job that saved none, in a store that
+    has none, has no table to save)."""
+    found = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' "
+        "AND schema_name = 'main' AND table_name = $name",
+        {"name": _BENCHMARKS_TABLE}).fetchone()
+    return bool(found and found[0])
+
+
+def _save_benchmarks_file(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    connection.execute(f"ATTACH $path AS {_SAVED_ALIAS}_new", {"path": str(path)})
+    try:
+        connection.execute(f"-- the saved benchmark sets, as the job left them\n"
+                           f"CREATE TABLE {_SAVED_ALIAS}_new.{_BENCHMARKS_TABLE} AS "
+                           f"SELECT * FROM main.{_BENCHMARKS_TABLE}")
+    finally:
+        connection.execute(f"DETACH {_SAVED_ALIAS}_new")
+    _fsync_file(path)
+
+
+# -- migrating a single-file database of an older LoyaltyLens ------------------------------
+
+
+def _migrate(legacy: Path) -> None:
+    """Turn the single-file database ``legacy`` into a store folder at the same path.
+
+    The folder is built beside it and swapped in with two renames; the old file is kept
+    as ``<name>.before-versions``. Another process migrating at the same time waits.
+    """
+    with open(legacy.with_name(legacy.name + ".migrate-lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not legacy.is_file():
+            return  # another process migrated it while we waited
+        staging = legacy.with_name(f"{legacy.name}.migrating-{secrets.token_hex(4)}")
+        try:
+            _copy_legacy(legacy, staging)
+            for path in (legacy, legacy.with_name(legacy.name + ".wal")):
+                if path.exists():
+                    os.rename(path, path.with_name(path.name + MIGRATED_SUFFIX))
+            os.rename(staging, legacy)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _copy_legacy(legacy: Path, staging: Path) -> None:
+    source = duckdb.connect(":memory:")
+    try:
+        source.execute("ATTACH $path AS legacy (READ_ONLY)", {"path": str(legacy)})
+    except duckdb.Error as error:
+        source.close()
+        raise StoreUnavailable(t("Cannot open the LoyaltyLens database {path} to move it to "
+                                 "the new layout: another program (an older dashboard or "
+                                 "CLI) may be using it. Close it and try again.",
+                                 path=legacy)) from error
+    with source:
+        tables = {name for (name,) in source.execute(
+            "-- the catalogue tables of a single-file database\n"
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'legacy' "
+            "AND schema_name = 'main'").fetchall()}
+        catalogue = _empty_catalogue()
+        if "loyaltylens_datasets" in tables:
+            catalogue["datasets"] = _copy_legacy_datasets(source, staging)
+        (staging / "benchmarks").mkdir(parents=True, exist_ok=True)
+        if _BENCHMARKS_TABLE in tables:
+            version = _new_version()
+            source.execute(f"CREATE TABLE main.{_BENCHMARKS_TABLE} AS "
+                           f"SELECT * FROM legacy.main.{_BENCHMARKS_TABLE}")
+            _save_benchmarks_file(source, _benchmarks_path(staging, version))
+            catalogue["benchmarks"] = version
+    _write_catalogue(staging, catalogue)
+
+
+def _copy_legacy_datasets(source: duckdb.DuckDBPyConnection, staging: Path
+                          ) -> dict[str, Any]:
+    datasets: dict[str, Any] = {}
+    for dataset_id, name, currency, created_at in source.execute(
+            "-- every dataset of a single-file database\n"
+            "SELECT id, name, currency, created_at FROM legacy.loyaltylens_datasets"
+            ).fetchall():
+        version = _new_version()
+        path = _dataset_path(staging, dataset_id, version)
+        path.parent.mkdir(parents=True)
+        schema = f"legacy.{quote_ident('ds_' + dataset_id)}"
+        source.execute("ATTACH $path AS migrated", {"path": str(path)})
+        for (table,) in source.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'legacy' "
+                "AND schema_name = $schema",
+                {"schema": "ds_" + dataset_id}).fetchall():
+            # a plain scan keeps the row order (sorted by customer and date at ingest)
+            source.execute(f"CREATE TABLE migrated.{quote_ident(table)} AS "
+                           f"SELECT * FROM {schema}.{quote_ident(table)}")
+        columns = _table_columns(source, "migrated")
+        source.execute("DETACH migrated")
+        datasets[dataset_id] = {
+            "name": name, "currency": currency, "created_at": created_at.isoformat(),
+            "version": version, "tables": _legacy_tables(source, dataset_id, columns)}
+    return datasets
+
+
+def _legacy_tables(source: duckdb.DuckDBPyConnection, dataset_id: str,
+                   columns: dict[str, list[str]]) -> dict[str, Any]:
+    rows = source.execute(
+        "-- the stored tables of one dataset of a single-file database\n"
+        "SELECT kind, source, rows, mapping, segment_columns, first_date, last_date, "
+        "loaded_at FROM legacy.loyaltylens_tables WHERE dataset_id = $id", {"id": dataset_id}
+    ).fetchall()
+    return {kind: {"source": origin, "rows": int(n), "mapping": json.loads(mapping),
+                   "segment_columns": json.loads(segments), "first_date": _iso(first),
+                   "last_date": _iso(last), "loaded_at": loaded.isoformat(),
+                   "columns": columns.get(kind, [])}
+            for kind, origin, n, mapping, segments, first, last, loaded in rows}

@@ -37,7 +37,7 @@ def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def db(demo_db_template: Path, isolated_db: Path) -> Path:
     """A copy of the demo database (plus the small shop) for one test."""
-    shutil.copy(demo_db_template, isolated_db)
+    shutil.copytree(demo_db_template, isolated_db)
     return isolated_db
 
 
@@ -46,7 +46,7 @@ def demo_store(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
                ) -> Iterator[Store]:
     """An open store on a copy of the demo database, shared by a module's read-only tests."""
     path = tmp_path_factory.mktemp("demo_store") / "demo.duckdb"
-    shutil.copy(demo_db_template, path)
+    shutil.copytree(demo_db_template, path)
     with Store(path) as store:
         yield store
 

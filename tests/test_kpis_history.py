@@ -83,7 +83,7 @@ def demo(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
     """The demo shop (refunds, segments on the orders) with a customers table."""
     folder = tmp_path_factory.mktemp("demo-history")
     path = folder / "demo.duckdb"
-    shutil.copy(demo_db_template, path)
+    shutil.copytree(demo_db_template, path)
     store = Store(path)
     add_customer_groups(store, "Demo shop", folder)
     yield store, store.dataset("Demo shop")

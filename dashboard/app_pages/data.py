@@ -45,7 +45,7 @@ from metrics.isolation import run_isolated
 from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDates
 from metrics.readers import DELIMITERS, ENCODING_NAMES, excel_sheets, is_workbook
 from metrics.roles import TABLE_KINDS, column_label
-from metrics.staging import Staged, discard_staged, stage_isolated, store_staged
+from metrics.staging import Staged, discard_staged, stage_isolated, store_staged_isolated
 from metrics.store import Dataset, Store
 
 CURRENCIES = ("EUR", "RON", "RUB", "USD", "GBP", "PLN", "MDL", "UAH", "KZT", "CHF")
@@ -414,7 +414,7 @@ def _upload(datasets: list[Dataset]) -> None:
         try:
             # None keeps the file's suggestion, with the reason it was suggested
             chosen = currency if preview.currency_source == CURRENCY_GIVEN else None
-            report = store_staged(store, staged, currency=chosen)
+            report = store_staged_isolated(store, staged, currency=chosen)
         except LoyaltyLensError as error:
             show_error(error)
             # the dataset changed meanwhile: the next run checks the file again

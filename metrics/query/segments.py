@@ -200,7 +200,7 @@ def segment_values(store: Store, dataset: Dataset) -> dict[str, list[str]]:
     """Each segment filter of the dataset (see :func:`segment_dimensions`) and its values,
     most frequent first; the RFM segments in rule order, best first."""
     values: dict[str, list[str]] = {}
-    with store.cursor() as cursor:
+    with store.reader(dataset.schema) as cursor:
         for key, (kind, column) in segment_dimensions(dataset).items():
             if kind == "rfm":  # every segment name, best first (metrics.query.rfm.RFM_RULES)
                 values[key] = list(RFM_SEGMENTS)

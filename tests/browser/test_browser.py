@@ -92,7 +92,7 @@ def serve(db: Path) -> Iterator[str]:
 def app_url(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard under ``streamlit run`` on a copy of the demo database."""
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
-    shutil.copy(demo_db_template, db)
+    shutil.copytree(demo_db_template, db)
     with serve(db) as url:
         yield url
 

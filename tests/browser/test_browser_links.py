@@ -29,7 +29,7 @@ def phishing_app(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactor
     addresses; (its URL, the demo's id, the address dataset's id)."""
     folder = tmp_path_factory.mktemp("phishing")
     db = folder / "phishing.duckdb"
-    shutil.copy(demo_db_template, db)
+    shutil.copytree(demo_db_template, db)
     orders = write_csv(folder / "orders.csv", ["Customer ID", "Order date", "Amount", "segment",
                                                HEADER],
                        [["A", "2024-01-05", 100, "gold", VALUE],
