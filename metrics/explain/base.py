@@ -83,7 +83,10 @@ class Formula:
     the 0/1 columns of ``sql/explain_customers.sql``; ``source`` is :data:`KPI_SOURCE` or
     :data:`SURVEY_SOURCE`; ``value_sql`` computes a metric that is not a column of its
     source from the input columns; ``measure`` names a survey measure and ``whole_range``
-    explains it over the filter's whole date range instead of one period.
+    explains it over the filter's whole date range instead of one period; ``row_sums``
+    names the inputs that are not columns of the source but sums of the rows' columns of
+    that name (the order amounts and their squares behind the spread of order values),
+    added up by the value query over the rows query of the same period.
     For the CLV page's numbers (:mod:`metrics.explain.clv`), ``rows`` names the rows
     behind them (the CLV's customers, a cohort's customers, the customers' summaries, a
     holdout week's purchase days, the spend lines and new customers), and so which query
@@ -99,6 +102,7 @@ class Formula:
     value_sql: str = ""
     measure: Measure = "nps"
     whole_range: bool = False
+    row_sums: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
