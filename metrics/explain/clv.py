@@ -50,6 +50,7 @@ from metrics.explain.base import (
     Family,
     Formula,
     Inputs,
+    first_row,
     number,
     ratio,
     ratio_of,
@@ -692,10 +693,23 @@ _COLUMN_LABELS = {
     "channel": "Channel",
 }
 
+def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
+    """A CLV-page table's number: a customer's prediction, a holdout week, a historic CLV
+    cohort and age, a CAC period and channel; else the figure of all customers."""
+    if "customer_id" in row:
+        return At(group=row["customer_id"])
+    if "week_start" in row:
+        return At(period_start=row["week_start"])
+    if "months_since_acquisition" in row:
+        return At(period_start=row["cohort"], offset=int(row["months_since_acquisition"]))
+    return At(period_start=row.get("period_start"), group=row.get("channel"))
+
+
 CLV_FAMILY = Family(
     metrics=CLV_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels=_COLUMN_LABELS,
     column_units={"customers": "customers", "cumulative_revenue": "currency",
                   "monetary_value": "currency", "repeat_value": "currency",
                   "purchase_days": "orders"},
+    example=first_row(_number_of_row),
 )
