@@ -111,8 +111,11 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
     explanation = family.explain(store, dataset, metric, family.formulas[metric_id], filters,
                                  At(period_start, offset, group,
                                     {**entry(metric_id).options, **(options or {})}))
+    # the family's own header first: families name some columns alike ("frequency" is
+    # the RFM's orders and the CLV models' repeat purchase days)
     return replace(explanation, input_labels={
-        name: column_label(name) for name in explanation.inputs})
+        name: t(family.column_labels[name]) if name in family.column_labels
+        and name not in REGISTRY else column_label(name) for name in explanation.inputs})
 
 
 def column_label(column: str) -> str:
