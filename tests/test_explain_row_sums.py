@@ -12,19 +12,23 @@ Worked out by hand on the small shop (``orders_small.csv``), February 2024: C's 
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from metrics.cli import main
 from metrics.explain import FORMULAS, explain
 from metrics.explain.periods import ROW_SUMS_EXPLAINED
+from metrics.ingest import ingest_file
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.run import query_frame, query_row
 from metrics.store import Dataset, Store
-from tests.builders import small_store
+from tests.builders import SMALL_ORDERS, small_store
 
 
 def _number(value: object) -> float | None:
@@ -101,3 +105,21 @@ def test_order_value_sd_of_february_worked_out_by_hand() -> None:
         0, 0, 0]
     april = explain(store, dataset, "order_value_sd", filters, date(2024, 4, 1))
     assert (april.value, april.recompute(), april.inputs["orders"]) == (None, None, 1)
+
+
+def test_cli_explains_the_spread_with_inputs_that_recompute_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # February of the small shop, worked out in the module's docstring: √1,250
+    db = tmp_path / "cli.duckdb"
+    with Store(db) as store:
+        ingest_file(store, SMALL_ORDERS, dataset="Small")
+    assert main(["--db", str(db), "explain", "--metric", "order_value_sd", "--dataset",
+                 "Small", "--inactivity-days", "30", "--period", "2024-02",
+                 "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    inputs = {item["id"]: item["value"] for item in data["inputs"]}
+    assert inputs == {"orders": 2, "order_value": 110.0, "order_value_squared": 7300.0}
+    n, total, squares = inputs["orders"], inputs["order_value"], inputs["order_value_squared"]
+    assert data["value"] == pytest.approx(math.sqrt((squares - total ** 2 / n) / (n - 1)))
+    assert data["value"] == pytest.approx(math.sqrt(1250))
+    assert sum(row["order_value"] for row in data["rows"]) == 110.0
