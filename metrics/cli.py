@@ -380,7 +380,8 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                          help=t("The gross margin of clv_simple and clv_cac, 0 to 1."))
     explain.add_argument("--calibration-end", type=_date,
                          help=t("Last day the models learn from (clv_predicted ...: default "
-                                "the data's last day; clv_holdout_actual: required)."))
+                                "the data's last day; clv_holdout_actual, "
+                                "clv_holdout_predicted: default 26 weeks before it)."))
     explain.add_argument("--horizon-months", type=int,
                          help=t("Months of future purchases (default {n}).",
                                 n=DEFAULT_HORIZON_MONTHS))

@@ -23,9 +23,11 @@ from tests.test_clv_simple import ORDERS, SPEND
 
 PAGE = "app_pages/clv.py"
 LABEL = "How is this computed?"
-# The page's explainers: the simple CLV table, the historic chart, the predictive cards and
-# histogram, the holdout charts, the CLV:CAC chart and the CAC table.
-EXPLAINERS = ("simple_clv", "historic_clv", "predictive_clv", "holdout", "clv_cac", "cac")
+# The page's explainers: the simple CLV table, the historic chart, the predictive cards
+# (added with their sums' explanations), the histogram, the holdout charts, the CLV:CAC
+# chart and the CAC table.
+EXPLAINERS = ("simple_clv", "historic_clv", "predictive_totals", "predictive_clv", "holdout",
+              "clv_cac", "cac")
 
 
 def _number(text: str) -> float:

@@ -26,20 +26,32 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from metrics.clv.bgnbd import BetaGeoModel
+from metrics.clv.gamma_gamma import GammaGammaModel
+from metrics.clv.lifetime_value import (
+    ClvModels,
+    customer_lifetime_value,
+    expected_purchases_by_month,
+)
 from metrics.clv.predictive import holdout_weeks, predicted_customers, predicted_totals
 from metrics.definitions import CLV
 from metrics.errors import InputError
-from metrics.explain import FORMULAS, explain
+from metrics.explain import FORMULAS, Explanation, explain
 from metrics.explain.clv import (
+    BGNBD_INPUTS,
     CAC_ROWS,
     CLV_CAC_ROWS,
     CLV_EXPLAINED,
+    GAMMA_GAMMA_INPUTS,
     HISTORIC_ROWS,
+    HOLDOUT_PREDICTED_ROWS,
     HOLDOUT_ROWS,
     PREDICTED_ROWS,
+    PREDICTION_SUM_ROWS,
     SIMPLE_ROWS,
 )
 from metrics.query.filters import Filters, orders_span
@@ -121,6 +133,14 @@ def _holdout_cases(store: Store, dataset: Dataset, metric_id: str, filters: Filt
                _number(getattr(row, e.value_column)))
 
 
+def _sum_cases(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
+               sample: int) -> Iterator[Case]:
+    e = entry(metric_id)
+    for options in ({}, {"horizon_months": 6, "annual_discount_rate": 0.2})[:sample]:
+        table = e.table(store, dataset, filters, **options)
+        yield {"options": options}, _number(table[e.value_column].iloc[0])
+
+
 def _cac_cases(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
                sample: int) -> Iterator[Case]:
     e = entry(metric_id)
@@ -145,7 +165,38 @@ def _clv_cac_cases(store: Store, dataset: Dataset, metric_id: str, filters: Filt
 
 _CASES = {SIMPLE_ROWS: _simple_cases, HISTORIC_ROWS: _historic_cases,
           PREDICTED_ROWS: _predicted_cases, HOLDOUT_ROWS: _holdout_cases,
+          PREDICTION_SUM_ROWS: _sum_cases, HOLDOUT_PREDICTED_ROWS: _holdout_cases,
           CAC_ROWS: _cac_cases, CLV_CAC_ROWS: _clv_cac_cases}
+
+
+# The sums of every customer's prediction, and of a holdout week's.
+SUM_KINDS = frozenset({PREDICTION_SUM_ROWS, HOLDOUT_PREDICTED_ROWS})
+
+
+def _summed_again(store: Store, e: Explanation) -> float:
+    """The sum input of a sum of predictions, added up again from the customers' summaries
+    the rows' SQL returns and the fitted parameters among the inputs, by the models'
+    public functions (not the explainer's code)."""
+    frame = query_frame(store, e.rows_sql, e.rows_parameters)
+    x = frame["frequency"].to_numpy(dtype=float)
+    tx = frame["recency_days"].to_numpy(dtype=float) / 7
+    age = frame["age_days"].to_numpy(dtype=float) / 7
+    spent = np.where(x > 0, frame["repeat_value"].to_numpy(dtype=float) / np.maximum(x, 1), 0)
+    purchases = BetaGeoModel.from_params({name: float(e.inputs[key] or 0)
+                                          for key, name in BGNBD_INPUTS.items()})
+    if e.metric_id == "clv_holdout_predicted":
+        week = e.detail["offset"]
+        return float((purchases.expected_purchases(week, x, tx, age)
+                      - purchases.expected_purchases(week - 1, x, tx, age)).sum())
+    if e.metric_id == "clv_probability_alive_mean":
+        return float(purchases.probability_alive(x, tx, age).sum())
+    months = int(e.inputs["horizon_months"] or 0)
+    if e.metric_id == "clv_expected_purchases_total":
+        return float(expected_purchases_by_month(purchases, x, tx, age, months).sum())
+    spend = GammaGammaModel.from_params({name: float(e.inputs[key] or 0)
+                                         for key, name in GAMMA_GAMMA_INPUTS.items()})
+    return float(customer_lifetime_value(ClvModels(purchases, spend), x, tx, age, spent, months,
+                                         float(e.inputs["annual_discount_rate"] or 0)).sum())
 
 
 def _check(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
@@ -163,6 +214,16 @@ def _check(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
         from_sql = dict(zip(e.inputs, (_number(v) for v in row), strict=True))
         assert from_sql == dict(e.inputs), label
         assert _close(FORMULAS[metric_id].compute(from_sql), shown), label
+    elif FORMULAS[metric_id].rows in SUM_KINDS:
+        # the query gives the customers and the parameters; the sum is of the rows'
+        # predictions, each computed by the models from the customer's summary
+        total, *rest = e.inputs
+        assert dict(zip(rest, (_number(v) for v in row), strict=True)) == {
+            name: e.inputs[name] for name in rest}, label
+        assert e.inputs["customers"] == len(query_frame(store, e.rows_sql, e.rows_parameters))
+        assert math.isclose(_summed_again(store, e), e.inputs[total] or 0.0,
+                            rel_tol=1e-9), label
+        assert set(e.rows.columns) >= {"customer_id", "frequency", "recency", "T", total}
     else:
         assert _close(_number(row[0]), shown), label
         assert all(_close(_number(v), e.inputs[n])
@@ -188,11 +249,8 @@ def _check_every_metric(store: Store, dataset: Dataset, filters: Filters,
 
 def test_the_clv_family_explains_the_pages_numbers() -> None:
     explained = {m.id for m in CLV_EXPLAINED}
-    # every CLV number but the sums and means of every customer's model expectations,
-    # which no one row's inputs recompute
-    assert explained == {m.id for m in CLV} - {
-        "clv_holdout_predicted", "clv_predicted_total", "clv_predicted_mean",
-        "clv_expected_purchases_total", "clv_probability_alive_mean"}
+    # every CLV number, the sums and means of every customer's model expectations too
+    assert explained == {m.id for m in CLV}
     for metric in CLV_EXPLAINED:
         # a ratio is computed from its components, never read back as itself
         if metric.id in ("clv_simple", "clv_aov", "cac", "clv_cac", "clv_historic"):
@@ -201,7 +259,7 @@ def test_the_clv_family_explains_the_pages_numbers() -> None:
 
 # The models need at least ten repeat customers, more than the two-year shop has: the
 # predictions are checked on the CDNOW sample.
-MODEL_KINDS = frozenset({PREDICTED_ROWS, HOLDOUT_ROWS})
+MODEL_KINDS = frozenset({PREDICTED_ROWS, HOLDOUT_ROWS}) | SUM_KINDS
 
 
 def test_two_year_shop_every_metric(tmp_path: Path) -> None:
@@ -328,3 +386,34 @@ def test_every_clv_number_is_a_registry_entry_bound_to_its_table(cdnow: Store,
         customers["expected_purchases"].sum())
     assert totals[entry("clv_probability_alive_mean").value_column] == pytest.approx(
         100 * customers["probability_alive"].sum() / len(customers))
+
+
+def test_a_mean_of_predictions_worked_out_from_its_customers(cdnow: Store) -> None:
+    """CDNOW, calibration up to 1997-09-30: the sample's 2,357 customers (Fader, Hardie &
+    Lee 2005) are the mean's customers; among the rows, customer 00004 has P(alive) =
+    0.7266 (worked out from the published parameters in
+    test_a_prediction_worked_out_from_the_published_parameters) and 00018, who bought once,
+    1; the average P(alive) is their sum ÷ 2,357 × 100, and the rows' predicted CLVs are
+    the customers' own of the per-customer table."""
+    dataset = cdnow.dataset("CDNOW")
+    options = {"calibration_end": CALIBRATION_END}
+    e = explain(cdnow, dataset, "clv_probability_alive_mean", Filters(), options=options)
+    assert e.inputs["customers"] == 2357
+    assert e.value == pytest.approx(e.inputs["clv_probability_alive"] / 2357 * 100)
+    alive = dict(zip(e.rows["customer_id"], e.rows["clv_probability_alive"], strict=True))
+    assert alive["00004"] == pytest.approx(0.7266, abs=2e-3)
+    assert alive["00018"] == 1.0
+    assert "computed in Python" in e.formula
+    total = explain(cdnow, dataset, "clv_predicted_total", Filters(), options=options)
+    table = predicted_customers(cdnow, dataset, Filters(), calibration_end=CALIBRATION_END)
+    own = dict(zip(table["customer_id"], table["clv"], strict=True))
+    assert all(math.isclose(value, own[customer], rel_tol=1e-12, abs_tol=1e-12) for
+               customer, value in zip(total.rows["customer_id"], total.rows["clv_predicted"],
+                                      strict=True))
+    assert total.inputs["clv_predicted"] == pytest.approx(table["clv"].sum(), rel=1e-12)
+
+
+def test_a_sum_of_predictions_is_not_split(cdnow: Store) -> None:
+    with pytest.raises(InputError, match="for all customers together"):
+        explain(cdnow, cdnow.dataset("CDNOW"), "clv_predicted_total", Filters(),
+                options={"by": "channel"})

@@ -34,8 +34,10 @@ from metrics.explain.clv import (
     CAC_ROWS,
     CLV_CAC_ROWS,
     HISTORIC_ROWS,
+    HOLDOUT_PREDICTED_ROWS,
     HOLDOUT_ROWS,
     PREDICTED_ROWS,
+    PREDICTION_SUM_ROWS,
     SIMPLE_ROWS,
     explained_ids,
 )
@@ -181,14 +183,18 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
         metric = REGISTRY[metric_id]
         card.metric(metric.title(), format_value(value, metric.unit, currency, whole=True),
                     help=metric.describe())
+    options = {"horizon_months": st.session_state["horizon"],
+               "annual_discount_rate": st.session_state["discount"] / 100,
+               "calibration_end": result.calibration_end}
+    # the cards: every customer's prediction added up, the customers beside it
+    chart_explainer("predictive_totals", explained_ids(PREDICTION_SUM_ROWS), dataset, filters,
+                    currency, options=options)
     st.plotly_chart(clv_histogram(customers, currency), width="stretch", key="clv_histogram")
     # the cards and the histogram add up every customer's figures: one customer's is
     # explained, the most valuable first
     chart_explainer("predictive_clv", explained_ids(PREDICTED_ROWS), dataset, filters,
                     currency, groups=list(result.top_customers()["customer_id"]),
-                    options={"horizon_months": st.session_state["horizon"],
-                             "annual_discount_rate": st.session_state["discount"] / 100,
-                             "calibration_end": result.calibration_end})
+                    options=options)
     if by is not None:
         groups = result.by_group()
         data_table(pd.DataFrame({
@@ -258,7 +264,9 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
         st.plotly_chart(validation_chart(result.weeks, cumulative=True), width="stretch",
                         key="validation_cumulative")
     download_buttons(result.weeks, "clv-validation", key="validation_download")
-    chart_explainer("holdout", explained_ids(HOLDOUT_ROWS), dataset, filters,
+    # the charts' two lines: the actual purchase days, the model's expected purchases
+    chart_explainer("holdout", explained_ids(HOLDOUT_ROWS)
+                    + explained_ids(HOLDOUT_PREDICTED_ROWS), dataset, filters,
                     dataset.currency, periods=list(result.weeks["week_start"]),
                     options={"calibration_end": result.calibration_end})
 

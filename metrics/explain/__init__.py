@@ -30,6 +30,7 @@ from metrics.explain.segments import SEGMENTS
 from metrics.explain.survey import SURVEY_FIGURES_FAMILY
 from metrics.i18n import t
 from metrics.query.filters import Filters
+from metrics.registry import entry
 from metrics.store import Dataset, Store
 
 __all__ = [
@@ -90,7 +91,9 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
         For a figure per group: the group (an RFM segment, a loyalty type, ...).
     options
         The metric function's options the number is shown with, by parameter name
-        (e.g. ``{"gross_margin": 0.3}`` for the simple CLV); None: its defaults.
+        (e.g. ``{"gross_margin": 0.3}`` for the simple CLV); those left out take the
+        registry entry's (:attr:`metrics.registry.Entry.options`), then the function's
+        defaults, as the entry's table does.
 
     Returns
     -------
@@ -106,9 +109,13 @@ def explain(store: Store, dataset: Dataset, metric_id: str, filters: Filters,
     metric = explained_metric(metric_id)
     family = _FAMILY_OF[metric_id]
     explanation = family.explain(store, dataset, metric, family.formulas[metric_id], filters,
-                                 At(period_start, offset, group, dict(options or {})))
+                                 At(period_start, offset, group,
+                                    {**entry(metric_id).options, **(options or {})}))
+    # the family's own header first: families name some columns alike ("frequency" is
+    # the RFM's orders and the CLV models' repeat purchase days)
     return replace(explanation, input_labels={
-        name: column_label(name) for name in explanation.inputs})
+        name: t(family.column_labels[name]) if name in family.column_labels
+        and name not in REGISTRY else column_label(name) for name in explanation.inputs})
 
 
 def column_label(column: str) -> str:

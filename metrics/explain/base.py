@@ -16,8 +16,11 @@ from typing import Any
 import pandas as pd
 
 from metrics.definitions import Metric
+from metrics.errors import InputError
 from metrics.export import json_value
+from metrics.i18n import t
 from metrics.query.filters import Filters
+from metrics.registry import entry
 from metrics.satisfaction import Measure
 from metrics.store import Dataset, Store
 
@@ -83,7 +86,10 @@ class Formula:
     the 0/1 columns of ``sql/explain_customers.sql``; ``source`` is :data:`KPI_SOURCE` or
     :data:`SURVEY_SOURCE`; ``value_sql`` computes a metric that is not a column of its
     source from the input columns; ``measure`` names a survey measure and ``whole_range``
-    explains it over the filter's whole date range instead of one period.
+    explains it over the filter's whole date range instead of one period; ``row_sums``
+    names the inputs that are not columns of the source but sums of the rows' columns of
+    that name (the order amounts and their squares behind the spread of order values),
+    added up by the value query over the rows query of the same period.
     For the CLV page's numbers (:mod:`metrics.explain.clv`), ``rows`` names the rows
     behind them (the CLV's customers, a cohort's customers, the customers' summaries, a
     holdout week's purchase days, the spend lines and new customers), and so which query
@@ -99,6 +105,7 @@ class Formula:
     value_sql: str = ""
     measure: Measure = "nps"
     whole_range: bool = False
+    row_sums: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,36 @@ def number(value: Any) -> float | None:
 # How a family explains one of its metrics: (store, dataset, metric, formula, filters,
 # at) -> the explanation.
 Explainer = Callable[[Store, Dataset, Metric, Formula, Filters, At], Explanation]
+# Which number of its table a family can explain for a dataset: (store, dataset, filters,
+# metric) -> the first number the metric's table shows (the CLI's and a report's example,
+# the contract test's case). An InputError where the dataset has none.
+Example = Callable[[Store, Dataset, Filters, Metric], At]
+# A table's row (by column) and the options the registry entry computes the table with ->
+# the number of that row as explain() names it; None for a row the family does not name.
+RowNumber = Callable[[Mapping[str, Any], Mapping[str, Any]], "At | None"]
+
+
+def _first_row(to_at: RowNumber, store: Store, dataset: Dataset, filters: Filters,
+               metric: Metric) -> At:
+    metric_entry = entry(metric.id)
+    table = metric_entry.table(store, dataset, filters)
+    shown = table[table[metric_entry.value_column].notna()]
+    for row in shown.to_dict(orient="records"):
+        at = to_at(row, metric_entry.options)
+        if at is not None:
+            return at
+    raise InputError(t("{metric} has no value in the selection.", metric=metric.title()))
+
+
+def first_row(to_at: RowNumber) -> Example:
+    """The :data:`Example` naming the first row of the metric's table (its registry
+    entry's) that holds a value and that ``to_at`` names."""
+    return partial(_first_row, to_at)
+
+
+def period_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
+    """A row's period (its ``period_start``), or the whole range for a table without."""
+    return At(period_start=row.get("period_start"))
 
 
 @dataclass(frozen=True)
@@ -195,10 +232,12 @@ class Family:
     """The numbers one kind of query explains: its registry entries (``metrics``), the
     formula of each (``formulas``, by metric id), how it explains one of them
     (``explain``), and the headers (``column_labels``) and units (``column_units``) of
-    the inputs and rows' columns that are not metrics of the registry."""
+    the inputs and rows' columns that are not metrics of the registry, and ``example``,
+    the first number of a metric's table it can explain for a dataset."""
 
     metrics: tuple[Metric, ...]
     formulas: Mapping[str, Formula]
     explain: Explainer
     column_labels: Mapping[str, str] = field(default_factory=dict)
     column_units: Mapping[str, str] = field(default_factory=dict)
+    example: Example = field(default_factory=lambda: first_row(period_of_row))

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from metrics.clv.bgnbd import BetaGeoModel
 from metrics.clv.cac import cac_query, channel_segment
@@ -31,8 +32,13 @@ from metrics.clv.lifetime_value import (
     customer_lifetime_value,
     expected_purchases_by_month,
     fit_clv_models,
+    predict_customers,
 )
-from metrics.clv.predictive import holdout_period, holdout_purchases_query
+from metrics.clv.predictive import (
+    default_calibration_end,
+    holdout_period,
+    holdout_purchases_query,
+)
 from metrics.clv.simple import MAX_LIFESPAN_YEARS, lifespan_years, simple_clv_query
 from metrics.clv.summary import DAYS_PER_WEEK, customer_summary, customer_summary_query
 from metrics.definitions import CLV, Metric
@@ -44,6 +50,7 @@ from metrics.explain.base import (
     Family,
     Formula,
     Inputs,
+    first_row,
     number,
     ratio,
     ratio_of,
@@ -73,6 +80,10 @@ from metrics.store import Dataset, Store
 SIMPLE_ROWS = "clv_customers"
 HISTORIC_ROWS = "cohort_customers"
 PREDICTED_ROWS = "customer_summaries"
+# The sums and means of every customer's prediction, and a holdout week's predicted
+# purchases: the customers' summaries with each one's prediction computed in Python.
+PREDICTION_SUM_ROWS = "customer_predictions"
+HOLDOUT_PREDICTED_ROWS = "holdout_predictions"
 HOLDOUT_ROWS = "holdout_purchase_days"
 CAC_ROWS = "cac_lines"
 CLV_CAC_ROWS = "clv_cac_lines"
@@ -165,6 +176,10 @@ _PAPERS = ("BG/NBD (Fader, Hardie & Lee 2005) for the purchases and Gamma-Gamma 
 _FITTED = ("; the model's parameters are fitted on every customer's summary (the rows "
            "below), the customer's frequency, recency and T in weeks are theirs, and the "
            "model's formula computes the figure from them in Python")
+_SUMMED = ("; each customer's figure is computed in Python by the fitted models ("
+           + _PAPERS + ") with the parameters listed among the inputs, from the customer's "
+           "frequency, recency, T and mean spend: the rows' SQL returns these summaries, "
+           "the predictions beside them are computed from them")
 _BGNBD = tuple(BGNBD_INPUTS)
 _SPEND = tuple(GAMMA_GAMMA_INPUTS)
 
@@ -202,6 +217,31 @@ FORMULAS: dict[str, Formula] = {
         (*_BGNBD, *HISTORY_INPUTS), probability_alive,
         f"P(alive | x, t_x, T) of BG/NBD (Fader, Hardie & Lee 2005, eq. 11){_FITTED}",
         rows=PREDICTED_ROWS),
+    "clv_predicted_total": Formula(
+        ("clv_predicted", "customers", *_BGNBD, *_SPEND, "horizon_months",
+         "annual_discount_rate"), same("clv_predicted"),
+        f"the sum of the customers' predicted CLVs below{_SUMMED}",
+        rows=PREDICTION_SUM_ROWS),
+    "clv_predicted_mean": Formula(
+        ("clv_predicted", "customers", *_BGNBD, *_SPEND, "horizon_months",
+         "annual_discount_rate"), ratio_of("clv_predicted", "customers"),
+        f"the sum of the customers' predicted CLVs below ÷ the customers{_SUMMED}",
+        rows=PREDICTION_SUM_ROWS),
+    "clv_expected_purchases_total": Formula(
+        ("clv_expected_purchases", "customers", *_BGNBD, "horizon_months"),
+        same("clv_expected_purchases"),
+        f"the sum of the customers' expected purchases below{_SUMMED}",
+        rows=PREDICTION_SUM_ROWS),
+    "clv_probability_alive_mean": Formula(
+        ("clv_probability_alive", "customers", *_BGNBD),
+        ratio_of("clv_probability_alive", "customers", 100.0),
+        f"the sum of the customers' P(alive) below ÷ the customers × 100{_SUMMED}",
+        rows=PREDICTION_SUM_ROWS),
+    "clv_holdout_predicted": Formula(
+        ("clv_holdout_predicted", "customers", *_BGNBD), same("clv_holdout_predicted"),
+        "the sum of the customers' expected repeat purchases in the week below: each is "
+        "E(Y(w) | x, t_x, T) − E(Y(w − 1) | x, t_x, T) of BG/NBD (Fader, Hardie & Lee "
+        f"2005, eq. 10), w the week's number{_SUMMED}", rows=HOLDOUT_PREDICTED_ROWS),
     "clv_holdout_actual": Formula(("purchase_days",), same("purchase_days"),
                                   "the repeat purchase days below", rows=HOLDOUT_ROWS),
     "cac_spend": Formula(("cac_spend",), same("cac_spend"), "the sum of the spend lines below",
@@ -216,10 +256,7 @@ FORMULAS: dict[str, Formula] = {
                        "known spend", rows=CLV_CAC_ROWS),
 }
 
-# The CLV page's numbers explain() covers, in the registry's order: all but the sums and
-# means over every customer of the model's predictions (the predictive cards, the
-# holdout's predicted purchases), which no inputs of one row recompute; the cards explain
-# a customer's figure instead.
+# The CLV page's numbers explain() covers, in the registry's order: every one.
 CLV_EXPLAINED: tuple[Metric, ...] = tuple(m for m in CLV if m.id in FORMULAS)
 
 
@@ -242,10 +279,13 @@ def _option(at: At, name: str, default: Any) -> Any:
 def _explanation(metric: Metric, formula: Formula, filters: Filters, span: tuple[date, date],
                  values: Mapping[str, float | None], query: tuple[str, Mapping[str, Any]],
                  rows_query: tuple[str, Mapping[str, Any]], store: Store,
-                 detail: Mapping[str, Any] | None = None) -> Explanation:
-    """The explanation of a value and its inputs, with the first rows behind them."""
+                 detail: Mapping[str, Any] | None = None,
+                 shown_rows: pd.DataFrame | None = None) -> Explanation:
+    """The explanation of a value and its inputs, with the first rows behind them (those
+    of the rows query, or ``shown_rows`` where Python adds a column to them)."""
     rows_sql, rows_params = rows_query
-    rows = query_frame(store, f"{rows_sql.strip()}\nLIMIT {ROWS_SHOWN}", rows_params)
+    rows = (query_frame(store, f"{rows_sql.strip()}\nLIMIT {ROWS_SHOWN}", rows_params)
+            if shown_rows is None else shown_rows.head(ROWS_SHOWN))
     return Explanation(
         metric_id=metric.id, label=metric.title(), unit=metric.unit,
         definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
@@ -370,6 +410,15 @@ def _explain_historic(store: Store, dataset: Dataset, metric: Metric, formula: F
                         {"offset": at.offset} | ({"group": at.group} if by else {}))
 
 
+def _fitted_inputs(models: ClvModels, at: At) -> dict[str, Any]:
+    """The fitted parameters and the figure's horizon and discount rate, by input id."""
+    return ({key: models.purchases.params_[name] for key, name in BGNBD_INPUTS.items()}
+            | {key: models.spend.params_[name] for key, name in GAMMA_GAMMA_INPUTS.items()}
+            | {"horizon_months": int(_option(at, "horizon_months", DEFAULT_HORIZON_MONTHS)),
+               "annual_discount_rate": float(_option(at, "annual_discount_rate",
+                                                     DEFAULT_ANNUAL_DISCOUNT_RATE))})
+
+
 def _explain_predicted(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
                        filters: Filters, at: At) -> Explanation:
     """A customer's (``at.group``) prediction: the models fitted as
@@ -386,13 +435,7 @@ def _explain_predicted(store: Store, dataset: Dataset, metric: Metric, formula: 
                            "the selection; its {count} customers include {customers}.",
                            customer=at.group, end=end.isoformat(),
                            count=f"{len(summary):,}", customers=shown))
-    models = fit_clv_models(summary)
-    fitted = ({key: models.purchases.params_[name] for key, name in BGNBD_INPUTS.items()}
-              | {key: models.spend.params_[name] for key, name in GAMMA_GAMMA_INPUTS.items()}
-              | {"horizon_months": int(_option(at, "horizon_months",
-                                               DEFAULT_HORIZON_MONTHS)),
-                 "annual_discount_rate": float(_option(at, "annual_discount_rate",
-                                                       DEFAULT_ANNUAL_DISCOUNT_RATE))})
+    fitted = _fitted_inputs(fit_clv_models(summary), at)
     history = {
         "frequency": "CAST(s.frequency AS DOUBLE)",
         "recency": f"s.recency_days / {float(DAYS_PER_WEEK)}",
@@ -417,21 +460,29 @@ def _explain_predicted(store: Store, dataset: Dataset, metric: Metric, formula: 
                         {"group": at.group})
 
 
-def _explain_holdout(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
-                     filters: Filters, at: At) -> Explanation:
-    """The actual repeat purchase days of the holdout week holding ``at.period_start``,
-    after ``options["calibration_end"]``, from the weekly counts narrowed to that week."""
-    calibration_end = at.options.get("calibration_end")
-    if calibration_end is None or at.period_start is None:
-        raise InputError(t("Say the calibration end and a day of the week to explain: the "
-                           "holdout counts purchases per week after the calibration end."))
+def _holdout_week(dataset: Dataset, at: At) -> tuple[date, date, int]:
+    """The calibration end (``options["calibration_end"]``, else the one
+    :func:`metrics.clv.predictive.holdout_weeks` defaults to), the holdout's last day and
+    the number of the week holding ``at.period_start`` (week 1: the 7 days after)."""
+    calibration_end = at.options.get("calibration_end") or default_calibration_end(dataset)
+    if at.period_start is None:
+        raise InputError(t("Say a day of the week to explain: the holdout compares "
+                           "purchases per week after the calibration end."))
     end, weeks = holdout_period(dataset, calibration_end)
-    week = ((at.period_start - calibration_end).days - 1) // 7 + 1  # week 1: the 7 days after
+    week = ((at.period_start - calibration_end).days - 1) // 7 + 1
     if at.period_start <= calibration_end or week > weeks:
         raise InputError(t("There is no holdout week holding {day}: the weeks run from "
                            "{first} to {last}.", day=at.period_start.isoformat(),
                            first=(calibration_end + timedelta(days=1)).isoformat(),
                            last=end.isoformat()))
+    return calibration_end, end, week
+
+
+def _explain_holdout(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
+                     filters: Filters, at: At) -> Explanation:
+    """The actual repeat purchase days of the holdout week holding ``at.period_start``,
+    after ``options["calibration_end"]``, from the weekly counts narrowed to that week."""
+    calibration_end, end, week = _holdout_week(dataset, at)
     holdout_sql, params = holdout_purchases_query(dataset, filters, calibration_end, end)
     value_sql = load_sql("explain_clv_holdout_value").format(holdout_query=holdout_sql)
     value_params = params | {"explained_week": week}
@@ -446,6 +497,79 @@ def _explain_holdout(store: Store, dataset: Dataset, metric: Metric, formula: Fo
                         values, (value_sql, value_params),
                         (rows_sql, rows_params | {"explained_week": week}), store,
                         {"calibration_end": calibration_end, "offset": week})
+
+
+# The column of metrics.clv.lifetime_value.predict_customers holding each customer's
+# prediction that a sum adds up, by the id of that per-customer figure.
+_PREDICTION_COLUMNS = {"clv_predicted": "clv", "clv_expected_purchases": "expected_purchases",
+                       "clv_probability_alive": "probability_alive"}
+
+
+def _summed(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
+            filters: Filters, end: date, fitted: Mapping[str, Any],
+            rows: pd.DataFrame) -> tuple[dict[str, float | None], tuple[str, dict[str, Any]]]:
+    """The value and inputs of a sum (or mean) of the customers' predictions, the total
+    being the rows' first input column; the query of the summaries counting the
+    customers, with the fitted parameters and options bound (the rest of the inputs:
+    the customers second, then those)."""
+    total, *computed = formula.inputs
+    select = ", ".join(["COUNT(*) AS customers"]
+                       + [f"${name} AS {quote_ident(name)}" for name in computed[1:]])
+    summary_sql, params = customer_summary_query(dataset, end, filters=filters)
+    value_sql = load_sql("explain_clv_summary_totals").format(columns=select,
+                                                              summary_query=summary_sql)
+    value_params = bind(value_sql, params | dict(fitted))
+    inputs: dict[str, float | None] = {total: float(rows[total].sum())}
+    row = query_row(store, value_sql, value_params)
+    inputs.update(zip(computed, (number(v) for v in row), strict=True))
+    return {metric.id: formula.compute(inputs), **inputs}, (value_sql, value_params)
+
+
+def _explain_prediction_sum(store: Store, dataset: Dataset, metric: Metric,
+                            formula: Formula, filters: Filters, at: At) -> Explanation:
+    """A sum or mean of every customer's prediction, as
+    :func:`metrics.clv.predictive.predicted_totals` computes it: the models fitted on the
+    customer summary, each customer predicted, the predictions added up."""
+    if at.options.get("by") is not None:
+        raise InputError(t("{metric} is explained for all customers together; leave out "
+                           "the split by a segment.", metric=metric.title()))
+    first, last = orders_span(dataset)
+    end = at.options.get("calibration_end") or last
+    summary = customer_summary(store, dataset, end, filters=filters)
+    models = fit_clv_models(summary)
+    fitted = _fitted_inputs(models, at)
+    predictions = predict_customers(models, summary, fitted["horizon_months"],
+                                    fitted["annual_discount_rate"])
+    total = formula.inputs[0]
+    rows = summary.assign(**{total: predictions[_PREDICTION_COLUMNS[total]], "customers": 1})
+    values, query = _summed(store, dataset, metric, formula, filters, end, fitted, rows)
+    return _explanation(metric, formula, filters, (first, end), values, query,
+                        customer_summary_query(dataset, end, filters=filters), store,
+                        shown_rows=rows)
+
+
+def _explain_holdout_predicted(store: Store, dataset: Dataset, metric: Metric,
+                               formula: Formula, filters: Filters, at: At) -> Explanation:
+    """The predicted repeat purchases of the holdout week holding ``at.period_start``, as
+    :func:`metrics.clv.predictive.holdout_validation` computes them: the purchase model
+    fitted up to the calibration end, each customer's expectation at the week's end less
+    that at its start, added up."""
+    calibration_end, _, week = _holdout_week(dataset, at)
+    summary = customer_summary(store, dataset, calibration_end, filters=filters)
+    models = fit_clv_models(summary)
+    weeks = np.array([[week - 1.0], [float(week)]])
+    cumulative = models.purchases.expected_purchases(
+        weeks, *(summary[c].to_numpy(dtype=float) for c in HISTORY_INPUTS))
+    rows = summary.drop(columns="monetary_value").assign(
+        clv_holdout_predicted=cumulative[1] - cumulative[0], customers=1)
+    values, query = _summed(store, dataset, metric, formula, filters, calibration_end,
+                            _fitted_inputs(models, at), rows)
+    week_start = calibration_end + timedelta(days=7 * (week - 1) + 1)
+    return _explanation(metric, formula, filters, (week_start, week_start + timedelta(6)),
+                        values, query,
+                        customer_summary_query(dataset, calibration_end, filters=filters),
+                        store, {"calibration_end": calibration_end, "offset": week},
+                        shown_rows=rows)
 
 
 def _cac_rows(dataset: Dataset, filters: Filters, condition: str, channel: str | None
@@ -525,6 +649,8 @@ _EXPLAINERS = {
     HISTORIC_ROWS: _explain_historic,
     PREDICTED_ROWS: _explain_predicted,
     HOLDOUT_ROWS: _explain_holdout,
+    PREDICTION_SUM_ROWS: _explain_prediction_sum,
+    HOLDOUT_PREDICTED_ROWS: _explain_holdout_predicted,
     CAC_ROWS: _explain_cac,
     CLV_CAC_ROWS: _explain_clv_cac,
 }
@@ -567,10 +693,23 @@ _COLUMN_LABELS = {
     "channel": "Channel",
 }
 
+def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
+    """A CLV-page table's number: a customer's prediction, a holdout week, a historic CLV
+    cohort and age, a CAC period and channel; else the figure of all customers."""
+    if "customer_id" in row:
+        return At(group=row["customer_id"])
+    if "week_start" in row:
+        return At(period_start=row["week_start"])
+    if "months_since_acquisition" in row:
+        return At(period_start=row["cohort"], offset=int(row["months_since_acquisition"]))
+    return At(period_start=row.get("period_start"), group=row.get("channel"))
+
+
 CLV_FAMILY = Family(
     metrics=CLV_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels=_COLUMN_LABELS,
     column_units={"customers": "customers", "cumulative_revenue": "currency",
                   "monetary_value": "currency", "repeat_value": "currency",
                   "purchase_days": "orders"},
+    example=first_row(_number_of_row),
 )

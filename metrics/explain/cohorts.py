@@ -12,6 +12,7 @@ query whose columns total the count and sum inputs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from metrics.explain.base import (
     Family,
     Formula,
     Inputs,
+    first_row,
     number,
     ratio_of,
     same,
@@ -394,9 +396,18 @@ _COLUMN_LABELS = {
     "event": "Left the base",
 }
 
+def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
+    """A cohort cell's cohort and offset, an average's offset, or a survival curve's age
+    in days (of all customers)."""
+    if "days" in row:
+        return At(offset=int(row["days"]))
+    return At(period_start=row.get("cohort"), offset=int(row["period_offset"]))
+
+
 COHORTS = Family(
     metrics=CELLS_EXPLAINED + SURVIVAL_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels=_COLUMN_LABELS,
     column_units={"cumulative_revenue": "currency", "survival_before": "percent",
                   "at_risk": "customers", "events": "customers", "duration_days": "ratio"},
+    example=first_row(_number_of_row),
 )

@@ -30,6 +30,7 @@ from metrics.explain.base import (
     Family,
     Formula,
     Inputs,
+    first_row,
     number,
     ratio_of,
     same,
@@ -613,9 +614,31 @@ _COLUMN_LABELS = {
     "year": "Year",
 }
 
+def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At | None:
+    """A loyalty table's number as its ``group`` names it (a simulator year by its scenario,
+    the scenario rows only); the whole range for a table of one row."""
+    if "loyalty_type" in row:
+        return At(group=row["loyalty_type"])
+    if "first_product" in row:
+        return At(group=pair_group(row["first_product"], row["next_product"]))
+    if "member" in row:
+        return At(group=MEMBERS if row["member"] else NON_MEMBERS)
+    if "points_redeemed" in row:
+        return At(group=WITH_POINTS if row["points_redeemed"] else WITHOUT_POINTS)
+    if "scenario" in row:
+        if row["scenario"] == "baseline":
+            return None
+        return At(offset=int(row["year"]), group=scenario_group(
+            options["retention_gain_pp"], 100 * options["gross_margin"]))
+    if "by" in options:
+        return At(group=segment_group(options["by"], row["group_value"]))
+    return At()
+
+
 LOYALTY_FAMILY = Family(
     metrics=LOYALTY, formulas=FORMULAS, explain=_explain, column_labels=_COLUMN_LABELS,
     column_units={"type_purchases": "orders", "type_revenue": "currency",
                   "group_purchases": "orders", "group_revenue": "currency",
                   "programme_cost": "currency", "products": "ratio"},
+    example=first_row(_number_of_row),
 )

@@ -9,6 +9,7 @@ per-period query narrowed to one period (``Explanation.sql``): the KPI query of
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -97,6 +98,17 @@ def _count(name: str, condition: str) -> Formula:
                    row_condition=condition)
 
 
+def _sample_sd(i: Inputs) -> float | None:
+    """The sample standard deviation from n, Σx and Σx²: √((Σx² − (Σx)² ÷ n) ÷ (n − 1)),
+    None for fewer than two orders (as STDDEV_SAMP in sql/kpis.sql)."""
+    n = value_of(i, "orders")
+    if n < 2:
+        return None
+    total, squares = value_of(i, "order_value"), value_of(i, "order_value_squared")
+    # rounding can take the sum of squared deviations of equal amounts just below 0
+    return math.sqrt(max(squares - total * total / n, 0.0) / (n - 1))
+
+
 def _nps(i: Inputs) -> float | None:
     """NPS = (promoters − detractors) ÷ answers × 100 (metrics.satisfaction)."""
     return ratio(value_of(i, "promoters") - value_of(i, "detractors"), i["responses"], 100.0)
@@ -150,6 +162,11 @@ FORMULAS: dict[str, Formula] = {
                        "the sum of the amounts below, net of refunds", rows="orders"),
     "refunds": Formula(("refunds",), same("refunds"), "the sum of the refunds below",
                        rows="orders"),
+    "order_value_sd": Formula(
+        ("orders", "order_value", "order_value_squared"), _sample_sd,
+        "√((Σx² − (Σx)² ÷ n) ÷ (n − 1)): n the orders, Σx the sum of their amounts and Σx² "
+        "of their squares, refunds left out", rows="orders",
+        row_sums=("order_value", "order_value_squared")),
     "aov": Formula(("revenue", "orders"),
                    ratio_of("revenue", "orders"), "revenue ÷ orders",
                    rows="orders"),
@@ -195,10 +212,16 @@ FORMULAS: dict[str, Formula] = {
                    "three answers", "cli"),
 }
 
-# The metrics of the KPI table explain() covers, in the registry's order: every KPI, base
-# count and lifecycle count, and the repeat customers behind the repeat purchase rate.
-EXPLAINED: tuple[Metric, ...] = tuple(
+_KPI_TABLE = tuple(
     m for m in KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS if m.id in FORMULAS)
+# The metrics of the KPI table explain() covers from inputs that are columns of that table,
+# in the registry's order: every KPI, base count and lifecycle count, and the repeat
+# customers behind the repeat purchase rate.
+EXPLAINED: tuple[Metric, ...] = tuple(m for m in _KPI_TABLE if not FORMULAS[m.id].row_sums)
+# Those explained from sums over the orders behind the period that the KPI table does not
+# hold: the spread of order values (its orders, Σx and Σx²).
+ROW_SUMS_EXPLAINED: tuple[Metric, ...] = tuple(
+    m for m in _KPI_TABLE if FORMULAS[m.id].row_sums)
 # The survey measures explain() covers: NPS, CSAT and CLI per period, the whole-range NPS.
 SURVEY_EXPLAINED: tuple[Metric, ...] = tuple(
     m for m in SURVEY + SURVEY_SUMMARIES if m.id in FORMULAS)
@@ -240,14 +263,26 @@ def _period_of(span: tuple[date, date], filters: Filters, day: date) -> tuple[da
 
 def _kpi_value_query(dataset: Dataset, filters: Filters, metric_id: str, formula: Formula,
                      start: date) -> tuple[str, dict[str, Any]]:
-    """The KPI query narrowed to one period's row, the metric's column and its inputs'."""
+    """The KPI query narrowed to one period's row, the metric's column and its inputs'
+    (those of ``formula.row_sums`` added up over the period's rows)."""
     sql, params = kpi_query(dataset, filters)
     value = formula.value_sql or f"kpis.{quote_ident(metric_id)}"
     select = ", ".join([f"{value} AS {quote_ident(metric_id)}",
-                        *(f"kpis.{quote_ident(column)}" for column in formula.inputs)])
+                        *(f"{'sums' if column in formula.row_sums else 'kpis'}."
+                          f"{quote_ident(column)}" for column in formula.inputs)])
     narrowed = (f"-- The KPI row of one period (metrics/kpis.py), the value and its inputs\n"
-                f"SELECT {select}\nFROM (\n{piece(sql)}) AS kpis\n"
-                f"WHERE kpis.period_start = ${PERIOD_PARAMETER}\n")
+                f"SELECT {select}\nFROM (\n{piece(sql)}) AS kpis\n")
+    if formula.row_sums:
+        # the sums the KPI table does not hold, over the rows behind the period
+        _, end_day = explained_period(dataset, filters, start)
+        rows_sql, rows_params = _rows_query(dataset, filters, formula, start, end_day)
+        # 0, not NULL, for a period without orders, as the KPI table's sums
+        sums = ", ".join(f"COALESCE(SUM({quote_ident(c)}), 0) AS {quote_ident(c)}"
+                         for c in formula.row_sums)
+        narrowed += (f"CROSS JOIN (\n    SELECT {sums}\n    FROM (\n{piece(rows_sql)})"
+                     f" AS period_rows\n) AS sums\n")
+        params = params | rows_params
+    narrowed += f"WHERE kpis.period_start = ${PERIOD_PARAMETER}\n"
     return narrowed, params | {PERIOD_PARAMETER: start}
 
 
@@ -375,11 +410,15 @@ _COLUMN_LABELS = {
     "orders_to_date": "Orders to date",
     "order_date": "Order date",
     "amount": "Amount",
+    "order_value": "Order amount (refunds: 0)",
+    "order_value_squared": "Order amount squared (refunds: 0)",
 }
 
 PERIODS = Family(
-    metrics=EXPLAINED + DERIVED_EXPLAINED + SURVEY_EXPLAINED, formulas=FORMULAS,
+    metrics=EXPLAINED + ROW_SUMS_EXPLAINED + DERIVED_EXPLAINED + SURVEY_EXPLAINED,
+    formulas=FORMULAS,
     explain=_explain, column_labels=_COLUMN_LABELS,
     column_units={"period_orders": "orders", "orders_to_date": "orders",
-                  "amount": "currency", "cli_score": "score"},
+                  "amount": "currency", "cli_score": "score", "order_value": "currency",
+                  "order_value_squared": "ratio"},
 )

@@ -9,6 +9,7 @@ total the inputs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from metrics.definitions import RFM_FIGURES, Metric
@@ -19,6 +20,7 @@ from metrics.explain.base import (
     Explanation,
     Family,
     Formula,
+    first_row,
     number,
     ratio_of,
     same,
@@ -128,6 +130,11 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
     )
 
 
+def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
+    """An RFM segment's figure."""
+    return At(group=row["segment"])
+
+
 RFM = Family(
     metrics=RFM_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels={
@@ -140,4 +147,5 @@ RFM = Family(
     },
     column_units={"recency_days": "ratio", "frequency": "ratio", "monetary": "currency",
                   "r": "score", "f": "score", "m": "score"},
+    example=first_row(_number_of_row),
 )

@@ -12,6 +12,7 @@ counts are sums of the KPI table's periods (each explained by the KPI explainer)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from metrics.clv.simple import MAX_LIFESPAN_YEARS, lifespan_years
@@ -24,6 +25,7 @@ from metrics.explain.base import (
     Family,
     Formula,
     Inputs,
+    first_row,
     number,
     ratio,
     ratio_of,
@@ -198,6 +200,11 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
     )
 
 
+def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
+    """A segment value's figure, as segment=value."""
+    return At(group=f"{options['by']}={row['value']}")
+
+
 SEGMENTS = Family(
     metrics=SEGMENT_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels={
@@ -211,4 +218,5 @@ SEGMENTS = Family(
     },
     column_units={"customers": "customers", "window_days": "ratio",
                   "periods_per_year": "ratio"},
+    example=first_row(_number_of_row),
 )

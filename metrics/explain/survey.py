@@ -10,7 +10,7 @@ rows behind it are the answers counted, whose 0/1 and amount columns total the i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from metrics.explain.base import (
     Explanation,
     Family,
     Formula,
+    first_row,
     number,
     ratio_of,
     same,
@@ -236,6 +237,18 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
     )
 
 
+def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
+    """A survey table's number: a score, a group and window, a segment value, a period;
+    the whole range for the latest answers."""
+    if "score" in row:
+        return At(group=str(row["score"]))
+    if "window_months" in row:
+        return At(group=f"{row['score_group']}/{row['window_months']}")
+    if "group_value" in row:
+        return At(group=f"{options['by']}={row['group_value']}")
+    return At(period_start=row.get("period_start"))
+
+
 SURVEY_FIGURES_FAMILY = Family(
     metrics=SURVEY_FIGURES_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels={
@@ -245,4 +258,5 @@ SURVEY_FIGURES_FAMILY = Family(
         "ordered_again": "Answers whose customer ordered again",
     },
     column_units={"followed": "customers", "ordered_again": "customers"},
+    example=first_row(_number_of_row),
 )
