@@ -142,6 +142,10 @@ _COMPUTED: dict[str, Entry] = {
     **{m.id: Entry(m, survival.survival_curve, "survival_pct") for m in SURVIVAL},
     **{metric_id: Entry(REGISTRY[metric_id], compute, column)
        for metric_id, (compute, column) in _CLV_TABLES.items()},
+    # the margin is the user's own input (none by default: then the figure does not
+    # exist); a caller without the page's choice gets the simulator's default 30%
+    "clv_gross_margin": Entry(REGISTRY["clv_gross_margin"], simple_clv, "gross_margin",
+                              MappingProxyType({"gross_margin": 0.3})),
     # one row per RFM segment; the column is the metric id without its "rfm_"
     **{m.id: Entry(m, rfm.rfm_summary, m.id.removeprefix("rfm_")) for m in RFM_FIGURES},
     # one row per value of a segment; every orders dataset has the RFM segment

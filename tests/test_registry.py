@@ -16,21 +16,15 @@ def test_every_registry_id_has_an_entry_of_its_own() -> None:
     assert all(ENTRIES[metric_id].metric is REGISTRY[metric_id] for metric_id in REGISTRY)
 
 
-# The one figure that exists only with a user's choice: the gross margin the CLV page's
-# input gives (none by default).
-CHOSEN = {"clv_gross_margin": {"gross_margin": 0.3}}
-
-
 def test_every_entrys_function_returns_its_column_on_the_demo(demo_store: Store) -> None:
     dataset = demo_store.dataset("Demo shop")
     # one call per distinct function and options: many entries share a table
     by_call: dict[tuple[object, tuple[tuple[str, object], ...]], list[Entry]] = defaultdict(
         list)
     for entry in ENTRIES.values():
-        options = {**entry.options, **CHOSEN.get(entry.id, {})}
-        by_call[(entry.compute, tuple(sorted(options.items())))].append(entry)
-    for (_, options), entries in by_call.items():
-        table = entries[0].table(demo_store, dataset, Filters(), **dict(options))
+        by_call[(entry.compute, tuple(sorted(entry.options.items())))].append(entry)
+    for entries in by_call.values():
+        table = entries[0].table(demo_store, dataset, Filters())
         assert len(table), entries[0].compute.__name__
         for entry in entries:
             assert entry.value_column in table.columns, (entry.id, entry.value_column)
