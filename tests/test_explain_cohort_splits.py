@@ -124,9 +124,16 @@ def test_small_shop_survival_split_by_channel_and_from_the_second_purchase(
     _check_split_survival(store, dataset, MONTHLY, {"view": "repeat_from_second"})
     _check_split_survival(store, dataset, MONTHLY,
                           {"view": "repeat_from_second", "by": "channel"})
-    # the survival tests' shop: more one-time and repeat customers
+    # the survival tests' shop: more one-time and repeat customers, and a customer
+    # attribute (a loyalty tier that one customer lacks: the group None)
     shop, shop_dataset = orders_store(tmp_path)
     _check_split_survival(shop, shop_dataset, MONTHLY, {"view": "repeat_from_second"})
+    _check_split_survival(shop, shop_dataset, MONTHLY, {"by": "customers.loyalty_tier"})
+
+
+def test_cells_and_curves_split_by_a_customer_attribute(tmp_path: Path) -> None:
+    shop, shop_dataset = orders_store(tmp_path)
+    _check_split_cells(shop, shop_dataset, MONTHLY, "customers.loyalty_tier")
 
 
 def test_demo_split_cells_curves_and_survival(demo_store: Store) -> None:
