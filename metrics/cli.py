@@ -52,6 +52,7 @@ from metrics.satisfaction import nps_table
 from metrics.segments import segment_summary
 from metrics.staging import ingest_isolated
 from metrics.store import DB_ENV_VAR, Store
+from metrics.survival import SURVIVAL_VIEWS
 
 
 def _date(text: str) -> date:
@@ -375,7 +376,13 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
     # takes its metric function's default
     explain.add_argument("--by", metavar="SEGMENT",
                          help=t("For a figure split by a segment (clv_simple, "
-                                "clv_historic): the segment; --group names its value."))
+                                "clv_historic, the cohort cells and averages, survival): "
+                                "the segment; --group names its value."))
+    explain.add_argument("--view", choices=SURVIVAL_VIEWS,
+                         help=t("For the survival: the customers its curve follows, as the "
+                                "Retention page's survival view (default all; "
+                                "repeat_from_second: repeat customers from their second "
+                                "purchase)."))
     explain.add_argument("--gross-margin", type=float,
                          help=t("The gross margin of clv_simple and clv_cac, 0 to 1."))
     explain.add_argument("--calibration-end", type=_date,
@@ -392,7 +399,7 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
 
 def _explain(args: argparse.Namespace, store: Store) -> None:
     filters = _filters(args, store)  # names --by by its segment key
-    options = {"by": args.by, "gross_margin": args.gross_margin,
+    options = {"by": args.by, "view": args.view, "gross_margin": args.gross_margin,
                "calibration_end": args.calibration_end, "horizon_months": args.horizon_months,
                "annual_discount_rate": args.discount_rate}
     explanation = explain(store, store.dataset(args.dataset), args.metric, filters,

@@ -303,11 +303,12 @@ def cohort_average(cohorts: pd.DataFrame, metric: CohortMetric = "customers",
 
 
 def cohort_average_table(store: Store, dataset: Dataset, filters: Filters,
-                         metric: CohortMetric = "customers", unbounded: bool = False
-                         ) -> pd.DataFrame:
-    """The :func:`cohort_average` of the :func:`cohort_table` of a filter state (``metric``
-    and ``unbounded`` as there): the heatmap's average row."""
-    return cohort_average(cohort_table(store, dataset, filters, metric, unbounded),
+                         metric: CohortMetric = "customers", unbounded: bool = False,
+                         by: str | None = None) -> pd.DataFrame:
+    """The :func:`cohort_average` of the :func:`cohort_table` of a filter state (``metric``,
+    ``unbounded`` and ``by`` as there): the heatmap's average row, or with ``by`` the
+    retention curves' line of each segment value."""
+    return cohort_average(cohort_table(store, dataset, filters, metric, unbounded, by=by),
                           metric, unbounded)
 
 

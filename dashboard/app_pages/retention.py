@@ -265,21 +265,34 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
                  "share of their cohort, over complete periods only; segments are split by "
                  "the value on the customer's first order. Dashed: all cohorts, weighted by "
                  "size."))
+    offsets = sorted(int(k) for k in curves["period_offset"].unique())
     if by is None:
-        # each line is a cohort's cells, the dashed one their average; the lines of a split
-        # are averages of segments' cohorts, which explain() does not cover
+        # each line is a cohort's cells, the dashed one their average
         counted = "cohort_active_or_later" if unbounded else "cohort_active_customers"
         chart_explainer("curves", [*_drawn("customers", unbounded), counted, "cohort_size"],
                         dataset, filters, dataset.currency,
                         periods=sorted(curves["group_value"].unique()),
-                        period_name=partial(period_label, filters.period),
-                        offsets=sorted(int(k) for k in curves["period_offset"].unique()),
+                        period_name=partial(period_label, filters.period), offsets=offsets,
                         empty=t("No customers stand behind it in this cohort."))
+    else:
+        # each line is the average of one segment value's cohorts
+        chart_explainer("curves_split", [_drawn("customers", unbounded)[1]], dataset, filters,
+                        dataset.currency, offsets=offsets,
+                        groups=_groups(curves["group_value"]), group_name=group_name,
+                        options={"by": by},
+                        empty=t("No customers stand behind it in this segment."))
     table = curves.assign(group_value=[name_of(v) for v in curves["group_value"]]).rename(
         columns={"group_value": t("Line"), "period_offset": t("Periods since acquisition"),
                  "cohorts": t("Cohorts"), "customers": t("Customers"),
                  "retention_pct": t("Retention (%)")})
     download_buttons(table, "retention-curves", key="curves_download")
+
+
+def _groups(values: pd.Series) -> list[str | None]:
+    """The segment values of a split chart's lines, once each (None: customers without a
+    value), in the order of its legend."""
+    named = sorted({str(value) for value in values if not pd.isna(value)})
+    return [*named, *([None] if values.isna().any() else [])]
 
 
 def _lifecycle(dataset: Dataset, filters: Filters) -> None:
@@ -345,14 +358,13 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
                  w=filters.inactivity_days)
     st.caption(rule + " " + t("Kaplan-Meier estimate with a 95% band (Greenwood, log-log)."))
     st.caption(t(MEDIAN_MEANING, w=filters.inactivity_days))
-    if by is None and survival_view in ("all", "one_time_vs_repeat"):
-        # explain() follows all customers or one-time vs repeat ones, not a segment's
-        chart_explainer("survival", ["survival"], dataset, filters, dataset.currency,
-                        offsets=sorted(int(day) for day in curve["days"].unique()),
-                        offset_label=t("Age (days)"),
-                        groups=SURVIVAL_GROUPS if survival_view != "all" else (),
-                        group_name=curve_name,
-                        empty=t("No customer is still followed at that age."))
+    groups: list[str | None] = list(SURVIVAL_GROUPS) if survival_view == "one_time_vs_repeat" \
+        else _groups(curve["group"]) if by is not None else []
+    chart_explainer("survival", ["survival"], dataset, filters, dataset.currency,
+                    offsets=sorted(int(day) for day in curve["days"].unique()),
+                    offset_label=t("Age (days)"), groups=groups, group_name=curve_name,
+                    options={"view": survival_view, **({"by": by} if by else {})},
+                    empty=t("No customer is still followed at that age."))
 
     def days(value: float | None) -> str:
         return t("not reached") if value is None or pd.isna(value) else \

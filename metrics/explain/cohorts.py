@@ -2,7 +2,11 @@
 table (:data:`CELLS_EXPLAINED`, ``period_start`` = a day of cohort c, ``offset`` = k), the
 average of the cells k over the cohorts that completed it (``offset`` = k alone), and
 the Kaplan-Meier survival at an age (:data:`SURVIVAL_EXPLAINED`, ``offset`` = the age in
-days, ``group`` = one-time or repeat customers). The value and the inputs come from one
+days, ``group`` = one-time or repeat customers; ``options["view"]`` = the customers the
+curve follows, as :data:`metrics.survival.SURVIVAL_VIEWS` names them). With
+``options["by"]`` a segment, each is the number of the ``group`` (a segment value, None
+for customers without one) in the split table, from the same query split the same way.
+The value and the inputs come from one
 query, the one the metric function runs narrowed to the number asked for: the cohort query
 of :func:`metrics.retention.cohort_query` narrowed to one cell, or the lifetimes of
 :func:`metrics.survival.lifetime_query` the curve is estimated from, with the curve's
@@ -16,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+
+import pandas as pd
 
 from metrics.definitions import COHORT_AVERAGES, COHORT_CELLS, SURVIVAL, Metric
 from metrics.errors import InputError
@@ -46,9 +52,9 @@ from metrics.query.sql import (
     quote_ident,
     with_ctes,
 )
-from metrics.retention import cohort_conditions, cohort_query
+from metrics.retention import cohort_conditions, cohort_group_sql, cohort_query
 from metrics.store import Dataset, Store
-from metrics.survival import ONE_TIME, REPEAT, SurvivalView, lifetime_query
+from metrics.survival import ONE_TIME, REPEAT, SURVIVAL_VIEWS, SurvivalView, lifetime_query
 
 # Which rows stand behind a number (Formula.rows): the cohort's customers, or the
 # customers the survival curve follows.
@@ -159,6 +165,7 @@ SURVIVAL_EXPLAINED: tuple[Metric, ...] = tuple(m for m in SURVIVAL if m.id in FO
 FIRST_PARAMETER = "explained_first_cohort"
 LAST_PARAMETER = "explained_last_cohort"
 OFFSET_PARAMETER = "explained_offset"
+GROUP_PARAMETER = "explained_group"
 AGE_PARAMETER = "age"
 
 
@@ -230,11 +237,59 @@ def _average_at(dataset: Dataset, filters: Filters, at: At) -> _Cells:
     return _Cells(low, min(done, high) - at.offset, at.offset)
 
 
+@dataclass(frozen=True)
+class _Split:
+    """The segment the cohorts are split by (``options["by"]``, None: not split) and the
+    group of the cells explained (None: the customers without a value, or everyone)."""
+
+    by: str | None = None
+    group: str | None = None
+
+    def condition(self, column: str) -> str:
+        """The condition keeping the rows of the group, ``column`` holding their value."""
+        if self.group is None:
+            return f"{column} IS NULL"
+        return f"{column} = ${GROUP_PARAMETER}"
+
+    def parameters(self, sql: str) -> dict[str, Any]:
+        """The group's parameter, where ``sql`` uses it."""
+        return bind(sql, {GROUP_PARAMETER: self.group})
+
+
+def _require_group(store: Store, sql: str, params: dict[str, Any], column: str,
+                   group: str | None, split: str) -> None:
+    """A sentence listing the groups of a split query (its ``column``; None for customers
+    without a value, listed as “–”) when ``group`` is not one of them."""
+    found = query_frame(store, f"-- the groups of the split\nSELECT DISTINCT {column} AS "
+                        f"group_value FROM (\n{piece(sql)}) AS split ORDER BY 1", params)
+    named = [None if pd.isna(value) else str(value) for value in found["group_value"]]
+    if group not in named:
+        raise InputError(t("There is no group “{group}” of {split} in the selection; its "
+                           "groups are: {groups}.", group=group, split=split,
+                           groups=", ".join("–" if g is None else g for g in named)))
+
+
+def _split_of(store: Store, dataset: Dataset, filters: Filters, at: At) -> _Split:
+    """The split and group asked for; a sentence listing the groups when the split has no
+    such group."""
+    by = at.options.get("by")
+    if by is None:
+        if at.group is not None:
+            raise InputError(t("Cohort cells are explained for whole cohorts unless they are "
+                               "split by a segment: leave out the group “{group}” or say "
+                               "the segment.", group=at.group))
+        return _Split()
+    sql, params = cohort_query(dataset, filters, by)
+    _require_group(store, sql, params, "group_value", at.group,
+                   t("the cohorts split by {by}", by=by))
+    return _Split(by, at.group)
+
+
 def _cell_value_query(dataset: Dataset, filters: Filters, metric_id: str, formula: Formula,
-                      cells: _Cells) -> tuple[str, dict[str, Any]]:
-    """The cohort query narrowed to one cell's row (or added up over the cohorts of an
-    average, that completed the cell): the metric and its inputs."""
-    sql, params = cohort_query(dataset, filters)
+                      cells: _Cells, split: _Split) -> tuple[str, dict[str, Any]]:
+    """The cohort query (split as the chart is) narrowed to one cell's row (or added up
+    over the cohorts of an average, that completed the cell): the metric and its inputs."""
+    sql, params = cohort_query(dataset, filters, split.by)
     column = "SUM(cohorts.{})" if formula.whole_range else "cohorts.{}"
     select = ", ".join([
         f"{formula.value_sql} AS {quote_ident(metric_id)}",
@@ -247,22 +302,25 @@ def _cell_value_query(dataset: Dataset, filters: Filters, metric_id: str, formul
                 f"WHERE cohorts.cohort BETWEEN ${FIRST_PARAMETER} AND ${LAST_PARAMETER}\n"
                 f"    AND cohorts.period_offset = ${OFFSET_PARAMETER}\n"
                 + ("    AND cohorts.complete\n" if formula.whole_range else "")
-                + "    AND cohorts.group_value IS NULL\n")
+                + f"    AND {split.condition('cohorts.group_value')}\n")
     p = filters.period
-    return narrowed, params | {FIRST_PARAMETER: period_start_of_index(p, cells.first),
-                               LAST_PARAMETER: period_start_of_index(p, cells.last),
-                               OFFSET_PARAMETER: cells.offset}
+    return narrowed, params | split.parameters(narrowed) | {
+        FIRST_PARAMETER: period_start_of_index(p, cells.first),
+        LAST_PARAMETER: period_start_of_index(p, cells.last), OFFSET_PARAMETER: cells.offset}
 
 
-def _cell_rows_query(dataset: Dataset, filters: Filters, cells: _Cells
+def _cell_rows_query(dataset: Dataset, filters: Filters, cells: _Cells, split: _Split
                      ) -> tuple[str, dict[str, Any]]:
-    """The customers of the cohorts, with the columns that total a cell's inputs."""
+    """The customers of the cohorts (of the split's group), with the columns that total a
+    cell's inputs."""
     template = with_ctes(load_sql("cohort_cells"), load_sql("explain_cohort_customers"))
+    groups, group_params = cohort_group_sql(dataset, split.by, filters, "firsts")
     sql, params = orders_query(template, dataset, filters, **cohort_conditions(False),
-                               group_value="CAST(NULL AS VARCHAR)", group_join="",
+                               **groups, group_condition=split.condition("m.group_value"),
                                cohort_start=period_start_sql(filters.period, "m.cohort_index"))
-    return sql, params | bind(sql, {FIRST_PARAMETER: cells.first, LAST_PARAMETER: cells.last,
-                                    OFFSET_PARAMETER: cells.offset})
+    return sql, params | bind(sql, group_params) | split.parameters(sql) | bind(sql, {
+        FIRST_PARAMETER: cells.first, LAST_PARAMETER: cells.last,
+        OFFSET_PARAMETER: cells.offset})
 
 
 def _explain_cell(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
@@ -270,20 +328,18 @@ def _explain_cell(store: Store, dataset: Dataset, metric: Metric, formula: Formu
     """One cell (c, k) of the cohort table, or the average of the cells k of the cohorts
     that completed it, its inputs, the SQL of both and the cohorts' customers."""
     p = filters.period
-    if at.group is not None:
-        raise InputError(t("Cohort cells are explained for whole cohorts, not per group: "
-                           "leave out the group “{group}”.", group=at.group))
+    split = _split_of(store, dataset, filters, at)
     cells = (_average_at(dataset, filters, at) if formula.whole_range
              else _cell_at(dataset, filters, metric, at))
     cohort_start = period_start_of_index(p, cells.first)
-    sql, params = _cell_value_query(dataset, filters, metric.id, formula, cells)
+    sql, params = _cell_value_query(dataset, filters, metric.id, formula, cells, split)
     found = query_frame(store, sql, params)
     if found.empty:
         raise InputError(t("No customer's first purchase falls in the {period} of {day} in "
                            "the selection: that cohort is empty.", period=p,
                            day=cohort_start.isoformat()))
     values = {name: number(found.iloc[0][name]) for name in (metric.id, *formula.inputs)}
-    rows_sql, rows_params = _cell_rows_query(dataset, filters, cells)
+    rows_sql, rows_params = _cell_rows_query(dataset, filters, cells, split)
     rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
     last_cell = cells.last + cells.offset
     period_end = min(period_start_of_index(p, last_cell + 1) - timedelta(days=1),
@@ -291,6 +347,8 @@ def _explain_cell(store: Store, dataset: Dataset, metric: Metric, formula: Formu
     detail: dict[str, Any] = {"offset": cells.offset}
     if not formula.whole_range:
         detail = {"cohort": cohort_start, **detail}
+    if split.by is not None:
+        detail |= {"by": split.by, "group": split.group}
     return Explanation(
         metric_id=metric.id, label=metric.title(), unit=metric.unit,
         definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
@@ -306,31 +364,64 @@ def _explain_cell(store: Store, dataset: Dataset, metric: Metric, formula: Formu
 # -- survival ----------------------------------------------------------------------------
 
 
-def _survival_view(group: str | None) -> tuple[SurvivalView, str]:
-    """The survival view of a curve's group and the condition keeping its customers."""
-    if group is None:
-        return "all", "TRUE"
-    if group not in SURVIVAL_GROUPS:
-        raise InputError(t("“{group}” is not a group of the survival curve: use {groups}, or "
-                           "no group for all customers.", group=group,
-                           groups=", ".join(SURVIVAL_GROUPS)))
-    return "one_time_vs_repeat", '"group" = $explained_group'
+@dataclass(frozen=True)
+class _Curve:
+    """The survival curve a number stands on: the customers it follows (``view``, as
+    metrics.survival names them), the segment its curves are split by (``by``) and the
+    condition keeping the curve's group among the lifetimes."""
+
+    view: SurvivalView
+    by: str | None
+    condition: str
 
 
-def _followed(dataset: Dataset, filters: Filters, group: str | None, final: str
+def _survival_curve(at: At) -> _Curve:
+    """The curve of ``at``: its view and split from the options the chart draws it with
+    (``options["view"]``, ``options["by"]``); without a view, a one-time or repeat group
+    names the one-time vs repeat view and no group the curve of all customers."""
+    by, view = at.options.get("by"), at.options.get("view")
+    if view is None:
+        view = "one_time_vs_repeat" if by is None and at.group is not None else "all"
+    if view not in SURVIVAL_VIEWS:
+        raise InputError(t("“{view}” is not a survival view: use one of {views}.",
+                           view=view, views=", ".join(SURVIVAL_VIEWS)))
+    if view == "one_time_vs_repeat" or (by is None and at.group is not None):
+        if view != "one_time_vs_repeat" or at.group not in SURVIVAL_GROUPS:
+            raise InputError(t("“{group}” is not a group of the survival curve: use {groups}, "
+                               "or no group for all customers.", group=at.group,
+                               groups=", ".join(SURVIVAL_GROUPS)))
+        # with a split, lifetime_query says why the two do not go together
+        return _Curve(view, by, f'"group" = ${GROUP_PARAMETER}')
+    if by is None:
+        return _Curve(view, None, "TRUE")
+    return _Curve(view, by, _Split(by, at.group).condition('"group"'))
+
+
+def _followed(dataset: Dataset, filters: Filters, at: At, final: str
               ) -> tuple[str, dict[str, Any]]:
-    """``final`` over the customers the curve of ``group`` follows (the lifetimes query of
+    """``final`` over the customers the curve of ``at`` follows (the lifetimes query of
     metrics/survival.py, nested)."""
-    view, condition = _survival_view(group)
-    lifetimes, params = lifetime_query(dataset, filters, view=view)
+    curve = _survival_curve(at)
+    lifetimes, params = lifetime_query(dataset, filters, by=curve.by, view=curve.view)
     sql = with_ctes(load_sql("explain_survival_followed").format(
-        lifetimes=piece(lifetimes), group_condition=condition), load_sql(final))
-    return sql, params | bind(sql, {"explained_group": group})
+        lifetimes=piece(lifetimes), group_condition=curve.condition), load_sql(final))
+    return sql, params | bind(sql, {GROUP_PARAMETER: at.group})
+
+
+def _check_group(store: Store, dataset: Dataset, filters: Filters, at: At) -> None:
+    """A sentence listing the groups of a split curve when it has no group ``at.group``."""
+    curve = _survival_curve(at)
+    if curve.by is None:
+        return
+    lifetimes, params = lifetime_query(dataset, filters, by=curve.by, view=curve.view)
+    _require_group(store, lifetimes, params, '"group"', at.group,
+                   t("the survival split by {by}", by=curve.by))
 
 
 def _age(store: Store, dataset: Dataset, filters: Filters, at: At) -> int:
     """The age asked for; a sentence naming the ages the curve has when it is not one."""
-    sql, params = _followed(dataset, filters, at.group, "explain_survival_customers")
+    _check_group(store, dataset, filters, at)
+    sql, params = _followed(dataset, filters, at, "explain_survival_customers")
     longest = query_frame(store, f"-- the longest lifetime followed\nSELECT MAX(duration_days) "
                           f"AS days FROM (\n{piece(sql)}) AS followed", params
                           | {AGE_PARAMETER: 0})["days"].iloc[0]
@@ -352,16 +443,25 @@ def _data_days(dataset: Dataset, filters: Filters) -> tuple[date, date]:
     return filters.start or first, filters.end or last
 
 
+def _curve_detail(at: At) -> dict[str, Any]:
+    """Which curve the survival stands on, beyond all customers from their first purchase."""
+    curve = _survival_curve(at)
+    detail: dict[str, Any] = {"view": curve.view} if curve.view == "repeat_from_second" else {}
+    if curve.by is not None:
+        return detail | {"by": curve.by, "group": at.group}
+    return detail | ({"group": at.group} if at.group else {})
+
+
 def _explain_survival(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
                       filters: Filters, at: At) -> Explanation:
     """The survival at one age, its inputs, the SQL of both and the customers still
     followed at that age."""
     age = _age(store, dataset, filters, at)
-    sql, params = _followed(dataset, filters, at.group, "explain_survival")
+    sql, params = _followed(dataset, filters, at, "explain_survival")
     params = params | {AGE_PARAMETER: age}
     row = query_frame(store, sql, params).iloc[0]
     values = {name: number(row[name]) for name in (metric.id, *formula.inputs)}
-    rows_sql, rows_params = _followed(dataset, filters, at.group, "explain_survival_customers")
+    rows_sql, rows_params = _followed(dataset, filters, at, "explain_survival_customers")
     rows_params = rows_params | {AGE_PARAMETER: age}
     rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
     first, last = _data_days(dataset, filters)
@@ -372,7 +472,7 @@ def _explain_survival(store: Store, dataset: Dataset, metric: Metric, formula: F
         inputs={name: values[name] for name in formula.inputs}, input_labels={}, sql=sql,
         parameters=dict(params), rows_sql=rows_sql, rows_parameters=dict(rows_params),
         rows=rows, compute=formula.compute,
-        detail={"age_days": age, **({"group": at.group} if at.group else {})},
+        detail={"age_days": age, **_curve_detail(at)},
     )
 
 

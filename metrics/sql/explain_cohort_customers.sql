@@ -5,7 +5,8 @@
 -- k = $explained_offset, so that each input is the total of its column: 1 per customer
 -- (the cohort's size), 0/1 for a purchase in c + k and for a last purchase (within the
 -- range) in c + k or later, and their revenue, net of refunds, in c + k, in c and from c to
--- c + k.
+-- c + k. The group condition keeps the customers of the cells' group when the cohorts are
+-- split by a segment (m.group_value, the value of the customer's first purchase).
 SELECT m.customer_id,
     {cohort_start} AS cohort,
     1 AS cohort_size,
@@ -23,5 +24,6 @@ SELECT m.customer_id,
 FROM members AS m
 JOIN activity AS a ON a.customer_id = m.customer_id
 WHERE m.cohort_index BETWEEN $explained_first_cohort AND $explained_last_cohort
+    AND {group_condition}
 GROUP BY m.customer_id, m.cohort_index, m.last_index
 ORDER BY m.cohort_index, m.customer_id
