@@ -378,6 +378,10 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                          help=t("For a figure split by a segment (clv_simple, "
                                 "clv_historic, the cohort cells and averages, survival): "
                                 "the segment; --group names its value."))
+    explain.add_argument("--base", choices=("subscriptions",),
+                         help=t("For the rates and counts of the Retention page's rates "
+                                "table on the subscriptions' base (retention --base "
+                                "subscriptions): explained from the subscribers."))
     explain.add_argument("--view", choices=SURVIVAL_VIEWS,
                          help=t("For the survival: the customers its curve follows, as the "
                                 "Retention page's survival view (default all; "
@@ -399,7 +403,8 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
 
 def _explain(args: argparse.Namespace, store: Store) -> None:
     filters = _filters(args, store)  # names --by by its segment key
-    options = {"by": args.by, "view": args.view, "gross_margin": args.gross_margin,
+    options = {"by": args.by, "view": args.view, "base": args.base,
+               "gross_margin": args.gross_margin,
                "calibration_end": args.calibration_end, "horizon_months": args.horizon_months,
                "annual_discount_rate": args.discount_rate}
     explanation = explain(store, store.dataset(args.dataset), args.metric, filters,

@@ -117,6 +117,18 @@ def with_change_tests(table: pd.DataFrame, metric_id: str = "strict_retention_ra
 
 
 def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    sql, params = subscription_base_query(store, dataset, filters)
+    frame = query_frame(store, sql, params)
+    return _with_dates(frame, "period_start", "period_end")[list(RETENTION_COLUMNS)]
+
+
+def subscription_base_query(store: Store, dataset: Dataset, filters: Filters,
+                            statement: str = "subscription_base"
+                            ) -> tuple[str, dict[str, Any]]:
+    """The SQL of the customer base from subscriptions and the parameters it binds: the
+    CTEs of ``sql/subscription_base_ctes.sql`` and the final statement ``statement`` (the
+    figures per period, or ``explain_subscribers``: the subscribers behind one period's,
+    with ``{row_condition}`` left to fill in)."""
     info = dataset.tables.get("subscriptions")
     if info is None or info.first_date is None or info.last_date is None:
         raise InputError(t("The dataset “{name}” has no subscriptions: upload a subscriptions "
@@ -134,7 +146,7 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         f"FROM {dataset.table('subscriptions')}", {})
     data_last = max(d for d in (info.last_date, row[0]) if d is not None)
     first_index, last_index = period_range(filters, info.first_date, data_last)
-    sql = load_sql("subscription_base").format(
+    sql = with_ctes(load_sql("subscription_base_ctes"), query=load_sql(statement)).format(
         subscriptions_table=dataset.table("subscriptions"),
         customer_filter=customer_filter,
         end_date=end_date,
@@ -144,12 +156,12 @@ def _subscription_base(store: Store, dataset: Dataset, filters: Filters) -> pd.D
         period_start=period_start_sql(p, "period_index"),
         period_end_of_base=period_end_sql(p, "period_index"),
         period_of_first_start=period_index_sql(p, "first_start"),
+        row_condition="{row_condition}",
     )
     params |= {"first_index": first_index, "last_index": last_index,
                "data_first_day": info.first_date, "data_last_day": data_last,
                "data_last_index": period_index(p, data_last)}
-    frame = query_frame(store, sql, params)
-    return _with_dates(frame, "period_start", "period_end")[list(RETENTION_COLUMNS)]
+    return sql, params
 
 
 # -- cohorts -----------------------------------------------------------------------------

@@ -136,12 +136,13 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
                  "period. The change against the previous period is tested with a "
                  "two-proportion z-test on retained customers of S (5% level); consecutive "
                  "periods share customers, so read p-values near 0.05 as borderline."))
-    if base == "orders":
-        # the subscription base is not the KPI table's base, which explain() follows
-        chart_explainer("rates", [c for c in RATES_COLUMNS if c in METRICS], dataset,
-                        filters, dataset.currency, periods=list(table["period_start"]),
-                        period_name=partial(period_label, filters.period),
-                        empty=t("No customers stand behind it in this period."))
+    # on the subscriptions' base, the same figures over that base (the subscribers)
+    chart_explainer("rates" if base == "orders" else "rates_subscriptions",
+                    [c for c in RATES_COLUMNS if c in METRICS], dataset, filters,
+                    dataset.currency, periods=list(table["period_start"]),
+                    period_name=partial(period_label, filters.period),
+                    empty=t("No customers stand behind it in this period."),
+                    options={"base": base} if base == "subscriptions" else None)
     download_buttons(shown, "retention", key="retention_download")
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import pandas as pd
+
 from metrics.definitions import (
     BASE_COUNTS,
     KPIS,
@@ -57,6 +59,7 @@ from metrics.query.sql import (
     quote_ident,
     with_ctes,
 )
+from metrics.retention import subscription_base_query
 from metrics.satisfaction import Measure, response_span, responses_cte, survey_query
 from metrics.store import Dataset, Store
 
@@ -361,7 +364,10 @@ def _whole_range(span: tuple[date, date], filters: Filters) -> tuple[date, date]
 def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
              filters: Filters, at: At) -> Explanation:
     """One period's value of a KPI or survey measure (or a whole-range measure's), with its
-    inputs, the SQL of both and the rows behind them."""
+    inputs, the SQL of both and the rows behind them; with the option ``base`` =
+    ``"subscriptions"``, a figure of the customer base from subscriptions."""
+    if at.options.get("base") == "subscriptions":
+        return _explain_subscriptions(store, dataset, metric, formula, filters, at)
     source = _SOURCES[formula.source]
     span = source.span(dataset, formula)
     if formula.whole_range:
@@ -387,6 +393,67 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
     )
 
 
+# The figures of the customer base from subscriptions (metrics.retention.retention_table
+# with base="subscriptions"): the KPIs' definitions over the subscriptions' base, so the
+# same formulas; the rows behind them are the subscribers (sql/explain_subscribers.sql).
+SUBSCRIPTION_FIGURES = ("start_customers", "new_customers", "end_customers",
+                        "retained_customers", "lost_customers", "churned_customers",
+                        "retention_rate", "churn_rate", "strict_retention_rate")
+
+
+def _explain_subscriptions(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
+                           filters: Filters, at: At) -> Explanation:
+    """One period's figure of the customer base from subscriptions: the base's query
+    narrowed to the period, and the subscribers behind it."""
+    if metric.id not in SUBSCRIPTION_FIGURES:
+        raise InputError(t("{metric} is not a figure of the customer base from "
+                           "subscriptions; those are: {metrics}.", metric=metric.title(),
+                           metrics=", ".join(SUBSCRIPTION_FIGURES)))
+    if at.period_start is None:
+        raise InputError(t("Say which period to explain: {metric} is computed per period.",
+                           metric=metric.title()))
+    p = filters.period
+    index = period_index(p, at.period_start)
+    start = period_start_of_index(p, index)
+    base_sql, params = subscription_base_query(store, dataset, filters)
+    select = ", ".join([f"base.{quote_ident(metric.id)} AS {quote_ident(metric.id)}",
+                        *(f"base.{quote_ident(column)}" for column in formula.inputs),
+                        "base.period_end"])
+    sql = (f"-- One period's row of the customer base from subscriptions "
+           f"(metrics/retention.py), the value, its inputs and the period's measuring day\n"
+           f"SELECT {select}\nFROM (\n{piece(base_sql)}) AS base\n"
+           f"WHERE base.period_start = ${PERIOD_PARAMETER}\n")
+    params = params | {PERIOD_PARAMETER: start}
+    found = query_frame(store, sql, params)
+    if found.empty:
+        periods = query_frame(store, base_sql, {k: v for k, v in params.items()
+                                                if k != PERIOD_PARAMETER})["period_start"]
+        raise InputError(t("There is no {period} holding {day} in the selection; its "
+                           "{period}s run from {first} to {last}.", period=p,
+                           day=at.period_start.isoformat(),
+                           first=str(periods.min()) if len(periods) else "–",
+                           last=str(periods.max()) if len(periods) else "–"))
+    row = found.iloc[0]
+    columns = (metric.id, *formula.inputs)
+    values = {column: number(row[column]) for column in columns}
+    end_day = pd.Timestamp(row["period_end"]).date()
+    rows_sql, _ = subscription_base_query(store, dataset, filters, "explain_subscribers")
+    rows_sql = rows_sql.replace("{row_condition}", formula.row_condition)
+    rows_params = bind(rows_sql, params | {"explained_index": index})
+    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
+    return Explanation(
+        metric_id=metric.id, label=metric.title(), unit=metric.unit,
+        definition=t("{definition} The base here is the subscriptions': a customer is in it "
+                     "while one of their subscriptions runs.",
+                     definition=metric.describe(filters.inactivity_days)),
+        formula=t(formula.text), period_start=start, period_end=end_day,
+        value=values[metric.id], inputs={name: values[name] for name in formula.inputs},
+        input_labels={}, sql=sql, parameters=bind(sql, params), rows_sql=rows_sql,
+        rows_parameters=rows_params, rows=rows, compute=formula.compute,
+        detail={"base": "subscriptions"},
+    )
+
+
 # Headers for people of the inputs and rows' columns that are not metrics of the registry.
 _COLUMN_LABELS = {
     "responses": "Answers",
@@ -404,6 +471,7 @@ _COLUMN_LABELS = {
     "cli_q3": "Would try other products (1-6)",
     "cli_score": "CLI of the answer",
     "customer_id": "Customer",
+    "first_start": "First subscription",
     "first_purchase": "First purchase",
     "latest_purchase": "Latest purchase",
     "period_orders": "Orders in the period",
