@@ -20,6 +20,8 @@ from metrics.errors import InputError
 from metrics.export import json_value
 from metrics.i18n import t
 from metrics.query.filters import Filters
+from metrics.query.run import query_frame
+from metrics.query.sql import piece
 from metrics.registry import entry
 from metrics.satisfaction import Measure
 from metrics.store import Dataset, Store
@@ -178,6 +180,32 @@ class Explanation:
             "rows": [{column: json_value(value) for column, value in record.items()}
                      for record in self.rows.to_dict(orient="records")],
         }
+
+
+def explanation(store: Store, metric: Metric, formula: Formula, filters: Filters,
+                span: tuple[date, date], values: Mapping[str, float | None],
+                query: tuple[str, Mapping[str, Any]],
+                rows_query: tuple[str, Mapping[str, Any]], *,
+                detail: Mapping[str, Any] | None = None, formula_text: str | None = None,
+                definition: str | None = None, shown_rows: pd.DataFrame | None = None
+                ) -> Explanation:
+    """The explanation of a metric's value and inputs (``values``, by column), computed by
+    ``query`` over the days ``span``, with the first :data:`ROWS_SHOWN` rows behind them:
+    those of ``rows_query``, or ``shown_rows`` where Python adds a column to them.
+    ``formula_text`` and ``definition`` replace the formula's text and the metric's
+    definition (both in the current language) where a family says more; the input labels
+    are filled in by :func:`metrics.explain.explain`."""
+    rows_sql, rows_params = rows_query
+    rows = (query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
+            if shown_rows is None else shown_rows.head(ROWS_SHOWN))
+    return Explanation(
+        metric_id=metric.id, label=metric.title(), unit=metric.unit,
+        definition=definition or metric.describe(filters.inactivity_days),
+        formula=formula_text or t(formula.text), period_start=span[0], period_end=span[1],
+        value=values[metric.id], inputs={name: values[name] for name in formula.inputs},
+        input_labels={}, sql=query[0], parameters=dict(query[1]), rows_sql=rows_sql,
+        rows_parameters=dict(rows_params), rows=rows, compute=formula.compute,
+        detail=dict(detail or {}))
 
 
 def json_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,12 +44,12 @@ from metrics.clv.summary import DAYS_PER_WEEK, customer_summary, customer_summar
 from metrics.definitions import CLV, Metric
 from metrics.errors import InputError
 from metrics.explain.base import (
-    ROWS_SHOWN,
     At,
     Explanation,
     Family,
     Formula,
     Inputs,
+    explanation,
     first_row,
     number,
     ratio,
@@ -276,26 +276,6 @@ def _option(at: At, name: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def _explanation(metric: Metric, formula: Formula, filters: Filters, span: tuple[date, date],
-                 values: Mapping[str, float | None], query: tuple[str, Mapping[str, Any]],
-                 rows_query: tuple[str, Mapping[str, Any]], store: Store,
-                 detail: Mapping[str, Any] | None = None,
-                 shown_rows: pd.DataFrame | None = None) -> Explanation:
-    """The explanation of a value and its inputs, with the first rows behind them (those
-    of the rows query, or ``shown_rows`` where Python adds a column to them)."""
-    rows_sql, rows_params = rows_query
-    rows = (query_frame(store, f"{rows_sql.strip()}\nLIMIT {ROWS_SHOWN}", rows_params)
-            if shown_rows is None else shown_rows.head(ROWS_SHOWN))
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
-        definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
-        period_start=span[0], period_end=span[1], value=values[metric.id],
-        inputs={name: values[name] for name in formula.inputs}, input_labels={},
-        sql=query[0], parameters=dict(query[1]), rows_sql=rows_sql,
-        rows_parameters=dict(rows_params), rows=rows, compute=formula.compute,
-        detail=dict(detail or {}))
-
-
 def _one_row(store: Store, sql: str, params: Mapping[str, Any], columns: tuple[str, ...],
              missing: Callable[[], InputError]) -> dict[str, float | None]:
     """The one row of a narrowed query by column; ``missing()`` raised when it has none."""
@@ -334,9 +314,10 @@ def _explain_simple(store: Store, dataset: Dataset, metric: Metric, formula: For
     rows_sql, rows_params = simple_clv_query(
         dataset, filters, by, margin, cap, statement=load_sql("explain_clv_customers"))
     window = params["window_start"], params["window_end"]
-    return _explanation(metric, formula, filters, window, values, (value_sql, value_params),
-                        (rows_sql, rows_params | {"explained_group": group}), store,
-                        {"group": group} if by else None)
+    return explanation(store, metric, formula, filters, window, values,
+                       (value_sql, value_params),
+                       (rows_sql, rows_params | {"explained_group": group}),
+                       detail={"group": group} if by else None)
 
 
 def _explain_historic(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
@@ -405,9 +386,9 @@ def _explain_historic(store: Store, dataset: Dataset, metric: Metric, formula: F
         first = cohort
         last = min(last, period_start_of_index("month", period_index("month", cohort)
                                                 + at.offset + 1) - timedelta(days=1))
-    return _explanation(metric, formula, months, (first, last), values,
-                        (value_sql, value_params), (rows_sql, rows_params), store,
-                        {"offset": at.offset} | ({"group": at.group} if by else {}))
+    return explanation(store, metric, formula, months, (first, last), values,
+                       (value_sql, value_params), (rows_sql, rows_params),
+                       detail={"offset": at.offset} | ({"group": at.group} if by else {}))
 
 
 def _fitted_inputs(models: ClvModels, at: At) -> dict[str, Any]:
@@ -455,9 +436,9 @@ def _explain_predicted(store: Store, dataset: Dataset, metric: Metric, formula: 
                       strict=True))
     values = {metric.id: formula.compute(inputs), **inputs}
     first, _ = orders_span(dataset)
-    return _explanation(metric, formula, filters, (first, end), values,
-                        (value_sql, value_params), (summary_sql, params), store,
-                        {"group": at.group})
+    return explanation(store, metric, formula, filters, (first, end), values,
+                       (value_sql, value_params), (summary_sql, params),
+                       detail={"group": at.group})
 
 
 def _holdout_week(dataset: Dataset, at: At) -> tuple[date, date, int]:
@@ -493,10 +474,11 @@ def _explain_holdout(store: Store, dataset: Dataset, metric: Metric, formula: Fo
         dataset, filters, calibration_end, end,
         statement=load_sql("explain_clv_holdout_purchases"))
     week_start = calibration_end + timedelta(days=7 * (week - 1) + 1)
-    return _explanation(metric, formula, filters, (week_start, week_start + timedelta(6)),
-                        values, (value_sql, value_params),
-                        (rows_sql, rows_params | {"explained_week": week}), store,
-                        {"calibration_end": calibration_end, "offset": week})
+    return explanation(store, metric, formula, filters,
+                       (week_start, week_start + timedelta(6)), values,
+                       (value_sql, value_params),
+                       (rows_sql, rows_params | {"explained_week": week}),
+                       detail={"calibration_end": calibration_end, "offset": week})
 
 
 # The column of metrics.clv.lifetime_value.predict_customers holding each customer's
@@ -543,9 +525,9 @@ def _explain_prediction_sum(store: Store, dataset: Dataset, metric: Metric,
     total = formula.inputs[0]
     rows = summary.assign(**{total: predictions[_PREDICTION_COLUMNS[total]], "customers": 1})
     values, query = _summed(store, dataset, metric, formula, filters, end, fitted, rows)
-    return _explanation(metric, formula, filters, (first, end), values, query,
-                        customer_summary_query(dataset, end, filters=filters), store,
-                        shown_rows=rows)
+    return explanation(store, metric, formula, filters, (first, end), values, query,
+                       customer_summary_query(dataset, end, filters=filters),
+                       shown_rows=rows)
 
 
 def _explain_holdout_predicted(store: Store, dataset: Dataset, metric: Metric,
@@ -565,11 +547,11 @@ def _explain_holdout_predicted(store: Store, dataset: Dataset, metric: Metric,
     values, query = _summed(store, dataset, metric, formula, filters, calibration_end,
                             _fitted_inputs(models, at), rows)
     week_start = calibration_end + timedelta(days=7 * (week - 1) + 1)
-    return _explanation(metric, formula, filters, (week_start, week_start + timedelta(6)),
-                        values, query,
-                        customer_summary_query(dataset, calibration_end, filters=filters),
-                        store, {"calibration_end": calibration_end, "offset": week},
-                        shown_rows=rows)
+    return explanation(store, metric, formula, filters,
+                       (week_start, week_start + timedelta(6)), values, query,
+                       customer_summary_query(dataset, calibration_end, filters=filters),
+                       detail={"calibration_end": calibration_end, "offset": week},
+                       shown_rows=rows)
 
 
 def _cac_rows(dataset: Dataset, filters: Filters, condition: str, channel: str | None
@@ -605,10 +587,10 @@ def _explain_cac(store: Store, dataset: Dataset, metric: Metric, formula: Formul
     condition = ("period_index = "
                  + period_index_sql(filters.period, "CAST($explained_first_day AS DATE)"))
     rows_sql, rows_params = _cac_rows(dataset, filters, condition, at.group)
-    return _explanation(metric, formula, filters, (start, end_day), values,
-                        (value_sql, value_params),
-                        (rows_sql, rows_params | {"explained_first_day": start}), store,
-                        {"group": at.group} if at.group else None)
+    return explanation(store, metric, formula, filters, (start, end_day), values,
+                       (value_sql, value_params),
+                       (rows_sql, rows_params | {"explained_first_day": start}),
+                       detail={"group": at.group} if at.group else None)
 
 
 def _explain_clv_cac(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
@@ -637,11 +619,11 @@ def _explain_clv_cac(store: Store, dataset: Dataset, metric: Metric, formula: Fo
                                       "period_index IN (SELECT period_index FROM spend)",
                                       at.group)
     span = orders_span(dataset)
-    return _explanation(metric, formula, filters,
-                        (max(filters.start or span[0], span[0]),
-                         min(filters.end or span[1], span[1])), values,
-                        (value_sql, value_params), (rows_sql, rows_params), store,
-                        {"group": at.group} if at.group else None)
+    return explanation(store, metric, formula, filters,
+                       (max(filters.start or span[0], span[0]),
+                        min(filters.end or span[1], span[1])), values,
+                       (value_sql, value_params), (rows_sql, rows_params),
+                       detail={"group": at.group} if at.group else None)
 
 
 _EXPLAINERS = {

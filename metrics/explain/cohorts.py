@@ -26,12 +26,12 @@ import pandas as pd
 from metrics.definitions import COHORT_AVERAGES, COHORT_CELLS, SURVIVAL, Metric
 from metrics.errors import InputError
 from metrics.explain.base import (
-    ROWS_SHOWN,
     At,
     Explanation,
     Family,
     Formula,
     Inputs,
+    explanation,
     first_row,
     number,
     ratio_of,
@@ -339,8 +339,7 @@ def _explain_cell(store: Store, dataset: Dataset, metric: Metric, formula: Formu
                            "the selection: that cohort is empty.", period=p,
                            day=cohort_start.isoformat()))
     values = {name: number(found.iloc[0][name]) for name in (metric.id, *formula.inputs)}
-    rows_sql, rows_params = _cell_rows_query(dataset, filters, cells, split)
-    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
+    rows_query = _cell_rows_query(dataset, filters, cells, split)
     last_cell = cells.last + cells.offset
     period_end = min(period_start_of_index(p, last_cell + 1) - timedelta(days=1),
                      orders_span(dataset)[1])
@@ -349,16 +348,9 @@ def _explain_cell(store: Store, dataset: Dataset, metric: Metric, formula: Formu
         detail = {"cohort": cohort_start, **detail}
     if split.by is not None:
         detail |= {"by": split.by, "group": split.group}
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
-        definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
-        period_start=period_start_of_index(p, cells.first + cells.offset),
-        period_end=period_end,
-        value=values[metric.id], inputs={name: values[name] for name in formula.inputs},
-        input_labels={}, sql=sql, parameters=dict(params), rows_sql=rows_sql,
-        rows_parameters=dict(rows_params), rows=rows, compute=formula.compute,
-        detail=detail,
-    )
+    span = (period_start_of_index(p, cells.first + cells.offset), period_end)
+    return explanation(store, metric, formula, filters, span, values, (sql, params),
+                       rows_query, detail=detail)
 
 
 # -- survival ----------------------------------------------------------------------------
@@ -462,18 +454,9 @@ def _explain_survival(store: Store, dataset: Dataset, metric: Metric, formula: F
     row = query_frame(store, sql, params).iloc[0]
     values = {name: number(row[name]) for name in (metric.id, *formula.inputs)}
     rows_sql, rows_params = _followed(dataset, filters, at, "explain_survival_customers")
-    rows_params = rows_params | {AGE_PARAMETER: age}
-    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
-    first, last = _data_days(dataset, filters)
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
-        definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
-        period_start=first, period_end=last, value=values[metric.id],
-        inputs={name: values[name] for name in formula.inputs}, input_labels={}, sql=sql,
-        parameters=dict(params), rows_sql=rows_sql, rows_parameters=dict(rows_params),
-        rows=rows, compute=formula.compute,
-        detail={"age_days": age, **_curve_detail(at)},
-    )
+    return explanation(store, metric, formula, filters, _data_days(dataset, filters), values,
+                       (sql, params), (rows_sql, rows_params | {AGE_PARAMETER: age}),
+                       detail={"age_days": age, **_curve_detail(at)})
 
 
 def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,

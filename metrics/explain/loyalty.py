@@ -23,13 +23,13 @@ from metrics.clv.simple import clv_window
 from metrics.definitions import LOYALTY, Metric
 from metrics.errors import InputError
 from metrics.explain.base import (
-    ROWS_SHOWN,
     At,
     Compute,
     Explanation,
     Family,
     Formula,
     Inputs,
+    explanation,
     first_row,
     number,
     ratio_of,
@@ -540,16 +540,9 @@ def _explain_view(store: Store, dataset: Dataset, metric: Metric, formula: Formu
 def _explanation(store: Store, metric: Metric, formula: Formula, filters: Filters,
                  narrowed: _Narrowed, sql: str, values: dict[str, float | None]
                  ) -> Explanation:
-    rows = query_frame(store, f"{piece(narrowed.rows_sql)}LIMIT {ROWS_SHOWN}",
-                       narrowed.rows_params)
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
-        definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
-        period_start=narrowed.start, period_end=narrowed.end, value=values[metric.id],
-        inputs={name: values[name] for name in formula.inputs}, input_labels={}, sql=sql,
-        parameters=dict(narrowed.params), rows_sql=narrowed.rows_sql,
-        rows_parameters=dict(narrowed.rows_params), rows=rows, compute=formula.compute,
-        detail=narrowed.detail)
+    return explanation(store, metric, formula, filters, (narrowed.start, narrowed.end),
+                       values, (sql, narrowed.params),
+                       (narrowed.rows_sql, narrowed.rows_params), detail=narrowed.detail)
 
 
 def _explain_simulator(store: Store, dataset: Dataset, metric: Metric, formula: Formula,

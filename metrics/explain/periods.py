@@ -30,7 +30,6 @@ from metrics.definitions import (
 from metrics.errors import InputError
 from metrics.explain.base import (
     KPI_SOURCE,
-    ROWS_SHOWN,
     SURVEY_SOURCE,
     At,
     Compute,
@@ -38,6 +37,7 @@ from metrics.explain.base import (
     Family,
     Formula,
     Inputs,
+    explanation,
     number,
     ratio,
     ratio_of,
@@ -381,16 +381,9 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
     row = query_row(store, sql, params)
     columns = (metric.id, *formula.inputs)
     values = dict(zip(columns, (number(v) for v in row), strict=True))
-    rows_sql, rows_params = source.rows_query(dataset, filters, formula, start, end_day)
-    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
-        definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
-        period_start=start, period_end=end_day, value=values[metric.id],
-        inputs={name: values[name] for name in formula.inputs},
-        input_labels={}, sql=sql, parameters=dict(params), rows_sql=rows_sql,
-        rows_parameters=dict(rows_params), rows=rows, compute=formula.compute,
-    )
+    return explanation(store, metric, formula, filters, (start, end_day), values,
+                       (sql, params),
+                       source.rows_query(dataset, filters, formula, start, end_day))
 
 
 # The figures of the customer base from subscriptions (metrics.retention.retention_table
@@ -439,19 +432,13 @@ def _explain_subscriptions(store: Store, dataset: Dataset, metric: Metric, formu
     end_day = pd.Timestamp(row["period_end"]).date()
     rows_sql, _ = subscription_base_query(store, dataset, filters, "explain_subscribers")
     rows_sql = rows_sql.replace("{row_condition}", formula.row_condition)
-    rows_params = bind(rows_sql, params | {"explained_index": index})
-    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
+    return explanation(
+        store, metric, formula, filters, (start, end_day), values, (sql, bind(sql, params)),
+        (rows_sql, bind(rows_sql, params | {"explained_index": index})),
+        detail={"base": "subscriptions"},
         definition=t("{definition} The base here is the subscriptions': a customer is in it "
                      "while one of their subscriptions runs.",
-                     definition=metric.describe(filters.inactivity_days)),
-        formula=t(formula.text), period_start=start, period_end=end_day,
-        value=values[metric.id], inputs={name: values[name] for name in formula.inputs},
-        input_labels={}, sql=sql, parameters=bind(sql, params), rows_sql=rows_sql,
-        rows_parameters=rows_params, rows=rows, compute=formula.compute,
-        detail={"base": "subscriptions"},
-    )
+                     definition=metric.describe(filters.inactivity_days)))
 
 
 # Headers for people of the inputs and rows' columns that are not metrics of the registry.

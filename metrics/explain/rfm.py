@@ -15,11 +15,11 @@ from typing import Any
 from metrics.definitions import RFM_FIGURES, Metric
 from metrics.errors import InputError
 from metrics.explain.base import (
-    ROWS_SHOWN,
     At,
     Explanation,
     Family,
     Formula,
+    explanation,
     first_row,
     number,
     ratio_of,
@@ -28,7 +28,7 @@ from metrics.explain.base import (
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_RULES, RFM_SEGMENTS, rfm_window
-from metrics.query.run import query_frame, query_row
+from metrics.query.run import query_row
 from metrics.query.segments import rfm_query
 from metrics.query.sql import bind, load_sql, piece, quote_ident
 from metrics.rfm import SCORE_RULE
@@ -115,19 +115,12 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
     sql, params = segment_value_query(dataset, filters, metric.id, formula, segment)
     values = dict(zip((metric.id, *formula.inputs),
                       (number(v) for v in query_row(store, sql, params)), strict=True))
-    rows_sql, rows_params = segment_rows_query(dataset, filters, segment)
-    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
-        definition=metric.describe(), period_start=window.start,
-        period_end=window.reference_day,
-        formula=t("{formula}. {rule}", formula=t(formula.text),
-                  rule=_rule_text(segment, window.reference_day.isoformat())),
-        value=values[metric.id], inputs={name: values[name] for name in formula.inputs},
-        input_labels={}, sql=sql, parameters=dict(params), rows_sql=rows_sql,
-        rows_parameters=dict(rows_params), rows=rows, compute=formula.compute,
-        detail={"group": segment},
-    )
+    return explanation(
+        store, metric, formula, filters, (window.start, window.reference_day), values,
+        (sql, params), segment_rows_query(dataset, filters, segment),
+        detail={"group": segment}, definition=metric.describe(),
+        formula_text=t("{formula}. {rule}", formula=t(formula.text),
+                       rule=_rule_text(segment, window.reference_day.isoformat())))
 
 
 def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:

@@ -19,12 +19,12 @@ from metrics.clv.simple import MAX_LIFESPAN_YEARS, lifespan_years
 from metrics.definitions import SEGMENT_FIGURES, Metric
 from metrics.errors import InputError
 from metrics.explain.base import (
-    ROWS_SHOWN,
     At,
     Explanation,
     Family,
     Formula,
     Inputs,
+    explanation,
     first_row,
     number,
     ratio,
@@ -37,7 +37,7 @@ from metrics.kpis import kpi_query
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.rfm import rfm_window
-from metrics.query.run import query_frame, query_row
+from metrics.query.run import query_row
 from metrics.query.segments import segment_dimensions, segment_values
 from metrics.query.sql import (
     bind,
@@ -186,18 +186,11 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
     sql, params = value_query(dataset, filters, metric.id, formula, selection)
     values = dict(zip((metric.id, *formula.inputs),
                       (number(v) for v in query_row(store, sql, params)), strict=True))
-    rows_sql, rows_params = rows_query(dataset, selection)
-    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
     window, (first, _) = rfm_window(dataset, filters), orders_span(dataset)
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
-        definition=metric.describe(filters.inactivity_days), formula=t(formula.text),
-        period_start=max(window.start, first), period_end=window.reference_day,
-        value=values[metric.id], inputs={name: values[name] for name in formula.inputs},
-        input_labels={}, sql=sql, parameters=dict(params), rows_sql=rows_sql,
-        rows_parameters=dict(rows_params), rows=rows, compute=formula.compute,
-        detail={"group": f"{by}={value}"},
-    )
+    return explanation(store, metric, formula, filters,
+                       (max(window.start, first), window.reference_day), values,
+                       (sql, params), rows_query(dataset, selection),
+                       detail={"group": f"{by}={value}"})
 
 
 def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:

@@ -18,12 +18,12 @@ from typing import Any
 from metrics.definitions import SURVEY_FIGURES, SURVEY_SUMMARIES, Metric
 from metrics.errors import InputError
 from metrics.explain.base import (
-    ROWS_SHOWN,
     SURVEY_SOURCE,
     At,
     Explanation,
     Family,
     Formula,
+    explanation,
     first_row,
     number,
     ratio_of,
@@ -33,7 +33,7 @@ from metrics.explain.periods import FORMULAS as PERIOD_FORMULAS
 from metrics.explain.periods import PERIODS
 from metrics.i18n import t
 from metrics.query.filters import Filters
-from metrics.query.run import query_frame, query_row
+from metrics.query.run import query_row
 from metrics.query.sql import (
     bind,
     load_sql,
@@ -224,17 +224,9 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
     params = bind(sql, chosen.params)
     values = dict(zip((metric.id, *formula.inputs),
                       (number(v) for v in query_row(store, sql, params)), strict=True))
-    rows_sql, rows_params = chosen.rows
-    rows = query_frame(store, f"{piece(rows_sql)}LIMIT {ROWS_SHOWN}", rows_params)
-    start, end = _whole_range(dataset, filters)
-    return Explanation(
-        metric_id=metric.id, label=metric.title(), unit=metric.unit,
-        definition=metric.describe(), formula=t(formula.text), period_start=start,
-        period_end=end, value=values[metric.id],
-        inputs={name: values[name] for name in formula.inputs}, input_labels={}, sql=sql,
-        parameters=dict(params), rows_sql=rows_sql, rows_parameters=dict(rows_params),
-        rows=rows, compute=formula.compute, detail=chosen.detail,
-    )
+    return explanation(store, metric, formula, filters, _whole_range(dataset, filters),
+                       values, (sql, params), chosen.rows, detail=chosen.detail,
+                       definition=metric.describe())
 
 
 def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
