@@ -22,8 +22,6 @@ customer's first purchase: web = {A, C, D}, store = {B, E}.
 from __future__ import annotations
 
 import json
-import math
-import pickle
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,34 +33,14 @@ from metrics.errors import InputError
 from metrics.explain import explain
 from metrics.explain.cohorts import CELLS_EXPLAINED, COHORTS, SURVIVAL_EXPLAINED
 from metrics.query.filters import Filters
-from metrics.query.run import query_frame, query_row
 from metrics.registry import entry
 from metrics.store import Dataset, Store
 from tests.builders import SMALL_ORDERS, small_store
 from tests.test_cli import run
+from tests.test_explain_cohorts import _check
 from tests.test_survival import orders_store
 
 MONTHLY = Filters(period="month", inactivity_days=30)
-
-
-def _close(a: float | None, b: Any) -> bool:
-    if b is None or (isinstance(b, float) and math.isnan(b)):
-        return a is None
-    return a is not None and math.isclose(a, float(b), rel_tol=1e-9, abs_tol=1e-9)
-
-
-def _check(store: Store, explanation_of: Any, shown: Any, where: str) -> None:
-    """The explanation's value, recomputation, SQL and rows against the shown number."""
-    e = explanation_of()
-    assert _close(e.value, shown), (where, e.value, shown)
-    assert _close(e.recompute(), shown), where
-    assert _close(pickle.loads(pickle.dumps(e)).recompute(), shown), where
-    assert _close(query_row(store, e.sql, e.parameters)[0], shown), where
-    rows = query_frame(store, e.rows_sql, e.rows_parameters)
-    assert len(e.rows) == min(len(rows), 100), where
-    for name, value in e.inputs.items():
-        if name in rows:  # each count or sum input is its column's total
-            assert _close(float(rows[name].sum()), value), f"{where} {name}"
 
 
 def _group(value: Any) -> str | None:
