@@ -19,7 +19,6 @@ from dashboard.flights import Flights
 from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
-from metrics.engine import apply_engine_settings
 from metrics.explain import Explanation, explain
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
@@ -92,10 +91,7 @@ def _shared(*, max_entries: int, max_size: str
 
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str) -> Store:
-    store = Store(path)
-    with store.cursor() as cursor:  # the engine's threads and memory, for every query
-        apply_engine_settings(cursor)
-    return store
+    return Store(path)  # with the engine's threads and memory (metrics.engine)
 
 
 def get_store() -> Store:

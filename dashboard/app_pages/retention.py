@@ -22,6 +22,7 @@ from dashboard.filters import (
     segment_split,
 )
 from dashboard.formatting import format_value, period_label, period_labels
+from dashboard.guard import callback
 from dashboard.retention_charts import (
     cohort_heatmap,
     curves_chart,
@@ -90,8 +91,9 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
         columns = st.columns([5, 1])
         columns[0].caption(line)
         if suggested and suggested.days != filters.inactivity_days:
-            columns[1].button(t("Use {days} days", days=suggested.days), on_click=_use_window,
-                              args=(suggested.days,), key="use_suggested_w")
+            columns[1].button(t("Use {days} days", days=suggested.days),
+                              on_click=callback(_use_window), args=(suggested.days,),
+                              key="use_suggested_w")
     else:
         st.caption(t("A customer is in the base while one of their subscriptions runs: from "
                      "its start date to its end date, both included."))
