@@ -74,6 +74,7 @@ from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
+APP = ROOT / "dashboard" / "app.py"
 STEPS = ("overview", "weekly", "retention")
 VIEWS = ("distinct", "shared")
 CLIENTS = ("protocol", "browser")  # N - 1 protocol sessions and a browser, or N browsers
@@ -169,13 +170,14 @@ def shop_database(customers: int, folder: Path) -> tuple[Path, int]:
 
 
 @contextmanager
-def server(database: Path, log: Path) -> Iterator[tuple[str, int]]:
-    """The dashboard under ``streamlit run`` on 127.0.0.1: its URL and process id."""
+def server(database: Path, log: Path, script: Path = APP) -> Iterator[tuple[str, int]]:
+    """The dashboard (or another ``script``) under ``streamlit run`` on 127.0.0.1: its URL
+    and process id."""
     port = free_port()
     env = {**os.environ, DB_ENV_VAR: str(database)}
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(script),
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)

@@ -279,7 +279,9 @@ class SessionClient:
         if kind == "exception":
             exception = element.exception
             if self._run is not None:
-                self._run.exceptions.append(f"{exception.type}: {exception.message}"[:200])
+                # the type is empty when the server redacts the error's details
+                shown = ": ".join(t for t in (exception.type, exception.message) if t)
+                self._run.exceptions.append(shown[:200])
         if kind is not None:
             self._widget(kind, getattr(element, kind), element,
                          message.metadata.active_script_hash)
