@@ -156,3 +156,26 @@ def test_the_benchmark_counts_a_page_that_raises_as_an_error(failing_page: str) 
         "weekly": ["not reached (overview failed)"],
         "retention": ["not reached (overview failed)"]}
     assert result.failures["overview"][0].startswith("overview, W=30: exception: ")
+
+
+def test_a_page_switch_keeps_every_filter_of_the_sidebar(shop: tuple[str, Path]) -> None:
+    """After a click the sidebar's values live in the widgets' state, which Streamlit
+    drops on a page switch unless the browser sends them again: the link's dates,
+    segment and W, and the granularity clicked, all stay."""
+    url, _ = shop
+    link = {"start": ["2024-02-01"], "end": ["2024-03-31"], "w": ["45"],
+            "seg.channel": ["web"]}
+
+    async def steps() -> list[Step]:
+        async with SessionClient(url) as session:
+            return [await session.open("/?" + "&".join(f"{k}={v[0]}" for k, v in link.items()),
+                                       TIMEOUT),
+                    await session.choose("period", PERIODS.index("quarter"), TIMEOUT),
+                    await session.switch_page("retention", TIMEOUT)]
+
+    opened, clicked, switched = asyncio.run(steps())
+    assert [step.error for step in (opened, clicked, switched)] == [None, None, None]
+    assert switched.page == "retention"
+    for shown in (query(clicked), query(switched)):
+        assert {key: shown.get(key) for key in [*link, "period"]} == {
+            **link, "period": ["quarter"]}
