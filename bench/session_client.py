@@ -112,7 +112,7 @@ class SessionClient:
     Use as ``async with SessionClient("http://127.0.0.1:8501") as session:``, then
     :meth:`open` a link, :meth:`choose` an option of a keyed widget, :meth:`switch_page`.
     Each returns a :class:`Step`; a session's steps run one after the other, as a
-    user's clicks do.
+    user's clicks do, and end with a step that did not finish in time.
 
     Parameters
     ----------
@@ -136,8 +136,10 @@ class SessionClient:
         self._reader: asyncio.Task[None] | None = None
         self._run: _Run | None = None
         self._lost: str | None = None
+        self._connecting: float | None = None  # when the websocket was asked for
 
     async def __aenter__(self) -> SessionClient:
+        self._connecting = time.monotonic()
         # no size limit: a page's chart specs can exceed the library's 1 MiB default
         self._socket = await connect(self.stream_url, subprotocols=[Subprotocol("streamlit")],
                                      max_size=None)
@@ -159,7 +161,9 @@ class SessionClient:
 
     async def open(self, link: str, timeout: float) -> Step:
         """Open ``link`` (a path and query string, e.g. ``/retention?w=90``) as a browser
-        does on a fresh page: the page named by the path, the query string as it is."""
+        does on a fresh page: the page named by the path, the query string as it is. The
+        session's first step is timed from asking for the websocket, which a browser's
+        first view waits for too."""
         parts = urlsplit(link)
         page_name = parts.path.removeprefix(self.base_path).strip("/")
         return await self._rerun(ClientState(query_string=parts.query, page_name=page_name),
@@ -205,12 +209,14 @@ class SessionClient:
         if self._lost is not None:
             return Step(error=self._lost)
         run = self._run = _Run()
-        started = time.monotonic()
+        started, self._connecting = self._connecting or time.monotonic(), None
         try:
-            await self._socket.send(BackMsg(rerun_script=client_state).SerializeToString())
             async with asyncio.timeout(timeout):
+                await self._socket.send(BackMsg(rerun_script=client_state).SerializeToString())
                 await run.done.wait()
         except TimeoutError:
+            # its finish may still come, and would pass for the next step's
+            self._lost = "an earlier step of the session did not finish"
             return Step(error=f"not finished within {timeout:.0f} s", elements=run.elements)
         except ConnectionClosed as closed:
             self._lost = f"connection lost: {closed}"
