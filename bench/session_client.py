@@ -7,7 +7,9 @@ the widgets it shows (all of them after a click on one; on a page switch those o
 entry script, here the sidebar's filters, which is how they survive the switch). The
 server answers with ForwardMsgs: ``new_session`` when a run starts, a ``delta`` per
 element drawn, ``page_info_changed`` when the app rewrites the query string,
-``navigation`` with the app's pages, and ``script_finished`` when the run is over.
+``navigation`` with the app's pages, and ``script_finished`` when the run is over. Like a
+browser, the client keeps the large elements it received by their hash and lists them with
+each rerun, so the server sends a reference (``ref_hash``) instead of an element sent before.
 :class:`SessionClient` sends the same messages a browser sends for a user's steps and
 times each until the server's ``script_finished``, so a load benchmark can put many such
 sessions on a server without paying for a browser each (Streamlit 1.67, Starlette server).
@@ -101,7 +103,7 @@ class _Run:
     """The script run being waited for: what it drew and how it ended."""
 
     elements: list[Element] = field(default_factory=list)
-    exceptions: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)  # what the user would see instead
     status: int | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -132,6 +134,7 @@ class SessionClient:
         # The value of each widget shown, and the script that drew it (by widget id).
         self._held: dict[str, tuple[WidgetState, str]] = {}
         self._drawn: list[str] = []  # the widgets of the last run, by id
+        self._cached: dict[str, ForwardMsg] = {}  # large elements received, by hash
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._run: _Run | None = None
@@ -209,6 +212,7 @@ class SessionClient:
         if self._lost is not None:
             return Step(error=self._lost)
         run = self._run = _Run()
+        client_state.cached_message_hashes.extend(self._cached)
         started, self._connecting = self._connecting or time.monotonic(), None
         try:
             async with asyncio.timeout(timeout):
@@ -230,8 +234,8 @@ class SessionClient:
     def _error(self, run: _Run) -> str | None:
         if run.status is None:
             return self._lost or "the run did not finish"
-        if run.exceptions:
-            return "exception: " + run.exceptions[0]
+        if run.faults:
+            return run.faults[0]
         if run.status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
             return "the page's script did not compile"
         return None
@@ -255,6 +259,16 @@ class SessionClient:
             self._run.done.set()
 
     def _receive(self, message: ForwardMsg) -> None:
+        if message.WhichOneof("type") == "ref_hash":  # an element sent before, by its hash
+            cached = self._cached.get(message.ref_hash)
+            if cached is None:  # never: the server refers only to hashes the client listed
+                if self._run is not None:
+                    self._run.faults.append(f"an element sent as {message.ref_hash}, unknown")
+                return
+            cached.metadata.CopyFrom(message.metadata)  # where to draw it, this time
+            message = cached
+        elif message.metadata.cacheable:
+            self._cached[message.hash] = message
         handler = self._HANDLERS.get(message.WhichOneof("type") or "")
         if handler is not None:
             handler(self, message)
@@ -266,7 +280,7 @@ class SessionClient:
         self._drawn = []
         if self._run is not None:
             self._run.elements.clear()
-            self._run.exceptions.clear()
+            self._run.faults.clear()
 
     def _navigation(self, message: ForwardMsg) -> None:
         self.pages = {page.url_pathname: page.page_script_hash
@@ -287,7 +301,7 @@ class SessionClient:
             if self._run is not None:
                 # the type is empty when the server redacts the error's details
                 shown = ": ".join(t for t in (exception.type, exception.message) if t)
-                self._run.exceptions.append(shown[:200])
+                self._run.faults.append("exception: " + shown[:200])
         if kind is not None:
             self._widget(kind, getattr(element, kind), element,
                          message.metadata.active_script_hash)

@@ -3,7 +3,7 @@
 ``streamlit run`` on 127.0.0.1, as the browser tests start it: the client's steps finish,
 show the view a browser would (the Overview's KPI cards carry the numbers `loyaltylens
 kpis` prints for the same dataset, period and W; the sidebar's filters survive a page
-switch), and a page that raises, or a run that does not finish in time, is an error that
+switch; an element sent again as a reference is drawn), and a page that raises, or a run that does not finish in time, is an error that
 the benchmark counts.
 """
 
@@ -106,10 +106,11 @@ def test_the_overview_shows_the_cli_numbers_and_weekly_and_retention_keep_the_vi
         async with SessionClient(url) as session:
             return [await session.open(f"/?w={W}&at=2024-02-01", TIMEOUT),
                     await session.choose("period", PERIODS.index("week"), TIMEOUT),
-                    await session.switch_page("retention", TIMEOUT)]
+                    await session.switch_page("retention", TIMEOUT),
+                    await session.switch_page("", TIMEOUT)]
 
-    overview, week, retention = asyncio.run(steps())
-    for step in (overview, week, retention):
+    overview, week, retention, back = asyncio.run(steps())
+    for step in (overview, week, retention, back):
         assert step.error is None and step.seconds is not None, step.error
     assert query(overview)["w"] == [str(W)] and query(overview)["at"] == ["2024-02-01"]
     assert_cards_show(overview, monthly["2024-02-01"])
@@ -120,6 +121,11 @@ def test_the_overview_shows_the_cli_numbers_and_weekly_and_retention_keep_the_vi
     assert retention.page == "retention"
     assert query(retention)["period"] == ["week"] and query(retention)["w"] == [str(W)]
     assert not retention.of_type("metric") and retention.of_type("plotly_chart")
+    # Back on the Overview: the same weekly view, with its table of all KPIs, which the
+    # client holds already, so the server sends only a reference to it (a large element).
+    assert back.page == "" and query(back)["at"] == query(week)["at"]
+    assert_cards_show(back, weekly[query(week)["at"][0]])
+    assert back.of_type("dataframe") == week.of_type("dataframe") != []
 
 
 def test_a_page_that_raises_is_an_error(failing_page: str) -> None:
