@@ -3,8 +3,8 @@
 ``streamlit run`` on 127.0.0.1, as the browser tests start it: the client's steps finish,
 show the view a browser would (the Overview's KPI cards carry the numbers `loyaltylens
 kpis` prints for the same dataset, period and W; the sidebar's filters survive a page
-switch; an element sent again as a reference is drawn), and a page that raises, or a run that does not finish in time, is an error that
-the benchmark counts.
+switch; an element sent again as a reference is drawn), and a page that raises, or a run
+that does not finish in time, is an error that the benchmark counts.
 """
 
 from __future__ import annotations
