@@ -80,8 +80,9 @@ def widget_state(kind: str, widget: Any, held: WidgetState | None) -> WidgetStat
 class Step:
     """One script run a user asked for, as the server answered it.
 
-    ``seconds`` runs from sending the rerun until the server's ``script_finished`` (None
-    when the run did not finish); ``error`` says why the user would not see the page
+    ``seconds`` runs from sending the rerun (for a session's first step, from asking for
+    the websocket) until the server's ``script_finished`` (None when the run did not
+    finish); ``error`` says why the user would not see the page
     (an exception drawn, a compile error, no finish within the timeout, a lost
     connection), None when they would. ``elements`` are the elements the run drew, in
     order; ``query_string`` and ``page`` (the page's path, "" for the default page) are
