@@ -16,7 +16,6 @@ import math
 import os
 import re
 import secrets
-import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from metrics import audit
 from metrics.errors import AccessDenied, InputError
+from metrics.files import replace_json
 from metrics.i18n import t
 
 AUTH_FILE = "auth.json"
@@ -109,21 +109,6 @@ def _read(root: Path) -> dict[str, Any]:
     return data
 
 
-def write_private(path: Path, data: Any) -> None:
-    """Replace ``path`` by ``data`` as JSON in one rename, readable by its owner only."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".json", dir=path.parent)
-    try:  # mkstemp makes the file 0600: no moment where others could read it
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(data, file, ensure_ascii=False, indent=1)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
 @contextmanager
 def _locked(root: Path, name: str) -> Iterator[None]:
     """One changer of a file at a time, across processes."""
@@ -142,7 +127,7 @@ def _changing(root: Path) -> Iterator[dict[str, Any]]:
     with _locked(root, ".auth.lock"):
         data = _read(root)
         yield data
-        write_private(Path(root) / AUTH_FILE, data)
+        replace_json(Path(root) / AUTH_FILE, data)
 
 
 def is_shared(root: Path) -> bool:
@@ -443,14 +428,14 @@ def _count_failure(root: Path, name: str, now: float) -> None:
                           if (r := _recent(times, now))}
         state["names"][name] = [*state["names"].get(name, [])[-MAX_FAILURES_PER_NAME:], now]
         state["all"] = [*_recent(state["all"], now)[-MAX_FAILURES_OVERALL:], now]
-        write_private(Path(root) / STATE_FILE, state)
+        replace_json(Path(root) / STATE_FILE, state)
 
 
 def _forget_failures(root: Path, name: str) -> None:
     with _locked(root, ".auth-state.lock"):
         state = _read_state(root)
         if state["names"].pop(name, None) is not None:
-            write_private(Path(root) / STATE_FILE, state)
+            replace_json(Path(root) / STATE_FILE, state)
 
 
 # -- the sign-in mode ------------------------------------------------------------------------

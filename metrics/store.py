@@ -51,6 +51,7 @@ from metrics.errors import (
     QueryTimeout,
     StoreUnavailable,
 )
+from metrics.files import replace_json
 from metrics.i18n import t
 from metrics.query.sql import quote_ident
 
@@ -156,25 +157,7 @@ def _read_catalogue(root: Path) -> dict[str, Any]:
 
 def _write_catalogue(root: Path, catalogue: dict[str, Any]) -> None:
     """Replace the catalogue in one rename, so a reader reads the old or the new one."""
-    handle, name = tempfile.mkstemp(prefix=".catalogue-", suffix=".json", dir=root)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(catalogue, file, ensure_ascii=False, indent=1, default=str)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(name, root / CATALOGUE_FILE)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    _fsync_folder(root)
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    replace_json(root / CATALOGUE_FILE, catalogue)
 
 
 def _stamp(root: Path) -> tuple[int, int, int] | None:
