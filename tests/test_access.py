@@ -19,6 +19,7 @@ from metrics.ingest import ingest_file
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.run import query_frame
+from metrics.staging import stage_isolated, store_staged_isolated
 from metrics.store import CATALOGUE_FILE, Store
 from tests.builders import SMALL_ORDERS
 
@@ -349,3 +350,20 @@ def test_the_audit_log_from_a_day_on(tmp_path: Path) -> None:
     assert [e["user"] for e in audit.events(tmp_path)] == ["alice", "bob"]
     assert [e["user"] for e in audit.events(tmp_path, since=date(1970, 1, 2))] == ["bob"]
     assert audit.events(tmp_path, since=date(1970, 1, 3)) == []
+
+
+def test_an_upload_staged_and_stored_in_child_processes_goes_into_the_chosen_workspace(
+        team: Team, tmp_path: Path) -> None:
+    """The Data page's path: checked in one child process, stored in another, as carol."""
+    with team.store("carol") as carol:
+        with pytest.raises(InputError, match="several workspaces"):
+            stage_isolated(carol, SMALL_ORDERS, tmp_path / "unsure", dataset="New")
+        staged = stage_isolated(carol, SMALL_ORDERS, tmp_path / "staged", dataset="New",
+                                workspace="B")
+        stored = store_staged_isolated(carol, staged)
+    with team.store("bob") as bob, team.store("alice") as alice:
+        assert [(d.id, d.tables["orders"].rows) for d in bob.datasets() if d.name == "New"
+                ] == [(stored.dataset_id, SMALL_ORDER_COUNT)]
+        assert alice.find_dataset("New") is None
+    assert [(e["user"], e["workspace"], e["dataset"]) for e in audit.events(team.root)
+            if e["action"] == "store"][-1] == ("carol", "B", stored.dataset_id)
