@@ -331,9 +331,6 @@ def principal_for(root: Path, name: str | None) -> Principal:
 
 # -- signing in ------------------------------------------------------------------------------
 
-WRONG_SIGN_IN = "The user name or the password is wrong."
-
-
 def authenticate(root: Path, name: str, password: str, *,
                  clock: Clock = time.time) -> Principal:
     """The principal of ``name`` when ``password`` is theirs.
@@ -371,7 +368,7 @@ def authenticate(root: Path, name: str, password: str, *,
     if not _verifies(verifier, password) or user is None:
         _count_failure(root, name, now)
         audit.record(root, "sign_in_failed", user=name, outcome="wrong", now=now)
-        raise AccessDenied(t(WRONG_SIGN_IN))
+        raise AccessDenied(t("The user name or the password is wrong."))
     _forget_failures(root, name)
     _rehash_if_needed(root, name, verifier, password)
     audit.record(root, "sign_in", user=name, now=now)

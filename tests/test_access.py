@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 
 from metrics import access, audit
 from metrics.access import ADMIN, Principal
-from metrics.errors import NO_ACCESS, AccessDenied, DatasetNotFound, InputError
+from metrics.errors import AccessDenied, DatasetNotFound, InputError
 from metrics.ingest import ingest_file
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
@@ -23,6 +23,9 @@ from metrics.staging import stage_isolated, store_staged_isolated
 from metrics.store import CATALOGUE_FILE, Store
 from tests.builders import SMALL_ORDERS
 
+# What a user reads about a dataset outside their workspaces, or none at all.
+NO_ACCESS = ("You have no access to this dataset: it is not in your workspaces, or there is "
+             "none by that name. Ask your administrator for access.")
 # orders_small.csv has 11 orders (tests/test_store.py works its amounts out by hand)
 SMALL_ORDER_COUNT = 11
 
@@ -234,7 +237,7 @@ def test_an_unknown_user_and_a_wrong_password_get_the_same_answer_and_work(
         with pytest.raises(AccessDenied) as refused:
             access.authenticate(team.root, name, password, clock=FakeClock())
         answers.append(refused.value.message)
-    assert answers[0] == answers[1] == access.WRONG_SIGN_IN
+    assert answers[0] == answers[1] == "The user name or the password is wrong."
     assert len(verified) == 2 and all(h.startswith("$argon2id$") for h in verified)
     assert access.authenticate(team.root, "alice", "alice-secret") == Principal(
         "alice", frozenset({"A"}), False)
