@@ -15,7 +15,7 @@ metric SQL names a dataset's tables ``ds_<id>.orders`` as it always did. The id 
 and stable, so a shared link keeps pointing at the same data.
 
 Each dataset belongs to a workspace (a team or a brand; ``default`` for those stored before
-workspaces existed). A store is opened for a :class:`~metrics.access.Principal`, and shows
+workspaces existed). A store is opened for a :class:`~metrics.principal.Principal`, and shows
 and attaches only the datasets of that principal's workspaces: every reader, writer and
 link goes through here, so the dashboard and the CLI obey the same access.
 """
@@ -43,7 +43,6 @@ from typing import Any
 import duckdb
 
 from metrics import audit
-from metrics.access import ADMIN, DEFAULT_WORKSPACE, Principal, check_workspace, is_shared
 from metrics.errors import (
     AccessDenied,
     DatasetNotFound,
@@ -53,6 +52,7 @@ from metrics.errors import (
 )
 from metrics.files import replace_json
 from metrics.i18n import t
+from metrics.principal import ADMIN, DEFAULT_WORKSPACE, Principal, check_workspace, is_shared
 from metrics.query.sql import quote_ident
 
 DB_ENV_VAR = "LOYALTYLENS_DB"
