@@ -848,6 +848,7 @@ def _migrate(legacy: Path) -> None:
             return  # another process migrated it while we waited
         staging = legacy.with_name(f"{legacy.name}.migrating-{secrets.token_hex(4)}")
         try:
+            staging.mkdir(mode=0o700)  # the data folder it becomes: its owner's only
             _copy_legacy(legacy, staging)
             for path in (legacy, legacy.with_name(legacy.name + ".wal")):
                 if path.exists():

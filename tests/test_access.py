@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 
 from metrics import access, audit
 from metrics.access import ADMIN, Principal
+from metrics.benchmarks import save_benchmarks, shipped_benchmarks
 from metrics.errors import AccessDenied, DatasetNotFound, InputError
 from metrics.ingest import ingest_file
 from metrics.kpis import kpi_table
@@ -22,6 +23,7 @@ from metrics.query.run import query_frame
 from metrics.staging import stage_isolated, store_staged_isolated
 from metrics.store import CATALOGUE_FILE, Store
 from tests.builders import SMALL_ORDERS
+from tests.test_store import _write_single_file_database
 
 # What a user reads about a dataset outside their workspaces, or none at all.
 NO_ACCESS = ("You have no access to this dataset: it is not in your workspaces, or there is "
@@ -154,6 +156,19 @@ def test_existing_datasets_belong_to_the_default_workspace(isolated_db: Path) ->
         assert alice.datasets() == []
     with pytest.raises(InputError, match="always exists"):
         access.remove_workspace(isolated_db, "default")
+
+
+def test_a_single_file_database_migrates_into_the_default_workspace(tmp_path: Path) -> None:
+    with Store(tmp_path / "fresh") as fresh:
+        old = ingest_file(fresh, SMALL_ORDERS, dataset="Old shop").dataset_id
+        save_benchmarks(fresh, "Ours", shipped_benchmarks()[:1])  # the old file had some
+        legacy = tmp_path / "old.duckdb"
+        _write_single_file_database(legacy, fresh)
+    with Store(legacy) as migrated:
+        assert [(d.id, d.workspace) for d in migrated.datasets()] == [(old, "default")]
+    catalogue = json.loads((legacy / CATALOGUE_FILE).read_text("utf-8"))
+    assert catalogue["datasets"][old]["workspace"] == "default"
+    assert stat.S_IMODE(os.stat(legacy).st_mode) == 0o700
 
 
 def test_a_workspace_holding_datasets_is_not_removed(team: Team) -> None:
