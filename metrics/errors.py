@@ -25,6 +25,22 @@ class DatasetNotFound(LoyaltyLensError):
     """No dataset has the requested id or name."""
 
 
+class AccessDenied(InputError):
+    """The user may not see or change this (a dataset outside their workspaces, a command
+    only the administrator may run, a failed sign-in).
+
+    Without a message it says what a user reads about a dataset they may not open: the
+    same sentence whether it is in another workspace or does not exist at all, naming
+    neither it nor any of its numbers.
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is None:
+            message = t("You have no access to this dataset: it is not in your workspaces, "
+                        "or there is none by that name. Ask your administrator for access.")
+        super().__init__(message)
+
+
 class StoreUnavailable(LoyaltyLensError):
     """The DuckDB file cannot be opened (locked by another process, unreadable, ...)."""
 
