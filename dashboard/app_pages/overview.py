@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
+from dashboard.chart_downloads import show_chart
 from dashboard.charts import trend_chart
 from dashboard.explain_panel import chart_explainer, how_computed
 from dashboard.filters import View, page_data, publish, seed_from_url
@@ -180,9 +181,9 @@ def main() -> None:
                  format_func=lambda m: METRICS[m].title())
     metric_id = st.session_state["metric"]
     benchmark = comparison(view, metric_id)
-    st.plotly_chart(trend_chart(shown, metric_id, filters.period, currency, benchmark,
-                                legend_name(view)),
-                    width="stretch", key="trend")
+    show_chart(trend_chart(shown, metric_id, filters.period, currency, benchmark,
+                           legend_name(view)),
+               width="stretch", key="trend")
     chart_notes(benchmark)
     chart_explainer("trend", [metric_id], dataset, history_filters, currency,
                     periods=list(shown["period_start"]),
