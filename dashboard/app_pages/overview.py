@@ -23,6 +23,7 @@ from dashboard.formatting import (
     period_label,
     period_labels,
 )
+from dashboard.report import default_period
 from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table
@@ -41,16 +42,6 @@ CARDS_PER_ROW = 5
 def _period_before(period: Period, day: date) -> date:
     """First day of the period before the one holding ``day``."""
     return period_start_of_index(period, period_index(period, day) - 1)
-
-
-def _default_period(shown: pd.DataFrame) -> date:
-    """The period a view opens on: the latest complete one with orders (a whole period,
-    compared with the one before), else the latest with orders. A period without orders
-    (a gap in the data, or a last period of a day or two) would open on zeros."""
-    with_orders = shown[shown["orders"] > 0]
-    complete = with_orders[with_orders["complete"].astype(bool)]
-    chosen = complete if not complete.empty else with_orders if not with_orders.empty else shown
-    return chosen["period_start"].iloc[-1]
 
 
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
@@ -129,7 +120,7 @@ def main() -> None:
                                         period_labels(filters.period, shown),
                                         shown["complete"], strict=True)
     }
-    seed_from_url("at", _default_period(shown).isoformat(), parse_choice(labels), t("period"),
+    seed_from_url("at", default_period(shown).isoformat(), parse_choice(labels), t("period"),
                   options=labels)
 
     top = st.columns([3, 2])
