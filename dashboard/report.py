@@ -33,12 +33,13 @@ from metrics.kpis import kpi_table
 from metrics.query.filters import Filters, orders_span
 from metrics.query.sql import period_index, period_start_of_index
 from metrics.report import Card, Chart, Report, Section, Table
+from metrics.report.builder import REPORT_PAGES
 from metrics.retention import lifecycle_table, retention_table
 from metrics.rfm import rfm_summary
 from metrics.satisfaction import nps_table
 from metrics.store import Dataset, Store
 
-PAGES = ("overview", "retention", "clv", "segments", "satisfaction")
+PAGES = REPORT_PAGES
 # Each page's title on screen and its address on the server (the router's st.Page files).
 PAGE_TITLES = {"overview": "Overview", "retention": "Retention", "clv": "Lifetime value",
                "segments": "Segments", "satisfaction": "Satisfaction"}
@@ -57,16 +58,6 @@ def default_period(shown: pd.DataFrame) -> date:
     complete = with_orders[with_orders["complete"].astype(bool)]
     chosen = complete if not complete.empty else with_orders if not with_orders.empty else shown
     return chosen["period_start"].iloc[-1]
-
-
-def parse_pages(text: str) -> tuple[str, ...]:
-    """``overview,clv`` as the pages it names, in the report's order; a wrong name raises."""
-    named = [name.strip().lower() for name in text.split(",") if name.strip()]
-    unknown = [name for name in named if name not in PAGES]
-    if unknown or not named:
-        raise InputError(t("“{text}” names no report page: use some of {pages}, separated by "
-                           "commas.", text=text, pages=",".join(PAGES)))
-    return tuple(page for page in PAGES if page in named)
 
 
 @dataclass
