@@ -40,3 +40,25 @@ def test_the_html_report_asks_the_network_for_nothing(
     test_browser.ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(test_browser.ARTIFACTS / "report-html.png"), full_page=False)
     page.close()
+
+
+def test_a_chart_image_and_the_report_download_from_the_running_app(
+        demo_db_template: Path, tmp_path: Path, browser: Browser) -> None:
+    db = tmp_path / "app.duckdb"
+    shutil.copytree(demo_db_template, db)
+    with test_browser.serve(db) as url:
+        watched = test_browser.Watched(browser)
+        page = watched.open(url)
+        # the Overview's trend, as a PNG made by kaleido in a thread of the server
+        with page.expect_download(timeout=120_000) as image:
+            page.get_by_role("button", name="Image as PNG").first.click()
+        data = Path(image.value.path()).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(data[16:20], "big") == 1000  # IHDR width: the image's
+        assert image.value.suggested_filename == "loyaltylens-trend.png"
+        # the view's report, from the sidebar
+        with page.expect_download(timeout=300_000) as report:
+            test_browser.sidebar(page).get_by_role("button", name="Download report").click()
+        assert Path(report.value.path()).read_bytes()[:5] == b"%PDF-"
+        watched.check("report-downloads")
+        watched.close()
