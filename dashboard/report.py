@@ -37,6 +37,7 @@ from metrics.report.builder import REPORT_PAGES
 from metrics.retention import lifecycle_table, retention_table
 from metrics.rfm import rfm_summary
 from metrics.satisfaction import nps_table
+from metrics.significance import caption, change_test
 from metrics.store import Dataset, Store
 
 PAGES = REPORT_PAGES
@@ -210,8 +211,9 @@ def _card(context: _Context, metric: Metric, row: pd.Series, previous: pd.Series
     value = row[metric.id]
     change = None if previous is None else format_change(
         value, previous[metric.id], metric, context.currency, whole=True)
+    significance = None if previous is None else caption(change_test(metric, row, previous))
     return Card(metric.title(), format_value(value, metric.unit, context.currency, whole=True),
-                change, metric.describe(context.filters.inactivity_days))
+                change, metric.describe(context.filters.inactivity_days), significance)
 
 
 def _retention(context: _Context) -> Section:

@@ -167,7 +167,7 @@ def test_the_html_is_self_contained(made: Made) -> None:
 def _report(text: str) -> Report:
     image = io.BytesIO()
     Image.new("RGB", (4, 3), "white").save(image, "PNG")
-    section = Section(text, intro=text, cards=(Card(text, "1", text, text),),
+    section = Section(text, intro=text, cards=(Card(text, "1", text, text, text),),
                       charts=(Chart(text, text, image.getvalue()),),
                       tables=(Table.first_rows(text, (text,), [(text,)] * 25),),
                       notes=(text,))

@@ -12,12 +12,13 @@ TABLE_ROWS = 20
 @dataclass(frozen=True)
 class Card:
     """One KPI as its card shows it: the value, the change against the previous period
-    (None when not compared) and the metric's definition."""
+    (None when not compared), whether that change is significant, and the definition."""
 
     label: str
     value: str
     change: str | None
     definition: str
+    significance: str | None = None
 
 
 @dataclass(frozen=True)
