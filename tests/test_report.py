@@ -10,17 +10,22 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
 from dashboard.charts import COMPLETE_COLOUR
+from dashboard.view_summary import ViewSummary
 from metrics.cli import main
 from metrics.definitions import KPIS, REGISTRY
+from metrics.query.filters import Filters
 from metrics.report import Card, Chart, Report, Section, Table, to_html
 from metrics.report.render import page_counter_css
+from metrics.store import Store
 from tests.test_app import open_app
 
 ROOT = Path(__file__).parent.parent
@@ -208,3 +213,23 @@ def test_every_page_has_the_download_report_button(db: Path) -> None:
         app = open_app(page=page)
         buttons = [b for b in app.get("download_button") if b.proto.label == "Download report"]
         assert len(buttons) == 1, page
+
+
+def test_the_cover_link_reopens_the_same_view(db: Path) -> None:
+    with Store(db) as store:
+        dataset = store.dataset("Demo shop")
+        filters = Filters(period="quarter", start=date(2024, 4, 1), end=date(2025, 3, 31),
+                          segments=(("channel", ("Marketplace", "Online shop")),),
+                          inactivity_days=120)
+        link = ViewSummary(dataset, filters, "Retail").link("http://host:8501", "retention")
+    parts = urlsplit(link)
+    assert (parts.netloc, parts.path) == ("host:8501", "/retention")
+    app = open_app({key: values if len(values) > 1 else values[0]
+                    for key, values in parse_qs(parts.query).items()},
+                   page="app_pages/retention.py")
+    assert app.selectbox(key="dataset").value == dataset.id
+    assert app.radio(key="period").value == "quarter"
+    assert app.date_input(key="dates").value == (date(2024, 4, 1), date(2025, 3, 31))
+    assert app.number_input(key="w").value == 120
+    assert app.selectbox(key="industry").value == "Retail"
+    assert app.multiselect(key="seg.channel").value == ["Marketplace", "Online shop"]
