@@ -60,19 +60,21 @@ def captioned(figure: go.Figure, view: ViewSummary | None, note: str = "") -> go
     legend take a height Plotly only knows once it has drawn them.
     """
     image = go.Figure(figure)
-    title = image.layout.title.text or ""
     source = t("Source: LoyaltyLens, dataset “{dataset}”", dataset=view.dataset.name) \
         if view is not None else t("Source: LoyaltyLens")
     texts = [view.subtitle() if view is not None else "", note, *benchmark_sources(figure),
              source]
     lines = [line for text in texts if text
              for line in title_lines(chart_text(text), LINE_CHARS)]
-    top = 60 + SUBTITLE_LINE_HEIGHT * (len(title.split("<br>")) - 1 + len(lines))
+    # the subtitle's lines go between the title and what the chart had under it (the
+    # heatmap has its top axis there)
+    own_top = int(image.layout.margin.t or 60)
+    added = SUBTITLE_LINE_HEIGHT * len(lines)
     image.update_layout(
         title={"subtitle": {"text": "<br>".join(lines),
                             "font": {"size": 12, "color": NOTE_COLOUR}}},
-        margin={"t": top}, width=IMAGE_WIDTH,
-        height=int(image.layout.height or 420) + top - 60)
+        margin={"t": own_top + added}, width=IMAGE_WIDTH,
+        height=int(image.layout.height or 420) + added)
     return image
 
 

@@ -19,7 +19,7 @@ from dashboard.chart_images import captioned, chart_image
 from dashboard.charts import trend_chart
 from dashboard.clv_charts import historic_chart
 from dashboard.formatting import format_change, format_day, format_value, period_label
-from dashboard.retention_charts import lifecycle_chart, rates_chart
+from dashboard.retention_charts import cohort_heatmap, lifecycle_chart, rates_chart
 from dashboard.satisfaction_charts import nps_trend_chart
 from dashboard.segments_charts import rfm_treemap
 from dashboard.view_summary import ViewSummary
@@ -34,7 +34,7 @@ from metrics.query.filters import Filters, orders_span
 from metrics.query.sql import period_index, period_start_of_index
 from metrics.report import Card, Chart, Report, Section, Table
 from metrics.report.builder import REPORT_PAGES
-from metrics.retention import lifecycle_table, retention_table
+from metrics.retention import cohort_average, cohort_table, lifecycle_table, retention_table
 from metrics.rfm import rfm_summary
 from metrics.satisfaction import nps_table
 from metrics.significance import caption, change_test
@@ -49,6 +49,9 @@ PAGE_PATHS = {"overview": "", "retention": "retention", "clv": "clv", "segments"
 # The table each page needs (the Satisfaction page reads the survey responses).
 PAGE_TABLES = {"satisfaction": "responses"}
 HISTORIC_COHORT_LINES = 12
+# The cohort heatmap's rows and columns that stay readable across an A4 page.
+HEATMAP_COHORTS = 24
+HEATMAP_PERIODS = 12
 
 
 def default_period(shown: pd.DataFrame) -> date:
@@ -229,6 +232,7 @@ def _retention(context: _Context) -> Section:
     lifecycle = lifecycle_table(context.store, context.dataset, filters)
     charts = context.chart(rates_chart(table, filters.period, benchmarks),
                            METRICS["retention_rate"].describe(filters.inactivity_days))
+    charts += _heatmap(context)
     if not lifecycle.empty:
         charts += context.chart(lifecycle_chart(lifecycle, filters.period), " ".join(
             f"{context.metric(m).title()}: {m.describe()}" for m in LIFECYCLE))
@@ -239,6 +243,24 @@ def _retention(context: _Context) -> Section:
     return Section(t(PAGE_TITLES["retention"]), charts=charts,
                    tables=(_table(context, t("Retention and churn by period"),
                                   table.iloc[::-1], columns),))
+
+
+def _heatmap(context: _Context) -> tuple[Chart, ...]:
+    """The customer-retention heatmap of the latest cohorts, as the Retention page opens it
+    (classic counting, % of the cohort), cut to what an A4 page's width reads."""
+    cohorts = cohort_table(context.store, context.dataset, context.filters)
+    if cohorts.empty:
+        return ()
+    average = cohort_average(cohorts)
+    latest = sorted(cohorts["cohort"].unique())[-HEATMAP_COHORTS:]
+    shown = cohorts[cohorts["cohort"].isin(latest) &
+                    (cohorts["period_offset"] < HEATMAP_PERIODS)]
+    figure = cohort_heatmap(shown, average[average["period_offset"] < HEATMAP_PERIODS],
+                            context.filters.period, None, "customers", context.currency)
+    return context.chart(figure, t(
+        "Customer retention: customers of the cohort active in period k ÷ cohort size; the "
+        "latest {cohorts} cohorts and their first {periods} periods.",
+        cohorts=len(latest), periods=HEATMAP_PERIODS))
 
 
 def _clv(context: _Context) -> Section:

@@ -131,7 +131,7 @@ def test_every_chart_is_whole_on_one_page(made: Made) -> None:
     # the pages' drawing operators ("/name Do") of their image objects.
     html = made.html.read_text(encoding="utf-8")
     charts = len(re.findall(r'<img src="data:image/png;base64,', html))
-    assert charts == 6  # trend, rates, lifecycle, historic CLV, RFM, NPS
+    assert charts == 7  # trend, rates, cohort heatmap, lifecycle, historic CLV, RFM, NPS
     drawn = 0
     for page in PdfReader(made.pdf).pages:
         images = {name.lstrip("/") for name, item in page["/Resources"]["/XObject"].items()
