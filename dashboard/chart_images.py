@@ -64,8 +64,9 @@ def captioned(figure: go.Figure, view: ViewSummary | None, note: str = "") -> go
         if view is not None else t("Source: LoyaltyLens")
     texts = [view.subtitle() if view is not None else "", note, *benchmark_sources(figure),
              source]
-    lines = [line for text in texts if text
-             for line in title_lines(chart_text(text), LINE_CHARS)]
+    # wrapped, then escaped: a line break never falls inside an escape like &amp;
+    lines = [chart_text(line) for text in texts if text
+             for line in title_lines(text, LINE_CHARS)]
     # the subtitle's lines go between the title and what the chart had under it (the
     # heatmap has its top axis there)
     own_top = int(image.layout.margin.t or 60)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -98,3 +99,13 @@ def test_every_chart_has_its_image_buttons(db: Path, page: str) -> None:
     assert charts
     assert labels.count("Image as PNG") == len(charts)
     assert labels.count("Image as SVG") == len(charts)
+
+
+def test_exports_from_two_sessions_at_once_each_get_their_own_image() -> None:
+    # kaleido's one browser answers in order through one queue: two sessions exporting at
+    # once must not take each other's image (each is checked by its own height)
+    figures = [trend_chart(_frame(), "retention_rate", "month", "EUR").update_layout(
+        width=IMAGE_WIDTH, height=height) for height in (300, 500, 380, 460)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        images = list(pool.map(lambda figure: chart_image(figure, "png"), figures))
+    assert [png_size(image)[1] for image in images] == [300, 500, 380, 460]
