@@ -23,7 +23,7 @@ from dashboard.view_summary import ViewSummary
 from metrics.cli import main
 from metrics.definitions import KPIS, REGISTRY
 from metrics.query.filters import Filters
-from metrics.report import Card, Chart, Report, Section, Table, to_html
+from metrics.report import Card, Chart, Report, Section, Table, to_html, to_pdf
 from metrics.report.render import page_counter_css
 from metrics.store import Store
 from tests.test_app import open_app
@@ -233,3 +233,17 @@ def test_the_cover_link_reopens_the_same_view(db: Path) -> None:
     assert app.number_input(key="w").value == 120
     assert app.selectbox(key="industry").value == "Retail"
     assert app.multiselect(key="seg.channel").value == ["Marketplace", "Online shop"]
+
+
+def test_romanian_and_russian_text_reach_the_pdf(tmp_path: Path) -> None:
+    # the system's fonts (fonts-noto-core) have ș ț ă î â and Cyrillic: the PDF's text holds
+    # them as written, not as missing-glyph boxes
+    words = "Magazinul „Țară și Brașov” — Магазин «Лояльность»"
+    pdf = tmp_path / "fonts.pdf"
+    pdf.write_bytes(to_pdf(to_html(_report(words))))
+    text = _pdf_text(pdf)
+    assert "Țară și Brașov" in text and "Магазин «Лояльность»" in text
+    fonts = {str(font["/BaseFont"]) for page in PdfReader(pdf).pages
+             for font in (page["/Resources"]["/Font"][name].get_object()
+                          for name in page["/Resources"]["/Font"])}
+    assert any("Noto" in font or "DejaVu" in font for font in fonts), fonts
