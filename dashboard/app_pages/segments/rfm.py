@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.chart_downloads import show_chart
 from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
     SEGMENT_PREFIX,
@@ -62,7 +63,7 @@ def _rules(dataset: Dataset, filters: Filters) -> None:
 
 def _summary(summary: pd.DataFrame, dataset: Dataset, filters: Filters) -> None:
     currency = dataset.currency
-    st.plotly_chart(rfm_treemap(summary, currency), width="stretch", key="rfm_treemap")
+    show_chart(rfm_treemap(summary, currency), width="stretch", key="rfm_treemap")
     data_table(pd.DataFrame({
         t("Segment"): [t(s) for s in summary["segment"]],
         t("Customers"): [format_value(v, "customers", None) for v in summary["customers"]],
