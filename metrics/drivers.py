@@ -15,10 +15,15 @@ from metrics.definitions import REGISTRY, Metric
 from metrics.errors import InputError
 from metrics.i18n import language, t
 from metrics.kpis import kpi_table
-from metrics.query.filters import Filters
+from metrics.query.filters import Filters, orders_span
 from metrics.query.segments import RFM_SEGMENT, segment_dimensions
 from metrics.query.sql import period_index, period_start_of_index
-from metrics.satisfaction import csat_table, nps_table, satisfaction_segments
+from metrics.satisfaction import (
+    csat_table,
+    nps_table,
+    response_span,
+    satisfaction_segments,
+)
 from metrics.significance import Significance, change_test
 from metrics.store import Dataset, Store
 
@@ -125,6 +130,27 @@ def driver_segments(dataset: Dataset, metric_id: str) -> tuple[str, ...]:
     return tuple(segment_dimensions(dataset))
 
 
+def latest_period(dataset: Dataset, filters: Filters, metric_id: str) -> date:
+    """The first day of the latest complete period of the metric's data (the orders; the
+    responses for NPS and CSAT): the default period to explain."""
+    if metric_id in _SURVEY_TABLES:
+        last = response_span(dataset, "nps" if metric_id == "nps" else "csat")[1]
+    else:
+        last = orders_span(dataset)[1]
+    index = period_index(filters.period, last + timedelta(days=1)) - 1
+    return period_start_of_index(filters.period, index)
+
+
+def driver_table(store: Store, dataset: Dataset, filters: Filters,
+                 metric_id: str = "churn_rate", by: str = RFM_SEGMENT,
+                 period: date | None = None, against: date | None = None) -> pd.DataFrame:
+    """The records of :func:`drivers` with the first day of the period explained
+    (``period_start``), for the registry: ``period`` None takes :func:`latest_period`."""
+    day = period or latest_period(dataset, filters, metric_id)
+    found = drivers(store, dataset, filters, metric_id, by, day, against)
+    return found.records.assign(period_start=found.period_after)
+
+
 def drivers(store: Store, dataset: Dataset, filters: Filters, metric_id: str, by: str,
             period: date, against: date | None = None) -> Drivers:
     """Split the change of a rate KPI between two periods by the values of a segment.
@@ -166,7 +192,7 @@ def drivers(store: Store, dataset: Dataset, filters: Filters, metric_id: str, by
                            "segments are: {segments}.", column=by, metric=t(metric.label),
                            segments=", ".join(driver_segments(dataset, metric_id))
                            or t("none")))
-    before_start, after_start = _periods(filters, period, against)
+    before_start, after_start = periods_compared(filters, period, against)
     table = _split_table(store, dataset, filters, metric_id, by, before_start, after_start)
     rows = {start: table[table["period_start"] == start] for start in (before_start,
                                                                       after_start)}
@@ -207,8 +233,10 @@ def _driver_metric(metric_id: str) -> Metric:
     return REGISTRY[metric_id]
 
 
-def _periods(filters: Filters, period: date, against: date | None) -> tuple[date, date]:
-    """The first days of the period before and the period after."""
+def periods_compared(filters: Filters, period: date, against: date | None
+                     ) -> tuple[date, date]:
+    """The first days of the period before and the period after: the periods holding
+    ``against`` (default: the one before) and ``period``."""
     after = period_index(filters.period, period)
     before = after - 1 if against is None else period_index(filters.period, against)
     if before >= after:
@@ -220,12 +248,17 @@ def _periods(filters: Filters, period: date, against: date | None) -> tuple[date
             period_start_of_index(filters.period, after))
 
 
+def window_filters(filters: Filters, before_start: date, after_start: date) -> Filters:
+    """The filters over the two periods compared (and those between)."""
+    after_end = period_start_of_index(
+        filters.period, period_index(filters.period, after_start) + 1) - timedelta(days=1)
+    return replace(filters, start=before_start, end=after_end)
+
+
 def _split_table(store: Store, dataset: Dataset, filters: Filters, metric_id: str, by: str,
                  before_start: date, after_start: date) -> pd.DataFrame:
     """The metric's table over the two periods (and those between), split by ``by``."""
-    after_end = period_start_of_index(
-        filters.period, period_index(filters.period, after_start) + 1) - timedelta(days=1)
-    window = replace(filters, start=before_start, end=after_end)
+    window = window_filters(filters, before_start, after_start)
     table = _SURVEY_TABLES.get(metric_id, kpi_table)(store, dataset, window, by=by)
     if not (table["period_start"] == after_start).any():
         raise InputError(t("The period starting {period} holds no data; choose a period "
