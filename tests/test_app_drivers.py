@@ -1,0 +1,65 @@
+"""The "Why did it move?" panel on the Overview and Retention pages: the split shown for a
+link's choices, the sentence as plain text, the table's figures worked out by hand, the
+choices in the URL and a driver's figure explained down to its inputs.
+
+Small shop, W = 30 (tests/test_kpis.py); each customer's channel is their first order's:
+web A, C, D; store B, E. Churn = (S + N − E) ÷ S:
+
+    February  web   S {A} = 1, N {C}, E {A, C}: 0%     store S {B, E} = 2, E {E}: 50%
+    March     web   S {A, C} = 2, N {D}, E {A, D}: 50% store S {E} = 1, E {}: 100%
+    total     February 1/3 × 0 + 2/3 × 50 = 33.3%;  March 2/3 × 50 + 1/3 × 100 = 66.7%
+
+web:   mix = (2/3 − 1/3)(0 + 50)/2 = 8.33, rate = (50 − 0)(1/3 + 2/3)/2 = 25: 33.33
+store: mix = (1/3 − 2/3)(50 + 100)/2 = −25, rate = (100 − 50)(1)/2 = 25: 0
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_app import dataset_id, open_app, unescaped
+
+LINK = {"w": "30", "at": "2024-03-01", "why_kpi": "churn_rate", "why_by": "channel",
+        "why_after": "2024-03-01", "why_before": "2024-02-01"}
+
+
+@pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/retention.py"])
+def test_the_panel_splits_churn_by_channel(db: Path, page: str) -> None:
+    app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK}, page=page)
+    assert not app.exception, app.exception
+    assert "Why did it move?" in [h.value for h in app.subheader]
+    sentence = [unescaped(i.value) for i in app.info if "of it from" in i.value]
+    assert sentence == ["Churn rate rose 33.3 pp, from 33.3% to 66.7%; +33.3 pp of it from "
+                        "channel “web”, where it went from 0.0% to 50.0%; shifts in the mix "
+                        "of channel account for -16.7 pp."]
+    table = next(d.value for d in app.dataframe if "Contribution" in d.value.columns)
+    rows = table.set_index(table.columns[0])
+    assert rows.loc["web", "Mix effect"] == pytest.approx(25 / 3)
+    assert rows.loc["web", "Rate effect"] == pytest.approx(25.0)
+    assert rows.loc["store", "Mix effect"] == pytest.approx(-25.0)
+    assert rows.loc["store", "Contribution"] == pytest.approx(0.0, abs=1e-9)
+    assert rows["Contribution"].sum() == pytest.approx(100 / 3)
+    # the choices stay in the link
+    for key, value in LINK.items():
+        if key.startswith("why_"):
+            assert app.query_params[key] == value, key
+
+
+def test_a_driver_figure_is_explained(db: Path) -> None:
+    app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK},
+                   page="app_pages/overview.py")
+    app.selectbox(key="explain_why_metric").set_value("driver_contribution")
+    app.selectbox(key="explain_why_group").set_value("channel=web")
+    app.run()
+    app.toggle(key="explain_why_driver_contribution").set_value(True)
+    app.run()
+    assert not app.exception, app.exception
+    expander = [e for e in app.expander if e.label == "How is this computed?"][-1]
+    captions = [unescaped(c.value) for c in expander.caption]
+    # web: 1 of 3 in February's base, 2 of 3 in March's
+    for line in ("The value's weight, earlier period = 1",
+                 "Everyone's weight, earlier period = 3",
+                 "The value's weight, later period = 2"):
+        assert any(line in c for c in captions), (line, captions)
