@@ -14,7 +14,7 @@ from dashboard import services
 from dashboard.drivers_charts import drivers_waterfall, value_name
 from dashboard.explain_panel import chart_explainer
 from dashboard.filters import seed_from_url, segment_label
-from dashboard.formatting import format_value, period_label
+from dashboard.formatting import period_label, table_number_format
 from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import data_table
@@ -24,6 +24,7 @@ from metrics.drivers import (
     DRIVER_METRICS,
     Drivers,
     all_drivers,
+    amount_text,
     driver_segments,
     drivers,
     summary,
@@ -109,13 +110,13 @@ def _split(dataset: Dataset, filters: Filters, kpi: str, by: str, after: date,
 
 def _columns_ranking(found: list[Drivers], currency: str | None) -> None:
     """Which segment column explains most: each column's top value and its part."""
-    unit = REGISTRY[found[0].metric_id].unit
+    metric = REGISTRY[found[0].metric_id]
     rows = [{t("Segment"): segment_label(f.segment),
              t("Top value"): value_name(f.records["value"].iloc[0]) if len(f.records)
              else "",
-             t("Its contribution"): format_value(
-                 f.records["contribution"].iloc[0] if len(f.records) else None,
-                 "ratio" if unit == "points" else unit, currency)}
+             t("Its contribution"): amount_text(
+                 float(f.records["contribution"].iloc[0]) if len(f.records) else None,
+                 metric, currency, change=True, signed=True)}
             for f in found]
     st.caption(t("Segment columns by how much their top value explains:"))
     data_table(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -129,15 +130,7 @@ def _show(found: Drivers, dataset: Dataset, filters: Filters) -> None:
     after = period_label(filters.period, found.period_after)
     st.plotly_chart(drivers_waterfall(found, segment_label(found.segment), before, after,
                                       currency), width="stretch", key="why_waterfall")
-    table = found.records.drop(columns=["segment"]).assign(
-        value=[value_name(v) for v in found.records["value"]])
-    headers = {m.id.removeprefix("driver_"): m.title() for m in DRIVER_FIGURES}
-    headers |= {"value": segment_label(found.segment), "p_value": t("p-value"),
-                "significant": t("Real change"), "change_test": t("Test")}
-    shown = table.rename(columns=headers)
-    data_table(shown, hide_index=True, width="stretch", currency=currency,
-               units={headers[c]: "ratio" for c in headers if c in table.columns
-                      and c not in ("value", "significant", "change_test")})
+    _table(found, currency)
     groups = [f"{found.segment}={'' if v is None else v}" for v in found.records["value"]]
     chart_explainer("why", [m.id for m in DRIVER_FIGURES], dataset, filters, currency,
                     periods=[found.period_after],
@@ -146,3 +139,34 @@ def _show(found: Drivers, dataset: Dataset, filters: Filters) -> None:
                     options={"metric_id": found.metric_id, "by": found.segment,
                              "against": found.period_before},
                     empty=t("No customers stand behind it in this period."))
+
+
+def _table(found: Drivers, currency: str | None) -> None:
+    """The values' figures: shares in percent, rates in the KPI's unit, effects in its
+    change unit (percentage points for a rate in percent)."""
+    metric = REGISTRY[found.metric_id]
+    records = found.records
+    table = pd.DataFrame({
+        segment_label(found.segment): [value_name(v) for v in records["value"]],
+        **{REGISTRY[f"driver_{c}"].title(): 100.0 * records[c]
+           for c in ("share_before", "share_after")},
+        **{REGISTRY[f"driver_{c}"].title(): pd.to_numeric(records[c])
+           for c in ("rate_before", "rate_after", "mix_effect", "rate_effect",
+                     "contribution")},
+        t("p-value"): pd.to_numeric(records["p_value"]),
+        t("Real change"): records["significant"],
+        t("Test"): [t(text) if text else "" for text in records["change_test"]],
+    })
+    rate_format = (table_number_format(metric.unit, currency)
+                   if metric.unit in ("percent", "currency") else "%,.1f")
+    change_format = {"percent": t("{value} pp", value="%+,.2f"),
+                     "currency": table_number_format("currency", currency)
+                     }.get(metric.unit, "%+,.1f")
+    formats = {"share_before": "%,.1f%%", "share_after": "%,.1f%%",
+               "rate_before": rate_format, "rate_after": rate_format,
+               "mix_effect": change_format, "rate_effect": change_format,
+               "contribution": change_format}
+    config = {REGISTRY[f"driver_{c}"].title(): st.column_config.NumberColumn(format=f)
+              for c, f in formats.items()}
+    config[t("p-value")] = st.column_config.NumberColumn(format="%.3f")
+    data_table(table, hide_index=True, width="stretch", column_config=config)

@@ -324,9 +324,9 @@ def summary(found: Drivers, currency: str | None = None) -> str:
     are data: written as they are."""
     metric = REGISTRY[found.metric_id]
     label = t(metric.label)
-    amounts = {"change": _amount(abs(found.change), metric, currency, change=True),
-               "before": _amount(found.rate_before, metric, currency),
-               "after": _amount(found.rate_after, metric, currency)}
+    amounts = {"change": amount_text(abs(found.change), metric, currency, change=True),
+               "before": amount_text(found.rate_before, metric, currency),
+               "after": amount_text(found.rate_after, metric, currency)}
     if found.change > 0:
         opening = t("{metric} rose {change}, from {before} to {after}", metric=label,
                     **amounts)
@@ -342,17 +342,17 @@ def summary(found: Drivers, currency: str | None = None) -> str:
     mix = (t("the mix of {segment} barely changed", segment=found.segment)
            if abs(found.mix_effect) <= SMALL_MIX_SHARE * abs(found.change)
            else t("shifts in the mix of {segment} account for {mix}", segment=found.segment,
-                  mix=_amount(found.mix_effect, metric, currency, change=True, signed=True)))
+                  mix=amount_text(found.mix_effect, metric, currency, change=True, signed=True)))
     return t("{opening}; {part} of it from {segment} “{value}”, where it went from "
              "{value_before} to {value_after}; {mix}.", opening=opening,
-             part=_amount(float(top["contribution"]), metric, currency, change=True,
+             part=amount_text(float(top["contribution"]), metric, currency, change=True,
                           signed=True),
              segment=found.segment, value=value,
-             value_before=_amount(top["rate_before"], metric, currency),
-             value_after=_amount(top["rate_after"], metric, currency), mix=mix)
+             value_before=amount_text(top["rate_before"], metric, currency),
+             value_after=amount_text(top["rate_after"], metric, currency), mix=mix)
 
 
-def _amount(value: float | None, metric: Metric, currency: str | None, *,
+def amount_text(value: float | None, metric: Metric, currency: str | None, *,
             change: bool = False, signed: bool = False) -> str:
     """A rate or a change as the current language writes it: percent with one decimal
     (a change in percentage points), NPS points, an amount of the data's currency."""
