@@ -404,12 +404,12 @@ def main() -> None:
     base = st.session_state["base"]
     try:
         _rates(view, dataset, filters, base)
+        if base == "orders":  # the drivers split the orders' KPIs
+            _why(dataset, filters)
         _metric, unbounded = _cohorts(dataset, filters)
         _curves(view, dataset, filters, unbounded)
         _lifecycle(dataset, filters)
         _survival(view, dataset, filters, base)
-        if base == "orders":  # the drivers split the orders' KPIs
-            _why(dataset, filters)
     except LoyaltyLensError as error:
         show_error(error)
     publish(["base", "cohort_metric", "cohort_mode", "cohort_show", "cohort_periods",
