@@ -25,6 +25,7 @@ from metrics.drivers import (
     Drivers,
     all_drivers,
     amount_text,
+    cohort_summary,
     driver_segments,
     drivers,
     summary,
@@ -32,6 +33,7 @@ from metrics.drivers import (
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.query.filters import Filters
+from metrics.query.segments import COHORT_SPLIT
 from metrics.satisfaction import measures
 from metrics.store import Dataset
 
@@ -66,7 +68,7 @@ def drivers_panel(dataset: Dataset, filters: Filters, periods: Sequence[date],
     seed_from_url("why_by", ALL_SEGMENTS, parse_choice(splits), t("segment"), options=splits)
     columns[1].selectbox(t("Split by"), splits, key="why_by",
                          format_func=lambda k: t("All segment columns") if k == ALL_SEGMENTS
-                         else segment_label(k))
+                         else split_label(k))
     after_default = default_period.isoformat() if default_period.isoformat() in names[1:] \
         else names[-1]
     seed_from_url("why_after", after_default, parse_choice(names[1:]), t("period"),
@@ -94,6 +96,11 @@ def drivers_panel(dataset: Dataset, filters: Filters, periods: Sequence[date],
     _show(found[0], dataset, filters)
 
 
+def split_label(key: str) -> str:
+    """A split's name on screen: the acquisition cohort, or the segment's label."""
+    return t("Acquisition cohort") if key == COHORT_SPLIT else segment_label(key)
+
+
 def _name(filters: Filters, day: str) -> str:
     return period_label(filters.period, date.fromisoformat(day))
 
@@ -111,7 +118,7 @@ def _split(dataset: Dataset, filters: Filters, kpi: str, by: str, after: date,
 def _columns_ranking(found: list[Drivers], currency: str | None) -> None:
     """Which segment column explains most: each column's top value and its part."""
     metric = REGISTRY[found[0].metric_id]
-    rows = [{t("Segment"): segment_label(f.segment),
+    rows = [{t("Segment"): split_label(f.segment),
              t("Top value"): value_name(f.records["value"].iloc[0]) if len(f.records)
              else "",
              t("Its contribution"): amount_text(
@@ -126,9 +133,12 @@ def _show(found: Drivers, dataset: Dataset, filters: Filters) -> None:
     """One segment's split: the sentence, the waterfall, the table and the explainer."""
     currency = dataset.currency
     st.info(plain(summary(found, currency)), icon=":material/insights:")
+    if found.segment == COHORT_SPLIT:  # cohort or calendar?
+        st.info(plain(cohort_summary(found, filters.period, currency)),
+                icon=":material/calendar_month:")
     before = period_label(filters.period, found.period_before)
     after = period_label(filters.period, found.period_after)
-    st.plotly_chart(drivers_waterfall(found, segment_label(found.segment), before, after,
+    st.plotly_chart(drivers_waterfall(found, split_label(found.segment), before, after,
                                       currency), width="stretch", key="why_waterfall")
     _table(found, currency)
     groups = [f"{found.segment}={'' if v is None else v}" for v in found.records["value"]]
@@ -147,7 +157,7 @@ def _table(found: Drivers, currency: str | None) -> None:
     metric = REGISTRY[found.metric_id]
     records = found.records
     table = pd.DataFrame({
-        segment_label(found.segment): [value_name(v) for v in records["value"]],
+        split_label(found.segment): [value_name(v) for v in records["value"]],
         **{REGISTRY[f"driver_{c}"].title(): 100.0 * records[c]
            for c in ("share_before", "share_after")},
         **{REGISTRY[f"driver_{c}"].title(): pd.to_numeric(records[c])

@@ -9,15 +9,15 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from metrics.definitions import REGISTRY, Metric
 from metrics.errors import InputError
 from metrics.i18n import language, t
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters, orders_span
-from metrics.query.segments import RFM_SEGMENT, segment_dimensions
-from metrics.query.sql import period_index, period_start_of_index
+from metrics.query.segments import COHORT_SPLIT, RFM_SEGMENT, segment_dimensions
+from metrics.query.sql import Period, period_index, period_start_of_index
 from metrics.satisfaction import (
     csat_table,
     nps_table,
@@ -40,6 +40,9 @@ DRIVER_COLUMNS: tuple[str, ...] = (
 ALL_SEGMENTS = "all"
 # A mix effect under this share of the total change "barely changed" in the summary.
 SMALL_MIX_SHARE = 0.1
+# The cohort view's newer cohorts: those acquired in the earlier period or the periods
+# just before it, this many in all.
+RECENT_PERIODS = 3
 
 SplitTable = Callable[..., pd.DataFrame]
 # The function computing each metric's table per period, split by ``by`` (one group of
@@ -124,10 +127,12 @@ def weight_column(metric: Metric) -> str:
 
 def driver_segments(dataset: Dataset, metric_id: str) -> tuple[str, ...]:
     """The segment keys a metric's change can be split by: every segment of the orders and
-    customers (and the RFM segment); for NPS and CSAT those of the survey responses."""
+    customers (and the RFM segment) and the acquisition cohort
+    (:data:`metrics.query.segments.COHORT_SPLIT`); for NPS and CSAT the segments of the
+    survey responses."""
     if metric_id in _SURVEY_TABLES:
         return tuple(satisfaction_segments(dataset))
-    return tuple(segment_dimensions(dataset))
+    return (*segment_dimensions(dataset), COHORT_SPLIT)
 
 
 def latest_period(dataset: Dataset, filters: Filters, metric_id: str) -> date:
@@ -369,3 +374,63 @@ def amount_text(value: float | None, metric: Metric, currency: str | None, *,
     if metric.unit == "percent":
         return t("{value} pp", value=number) if change else t("{value}%", value=number)
     return t("{value} points", value=number) if change else number
+
+
+# -- cohort or calendar? ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortView:
+    """A change split by acquisition cohort into the newer cohorts' part and the older
+    ones' (each a sum of contributions of :func:`drivers` by
+    :data:`~metrics.query.segments.COHORT_SPLIT`), and the verdict.
+
+    ``calendar`` is True when the older cohorts' own rates moved the way the total did and
+    carry at least half of the rate effects: every cohort changed at once (something
+    changed for all customers); False when the newer cohorts carry the change (customers
+    acquired lately behave differently).
+    """
+
+    since: date
+    recent: float
+    older: float
+    recent_share: float
+    calendar: bool
+
+
+def cohort_view(found: Drivers, period: Period) -> CohortView:
+    """The cohort-vs-calendar reading of a change split by cohort (``found.segment`` is
+    :data:`~metrics.query.segments.COHORT_SPLIT`; ``period`` the filters' period type):
+    the newer cohorts are the :data:`RECENT_PERIODS` periods up to the earlier one."""
+    if found.segment != COHORT_SPLIT:
+        raise ValueError("a cohort view needs the split by cohort")
+    p = period_index(period, found.period_before)
+    since = period_start_of_index(period, p - RECENT_PERIODS + 1)
+    records = found.records
+    recent = records["value"].map(lambda v: v is not None and date.fromisoformat(v) >= since)
+    rate_older = float(records.loc[~recent, "rate_effect"].sum())
+    rate_total = float(records["rate_effect"].sum())
+    calendar = (rate_total != 0 and rate_older * rate_total > 0
+                and abs(rate_older) >= abs(rate_total) / 2)
+    return CohortView(since, float(records.loc[recent, "contribution"].sum()),
+                      float(records.loc[~recent, "contribution"].sum()),
+                      float(records.loc[recent, "share_after"].sum()), calendar)
+
+
+def cohort_summary(found: Drivers, period: Period, currency: str | None = None) -> str:
+    """The cohort view in one sentence: how much of the change the newer and the older
+    cohorts make, and whether it is a cohort or a calendar effect."""
+    view = cohort_view(found, period)
+    metric = REGISTRY[found.metric_id]
+    verdict = (t("every cohort moved at once: something changed for all customers")
+               if view.calendar else
+               t("the newer cohorts carry it: customers acquired lately behave differently"))
+    return t("Of the change of {change} in {metric}, {recent} comes from the cohorts "
+             "acquired since {since} ({share} of the base) and {older} from the older "
+             "ones; {verdict}.", metric=t(metric.label),
+             change=amount_text(found.change, metric, currency, change=True, signed=True),
+             recent=amount_text(view.recent, metric, currency, change=True, signed=True),
+             older=amount_text(view.older, metric, currency, change=True, signed=True),
+             since=view.since.isoformat(),
+             share=format_percent(view.recent_share, format="#,##0%", locale=language.get()),
+             verdict=verdict)

@@ -63,3 +63,24 @@ def test_a_driver_figure_is_explained(db: Path) -> None:
                  "Everyone's weight, earlier period = 3",
                  "The value's weight, later period = 2"):
         assert any(line in c for c in captions), (line, captions)
+
+
+def test_the_cohort_view_says_cohort_or_calendar(db: Path) -> None:
+    """By acquisition cohort (first purchase month): January A, B, E; February C; March D.
+    February: January's S {A, B, E}, E {A, E}: churn 1/3. March: January's S {A, E},
+    E {A}: 50%; February's S {C}, E {}: 100%. January: mix (2/3 − 1)(100/3 + 50)/2 =
+    −125/9, rate (50 − 100/3)(1 + 2/3)/2 = 125/9: 0; February: mix 1/3 × 100 = 33.3. Both
+    cohorts are newer than December 2023 (the three months up to February): a cohort
+    effect."""
+    app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK, "why_by": "cohort"},
+                   page="app_pages/overview.py")
+    assert not app.exception, app.exception
+    sentences = [unescaped(i.value) for i in app.info if "cohorts acquired since" in i.value]
+    assert sentences == [
+        "Of the change of +33.3 pp in Churn rate, +33.3 pp comes from the cohorts acquired "
+        "since 2023-12-01 (100% of the base) and +0.0 pp from the older ones; the newer "
+        "cohorts carry it: customers acquired lately behave differently."]
+    table = next(d.value for d in app.dataframe if "Contribution" in d.value.columns)
+    rows = table.set_index("Acquisition cohort")
+    assert rows.loc["2024-01-01", "Mix effect"] == pytest.approx(-125 / 9)
+    assert rows.loc["2024-02-01", "Contribution"] == pytest.approx(100 / 3)

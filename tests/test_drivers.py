@@ -28,11 +28,20 @@ from pathlib import Path
 import pytest
 from scipy.stats import chi2_contingency
 
-from metrics.drivers import DRIVER_COLUMNS, DRIVER_METRICS, all_drivers, drivers, summary
+from metrics.drivers import (
+    DRIVER_COLUMNS,
+    DRIVER_METRICS,
+    all_drivers,
+    cohort_summary,
+    cohort_view,
+    drivers,
+    summary,
+)
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
+from metrics.query.segments import COHORT_SPLIT
 from metrics.satisfaction import nps_table
 from metrics.store import Dataset, Store
 from tests.builders import cdnow_csv, write_csv
@@ -239,3 +248,71 @@ def test_cdnow_drivers_name_the_planted_segment(tmp_path: Path) -> None:
     assert top["rate_effect"] > 0 and top["significant"] is True
     assert all_drivers(store, dataset, filters, "churn_rate", date(1997, 9, 1))[0].segment \
         == "region"
+
+
+# -- cohort or calendar? -------------------------------------------------------------------
+
+
+def test_churn_split_by_cohort_by_hand(shop: tuple[Store, Dataset]) -> None:
+    """Cohorts by first purchase month: January w1-w4, s1-s3; February a1, a2; March p1.
+
+    January: February S = 7, E = 5 (w1 w2 w4 s1 s2): churn 2/7;
+             March S = 5, E = 2 (w1 s1): churn 3/5 = 60%
+             mix  = (5/7 − 1)(200/7 + 60)/2 = −620/49;  rate = (60 − 200/7)(12/7)/2 = 1320/49
+             contribution = 700/49 = 100/7
+    February: only in March's base (S = 2, E = 0): mix = 2/7 × 100 = 200/7, rate 0.
+    March (p1): S = 0 in both: no row.
+
+    With the newer cohorts those of December to February (the three months up to the
+    earlier one), all the change (300/7) is theirs: the older cohorts have no base.
+    """
+    store, dataset = shop
+    found = drivers(store, dataset, MONTHS, "churn_rate", COHORT_SPLIT, MARCH)
+    rows = by_value(found)
+    assert list(rows) == ["2024-02-01", "2024-01-01"]
+    assert rows["2024-01-01"]["mix_effect"] == pytest.approx(-620 / 49)
+    assert rows["2024-01-01"]["rate_effect"] == pytest.approx(1320 / 49)
+    assert rows["2024-02-01"]["contribution"] == pytest.approx(200 / 7)
+    view = cohort_view(found, "month")
+    assert view.since == date(2023, 12, 1)
+    assert (view.recent, view.older) == (pytest.approx(300 / 7), 0.0)
+    assert view.calendar is False
+    assert cohort_summary(found, "month") == (
+        "Of the change of +42.9 pp in Churn rate, +42.9 pp comes from the cohorts acquired "
+        "since 2023-12-01 (100% of the base) and +0.0 pp from the older ones; the newer "
+        "cohorts carry it: customers acquired lately behave differently.")
+
+
+def test_an_old_cohorts_own_change_reads_as_calendar(tmp_path: Path) -> None:
+    """W = 30. Cohort November 2023: o1 11-10 01-20 02-15 03-10, o2 11-10 01-25 02-20;
+    cohort February 2024: n1 02-05, n2 02-10 03-05 03-31.
+
+    February: S {o1, o2} = 2, N {n1, n2}, E all four: churn 0 (old cohort 0 of 2).
+    March:    S 4; old: S 2, E {o1}: 50%; February's: S 2, E {n2}: 50%; total 50%.
+    old:      s0 = 1, s1 = 1/2, r0 = 0, r1 = 50: mix = (−1/2)(25) = −12.5,
+              rate = 50 (3/4) = 37.5, contribution 25
+    February: s0 = 0, s1 = 1/2, r0 taken = 50: mix = 25, rate 0, contribution 25
+    The newer cohorts (since December) make 25 of the 50 pp, and all of the rate effect
+    (37.5) is the old cohort's own: every cohort moved, a calendar effect.
+    """
+    orders = [("o1", d) for d in ("2023-11-10", "2024-01-20", "2024-02-15", "2024-03-10")]
+    orders += [("o2", d) for d in ("2023-11-10", "2024-01-25", "2024-02-20")]
+    orders += [("n1", "2024-02-05")] + [("n2", d) for d in ("2024-02-10", "2024-03-05",
+                                                             "2024-03-31")]
+    store = Store(":memory:")
+    ingest_file(store, write_csv(tmp_path / "o.csv", ("customer_id", "order_date", "amount"),
+                                 [(c, d, "10") for c, d in orders]), dataset="Cohorts")
+    found = drivers(store, store.dataset("Cohorts"), MONTHS, "churn_rate", COHORT_SPLIT,
+                    MARCH)
+    rows = by_value(found)
+    assert (rows["2023-11-01"]["mix_effect"], rows["2023-11-01"]["rate_effect"]) == (
+        pytest.approx(-12.5), pytest.approx(37.5))
+    assert rows["2024-02-01"]["contribution"] == pytest.approx(25.0)
+    view = cohort_view(found, "month")
+    assert (view.recent, view.older, view.recent_share) == (
+        pytest.approx(25.0), pytest.approx(25.0), pytest.approx(0.5))
+    assert view.calendar is True
+    assert cohort_summary(found, "month") == (
+        "Of the change of +50.0 pp in Churn rate, +25.0 pp comes from the cohorts acquired "
+        "since 2023-12-01 (50% of the base) and +25.0 pp from the older ones; every cohort "
+        "moved at once: something changed for all customers.")
