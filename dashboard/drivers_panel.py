@@ -65,7 +65,8 @@ def drivers_panel(dataset: Dataset, filters: Filters, periods: Sequence[date],
                          format_func=lambda m: REGISTRY[m].title())
     kpi = st.session_state["why_kpi"]
     splits = [ALL_SEGMENTS, *driver_segments(dataset, kpi)]
-    seed_from_url("why_by", ALL_SEGMENTS, parse_choice(splits), t("segment"), options=splits)
+    # one segment by default: ranking every column computes one split per column
+    seed_from_url("why_by", splits[1], parse_choice(splits), t("segment"), options=splits)
     columns[1].selectbox(t("Split by"), splits, key="why_by",
                          format_func=lambda k: t("All segment columns") if k == ALL_SEGMENTS
                          else split_label(k))

@@ -223,11 +223,12 @@ def all_drivers(store: Store, dataset: Dataset, filters: Filters, metric_id: str
     """:func:`drivers` for every segment of :func:`driver_segments`, the column that
     explains the most first: the one whose top value has the largest ``|contribution|``
     (:attr:`Drivers.explained`; a sum over all values would favour columns with many
-    small values). Ties keep the segments' order. The RFM segment is left out: it is
-    computed from the same periods' purchases, so it "explains" churn by definition."""
+    small values). Ties keep the segments' order. Left out: the RFM segment, computed
+    from the same periods' purchases (so it "explains" churn by definition), and the
+    acquisition cohort, no segment column (its own view, :func:`cohort_view`)."""
     found = [drivers(store, dataset, filters, metric_id, by, period, against)
              for by in driver_segments(dataset, _driver_metric(metric_id).id)
-             if by != RFM_SEGMENT]
+             if by not in (RFM_SEGMENT, COHORT_SPLIT)]
     return sorted(found, key=lambda d: -d.explained)
 
 
