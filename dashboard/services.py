@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.flights import Flights
-from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
+from metrics import drivers, loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
 from metrics.explain import Explanation, explain
@@ -45,6 +45,8 @@ _PAGE_FUNCTIONS: tuple[Callable[..., Any], ...] = (
     satisfaction.comments,
     satisfaction.response_coverage,
     rfm.rfm_table,
+    drivers.drivers,
+    drivers.all_drivers,
 )
 _METRICS: tuple[Callable[..., Any], ...] = tuple(dict.fromkeys(
     (*metric_functions(), *_PAGE_FUNCTIONS)))

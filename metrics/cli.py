@@ -36,6 +36,16 @@ from metrics.benchmarks import (
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
 from metrics.clv.predictive import predictive_clv
 from metrics.demo import ensure_demo
+from metrics.drivers import (
+    ALL_SEGMENTS,
+    DRIVER_COLUMNS,
+    DRIVER_METRICS,
+    Drivers,
+    all_drivers,
+    drivers,
+    latest_period,
+    summary,
+)
 from metrics.errors import AccessDenied, InputError, LoyaltyLensError
 from metrics.explain import Explanation, explain, json_parameters
 from metrics.export import json_value, to_csv, to_records
@@ -561,6 +571,54 @@ def _explain(args: argparse.Namespace, store: Store) -> None:
         _print_explanation(explanation)
 
 
+def _configure_drivers(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--metric", required=True, choices=DRIVER_METRICS,
+                         help=t("The rate KPI whose change is split."))
+    _add_filters(command, period_flag="--period-type")
+    command.add_argument("--period", dest="period_day", type=_period_day, metavar="PERIOD",
+                         help=t("The period explained: a day in it (YYYY-MM-DD), a month "
+                                "(YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY); default "
+                                "the latest complete one."))
+    command.add_argument("--against", type=_period_day, metavar="PERIOD",
+                         help=t("The period compared against, written like --period "
+                                "(default: the one before it)."))
+    command.add_argument("--by", metavar="SEGMENT", required=True,
+                         help=t("The segment whose values the change is split by, or "
+                                "{all} for every segment column (the one explaining the "
+                                "most first).", all=ALL_SEGMENTS))
+
+
+def _drivers_data(found: Drivers, currency: str | None) -> dict[str, Any]:
+    """One split as JSON-ready data: the total change and one record per value."""
+    return {"metric": found.metric_id, "segment": found.segment,
+            "period_before": found.period_before.isoformat(),
+            "period_after": found.period_after.isoformat(),
+            "rate_before": json_value(found.rate_before),
+            "rate_after": json_value(found.rate_after),
+            "change": json_value(found.change), "mix_effect": json_value(found.mix_effect),
+            "summary": summary(found, currency),
+            "records": to_records(found.records)}
+
+
+def _drivers(args: argparse.Namespace, store: Store) -> None:
+    dataset = store.dataset(args.dataset)
+    filters = _filters(args, store)  # names --by by its segment key
+    by = args.by
+    day = args.period_day or latest_period(dataset, filters, args.metric)
+    found = (all_drivers(store, dataset, filters, args.metric, day, args.against)
+             if by == ALL_SEGMENTS
+             else [drivers(store, dataset, filters, args.metric, by, day, args.against)])
+    if args.format == "csv":
+        _print_table(pd.concat([f.records for f in found], ignore_index=True) if found
+                     else pd.DataFrame(columns=list(DRIVER_COLUMNS)), "csv")
+    elif by == ALL_SEGMENTS:
+        _print_json({"metric": args.metric,
+                     "explains_most": found[0].segment if found else None,
+                     "segments": [_drivers_data(f, dataset.currency) for f in found]})
+    else:
+        _print_json(_drivers_data(found[0], dataset.currency))
+
+
 def _configure_retention(retention: argparse.ArgumentParser) -> None:
     _add_filters(retention)
     retention.add_argument("--base", choices=BASES,
@@ -760,6 +818,10 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
                                  "its inputs with their values, the SQL with its parameters "
                                  "and the rows behind it (a card's \"How is this computed?\")."),
             _configure_explain, _explain),
+    Command("drivers", lambda: t("Why did it move? A rate KPI's change between two periods "
+                                 "split by the values of a segment into mix and rate "
+                                 "effects that add up to the change."),
+            _configure_drivers, _drivers),
     Command("retention", lambda: t("Retention and churn per period with S, N, E (the "
                                    "Retention page)."),
             _configure_retention, _retention),

@@ -829,12 +829,43 @@ CLV: tuple[Metric, ...] = (
     ),
 )
 
+# "Why did it move?" (metrics/drivers.py): a rate KPI's change between two periods split by
+# the values of a segment, one row per value of drivers' records (the column is the id
+# without "driver_"). Shares are fractions of the metric's weight (S, active customers,
+# orders, answers); rates and effects are in the KPI's own unit, so "ratio" here.
+DRIVER_PART = ChangeTest("none", reason="a part of one change between two periods")
+DRIVER_FIGURES: tuple[Metric, ...] = (
+    Metric("driver_share_before", "Share before", "ratio",
+           "The segment value's share of the KPI's weight (S for retention and churn, the "
+           "active customers, the orders, the answers) in the earlier period.",
+           test=DRIVER_PART),
+    Metric("driver_share_after", "Share after", "ratio",
+           "The segment value's share of the KPI's weight in the later period.",
+           test=DRIVER_PART),
+    Metric("driver_rate_before", "Rate before", "ratio",
+           "The KPI over the segment value's customers (or answers) in the earlier period.",
+           test=DRIVER_PART),
+    Metric("driver_rate_after", "Rate after", "ratio",
+           "The KPI over the segment value's customers (or answers) in the later period.",
+           test=DRIVER_PART),
+    Metric("driver_mix_effect", "Mix effect", "ratio",
+           "(share after − share before) × (rate before + rate after) ÷ 2: the change the "
+           "shift in the value's share makes (Kitagawa).", test=DRIVER_PART),
+    Metric("driver_rate_effect", "Rate effect", "ratio",
+           "(rate after − rate before) × (share before + share after) ÷ 2: the change the "
+           "value's own rate makes (Kitagawa).", test=DRIVER_PART),
+    Metric("driver_contribution", "Contribution", "ratio",
+           "Mix effect + rate effect: the value's part of the KPI's change; the parts of "
+           "all values add up to the change.", test=DRIVER_PART),
+)
+
 # Every entry of the registry, for checks that walk all of them.
 ALL_METRICS: tuple[Metric, ...] = (
     KPIS + BASE_COUNTS + LIFECYCLE_COUNTS + SAMPLE_STATISTICS + (QUICK_RATIO,) + SURVEY
     + SURVEY_SUMMARIES + COHORT_CELLS + COHORT_AVERAGES + SURVIVAL + CLV
     + LOYALTY
     + RFM_FIGURES + SEGMENT_FIGURES + SURVEY_FIGURES
+    + DRIVER_FIGURES
 )
 # Every entry by id.
 REGISTRY: dict[str, Metric] = {metric.id: metric for metric in ALL_METRICS}

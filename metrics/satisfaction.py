@@ -487,15 +487,19 @@ def score_distribution(store: Store, dataset: Dataset, filters: Filters) -> pd.D
 # -- CSAT and CLI ---------------------------------------------------------------------------
 
 
-def csat_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+def csat_table(store: Store, dataset: Dataset, filters: Filters, by: str | None = None
+               ) -> pd.DataFrame:
     """CSAT per period: the share of 4 and 5 answers on the 1-5 scale.
+
+    ``by`` (optional) splits it as :func:`nps_table`'s ``by`` does.
 
     Returns
     -------
     pandas.DataFrame
-        :data:`CSAT_COLUMNS`: answers, satisfied (4-5), CSAT in percent and its 95% margin
-        of error in points, 1.96 x sqrt(p (1 - p) / n) x 100 (the normal, Wald interval of
-        a proportion); None for a period without answers.
+        :data:`CSAT_COLUMNS` (and ``group_value`` after the dates when split): answers,
+        satisfied (4-5), CSAT in percent and its 95% margin of error in points,
+        1.96 x sqrt(p (1 - p) / n) x 100 (the normal, Wald interval of a proportion);
+        None for a period without answers.
 
     Raises
     ------
@@ -503,7 +507,7 @@ def csat_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame
         The dataset has no responses, or they have no CSAT column.
     """
     _require(dataset, "csat")
-    frame = _by_period(store, dataset, filters, None)
+    frame = _by_period(store, dataset, filters, by)
     shares = [(int(x), int(n)) for x, n in zip(frame["satisfied"], frame["csat_responses"],
                                                 strict=True)]
     frame["responses"] = frame["csat_responses"]
@@ -511,7 +515,10 @@ def csat_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame
     frame["margin_of_error"] = pd.Series(
         [Z_95 * math.sqrt((x / n) * (1 - x / n) / n) * 100.0 if n else None
          for x, n in shares], dtype=object)
-    return frame[list(CSAT_COLUMNS)]
+    columns = list(CSAT_COLUMNS)
+    if by is not None:
+        columns.insert(2, "group_value")
+    return frame[columns]
 
 
 def cli_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:

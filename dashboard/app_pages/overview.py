@@ -13,6 +13,8 @@ from dashboard import services
 from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
 from dashboard.chart_downloads import show_chart
 from dashboard.charts import trend_chart
+from dashboard.drivers_panel import KEYS as DRIVER_KEYS
+from dashboard.drivers_panel import drivers_panel
 from dashboard.explain_panel import chart_explainer, how_computed
 from dashboard.filters import View, page_data, publish, seed_from_url
 from dashboard.formatting import (
@@ -181,7 +183,10 @@ def main() -> None:
                     period_name=lambda day: period_label(filters.period, day),
                     empty=t("No customers or orders stand behind it in this period."))
     _downloads(shown, filters.period, currency)
-    publish(["at", "metric"])
+    complete = shown[shown["complete"].astype(bool)]
+    drivers_panel(dataset, filters, list(complete["period_start"]),
+                  date.fromisoformat(at))
+    publish(["at", "metric", *DRIVER_KEYS])
 
 
 def _downloads(frame: pd.DataFrame, period: Period, currency: str | None) -> None:

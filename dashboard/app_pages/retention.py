@@ -12,6 +12,8 @@ import streamlit as st
 from dashboard import services
 from dashboard.benchmark_overlay import chart_notes, comparison
 from dashboard.chart_downloads import show_chart
+from dashboard.drivers_panel import KEYS as DRIVER_KEYS
+from dashboard.drivers_panel import drivers_panel
 from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
     View,
@@ -405,6 +407,8 @@ def main() -> None:
     base = st.session_state["base"]
     try:
         _rates(view, dataset, filters, base)
+        if base == "orders":  # the drivers split the orders' KPIs
+            _why(dataset, filters)
         _metric, unbounded = _cohorts(dataset, filters)
         _curves(view, dataset, filters, unbounded)
         _lifecycle(dataset, filters)
@@ -412,7 +416,15 @@ def main() -> None:
     except LoyaltyLensError as error:
         show_error(error)
     publish(["base", "cohort_metric", "cohort_mode", "cohort_show", "cohort_periods",
-             "curve_by", "survival_by", "survival_view"])
+             "curve_by", "survival_by", "survival_view", *DRIVER_KEYS])
+
+
+def _why(dataset: Dataset, filters: Filters) -> None:
+    """The "Why did it move?" panel over the complete periods, the latest by default."""
+    kpis = services.kpis(dataset, filters)
+    complete = list(kpis.loc[kpis["complete"].astype(bool), "period_start"])
+    if complete:
+        drivers_panel(dataset, filters, complete, complete[-1])
 
 
 main()

@@ -47,7 +47,7 @@ from metrics.explain.base import (
 from metrics.i18n import t
 from metrics.kpis import kpi_query
 from metrics.query.filters import Filters, orders_span
-from metrics.query.orders import orders_query
+from metrics.query.orders import narrowed_orders_query
 from metrics.query.run import query_frame, query_row
 from metrics.query.sql import (
     Period,
@@ -278,7 +278,7 @@ def _kpi_value_query(dataset: Dataset, filters: Filters, metric_id: str, formula
     if formula.row_sums:
         # the sums the KPI table does not hold, over the rows behind the period
         _, end_day = explained_period(dataset, filters, start)
-        rows_sql, rows_params = _rows_query(dataset, filters, formula, start, end_day)
+        rows_sql, rows_params = rows_query(dataset, filters, formula, start, end_day)
         # 0, not NULL, for a period without orders, as the KPI table's sums
         sums = ", ".join(f"COALESCE(SUM({quote_ident(c)}), 0) AS {quote_ident(c)}"
                          for c in formula.row_sums)
@@ -319,15 +319,18 @@ def _survey_rows_query(dataset: Dataset, filters: Filters, formula: Formula, sta
     return sql, bind(sql, params | {"explained_index": period_index(filters.period, start)})
 
 
-def _rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: date,
-                end_day: date) -> tuple[str, dict[str, Any]]:
-    """The query returning every customer or order behind the number."""
+def rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: date,
+               end_day: date, customers: tuple[str, dict[str, Any]] | None = None
+               ) -> tuple[str, dict[str, Any]]:
+    """The query returning every customer or order behind the number (only those of the
+    customers ``customers``, a condition on ``customer_id`` with its parameters, if
+    given)."""
     if formula.rows in ("orders", REVENUE_RETENTION_ROWS):
         template, pieces = load_sql(f"explain_{formula.rows}"), {}
     else:  # the customers: CTEs and the final SELECT
         template = with_ctes(load_sql("explain_customers"))
         pieces = {"row_condition": formula.row_condition}
-    sql, params = orders_query(template, dataset, filters, **pieces)
+    sql, params = narrowed_orders_query(template, dataset, filters, customers, pieces)
     index = period_index(filters.period, start)
     days = {"first_day": start, "start_day": start - timedelta(days=1), "end_day": end_day,
             "previous_first_day": period_start_of_index(filters.period, index - 1),
@@ -348,7 +351,7 @@ class _Source:
 
 _SOURCES = {
     KPI_SOURCE: _Source(lambda dataset, _: orders_span(dataset), _kpi_value_query,
-                        _rows_query),
+                        rows_query),
     SURVEY_SOURCE: _Source(lambda dataset, formula: response_span(dataset, formula.measure),
                            _survey_value_query, _survey_rows_query),
 }
