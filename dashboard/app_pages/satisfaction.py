@@ -100,7 +100,8 @@ CLI_CHART_NOTE = N_("The band is {formula}; dotted lines: each question's mean."
 
 def _chart_caption(metric: Metric, note: str) -> str:
     """The measure's definition, then what its chart draws."""
-    return metric.describe() + " " + t(note, formula=metric.margin_of_error)
+    formula = t(metric.margin_of_error) if metric.margin_of_error else ""
+    return metric.describe() + " " + t(note, formula=formula)
 
 
 def _signed(value: float, pattern: str = "#,##0.0") -> str:
