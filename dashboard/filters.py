@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import services
 from dashboard.formatting import PERIOD_NAMES, format_day, format_value, period_label
 from dashboard.guard import callback
+from dashboard.language import LANGUAGE_KEY
 from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
@@ -30,7 +31,7 @@ from dashboard.url_state import (
 )
 from metrics.benchmarks import Benchmark
 from metrics.benchmarks import sectors as benchmark_sectors
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.kpis import SuggestedWindow
 from metrics.query.filters import (
     DEFAULT_INACTIVITY_DAYS,
@@ -51,7 +52,7 @@ SELECT_DATASET = "_select_dataset"
 MISSING_DATASET = "_missing_dataset"
 # The (id, name) of the dataset shown last, to name it once it is deleted.
 SHOWN_DATASET = "_shown_dataset"
-GLOBAL_KEYS = ("dataset", "period", "start", "end", "w", "industry")
+GLOBAL_KEYS = (LANGUAGE_KEY, "dataset", "period", "start", "end", "w", "industry")
 NO_INDUSTRY = ""
 
 
@@ -107,7 +108,7 @@ def draw_sidebar() -> View:
         if not datasets:
             st.caption(t("No data yet: upload a file on the Data page."))
             view.warnings = url.finish()
-            st.query_params.clear()
+            st.query_params.from_dict(query_string_values(st.session_state, [LANGUAGE_KEY]))
             return view
 
         ids = [d.id for d in datasets]
@@ -220,8 +221,8 @@ def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
 
 
 # Why a suggested W is shorter than the data's gaps: W's input cannot hold more.
-CAPPED_SUGGESTION = ("Suggested for this data: {days} days, the longest W there is: 9 in 10 "
-                     "repeat purchases come within {gap} days, longer than W can be.")
+CAPPED_SUGGESTION = (N_("Suggested for this data: {days} days, the longest W there is: 9 in 10 "
+                        "repeat purchases come within {gap} days, longer than W can be."))
 
 
 def capped_suggestion(suggested: SuggestedWindow) -> str:
@@ -239,12 +240,12 @@ def _suggestion(suggested: SuggestedWindow) -> str:
 
 # What the date range shows, by granularity: the metrics count whole periods.
 WHOLE_PERIODS = {
-    "week": "Shows whole weeks: {first} to {last}.",
-    "month": "Shows whole months: {first} to {last}.",
-    "quarter": "Shows whole quarters: {first} to {last}.",
-    "year": "Shows whole years: {first} to {last}.",
+    "week": N_("Shows whole weeks: {first} to {last}."),
+    "month": N_("Shows whole months: {first} to {last}."),
+    "quarter": N_("Shows whole quarters: {first} to {last}."),
+    "year": N_("Shows whole years: {first} to {last}."),
 }
-WHOLE_PERIOD = "Shows the whole of {period}."
+WHOLE_PERIOD = N_("Shows the whole of {period}.")
 
 
 def whole_periods(period: Period, start: date, end: date) -> str:
@@ -319,11 +320,11 @@ def _span(dataset: Dataset) -> tuple[date, date] | None:
 
 # What to upload when a page needs a kind of data the dataset does not have.
 NEEDS = {
-    "orders": "This page needs orders: open the Data page and upload an orders file into "
-              "the dataset “{name}”.",
-    "responses": "This page needs survey responses: open the Data page and upload a survey "
-                 "export (a date and a 0-10 score, CSAT or CLI answers) into the dataset "
-                 "“{name}”.",
+    "orders": N_("This page needs orders: open the Data page and upload an orders file into "
+                 "the dataset “{name}”."),
+    "responses": N_("This page needs survey responses: open the Data page and upload a survey "
+                    "export (a date and a 0-10 score, CSAT or CLI answers) into the dataset "
+                    "“{name}”."),
 }
 
 
