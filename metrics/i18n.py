@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
+from babel.numbers import format_decimal
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "loyaltylens"
 DEFAULT_LANGUAGE = "en"
@@ -45,10 +47,16 @@ def Nn_(singular: str, plural: str, /) -> tuple[str, str]:
     return singular, plural
 
 
+def format_number(value: float, pattern: str = "#,##0", /) -> str:
+    """``value`` as the current language writes numbers, with a CLDR ``pattern``: 1,234.5
+    in English, 1.234,5 in Romanian, 1 234,5 in Russian (a no-break space)."""
+    return format_decimal(value, format=pattern, locale=language.get())
+
+
 def tn(singular: str, plural: str, count: int, /, **fields: object) -> str:
     """Like :func:`t` for a text that depends on a count (Russian has three plural forms).
 
-    ``{n}`` in the text is the count with thousands separators.
+    ``{n}`` in the text is the count with the language's thousands separators.
     """
     text = _catalogue(language.get()).ngettext(singular, plural, count)
-    return text.format(n=f"{count:,}", **fields)
+    return text.format(n=format_number(count), **fields)
