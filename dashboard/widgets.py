@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.formatting import (
     MISSING,
+    current_locale,
     format_day,
     format_value,
     reads_as_zero,
@@ -19,8 +20,8 @@ from dashboard.formatting import (
     table_date_format,
     table_number_format,
 )
-from metrics.export import to_csv, to_excel
-from metrics.i18n import t
+from metrics.export import locale_csv_style, to_csv, to_excel
+from metrics.i18n import language, t
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -35,13 +36,23 @@ def download_buttons(table: pd.DataFrame, name: str, key: str) -> None:
     took most of a page's time (and kept them in memory for each session).
     The image of each chart downloads from its own toolbar (the camera icon).
     """
-    columns = st.columns([1, 1, 4])
+    style = locale_csv_style(current_locale())
+    columns = st.columns([1, 1, 4] if style is None else [1, 1, 1, 3])
     columns[0].download_button(t("Data as CSV"), lambda: to_csv(table),
                                f"loyaltylens-{name}.csv", mime="text/csv",
                                icon=":material/download:", key=f"{key}_csv")
     columns[1].download_button(t("Data as Excel"), lambda: to_excel(table, name),
                                f"loyaltylens-{name}.xlsx", icon=":material/download:",
                                mime=XLSX_MIME, key=f"{key}_xlsx")
+    if style is not None:  # the values stay machine-readable; only the marks change
+        delimiter, decimal = style
+        columns[2].download_button(
+            t("Data as CSV ({delimiter} and {decimal})", delimiter=delimiter, decimal=decimal),
+            lambda: to_csv(table, delimiter, decimal), f"loyaltylens-{name}-{language.get()}.csv",
+            mime="text/csv", icon=":material/download:", key=f"{key}_csv_locale",
+            help=t("Fields separated by “{delimiter}” and decimals written with “{decimal}”, "
+                   "as a spreadsheet set to this language opens a CSV file.",
+                   delimiter=delimiter, decimal=decimal))
 
 
 class ChangeStyle(TypedDict, total=False):

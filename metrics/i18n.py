@@ -1,8 +1,11 @@
-"""The one translation function every user-facing text goes through.
+"""The one translation function every user-facing text goes through, in the language of
+the session.
 
 English is the source language. Catalogues for other languages are gettext ``.mo`` files
-under ``metrics/locale/<lang>/LC_MESSAGES/loyaltylens.mo``; until one exists, ``t`` falls
-back to English, so adding Romanian or Russian later needs no change to calling code.
+under ``metrics/locale/<lang>/LC_MESSAGES/loyaltylens.mo`` (``make po`` builds them); a text
+missing from one reads in English. The language is the ContextVar :data:`language`, set at
+the start of each script run (the dashboard) or command (the CLI): Streamlit serves many
+sessions in one process, so there is no process-wide ``gettext.install``.
 """
 
 from __future__ import annotations
@@ -17,8 +20,21 @@ from babel.numbers import format_decimal
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "loyaltylens"
 DEFAULT_LANGUAGE = "en"
+# The languages LoyaltyLens speaks: English, the source, and those with a catalogue.
+LANGUAGES = ("en", "ro", "ru")
+# Each language's name in itself, as a language picker lists them (never translated).
+LANGUAGE_NAMES = {"en": "English", "ro": "Română", "ru": "Русский"}
+# The CLI's language when --lang is not given.
+LANGUAGE_ENV_VAR = "LOYALTYLENS_LANG"
 
 language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
+
+
+def language_of(tag: str | None) -> str | None:
+    """The language LoyaltyLens speaks that a language tag names ("ro", "ro-RO",
+    "ru_RU.UTF-8", "en-US"), or None for any other (or no) tag."""
+    code = (tag or "").replace("_", "-").split("-")[0].split(".")[0].strip().lower()
+    return code if code in LANGUAGES else None
 
 
 @cache

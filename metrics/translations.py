@@ -16,21 +16,22 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from string import Formatter
 from typing import IO, Any
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from metrics.i18n import DOMAIN, LOCALE_DIR
+from metrics.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = ROOT / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
-# The translated languages (English is the source); adding one is adding it here.
-LANGUAGES = ("ro", "ru")
+# The languages with a catalogue (English is the source): metrics.i18n.LANGUAGES.
+TRANSLATED = tuple(lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE)
 # t and tn translate where they are written; N_ and Nn_ only mark a text kept as data
 # (a metric's label, a table of reasons) that is translated with t where it is shown.
 KEYWORDS = ("t", "tn:1,2", "N_", "Nn_:1,2")
@@ -105,12 +106,62 @@ def update(template: Catalog, lang: str) -> Catalog:
     return catalogue
 
 
+def fields(text: str) -> set[str]:
+    """The ``{named}`` placeholders of a text (``{{`` and ``}}`` are literal braces)."""
+    return {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+
+
+def _forms(message: Message) -> tuple[list[str], list[str]]:
+    """A message's English forms and its translated ones (one each, or the plural's)."""
+    english = list(message.id) if isinstance(message.id, tuple | list) else [message.id]
+    translated = (list(message.string) if isinstance(message.string, tuple | list)
+                  else [message.string or ""])
+    return english, translated
+
+
+def untranslated(catalogue: Catalog, template: Catalog) -> list[str]:
+    """The template's texts with no translation (or a form of one missing) in ``catalogue``."""
+    missing = []
+    for wanted in template:
+        if not wanted.id:
+            continue
+        message = catalogue.get(wanted.id, wanted.context)
+        if message is None or not all(_forms(message)[1]) or (
+                wanted.pluralizable and len(_forms(message)[1]) < catalogue.num_plurals):
+            missing.append(_forms(wanted)[0][0])
+    return missing
+
+
+def fuzzy(catalogue: Catalog) -> list[str]:
+    """The texts whose translation is marked fuzzy (a guess to check, which gettext skips)."""
+    return [_forms(message)[0][0] for message in catalogue if message.id and message.fuzzy]
+
+
+def placeholder_problems(catalogue: Catalog) -> list[str]:
+    """The translated texts whose ``{placeholders}`` differ from the English: each form of a
+    translation has those of one of the English forms (a Russian or Romanian form may be
+    the singular's or the plural's)."""
+    problems = []
+    for message in catalogue:
+        english, translated = _forms(message)
+        if not message.id:
+            continue
+        allowed = [fields(form) for form in english]
+        for form in filter(None, translated):
+            try:
+                if fields(form) not in allowed:
+                    problems.append(f"{english[0]!r}: {form!r}")
+            except ValueError:  # an unmatched brace
+                problems.append(f"{english[0]!r}: {form!r}")
+    return problems
+
+
 def main() -> None:
     """Extract, update every language and compile (``make po``)."""
     template = extract()
     TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
     TEMPLATE.write_bytes(render(template))
-    for lang in LANGUAGES:
+    for lang in TRANSLATED:
         catalogue = update(template, lang)
         po_path(lang).parent.mkdir(parents=True, exist_ok=True)
         po_path(lang).write_bytes(render(catalogue))
