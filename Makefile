@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: run test lint demo bench chromium clean
+.PHONY: run test lint demo bench chromium clean po
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/loyaltylens demo
+
+# The translations: extract every text into metrics/locale/loyaltylens.pot, bring each
+# language's .po up to it (new texts untranslated) and compile the .mo files (committed).
+po: $(STAMP)
+	$(BIN)/python -m metrics.translations
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

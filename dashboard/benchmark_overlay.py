@@ -11,12 +11,12 @@ from dashboard.filters import View
 from dashboard.formatting import LOCALE, known
 from dashboard.safe import plain
 from metrics.benchmarks import Benchmark, Comparison, compare, short_source
-from metrics.i18n import t
+from metrics.i18n import N_, t
 
 # The benchmark basis that needs no conversion for each period of the sidebar.
 PERIOD_BASIS = {"month": "monthly", "quarter": "quarterly", "year": "annual"}
 # How far apart a value and a benchmark are, by the metric's unit.
-DIFFERENCE_UNITS = {"percent": "pp", "points": "points"}
+DIFFERENCE_UNITS = {"percent": N_("pp"), "points": N_("points")}
 
 
 def comparison(view: View, metric_id: str) -> Comparison | None:

@@ -29,7 +29,7 @@ from dashboard.url_state import (
 )
 from metrics.benchmarks import Benchmark
 from metrics.benchmarks import sectors as benchmark_sectors
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.kpis import SuggestedWindow
 from metrics.query.filters import (
     DEFAULT_INACTIVITY_DAYS,
@@ -219,8 +219,8 @@ def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
 
 
 # Why a suggested W is shorter than the data's gaps: W's input cannot hold more.
-CAPPED_SUGGESTION = ("Suggested for this data: {days} days, the longest W there is: 9 in 10 "
-                     "repeat purchases come within {gap} days, longer than W can be.")
+CAPPED_SUGGESTION = (N_("Suggested for this data: {days} days, the longest W there is: 9 in 10 "
+                        "repeat purchases come within {gap} days, longer than W can be."))
 
 
 def capped_suggestion(suggested: SuggestedWindow) -> str:
@@ -238,12 +238,12 @@ def _suggestion(suggested: SuggestedWindow) -> str:
 
 # What the date range shows, by granularity: the metrics count whole periods.
 WHOLE_PERIODS = {
-    "week": "Shows whole weeks: {first} to {last}.",
-    "month": "Shows whole months: {first} to {last}.",
-    "quarter": "Shows whole quarters: {first} to {last}.",
-    "year": "Shows whole years: {first} to {last}.",
+    "week": N_("Shows whole weeks: {first} to {last}."),
+    "month": N_("Shows whole months: {first} to {last}."),
+    "quarter": N_("Shows whole quarters: {first} to {last}."),
+    "year": N_("Shows whole years: {first} to {last}."),
 }
-WHOLE_PERIOD = "Shows the whole of {period}."
+WHOLE_PERIOD = N_("Shows the whole of {period}.")
 
 
 def whole_periods(period: Period, start: date, end: date) -> str:
@@ -318,11 +318,11 @@ def _span(dataset: Dataset) -> tuple[date, date] | None:
 
 # What to upload when a page needs a kind of data the dataset does not have.
 NEEDS = {
-    "orders": "This page needs orders: open the Data page and upload an orders file into "
-              "the dataset “{name}”.",
-    "responses": "This page needs survey responses: open the Data page and upload a survey "
-                 "export (a date and a 0-10 score, CSAT or CLI answers) into the dataset "
-                 "“{name}”.",
+    "orders": N_("This page needs orders: open the Data page and upload an orders file into "
+                 "the dataset “{name}”."),
+    "responses": N_("This page needs survey responses: open the Data page and upload a survey "
+                    "export (a date and a 0-10 score, CSAT or CLI answers) into the dataset "
+                    "“{name}”."),
 }
 
 

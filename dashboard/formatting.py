@@ -11,7 +11,7 @@ from babel.dates import format_date, get_date_format
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from metrics.definitions import Metric
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.sql import Period, period_index, period_start_of_index
 
 LOCALE = "en"
@@ -156,4 +156,5 @@ def period_labels(period: Period, frame: pd.DataFrame) -> list[str]:
             for start, end in zip(frame["period_start"], ends, strict=True)]
 
 
-PERIOD_NAMES = {"week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}
+PERIOD_NAMES = {"week": N_("Week"), "month": N_("Month"), "quarter": N_("Quarter"),
+                "year": N_("Year")}

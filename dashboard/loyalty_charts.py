@@ -13,7 +13,7 @@ from dashboard.charts import layout, title_lines
 from dashboard.formatting import period_label
 from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
 from dashboard.safe import chart_text
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.sql import Period
 
 
@@ -106,10 +106,10 @@ def next_products_chart(top: pd.DataFrame) -> go.Figure:
 
 PANEL_TITLE_CHARS = 20
 PROGRAMME_PANELS = (
-    ("retention_pct", "Still in the base at the end (%)"),
-    ("aov", "Average order value ({currency})"),
-    ("purchase_frequency", "Purchases per customer"),
-    ("revenue_per_customer", "Revenue per customer ({currency})"),
+    ("retention_pct", N_("Still in the base at the end (%)")),
+    ("aov", N_("Average order value ({currency})")),
+    ("purchase_frequency", N_("Purchases per customer")),
+    ("revenue_per_customer", N_("Revenue per customer ({currency})")),
 )
 
 

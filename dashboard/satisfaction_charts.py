@@ -12,12 +12,12 @@ from dashboard.formatting import known, period_label
 from dashboard.retention_charts import PALETTE
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.sql import Period
 
 GROUP_COLOURS = {"promoter": "#38a169", "passive": "#a0aec0", "detractor": "#e53e3e"}
-GROUP_NAMES = {"promoter": "Promoters (9-10)", "passive": "Passives (7-8)",
-               "detractor": "Detractors (0-6)"}
+GROUP_NAMES = {"promoter": N_("Promoters (9-10)"), "passive": N_("Passives (7-8)"),
+               "detractor": N_("Detractors (0-6)")}
 COUNT_COLOUR = "rgba(113,128,150,0.25)"
 BAND_COLOUR = "rgba(43,108,176,0.15)"
 FEW_COLOUR = "#bee3f8"

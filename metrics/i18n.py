@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "loyaltylens"
 DEFAULT_LANGUAGE = "en"
 
 language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
@@ -20,7 +21,7 @@ language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 
 @cache
 def _catalogue(lang: str) -> gettext.NullTranslations:
-    return gettext.translation("loyaltylens", LOCALE_DIR, languages=[lang], fallback=True)
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
 def t(message: str, /, **fields: object) -> str:
@@ -30,6 +31,18 @@ def t(message: str, /, **fields: object) -> str:
     """
     text = _catalogue(language.get()).gettext(message)
     return text.format(**fields) if fields else text
+
+
+def N_(message: str, /) -> str:
+    """Mark ``message`` for extraction without translating it: a text kept as data (a
+    metric's label, a segment name, a table of reasons) and translated with :func:`t` where
+    it is shown, in the reader's language rather than the one current at import time."""
+    return message
+
+
+def Nn_(singular: str, plural: str, /) -> tuple[str, str]:
+    """Like :func:`N_` for a singular and plural pair, later passed to :func:`tn`."""
+    return singular, plural
 
 
 def tn(singular: str, plural: str, count: int, /, **fields: object) -> str:

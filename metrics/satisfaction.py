@@ -29,7 +29,7 @@ import pandas as pd
 
 from metrics.definitions import SURVEY_METRICS, Metric
 from metrics.errors import InputError
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters, period_range
 from metrics.query.run import query_frame
 from metrics.query.segments import (
@@ -111,13 +111,13 @@ _NEEDS: dict[Measure, tuple[str, ...]] = {
     "nps": ("nps_score",), "csat": ("csat_score",), "cli": CLI_QUESTIONS,
 }
 _NEEDS_TEXT: dict[Measure, str] = {
-    "nps": "The survey responses of “{name}” have no 0-10 recommendation score (NPS): "
-           "upload a survey export with that column on the Data page.",
-    "csat": "The survey responses of “{name}” have no 1-5 satisfaction score (CSAT): "
-            "upload a survey export with that column on the Data page.",
-    "cli": "The survey responses of “{name}” lack one of the three 1-6 CLI questions "
-           "(recommend, buy again, try other products): upload a survey export with all "
-           "three on the Data page.",
+    "nps": N_("The survey responses of “{name}” have no 0-10 recommendation score (NPS): "
+              "upload a survey export with that column on the Data page."),
+    "csat": N_("The survey responses of “{name}” have no 1-5 satisfaction score (CSAT): "
+               "upload a survey export with that column on the Data page."),
+    "cli": N_("The survey responses of “{name}” lack one of the three 1-6 CLI questions "
+              "(recommend, buy again, try other products): upload a survey export with all "
+              "three on the Data page."),
 }
 _ROLE_COLUMNS = ("nps_score", "csat_score", *CLI_QUESTIONS, "customer_id", "comment")
 _ROLE_TYPES = {"nps_score": "INTEGER", "csat_score": "INTEGER", "cli_q1": "INTEGER",

@@ -30,7 +30,7 @@ from metrics.benchmarks import (
 )
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv
-from metrics.i18n import t, tn
+from metrics.i18n import N_, t, tn
 from metrics.ingest import (
     CURRENCY_GIVEN,
     EARLIEST_DATE,
@@ -61,26 +61,26 @@ SHEETS = "_sheets"
 INSPECTION = "_inspection"
 FILE_CUSTOMERS = "_file_customers"
 KIND_HELP = {
-    "orders": "One row per order (or per order line, with an order id): customer id, order "
-              "date and amount. Negative amounts are refunds.",
-    "customers": "One row per customer: customer id, and any of sign-up date, segment, "
-                 "country, acquisition channel, loyalty tier.",
-    "subscriptions": "One row per subscription: customer id, start date, and an end date "
-                     "when it ended.",
-    "responses": "One row per survey answer: the date and an NPS (0-10), CSAT (1-5) or CLI "
-                 "(1-6) score, optionally the customer id and a comment.",
-    "spend": "One row per spend entry: the date and the amount, optionally the channel.",
+    "orders": N_("One row per order (or per order line, with an order id): customer id, order "
+                 "date and amount. Negative amounts are refunds."),
+    "customers": N_("One row per customer: customer id, and any of sign-up date, segment, "
+                    "country, acquisition channel, loyalty tier."),
+    "subscriptions": N_("One row per subscription: customer id, start date, and an end date "
+                        "when it ended."),
+    "responses": N_("One row per survey answer: the date and an NPS (0-10), CSAT (1-5) or CLI "
+                    "(1-6) score, optionally the customer id and a comment."),
+    "spend": N_("One row per spend entry: the date and the amount, optionally the channel."),
 }
 # Why the file suggests its currency (IngestReport.currency_source), under the currency
 # box of a new dataset.
 SUGGESTION_HELP = {
-    "column": "Read from the file's currency column.",
-    "amounts": "Read from the signs written beside the amounts.",
-    "amount_header": "Written in the name of the amount column.",
-    "encoding": "The amounts carry no currency sign: guessed from the file's encoding, "
-                "{encoding}. Change it if it is wrong.",
-    "headers": "The amounts carry no currency sign: guessed from the language of the column "
-               "names. Change it if it is wrong.",
+    "column": N_("Read from the file's currency column."),
+    "amounts": N_("Read from the signs written beside the amounts."),
+    "amount_header": N_("Written in the name of the amount column."),
+    "encoding": N_("The amounts carry no currency sign: guessed from the file's encoding, "
+                   "{encoding}. Change it if it is wrong."),
+    "headers": N_("The amounts carry no currency sign: guessed from the language of the column "
+                  "names. Change it if it is wrong."),
 }
 
 

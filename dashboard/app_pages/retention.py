@@ -35,7 +35,7 @@ from dashboard.widgets import data_table, download_buttons
 from metrics.definitions import COHORT_CELLS, CRR_EXPLANATION, LIFECYCLE, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.explain.cohorts import SURVIVAL_GROUPS
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters
 from metrics.retention import (
     MIN_COHORT_SIZE,
@@ -60,15 +60,15 @@ MAX_COHORT_CURVES = 12
 RATES_COLUMNS = ("period", "retention_rate", "strict_retention_rate", "change_pp", "p_value",
                  "verdict", "churn_rate", "start_customers", "new_customers", "end_customers",
                  "churned_customers", "retained_customers", "lost_customers")
-BASE_NAMES = {"orders": "Orders (inactivity window W)",
-              "subscriptions": "Subscriptions (start and end dates)"}
-SURVIVAL_VIEW_NAMES = {"all": "All customers",
-                       "one_time_vs_repeat": "One-time vs repeat customers",
-                       "repeat_from_second": "Repeat customers, from their second purchase"}
-REPEAT_GROUP_NAMES = {ONE_TIME: "One-time customers", REPEAT: "Repeat customers"}
-MEDIAN_MEANING = ("The median lifetime is the day by which half of the customers followed had "
-                  "left the base; a customer who buys once leaves exactly W = {w} days after "
-                  "that purchase, so when half of them buy once the median is W itself.")
+BASE_NAMES = {"orders": N_("Orders (inactivity window W)"),
+              "subscriptions": N_("Subscriptions (start and end dates)")}
+SURVIVAL_VIEW_NAMES = {"all": N_("All customers"),
+                       "one_time_vs_repeat": N_("One-time vs repeat customers"),
+                       "repeat_from_second": N_("Repeat customers, from their second purchase")}
+REPEAT_GROUP_NAMES = {ONE_TIME: N_("One-time customers"), REPEAT: N_("Repeat customers")}
+MEDIAN_MEANING = (N_("The median lifetime is the day by which half of the customers followed had "
+                     "left the base; a customer who buys once leaves exactly W = {w} days after "
+                     "that purchase, so when half of them buy once the median is W itself."))
 
 
 def _use_window(days: int) -> None:

@@ -27,7 +27,7 @@ from metrics.clv.base import (
     to_log_parameters,
     weights_for,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, t
 
 # Four parameters from fewer repeat buyers than this are guesses, not estimates.
 MIN_REPEAT_CUSTOMERS = 10
@@ -266,7 +266,7 @@ class BetaGeoModel(CustomerModel):
     """
 
     parameter_names = ("r", "alpha", "a", "b")
-    label = "purchase model (BG/NBD)"
+    label = N_("purchase model (BG/NBD)")
 
     def __init__(self, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> None:
         self.min_repeat_customers = min_repeat_customers

@@ -27,7 +27,7 @@ from metrics.clv.base import (
     to_log_parameters,
     weights_for,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, t
 
 # Three parameters from fewer repeat buyers than this are guesses, not estimates.
 MIN_REPEAT_CUSTOMERS = 10
@@ -129,7 +129,7 @@ class GammaGammaModel(CustomerModel):
     """
 
     parameter_names = ("p", "q", "v")
-    label = "spend model (Gamma-Gamma)"
+    label = N_("spend model (Gamma-Gamma)")
 
     def __init__(self, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> None:
         self.min_repeat_customers = min_repeat_customers
