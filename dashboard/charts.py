@@ -7,7 +7,7 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.formatting import period_labels
+from dashboard.formatting import period_labels, period_word
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.definitions import METRICS, Metric
@@ -125,7 +125,7 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
             xref="paper", yref="paper", x=0, y=1.08, showarrow=False,
             font={"size": 11, "color": "#555"}, xanchor="left",
         )
-    layout(figure, t("{metric} by {period}", metric=metric.title(), period=t(period)),
+    layout(figure, t("{metric} by {period}", metric=metric.title(), period=period_word(period)),
            t("Period"), axis_title(metric, currency))
     figure.update_layout(showlegend=len(series) > 1)
     figure.update_yaxes(rangemode="tozero", tickformat=",")

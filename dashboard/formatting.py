@@ -158,3 +158,11 @@ def period_labels(period: Period, frame: pd.DataFrame) -> list[str]:
 
 PERIOD_NAMES = {"week": N_("Week"), "month": N_("Month"), "quarter": N_("Quarter"),
                 "year": N_("Year")}
+# The period in a sentence ("Revenue by month").
+PERIOD_WORDS = {"week": N_("week"), "month": N_("month"), "quarter": N_("quarter"),
+                "year": N_("year")}
+
+
+def period_word(period: str) -> str:
+    """The period's word in a sentence, in the current language ("month")."""
+    return t(PERIOD_WORDS[period])

@@ -577,20 +577,23 @@ def benchmark_frame(benchmarks: Iterable[Benchmark]) -> pd.DataFrame:
 
 
 TEMPLATE_ROWS: tuple[dict[str, str], ...] = (
-    {"metric_id": "retention_rate", "metric": "Customer retention rate (our target)",
-     "value": "80", "unit": "%", "period": "annual", "source": "Our 2025 plan",
+    {"metric_id": "retention_rate", "metric": N_("Customer retention rate (our target)"),
+     "value": "80", "unit": "%", "period": "annual", "source": N_("Our 2025 plan"),
      "year": "2025",
-     "definition": "Share of last year's customers we aim to keep over the year."},
-    {"metric_id": "nps", "metric": "Net Promoter Score (our target)", "value": "40",
-     "unit": "NPS points", "period": "n.a.", "source": "Our 2025 plan", "year": "2025",
-     "definition": "NPS we aim for in our own customer survey."},
+     "definition": N_("Share of last year's customers we aim to keep over the year.")},
+    {"metric_id": "nps", "metric": N_("Net Promoter Score (our target)"), "value": "40",
+     "unit": "NPS points", "period": "n.a.", "source": N_("Our 2025 plan"), "year": "2025",
+     "definition": N_("NPS we aim for in our own customer survey.")},
 )
+# The template's example texts, written in the reader's language.
+TEMPLATE_TEXTS = ("metric", "source", "definition")
 
 
 def template_csv() -> str:
     """A benchmark file to fill in: the header and two example targets (sector left empty,
     so it becomes the set's name)."""
-    return to_csv(pd.DataFrame([{c: row.get(c, "") for c in BENCHMARK_COLUMNS}
+    return to_csv(pd.DataFrame([{c: t(row[c]) if c in TEMPLATE_TEXTS else row.get(c, "")
+                                 for c in BENCHMARK_COLUMNS}
                                 for row in TEMPLATE_ROWS], columns=list(BENCHMARK_COLUMNS)))
 
 

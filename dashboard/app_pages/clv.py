@@ -19,7 +19,7 @@ from dashboard.filters import (
     segment_label,
     segment_split,
 )
-from dashboard.formatting import format_day, format_value, period_label
+from dashboard.formatting import format_day, format_value, period_label, period_word
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_date, parse_int
 from dashboard.widgets import data_table, download_buttons
@@ -306,7 +306,7 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
         t("CLV"): [_money(v, currency) for v in ratios["clv"]],
         t("CLV:CAC"): ["–" if pd.isna(v) else f"{v:,.1f} : 1" for v in ratios["clv_cac_ratio"]],
     }), hide_index=True, width="stretch")
-    with st.expander(t("CAC by {period}", period=t(filters.period))):
+    with st.expander(t("CAC by {period}", period=period_word(filters.period))):
         by_period = table.assign(
             period=[period_label(filters.period, d) for d in table["period_start"]],
             channel=[channel_name(c) for c in table["channel"]])

@@ -51,7 +51,7 @@ from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.definitions import CLI_QUESTION_MEANS, NPS_MIX, SURVEY_METRICS, Metric
 from metrics.errors import LoyaltyLensError
-from metrics.i18n import t, tn
+from metrics.i18n import N_, t, tn
 from metrics.query.filters import Filters
 from metrics.query.sql import Period
 from metrics.satisfaction import (
@@ -91,11 +91,11 @@ MAX_SEARCH_LENGTH = 200
 PAGE_KEYS = ["nps_by", "comment_group", "comment_period", "comment_search"]
 
 # What each chart draws around its measure (the formulas are the registry's).
-NPS_CHART_NOTE = ("The band is the 95% margin of error, {formula}; the bars are the answers "
-                  "per period. Hollow markers: the responses start or stop inside that "
-                  "period.")
-CSAT_CHART_NOTE = "The band is the 95% margin of error, {formula}."
-CLI_CHART_NOTE = "The band is {formula}; dotted lines: each question's mean."
+NPS_CHART_NOTE = (N_("The band is the 95% margin of error, {formula}; the bars are the answers "
+                     "per period. Hollow markers: the responses start or stop inside that "
+                     "period."))
+CSAT_CHART_NOTE = N_("The band is the 95% margin of error, {formula}.")
+CLI_CHART_NOTE = N_("The band is {formula}; dotted lines: each question's mean.")
 
 
 def _chart_caption(metric: Metric, note: str) -> str:
