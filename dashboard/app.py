@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.filters import draw_sidebar
 from dashboard.guard import page_failures
+from dashboard.language import language_picker, start_language
 from dashboard.safe import show_warning
 from metrics.i18n import t
 
@@ -22,6 +23,7 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 ICON_URL = "data:image/png;base64," + base64.b64encode(ICON.read_bytes()).decode("ascii")
 
 st.set_page_config(page_title="LoyaltyLens", page_icon=ICON_URL, layout="wide")
+start_language()  # before any text: the page titles below are in the session's language
 
 page = st.navigation([
     st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
@@ -34,6 +36,8 @@ page = st.navigation([
     st.Page("app_pages/satisfaction.py", title=t("Satisfaction"), icon=":material/reviews:"),
     st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
 ])
+with st.sidebar:
+    language_picker()
 with page_failures():
     view = draw_sidebar()  # a metrics error here stops the page, the sidebar drawn so far
     st.session_state["view"] = view

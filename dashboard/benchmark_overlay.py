@@ -8,7 +8,7 @@ import streamlit as st
 from babel.numbers import format_decimal
 
 from dashboard.filters import View
-from dashboard.formatting import LOCALE, known
+from dashboard.formatting import current_locale, known
 from dashboard.safe import plain
 from metrics.benchmarks import Benchmark, Comparison, compare, short_source
 from metrics.i18n import N_, t
@@ -32,7 +32,7 @@ def legend_name(view: View) -> str:
 
 
 def number(value: float) -> str:
-    return format_decimal(value, format="#,##0.0", locale=LOCALE)
+    return format_decimal(value, format="#,##0.0", locale=current_locale())
 
 
 def range_text(found: Comparison, suffix: str) -> str:

@@ -7,7 +7,7 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.formatting import period_labels, period_word
+from dashboard.formatting import chart_separators, period_labels, period_word
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.definitions import METRICS, Metric
@@ -49,6 +49,7 @@ def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
                 "x": 0, "xanchor": "left"},
         margin={"t": 60 + TITLE_LINE_HEIGHT * (len(lines) - 1), "l": 10, "r": 10, "b": 10},
         hovermode="x unified",
+        separators=chart_separators(),
     )
     figure.update_xaxes(automargin=True)
     figure.update_yaxes(automargin=True)

@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.formatting import PERIOD_NAMES, format_day, format_value, period_label
+from dashboard.language import LANGUAGE_KEY
 from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
@@ -50,7 +51,7 @@ SELECT_DATASET = "_select_dataset"
 MISSING_DATASET = "_missing_dataset"
 # The (id, name) of the dataset shown last, to name it once it is deleted.
 SHOWN_DATASET = "_shown_dataset"
-GLOBAL_KEYS = ("dataset", "period", "start", "end", "w", "industry")
+GLOBAL_KEYS = (LANGUAGE_KEY, "dataset", "period", "start", "end", "w", "industry")
 NO_INDUSTRY = ""
 
 
@@ -106,7 +107,7 @@ def draw_sidebar() -> View:
         if not datasets:
             st.caption(t("No data yet: upload a file on the Data page."))
             view.warnings = url.finish()
-            st.query_params.clear()
+            st.query_params.from_dict(query_string_values(st.session_state, [LANGUAGE_KEY]))
             return view
 
         ids = [d.id for d in datasets]

@@ -21,6 +21,7 @@ from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
 from metrics.engine import apply_engine_settings
 from metrics.explain import Explanation, explain
+from metrics.i18n import language
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_values
@@ -71,12 +72,17 @@ def _shared(*, max_entries: int, max_size: str
                           Callable[Concatenate[Store, P], R]]:
     """``st.cache_data`` for results every session shares (bounded by ``max_entries``,
     ``max_size`` and :data:`CACHE_TTL`), with a failure shared by the calls that waited
-    for it rather than repeated by each of them."""
+    for it rather than repeated by each of them.
+
+    The session's language is part of the key: a result may hold texts written in it (an
+    explanation's definition and headers, an error's sentence), and a session in another
+    language must not be handed them.
+    """
     def decorate(function: Callable[Concatenate[Store, P], R]
                  ) -> Callable[Concatenate[Store, P], R]:
         @functools.wraps(function)  # the cache keys by the function's name and source
-        def computation(_store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
-            return _FLIGHTS.compute((function.__qualname__, args, tuple(kwargs.items())),
+        def computation(_store: Store, lang: str, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            return _FLIGHTS.compute((function.__qualname__, lang, args, tuple(kwargs.items())),
                                     lambda: function(_store, *args, **kwargs))
 
         cached = st.cache_data(show_spinner=False, max_entries=max_entries,
@@ -85,7 +91,7 @@ def _shared(*, max_entries: int, max_size: str
         @functools.wraps(function)
         def call(_store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
             _FLIGHTS.arrive()
-            return cached(_store, *args, **kwargs)
+            return cached(_store, language.get(), *args, **kwargs)
         return call
     return decorate
 

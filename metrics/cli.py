@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -32,7 +33,7 @@ from metrics.demo import ensure_demo
 from metrics.errors import InputError, LoyaltyLensError
 from metrics.explain import Explanation, explain, json_parameters
 from metrics.export import json_value, to_csv, to_records
-from metrics.i18n import t
+from metrics.i18n import LANGUAGE_ENV_VAR, LANGUAGES, language, language_of, t
 from metrics.ingest import EARLIEST_DATE
 from metrics.kpis import kpi_table
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
@@ -78,18 +79,55 @@ class _HelpFormatter(argparse.HelpFormatter):
 
     argparse expands ``%(default)s``-style fields in every help text, so a plain "95%" in a
     sentence (or in a translation of it) would crash ``--help``; it prints as written here.
+    argparse's own words ("usage:") come from its English catalogue: ours are translated.
     """
 
     def _get_help_string(self, action: argparse.Action) -> str:
         return (action.help or "").replace("%", "%%")
 
+    def add_usage(self, usage: str | None, actions: Any, groups: Any,
+                  prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups,
+                          prefix=t("usage: ") if prefix is None else prefix)
+
 
 class _Parser(argparse.ArgumentParser):
-    """The program's parser; its subcommands are built with this class, so they share it."""
+    """The program's parser; its subcommands are built with this class, so they share it.
+
+    Its headings, ``--help`` and the frame of an error message are in the language of
+    the command (argparse's own are English only).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
+        kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
+        self._positionals.title = t("positional arguments")
+        self._optionals.title = t("options")
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help=t("show this help message and exit"))
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, t("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
+
+
+def chosen_language(argv: Sequence[str]) -> str:
+    """The command's language: ``--lang``, else ``$LOYALTYLENS_LANG``, else English.
+
+    Read before the parser is built, so that ``--help`` is in that language too. A
+    ``--lang`` it does not speak is left to the parser, which names the choices.
+    """
+    before = argparse.ArgumentParser(add_help=False)
+    before.add_argument("--lang")
+    given, _ = before.parse_known_args(argv)
+    if given.lang is not None:
+        return language_of(given.lang) or "en"
+    setting = os.environ.get(LANGUAGE_ENV_VAR)
+    if setting and language_of(setting) is None:
+        raise InputError(t("{var} is “{value}”, a language LoyaltyLens does not speak: set it "
+                           "to en, ro or ru.", var=LANGUAGE_ENV_VAR, value=setting))
+    return language_of(setting) or "en"
 
 
 Handler = Callable[[argparse.Namespace, Store], None]
@@ -127,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", help=t("LoyaltyLens data folder (default: ${var} or data/loyaltylens.duckdb).",
                        var=DB_ENV_VAR))
+    parser.add_argument(
+        "--lang", choices=LANGUAGES,
+        help=t("Language of the messages and of --help: en, ro or ru (default: ${var}, else "
+               "en).", var=LANGUAGE_ENV_VAR))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         command.configure(commands.add_parser(command.name, help=command.help()))
@@ -591,8 +633,22 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        lang = chosen_language(arguments)
+    except InputError as error:
+        print(t("error: {message}", message=error.message), file=sys.stderr)
+        return 2
+    token = language.set(lang)
+    try:
+        return _run(arguments)
+    finally:
+        language.reset(token)  # main() called in a process that goes on (tests, scripts)
+
+
+def _run(arguments: Sequence[str]) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     try:
         command = COMMANDS[args.command].run
         if isinstance(command, WithoutStore):

@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from metrics.errors import InputError
-from metrics.i18n import N_, Nn_, t, tn
+from metrics.i18n import N_, Nn_, format_number, t, tn
 from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long
 from metrics.parsing import (
     CURRENCY_HINTS,
@@ -766,8 +766,8 @@ def ingest_file(
     if max_bytes is not None and path.exists() and path.stat().st_size > max_bytes:
         raise InputError(t("{name} is {size} MB; the Data page takes files up to {limit} MB. "
                            "Use `loyaltylens ingest` for larger files.", name=source,
-                           size=f"{path.stat().st_size / 2**20:,.0f}",
-                           limit=f"{max_bytes / 2**20:,.0f}"))
+                           size=format_number(path.stat().st_size / 2**20),
+                           limit=format_number(max_bytes / 2**20)))
     if decimal_mark is not None:
         decimal_mark = parse_decimal_mark(decimal_mark)
     name = dataset.strip()
@@ -824,7 +824,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     if usable == 0:
         raise InputError(
             t("None of the {n} rows could be used: {reason} Check that the right columns "
-              "are chosen for each role.", n=f"{read:,}", reason=rejected_by_reason[0]["reason"])
+              "are chosen for each role.", n=format_number(read),
+              reason=rejected_by_reason[0]["reason"])
         )
 
     currencies = _currency_column(cursor, "parsed", "currency", "reason IS NULL"

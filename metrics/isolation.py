@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from metrics.errors import InputError, LoyaltyLensError
-from metrics.i18n import t, tn
+from metrics.i18n import format_number, t, tn
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def _too_long(name: str, limits: Limits) -> str:
 def _out_of_memory(name: str, limits: Limits) -> str:
     return t("Reading {name} needed more memory than an upload may use ({limit} GB), and was "
              "stopped; nothing was stored. Upload a smaller file (fewer rows or columns).",
-             name=name, limit=f"{limits.memory_bytes / 2**30:,.1f}")
+             name=name, limit=format_number(limits.memory_bytes / 2**30, "#,##0.0"))
 
 
 def _disk_full(name: str) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 import duckdb
 
 from metrics.errors import DatasetNotFound, InputError, QueryTimeout, StoreUnavailable
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.query.sql import quote_ident
 
 DB_ENV_VAR = "LOYALTYLENS_DB"
@@ -389,7 +389,8 @@ class Store:
             except duckdb.InterruptException as error:
                 raise QueryTimeout(t("The computation took longer than {seconds} seconds and "
                                      "was stopped: narrow the date range or the filters, or "
-                                     "raise {var}.", seconds=f"{self.query_seconds:g}",
+                                     "raise {var}.",
+                                     seconds=format_number(self.query_seconds, "0.######"),
                                      var=QUERY_SECONDS_ENV_VAR)) from error
             except duckdb.CatalogException as error:
                 self._raise_if_deleted(sql, error)

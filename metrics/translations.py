@@ -24,13 +24,13 @@ from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from metrics.i18n import DOMAIN, LOCALE_DIR
+from metrics.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = ROOT / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
-# The translated languages (English is the source); adding one is adding it here.
-LANGUAGES = ("ro", "ru")
+# The languages with a catalogue (English is the source): metrics.i18n.LANGUAGES.
+TRANSLATED = tuple(lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE)
 # t and tn translate where they are written; N_ and Nn_ only mark a text kept as data
 # (a metric's label, a table of reasons) that is translated with t where it is shown.
 KEYWORDS = ("t", "tn:1,2", "N_", "Nn_:1,2")
@@ -110,7 +110,7 @@ def main() -> None:
     template = extract()
     TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
     TEMPLATE.write_bytes(render(template))
-    for lang in LANGUAGES:
+    for lang in TRANSLATED:
         catalogue = update(template, lang)
         po_path(lang).parent.mkdir(parents=True, exist_ok=True)
         po_path(lang).write_bytes(render(catalogue))

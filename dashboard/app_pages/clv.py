@@ -41,7 +41,7 @@ from metrics.explain.clv import (
     SIMPLE_ROWS,
     explained_ids,
 )
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.query.filters import Filters
 from metrics.store import Dataset
 
@@ -81,9 +81,11 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
         t("Group"): [group_name(g) if by else t("All customers") for g in table["group_value"]],
         t("Customers"): [format_value(v, "customers", None) for v in table["customers"]],
         t("AOV"): [_money(v, currency) for v in table["aov"]],
-        t("Purchases per year"): [f"{v:,.2f}" for v in table["purchases_per_year"]],
+        t("Purchases per year"): [format_number(v, "#,##0.00")
+                                  for v in table["purchases_per_year"]],
         t("Annual churn"): [format_value(v, "percent", None) for v in table["annual_churn_pct"]],
-        t("Lifespan (years)"): ["–" if pd.isna(v) else f"{v:,.1f}" + (" ⁺" if c else "")
+        t("Lifespan (years)"): ["–" if pd.isna(v)
+                                else format_number(v, "#,##0.0") + (" ⁺" if c else "")
                                 for v, c in zip(table["lifespan_years"],
                                                 table["lifespan_capped"], strict=True)],
         t("CLV"): [_money(v, currency) for v in table["clv"]],
@@ -163,7 +165,7 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
         "how likely they are to still be a customer, and how much they spend per purchase. "
         "CLV = expected purchases in each month of the horizon × expected spend per "
         "purchase, discounted at {d}% a year.",
-        n=f"{len(customers):,}", end=format_day(result.calibration_end),
+        n=format_number(len(customers)), end=format_day(result.calibration_end),
         d=st.session_state["discount"]))
     # The fitted parameters mean something to an analyst only: kept out of the way.
     with st.expander(t("Advanced: model parameters")):

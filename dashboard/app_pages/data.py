@@ -30,7 +30,7 @@ from metrics.benchmarks import (
 )
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv
-from metrics.i18n import N_, t, tn
+from metrics.i18n import N_, format_number, t, tn
 from metrics.ingest import (
     CURRENCY_GIVEN,
     EARLIEST_DATE,
@@ -143,20 +143,21 @@ def _show_report(report: IngestReport) -> None:
     kind = t(TABLE_KINDS[report.kind].label).lower()
     if report.dry_run:
         headline = t("Ready to store {stored} of {read} rows of {kind} in “{name}”; {rejected} "
-                     "rows will be set aside.", stored=f"{report.rows_stored:,}",
-                     read=f"{report.rows_read:,}", kind=kind, name=report.dataset_name,
-                     rejected=f"{report.rows_rejected:,}")
+                     "rows will be set aside.", stored=format_number(report.rows_stored),
+                     read=format_number(report.rows_read), kind=kind, name=report.dataset_name,
+                     rejected=format_number(report.rows_rejected))
         st.info(plain(headline), icon=":material/fact_check:")
     else:
         headline = t("Stored {stored} of {read} rows of {kind} in “{name}”; {rejected} rows "
-                     "were set aside.", stored=f"{report.rows_stored:,}",
-                     read=f"{report.rows_read:,}", kind=kind, name=report.dataset_name,
-                     rejected=f"{report.rows_rejected:,}")
+                     "were set aside.", stored=format_number(report.rows_stored),
+                     read=format_number(report.rows_read), kind=kind, name=report.dataset_name,
+                     rejected=format_number(report.rows_rejected))
         st.success(plain(headline), icon=":material/check_circle:")
     st.caption(plain(_details(report)))
     if report.orders is not None:
-        st.caption(plain(t("{rows} rows became {orders} orders.", rows=f"{report.rows_stored:,}",
-                           orders=f"{report.orders:,}")))
+        st.caption(plain(t("{rows} rows became {orders} orders.",
+                           rows=format_number(report.rows_stored),
+                           orders=format_number(report.orders))))
     if report.refunds:
         st.caption(plain(tn("{n} refund (a negative amount) is kept as a refund: it lowers "
                             "revenue and is not counted as an order.",
@@ -276,12 +277,12 @@ def _survey_match_note(matches: dict[str, CustomerMatch], target: str | None) ->
         match = matches[target]
         st.caption(plain(tn("{matched} of {n} answer matches customers of {dataset}",
                             "{matched} of {n} answers match customers of {dataset}",
-                            match.rows, matched=f"{match.matched:,}", dataset=target)))
+                            match.rows, matched=format_number(match.matched), dataset=target)))
     elif target:
         best = next(iter(matches.values()))
         st.caption(plain(t("No answer matches customers of {dataset}; {matched} match "
                            "customers of {best}.", dataset=target,
-                           matched=f"{best.matched:,}", best=best.dataset_name)))
+                           matched=format_number(best.matched), best=best.dataset_name)))
 
 
 def _upload(datasets: list[Dataset]) -> None:
@@ -290,7 +291,7 @@ def _upload(datasets: list[Dataset]) -> None:
     kind = st.selectbox(t("What does the file hold?"), kinds, key="upload_kind",
                         format_func=lambda k: t(TABLE_KINDS[k].label))
     st.caption(t(KIND_HELP[kind]))
-    limit = f"{UPLOAD_LIMIT_BYTES / 2**20:,.0f}"
+    limit = format_number(UPLOAD_LIMIT_BYTES / 2**20)
     upload = st.file_uploader(
         t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)", limit=limit),
         type=["csv", "txt", "tsv", "xlsx", "zip", "gz"],
@@ -299,7 +300,7 @@ def _upload(datasets: list[Dataset]) -> None:
         show_error(LoyaltyLensError(t(
             "{name} is {size} MB; the Data page takes files up to {limit} MB. Use "
             "`loyaltylens ingest` for larger files.", name=upload.name,
-            size=f"{upload.size / 2**20:,.0f}", limit=limit)))
+            size=format_number(upload.size / 2**20), limit=limit)))
         upload = None
     path = session_upload(UPLOAD_FILE, upload)
     if upload is None or path is None:
@@ -323,7 +324,7 @@ def _upload(datasets: list[Dataset]) -> None:
         show_error(error)
         return
     st.write(t("Preview of the first rows ({rows} data rows in the file):",
-               rows=f"{inspection.rows:,}"))
+               rows=format_number(inspection.rows)))
     data_table(inspection.preview, hide_index=True, height=220)
 
     table = TABLE_KINDS[kind]

@@ -28,7 +28,7 @@ from dashboard.widgets import change_style, data_table
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.sql import Period, period_index, period_start_of_index
 from metrics.significance import NotTested, caption, change_test, verdict_details
@@ -170,7 +170,7 @@ def main() -> None:
             "In {period}: CRR {crr} against a strict retention rate of {strict}; {returned} "
             "customers who had left the base came back.",
             period=labels[at], crr=format_value(crr, "percent", None),
-            strict=format_value(strict, "percent", None), returned=f"{returned:,}"),
+            strict=format_value(strict, "percent", None), returned=format_number(returned)),
             icon=":material/info:")
 
     st.subheader(t("Trend"))

@@ -35,7 +35,7 @@ from dashboard.widgets import data_table, download_buttons
 from metrics.definitions import COHORT_CELLS, CRR_EXPLANATION, LIFECYCLE, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.explain.cohorts import SURVIVAL_GROUPS
-from metrics.i18n import N_, t
+from metrics.i18n import N_, format_number, t
 from metrics.query.filters import Filters
 from metrics.retention import (
     MIN_COHORT_SIZE,
@@ -116,7 +116,8 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
         else t("Not tested: {reason}", reason=t(reason))
         for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
     shown["change_pp"] = ["–" if pd.isna(v) else t("{sign}{points} pp", sign="+" if v >= 0
-                                                     else "−", points=f"{abs(v):,.1f}")
+                                                     else "−",
+                                                     points=format_number(abs(v), "#,##0.0"))
                           for v in shown["change_pp"]]
     shown["p_value"] = ["–" if pd.isna(v) else format_p_value(v) for v in shown["p_value"]]
     shown.insert(0, "period", [label + ("" if c else " *") for label, c in

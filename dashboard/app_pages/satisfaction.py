@@ -29,8 +29,8 @@ from dashboard.filters import (
 )
 from dashboard.filters import group_name as segment_value_name
 from dashboard.formatting import (
-    LOCALE,
     change_sign,
+    current_locale,
     format_day,
     format_value,
     is_missing,
@@ -104,7 +104,7 @@ def _chart_caption(metric: Metric, note: str) -> str:
 
 
 def _signed(value: float, pattern: str = "#,##0.0") -> str:
-    shown = format_decimal(abs(value), format=pattern, locale=LOCALE)
+    shown = format_decimal(abs(value), format=pattern, locale=current_locale())
     return change_sign(value, shown) + shown
 
 
@@ -116,7 +116,7 @@ def _value_text(metric: Metric, value: float | None) -> str:
         return _signed(value).replace("-", "−")
     if metric.unit == "percent":
         return format_value(value, "percent", None)
-    return t("{value} of 6", value=format_decimal(value, format="0.00", locale=LOCALE))
+    return t("{value} of 6", value=format_decimal(value, format="0.00", locale=current_locale()))
 
 
 def _change_text(metric: Metric, change: Change) -> str | None:
@@ -189,7 +189,7 @@ def _overall_nps(overall: pd.Series, dataset: Dataset, filters: Filters) -> None
             st.caption(tn("± {margin} points (95%), {n} answer",
                           "± {margin} points (95%), {n} answers", int(overall["responses"]),
                           margin=format_decimal(overall["margin_of_error"], format="0.0",
-                                                locale=LOCALE)))
+                                                locale=current_locale())))
         else:
             st.caption(t("No answers in the date range."))
         # the whole range: explain() ignores the day it is given
@@ -217,7 +217,7 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
             if not is_missing(latest["margin_of_error"]):
                 st.caption(t("± {margin} points (95%), {n} answers counted of {total}",
                              margin=format_decimal(latest["margin_of_error"], format="0.0",
-                                                   locale=LOCALE),
+                                                   locale=current_locale()),
                              n=format_value(latest["responses"], "customers", None),
                              total=format_value(latest["answers"], "customers", None)))
             st.caption(metric.describe())

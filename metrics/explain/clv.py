@@ -57,7 +57,7 @@ from metrics.explain.base import (
     same,
 )
 from metrics.explain.periods import explained_period
-from metrics.i18n import N_, t
+from metrics.i18n import N_, format_number, t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame, query_row
@@ -415,7 +415,7 @@ def _explain_predicted(store: Store, dataset: Dataset, metric: Metric, formula: 
         raise InputError(t("“{customer}” is not a customer with a purchase up to {end} in "
                            "the selection; its {count} customers include {customers}.",
                            customer=at.group, end=end.isoformat(),
-                           count=f"{len(summary):,}", customers=shown))
+                           count=format_number(len(summary)), customers=shown))
     fitted = _fitted_inputs(fit_clv_models(summary), at)
     history = {
         "frequency": "CAST(s.frequency AS DOUBLE)",

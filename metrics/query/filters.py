@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from metrics.errors import InputError
-from metrics.i18n import N_, t
+from metrics.i18n import N_, format_number, t
 from metrics.query.sql import PERIODS, Period, period_index
 from metrics.store import Dataset
 
@@ -99,8 +99,8 @@ def period_range(filters: Filters, first: date, last: date) -> tuple[int, int]:
         fitting = [p for p in coarser
                    if period_index(p, end) - period_index(p, start) + 1 <= MAX_PERIODS]
         remedy = t(COARSER_PERIOD[fitting[0]]) if fitting else t(SHORTER_RANGE)
-        raise InputError(t(TOO_MANY_PERIODS[filters.period], count=f"{count:,}",
-                           limit=f"{MAX_PERIODS:,}", remedy=remedy))
+        raise InputError(t(TOO_MANY_PERIODS[filters.period], count=format_number(count),
+                           limit=format_number(MAX_PERIODS), remedy=remedy))
     return first_index, last_index
 
 
