@@ -16,9 +16,10 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from string import Formatter
 from typing import IO, Any
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.mofile import write_mo
@@ -103,6 +104,56 @@ def update(template: Catalog, lang: str) -> Catalog:
     catalogue.update(template, no_fuzzy_matching=True, update_header_comment=False,
                      update_creation_date=False)
     return catalogue
+
+
+def fields(text: str) -> set[str]:
+    """The ``{named}`` placeholders of a text (``{{`` and ``}}`` are literal braces)."""
+    return {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+
+
+def _forms(message: Message) -> tuple[list[str], list[str]]:
+    """A message's English forms and its translated ones (one each, or the plural's)."""
+    english = list(message.id) if isinstance(message.id, tuple | list) else [message.id]
+    translated = (list(message.string) if isinstance(message.string, tuple | list)
+                  else [message.string or ""])
+    return english, translated
+
+
+def untranslated(catalogue: Catalog, template: Catalog) -> list[str]:
+    """The template's texts with no translation (or a form of one missing) in ``catalogue``."""
+    missing = []
+    for wanted in template:
+        if not wanted.id:
+            continue
+        message = catalogue.get(wanted.id, wanted.context)
+        if message is None or not all(_forms(message)[1]) or (
+                wanted.pluralizable and len(_forms(message)[1]) < catalogue.num_plurals):
+            missing.append(_forms(wanted)[0][0])
+    return missing
+
+
+def fuzzy(catalogue: Catalog) -> list[str]:
+    """The texts whose translation is marked fuzzy (a guess to check, which gettext skips)."""
+    return [_forms(message)[0][0] for message in catalogue if message.id and message.fuzzy]
+
+
+def placeholder_problems(catalogue: Catalog) -> list[str]:
+    """The translated texts whose ``{placeholders}`` differ from the English: each form of a
+    translation has those of one of the English forms (a Russian or Romanian form may be
+    the singular's or the plural's)."""
+    problems = []
+    for message in catalogue:
+        english, translated = _forms(message)
+        if not message.id:
+            continue
+        allowed = [fields(form) for form in english]
+        for form in filter(None, translated):
+            try:
+                if fields(form) not in allowed:
+                    problems.append(f"{english[0]!r}: {form!r}")
+            except ValueError:  # an unmatched brace
+                problems.append(f"{english[0]!r}: {form!r}")
+    return problems
 
 
 def main() -> None:

@@ -257,7 +257,8 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
     st.caption(t("Fitted on the orders up to {end}; compared over {weeks} weeks to {last}. "
                  "Error of the total: {error}.", end=format_day(result.calibration_end),
                  weeks=len(result.weeks), last=format_day(result.holdout_end),
-                 error="–" if error is None else f"{error:+,.1f}%"))
+                 error="–" if error is None
+                 else format_number(error, "+#,##0.0;-#,##0.0") + "%"))
     columns = st.columns(2)
     with columns[0]:
         st.plotly_chart(validation_chart(result.weeks, cumulative=False), width="stretch",
