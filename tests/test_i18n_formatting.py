@@ -8,6 +8,7 @@ space (U+00A0); both put the currency and the % sign after the number, apart.
 
 from __future__ import annotations
 
+import gettext
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from dashboard.formatting import (
 from dashboard.widgets import localised
 from metrics.definitions import METRICS
 from metrics.export import locale_csv_style, to_csv
-from metrics.i18n import format_number, language, language_of, tn
+from metrics.i18n import DOMAIN, LOCALE_DIR, format_number, language, language_of, tn
 
 NBSP = "\xa0"
 
@@ -73,8 +74,11 @@ def test_a_change_in_each_locale() -> None:
     revenue = METRICS["revenue"]
     with speaking("ro"):
         assert format_change(1100.0, 1000.0, revenue, "RON") == "+100,00\xa0RON (+10,0\xa0%)"
+    points = gettext.translation(DOMAIN, LOCALE_DIR, languages=["ru"], fallback=True
+                                 ).gettext("{sign}{points} pp")
     with speaking("ru"):
-        assert format_change(52.5, 50.0, METRICS["churn_rate"], None) == "+2,5 pp"
+        assert format_change(52.5, 50.0, METRICS["churn_rate"], None) == points.format(
+            sign="+", points="2,5")
 
 
 @pytest.mark.parametrize(("lang", "day", "month"), [
