@@ -708,6 +708,7 @@ def ingest_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     decimal_mark: str | None = None,
+    workspace: str | None = None,
 ) -> IngestReport:
     """Validate a file and store its usable rows as the ``kind`` table of a dataset.
 
@@ -752,12 +753,16 @@ def ingest_file(
         ``tab``) and the decimal mark of its numbers (``,`` or ``.``), when the detected
         ones are wrong; a workbook has no encoding or delimiter, and its number cells no
         decimal mark.
+    workspace
+        The workspace the dataset is looked up in, and a new one stored in (default: the
+        store's, see :meth:`metrics.store.Store.target_workspace`).
 
     Raises
     ------
     InputError
         The file cannot be read, a required role has no column, or no row is usable.
-        Nothing is stored then. :class:`metrics.parsing.AmbiguousDates` when the dates
+        Nothing is stored then. :class:`~metrics.errors.AccessDenied` when the workspace
+        is not the user's. :class:`metrics.parsing.AmbiguousDates` when the dates
         could be day-first or month-first and ``date_format`` does not say.
     """
     path = Path(path)
@@ -773,7 +778,10 @@ def ingest_file(
     name = dataset.strip()
     if not name:
         raise InputError(t("Give the dataset a name, for example “Shop orders 2025”."))
-    existing = store.find_dataset(name)
+    workspace = workspace or store.workspace
+    existing = store.find_dataset(name, workspace)
+    if existing is None:
+        store.target_workspace(workspace)  # refused before the file is read
     if existing and kind in existing.tables and not replace:
         raise InputError(
             t("The dataset “{name}” already has {kind} data: choose another dataset name, or "
@@ -785,9 +793,9 @@ def ingest_file(
                                     delimiter=delimiter)
             headers = _load_raw(cursor, prepared, source)  # temporary: before the transaction
             with store.atomic(cursor):
-                report = _ingest(store, cursor, prepared, headers, table, name, existing,
-                                 mapping, currency, source, date_format,
-                                 keep_out_of_range_dates, today, decimal_mark)
+                report = _ingest(store, cursor, prepared, headers, table,
+                                 name, workspace, existing, mapping, currency, source,
+                                 date_format, keep_out_of_range_dates, today, decimal_mark)
                 if dry_run:
                     report.dry_run = True
                     if existing is None:  # its id was made up, and is rolled back with it
@@ -799,7 +807,8 @@ def ingest_file(
 
 
 def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
-            headers: list[str], table: TableKind, name: str, existing: Dataset | None,
+            headers: list[str], table: TableKind, name: str, workspace: str | None,
+            existing: Dataset | None,
             mapping: Mapping[str, str] | None, currency: str | None, source: str,
             date_format: str | None, keep_out_of_range_dates: bool, today: date | None,
             decimal_mark: str | None) -> IngestReport:
@@ -844,7 +853,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     # order lines of an earlier upload belong to its orders: replaced with them
     replacing = (table.name, "order_items") if table.name == "orders" else (table.name,)
     dataset_id = (store.edit_dataset(cursor, existing.id, replacing) if existing
-                  else store.register_dataset(cursor, name, currency))
+                  else store.register_dataset(cursor, name, currency, workspace))
     target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from metrics.access import ADMIN, Principal
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.ingest import CURRENCY_GIVEN, IngestReport, ingest_file
@@ -37,7 +38,8 @@ class Staged:
 
     ``existing`` is the dataset's id and kinds of data when it was staged (None for a new
     dataset); storing refuses when the dataset changed since. ``dropped`` are kinds the
-    store removes (the order lines of earlier orders).
+    store removes (the order lines of earlier orders). ``workspace`` is the one the
+    dataset was looked up in and a new one goes into (None: the store's).
     """
 
     report: IngestReport
@@ -45,6 +47,7 @@ class Staged:
     tables: tuple[StagedTable, ...]
     dropped: tuple[str, ...]
     existing: tuple[str, tuple[str, ...]] | None
+    workspace: str | None = None
 
 
 def _state(dataset: Dataset | None) -> tuple[str, tuple[str, ...]] | None:
@@ -53,7 +56,8 @@ def _state(dataset: Dataset | None) -> tuple[str, tuple[str, ...]] | None:
 
 
 def stage_isolated(store: Store, path: Path, folder: Path, *, dataset: str,
-                   limits: Limits | None = None, **arguments: Any) -> Staged:
+                   limits: Limits | None = None, workspace: str | None = None,
+                   **arguments: Any) -> Staged:
     """Read and validate a file in a child process; stage its tables in ``folder``.
 
     Parameters
@@ -69,6 +73,9 @@ def stage_isolated(store: Store, path: Path, folder: Path, *, dataset: str,
         The dataset's name, as :func:`metrics.ingest.ingest_file` takes it.
     limits
         The child's limits (:class:`metrics.isolation.Limits`).
+    workspace
+        The workspace the dataset is looked up in and a new one is stored in (default:
+        the store's, see :meth:`metrics.store.Store.target_workspace`).
     arguments
         The other options of :func:`metrics.ingest.ingest_file` (kind, mapping, ...),
         but not ``dry_run``, ``store`` nor ``path``.
@@ -83,12 +90,16 @@ def stage_isolated(store: Store, path: Path, folder: Path, *, dataset: str,
     ------
     InputError
         The file's own problem, or one sentence when its process died or ran out of time,
-        memory or disk.
+        memory or disk; :class:`~metrics.errors.AccessDenied` when the workspace is not
+        the user's.
     """
-    existing = store.find_dataset(dataset)
+    workspace = workspace or store.workspace
+    existing = store.find_dataset(dataset, workspace)
+    if existing is None:
+        store.target_workspace(workspace)  # refused before the file is read
     name = arguments.get("source") or path.name
     task = functools.partial(stage_file, folder, path, existing, dataset, arguments)
-    return run_isolated(task, name, limits)
+    return dataclasses.replace(run_isolated(task, name, limits), workspace=workspace)
 
 
 def stage_file(folder: Path, path: Path, existing: Dataset | None, dataset: str,
@@ -167,7 +178,7 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None) -> I
     if currency is not None and staged.existing is None:
         report = dataclasses.replace(report, currency=currency, currency_source=CURRENCY_GIVEN)
     with store.writer() as cursor, store.atomic(cursor):
-        existing = store.find_dataset(report.dataset_name)
+        existing = store.find_dataset(report.dataset_name, staged.workspace)
         if _state(existing) != staged.existing:
             raise InputError(t("The dataset “{name}” changed while the file was checked: "
                                "check the file again, then store it.",
@@ -175,7 +186,7 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None) -> I
         replacing = {*staged.dropped, *(table.kind for table in staged.tables)}
         dataset_id = (store.edit_dataset(cursor, existing.id, replacing) if existing
                       else store.register_dataset(cursor, report.dataset_name,
-                                                  report.currency))
+                                                  report.currency, staged.workspace))
         for kind in staged.dropped:  # a table the new data replaces
             store.forget_table(cursor, dataset_id, kind)
         for table in staged.tables:
@@ -197,13 +208,15 @@ def store_staged_isolated(store: Store, staged: Staged, currency: str | None = N
     written). An in-memory store (tests) has no folder to share, so it is written here."""
     if store.path == ":memory:":
         return store_staged(store, staged, currency)
-    task = functools.partial(_store_staged_into, store.path, staged, currency)
+    task = functools.partial(_store_staged_into, store.path, store.principal, staged,
+                             currency)
     return run_isolated(task, staged.report.dataset_name, limits)
 
 
-def _store_staged_into(db: str, staged: Staged, currency: str | None) -> IngestReport:
-    """The child's side of :func:`store_staged_isolated`."""
-    with Store(db) as store:
+def _store_staged_into(db: str, principal: Principal, staged: Staged,
+                       currency: str | None) -> IngestReport:
+    """The child's side of :func:`store_staged_isolated`: the same principal's store."""
+    with Store(db, principal) as store:
         return store_staged(store, staged, currency)
 
 
@@ -213,16 +226,17 @@ def discard_staged(staged: Staged) -> None:
 
 
 def ingest_isolated(db: Path | str | None, path: Path | str, *, limits: Limits | None = None,
-                    **arguments: Any) -> IngestReport:
+                    principal: Principal = ADMIN, **arguments: Any) -> IngestReport:
     """:func:`metrics.ingest.ingest_file` in a child process, which opens the database
-    itself (``db``: a path, or None for the default): the CLI's ingest, reading and
-    storing under the limits. Raises as :func:`stage_isolated` does."""
-    task = functools.partial(_ingest_into, None if db is None else str(db), Path(path),
-                             arguments)
+    itself (``db``: a path, or None for the default) for ``principal``: the CLI's ingest,
+    reading and storing under the limits. Raises as :func:`stage_isolated` does."""
+    task = functools.partial(_ingest_into, None if db is None else str(db), principal,
+                             Path(path), arguments)
     return run_isolated(task, arguments.get("source") or Path(path).name, limits)
 
 
-def _ingest_into(db: str | None, path: Path, arguments: dict[str, Any]) -> IngestReport:
+def _ingest_into(db: str | None, principal: Principal, path: Path,
+                 arguments: dict[str, Any]) -> IngestReport:
     """The child's side of :func:`ingest_isolated`."""
-    with Store(db) as store:
+    with Store(db, principal) as store:
         return ingest_file(store, path, **arguments)

@@ -13,6 +13,11 @@ In a reading connection each dataset file is attached read-only and its tables s
 views in a schema ``ds_<id>`` (a writer attaches the new file as ``ds_<id>``), so the
 metric SQL names a dataset's tables ``ds_<id>.orders`` as it always did. The id is random
 and stable, so a shared link keeps pointing at the same data.
+
+Each dataset belongs to a workspace (a team or a brand; ``default`` for those stored before
+workspaces existed). A store is opened for a :class:`~metrics.access.Principal`, and shows
+and attaches only the datasets of that principal's workspaces: every reader, writer and
+link goes through here, so the dashboard and the CLI obey the same access.
 """
 
 from __future__ import annotations
@@ -37,7 +42,15 @@ from typing import Any
 
 import duckdb
 
-from metrics.errors import DatasetNotFound, InputError, QueryTimeout, StoreUnavailable
+from metrics import audit
+from metrics.access import ADMIN, DEFAULT_WORKSPACE, Principal, check_workspace, is_shared
+from metrics.errors import (
+    AccessDenied,
+    DatasetNotFound,
+    InputError,
+    QueryTimeout,
+    StoreUnavailable,
+)
 from metrics.i18n import t
 from metrics.query.sql import quote_ident
 
@@ -94,6 +107,7 @@ class Dataset:
     created_at: datetime
     tables: dict[str, TableInfo] = field(default_factory=dict)
     version: str = ""
+    workspace: str = DEFAULT_WORKSPACE
 
     @property
     def schema(self) -> str:
@@ -199,14 +213,31 @@ def _table_info(kind: str, entry: dict[str, Any]) -> TableInfo:
     )
 
 
-def _datasets(catalogue: dict[str, Any]) -> list[Dataset]:
+def _workspace(entry: dict[str, Any]) -> str:
+    """A catalogue entry's workspace: written before workspaces existed, ``default``."""
+    return str(entry.get("workspace") or DEFAULT_WORKSPACE)
+
+
+def _visible(catalogue: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """The catalogue entries of the datasets ``principal`` may see, by id."""
+    return {dataset_id: entry for dataset_id, entry in catalogue["datasets"].items()
+            if principal.can_see(_workspace(entry))}
+
+
+def workspace_dataset_count(root: Path | str, workspace: str) -> int:
+    """How many datasets the store folder ``root`` holds in ``workspace``."""
+    entries = _read_catalogue(Path(root))["datasets"].values()
+    return sum(_workspace(entry) == workspace for entry in entries)
+
+
+def _datasets(entries: dict[str, Any]) -> list[Dataset]:
     datasets = [
         Dataset(id=dataset_id, name=entry["name"], currency=entry.get("currency"),
                 created_at=datetime.fromisoformat(entry["created_at"]),
                 tables={kind: _table_info(kind, info)
                         for kind, info in entry["tables"].items()},
-                version=entry["version"])
-        for dataset_id, entry in catalogue["datasets"].items()
+                version=entry["version"], workspace=_workspace(entry))
+        for dataset_id, entry in entries.items()
     ]
     datasets.sort(key=lambda d: d.name)
     datasets.sort(key=lambda d: d.created_at, reverse=True)  # newest first, then by name
@@ -261,11 +292,21 @@ class Store:
         The store's folder, created when missing. A single-file database of an older
         LoyaltyLens found there is migrated on first open (the old file is kept beside it
         with the suffix ``.before-versions``). ``":memory:"`` gives a throw-away store in
-        a temporary folder (tests).
+        a temporary folder (tests). A new folder is made readable by its owner only.
+    principal
+        Who uses it: only the datasets of their workspaces are listed, attached, opened,
+        changed or deleted; any other is refused with
+        :class:`~metrics.errors.AccessDenied` as if it did not exist.
+    workspace
+        Where a new dataset is stored when the call storing it names none (the CLI's
+        ``--workspace``): see :meth:`target_workspace`.
     """
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, principal: Principal = ADMIN,
+                 workspace: str | None = None) -> None:
         self.path = str(path) if path is not None else str(default_db_path())
+        self.principal = principal
+        self.workspace = workspace
         self._finalizer: weakref.finalize[Any, Store] | None = None
         if self.path == ":memory:":
             root = Path(tempfile.mkdtemp(prefix="loyaltylens-memory-"))
@@ -278,6 +319,8 @@ class Store:
         self._memory_limit = os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT
         self.query_seconds = _query_seconds()
         try:
+            # the data folder is the CLI's boundary: only its owner may read it
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
             (root / "datasets").mkdir(parents=True, exist_ok=True)
             (root / "benchmarks").mkdir(exist_ok=True)
             (root / "tmp").mkdir(exist_ok=True)
@@ -337,13 +380,15 @@ class Store:
             except duckdb.IOException:  # a writer removed a file after we read the catalogue
                 connection.close()
                 continue
-            return _Snapshot(stamp, _datasets(catalogue), connection)
+            return _Snapshot(stamp, _datasets(_visible(catalogue, self.principal)),
+                             connection)
         raise StoreUnavailable(t("The LoyaltyLens data in {path} keeps changing while it is "
                                  "read; try again in a moment.", path=self.path))
 
     def _attach_all(self, connection: duckdb.DuckDBPyConnection,
                     catalogue: dict[str, Any]) -> None:
-        for dataset_id, entry in catalogue["datasets"].items():
+        # another workspace's files are not even attached: no query can read them
+        for dataset_id, entry in _visible(catalogue, self.principal).items():
             self._attach_dataset(connection, dataset_id, entry["version"])
         if catalogue.get("benchmarks"):
             _copy_saved_benchmarks(connection,
@@ -400,24 +445,45 @@ class Store:
     def _raise_if_deleted(self, sql: str, error: duckdb.Error) -> None:
         known = {dataset.id for dataset in self.datasets()}
         if any(found not in known for found in re.findall(r"ds_([0-9a-f]{16})\b", sql)):
+            if not self.principal.is_admin:  # not attached for them, or deleted: the same
+                raise AccessDenied() from error
             raise DatasetNotFound(t("The dataset was deleted while this was being computed: "
                                     "pick another dataset.")) from error
 
     # -- reading the catalogue -------------------------------------------------------
 
     def datasets(self) -> list[Dataset]:
-        """Every dataset, newest first."""
+        """Every dataset of the principal's workspaces, newest first."""
         return list(self._current().datasets)
 
-    def dataset(self, id_or_name: str) -> Dataset:
-        """The dataset with this id, or else with this name (case-insensitive)."""
-        datasets = self.datasets()
+    def dataset(self, id_or_name: str, workspace: str | None = None) -> Dataset:
+        """The dataset with this id, or else with this name (case-insensitive), among
+        the principal's (of ``workspace`` only, when given).
+
+        Raises
+        ------
+        AccessDenied
+            For a user: there is no such dataset in their workspaces, whether it is in
+            another one or nowhere (the same sentence, naming neither).
+        DatasetNotFound
+            For the administrator: there is no such dataset.
+        InputError
+            Several datasets of different workspaces have this name: name it by its id.
+        """
+        datasets = [d for d in self.datasets() if workspace in (None, d.workspace)]
         for dataset in datasets:
             if dataset.id == id_or_name:
                 return dataset
-        for dataset in datasets:
-            if dataset.name.casefold() == id_or_name.strip().casefold():
-                return dataset
+        named = [d for d in datasets if d.name.casefold() == id_or_name.strip().casefold()]
+        if len(named) > 1:
+            raise InputError(t("Several datasets are named “{name}” (in the workspaces "
+                               "{workspaces}): name the one you mean by its id ({ids}).",
+                               name=id_or_name, workspaces=", ".join(d.workspace for d in named),
+                               ids=", ".join(d.id for d in named)))
+        if named:
+            return named[0]
+        if not self.principal.is_admin:
+            raise AccessDenied()
         raise DatasetNotFound(
             t(
                 "There is no dataset “{name}”. Run `loyaltylens datasets` or open the Data "
@@ -426,11 +492,48 @@ class Store:
             )
         )
 
-    def find_dataset(self, id_or_name: str) -> Dataset | None:
+    def find_dataset(self, id_or_name: str, workspace: str | None = None) -> Dataset | None:
+        """The dataset as :meth:`dataset` finds it, or None when the principal has none of
+        that id or name (so a user's new dataset may share a name with another
+        workspace's, unseen)."""
         try:
-            return self.dataset(id_or_name)
-        except DatasetNotFound:
+            return self.dataset(id_or_name, workspace)
+        except (DatasetNotFound, AccessDenied):
             return None
+
+    def target_workspace(self, workspace: str | None = None) -> str:
+        """The workspace a new dataset is stored in: ``workspace``, else the store's, else
+        the user's only one (the administrator's: ``default``).
+
+        Raises
+        ------
+        AccessDenied
+            It is not one of the user's workspaces.
+        InputError
+            It does not exist, or the user has several and none was named.
+        """
+        chosen = workspace or self.workspace
+        if chosen is None:
+            if self.principal.is_admin:
+                return DEFAULT_WORKSPACE
+            if len(self.principal.workspaces) != 1:
+                raise InputError(t("You have several workspaces ({names}): say which one "
+                                   "the new dataset goes into (--workspace).",
+                                   names=", ".join(sorted(self.principal.workspaces))))
+            (chosen,) = self.principal.workspaces
+        if not self.principal.can_see(chosen):
+            raise AccessDenied(t("You cannot store into that workspace: it is not one of "
+                                 "yours."))
+        return check_workspace(self.root, chosen)
+
+    def _check_visible(self, entry: dict[str, Any] | None) -> dict[str, Any]:
+        """A catalogue entry the principal may change: else refused as if missing."""
+        if entry is None or not self.principal.can_see(_workspace(entry)):
+            if not self.principal.is_admin:
+                raise AccessDenied()
+            raise DatasetNotFound(t("The dataset was deleted meanwhile; nothing was "
+                                    "stored."))
+        return entry
 
     # -- writing ---------------------------------------------------------------------
 
@@ -505,13 +608,15 @@ class Store:
         cursor: duckdb.DuckDBPyConnection,
         name: str,
         currency: str | None,
+        workspace: str | None = None,
     ) -> str:
-        """Create an empty dataset in the caller's job, attached as ``ds_<id>``; return
-        its id."""
+        """Create an empty dataset in the caller's job, attached as ``ds_<id>``, in
+        :meth:`target_workspace` of ``workspace``; return its id."""
         job = self._active_job()
         dataset_id = self.new_dataset_id()
         entry: dict[str, Any] = {"name": name, "currency": currency,
-                 "created_at": datetime.now().isoformat(), "tables": {}}
+                                 "workspace": self.target_workspace(workspace),
+                                 "created_at": datetime.now().isoformat(), "tables": {}}
         self._attach_new_version(cursor, job, dataset_id, entry)
         return dataset_id
 
@@ -526,9 +631,7 @@ class Store:
         job = self._active_job()
         if dataset_id in job.edits:
             return dataset_id
-        entry = job.catalogue["datasets"].get(dataset_id)
-        if entry is None:
-            raise DatasetNotFound(t("The dataset was deleted meanwhile; nothing was stored."))
+        entry = self._check_visible(job.catalogue["datasets"].get(dataset_id))
         self._attach_new_version(cursor, job, dataset_id, copy.deepcopy(entry))
         cursor.execute("ATTACH $path AS loyaltylens_previous (READ_ONLY)",
                        {"path": str(_dataset_path(self.root, dataset_id, entry["version"]))})
@@ -605,6 +708,8 @@ class Store:
                 superseded.append(_benchmarks_path(self.root, catalogue["benchmarks"]))
             catalogue["benchmarks"] = version
         _write_catalogue(self.root, catalogue)
+        for dataset_id, edit in job.edits.items():
+            self._audit("store", _workspace(edit.entry), dataset_id)
         job.edits = {}
         for path in superseded:  # readers still holding it keep their open handle
             path.unlink(missing_ok=True)
@@ -650,7 +755,39 @@ class Store:
             path = _dataset_path(self.root, dataset.id, entry["version"])
             path.unlink(missing_ok=True)
             _remove_empty(path.parent)
+        self._audit("delete", dataset.workspace, dataset.id)
         return dataset
+
+    def move_dataset(self, id_or_name: str, workspace: str) -> Dataset:
+        """Move a dataset into another workspace (the administrator only); its id, and so
+        every link to it, stays. Return it as it was before the move.
+
+        Raises
+        ------
+        AccessDenied
+            The principal is not an administrator.
+        InputError
+            The workspace does not exist.
+        """
+        if not self.principal.is_admin:
+            raise AccessDenied(t("Only the administrator can move a dataset to another "
+                                 "workspace."))
+        dataset = self.dataset(id_or_name)
+        check_workspace(self.root, workspace)
+        with self._exclusive():
+            catalogue = _read_catalogue(self.root)
+            entry = self._check_visible(catalogue["datasets"].get(dataset.id))
+            entry["workspace"] = workspace
+            _write_catalogue(self.root, catalogue)
+        self._audit("move", workspace, dataset.id, subject=dataset.workspace)
+        return dataset
+
+    def _audit(self, action: str, workspace: str, dataset_id: str,
+               subject: str | None = None) -> None:
+        """Log a change of a dataset, once the store is shared (:func:`is_shared`)."""
+        if is_shared(self.root):
+            audit.record(self.root, action, user=self.principal.name, workspace=workspace,
+                         dataset=dataset_id, subject=subject)
 
 
 def _query_seconds() -> float:
@@ -787,7 +924,8 @@ def _copy_legacy_datasets(source: duckdb.DuckDBPyConnection, staging: Path
         columns = _table_columns(source, "migrated")
         source.execute("DETACH migrated")
         datasets[dataset_id] = {
-            "name": name, "currency": currency, "created_at": created_at.isoformat(),
+            "name": name, "currency": currency, "workspace": DEFAULT_WORKSPACE,
+            "created_at": created_at.isoformat(),
             "version": version, "tables": _legacy_tables(source, dataset_id, columns)}
     return datasets
 
