@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import streamlit as st
+from streamlit import config
 
 from dashboard.safe import plain, show_error
 from dashboard.services import PRINCIPAL
@@ -91,7 +92,7 @@ def is_local_address(address: str | None) -> bool:
 
 
 def _require_local_address(mode: str) -> None:
-    address = st.get_option("server.address")
+    address = config.get_option("server.address")
     if not is_local_address(address):
         raise AccessDenied(t(NOT_LOCAL, mode=mode, address=address or "0.0.0.0"))
 
@@ -216,6 +217,8 @@ def from_trusted_proxy(address: str | None, proxies: tuple[str, ...]) -> bool:
         client = ipaddress.ip_address(address) if address else None
     except ValueError:
         return False
+    if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:
+        client = client.ipv4_mapped  # an IPv4 proxy seen through a dual-stack socket
     for proxy in proxies:
         if proxy.strip().lower() == "localhost":
             if client is None or client.is_loopback:
