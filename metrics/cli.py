@@ -2,20 +2,27 @@
 
 A thin shell over the ``metrics`` functions: every number comes from the function the
 dashboard calls. Errors meant for the user print one sentence and exit with status 2.
+Every command runs as the user ``--user`` or ``$LOYALTYLENS_USER`` names (none: the local
+administrator, who sees everything); the store is opened for them once, in :func:`main`,
+so a dataset outside their workspaces is refused wherever a command opens it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from metrics import access, audit
+from metrics.access import Principal
 from metrics.benchmarks import (
     METRIC_IDS,
     all_benchmarks,
@@ -29,7 +36,7 @@ from metrics.benchmarks import (
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
 from metrics.clv.predictive import predictive_clv
 from metrics.demo import ensure_demo
-from metrics.errors import InputError, LoyaltyLensError
+from metrics.errors import AccessDenied, InputError, LoyaltyLensError
 from metrics.explain import Explanation, explain, json_parameters
 from metrics.export import json_value, to_csv, to_records
 from metrics.i18n import t
@@ -51,7 +58,7 @@ from metrics.roles import TABLE_KINDS
 from metrics.satisfaction import nps_table
 from metrics.segments import segment_summary
 from metrics.staging import ingest_isolated
-from metrics.store import DB_ENV_VAR, Store
+from metrics.store import DB_ENV_VAR, Store, default_db_path
 from metrics.survival import SURVIVAL_VIEWS
 
 
@@ -95,12 +102,15 @@ class _Parser(argparse.ArgumentParser):
 Handler = Callable[[argparse.Namespace, Store], None]
 
 
+USER_ENV_VAR = "LOYALTYLENS_USER"
+
+
 @dataclass(frozen=True)
 class WithoutStore:
     """A command that does not open the database in this process (the ingest opens it in
-    a process of its own, under limits: :mod:`metrics.isolation`)."""
+    a process of its own, under limits: :mod:`metrics.isolation`), for the principal."""
 
-    run: Callable[[argparse.Namespace], None]
+    run: Callable[[argparse.Namespace, Principal], None]
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", help=t("LoyaltyLens data folder (default: ${var} or data/loyaltylens.duckdb).",
                        var=DB_ENV_VAR))
+    parser.add_argument(
+        "--user", help=t("Run as this user: see only their workspaces' datasets (default: "
+                         "${var}; without either, the local administrator, who sees "
+                         "everything).", var=USER_ENV_VAR))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         command.configure(commands.add_parser(command.name, help=command.help()))
@@ -238,6 +252,9 @@ def _no_options(parser: argparse.ArgumentParser) -> None:
 def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
     ingest.add_argument("file", help=t("The CSV or .xlsx file to read."))
     ingest.add_argument("--dataset", required=True, help=t("Dataset name (created if new)."))
+    ingest.add_argument("--workspace",
+                        help=t("The workspace of the dataset, and of a new one (needed when "
+                               "you have several)."))
     ingest.add_argument("--kind", default="orders", choices=sorted(TABLE_KINDS))
     ingest.add_argument("--map", dest="mapping", type=_pair, action="append", default=[],
                         metavar="ROLE=COLUMN",
@@ -264,8 +281,9 @@ def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
                                year=EARLIEST_DATE.year))
 
 
-def _ingest(args: argparse.Namespace) -> None:
-    report = ingest_isolated(args.db, args.file, dataset=args.dataset, kind=args.kind,
+def _ingest(args: argparse.Namespace, principal: Principal) -> None:
+    report = ingest_isolated(args.db, args.file, principal=principal,
+                             workspace=args.workspace, dataset=args.dataset, kind=args.kind,
                              mapping=dict(args.mapping), currency=args.currency,
                              replace=args.replace, date_format=args.date_format,
                              sheet=args.sheet, dry_run=args.dry_run, encoding=args.encoding,
@@ -280,7 +298,7 @@ def _configure_datasets(datasets: argparse.ArgumentParser) -> None:
 
 def _datasets(args: argparse.Namespace, store: Store) -> None:
     rows = [
-        {"id": d.id, "name": d.name, "currency": d.currency,
+        {"id": d.id, "name": d.name, "workspace": d.workspace, "currency": d.currency,
          "created_at": d.created_at.isoformat(timespec="seconds"),
          "tables": ",".join(sorted(d.tables)),
          "orders": d.tables["orders"].rows if "orders" in d.tables else None,
@@ -288,7 +306,8 @@ def _datasets(args: argparse.Namespace, store: Store) -> None:
          "last_date": d.tables["orders"].last_date if "orders" in d.tables else None}
         for d in store.datasets()
     ]
-    _print_table(pd.DataFrame(rows, columns=["id", "name", "currency", "created_at",
+    _print_table(pd.DataFrame(rows, columns=["id", "name", "workspace", "currency",
+                                             "created_at",
                                              "tables", "orders", "first_date",
                                              "last_date"]), args.format)
 
@@ -300,6 +319,122 @@ def _configure_delete(delete: argparse.ArgumentParser) -> None:
 def _delete(args: argparse.Namespace, store: Store) -> None:
     deleted = store.delete_dataset(args.dataset)
     _print_json({"deleted": {"id": deleted.id, "name": deleted.name}})
+
+
+def _configure_move(move: argparse.ArgumentParser) -> None:
+    move.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    move.add_argument("--workspace", required=True, help=t("The workspace to move it to."))
+
+
+def _move(args: argparse.Namespace, store: Store) -> None:
+    moved = store.move_dataset(args.dataset, args.workspace)
+    _print_json({"moved": {"id": moved.id, "name": moved.name, "from": moved.workspace,
+                           "to": args.workspace}})
+
+
+def _administrator(store: Store) -> None:
+    """Refuse a command only the local administrator (or an administrator user) runs."""
+    if not store.principal.is_admin:
+        raise AccessDenied(t("Only the administrator can manage users and workspaces or "
+                             "read the audit log: run it without --user and {var}.",
+                             var=USER_ENV_VAR))
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """The password given on standard input (its first line), for scripts."""
+    if not args.password_stdin:
+        raise InputError(t("Give the password on standard input with --password-stdin, "
+                           "e.g. printf '%s' \"$PASSWORD\" | loyaltylens users add ..."))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _configure_workspaces(workspaces: argparse.ArgumentParser) -> None:
+    actions = workspaces.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (("add", t("Create a workspace (a team or a brand).")),
+                         ("remove", t("Remove an empty workspace."))):
+        actions.add_parser(action, help=text).add_argument("name", metavar="NAME")
+    listing = actions.add_parser("list", help=t("The workspaces you see, with their number "
+                                                "of datasets."))
+    listing.add_argument("--format", choices=("json", "csv"), default="json")
+
+
+def _workspaces(args: argparse.Namespace, store: Store) -> None:
+    if args.action == "list":
+        counts = {w: 0 for w in access.workspaces(store.root)
+                  if store.principal.can_see(w)}
+        for dataset in store.datasets():
+            counts[dataset.workspace] = counts.get(dataset.workspace, 0) + 1
+        _print_table(pd.DataFrame(list(counts.items()), columns=["name", "datasets"]),
+                     args.format)
+        return
+    _administrator(store)
+    if args.action == "add":
+        access.add_workspace(store.root, args.name)
+        _print_json({"added": args.name})
+    else:
+        access.remove_workspace(store.root, args.name)
+        _print_json({"removed": args.name})
+
+
+def _configure_users(users: argparse.ArgumentParser) -> None:
+    actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help=t("Add a user who signs in with a password."))
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--workspace", action="append", default=[], dest="workspaces",
+                     help=t("A workspace whose datasets the user sees (repeatable)."))
+    add.add_argument("--admin", action="store_true",
+                     help=t("The user sees and manages every workspace."))
+    passwd = actions.add_parser("passwd", help=t("Give a user a new password."))
+    passwd.add_argument("name", metavar="NAME")
+    for command in (add, passwd):
+        command.add_argument("--password-stdin", action="store_true",
+                             help=t("Read the password from the first line of standard "
+                                    "input."))
+    actions.add_parser("remove", help=t("Remove a user.")).add_argument("name", metavar="NAME")
+    listing = actions.add_parser("list", help=t("The users and their workspaces (never a "
+                                                "password)."))
+    listing.add_argument("--format", choices=("json", "csv"), default="json")
+
+
+def _users(args: argparse.Namespace, store: Store) -> None:
+    _administrator(store)
+    if args.action == "list":
+        rows = [user | {"workspaces": ",".join(user["workspaces"])} if args.format == "csv"
+                else user for user in access.users(store.root)]
+        if args.format == "csv":
+            _print_table(pd.DataFrame(rows, columns=["name", "workspaces", "admin"]), "csv")
+        else:
+            _print_json(rows)
+    elif args.action == "add":
+        access.add_user(store.root, args.name, args.workspaces, _read_password(args),
+                        admin=args.admin)
+        _print_json({"added": args.name, "workspaces": sorted(set(args.workspaces))})
+    elif args.action == "passwd":
+        access.set_password(store.root, args.name, _read_password(args))
+        _print_json({"password_changed": args.name})
+    else:
+        access.remove_user(store.root, args.name)
+        _print_json({"removed": args.name})
+
+
+def _configure_audit(audit_log: argparse.ArgumentParser) -> None:
+    audit_log.add_argument("--since", type=_date, help=t("Only events from this day on "
+                                                         "(YYYY-MM-DD, UTC)."))
+    # not the global --user (who runs the command): whose events to show
+    audit_log.add_argument("--user", dest="audit_user", metavar="NAME",
+                           help=t("Only the events of this user."))
+    audit_log.add_argument("--format", choices=("json", "table"), default="json")
+
+
+def _audit(args: argparse.Namespace, store: Store) -> None:
+    _administrator(store)
+    found = audit.events(store.root, since=args.since, user=args.audit_user)
+    if args.format == "json":
+        _print_json(found)
+        return
+    table = pd.DataFrame(found, columns=list(audit.EVENT_FIELDS)).fillna("")
+    table["user"] = table["user"].replace("", t("(administrator)"))
+    sys.stdout.write((table.to_string(index=False) if len(table) else t("none")) + "\n")
 
 
 def _demo(args: argparse.Namespace, store: Store) -> None:
@@ -554,6 +689,17 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("datasets", lambda: t("List the stored datasets."), _configure_datasets, _datasets),
     Command("delete", lambda: t("Delete a dataset and all its data."),
             _configure_delete, _delete),
+    Command("move", lambda: t("Move a dataset to another workspace (administrator); its "
+                              "links keep working."),
+            _configure_move, _move),
+    Command("workspaces", lambda: t("Add, list or remove workspaces (a team or a brand)."),
+            _configure_workspaces, _workspaces),
+    Command("users", lambda: t("Add, list or remove users, or change a password "
+                               "(administrator)."),
+            _configure_users, _users),
+    Command("audit", lambda: t("Who signed in, stored, deleted or moved what, and when "
+                               "(administrator)."),
+            _configure_audit, _audit),
     Command("demo", lambda: t("Store the demo dataset if it is not there yet."),
             _no_options, _demo),
     Command("benchmarks", lambda: t("Industry benchmark figures with their source and year "
@@ -594,11 +740,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        principal = _principal(args)
         command = COMMANDS[args.command].run
         if isinstance(command, WithoutStore):
-            command.run(args)
-        else:
-            with Store(args.db) as store:
+            command.run(args, principal)
+        else:  # the one place a command's store, and so every dataset it opens, is made
+            with Store(args.db, principal) as store:
                 command(args, store)
     except LoyaltyLensError as error:
         print(t("error: {message}", message=error.message), file=sys.stderr)
@@ -606,6 +753,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `loyaltylens kpis ... | head`
         return 0
     return 0
+
+
+def _principal(args: argparse.Namespace) -> Principal:
+    """Who runs the command: ``--user``, else ``$LOYALTYLENS_USER``, else the local
+    administrator (the file permissions of the data folder are the CLI's boundary)."""
+    name = args.user or os.environ.get(USER_ENV_VAR) or None
+    return access.principal_for(Path(args.db) if args.db else default_db_path(), name)
 
 
 if __name__ == "__main__":
