@@ -16,6 +16,7 @@ from tests.browser.test_browser import Watched, browser, free_port, serve  # noq
 from tests.oidc_provider import auth_secrets, running_provider
 from tests.test_app_signin import DEMO_NAME, NO_ACCESS, PASSWORD, SMALL_SHOP, two_teams
 
+
 @pytest.fixture
 def teams_db(demo_db_template: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A copy of the demo database: the small shop in North (ana), the demo in South
