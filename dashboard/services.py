@@ -16,10 +16,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.flights import Flights
 from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
-from metrics.access import Principal, workspaces
+from metrics.access import ADMIN, Principal, workspaces
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
 from metrics.engine import apply_engine_settings
@@ -102,8 +103,8 @@ Scope = tuple[str, bool, tuple[str, ...]]
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(path: str, user: str | None, workspaces: tuple[str, ...], is_admin: bool
-                ) -> Store:
+def _open_store(path: str, user: str | None = None, workspaces: tuple[str, ...] = (),
+                is_admin: bool = True) -> Store:
     store = Store(path, principal=Principal(user, frozenset(workspaces), is_admin))
     with store.cursor() as cursor:  # the engine's threads and memory, for every query
         apply_engine_settings(cursor)
@@ -112,7 +113,11 @@ def _open_store(path: str, user: str | None, workspaces: tuple[str, ...], is_adm
 
 def session_principal() -> Principal:
     """Who uses this session, as :mod:`dashboard.signin` found; nobody signed in is
-    refused (a page never opens data for an unknown user)."""
+    refused (a page never opens data for an unknown user). Outside a Streamlit session
+    (a benchmark or script on the server, as the CLI without ``--user``): the local
+    administrator."""
+    if get_script_run_ctx() is None:
+        return ADMIN
     principal = st.session_state.get(PRINCIPAL)
     if not isinstance(principal, Principal):
         raise AccessDenied()

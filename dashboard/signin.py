@@ -116,7 +116,8 @@ def _password(root: Path) -> Principal | None:
 
 def _password_form(root: Path) -> None:
     st.title(t("Sign in to LoyaltyLens"))
-    with st.form("sign_in"):
+    # cleared once submitted: the password is not kept in the session
+    with st.form("sign_in", clear_on_submit=True):
         name = st.text_input(t("User name"), key="sign_in_name")
         password = st.text_input(t("Password"), type="password", key="sign_in_password")
         submitted = st.form_submit_button(t("Sign in"), type="primary")

@@ -113,6 +113,7 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_sentence(db: Path) ->
     assert [unescaped(e.value) for e in wrong.error] == [WRONG]
     assert [unescaped(e.value) for e in unknown.error] == [WRONG]
     assert not has_dataset_box(wrong) and not has_dataset_box(unknown)
+    assert wrong.text_input(key="sign_in_password").value == "", "not kept in the session"
     right = sign_in(run(new_app()), "boris", PASSWORD)
     assert not right.error
     events = [(e["action"], e["user"], e["outcome"]) for e in audit.events(db)
