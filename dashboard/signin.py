@@ -28,6 +28,10 @@ from metrics.store import default_db_path
 # The session's signed-in user (password mode) and whose sign-in is in the audit log.
 SIGNED_IN_USER = "_signed_in_user"
 AUDITED_USER = "_audited_user"
+# The form's fields, and the sentence of a failed attempt for the run after it.
+NAME_KEY = "sign_in_name"
+PASSWORD_KEY = "sign_in_password"
+SIGN_IN_FAILURE = "_sign_in_failure"
 
 OPEN_NOTE = "No sign-in configured: only this computer can open LoyaltyLens"
 NOT_LOCAL = ("LoyaltyLens refuses to serve: with the sign-in mode “{mode}” it must listen on "
@@ -116,20 +120,27 @@ def _password(root: Path) -> Principal | None:
 
 def _password_form(root: Path) -> None:
     st.title(t("Sign in to LoyaltyLens"))
-    # cleared once submitted: the password is not kept in the session
-    with st.form("sign_in", clear_on_submit=True):
-        name = st.text_input(t("User name"), key="sign_in_name")
-        password = st.text_input(t("Password"), type="password", key="sign_in_password")
-        submitted = st.form_submit_button(t("Sign in"), type="primary")
-    if not submitted:
-        return
+    with st.form("sign_in"):
+        st.text_input(t("User name"), key=NAME_KEY)
+        st.text_input(t("Password"), type="password", key=PASSWORD_KEY)
+        st.form_submit_button(t("Sign in"), type="primary", on_click=_submit, args=(root,))
+    failure = st.session_state.pop(SIGN_IN_FAILURE, None)
+    if failure is not None:
+        show_error(AccessDenied(failure))
+
+
+def _submit(root: Path) -> None:
+    """Check the form's name and password (before the run draws anything); the password
+    is emptied at once, so the session never keeps it."""
+    name = str(st.session_state.get(NAME_KEY, "")).strip()
+    password = str(st.session_state.get(PASSWORD_KEY, ""))
+    st.session_state[PASSWORD_KEY] = ""
     try:
-        authenticate(root, name.strip(), password)  # writes the attempt to the audit log
+        authenticate(root, name, password)  # writes the attempt to the audit log
     except AccessDenied as error:
-        show_error(error)
+        st.session_state[SIGN_IN_FAILURE] = error.message
         return
-    st.session_state[SIGNED_IN_USER] = name.strip()
-    st.rerun()
+    st.session_state[SIGNED_IN_USER] = name
 
 
 def _sign_out_password() -> None:
