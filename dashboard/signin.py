@@ -112,7 +112,7 @@ def _password(root: Path) -> Principal | None:
         except AccessDenied:  # removed since signing in
             _forget_session()
         else:
-            _signed_in_as(name, _sign_out_password)
+            _signed_in_as(name, _forget_session)
             return principal
     _password_form(root)
     return None
@@ -141,10 +141,6 @@ def _submit(root: Path) -> None:
         st.session_state[SIGN_IN_FAILURE] = error.message
         return
     st.session_state[SIGNED_IN_USER] = name
-
-
-def _sign_out_password() -> None:
-    _forget_session()
 
 
 def _forget_session() -> None:

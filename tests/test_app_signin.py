@@ -160,26 +160,29 @@ def test_a_link_for_a_user_without_any_dataset_says_no_access(db: Path) -> None:
 ORDERS = "customer_id,order_date,amount\nC1,2024-01-05,10.00\nC2,2024-02-07,20.00\n"
 
 
-def test_an_upload_goes_into_the_users_only_workspace(db: Path) -> None:
+def upload_as(db: Path, user: str, workspace: str | None = None) -> str:
+    """Upload ORDERS as a new dataset on the Data page as ``user`` (picking ``workspace``
+    when given); the workspace it was stored in."""
     two_teams(db)
-    app = sign_in(run(new_app(page="app_pages/data.py")), "ana", PASSWORD)
+    app = sign_in(run(new_app(page="app_pages/data.py")), user, PASSWORD)
     app = upload(app, "team orders.csv", ORDERS.encode())
-    assert not any(box.key and box.key.startswith("workspace_") for box in app.selectbox)
+    pickers = [box for box in app.selectbox if box.key and box.key.startswith("workspace_")]
+    if workspace is None:
+        assert not pickers, "no choice for a user of one workspace"
+    else:
+        assert list(pickers[0].options) == ["North", "South"]
+        pickers[0].select(workspace).run()
     store_upload(app)
     with Store(db) as store:
-        assert store.dataset("team orders").workspace == "North"
+        return store.dataset("team orders").workspace
+
+
+def test_an_upload_goes_into_the_users_only_workspace(db: Path) -> None:
+    assert upload_as(db, "ana") == "North"
 
 
 def test_a_user_of_several_workspaces_picks_where_an_upload_goes(db: Path) -> None:
-    two_teams(db)
-    app = sign_in(run(new_app(page="app_pages/data.py")), "cara", PASSWORD)
-    app = upload(app, "team orders.csv", ORDERS.encode())
-    picker = next(box for box in app.selectbox if box.key and box.key.startswith("workspace_"))
-    assert list(picker.options) == ["North", "South"]
-    picker.select("South").run()
-    store_upload(app)
-    with Store(db) as store:
-        assert store.dataset("team orders").workspace == "South"
+    assert upload_as(db, "cara", "South") == "South"
 
 
 def test_the_delete_choice_holds_only_the_users_datasets(db: Path) -> None:
