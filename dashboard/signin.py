@@ -33,19 +33,6 @@ NAME_KEY = "sign_in_name"
 PASSWORD_KEY = "sign_in_password"
 SIGN_IN_FAILURE = "_sign_in_failure"
 
-OPEN_NOTE = "No sign-in configured: only this computer can open LoyaltyLens"
-NOT_LOCAL = ("LoyaltyLens refuses to serve: with the sign-in mode “{mode}” it must listen on "
-             "this computer only, but server.address is “{address}”. Start it with "
-             "--server.address 127.0.0.1.")
-NOT_FROM_PROXY = ("This request did not come through the reverse proxy LoyaltyLens trusts, so "
-                  "it cannot tell who you are: open LoyaltyLens at the proxy's address.")
-NO_HEADER_USER = ("The reverse proxy did not say who you are (no {header} header): ask your "
-                  "administrator to check its sign-in.")
-NO_OIDC_SECRETS = ("The sign-in mode is oidc, but the [auth] section of "
-                   ".streamlit/secrets.toml is missing: ask your administrator to add it.")
-NO_OIDC_NAME = ("Your company account sent neither an e-mail address nor an id: ask your "
-                "administrator to check the sign-in settings.")
-
 
 def current_principal() -> Principal | None:
     """The principal of this session, after asking who it is if need be.
@@ -73,7 +60,7 @@ def _principal(root: Path, settings: SignIn) -> Principal | None:
         _require_local_address(settings.mode)
     if settings.mode == "open":
         # where the other modes say who is signed in: on every page
-        st.sidebar.caption(t(OPEN_NOTE))
+        st.sidebar.caption(t("No sign-in configured: only this computer can open LoyaltyLens"))
         return ADMIN
     if settings.mode == "password":
         return _password(root)
@@ -98,7 +85,10 @@ def is_local_address(address: str | None) -> bool:
 def _require_local_address(mode: str) -> None:
     address = config.get_option("server.address")
     if not is_local_address(address):
-        raise AccessDenied(t(NOT_LOCAL, mode=mode, address=address or "0.0.0.0"))
+        raise AccessDenied(t("LoyaltyLens refuses to serve: with the sign-in mode “{mode}” it "
+                             "must listen on this computer only, but server.address is "
+                             "“{address}”. Start it with --server.address 127.0.0.1.",
+                             mode=mode, address=address or "0.0.0.0"))
 
 
 # -- password ---------------------------------------------------------------------------------
@@ -155,7 +145,9 @@ def _forget_session() -> None:
 
 def _oidc(root: Path) -> Principal | None:
     if not _has_auth_secrets():
-        raise AccessDenied(t(NO_OIDC_SECRETS))
+        raise AccessDenied(t("The sign-in mode is oidc, but the [auth] section of "
+                             ".streamlit/secrets.toml is missing: ask your administrator to "
+                             "add it."))
     if not st.user.get("is_logged_in"):
         st.title(t("Sign in to LoyaltyLens"))
         st.button(t("Sign in with your company account"), type="primary", on_click=st.login,
@@ -163,7 +155,8 @@ def _oidc(root: Path) -> Principal | None:
         return None
     name = oidc_user_name(st.user.to_dict())
     if name is None:
-        raise AccessDenied(t(NO_OIDC_NAME))
+        raise AccessDenied(t("Your company account sent neither an e-mail address nor an id: "
+                             "ask your administrator to check the sign-in settings."))
     _signed_in_as(name, st.logout)
     return _known_user(root, name)
 
@@ -210,11 +203,15 @@ def header_user(headers: Mapping[str, str], address: str | None, settings: SignI
         The request did not come from a trusted proxy, or carries no user name.
     """
     if not from_trusted_proxy(address, settings.trusted_proxies):
-        raise AccessDenied(t(NOT_FROM_PROXY))
+        raise AccessDenied(t("This request did not come through the reverse proxy LoyaltyLens "
+                             "trusts, so it cannot tell who you are: open LoyaltyLens at the "
+                             "proxy's address."))
     name = next((value.strip() for key, value in headers.items()
                  if key.lower() == settings.header.lower()), "")
     if not name:
-        raise AccessDenied(t(NO_HEADER_USER, header=settings.header))
+        raise AccessDenied(t("The reverse proxy did not say who you are (no {header} header): "
+                             "ask your administrator to check its sign-in.",
+                             header=settings.header))
     return name
 
 
