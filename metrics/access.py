@@ -5,6 +5,11 @@ The users and workspaces live in ``auth.json`` beside the catalogue in the data 
 rename. Failed sign-ins are counted in ``auth-state.json`` beside it, so every dashboard
 process and the CLI slow the same guesser down. The sign-in mode is chosen in
 ``loyaltylens.toml`` in the same folder (or ``$LOYALTYLENS_AUTH``).
+
+:class:`Principal`, :data:`ADMIN`, :data:`DEFAULT_WORKSPACE`, :func:`workspaces`,
+:func:`check_workspace` and :func:`is_shared` live in :mod:`metrics.principal`, which the
+store imports; they are named here too (``import X as X``), so access is one module to
+its callers.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ import math
 import os
 import re
 import secrets
-import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -30,16 +34,20 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from metrics import audit
 from metrics.errors import AccessDenied, InputError
+from metrics.files import replace_json
 from metrics.i18n import t
+from metrics.principal import ADMIN as ADMIN
+from metrics.principal import AUTH_FILE, read_auth
+from metrics.principal import DEFAULT_WORKSPACE as DEFAULT_WORKSPACE
+from metrics.principal import Principal as Principal
+from metrics.principal import check_workspace as check_workspace
+from metrics.principal import is_shared as is_shared
+from metrics.principal import workspaces as workspaces
+from metrics.store import workspace_dataset_count
 
-AUTH_FILE = "auth.json"
 STATE_FILE = "auth-state.json"
 CONFIG_FILE = "loyaltylens.toml"
 AUTH_ENV_VAR = "LOYALTYLENS_AUTH"
-AUTH_FORMAT = 1
-# Every dataset stored before workspaces existed, and every dataset the administrator
-# stores without naming a workspace, is in this one; it cannot be removed.
-DEFAULT_WORKSPACE = "default"
 SIGN_IN_MODES = ("password", "oidc", "header", "open")
 SignInMode = Literal["password", "oidc", "header", "open"]
 DEFAULT_USER_HEADER = "X-Forwarded-User"
@@ -60,27 +68,6 @@ Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
-class Principal:
-    """Who runs a command or a dashboard session.
-
-    ``name`` is None for the local administrator (the CLI without ``--user``, an open
-    dashboard), who sees every workspace; a user sees the datasets of ``workspaces``
-    (all of them when ``is_admin``).
-    """
-
-    name: str | None
-    workspaces: frozenset[str]
-    is_admin: bool
-
-    def can_see(self, workspace: str) -> bool:
-        """Whether the datasets of ``workspace`` are this principal's to read and change."""
-        return self.is_admin or workspace in self.workspaces
-
-
-ADMIN = Principal(None, frozenset(), True)
-
-
-@dataclass(frozen=True)
 class SignIn:
     """How the dashboard signs people in (``loyaltylens.toml``'s ``[auth]`` table).
 
@@ -94,34 +81,6 @@ class SignIn:
 
 
 # -- the file --------------------------------------------------------------------------------
-
-
-def _empty() -> dict[str, Any]:
-    return {"format": AUTH_FORMAT, "workspaces": [DEFAULT_WORKSPACE], "users": {}}
-
-
-def _read(root: Path) -> dict[str, Any]:
-    try:
-        text = (Path(root) / AUTH_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return _empty()
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-def write_private(path: Path, data: Any) -> None:
-    """Replace ``path`` by ``data`` as JSON in one rename, readable by its owner only."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".json", dir=path.parent)
-    try:  # mkstemp makes the file 0600: no moment where others could read it
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(data, file, ensure_ascii=False, indent=1)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 @contextmanager
@@ -140,34 +99,9 @@ def _locked(root: Path, name: str) -> Iterator[None]:
 def _changing(root: Path) -> Iterator[dict[str, Any]]:
     """The users file to change: written back when the block ends without an error."""
     with _locked(root, ".auth.lock"):
-        data = _read(root)
+        data = read_auth(root)
         yield data
-        write_private(Path(root) / AUTH_FILE, data)
-
-
-def is_shared(root: Path) -> bool:
-    """Whether the data folder has users or workspaces (a users file): from then on, what
-    is stored, deleted or moved goes to the audit log (before, one person uses it)."""
-    return (Path(root) / AUTH_FILE).exists()
-
-
-# -- workspaces ------------------------------------------------------------------------------
-
-
-def workspaces(root: Path) -> list[str]:
-    """The workspaces, ``default`` first, then by name."""
-    names = _read(root)["workspaces"]
-    return [DEFAULT_WORKSPACE, *sorted(n for n in names if n != DEFAULT_WORKSPACE)]
-
-
-def check_workspace(root: Path, name: str) -> str:
-    """``name`` when it is a workspace; else :class:`InputError` saying which there are."""
-    known = workspaces(root)
-    if name not in known:
-        raise InputError(t("There is no workspace “{name}”; the workspaces are: {names}. "
-                           "Create it with `loyaltylens workspaces add`.", name=name,
-                           names=", ".join(known)))
-    return name
+        replace_json(Path(root) / AUTH_FILE, data)
 
 
 def add_workspace(root: Path, name: str) -> None:
@@ -199,9 +133,6 @@ def remove_workspace(root: Path, name: str) -> None:
         It does not exist, is ``default``, or still holds datasets (move or delete them
         first).
     """
-    # imported here: the store imports this module for Principal
-    from metrics.store import workspace_dataset_count
-
     if name == DEFAULT_WORKSPACE:
         raise InputError(t("The workspace “{name}” always exists: it holds the datasets "
                            "stored without a workspace.", name=name))
@@ -320,7 +251,7 @@ def users(root: Path) -> list[dict[str, Any]]:
     """Every user by name: ``{"name", "workspaces", "admin"}`` (never the hash)."""
     return [{"name": name, "workspaces": list(user["workspaces"]),
              "admin": bool(user.get("admin"))}
-            for name, user in sorted(_read(root)["users"].items())]
+            for name, user in sorted(read_auth(root)["users"].items())]
 
 
 def _principal(name: str, user: dict[str, Any]) -> Principal:
@@ -337,7 +268,7 @@ def principal_for(root: Path, name: str | None) -> Principal:
     """
     if name is None:
         return ADMIN
-    user = _read(root)["users"].get(name)
+    user = read_auth(root)["users"].get(name)
     if user is None:
         raise AccessDenied(t("LoyaltyLens has no user of that name: ask your administrator "
                              "to add you."))
@@ -345,9 +276,6 @@ def principal_for(root: Path, name: str | None) -> Principal:
 
 
 # -- signing in ------------------------------------------------------------------------------
-
-WRONG_SIGN_IN = "The user name or the password is wrong."
-
 
 def authenticate(root: Path, name: str, password: str, *,
                  clock: Clock = time.time) -> Principal:
@@ -380,13 +308,13 @@ def authenticate(root: Path, name: str, password: str, *,
         audit.record(root, "sign_in_failed", user=name, outcome="throttled", now=now)
         raise AccessDenied(t("Too many failed sign-ins: wait {minutes} minutes, then try "
                              "again.", minutes=math.ceil(wait / 60)))
-    user = _read(root)["users"].get(name)
+    user = read_auth(root)["users"].get(name)
     if user is not None:
         verifier = user["hash"]
     if not _verifies(verifier, password) or user is None:
         _count_failure(root, name, now)
         audit.record(root, "sign_in_failed", user=name, outcome="wrong", now=now)
-        raise AccessDenied(t(WRONG_SIGN_IN))
+        raise AccessDenied(t("The user name or the password is wrong."))
     _forget_failures(root, name)
     _rehash_if_needed(root, name, verifier, password)
     audit.record(root, "sign_in", user=name, now=now)
@@ -443,14 +371,14 @@ def _count_failure(root: Path, name: str, now: float) -> None:
                           if (r := _recent(times, now))}
         state["names"][name] = [*state["names"].get(name, [])[-MAX_FAILURES_PER_NAME:], now]
         state["all"] = [*_recent(state["all"], now)[-MAX_FAILURES_OVERALL:], now]
-        write_private(Path(root) / STATE_FILE, state)
+        replace_json(Path(root) / STATE_FILE, state)
 
 
 def _forget_failures(root: Path, name: str) -> None:
     with _locked(root, ".auth-state.lock"):
         state = _read_state(root)
         if state["names"].pop(name, None) is not None:
-            write_private(Path(root) / STATE_FILE, state)
+            replace_json(Path(root) / STATE_FILE, state)
 
 
 # -- the sign-in mode ------------------------------------------------------------------------
@@ -473,7 +401,7 @@ def sign_in(root: Path) -> SignIn:
     settings = _config(root)
     mode = os.environ.get(AUTH_ENV_VAR) or settings.get("mode")
     if not mode:
-        mode = "password" if _read(root)["users"] else "open"
+        mode = "password" if read_auth(root)["users"] else "open"
     if mode not in SIGN_IN_MODES:
         raise InputError(t("“{mode}” is not a sign-in mode; choose one of {modes} (in {file} "
                            "or {var}).", mode=mode, modes=", ".join(SIGN_IN_MODES),

@@ -399,12 +399,13 @@ def _configure_users(users: argparse.ArgumentParser) -> None:
 def _users(args: argparse.Namespace, store: Store) -> None:
     _administrator(store)
     if args.action == "list":
-        rows = [user | {"workspaces": ",".join(user["workspaces"])} if args.format == "csv"
-                else user for user in access.users(store.root)]
-        if args.format == "csv":
-            _print_table(pd.DataFrame(rows, columns=["name", "workspaces", "admin"]), "csv")
-        else:
-            _print_json(rows)
+        users = access.users(store.root)
+        if args.format == "json":
+            _print_json(users)
+        else:  # one row a user: the workspaces in one cell
+            _print_table(pd.DataFrame([u | {"workspaces": ",".join(u["workspaces"])}
+                                       for u in users], columns=["name", "workspaces",
+                                                                 "admin"]), "csv")
     elif args.action == "add":
         access.add_user(store.root, args.name, args.workspaces, _read_password(args),
                         admin=args.admin)

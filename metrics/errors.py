@@ -25,21 +25,20 @@ class DatasetNotFound(LoyaltyLensError):
     """No dataset has the requested id or name."""
 
 
-# What a user reads about a dataset they may not open: the same sentence whether it is in
-# another workspace or does not exist at all, naming neither it nor any of its numbers.
-NO_ACCESS = ("You have no access to this dataset: it is not in your workspaces, or there "
-             "is none by that name. Ask your administrator for access.")
-
-
 class AccessDenied(InputError):
     """The user may not see or change this (a dataset outside their workspaces, a command
     only the administrator may run, a failed sign-in).
 
-    Without a message it says :data:`NO_ACCESS`, which names no dataset and no number.
+    Without a message it says what a user reads about a dataset they may not open: the
+    same sentence whether it is in another workspace or does not exist at all, naming
+    neither it nor any of its numbers.
     """
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message if message is not None else t(NO_ACCESS))
+        if message is None:
+            message = t("You have no access to this dataset: it is not in your workspaces, "
+                        "or there is none by that name. Ask your administrator for access.")
+        super().__init__(message)
 
 
 class StoreUnavailable(LoyaltyLensError):

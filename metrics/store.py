@@ -15,7 +15,7 @@ metric SQL names a dataset's tables ``ds_<id>.orders`` as it always did. The id 
 and stable, so a shared link keeps pointing at the same data.
 
 Each dataset belongs to a workspace (a team or a brand; ``default`` for those stored before
-workspaces existed). A store is opened for a :class:`~metrics.access.Principal`, and shows
+workspaces existed). A store is opened for a :class:`~metrics.principal.Principal`, and shows
 and attaches only the datasets of that principal's workspaces: every reader, writer and
 link goes through here, so the dashboard and the CLI obey the same access.
 """
@@ -43,7 +43,6 @@ from typing import Any
 import duckdb
 
 from metrics import audit
-from metrics.access import ADMIN, DEFAULT_WORKSPACE, Principal, check_workspace, is_shared
 from metrics.errors import (
     AccessDenied,
     DatasetNotFound,
@@ -51,7 +50,9 @@ from metrics.errors import (
     QueryTimeout,
     StoreUnavailable,
 )
+from metrics.files import replace_json
 from metrics.i18n import t
+from metrics.principal import ADMIN, DEFAULT_WORKSPACE, Principal, check_workspace, is_shared
 from metrics.query.sql import quote_ident
 
 DB_ENV_VAR = "LOYALTYLENS_DB"
@@ -156,25 +157,7 @@ def _read_catalogue(root: Path) -> dict[str, Any]:
 
 def _write_catalogue(root: Path, catalogue: dict[str, Any]) -> None:
     """Replace the catalogue in one rename, so a reader reads the old or the new one."""
-    handle, name = tempfile.mkstemp(prefix=".catalogue-", suffix=".json", dir=root)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(catalogue, file, ensure_ascii=False, indent=1, default=str)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(name, root / CATALOGUE_FILE)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    _fsync_folder(root)
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    replace_json(root / CATALOGUE_FILE, catalogue)
 
 
 def _stamp(root: Path) -> tuple[int, int, int] | None:
@@ -865,6 +848,7 @@ def _migrate(legacy: Path) -> None:
             return  # another process migrated it while we waited
         staging = legacy.with_name(f"{legacy.name}.migrating-{secrets.token_hex(4)}")
         try:
+            staging.mkdir(mode=0o700)  # the data folder it becomes: its owner's only
             _copy_legacy(legacy, staging)
             for path in (legacy, legacy.with_name(legacy.name + ".wal")):
                 if path.exists():

@@ -14,14 +14,20 @@ from argon2 import PasswordHasher
 
 from metrics import access, audit
 from metrics.access import ADMIN, Principal
-from metrics.errors import NO_ACCESS, AccessDenied, DatasetNotFound, InputError
+from metrics.benchmarks import save_benchmarks, shipped_benchmarks
+from metrics.errors import AccessDenied, DatasetNotFound, InputError
 from metrics.ingest import ingest_file
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.run import query_frame
+from metrics.staging import stage_isolated, store_staged_isolated
 from metrics.store import CATALOGUE_FILE, Store
 from tests.builders import SMALL_ORDERS
+from tests.test_store import _write_single_file_database
 
+# What a user reads about a dataset outside their workspaces, or none at all.
+NO_ACCESS = ("You have no access to this dataset: it is not in your workspaces, or there is "
+             "none by that name. Ask your administrator for access.")
 # orders_small.csv has 11 orders (tests/test_store.py works its amounts out by hand)
 SMALL_ORDER_COUNT = 11
 
@@ -152,6 +158,19 @@ def test_existing_datasets_belong_to_the_default_workspace(isolated_db: Path) ->
         access.remove_workspace(isolated_db, "default")
 
 
+def test_a_single_file_database_migrates_into_the_default_workspace(tmp_path: Path) -> None:
+    with Store(tmp_path / "fresh") as fresh:
+        old = ingest_file(fresh, SMALL_ORDERS, dataset="Old shop").dataset_id
+        save_benchmarks(fresh, "Ours", shipped_benchmarks()[:1])  # the old file had some
+        legacy = tmp_path / "old.duckdb"
+        _write_single_file_database(legacy, fresh)
+    with Store(legacy) as migrated:
+        assert [(d.id, d.workspace) for d in migrated.datasets()] == [(old, "default")]
+    catalogue = json.loads((legacy / CATALOGUE_FILE).read_text("utf-8"))
+    assert catalogue["datasets"][old]["workspace"] == "default"
+    assert stat.S_IMODE(os.stat(legacy).st_mode) == 0o700
+
+
 def test_a_workspace_holding_datasets_is_not_removed(team: Team) -> None:
     with pytest.raises(InputError, match="“A” still holds datasets"):
         access.remove_workspace(team.root, "A")
@@ -233,7 +252,7 @@ def test_an_unknown_user_and_a_wrong_password_get_the_same_answer_and_work(
         with pytest.raises(AccessDenied) as refused:
             access.authenticate(team.root, name, password, clock=FakeClock())
         answers.append(refused.value.message)
-    assert answers[0] == answers[1] == access.WRONG_SIGN_IN
+    assert answers[0] == answers[1] == "The user name or the password is wrong."
     assert len(verified) == 2 and all(h.startswith("$argon2id$") for h in verified)
     assert access.authenticate(team.root, "alice", "alice-secret") == Principal(
         "alice", frozenset({"A"}), False)
@@ -349,3 +368,20 @@ def test_the_audit_log_from_a_day_on(tmp_path: Path) -> None:
     assert [e["user"] for e in audit.events(tmp_path)] == ["alice", "bob"]
     assert [e["user"] for e in audit.events(tmp_path, since=date(1970, 1, 2))] == ["bob"]
     assert audit.events(tmp_path, since=date(1970, 1, 3)) == []
+
+
+def test_an_upload_staged_and_stored_in_child_processes_goes_into_the_chosen_workspace(
+        team: Team, tmp_path: Path) -> None:
+    """The Data page's path: checked in one child process, stored in another, as carol."""
+    with team.store("carol") as carol:
+        with pytest.raises(InputError, match="several workspaces"):
+            stage_isolated(carol, SMALL_ORDERS, tmp_path / "unsure", dataset="New")
+        staged = stage_isolated(carol, SMALL_ORDERS, tmp_path / "staged", dataset="New",
+                                workspace="B")
+        stored = store_staged_isolated(carol, staged)
+    with team.store("bob") as bob, team.store("alice") as alice:
+        assert [(d.id, d.tables["orders"].rows) for d in bob.datasets() if d.name == "New"
+                ] == [(stored.dataset_id, SMALL_ORDER_COUNT)]
+        assert alice.find_dataset("New") is None
+    assert [(e["user"], e["workspace"], e["dataset"]) for e in audit.events(team.root)
+            if e["action"] == "store"][-1] == ("carol", "B", stored.dataset_id)

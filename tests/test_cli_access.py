@@ -16,9 +16,11 @@ import pytest
 
 from metrics import access
 from metrics.cli import USER_ENV_VAR, main
-from metrics.errors import NO_ACCESS
 from tests.builders import SMALL_ORDERS
 
+# What a user reads about a dataset outside their workspaces, or none at all.
+NO_ACCESS = ("You have no access to this dataset: it is not in your workspaces, or there is "
+             "none by that name. Ask your administrator for access.")
 # orders_small.csv has 11 orders (tests/test_store.py works its amounts out by hand)
 SMALL_ORDER_COUNT = 11
 
