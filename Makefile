@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: run test lint demo bench chromium clean
+.PHONY: run test lint demo bench chromium system-packages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: $(STAMP)
+run: $(STAMP) system-packages
 	$(BIN)/loyaltylens demo
 	@echo "LoyaltyLens: open http://localhost:$(PORT) in your browser (Ctrl+C stops it)."
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.address localhost
@@ -25,14 +25,25 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# The browser tests drive Debian's Chromium (Playwright is pointed at it; no download).
-chromium:
-	@command -v chromium >/dev/null || { \
+# Debian packages the app and its tests use, installed when missing: Chromium (the browser
+# tests drive it through Playwright, and kaleido draws chart images in it; no download),
+# poppler-utils (a test renders the report with pdftoppm), Pango (WeasyPrint writes the PDF
+# with it) and Noto fonts (ș ț ă and Cyrillic in reports and chart images).
+DEBIAN_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
+
+system-packages:
+	@missing=$$(for package in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q 'ok installed' || \
+	  echo $$package; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; fi
 
-test: $(STAMP) chromium
+# The browser alone, as before.
+chromium: system-packages
+
+test: $(STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -40,7 +51,7 @@ test: $(STAMP) chromium
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-bench: $(STAMP) chromium
+bench: $(STAMP) system-packages
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.bench_cohorts
 	$(BIN)/python -m bench.bench_clv
@@ -49,4 +60,5 @@ bench: $(STAMP) chromium
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_pages
 	BENCH_CUSTOMERS=3000000 $(BIN)/python -m bench.bench_pages
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.load
+	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_report
 	$(BIN)/python -m bench.summary

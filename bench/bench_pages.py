@@ -117,17 +117,9 @@ def agree(ours: dict[str, object], theirs: dict[str, object]) -> bool:
 def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     customers = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
-    database = RESULTS / f"pages-{customers}.duckdb"
     frame = orders_frame(customers)
     frame["amount"] = frame["amount"].round(2)
-    parquet = RESULTS / f"orders-{customers}-customers.parquet"
-    if not database.exists() or not parquet.exists():
-        csv_path, _ = write(frame, RESULTS, f"orders-{customers}-customers")
-        shutil.rmtree(database, ignore_errors=True)  # a store is a folder
-        with Store(database) as store:
-            ingest_file(store, csv_path, dataset="bench", currency="EUR")
-            ingest_file(store, csv_path.with_name(f"{csv_path.stem}-responses.csv"),
-                        dataset="bench", kind="responses")
+    database, parquet = bench_store(customers, frame)
     print(f"{len(frame):,} orders from {customers:,} customers")
     filters = Filters(period="month", inactivity_days=W)
     with Store(database) as store:
@@ -172,6 +164,24 @@ def main() -> None:
         "peak_rss_mb": peaks, "numbers_agree_with_pandas": same,
         "targets": {name: verdict(met) for name, met in targets.items()} if at_size else None,
     }, indent=2))
+
+
+def bench_store(customers: int, frame: pd.DataFrame | None = None) -> tuple[Path, Path]:
+    """The benchmark's store of ``customers`` customers' orders and survey responses (dataset
+    "bench"), and the orders' Parquet file: written once, then reused by every benchmark."""
+    database = RESULTS / f"pages-{customers}.duckdb"
+    parquet = RESULTS / f"orders-{customers}-customers.parquet"
+    if not database.exists() or not parquet.exists():
+        if frame is None:
+            frame = orders_frame(customers)
+            frame["amount"] = frame["amount"].round(2)
+        csv_path, _ = write(frame, RESULTS, f"orders-{customers}-customers")
+        shutil.rmtree(database, ignore_errors=True)  # a store is a folder
+        with Store(database) as store:
+            ingest_file(store, csv_path, dataset="bench", currency="EUR")
+            ingest_file(store, csv_path.with_name(f"{csv_path.stem}-responses.csv"),
+                        dataset="bench", kind="responses")
+    return database, parquet
 
 
 def cached_recompute(database: Path, filters: Filters) -> float:

@@ -1,34 +1,46 @@
-"""Load benchmark: many browser sessions at once against one real dashboard server.
+"""Load benchmark: many sessions at once against one real dashboard server.
 
 The server is the real one (``streamlit run dashboard/app.py`` on 127.0.0.1, a free port)
-on a temporary database holding the generated shop (bench/generate.py). Playwright drives
-N sessions at once in Debian's Chromium (one browser, one context a session), each taking
-the path a marketing manager takes: open the Overview, switch to weekly, open Retention.
-With distinct views each session has its own inactivity window W in its link (so no two
-sessions share a cached result); with one shared view all sessions open the same link.
+on a temporary database holding the generated shop (bench/generate.py). N sessions at once
+each take the path a marketing manager takes: open the Overview, switch to weekly, open
+Retention. With distinct views each session has its own inactivity window W in its link
+(so no two sessions share a cached result); with one shared view all sessions open the
+same link.
 
-A step's time to render runs from the click (or the link being opened) until the server
-has finished the script run it started (Streamlit's ``script_finished`` message on the
-session's websocket) and the browser shows the page at rest: no running indicator, no
-placeholder, the page's main chart drawn. The time until the run finished is reported
-beside it ("server"): the rest is the browser's (on one machine, the browsers' work, each
-context loading and compiling the frontend afresh, competes with the server's).
+In production each manager's browser runs on their own laptop, so the clients must not
+take the server's cores. By default (LOAD_CLIENTS=protocol) N - 1 sessions are protocol
+clients (bench/session_client.py: Streamlit's websocket messages as a browser sends them,
+without drawing anything) and ONE is a real browser session in Debian's Chromium, driven by
+Playwright, doing the same steps at the same time. LOAD_CLIENTS=browser makes all N
+sessions Chromium contexts (one browser, one context a session), as before; on one 2-core
+machine their drawing then competes with the server.
 
-An exception box or a step that does not finish within LOAD_STEP_TIMEOUT seconds counts as
-an error (and ends that session); a level that does not finish within LOAD_LEVEL_TIMEOUT
-seconds is stopped and its unfinished steps are reported as errors.
+Two times are reported per step. "Server": from the link opened or the click (the rerun
+sent) until the server has finished the script run it started (Streamlit's
+``script_finished`` on the session's websocket), for all N sessions. "Render": for the real
+browser(s) only, until the page is also drawn at rest: no running indicator, no
+placeholder, the page's main chart drawn. A step counts when it shows the view asked for
+(the query string and page the server wrote back).
 
-Each level runs on a freshly started server, warmed by one session on a view no measured
-session uses (a long-running server has its code loaded and the orders in DuckDB's
-buffers, but none of the measured results cached). Its peak memory is the server
+An exception (an exception box in the browser, an exception element in a protocol
+session's deltas) or a step that does not finish within LOAD_STEP_TIMEOUT seconds counts
+as an error (and ends that session); a level that does not finish within
+LOAD_LEVEL_TIMEOUT seconds is stopped and its unfinished steps are reported as errors.
+
+Each level runs on a freshly started server, warmed by one browser session on a view no
+measured session uses (a long-running server has its code loaded and the orders in
+DuckDB's buffers, but none of the measured results cached). Its peak memory is the server
 process's high-water mark (VmHWM), read before it stops. Its CPU time is what the server
-used during the measured sessions (user and system, warm-up excluded), shown beside the
-CPU time of the browsers driving it, which share the machine's cores with it.
+used during the measured sessions (user and system, warm-up excluded), shown beside the CPU
+time of the clients driving it (this process: the protocol sessions and Playwright's
+Python side; and the browser: Playwright's driver and Chromium) and the machine's highest
+1-minute load average during the level.
 
 Sizes: BENCH_CUSTOMERS (default 300,000 customers, about 1 million orders), LOAD_LEVELS
 (default 1,5,10,20 sessions), LOAD_VIEWS (default distinct,shared). Writes
 bench/results/load-<customers>.json; the targets (issue 16) apply at 20 sessions on about
-1 million orders.
+1 million orders, to the slower of the server's p95 (all sessions) and the browser's p95
+to render.
 """
 
 from __future__ import annotations
@@ -52,15 +64,20 @@ from playwright.async_api import Browser, Page, WebSocket, async_playwright
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.generate import orders_frame, write
+from bench.session_client import SessionClient
+from bench.session_client import Step as ProtocolStep
 from bench.timing import verdict
 from metrics.ingest import ingest_file
+from metrics.query.sql import PERIODS
 from metrics.store import DB_ENV_VAR, Store
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
+APP = ROOT / "dashboard" / "app.py"
 STEPS = ("overview", "weekly", "retention")
 VIEWS = ("distinct", "shared")
+CLIENTS = ("protocol", "browser")  # N - 1 protocol sessions and a browser, or N browsers
 SHARED_W = 90
 WARM_UP_W = 365  # no measured session uses it
 TARGET_ORDERS = 900_000  # "the 1-million-order shop": the targets apply from here
@@ -82,31 +99,43 @@ class StepFailed(Exception):
 
 @dataclass
 class LevelResult:
-    """One level: the render times of each step and what failed, by step (a session's
-    steps after a failed one count as failed: that user never saw them)."""
+    """One level: the times of each step and what failed, by step (a session's steps
+    after a failed one count as failed: that user never saw them)."""
 
     views: str
     sessions: int
-    seconds: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
-    # until the server had finished the step's run: the server's part of ``seconds``
+    clients: str = "protocol"
+    # until the server had finished the step's run, for every session
     finished: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    # until a real browser had also drawn the page (browser sessions only)
+    seconds: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
     failures: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in STEPS})
     peak_rss_mb: float | None = None
     server_cpu_s: float | None = None
+    clients_cpu_s: float | None = None  # this process: protocol sessions, Playwright's side
     browser_cpu_s: float | None = None
+    load_average: float | None = None  # the highest 1-minute load average of the level
     timed_out: bool = False
 
+    @property
+    def browsers(self) -> int:
+        """How many of the sessions are real browsers."""
+        return self.sessions if self.clients == "browser" else 1
+
     def summary(self) -> dict[str, Any]:
-        steps = {step: {"p50": percentile(times, 50), "p95": percentile(times, 95),
-                        "server_p50": percentile(self.finished[step], 50),
+        steps = {step: {"server_p50": percentile(self.finished[step], 50),
                         "server_p95": percentile(self.finished[step], 95),
+                        "finished": len(self.finished[step]),
+                        "render_p50": percentile(times, 50),
+                        "render_p95": percentile(times, 95),
                         "rendered": len(times), "errors": len(self.failures[step])}
                  for step, times in self.seconds.items()}
-        return {"views": self.views, "sessions": self.sessions, "steps": steps,
+        return {"views": self.views, "sessions": self.sessions, "clients": self.clients,
+                "browsers": self.browsers, "steps": steps,
                 "errors": len(self.errors), "error_messages": self.errors[:20],
                 "peak_rss_mb": self.peak_rss_mb, "server_cpu_s": self.server_cpu_s,
-                "browser_cpu_s": self.browser_cpu_s,
-                "timed_out": self.timed_out}
+                "clients_cpu_s": self.clients_cpu_s, "browser_cpu_s": self.browser_cpu_s,
+                "load_average": self.load_average, "timed_out": self.timed_out}
 
     @property
     def errors(self) -> list[str]:
@@ -141,13 +170,14 @@ def shop_database(customers: int, folder: Path) -> tuple[Path, int]:
 
 
 @contextmanager
-def server(database: Path, log: Path) -> Iterator[tuple[str, int]]:
-    """The dashboard under ``streamlit run`` on 127.0.0.1: its URL and process id."""
+def server(database: Path, log: Path, script: Path = APP) -> Iterator[tuple[str, int]]:
+    """The dashboard (or another ``script``) under ``streamlit run`` on 127.0.0.1: its URL
+    and process id."""
     port = free_port()
     env = {**os.environ, DB_ENV_VAR: str(database)}
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(script),
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -255,9 +285,10 @@ async def render(page: Page, runs: ScriptRuns, action: Any, url_part: str,
     return finished, time.monotonic() - started
 
 
-async def one_session(browser: Browser, url: str, w: int, result: LevelResult,
-                      timeout: float) -> None:
-    """Overview, weekly, Retention for one user with W = ``w``; times into ``result``."""
+async def browser_session(browser: Browser, url: str, w: int, result: LevelResult,
+                          timeout: float) -> None:
+    """Overview, weekly, Retention for one user with W = ``w`` in a Chromium context;
+    times into ``result``."""
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     try:
         page = await context.new_page()
@@ -287,17 +318,69 @@ async def one_session(browser: Browser, url: str, w: int, result: LevelResult,
             await context.close()
 
 
+async def protocol_session(url: str, w: int, result: LevelResult, timeout: float) -> None:
+    """The browser session's steps, sent as a browser sends them over Streamlit's websocket
+    (bench/session_client.py) and timed until the server finished each run."""
+    week, step = PERIODS.index("week"), STEPS[0]
+    try:
+        async with SessionClient(url) as session:
+            actions = {  # each step: what the browser sends, and what its URL then shows
+                "overview": (lambda: session.open(f"/?w={w}", timeout), f"w={w}"),
+                "weekly": (lambda: session.choose("period", week, timeout), "period=week"),
+                "retention": (lambda: session.switch_page("retention", timeout),
+                              "/retention?"),
+            }
+            for step in STEPS:
+                action, url_part = actions[step]
+                answer: ProtocolStep = await action()
+                failure = answer.error or _not_the_view(answer, url_part)
+                if failure is not None:
+                    result.fail(step, f"{step}, W={w}: {failure}")
+                    return
+                assert answer.seconds is not None
+                result.finished[step].append(answer.seconds)
+    except Exception as error:  # the server refused the connection: the step failed
+        result.fail(step, f"{step}, W={w}: {type(error).__name__}: {error}")
+
+
+def _not_the_view(answer: ProtocolStep, url_part: str) -> str | None:
+    """Why the finished run is not the view asked for (its address lacks ``url_part``)."""
+    address = f"/{answer.page}?{answer.query_string}"
+    return None if url_part in address else f"finished, but {address} is not the view asked for"
+
+
+class LoadAverage:
+    """The machine's highest 1-minute load average while it runs (sampled every 2 s)."""
+
+    def __init__(self) -> None:
+        self.highest = os.getloadavg()[0]
+        self._task = asyncio.ensure_future(self._sample())
+
+    async def _sample(self) -> None:
+        while True:
+            await asyncio.sleep(2)
+            self.highest = max(self.highest, os.getloadavg()[0])
+
+    async def stop(self) -> float:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        return max(self.highest, os.getloadavg()[0])
+
+
 async def run_level(browser: Browser, url: str, pid: int, result: LevelResult,
                     step_timeout: float, level_timeout: float) -> None:
     windows = ([SHARED_W] * result.sessions if result.views == "shared"
                else [30 + i for i in range(result.sessions)])  # never WARM_UP_W
     warm_up = LevelResult("warm-up", 1)
-    await one_session(browser, url, WARM_UP_W, warm_up, step_timeout)
+    await browser_session(browser, url, WARM_UP_W, warm_up, step_timeout)
     if warm_up.errors:  # reported, not counted: no measured user saw it
         print(f"    warm-up failed: {warm_up.errors[0]}", flush=True)
     cpu_before, browser_before = cpu_seconds(pid), browser_cpu_seconds(pid)
-    sessions = [asyncio.ensure_future(one_session(browser, url, w, result, step_timeout))
-                for w in windows]
+    clients_before, load = time.process_time(), LoadAverage()
+    # the first sessions are the browsers: with one, its W is the first of the level's
+    sessions = [asyncio.ensure_future(
+        browser_session(browser, url, w, result, step_timeout) if n < result.browsers
+        else protocol_session(url, w, result, step_timeout)) for n, w in enumerate(windows)]
     _, pending = await asyncio.wait(sessions, timeout=level_timeout)
     if pending:
         result.timed_out = True
@@ -305,16 +388,19 @@ async def run_level(browser: Browser, url: str, pid: int, result: LevelResult,
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         for step in STEPS:
-            unfinished = (result.sessions - len(result.seconds[step])
+            unfinished = (result.sessions - len(result.finished[step])
                           - len(result.failures[step]))
-            result.failures[step] += [f"{step}: not drawn before the level stopped after "
-                                      f"{level_timeout:.0f} s"] * unfinished
+            result.failures[step] += [f"{step}: not finished before the level stopped "
+                                      f"after {level_timeout:.0f} s"] * unfinished
     result.server_cpu_s = cpu_seconds(pid) - cpu_before
+    result.clients_cpu_s = time.process_time() - clients_before
     result.browser_cpu_s = browser_cpu_seconds(pid) - browser_before
+    result.load_average = await load.stop()
 
 
-async def run_all(database: Path, levels: list[int], views: list[str], folder: Path,
-                  step_timeout: float, level_timeout: float) -> list[LevelResult]:
+async def run_all(database: Path, levels: list[int], views: list[str], clients: str,
+                  folder: Path, step_timeout: float, level_timeout: float
+                  ) -> list[LevelResult]:
     results: list[LevelResult] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM,
@@ -322,7 +408,7 @@ async def run_all(database: Path, levels: list[int], views: list[str], folder: P
         try:
             for kind in views:
                 for sessions in levels:
-                    result = LevelResult(kind, sessions)
+                    result = LevelResult(kind, sessions, clients)
                     log = folder / f"server-{kind}-{sessions}.log"
                     try:
                         with server(database, log) as (url, pid):
@@ -344,31 +430,45 @@ async def run_all(database: Path, levels: list[int], views: list[str], folder: P
 # -- reporting -----------------------------------------------------------------------
 
 
+HEADER = (f"{'views':<10}{'sessions':>9}  {'step':<11}{'server p50':>11}{'server p95':>11}"
+          f"{'render p50':>11}{'render p95':>11}{'errors':>8}{'peak RSS MB':>13}"
+          f"{'server CPU s':>14}{'clients CPU s':>15}{'browser CPU s':>15}{'load':>6}")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def print_level(result: LevelResult) -> None:
     summary = result.summary()
     for step in STEPS:
         figures = summary["steps"][step]
-        p50, p95, server_p50, server_p95 = (
-            "-" if figures[q] is None else f"{figures[q]:.2f}"
-            for q in ("p50", "p95", "server_p50", "server_p95"))
-        print(f"{result.views:<10}{result.sessions:>9}  {step:<11}{p50:>8}{p95:>8}"
-              f"{server_p50:>11}{server_p95:>11}"
-              f"{figures['errors']:>8}{result.peak_rss_mb or 0:>14,.0f}"
-              f"{result.server_cpu_s or 0:>16.1f}{result.browser_cpu_s or 0:>17.1f}",
+        times = "".join(f"{_seconds(figures[q]):>11}" for q in
+                        ("server_p50", "server_p95", "render_p50", "render_p95"))
+        print(f"{result.views:<10}{result.sessions:>9}  {step:<11}{times}"
+              f"{figures['errors']:>8}{result.peak_rss_mb or 0:>13,.0f}"
+              f"{result.server_cpu_s or 0:>14.1f}{result.clients_cpu_s or 0:>15.1f}"
+              f"{result.browser_cpu_s or 0:>15.1f}{result.load_average or 0:>6.1f}",
               flush=True)
     for message in [m for m in result.errors if not m.startswith("not reached")][:5]:
         print(f"    {message}", flush=True)
 
 
-def targets(results: list[LevelResult]) -> dict[str, str]:
-    """The issue's targets, judged on the levels run (None where a level is missing)."""
-    def p95_at(views: str) -> float | None:
-        for result in results:
-            if result.views == views and result.sessions == TARGET_SESSIONS:
-                p95s = [percentile(times, 95) for times in result.seconds.values()]
-                return None if None in p95s or result.errors else max(
-                    p for p in p95s if p is not None)
+def slowest_p95(result: LevelResult) -> float | None:
+    """The slowest step's p95, of the server's (all sessions) and the browsers' render
+    times alike; None when a step has no time or the level had errors."""
+    p95s = [percentile(times, 95) for times in (*result.finished.values(),
+                                               *result.seconds.values())]
+    if None in p95s or result.errors:
         return None
+    return max(p for p in p95s if p is not None)
+
+
+def targets(results: list[LevelResult]) -> dict[str, str]:
+    """The issue's targets, judged on the levels run (missed where a level is missing)."""
+    def p95_at(views: str) -> float | None:
+        return next((slowest_p95(r) for r in results
+                     if r.views == views and r.sessions == TARGET_SESSIONS), None)
 
     distinct, shared = p95_at("distinct"), p95_at("shared")
     return {
@@ -385,22 +485,24 @@ def main() -> None:
     customers = int(setting("BENCH_CUSTOMERS", "300000"))
     levels = [int(n) for n in setting("LOAD_LEVELS", "1,5,10,20").split(",")]
     views = [v for v in setting("LOAD_VIEWS", ",".join(VIEWS)).split(",") if v in VIEWS]
-    if not views or not all(0 < n <= 50 for n in levels):
+    clients = setting("LOAD_CLIENTS", CLIENTS[0])
+    if not views or not all(0 < n <= 50 for n in levels) or clients not in CLIENTS:
         raise SystemExit("LOAD_LEVELS takes 1 to 50 sessions a level (e.g. 1,5,10,20); "
-                         "LOAD_VIEWS takes distinct, shared or both.")
+                         "LOAD_VIEWS takes distinct, shared or both; LOAD_CLIENTS takes "
+                         "protocol (one browser, the other sessions over the protocol) or "
+                         "browser (every session a browser).")
     step_timeout = float(setting("LOAD_STEP_TIMEOUT", "300"))
     level_timeout = float(setting("LOAD_LEVEL_TIMEOUT", "1200"))
     folder = Path(tempfile.mkdtemp(prefix="loyaltylens-load-"))
     try:
         database, orders = shop_database(customers, folder)
         print(f"{orders:,} orders from {customers:,} customers; sessions at once: "
-              f"{', '.join(map(str, levels))}")
-        print(f"{'views':<10}{'sessions':>9}  {'step':<11}{'p50 s':>8}{'p95 s':>8}"
-              f"{'server p50':>11}{'server p95':>11}"
-              f"{'errors':>8}{'peak RSS MB':>14}{'server CPU s':>16}"
-              f"{'browser CPU s':>17}", flush=True)
-        results = asyncio.run(run_all(database, levels, views, folder, step_timeout,
-                                      level_timeout))
+              f"{', '.join(map(str, levels))}; "
+              + ("every session a browser" if clients == "browser" else
+                 "one browser session, the others over Streamlit's protocol"))
+        print(HEADER, flush=True)
+        results = asyncio.run(run_all(database, levels, views, clients, folder,
+                                      step_timeout, level_timeout))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     at_size = orders >= TARGET_ORDERS and TARGET_SESSIONS in levels and len(views) == 2
@@ -409,7 +511,8 @@ def main() -> None:
         f"{name}: {met}" for name, met in judged.items()) if judged else
         "(measured at this size for reference; run BENCH_CUSTOMERS=300000 with level 20)"))
     (RESULTS / f"load-{customers}.json").write_text(json.dumps({
-        "orders": orders, "customers": customers, "step_timeout_s": step_timeout,
+        "orders": orders, "customers": customers, "clients": clients,
+        "step_timeout_s": step_timeout,
         "level_timeout_s": level_timeout, "levels": [r.summary() for r in results],
         "targets": judged,
     }, indent=2))

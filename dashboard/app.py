@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard.filters import draw_sidebar
 from dashboard.guard import page_failures
+from dashboard.report_button import report_button
 from dashboard.safe import show_warning
 from dashboard.signin import current_principal
 from metrics.i18n import t
@@ -44,6 +45,7 @@ if principal is None:
 with page_failures():
     view = draw_sidebar()  # a metrics error here stops the page, the sidebar drawn so far
     st.session_state["view"] = view
+    report_button(view)
     for warning in view.warnings:
         show_warning(warning)
     page.run()

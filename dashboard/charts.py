@@ -79,14 +79,18 @@ def add_benchmark(figure: go.Figure, x: list[str], found: Comparison | None, nam
         chart_text(f"{row.value} {row.unit} — {row.source.split(' [')[0]}, {row.year}")
         for row in found.rows)
     hover = f"{chart_text(name)}: %{{y:,.1f}}{suffix}<br>{sources}<extra></extra>"
+    # the sources in words, for the chart's image (dashboard.chart_images) to print
+    meta = {"sources": [t("{name}: {value} {unit}, {source}, {year}", name=name,
+                          value=row.value, unit=row.unit, source=row.source.split(" [")[0],
+                          year=row.year) for row in found.rows]}
     line = {"color": BENCHMARK_COLOUR, "width": 1.5, "dash": "dash"}
     if found.low == found.high:
         figure.add_trace(go.Scatter(x=x, y=[found.low] * len(x), name=chart_text(name),
-                                    mode="lines", line=line, hovertemplate=hover))
+                                    mode="lines", line=line, hovertemplate=hover, meta=meta))
     else:
         figure.add_trace(go.Scatter(x=x, y=[found.low] * len(x), mode="lines", line=line,
                                     name=chart_text(name), showlegend=False,
-                                    hovertemplate=hover))
+                                    hovertemplate=hover, meta=meta))
         figure.add_trace(go.Scatter(x=x, y=[found.high] * len(x), mode="lines", line=line,
                                     fill="tonexty", fillcolor="rgba(113,128,150,0.15)",
                                     name=chart_text(name), hovertemplate=hover))

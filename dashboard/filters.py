@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.formatting import PERIOD_NAMES, format_day, format_value, period_label
+from dashboard.guard import callback
 from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
@@ -125,7 +126,7 @@ def draw_sidebar() -> View:
         # No choice only while a missing dataset is explained: a choice cannot be cleared.
         st.selectbox(t("Dataset"), ids, key="dataset", format_func=lambda i: by_id[i].name,
                      index=None if st.session_state["dataset"] is None else 0,
-                     placeholder=t("Choose a dataset"), on_change=_reset_filters)
+                     placeholder=t("Choose a dataset"), on_change=callback(_reset_filters))
         if st.session_state["dataset"] is None:  # say why, and let the user choose
             view.missing_dataset = st.session_state[MISSING_DATASET]
             view.datasets = datasets
@@ -354,7 +355,7 @@ def page_data(title: str, needs: str | None = None) -> tuple[View, Dataset, Filt
         show_warning(view.missing_dataset)
         for dataset in view.datasets:
             st.button(plain(dataset.name), key=f"open_dataset_{dataset.id}",
-                      on_click=select_dataset, args=(dataset.id,))
+                      on_click=callback(select_dataset), args=(dataset.id,))
         return None
     if view.dataset is None or view.filters is None:
         st.info(t("There is no data yet. Open the Data page to upload an orders file, or run "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec
 
 import streamlit as st
 
@@ -12,6 +14,7 @@ from dashboard.safe import show_error
 from metrics.errors import LoyaltyLensError, server_trouble
 from metrics.i18n import t
 
+P = ParamSpec("P")
 LOGGER = logging.getLogger("loyaltylens.dashboard")
 # Set on the log record of an exception no code expected (a bug), so tests can fail on it.
 UNEXPECTED = "loyaltylens_unexpected"
@@ -37,3 +40,16 @@ def page_failures() -> Iterator[None]:
             show_error(trouble)
         else:
             st.error(t(UNEXPECTED_ERROR), icon=":material/error:")
+
+
+def callback(function: Callable[P, None]) -> Callable[P, None]:
+    """``function`` as a widget's ``on_click`` / ``on_change``: Streamlit runs callbacks
+    before the script, outside the router's :func:`page_failures`, so it gets its own (what
+    it draws shows at the top of the page)."""
+
+    @functools.wraps(function)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        with page_failures():
+            function(*args, **kwargs)
+
+    return guarded

@@ -23,7 +23,6 @@ from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.access import ADMIN, Principal, workspaces
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
-from metrics.engine import apply_engine_settings
 from metrics.errors import AccessDenied
 from metrics.explain import Explanation, explain
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
@@ -105,10 +104,8 @@ Scope = tuple[str, bool, tuple[str, ...]]
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str, user: str | None = None, workspaces: tuple[str, ...] = (),
                 is_admin: bool = True) -> Store:
-    store = Store(path, principal=Principal(user, frozenset(workspaces), is_admin))
-    with store.cursor() as cursor:  # the engine's threads and memory, for every query
-        apply_engine_settings(cursor)
-    return store
+    # with the engine's threads and memory (metrics.engine)
+    return Store(path, principal=Principal(user, frozenset(workspaces), is_admin))
 
 
 def session_principal() -> Principal:

@@ -45,6 +45,15 @@ from metrics.kpis import kpi_table
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.segments import segment_key
 from metrics.query.sql import PERIODS
+from metrics.report import to_html, to_pdf
+from metrics.report.builder import (
+    BASE_URL_ENV_VAR,
+    REPORT_PAGES,
+    check_folder,
+    load_builder,
+    report_pages,
+    write_report,
+)
 from metrics.retention import (
     BASES,
     COHORT_METRICS,
@@ -669,6 +678,45 @@ def _clv(args: argparse.Namespace, store: Store) -> None:
     })
 
 
+def _configure_report(report: argparse.ArgumentParser) -> None:
+    _add_filters(report, formats=("pdf", "html"))
+    report.add_argument("--pages", default=",".join(REPORT_PAGES),
+                        help=t("The pages in the report, separated by commas (default all: "
+                               "{pages}).", pages=",".join(REPORT_PAGES)))
+    report.add_argument("--at", type=_period_day, metavar="PERIOD",
+                        help=t("The period of the Overview's cards: a day in it (YYYY-MM-DD), "
+                               "a month (YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY) "
+                               "(default: the latest complete period)."))
+    report.add_argument("--industry", metavar="SECTOR",
+                        help=t("Compare with this industry's benchmarks, as the sidebar's "
+                               "\"Compare with industry\"."))
+    report.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV_VAR),
+                        help=t("The dashboard's address, for the link on the cover that "
+                               "reopens the view (default: ${var}; without it, no link).",
+                               var=BASE_URL_ENV_VAR))
+    report.add_argument("--out", required=True, metavar="FILE",
+                        help=t("The file to write the report to."))
+
+
+def _report(args: argparse.Namespace, store: Store) -> None:
+    """The report of a view as a PDF or HTML file; the file is written once it is whole."""
+    pages = report_pages(args.pages)
+    check_folder(Path(args.out))
+    industry = None
+    if args.industry:
+        figures = all_benchmarks(store)
+        industry = find_sector(figures, args.industry)
+        if industry is None:
+            raise InputError(t("There is no industry “{name}”; the industries are: {names}.",
+                               name=args.industry, names=", ".join(sectors(figures))))
+    report = load_builder()(store, store.dataset(args.dataset), _filters(args, store),
+                            pages=pages, industry=industry, at=args.at,
+                            base_url=args.base_url)
+    html = to_html(report)
+    write_report(Path(args.out), to_pdf(html) if args.format == "pdf" else html.encode())
+    _print_json({"out": args.out, "format": args.format, "pages": list(pages)})
+
+
 def _print_periods(table: pd.DataFrame, args: argparse.Namespace) -> None:
     """A table per period, its first day printed as ``period``."""
     _print_table(table.rename(columns={"period_start": "period"}), args.format)
@@ -730,6 +778,10 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("nps", lambda: t("Net Promoter Score per period from the survey responses, with "
                              "its 95% margin of error (the Satisfaction page)."),
             _configure_nps, _nps),
+    Command("report", lambda: t("A report of a view, as the dashboard's \"Download report\": "
+                                "each page's KPI cards, charts and key tables and the "
+                                "definitions, as a PDF or a self-contained HTML file."),
+            _configure_report, _report),
     Command("clv", lambda: t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
                              "--customers, each customer's P(alive), expected purchases and "
                              "CLV."),

@@ -7,11 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from metrics.errors import StoreUnavailable
 from metrics.i18n import t
-from metrics.query.sql import load_sql
 
 THREADS_ENV_VAR = "LOYALTYLENS_THREADS"
 MEMORY_ENV_VAR = "LOYALTYLENS_MEMORY_LIMIT"
@@ -76,25 +73,3 @@ def engine_settings() -> EngineSettings:
                                  "number such as 2, or leave it unset to use every core.",
                                  var=THREADS_ENV_VAR, value=raw))
     return EngineSettings(threads, os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT)
-
-
-def apply_engine_settings(connection: duckdb.DuckDBPyConnection) -> EngineSettings:
-    """Set :func:`engine_settings` on the database ``connection`` (or a cursor of it)
-    belongs to: they hold for every connection to it. Returns what was set.
-
-    Raises
-    ------
-    StoreUnavailable
-        When a setting cannot be used (see :func:`engine_settings`; a memory size DuckDB
-        does not read).
-    """
-    settings = engine_settings()
-    connection.execute(load_sql("engine_threads"), {"threads": settings.threads})
-    try:
-        connection.execute(load_sql("engine_memory_limit"),
-                           {"memory_limit": settings.memory_limit})
-    except duckdb.Error as error:
-        raise StoreUnavailable(t("{var} = “{value}” is not a memory size; write it like "
-                                 "2GB or 500MB.", var=MEMORY_ENV_VAR,
-                                 value=settings.memory_limit)) from error
-    return settings

@@ -475,17 +475,18 @@ def write_file_customers(path: Path | str, customer_column: str, out: Path,
 def matches_of_file_customers(store: Store, customers: Path) -> list[CustomerMatch]:
     """:func:`customer_matches` of the customer ids :func:`write_file_customers` wrote."""
     datasets = [d for d in store.datasets() if {"orders", "customers"} & set(d.tables)]
-    with store.cursor() as cursor:
+    queries = [load_sql("ingest_known_customers").format(dataset_customer_ids=" UNION ALL ".join(
+        f"SELECT customer_id FROM {dataset.table(kind)}" for kind in ("orders", "customers")
+        if kind in dataset.tables)) for dataset in datasets]
+    # one reader: the server's query time limit, and one sentence for a dataset deleted
+    # by someone else meanwhile
+    with store.reader("\n".join(queries)) as cursor:
         cursor.execute("-- the customer id of every data row of the file\n"
                        "CREATE OR REPLACE TEMP TABLE file_customers AS "
                        "SELECT customer_id FROM read_parquet($path)", {"path": str(customers)})
         matches = []
-        for dataset in datasets:
-            ids = " UNION ALL ".join(f"SELECT customer_id FROM {dataset.table(kind)}"
-                                     for kind in ("orders", "customers")
-                                     if kind in dataset.tables)
-            row = cursor.execute(load_sql("ingest_known_customers").format(
-                dataset_customer_ids=ids)).fetchone()
+        for dataset, query in zip(datasets, queries, strict=True):
+            row = cursor.execute(query).fetchone()
             matched, rows = row if row else (0, 0)
             matches.append(CustomerMatch(dataset.id, dataset.name, int(matched), int(rows)))
     return sorted(matches, key=lambda match: -match.matched)  # stable: newest first on ties

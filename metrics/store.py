@@ -43,6 +43,7 @@ from typing import Any
 import duckdb
 
 from metrics import audit
+from metrics.engine import MEMORY_ENV_VAR, engine_settings
 from metrics.errors import (
     AccessDenied,
     DatasetNotFound,
@@ -58,9 +59,6 @@ from metrics.query.sql import quote_ident
 DB_ENV_VAR = "LOYALTYLENS_DB"
 # Stored with the orders at ingest (sql/purchase_history.sql); older datasets lack them.
 PURCHASE_HISTORY_COLUMNS = ("first_purchase_on", "previous_purchase_on", "next_purchase_on")
-MEMORY_ENV_VAR = "LOYALTYLENS_MEMORY_LIMIT"
-# DuckDB spills to disk beyond this, so a large file ingests in bounded memory.
-DEFAULT_MEMORY_LIMIT = "2GB"
 QUERY_SECONDS_ENV_VAR = "LOYALTYLENS_QUERY_SECONDS"
 # A query running longer is interrupted: it holds a core another user may be waiting for.
 DEFAULT_QUERY_SECONDS = 300.0
@@ -299,7 +297,9 @@ class Store:
             if root.is_file():
                 _migrate(root)
         self.root = root
-        self._memory_limit = os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY_LIMIT
+        # the engine's threads and memory (metrics.engine), for every connection it opens:
+        # the CLI's, and each snapshot opened anew after another process wrote
+        self._settings = engine_settings()
         self.query_seconds = _query_seconds()
         try:
             # the data folder is the CLI's boundary: only its owner may read it
@@ -337,12 +337,12 @@ class Store:
         try:
             # a folder of its own: DuckDB creates it when it spills and removes it on close
             return duckdb.connect(":memory:", config={
-                "memory_limit": self._memory_limit,
+                **self._settings.as_config(),
                 "temp_directory": str(self.root / "tmp" / secrets.token_hex(6))})
         except (duckdb.ParserException, duckdb.InvalidInputException) as error:
             raise StoreUnavailable(t("{var} = “{value}” is not a memory size; write it like "
                                      "2GB or 500MB.", var=MEMORY_ENV_VAR,
-                                     value=self._memory_limit)) from error
+                                     value=self._settings.memory_limit)) from error
 
     def _current(self) -> _Snapshot:
         """The snapshot of the newest catalogue, opened anew when a writer replaced it."""

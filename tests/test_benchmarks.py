@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import metrics.isolation
 from metrics import cli
 from metrics.benchmarks import (
     BENCHMARK_COLUMNS,
@@ -517,3 +518,22 @@ def test_the_data_page_shows_why_a_benchmark_file_is_refused(isolated_db: Path) 
     assert not [b for b in app.button if b.label == "Save benchmarks"]
     with Store(isolated_db) as store:
         assert saved_benchmark_sets(store) == []
+
+
+def test_the_data_page_reads_a_benchmark_file_in_a_process_of_its_own(
+        isolated_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # like an orders upload: a malformed file hangs or crashes a child, never the server
+    isolated: list[object] = []
+    run = metrics.isolation.run_isolated
+
+    def recording(task, name, limits=None):  # type: ignore[no-untyped-def]
+        isolated.append(getattr(task, "func", task))
+        return run(task, name, limits)
+
+    monkeypatch.setattr(metrics.isolation, "run_isolated", recording)
+    app = upload_benchmarks(open_app(page="app_pages/data.py"), "targets.csv",
+                            template_csv().encode())
+    assert list(app.dataframe[-1].value["metric_id"]) == ["retention_rate", "nps"]
+    assert isolated == [read_benchmark_file]
+    app.run()  # a rerun (any widget) reads the file no second time
+    assert isolated == [read_benchmark_file]

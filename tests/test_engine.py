@@ -6,30 +6,41 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboard import services
-from metrics.engine import (
-    MEMORY_ENV_VAR,
-    THREADS_ENV_VAR,
-    apply_engine_settings,
-    available_cores,
-    engine_settings,
-)
+from metrics.engine import MEMORY_ENV_VAR, THREADS_ENV_VAR, available_cores, engine_settings
 from metrics.errors import StoreUnavailable
+from metrics.ingest import ingest_file
+from metrics.store import Store
+from tests.builders import SMALL_ORDERS
 
 SETTINGS = "SELECT current_setting('threads'), current_setting('memory_limit')"
 
 
-def test_the_settings_hold_for_every_connection_to_the_database(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_runs_every_query_with_the_settings(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    # the CLI's store, not only the dashboard's: 500 MB is 476.8 MiB as DuckDB writes it
     monkeypatch.setenv(THREADS_ENV_VAR, "3")
     monkeypatch.setenv(MEMORY_ENV_VAR, "500MB")
-    with duckdb.connect() as connection, connection.cursor() as cursor:
-        apply_engine_settings(cursor)  # set through one cursor ...
-        # ... read through the connection: 500 MB is 476.8 MiB as DuckDB writes it
-        assert connection.execute(SETTINGS).fetchone() == (3, "476.8 MiB")
+    with Store(tmp_path / "store") as store, store.cursor() as cursor:
+        assert cursor.execute(SETTINGS).fetchone() == (3, "476.8 MiB")
+
+
+def test_the_settings_hold_after_another_process_wrote(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    # a reader opens a new snapshot once another store (another process) stored a dataset:
+    # that snapshot's connection has the settings too
+    monkeypatch.setenv(THREADS_ENV_VAR, "3")
+    monkeypatch.setenv(MEMORY_ENV_VAR, "500MB")
+    with Store(tmp_path / "store") as reader:
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT 1").fetchone()
+        with Store(tmp_path / "store") as writer:
+            ingest_file(writer, SMALL_ORDERS, dataset="Small shop", currency="EUR")
+        with reader.cursor() as cursor:
+            assert [d.name for d in reader.datasets()] == ["Small shop"]
+            assert cursor.execute(SETTINGS).fetchone() == (3, "476.8 MiB")
 
 
 def test_threads_default_to_the_cores_this_process_may_use(
@@ -49,10 +60,11 @@ def test_a_thread_count_that_is_no_whole_number_says_so(monkeypatch: pytest.Monk
         "such as 2, or leave it unset to use every core.")
 
 
-def test_a_memory_size_duckdb_cannot_read_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_memory_size_duckdb_cannot_read_says_so(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
     monkeypatch.setenv(MEMORY_ENV_VAR, "lots")
-    with duckdb.connect() as connection, pytest.raises(StoreUnavailable) as raised:
-        apply_engine_settings(connection)
+    with pytest.raises(StoreUnavailable) as raised:
+        Store(tmp_path / "store")
     assert str(raised.value) == ("LOYALTYLENS_MEMORY_LIMIT = “lots” is not a memory size; "
                                  "write it like 2GB or 500MB.")
 

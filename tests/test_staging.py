@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.errors import InputError
-from metrics.ingest import IngestReport, ingest_file
+from metrics.errors import DatasetNotFound, InputError
+from metrics.ingest import IngestReport, ingest_file, matches_of_file_customers
 from metrics.isolation import MEMORY_ENV_VAR
 from metrics.staging import stage_isolated, store_staged
 from metrics.store import Store
@@ -118,3 +118,26 @@ def test_the_cli_ingest_out_of_memory_says_so_and_keeps_the_datasets(
     with Store(db) as store:
         assert [d.name for d in store.datasets()] == ["Small"]
         assert store.dataset("Small").tables["orders"].rows == 11
+
+
+def test_matching_survey_customers_says_so_when_a_dataset_was_deleted_meanwhile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the small shop's customers are A to E: a file of A, B and Z matches 2 of its 3 rows
+    customers = tmp_path / "customers.parquet"
+    pd.DataFrame({"customer_id": ["A", "B", "Z"]}).to_parquet(customers)
+    with Store(tmp_path / "db") as store:
+        for name in ("Shop one", "Shop two"):
+            ingest_file(store, SMALL_ORDERS, dataset=name, currency="EUR")
+        assert [(m.dataset_name, m.matched, m.rows)
+                for m in matches_of_file_customers(store, customers)] == [
+            ("Shop two", 2, 3), ("Shop one", 2, 3)]
+        listed = store.datasets()  # what the page listed, before another user deleted one
+        with Store(tmp_path / "db") as other:
+            other.delete_dataset("Shop one")
+        calls = iter([listed])
+        monkeypatch.setattr(store, "datasets", lambda: next(calls, None) or Store.datasets(
+            store))
+        with pytest.raises(DatasetNotFound) as deleted:
+            matches_of_file_customers(store, customers)
+    assert str(deleted.value) == ("The dataset was deleted while this was being computed: "
+                                  "pick another dataset.")

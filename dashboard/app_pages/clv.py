@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.chart_downloads import show_chart
 from dashboard.clv_charts import clv_cac_chart, clv_histogram, historic_chart, validation_chart
 from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
@@ -116,8 +117,8 @@ def _historic(dataset: Dataset, filters: Filters, by: str | None) -> None:
     else:
         curves = curves.assign(line=curves["group_value"].fillna(""))
         name_of = group_name
-    st.plotly_chart(historic_chart(curves, name_of, dataset.currency), width="stretch",
-                    key="historic_chart")
+    show_chart(historic_chart(curves, name_of, dataset.currency), width="stretch",
+               key="historic_chart")
     st.caption(t("Net revenue (refunds subtracted) the customers brought from their first "
                  "purchase to the end of month k, ÷ customers; only cohorts that have "
                  "completed month k count."))
@@ -189,7 +190,7 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
     # the cards: every customer's prediction added up, the customers beside it
     chart_explainer("predictive_totals", explained_ids(PREDICTION_SUM_ROWS), dataset, filters,
                     currency, options=options)
-    st.plotly_chart(clv_histogram(customers, currency), width="stretch", key="clv_histogram")
+    show_chart(clv_histogram(customers, currency), width="stretch", key="clv_histogram")
     # the cards and the histogram add up every customer's figures: one customer's is
     # explained, the most valuable first
     chart_explainer("predictive_clv", explained_ids(PREDICTED_ROWS), dataset, filters,
@@ -258,11 +259,11 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
                  error="–" if error is None else f"{error:+,.1f}%"))
     columns = st.columns(2)
     with columns[0]:
-        st.plotly_chart(validation_chart(result.weeks, cumulative=False), width="stretch",
-                        key="validation_weekly")
+        show_chart(validation_chart(result.weeks, cumulative=False), width="stretch",
+                   key="validation_weekly")
     with columns[1]:
-        st.plotly_chart(validation_chart(result.weeks, cumulative=True), width="stretch",
-                        key="validation_cumulative")
+        show_chart(validation_chart(result.weeks, cumulative=True), width="stretch",
+                   key="validation_cumulative")
     download_buttons(result.weeks, "clv-validation", key="validation_download")
     # the charts' two lines: the actual purchase days, the model's expected purchases
     chart_explainer("holdout", explained_ids(HOLDOUT_ROWS)
@@ -291,8 +292,8 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
 
     shown_ratios = ratios.dropna(subset=["clv_cac_ratio"])
     if not shown_ratios.empty:
-        st.plotly_chart(clv_cac_chart(shown_ratios, channel_name, RULE_OF_THUMB),
-                        width="stretch", key="clv_cac_chart")
+        show_chart(clv_cac_chart(shown_ratios, channel_name, RULE_OF_THUMB),
+                   width="stretch", key="clv_cac_chart")
         chart_explainer("clv_cac", explained_ids(CLV_CAC_ROWS), dataset, filters,
                         dataset.currency, groups=list(shown_ratios["channel"]),
                         group_name=channel_name, options={"gross_margin": margin})

@@ -57,6 +57,7 @@ SURVEY_MATCHES = "_survey_matches"
 # The benchmark upload, and what the isolated reading of the session's upload found (the
 # upload itself: dashboard.uploads.UPLOAD_FILE).
 BENCHMARK_FILE = "_benchmark_file"
+BENCHMARK_ROWS = "_benchmark_rows"
 SHEETS = "_sheets"
 INSPECTION = "_inspection"
 FILE_CUSTOMERS = "_file_customers"
@@ -522,8 +523,9 @@ def _benchmark_sets() -> None:
     if upload is not None and path is not None:
         name = st.text_input(t("Name of the set"), value=Path(upload.name).stem[:60],
                              key=f"benchmark_name_{upload.file_id}")
-        try:
-            rows = read_benchmark_file(path, name)
+        try:  # in a process of its own, like every upload: a malformed file stops there
+            rows = _isolated(BENCHMARK_ROWS, (path, name), functools.partial(
+                read_benchmark_file, path, name), upload.name)
         except LoyaltyLensError as error:
             show_error(error)
         else:
@@ -537,6 +539,7 @@ def _benchmark_sets() -> None:
                     return
                 st.session_state[BENCHMARK_SAVED] = (rows[0].set_name, len(rows))
                 forget_upload(BENCHMARK_FILE)
+                st.session_state.pop(BENCHMARK_ROWS, None)
                 st.session_state[BENCHMARKS_STORED] = (
                     st.session_state.get(BENCHMARKS_STORED, 0) + 1)
                 st.rerun()

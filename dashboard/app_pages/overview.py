@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
+from dashboard.chart_downloads import show_chart
 from dashboard.charts import trend_chart
 from dashboard.explain_panel import chart_explainer, how_computed
 from dashboard.filters import View, page_data, publish, seed_from_url
@@ -22,6 +23,7 @@ from dashboard.formatting import (
     period_label,
     period_labels,
 )
+from dashboard.report import default_period
 from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table
@@ -40,16 +42,6 @@ CARDS_PER_ROW = 5
 def _period_before(period: Period, day: date) -> date:
     """First day of the period before the one holding ``day``."""
     return period_start_of_index(period, period_index(period, day) - 1)
-
-
-def _default_period(shown: pd.DataFrame) -> date:
-    """The period a view opens on: the latest complete one with orders (a whole period,
-    compared with the one before), else the latest with orders. A period without orders
-    (a gap in the data, or a last period of a day or two) would open on zeros."""
-    with_orders = shown[shown["orders"] > 0]
-    complete = with_orders[with_orders["complete"].astype(bool)]
-    chosen = complete if not complete.empty else with_orders if not with_orders.empty else shown
-    return chosen["period_start"].iloc[-1]
 
 
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
@@ -128,7 +120,7 @@ def main() -> None:
                                         period_labels(filters.period, shown),
                                         shown["complete"], strict=True)
     }
-    seed_from_url("at", _default_period(shown).isoformat(), parse_choice(labels), t("period"),
+    seed_from_url("at", default_period(shown).isoformat(), parse_choice(labels), t("period"),
                   options=labels)
 
     top = st.columns([3, 2])
@@ -180,9 +172,9 @@ def main() -> None:
                  format_func=lambda m: METRICS[m].title())
     metric_id = st.session_state["metric"]
     benchmark = comparison(view, metric_id)
-    st.plotly_chart(trend_chart(shown, metric_id, filters.period, currency, benchmark,
-                                legend_name(view)),
-                    width="stretch", key="trend")
+    show_chart(trend_chart(shown, metric_id, filters.period, currency, benchmark,
+                           legend_name(view)),
+               width="stretch", key="trend")
     chart_notes(benchmark)
     chart_explainer("trend", [metric_id], dataset, history_filters, currency,
                     periods=list(shown["period_start"]),

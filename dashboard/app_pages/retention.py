@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.benchmark_overlay import chart_notes, comparison
+from dashboard.chart_downloads import show_chart
 from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
     View,
@@ -22,6 +23,7 @@ from dashboard.filters import (
     segment_split,
 )
 from dashboard.formatting import format_value, period_label, period_labels
+from dashboard.guard import callback
 from dashboard.retention_charts import (
     cohort_heatmap,
     curves_chart,
@@ -90,8 +92,9 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
         columns = st.columns([5, 1])
         columns[0].caption(line)
         if suggested and suggested.days != filters.inactivity_days:
-            columns[1].button(t("Use {days} days", days=suggested.days), on_click=_use_window,
-                              args=(suggested.days,), key="use_suggested_w")
+            columns[1].button(t("Use {days} days", days=suggested.days),
+                              on_click=callback(_use_window), args=(suggested.days,),
+                              key="use_suggested_w")
     else:
         st.caption(t("A customer is in the base while one of their subscriptions runs: from "
                      "its start date to its end date, both included."))
@@ -104,8 +107,8 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
                   for metric_id, label in (("retention_rate", t("retention")),
                                            ("churn_rate", t("churn")))
                   if (found := comparison(view, metric_id)) is not None]
-    st.plotly_chart(rates_chart(table, filters.period, benchmarks), width="stretch",
-                    key="rates_chart")
+    show_chart(rates_chart(table, filters.period, benchmarks), width="stretch",
+               key="rates_chart")
     for found, _ in benchmarks:
         chart_notes(found)
     st.caption(t(CRR_EXPLANATION))
@@ -197,8 +200,8 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
     if st.session_state["cohort_show"] == "counts":
         counts = ("revenue" if metric == "revenue"
                   else "active_or_later" if unbounded else "active_customers")
-    st.plotly_chart(cohort_heatmap(shown, average, filters.period, counts, metric,
-                                   dataset.currency), width="stretch", key="cohort_heatmap")
+    show_chart(cohort_heatmap(shown, average, filters.period, counts, metric,
+                              dataset.currency), width="stretch", key="cohort_heatmap")
     rule = (t("Revenue retention: the cohort's net revenue in period k ÷ its revenue in its "
               "first period.") if metric == "revenue" else
             t("Customer retention: customers of the cohort active in period k ÷ cohort size."))
@@ -260,8 +263,8 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
                                  unbounded=unbounded, by=by)
         curves = cohort_average(split, unbounded=unbounded)
         name_of = group_name
-    st.plotly_chart(curves_chart(curves, filters.period, overall, name_of), width="stretch",
-                    key="curves_chart")
+    show_chart(curves_chart(curves, filters.period, overall, name_of), width="stretch",
+               key="curves_chart")
     st.caption(t("Each line: customers active k periods after their first purchase, as a "
                  "share of their cohort, over complete periods only; segments are split by "
                  "the value on the customer's first order. Dashed: all cohorts, weighted by "
@@ -301,8 +304,8 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
     table = services.lifecycle(dataset, filters)
     if table.empty:
         return
-    st.plotly_chart(lifecycle_chart(table, filters.period), width="stretch",
-                    key="lifecycle_chart")
+    show_chart(lifecycle_chart(table, filters.period), width="stretch",
+               key="lifecycle_chart")
     st.caption(" ".join(t("{metric}: {definition}", metric=metric.title(),
                           definition=metric.describe()) for metric in LIFECYCLE))
     chart_explainer("lifecycle", [metric.id for metric in LIFECYCLE], dataset, filters,
@@ -343,7 +346,7 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
             return t(REPEAT_GROUP_NAMES[str(group)])
         return group_name(group) if by else t("All customers")
 
-    st.plotly_chart(survival_chart(curve, curve_name), width="stretch", key="survival_chart")
+    show_chart(survival_chart(curve, curve_name), width="stretch", key="survival_chart")
     if base == "subscriptions":
         rule = t("A lifetime runs from the first subscription start to the last end date; "
                  "customers with a running subscription are still customers (censored).")

@@ -19,6 +19,7 @@ from dashboard.benchmark_overlay import (
     legend_name,
     not_comparable_note,
 )
+from dashboard.chart_downloads import show_chart
 from dashboard.explain_panel import chart_explainer, how_computed
 from dashboard.filters import (
     View,
@@ -259,9 +260,9 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
     st.subheader(t("Net Promoter Score by period"))
     table = services.compute(nps_table, dataset, filters)
     benchmark = comparison(view, "nps")
-    st.plotly_chart(nps_trend_chart(table, filters.period, benchmark,
-                    legend_name(view)), width="stretch",
-                    key="nps_trend")
+    show_chart(nps_trend_chart(table, filters.period, benchmark,
+               legend_name(view)), width="stretch",
+               key="nps_trend")
     chart_notes(benchmark)
     st.caption(_chart_caption(survey_metric("nps"), NPS_CHART_NOTE))
     _period_explainer("nps_trend", ["nps"], table, dataset, filters)
@@ -285,7 +286,7 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
                    + (" " + t(test.note) if test is not None and test.note else ""))
     download_buttons(shown, "nps", key="nps_download")
 
-    st.plotly_chart(nps_mix_chart(table, filters.period), width="stretch", key="nps_mix")
+    show_chart(nps_mix_chart(table, filters.period), width="stretch", key="nps_mix")
     mix = _period_frame(table, filters.period)[["period", "responses", "promoters",
                                                 "passives", "detractors"]]
     download_buttons(mix.rename(columns={
@@ -295,8 +296,8 @@ def _nps(view: View, dataset: Dataset, filters: Filters) -> None:
     _period_explainer("nps_mix", [m.id for m in NPS_MIX], table, dataset, filters)
 
     distribution = services.compute(score_distribution, dataset, filters)
-    st.plotly_chart(score_distribution_chart(distribution), width="stretch",
-                    key="nps_distribution")
+    show_chart(score_distribution_chart(distribution), width="stretch",
+               key="nps_distribution")
     st.caption(t("Every answer of the date range counts."))
     download_buttons(distribution.assign(score_group=[score_group_name(g) for g in
                                                       distribution["score_group"]]).rename(
@@ -337,8 +338,8 @@ def _segments(dataset: Dataset, filters: Filters) -> None:
     if table.empty:
         st.info(t("No NPS answers in these filters."))
         return
-    st.plotly_chart(nps_segment_chart(table, segment_value_name, MIN_RESPONSES),
-                    width="stretch", key="nps_segments")
+    show_chart(nps_segment_chart(table, segment_value_name, MIN_RESPONSES),
+               width="stretch", key="nps_segments")
     where = (t("the value of the response") if known[by][0] == "responses" else
              t("the customer's value (for a column of the orders, on their first purchase "
                "day); answers without a customer id are “Not set”"))
@@ -363,9 +364,9 @@ def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
     st.subheader(t(survey_metric("csat").name))
     table = services.compute(csat_table, dataset, filters)
     benchmark = comparison(view, "csat")
-    st.plotly_chart(csat_chart(table, filters.period, benchmark,
-                    legend_name(view)), width="stretch",
-                    key="csat_trend")
+    show_chart(csat_chart(table, filters.period, benchmark,
+               legend_name(view)), width="stretch",
+               key="csat_trend")
     chart_notes(benchmark)
     not_comparable_note(view, "csat")
     st.caption(_chart_caption(survey_metric("csat"), CSAT_CHART_NOTE))
@@ -384,7 +385,7 @@ def _csat(view: View, dataset: Dataset, filters: Filters) -> None:
 def _cli(dataset: Dataset, filters: Filters) -> None:
     st.subheader(t(survey_metric("cli").name))
     table = services.compute(cli_table, dataset, filters)
-    st.plotly_chart(cli_chart(table, filters.period), width="stretch", key="cli_trend")
+    show_chart(cli_chart(table, filters.period), width="stretch", key="cli_trend")
     st.caption(_chart_caption(survey_metric("cli"), CLI_CHART_NOTE))
     _period_explainer("cli_trend", ["cli", *(m.id for m in CLI_QUESTION_MEANS)], table,
                       dataset, filters)
@@ -471,14 +472,14 @@ def _behaviour(dataset: Dataset, filters: Filters) -> None:
                 icon=":material/info:")
         return
     columns = st.columns(2)
-    columns[0].plotly_chart(behaviour_chart(
+    show_chart(behaviour_chart(
         table, "retention_pct", t("Customers who ordered again"), t("Ordered again (%)")),
-        width="stretch", key="behaviour_retention")
-    columns[1].plotly_chart(behaviour_chart(
+        width="stretch", key="behaviour_retention", container=columns[0])
+    show_chart(behaviour_chart(
         table, "revenue_per_respondent", t("Revenue per answer"),
         t("Net revenue per answer ({currency})", currency=dataset.currency or "")
         if dataset.currency else t("Net revenue per answer"), dataset.currency),
-        width="stretch", key="behaviour_revenue")
+        width="stretch", key="behaviour_revenue", container=columns[1])
     # each bar is a group and window, explained as "group/months"
     bars = [f"{g}/{m}" for g, m in zip(table["score_group"], table["window_months"],
                                        strict=True)]

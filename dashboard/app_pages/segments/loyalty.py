@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.chart_downloads import show_chart
 from dashboard.explain_panel import chart_explainer
 from dashboard.filters import View, group_name, publish, seed_from_url, segment_label
 from dashboard.formatting import format_day, format_value, period_label
@@ -154,11 +155,11 @@ def loyalty_type_view(view: View, dataset: Dataset, filters: Filters) -> None:
     summary = loyalty_type_summary(customers)
     columns = st.columns(2)
     with columns[0]:
-        st.plotly_chart(loyalty_types_chart(summary, type_name), width="stretch",
-                        key="loyalty_types_chart")
+        show_chart(loyalty_types_chart(summary, type_name), width="stretch",
+                   key="loyalty_types_chart")
     with columns[1]:
-        st.plotly_chart(type_value_chart(summary, type_name, dataset.currency),
-                        width="stretch", key="loyalty_value_chart")
+        show_chart(type_value_chart(summary, type_name, dataset.currency),
+                   width="stretch", key="loyalty_value_chart")
     currency = dataset.currency
     columns = st.columns(2)
     with columns[0]:
@@ -253,9 +254,9 @@ def _upsell(dataset: Dataset, filters: Filters, by: str | None) -> None:
                  "their first purchase up to the period's last day. Above: everyone with a "
                  "purchase from {start} to {end}.", start=start, end=end))
     table = services.compute(upsell_table, dataset, filters, by=by)
-    st.plotly_chart(upsell_chart(table, filters.period, group_name if by else
-                                 (lambda _: t("All customers"))),
-                    width="stretch", key="upsell_chart")
+    show_chart(upsell_chart(table, filters.period, group_name if by else
+                            (lambda _: t("All customers"))),
+               width="stretch", key="upsell_chart")
     chart_explainer("upsell_chart", ["upsell_ratio", "upsell_active_customers",
                                      "upsell_one_product_customers",
                                      "upsell_several_products_customers"], dataset, filters,
@@ -285,7 +286,7 @@ def _next_products(dataset: Dataset, filters: Filters) -> None:
                   "yet."))
         return
     top = top_next_products(pairs)
-    st.plotly_chart(next_products_chart(top), width="stretch", key="next_products_chart")
+    show_chart(next_products_chart(top), width="stretch", key="next_products_chart")
     chart_explainer("next_products", ["next_product_share", "next_product_customers",
                                       "first_product_customers", "first_product_returning"],
                     dataset, filters, dataset.currency,
@@ -360,8 +361,8 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
         st.info(t("No customer bought in these filters."))
         return
     currency = dataset.currency
-    st.plotly_chart(programme_chart(groups, currency), width="stretch",
-                    key="programme_chart")
+    show_chart(programme_chart(groups, currency), width="stretch",
+               key="programme_chart")
     chart_explainer("programme", ["programme_retention", "programme_aov",
                                   "programme_purchase_frequency",
                                   "programme_revenue_per_customer", "programme_customers"],
@@ -397,8 +398,8 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
         st.caption(t("Choose a segment to see which share of its customers are members."))
     elif not enrolment.empty:
         label = segment_label(by)
-        st.plotly_chart(enrolment_chart(enrolment, group_name, label), width="stretch",
-                        key="enrolment_chart")
+        show_chart(enrolment_chart(enrolment, group_name, label), width="stretch",
+                   key="enrolment_chart")
         chart_explainer("enrolment", ["enrolment_share", "enrolment_members",
                                       "enrolment_customers"], dataset, filters, currency,
                         groups=[segment_group(by, v) for v in enrolment["group_value"]],
@@ -427,8 +428,8 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
                     _count(redemption.redeemed_purchases))
     chart_explainer("redemption", ["redemption_rate", "redeemers_share",
                                    "redeemed_purchases"], dataset, filters, currency)
-    st.plotly_chart(points_aov_chart(points_aov, currency), width="stretch",
-                    key="points_aov_chart")
+    show_chart(points_aov_chart(points_aov, currency), width="stretch",
+               key="points_aov_chart")
     chart_explainer("points_aov", ["points_aov", "points_purchases", "points_revenue"],
                     dataset, filters, currency, groups=[WITH_POINTS, WITHOUT_POINTS],
                     group_name=_programme_group_name)
@@ -516,17 +517,17 @@ def _simulate(dataset: Dataset, filters: Filters) -> None:
     columns = st.columns(2)
     money = currency or t("amount")
     with columns[0]:
-        st.plotly_chart(simulator_chart(rows, "profit", t("Profit a year"),
-                                        t("Profit ({currency})", currency=money)),
-                        width="stretch", key="simulator_profit_chart")
+        show_chart(simulator_chart(rows, "profit", t("Profit a year"),
+                                   t("Profit ({currency})", currency=money)),
+                   width="stretch", key="simulator_profit_chart")
         _simulator_explainer("simulator_profit", [
             "simulated_profit", "simulated_revenue", "simulated_gross_profit",
             "simulated_programme_cost", "simulated_profit_uplift"], dataset, filters,
             scenarios, list(range(years + 1)))
     with columns[1]:
-        st.plotly_chart(simulator_chart(rows, "customers", t("Customers in the base"),
-                                        t("Customers")),
-                        width="stretch", key="simulator_customers_chart")
+        show_chart(simulator_chart(rows, "customers", t("Customers in the base"),
+                                   t("Customers")),
+                   width="stretch", key="simulator_customers_chart")
         _simulator_explainer("simulator_customers", [
             "simulated_customers", "simulated_retention_rate", "simulated_clv",
             "baseline_joining_per_year", "baseline_revenue_per_customer"], dataset, filters,

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.chart_downloads import show_chart
 from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
     SEGMENT_PREFIX,
@@ -17,6 +18,7 @@ from dashboard.filters import (
     segment_label,
 )
 from dashboard.formatting import format_day, format_value
+from dashboard.guard import callback
 from dashboard.safe import plain, show_error
 from dashboard.segments_charts import rfm_treemap
 from dashboard.url_state import parse_choice
@@ -61,7 +63,7 @@ def _rules(dataset: Dataset, filters: Filters) -> None:
 
 def _summary(summary: pd.DataFrame, dataset: Dataset, filters: Filters) -> None:
     currency = dataset.currency
-    st.plotly_chart(rfm_treemap(summary, currency), width="stretch", key="rfm_treemap")
+    show_chart(rfm_treemap(summary, currency), width="stretch", key="rfm_treemap")
     data_table(pd.DataFrame({
         t("Segment"): [t(s) for s in summary["segment"]],
         t("Customers"): [format_value(v, "customers", None) for v in summary["customers"]],
@@ -88,8 +90,9 @@ def _customers(table: pd.DataFrame, summary: pd.DataFrame, currency: str | None)
         t("Segment"), RFM_SEGMENTS, key=PICK_KEY,
         format_func=lambda s: t("{segment} ({customers} customers)", segment=t(s),
                                 customers=format_value(counts.get(s, 0), "customers", None)))
-    columns[1].button(t("Use as filter"), key="rfm_use_as_filter", on_click=_use_as_filter,
-                      args=(segment,), icon=":material/filter_alt:",
+    columns[1].button(t("Use as filter"), key="rfm_use_as_filter",
+                      on_click=callback(_use_as_filter), args=(segment,),
+                      icon=":material/filter_alt:",
                       help=t("Show every page for these customers only (the sidebar's RFM "
                              "segment filter)."))
     chosen = rfm_customers(table, segment)

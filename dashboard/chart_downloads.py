@@ -1,0 +1,64 @@
+"""The one way a page draws a chart: the interactive figure and its image as PNG and SVG."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from dashboard.chart_images import MIME_TYPES, ImageFormat, captioned, chart_image
+from dashboard.filters import View
+from dashboard.view_summary import ViewSummary
+from metrics.i18n import language, t
+
+T = TypeVar("T")
+
+
+def current_view() -> ViewSummary | None:
+    """The page's dataset and filters (drawn by the router's sidebar), None without data."""
+    view = st.session_state.get("view")
+    if not isinstance(view, View) or view.dataset is None or view.filters is None:
+        return None
+    return ViewSummary(view.dataset, view.filters, view.industry)
+
+
+def in_language(make: Callable[[], T]) -> Callable[[], T]:
+    """``make`` run in the page's language: Streamlit runs a download's callable in a thread
+    of its own, where the session's language is not set."""
+    lang = language.get()
+
+    def run() -> T:
+        token = language.set(lang)
+        try:
+            return make()
+        finally:
+            language.reset(token)
+
+    return run
+
+
+def show_chart(figure: go.Figure, *, key: str, note: str = "",
+               container: DeltaGenerator | None = None, **options: Any) -> None:
+    """``st.plotly_chart`` (``options`` are its own) and buttons downloading the chart as a
+    PNG and an SVG image that carry the title, the filters, ``note`` and the sources.
+
+    The image is rendered when the button is clicked, in a thread of its own (Streamlit's
+    deferred download, which shows the button busy meanwhile): other sessions and this
+    page's next run do not wait for the browser that draws it.
+    """
+    place: Any = st if container is None else container
+    options.setdefault("width", "stretch")
+    place.plotly_chart(figure, key=key, **options)
+    image = captioned(figure, current_view(), note)
+    columns = place.columns([1, 1, 4])
+    formats: tuple[ImageFormat, ...] = ("png", "svg")
+    for column, image_format in zip(columns, formats, strict=False):
+        column.download_button(
+            t("Image as {format}", format=image_format.upper()),
+            in_language(lambda f=image_format: chart_image(image, f)),  # type: ignore[misc]
+            f"loyaltylens-{key.replace('_', '-')}.{image_format}",
+            mime=MIME_TYPES[image_format], icon=":material/image:",
+            key=f"{key}_{image_format}")
