@@ -31,6 +31,7 @@ from dashboard.url_state import (
 )
 from metrics.benchmarks import Benchmark
 from metrics.benchmarks import sectors as benchmark_sectors
+from metrics.errors import AccessDenied, DatasetNotFound
 from metrics.i18n import N_, t
 from metrics.kpis import SuggestedWindow
 from metrics.query.filters import (
@@ -42,7 +43,7 @@ from metrics.query.filters import (
 from metrics.query.segments import RFM_SEGMENT, SEGMENT_TABLES
 from metrics.query.sql import PERIODS, Period, period_index, period_start_of_index
 from metrics.roles import column_label
-from metrics.store import Dataset
+from metrics.store import Dataset, Store
 
 T = TypeVar("T")
 SEGMENT_PREFIX = "seg."
@@ -108,7 +109,12 @@ def draw_sidebar() -> View:
         if not datasets:
             st.caption(t("No data yet: upload a file on the Data page."))
             view.warnings = url.finish()
-            st.query_params.from_dict(query_string_values(st.session_state, [LANGUAGE_KEY]))
+            linked = st.session_state[INCOMING_QUERY].get("dataset")
+            if linked:  # a link to data the user cannot see (the link stays as it came)
+                view.missing_dataset = _link_refusal(store, linked[-1])
+            else:
+                st.query_params.from_dict(query_string_values(st.session_state,
+                                                              [LANGUAGE_KEY]))
             return view
 
         ids = [d.id for d in datasets]
@@ -118,7 +124,7 @@ def draw_sidebar() -> View:
             _reset_filters()
             st.session_state["dataset"] = pending
         url.seed("dataset", ids[0], parse_text, t("dataset"))
-        _check_dataset_exists(by_id)
+        _check_dataset_exists(store, by_id)
         # No choice only while a missing dataset is explained: a choice cannot be cleared.
         st.selectbox(t("Dataset"), ids, key="dataset", format_func=lambda i: by_id[i].name,
                      index=None if st.session_state["dataset"] is None else 0,
@@ -202,10 +208,11 @@ def draw_sidebar() -> View:
     return view
 
 
-def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
-    """A dataset the session asks for that is not there (a link's unknown id, or the one
-    shown until another session deleted it) is not swapped silently for another: no
-    dataset is chosen, and the sentence saying why is kept for the page."""
+def _check_dataset_exists(store: Store, by_id: dict[str, Dataset]) -> None:
+    """A dataset the session asks for that is not there (a link's unknown id, one outside
+    the user's workspaces, or the one shown until another session deleted it) is not
+    swapped silently for another: no dataset is chosen, and the sentence saying why is
+    kept for the page."""
     chosen = st.session_state["dataset"]
     if chosen is not None and chosen not in by_id:
         _reset_filters()
@@ -213,11 +220,24 @@ def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
         st.session_state[MISSING_DATASET] = (
             t("The dataset “{name}” has been deleted: choose one of the datasets below.",
               name=shown[1]) if shown is not None and shown[0] == chosen else
-            t("The link's dataset “{dataset}” does not exist (it may have been deleted): "
-              "choose one of the datasets below.", dataset=chosen))
+            _link_refusal(store, chosen))
         st.session_state["dataset"] = None
     elif chosen is None and MISSING_DATASET not in st.session_state:
         st.session_state["dataset"] = next(iter(by_id))  # nothing to explain: the newest
+
+
+def _link_refusal(store: Store, dataset_id: str) -> str:
+    """Why a link's dataset is not shown, as ``metrics`` says when asked for it: to a user,
+    that they have no access (whether it is another workspace's or none at all, naming
+    neither); to the administrator, that it does not exist."""
+    try:
+        store.dataset(dataset_id)
+    except AccessDenied as error:
+        return error.message + " " + t("Choose one of your datasets below.")
+    except DatasetNotFound:
+        pass
+    return t("The link's dataset “{dataset}” does not exist (it may have been deleted): "
+             "choose one of the datasets below.", dataset=dataset_id)
 
 
 # Why a suggested W is shorter than the data's gaps: W's input cannot hold more.

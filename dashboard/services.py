@@ -1,8 +1,10 @@
-"""The dashboard's access to ``metrics``: one cached store per process, cached results.
+"""The dashboard's access to ``metrics``: one cached store per signed-in user, cached results.
 
-Results are cached on small hashable arguments (dataset id and version, the frozen filter
-state); the store itself is left out of the cache key. Sessions asking for the same
-uncached result at once share one computation (:mod:`dashboard.flights`).
+Results are cached on small hashable arguments (the store's folder and the workspaces its
+user sees, dataset id and version, the frozen filter state); the store itself is left out
+of the cache key. Keyed by the workspaces, a result computed for one user reaches only
+users who may see the same datasets. Sessions asking for the same uncached result at once
+share one computation (:mod:`dashboard.flights`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.flights import Flights
 from metrics import drivers, loyalty, retention, rfm, satisfaction, simulator, survival
+from metrics.access import ADMIN, Principal, workspaces
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
+from metrics.errors import AccessDenied
 from metrics.explain import Explanation, explain
 from metrics.i18n import language
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
@@ -97,15 +102,55 @@ def _shared(*, max_entries: int, max_size: str
     return decorate
 
 
+# The session-state key dashboard.signin keeps the session's principal under.
+PRINCIPAL = "_principal"
+# What a cached result is keyed by besides its own arguments: the store's folder, and
+# whether its user sees every workspace or which ones.
+Scope = tuple[str, bool, tuple[str, ...]]
+
+
 @st.cache_resource(show_spinner=False)
-def _open_store(path: str) -> Store:
-    return Store(path)  # with the engine's threads and memory (metrics.engine)
+def _open_store(path: str, user: str | None = None, workspaces: tuple[str, ...] = (),
+                is_admin: bool = True) -> Store:
+    # with the engine's threads and memory (metrics.engine)
+    return Store(path, principal=Principal(user, frozenset(workspaces), is_admin))
+
+
+def session_principal() -> Principal:
+    """Who uses this session, as :mod:`dashboard.signin` found; nobody signed in is
+    refused (a page never opens data for an unknown user). Outside a Streamlit session
+    (a benchmark or script on the server, as the CLI without ``--user``): the local
+    administrator."""
+    if get_script_run_ctx() is None:
+        return ADMIN
+    principal = st.session_state.get(PRINCIPAL)
+    if not isinstance(principal, Principal):
+        raise AccessDenied()
+    return principal
 
 
 def get_store() -> Store:
-    """The process's store for the configured data folder (shared by the sessions: it
-    hands out a cursor per query and follows the catalogue other processes write)."""
-    return _open_store(str(default_db_path()))
+    """The store of the configured data folder as this session's user sees it: only
+    their workspaces' datasets (one per user, shared by their sessions; it hands out a
+    cursor per query and follows the catalogue other processes write)."""
+    principal = session_principal()
+    return _open_store(str(default_db_path()), principal.name,
+                       tuple(sorted(principal.workspaces)), principal.is_admin)
+
+
+def own_workspaces() -> list[str]:
+    """The workspaces this session's user may store into: theirs, or every one for an
+    administrator (``default`` first)."""
+    principal = session_principal()
+    every = workspaces(default_db_path())
+    return [name for name in every if principal.can_see(name)]
+
+
+def cache_scope(store: Store) -> Scope:
+    """The part of a cache key that keeps one user's results from another who may not
+    see the same workspaces."""
+    principal = store.principal
+    return store.path, principal.is_admin, tuple(sorted(principal.workspaces))
 
 
 def dataset_version(dataset: Dataset) -> str:
@@ -116,14 +161,14 @@ def dataset_version(dataset: Dataset) -> str:
 
 
 @_shared(max_entries=512, max_size="64MB")
-def _kpis(_store: Store, db: str, dataset_id: str, version: str, filters: Filters
+def _kpis(_store: Store, scope: Scope, dataset_id: str, version: str, filters: Filters
           ) -> pd.DataFrame:
     return kpi_table(_store, _store.dataset(dataset_id), filters)
 
 
 def kpis(dataset: Dataset, filters: Filters) -> pd.DataFrame:
     store = get_store()
-    return _kpis(store, store.path, dataset.id, dataset_version(dataset), filters)
+    return _kpis(store, cache_scope(store), dataset.id, dataset_version(dataset), filters)
 
 
 def retention_by_period(dataset: Dataset, filters: Filters, base: retention.Base
@@ -141,7 +186,7 @@ def lifecycle(dataset: Dataset, filters: Filters) -> pd.DataFrame:
 
 
 @_shared(max_entries=512, max_size="512MB")
-def _compute(_store: Store, db: str, dataset_id: str, version: str, name: str,
+def _compute(_store: Store, scope: Scope, dataset_id: str, version: str, name: str,
              filters: Filters, options: tuple[tuple[str, Any], ...]) -> Any:
     return _BY_KEY[name](_store, _store.dataset(dataset_id), filters, **dict(options))
 
@@ -157,13 +202,13 @@ def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], data
     if args:
         raise TypeError("pass a metric function's options by keyword")
     store = get_store()
-    result: R = _compute(store, store.path, dataset.id, dataset_version(dataset), name,
+    result: R = _compute(store, cache_scope(store), dataset.id, dataset_version(dataset), name,
                          filters, tuple(sorted(options.items())))
     return result
 
 
 @_shared(max_entries=256, max_size="128MB")
-def _explanation(_store: Store, db: str, dataset_id: str, version: str, metric_id: str,
+def _explanation(_store: Store, scope: Scope, dataset_id: str, version: str, metric_id: str,
                  filters: Filters, period_start: date | None, offset: int | None,
                  group: str | None, options: tuple[tuple[str, Any], ...] = ()
                  ) -> Explanation:
@@ -179,30 +224,31 @@ def explanation(dataset: Dataset, metric_id: str, filters: Filters,
     for it only when a user opens a "How is this computed?". ``options`` are the metric
     function's options the page shows the number with."""
     store = get_store()
-    return _explanation(store, store.path, dataset.id, dataset_version(dataset), metric_id,
+    return _explanation(store, cache_scope(store), dataset.id, dataset_version(dataset), metric_id,
                         filters, period_start, offset, group,
                         tuple(sorted((options or {}).items())))
 
 
 @_shared(max_entries=64, max_size="16MB")
-def _segments(_store: Store, db: str, dataset_id: str, version: str) -> dict[str, list[str]]:
+def _segments(_store: Store, scope: Scope, dataset_id: str, version: str
+              ) -> dict[str, list[str]]:
     return segment_values(_store, _store.dataset(dataset_id))
 
 
 def segments(dataset: Dataset) -> dict[str, list[str]]:
     store = get_store()
-    return _segments(store, store.path, dataset.id, dataset_version(dataset))
+    return _segments(store, cache_scope(store), dataset.id, dataset_version(dataset))
 
 
 @_shared(max_entries=64, max_size="1MB")
-def _suggested_window(_store: Store, db: str, dataset_id: str, version: str
+def _suggested_window(_store: Store, scope: Scope, dataset_id: str, version: str
                       ) -> SuggestedWindow | None:
     return suggest_inactivity_days(_store, _store.dataset(dataset_id))
 
 
 def suggested_window(dataset: Dataset) -> SuggestedWindow | None:
     store = get_store()
-    return _suggested_window(store, store.path, dataset.id, dataset_version(dataset))
+    return _suggested_window(store, cache_scope(store), dataset.id, dataset_version(dataset))
 
 
 def benchmarks() -> list[Benchmark]:

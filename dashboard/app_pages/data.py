@@ -28,7 +28,7 @@ from metrics.benchmarks import (
     saved_benchmarks,
     template_csv,
 )
-from metrics.errors import LoyaltyLensError
+from metrics.errors import AccessDenied, LoyaltyLensError
 from metrics.export import to_csv
 from metrics.i18n import N_, format_number, t, tn
 from metrics.ingest import (
@@ -85,12 +85,13 @@ SUGGESTION_HELP = {
 }
 
 
-def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
+def _dataset_table(datasets: list[Dataset], by_workspace: bool) -> pd.DataFrame:
     rows = []
     for dataset in datasets:
         orders = dataset.tables.get("orders")
         rows.append({
             t("Name"): dataset.name,
+            **({t("Workspace"): dataset.workspace} if by_workspace else {}),
             t("Data"): ", ".join(t(TABLE_KINDS[k].label) for k in TABLE_KINDS
                                  if k in dataset.tables),
             t("Orders"): format_value(orders.rows, "orders", None) if orders else "–",
@@ -342,6 +343,12 @@ def _upload(datasets: list[Dataset]) -> None:
             format_func=lambda c: c or t("— none —"),
             key=f"map_{kind}_{role.name}_{upload.file_id}")
 
+    workspace = _choose_workspace(upload.file_id)
+    if workspace is None:
+        show_error(AccessDenied(t("You have no workspace to store data into: ask your "
+                                  "administrator to add you to one.")))
+        return
+    datasets = [d for d in datasets if d.workspace == workspace]
     names = [d.name for d in datasets]
     default: int | None = 0 if kind == "orders" or not names else 1
     matches: dict[str, CustomerMatch] = {}
@@ -377,8 +384,8 @@ def _upload(datasets: list[Dataset]) -> None:
     keep_dates_key = f"keep_dates_{upload.file_id}"
     # The dry run takes the currency the file suggests; the user's choice comes after it,
     # as does keeping rows dated out of range (offered once the dry run found some).
-    arguments = {"dataset": name, "kind": kind, "source": upload.name,
-                 "replace": replace, "sheet": sheet,
+    arguments = {"dataset": name, "workspace": workspace, "kind": kind,
+                 "source": upload.name, "replace": replace, "sheet": sheet,
                  "keep_out_of_range_dates": st.session_state.get(keep_dates_key, False),
                  "mapping": {k: v for k, v in mapping.items() if v},
                  "encoding": reading["encoding"], "delimiter": reading["delimiter"],
@@ -430,6 +437,17 @@ def _upload(datasets: list[Dataset]) -> None:
             select_dataset(report.dataset_id)
         st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
         st.rerun()
+
+
+def _choose_workspace(file_id: str) -> str | None:
+    """The workspace the upload goes into: the user's only one, else the one they pick
+    (None: they have none)."""
+    choices = services.own_workspaces()
+    if len(choices) <= 1:
+        return choices[0] if choices else None
+    chosen: str = st.selectbox(t("Workspace"), choices, key=f"workspace_{file_id}",
+                               help=t("Who sees the dataset: the people of this workspace."))
+    return chosen
 
 
 def _check(store: Store, path: Path, arguments: dict[str, Any], datasets: list[Dataset]
@@ -557,7 +575,8 @@ def main() -> None:
     datasets = services.get_store().datasets()
     st.subheader(t("Datasets"))
     if datasets:
-        data_table(_dataset_table(datasets), hide_index=True, width="stretch")
+        by_workspace = len({d.workspace for d in datasets}) > 1
+        data_table(_dataset_table(datasets, by_workspace), hide_index=True, width="stretch")
         _delete(datasets)
     else:
         st.info(t("No datasets yet: upload an orders file below."))
