@@ -834,30 +834,30 @@ CLV: tuple[Metric, ...] = (
 # the values of a segment, one row per value of drivers' records (the column is the id
 # without "driver_"). Shares are fractions of the metric's weight (S, active customers,
 # orders, answers); rates and effects are in the KPI's own unit, so "ratio" here.
-DRIVER_PART = ChangeTest("none", reason="a part of one change between two periods")
+DRIVER_PART = ChangeTest("none", reason=N_("a part of one change between two periods"))
 DRIVER_FIGURES: tuple[Metric, ...] = (
-    Metric("driver_share_before", "Share before", "ratio",
-           "The segment value's share of the KPI's weight (S for retention and churn, the "
-           "active customers, the orders, the answers) in the earlier period.",
+    Metric("driver_share_before", N_("Share before"), "ratio",
+           N_("The segment value's share of the KPI's weight (S for retention and churn, the "
+              "active customers, the orders, the answers) in the earlier period."),
            test=DRIVER_PART),
-    Metric("driver_share_after", "Share after", "ratio",
-           "The segment value's share of the KPI's weight in the later period.",
+    Metric("driver_share_after", N_("Share after"), "ratio",
+           N_("The segment value's share of the KPI's weight in the later period."),
            test=DRIVER_PART),
-    Metric("driver_rate_before", "Rate before", "ratio",
-           "The KPI over the segment value's customers (or answers) in the earlier period.",
+    Metric("driver_rate_before", N_("Rate before"), "ratio",
+           N_("The KPI over the segment value's customers (or answers) in the earlier period."),
            test=DRIVER_PART),
-    Metric("driver_rate_after", "Rate after", "ratio",
-           "The KPI over the segment value's customers (or answers) in the later period.",
+    Metric("driver_rate_after", N_("Rate after"), "ratio",
+           N_("The KPI over the segment value's customers (or answers) in the later period."),
            test=DRIVER_PART),
-    Metric("driver_mix_effect", "Mix effect", "ratio",
-           "(share after − share before) × (rate before + rate after) ÷ 2: the change the "
-           "shift in the value's share makes (Kitagawa).", test=DRIVER_PART),
-    Metric("driver_rate_effect", "Rate effect", "ratio",
-           "(rate after − rate before) × (share before + share after) ÷ 2: the change the "
-           "value's own rate makes (Kitagawa).", test=DRIVER_PART),
-    Metric("driver_contribution", "Contribution", "ratio",
-           "Mix effect + rate effect: the value's part of the KPI's change; the parts of "
-           "all values add up to the change.", test=DRIVER_PART),
+    Metric("driver_mix_effect", N_("Mix effect"), "ratio",
+           N_("(share after − share before) × (rate before + rate after) ÷ 2: the change the "
+              "shift in the value's share makes (Kitagawa)."), test=DRIVER_PART),
+    Metric("driver_rate_effect", N_("Rate effect"), "ratio",
+           N_("(rate after − rate before) × (share before + share after) ÷ 2: the change the "
+              "value's own rate makes (Kitagawa)."), test=DRIVER_PART),
+    Metric("driver_contribution", N_("Contribution"), "ratio",
+           N_("Mix effect + rate effect: the value's part of the KPI's change; the parts of "
+           "all values add up to the change."), test=DRIVER_PART),
 )
 
 # Every entry of the registry, for checks that walk all of them.
