@@ -191,6 +191,34 @@ def _compute(_store: Store, scope: Scope, dataset_id: str, version: str, name: s
     return _BY_KEY[name](_store, _store.dataset(dataset_id), filters, **dict(options))
 
 
+# Tables a page derives from a cached result (in pandas, no query): cached too, since with
+# many sessions on one view every run of the page would otherwise repeat the work.
+_DERIVED: dict[str, Callable[..., Any]] = {_key(function): function for function in (
+    retention.cohort_average, retention.cohort_curves)}
+
+
+@_shared(max_entries=512, max_size="128MB")
+def _derive(_store: Store, scope: Scope, dataset_id: str, version: str, name: str,
+            source: str, filters: Filters, source_options: tuple[tuple[str, Any], ...],
+            options: tuple[tuple[str, Any], ...]) -> Any:
+    table = _compute(_store, scope, dataset_id, version, source, filters, source_options)
+    return _DERIVED[name](table, **dict(options))
+
+
+def derive(derived: Callable[..., R], source: Callable[..., Any], dataset: Dataset,
+           filters: Filters, source_options: dict[str, Any], **options: Any) -> R:
+    """``derived(table, **options)`` of ``compute(source, dataset, filters,
+    **source_options)``'s table (``derived`` one of :data:`_DERIVED`), cached like it."""
+    name = _key(derived)
+    if name not in _DERIVED:
+        raise ValueError(f"{name} is not a derived table the dashboard caches")
+    store = get_store()
+    result: R = _derive(store, cache_scope(store), dataset.id, dataset_version(dataset), name,
+                        _key(source), filters, tuple(sorted(source_options.items())),
+                        tuple(sorted(options.items())))
+    return result
+
+
 def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], dataset: Dataset,
             filters: Filters, *args: P.args, **options: P.kwargs) -> R:
     """``function``'s result (one of the metric functions of :data:`_METRICS`) for this

@@ -183,7 +183,9 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
     if cohorts.empty:
         st.info(t("No cohort has a first purchase in these filters."))
         return metric, unbounded
-    average = cohort_average(cohorts, metric=metric, unbounded=unbounded)
+    average = services.derive(cohort_average, cohort_table, dataset, filters,
+                              {"metric": metric, "unbounded": unbounded}, metric=metric,
+                              unbounded=unbounded)
     days = sorted(cohorts["cohort"].unique())
     shown = cohorts
     if len(days) > MAX_HEATMAP_COHORTS:
@@ -252,9 +254,12 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
     if everyone.empty:
         st.info(t("No cohort has a first purchase in these filters."))
         return
-    overall = cohort_average(everyone, unbounded=unbounded)
+    cohorts = {"metric": "customers", "unbounded": unbounded}
+    overall = services.derive(cohort_average, cohort_table, dataset, filters, cohorts,
+                              unbounded=unbounded)
     if by is None:
-        curves = cohort_curves(everyone, unbounded=unbounded)
+        curves = services.derive(cohort_curves, cohort_table, dataset, filters, cohorts,
+                                 unbounded=unbounded)
         latest = sorted(curves["group_value"].unique())[-MAX_COHORT_CURVES:]
         curves = curves[curves["group_value"].isin(latest)]
 
@@ -262,9 +267,8 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
             assert isinstance(value, date)  # a cohort: the first day of its period
             return period_label(filters.period, value)
     else:
-        split = services.compute(cohort_table, dataset, filters, metric="customers",
-                                 unbounded=unbounded, by=by)
-        curves = cohort_average(split, unbounded=unbounded)
+        curves = services.derive(cohort_average, cohort_table, dataset, filters,
+                                 {**cohorts, "by": by}, unbounded=unbounded)
         name_of = group_name
     show_chart(curves_chart(curves, filters.period, overall, name_of), width="stretch",
                key="curves_chart")
