@@ -393,6 +393,11 @@ class Store:
             connection.execute(f"CREATE VIEW {schema}.{quote_ident(table)} AS "
                                f"SELECT * FROM {alias}.{quote_ident(table)}")
 
+    def state(self) -> tuple[int, int, int] | None:
+        """Changes whenever a dataset or a saved benchmark set is stored or deleted (by this
+        process or another): a key for what is read from the store as a whole."""
+        return self._current().stamp
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor on the newest state: use one per query or thread.
 
