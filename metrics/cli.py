@@ -13,62 +13,71 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from metrics import access, audit
 from metrics.access import Principal
-from metrics.benchmarks import (
-    METRIC_IDS,
-    all_benchmarks,
-    benchmark_frame,
-    delete_benchmarks,
-    find_sector,
-    read_benchmark_file,
-    save_benchmarks,
-    sectors,
-)
-from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
-from metrics.clv.predictive import predictive_clv
-from metrics.demo import ensure_demo
 from metrics.errors import AccessDenied, InputError, LoyaltyLensError
-from metrics.explain import Explanation, explain, json_parameters
-from metrics.export import json_value, to_csv, to_records
+from metrics.export import json_value, rows_to_csv, rows_to_records, to_csv, to_records
 from metrics.i18n import t
-from metrics.ingest import EARLIEST_DATE
-from metrics.kpis import kpi_table
+from metrics.lazy import lazy_functions
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.segments import segment_key
 from metrics.query.sql import PERIODS
-from metrics.report import to_html, to_pdf
-from metrics.report.builder import (
-    BASE_URL_ENV_VAR,
-    REPORT_PAGES,
-    check_folder,
-    load_builder,
-    report_pages,
-    write_report,
-)
-from metrics.retention import (
-    BASES,
-    COHORT_METRICS,
-    cohort_table,
-    lifecycle_table,
-    retention_table,
-    with_change_tests,
-)
-from metrics.rfm import rfm_table
 from metrics.roles import TABLE_KINDS
-from metrics.satisfaction import nps_table
-from metrics.segments import segment_summary
-from metrics.staging import ingest_isolated
 from metrics.store import DB_ENV_VAR, Store, default_db_path
-from metrics.survival import SURVIVAL_VIEWS
+
+# A script may call the CLI hundreds of times, and most commands need neither pandas nor
+# SciPy nor the CLV models: the functions that bring them in are imported when a command
+# first calls them, and the options that name their constants are added to a command's
+# parser when that command is parsed (:class:`_Parser`).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from metrics.benchmarks import (
+        all_benchmarks,
+        benchmark_frame,
+        delete_benchmarks,
+        find_sector,
+        read_benchmark_file,
+        save_benchmarks,
+        sectors,
+    )
+    from metrics.clv.predictive import predictive_clv
+    from metrics.demo import ensure_demo
+    from metrics.explain import Explanation, explain, json_parameters
+    from metrics.kpis import kpi_table
+    from metrics.report import to_html, to_pdf
+    from metrics.report.builder import check_folder, load_builder, report_pages, write_report
+    from metrics.retention import cohort_table, lifecycle_table, retention_table, with_change_tests
+    from metrics.rfm import rfm_table
+    from metrics.satisfaction import nps_table
+    from metrics.segments import segment_summary
+    from metrics.staging import ingest_isolated
+else:
+    (all_benchmarks, benchmark_frame, delete_benchmarks, find_sector, read_benchmark_file,
+     save_benchmarks, sectors) = lazy_functions(
+        "metrics.benchmarks", "all_benchmarks", "benchmark_frame", "delete_benchmarks",
+        "find_sector", "read_benchmark_file", "save_benchmarks", "sectors")
+    (predictive_clv,) = lazy_functions("metrics.clv.predictive", "predictive_clv")
+    (ensure_demo,) = lazy_functions("metrics.demo", "ensure_demo")
+    explain, json_parameters = lazy_functions("metrics.explain", "explain", "json_parameters")
+    (kpi_table,) = lazy_functions("metrics.kpis", "kpi_table")
+    to_html, to_pdf = lazy_functions("metrics.report", "to_html", "to_pdf")
+    check_folder, load_builder, report_pages, write_report = lazy_functions(
+        "metrics.report.builder", "check_folder", "load_builder", "report_pages",
+        "write_report")
+    cohort_table, lifecycle_table, retention_table, with_change_tests = lazy_functions(
+        "metrics.retention", "cohort_table", "lifecycle_table", "retention_table",
+        "with_change_tests")
+    (rfm_table,) = lazy_functions("metrics.rfm", "rfm_table")
+    (nps_table,) = lazy_functions("metrics.satisfaction", "nps_table")
+    (segment_summary,) = lazy_functions("metrics.segments", "segment_summary")
+    (ingest_isolated,) = lazy_functions("metrics.staging", "ingest_isolated")
 
 
 def _date(text: str) -> date:
@@ -101,11 +110,37 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 
 class _Parser(argparse.ArgumentParser):
-    """The program's parser; its subcommands are built with this class, so they share it."""
+    """The program's parser; its subcommands are built with this class, so they share it.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    A subcommand's parser may be given its ``configure`` (which adds its options) to call
+    when it is first used: then ``--help`` and every other command never import what one
+    command's options name (the CLV models' defaults, the survival's views, ...).
+    """
+
+    def __init__(self, *args: Any,
+                 configure: Callable[[argparse.ArgumentParser], None] | None = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+        self._configure = configure
+
+    def configured(self) -> _Parser:
+        """This parser with its options added (once)."""
+        configure, self._configure = self._configure, None
+        if configure is not None:
+            configure(self)
+        return self
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        return super(_Parser, self.configured()).parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        return super(_Parser, self.configured()).format_help()
+
+    def format_usage(self) -> str:
+        return super(_Parser, self.configured()).format_usage()
 
 
 Handler = Callable[[argparse.Namespace, Store], None]
@@ -138,7 +173,9 @@ class Command:
     run: Handler | WithoutStore
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
+    """The program's parser; ``lazy``: each command's options are added when it is parsed
+    (what :func:`main` does, so a command imports only what its own options name)."""
     parser = _Parser(
         prog="loyaltylens",
         description=t("Customer-loyalty KPIs from your orders: the numbers of the dashboard."),
@@ -152,7 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "everything).", var=USER_ENV_VAR))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
-        command.configure(commands.add_parser(command.name, help=command.help()))
+        subparser = commands.add_parser(command.name, help=command.help(),
+                                        configure=command.configure)
+        if not lazy:
+            subparser.configured()
     return parser
 
 
@@ -250,6 +290,14 @@ def _print_table(frame: pd.DataFrame, fmt: str) -> None:
         _print_json(to_records(frame))
 
 
+def _print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> None:
+    """Plain rows as :func:`_print_table` prints a frame of them, without pandas."""
+    if fmt == "csv":
+        sys.stdout.write(rows_to_csv(columns, rows))
+    else:
+        _print_json(rows_to_records(columns, rows))
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -259,6 +307,8 @@ def _no_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
+    from metrics.ingest import EARLIEST_DATE
+
     ingest.add_argument("file", help=t("The CSV or .xlsx file to read."))
     ingest.add_argument("--dataset", required=True, help=t("Dataset name (created if new)."))
     ingest.add_argument("--workspace",
@@ -305,20 +355,20 @@ def _configure_datasets(datasets: argparse.ArgumentParser) -> None:
     datasets.add_argument("--format", choices=("json", "csv"), default="json")
 
 
+_DATASET_COLUMNS = ("id", "name", "workspace", "currency", "created_at", "tables", "orders",
+                    "first_date", "last_date")
+
+
 def _datasets(args: argparse.Namespace, store: Store) -> None:
     rows = [
-        {"id": d.id, "name": d.name, "workspace": d.workspace, "currency": d.currency,
-         "created_at": d.created_at.isoformat(timespec="seconds"),
-         "tables": ",".join(sorted(d.tables)),
-         "orders": d.tables["orders"].rows if "orders" in d.tables else None,
-         "first_date": d.tables["orders"].first_date if "orders" in d.tables else None,
-         "last_date": d.tables["orders"].last_date if "orders" in d.tables else None}
+        (d.id, d.name, d.workspace, d.currency, d.created_at.isoformat(timespec="seconds"),
+         ",".join(sorted(d.tables)),
+         d.tables["orders"].rows if "orders" in d.tables else None,
+         d.tables["orders"].first_date if "orders" in d.tables else None,
+         d.tables["orders"].last_date if "orders" in d.tables else None)
         for d in store.datasets()
     ]
-    _print_table(pd.DataFrame(rows, columns=["id", "name", "workspace", "currency",
-                                             "created_at",
-                                             "tables", "orders", "first_date",
-                                             "last_date"]), args.format)
+    _print_rows(_DATASET_COLUMNS, rows, args.format)
 
 
 def _configure_delete(delete: argparse.ArgumentParser) -> None:
@@ -373,8 +423,7 @@ def _workspaces(args: argparse.Namespace, store: Store) -> None:
                   if store.principal.can_see(w)}
         for dataset in store.datasets():
             counts[dataset.workspace] = counts.get(dataset.workspace, 0) + 1
-        _print_table(pd.DataFrame(list(counts.items()), columns=["name", "datasets"]),
-                     args.format)
+        _print_rows(("name", "datasets"), list(counts.items()), args.format)
         return
     _administrator(store)
     if args.action == "add":
@@ -412,9 +461,9 @@ def _users(args: argparse.Namespace, store: Store) -> None:
         if args.format == "json":
             _print_json(users)
         else:  # one row a user: the workspaces in one cell
-            _print_table(pd.DataFrame([u | {"workspaces": ",".join(u["workspaces"])}
-                                       for u in users], columns=["name", "workspaces",
-                                                                 "admin"]), "csv")
+            _print_rows(("name", "workspaces", "admin"),
+                        [(u["name"], ",".join(u["workspaces"]), u["admin"]) for u in users],
+                        "csv")
     elif args.action == "add":
         access.add_user(store.root, args.name, args.workspaces, _read_password(args),
                         admin=args.admin)
@@ -442,6 +491,8 @@ def _audit(args: argparse.Namespace, store: Store) -> None:
     if args.format == "json":
         _print_json(found)
         return
+    import pandas as pd
+
     table = pd.DataFrame(found, columns=list(audit.EVENT_FIELDS)).fillna("")
     table["user"] = table["user"].replace("", t("(administrator)"))
     sys.stdout.write((table.to_string(index=False) if len(table) else t("none")) + "\n")
@@ -453,6 +504,8 @@ def _demo(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_benchmarks(benchmarks: argparse.ArgumentParser) -> None:
+    from metrics.benchmarks import METRIC_IDS
+
     benchmarks.add_argument("--industry", metavar="SECTOR",
                             help=t("Only this industry, e.g. Retail or E-commerce."))
     benchmarks.add_argument("--metric", choices=METRIC_IDS, help=t("Only this metric."))
@@ -497,6 +550,9 @@ def _kpis(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_explain(explain: argparse.ArgumentParser) -> None:
+    from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
+    from metrics.survival import SURVIVAL_VIEWS
+
     explain.add_argument("--metric", required=True,
                          help=t("The metric, e.g. retention_rate, aov, new_customers, "
                                 "net_revenue_retention, dormant_customers, nps, csat, "
@@ -562,6 +618,8 @@ def _explain(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_retention(retention: argparse.ArgumentParser) -> None:
+    from metrics.retention import BASES
+
     _add_filters(retention)
     retention.add_argument("--base", choices=BASES,
                            help=t("What keeps a customer in the base: orders within the "
@@ -575,6 +633,8 @@ def _retention(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_cohorts(cohorts: argparse.ArgumentParser) -> None:
+    from metrics.retention import COHORT_METRICS
+
     _add_filters(cohorts)
     cohorts.add_argument("--metric", choices=COHORT_METRICS, default="customers",
                          help=t("Customer retention or revenue retention."))
@@ -636,6 +696,8 @@ def _nps(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_clv(clv: argparse.ArgumentParser) -> None:
+    from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
+
     _add_filters(clv)
     clv.add_argument("--calibration-end", type=_date,
                      help=t("Last day the models learn from (default: the data's last day)."))
@@ -661,6 +723,8 @@ def _clv(args: argparse.Namespace, store: Store) -> None:
         if args.customers:
             _print_table(customers, "csv")
         else:
+            import pandas as pd
+
             _print_table(pd.DataFrame(
                 [(model, name, value) for model, values in result.parameters().items()
                  for name, value in values.items()],
@@ -679,6 +743,8 @@ def _clv(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_report(report: argparse.ArgumentParser) -> None:
+    from metrics.report.builder import BASE_URL_ENV_VAR, REPORT_PAGES
+
     _add_filters(report, formats=("pdf", "html"))
     report.add_argument("--pages", default=",".join(REPORT_PAGES),
                         help=t("The pages in the report, separated by commas (default all: "
@@ -790,7 +856,7 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     args = parser.parse_args(argv)
     try:
         principal = _principal(args)
