@@ -25,6 +25,7 @@ from metrics.errors import AccessDenied, InputError, LoyaltyLensError
 from metrics.export import json_value, rows_to_csv, rows_to_records, to_csv, to_records
 from metrics.i18n import t
 from metrics.lazy import lazy_functions
+from metrics.progress import ProgressLines
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.segments import segment_key
 from metrics.query.sql import PERIODS
@@ -338,6 +339,9 @@ def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
                         help=t("Store rows dated after today or before {year} too (by "
                                "default they are set aside as rejected rows).",
                                year=EARLIEST_DATE.year))
+    ingest.add_argument("--quiet", action="store_true",
+                        help=t("Print no progress (reading, checking, storing) on standard "
+                               "error; the JSON report on standard output is the same."))
 
 
 def _ingest(args: argparse.Namespace, principal: Principal) -> None:
@@ -347,7 +351,8 @@ def _ingest(args: argparse.Namespace, principal: Principal) -> None:
                              replace=args.replace, date_format=args.date_format,
                              sheet=args.sheet, dry_run=args.dry_run, encoding=args.encoding,
                              delimiter=args.delimiter, decimal_mark=args.decimal,
-                             keep_out_of_range_dates=args.keep_future_dates)
+                             keep_out_of_range_dates=args.keep_future_dates,
+                             progress=None if args.quiet else ProgressLines(sys.stderr))
     _print_json(report.to_dict())
 
 
