@@ -65,7 +65,11 @@ def step_text(step: Step, elapsed: float) -> str:
 
 class ProgressLines:
     """Steps written as lines on ``stream`` (the CLI's stderr): the first step of each phase
-    always, further ones at most one every ``interval`` seconds of ``clock``."""
+    always, further ones at most one every ``interval`` seconds of ``clock``.
+
+    Only steps that count rows are written: the lines begin once the file is read, so a
+    file refused while it is read prints its error alone, as it always did.
+    """
 
     def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic,
                  interval: float = 1.0) -> None:
@@ -76,6 +80,8 @@ class ProgressLines:
         self._phase_started = self._written = 0.0
 
     def __call__(self, step: Step) -> None:
+        if step.rows is None and step.total is None:
+            return
         now = self._clock()
         if step.phase != self._phase:
             self._phase, self._phase_started = step.phase, now
