@@ -24,7 +24,7 @@ from metrics.access import Principal
 from metrics.errors import AccessDenied, InputError, LoyaltyLensError
 from metrics.export import json_value, rows_to_csv, rows_to_records, to_csv, to_records
 from metrics.i18n import t
-from metrics.lazy import lazy_functions
+from metrics.lazy import lazy_functions, module_value
 from metrics.progress import ProgressLines
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.segments import segment_key
@@ -308,8 +308,7 @@ def _no_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
-    from metrics.ingest import EARLIEST_DATE
-
+    earliest_date = module_value("metrics.ingest", "EARLIEST_DATE")
     ingest.add_argument("file", help=t("The CSV or .xlsx file to read."))
     ingest.add_argument("--dataset", required=True, help=t("Dataset name (created if new)."))
     ingest.add_argument("--workspace",
@@ -338,7 +337,7 @@ def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
     ingest.add_argument("--keep-future-dates", action="store_true",
                         help=t("Store rows dated after today or before {year} too (by "
                                "default they are set aside as rejected rows).",
-                               year=EARLIEST_DATE.year))
+                               year=earliest_date.year))
     ingest.add_argument("--quiet", action="store_true",
                         help=t("Print no progress (reading, checking, storing) on standard "
                                "error; the JSON report on standard output is the same."))
@@ -509,11 +508,10 @@ def _demo(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_benchmarks(benchmarks: argparse.ArgumentParser) -> None:
-    from metrics.benchmarks import METRIC_IDS
-
     benchmarks.add_argument("--industry", metavar="SECTOR",
                             help=t("Only this industry, e.g. Retail or E-commerce."))
-    benchmarks.add_argument("--metric", choices=METRIC_IDS, help=t("Only this metric."))
+    benchmarks.add_argument("--metric", choices=module_value("metrics.benchmarks", "METRIC_IDS"),
+                            help=t("Only this metric."))
     benchmarks.add_argument("--format", choices=("json", "csv"), default="json")
     set_actions = benchmarks.add_mutually_exclusive_group()
     set_actions.add_argument("--upload", metavar="FILE",
@@ -555,9 +553,8 @@ def _kpis(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_explain(explain: argparse.ArgumentParser) -> None:
-    from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
-    from metrics.survival import SURVIVAL_VIEWS
-
+    horizon_months = module_value("metrics.clv.lifetime_value", "DEFAULT_HORIZON_MONTHS")
+    discount_rate = module_value("metrics.clv.lifetime_value", "DEFAULT_ANNUAL_DISCOUNT_RATE")
     explain.add_argument("--metric", required=True,
                          help=t("The metric, e.g. retention_rate, aov, new_customers, "
                                 "net_revenue_retention, dormant_customers, nps, csat, "
@@ -588,7 +585,7 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                          help=t("For the rates and counts of the Retention page's rates "
                                 "table on the subscriptions' base (retention --base "
                                 "subscriptions): explained from the subscribers."))
-    explain.add_argument("--view", choices=SURVIVAL_VIEWS,
+    explain.add_argument("--view", choices=module_value("metrics.survival", "SURVIVAL_VIEWS"),
                          help=t("For the survival: the customers its curve follows, as the "
                                 "Retention page's survival view (default all; "
                                 "repeat_from_second: repeat customers from their second "
@@ -601,10 +598,10 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                                 "clv_holdout_predicted: default 26 weeks before it)."))
     explain.add_argument("--horizon-months", type=int,
                          help=t("Months of future purchases (default {n}).",
-                                n=DEFAULT_HORIZON_MONTHS))
+                                n=horizon_months))
     explain.add_argument("--discount-rate", type=float,
                          help=t("Yearly discount rate as a fraction (default {rate}).",
-                                rate=DEFAULT_ANNUAL_DISCOUNT_RATE))
+                                rate=discount_rate))
 
 
 def _explain(args: argparse.Namespace, store: Store) -> None:
@@ -623,10 +620,8 @@ def _explain(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_retention(retention: argparse.ArgumentParser) -> None:
-    from metrics.retention import BASES
-
     _add_filters(retention)
-    retention.add_argument("--base", choices=BASES,
+    retention.add_argument("--base", choices=module_value("metrics.retention", "BASES"),
                            help=t("What keeps a customer in the base: orders within the "
                                   "inactivity window, or a running subscription (default: "
                                   "subscriptions when the dataset has them)."))
@@ -638,10 +633,9 @@ def _retention(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_cohorts(cohorts: argparse.ArgumentParser) -> None:
-    from metrics.retention import COHORT_METRICS
-
     _add_filters(cohorts)
-    cohorts.add_argument("--metric", choices=COHORT_METRICS, default="customers",
+    cohorts.add_argument("--metric", choices=module_value("metrics.retention", "COHORT_METRICS"),
+                         default="customers",
                          help=t("Customer retention or revenue retention."))
     cohorts.add_argument("--unbounded", action="store_true",
                          help=t("Count customers active in the period or any later one."))
@@ -701,17 +695,18 @@ def _nps(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_clv(clv: argparse.ArgumentParser) -> None:
-    from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
+    horizon_months = module_value("metrics.clv.lifetime_value", "DEFAULT_HORIZON_MONTHS")
+    discount_rate = module_value("metrics.clv.lifetime_value", "DEFAULT_ANNUAL_DISCOUNT_RATE")
 
     _add_filters(clv)
     clv.add_argument("--calibration-end", type=_date,
                      help=t("Last day the models learn from (default: the data's last day)."))
-    clv.add_argument("--horizon-months", type=int, default=DEFAULT_HORIZON_MONTHS,
+    clv.add_argument("--horizon-months", type=int, default=horizon_months,
                      help=t("Months of future purchases in the CLV (default {n}).",
-                            n=DEFAULT_HORIZON_MONTHS))
-    clv.add_argument("--discount-rate", type=float, default=DEFAULT_ANNUAL_DISCOUNT_RATE,
+                            n=horizon_months))
+    clv.add_argument("--discount-rate", type=float, default=discount_rate,
                      help=t("Yearly discount rate as a fraction (default {rate}).",
-                            rate=DEFAULT_ANNUAL_DISCOUNT_RATE))
+                            rate=discount_rate))
     clv.add_argument("--customers", action="store_true",
                      help=t("Include the per-customer table (JSON), or print it (CSV)."))
     clv.add_argument("--by", metavar="SEGMENT",
@@ -748,12 +743,12 @@ def _clv(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_report(report: argparse.ArgumentParser) -> None:
-    from metrics.report.builder import BASE_URL_ENV_VAR, REPORT_PAGES
-
+    pages = ",".join(module_value("metrics.report.builder", "REPORT_PAGES"))
+    base_url_var = module_value("metrics.report.builder", "BASE_URL_ENV_VAR")
     _add_filters(report, formats=("pdf", "html"))
-    report.add_argument("--pages", default=",".join(REPORT_PAGES),
+    report.add_argument("--pages", default=pages,
                         help=t("The pages in the report, separated by commas (default all: "
-                               "{pages}).", pages=",".join(REPORT_PAGES)))
+                               "{pages}).", pages=pages))
     report.add_argument("--at", type=_period_day, metavar="PERIOD",
                         help=t("The period of the Overview's cards: a day in it (YYYY-MM-DD), "
                                "a month (YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY) "
@@ -761,10 +756,10 @@ def _configure_report(report: argparse.ArgumentParser) -> None:
     report.add_argument("--industry", metavar="SECTOR",
                         help=t("Compare with this industry's benchmarks, as the sidebar's "
                                "\"Compare with industry\"."))
-    report.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV_VAR),
+    report.add_argument("--base-url", default=os.environ.get(base_url_var),
                         help=t("The dashboard's address, for the link on the cover that "
                                "reopens the view (default: ${var}; without it, no link).",
-                               var=BASE_URL_ENV_VAR))
+                               var=base_url_var))
     report.add_argument("--out", required=True, metavar="FILE",
                         help=t("The file to write the report to."))
 

@@ -35,3 +35,10 @@ def _lazy_function(module: str, name: str) -> Callable[..., Any]:
     call.__name__ = call.__qualname__ = name
     call.__module__ = module
     return call
+
+
+def module_value(module: str, name: str) -> Any:
+    """``module.name``, the module imported now if it is not yet: a value only some calls
+    need (one command's option defaults), its module named as data as in
+    :func:`lazy_functions`."""
+    return getattr(importlib.import_module(module), name)
