@@ -56,7 +56,7 @@ def rows() -> list[tuple[str, str, str]]:
             ("CLV customer summary at least 10x faster than lifetimes",
              f"{summary['speed_ratio_lifetimes_over_ours']:.1f}x",
              summary["targets"]["summary at least 10x faster than lifetimes"])]
-    return found + load_rows()
+    return found + load_rows() + cli_rows()
 
 
 def load_rows() -> list[tuple[str, str, str]]:
@@ -76,6 +76,22 @@ def load_rows() -> list[tuple[str, str, str]]:
         target = f"{name}, p95 at 20 sessions under {limit} s"
         found.append((f"load: {target}", "-" if worst is None else f"{worst:.1f} s (worst step)",
                       load["targets"][target]))
+    return found
+
+
+def cli_rows() -> list[tuple[str, str, str]]:
+    """The CLI benchmark's targets: each command's start, kpis against the scan."""
+    cli = read(f"cli-{LOAD}")
+    if not cli:
+        return []
+    times = cli["median_seconds"]
+    found = []
+    for target, met in cli["targets"].items():
+        command = target.split(" starts in")[0]
+        measured = (f"{cli['kpis_over_scan']:.1f}x ({times['kpis, the shop']:.2f} s against "
+                    f"{times['scan']:.2f} s)" if command not in times else
+                    f"{times[command]:.2f} s")
+        found.append((f"CLI: {target}", measured, met))
     return found
 
 

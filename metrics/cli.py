@@ -13,72 +13,75 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from metrics import access, audit
 from metrics.access import Principal
-from metrics.benchmarks import (
-    METRIC_IDS,
-    all_benchmarks,
-    benchmark_frame,
-    delete_benchmarks,
-    find_sector,
-    read_benchmark_file,
-    save_benchmarks,
-    sectors,
-)
-from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
-from metrics.clv.predictive import predictive_clv
-from metrics.demo import ensure_demo
-from metrics.drivers import (
-    ALL_SEGMENTS,
-    DRIVER_COLUMNS,
-    DRIVER_METRICS,
-    Drivers,
-    all_drivers,
-    drivers,
-    latest_period,
-    summary,
-)
 from metrics.errors import AccessDenied, InputError, LoyaltyLensError
-from metrics.explain import Explanation, explain, json_parameters
-from metrics.export import json_value, to_csv, to_records
+from metrics.export import json_value, rows_to_csv, rows_to_records, to_csv, to_records
 from metrics.i18n import LANGUAGE_ENV_VAR, LANGUAGES, language, language_of, t
-from metrics.ingest import EARLIEST_DATE
-from metrics.kpis import kpi_table
+from metrics.lazy import lazy_functions, module_value
+from metrics.progress import ProgressLines
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.segments import segment_key
 from metrics.query.sql import PERIODS
-from metrics.report import to_html, to_pdf
-from metrics.report.builder import (
-    BASE_URL_ENV_VAR,
-    REPORT_PAGES,
-    check_folder,
-    load_builder,
-    report_pages,
-    write_report,
-)
-from metrics.retention import (
-    BASES,
-    COHORT_METRICS,
-    cohort_table,
-    lifecycle_table,
-    retention_table,
-    with_change_tests,
-)
-from metrics.rfm import rfm_table
 from metrics.roles import TABLE_KINDS
-from metrics.satisfaction import nps_table
-from metrics.segments import segment_summary
-from metrics.staging import ingest_isolated
 from metrics.store import DB_ENV_VAR, Store, default_db_path
-from metrics.survival import SURVIVAL_VIEWS
+
+# A script may call the CLI hundreds of times, and most commands need neither pandas nor
+# SciPy nor the CLV models: the functions that bring them in are imported when a command
+# first calls them, and the options that name their constants are added to a command's
+# parser when that command is parsed (:class:`_Parser`).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from metrics.benchmarks import (
+        all_benchmarks,
+        benchmark_frame,
+        delete_benchmarks,
+        find_sector,
+        read_benchmark_file,
+        save_benchmarks,
+        sectors,
+    )
+    from metrics.clv.predictive import predictive_clv
+    from metrics.demo import ensure_demo
+    from metrics.drivers import Drivers, all_drivers, drivers, latest_period, summary
+    from metrics.explain import Explanation, explain, json_parameters
+    from metrics.kpis import kpi_table
+    from metrics.report import to_html, to_pdf
+    from metrics.report.builder import check_folder, load_builder, report_pages, write_report
+    from metrics.retention import cohort_table, lifecycle_table, retention_table, with_change_tests
+    from metrics.rfm import rfm_table
+    from metrics.satisfaction import nps_table
+    from metrics.segments import segment_summary
+    from metrics.staging import ingest_isolated
+else:
+    (all_benchmarks, benchmark_frame, delete_benchmarks, find_sector, read_benchmark_file,
+     save_benchmarks, sectors) = lazy_functions(
+        "metrics.benchmarks", "all_benchmarks", "benchmark_frame", "delete_benchmarks",
+        "find_sector", "read_benchmark_file", "save_benchmarks", "sectors")
+    (predictive_clv,) = lazy_functions("metrics.clv.predictive", "predictive_clv")
+    (ensure_demo,) = lazy_functions("metrics.demo", "ensure_demo")
+    all_drivers, drivers, latest_period, summary = lazy_functions(
+        "metrics.drivers", "all_drivers", "drivers", "latest_period", "summary")
+    explain, json_parameters = lazy_functions("metrics.explain", "explain", "json_parameters")
+    (kpi_table,) = lazy_functions("metrics.kpis", "kpi_table")
+    to_html, to_pdf = lazy_functions("metrics.report", "to_html", "to_pdf")
+    check_folder, load_builder, report_pages, write_report = lazy_functions(
+        "metrics.report.builder", "check_folder", "load_builder", "report_pages",
+        "write_report")
+    cohort_table, lifecycle_table, retention_table, with_change_tests = lazy_functions(
+        "metrics.retention", "cohort_table", "lifecycle_table", "retention_table",
+        "with_change_tests")
+    (rfm_table,) = lazy_functions("metrics.rfm", "rfm_table")
+    (nps_table,) = lazy_functions("metrics.satisfaction", "nps_table")
+    (segment_summary,) = lazy_functions("metrics.segments", "segment_summary")
+    (ingest_isolated,) = lazy_functions("metrics.staging", "ingest_isolated")
 
 
 def _date(text: str) -> date:
@@ -121,12 +124,19 @@ class _Parser(argparse.ArgumentParser):
 
     Its headings, ``--help`` and the frame of an error message are in the language of
     the command (argparse's own are English only).
+
+    A subcommand's parser may be given its ``configure`` (which adds its options) to call
+    when it is first used: then ``--help`` and every other command never import what one
+    command's options name (the CLV models' defaults, the survival's views, ...).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any,
+                 configure: Callable[[argparse.ArgumentParser], None] | None = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
+        self._configure = configure
         self._positionals.title = t("positional arguments")
         self._optionals.title = t("options")
         self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
@@ -135,6 +145,24 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, t("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
+
+    def configured(self) -> _Parser:
+        """This parser with its options added (once)."""
+        configure, self._configure = self._configure, None
+        if configure is not None:
+            configure(self)
+        return self
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        return super(_Parser, self.configured()).parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        return super(_Parser, self.configured()).format_help()
+
+    def format_usage(self) -> str:
+        return super(_Parser, self.configured()).format_usage()
 
 
 def chosen_language(argv: Sequence[str]) -> str:
@@ -185,7 +213,9 @@ class Command:
     run: Handler | WithoutStore
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
+    """The program's parser; ``lazy``: each command's options are added when it is parsed
+    (what :func:`main` does, so a command imports only what its own options name)."""
     parser = _Parser(
         prog="loyaltylens",
         description=t("Customer-loyalty KPIs from your orders: the numbers of the dashboard."),
@@ -203,7 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
                "en).", var=LANGUAGE_ENV_VAR))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
-        command.configure(commands.add_parser(command.name, help=command.help()))
+        subparser = commands.add_parser(command.name, help=command.help(),
+                                        configure=command.configure)
+        if not lazy:
+            subparser.configured()
     return parser
 
 
@@ -301,6 +334,14 @@ def _print_table(frame: pd.DataFrame, fmt: str) -> None:
         _print_json(to_records(frame))
 
 
+def _print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> None:
+    """Plain rows as :func:`_print_table` prints a frame of them, without pandas."""
+    if fmt == "csv":
+        sys.stdout.write(rows_to_csv(columns, rows))
+    else:
+        _print_json(rows_to_records(columns, rows))
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -310,6 +351,7 @@ def _no_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
+    earliest_date = module_value("metrics.ingest", "EARLIEST_DATE")
     ingest.add_argument("file", help=t("The CSV or .xlsx file to read."))
     ingest.add_argument("--dataset", required=True, help=t("Dataset name (created if new)."))
     ingest.add_argument("--workspace",
@@ -338,7 +380,10 @@ def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
     ingest.add_argument("--keep-future-dates", action="store_true",
                         help=t("Store rows dated after today or before {year} too (by "
                                "default they are set aside as rejected rows).",
-                               year=EARLIEST_DATE.year))
+                               year=earliest_date.year))
+    ingest.add_argument("--quiet", action="store_true",
+                        help=t("Print no progress (reading, checking, storing) on standard "
+                               "error; the JSON report on standard output is the same."))
 
 
 def _ingest(args: argparse.Namespace, principal: Principal) -> None:
@@ -348,7 +393,8 @@ def _ingest(args: argparse.Namespace, principal: Principal) -> None:
                              replace=args.replace, date_format=args.date_format,
                              sheet=args.sheet, dry_run=args.dry_run, encoding=args.encoding,
                              delimiter=args.delimiter, decimal_mark=args.decimal,
-                             keep_out_of_range_dates=args.keep_future_dates)
+                             keep_out_of_range_dates=args.keep_future_dates,
+                             progress=None if args.quiet else ProgressLines(sys.stderr))
     _print_json(report.to_dict())
 
 
@@ -356,20 +402,20 @@ def _configure_datasets(datasets: argparse.ArgumentParser) -> None:
     datasets.add_argument("--format", choices=("json", "csv"), default="json")
 
 
+_DATASET_COLUMNS = ("id", "name", "workspace", "currency", "created_at", "tables", "orders",
+                    "first_date", "last_date")
+
+
 def _datasets(args: argparse.Namespace, store: Store) -> None:
     rows = [
-        {"id": d.id, "name": d.name, "workspace": d.workspace, "currency": d.currency,
-         "created_at": d.created_at.isoformat(timespec="seconds"),
-         "tables": ",".join(sorted(d.tables)),
-         "orders": d.tables["orders"].rows if "orders" in d.tables else None,
-         "first_date": d.tables["orders"].first_date if "orders" in d.tables else None,
-         "last_date": d.tables["orders"].last_date if "orders" in d.tables else None}
+        (d.id, d.name, d.workspace, d.currency, d.created_at.isoformat(timespec="seconds"),
+         ",".join(sorted(d.tables)),
+         d.tables["orders"].rows if "orders" in d.tables else None,
+         d.tables["orders"].first_date if "orders" in d.tables else None,
+         d.tables["orders"].last_date if "orders" in d.tables else None)
         for d in store.datasets()
     ]
-    _print_table(pd.DataFrame(rows, columns=["id", "name", "workspace", "currency",
-                                             "created_at",
-                                             "tables", "orders", "first_date",
-                                             "last_date"]), args.format)
+    _print_rows(_DATASET_COLUMNS, rows, args.format)
 
 
 def _configure_delete(delete: argparse.ArgumentParser) -> None:
@@ -424,8 +470,7 @@ def _workspaces(args: argparse.Namespace, store: Store) -> None:
                   if store.principal.can_see(w)}
         for dataset in store.datasets():
             counts[dataset.workspace] = counts.get(dataset.workspace, 0) + 1
-        _print_table(pd.DataFrame(list(counts.items()), columns=["name", "datasets"]),
-                     args.format)
+        _print_rows(("name", "datasets"), list(counts.items()), args.format)
         return
     _administrator(store)
     if args.action == "add":
@@ -463,9 +508,9 @@ def _users(args: argparse.Namespace, store: Store) -> None:
         if args.format == "json":
             _print_json(users)
         else:  # one row a user: the workspaces in one cell
-            _print_table(pd.DataFrame([u | {"workspaces": ",".join(u["workspaces"])}
-                                       for u in users], columns=["name", "workspaces",
-                                                                 "admin"]), "csv")
+            _print_rows(("name", "workspaces", "admin"),
+                        [(u["name"], ",".join(u["workspaces"]), u["admin"]) for u in users],
+                        "csv")
     elif args.action == "add":
         access.add_user(store.root, args.name, args.workspaces, _read_password(args),
                         admin=args.admin)
@@ -493,6 +538,8 @@ def _audit(args: argparse.Namespace, store: Store) -> None:
     if args.format == "json":
         _print_json(found)
         return
+    import pandas as pd
+
     table = pd.DataFrame(found, columns=list(audit.EVENT_FIELDS)).fillna("")
     table["user"] = table["user"].replace("", t("(administrator)"))
     sys.stdout.write((table.to_string(index=False) if len(table) else t("none")) + "\n")
@@ -506,7 +553,8 @@ def _demo(args: argparse.Namespace, store: Store) -> None:
 def _configure_benchmarks(benchmarks: argparse.ArgumentParser) -> None:
     benchmarks.add_argument("--industry", metavar="SECTOR",
                             help=t("Only this industry, e.g. Retail or E-commerce."))
-    benchmarks.add_argument("--metric", choices=METRIC_IDS, help=t("Only this metric."))
+    benchmarks.add_argument("--metric", choices=module_value("metrics.benchmarks", "METRIC_IDS"),
+                            help=t("Only this metric."))
     benchmarks.add_argument("--format", choices=("json", "csv"), default="json")
     set_actions = benchmarks.add_mutually_exclusive_group()
     set_actions.add_argument("--upload", metavar="FILE",
@@ -548,6 +596,8 @@ def _kpis(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_explain(explain: argparse.ArgumentParser) -> None:
+    horizon_months = module_value("metrics.clv.lifetime_value", "DEFAULT_HORIZON_MONTHS")
+    discount_rate = module_value("metrics.clv.lifetime_value", "DEFAULT_ANNUAL_DISCOUNT_RATE")
     explain.add_argument("--metric", required=True,
                          help=t("The metric, e.g. retention_rate, aov, new_customers, "
                                 "net_revenue_retention, dormant_customers, nps, csat, "
@@ -578,7 +628,7 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                          help=t("For the rates and counts of the Retention page's rates "
                                 "table on the subscriptions' base (retention --base "
                                 "subscriptions): explained from the subscribers."))
-    explain.add_argument("--view", choices=SURVIVAL_VIEWS,
+    explain.add_argument("--view", choices=module_value("metrics.survival", "SURVIVAL_VIEWS"),
                          help=t("For the survival: the customers its curve follows, as the "
                                 "Retention page's survival view (default all; "
                                 "repeat_from_second: repeat customers from their second "
@@ -591,10 +641,10 @@ def _configure_explain(explain: argparse.ArgumentParser) -> None:
                                 "clv_holdout_predicted: default 26 weeks before it)."))
     explain.add_argument("--horizon-months", type=int,
                          help=t("Months of future purchases (default {n}).",
-                                n=DEFAULT_HORIZON_MONTHS))
+                                n=horizon_months))
     explain.add_argument("--discount-rate", type=float,
                          help=t("Yearly discount rate as a fraction (default {rate}).",
-                                rate=DEFAULT_ANNUAL_DISCOUNT_RATE))
+                                rate=discount_rate))
 
 
 def _explain(args: argparse.Namespace, store: Store) -> None:
@@ -613,7 +663,8 @@ def _explain(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_drivers(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--metric", required=True, choices=DRIVER_METRICS,
+    command.add_argument("--metric", required=True,
+                         choices=module_value("metrics.drivers", "DRIVER_METRICS"),
                          help=t("The rate KPI whose change is split."))
     _add_filters(command, period_flag="--period-type")
     command.add_argument("--period", dest="period_day", type=_period_day, metavar="PERIOD",
@@ -626,7 +677,8 @@ def _configure_drivers(command: argparse.ArgumentParser) -> None:
     command.add_argument("--by", metavar="SEGMENT", required=True,
                          help=t("The segment whose values the change is split by, or "
                                 "{all} for every segment column (the one explaining the "
-                                "most first).", all=ALL_SEGMENTS))
+                                "most first).",
+                                all=module_value("metrics.drivers", "ALL_SEGMENTS")))
 
 
 def _drivers_data(found: Drivers, currency: str | None) -> dict[str, Any]:
@@ -644,15 +696,18 @@ def _drivers_data(found: Drivers, currency: str | None) -> dict[str, Any]:
 def _drivers(args: argparse.Namespace, store: Store) -> None:
     dataset = store.dataset(args.dataset)
     filters = _filters(args, store)  # names --by by its segment key
-    by = args.by
+    by, every = args.by, module_value("metrics.drivers", "ALL_SEGMENTS")
     day = args.period_day or latest_period(dataset, filters, args.metric)
     found = (all_drivers(store, dataset, filters, args.metric, day, args.against)
-             if by == ALL_SEGMENTS
+             if by == every
              else [drivers(store, dataset, filters, args.metric, by, day, args.against)])
     if args.format == "csv":
+        import pandas as pd
+
         _print_table(pd.concat([f.records for f in found], ignore_index=True) if found
-                     else pd.DataFrame(columns=list(DRIVER_COLUMNS)), "csv")
-    elif by == ALL_SEGMENTS:
+                     else pd.DataFrame(columns=list(module_value("metrics.drivers",
+                                                                 "DRIVER_COLUMNS"))), "csv")
+    elif by == every:
         _print_json({"metric": args.metric,
                      "explains_most": found[0].segment if found else None,
                      "segments": [_drivers_data(f, dataset.currency) for f in found]})
@@ -662,7 +717,7 @@ def _drivers(args: argparse.Namespace, store: Store) -> None:
 
 def _configure_retention(retention: argparse.ArgumentParser) -> None:
     _add_filters(retention)
-    retention.add_argument("--base", choices=BASES,
+    retention.add_argument("--base", choices=module_value("metrics.retention", "BASES"),
                            help=t("What keeps a customer in the base: orders within the "
                                   "inactivity window, or a running subscription (default: "
                                   "subscriptions when the dataset has them)."))
@@ -675,7 +730,8 @@ def _retention(args: argparse.Namespace, store: Store) -> None:
 
 def _configure_cohorts(cohorts: argparse.ArgumentParser) -> None:
     _add_filters(cohorts)
-    cohorts.add_argument("--metric", choices=COHORT_METRICS, default="customers",
+    cohorts.add_argument("--metric", choices=module_value("metrics.retention", "COHORT_METRICS"),
+                         default="customers",
                          help=t("Customer retention or revenue retention."))
     cohorts.add_argument("--unbounded", action="store_true",
                          help=t("Count customers active in the period or any later one."))
@@ -735,15 +791,18 @@ def _nps(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_clv(clv: argparse.ArgumentParser) -> None:
+    horizon_months = module_value("metrics.clv.lifetime_value", "DEFAULT_HORIZON_MONTHS")
+    discount_rate = module_value("metrics.clv.lifetime_value", "DEFAULT_ANNUAL_DISCOUNT_RATE")
+
     _add_filters(clv)
     clv.add_argument("--calibration-end", type=_date,
                      help=t("Last day the models learn from (default: the data's last day)."))
-    clv.add_argument("--horizon-months", type=int, default=DEFAULT_HORIZON_MONTHS,
+    clv.add_argument("--horizon-months", type=int, default=horizon_months,
                      help=t("Months of future purchases in the CLV (default {n}).",
-                            n=DEFAULT_HORIZON_MONTHS))
-    clv.add_argument("--discount-rate", type=float, default=DEFAULT_ANNUAL_DISCOUNT_RATE,
+                            n=horizon_months))
+    clv.add_argument("--discount-rate", type=float, default=discount_rate,
                      help=t("Yearly discount rate as a fraction (default {rate}).",
-                            rate=DEFAULT_ANNUAL_DISCOUNT_RATE))
+                            rate=discount_rate))
     clv.add_argument("--customers", action="store_true",
                      help=t("Include the per-customer table (JSON), or print it (CSV)."))
     clv.add_argument("--by", metavar="SEGMENT",
@@ -760,6 +819,8 @@ def _clv(args: argparse.Namespace, store: Store) -> None:
         if args.customers:
             _print_table(customers, "csv")
         else:
+            import pandas as pd
+
             _print_table(pd.DataFrame(
                 [(model, name, value) for model, values in result.parameters().items()
                  for name, value in values.items()],
@@ -778,10 +839,12 @@ def _clv(args: argparse.Namespace, store: Store) -> None:
 
 
 def _configure_report(report: argparse.ArgumentParser) -> None:
+    pages = ",".join(module_value("metrics.report.builder", "REPORT_PAGES"))
+    base_url_var = module_value("metrics.report.builder", "BASE_URL_ENV_VAR")
     _add_filters(report, formats=("pdf", "html"))
-    report.add_argument("--pages", default=",".join(REPORT_PAGES),
+    report.add_argument("--pages", default=pages,
                         help=t("The pages in the report, separated by commas (default all: "
-                               "{pages}).", pages=",".join(REPORT_PAGES)))
+                               "{pages}).", pages=pages))
     report.add_argument("--at", type=_period_day, metavar="PERIOD",
                         help=t("The period of the Overview's cards: a day in it (YYYY-MM-DD), "
                                "a month (YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY) "
@@ -789,10 +852,10 @@ def _configure_report(report: argparse.ArgumentParser) -> None:
     report.add_argument("--industry", metavar="SECTOR",
                         help=t("Compare with this industry's benchmarks, as the sidebar's "
                                "\"Compare with industry\"."))
-    report.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV_VAR),
+    report.add_argument("--base-url", default=os.environ.get(base_url_var),
                         help=t("The dashboard's address, for the link on the cover that "
                                "reopens the view (default: ${var}; without it, no link).",
-                               var=BASE_URL_ENV_VAR))
+                               var=base_url_var))
     report.add_argument("--out", required=True, metavar="FILE",
                         help=t("The file to write the report to."))
 
@@ -907,7 +970,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(arguments: Sequence[str]) -> int:
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     args = parser.parse_args(arguments)
     try:
         principal = _principal(args)

@@ -7,13 +7,16 @@ file can never execute in the colleague's spreadsheet. Numbers are left as numbe
 
 from __future__ import annotations
 
+import csv
 import io
-import math
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from babel.numbers import get_decimal_symbol
+
+if TYPE_CHECKING:  # imported where a frame is written: the CLI lists datasets without it
+    import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,9 +30,11 @@ def neutralise_cell(value: Any) -> Any:
 
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells and headers are safe to open in a spreadsheet."""
+    from pandas.api.types import is_string_dtype
+
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+        if safe[column].dtype == object or is_string_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise_cell)
     safe.columns = [neutralise_cell(str(c)) for c in safe.columns]
     return safe
@@ -60,9 +65,8 @@ def to_excel(frame: pd.DataFrame, sheet: str = "data") -> bytes:
 
 def json_value(value: Any) -> Any:
     """A value JSON can carry: ISO dates, ``None`` for missing, plain ints and floats."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if value is pd.NaT:
+    # missing: NaN, and pandas' NaT (a datetime), are the values not equal to themselves
+    if value is None or (isinstance(value, float | datetime) and value != value):
         return None
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else \
@@ -76,7 +80,21 @@ def json_value(value: Any) -> Any:
 
 def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """One JSON-ready dictionary per row."""
-    return [
-        {column: json_value(value) for column, value in zip(frame.columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
+    return rows_to_records(list(frame.columns), frame.itertuples(index=False, name=None))
+
+
+def rows_to_records(columns: Sequence[str], rows: Iterable[Sequence[Any]]
+                    ) -> list[dict[str, Any]]:
+    """One JSON-ready dictionary per row of plain values, as :func:`to_records` makes them."""
+    return [{column: json_value(value) for column, value in zip(columns, row, strict=True)}
+            for row in rows]
+
+
+def rows_to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text of plain values (text, whole numbers, dates, None), as :func:`to_csv` writes
+    a frame of them: for output that needs no pandas (a CLI command that starts at once)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([neutralise_cell(str(column)) for column in columns])
+    writer.writerows([neutralise_cell(value) for value in row] for row in rows)
+    return buffer.getvalue()

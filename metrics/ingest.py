@@ -41,6 +41,7 @@ from metrics.parsing import (
     parse_decimal_mark,
     suggest_currency,
 )
+from metrics.progress import ProgressCallback, Step, no_progress
 from metrics.query.sql import load_sql, piece, quote_ident
 from metrics.readers import PreparedFile, prepare_file
 from metrics.roles import (
@@ -710,6 +711,7 @@ def ingest_file(
     delimiter: str | None = None,
     decimal_mark: str | None = None,
     workspace: str | None = None,
+    progress: ProgressCallback = no_progress,
 ) -> IngestReport:
     """Validate a file and store its usable rows as the ``kind`` table of a dataset.
 
@@ -757,6 +759,9 @@ def ingest_file(
     workspace
         The workspace the dataset is looked up in, and a new one stored in (default: the
         store's, see :meth:`metrics.store.Store.target_workspace`).
+    progress
+        Called with a :class:`~metrics.progress.Step` as the ingest reads the file,
+        checks its rows and stores them, and when it is done (the rows stored).
 
     Raises
     ------
@@ -790,21 +795,24 @@ def ingest_file(
         )
     try:
         with tempfile.TemporaryDirectory() as work, store.writer() as cursor:
+            progress(Step("reading"))
             prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
                                     delimiter=delimiter)
             headers = _load_raw(cursor, prepared, source)  # temporary: before the transaction
             with store.atomic(cursor):
                 report = _ingest(store, cursor, prepared, headers, table,
                                  name, workspace, existing, mapping, currency, source,
-                                 date_format, keep_out_of_range_dates, today, decimal_mark)
+                                 date_format, keep_out_of_range_dates, today, decimal_mark,
+                                 progress)
                 if dry_run:
                     report.dry_run = True
                     if existing is None:  # its id was made up, and is rolled back with it
                         report.dataset_id = None
                     raise _DryRun(report)
-            return report
     except _DryRun as rolled_back:
-        return rolled_back.report
+        report = rolled_back.report
+    progress(Step("done", rows=report.rows_stored))
+    return report
 
 
 def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedFile,
@@ -812,7 +820,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
             existing: Dataset | None,
             mapping: Mapping[str, str] | None, currency: str | None, source: str,
             date_format: str | None, keep_out_of_range_dates: bool, today: date | None,
-            decimal_mark: str | None) -> IngestReport:
+            decimal_mark: str | None, progress: ProgressCallback) -> IngestReport:
     chosen = suggest_mapping(table, headers) | dict(mapping or {})
     chosen = {role: column for role, column in chosen.items() if column}
     validate_mapping(table, chosen, headers)
@@ -820,6 +828,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     # any data row at all (counted with the parsed rows below)
     if cursor.execute(f"SELECT 1 FROM raw WHERE {where} LIMIT 1").fetchone() is None:
         raise InputError(t("{name} has a header row but no data rows.", name=source))
+    records = cursor.execute("SELECT count(*) - 1 FROM raw").fetchone()  # the header is no row
+    progress(Step("checking", total=records[0] if records else None))
     plan = _plan(cursor, table, chosen, headers, where, date_format, today or date.today(),
                  date_bounds=not keep_out_of_range_dates, decimal_mark=decimal_mark,
                  prepared=prepared)
@@ -859,6 +869,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
+    progress(Step("storing", total=usable))
     cursor.execute(f"DROP TABLE IF EXISTS {target}")
     if table.name == "orders":  # order lines of an earlier upload belong to its orders
         store.forget_table(cursor, dataset_id, "order_items")

@@ -9,6 +9,7 @@ import multiprocessing.spawn
 import os
 import resource
 import signal
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import duckdb
 
 from metrics.errors import InputError, LoyaltyLensError
 from metrics.i18n import format_number, language, t, tn
+from metrics.progress import ProgressCallback, Step
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,8 @@ class Limits:
         return max(1, int(self.wall_seconds * (os.cpu_count() or 1)))
 
 
-def run_isolated(task: Callable[[], T], name: str, limits: Limits | None = None) -> T:
+def run_isolated(task: Callable[..., T], name: str, limits: Limits | None = None,
+                 progress: ProgressCallback | None = None) -> T:
     """Run ``task`` in a fresh process under ``limits`` and return what it returns.
 
     The child is started with ``spawn`` (never a fork of a server running DuckDB and
@@ -79,11 +82,16 @@ def run_isolated(task: Callable[[], T], name: str, limits: Limits | None = None)
     Parameters
     ----------
     task
-        The work, called without arguments in the child.
+        The work, called without arguments in the child; with ``progress``, called with
+        the keyword ``progress``: a :data:`~metrics.progress.ProgressCallback` whose steps
+        reach ``progress`` here.
     name
         The file the work reads, as the user knows it (for the sentences).
     limits
         Address space, wall-clock and CPU time, and file size of the child.
+    progress
+        Called in this process with each :class:`~metrics.progress.Step` the task reports
+        (the wall-clock limit counts from the start all the same).
 
     Raises
     ------
@@ -99,16 +107,18 @@ def run_isolated(task: Callable[[], T], name: str, limits: Limits | None = None)
     receiver, sender = context.Pipe(duplex=False)
     # the user's language goes with the task: a spawned child starts in English, and its
     # sentences (rejected rows, the report) are the user's to read
-    child = context.Process(target=_child, args=(sender, task, limits, language.get()),
-                            daemon=True, name=f"{PROCESS_NAME} {name}")
+    child = context.Process(
+        target=_child, args=(sender, task, limits, language.get(), progress is not None),
+        daemon=True, name=f"{PROCESS_NAME} {name}")
+    deadline = time.monotonic() + limits.wall_seconds
     child.start()
     sender.close()  # the child's end: a dead child then reads as the end of the pipe
     try:
-        if not receiver.poll(limits.wall_seconds):
+        outcome = _outcome(receiver, deadline, progress)
+        if outcome is None:
             logger.error("Ingest of %s stopped after %s s (pid %s)", name,
                          limits.wall_seconds, child.pid)
             raise InputError(_too_long(name, limits))
-        outcome = receiver.recv()
     except EOFError:
         child.join()
         raise InputError(_death(name, child.exitcode, limits)) from None
@@ -118,6 +128,19 @@ def run_isolated(task: Callable[[], T], name: str, limits: Limits | None = None)
             child.kill()
         child.join()
     return _result(outcome, name, limits)
+
+
+def _outcome(receiver: Connection, deadline: float, progress: ProgressCallback | None
+             ) -> tuple[Any, ...] | None:
+    """The child's outcome, passing its progress steps on to ``progress`` until then;
+    None when ``deadline`` (of :func:`time.monotonic`) comes first."""
+    while (left := deadline - time.monotonic()) > 0 and receiver.poll(left):
+        message: tuple[Any, ...] = receiver.recv()
+        if message[0] != "progress":
+            return message
+        if progress is not None:
+            progress(message[1])
+    return None
 
 
 def _skip_main_in_children() -> None:
@@ -144,13 +167,19 @@ def _skip_main_in_children() -> None:
     multiprocessing.spawn.get_preparation_data = without_main
 
 
-def _child(sender: Connection, task: Callable[[], Any], limits: Limits, lang: str) -> None:
+def _child(sender: Connection, task: Callable[..., Any], limits: Limits, lang: str,
+           reports_progress: bool) -> None:
     """The child's body: limits, the task in the parent's language, and its outcome sent
-    to the parent."""
+    to the parent (before it, the task's progress steps, when the parent follows them)."""
     _limit(limits)
     language.set(lang)
+
+    def send_progress(step: Step) -> None:
+        sender.send(("progress", step))
+
     try:
-        outcome: tuple[Any, ...] = ("ok", task())
+        outcome: tuple[Any, ...] = ("ok", task(progress=send_progress) if reports_progress
+                                    else task())
     except LoyaltyLensError as error:  # sent as parts: subclasses take other arguments
         outcome = ("error", type(error), error.args, vars(error))
     except (MemoryError, duckdb.OutOfMemoryException) as error:

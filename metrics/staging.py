@@ -17,6 +17,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.ingest import CURRENCY_GIVEN, IngestReport, ingest_file
 from metrics.isolation import Limits, run_isolated
+from metrics.progress import ProgressCallback, no_progress
 from metrics.query.sql import quote_ident
 from metrics.store import Dataset, Store, TableInfo
 
@@ -226,17 +227,20 @@ def discard_staged(staged: Staged) -> None:
 
 
 def ingest_isolated(db: Path | str | None, path: Path | str, *, limits: Limits | None = None,
-                    principal: Principal = ADMIN, **arguments: Any) -> IngestReport:
+                    principal: Principal = ADMIN, progress: ProgressCallback | None = None,
+                    **arguments: Any) -> IngestReport:
     """:func:`metrics.ingest.ingest_file` in a child process, which opens the database
     itself (``db``: a path, or None for the default) for ``principal``: the CLI's ingest,
-    reading and storing under the limits. Raises as :func:`stage_isolated` does."""
+    reading and storing under the limits; ``progress`` gets its steps here, as the child
+    reports them. Raises as :func:`stage_isolated` does."""
     task = functools.partial(_ingest_into, None if db is None else str(db), principal,
                              Path(path), arguments)
-    return run_isolated(task, arguments.get("source") or Path(path).name, limits)
+    return run_isolated(task, arguments.get("source") or Path(path).name, limits, progress)
 
 
 def _ingest_into(db: str | None, principal: Principal, path: Path,
-                 arguments: dict[str, Any]) -> IngestReport:
+                 arguments: dict[str, Any], progress: ProgressCallback = no_progress
+                 ) -> IngestReport:
     """The child's side of :func:`ingest_isolated`."""
     with Store(db, principal) as store:
-        return ingest_file(store, path, **arguments)
+        return ingest_file(store, path, progress=progress, **arguments)

@@ -336,13 +336,17 @@ class Store:
         """A new in-memory DuckDB (not shared: each snapshot and job has its own)."""
         try:
             # a folder of its own: DuckDB creates it when it spills and removes it on close
-            return duckdb.connect(":memory:", config={
+            connection = duckdb.connect(":memory:", config={
                 **self._settings.as_config(),
                 "temp_directory": str(self.root / "tmp" / secrets.token_hex(6))})
         except (duckdb.ParserException, duckdb.InvalidInputException) as error:
             raise StoreUnavailable(t("{var} = “{value}” is not a memory size; write it like "
                                      "2GB or 500MB.", var=MEMORY_ENV_VAR,
                                      value=self._settings.memory_limit)) from error
+        # DuckDB draws a progress bar of its own on standard output for a query over two
+        # seconds (its cursors too): in the CLI's ingest it would come before the JSON
+        connection.execute("SET enable_progress_bar = false")
+        return connection
 
     def _current(self) -> _Snapshot:
         """The snapshot of the newest catalogue, opened anew when a writer replaced it."""

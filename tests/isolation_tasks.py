@@ -14,6 +14,7 @@ import duckdb
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.parsing import AmbiguousDates
+from metrics.progress import Step
 from metrics.store import Store
 
 
@@ -81,3 +82,12 @@ def in_a_transaction(db: str, misbehave: Callable[[], object]) -> object:
     with Store(db) as store, store.transaction() as cursor:
         store.register_dataset(cursor, "Half stored", None)
         return misbehave()
+
+
+def report_progress_forever(progress: Callable[[Step], None]) -> None:
+    """A child that keeps its parent busy with progress and never ends."""
+    rows = 0
+    while True:
+        rows += 1
+        progress(Step("checking", rows=rows, total=10**9))
+        time.sleep(0.01)

@@ -1,0 +1,95 @@
+"""The CLI starts at once: a command imports only what it uses (no pandas, SciPy nor CLV
+models to list datasets or print the help), with the same options and output as before."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from metrics.cli import COMMANDS, build_parser, main
+from metrics.export import rows_to_csv, rows_to_records, to_csv, to_records
+from metrics.lazy import lazy_functions
+from tests.builders import SMALL_ORDERS
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("pandas", "scipy", "metrics.clv", "metrics.explain", "metrics.registry")
+
+
+def _imported_after(*argv: str) -> dict[str, bool]:
+    """Which of :data:`HEAVY` a fresh interpreter has imported after ``main(argv)``."""
+    code = textwrap.dedent(f"""
+        import contextlib, io, json, sys
+        import metrics.cli
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                metrics.cli.main({list(argv)!r})
+            except SystemExit:
+                pass  # --help
+        print(json.dumps({{name: name in sys.modules for name in {list(HEAVY)!r}}}))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=True)
+    imported: dict[str, bool] = json.loads(done.stdout.strip().splitlines()[-1])
+    return imported
+
+
+def test_help_and_datasets_import_neither_pandas_nor_scipy_nor_the_models(
+        tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["--db", db, "ingest", str(SMALL_ORDERS), "--dataset", "Small"]) == 0
+    nothing = dict.fromkeys(HEAVY, False)
+    assert _imported_after("--help") == nothing
+    assert _imported_after("--db", db, "datasets") == nothing
+    assert _imported_after("--db", db, "datasets", "--format", "csv") == nothing
+    # kpis needs pandas for its table, but not SciPy nor the CLV models
+    assert _imported_after("--db", db, "kpis", "--dataset", "Small") == nothing | {
+        "pandas": True}
+
+
+def _command_help(parser: argparse.ArgumentParser, name: str) -> str:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name].format_help()
+    raise AssertionError("the program has no subcommands")
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_command_parsed_lazily_has_the_options_of_the_whole_parser(
+        name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """main adds a command's options only when it parses it: its help is the same."""
+    with pytest.raises(SystemExit):
+        main([name, "--help"])
+    assert capsys.readouterr().out == _command_help(build_parser(), name)
+
+
+def test_plain_rows_are_written_as_a_frame_of_them_is() -> None:
+    columns = ["name", "orders", "first_date", "note"]
+    rows = [("=cmd|' /C calc'!A0", 3, date(2024, 1, 31), 'say "hi", then go'),
+            ("Shop, RO", 12, None, None), ("-5", 0, date(2025, 12, 1), "line\nbreak")]
+    frame = pd.DataFrame(rows, columns=columns)
+    assert rows_to_csv(columns, rows) == to_csv(frame)
+    assert rows_to_records(columns, rows) == to_records(frame)
+    assert rows_to_records(columns, rows)[1] == {"name": "Shop, RO", "orders": 12,
+                                                 "first_date": None, "note": None}
+    assert rows_to_csv(columns, []) == to_csv(pd.DataFrame([], columns=columns))
+
+
+def test_a_lazy_function_imports_its_module_when_first_called(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "lazy_example.py").write_text("def twice(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lazy_example", raising=False)
+    (twice,) = lazy_functions("lazy_example", "twice")
+    assert "lazy_example" not in sys.modules
+    assert twice(21) == 42
+    assert "lazy_example" in sys.modules
+    monkeypatch.setattr(sys.modules["lazy_example"], "twice", lambda x: -x)
+    assert twice(21) == -21  # looked up at each call
