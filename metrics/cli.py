@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -36,6 +36,19 @@ from metrics.benchmarks import (
 from metrics.clv.lifetime_value import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_HORIZON_MONTHS
 from metrics.clv.predictive import predictive_clv
 from metrics.demo import ensure_demo
+from metrics.digest import (
+    EXIT_ERROR,
+    STATE_FILE,
+    build_digest,
+    mark_new,
+    post_webhook,
+    read_rules,
+    save_state,
+    saved_rules,
+    to_markdown,
+    webhook_text,
+    write_digest,
+)
 from metrics.errors import AccessDenied, InputError, LoyaltyLensError
 from metrics.explain import Explanation, explain, json_parameters
 from metrics.export import json_value, to_csv, to_records
@@ -101,14 +114,24 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 
 class _Parser(argparse.ArgumentParser):
-    """The program's parser; its subcommands are built with this class, so they share it."""
+    """The program's parser; its subcommands are built with this class, so they share it.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    ``error_status`` is the status a wrong option exits with: a command's own (the
+    digest's 3, which monitoring tools read as "could not check"), else argparse's 2."""
+
+    def __init__(self, *args: Any, error_status: int = 2, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+        self.error_status = error_status
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(self.error_status, t("{prog}: error: {message}\n", prog=self.prog,
+                                       message=message))
 
 
-Handler = Callable[[argparse.Namespace, Store], None]
+# A handler prints its output; it may return the exit status (None: 0).
+Handler = Callable[[argparse.Namespace, Store], int | None]
 
 
 USER_ENV_VAR = "LOYALTYLENS_USER"
@@ -136,6 +159,8 @@ class Command:
     help: Callable[[], str]
     configure: Callable[[argparse.ArgumentParser], None]
     run: Handler | WithoutStore
+    # The status of an error meant for the user (the digest's monitoring statuses use 2).
+    error_status: int = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "everything).", var=USER_ENV_VAR))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
-        command.configure(commands.add_parser(command.name, help=command.help()))
+        command.configure(commands.add_parser(command.name, help=command.help(),
+                                              error_status=command.error_status))
     return parser
 
 
@@ -717,6 +743,59 @@ def _report(args: argparse.Namespace, store: Store) -> None:
     _print_json({"out": args.out, "format": args.format, "pages": list(pages)})
 
 
+def _configure_digest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    parser.add_argument("--as-of", type=_date, required=True, metavar="DATE",
+                        help=t("The day of the digest (YYYY-MM-DD): the latest period "
+                               "complete by then is reported."))
+    parser.add_argument("--period", choices=PERIODS, default="month")
+    parser.add_argument("--inactivity-days", type=int, default=DEFAULT_INACTIVITY_DAYS,
+                        help=t("Days without an order after which a customer has left the "
+                               "base (default {days}).", days=DEFAULT_INACTIVITY_DAYS))
+    parser.add_argument("--rules", type=Path, metavar="FILE",
+                        help=t("Alert rules in TOML (default: the rules saved for the dataset "
+                               "on the Data page, else the default rules)."))
+    parser.add_argument("--industry", metavar="SECTOR",
+                        help=t("Compare with this industry's benchmarks (and your saved "
+                               "sets for it)."))
+    parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                        help=t("The folder for digest.md, digest.html, digest.json and the "
+                               "state file (default: the current folder)."))
+    parser.add_argument("--webhook-env", metavar="NAME",
+                        help=t("The environment variable holding the incoming webhook's "
+                               "address; new alerts are posted there."))
+
+
+def _digest(args: argparse.Namespace, store: Store) -> int:
+    """Write the digest; post its new alerts; exit 0, 1 (a warning) or 2 (a critical
+    rule fired); the state file remembers what was posted."""
+    url = None
+    if args.webhook_env:
+        url = os.environ.get(args.webhook_env, "").strip()
+        if not url:
+            raise InputError(t("The environment variable {name} holds no webhook address: "
+                               "set it, or leave out --webhook-env.", name=args.webhook_env))
+    dataset = store.dataset(args.dataset)
+    industry = None
+    if args.industry:
+        figures = all_benchmarks(store)
+        industry = find_sector(figures, args.industry)
+        if industry is None:
+            raise InputError(t("There is no industry “{name}”; the industries are: {names}.",
+                               name=args.industry, names=", ".join(sectors(figures))))
+    rules = read_rules(args.rules) if args.rules else saved_rules(store, dataset)
+    state = args.out / STATE_FILE
+    result = mark_new(build_digest(store, dataset, args.as_of, rules, period=args.period,
+                                   inactivity_days=args.inactivity_days, industry=industry),
+                      dataset, state)
+    write_digest(result, args.out)
+    if url and any(alert.new for alert in result.alerts):
+        post_webhook(url, webhook_text(result))
+    save_state(result, dataset, state)  # only once posted: a failed post is retried
+    sys.stdout.write(to_markdown(result))
+    return result.exit_status
+
+
 def _print_periods(table: pd.DataFrame, args: argparse.Namespace) -> None:
     """A table per period, its first day printed as ``period``."""
     _print_table(table.rename(columns={"period_start": "period"}), args.format)
@@ -782,6 +861,12 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
                                 "each page's KPI cards, charts and key tables and the "
                                 "definitions, as a PDF or a self-contained HTML file."),
             _configure_report, _report),
+    Command("digest", lambda: t("The latest complete period's KPIs against the previous "
+                                "period and benchmarks, with alert rules (for cron): "
+                                "writes digest.md, .html and .json, posts new alerts to a "
+                                "webhook, exits 0 (none fired), 1 (a warning), 2 (a critical "
+                                "rule) or 3 (an error)."),
+            _configure_digest, _digest, error_status=EXIT_ERROR),
     Command("clv", lambda: t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
                              "--customers, each customer's P(alive), expected purchases and "
                              "CLV."),
@@ -792,20 +877,22 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    registered = COMMANDS[args.command]
+    status: int | None = None
     try:
         principal = _principal(args)
-        command = COMMANDS[args.command].run
+        command = registered.run
         if isinstance(command, WithoutStore):
             command.run(args, principal)
         else:  # the one place a command's store, and so every dataset it opens, is made
             with Store(args.db, principal) as store:
-                command(args, store)
+                status = command(args, store)
     except LoyaltyLensError as error:
         print(t("error: {message}", message=error.message), file=sys.stderr)
-        return 2
+        return registered.error_status
     except BrokenPipeError:  # e.g. `loyaltylens kpis ... | head`
         return 0
-    return 0
+    return status or 0
 
 
 def _principal(args: argparse.Namespace) -> Principal:
