@@ -756,14 +756,32 @@ def _configure_digest(parser: argparse.ArgumentParser) -> None:
                         help=t("Alert rules in TOML (default: the rules saved for the dataset "
                                "on the Data page, else the default rules)."))
     parser.add_argument("--industry", metavar="SECTOR",
-                        help=t("Compare with this industry's benchmarks (and your saved "
-                               "sets for it)."))
+                        help=t("Compare with this industry's benchmarks."))
+    parser.add_argument("--targets", metavar="SET",
+                        help=t("Compare with your targets: a benchmark set saved with "
+                               "`loyaltylens benchmarks --upload FILE --name SET`."))
     parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
                         help=t("The folder for digest.md, digest.html, digest.json and the "
                                "state file (default: the current folder)."))
     parser.add_argument("--webhook-env", metavar="NAME",
                         help=t("The environment variable holding the incoming webhook's "
                                "address; new alerts are posted there."))
+
+
+def _compared_sectors(store: Store, args: argparse.Namespace) -> tuple[str, ...]:
+    """The sectors ``--industry`` and ``--targets`` name, as the benchmarks spell them."""
+    named = [name for name in (args.industry, args.targets) if name]
+    if not named:
+        return ()
+    figures = all_benchmarks(store)
+    found = []
+    for name in named:
+        sector = find_sector(figures, name)
+        if sector is None:
+            raise InputError(t("There is no industry or saved benchmark set “{name}”; there "
+                               "are: {names}.", name=name, names=", ".join(sectors(figures))))
+        found.append(sector)
+    return tuple(found)
 
 
 def _digest(args: argparse.Namespace, store: Store) -> int:
@@ -776,17 +794,11 @@ def _digest(args: argparse.Namespace, store: Store) -> int:
             raise InputError(t("The environment variable {name} holds no webhook address: "
                                "set it, or leave out --webhook-env.", name=args.webhook_env))
     dataset = store.dataset(args.dataset)
-    industry = None
-    if args.industry:
-        figures = all_benchmarks(store)
-        industry = find_sector(figures, args.industry)
-        if industry is None:
-            raise InputError(t("There is no industry “{name}”; the industries are: {names}.",
-                               name=args.industry, names=", ".join(sectors(figures))))
     rules = read_rules(args.rules) if args.rules else saved_rules(store, dataset)
     state = args.out / STATE_FILE
     result = mark_new(build_digest(store, dataset, args.as_of, rules, period=args.period,
-                                   inactivity_days=args.inactivity_days, industry=industry),
+                                   inactivity_days=args.inactivity_days,
+                                   sectors=_compared_sectors(store, args)),
                       dataset, state)
     write_digest(result, args.out)
     if url and any(alert.new for alert in result.alerts):

@@ -237,9 +237,20 @@ RuleStatus = Literal["fired", "clear", "small_base", "no_data"]
 
 
 @dataclass(frozen=True)
+class Band:
+    """A benchmark band of one sector (:class:`metrics.benchmarks.Comparison`)."""
+
+    sector: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
 class Line:
     """One metric of the digest: its value, the previous period's, the change, the
-    change's test and the benchmark band of the chosen industry."""
+    change's test and its benchmark band in each sector compared (an industry, the
+    user's targets: a saved benchmark set), by sector; a sector without a comparable
+    figure has none."""
 
     metric_id: str
     label: str
@@ -248,8 +259,7 @@ class Line:
     previous: float | None
     change: float | None
     test: str
-    benchmark_low: float | None = None
-    benchmark_high: float | None = None
+    bands: tuple[Band, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -282,7 +292,7 @@ class Digest:
     previous_start: date | None
     lines: tuple[Line, ...]
     alerts: tuple[Alert, ...]
-    industry: str | None = None
+    sectors: tuple[str, ...] = ()
 
     @property
     def fired(self) -> tuple[Alert, ...]:
@@ -378,21 +388,22 @@ def evaluate(rule: Rule, row: pd.Series | None, previous: pd.Series | None) -> A
 
 
 def _line(metric_id: str, row: pd.Series | None, previous: pd.Series | None,
-          band: tuple[float, float] | None) -> Line:
+          bands: tuple[Band, ...]) -> Line:
     metric = REGISTRY[metric_id]
     value, before = _value(row, metric_id), _value(previous, metric_id)
     change = None if value is None or before is None else value - before
     test = caption(change_test(metric, row, previous)) if (
         row is not None and previous is not None) else ""
     return Line(metric_id, t(metric.label), metric.unit, value, before, change, test,
-                *(band or (None, None)))
+                bands)
 
 
 def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Rule], *,
                  period: Period = "month", inactivity_days: int = DEFAULT_INACTIVITY_DAYS,
-                 industry: str | None = None) -> Digest:
+                 sectors: tuple[str, ...] = ()) -> Digest:
     """The digest of ``dataset`` as of ``as_of``: the latest complete period's figures
-    against the previous period (and the ``industry``'s benchmark band, shipped figures and
+    against the previous period (and the benchmark bands of ``sectors``: industries, or
+    the user's targets saved as a benchmark set; shipped figures and
     the user's saved sets) and each rule's outcome there.
 
     Parameters
@@ -405,8 +416,9 @@ def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Ru
         The alert rules (:data:`DEFAULT_RULES`, :func:`saved_rules`, :func:`read_rules`).
     period, inactivity_days
         The granularity and the inactivity window W, as on the Overview.
-    industry
-        A sector of :func:`metrics.benchmarks.sectors` to compare with, or None.
+    sectors
+        Sectors of :func:`metrics.benchmarks.sectors` to compare with: an industry, a
+        saved set of targets (its name is its sector).
 
     Returns
     -------
@@ -425,21 +437,22 @@ def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Ru
     kpi_frame = kpis.table(store, dataset, filters)
     tables.computed[kpis.compute] = kpi_frame
     start, end, previous_start = latest_complete_period(kpi_frame, as_of)
-    benchmarks = all_benchmarks(store) if industry else []
+    benchmarks = all_benchmarks(store) if sectors else []
     lines = []
     for metric_id in dict.fromkeys(DIGEST_METRICS + tuple(r.metric for r in rules)):
         rows = tables.rows(metric_id, start, previous_start)
         if isinstance(rows, InputError):
             continue
-        band = compare(benchmarks, industry, metric_id, period) if industry else None
-        lines.append(_line(metric_id, *rows, (band.low, band.high) if band else None))
+        bands = tuple(Band(sector, found.low, found.high) for sector in sectors
+                      if (found := compare(benchmarks, sector, metric_id, period)))
+        lines.append(_line(metric_id, *rows, bands))
     alerts = []
     for rule in rules:
         rows = tables.rows(rule.metric, start, previous_start)
         alerts.append(Alert(rule, "no_data", None, None, None, rows.message)
                       if isinstance(rows, InputError) else evaluate(rule, *rows))
     return Digest(dataset.name, as_of, period, start, end, previous_start, tuple(lines),
-                  tuple(alerts), industry)
+                  tuple(alerts), sectors)
 
 
 # -- what was already reported -------------------------------------------------------------
@@ -517,8 +530,8 @@ def _heading(digest: Digest) -> str:
 def _table_rows(digest: Digest) -> list[list[str]]:
     return [[line.label, _shown(line.value, line.unit), _shown(line.previous, line.unit),
              _change(line.change, line.unit), line.test,
-             "" if line.benchmark_low is None else
-             f"{_shown(line.benchmark_low, line.unit)} – {_shown(line.benchmark_high, line.unit)}"]
+             "; ".join(f"{band.sector}: {_shown(band.low, line.unit)} – "
+                       f"{_shown(band.high, line.unit)}" for band in line.bands)]
             for line in digest.lines]
 
 
@@ -568,7 +581,7 @@ def to_json(digest: Digest) -> dict[str, Any]:
         "period": digest.period, "period_start": digest.period_start.isoformat(),
         "period_end": digest.period_end.isoformat(),
         "previous_start": digest.previous_start.isoformat() if digest.previous_start else None,
-        "industry": digest.industry, "exit_status": digest.exit_status,
+        "sectors": list(digest.sectors), "exit_status": digest.exit_status,
         "metrics": [asdict(line) for line in digest.lines],
         "alerts": [{**asdict(alert.rule), "status": alert.status, "value": alert.value,
                     "previous": alert.previous, "base": alert.base, "new": alert.new,

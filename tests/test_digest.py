@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import pytest
 
+from metrics.benchmarks import read_benchmark_file, save_benchmarks
 from metrics.cli import main
 from metrics.digest import DEFAULT_RULES, Rule, parse_rules, rules_toml, save_rules, saved_rules
 from metrics.errors import InputError
@@ -199,6 +200,27 @@ def test_errors_exit_3_with_one_sentence(db: Path, tmp_path: Path, args: tuple[s
     error = capsys.readouterr().err
     assert status == 3
     assert error.startswith("error: ") and message in error and error.count("\n") == 1
+
+
+def test_figures_are_compared_with_an_industry_and_the_users_targets(tmp_path: Path) -> None:
+    # a copy of the shop, so the saved set stays out of the other tests' store
+    db = tmp_path / "shop.duckdb"
+    targets = write_csv(tmp_path / "targets.csv",
+                        ("metric_id", "value", "unit", "period", "source", "year"),
+                        [("churn_rate", "5", "% per month", "monthly", "Board plan", "2024")])
+    with Store(db) as store:
+        ingest_file(store, write_csv(tmp_path / "o.csv", ("customer_id", "order_date",
+                                                          "amount"), _orders()),
+                    dataset="Shop", currency="EUR")
+        save_benchmarks(store, "Our targets", read_benchmark_file(targets, "Our targets"))
+    assert _digest(db, tmp_path / "out", "2024-03-31", STRICT_DOWN_3, "--industry",
+                   "Subscription", "--targets", "our targets") == 1
+    report = json.loads((tmp_path / "out" / "digest.json").read_text(encoding="utf-8"))
+    (churn,) = [line for line in report["metrics"] if line["metric_id"] == "churn_rate"]
+    # data/benchmarks.csv: Recurly's monthly medians for subscription sites, 5.48% (2019)
+    # and 7.02% (2017-2018); the target as saved
+    assert churn["bands"] == [{"sector": "Subscription", "low": 5.48, "high": 7.02},
+                              {"sector": "Our targets", "low": 5.0, "high": 5.0}]
 
 
 def test_a_wrong_option_exits_3(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
