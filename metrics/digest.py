@@ -50,8 +50,9 @@ class Rule:
 
     ``above`` / ``below`` compare the value; ``change_below`` / ``change_above`` the change
     against the previous period in the metric's unit (percentage points for a rate);
-    ``significant_drop`` asks for a change for the worse that its significance test
-    (:func:`metrics.significance.change_test`) finds real.
+    ``significant_drop`` asks for a change for the worse (a drop, or a rise for a metric
+    where lower is better such as churn) that its significance test
+    (:func:`metrics.significance.change_test`) finds real: beyond its margin of error.
     """
 
     metric: str
@@ -69,31 +70,39 @@ class Rule:
         return json.dumps(asdict(self), sort_keys=True)
 
     def describe(self) -> str:
-        """The rule in words, in the current language."""
-        label = t(REGISTRY[self.metric].label)
+        """The rule in words, in the current language: "Churn rate: above 8%"."""
+        metric = REGISTRY[self.metric]
+        unit = t(" pp") if metric.unit == "percent" else ""
+        level = "%" if metric.unit == "percent" else ""
         parts = [text for text in (
-            self.above is not None and t("{metric} above {value}", metric=label,
-                                         value=_number(self.above)),
-            self.below is not None and t("{metric} below {value}", metric=label,
-                                         value=_number(self.below)),
-            self.change_below is not None and t("{metric} changes by less than {value}",
-                                                metric=label,
-                                                value=_number(self.change_below)),
-            self.change_above is not None and t("{metric} changes by more than {value}",
-                                                metric=label,
-                                                value=_number(self.change_above)),
-            self.significant_drop and t("{metric} worse by more than its margin of error",
-                                        metric=label),
+            self.above is not None and t("above {value}", value=_number(self.above) + level),
+            self.below is not None and t("below {value}", value=_number(self.below) + level),
+            self.change_below is not None and _change_words(self.change_below, unit, False),
+            self.change_above is not None and _change_words(self.change_above, unit, True),
+            self.significant_drop and t("worse by more than its margin of error"),
         ) if text]
-        text = t(" and ").join(parts)
+        text = t("{metric}: {conditions}", metric=t(metric.label),
+                 conditions=t(" and ").join(parts))
         if self.min_base:
             text += t(" (with a sample of at least {n})", n=self.min_base)
         return text
 
 
-# Without --rules and without rules saved for the dataset (README, "The digest").
+def _change_words(threshold: float, unit: str, rise: bool) -> str:
+    """A change condition in words: ``change_below = -3`` is "down by more than 3"."""
+    value = _number(abs(threshold)) + unit
+    if rise:
+        return (t("up by more than {value}", value=value) if threshold >= 0
+                else t("down by less than {value}", value=value))
+    return (t("down by more than {value}", value=value) if threshold <= 0
+            else t("up by less than {value}", value=value))
+
+
+# Without --rules and without rules saved for the dataset (README, "The digest"). They watch
+# changes, not levels: a level worth an alert depends on the shop and on the granularity
+# (a quarter's churn is about three months'), a real change for the worse does not.
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("churn_rate", "critical", above=8.0, min_base=100),
+    Rule("churn_rate", "critical", change_above=2.0, significant_drop=True, min_base=100),
     Rule("strict_retention_rate", "warning", change_below=-3.0, min_base=100),
     Rule("revenue", "warning", significant_drop=True, min_base=30),
     Rule("nps", "warning", significant_drop=True, min_base=30),
