@@ -18,16 +18,9 @@ from metrics.digest import DEFAULT_RULES, Rule, parse_rules, rules_toml, save_ru
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
 from metrics.store import Store
-from tests.builders import write_csv
+from tests.builders import shop_with_known_changes, write_csv
 
-# W = 20 days, monthly periods, every order on a month's last day:
-# A: 200 customers buying 50 on Jan 31, Feb 29, Mar 31 and Apr 30 (always in the base);
-# B: 20 buying 50 on Jan 31 only (out of the base by Feb 29: 29 days > W);
-# C: 30 buying 50 on Jan 31 and 500 on Feb 29 (out by Mar 31).
-# February: S = 250, N = 0, E = 230: churn 20/250 = 8.0%, strict retention 230/250 = 92%.
-# March: S = 230, E = 200: churn 30/230 = 13.04%, strict retention 200/230 = 86.96%
-#   (-5.04 pp); revenue 10,000 against February's 200 x 50 + 30 x 500 = 25,000.
-# April: S = 200, E = 200: churn 0%, strict retention 100%; revenue 10,000 again.
+# The shop of tests.builders.shop_with_known_changes: W = 20 days, monthly periods.
 W = "20"
 CHURN_ABOVE_8 = '[[rule]]\nmetric = "churn_rate"\nabove = 8.0\nseverity = "critical"\n' \
                 "min_base = 100\n"
@@ -35,23 +28,12 @@ STRICT_DOWN_3 = '[[rule]]\nmetric = "strict_retention_rate"\nchange_below = -3.0
                 'severity = "warning"\nmin_base = 100\n'
 
 
-def _orders() -> list[tuple[str, str, float]]:
-    rows: list[tuple[str, str, float]] = []
-    for n in range(200):
-        rows += [(f"a{n}", day, 50.0) for day in ("2024-01-31", "2024-02-29", "2024-03-31",
-                                                   "2024-04-30")]
-    rows += [(f"b{n}", "2024-01-31", 50.0) for n in range(20)]
-    for n in range(30):
-        rows += [(f"c{n}", "2024-01-31", 50.0), (f"c{n}", "2024-02-29", 500.0)]
-    return rows
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("digest")
     path = folder / "shop.duckdb"
     csv_path = write_csv(folder / "orders.csv", ("customer_id", "order_date", "amount"),
-                         _orders())
+                         shop_with_known_changes())
     with Store(path) as store:
         ingest_file(store, csv_path, dataset="Shop", currency="EUR")
     return path
@@ -213,7 +195,7 @@ def test_figures_are_compared_with_an_industry_and_the_users_targets(tmp_path: P
                         [("churn_rate", "5", "% per month", "monthly", "Board plan", "2024")])
     with Store(db) as store:
         ingest_file(store, write_csv(tmp_path / "o.csv", ("customer_id", "order_date",
-                                                          "amount"), _orders()),
+                                                          "amount"), shop_with_known_changes()),
                     dataset="Shop", currency="EUR")
         save_benchmarks(store, "Our targets", read_benchmark_file(targets, "Our targets"))
     assert _digest(db, tmp_path / "out", "2024-03-31", STRICT_DOWN_3, "--industry",
