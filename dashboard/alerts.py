@@ -1,5 +1,6 @@
 """Alerts in the dashboard: the Overview's banner when a rule of the digest fires, and the
-Data page's editor of a dataset's rules (the rules ``loyaltylens digest`` uses too)."""
+Alerts page's state and editor of a dataset's rules (the rules ``loyaltylens digest`` uses
+too)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from metrics.digest import (
     DEFAULT_RULES,
     RULE_METRICS,
     SEVERITIES,
+    Digest,
     Rule,
     alert_sentence,
     rule_from_mapping,
@@ -32,12 +34,18 @@ RULES_SAVED = "_alert_rules_saved"
 _NUMBERS = ("above", "below", "change_below", "change_above")
 
 
+def latest_digest(dataset: Dataset, filters: Filters) -> Digest:
+    """The digest of the data's latest complete period, with the view's granularity and W
+    and the dataset's rules."""
+    _, last_order = orders_span(dataset)
+    return services.digest(dataset, last_order, filters.period, filters.inactivity_days)
+
+
 def alert_banner(dataset: Dataset, filters: Filters) -> None:
     """A banner naming the rules that fire in the data's latest complete period (the
     Overview's granularity and W); nothing when none fires or no period is complete."""
     try:
-        _, last_order = orders_span(dataset)
-        digest = services.digest(dataset, last_order, filters.period, filters.inactivity_days)
+        digest = latest_digest(dataset, filters)
     except LoyaltyLensError:
         return  # no complete period yet: nothing to alert on (the page says why itself)
     fired = digest.fired
@@ -70,9 +78,22 @@ def _rule_fields(row: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def rules_state(dataset: Dataset, filters: Filters) -> None:
+    """Each rule's outcome in the data's latest complete period."""
+    try:
+        digest = latest_digest(dataset, filters)
+    except LoyaltyLensError as error:
+        show_error(error)
+        return
+    st.subheader(t("Rules in {period}", period=period_label(filters.period,
+                                                            digest.period_start)))
+    for alert in digest.alerts:
+        st.write(plain(alert_sentence(alert)))
+
+
 def rules_editor(dataset: Dataset) -> None:
     """The dataset's alert rules as an editable table, saved in the store folder."""
-    st.subheader(t("Alerts"))
+    st.subheader(t("Edit the rules"))
     st.caption(plain(t(
         "Rules the Overview's banner and `loyaltylens digest` check on the latest complete "
         "period of “{name}”. A rule fires when all its conditions hold: above / below a "

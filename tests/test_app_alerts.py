@@ -56,8 +56,16 @@ def test_no_banner_when_no_rule_fires(isolated_db: Path, tmp_path: Path) -> None
     assert not app.error and not app.warning
 
 
-def test_the_data_page_shows_the_rules_editor(isolated_db: Path, tmp_path: Path) -> None:
+def test_the_alerts_page_shows_each_rules_state_and_the_editor(
+        isolated_db: Path, tmp_path: Path) -> None:
     dataset_id = _shop(isolated_db, tmp_path, CHURN_ABOVE_8)
-    app = open_app({"dataset": dataset_id}, page="app_pages/data.py")
-    assert "Alerts" in [header.value for header in app.subheader]
+    app = open_app({"dataset": dataset_id, "w": "20"}, page="app_pages/alerts.py")
+    assert app.title[0].value == "Alerts"
+    states = [unescaped(text.value) for text in app.markdown]
+    assert any(s.startswith("FIRED (critical): Churn rate: above 8%") for s in states), states
     assert app.button(key="rules_save")
+
+
+def test_the_alerts_page_without_data_says_how_to_get_some(isolated_db: Path) -> None:
+    app = open_app(page="app_pages/alerts.py")
+    assert app.info

@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
-from dashboard.alerts import rules_editor
 from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
 from dashboard.safe import plain, show_error, show_warning
@@ -563,9 +562,6 @@ def main() -> None:
         st.info(t("No datasets yet: upload an orders file below."))
     _upload(datasets)
     _benchmark_sets()
-    view = st.session_state.get("view")
-    if view is not None and view.dataset is not None:
-        rules_editor(view.dataset)
 
 
 main()
