@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from metrics.digest import Rule, save_rules
+from dashboard.alerts import _rule_fields, _rules_frame
+from metrics.digest import Rule, rule_from_mapping, save_rules
 from metrics.ingest import ingest_file
 from metrics.store import Store
 from tests.builders import shop_with_known_changes, write_csv
@@ -69,3 +70,12 @@ def test_the_alerts_page_shows_each_rules_state_and_the_editor(
 def test_the_alerts_page_without_data_says_how_to_get_some(isolated_db: Path) -> None:
     app = open_app(page="app_pages/alerts.py")
     assert app.info
+
+
+def test_the_editors_rows_read_back_as_the_rules_they_show() -> None:
+    # the table the editor shows, as Streamlit hands its rows back (empty cells NaN)
+    rules = (CHURN_ABOVE_8, STRICT_DOWN_3, Rule("nps", significant_drop=True, min_base=30))
+    rows = _rules_frame(rules).to_dict("records")
+    assert rows[0]["below"] != rows[0]["below"]  # NaN: an empty cell
+    assert tuple(rule_from_mapping(i, _rule_fields(row))
+                 for i, row in enumerate(rows, 1)) == rules
