@@ -754,7 +754,7 @@ def _configure_digest(parser: argparse.ArgumentParser) -> None:
                                "base (default {days}).", days=DEFAULT_INACTIVITY_DAYS))
     parser.add_argument("--rules", type=Path, metavar="FILE",
                         help=t("Alert rules in TOML (default: the rules saved for the dataset "
-                               "on the Data page, else the default rules)."))
+                               "on the Alerts page, else the default rules)."))
     parser.add_argument("--industry", metavar="SECTOR",
                         help=t("Compare with this industry's benchmarks."))
     parser.add_argument("--targets", metavar="SET",

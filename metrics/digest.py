@@ -235,9 +235,20 @@ def save_rules(store: Store, dataset: Dataset, rules: Iterable[Rule]) -> None:
     parse_rules(text)  # what is saved must read back
     path = _rules_path(store, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write_whole(path, text)
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """``text`` into ``path`` whole or not at all (written beside it, then renamed), so a
+    reader never sees half a file and a failure leaves the old one."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise InputError(t("{path} could not be written ({error}): choose a folder you can "
+                           "write to.", path=str(path), error=error.strerror)) from error
 
 
 # -- evaluating ----------------------------------------------------------------------------
@@ -492,9 +503,7 @@ def save_state(digest: Digest, dataset: Dataset, state_path: Path) -> None:
     """Remember the rules firing now as reported, forgetting those that cleared."""
     state = _read_state(state_path)
     state[dataset.id] = [alert.rule.key for alert in digest.fired]
-    partial = state_path.with_name(f".{state_path.name}.partial")
-    partial.write_text(json.dumps(state, indent=2), encoding="utf-8")
-    partial.replace(state_path)
+    _write_whole(state_path, json.dumps(state, indent=2))
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -607,7 +616,7 @@ def write_digest(digest: Digest, folder: Path) -> None:
     for name, text in (("digest.md", to_markdown(digest)), ("digest.html", to_html(digest)),
                        ("digest.json", json.dumps(to_json(digest), ensure_ascii=False,
                                                   indent=2) + "\n")):
-        (folder / name).write_text(text, encoding="utf-8")
+        _write_whole(folder / name, text)
 
 
 def webhook_text(digest: Digest) -> str:
@@ -617,6 +626,10 @@ def webhook_text(digest: Digest) -> str:
 
 def post_webhook(url: str, text: str, timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> None:
     """Post ``{"text": text}`` to a Slack/Teams/Mattermost-style incoming webhook."""
+    if not url.lower().startswith(("https://", "http://")):
+        # urllib would also open file: and ftp: addresses
+        raise WebhookError(t("The webhook address must start with https:// (or http://): "
+                             "check the environment variable."))
     request = urllib.request.Request(
         url, data=json.dumps({"text": text}).encode(), method="POST",
         headers={"Content-Type": "application/json"})

@@ -172,6 +172,17 @@ def test_a_failed_post_exits_3_with_one_sentence_and_the_files_written(
     assert _alerts(out)[0]["new"] is True
 
 
+def test_a_webhook_address_that_is_no_web_address_exits_3(
+        db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not to be read", encoding="utf-8")
+    monkeypatch.setenv("DIGEST_HOOK", secret.as_uri())
+    assert _digest(db, tmp_path / "out", "2024-03-31", CHURN_ABOVE_8, "--webhook-env",
+                   "DIGEST_HOOK") == 3
+    assert "must start with https://" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (("--as-of", "2024-03-31", "--dataset", "Nope"), "Nope"),
     (("--as-of", "2024-01-15", "--dataset", "Shop"), "No complete period"),
