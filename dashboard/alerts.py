@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
-from dashboard.formatting import period_label
+from dashboard.formatting import MISSING, period_label
 from dashboard.safe import plain, show_error
 from metrics.definitions import REGISTRY
 from metrics.digest import (
@@ -95,11 +95,11 @@ def rules_editor(dataset: Dataset) -> None:
     """The dataset's alert rules as an editable table, saved in the store folder."""
     st.subheader(t("Edit the rules"))
     st.caption(plain(t(
-        "Rules the Overview's banner and `loyaltylens digest` check on the latest complete "
-        "period of “{name}”. A rule fires when all its conditions hold: above / below a "
-        "level, change_below / change_above against the previous period (percentage points "
-        "for a rate), significant_drop (worse by more than its margin of error), and the "
-        "period's sample is at least min_base.", name=dataset.name)))
+        "The rules the Overview's banner and the loyaltylens digest command check on the "
+        "latest complete period of “{name}”. A rule fires when all the conditions it sets "
+        "hold: Above or Below a level, Change below or Change above against the previous "
+        "period (percentage points for a rate), Worse beyond its margin of error, and a "
+        "period's sample of at least the Minimum sample.", name=dataset.name)))
     saved = st.session_state.pop(RULES_SAVED, None)
     if saved is not None:
         st.success(tn("Saved {n} rule.", "Saved {n} rules.", saved),
@@ -113,6 +113,7 @@ def rules_editor(dataset: Dataset) -> None:
     number = st.column_config.NumberColumn
     edited = st.data_editor(
         _rules_frame(rules), num_rows="dynamic", hide_index=True, key=f"rules_{dataset.id}",
+        placeholder=MISSING,
         column_config={
             "metric": st.column_config.SelectboxColumn(
                 t("Metric"), options=list(RULE_METRICS), required=True,
