@@ -313,6 +313,7 @@ class Digest:
     lines: tuple[Line, ...]
     alerts: tuple[Alert, ...]
     sectors: tuple[str, ...] = ()
+    currency: str | None = None
 
     @property
     def fired(self) -> tuple[Alert, ...]:
@@ -472,7 +473,7 @@ def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Ru
         alerts.append(Alert(rule, "no_data", None, None, None, rows.message)
                       if isinstance(rows, InputError) else evaluate(rule, *rows))
     return Digest(dataset.name, as_of, period, start, end, previous_start, tuple(lines),
-                  tuple(alerts), sectors)
+                  tuple(alerts), sectors, dataset.currency)
 
 
 # -- what was already reported -------------------------------------------------------------
@@ -545,11 +546,18 @@ def _heading(digest: Digest) -> str:
              day=digest.as_of.isoformat())
 
 
+def _band(band: Band, unit: str) -> str:
+    low, high = _shown(band.low, unit), _shown(band.high, unit)
+    return f"{band.sector}: {low}" if low == high else f"{band.sector}: {low} – {high}"
+
+
 def _table_rows(digest: Digest) -> list[list[str]]:
-    return [[line.label, _shown(line.value, line.unit), _shown(line.previous, line.unit),
+    # amounts carry the data's currency in their label, as on the Overview's cards
+    return [[f"{line.label} ({digest.currency})" if line.unit == "currency" and
+             digest.currency else line.label,
+             _shown(line.value, line.unit), _shown(line.previous, line.unit),
              _change(line.change, line.unit), line.test,
-             "; ".join(f"{band.sector}: {_shown(band.low, line.unit)} – "
-                       f"{_shown(band.high, line.unit)}" for band in line.bands)]
+             "; ".join(_band(band, line.unit) for band in line.bands)]
             for line in digest.lines]
 
 
@@ -599,7 +607,8 @@ def to_json(digest: Digest) -> dict[str, Any]:
         "period": digest.period, "period_start": digest.period_start.isoformat(),
         "period_end": digest.period_end.isoformat(),
         "previous_start": digest.previous_start.isoformat() if digest.previous_start else None,
-        "sectors": list(digest.sectors), "exit_status": digest.exit_status,
+        "sectors": list(digest.sectors), "currency": digest.currency,
+        "exit_status": digest.exit_status,
         "metrics": [asdict(line) for line in digest.lines],
         "alerts": [{**asdict(alert.rule), "status": alert.status, "value": alert.value,
                     "previous": alert.previous, "base": alert.base, "new": alert.new,

@@ -217,6 +217,10 @@ def test_figures_are_compared_with_an_industry_and_the_users_targets(tmp_path: P
     # and 7.02% (2017-2018); the target as saved
     assert churn["bands"] == [{"sector": "Subscription", "low": 5.48, "high": 7.02},
                               {"sector": "Our targets", "low": 5.0, "high": 5.0}]
+    markdown = (tmp_path / "out" / "digest.md").read_text(encoding="utf-8")
+    assert "| Subscription: 5.5% – 7.0%; Our targets: 5.0% |" in markdown
+    # March's revenue, 200 orders of 50, in the data's currency
+    assert "| Revenue (EUR) | 10,000.0 | 25,000.0 | -15,000.0 |" in markdown
 
 
 def test_a_wrong_option_exits_3(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
