@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 import tomllib
 import urllib.error
 import urllib.request
@@ -566,9 +567,14 @@ def _columns() -> list[str]:
             t("Significance"), t("Benchmark")]
 
 
+# The characters that make inline Markdown (emphasis, code, links, HTML, tables, strikes).
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>|~&])")
+
+
 def _md_cell(text: str) -> str:
-    # user text (a dataset's name) stays text: no markdown table breaks, no markup
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text, user text included (a dataset's or a saved set's name), as Markdown showing
+    it literally: no markup, no HTML, no broken table."""
+    return _MARKDOWN.sub(r"\\\1", text).replace("\n", " ")
 
 
 def to_markdown(digest: Digest) -> str:
@@ -629,8 +635,10 @@ def write_digest(digest: Digest, folder: Path) -> None:
 
 
 def webhook_text(digest: Digest) -> str:
-    """The message posted for the newly firing rules."""
-    return "\n".join([_heading(digest), *(alert_sentence(a) for a in digest.fired if a.new)])
+    """The message posted for the newly firing rules; ``&``, ``<`` and ``>`` escaped as
+    Slack asks, so a dataset's name makes no link or @channel mention."""
+    text = "\n".join([_heading(digest), *(alert_sentence(a) for a in digest.fired if a.new)])
+    return html.escape(text, quote=False)
 
 
 def post_webhook(url: str, text: str, timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> None:

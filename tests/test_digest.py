@@ -7,6 +7,7 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,7 +15,17 @@ import pytest
 
 from metrics.benchmarks import read_benchmark_file, save_benchmarks
 from metrics.cli import main
-from metrics.digest import DEFAULT_RULES, Rule, parse_rules, rules_toml, save_rules, saved_rules
+from metrics.digest import (
+    DEFAULT_RULES,
+    Alert,
+    Digest,
+    Rule,
+    parse_rules,
+    rules_toml,
+    save_rules,
+    saved_rules,
+    webhook_text,
+)
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
 from metrics.store import Store
@@ -24,6 +35,7 @@ from tests.builders import shop_with_known_changes, write_csv
 W = "20"
 CHURN_ABOVE_8 = '[[rule]]\nmetric = "churn_rate"\nabove = 8.0\nseverity = "critical"\n' \
                 "min_base = 100\n"
+CHURN_RULE = Rule("churn_rate", "critical", above=8.0, min_base=100)
 STRICT_DOWN_3 = '[[rule]]\nmetric = "strict_retention_rate"\nchange_below = -3.0\n' \
                 'severity = "warning"\nmin_base = 100\n'
 
@@ -242,6 +254,18 @@ def test_the_html_escapes_the_dataset_name(tmp_path: Path) -> None:
     page = (tmp_path / "digest.html").read_text(encoding="utf-8")
     assert "<b>Shop" not in page and "&lt;b&gt;Shop&lt;/b&gt;" in page
     assert "http" not in page  # self-contained: nothing to fetch
+    markdown = (tmp_path / "digest.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# Digest of \\<b\\>Shop\\</b\\>, 2024-02-01")
+
+
+def test_the_webhook_text_makes_no_mention_or_link_of_a_name() -> None:
+    alert = Alert(CHURN_RULE, "fired", 13.0, 8.0, 230, new=True)
+    digest = Digest("<!channel> <https://x.example|Shop> & co", date(2024, 4, 15), "month",
+                    date(2024, 3, 1), date(2024, 3, 31), date(2024, 2, 1), (), (alert,))
+    text = webhook_text(digest)
+    assert text.startswith("Digest of &lt;!channel&gt; &lt;https://x.example|Shop&gt; "
+                           "&amp; co, 2024-03-01")
+    assert "<" not in text and ">" not in text
 
 
 @pytest.mark.parametrize("text, message", [
