@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: run test lint demo bench chromium system-packages clean
+.PHONY: run test lint demo bench chromium system-packages clean po
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(STAMP) system-packages
 
 demo: $(STAMP)
 	$(BIN)/loyaltylens demo
+
+# The translations: extract every text into metrics/locale/loyaltylens.pot, bring each
+# language's .po up to it (new texts untranslated) and compile the .mo files (committed).
+po: $(STAMP)
+	$(BIN)/python -m metrics.translations
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -61,4 +66,5 @@ bench: $(STAMP) system-packages
 	BENCH_CUSTOMERS=3000000 $(BIN)/python -m bench.bench_pages
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.load
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_report
+	BENCH_CUSTOMERS=2400000 $(BIN)/python -m bench.bench_drivers
 	$(BIN)/python -m bench.summary

@@ -1,4 +1,5 @@
-"""LoyaltyLens dashboard: the router. Draws the global filters, then runs the chosen page.
+"""LoyaltyLens dashboard: the router. Signs the person in, draws the global filters, then
+runs the chosen page.
 
 Start it with ``streamlit run dashboard/app.py`` (``make run`` does, with the demo data).
 """
@@ -12,8 +13,10 @@ import streamlit as st
 
 from dashboard.filters import draw_sidebar
 from dashboard.guard import page_failures
+from dashboard.language import language_picker, start_language
 from dashboard.report_button import report_button
 from dashboard.safe import show_warning
+from dashboard.signin import current_principal
 from metrics.i18n import t
 
 # A local icon: a Material icon name would make every browser fetch it from Google. As a
@@ -23,7 +26,11 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 ICON_URL = "data:image/png;base64," + base64.b64encode(ICON.read_bytes()).decode("ascii")
 
 st.set_page_config(page_title="LoyaltyLens", page_icon=ICON_URL, layout="wide")
+start_language()  # before any text: the page titles below are in the session's language
 
+# Before any page or dataset is touched: who is this (None: not signed in, the sign-in or
+# the refusal is on the page)
+principal = current_principal()
 page = st.navigation([
     st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
             default=True),
@@ -35,7 +42,11 @@ page = st.navigation([
     st.Page("app_pages/satisfaction.py", title=t("Satisfaction"), icon=":material/reviews:"),
     st.Page("app_pages/alerts.py", title=t("Alerts"), icon=":material/notifications:"),
     st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
-])
+], position="sidebar" if principal is not None else "hidden")
+with st.sidebar:
+    language_picker()
+if principal is None:
+    st.stop()
 with page_failures():
     view = draw_sidebar()  # a metrics error here stops the page, the sidebar drawn so far
     st.session_state["view"] = view

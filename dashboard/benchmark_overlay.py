@@ -8,15 +8,15 @@ import streamlit as st
 from babel.numbers import format_decimal
 
 from dashboard.filters import View
-from dashboard.formatting import LOCALE, known
+from dashboard.formatting import current_locale, known
 from dashboard.safe import plain
 from metrics.benchmarks import Benchmark, Comparison, compare, short_source
-from metrics.i18n import t
+from metrics.i18n import N_, t
 
 # The benchmark basis that needs no conversion for each period of the sidebar.
 PERIOD_BASIS = {"month": "monthly", "quarter": "quarterly", "year": "annual"}
 # How far apart a value and a benchmark are, by the metric's unit.
-DIFFERENCE_UNITS = {"percent": "pp", "points": "points"}
+DIFFERENCE_UNITS = {"percent": N_("pp"), "points": N_("points")}
 
 
 def comparison(view: View, metric_id: str) -> Comparison | None:
@@ -32,7 +32,7 @@ def legend_name(view: View) -> str:
 
 
 def number(value: float) -> str:
-    return format_decimal(value, format="#,##0.0", locale=LOCALE)
+    return format_decimal(value, format="#,##0.0", locale=current_locale())
 
 
 def range_text(found: Comparison, suffix: str) -> str:

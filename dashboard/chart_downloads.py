@@ -52,13 +52,16 @@ def show_chart(figure: go.Figure, *, key: str, note: str = "",
     place: Any = st if container is None else container
     options.setdefault("width", "stretch")
     place.plotly_chart(figure, key=key, **options)
-    image = captioned(figure, current_view(), note)
+    view = current_view()
     columns = place.columns([1, 1, 4])
     formats: tuple[ImageFormat, ...] = ("png", "svg")
     for column, image_format in zip(columns, formats, strict=False):
+        # the captioned copy is made on the click too: building a figure costs more than
+        # drawing the page's cached data, and most views download no image
         column.download_button(
             t("Image as {format}", format=image_format.upper()),
-            in_language(lambda f=image_format: chart_image(image, f)),  # type: ignore[misc]
+            in_language(lambda f=image_format: chart_image(  # type: ignore[misc]
+                captioned(figure, view, note), f)),
             f"loyaltylens-{key.replace('_', '-')}.{image_format}",
             mime=MIME_TYPES[image_format], icon=":material/image:",
             key=f"{key}_{image_format}")

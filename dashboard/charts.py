@@ -7,7 +7,7 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.formatting import period_labels
+from dashboard.formatting import chart_separators, period_labels, period_word
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.definitions import METRICS, Metric
@@ -49,6 +49,7 @@ def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
                 "x": 0, "xanchor": "left"},
         margin={"t": 60 + TITLE_LINE_HEIGHT * (len(lines) - 1), "l": 10, "r": 10, "b": 10},
         hovermode="x unified",
+        separators=chart_separators(),
     )
     figure.update_xaxes(automargin=True)
     figure.update_yaxes(automargin=True)
@@ -129,7 +130,7 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
             xref="paper", yref="paper", x=0, y=1.08, showarrow=False,
             font={"size": 11, "color": "#555"}, xanchor="left",
         )
-    layout(figure, t("{metric} by {period}", metric=metric.title(), period=t(period)),
+    layout(figure, t("{metric} by {period}", metric=metric.title(), period=period_word(period)),
            t("Period"), axis_title(metric, currency))
     figure.update_layout(showlegend=len(series) > 1)
     figure.update_yaxes(rangemode="tozero", tickformat=",")

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dashboard.charts import layout
 from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
 from dashboard.safe import chart_text
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 
 
 def _money(currency: str | None) -> str:
@@ -80,7 +80,8 @@ def clv_cac_chart(ratios: pd.DataFrame, name_of: Callable[[object], str],
     # On a white ground at the left end of the line: at the right end a phone's last bar
     # covered it.
     figure.add_hline(y=rule_of_thumb, line={"color": "#4a5568", "dash": "dash"},
-                     annotation_text=t("{ratio:g}:1 rule of thumb", ratio=rule_of_thumb),
+                     annotation_text=t("{ratio}:1 rule of thumb",
+                                       ratio=format_number(rule_of_thumb, "0.######")),
                      annotation_position="top left",
                      annotation_bgcolor="rgba(255, 255, 255, 0.85)")
     layout(figure, t("CLV:CAC by channel"), t("Acquisition channel"), t("CLV ÷ CAC"))

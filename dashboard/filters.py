@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import services
 from dashboard.formatting import PERIOD_NAMES, format_day, format_value, period_label
 from dashboard.guard import callback
+from dashboard.language import LANGUAGE_KEY
 from dashboard.safe import plain, show_warning
 from dashboard.url_state import (
     UrlState,
@@ -30,7 +31,8 @@ from dashboard.url_state import (
 )
 from metrics.benchmarks import Benchmark
 from metrics.benchmarks import sectors as benchmark_sectors
-from metrics.i18n import t
+from metrics.errors import AccessDenied, DatasetNotFound
+from metrics.i18n import N_, t
 from metrics.kpis import SuggestedWindow
 from metrics.query.filters import (
     DEFAULT_INACTIVITY_DAYS,
@@ -41,7 +43,7 @@ from metrics.query.filters import (
 from metrics.query.segments import RFM_SEGMENT, SEGMENT_TABLES
 from metrics.query.sql import PERIODS, Period, period_index, period_start_of_index
 from metrics.roles import column_label
-from metrics.store import Dataset
+from metrics.store import Dataset, Store
 
 T = TypeVar("T")
 SEGMENT_PREFIX = "seg."
@@ -51,7 +53,7 @@ SELECT_DATASET = "_select_dataset"
 MISSING_DATASET = "_missing_dataset"
 # The (id, name) of the dataset shown last, to name it once it is deleted.
 SHOWN_DATASET = "_shown_dataset"
-GLOBAL_KEYS = ("dataset", "period", "start", "end", "w", "industry")
+GLOBAL_KEYS = (LANGUAGE_KEY, "dataset", "period", "start", "end", "w", "industry")
 NO_INDUSTRY = ""
 
 
@@ -107,7 +109,12 @@ def draw_sidebar() -> View:
         if not datasets:
             st.caption(t("No data yet: upload a file on the Data page."))
             view.warnings = url.finish()
-            st.query_params.clear()
+            linked = st.session_state[INCOMING_QUERY].get("dataset")
+            if linked:  # a link to data the user cannot see (the link stays as it came)
+                view.missing_dataset = _link_refusal(store, linked[-1])
+            else:
+                st.query_params.from_dict(query_string_values(st.session_state,
+                                                              [LANGUAGE_KEY]))
             return view
 
         ids = [d.id for d in datasets]
@@ -117,7 +124,7 @@ def draw_sidebar() -> View:
             _reset_filters()
             st.session_state["dataset"] = pending
         url.seed("dataset", ids[0], parse_text, t("dataset"))
-        _check_dataset_exists(by_id)
+        _check_dataset_exists(store, by_id)
         # No choice only while a missing dataset is explained: a choice cannot be cleared.
         st.selectbox(t("Dataset"), ids, key="dataset", format_func=lambda i: by_id[i].name,
                      index=None if st.session_state["dataset"] is None else 0,
@@ -201,10 +208,11 @@ def draw_sidebar() -> View:
     return view
 
 
-def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
-    """A dataset the session asks for that is not there (a link's unknown id, or the one
-    shown until another session deleted it) is not swapped silently for another: no
-    dataset is chosen, and the sentence saying why is kept for the page."""
+def _check_dataset_exists(store: Store, by_id: dict[str, Dataset]) -> None:
+    """A dataset the session asks for that is not there (a link's unknown id, one outside
+    the user's workspaces, or the one shown until another session deleted it) is not
+    swapped silently for another: no dataset is chosen, and the sentence saying why is
+    kept for the page."""
     chosen = st.session_state["dataset"]
     if chosen is not None and chosen not in by_id:
         _reset_filters()
@@ -212,16 +220,29 @@ def _check_dataset_exists(by_id: dict[str, Dataset]) -> None:
         st.session_state[MISSING_DATASET] = (
             t("The dataset “{name}” has been deleted: choose one of the datasets below.",
               name=shown[1]) if shown is not None and shown[0] == chosen else
-            t("The link's dataset “{dataset}” does not exist (it may have been deleted): "
-              "choose one of the datasets below.", dataset=chosen))
+            _link_refusal(store, chosen))
         st.session_state["dataset"] = None
     elif chosen is None and MISSING_DATASET not in st.session_state:
         st.session_state["dataset"] = next(iter(by_id))  # nothing to explain: the newest
 
 
+def _link_refusal(store: Store, dataset_id: str) -> str:
+    """Why a link's dataset is not shown, as ``metrics`` says when asked for it: to a user,
+    that they have no access (whether it is another workspace's or none at all, naming
+    neither); to the administrator, that it does not exist."""
+    try:
+        store.dataset(dataset_id)
+    except AccessDenied as error:
+        return error.message + " " + t("Choose one of your datasets below.")
+    except DatasetNotFound:
+        pass
+    return t("The link's dataset “{dataset}” does not exist (it may have been deleted): "
+             "choose one of the datasets below.", dataset=dataset_id)
+
+
 # Why a suggested W is shorter than the data's gaps: W's input cannot hold more.
-CAPPED_SUGGESTION = ("Suggested for this data: {days} days, the longest W there is: 9 in 10 "
-                     "repeat purchases come within {gap} days, longer than W can be.")
+CAPPED_SUGGESTION = (N_("Suggested for this data: {days} days, the longest W there is: 9 in 10 "
+                        "repeat purchases come within {gap} days, longer than W can be."))
 
 
 def capped_suggestion(suggested: SuggestedWindow) -> str:
@@ -239,12 +260,12 @@ def _suggestion(suggested: SuggestedWindow) -> str:
 
 # What the date range shows, by granularity: the metrics count whole periods.
 WHOLE_PERIODS = {
-    "week": "Shows whole weeks: {first} to {last}.",
-    "month": "Shows whole months: {first} to {last}.",
-    "quarter": "Shows whole quarters: {first} to {last}.",
-    "year": "Shows whole years: {first} to {last}.",
+    "week": N_("Shows whole weeks: {first} to {last}."),
+    "month": N_("Shows whole months: {first} to {last}."),
+    "quarter": N_("Shows whole quarters: {first} to {last}."),
+    "year": N_("Shows whole years: {first} to {last}."),
 }
-WHOLE_PERIOD = "Shows the whole of {period}."
+WHOLE_PERIOD = N_("Shows the whole of {period}.")
 
 
 def whole_periods(period: Period, start: date, end: date) -> str:
@@ -319,11 +340,11 @@ def _span(dataset: Dataset) -> tuple[date, date] | None:
 
 # What to upload when a page needs a kind of data the dataset does not have.
 NEEDS = {
-    "orders": "This page needs orders: open the Data page and upload an orders file into "
-              "the dataset “{name}”.",
-    "responses": "This page needs survey responses: open the Data page and upload a survey "
-                 "export (a date and a 0-10 score, CSAT or CLI answers) into the dataset "
-                 "“{name}”.",
+    "orders": N_("This page needs orders: open the Data page and upload an orders file into "
+                 "the dataset “{name}”."),
+    "responses": N_("This page needs survey responses: open the Data page and upload a survey "
+                    "export (a date and a 0-10 score, CSAT or CLI answers) into the dataset "
+                    "“{name}”."),
 }
 
 

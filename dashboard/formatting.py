@@ -7,16 +7,60 @@ import re
 from datetime import date, timedelta
 
 import pandas as pd
+from babel import Locale
 from babel.dates import format_date, get_date_format
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 
 from metrics.definitions import Metric
-from metrics.i18n import t
+from metrics.i18n import DEFAULT_LANGUAGE, N_, language, t
 from metrics.query.sql import Period, period_index, period_start_of_index
 
+# The Babel locale English is written in; every other language is written in its own.
 LOCALE = "en"
+# How a month is named in a period label: CLDR's short "Oct 2026" in English; in the
+# other languages the month's full standalone name ("martie 2024", "март 2024"), as their
+# short names end in a dot ("mar. 2024") or carry the year's "г.".
+MONTH_LABELS = {"en": "MMM y"}
+FULL_MONTH_LABEL = "LLLL y"
 # What a missing value reads as, in a card or a table cell (never None, nan or NaT).
 MISSING = "–"
+
+
+def current_locale() -> str:
+    """The Babel locale numbers, currencies and dates are written in: the session's
+    language (:data:`LOCALE` for English)."""
+    lang = language.get()
+    return LOCALE if lang == DEFAULT_LANGUAGE else lang
+
+
+def percent_text(value: float) -> str:
+    """A percentage (of 100) with one decimal as the locale writes it: 12.5% (en), 12,5 %
+    (ro, ru: a no-break space before the sign)."""
+    locale = current_locale()
+    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
+    start, end = min(pattern.index("#"), pattern.index("0")), pattern.rindex("0") + 1
+    number = format_decimal(value, format=pattern[start:end].replace("#,##0", "#,##0.0"),
+                            locale=locale)
+    return pattern[:start] + number + pattern[end:]
+
+
+def streamlit_formats_fit() -> bool:
+    """Whether Streamlit's own column formats (printf numbers, Day.js dates, which write
+    English separators and month names) write the locale's numbers and dates."""
+    return Locale.parse(current_locale()).language == "en"
+
+
+def chart_separators() -> str:
+    """Plotly's ``separators`` for the locale: its decimal mark, then its thousands
+    separator (".," in English, ",." in Romanian, "," and a no-break space in Russian)."""
+    locale = current_locale()
+    return get_decimal_symbol(locale) + get_group_symbol(locale)
 
 
 def known(value: float | int | None) -> float | int | None:
@@ -40,20 +84,33 @@ def format_value(value: float | int | None, unit: str, currency: str | None,
     value = known(value)
     if value is None:
         return MISSING
+    locale = current_locale()
     if unit == "percent":
-        return format_decimal(value, format="#,##0.0", locale=LOCALE) + "%"
+        return percent_text(value)
     if unit == "currency":
         digits = "#,##0" if whole and abs(value) >= 1000 else "#,##0.00"
         if not currency:
-            return format_decimal(value, format=digits, locale=LOCALE)
-        # A letter code (RON, lei) reads better apart from the number: RON 1,234.50.
-        spaced = get_currency_symbol(currency, locale=LOCALE)[-1:].isalpha()
-        pattern = f"¤\xa0{digits};-¤\xa0{digits}" if spaced else f"¤{digits}"
-        return format_currency(value, currency, format=pattern, locale=LOCALE,
-                               currency_digits=False)
+            return format_decimal(value, format=digits, locale=locale)
+        return format_currency(value, currency, format=_currency_pattern(currency, digits),
+                               locale=locale, currency_digits=False)
     if unit == "ratio":  # a plain number: a rate a year, a model parameter, a count
-        return format_decimal(value, format="#,##0.####", locale=LOCALE)
-    return format_decimal(value, format="#,##0", locale=LOCALE)
+        return format_decimal(value, format="#,##0.####", locale=locale)
+    return format_decimal(value, format="#,##0", locale=locale)
+
+
+def _currency_pattern(currency: str, digits: str) -> str:
+    """The locale's currency pattern with ``digits``: ¤#,##0.00 (en), #,##0.00 ¤ (ro, ru).
+
+    A letter code (RON, lei) reads better apart from the number: RON 1,234.50, not
+    RON1,234.50; the negative form is the positive one after a minus sign.
+    """
+    locale = current_locale()
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
+    pattern = re.sub(r"#,##0(\.0+)?", digits, pattern)
+    if get_currency_symbol(currency, locale=locale)[-1:].isalpha():
+        pattern = re.sub(r"¤(?=[#0])", "¤\xa0", pattern)
+        pattern = re.sub(r"(?<=0)¤", "\xa0¤", pattern)
+    return pattern
 
 
 def format_change(current: float | int | None, previous: float | int | None, metric: Metric,
@@ -64,15 +121,14 @@ def format_change(current: float | int | None, previous: float | int | None, met
         return None
     difference = current - previous
     if metric.unit == "percent":
-        points = format_decimal(abs(difference), format="#,##0.0", locale=LOCALE)
+        points = format_decimal(abs(difference), format="#,##0.0", locale=current_locale())
         return t("{sign}{points} pp", sign=change_sign(difference, points), points=points)
     amount = format_value(abs(difference), metric.unit, currency, whole=whole)
     sign = change_sign(difference, amount)
     if previous == 0:
         return f"{sign}{amount}"
-    relative = format_decimal(abs(difference) / abs(previous) * 100, format="#,##0.0",
-                              locale=LOCALE)
-    return f"{sign}{amount} ({sign}{relative}%)"
+    relative = percent_text(abs(difference) / abs(previous) * 100)
+    return f"{sign}{amount} ({sign}{relative})"
 
 
 def reads_as_zero(shown: str) -> bool:
@@ -92,7 +148,7 @@ def change_sign(difference: float, shown: str) -> str:
 def format_day(day: date | None) -> str:
     """A date as the user's locale writes it (e.g. 20 Nov 2026); a missing one as
     :data:`MISSING` (a table with no dated rows has no first or last day)."""
-    return MISSING if day is None else format_date(day, format="medium", locale=LOCALE)
+    return MISSING if day is None else format_date(day, format="medium", locale=current_locale())
 
 
 # Babel's (CLDR) date fields and the Day.js tokens Streamlit's DateColumn writes them with.
@@ -112,7 +168,7 @@ def table_date_format() -> str:
             return "[" + field.strip("'") + "]"
         return _DAYJS_TOKENS.get(field, field)
 
-    pattern = get_date_format("medium", locale=LOCALE).pattern
+    pattern = get_date_format("medium", locale=current_locale()).pattern
     return re.sub(r"'[^']*'|([A-Za-z])\1*", token, pattern)
 
 
@@ -135,7 +191,8 @@ def period_label(period: Period, start: date, end: date | None = None) -> str:
     data stops inside, it says how far its numbers reach: '2026 to 20 Nov 2026'.
     """
     if period == "month":
-        name = format_date(start, format="MMM y", locale=LOCALE)
+        name = format_date(start, format=MONTH_LABELS.get(language.get(), FULL_MONTH_LABEL),
+                           locale=current_locale())
     elif period == "quarter":
         name = t("Q{quarter} {year}", quarter=(start.month - 1) // 3 + 1, year=start.year)
     elif period == "year":
@@ -156,4 +213,13 @@ def period_labels(period: Period, frame: pd.DataFrame) -> list[str]:
             for start, end in zip(frame["period_start"], ends, strict=True)]
 
 
-PERIOD_NAMES = {"week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}
+PERIOD_NAMES = {"week": N_("Week"), "month": N_("Month"), "quarter": N_("Quarter"),
+                "year": N_("Year")}
+# The period in a sentence ("Revenue by month").
+PERIOD_WORDS = {"week": N_("week"), "month": N_("month"), "quarter": N_("quarter"),
+                "year": N_("year")}
+
+
+def period_word(period: str) -> str:
+    """The period's word in a sentence, in the current language ("month")."""
+    return t(PERIOD_WORDS[period])

@@ -12,14 +12,14 @@ import streamlit as st
 
 from dashboard.safe import show_error
 from metrics.errors import LoyaltyLensError, server_trouble
-from metrics.i18n import t
+from metrics.i18n import N_, t
 
 P = ParamSpec("P")
 LOGGER = logging.getLogger("loyaltylens.dashboard")
 # Set on the log record of an exception no code expected (a bug), so tests can fail on it.
 UNEXPECTED = "loyaltylens_unexpected"
-UNEXPECTED_ERROR = ("The server could not finish this because of an error in LoyaltyLens; it "
-                    "has been logged. Try again later, or tell your administrator.")
+UNEXPECTED_ERROR = (N_("The server could not finish this because of an error in LoyaltyLens; it "
+                       "has been logged. Try again later, or tell your administrator."))
 
 
 @contextmanager

@@ -10,10 +10,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.charts import layout, title_lines
-from dashboard.formatting import period_label
+from dashboard.formatting import period_label, period_word
 from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
 from dashboard.safe import chart_text
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.sql import Period
 
 
@@ -75,7 +75,7 @@ def upsell_chart(table: pd.DataFrame, period: Period, name_of: Callable[[object]
             hovertemplate=f"{name}: %{{y:,.2f}} "
             + t("(%{customdata[0]:,} with several products, %{customdata[1]:,} with one)")
             + "<extra></extra>"))
-    layout(figure, t("Upsell ratio by {period}", period=t(period)), t("Period"),
+    layout(figure, t("Upsell ratio by {period}", period=period_word(period)), t("Period"),
            t("Customers with several products ÷ with one"))
     figure.update_yaxes(rangemode="tozero")
     return figure
@@ -106,10 +106,10 @@ def next_products_chart(top: pd.DataFrame) -> go.Figure:
 
 PANEL_TITLE_CHARS = 20
 PROGRAMME_PANELS = (
-    ("retention_pct", "Still in the base at the end (%)"),
-    ("aov", "Average order value ({currency})"),
-    ("purchase_frequency", "Purchases per customer"),
-    ("revenue_per_customer", "Revenue per customer ({currency})"),
+    ("retention_pct", N_("Still in the base at the end (%)")),
+    ("aov", N_("Average order value ({currency})")),
+    ("purchase_frequency", N_("Purchases per customer")),
+    ("revenue_per_customer", N_("Revenue per customer ({currency})")),
 )
 
 

@@ -9,10 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts import add_benchmark, layout
-from dashboard.formatting import format_value, period_label, period_labels
+from dashboard.formatting import format_value, period_label, period_labels, period_word
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.sql import Period
 
 PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f",
@@ -21,6 +21,13 @@ AVERAGE_COLOUR = "#1a202c"
 IN_PROGRESS_COLOUR = "#e2e8f0"
 # The heatmap's top axis, tick labels and axis title, under the title's margin.
 TOP_AXIS_HEIGHT = 40
+
+# The axis of the periods since a cohort's first purchase, one text a period (a plural
+# made with "s" holds in English only).
+PERIODS_SINCE = {"week": N_("Weeks since the first purchase"),
+                 "month": N_("Months since the first purchase"),
+                 "quarter": N_("Quarters since the first purchase"),
+                 "year": N_("Years since the first purchase")}
 
 
 def rates_chart(frame: pd.DataFrame, period: Period,
@@ -40,7 +47,7 @@ def rates_chart(frame: pd.DataFrame, period: Period,
                     "symbol": ["circle" if c else "circle-open" for c in frame["complete"]]},
             hovertemplate=f"{name}: %{{y:,.1f}}%<extra></extra>",
         ))
-    layout(figure, t("Retention and churn by {period}", period=t(period)), t("Period"),
+    layout(figure, t("Retention and churn by {period}", period=period_word(period)), t("Period"),
             t("Share of the starting base (%)"))
     figure.update_yaxes(ticksuffix="%", tickformat=",")
     for found, name in benchmarks:
@@ -115,8 +122,8 @@ def cohort_heatmap(cohorts: pd.DataFrame, average: pd.DataFrame, period: Period,
                         "(%{customdata})") + "<extra></extra>",
     ))
     what = t("revenue retention") if metric == "revenue" else t("customer retention")
-    layout(figure, t("Cohorts by {period}: {what}", period=t(period), what=what),
-            t("{period}s since the first purchase", period=t(period).capitalize()),
+    layout(figure, t("Cohorts by {period}: {what}", period=period_word(period), what=what),
+            t(PERIODS_SINCE[period]),
             "", height=max(360, 160 + 28 * len(row_names)))
     figure.update_yaxes(autorange="reversed", type="category")
     # The periods since acquisition read across the top, under the title: the top margin
@@ -137,7 +144,8 @@ def curves_chart(curves: pd.DataFrame, period: Period, overall: pd.DataFrame,
             x=frame["period_offset"], y=frame["retention_pct"], name=name, mode="lines+markers",
             line={"color": PALETTE[n % len(PALETTE)], "width": 2},
             customdata=frame["customers"],
-            hovertemplate=f"{name}: %{{y:,.1f}}% (%{{customdata:,}} customers)<extra></extra>",
+            hovertemplate=f"{name}: %{{y:,.1f}}% "
+            + t("(%{customdata:,} customers)") + "<extra></extra>",
         ))
     figure.add_trace(go.Scatter(
         x=overall["period_offset"], y=overall["retention_pct"], name=t("Weighted average"),
@@ -145,7 +153,7 @@ def curves_chart(curves: pd.DataFrame, period: Period, overall: pd.DataFrame,
         hovertemplate=t("Average") + ": %{y:,.1f}%<extra></extra>",
     ))
     layout(figure, t("Retention curves"),
-            t("{period}s since the first purchase", period=t(period).capitalize()),
+            t(PERIODS_SINCE[period]),
             t("Customers active (% of cohort)"))
     figure.update_yaxes(ticksuffix="%", rangemode="tozero")
     return figure
@@ -169,7 +177,7 @@ def lifecycle_chart(frame: pd.DataFrame, period: Period) -> go.Figure:
             customdata=frame[column],
             hovertemplate=f"{t(name)}: %{{customdata:,}}<extra></extra>",
         ))
-    layout(figure, t("Customer lifecycle by {period}", period=t(period)), t("Period"),
+    layout(figure, t("Customer lifecycle by {period}", period=period_word(period)), t("Period"),
             t("Customers (dormant below zero)"))
     figure.update_layout(barmode="relative")
     figure.update_yaxes(tickformat=",")

@@ -8,16 +8,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts import add_benchmark, layout
-from dashboard.formatting import known, period_label
+from dashboard.formatting import known, period_label, period_word
 from dashboard.retention_charts import PALETTE
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.sql import Period
 
 GROUP_COLOURS = {"promoter": "#38a169", "passive": "#a0aec0", "detractor": "#e53e3e"}
-GROUP_NAMES = {"promoter": "Promoters (9-10)", "passive": "Passives (7-8)",
-               "detractor": "Detractors (0-6)"}
+GROUP_NAMES = {"promoter": N_("Promoters (9-10)"), "passive": N_("Passives (7-8)"),
+               "detractor": N_("Detractors (0-6)")}
 COUNT_COLOUR = "rgba(113,128,150,0.25)"
 BAND_COLOUR = "rgba(43,108,176,0.15)"
 FEW_COLOUR = "#bee3f8"
@@ -71,7 +71,7 @@ def nps_trend_chart(table: pd.DataFrame, period: Period, benchmark: Comparison |
         customdata=[[_number(m) or 0.0] for m in table["margin_of_error"]],
         hovertemplate=t("NPS") + ": %{y:,.1f} ± %{customdata[0]:,.1f}<extra></extra>"))
     add_benchmark(figure, x, benchmark, benchmark_name, suffix="")
-    layout(figure, t("Net Promoter Score by {period}", period=t(period)), t("Period"),
+    layout(figure, t("Net Promoter Score by {period}", period=period_word(period)), t("Period"),
            t("NPS (−100 to 100)"))
     # The answer bars use the lower third of the chart, so they stay behind the NPS line.
     most = max([int(n) for n in table["responses"]] + [1])
@@ -96,7 +96,7 @@ def nps_mix_chart(table: pd.DataFrame, period: Period) -> go.Figure:
             x=x, y=shares, name=name, marker={"color": GROUP_COLOURS[group]},
             customdata=list(table[column]),
             hovertemplate=f"{name}: %{{y:,.1f}}% (%{{customdata:,}})<extra></extra>"))
-    layout(figure, t("Promoters, passives and detractors by {period}", period=t(period)),
+    layout(figure, t("Promoters, passives and detractors by {period}", period=period_word(period)),
            t("Period"), t("Share of the answers (%)"))
     figure.update_layout(barmode="stack")
     figure.update_yaxes(range=[0, 100], ticksuffix="%")
@@ -163,14 +163,14 @@ def csat_chart(table: pd.DataFrame, period: Period, benchmark: Comparison | None
         customdata=list(table["responses"]),
         hovertemplate=t("CSAT") + ": %{y:,.1f}% (n = %{customdata:,})<extra></extra>"))
     add_benchmark(figure, x, benchmark, benchmark_name)
-    layout(figure, t("Customer satisfaction (CSAT) by {period}", period=t(period)),
+    layout(figure, t("Customer satisfaction (CSAT) by {period}", period=period_word(period)),
            t("Period"), t("Answers of 4 or 5 (%)"))
     figure.update_yaxes(range=[0, 100], ticksuffix="%")
     return figure
 
 
-CLI_QUESTIONS = (("recommend", "Would recommend"), ("buy_again", "Would buy again"),
-                 ("other_products", "Would try other products"))
+CLI_QUESTIONS = (("recommend", N_("Would recommend")), ("buy_again", N_("Would buy again")),
+                 ("other_products", N_("Would try other products")))
 
 
 def cli_chart(table: pd.DataFrame, period: Period) -> go.Figure:
@@ -191,7 +191,7 @@ def cli_chart(table: pd.DataFrame, period: Period) -> go.Figure:
             x=x, y=[_number(v) for v in table[column]], name=name, mode="lines",
             line={"color": PALETTE[(n + 4) % len(PALETTE)], "width": 1.5, "dash": "dot"},
             hovertemplate=f"{name}: %{{y:,.2f}}<extra></extra>"))
-    layout(figure, t("Customer loyalty index (CLI) by {period}", period=t(period)),
+    layout(figure, t("Customer loyalty index (CLI) by {period}", period=period_word(period)),
            t("Period"), t("Mean answer (1 to 6)"))
     figure.update_yaxes(range=[1, 6])
     return figure

@@ -1,8 +1,10 @@
-"""The dashboard's access to ``metrics``: one cached store per process, cached results.
+"""The dashboard's access to ``metrics``: one cached store per signed-in user, cached results.
 
-Results are cached on small hashable arguments (dataset id and version, the frozen filter
-state); the store itself is left out of the cache key. Sessions asking for the same
-uncached result at once share one computation (:mod:`dashboard.flights`).
+Results are cached on small hashable arguments (the store's folder and the workspaces its
+user sees, dataset id and version, the frozen filter state); the store itself is left out
+of the cache key. Keyed by the workspaces, a result computed for one user reaches only
+users who may see the same datasets. Sessions asking for the same uncached result at once
+share one computation (:mod:`dashboard.flights`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.flights import Flights
-from metrics import loyalty, retention, rfm, satisfaction, simulator, survival
+from metrics import drivers, loyalty, retention, rfm, satisfaction, simulator, survival
+from metrics.access import ADMIN, Principal, workspaces
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
 from metrics.digest import Digest, Rule, build_digest, saved_rules
+from metrics.errors import AccessDenied
 from metrics.explain import Explanation, explain
+from metrics.i18n import language
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_values
@@ -47,6 +53,8 @@ _PAGE_FUNCTIONS: tuple[Callable[..., Any], ...] = (
     satisfaction.comments,
     satisfaction.response_coverage,
     rfm.rfm_table,
+    drivers.drivers,
+    drivers.all_drivers,
 )
 _METRICS: tuple[Callable[..., Any], ...] = tuple(dict.fromkeys(
     (*metric_functions(), *_PAGE_FUNCTIONS)))
@@ -72,12 +80,17 @@ def _shared(*, max_entries: int, max_size: str
                           Callable[Concatenate[Store, P], R]]:
     """``st.cache_data`` for results every session shares (bounded by ``max_entries``,
     ``max_size`` and :data:`CACHE_TTL`), with a failure shared by the calls that waited
-    for it rather than repeated by each of them."""
+    for it rather than repeated by each of them.
+
+    The session's language is part of the key: a result may hold texts written in it (an
+    explanation's definition and headers, an error's sentence), and a session in another
+    language must not be handed them.
+    """
     def decorate(function: Callable[Concatenate[Store, P], R]
                  ) -> Callable[Concatenate[Store, P], R]:
         @functools.wraps(function)  # the cache keys by the function's name and source
-        def computation(_store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
-            return _FLIGHTS.compute((function.__qualname__, args, tuple(kwargs.items())),
+        def computation(_store: Store, lang: str, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            return _FLIGHTS.compute((function.__qualname__, lang, args, tuple(kwargs.items())),
                                     lambda: function(_store, *args, **kwargs))
 
         cached = st.cache_data(show_spinner=False, max_entries=max_entries,
@@ -86,20 +99,60 @@ def _shared(*, max_entries: int, max_size: str
         @functools.wraps(function)
         def call(_store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
             _FLIGHTS.arrive()
-            return cached(_store, *args, **kwargs)
+            return cached(_store, language.get(), *args, **kwargs)
         return call
     return decorate
 
 
+# The session-state key dashboard.signin keeps the session's principal under.
+PRINCIPAL = "_principal"
+# What a cached result is keyed by besides its own arguments: the store's folder, and
+# whether its user sees every workspace or which ones.
+Scope = tuple[str, bool, tuple[str, ...]]
+
+
 @st.cache_resource(show_spinner=False)
-def _open_store(path: str) -> Store:
-    return Store(path)  # with the engine's threads and memory (metrics.engine)
+def _open_store(path: str, user: str | None = None, workspaces: tuple[str, ...] = (),
+                is_admin: bool = True) -> Store:
+    # with the engine's threads and memory (metrics.engine)
+    return Store(path, principal=Principal(user, frozenset(workspaces), is_admin))
+
+
+def session_principal() -> Principal:
+    """Who uses this session, as :mod:`dashboard.signin` found; nobody signed in is
+    refused (a page never opens data for an unknown user). Outside a Streamlit session
+    (a benchmark or script on the server, as the CLI without ``--user``): the local
+    administrator."""
+    if get_script_run_ctx() is None:
+        return ADMIN
+    principal = st.session_state.get(PRINCIPAL)
+    if not isinstance(principal, Principal):
+        raise AccessDenied()
+    return principal
 
 
 def get_store() -> Store:
-    """The process's store for the configured data folder (shared by the sessions: it
-    hands out a cursor per query and follows the catalogue other processes write)."""
-    return _open_store(str(default_db_path()))
+    """The store of the configured data folder as this session's user sees it: only
+    their workspaces' datasets (one per user, shared by their sessions; it hands out a
+    cursor per query and follows the catalogue other processes write)."""
+    principal = session_principal()
+    return _open_store(str(default_db_path()), principal.name,
+                       tuple(sorted(principal.workspaces)), principal.is_admin)
+
+
+def own_workspaces() -> list[str]:
+    """The workspaces this session's user may store into: theirs, or every one for an
+    administrator (``default`` first)."""
+    principal = session_principal()
+    every = workspaces(default_db_path())
+    return [name for name in every if principal.can_see(name)]
+
+
+def cache_scope(store: Store) -> Scope:
+    """The part of a cache key that keeps one user's results from another who may not
+    see the same workspaces."""
+    principal = store.principal
+    return store.path, principal.is_admin, tuple(sorted(principal.workspaces))
 
 
 def dataset_version(dataset: Dataset) -> str:
@@ -110,14 +163,14 @@ def dataset_version(dataset: Dataset) -> str:
 
 
 @_shared(max_entries=512, max_size="64MB")
-def _kpis(_store: Store, db: str, dataset_id: str, version: str, filters: Filters
+def _kpis(_store: Store, scope: Scope, dataset_id: str, version: str, filters: Filters
           ) -> pd.DataFrame:
     return kpi_table(_store, _store.dataset(dataset_id), filters)
 
 
 def kpis(dataset: Dataset, filters: Filters) -> pd.DataFrame:
     store = get_store()
-    return _kpis(store, store.path, dataset.id, dataset_version(dataset), filters)
+    return _kpis(store, cache_scope(store), dataset.id, dataset_version(dataset), filters)
 
 
 def retention_by_period(dataset: Dataset, filters: Filters, base: retention.Base
@@ -135,9 +188,37 @@ def lifecycle(dataset: Dataset, filters: Filters) -> pd.DataFrame:
 
 
 @_shared(max_entries=512, max_size="512MB")
-def _compute(_store: Store, db: str, dataset_id: str, version: str, name: str,
+def _compute(_store: Store, scope: Scope, dataset_id: str, version: str, name: str,
              filters: Filters, options: tuple[tuple[str, Any], ...]) -> Any:
     return _BY_KEY[name](_store, _store.dataset(dataset_id), filters, **dict(options))
+
+
+# Tables a page derives from a cached result (in pandas, no query): cached too, since with
+# many sessions on one view every run of the page would otherwise repeat the work.
+_DERIVED: dict[str, Callable[..., Any]] = {_key(function): function for function in (
+    retention.cohort_average, retention.cohort_curves)}
+
+
+@_shared(max_entries=512, max_size="128MB")
+def _derive(_store: Store, scope: Scope, dataset_id: str, version: str, name: str,
+            source: str, filters: Filters, source_options: tuple[tuple[str, Any], ...],
+            options: tuple[tuple[str, Any], ...]) -> Any:
+    table = _compute(_store, scope, dataset_id, version, source, filters, source_options)
+    return _DERIVED[name](table, **dict(options))
+
+
+def derive(derived: Callable[..., R], source: Callable[..., Any], dataset: Dataset,
+           filters: Filters, source_options: dict[str, Any], **options: Any) -> R:
+    """``derived(table, **options)`` of ``compute(source, dataset, filters,
+    **source_options)``'s table (``derived`` one of :data:`_DERIVED`), cached like it."""
+    name = _key(derived)
+    if name not in _DERIVED:
+        raise ValueError(f"{name} is not a derived table the dashboard caches")
+    store = get_store()
+    result: R = _derive(store, cache_scope(store), dataset.id, dataset_version(dataset), name,
+                        _key(source), filters, tuple(sorted(source_options.items())),
+                        tuple(sorted(options.items())))
+    return result
 
 
 def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], dataset: Dataset,
@@ -151,13 +232,13 @@ def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], data
     if args:
         raise TypeError("pass a metric function's options by keyword")
     store = get_store()
-    result: R = _compute(store, store.path, dataset.id, dataset_version(dataset), name,
+    result: R = _compute(store, cache_scope(store), dataset.id, dataset_version(dataset), name,
                          filters, tuple(sorted(options.items())))
     return result
 
 
 @_shared(max_entries=256, max_size="128MB")
-def _explanation(_store: Store, db: str, dataset_id: str, version: str, metric_id: str,
+def _explanation(_store: Store, scope: Scope, dataset_id: str, version: str, metric_id: str,
                  filters: Filters, period_start: date | None, offset: int | None,
                  group: str | None, options: tuple[tuple[str, Any], ...] = ()
                  ) -> Explanation:
@@ -173,40 +254,51 @@ def explanation(dataset: Dataset, metric_id: str, filters: Filters,
     for it only when a user opens a "How is this computed?". ``options`` are the metric
     function's options the page shows the number with."""
     store = get_store()
-    return _explanation(store, store.path, dataset.id, dataset_version(dataset), metric_id,
+    return _explanation(store, cache_scope(store), dataset.id, dataset_version(dataset), metric_id,
                         filters, period_start, offset, group,
                         tuple(sorted((options or {}).items())))
 
 
 @_shared(max_entries=64, max_size="16MB")
-def _segments(_store: Store, db: str, dataset_id: str, version: str) -> dict[str, list[str]]:
+def _segments(_store: Store, scope: Scope, dataset_id: str, version: str
+              ) -> dict[str, list[str]]:
     return segment_values(_store, _store.dataset(dataset_id))
 
 
 def segments(dataset: Dataset) -> dict[str, list[str]]:
     store = get_store()
-    return _segments(store, store.path, dataset.id, dataset_version(dataset))
+    return _segments(store, cache_scope(store), dataset.id, dataset_version(dataset))
 
 
 @_shared(max_entries=64, max_size="1MB")
-def _suggested_window(_store: Store, db: str, dataset_id: str, version: str
+def _suggested_window(_store: Store, scope: Scope, dataset_id: str, version: str
                       ) -> SuggestedWindow | None:
     return suggest_inactivity_days(_store, _store.dataset(dataset_id))
 
 
 def suggested_window(dataset: Dataset) -> SuggestedWindow | None:
     store = get_store()
-    return _suggested_window(store, store.path, dataset.id, dataset_version(dataset))
+    return _suggested_window(store, cache_scope(store), dataset.id, dataset_version(dataset))
+
+
+_BENCHMARKS: dict[Scope, tuple[object, list[Benchmark]]] = {}
 
 
 def benchmarks() -> list[Benchmark]:
-    """Every benchmark figure: the shipped ones and the sets users saved (a small table,
-    read afresh so a set saved on the Data page shows at once)."""
-    return all_benchmarks(get_store())
+    """Every benchmark figure: the shipped ones and the sets users saved, read again once
+    the store changed (so a set saved on the Data page shows at once), not on every run of
+    every session's sidebar."""
+    store = get_store()
+    scope, state = cache_scope(store), store.state()
+    known = _BENCHMARKS.get(scope)
+    if known is None or known[0] != state:
+        known = (state, all_benchmarks(store))
+        _BENCHMARKS[scope] = known  # one entry per user scope; a race reads twice
+    return list(known[1])
 
 
 @_shared(max_entries=256, max_size="16MB")
-def _digest(_store: Store, db: str, dataset_id: str, version: str, as_of: date,
+def _digest(_store: Store, scope: Scope, dataset_id: str, version: str, as_of: date,
             rules: tuple[Rule, ...], period: Period, inactivity_days: int) -> Digest:
     return build_digest(_store, _store.dataset(dataset_id), as_of, rules, period=period,
                         inactivity_days=inactivity_days)
@@ -216,5 +308,5 @@ def digest(dataset: Dataset, as_of: date, period: Period, inactivity_days: int) 
     """The digest with the dataset's alert rules (saved, else the default ones), cached on
     the rules themselves so an edit shows at once."""
     store = get_store()
-    return _digest(store, store.path, dataset.id, dataset_version(dataset), as_of,
+    return _digest(store, cache_scope(store), dataset.id, dataset_version(dataset), as_of,
                    saved_rules(store, dataset), period, inactivity_days)

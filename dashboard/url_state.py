@@ -54,6 +54,13 @@ def parse_choice(options: Iterable[Choice]) -> Callable[[Sequence[str]], Choice]
     return parse
 
 
+def parse_flag(raw: Sequence[str]) -> bool:
+    """A switch: ``1`` on, ``0`` off (a link leaves an off switch out)."""
+    if raw[-1] in ("1", "0"):
+        return raw[-1] == "1"
+    raise ValueError(raw[-1])
+
+
 def parse_values(options: Iterable[str]) -> Callable[[Sequence[str]], list[str]]:
     """Several values of a multi-select; any unknown value makes the whole list invalid."""
     allowed = set(options)
@@ -127,11 +134,15 @@ class UrlState:
 
 
 def query_string_values(state: Session, keys: Iterable[str]) -> dict[str, str | list[str]]:
-    """The URL form of the given session values: ISO dates, strings, lists of strings."""
+    """The URL form of the given session values: ISO dates, strings, lists of strings,
+    ``1`` for a switch that is on."""
     values: dict[str, str | list[str]] = {}
     for key in keys:
         value = state.get(key)
-        if value is None or value == [] or value == "":
+        if value is None or value is False or value == [] or value == "":
+            continue
+        if value is True:  # a switch that is on
+            values[key] = "1"
             continue
         if isinstance(value, date):
             values[key] = value.isoformat()

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal, TypedDict
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.formatting import (
     MISSING,
+    current_locale,
+    format_day,
+    format_value,
     reads_as_zero,
+    streamlit_formats_fit,
     table_date_format,
     table_number_format,
 )
-from metrics.export import to_csv, to_excel
-from metrics.i18n import t
+from metrics.export import locale_csv_style, to_csv, to_excel
+from metrics.i18n import language, t
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -28,13 +36,23 @@ def download_buttons(table: pd.DataFrame, name: str, key: str) -> None:
     took most of a page's time (and kept them in memory for each session).
     The image of each chart downloads from its own toolbar (the camera icon).
     """
-    columns = st.columns([1, 1, 4])
+    style = locale_csv_style(current_locale())
+    columns = st.columns([1, 1, 4] if style is None else [1, 1, 1, 3])
     columns[0].download_button(t("Data as CSV"), lambda: to_csv(table),
                                f"loyaltylens-{name}.csv", mime="text/csv",
                                icon=":material/download:", key=f"{key}_csv")
     columns[1].download_button(t("Data as Excel"), lambda: to_excel(table, name),
                                f"loyaltylens-{name}.xlsx", icon=":material/download:",
                                mime=XLSX_MIME, key=f"{key}_xlsx")
+    if style is not None:  # the values stay machine-readable; only the marks change
+        delimiter, decimal = style
+        columns[2].download_button(
+            t("Data as CSV ({delimiter} and {decimal})", delimiter=delimiter, decimal=decimal),
+            lambda: to_csv(table, delimiter, decimal), f"loyaltylens-{name}-{language.get()}.csv",
+            mime="text/csv", icon=":material/download:", key=f"{key}_csv_locale",
+            help=t("Fields separated by “{delimiter}” and decimals written with “{decimal}”, "
+                   "as a spreadsheet set to this language opens a CSV file.",
+                   delimiter=delimiter, decimal=decimal))
 
 
 class ChangeStyle(TypedDict, total=False):
@@ -65,7 +83,27 @@ def data_table(frame: pd.DataFrame, *, currency: str | None = None,
     ``column_config`` (Streamlit's) refines or overrides these columns.
     """
     config = table_columns(frame, currency, units or {}) | dict(column_config or {})
-    st.dataframe(frame, placeholder=MISSING, column_config=config, **options)
+    shown: pd.DataFrame | Styler = frame
+    if not streamlit_formats_fit():
+        shown = localised(frame, currency, units or {})
+    st.dataframe(shown, placeholder=MISSING, column_config=config, **options)
+
+
+def localised(frame: pd.DataFrame, currency: str | None, units: Mapping[str, str]) -> Styler:
+    """``frame`` with its dates and the number columns in ``units`` written by Babel in
+    the locale: Streamlit writes a column's printf and Day.js formats in English only
+    (1,234.5; Mar), so the table shows these texts while it still sorts by the values."""
+    formats: dict[str, Any] = {}
+    for column in frame.columns:
+        if column in units:
+            formats[column] = partial(format_value, unit=units[column], currency=currency)
+        elif _holds_dates(frame[column]):
+            formats[column] = _day_text
+    return frame.style.format(formats, na_rep=MISSING)
+
+
+def _day_text(value: object) -> str:
+    return format_day(pd.Timestamp(value).date()) if not pd.isna(value) else MISSING
 
 
 def table_columns(frame: pd.DataFrame, currency: str | None, units: Mapping[str, str]
@@ -73,12 +111,15 @@ def table_columns(frame: pd.DataFrame, currency: str | None, units: Mapping[str,
     """The column settings :func:`data_table` gives ``frame``: its date columns and the
     number columns named in ``units``."""
     config: dict[str, Any] = {}
+    # Streamlit shows a Styler's texts (:func:`localised`) only where a column has no format.
+    fits = streamlit_formats_fit()
     for column in frame.columns:
         if column in units:
             config[column] = st.column_config.NumberColumn(
-                format=table_number_format(units[column], currency))
+                format=table_number_format(units[column], currency) if fits else None)
         elif _holds_dates(frame[column]):
-            config[column] = st.column_config.DateColumn(format=table_date_format())
+            config[column] = st.column_config.DateColumn(
+                format=table_date_format() if fits else None)
     return config
 
 

@@ -31,7 +31,7 @@ from babel.numbers import format_decimal
 from metrics.definitions import REGISTRY, Unit
 from metrics.errors import InputError
 from metrics.export import FORMULA_PREFIXES, to_csv
-from metrics.i18n import language, t
+from metrics.i18n import N_, language, t
 from metrics.query.sql import PERIODS
 from metrics.readers import prepare_file
 from metrics.store import Store
@@ -64,9 +64,11 @@ BASIS_MONTHS: dict[str, float] = {"monthly": 1, "quarterly": 3, "annual": 12}
 PERIOD_MONTHS: dict[str, float] = {"week": 7 / DAYS_PER_MONTH, "month": 1, "quarter": 3,
                                    "year": 12}
 _BASIS_DAYS = {"monthly": "30.4375", "quarterly": "91.3125", "annual": "365.25"}
-_PERIOD_BASIS = {"week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "annual"}
+_PERIOD_BASIS = {"week": N_("weekly"), "month": N_("monthly"), "quarter": N_("quarterly"),
+                 "year": N_("annual")}
 # How long "a period" is, as a note says it.
-_PER_PERIOD = {"week": "a week", "month": "a month", "quarter": "a quarter", "year": "a year"}
+_PER_PERIOD = {"week": N_("a week"), "month": N_("a month"), "quarter": N_("a quarter"),
+               "year": N_("a year")}
 
 
 @dataclass(frozen=True)
@@ -119,28 +121,28 @@ _FAMILIES: dict[Unit, UnitFamily | None] = {
 
 
 RETENTION_CAVEAT = (
-    "Published retention rates rarely say who counts as a customer or over which window; "
-    "LoyaltyLens counts the customers in the base (an order within the inactivity window) "
-    "at the start and at the end of each period.")
+    N_("Published retention rates rarely say who counts as a customer or over which window; "
+       "LoyaltyLens counts the customers in the base (an order within the inactivity window) "
+       "at the start and at the end of each period."))
 CHURN_CAVEAT = (
-    "Published churn rates mostly count cancelled subscriptions; with orders only, "
-    "LoyaltyLens counts a customer as lost once their last order is older than the "
-    "inactivity window.")
+    N_("Published churn rates mostly count cancelled subscriptions; with orders only, "
+       "LoyaltyLens counts a customer as lost once their last order is older than the "
+       "inactivity window."))
 REPEAT_CAVEAT = (
-    "Published repeat-purchase rates use their own window (for example a second purchase "
-    "within 12 months); LoyaltyLens counts the period's active customers with at least two "
-    "orders to date, so the windows differ.")
+    N_("Published repeat-purchase rates use their own window (for example a second purchase "
+       "within 12 months); LoyaltyLens counts the period's active customers with at least two "
+       "orders to date, so the windows differ."))
 NPS_CAVEAT = (
-    "Published NPS come from industry studies with their own panels and question wording; "
-    "yours comes from your own survey answers.")
-CSAT_CAVEAT = ("Published CSAT figures are shares of satisfied answers on their own scales; "
-               "LoyaltyLens counts 4-5 answers on a 1-5 scale.")
+    N_("Published NPS come from industry studies with their own panels and question wording; "
+       "yours comes from your own survey answers."))
+CSAT_CAVEAT = (N_("Published CSAT figures are shares of satisfied answers on their own scales; "
+                  "LoyaltyLens counts 4-5 answers on a 1-5 scale."))
 REVENUE_CAVEAT = (
-    "Published revenue retention is usually gross revenue retention of subscription "
-    "revenue; LoyaltyLens follows the revenue of a cohort of customers.")
+    N_("Published revenue retention is usually gross revenue retention of subscription "
+       "revenue; LoyaltyLens follows the revenue of a cohort of customers."))
 STRICT_NOTE = (
-    "Your strict retention rate is compared with published customer retention rates, which "
-    "do not say whether customers who left and came back count as retained.")
+    N_("Your strict retention rate is compared with published customer retention rates, which "
+       "do not say whether customers who left and came back count as retained."))
 
 BENCHMARK_METRICS: dict[str, BenchmarkMetric] = {m.id: m for m in (
     BenchmarkMetric("retention_rate", ("percent",), "percent", "retention", RETENTION_CAVEAT),
@@ -151,26 +153,26 @@ BENCHMARK_METRICS: dict[str, BenchmarkMetric] = {m.id: m for m in (
     BenchmarkMetric("csat", ("percent", "index"), "score", None, CSAT_CAVEAT),
     # Figures of numbers the dashboard shows without a registry entry yet, and figures
     # with no LoyaltyLens metric of their own (listed with their sector).
-    BenchmarkMetric("clv_cac_ratio", ("ratio",), "positive", own_label="CLV:CAC ratio",
+    BenchmarkMetric("clv_cac_ratio", ("ratio",), "positive", own_label=N_("CLV:CAC ratio"),
                     own_comparable="ratio"),
     BenchmarkMetric("cac_payback_months", ("months",), "positive",
-                    own_label="Months to recover CAC", own_comparable="months"),
+                    own_label=N_("Months to recover CAC"), own_comparable="months"),
     BenchmarkMetric("acquisition_vs_retention_cost", ("multiple",), "positive",
-                    own_label="Cost of winning vs keeping a customer",
+                    own_label=N_("Cost of winning vs keeping a customer"),
                     own_comparable="multiple"),
     BenchmarkMetric("profit_uplift_from_retention", ("percent",), "non_negative",
-                    own_label="Profit uplift from higher retention", own_comparable="percent"),
+                    own_label=N_("Profit uplift from higher retention"), own_comparable="percent"),
     BenchmarkMetric("revenue_retention", ("percent",), "non_negative", "retention",
-                    REVENUE_CAVEAT, own_label="Revenue retention", own_comparable="percent"),
+                    REVENUE_CAVEAT, own_label=N_("Revenue retention"), own_comparable="percent"),
     BenchmarkMetric("voluntary_churn_rate", ("percent",), "percent", "churn",
-                    own_label="Voluntary churn rate", own_comparable="percent"),
+                    own_label=N_("Voluntary churn rate"), own_comparable="percent"),
     BenchmarkMetric("involuntary_churn_rate", ("percent",), "percent", "churn",
-                    own_label="Involuntary churn rate", own_comparable="percent"),
+                    own_label=N_("Involuntary churn rate"), own_comparable="percent"),
     BenchmarkMetric("net_churn_rate", ("percent",), "percent", "churn",
-                    own_label="Net churn rate (returning subscribers netted out)",
+                    own_label=N_("Net churn rate (returning subscribers netted out)"),
                     own_comparable="percent"),
     BenchmarkMetric("annual_repurchase_rate", ("percent",), "percent",
-                    own_label="Annual repurchase rate", own_comparable="percent"),
+                    own_label=N_("Annual repurchase rate"), own_comparable="percent"),
 )}
 METRIC_IDS: tuple[str, ...] = tuple(BENCHMARK_METRICS)
 # A LoyaltyLens metric compared with another metric's figures (said in a note).
@@ -325,13 +327,13 @@ def _cell(text: str | None) -> str:
 
 def _range_error(row: int, metric: BenchmarkMetric, value: str) -> InputError:
     messages = {
-        "percent": "Row {row}: {metric_id} is a percentage, so its value must lie between 0 "
-                   "and 100, not “{value}”.",
-        "nps": "Row {row}: an NPS lies between −100 and 100, not “{value}”.",
-        "score": "Row {row}: {metric_id} lies between 0 and 100, not “{value}”.",
-        "non_negative": "Row {row}: {metric_id} cannot be negative, so “{value}” cannot be "
-                        "right.",
-        "positive": "Row {row}: {metric_id} must be above 0, not “{value}”.",
+        "percent": N_("Row {row}: {metric_id} is a percentage, so its value must lie between 0 "
+                      "and 100, not “{value}”."),
+        "nps": N_("Row {row}: an NPS lies between −100 and 100, not “{value}”."),
+        "score": N_("Row {row}: {metric_id} lies between 0 and 100, not “{value}”."),
+        "non_negative": N_("Row {row}: {metric_id} cannot be negative, so “{value}” cannot be "
+                           "right."),
+        "positive": N_("Row {row}: {metric_id} must be above 0, not “{value}”."),
     }
     return InputError(t(messages[metric.valid], row=row, metric_id=metric.id, value=value))
 
@@ -575,20 +577,23 @@ def benchmark_frame(benchmarks: Iterable[Benchmark]) -> pd.DataFrame:
 
 
 TEMPLATE_ROWS: tuple[dict[str, str], ...] = (
-    {"metric_id": "retention_rate", "metric": "Customer retention rate (our target)",
-     "value": "80", "unit": "%", "period": "annual", "source": "Our 2025 plan",
+    {"metric_id": "retention_rate", "metric": N_("Customer retention rate (our target)"),
+     "value": "80", "unit": "%", "period": "annual", "source": N_("Our 2025 plan"),
      "year": "2025",
-     "definition": "Share of last year's customers we aim to keep over the year."},
-    {"metric_id": "nps", "metric": "Net Promoter Score (our target)", "value": "40",
-     "unit": "NPS points", "period": "n.a.", "source": "Our 2025 plan", "year": "2025",
-     "definition": "NPS we aim for in our own customer survey."},
+     "definition": N_("Share of last year's customers we aim to keep over the year.")},
+    {"metric_id": "nps", "metric": N_("Net Promoter Score (our target)"), "value": "40",
+     "unit": "NPS points", "period": "n.a.", "source": N_("Our 2025 plan"), "year": "2025",
+     "definition": N_("NPS we aim for in our own customer survey.")},
 )
+# The template's example texts, written in the reader's language.
+TEMPLATE_TEXTS = ("metric", "source", "definition")
 
 
 def template_csv() -> str:
     """A benchmark file to fill in: the header and two example targets (sector left empty,
     so it becomes the set's name)."""
-    return to_csv(pd.DataFrame([{c: row.get(c, "") for c in BENCHMARK_COLUMNS}
+    return to_csv(pd.DataFrame([{c: t(row[c]) if c in TEMPLATE_TEXTS else row.get(c, "")
+                                 for c in BENCHMARK_COLUMNS}
                                 for row in TEMPLATE_ROWS], columns=list(BENCHMARK_COLUMNS)))
 
 
@@ -648,10 +653,10 @@ def _conversion_note(row: Benchmark, kind: Conversion, basis: Basis, period: str
     exponent = _exponent_text(basis, period)
     if kind == "churn":
         formula = f"{target} = 1 − (1 − {source_basis})^{exponent}"
-        text = "{value}% {basis} churn ({citation}) is {converted} {per}: {formula}."
+        text = N_("{value}% {basis} churn ({citation}) is {converted} {per}: {formula}.")
     else:
         formula = f"{target} = {source_basis}^{exponent}"
-        text = "{value}% {basis} retention ({citation}) is {converted} {per}: {formula}."
+        text = N_("{value}% {basis} retention ({citation}) is {converted} {per}: {formula}.")
     converted = _percent(low) if low == high else f"{_percent(low)}–{_percent(high)}"
     return t(text, citation=row.citation, value=row.value, basis=source_basis,
              converted=converted, per=t(_PER_PERIOD[period]), formula=formula)

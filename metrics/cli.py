@@ -49,10 +49,20 @@ from metrics.digest import (
     webhook_text,
     write_digest,
 )
+from metrics.drivers import (
+    ALL_SEGMENTS,
+    DRIVER_COLUMNS,
+    DRIVER_METRICS,
+    Drivers,
+    all_drivers,
+    drivers,
+    latest_period,
+    summary,
+)
 from metrics.errors import AccessDenied, InputError, LoyaltyLensError
 from metrics.explain import Explanation, explain, json_parameters
 from metrics.export import json_value, to_csv, to_records
-from metrics.i18n import t
+from metrics.i18n import LANGUAGE_ENV_VAR, LANGUAGES, language, language_of, t
 from metrics.ingest import EARLIEST_DATE
 from metrics.kpis import kpi_table
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
@@ -107,27 +117,59 @@ class _HelpFormatter(argparse.HelpFormatter):
 
     argparse expands ``%(default)s``-style fields in every help text, so a plain "95%" in a
     sentence (or in a translation of it) would crash ``--help``; it prints as written here.
+    argparse's own words ("usage:") come from its English catalogue: ours are translated.
     """
 
     def _get_help_string(self, action: argparse.Action) -> str:
         return (action.help or "").replace("%", "%%")
 
+    def add_usage(self, usage: str | None, actions: Any, groups: Any,
+                  prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups,
+                          prefix=t("usage: ") if prefix is None else prefix)
+
 
 class _Parser(argparse.ArgumentParser):
     """The program's parser; its subcommands are built with this class, so they share it.
 
-    ``error_status`` is the status a wrong option exits with: a command's own (the
-    digest's 3, which monitoring tools read as "could not check"), else argparse's 2."""
+    Its headings, ``--help`` and the frame of an error message are in the language of
+    the command (argparse's own are English only). ``error_status`` is the status a wrong
+    option exits with: a command's own (the digest's 3, which monitoring tools read as
+    "could not check"), else argparse's 2.
+    """
 
     def __init__(self, *args: Any, error_status: int = 2, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
+        kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
         self.error_status = error_status
+        self._positionals.title = t("positional arguments")
+        self._optionals.title = t("options")
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help=t("show this help message and exit"))
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(self.error_status, t("{prog}: error: {message}\n", prog=self.prog,
-                                       message=message))
+        self.exit(self.error_status,
+                  t("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
+
+
+def chosen_language(argv: Sequence[str]) -> str:
+    """The command's language: ``--lang``, else ``$LOYALTYLENS_LANG``, else English.
+
+    Read before the parser is built, so that ``--help`` is in that language too. A
+    ``--lang`` it does not speak is left to the parser, which names the choices.
+    """
+    before = argparse.ArgumentParser(add_help=False)
+    before.add_argument("--lang")
+    given, _ = before.parse_known_args(argv)
+    if given.lang is not None:
+        return language_of(given.lang) or "en"
+    setting = os.environ.get(LANGUAGE_ENV_VAR)
+    if setting and language_of(setting) is None:
+        raise InputError(t("{var} is “{value}”, a language LoyaltyLens does not speak: set it "
+                           "to en, ro or ru.", var=LANGUAGE_ENV_VAR, value=setting))
+    return language_of(setting) or "en"
 
 
 # A handler prints its output; it may return the exit status (None: 0).
@@ -175,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--user", help=t("Run as this user: see only their workspaces' datasets (default: "
                          "${var}; without either, the local administrator, who sees "
                          "everything).", var=USER_ENV_VAR))
+    parser.add_argument(
+        "--lang", choices=LANGUAGES,
+        help=t("Language of the messages and of --help: en, ro or ru (default: ${var}, else "
+               "en).", var=LANGUAGE_ENV_VAR))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         command.configure(commands.add_parser(command.name, help=command.help(),
@@ -587,6 +633,54 @@ def _explain(args: argparse.Namespace, store: Store) -> None:
         _print_explanation(explanation)
 
 
+def _configure_drivers(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--metric", required=True, choices=DRIVER_METRICS,
+                         help=t("The rate KPI whose change is split."))
+    _add_filters(command, period_flag="--period-type")
+    command.add_argument("--period", dest="period_day", type=_period_day, metavar="PERIOD",
+                         help=t("The period explained: a day in it (YYYY-MM-DD), a month "
+                                "(YYYY-MM), a quarter (YYYY-Q1) or a year (YYYY); default "
+                                "the latest complete one."))
+    command.add_argument("--against", type=_period_day, metavar="PERIOD",
+                         help=t("The period compared against, written like --period "
+                                "(default: the one before it)."))
+    command.add_argument("--by", metavar="SEGMENT", required=True,
+                         help=t("The segment whose values the change is split by, or "
+                                "{all} for every segment column (the one explaining the "
+                                "most first).", all=ALL_SEGMENTS))
+
+
+def _drivers_data(found: Drivers, currency: str | None) -> dict[str, Any]:
+    """One split as JSON-ready data: the total change and one record per value."""
+    return {"metric": found.metric_id, "segment": found.segment,
+            "period_before": found.period_before.isoformat(),
+            "period_after": found.period_after.isoformat(),
+            "rate_before": json_value(found.rate_before),
+            "rate_after": json_value(found.rate_after),
+            "change": json_value(found.change), "mix_effect": json_value(found.mix_effect),
+            "summary": summary(found, currency),
+            "records": to_records(found.records)}
+
+
+def _drivers(args: argparse.Namespace, store: Store) -> None:
+    dataset = store.dataset(args.dataset)
+    filters = _filters(args, store)  # names --by by its segment key
+    by = args.by
+    day = args.period_day or latest_period(dataset, filters, args.metric)
+    found = (all_drivers(store, dataset, filters, args.metric, day, args.against)
+             if by == ALL_SEGMENTS
+             else [drivers(store, dataset, filters, args.metric, by, day, args.against)])
+    if args.format == "csv":
+        _print_table(pd.concat([f.records for f in found], ignore_index=True) if found
+                     else pd.DataFrame(columns=list(DRIVER_COLUMNS)), "csv")
+    elif by == ALL_SEGMENTS:
+        _print_json({"metric": args.metric,
+                     "explains_most": found[0].segment if found else None,
+                     "segments": [_drivers_data(f, dataset.currency) for f in found]})
+    else:
+        _print_json(_drivers_data(found[0], dataset.currency))
+
+
 def _configure_retention(retention: argparse.ArgumentParser) -> None:
     _add_filters(retention)
     retention.add_argument("--base", choices=BASES,
@@ -851,6 +945,10 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
                                  "its inputs with their values, the SQL with its parameters "
                                  "and the rows behind it (a card's \"How is this computed?\")."),
             _configure_explain, _explain),
+    Command("drivers", lambda: t("Why did it move? A rate KPI's change between two periods "
+                                 "split by the values of a segment into mix and rate "
+                                 "effects that add up to the change."),
+            _configure_drivers, _drivers),
     Command("retention", lambda: t("Retention and churn per period with S, N, E (the "
                                    "Retention page)."),
             _configure_retention, _retention),
@@ -887,8 +985,22 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        lang = chosen_language(arguments)
+    except InputError as error:
+        print(t("error: {message}", message=error.message), file=sys.stderr)
+        return 2
+    token = language.set(lang)
+    try:
+        return _run(arguments)
+    finally:
+        language.reset(token)  # main() called in a process that goes on (tests, scripts)
+
+
+def _run(arguments: Sequence[str]) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     registered = COMMANDS[args.command]
     status: int | None = None
     try:

@@ -6,7 +6,7 @@ import errno
 
 import duckdb
 
-from metrics.i18n import t
+from metrics.i18n import N_, t
 
 
 class LoyaltyLensError(Exception):
@@ -50,10 +50,10 @@ class ServerTrouble(LoyaltyLensError):
 
 
 # What the user reads: the server's trouble, and that it is not theirs to fix.
-OUT_OF_MEMORY = ("The server could not finish this: it ran out of memory. Try again later, "
-                 "or tell your administrator.")
-DISK_TROUBLE = ("The server could not finish this: it could not read or write its data (its "
-                "disk may be full). Try again later, or tell your administrator.")
+OUT_OF_MEMORY = (N_("The server could not finish this: it ran out of memory. Try again later, "
+                    "or tell your administrator."))
+DISK_TROUBLE = (N_("The server could not finish this: it could not read or write its data (its "
+                   "disk may be full). Try again later, or tell your administrator."))
 _DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
+from babel.numbers import get_decimal_symbol
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,9 +35,20 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def to_csv(frame: pd.DataFrame) -> str:
-    """CSV text (UTF-8, comma-separated, ISO dates), formula-safe."""
-    return neutralised(frame).to_csv(index=False, date_format="%Y-%m-%d")
+def to_csv(frame: pd.DataFrame, delimiter: str = ",", decimal: str = ".") -> str:
+    """CSV text (UTF-8, ISO dates), formula-safe: comma-separated with a decimal point, or
+    with another ``delimiter`` and ``decimal`` mark (``;`` and ``,`` as a spreadsheet in
+    Romania or Russia reads it: :func:`locale_csv_style`)."""
+    return neutralised(frame).to_csv(index=False, date_format="%Y-%m-%d", sep=delimiter,
+                                     decimal=decimal)
+
+
+def locale_csv_style(locale: str) -> tuple[str, str] | None:
+    """The delimiter and decimal mark of a CSV file as the spreadsheets of ``locale`` read
+    it, or None where that is the standard comma and point: a locale that writes decimals
+    with a comma separates the fields with a semicolon."""
+    decimal = get_decimal_symbol(locale)
+    return None if decimal == "." else (";", decimal)
 
 
 def to_excel(frame: pd.DataFrame, sheet: str = "data") -> bytes:

@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from metrics.errors import InputError
-from metrics.i18n import t, tn
+from metrics.i18n import N_, Nn_, format_number, t, tn
 from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long
 from metrics.parsing import (
     CURRENCY_HINTS,
@@ -85,29 +85,29 @@ EARLIEST_DATE = date(1990, 1, 1)
 CURRENCY_GIVEN, CURRENCY_OF_DATASET = "given", "dataset"
 # The report's words for each reason (IngestReport.currency_source).
 CURRENCY_REASONS = {
-    "column": "Currency: {code}, read from the file's currency column",
-    "amounts": "Currency: {code}, written beside the amounts",
-    "amount_header": "Currency: {code}, written in the name of the amount column",
-    "encoding": "Currency: {code}, guessed from the file's encoding (the amounts carry no "
-                "currency sign)",
-    "headers": "Currency: {code}, guessed from the language of the column names (the amounts "
-               "carry no currency sign)",
-    "given": "Currency: {code}, chosen",
-    "dataset": "Currency: {code}, the dataset's",
+    "column": N_("Currency: {code}, read from the file's currency column"),
+    "amounts": N_("Currency: {code}, written beside the amounts"),
+    "amount_header": N_("Currency: {code}, written in the name of the amount column"),
+    "encoding": N_("Currency: {code}, guessed from the file's encoding (the amounts carry no "
+                   "currency sign)"),
+    "headers": N_("Currency: {code}, guessed from the language of the column names (the amounts "
+                  "carry no currency sign)"),
+    "given": N_("Currency: {code}, chosen"),
+    "dataset": N_("Currency: {code}, the dataset's"),
 }
 
 _REASONS = {
-    "missing": "{role} is empty.",
-    "bad_date": "{role} is not a date in the {format} format.",
-    "bad_number": "{role} is not a number.",
-    "bad_score": "{role} is not a whole number from {low} to {high}.",
-    "no_score": "The row has no score.",
-    "after_today": "{role} is after today ({today}).",
-    "before_earliest": "{role} is before {year}.",
+    "missing": N_("{role} is empty."),
+    "bad_date": N_("{role} is not a date in the {format} format."),
+    "bad_number": N_("{role} is not a number."),
+    "bad_score": N_("{role} is not a whole number from {low} to {high}."),
+    "no_score": N_("The row has no score."),
+    "after_today": N_("{role} is after today ({today})."),
+    "before_earliest": N_("{role} is before {year}."),
 }
 # A row with more or fewer fields than the header (``fields:<count>``).
-_MISFIT = ("The row has {n} field where the header has {width}.",
-           "The row has {n} fields where the header has {width}.")
+_MISFIT = Nn_("The row has {n} field where the header has {width}.",
+              "The row has {n} fields where the header has {width}.")
 
 
 @dataclass(frozen=True)
@@ -772,8 +772,8 @@ def ingest_file(
     if max_bytes is not None and path.exists() and path.stat().st_size > max_bytes:
         raise InputError(t("{name} is {size} MB; the Data page takes files up to {limit} MB. "
                            "Use `loyaltylens ingest` for larger files.", name=source,
-                           size=f"{path.stat().st_size / 2**20:,.0f}",
-                           limit=f"{max_bytes / 2**20:,.0f}"))
+                           size=format_number(path.stat().st_size / 2**20),
+                           limit=format_number(max_bytes / 2**20)))
     if decimal_mark is not None:
         decimal_mark = parse_decimal_mark(decimal_mark)
     name = dataset.strip()
@@ -834,7 +834,8 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     if usable == 0:
         raise InputError(
             t("None of the {n} rows could be used: {reason} Check that the right columns "
-              "are chosen for each role.", n=f"{read:,}", reason=rejected_by_reason[0]["reason"])
+              "are chosen for each role.", n=format_number(read),
+              reason=rejected_by_reason[0]["reason"])
         )
 
     currencies = _currency_column(cursor, "parsed", "currency", "reason IS NULL"

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from metrics.errors import InputError, LoyaltyLensError
-from metrics.i18n import t, tn
+from metrics.i18n import format_number, language, t, tn
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,10 @@ def run_isolated(task: Callable[[], T], name: str, limits: Limits | None = None)
     _skip_main_in_children()
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(sender, task, limits), daemon=True,
-                            name=f"{PROCESS_NAME} {name}")
+    # the user's language goes with the task: a spawned child starts in English, and its
+    # sentences (rejected rows, the report) are the user's to read
+    child = context.Process(target=_child, args=(sender, task, limits, language.get()),
+                            daemon=True, name=f"{PROCESS_NAME} {name}")
     child.start()
     sender.close()  # the child's end: a dead child then reads as the end of the pipe
     try:
@@ -142,9 +144,11 @@ def _skip_main_in_children() -> None:
     multiprocessing.spawn.get_preparation_data = without_main
 
 
-def _child(sender: Connection, task: Callable[[], Any], limits: Limits) -> None:
-    """The child's body: limits, the task, and its outcome sent to the parent."""
+def _child(sender: Connection, task: Callable[[], Any], limits: Limits, lang: str) -> None:
+    """The child's body: limits, the task in the parent's language, and its outcome sent
+    to the parent."""
     _limit(limits)
+    language.set(lang)
     try:
         outcome: tuple[Any, ...] = ("ok", task())
     except LoyaltyLensError as error:  # sent as parts: subclasses take other arguments
@@ -226,7 +230,7 @@ def _too_long(name: str, limits: Limits) -> str:
 def _out_of_memory(name: str, limits: Limits) -> str:
     return t("Reading {name} needed more memory than an upload may use ({limit} GB), and was "
              "stopped; nothing was stored. Upload a smaller file (fewer rows or columns).",
-             name=name, limit=f"{limits.memory_bytes / 2**30:,.1f}")
+             name=name, limit=format_number(limits.memory_bytes / 2**30, "#,##0.0"))
 
 
 def _disk_full(name: str) -> str:

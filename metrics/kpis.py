@@ -14,9 +14,9 @@ import pandas as pd
 
 from metrics.definitions import BASE_COUNTS, KPIS, METRICS
 from metrics.query.filters import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, Filters
-from metrics.query.orders import orders_query
+from metrics.query.orders import narrowed_orders_query, orders_query
 from metrics.query.run import query_frame, query_row
-from metrics.query.segments import history_holds
+from metrics.query.segments import customer_groups_query, history_holds
 from metrics.query.sql import (
     SQL_DIR,
     Period,
@@ -27,6 +27,7 @@ from metrics.query.sql import (
     period_end_sql,
     period_index_sql,
     period_start_sql,
+    piece,
     with_ctes,
 )
 from metrics.store import Dataset, Store
@@ -98,9 +99,12 @@ def _piece_joins() -> dict[str, str]:
     return {"piece_columns": columns, "piece_joins": joins}
 
 
-def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+def kpi_query(dataset: Dataset, filters: Filters,
+              customers: tuple[str, dict[str, Any]] | None = None
+              ) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and the parameters it binds, as :func:`kpi_table`
-    runs it.
+    runs it; ``customers`` (a condition on ``customer_id`` and its parameters) narrows it
+    to whole customers, as :func:`group_condition` makes for one value of a split.
 
     From the purchase history stored with the orders when the filters keep whole customers
     (scans of the orders), else from the orders themselves; both give the same table.
@@ -127,19 +131,19 @@ def kpi_query(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
             "period_after_spell": period_out_sql(
                 p, add_days_sql("last_purchase", "$inactivity_days + 1")),
         }
-    sql, params = orders_query(
+    sql, params = narrowed_orders_query(
         with_ctes(*events, *(load_sql(f"kpi_piece_{name}") for name in KPI_PIECES),
-                  load_sql("kpi_rows")), dataset, filters,
-        **_piece_joins(),
-        period_series=integer_series_sql("low", "$last_index", "period_index"),
-        period_start=period_start_sql(p, "b.period_index"),
-        period_end=period_end_sql(p, "b.period_index"),
-        **pieces,
-    )
+                  load_sql("kpi_rows")), dataset, filters, customers,
+        {**_piece_joins(),
+         "period_series": integer_series_sql("low", "$last_index", "period_index"),
+         "period_start": period_start_sql(p, "b.period_index"),
+         "period_end": period_end_sql(p, "b.period_index"),
+         **pieces})
     return sql, params | {"inactivity_days": filters.inactivity_days}
 
 
-def kpi_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+def kpi_table(store: Store, dataset: Dataset, filters: Filters, by: str | None = None
+              ) -> pd.DataFrame:
     """Every KPI for every period of the filter's date range, oldest first.
 
     Parameters
@@ -151,19 +155,68 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
     filters
         Period, date range (widened to whole periods), segments and the inactivity
         window W.
+    by
+        A segment key (:func:`metrics.query.segments.segment_dimensions`): the table of
+        each group of customers by their value of it (a column of the orders: the value
+        of their first purchase day, :func:`metrics.query.segments.customer_groups_sql`),
+        every customer in exactly one group (None: the customers without a value), so
+        the groups' counts add up to the unsplit table's.
 
     Returns
     -------
     pandas.DataFrame
-        One row per period with the columns of :data:`KPI_COLUMNS`; rates are percents,
-        ``None`` where their denominator is zero. ``complete`` is False for a period the
-        data starts or stops inside: compare it with care.
+        One row per period (and group, in ``group_value`` after the dates, groups with
+        most customers first) with the columns of :data:`KPI_COLUMNS`; rates are
+        percents, ``None`` where their denominator is zero. ``complete`` is False for a
+        period the data starts or stops inside: compare it with care.
     """
-    sql, params = kpi_query(dataset, filters)
+    if by is not None:
+        return _split_table(store, dataset, filters, by)
+    return _table(store, *kpi_query(dataset, filters))
+
+
+def _table(store: Store, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     frame = query_frame(store, sql, params)
     frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
     frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
     return frame[list(KPI_COLUMNS)]
+
+
+def group_values(store: Store, dataset: Dataset, filters: Filters, by: str
+                 ) -> list[str | None]:
+    """The values of the split ``by`` among the customers the filters keep, most customers
+    first; None stands for the customers without a value (when there are any)."""
+    groups, params = customer_groups_query(dataset, by, filters)
+    sql, bound = orders_query(load_sql("customer_group_values"), dataset, filters,
+                              groups=groups)
+    values = query_frame(store, sql, params | bound)["group_value"]
+    return [None if pd.isna(value) else str(value) for value in values]
+
+
+def group_condition(dataset: Dataset, filters: Filters, by: str, value: str | None
+                    ) -> tuple[str, dict[str, Any]]:
+    """The customers whose value of the split ``by`` is ``value`` (None: without a value),
+    as a condition on ``customer_id`` and its parameters (:func:`kpi_query`'s
+    ``customers``)."""
+    groups, params = customer_groups_query(dataset, by, filters)
+    if value is None:
+        return piece(load_sql("customer_group_without_value").format(groups=groups)), params
+    return (piece(load_sql("customer_group_members").format(groups=groups)),
+            params | {"group_value": value})
+
+
+def _split_table(store: Store, dataset: Dataset, filters: Filters, by: str) -> pd.DataFrame:
+    """:func:`kpi_table` split by ``by``: the KPI query once per group of customers."""
+    frames = []
+    for value in group_values(store, dataset, filters, by):
+        sql, params = kpi_query(dataset, filters, group_condition(dataset, filters, by, value))
+        frame = _table(store, sql, params)
+        frame.insert(2, "group_value", pd.Series([value] * len(frame), dtype=object,
+                                                 index=frame.index))
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=[*KPI_COLUMNS[:2], "group_value", *KPI_COLUMNS[2:]])
+    return pd.concat(frames, ignore_index=True)
 
 
 @dataclass(frozen=True)

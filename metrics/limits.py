@@ -4,7 +4,7 @@ in one sentence before the heavy work (reading, validating, storing) starts."""
 from __future__ import annotations
 
 from metrics.errors import InputError
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 
 # The canonical tables have at most a dozen roles; the rest are segment dimensions, and
 # nobody filters by hundreds of them. Every per-column step of the ingest is linear in the
@@ -29,7 +29,7 @@ def check_columns(columns: int, name: str) -> None:
         raise InputError(t("{name} has {n} columns; LoyaltyLens reads files of up to {limit} "
                            "columns. Export only the columns you need (the ids, dates, "
                            "amounts and a few segments) and upload that file.", name=name,
-                           n=f"{columns:,}", limit=f"{MAX_COLUMNS:,}"))
+                           n=format_number(columns), limit=format_number(MAX_COLUMNS)))
 
 
 def check_line_length(longest: int, name: str) -> None:
@@ -48,7 +48,7 @@ def line_too_long(name: str) -> str:
     """The sentence for a file with a line longer than :data:`MAX_LINE_BYTES`."""
     return t("{name} has a line longer than LoyaltyLens reads (over {limit} KB): it is "
              "probably not a CSV export. Export the data again as CSV or .xlsx.", name=name,
-             limit=f"{MAX_LINE_BYTES // 1024:,}")
+             limit=format_number(MAX_LINE_BYTES // 1024))
 
 
 def check_rows(rows: int, name: str) -> None:
@@ -62,5 +62,5 @@ def check_rows(rows: int, name: str) -> None:
     if rows > MAX_ROWS:
         raise InputError(t("{name} has {n} rows; LoyaltyLens reads files of up to {limit} "
                            "rows. Export a shorter period (for example the last years) and "
-                           "upload that file.", name=name, n=f"{rows:,}",
-                           limit=f"{MAX_ROWS:,}"))
+                           "upload that file.", name=name, n=format_number(rows),
+                           limit=format_number(MAX_ROWS)))

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from metrics.errors import InputError
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame
@@ -142,30 +142,30 @@ class LoyaltyTypeRule:
 # share of reduced-price purchases below the reward and discount thresholds.
 LOYALTY_TYPE_RULES: tuple[LoyaltyTypeRule, ...] = (
     LoyaltyTypeRule(
-        "too_few_purchases", "Too few purchases",
-        "Fewer than {min_purchases} purchases in the date range: one purchase shows no "
-        "pattern.",
-        "Not typed yet: a second purchase will tell."),
+        "too_few_purchases", N_("Too few purchases"),
+        N_("Fewer than {min_purchases} purchases in the date range: one purchase shows no "
+           "pattern."),
+        N_("Not typed yet: a second purchase will tell.")),
     LoyaltyTypeRule(
-        "reward", "Reward-based",
-        "Points redeemed on at least {incentive}% of their purchases (and on at least as "
-        "many as carry a discount).",
-        "They collect points and redeem them on the next purchase: the programme brings "
-        "them back."),
+        "reward", N_("Reward-based"),
+        N_("Points redeemed on at least {incentive}% of their purchases (and on at least as "
+           "many as carry a discount)."),
+        N_("They collect points and redeem them on the next purchase: the programme brings "
+           "them back.")),
     LoyaltyTypeRule(
-        "discount", "Discount-based",
-        "A discount on at least {incentive}% of their purchases.",
-        "They come when there is a sale and are loyal to no brand: reach them with sale "
-        "alerts."),
+        "discount", N_("Discount-based"),
+        N_("A discount on at least {incentive}% of their purchases."),
+        N_("They come when there is a sale and are loyal to no brand: reach them with sale "
+           "alerts.")),
     LoyaltyTypeRule(
-        "value", "Value-based",
-        "At least {full_price}% of their purchases at full price (no discount, no points).",
-        "They see real value in the products and service: the loyalty every brand wants."),
+        "value", N_("Value-based"),
+        N_("At least {full_price}% of their purchases at full price (no discount, no points)."),
+        N_("They see real value in the products and service: the loyalty every brand wants.")),
     LoyaltyTypeRule(
-        "price", "Price-based",
-        "Everyone else: a discount or points on more than {rest}% of their purchases, but "
-        "neither on {incentive}%.",
-        "They watch the price and would switch to a better offer: keep prices competitive."),
+        "price", N_("Price-based"),
+        N_("Everyone else: a discount or points on more than {rest}% of their purchases, but "
+           "neither on {incentive}%."),
+        N_("They watch the price and would switch to a better offer: keep prices competitive.")),
 )
 LOYALTY_TYPES = tuple(rule.loyalty_type for rule in LOYALTY_TYPE_RULES)
 
@@ -499,12 +499,12 @@ NO_VALUES = ("no", "n", "nu", "нет", "false", "0")
 NO_TIER_VALUES = (*NO_VALUES, "none", "-")
 
 MEMBERSHIP_SOURCES = {
-    "orders": "A customer is a member when any of their orders up to the end of the date "
-              "range says so in the Loyalty member column (yes, da, да, true, 1 or y).",
-    "customers": "A customer is a member when the customers table gives them a loyalty "
-                 "tier (not empty, not none, -, no, nu, нет, false, 0 or n).",
-    "points": "There is no member column: a customer who redeemed points on an order up "
-              "to the end of the date range counts as a member.",
+    "orders": N_("A customer is a member when any of their orders up to the end of the date "
+                 "range says so in the Loyalty member column (yes, da, да, true, 1 or y)."),
+    "customers": N_("A customer is a member when the customers table gives them a loyalty "
+                    "tier (not empty, not none, -, no, nu, нет, false, 0 or n)."),
+    "points": N_("There is no member column: a customer who redeemed points on an order up "
+                 "to the end of the date range counts as a member."),
 }
 PROGRAMME_COLUMNS = (
     "member", "customers", "purchases", "revenue", "aov", "purchase_frequency",

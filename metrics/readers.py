@@ -25,7 +25,7 @@ import charset_normalizer
 import duckdb
 
 from metrics.errors import InputError
-from metrics.i18n import t, tn
+from metrics.i18n import N_, t, tn
 from metrics.limits import check_columns, check_line_length
 
 CHUNK_BYTES = 8 << 20
@@ -36,15 +36,15 @@ WHOLE_FILE_CHECK_BYTES = 1 << 30
 # Encodings charset-normalizer may choose between when a file is not UTF-8.
 LEGACY_ENCODINGS = ("cp1250", "cp1251", "latin_1")
 ENCODING_NAMES = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with BOM",
-    "utf-16": "UTF-16",
-    "utf-16-le": "UTF-16 (little-endian, without BOM)",
-    "utf-16-be": "UTF-16 (big-endian, without BOM)",
-    "cp1250": "Windows-1250 (Central European)",
-    "cp1251": "Windows-1251 (Cyrillic)",
-    "latin_1": "Latin-1",
-    "xlsx": "Excel workbook",
+    "utf-8": N_("UTF-8"),
+    "utf-8-sig": N_("UTF-8 with BOM"),
+    "utf-16": N_("UTF-16"),
+    "utf-16-le": N_("UTF-16 (little-endian, without BOM)"),
+    "utf-16-be": N_("UTF-16 (big-endian, without BOM)"),
+    "cp1250": N_("Windows-1250 (Central European)"),
+    "cp1251": N_("Windows-1251 (Cyrillic)"),
+    "latin_1": N_("Latin-1"),
+    "xlsx": N_("Excel workbook"),
 }
 DELIMITERS = (",", ";", "\t", "|")
 # Records of the file's start that vote for its delimiter.

@@ -23,6 +23,7 @@ from metrics.definitions import (
     BASE_COUNTS,
     CLI_QUESTION_MEANS,
     COHORT_CELLS,
+    DRIVER_FIGURES,
     KPIS,
     LIFECYCLE_COUNTS,
     LOYALTY,
@@ -35,6 +36,7 @@ from metrics.definitions import (
     SURVIVAL,
     Metric,
 )
+from metrics.drivers import driver_table
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.segments import RFM_SEGMENT
@@ -227,6 +229,14 @@ _COMPUTED |= {
     metric.id: Entry(metric, *_LOYALTY_COLUMNS[metric.id],
                      _LOYALTY_OPTIONS.get(_LOYALTY_COLUMNS[metric.id][0], {}))
     for metric in LOYALTY}
+
+# The drivers' figures: one row per segment value of metrics.drivers.driver_table, the
+# column the id without "driver_"; by default churn split by the RFM segment (every orders
+# dataset has it) in the latest complete period.
+_COMPUTED |= {
+    metric.id: Entry(metric, driver_table, metric.id.removeprefix("driver_"),
+                     MappingProxyType({"metric_id": "churn_rate", "by": RFM_SEGMENT}))
+    for metric in DRIVER_FIGURES}
 
 # Every entry, in the order of metrics.definitions.ALL_METRICS.
 ENTRIES: dict[str, Entry] = {metric_id: _COMPUTED[metric_id] for metric_id in REGISTRY}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from metrics.i18n import N_
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_SEGMENTS
 from metrics.query.run import query_frame
@@ -40,11 +41,11 @@ RFM_SUMMARY_COLUMNS = ("segment", "customers", "share", "revenue", "revenue_shar
 SCORES = range(1, 6)
 
 
-SCORE_RULE = ("Scores are quintiles of the customers with a purchase in the selection, "
-              "5 = best: score = 1 + ⌊5 × (rank − 1) ÷ customers⌋, ranked from the worst "
-              "value, so customers with the same value share a score (e.g. every one-purchase "
-              "customer has F = 1). R: days since the last purchase up to {day}; F: purchase "
-              "days; M: net revenue. FM = (F + M) ÷ 2.")
+SCORE_RULE = (N_("Scores are quintiles of the customers with a purchase in the selection, "
+                 "5 = best: score = 1 + ⌊5 × (rank − 1) ÷ customers⌋, ranked from the worst "
+                 "value, so customers with the same value share a score (e.g. every one-purchase "
+                 "customer has F = 1). R: days since the last purchase up to {day}; F: purchase "
+                 "days; M: net revenue. FM = (F + M) ÷ 2."))
 
 
 def rfm_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:

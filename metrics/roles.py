@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from metrics.errors import InputError
-from metrics.i18n import t
+from metrics.i18n import N_, t
 
 RoleType = Literal["id", "date", "amount", "number", "score", "text"]
 
@@ -63,53 +63,53 @@ _CHANNEL = ("channel", "source", "sales channel", "canal", "sursa", "канал"
 
 
 def _customer_id(required: bool = True) -> Role:
-    return Role("customer_id", "Customer ID", "id", required, _CUSTOMER)
+    return Role("customer_id", N_("Customer ID"), "id", required, _CUSTOMER)
 
 
 def _currency() -> Role:
     """The currency of each row's amounts (Shopify, Stripe, WooCommerce export one)."""
-    return Role("currency", "Currency", "text", False,
+    return Role("currency", N_("Currency"), "text", False,
                 ("currency", "order currency", "currency code", "moneda", "valuta",
                  "валюта", "код валюты"))
 
 
 ORDERS = TableKind(
     name="orders",
-    label="Orders",
+    label=N_("Orders"),
     date_role="order_date",
     roles=(
         _customer_id(),
         Role(
-            "order_date", "Order date", "date", True,
+            "order_date", N_("Order date"), "date", True,
             ("order date", "order_date", "date", "created at", "created_at", "purchase date",
              "order created", "paid at", "data", "data comenzii", "data comanda", "дата",
              "дата заказа", "дата покупки", "дата продажи"),
         ),
         Role(
-            "amount", "Amount", "amount", True,
+            "amount", N_("Amount"), "amount", True,
             ("amount", "total", "order total", "revenue", "sales", "value", "sum",
              "total price", "valoare", "suma", "total comanda", "сумма", "итого", "стоимость",
              "выручка", "сумма заказа"),
         ),
         Role(
-            "order_id", "Order ID", "id", False,
+            "order_id", N_("Order ID"), "id", False,
             ("order id", "order_id", "order", "order number", "invoice", "name", "id comanda",
              "comanda", "nr comanda", "numar comanda", "номер заказа", "заказ", "номер",
              "документ"),
         ),
-        Role("product", "Product", "text", False,
+        Role("product", N_("Product"), "text", False,
              ("product", "lineitem name", "item", "product name", "sku", "produs", "articol",
               "товар", "номенклатура", "наименование")),
-        Role("category", "Category", "text", False,
+        Role("category", N_("Category"), "text", False,
              ("category", "product type", "categorie", "категория", "группа")),
-        Role("quantity", "Quantity", "number", False,
+        Role("quantity", N_("Quantity"), "number", False,
              ("quantity", "qty", "lineitem quantity", "cantitate", "количество", "кол во")),
-        Role("channel", "Channel", "text", False, _CHANNEL),
-        Role("discount_amount", "Discount", "amount", False,
+        Role("channel", N_("Channel"), "text", False, _CHANNEL),
+        Role("discount_amount", N_("Discount"), "amount", False,
              ("discount", "discount amount", "reducere", "discount total", "скидка")),
-        Role("points_redeemed", "Points redeemed", "number", False,
+        Role("points_redeemed", N_("Points redeemed"), "number", False,
              ("points redeemed", "points", "puncte", "баллы", "списано баллов")),
-        Role("loyalty_member", "Loyalty member", "text", False,
+        Role("loyalty_member", N_("Loyalty member"), "text", False,
              ("loyalty member", "member", "membru", "участник программы")),
         _currency(),
     ),
@@ -117,21 +117,21 @@ ORDERS = TableKind(
 
 CUSTOMERS = TableKind(
     name="customers",
-    label="Customers",
+    label=N_("Customers"),
     date_role="signup_date",
     roles=(
         _customer_id(),
-        Role("signup_date", "Sign-up date", "date", False,
+        Role("signup_date", N_("Sign-up date"), "date", False,
              ("signup date", "signup_date", "sign up date", "created at", "registered",
               "registration date", "data inregistrarii", "дата регистрации")),
-        Role("segment", "Segment", "text", False, ("segment", "сегмент", "customer segment")),
-        Role("country", "Country", "text", False, ("country", "tara", "страна")),
-        Role("acquisition_channel", "Acquisition channel", "text", False,
+        Role("segment", N_("Segment"), "text", False, ("segment", "сегмент", "customer segment")),
+        Role("country", N_("Country"), "text", False, ("country", "tara", "страна")),
+        Role("acquisition_channel", N_("Acquisition channel"), "text", False,
              ("acquisition channel", "acquisition_channel", "channel", "source", "canal",
               "канал привлечения", "канал")),
-        Role("loyalty_tier", "Loyalty tier", "text", False,
+        Role("loyalty_tier", N_("Loyalty tier"), "text", False,
              ("loyalty tier", "tier", "nivel", "уровень", "статус")),
-        Role("acquisition_cost", "Acquisition cost", "amount", False,
+        Role("acquisition_cost", N_("Acquisition cost"), "amount", False,
              ("acquisition cost", "cac", "cost achizitie", "стоимость привлечения")),
         _currency(),
     ),
@@ -139,18 +139,18 @@ CUSTOMERS = TableKind(
 
 SUBSCRIPTIONS = TableKind(
     name="subscriptions",
-    label="Subscriptions",
+    label=N_("Subscriptions"),
     date_role="start_date",
     roles=(
         _customer_id(),
-        Role("start_date", "Start date", "date", True,
+        Role("start_date", N_("Start date"), "date", True,
              ("start date", "start_date", "started at", "start", "data inceput",
               "дата начала", "начало")),
-        Role("end_date", "End date", "date", False,
+        Role("end_date", N_("End date"), "date", False,
              ("end date", "end_date", "ended at", "canceled at", "cancelled at", "end",
               "data sfarsit", "дата окончания", "окончание")),
-        Role("plan", "Plan", "text", False, ("plan", "tarif", "тариф")),
-        Role("mrr", "MRR", "amount", False,
+        Role("plan", N_("Plan"), "text", False, ("plan", "tarif", "тариф")),
+        Role("mrr", N_("MRR"), "amount", False,
              ("mrr", "monthly amount", "monthly revenue", "abonament", "ежемесячный платеж")),
         _currency(),
     ),
@@ -158,27 +158,27 @@ SUBSCRIPTIONS = TableKind(
 
 RESPONSES = TableKind(
     name="responses",
-    label="Survey responses",
+    label=N_("Survey responses"),
     date_role="response_date",
     roles=(
-        Role("response_date", "Response date", "date", True,
+        Role("response_date", N_("Response date"), "date", True,
              ("response date", "response_date", "date", "submitted at", "created at",
               "timestamp", "date submitted", "submitted", "data", "дата", "дата ответа")),
-        Role("nps_score", "NPS score (0-10)", "score", False,
+        Role("nps_score", N_("NPS score (0-10)"), "score", False,
              ("nps", "nps score", "score", "likelihood to recommend", "recommend", "scor nps",
               "recomandati", "ne recomanda", "оценка", "nps оценка", "порекомендуете",
               "порекомендовать"), low=0, high=10, one_of="score"),
-        Role("csat_score", "CSAT score (1-5)", "score", False,
+        Role("csat_score", N_("CSAT score (1-5)"), "score", False,
              ("csat", "csat score", "satisfaction", "satisfactie", "удовлетворенность"),
              low=1, high=5, one_of="score"),
-        Role("cli_q1", "CLI: would recommend (1-6)", "score", False,
+        Role("cli_q1", N_("CLI: would recommend (1-6)"), "score", False,
              ("cli q1", "cli_q1", "cli recommend"), low=1, high=6, one_of="score"),
-        Role("cli_q2", "CLI: would buy again (1-6)", "score", False,
+        Role("cli_q2", N_("CLI: would buy again (1-6)"), "score", False,
              ("cli q2", "cli_q2", "cli buy again"), low=1, high=6, one_of="score"),
-        Role("cli_q3", "CLI: would try other products (1-6)", "score", False,
+        Role("cli_q3", N_("CLI: would try other products (1-6)"), "score", False,
              ("cli q3", "cli_q3", "cli other products"), low=1, high=6, one_of="score"),
         _customer_id(required=False),
-        Role("comment", "Comment", "text", False,
+        Role("comment", N_("Comment"), "text", False,
              ("comment", "comments", "feedback", "verbatim", "reason",
               "why did you give this score", "comentariu", "комментарий", "отзыв")),
     ),
@@ -186,15 +186,15 @@ RESPONSES = TableKind(
 
 SPEND = TableKind(
     name="spend",
-    label="Marketing spend",
+    label=N_("Marketing spend"),
     date_role="spend_date",
     roles=(
-        Role("spend_date", "Date", "date", True,
+        Role("spend_date", N_("Date"), "date", True,
              ("date", "spend date", "spend_date", "day", "month", "data", "дата", "период")),
-        Role("amount", "Amount", "amount", True,
+        Role("amount", N_("Amount"), "amount", True,
              ("amount", "spend", "cost", "budget", "suma", "cost total", "сумма", "расход",
               "затраты")),
-        Role("channel", "Channel", "text", False, _CHANNEL),
+        Role("channel", N_("Channel"), "text", False, _CHANNEL),
         _currency(),
     ),
 )

@@ -29,7 +29,7 @@ import pandas as pd
 
 from metrics.definitions import SURVEY_METRICS, Metric
 from metrics.errors import InputError
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters, period_range
 from metrics.query.run import query_frame
 from metrics.query.segments import (
@@ -111,13 +111,13 @@ _NEEDS: dict[Measure, tuple[str, ...]] = {
     "nps": ("nps_score",), "csat": ("csat_score",), "cli": CLI_QUESTIONS,
 }
 _NEEDS_TEXT: dict[Measure, str] = {
-    "nps": "The survey responses of “{name}” have no 0-10 recommendation score (NPS): "
-           "upload a survey export with that column on the Data page.",
-    "csat": "The survey responses of “{name}” have no 1-5 satisfaction score (CSAT): "
-            "upload a survey export with that column on the Data page.",
-    "cli": "The survey responses of “{name}” lack one of the three 1-6 CLI questions "
-           "(recommend, buy again, try other products): upload a survey export with all "
-           "three on the Data page.",
+    "nps": N_("The survey responses of “{name}” have no 0-10 recommendation score (NPS): "
+              "upload a survey export with that column on the Data page."),
+    "csat": N_("The survey responses of “{name}” have no 1-5 satisfaction score (CSAT): "
+               "upload a survey export with that column on the Data page."),
+    "cli": N_("The survey responses of “{name}” lack one of the three 1-6 CLI questions "
+              "(recommend, buy again, try other products): upload a survey export with all "
+              "three on the Data page."),
 }
 _ROLE_COLUMNS = ("nps_score", "csat_score", *CLI_QUESTIONS, "customer_id", "comment")
 _ROLE_TYPES = {"nps_score": "INTEGER", "csat_score": "INTEGER", "cli_q1": "INTEGER",
@@ -487,15 +487,19 @@ def score_distribution(store: Store, dataset: Dataset, filters: Filters) -> pd.D
 # -- CSAT and CLI ---------------------------------------------------------------------------
 
 
-def csat_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+def csat_table(store: Store, dataset: Dataset, filters: Filters, by: str | None = None
+               ) -> pd.DataFrame:
     """CSAT per period: the share of 4 and 5 answers on the 1-5 scale.
+
+    ``by`` (optional) splits it as :func:`nps_table`'s ``by`` does.
 
     Returns
     -------
     pandas.DataFrame
-        :data:`CSAT_COLUMNS`: answers, satisfied (4-5), CSAT in percent and its 95% margin
-        of error in points, 1.96 x sqrt(p (1 - p) / n) x 100 (the normal, Wald interval of
-        a proportion); None for a period without answers.
+        :data:`CSAT_COLUMNS` (and ``group_value`` after the dates when split): answers,
+        satisfied (4-5), CSAT in percent and its 95% margin of error in points,
+        1.96 x sqrt(p (1 - p) / n) x 100 (the normal, Wald interval of a proportion);
+        None for a period without answers.
 
     Raises
     ------
@@ -503,7 +507,7 @@ def csat_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame
         The dataset has no responses, or they have no CSAT column.
     """
     _require(dataset, "csat")
-    frame = _by_period(store, dataset, filters, None)
+    frame = _by_period(store, dataset, filters, by)
     shares = [(int(x), int(n)) for x, n in zip(frame["satisfied"], frame["csat_responses"],
                                                 strict=True)]
     frame["responses"] = frame["csat_responses"]
@@ -511,7 +515,10 @@ def csat_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame
     frame["margin_of_error"] = pd.Series(
         [Z_95 * math.sqrt((x / n) * (1 - x / n) / n) * 100.0 if n else None
          for x, n in shares], dtype=object)
-    return frame[list(CSAT_COLUMNS)]
+    columns = list(CSAT_COLUMNS)
+    if by is not None:
+        columns.insert(2, "group_value")
+    return frame[columns]
 
 
 def cli_table(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:

@@ -52,7 +52,7 @@ from metrics.errors import (
     StoreUnavailable,
 )
 from metrics.files import replace_json
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.principal import ADMIN, DEFAULT_WORKSPACE, Principal, check_workspace, is_shared
 from metrics.query.sql import quote_ident
 
@@ -393,6 +393,11 @@ class Store:
             connection.execute(f"CREATE VIEW {schema}.{quote_ident(table)} AS "
                                f"SELECT * FROM {alias}.{quote_ident(table)}")
 
+    def state(self) -> tuple[int, int, int] | None:
+        """Changes whenever a dataset or a saved benchmark set is stored or deleted (by this
+        process or another): a key for what is read from the store as a whole."""
+        return self._current().stamp
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor on the newest state: use one per query or thread.
 
@@ -417,7 +422,8 @@ class Store:
             except duckdb.InterruptException as error:
                 raise QueryTimeout(t("The computation took longer than {seconds} seconds and "
                                      "was stopped: narrow the date range or the filters, or "
-                                     "raise {var}.", seconds=f"{self.query_seconds:g}",
+                                     "raise {var}.",
+                                     seconds=format_number(self.query_seconds, "0.######"),
                                      var=QUERY_SECONDS_ENV_VAR)) from error
             except duckdb.CatalogException as error:
                 self._raise_if_deleted(sql, error)

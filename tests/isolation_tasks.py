@@ -12,12 +12,17 @@ from pathlib import Path
 import duckdb
 
 from metrics.errors import InputError
+from metrics.i18n import t
 from metrics.parsing import AmbiguousDates
 from metrics.store import Store
 
 
 def answer(value: int) -> int:
     return value * 2
+
+
+def refuse_in_the_users_language() -> None:
+    raise InputError(t("Choose a dataset"))
 
 
 def sleep_past_the_timeout() -> None:

@@ -49,7 +49,9 @@ def _number(text: str) -> float:
 def test_every_overview_card_explains_its_value_when_asked(db: Path) -> None:
     app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01"})
     expanders = [e for e in app.expander if e.label == LABEL]
-    assert len(expanders) == len(KPIS) + 1  # every card, and the trend chart
+    # every card and the trend chart (the "Why did it move?" panel's shows once its switch
+    # is on: tests/test_app_drivers.py)
+    assert len(expanders) == len(KPIS) + 1
     # nothing is computed before the user asks
     assert not app.code
     for metric in KPIS:

@@ -66,6 +66,8 @@ def _explain(app: AppTest, key: str, metric_id: str, period: int | None = None,
 def test_every_chart_of_the_retention_page_has_its_explainer(db: Path) -> None:
     app = open_app(small_shop_query(db), page=PAGE)
     expanders = [e for e in app.expander if e.label == LABEL]
+    # (the "Why did it move?" panel's explainer shows once its switch is on:
+    # tests/test_app_drivers.py)
     assert len(expanders) == len(CHARTS)
     keys = {s.key for e in expanders for s in e.selectbox}
     for chart in CHARTS:

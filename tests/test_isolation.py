@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from metrics.errors import InputError
+from metrics.i18n import language, t
 from metrics.ingest import ingest_file
 from metrics.isolation import Limits, run_isolated
 from metrics.parsing import AmbiguousDates
@@ -104,3 +105,17 @@ def test_the_tasks_own_errors_come_back_as_they_were_raised() -> None:
         run_isolated(tasks.ambiguous, "orders.csv", SMALL)
     assert (ambiguous.value.message, ambiguous.value.column, ambiguous.value.options) == (
         "Day or month first?", "Order date", ("dd/mm/yyyy", "mm/dd/yyyy"))
+
+
+@pytest.mark.parametrize("lang", ["ro", "ru"])
+def test_the_child_speaks_the_users_language(lang: str) -> None:
+    # a spawned child starts in English; its sentences (rejected rows, refusals) must not
+    token = language.set(lang)
+    try:
+        expected = t("Choose a dataset")  # the catalogue's, read in this process
+        with pytest.raises(InputError) as refused:
+            run_isolated(tasks.refuse_in_the_users_language, "orders.csv", SMALL)
+    finally:
+        language.reset(token)
+    assert expected != "Choose a dataset"
+    assert refused.value.message == expected

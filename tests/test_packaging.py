@@ -45,8 +45,8 @@ def build_wheel(tmp_path: Path) -> tuple[Path, str]:
     return wheel, log
 
 
-def test_the_wheel_builds_without_warnings_and_holds_code_sql_and_assets(tmp_path: Path
-                                                                         ) -> None:
+def test_the_wheel_builds_without_warnings_and_holds_code_sql_assets_and_catalogues(
+        tmp_path: Path) -> None:
     wheel, log = build_wheel(tmp_path)
     # setuptools says "BuildBackendWarning: Package 'metrics.sql' is absent from the
     # `packages` configuration" (and the like) when package data is declared wrongly.
@@ -55,8 +55,12 @@ def test_the_wheel_builds_without_warnings_and_holds_code_sql_and_assets(tmp_pat
         shipped = set(archive.namelist())
     expected = {path.relative_to(ROOT).as_posix()
                 for package in PACKAGES for path in (ROOT / package).rglob("*")
-                if path.suffix in {".py", ".sql", ".png"} and "__pycache__" not in path.parts}
+                if path.suffix in {".py", ".sql", ".png", ".mo"}
+                and "__pycache__" not in path.parts}
     assert {"metrics/sql/kpis.sql", "dashboard/assets/icon.png", "metrics/cli.py",
-            "dashboard/app_pages/overview.py", "metrics/clv/bgnbd.py"} <= expected
+            "dashboard/app_pages/overview.py", "metrics/clv/bgnbd.py",
+            # every language's compiled catalogue, which t() reads in an installed copy
+            "metrics/locale/ro/LC_MESSAGES/loyaltylens.mo",
+            "metrics/locale/ru/LC_MESSAGES/loyaltylens.mo"} <= expected
     assert expected <= shipped, sorted(expected - shipped)
     assert not {name for name in shipped if "__pycache__" in name or name.startswith("tests/")}

@@ -305,3 +305,13 @@ def test_a_test_definition_is_checked_when_it_is_made() -> None:
         ChangeTest("median")  # type: ignore[arg-type]
     untested = Metric("x", "X", "customers", "X.")
     assert change_test(untested, {}, {}) == NotTested(NO_TEST_DEFINED)
+
+
+@pytest.mark.parametrize("z", [0.0, 0.1, -1.0, 1.96, 3.5, -8.0, 12.0])
+def test_the_two_sided_normal_p_value_is_scipys(z: float) -> None:
+    # erfc(|z| ÷ √2), checked against scipy's normal distribution
+    from scipy import stats
+
+    from metrics.significance import _two_sided_normal
+    assert _two_sided_normal(z) == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-12,
+                                                 abs=1e-300)

@@ -20,7 +20,7 @@ from dashboard.filters import (
     segment_label,
     segment_split,
 )
-from dashboard.formatting import format_day, format_value, period_label
+from dashboard.formatting import format_day, format_value, period_label, period_word
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.url_state import parse_date, parse_int
 from dashboard.widgets import data_table, download_buttons
@@ -42,7 +42,7 @@ from metrics.explain.clv import (
     SIMPLE_ROWS,
     explained_ids,
 )
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.query.filters import Filters
 from metrics.store import Dataset
 
@@ -82,9 +82,11 @@ def _simple(dataset: Dataset, filters: Filters, by: str | None) -> None:
         t("Group"): [group_name(g) if by else t("All customers") for g in table["group_value"]],
         t("Customers"): [format_value(v, "customers", None) for v in table["customers"]],
         t("AOV"): [_money(v, currency) for v in table["aov"]],
-        t("Purchases per year"): [f"{v:,.2f}" for v in table["purchases_per_year"]],
+        t("Purchases per year"): [format_number(v, "#,##0.00")
+                                  for v in table["purchases_per_year"]],
         t("Annual churn"): [format_value(v, "percent", None) for v in table["annual_churn_pct"]],
-        t("Lifespan (years)"): ["–" if pd.isna(v) else f"{v:,.1f}" + (" ⁺" if c else "")
+        t("Lifespan (years)"): ["–" if pd.isna(v)
+                                else format_number(v, "#,##0.0") + (" ⁺" if c else "")
                                 for v, c in zip(table["lifespan_years"],
                                                 table["lifespan_capped"], strict=True)],
         t("CLV"): [_money(v, currency) for v in table["clv"]],
@@ -164,7 +166,7 @@ def _predictive(dataset: Dataset, filters: Filters, by: str | None) -> float | N
         "how likely they are to still be a customer, and how much they spend per purchase. "
         "CLV = expected purchases in each month of the horizon × expected spend per "
         "purchase, discounted at {d}% a year.",
-        n=f"{len(customers):,}", end=format_day(result.calibration_end),
+        n=format_number(len(customers)), end=format_day(result.calibration_end),
         d=st.session_state["discount"]))
     # The fitted parameters mean something to an analyst only: kept out of the way.
     with st.expander(t("Advanced: model parameters")):
@@ -256,7 +258,8 @@ def _validation(dataset: Dataset, filters: Filters) -> None:
     st.caption(t("Fitted on the orders up to {end}; compared over {weeks} weeks to {last}. "
                  "Error of the total: {error}.", end=format_day(result.calibration_end),
                  weeks=len(result.weeks), last=format_day(result.holdout_end),
-                 error="–" if error is None else f"{error:+,.1f}%"))
+                 error="–" if error is None
+                 else format_number(error, "+#,##0.0;-#,##0.0") + "%"))
     columns = st.columns(2)
     with columns[0]:
         show_chart(validation_chart(result.weeks, cumulative=False), width="stretch",
@@ -307,7 +310,7 @@ def _cac(dataset: Dataset, filters: Filters, margin: float | None) -> None:
         t("CLV"): [_money(v, currency) for v in ratios["clv"]],
         t("CLV:CAC"): ["–" if pd.isna(v) else f"{v:,.1f} : 1" for v in ratios["clv_cac_ratio"]],
     }), hide_index=True, width="stretch")
-    with st.expander(t("CAC by {period}", period=t(filters.period))):
+    with st.expander(t("CAC by {period}", period=period_word(filters.period))):
         by_period = table.assign(
             period=[period_label(filters.period, d) for d in table["period_start"]],
             channel=[channel_name(c) for c in table["channel"]])

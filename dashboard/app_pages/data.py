@@ -28,9 +28,9 @@ from metrics.benchmarks import (
     saved_benchmarks,
     template_csv,
 )
-from metrics.errors import LoyaltyLensError
+from metrics.errors import AccessDenied, LoyaltyLensError
 from metrics.export import to_csv
-from metrics.i18n import t, tn
+from metrics.i18n import N_, format_number, t, tn
 from metrics.ingest import (
     CURRENCY_GIVEN,
     EARLIEST_DATE,
@@ -62,35 +62,36 @@ SHEETS = "_sheets"
 INSPECTION = "_inspection"
 FILE_CUSTOMERS = "_file_customers"
 KIND_HELP = {
-    "orders": "One row per order (or per order line, with an order id): customer id, order "
-              "date and amount. Negative amounts are refunds.",
-    "customers": "One row per customer: customer id, and any of sign-up date, segment, "
-                 "country, acquisition channel, loyalty tier.",
-    "subscriptions": "One row per subscription: customer id, start date, and an end date "
-                     "when it ended.",
-    "responses": "One row per survey answer: the date and an NPS (0-10), CSAT (1-5) or CLI "
-                 "(1-6) score, optionally the customer id and a comment.",
-    "spend": "One row per spend entry: the date and the amount, optionally the channel.",
+    "orders": N_("One row per order (or per order line, with an order id): customer id, order "
+                 "date and amount. Negative amounts are refunds."),
+    "customers": N_("One row per customer: customer id, and any of sign-up date, segment, "
+                    "country, acquisition channel, loyalty tier."),
+    "subscriptions": N_("One row per subscription: customer id, start date, and an end date "
+                        "when it ended."),
+    "responses": N_("One row per survey answer: the date and an NPS (0-10), CSAT (1-5) or CLI "
+                    "(1-6) score, optionally the customer id and a comment."),
+    "spend": N_("One row per spend entry: the date and the amount, optionally the channel."),
 }
 # Why the file suggests its currency (IngestReport.currency_source), under the currency
 # box of a new dataset.
 SUGGESTION_HELP = {
-    "column": "Read from the file's currency column.",
-    "amounts": "Read from the signs written beside the amounts.",
-    "amount_header": "Written in the name of the amount column.",
-    "encoding": "The amounts carry no currency sign: guessed from the file's encoding, "
-                "{encoding}. Change it if it is wrong.",
-    "headers": "The amounts carry no currency sign: guessed from the language of the column "
-               "names. Change it if it is wrong.",
+    "column": N_("Read from the file's currency column."),
+    "amounts": N_("Read from the signs written beside the amounts."),
+    "amount_header": N_("Written in the name of the amount column."),
+    "encoding": N_("The amounts carry no currency sign: guessed from the file's encoding, "
+                   "{encoding}. Change it if it is wrong."),
+    "headers": N_("The amounts carry no currency sign: guessed from the language of the column "
+                  "names. Change it if it is wrong."),
 }
 
 
-def _dataset_table(datasets: list[Dataset]) -> pd.DataFrame:
+def _dataset_table(datasets: list[Dataset], by_workspace: bool) -> pd.DataFrame:
     rows = []
     for dataset in datasets:
         orders = dataset.tables.get("orders")
         rows.append({
             t("Name"): dataset.name,
+            **({t("Workspace"): dataset.workspace} if by_workspace else {}),
             t("Data"): ", ".join(t(TABLE_KINDS[k].label) for k in TABLE_KINDS
                                  if k in dataset.tables),
             t("Orders"): format_value(orders.rows, "orders", None) if orders else "–",
@@ -144,20 +145,21 @@ def _show_report(report: IngestReport) -> None:
     kind = t(TABLE_KINDS[report.kind].label).lower()
     if report.dry_run:
         headline = t("Ready to store {stored} of {read} rows of {kind} in “{name}”; {rejected} "
-                     "rows will be set aside.", stored=f"{report.rows_stored:,}",
-                     read=f"{report.rows_read:,}", kind=kind, name=report.dataset_name,
-                     rejected=f"{report.rows_rejected:,}")
+                     "rows will be set aside.", stored=format_number(report.rows_stored),
+                     read=format_number(report.rows_read), kind=kind, name=report.dataset_name,
+                     rejected=format_number(report.rows_rejected))
         st.info(plain(headline), icon=":material/fact_check:")
     else:
         headline = t("Stored {stored} of {read} rows of {kind} in “{name}”; {rejected} rows "
-                     "were set aside.", stored=f"{report.rows_stored:,}",
-                     read=f"{report.rows_read:,}", kind=kind, name=report.dataset_name,
-                     rejected=f"{report.rows_rejected:,}")
+                     "were set aside.", stored=format_number(report.rows_stored),
+                     read=format_number(report.rows_read), kind=kind, name=report.dataset_name,
+                     rejected=format_number(report.rows_rejected))
         st.success(plain(headline), icon=":material/check_circle:")
     st.caption(plain(_details(report)))
     if report.orders is not None:
-        st.caption(plain(t("{rows} rows became {orders} orders.", rows=f"{report.rows_stored:,}",
-                           orders=f"{report.orders:,}")))
+        st.caption(plain(t("{rows} rows became {orders} orders.",
+                           rows=format_number(report.rows_stored),
+                           orders=format_number(report.orders))))
     if report.refunds:
         st.caption(plain(tn("{n} refund (a negative amount) is kept as a refund: it lowers "
                             "revenue and is not counted as an order.",
@@ -277,12 +279,12 @@ def _survey_match_note(matches: dict[str, CustomerMatch], target: str | None) ->
         match = matches[target]
         st.caption(plain(tn("{matched} of {n} answer matches customers of {dataset}",
                             "{matched} of {n} answers match customers of {dataset}",
-                            match.rows, matched=f"{match.matched:,}", dataset=target)))
+                            match.rows, matched=format_number(match.matched), dataset=target)))
     elif target:
         best = next(iter(matches.values()))
         st.caption(plain(t("No answer matches customers of {dataset}; {matched} match "
                            "customers of {best}.", dataset=target,
-                           matched=f"{best.matched:,}", best=best.dataset_name)))
+                           matched=format_number(best.matched), best=best.dataset_name)))
 
 
 def _upload(datasets: list[Dataset]) -> None:
@@ -291,7 +293,7 @@ def _upload(datasets: list[Dataset]) -> None:
     kind = st.selectbox(t("What does the file hold?"), kinds, key="upload_kind",
                         format_func=lambda k: t(TABLE_KINDS[k].label))
     st.caption(t(KIND_HELP[kind]))
-    limit = f"{UPLOAD_LIMIT_BYTES / 2**20:,.0f}"
+    limit = format_number(UPLOAD_LIMIT_BYTES / 2**20)
     upload = st.file_uploader(
         t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)", limit=limit),
         type=["csv", "txt", "tsv", "xlsx", "zip", "gz"],
@@ -300,7 +302,7 @@ def _upload(datasets: list[Dataset]) -> None:
         show_error(LoyaltyLensError(t(
             "{name} is {size} MB; the Data page takes files up to {limit} MB. Use "
             "`loyaltylens ingest` for larger files.", name=upload.name,
-            size=f"{upload.size / 2**20:,.0f}", limit=limit)))
+            size=format_number(upload.size / 2**20), limit=limit)))
         upload = None
     path = session_upload(UPLOAD_FILE, upload)
     if upload is None or path is None:
@@ -324,7 +326,7 @@ def _upload(datasets: list[Dataset]) -> None:
         show_error(error)
         return
     st.write(t("Preview of the first rows ({rows} data rows in the file):",
-               rows=f"{inspection.rows:,}"))
+               rows=format_number(inspection.rows)))
     data_table(inspection.preview, hide_index=True, height=220)
 
     table = TABLE_KINDS[kind]
@@ -341,6 +343,12 @@ def _upload(datasets: list[Dataset]) -> None:
             format_func=lambda c: c or t("— none —"),
             key=f"map_{kind}_{role.name}_{upload.file_id}")
 
+    workspace = _choose_workspace(upload.file_id)
+    if workspace is None:
+        show_error(AccessDenied(t("You have no workspace to store data into: ask your "
+                                  "administrator to add you to one.")))
+        return
+    datasets = [d for d in datasets if d.workspace == workspace]
     names = [d.name for d in datasets]
     default: int | None = 0 if kind == "orders" or not names else 1
     matches: dict[str, CustomerMatch] = {}
@@ -376,8 +384,8 @@ def _upload(datasets: list[Dataset]) -> None:
     keep_dates_key = f"keep_dates_{upload.file_id}"
     # The dry run takes the currency the file suggests; the user's choice comes after it,
     # as does keeping rows dated out of range (offered once the dry run found some).
-    arguments = {"dataset": name, "kind": kind, "source": upload.name,
-                 "replace": replace, "sheet": sheet,
+    arguments = {"dataset": name, "workspace": workspace, "kind": kind,
+                 "source": upload.name, "replace": replace, "sheet": sheet,
                  "keep_out_of_range_dates": st.session_state.get(keep_dates_key, False),
                  "mapping": {k: v for k, v in mapping.items() if v},
                  "encoding": reading["encoding"], "delimiter": reading["delimiter"],
@@ -429,6 +437,17 @@ def _upload(datasets: list[Dataset]) -> None:
             select_dataset(report.dataset_id)
         st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
         st.rerun()
+
+
+def _choose_workspace(file_id: str) -> str | None:
+    """The workspace the upload goes into: the user's only one, else the one they pick
+    (None: they have none)."""
+    choices = services.own_workspaces()
+    if len(choices) <= 1:
+        return choices[0] if choices else None
+    chosen: str = st.selectbox(t("Workspace"), choices, key=f"workspace_{file_id}",
+                               help=t("Who sees the dataset: the people of this workspace."))
+    return chosen
 
 
 def _check(store: Store, path: Path, arguments: dict[str, Any], datasets: list[Dataset]
@@ -556,7 +575,8 @@ def main() -> None:
     datasets = services.get_store().datasets()
     st.subheader(t("Datasets"))
     if datasets:
-        data_table(_dataset_table(datasets), hide_index=True, width="stretch")
+        by_workspace = len({d.workspace for d in datasets}) > 1
+        data_table(_dataset_table(datasets, by_workspace), hide_index=True, width="stretch")
         _delete(datasets)
     else:
         st.info(t("No datasets yet: upload an orders file below."))

@@ -14,6 +14,8 @@ from dashboard.alerts import alert_banner
 from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
 from dashboard.chart_downloads import show_chart
 from dashboard.charts import trend_chart
+from dashboard.drivers_panel import KEYS as DRIVER_KEYS
+from dashboard.drivers_panel import drivers_panel
 from dashboard.explain_panel import chart_explainer, how_computed
 from dashboard.filters import View, page_data, publish, seed_from_url
 from dashboard.formatting import (
@@ -31,7 +33,7 @@ from dashboard.widgets import change_style, data_table
 from metrics.definitions import CRR_EXPLANATION, KPIS, METRICS, Metric
 from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.sql import Period, period_index, period_start_of_index
 from metrics.significance import NotTested, caption, change_test, verdict_details
@@ -164,7 +166,7 @@ def main() -> None:
             "In {period}: CRR {crr} against a strict retention rate of {strict}; {returned} "
             "customers who had left the base came back.",
             period=labels[at], crr=format_value(crr, "percent", None),
-            strict=format_value(strict, "percent", None), returned=f"{returned:,}"),
+            strict=format_value(strict, "percent", None), returned=format_number(returned)),
             icon=":material/info:")
 
     st.subheader(t("Trend"))
@@ -183,7 +185,10 @@ def main() -> None:
                     period_name=lambda day: period_label(filters.period, day),
                     empty=t("No customers or orders stand behind it in this period."))
     _downloads(shown, filters.period, currency)
-    publish(["at", "metric"])
+    complete = shown[shown["complete"].astype(bool)]
+    drivers_panel(dataset, filters, list(complete["period_start"]),
+                  date.fromisoformat(at))
+    publish(["at", "metric", *DRIVER_KEYS])
 
 
 def _downloads(frame: pd.DataFrame, period: Period, currency: str | None) -> None:

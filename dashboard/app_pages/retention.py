@@ -12,6 +12,8 @@ import streamlit as st
 from dashboard import services
 from dashboard.benchmark_overlay import chart_notes, comparison
 from dashboard.chart_downloads import show_chart
+from dashboard.drivers_panel import KEYS as DRIVER_KEYS
+from dashboard.drivers_panel import drivers_panel
 from dashboard.explain_panel import chart_explainer
 from dashboard.filters import (
     View,
@@ -37,7 +39,7 @@ from dashboard.widgets import data_table, download_buttons
 from metrics.definitions import COHORT_CELLS, CRR_EXPLANATION, LIFECYCLE, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.explain.cohorts import SURVIVAL_GROUPS
-from metrics.i18n import t
+from metrics.i18n import N_, format_number, t
 from metrics.query.filters import Filters
 from metrics.retention import (
     MIN_COHORT_SIZE,
@@ -62,15 +64,15 @@ MAX_COHORT_CURVES = 12
 RATES_COLUMNS = ("period", "retention_rate", "strict_retention_rate", "change_pp", "p_value",
                  "verdict", "churn_rate", "start_customers", "new_customers", "end_customers",
                  "churned_customers", "retained_customers", "lost_customers")
-BASE_NAMES = {"orders": "Orders (inactivity window W)",
-              "subscriptions": "Subscriptions (start and end dates)"}
-SURVIVAL_VIEW_NAMES = {"all": "All customers",
-                       "one_time_vs_repeat": "One-time vs repeat customers",
-                       "repeat_from_second": "Repeat customers, from their second purchase"}
-REPEAT_GROUP_NAMES = {ONE_TIME: "One-time customers", REPEAT: "Repeat customers"}
-MEDIAN_MEANING = ("The median lifetime is the day by which half of the customers followed had "
-                  "left the base; a customer who buys once leaves exactly W = {w} days after "
-                  "that purchase, so when half of them buy once the median is W itself.")
+BASE_NAMES = {"orders": N_("Orders (inactivity window W)"),
+              "subscriptions": N_("Subscriptions (start and end dates)")}
+SURVIVAL_VIEW_NAMES = {"all": N_("All customers"),
+                       "one_time_vs_repeat": N_("One-time vs repeat customers"),
+                       "repeat_from_second": N_("Repeat customers, from their second purchase")}
+REPEAT_GROUP_NAMES = {ONE_TIME: N_("One-time customers"), REPEAT: N_("Repeat customers")}
+MEDIAN_MEANING = (N_("The median lifetime is the day by which half of the customers followed had "
+                     "left the base; a customer who buys once leaves exactly W = {w} days after "
+                     "that purchase, so when half of them buy once the median is W itself."))
 
 
 def _use_window(days: int) -> None:
@@ -119,7 +121,8 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
         else t("Not tested: {reason}", reason=t(reason))
         for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
     shown["change_pp"] = ["–" if pd.isna(v) else t("{sign}{points} pp", sign="+" if v >= 0
-                                                     else "−", points=f"{abs(v):,.1f}")
+                                                     else "−",
+                                                     points=format_number(abs(v), "#,##0.0"))
                           for v in shown["change_pp"]]
     shown["p_value"] = ["–" if pd.isna(v) else format_p_value(v) for v in shown["p_value"]]
     shown.insert(0, "period", [label + ("" if c else " *") for label, c in
@@ -180,7 +183,9 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
     if cohorts.empty:
         st.info(t("No cohort has a first purchase in these filters."))
         return metric, unbounded
-    average = cohort_average(cohorts, metric=metric, unbounded=unbounded)
+    average = services.derive(cohort_average, cohort_table, dataset, filters,
+                              {"metric": metric, "unbounded": unbounded}, metric=metric,
+                              unbounded=unbounded)
     days = sorted(cohorts["cohort"].unique())
     shown = cohorts
     if len(days) > MAX_HEATMAP_COHORTS:
@@ -249,9 +254,12 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
     if everyone.empty:
         st.info(t("No cohort has a first purchase in these filters."))
         return
-    overall = cohort_average(everyone, unbounded=unbounded)
+    cohorts = {"metric": "customers", "unbounded": unbounded}
+    overall = services.derive(cohort_average, cohort_table, dataset, filters, cohorts,
+                              unbounded=unbounded)
     if by is None:
-        curves = cohort_curves(everyone, unbounded=unbounded)
+        curves = services.derive(cohort_curves, cohort_table, dataset, filters, cohorts,
+                                 unbounded=unbounded)
         latest = sorted(curves["group_value"].unique())[-MAX_COHORT_CURVES:]
         curves = curves[curves["group_value"].isin(latest)]
 
@@ -259,9 +267,8 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
             assert isinstance(value, date)  # a cohort: the first day of its period
             return period_label(filters.period, value)
     else:
-        split = services.compute(cohort_table, dataset, filters, metric="customers",
-                                 unbounded=unbounded, by=by)
-        curves = cohort_average(split, unbounded=unbounded)
+        curves = services.derive(cohort_average, cohort_table, dataset, filters,
+                                 {**cohorts, "by": by}, unbounded=unbounded)
         name_of = group_name
     show_chart(curves_chart(curves, filters.period, overall, name_of), width="stretch",
                key="curves_chart")
@@ -405,6 +412,8 @@ def main() -> None:
     base = st.session_state["base"]
     try:
         _rates(view, dataset, filters, base)
+        if base == "orders":  # the drivers split the orders' KPIs
+            _why(dataset, filters)
         _metric, unbounded = _cohorts(dataset, filters)
         _curves(view, dataset, filters, unbounded)
         _lifecycle(dataset, filters)
@@ -412,7 +421,15 @@ def main() -> None:
     except LoyaltyLensError as error:
         show_error(error)
     publish(["base", "cohort_metric", "cohort_mode", "cohort_show", "cohort_periods",
-             "curve_by", "survival_by", "survival_view"])
+             "curve_by", "survival_by", "survival_view", *DRIVER_KEYS])
+
+
+def _why(dataset: Dataset, filters: Filters) -> None:
+    """The "Why did it move?" panel over the complete periods, the latest by default."""
+    kpis = services.kpis(dataset, filters)
+    complete = list(kpis.loc[kpis["complete"].astype(bool), "period_start"])
+    if complete:
+        drivers_panel(dataset, filters, complete, complete[-1])
 
 
 main()

@@ -30,8 +30,8 @@ from dashboard.filters import (
 )
 from dashboard.filters import group_name as segment_value_name
 from dashboard.formatting import (
-    LOCALE,
     change_sign,
+    current_locale,
     format_day,
     format_value,
     is_missing,
@@ -52,7 +52,7 @@ from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table, download_buttons
 from metrics.definitions import CLI_QUESTION_MEANS, NPS_MIX, SURVEY_METRICS, Metric
 from metrics.errors import LoyaltyLensError
-from metrics.i18n import t, tn
+from metrics.i18n import N_, t, tn
 from metrics.query.filters import Filters
 from metrics.query.sql import Period
 from metrics.satisfaction import (
@@ -92,20 +92,21 @@ MAX_SEARCH_LENGTH = 200
 PAGE_KEYS = ["nps_by", "comment_group", "comment_period", "comment_search"]
 
 # What each chart draws around its measure (the formulas are the registry's).
-NPS_CHART_NOTE = ("The band is the 95% margin of error, {formula}; the bars are the answers "
-                  "per period. Hollow markers: the responses start or stop inside that "
-                  "period.")
-CSAT_CHART_NOTE = "The band is the 95% margin of error, {formula}."
-CLI_CHART_NOTE = "The band is {formula}; dotted lines: each question's mean."
+NPS_CHART_NOTE = (N_("The band is the 95% margin of error, {formula}; the bars are the answers "
+                     "per period. Hollow markers: the responses start or stop inside that "
+                     "period."))
+CSAT_CHART_NOTE = N_("The band is the 95% margin of error, {formula}.")
+CLI_CHART_NOTE = N_("The band is {formula}; dotted lines: each question's mean.")
 
 
 def _chart_caption(metric: Metric, note: str) -> str:
     """The measure's definition, then what its chart draws."""
-    return metric.describe() + " " + t(note, formula=metric.margin_of_error)
+    formula = t(metric.margin_of_error) if metric.margin_of_error else ""
+    return metric.describe() + " " + t(note, formula=formula)
 
 
 def _signed(value: float, pattern: str = "#,##0.0") -> str:
-    shown = format_decimal(abs(value), format=pattern, locale=LOCALE)
+    shown = format_decimal(abs(value), format=pattern, locale=current_locale())
     return change_sign(value, shown) + shown
 
 
@@ -117,7 +118,7 @@ def _value_text(metric: Metric, value: float | None) -> str:
         return _signed(value).replace("-", "−")
     if metric.unit == "percent":
         return format_value(value, "percent", None)
-    return t("{value} of 6", value=format_decimal(value, format="0.00", locale=LOCALE))
+    return t("{value} of 6", value=format_decimal(value, format="0.00", locale=current_locale()))
 
 
 def _change_text(metric: Metric, change: Change) -> str | None:
@@ -190,7 +191,7 @@ def _overall_nps(overall: pd.Series, dataset: Dataset, filters: Filters) -> None
             st.caption(tn("± {margin} points (95%), {n} answer",
                           "± {margin} points (95%), {n} answers", int(overall["responses"]),
                           margin=format_decimal(overall["margin_of_error"], format="0.0",
-                                                locale=LOCALE)))
+                                                locale=current_locale())))
         else:
             st.caption(t("No answers in the date range."))
         # the whole range: explain() ignores the day it is given
@@ -218,7 +219,7 @@ def _summary(view: View, dataset: Dataset, filters: Filters, present: tuple[Meas
             if not is_missing(latest["margin_of_error"]):
                 st.caption(t("± {margin} points (95%), {n} answers counted of {total}",
                              margin=format_decimal(latest["margin_of_error"], format="0.0",
-                                                   locale=LOCALE),
+                                                   locale=current_locale()),
                              n=format_value(latest["responses"], "customers", None),
                              total=format_value(latest["answers"], "customers", None)))
             st.caption(metric.describe())

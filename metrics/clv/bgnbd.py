@@ -27,7 +27,7 @@ from metrics.clv.base import (
     to_log_parameters,
     weights_for,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, format_number, t
 
 # Four parameters from fewer repeat buyers than this are guesses, not estimates.
 MIN_REPEAT_CUSTOMERS = 10
@@ -266,7 +266,7 @@ class BetaGeoModel(CustomerModel):
     """
 
     parameter_names = ("r", "alpha", "a", "b")
-    label = "purchase model (BG/NBD)"
+    label = N_("purchase model (BG/NBD)")
 
     def __init__(self, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> None:
         self.min_repeat_customers = min_repeat_customers
@@ -316,7 +316,7 @@ class BetaGeoModel(CustomerModel):
             raise ModelError(t("Only {count} customers bought on more than one day; the "
                                "{model} needs at least {minimum}: choose a later calibration "
                                "end date or a wider segment.",
-                               count=f"{repeat_customers:,.0f}", model=t(self.label),
+                               count=format_number(repeat_customers), model=t(self.label),
                                minimum=self.min_repeat_customers))
         # Measure time in units of the oldest customer's age: α then starts near 1 and
         # the optimiser sees a well-scaled problem whatever the time unit (as lifetimes).

@@ -27,7 +27,7 @@ from metrics.clv.base import (
     to_log_parameters,
     weights_for,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, format_number, t
 
 # Three parameters from fewer repeat buyers than this are guesses, not estimates.
 MIN_REPEAT_CUSTOMERS = 10
@@ -129,7 +129,7 @@ class GammaGammaModel(CustomerModel):
     """
 
     parameter_names = ("p", "q", "v")
-    label = "spend model (Gamma-Gamma)"
+    label = N_("spend model (Gamma-Gamma)")
 
     def __init__(self, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> None:
         self.min_repeat_customers = min_repeat_customers
@@ -171,7 +171,7 @@ class GammaGammaModel(CustomerModel):
             raise ModelError(t("Only {count} customers have repeat purchases of positive "
                                "value; the {model} needs at least {minimum}: choose a later "
                                "calibration end date or a wider segment.",
-                               count=f"{w.sum():,.0f}", model=t(self.label),
+                               count=format_number(w.sum()), model=t(self.label),
                                minimum=self.min_repeat_customers))
         # Spend in units of its mean keeps γ near 1 whatever the currency.
         scale = float(np.average(spend, weights=w))
@@ -212,7 +212,7 @@ class GammaGammaModel(CustomerModel):
         if q <= 1:
             raise ModelError(t("Spend per purchase varies too much between customers for the "
                                "{model} to predict an average (q = {q} is not above 1).",
-                               model=t(self.label), q=f"{q:.2f}"))
+                               model=t(self.label), q=format_number(q, "0.00")))
         return p * (v + x * np.where(x > 0, spend, 0.0)) / (p * x + q - 1)
 
     def population_average_spend(self) -> float:

@@ -23,6 +23,7 @@ from metrics.errors import InputError
 from metrics.explain.base import At, Explanation, Family, Formula, json_parameters
 from metrics.explain.clv import CLV_FAMILY
 from metrics.explain.cohorts import COHORTS
+from metrics.explain.drivers import DRIVERS
 from metrics.explain.loyalty import LOYALTY_FAMILY
 from metrics.explain.periods import DERIVED_EXPLAINED, EXPLAINED, PERIODS, SURVEY_EXPLAINED
 from metrics.explain.rfm import RFM
@@ -41,7 +42,7 @@ __all__ = [
 
 # Every family of numbers explain() covers.
 FAMILIES: tuple[Family, ...] = (PERIODS, COHORTS, CLV_FAMILY, LOYALTY_FAMILY, RFM, SEGMENTS,
-                                SURVEY_FIGURES_FAMILY)
+                                SURVEY_FIGURES_FAMILY, DRIVERS)
 _FAMILY_OF: dict[str, Family] = {
     metric.id: family for family in FAMILIES for metric in family.metrics}
 # Every metric explain() covers, in the registry's order.

@@ -57,7 +57,7 @@ from metrics.explain.base import (
     same,
 )
 from metrics.explain.periods import explained_period
-from metrics.i18n import t
+from metrics.i18n import N_, format_number, t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame, query_row
@@ -186,23 +186,23 @@ _SPEND = tuple(GAMMA_GAMMA_INPUTS)
 FORMULAS: dict[str, Formula] = {
     "clv_simple": Formula(
         ("clv_aov", "clv_purchases_per_year", "clv_lifespan", "clv_gross_margin"),
-        _simple_clv, "AOV × purchases per year × lifespan × gross margin (1 when none)",
+        _simple_clv, N_("AOV × purchases per year × lifespan × gross margin (1 when none)"),
         rows=SIMPLE_ROWS),
     "clv_aov": Formula(("revenue", "orders"), ratio_of("revenue", "orders"),
-                       "revenue ÷ orders of the window", rows=SIMPLE_ROWS),
+                       N_("revenue ÷ orders of the window"), rows=SIMPLE_ROWS),
     "clv_purchases_per_year": Formula(
         ("orders", "customers", "years_covered"), _purchases_per_year,
-        "orders ÷ customers who bought ÷ years covered", rows=SIMPLE_ROWS),
+        N_("orders ÷ customers who bought ÷ years covered"), rows=SIMPLE_ROWS),
     "clv_annual_churn": Formula(
         ("start_customers", "retained_customers", "years_covered"), _annual_churn,
-        "(1 − (retained ÷ S)^(1 ÷ years covered)) × 100", rows=SIMPLE_ROWS),
+        N_("(1 − (retained ÷ S)^(1 ÷ years covered)) × 100"), rows=SIMPLE_ROWS),
     "clv_lifespan": Formula(("clv_annual_churn", "max_lifespan_years"), _lifespan,
-                            "1 ÷ annual churn, at most the cap", rows=SIMPLE_ROWS),
+                            N_("1 ÷ annual churn, at most the cap"), rows=SIMPLE_ROWS),
     "clv_gross_margin": Formula(("clv_gross_margin",), same("clv_gross_margin"),
-                                "the gross margin as entered", rows=SIMPLE_ROWS),
+                                N_("the gross margin as entered"), rows=SIMPLE_ROWS),
     "clv_historic": Formula(("cumulative_revenue", "customers"),
                             ratio_of("cumulative_revenue", "customers"),
-                            "net revenue from acquisition to month k ÷ customers",
+                            N_("net revenue from acquisition to month k ÷ customers"),
                             rows=HISTORIC_ROWS),
     "clv_predicted": Formula(
         (*_BGNBD, *_SPEND, *HISTORY_INPUTS, "monetary_value", "horizon_months",
@@ -243,17 +243,17 @@ FORMULAS: dict[str, Formula] = {
         "E(Y(w) | x, t_x, T) − E(Y(w − 1) | x, t_x, T) of BG/NBD (Fader, Hardie & Lee "
         f"2005, eq. 10), w the week's number{_SUMMED}", rows=HOLDOUT_PREDICTED_ROWS),
     "clv_holdout_actual": Formula(("purchase_days",), same("purchase_days"),
-                                  "the repeat purchase days below", rows=HOLDOUT_ROWS),
-    "cac_spend": Formula(("cac_spend",), same("cac_spend"), "the sum of the spend lines below",
+                                  N_("the repeat purchase days below"), rows=HOLDOUT_ROWS),
+    "cac_spend": Formula(("cac_spend",), same("cac_spend"), N_("the sum of the spend lines below"),
                          rows=CAC_ROWS),
     "cac_new_customers": Formula(("cac_new_customers",), same("cac_new_customers"),
-                                 "the customers acquired below", rows=CAC_ROWS),
+                                 N_("the customers acquired below"), rows=CAC_ROWS),
     "cac": Formula(("cac_spend", "cac_new_customers"),
                    ratio_of("cac_spend", "cac_new_customers"),
-                   "marketing spend ÷ customers acquired", rows=CAC_ROWS),
+                   N_("marketing spend ÷ customers acquired"), rows=CAC_ROWS),
     "clv_cac": Formula(("clv_simple", "cac_spend", "cac_new_customers"), _clv_cac,
-                       "simple CLV ÷ (spend ÷ customers acquired), over the periods with "
-                       "known spend", rows=CLV_CAC_ROWS),
+                       N_("simple CLV ÷ (spend ÷ customers acquired), over the periods with "
+                          "known spend"), rows=CLV_CAC_ROWS),
 }
 
 # The CLV page's numbers explain() covers, in the registry's order: every one.
@@ -415,7 +415,7 @@ def _explain_predicted(store: Store, dataset: Dataset, metric: Metric, formula: 
         raise InputError(t("“{customer}” is not a customer with a purchase up to {end} in "
                            "the selection; its {count} customers include {customers}.",
                            customer=at.group, end=end.isoformat(),
-                           count=f"{len(summary):,}", customers=shown))
+                           count=format_number(len(summary)), customers=shown))
     fitted = _fitted_inputs(fit_clv_models(summary), at)
     history = {
         "frequency": "CAST(s.frequency AS DOUBLE)",
@@ -646,33 +646,33 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
 
 # Headers for people of the inputs and rows' columns that are not metrics of the registry.
 _COLUMN_LABELS = {
-    "customers": "Customers",
-    "years_covered": "Years covered by the window",
-    "max_lifespan_years": "Lifespan cap (years)",
-    "cumulative_revenue": "Net revenue to month k",
-    "cohort": "Cohort",
-    "customer_id": "Customer",
-    "bgnbd_r": "r (BG/NBD)",
-    "bgnbd_alpha": "α (BG/NBD)",
-    "bgnbd_a": "a (BG/NBD)",
-    "bgnbd_b": "b (BG/NBD)",
-    "gamma_gamma_p": "p (Gamma-Gamma)",
-    "gamma_gamma_q": "q (Gamma-Gamma)",
-    "gamma_gamma_v": "γ (Gamma-Gamma)",
-    "frequency": "Frequency (repeat purchase days)",
-    "recency": "Recency (weeks)",
-    "T": "T, weeks since the first purchase",
-    "monetary_value": "Mean repeat purchase value",
-    "horizon_months": "Horizon (months)",
-    "annual_discount_rate": "Discount rate a year",
-    "recency_days": "Days from the first to the last purchase",
-    "age_days": "Days since the first purchase",
-    "repeat_value": "Value of the repeat purchases",
-    "holdout_frequency": "Purchase days after the calibration end",
-    "purchase_days": "Repeat purchase days",
-    "order_date": "Order date",
-    "day": "Day",
-    "channel": "Channel",
+    "customers": N_("Customers"),
+    "years_covered": N_("Years covered by the window"),
+    "max_lifespan_years": N_("Lifespan cap (years)"),
+    "cumulative_revenue": N_("Net revenue to month k"),
+    "cohort": N_("Cohort"),
+    "customer_id": N_("Customer"),
+    "bgnbd_r": N_("r (BG/NBD)"),
+    "bgnbd_alpha": N_("α (BG/NBD)"),
+    "bgnbd_a": N_("a (BG/NBD)"),
+    "bgnbd_b": N_("b (BG/NBD)"),
+    "gamma_gamma_p": N_("p (Gamma-Gamma)"),
+    "gamma_gamma_q": N_("q (Gamma-Gamma)"),
+    "gamma_gamma_v": N_("γ (Gamma-Gamma)"),
+    "frequency": N_("Frequency (repeat purchase days)"),
+    "recency": N_("Recency (weeks)"),
+    "T": N_("T, weeks since the first purchase"),
+    "monetary_value": N_("Mean repeat purchase value"),
+    "horizon_months": N_("Horizon (months)"),
+    "annual_discount_rate": N_("Discount rate a year"),
+    "recency_days": N_("Days from the first to the last purchase"),
+    "age_days": N_("Days since the first purchase"),
+    "repeat_value": N_("Value of the repeat purchases"),
+    "holdout_frequency": N_("Purchase days after the calibration end"),
+    "purchase_days": N_("Repeat purchase days"),
+    "order_date": N_("Order date"),
+    "day": N_("Day"),
+    "channel": N_("Channel"),
 }
 
 def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:

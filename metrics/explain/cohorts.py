@@ -38,7 +38,7 @@ from metrics.explain.base import (
     same,
     value_of,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame
@@ -149,10 +149,10 @@ FORMULAS: dict[str, Formula] = {
         "cohorts that completed period c + k"),
     "survival": Formula(
         ("survival_before", "at_risk", "events"), _survival,
-        "survival just before day t × (1 − customers who left on day t ÷ customers still "
-        "followed on day t); the survival before is the product of the same factor over "
-        "every earlier day someone left (Kaplan-Meier; SQL computes the inputs, the chart's "
-        "curve comes from SciPy)",
+        N_("survival just before day t × (1 − customers who left on day t ÷ customers still "
+           "followed on day t); the survival before is the product of the same factor over "
+           "every earlier day someone left (Kaplan-Meier; SQL computes the inputs, the chart's "
+           "curve comes from SciPy)"),
         rows=SURVIVAL_ROWS),
 }
 
@@ -469,14 +469,14 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
 
 # Headers for people of the inputs and rows' columns that are not metrics of the registry.
 _COLUMN_LABELS = {
-    "customer_id": "Customer",
-    "cohort": "Cohort",
-    "cumulative_revenue": "Cohort revenue to date",
-    "survival_before": "Survival just before day t",
-    "at_risk": "Customers still followed on day t",
-    "events": "Customers who left on day t",
-    "duration_days": "Lifetime (days)",
-    "event": "Left the base",
+    "customer_id": N_("Customer"),
+    "cohort": N_("Cohort"),
+    "cumulative_revenue": N_("Cohort revenue to date"),
+    "survival_before": N_("Survival just before day t"),
+    "at_risk": N_("Customers still followed on day t"),
+    "events": N_("Customers who left on day t"),
+    "duration_days": N_("Lifetime (days)"),
+    "event": N_("Left the base"),
 }
 
 def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:

@@ -36,7 +36,7 @@ from metrics.explain.base import (
     same,
     value_of,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.loyalty import (
     LOYALTY_TYPES,
     loyalty_types_query,
@@ -584,27 +584,27 @@ def _explain(store: Store, dataset: Dataset, metric: Metric, formula: Formula,
 
 # Headers for people of the inputs and rows' columns that are not metrics of the registry.
 _COLUMN_LABELS = {
-    "type_customers": "Customers of the type",
-    "typed_customers": "Customers with a purchase in the range",
-    "type_purchases": "The type's purchases",
-    "type_revenue": "The type's revenue",
-    "type_retained": "The type's customers still in the base",
-    "loyalty_type": "Type",
-    "discounted_orders": "With a discount",
-    "redeemed_orders": "With points",
-    "full_price_orders": "At full price",
-    "last_purchase": "Latest purchase",
-    "group_value": "Segment value",
-    "products": "Products so far",
-    "group_purchases": "The group's purchases",
-    "group_revenue": "The group's revenue",
-    "group_retained": "The group's customers still in the base",
-    "group_redeemers": "Customers who redeemed points",
-    "years_covered": "Years covered",
-    "retention_gain_pp": "Retention gain (points)",
-    "gross_margin_pct": "Gross margin (%)",
-    "programme_cost": "Programme cost a year",
-    "year": "Year",
+    "type_customers": N_("Customers of the type"),
+    "typed_customers": N_("Customers with a purchase in the range"),
+    "type_purchases": N_("The type's purchases"),
+    "type_revenue": N_("The type's revenue"),
+    "type_retained": N_("The type's customers still in the base"),
+    "loyalty_type": N_("Type"),
+    "discounted_orders": N_("With a discount"),
+    "redeemed_orders": N_("With points"),
+    "full_price_orders": N_("At full price"),
+    "last_purchase": N_("Latest purchase"),
+    "group_value": N_("Segment value"),
+    "products": N_("Products so far"),
+    "group_purchases": N_("The group's purchases"),
+    "group_revenue": N_("The group's revenue"),
+    "group_retained": N_("The group's customers still in the base"),
+    "group_redeemers": N_("Customers who redeemed points"),
+    "years_covered": N_("Years covered"),
+    "retention_gain_pp": N_("Retention gain (points)"),
+    "gross_margin_pct": N_("Gross margin (%)"),
+    "programme_cost": N_("Programme cost a year"),
+    "year": N_("Year"),
 }
 
 def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At | None:

@@ -44,10 +44,10 @@ from metrics.explain.base import (
     same,
     value_of,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.kpis import kpi_query
 from metrics.query.filters import Filters, orders_span
-from metrics.query.orders import orders_query
+from metrics.query.orders import narrowed_orders_query
 from metrics.query.run import query_frame, query_row
 from metrics.query.sql import (
     Period,
@@ -97,7 +97,7 @@ def _churned(i: Inputs) -> float | None:
 
 
 def _count(name: str, condition: str) -> Formula:
-    return Formula((name,), same(name), "the number of customers below",
+    return Formula((name,), same(name), N_("the number of customers below"),
                    row_condition=condition)
 
 
@@ -152,57 +152,57 @@ FORMULAS: dict[str, Formula] = {
     "dormant_customers": _count("dormant_customers", _DORMANT),
     "quick_ratio": Formula(
         ("new_customers", "resurrected_customers", "dormant_customers"), _quick_ratio,
-        "(new + resurrected) ÷ dormant",
+        N_("(new + resurrected) ÷ dormant"),
         row_condition=f"new_customers = 1 OR {_RESURRECTED} OR {_DORMANT}",
         value_sql="CAST(new_customers + resurrected_customers AS DOUBLE)"
                   " / NULLIF(dormant_customers, 0)"),
     "churned_customers": Formula(
         ("start_customers", "new_customers", "end_customers"), _churned,
-        "S + N − E", row_condition=_BASE_ROWS),
-    "orders": Formula(("orders",), same("orders"), "the orders below, refunds left out",
+        N_("S + N − E"), row_condition=_BASE_ROWS),
+    "orders": Formula(("orders",), same("orders"), N_("the orders below, refunds left out"),
                       rows="orders"),
     "revenue": Formula(("revenue",), same("revenue"),
-                       "the sum of the amounts below, net of refunds", rows="orders"),
-    "refunds": Formula(("refunds",), same("refunds"), "the sum of the refunds below",
+                       N_("the sum of the amounts below, net of refunds"), rows="orders"),
+    "refunds": Formula(("refunds",), same("refunds"), N_("the sum of the refunds below"),
                        rows="orders"),
     "order_value_sd": Formula(
         ("orders", "order_value", "order_value_squared"), _sample_sd,
-        "√((Σx² − (Σx)² ÷ n) ÷ (n − 1)): n the orders, Σx the sum of their amounts and Σx² "
-        "of their squares, refunds left out", rows="orders",
+        N_("√((Σx² − (Σx)² ÷ n) ÷ (n − 1)): n the orders, Σx the sum of their amounts and Σx² "
+           "of their squares, refunds left out"), rows="orders",
         row_sums=("order_value", "order_value_squared")),
     "aov": Formula(("revenue", "orders"),
-                   ratio_of("revenue", "orders"), "revenue ÷ orders",
+                   ratio_of("revenue", "orders"), N_("revenue ÷ orders"),
                    rows="orders"),
     "repeat_purchase_rate": Formula(
         ("repeat_customers", "active_customers"),
         ratio_of("repeat_customers", "active_customers", 100.0),
-        "repeat customers ÷ active customers × 100", row_condition="active_customers = 1"),
+        N_("repeat customers ÷ active customers × 100"), row_condition="active_customers = 1"),
     "retention_rate": Formula(("start_customers", "new_customers", "end_customers"), _crr,
-                              "(E − N) ÷ S × 100", row_condition=_BASE_ROWS),
+                              N_("(E − N) ÷ S × 100"), row_condition=_BASE_ROWS),
     "churn_rate": Formula(("start_customers", "new_customers", "end_customers"), _churn,
-                          "(S + N − E) ÷ S × 100", row_condition=_BASE_ROWS),
+                          N_("(S + N − E) ÷ S × 100"), row_condition=_BASE_ROWS),
     "strict_retention_rate": Formula(
         ("retained_customers", "start_customers"),
         ratio_of("retained_customers", "start_customers", 100.0),
-        "retained ÷ S × 100", row_condition="start_customers = 1"),
+        N_("retained ÷ S × 100"), row_condition="start_customers = 1"),
     "base_revenue": Formula(("base_revenue",), same("base_revenue"),
-                            "the sum of the previous revenues below",
+                            N_("the sum of the previous revenues below"),
                             rows=REVENUE_RETENTION_ROWS),
     "retained_revenue": Formula(("retained_revenue",), same("retained_revenue"),
-                                "the sum of the revenues in this period below",
+                                N_("the sum of the revenues in this period below"),
                                 rows=REVENUE_RETENTION_ROWS),
     "capped_retained_revenue": Formula(
         ("capped_retained_revenue",), same("capped_retained_revenue"),
-        "the sum of the capped revenues below", rows=REVENUE_RETENTION_ROWS),
+        N_("the sum of the capped revenues below"), rows=REVENUE_RETENTION_ROWS),
     "net_revenue_retention": Formula(
         ("retained_revenue", "base_revenue"),
         ratio_of("retained_revenue", "base_revenue", 100.0),
-        "their revenue in this period ÷ their previous revenue × 100",
+        N_("their revenue in this period ÷ their previous revenue × 100"),
         rows=REVENUE_RETENTION_ROWS),
     "gross_revenue_retention": Formula(
         ("capped_retained_revenue", "base_revenue"),
         ratio_of("capped_retained_revenue", "base_revenue", 100.0),
-        "their revenue in this period, capped, ÷ their previous revenue × 100",
+        N_("their revenue in this period, capped, ÷ their previous revenue × 100"),
         rows=REVENUE_RETENTION_ROWS),
     "nps": _survey("nps", _NPS_INPUTS, _nps, _NPS_TEXT, _NPS_SQL),
     "nps_overall": _survey("nps", _NPS_INPUTS, _nps, _NPS_TEXT, _NPS_SQL, whole_range=True),
@@ -278,7 +278,7 @@ def _kpi_value_query(dataset: Dataset, filters: Filters, metric_id: str, formula
     if formula.row_sums:
         # the sums the KPI table does not hold, over the rows behind the period
         _, end_day = explained_period(dataset, filters, start)
-        rows_sql, rows_params = _rows_query(dataset, filters, formula, start, end_day)
+        rows_sql, rows_params = rows_query(dataset, filters, formula, start, end_day)
         # 0, not NULL, for a period without orders, as the KPI table's sums
         sums = ", ".join(f"COALESCE(SUM({quote_ident(c)}), 0) AS {quote_ident(c)}"
                          for c in formula.row_sums)
@@ -319,15 +319,18 @@ def _survey_rows_query(dataset: Dataset, filters: Filters, formula: Formula, sta
     return sql, bind(sql, params | {"explained_index": period_index(filters.period, start)})
 
 
-def _rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: date,
-                end_day: date) -> tuple[str, dict[str, Any]]:
-    """The query returning every customer or order behind the number."""
+def rows_query(dataset: Dataset, filters: Filters, formula: Formula, start: date,
+               end_day: date, customers: tuple[str, dict[str, Any]] | None = None
+               ) -> tuple[str, dict[str, Any]]:
+    """The query returning every customer or order behind the number (only those of the
+    customers ``customers``, a condition on ``customer_id`` with its parameters, if
+    given)."""
     if formula.rows in ("orders", REVENUE_RETENTION_ROWS):
         template, pieces = load_sql(f"explain_{formula.rows}"), {}
     else:  # the customers: CTEs and the final SELECT
         template = with_ctes(load_sql("explain_customers"))
         pieces = {"row_condition": formula.row_condition}
-    sql, params = orders_query(template, dataset, filters, **pieces)
+    sql, params = narrowed_orders_query(template, dataset, filters, customers, pieces)
     index = period_index(filters.period, start)
     days = {"first_day": start, "start_day": start - timedelta(days=1), "end_day": end_day,
             "previous_first_day": period_start_of_index(filters.period, index - 1),
@@ -348,7 +351,7 @@ class _Source:
 
 _SOURCES = {
     KPI_SOURCE: _Source(lambda dataset, _: orders_span(dataset), _kpi_value_query,
-                        _rows_query),
+                        rows_query),
     SURVEY_SOURCE: _Source(lambda dataset, formula: response_span(dataset, formula.measure),
                            _survey_value_query, _survey_rows_query),
 }
@@ -443,30 +446,30 @@ def _explain_subscriptions(store: Store, dataset: Dataset, metric: Metric, formu
 
 # Headers for people of the inputs and rows' columns that are not metrics of the registry.
 _COLUMN_LABELS = {
-    "responses": "Answers",
-    "promoters": "Promoters (9-10)",
-    "detractors": "Detractors (0-6)",
-    "csat_responses": "Answers",
-    "satisfied": "Satisfied answers (4-5)",
-    "cli_responses": "Answers to all three questions",
-    "response_date": "Answered on",
-    "nps_score": "Score (0-10)",
-    "score_group": "Group",
-    "csat_score": "Score (1-5)",
-    "cli_q1": "Would recommend (1-6)",
-    "cli_q2": "Would buy again (1-6)",
-    "cli_q3": "Would try other products (1-6)",
-    "cli_score": "CLI of the answer",
-    "customer_id": "Customer",
-    "first_start": "First subscription",
-    "first_purchase": "First purchase",
-    "latest_purchase": "Latest purchase",
-    "period_orders": "Orders in the period",
-    "orders_to_date": "Orders to date",
-    "order_date": "Order date",
-    "amount": "Amount",
-    "order_value": "Order amount (refunds: 0)",
-    "order_value_squared": "Order amount squared (refunds: 0)",
+    "responses": N_("Answers"),
+    "promoters": N_("Promoters (9-10)"),
+    "detractors": N_("Detractors (0-6)"),
+    "csat_responses": N_("Answers"),
+    "satisfied": N_("Satisfied answers (4-5)"),
+    "cli_responses": N_("Answers to all three questions"),
+    "response_date": N_("Answered on"),
+    "nps_score": N_("Score (0-10)"),
+    "score_group": N_("Group"),
+    "csat_score": N_("Score (1-5)"),
+    "cli_q1": N_("Would recommend (1-6)"),
+    "cli_q2": N_("Would buy again (1-6)"),
+    "cli_q3": N_("Would try other products (1-6)"),
+    "cli_score": N_("CLI of the answer"),
+    "customer_id": N_("Customer"),
+    "first_start": N_("First subscription"),
+    "first_purchase": N_("First purchase"),
+    "latest_purchase": N_("Latest purchase"),
+    "period_orders": N_("Orders in the period"),
+    "orders_to_date": N_("Orders to date"),
+    "order_date": N_("Order date"),
+    "amount": N_("Amount"),
+    "order_value": N_("Order amount (refunds: 0)"),
+    "order_value_squared": N_("Order amount squared (refunds: 0)"),
 }
 
 PERIODS = Family(

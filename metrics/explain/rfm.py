@@ -25,7 +25,7 @@ from metrics.explain.base import (
     ratio_of,
     same,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_RULES, RFM_SEGMENTS, rfm_window
 from metrics.query.run import query_row
@@ -131,12 +131,12 @@ def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
 RFM = Family(
     metrics=RFM_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels={
-        "scored_customers": "Customers with a purchase (every segment)",
-        "scored_revenue": "Revenue of every customer with a purchase",
-        "recency_days": "Days since last purchase",
-        "frequency": "Purchase days",
-        "monetary": "Revenue",
-        "r": "R", "f": "F", "m": "M",
+        "scored_customers": N_("Customers with a purchase (every segment)"),
+        "scored_revenue": N_("Revenue of every customer with a purchase"),
+        "recency_days": N_("Days since last purchase"),
+        "frequency": N_("Purchase days"),
+        "monetary": N_("Revenue"),
+        "r": N_("R"), "f": N_("F"), "m": N_("M"),
     },
     column_units={"recency_days": "ratio", "frequency": "ratio", "monetary": "currency",
                   "r": "score", "f": "score", "m": "score"},

@@ -32,7 +32,7 @@ from metrics.explain.base import (
     same,
     value_of,
 )
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.kpis import kpi_query
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
@@ -96,31 +96,31 @@ _CLV_SQL = ("CAST(revenue AS DOUBLE) / NULLIF(orders, 0)"
 
 FORMULAS: dict[str, Formula] = {
     "segment_customers": Formula(("customers",), same("customers"),
-                                 "the customers below with a purchase", value_sql="customers"),
-    "segment_orders": Formula(("orders",), same("orders"), "the purchases of the customers "
-                              "below", value_sql="orders"),
-    "segment_revenue": Formula(("revenue",), same("revenue"), "the net revenue of the "
-                               "customers below", value_sql="revenue"),
+                                 N_("the customers below with a purchase"), value_sql="customers"),
+    "segment_orders": Formula(("orders",), same("orders"), N_("the purchases of the customers "
+                              "below"), value_sql="orders"),
+    "segment_revenue": Formula(("revenue",), same("revenue"), N_("the net revenue of the "
+                               "customers below"), value_sql="revenue"),
     "segment_retention_rate": Formula(
         _POOLED, _pooled_retention,
-        "(ΣE − ΣN) ÷ ΣS × 100, summed over the complete periods of the KPI table",
+        N_("(ΣE − ΣN) ÷ ΣS × 100, summed over the complete periods of the KPI table"),
         value_sql="100.0 * (pooled_end - pooled_new) / NULLIF(pooled_start, 0)"),
     "segment_aov": Formula(("revenue", "orders"), ratio_of("revenue", "orders"),
-                           "revenue ÷ purchases",
+                           N_("revenue ÷ purchases"),
                            value_sql="CAST(revenue AS DOUBLE) / NULLIF(orders, 0)"),
     "segment_repeat_purchase_rate": Formula(
         ("repeat_customers", "customers"), ratio_of("repeat_customers", "customers", 100.0),
-        "repeat customers ÷ customers × 100",
+        N_("repeat customers ÷ customers × 100"),
         value_sql="100.0 * repeat_customers / NULLIF(customers, 0)"),
     "segment_annual_churn": Formula(
         _CHURN, _annual_churn,
-        "(1 − (Σretained ÷ ΣS) ^ periods per year) × 100, summed over the complete periods",
+        N_("(1 − (Σretained ÷ ΣS) ^ periods per year) × 100, summed over the complete periods"),
         value_sql=_CHURN_SQL),
     "segment_clv": Formula(
         ("revenue", "orders", "customers", "window_days", *_CHURN), _clv,
-        "revenue ÷ purchases × purchases ÷ customers ÷ (days ÷ 365.25) × lifespan, the "
-        "lifespan 1 ÷ annual churn (annual churn = 1 − (Σretained ÷ ΣS) ^ periods per "
-        "year), at most 10 years", value_sql=_CLV_SQL),
+        N_("revenue ÷ purchases × purchases ÷ customers ÷ (days ÷ 365.25) × lifespan, the "
+           "lifespan 1 ÷ annual churn (annual churn = 1 − (Σretained ÷ ΣS) ^ periods per "
+           "year), at most 10 years"), value_sql=_CLV_SQL),
 }
 
 # The segment comparison's figures explain() covers, in the registry's order.
@@ -201,13 +201,13 @@ def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
 SEGMENTS = Family(
     metrics=SEGMENT_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels={
-        "customers": "Customers with a purchase",
-        "pooled_start": "ΣS over the complete periods",
-        "pooled_new": "ΣN over the complete periods",
-        "pooled_end": "ΣE over the complete periods",
-        "pooled_retained": "Σ retained customers over the complete periods",
-        "window_days": "Days of the selection",
-        "periods_per_year": "Periods per year",
+        "customers": N_("Customers with a purchase"),
+        "pooled_start": N_("ΣS over the complete periods"),
+        "pooled_new": N_("ΣN over the complete periods"),
+        "pooled_end": N_("ΣE over the complete periods"),
+        "pooled_retained": N_("Σ retained customers over the complete periods"),
+        "window_days": N_("Days of the selection"),
+        "periods_per_year": N_("Periods per year"),
     },
     column_units={"customers": "customers", "window_days": "ratio",
                   "periods_per_year": "ratio"},

@@ -31,7 +31,7 @@ from metrics.explain.base import (
 )
 from metrics.explain.periods import FORMULAS as PERIOD_FORMULAS
 from metrics.explain.periods import PERIODS
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters
 from metrics.query.run import query_row
 from metrics.query.sql import (
@@ -86,22 +86,22 @@ FORMULAS: dict[str, Formula] = {
                                          "“would try other products” (cli_q3)"),
     "nps_latest": _whole_range_nps("nps_latest_answers"),
     "score_answers": Formula(("score_answers",), same("score_answers"),
-                             "the number of answers below", rows="nps_answers",
+                             N_("the number of answers below"), rows="nps_answers",
                              value_sql="score_answers", whole_range=True),
     "score_share": Formula(("score_answers", "responses"),
                            ratio_of("score_answers", "responses", 100.0),
-                           "answers with the score ÷ every answer × 100", rows="nps_answers",
+                           N_("answers with the score ÷ every answer × 100"), rows="nps_answers",
                            value_sql="100.0 * score_answers / NULLIF(responses, 0)",
                            whole_range=True),
     "nps_segment": _whole_range_nps("nps_answers"),
     "behaviour_ordered_again": Formula(
         ("ordered_again", "followed"), ratio_of("ordered_again", "followed", 100.0),
-        "answers whose customer ordered again ÷ answers followed × 100",
+        N_("answers whose customer ordered again ÷ answers followed × 100"),
         rows="behaviour_answers",
         value_sql="100.0 * ordered_again / NULLIF(followed, 0)", whole_range=True),
     "behaviour_revenue_per_answer": Formula(
         ("revenue", "followed"), ratio_of("revenue", "followed"),
-        "net revenue in the windows ÷ answers followed", rows="behaviour_answers",
+        N_("net revenue in the windows ÷ answers followed"), rows="behaviour_answers",
         value_sql="revenue / NULLIF(followed, 0)", whole_range=True),
 }
 
@@ -244,10 +244,10 @@ def _number_of_row(row: Mapping[str, Any], options: Mapping[str, Any]) -> At:
 SURVEY_FIGURES_FAMILY = Family(
     metrics=SURVEY_FIGURES_EXPLAINED, formulas=FORMULAS, explain=_explain,
     column_labels={
-        "passives": "Passives (7-8)",
-        "score_answers": "Answers with the score",
-        "followed": "Answers followed",
-        "ordered_again": "Answers whose customer ordered again",
+        "passives": N_("Passives (7-8)"),
+        "score_answers": N_("Answers with the score"),
+        "followed": N_("Answers followed"),
+        "ordered_again": N_("Answers whose customer ordered again"),
     },
     column_units={"followed": "customers", "ordered_again": "customers"},
     example=first_row(_number_of_row),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from metrics.errors import InputError
-from metrics.i18n import t
+from metrics.i18n import N_, format_number, t
 from metrics.query.sql import PERIODS, Period, period_index
 from metrics.store import Dataset
 
@@ -22,21 +22,21 @@ MAX_INACTIVITY_DAYS = 3650
 MAX_PERIODS = 2610
 # Why a view computes nothing, by its granularity, and what to choose instead.
 TOO_MANY_PERIODS = {
-    "week": "These dates span {count} weeks, more than the {limit} periods one view computes: "
-            "{remedy}",
-    "month": "These dates span {count} months, more than the {limit} periods one view "
-             "computes: {remedy}",
-    "quarter": "These dates span {count} quarters, more than the {limit} periods one view "
-               "computes: {remedy}",
-    "year": "These dates span {count} years, more than the {limit} periods one view computes: "
-            "{remedy}",
+    "week": N_("These dates span {count} weeks, more than the {limit} periods one view computes: "
+               "{remedy}"),
+    "month": N_("These dates span {count} months, more than the {limit} periods one view "
+                "computes: {remedy}"),
+    "quarter": N_("These dates span {count} quarters, more than the {limit} periods one view "
+                  "computes: {remedy}"),
+    "year": N_("These dates span {count} years, more than the {limit} periods one view computes: "
+               "{remedy}"),
 }
 COARSER_PERIOD = {
-    "month": "choose the granularity Month, or a shorter date range.",
-    "quarter": "choose the granularity Quarter, or a shorter date range.",
-    "year": "choose the granularity Year, or a shorter date range.",
+    "month": N_("choose the granularity Month, or a shorter date range."),
+    "quarter": N_("choose the granularity Quarter, or a shorter date range."),
+    "year": N_("choose the granularity Year, or a shorter date range."),
 }
-SHORTER_RANGE = "choose a shorter date range."
+SHORTER_RANGE = N_("choose a shorter date range.")
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,8 @@ def period_range(filters: Filters, first: date, last: date) -> tuple[int, int]:
         fitting = [p for p in coarser
                    if period_index(p, end) - period_index(p, start) + 1 <= MAX_PERIODS]
         remedy = t(COARSER_PERIOD[fitting[0]]) if fitting else t(SHORTER_RANGE)
-        raise InputError(t(TOO_MANY_PERIODS[filters.period], count=f"{count:,}",
-                           limit=f"{MAX_PERIODS:,}", remedy=remedy))
+        raise InputError(t(TOO_MANY_PERIODS[filters.period], count=format_number(count),
+                           limit=format_number(MAX_PERIODS), remedy=remedy))
     return first_index, last_index
 
 

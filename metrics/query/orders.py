@@ -3,6 +3,7 @@ orders table, the segment filter, the period of an order) filled in and bound.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from metrics.query.filters import Filters, orders_span, period_range
@@ -20,10 +21,22 @@ def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: st
     of an order) plus ``pieces``, and binds the filter's period range (``$first_index``,
     ``$last_index``) and the data's first and last day.
     """
+    return narrowed_orders_query(template, dataset, filters, None, pieces)
+
+
+def narrowed_orders_query(template: str, dataset: Dataset, filters: Filters,
+                          customers: tuple[str, dict[str, Any]] | None,
+                          pieces: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    """:func:`orders_query` with its segment filter narrowed to whole customers by
+    ``customers`` (a condition on ``customer_id`` and its parameters; None: not narrowed),
+    as for one value of a split (:func:`metrics.kpis.group_condition`)."""
     first, last = orders_span(dataset)
     first_index, last_index = period_range(filters, first, last)
     p = filters.period
     segment_sql, params = segment_filter_sql(dataset, filters)
+    if customers is not None:
+        segment_sql = f"({segment_sql}) AND ({customers[0]})"
+        params |= customers[1]
     sql = template.format(
         orders_table=dataset.table("orders"),
         segment_filter=segment_sql,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from metrics.i18n import t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters, orders_span
 from metrics.query.sql import period_index, period_start_of_index, sql_literal
 from metrics.store import Dataset
@@ -61,28 +61,28 @@ def _span(low: float, high: float) -> str:
 # Best to worst. The segment names are the filter's values (in links), so they stay English
 # in data; pages translate them for display with t().
 RFM_RULES: tuple[RfmRule, ...] = (
-    RfmRule("Champions", (ScoreArea(4, 5, 4, 5),),
-            "bought lately, buy often and spend the most."),
-    RfmRule("Loyal", (ScoreArea(3, 3, 4, 5), ScoreArea(4, 5, 3.5, 3.5)),
-            "buy often and spend well; reward them."),
-    RfmRule("Potential loyalists", (ScoreArea(4, 5, 2, 3),),
-            "recent customers with some repeat purchases or spend; offer a membership."),
-    RfmRule("New", (ScoreArea(5, 5, 1, 1.5),),
-            "bought very lately, but little so far; welcome them."),
-    RfmRule("Promising", (ScoreArea(4, 4, 1, 1.5),),
-            "bought fairly lately, but little so far; build awareness."),
-    RfmRule("Need attention", (ScoreArea(3, 3, 3, 3.5),),
-            "above-average frequency and spend, but not bought lately."),
-    RfmRule("About to sleep", (ScoreArea(3, 3, 1, 2.5),),
-            "below-average frequency and spend, not bought lately; lost without a nudge."),
-    RfmRule("At risk", (ScoreArea(1, 2, 3, 3.5),),
-            "bought often and spent well, but long ago; win them back."),
-    RfmRule("Cannot lose them", (ScoreArea(1, 2, 4, 5),),
-            "were among the best customers, but have not come back for long."),
-    RfmRule("Hibernating", (ScoreArea(2, 2, 1, 2.5), ScoreArea(1, 1, 2, 2.5)),
-            "low spenders who last bought long ago."),
-    RfmRule("Lost", (ScoreArea(1, 1, 1, 1.5),),
-            "lowest recency, frequency and spend."),
+    RfmRule(N_("Champions"), (ScoreArea(4, 5, 4, 5),),
+            N_("bought lately, buy often and spend the most.")),
+    RfmRule(N_("Loyal"), (ScoreArea(3, 3, 4, 5), ScoreArea(4, 5, 3.5, 3.5)),
+            N_("buy often and spend well; reward them.")),
+    RfmRule(N_("Potential loyalists"), (ScoreArea(4, 5, 2, 3),),
+            N_("recent customers with some repeat purchases or spend; offer a membership.")),
+    RfmRule(N_("New"), (ScoreArea(5, 5, 1, 1.5),),
+            N_("bought very lately, but little so far; welcome them.")),
+    RfmRule(N_("Promising"), (ScoreArea(4, 4, 1, 1.5),),
+            N_("bought fairly lately, but little so far; build awareness.")),
+    RfmRule(N_("Need attention"), (ScoreArea(3, 3, 3, 3.5),),
+            N_("above-average frequency and spend, but not bought lately.")),
+    RfmRule(N_("About to sleep"), (ScoreArea(3, 3, 1, 2.5),),
+            N_("below-average frequency and spend, not bought lately; lost without a nudge.")),
+    RfmRule(N_("At risk"), (ScoreArea(1, 2, 3, 3.5),),
+            N_("bought often and spent well, but long ago; win them back.")),
+    RfmRule(N_("Cannot lose them"), (ScoreArea(1, 2, 4, 5),),
+            N_("were among the best customers, but have not come back for long.")),
+    RfmRule(N_("Hibernating"), (ScoreArea(2, 2, 1, 2.5), ScoreArea(1, 1, 2, 2.5)),
+            N_("low spenders who last bought long ago.")),
+    RfmRule(N_("Lost"), (ScoreArea(1, 1, 1, 1.5),),
+            N_("lowest recency, frequency and spend.")),
 )
 RFM_SEGMENTS: tuple[str, ...] = tuple(rule.segment for rule in RFM_RULES)
 

@@ -11,7 +11,16 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_SEGMENTS, rfm_window, segment_case_sql
-from metrics.query.sql import bind, days_between_sql, in_list, load_sql, piece, quote_ident
+from metrics.query.sql import (
+    bind,
+    days_between_sql,
+    in_list,
+    load_sql,
+    period_index_sql,
+    period_start_sql,
+    piece,
+    quote_ident,
+)
 from metrics.store import Dataset, Store
 
 CUSTOMER_SEGMENT_PREFIX = "customers."
@@ -23,6 +32,9 @@ SEGMENT_TABLES = (("orders", ""), ("customers", CUSTOMER_SEGMENT_PREFIX),
 # The segment key of the RFM segments (metrics/rfm.py): each customer's segment over the
 # selection, a customer-level segment filter like a column of the customers table.
 RFM_SEGMENT = "rfm"
+# The split of customers by acquisition cohort (the period of their first purchase), for
+# the drivers' cohort-vs-calendar view: a split, not a segment filter.
+COHORT_SPLIT = "cohort"
 # Parameter prefix of the RFM query nested in customer_groups_sql.
 _GROUPS_RFM_PREFIX = "groups_rfm_"
 
@@ -166,7 +178,15 @@ def customer_groups_sql(dataset: Dataset, by: str, segment_filter: str,
     for a column of the customers table, the customer's attribute; for
     :data:`RFM_SEGMENT`, the customer's RFM segment over ``filters`` (required; without its
     RFM entry), whose parameters :func:`customer_groups_query` returns: prefer that
-    function."""
+    function. :data:`COHORT_SPLIT`: the first day of the period (of ``filters``) of the
+    customer's first purchase."""
+    if by == COHORT_SPLIT:
+        if filters is None:
+            raise ValueError("a cohort split needs the filters' period")
+        return load_sql("customer_groups_cohort").format(
+            first_period_start=period_start_sql(
+                filters.period, period_index_sql(filters.period, "MIN(order_date)")),
+            rows=f"amount >= 0 AND ({segment_filter})", orders_table=dataset.table("orders"))
     kind, column = segment_column(dataset, by)
     if kind == "rfm":
         if filters is None:
@@ -191,7 +211,7 @@ def customer_groups_query(dataset: Dataset, by: str, filters: Filters
     segment filter's, and the RFM query's for an RFM split)."""
     segment_sql, params = segment_filter_sql(dataset, filters)
     sql = customer_groups_sql(dataset, by, segment_sql, filters)
-    if segment_column(dataset, by)[0] == "rfm":
+    if by != COHORT_SPLIT and segment_column(dataset, by)[0] == "rfm":
         params |= _rfm_sql(dataset, filters, None, _GROUPS_RFM_PREFIX)[1]
     return sql, bind(sql, params)
 

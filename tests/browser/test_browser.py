@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,15 +69,17 @@ def wait_until_serving(url: str, server: subprocess.Popen[bytes], output: Callab
 
 
 @contextmanager
-def serve(db: Path) -> Iterator[str]:
-    """The dashboard under ``streamlit run`` on ``db``, on a free port of 127.0.0.1."""
-    port = free_port()
-    env = {**os.environ, DB_ENV_VAR: str(db)}
+def serve(db: Path, *, env: Mapping[str, str] | None = None, args: Sequence[str] = (),
+          port: int | None = None) -> Iterator[str]:
+    """The dashboard under ``streamlit run`` on ``db``, on a free port of 127.0.0.1 (or
+    ``port``), with more environment variables and command-line options if given."""
+    port = port or free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         "--server.headless", "true", "--browser.gatherUsageStats", "false", *args],
+        cwd=ROOT, env={**os.environ, DB_ENV_VAR: str(db), **(env or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(url, server, lambda: server.stdout.read().decode()

@@ -36,7 +36,7 @@ from metrics.explain.loyalty import (
     scenario_group,
     segment_group,
 )
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.loyalty import (
     LOYALTY_TYPE_RULES,
     LOYALTY_TYPES,
@@ -355,7 +355,7 @@ def _programme(dataset: Dataset, filters: Filters, options: list[str]) -> None:
     if result.unrecognised_orders:
         show_warning(t("{n} orders in the date range have a member value that is neither yes "
                        "nor no (for example “{value}”): they count as not a member.",
-                       n=f"{result.unrecognised_orders:,}",
+                       n=format_number(result.unrecognised_orders),
                        value=result.unrecognised_example))
     if groups["customers"].sum() == 0:
         st.info(t("No customer bought in these filters."))
@@ -595,7 +595,8 @@ def _seed_claim(today: Baseline, margin: float, years: int) -> None:
         "and the CLV by {clv_uplift}. Bain's figure is the profit of a customer over a "
         "longer relationship, in which loyal customers also buy more and cost less to "
         "serve; this model keeps spending per customer as it is today, so it shows less.",
-        gain=f"{SEED_RETENTION_GAIN_PP:g}", low=f"{low:g}", high=f"{high:g}",
+        gain=format_number(SEED_RETENTION_GAIN_PP, "0.######"),
+        low=format_number(low, "0.######"), high=format_number(high, "0.######"),
         year_uplift=_percent(scenario["profit_uplift_pct"]), years=years,
         total_uplift=_percent(scenario["cumulative_profit_uplift_pct"]),
         clv_uplift=_percent(clv_uplift))), icon=":material/lightbulb:")

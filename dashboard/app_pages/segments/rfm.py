@@ -26,7 +26,7 @@ from dashboard.widgets import data_table, download_buttons
 from metrics.errors import LoyaltyLensError
 from metrics.explain.rfm import RFM_EXPLAINED
 from metrics.explain.segments import SEGMENT_EXPLAINED
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_RULES, RFM_SEGMENTS, rfm_window
 from metrics.query.segments import RFM_SEGMENT
@@ -46,7 +46,7 @@ def _money(value: float | None, currency: str | None) -> str:
 def _number(value: float | None) -> str:
     if value is None or pd.isna(value):
         return "–"
-    return f"{float(value):,.1f}"
+    return format_number(float(value), "#,##0.0")
 
 
 def _use_as_filter(segment: str) -> None:
