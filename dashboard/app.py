@@ -40,6 +40,7 @@ page = st.navigation([
     st.Page("app_pages/segments/segments.py", title=t("Segments"),
             icon=":material/group_work:"),
     st.Page("app_pages/satisfaction.py", title=t("Satisfaction"), icon=":material/reviews:"),
+    st.Page("app_pages/alerts.py", title=t("Alerts"), icon=":material/notifications:"),
     st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
 ], position="sidebar" if principal is not None else "hidden")
 with st.sidebar:

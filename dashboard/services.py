@@ -23,12 +23,14 @@ from metrics import drivers, loyalty, retention, rfm, satisfaction, simulator, s
 from metrics.access import ADMIN, Principal, workspaces
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
+from metrics.digest import Digest, Rule, build_digest, saved_rules
 from metrics.errors import AccessDenied
 from metrics.explain import Explanation, explain
 from metrics.i18n import language
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_values
+from metrics.query.sql import Period
 from metrics.registry import metric_functions
 from metrics.store import Dataset, Store, default_db_path
 
@@ -293,3 +295,18 @@ def benchmarks() -> list[Benchmark]:
         known = (state, all_benchmarks(store))
         _BENCHMARKS[scope] = known  # one entry per user scope; a race reads twice
     return list(known[1])
+
+
+@_shared(max_entries=256, max_size="16MB")
+def _digest(_store: Store, scope: Scope, dataset_id: str, version: str, as_of: date,
+            rules: tuple[Rule, ...], period: Period, inactivity_days: int) -> Digest:
+    return build_digest(_store, _store.dataset(dataset_id), as_of, rules, period=period,
+                        inactivity_days=inactivity_days)
+
+
+def digest(dataset: Dataset, as_of: date, period: Period, inactivity_days: int) -> Digest:
+    """The digest with the dataset's alert rules (saved, else the default ones), cached on
+    the rules themselves so an edit shows at once."""
+    store = get_store()
+    return _digest(store, cache_scope(store), dataset.id, dataset_version(dataset), as_of,
+                   saved_rules(store, dataset), period, inactivity_days)

@@ -50,6 +50,17 @@ if TYPE_CHECKING:
     )
     from metrics.clv.predictive import predictive_clv
     from metrics.demo import ensure_demo
+    from metrics.digest import (
+        build_digest,
+        mark_new,
+        post_webhook,
+        read_rules,
+        save_state,
+        saved_rules,
+        to_markdown,
+        webhook_text,
+        write_digest,
+    )
     from metrics.drivers import Drivers, all_drivers, drivers, latest_period, summary
     from metrics.explain import Explanation, explain, json_parameters
     from metrics.kpis import kpi_table
@@ -67,6 +78,10 @@ else:
         "find_sector", "read_benchmark_file", "save_benchmarks", "sectors")
     (predictive_clv,) = lazy_functions("metrics.clv.predictive", "predictive_clv")
     (ensure_demo,) = lazy_functions("metrics.demo", "ensure_demo")
+    (build_digest, mark_new, post_webhook, read_rules, save_state, saved_rules, to_markdown,
+     webhook_text, write_digest) = lazy_functions(
+        "metrics.digest", "build_digest", "mark_new", "post_webhook", "read_rules",
+        "save_state", "saved_rules", "to_markdown", "webhook_text", "write_digest")
     all_drivers, drivers, latest_period, summary = lazy_functions(
         "metrics.drivers", "all_drivers", "drivers", "latest_period", "summary")
     explain, json_parameters = lazy_functions("metrics.explain", "explain", "json_parameters")
@@ -123,7 +138,9 @@ class _Parser(argparse.ArgumentParser):
     """The program's parser; its subcommands are built with this class, so they share it.
 
     Its headings, ``--help`` and the frame of an error message are in the language of
-    the command (argparse's own are English only).
+    the command (argparse's own are English only). ``error_status`` is the status a wrong
+    option exits with: a command's own (the digest's 3, which monitoring tools read as
+    "could not check"), else argparse's 2.
 
     A subcommand's parser may be given its ``configure`` (which adds its options) to call
     when it is first used: then ``--help`` and every other command never import what one
@@ -132,11 +149,12 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any,
                  configure: Callable[[argparse.ArgumentParser], None] | None = None,
-                 **kwargs: Any) -> None:
+                 error_status: int = 2, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
         self._configure = configure
+        self.error_status = error_status
         self._positionals.title = t("positional arguments")
         self._optionals.title = t("options")
         self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
@@ -144,7 +162,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(2, t("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
+        self.exit(self.error_status,
+                  t("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
 
     def configured(self) -> _Parser:
         """This parser with its options added (once)."""
@@ -183,10 +202,14 @@ def chosen_language(argv: Sequence[str]) -> str:
     return language_of(setting) or "en"
 
 
-Handler = Callable[[argparse.Namespace, Store], None]
+# A handler prints its output; it may return the exit status (None: 0).
+Handler = Callable[[argparse.Namespace, Store], int | None]
 
 
 USER_ENV_VAR = "LOYALTYLENS_USER"
+# The digest's status for "could not check" (metrics.digest.EXIT_ERROR; written here so the
+# command table does not import the digest, and pandas with it, at every start).
+DIGEST_ERROR = 3
 
 
 @dataclass(frozen=True)
@@ -211,6 +234,8 @@ class Command:
     help: Callable[[], str]
     configure: Callable[[argparse.ArgumentParser], None]
     run: Handler | WithoutStore
+    # The status of an error meant for the user (the digest's monitoring statuses use 2).
+    error_status: int = 2
 
 
 def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
@@ -234,7 +259,8 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         subparser = commands.add_parser(command.name, help=command.help(),
-                                        configure=command.configure)
+                                        configure=command.configure,
+                                        error_status=command.error_status)
         if not lazy:
             subparser.configured()
     return parser
@@ -879,6 +905,71 @@ def _report(args: argparse.Namespace, store: Store) -> None:
     _print_json({"out": args.out, "format": args.format, "pages": list(pages)})
 
 
+def _configure_digest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    parser.add_argument("--as-of", type=_date, required=True, metavar="DATE",
+                        help=t("The day of the digest (YYYY-MM-DD): the latest period "
+                               "complete by then is reported."))
+    parser.add_argument("--period", choices=PERIODS, default="month")
+    parser.add_argument("--inactivity-days", type=int, default=DEFAULT_INACTIVITY_DAYS,
+                        help=t("Days without an order after which a customer has left the "
+                               "base (default {days}).", days=DEFAULT_INACTIVITY_DAYS))
+    parser.add_argument("--rules", type=Path, metavar="FILE",
+                        help=t("Alert rules in TOML (default: the rules saved for the dataset "
+                               "on the Alerts page, else the default rules)."))
+    parser.add_argument("--industry", metavar="SECTOR",
+                        help=t("Compare with this industry's benchmarks."))
+    parser.add_argument("--targets", metavar="SET",
+                        help=t("Compare with your targets: a benchmark set saved with "
+                               "`loyaltylens benchmarks --upload FILE --name SET`."))
+    parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                        help=t("The folder for digest.md, digest.html, digest.json and the "
+                               "state file (default: the current folder)."))
+    parser.add_argument("--webhook-env", metavar="NAME",
+                        help=t("The environment variable holding the incoming webhook's "
+                               "address; new alerts are posted there."))
+
+
+def _compared_sectors(store: Store, args: argparse.Namespace) -> tuple[str, ...]:
+    """The sectors ``--industry`` and ``--targets`` name, as the benchmarks spell them."""
+    named = [name for name in (args.industry, args.targets) if name]
+    if not named:
+        return ()
+    figures = all_benchmarks(store)
+    found = []
+    for name in named:
+        sector = find_sector(figures, name)
+        if sector is None:
+            raise InputError(t("There is no industry or saved benchmark set “{name}”; there "
+                               "are: {names}.", name=name, names=", ".join(sectors(figures))))
+        found.append(sector)
+    return tuple(found)
+
+
+def _digest(args: argparse.Namespace, store: Store) -> int:
+    """Write the digest; post its new alerts; exit 0, 1 (a warning) or 2 (a critical
+    rule fired); the state file remembers what was posted."""
+    url = None
+    if args.webhook_env:
+        url = os.environ.get(args.webhook_env, "").strip()
+        if not url:
+            raise InputError(t("The environment variable {name} holds no webhook address: "
+                               "set it, or leave out --webhook-env.", name=args.webhook_env))
+    dataset = store.dataset(args.dataset)
+    rules = read_rules(args.rules) if args.rules else saved_rules(store, dataset)
+    state = args.out / module_value("metrics.digest", "STATE_FILE")
+    result = mark_new(build_digest(store, dataset, args.as_of, rules, period=args.period,
+                                   inactivity_days=args.inactivity_days,
+                                   sectors=_compared_sectors(store, args)),
+                      dataset, state)
+    write_digest(result, args.out)
+    if url and any(alert.new for alert in result.alerts):
+        post_webhook(url, webhook_text(result))
+    save_state(result, dataset, state)  # only once posted: a failed post is retried
+    sys.stdout.write(to_markdown(result))
+    return result.exit_status
+
+
 def _print_periods(table: pd.DataFrame, args: argparse.Namespace) -> None:
     """A table per period, its first day printed as ``period``."""
     _print_table(table.rename(columns={"period_start": "period"}), args.format)
@@ -948,6 +1039,12 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
                                 "each page's KPI cards, charts and key tables and the "
                                 "definitions, as a PDF or a self-contained HTML file."),
             _configure_report, _report),
+    Command("digest", lambda: t("The latest complete period's KPIs against the previous "
+                                "period and benchmarks, with alert rules (for cron): "
+                                "writes digest.md, .html and .json, posts new alerts to a "
+                                "webhook, exits 0 (none fired), 1 (a warning), 2 (a critical "
+                                "rule) or 3 (an error)."),
+            _configure_digest, _digest, error_status=DIGEST_ERROR),
     Command("clv", lambda: t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
                              "--customers, each customer's P(alive), expected purchases and "
                              "CLV."),
@@ -972,20 +1069,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(arguments: Sequence[str]) -> int:
     parser = build_parser(lazy=True)
     args = parser.parse_args(arguments)
+    registered = COMMANDS[args.command]
+    status: int | None = None
     try:
         principal = _principal(args)
-        command = COMMANDS[args.command].run
+        command = registered.run
         if isinstance(command, WithoutStore):
             command.run(args, principal)
         else:  # the one place a command's store, and so every dataset it opens, is made
             with Store(args.db, principal) as store:
-                command(args, store)
+                status = command(args, store)
     except LoyaltyLensError as error:
         print(t("error: {message}", message=error.message), file=sys.stderr)
-        return 2
+        return registered.error_status
     except BrokenPipeError:  # e.g. `loyaltylens kpis ... | head`
         return 0
-    return 0
+    return status or 0
 
 
 def _principal(args: argparse.Namespace) -> Principal:

@@ -38,3 +38,27 @@ def cdnow_csv(folder: Path) -> Path:
             customer, day, cds, dollars = line.split()
             rows.append((customer, day, cds, dollars))
     return write_csv(folder / "cdnow.csv", ("customer_id", "date", "cds", "amount"), rows)
+
+
+def shop_with_known_changes(april: bool = True) -> list[tuple[str, str, float]]:
+    """Orders (customer, day, amount) whose monthly KPIs with W = 20 days are worked out
+    by hand, for the digest's alert rules.
+
+    W = 20 days, monthly periods, every order on a month's last day:
+    A: 200 customers buying 50 on Jan 31, Feb 29, Mar 31 and Apr 30 (always in the base);
+    B: 20 buying 50 on Jan 31 only (out of the base by Feb 29: 29 days > W);
+    C: 30 buying 50 on Jan 31 and 500 on Feb 29 (out by Mar 31).
+    February: S = 250, N = 0, E = 230: churn 20/250 = 8.0%, strict retention 230/250 = 92%.
+    March: S = 230, E = 200: churn 30/230 = 13.04%, strict retention 200/230 = 86.96%
+      (-5.04 pp); revenue 10,000 against February's 200 x 50 + 30 x 500 = 25,000.
+    April: S = 200, E = 200: churn 0%, strict retention 100%; revenue 10,000 again.
+    Without ``april`` the data ends on March 31, March being the latest complete month.
+    """
+    days = ("2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30")[:4 if april else 3]
+    rows: list[tuple[str, str, float]] = []
+    for n in range(200):
+        rows += [(f"a{n}", day, 50.0) for day in days]
+    rows += [(f"b{n}", "2024-01-31", 50.0) for n in range(20)]
+    for n in range(30):
+        rows += [(f"c{n}", "2024-01-31", 50.0), (f"c{n}", "2024-02-29", 500.0)]
+    return rows

@@ -93,3 +93,9 @@ def test_a_lazy_function_imports_its_module_when_first_called(
     assert "lazy_example" in sys.modules
     monkeypatch.setattr(sys.modules["lazy_example"], "twice", lambda x: -x)
     assert twice(21) == -21  # looked up at each call
+
+
+def test_the_digest_error_status_written_in_the_cli_is_the_digests() -> None:
+    # the command table names it without importing the digest (and pandas) at start
+    from metrics import cli, digest
+    assert cli.DIGEST_ERROR == digest.EXIT_ERROR

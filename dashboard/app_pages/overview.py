@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
+from dashboard.alerts import alert_banner
 from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
 from dashboard.chart_downloads import show_chart
 from dashboard.charts import trend_chart
@@ -108,6 +109,7 @@ def main() -> None:
     except LoyaltyLensError as error:
         show_error(error)
         return
+    alert_banner(dataset, filters)
     first_shown = period_index(filters.period, filters.start) if filters.start else None
     shown = history[[first_shown is None or period_index(filters.period, d) >= first_shown
                      for d in history["period_start"]]].reset_index(drop=True)
