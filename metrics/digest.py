@@ -579,9 +579,10 @@ def _md_cell(text: str) -> str:
 
 def to_markdown(digest: Digest) -> str:
     """The digest as Markdown."""
-    lines = [f"# {_md_cell(_heading(digest))}", "", f"## {t('Alerts')}", ""]
+    alerts, figures = t("Alerts"), t("Key figures")  # not inside f-strings: extracted
+    lines = [f"# {_md_cell(_heading(digest))}", "", f"## {alerts}", ""]
     lines += [f"- {_md_cell(alert_sentence(a))}" for a in digest.alerts] or [t("No rules.")]
-    lines += ["", f"## {t('Key figures')}", "", "| " + " | ".join(_columns()) + " |",
+    lines += ["", f"## {figures}", "", "| " + " | ".join(_columns()) + " |",
               "|" + "---|" * len(_columns())]
     lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in _table_rows(digest)]
     return "\n".join(lines) + "\n"
@@ -590,6 +591,7 @@ def to_markdown(digest: Digest) -> str:
 def to_html(digest: Digest) -> str:
     """The digest as a self-contained HTML page, every text escaped."""
     e = html.escape
+    titles = e(t("Alerts")), e(t("Key figures"))  # not inside f-strings: extracted
     alerts = "".join(f'<li class="{e(a.status)} {e(a.rule.severity)}">{e(alert_sentence(a))}'
                      "</li>" for a in digest.alerts)
     head = "".join(f"<th>{e(c)}</th>" for c in _columns())
@@ -601,8 +603,8 @@ def to_html(digest: Digest) -> str:
         "body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px 8px}"
         "table{border-collapse:collapse}li.fired.critical{color:#b00020;font-weight:bold}"
         "li.fired.warning{color:#a05a00;font-weight:bold}</style></head><body>"
-        f"<h1>{e(_heading(digest))}</h1><h2>{e(t('Alerts'))}</h2><ul>{alerts}</ul>"
-        f"<h2>{e(t('Key figures'))}</h2><table><tr>{head}</tr>{body}</table>"
+        f"<h1>{e(_heading(digest))}</h1><h2>{titles[0]}</h2><ul>{alerts}</ul>"
+        f"<h2>{titles[1]}</h2><table><tr>{head}</tr>{body}</table>"
         "</body></html>\n")
 
 

@@ -38,7 +38,7 @@ def sign_in(watched: Watched, url: str, name: str) -> Page:
 
 def dataset_names(page: Page) -> list[str]:
     """The names the sidebar's dataset box offers."""
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Dataset").click()
     names = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return names
