@@ -79,21 +79,31 @@ DATASET_COMMANDS = [
     ("kpis", *FILTERS), ("retention", *FILTERS), ("cohorts", *FILTERS),
     ("lifecycle", *FILTERS), ("rfm", *FILTERS), ("segments", "--by", "channel", *FILTERS),
     ("nps", *FILTERS), ("clv",), ("explain", "--metric", "aov", "--period", "2024-01"),
-    ("delete",),
+    ("delete",), ("drivers", "--metric", "churn_rate", "--by", "channel"),
+    ("report", "--format", "html", "--out", "{out}/report.html"),
 ]
 
 
 def test_a_user_cannot_reach_another_workspaces_dataset_by_any_command(
-        shared: tuple[Cli, str]) -> None:
+        shared: tuple[Cli, str], tmp_path: Path) -> None:
     cli, shop_id = shared
     assert cli("datasets", user="bob").json() == []
     expected = f"error: {NO_ACCESS}\n"
+    out = tmp_path / "out"
+    out.mkdir()
     for command, *options in DATASET_COMMANDS:
         for dataset in ("Shop A", shop_id, "No such shop"):
-            result = cli(command, "--dataset", dataset, *options, user="bob")
+            result = cli(command, "--dataset", dataset,
+                         *(o.format(out=out) for o in options), user="bob")
             assert (result.code, result.out, result.err) == (2, "", expected), command
             assert "Shop" not in result.err and shop_id not in result.err
             assert not re.search(r"\d", result.err)  # no number of the dataset either
+    assert not list(out.iterdir())  # no report written
+    # the digest answers as monitoring tools expect an error: status 3, the same sentence
+    digest = cli("digest", "--dataset", "Shop A", "--as-of", "2024-03-01", "--out",
+                 str(out), user="bob")
+    assert (digest.code, digest.out, digest.err) == (3, "", expected)
+    assert not list(out.iterdir())
     # nothing happened to it: alice and the administrator still see all of it
     for user in ("alice", None):
         listed = cli("datasets", user=user).json()
