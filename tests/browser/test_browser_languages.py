@@ -234,3 +234,22 @@ def test_every_page_reads_in_the_language_with_no_english_left(
         watched.close()
     assert not english, "\n".join(english)
 
+
+
+def test_two_browsers_on_one_server_at_once_each_in_its_own_language(
+        app_url: str, browser: Browser, demo: str) -> None:  # noqa: F811
+    # one process serves both: a process-wide language would leak from one to the other
+    romanian, russian = Watched(browser), Watched(browser)
+    ro_page = romanian.open(f"{app_url}/?dataset={demo}&lang=ro")
+    ru_page = russian.open(f"{app_url}/retention?dataset={demo}&lang=ru")
+    for _ in range(2):  # each reruns while the other's page is open
+        sidebar(ro_page).get_by_text(translated("ro", "Quarter"), exact=True).click()
+        sidebar(ru_page).get_by_text(translated("ru", "Week"), exact=True).click()
+        romanian.settle()
+        russian.settle()
+        heading(ro_page, translated("ro", "Overview"))
+        heading(ru_page, translated("ru", "Retention"))
+        sidebar(ro_page).get_by_text(translated("ro", "Month"), exact=True).click()
+        sidebar(ru_page).get_by_text(translated("ru", "Month"), exact=True).click()
+    romanian.close()
+    russian.close()
