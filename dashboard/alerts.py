@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import services
-from dashboard.formatting import MISSING, period_label
+from dashboard.formatting import period_label
 from dashboard.safe import plain, show_error
+from dashboard.widgets import data_editor
 from metrics.definitions import REGISTRY
 from metrics.digest import (
     DEFAULT_RULES,
@@ -111,9 +112,8 @@ def rules_editor(dataset: Dataset) -> None:
         show_error(error)
         rules = DEFAULT_RULES
     number = st.column_config.NumberColumn
-    edited = st.data_editor(
+    edited = data_editor(
         _rules_frame(rules), num_rows="dynamic", hide_index=True, key=f"rules_{dataset.id}",
-        placeholder=MISSING,
         column_config={
             "metric": st.column_config.SelectboxColumn(
                 t("Metric"), options=list(RULE_METRICS), required=True,

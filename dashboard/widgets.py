@@ -89,6 +89,14 @@ def data_table(frame: pd.DataFrame, *, currency: str | None = None,
     st.dataframe(shown, placeholder=MISSING, column_config=config, **options)
 
 
+def data_editor(frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
+    """``st.data_editor`` (``options`` are its own) with a missing value reading "–", as in
+    every shown table: the one way a page lets the user edit a table."""
+    options.setdefault("placeholder", MISSING)
+    edited: pd.DataFrame = st.data_editor(frame, **options)
+    return edited
+
+
 def localised(frame: pd.DataFrame, currency: str | None, units: Mapping[str, str]) -> Styler:
     """``frame`` with its dates and the number columns in ``units`` written by Babel in
     the locale: Streamlit writes a column's printf and Day.js formats in English only
