@@ -21,7 +21,7 @@ import pandas as pd
 from metrics.benchmarks import all_benchmarks, compare
 from metrics.definitions import KPIS, REGISTRY, SURVEY, Metric
 from metrics.errors import InputError, LoyaltyLensError
-from metrics.i18n import t
+from metrics.i18n import format_number, t
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.sql import Period
 from metrics.registry import entry
@@ -512,10 +512,11 @@ def save_state(digest: Digest, dataset: Dataset, state_path: Path) -> None:
 
 
 def _shown(value: float | None, unit: str = "") -> str:
+    """A figure as the current language writes numbers (1,234.5; 1.234,5; 1 234,5)."""
     if value is None:
         return "–"
-    text = f"{value:,.1f}" if unit in ("percent", "points", "score", "currency", "ratio") \
-        else f"{value:,.0f}"
+    text = format_number(value, "#,##0.0" if unit in (
+        "percent", "points", "score", "currency", "ratio") else "#,##0")
     return f"{text}%" if unit == "percent" else text
 
 
@@ -523,7 +524,8 @@ def _change(value: float | None, unit: str) -> str:
     if value is None:
         return "–"
     suffix = t(" pp") if unit == "percent" else ""
-    return f"{value:+,.1f}{suffix}"
+    sign = "-" if math.copysign(1.0, value) < 0 else "+"  # as f"{value:+}" signs it
+    return f"{sign}{format_number(abs(value), '#,##0.0')}{suffix}"
 
 
 def alert_sentence(alert: Alert) -> str:

@@ -294,3 +294,16 @@ def test_saved_rules_read_back_and_default_without_any(tmp_path: Path) -> None:
         assert saved_rules(store, dataset) == DEFAULT_RULES
         save_rules(store, dataset, rules)
         assert saved_rules(store, dataset) == rules
+
+
+@pytest.mark.parametrize(("lang", "now", "before", "change"), [
+    ("en", "13.0%", "8.0%", "+5.0"), ("ro", "13,0%", "8,0%", "+5,0"),
+    ("ru", "13,0%", "8,0%", "+5,0")])
+def test_the_digest_writes_numbers_as_its_language_does(
+        db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, now: str,
+        before: str, change: str) -> None:
+    # March's churn 30/230 = 13.04%, February's 20/250 = 8.0%: a decimal comma in ro and ru
+    monkeypatch.setenv("LOYALTYLENS_LANG", lang)
+    assert _digest(db, tmp_path / "out", "2024-04-15", CHURN_ABOVE_8) == 2
+    text = (tmp_path / "out" / "digest.md").read_text(encoding="utf-8")
+    assert now in text and before in text and change in text
