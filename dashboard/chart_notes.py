@@ -28,6 +28,9 @@ LABEL_CHARS = 22
 # pixels: a fraction of the plot would be less than a line on a phone's short plot).
 LABEL_ROWS = 3
 LABEL_ROW_PIXELS = 15
+# The first row keeps this far under the plot's top, clear of a note printed just above
+# it (the trend chart's "Hollow markers: ...").
+LABEL_TOP_PIXELS = 8
 _AXIS_META = "period_axis"
 
 
@@ -100,7 +103,8 @@ def draw_notes(figure: go.Figure, notes: Sequence[Annotation]) -> go.Figure:
                         line={"color": NOTE_COLOUR, "width": 1.5, "dash": "dot"},
                         name=NOTE_NAME, layer="above")
         drawn.add_annotation(
-            x=x, xref="x", y=1, yref="paper", yshift=-LABEL_ROW_PIXELS * (row % LABEL_ROWS),
+            x=x, xref="x", y=1, yref="paper",
+            yshift=-LABEL_TOP_PIXELS - LABEL_ROW_PIXELS * (row % LABEL_ROWS),
             text=chart_text(short_label(note.text)),
             hovertext=chart_text(f"{format_day(note.day)}: {note.text}"),
             showarrow=False, xanchor="left" if x <= middle else "right", yanchor="top",
