@@ -6,13 +6,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from datetime import UTC, date, datetime
 
-import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.chart_images import chart_image
 from dashboard.chart_notes import NOTE_NAME, draw_notes, note_position, short_label
 from dashboard.charts import trend_chart
 from metrics.annotations import Annotation
+from tests.test_chart_images import _frame  # January to March 2024, by month
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = '<a href="https://evil.example">x</a>'
@@ -20,14 +20,6 @@ EVIL = '<a href="https://evil.example">x</a>'
 
 def _note(day: date, text: str) -> Annotation:
     return Annotation("n" + day.isoformat(), day, text, None, datetime(2024, 6, 1, tzinfo=UTC))
-
-
-def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "period_start": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)],
-        "period_end": [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31)],
-        "complete": [True, True, True],
-        "retention_rate": [80.0, 75.0, 90.0], "strict_retention_rate": [70.0, 65.0, 85.0]})
 
 
 def _notes_of(figure: go.Figure) -> tuple[list[float], list[dict[str, object]]]:
