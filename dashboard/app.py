@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard.filters import draw_sidebar
 from dashboard.guard import page_failures
 from dashboard.language import language_picker, start_language
+from dashboard.notes_panel import notes_panel
 from dashboard.report_button import report_button
 from dashboard.safe import show_warning
 from dashboard.signin import current_principal
@@ -51,6 +52,7 @@ with page_failures():
     view = draw_sidebar()  # a metrics error here stops the page, the sidebar drawn so far
     st.session_state["view"] = view
     report_button(view)
+    notes_panel(view)
     for warning in view.warnings:
         show_warning(warning)
     page.run()

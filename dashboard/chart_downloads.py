@@ -9,9 +9,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from dashboard import services
 from dashboard.chart_images import MIME_TYPES, ImageFormat, captioned, chart_image
+from dashboard.chart_notes import draw_notes, is_trend_chart
 from dashboard.filters import View
 from dashboard.view_summary import ViewSummary
+from metrics.annotations import Annotation, list_annotations
 from metrics.i18n import language, t
 
 T = TypeVar("T")
@@ -23,6 +26,12 @@ def current_view() -> ViewSummary | None:
     if not isinstance(view, View) or view.dataset is None or view.filters is None:
         return None
     return ViewSummary(view.dataset, view.filters, view.industry)
+
+
+def view_notes(view: ViewSummary | None) -> list[Annotation]:
+    """The notes of the view's dataset (a small file: read for each chart, so a note added
+    or deleted in another session shows on the next run)."""
+    return [] if view is None else list_annotations(services.get_store(), view.dataset)
 
 
 def in_language(make: Callable[[], T]) -> Callable[[], T]:
@@ -44,6 +53,7 @@ def show_chart(figure: go.Figure, *, key: str, note: str = "",
                container: DeltaGenerator | None = None, **options: Any) -> None:
     """``st.plotly_chart`` (``options`` are its own) and buttons downloading the chart as a
     PNG and an SVG image that carry the title, the filters, ``note`` and the sources.
+    A trend chart draws the dataset's notes (:func:`dashboard.chart_notes.draw_notes`).
 
     The image is rendered when the button is clicked, in a thread of its own (Streamlit's
     deferred download, which shows the button busy meanwhile): other sessions and this
@@ -51,8 +61,10 @@ def show_chart(figure: go.Figure, *, key: str, note: str = "",
     """
     place: Any = st if container is None else container
     options.setdefault("width", "stretch")
-    place.plotly_chart(figure, key=key, **options)
     view = current_view()
+    if is_trend_chart(figure):
+        figure = draw_notes(figure, view_notes(view))
+    place.plotly_chart(figure, key=key, **options)
     columns = place.columns([1, 1, 4])
     formats: tuple[ImageFormat, ...] = ("png", "svg")
     for column, image_format in zip(columns, formats, strict=False):

@@ -7,6 +7,7 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.chart_notes import period_axis
 from dashboard.formatting import chart_separators, period_labels, period_word
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
@@ -134,5 +135,6 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
            t("Period"), axis_title(metric, currency))
     figure.update_layout(showlegend=len(series) > 1)
     figure.update_yaxes(rangemode="tozero", tickformat=",")
+    period_axis(figure, period, list(frame["period_start"]), labels)
     return add_benchmark(figure, labels, benchmark, benchmark_name,
                          "%" if metric.unit == "percent" else "")

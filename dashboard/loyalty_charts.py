@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.chart_notes import period_axis
 from dashboard.charts import layout, title_lines
 from dashboard.formatting import period_label, period_word
 from dashboard.retention_charts import AVERAGE_COLOUR, PALETTE
@@ -78,7 +79,9 @@ def upsell_chart(table: pd.DataFrame, period: Period, name_of: Callable[[object]
     layout(figure, t("Upsell ratio by {period}", period=period_word(period)), t("Period"),
            t("Customers with several products ÷ with one"))
     figure.update_yaxes(rangemode="tozero")
-    return figure
+    # each segment value's line has the periods it has: the axis holds them all, in order
+    starts = sorted(set(table["period_start"]))
+    return period_axis(figure, period, starts, [period_label(period, d) for d in starts])
 
 
 def next_products_chart(top: pd.DataFrame) -> go.Figure:

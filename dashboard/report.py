@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.chart_images import captioned, chart_image
+from dashboard.chart_notes import draw_notes
 from dashboard.charts import trend_chart
 from dashboard.clv_charts import historic_chart
 from dashboard.formatting import format_change, format_day, format_value, period_label
@@ -23,6 +24,7 @@ from dashboard.retention_charts import cohort_heatmap, lifecycle_chart, rates_ch
 from dashboard.satisfaction_charts import nps_trend_chart
 from dashboard.segments_charts import rfm_treemap
 from dashboard.view_summary import ViewSummary
+from metrics.annotations import Annotation, list_annotations
 from metrics.benchmarks import Benchmark, Comparison, all_benchmarks, compare
 from metrics.clv.historic import historic_clv
 from metrics.clv.simple import simple_clv
@@ -73,6 +75,7 @@ class _Context:
     at: date | None
     images: bool
     benchmarks: list[Benchmark]
+    notes: list[Annotation] = field(default_factory=list)
     shown: list[Metric] = field(default_factory=list)
 
     @property
@@ -93,11 +96,13 @@ class _Context:
         return compare(self.benchmarks, self.view.industry, metric_id, self.filters.period)
 
     def chart(self, figure: go.Figure, caption: str) -> tuple[Chart, ...]:
-        """The chart as its PNG download (title, filters, sources) with ``caption``."""
+        """The chart as its PNG download (title, filters, sources, the dataset's notes on
+        a trend chart) with ``caption``."""
         if not self.images:
             return ()
         title = str(figure.layout.title.text or "").replace("<br>", " ")
-        return (Chart(title, caption, chart_image(captioned(figure, self.view), "png")),)
+        drawn = draw_notes(figure, self.notes)
+        return (Chart(title, caption, chart_image(captioned(drawn, self.view), "png")),)
 
     def metric(self, metric: Metric) -> Metric:
         if metric not in self.shown:
@@ -118,7 +123,8 @@ def build_report(store: Store, dataset: Dataset, filters: Filters, *,
     filters = dataclasses.replace(filters, start=filters.start or (span and span[0]),
                                   end=filters.end or (span and span[1]))
     view = ViewSummary(dataset, filters, industry)
-    context = _Context(store, view, at, images, all_benchmarks(store) if industry else [])
+    context = _Context(store, view, at, images, all_benchmarks(store) if industry else [],
+                       _notes(store, dataset, filters))
     sections = tuple(_SECTIONS[page](context) for page in pages)
     cover = (*view.filter_lines(),
              (t("Pages"), ", ".join(t(PAGE_TITLES[page]) for page in pages)))
@@ -128,9 +134,22 @@ def build_report(store: Store, dataset: Dataset, filters: Filters, *,
         link=view.link(base_url, first) if base_url else None, sections=sections,
         definitions=tuple((m.title(), m.describe(filters.inactivity_days))
                           for m in context.shown),
+        notes=tuple((format_day(note.day), note.text) for note in context.notes),
         made=t("Made on {day} at {time}.", day=format_day(date.today()),
                time=datetime.now().strftime("%H:%M")),
         language=language.get())
+
+
+def _notes(store: Store, dataset: Dataset, filters: Filters) -> list[Annotation]:
+    """The dataset's notes in the whole periods the report shows (its charts show whole
+    periods: a range starting mid-month shows that whole month)."""
+    if filters.start is None or filters.end is None:
+        return list_annotations(store, dataset)
+    last = period_index(filters.period, filters.end)
+    return list_annotations(
+        store, dataset, period_start_of_index(filters.period, period_index(filters.period,
+                                                                          filters.start)),
+        period_start_of_index(filters.period, last + 1) - timedelta(days=1))
 
 
 def _missing(context: _Context, page: str) -> Section | None:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.chart_notes import period_axis
 from dashboard.charts import add_benchmark, layout
 from dashboard.formatting import format_value, period_label, period_labels, period_word
 from dashboard.safe import chart_text
@@ -50,6 +51,7 @@ def rates_chart(frame: pd.DataFrame, period: Period,
     layout(figure, t("Retention and churn by {period}", period=period_word(period)), t("Period"),
             t("Share of the starting base (%)"))
     figure.update_yaxes(ticksuffix="%", tickformat=",")
+    period_axis(figure, period, list(frame["period_start"]), labels)
     for found, name in benchmarks:
         add_benchmark(figure, labels, found, name)
     return figure
@@ -181,7 +183,7 @@ def lifecycle_chart(frame: pd.DataFrame, period: Period) -> go.Figure:
             t("Customers (dormant below zero)"))
     figure.update_layout(barmode="relative")
     figure.update_yaxes(tickformat=",")
-    return figure
+    return period_axis(figure, period, list(frame["period_start"]), labels)
 
 
 def survival_chart(curve: pd.DataFrame, name_of: Callable[[object], str]) -> go.Figure:

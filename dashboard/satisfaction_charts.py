@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.chart_notes import period_axis
 from dashboard.charts import add_benchmark, layout
 from dashboard.formatting import known, period_label, period_word
 from dashboard.retention_charts import PALETTE
@@ -80,7 +81,7 @@ def nps_trend_chart(table: pd.DataFrame, period: Period, benchmark: Comparison |
                                  "side": "right", "showgrid": False, "range": [0, most * 3],
                                  "tickmode": "auto", "nticks": 4, "tickformat": ",d",
                                  "automargin": True})
-    return figure
+    return period_axis(figure, period, list(table["period_start"]), x)
 
 
 def nps_mix_chart(table: pd.DataFrame, period: Period) -> go.Figure:
@@ -100,7 +101,7 @@ def nps_mix_chart(table: pd.DataFrame, period: Period) -> go.Figure:
            t("Period"), t("Share of the answers (%)"))
     figure.update_layout(barmode="stack")
     figure.update_yaxes(range=[0, 100], ticksuffix="%")
-    return figure
+    return period_axis(figure, period, list(table["period_start"]), x)
 
 
 def score_distribution_chart(distribution: pd.DataFrame) -> go.Figure:
@@ -166,7 +167,7 @@ def csat_chart(table: pd.DataFrame, period: Period, benchmark: Comparison | None
     layout(figure, t("Customer satisfaction (CSAT) by {period}", period=period_word(period)),
            t("Period"), t("Answers of 4 or 5 (%)"))
     figure.update_yaxes(range=[0, 100], ticksuffix="%")
-    return figure
+    return period_axis(figure, period, list(table["period_start"]), x)
 
 
 CLI_QUESTIONS = (("recommend", N_("Would recommend")), ("buy_again", N_("Would buy again")),
@@ -194,7 +195,7 @@ def cli_chart(table: pd.DataFrame, period: Period) -> go.Figure:
     layout(figure, t("Customer loyalty index (CLI) by {period}", period=period_word(period)),
            t("Period"), t("Mean answer (1 to 6)"))
     figure.update_yaxes(range=[1, 6])
-    return figure
+    return period_axis(figure, period, list(table["period_start"]), x)
 
 
 def behaviour_chart(table: pd.DataFrame, column: str, title: str, axis: str,

@@ -14,7 +14,6 @@ its callers.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import json
 import math
@@ -34,7 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from metrics import audit
 from metrics.errors import AccessDenied, InputError
-from metrics.files import replace_json
+from metrics.files import locked, replace_json
 from metrics.i18n import t
 from metrics.principal import ADMIN as ADMIN
 from metrics.principal import AUTH_FILE, read_auth
@@ -84,21 +83,9 @@ class SignIn:
 
 
 @contextmanager
-def _locked(root: Path, name: str) -> Iterator[None]:
-    """One changer of a file at a time, across processes."""
-    Path(root).mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor = os.open(Path(root) / name, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # releases the lock
-
-
-@contextmanager
 def _changing(root: Path) -> Iterator[dict[str, Any]]:
     """The users file to change: written back when the block ends without an error."""
-    with _locked(root, ".auth.lock"):
+    with locked(root, ".auth.lock"):
         data = read_auth(root)
         yield data
         replace_json(Path(root) / AUTH_FILE, data)
@@ -365,7 +352,7 @@ def _throttled_for(root: Path, name: str, now: float) -> float:
 
 
 def _count_failure(root: Path, name: str, now: float) -> None:
-    with _locked(root, ".auth-state.lock"):
+    with locked(root, ".auth-state.lock"):
         state = _read_state(root)
         state["names"] = {n: r for n, times in state["names"].items()
                           if (r := _recent(times, now))}
@@ -375,7 +362,7 @@ def _count_failure(root: Path, name: str, now: float) -> None:
 
 
 def _forget_failures(root: Path, name: str) -> None:
-    with _locked(root, ".auth-state.lock"):
+    with locked(root, ".auth-state.lock"):
         state = _read_state(root)
         if state["names"].pop(name, None) is not None:
             replace_json(Path(root) / STATE_FILE, state)

@@ -39,6 +39,7 @@ from metrics.store import DB_ENV_VAR, Store, default_db_path
 if TYPE_CHECKING:
     import pandas as pd
 
+    from metrics.annotations import add_annotation, delete_annotation, list_annotations
     from metrics.benchmarks import (
         all_benchmarks,
         benchmark_frame,
@@ -72,6 +73,8 @@ if TYPE_CHECKING:
     from metrics.segments import segment_summary
     from metrics.staging import ingest_isolated
 else:
+    add_annotation, delete_annotation, list_annotations = lazy_functions(
+        "metrics.annotations", "add_annotation", "delete_annotation", "list_annotations")
     (all_benchmarks, benchmark_frame, delete_benchmarks, find_sector, read_benchmark_file,
      save_benchmarks, sectors) = lazy_functions(
         "metrics.benchmarks", "all_benchmarks", "benchmark_frame", "delete_benchmarks",
@@ -451,6 +454,45 @@ def _configure_delete(delete: argparse.ArgumentParser) -> None:
 def _delete(args: argparse.Namespace, store: Store) -> None:
     deleted = store.delete_dataset(args.dataset)
     _print_json({"deleted": {"id": deleted.id, "name": deleted.name}})
+
+
+def _configure_annotate(annotate: argparse.ArgumentParser) -> None:
+    annotate.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    annotate.add_argument("--date", metavar="YYYY-MM-DD",
+                          help=t("The day the note is about, e.g. 2025-03-01."))
+    annotate.add_argument("--text", help=t("The note: one line of at most 200 characters, "
+                                           "e.g. \"Price increase\"."))
+    annotate.add_argument("--delete", metavar="ID",
+                          help=t("Delete the note with this id (see `loyaltylens "
+                                 "annotations`) instead of adding one."))
+
+
+def _annotate(args: argparse.Namespace, store: Store) -> None:
+    """Add a dated note to a dataset, or delete one by its id."""
+    dataset = store.dataset(args.dataset)
+    if args.delete is not None:
+        if args.date is not None or args.text is not None:
+            raise InputError(t("Give either --delete ID or --date and --text, not both."))
+        _print_json({"deleted": delete_annotation(store, dataset, args.delete).to_dict()})
+        return
+    if args.date is None or args.text is None:
+        raise InputError(t("A note needs --date and --text (or --delete ID to delete one)."))
+    _print_json({"added": add_annotation(store, dataset, args.date, args.text).to_dict()})
+
+
+def _configure_annotations(annotations: argparse.ArgumentParser) -> None:
+    annotations.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    annotations.add_argument("--format", choices=("json", "csv"), default="json")
+
+
+_ANNOTATION_COLUMNS = ("id", "date", "text", "added_by", "added_at")
+
+
+def _annotations(args: argparse.Namespace, store: Store) -> None:
+    notes = list_annotations(store, store.dataset(args.dataset))
+    _print_rows(_ANNOTATION_COLUMNS, [tuple(note.to_dict()[column]
+                                            for column in _ANNOTATION_COLUMNS)
+                                      for note in notes], args.format)
 
 
 def _configure_move(move: argparse.ArgumentParser) -> None:
@@ -991,6 +1033,12 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("datasets", lambda: t("List the stored datasets."), _configure_datasets, _datasets),
     Command("delete", lambda: t("Delete a dataset and all its data."),
             _configure_delete, _delete),
+    Command("annotate", lambda: t("Add a dated note to a dataset (\"Price increase\"), "
+                                  "drawn on its trend charts, reports and digests; or "
+                                  "delete one."),
+            _configure_annotate, _annotate),
+    Command("annotations", lambda: t("List a dataset's notes by date, with their ids."),
+            _configure_annotations, _annotations),
     Command("move", lambda: t("Move a dataset to another workspace (administrator); its "
                               "links keep working."),
             _configure_move, _move),

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from metrics.annotations import Annotation, list_annotations
 from metrics.benchmarks import all_benchmarks, compare
 from metrics.definitions import KPIS, REGISTRY, SURVEY, Metric
 from metrics.errors import InputError, LoyaltyLensError
@@ -303,7 +304,8 @@ class Alert:
 
 @dataclass(frozen=True)
 class Digest:
-    """The digest of one dataset as of a day."""
+    """The digest of one dataset as of a day; ``notes`` are the dataset's dated notes
+    (:mod:`metrics.annotations`) in the reported period and the one before it."""
 
     dataset: str
     as_of: date
@@ -315,6 +317,7 @@ class Digest:
     alerts: tuple[Alert, ...]
     sectors: tuple[str, ...] = ()
     currency: str | None = None
+    notes: tuple[Annotation, ...] = ()
 
     @property
     def fired(self) -> tuple[Alert, ...]:
@@ -445,7 +448,8 @@ def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Ru
     Returns
     -------
     Digest
-        ``alerts`` in the rules' order; ``new`` is False until :func:`mark_new` says.
+        ``alerts`` in the rules' order; ``new`` is False until :func:`mark_new` says;
+        ``notes`` dated in the reported period or the one before, by date.
 
     Raises
     ------
@@ -473,8 +477,9 @@ def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Ru
         rows = tables.rows(rule.metric, start, previous_start)
         alerts.append(Alert(rule, "no_data", None, None, None, rows.message)
                       if isinstance(rows, InputError) else evaluate(rule, *rows))
+    notes = list_annotations(store, dataset, previous_start or start, end)
     return Digest(dataset.name, as_of, period, start, end, previous_start, tuple(lines),
-                  tuple(alerts), sectors, dataset.currency)
+                  tuple(alerts), sectors, dataset.currency, tuple(notes))
 
 
 # -- what was already reported -------------------------------------------------------------
@@ -564,6 +569,11 @@ def _table_rows(digest: Digest) -> list[list[str]]:
             for line in digest.lines]
 
 
+def _note_lines(digest: Digest) -> list[str]:
+    """Each note as "2024-03-01: Price increase" (user text: escape it where it goes)."""
+    return [f"{note.day.isoformat()}: {note.text}" for note in digest.notes]
+
+
 def _columns() -> list[str]:
     return [t("Metric"), t("This period"), t("Previous period"), t("Change"),
             t("Significance"), t("Benchmark")]
@@ -587,6 +597,9 @@ def to_markdown(digest: Digest) -> str:
     lines += ["", f"## {figures}", "", "| " + " | ".join(_columns()) + " |",
               "|" + "---|" * len(_columns())]
     lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in _table_rows(digest)]
+    if digest.notes:
+        notes = t("Notes on these periods")
+        lines += ["", f"## {notes}", ""] + [f"- {_md_cell(line)}" for line in _note_lines(digest)]
     return "\n".join(lines) + "\n"
 
 
@@ -599,6 +612,10 @@ def to_html(digest: Digest) -> str:
     head = "".join(f"<th>{e(c)}</th>" for c in _columns())
     body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
                    for row in _table_rows(digest))
+    notes_title = e(t("Notes on these periods"))  # not inside the f-string: extracted
+    notes = (f"<h2>{notes_title}</h2><ul>"
+             + "".join(f"<li>{e(line)}</li>" for line in _note_lines(digest)) + "</ul>"
+             ) if digest.notes else ""
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{e(_heading(digest))}</title><style>"
@@ -606,7 +623,7 @@ def to_html(digest: Digest) -> str:
         "table{border-collapse:collapse}li.fired.critical{color:#b00020;font-weight:bold}"
         "li.fired.warning{color:#a05a00;font-weight:bold}</style></head><body>"
         f"<h1>{e(_heading(digest))}</h1><h2>{titles[0]}</h2><ul>{alerts}</ul>"
-        f"<h2>{titles[1]}</h2><table><tr>{head}</tr>{body}</table>"
+        f"<h2>{titles[1]}</h2><table><tr>{head}</tr>{body}</table>{notes}"
         "</body></html>\n")
 
 
@@ -624,6 +641,7 @@ def to_json(digest: Digest) -> dict[str, Any]:
                     "previous": alert.previous, "base": alert.base, "new": alert.new,
                     "detail": alert.detail, "text": alert_sentence(alert)}
                    for alert in digest.alerts],
+        "notes": [note.to_dict() for note in digest.notes],
     }
 
 

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+
+@contextmanager
+def locked(root: Path, name: str) -> Iterator[None]:
+    """One changer of a file at a time, across processes and threads (the lock file
+    ``name`` in the folder ``root``, made when missing)."""
+    Path(root).mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(Path(root) / name, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def replace_json(path: Path, data: Any) -> None:

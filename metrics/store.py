@@ -43,6 +43,7 @@ from typing import Any
 import duckdb
 
 from metrics import audit
+from metrics.annotations import forget_dataset as forget_annotations
 from metrics.engine import MEMORY_ENV_VAR, engine_settings
 from metrics.errors import (
     AccessDenied,
@@ -736,8 +737,8 @@ class Store:
             leftover.unlink(missing_ok=True)
 
     def delete_dataset(self, id_or_name: str) -> Dataset:
-        """Delete a dataset and its file (which gives the disk space back); return what
-        was deleted."""
+        """Delete a dataset, its file (which gives the disk space back) and its notes
+        (:mod:`metrics.annotations`); return what was deleted."""
         dataset = self.dataset(id_or_name)
         with self._exclusive():
             catalogue = _read_catalogue(self.root)
@@ -748,6 +749,7 @@ class Store:
             path = _dataset_path(self.root, dataset.id, entry["version"])
             path.unlink(missing_ok=True)
             _remove_empty(path.parent)
+            forget_annotations(self.root, dataset.id)  # once the catalogue no longer has it
         self._audit("delete", dataset.workspace, dataset.id)
         return dataset
 

@@ -65,7 +65,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Report:
-    """The whole report: the cover's facts, the pages, and the definitions appendix."""
+    """The whole report: the cover's facts, the pages, and the definitions appendix;
+    ``notes`` are the dataset's dated notes in its date range (day, text)."""
 
     title: str
     cover: tuple[tuple[str, str], ...]
@@ -74,3 +75,4 @@ class Report:
     definitions: tuple[tuple[str, str], ...]
     made: str
     language: str = "en"
+    notes: tuple[tuple[str, str], ...] = ()
