@@ -4,7 +4,7 @@ significant, with each state's trend for the charts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -17,7 +17,7 @@ from metrics.i18n import format_number, t
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_dimensions, segment_key, segment_values
-from metrics.significance import NotTested, change_test
+from metrics.significance import NotTested, Significance, change_test
 from metrics.store import Dataset, Store
 
 # The keys of a state spec that are not segment columns.
@@ -53,6 +53,8 @@ class Comparison:
         columns of :data:`COMPARISON_COLUMNS`.
     trend_a, trend_b
         Each state's KPI table (:func:`metrics.kpis.kpi_table`), one row per period.
+    tests
+        Each KPI's test result by id, for a caption (:func:`metrics.significance.caption`).
     """
 
     a: ViewState
@@ -62,6 +64,7 @@ class Comparison:
     records: pd.DataFrame
     trend_a: pd.DataFrame
     trend_b: pd.DataFrame
+    tests: Mapping[str, Significance | NotTested]
 
 
 def compare(store: Store, a: ViewState, b: ViewState) -> Comparison:
@@ -108,10 +111,12 @@ def compare_tables(a: ViewState, b: ViewState, trend_a: pd.DataFrame, trend_b: p
     if trend_a.empty or trend_b.empty:
         raise InputError(t("A view to compare has no periods: widen its date range."))
     row_a, row_b = compared_row(trend_a), compared_row(trend_b)
-    records = pd.DataFrame([_record(metric, row_a, row_b) for metric in KPIS],
+    # B's period "after" A's: the tests' difference is B − A
+    tests = {metric.id: change_test(metric, row_b, row_a) for metric in KPIS}
+    records = pd.DataFrame([_record(metric, row_a, row_b, tests[metric.id]) for metric in KPIS],
                            columns=list(COMPARISON_COLUMNS))
     return Comparison(a, b, row_a["period_start"], row_b["period_start"], records, trend_a,
-                      trend_b)
+                      trend_b, tests)
 
 
 def compared_row(table: pd.DataFrame) -> pd.Series:
@@ -121,10 +126,10 @@ def compared_row(table: pd.DataFrame) -> pd.Series:
     return (complete if not complete.empty else table).iloc[-1]
 
 
-def _record(metric: Metric, row_a: pd.Series, row_b: pd.Series) -> dict[str, Any]:
+def _record(metric: Metric, row_a: pd.Series, row_b: pd.Series,
+            result: Significance | NotTested) -> dict[str, Any]:
     value_a, value_b = _number(row_a[metric.id]), _number(row_b[metric.id])
     difference = None if value_a is None or value_b is None else value_b - value_a
-    result = change_test(metric, row_b, row_a)  # B's period "after" A's: B − A
     record = {"metric": metric.id, "unit": metric.unit, "a": value_a, "b": value_b,
               "difference": difference,
               # a difference of two percentages is in percentage points
