@@ -23,7 +23,7 @@ from metrics.definitions import KPIS, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.query.filters import Filters, orders_span
-from metrics.significance import NotTested, caption, difference_caption, verdict_details
+from metrics.significance import NotTested, caption, difference_caption, format_p_value
 from metrics.store import Dataset
 
 # View B's keys, in the URL as they are here: its dataset, dates and segment filters.
@@ -31,6 +31,8 @@ B_DATASET, B_START, B_END, B_DATES = "b.dataset", "b.start", "b.end", "b.dates"
 B_SEGMENT_PREFIX = "b.seg."
 METRIC_KEY = "compare_metric"
 SEGMENT_COLUMNS_PER_ROW = 4
+TABLE_ROW_PIXELS = 35  # st.dataframe's row height
+VALUE_PIXELS, DIFFERENCE_PIXELS = 110, 160
 
 
 def _reset_b() -> None:
@@ -136,7 +138,9 @@ def _table(found: Comparison, currency: str | None) -> pd.DataFrame:
             t("Difference (B − A)"): format_change(b, a, metric, currency) or MISSING,
             t("Significance"): caption(result) if isinstance(result, NotTested)
             else difference_caption(result),
-            t("Test"): "" if isinstance(result, NotTested) else verdict_details(result),
+            t("Test"): "" if isinstance(result, NotTested) else t(
+                "{test}, {p_value}", test=t(result.method),
+                p_value=format_p_value(result.p_value)),
         })
     return pd.DataFrame(rows)
 
@@ -164,7 +168,15 @@ def main() -> None:
                   "or dataset for it."), icon=":material/info:")
     _headline(found, name_a, name_b)
     currency = dataset_a.currency if dataset_a.currency == dataset_b.currency else None
-    data_table(_table(found, currency), hide_index=True, width="stretch")
+    table = _table(found, currency)
+    # every KPI in view, without a scroll bar of its own: the header and one row each
+    # the values' columns as wide as an amount with its currency, in every language
+    values = {t("View A"): VALUE_PIXELS, t("View B"): VALUE_PIXELS,
+              t("Difference (B − A)"): DIFFERENCE_PIXELS}
+    data_table(table, hide_index=True, width="stretch",
+               height=(len(table) + 1) * TABLE_ROW_PIXELS + 3,
+               column_config={name: st.column_config.TextColumn(width=pixels)
+                              for name, pixels in values.items()})
     download_buttons(found.records, "compare", "compare_table")
     st.subheader(t("Trend"))
     metric_ids = [m.id for m in KPIS]
