@@ -146,3 +146,18 @@ def test_choosing_another_dataset_for_b_starts_its_filters_afresh(db: Path) -> N
 def test_the_page_opens_on_an_empty_database(isolated_db: Path) -> None:
     app = open_app(page=PAGE)
     assert app.info, "an empty database explains what to do"
+
+
+def test_view_bs_number_is_explained_down_to_its_inputs(db: Path) -> None:
+    """Churn of view B (store, March): S = 1, N = 0, E = 0: (1 + 0 − 0) ÷ 1 = 100%."""
+    app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK,
+                    "compare_metric": "churn_rate"}, page=PAGE)
+    app.toggle(key="explain_compare_b_churn_rate").set_value(True).run()
+    assert not app.exception, app.exception
+    captions = [unescaped(c.value) for c in app.caption]
+    start = captions.index("Formula: (S + N − E) ÷ S × 100")
+    assert captions[start + 1:start + 4] == ["Customers in the base at the start = 1",
+                                             "New customers = 0", "Customers in the base = 0"]
+    assert "The SQL that computed it, for Mar 1, 2024 to Mar 31, 2024:" in captions
+    # the period explained is the one the table compares (March), the last one offered
+    assert app.selectbox(key="explain_compare_b_period").value.isoformat() == "2024-03-01"

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import services
 from dashboard.chart_downloads import show_chart
 from dashboard.compare_charts import compare_trend_chart
+from dashboard.explain_panel import chart_explainer
 from dashboard.filters import page_data, publish, seed_from_url, segment_label
 from dashboard.formatting import MISSING, format_change, format_day, format_value, period_label
 from dashboard.guard import callback
@@ -183,10 +184,29 @@ def main() -> None:
     seed_from_url(METRIC_KEY, "retention_rate", parse_choice(metric_ids), t("metric"))
     st.selectbox(t("Metric"), metric_ids, key=METRIC_KEY,
                  format_func=lambda m: METRICS[m].title())
-    show_chart(compare_trend_chart(found.trend_a, found.trend_b, st.session_state[METRIC_KEY],
-                                   filters_a.period, currency, name_a, name_b),
+    metric_id = st.session_state[METRIC_KEY]
+    show_chart(compare_trend_chart(found.trend_a, found.trend_b, metric_id, filters_a.period,
+                                   currency, name_a, name_b),
                key="compare_trend")
+    _explainers(found, metric_id, (name_a, name_b))
     publish([METRIC_KEY])
+
+
+def _explainers(found: Comparison, metric_id: str, names: tuple[str, str]) -> None:
+    """Each view's number explained down to its customers, the compared period first
+    offered (so the table's value is the one explained)."""
+    period = found.a.filters.period
+    sides = ((found.a, found.trend_a, found.period_a, "compare_a"),
+             (found.b, found.trend_b, found.period_b, "compare_b"))
+    for column, name, (view, trend, day, key) in zip(st.columns(2), names, sides,
+                                                     strict=True):
+        with column:
+            st.caption(plain(name))
+            periods = [start for start in trend["period_start"] if start <= day]
+            chart_explainer(key, [metric_id], view.dataset, view.filters,
+                            view.dataset.currency, periods=periods,
+                            period_name=lambda start: period_label(period, start),
+                            empty=t("No customers or orders stand behind it in this period."))
 
 
 def _headline(found: Comparison, name_a: str, name_b: str) -> None:
