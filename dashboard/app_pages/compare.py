@@ -178,6 +178,9 @@ def main() -> None:
                height=(len(table) + 1) * TABLE_ROW_PIXELS + 3,
                column_config={name: st.column_config.TextColumn(width=pixels)
                               for name, pixels in values.items()})
+    st.caption(t("Each test takes the two views as independent samples, as the cards take two "
+                 "periods: views sharing customers (a segment against the whole shop, "
+                 "overlapping dates) make its verdict approximate."))
     download_buttons(found.records, "compare", "compare_table")
     st.subheader(t("Trend"))
     metric_ids = [m.id for m in KPIS]
