@@ -161,3 +161,14 @@ def test_view_bs_number_is_explained_down_to_its_inputs(db: Path) -> None:
     assert "The SQL that computed it, for Mar 1, 2024 to Mar 31, 2024:" in captions
     # the period explained is the one the table compares (March), the last one offered
     assert app.selectbox(key="explain_compare_b_period").value.isoformat() == "2024-03-01"
+
+
+def test_a_view_b_within_as_dataset_follows_a_to_another_dataset(db: Path) -> None:
+    app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK}, page=PAGE)
+    app.selectbox(key="dataset").set_value(dataset_id(db, "Demo shop")).run()
+    assert not app.exception
+    assert app.query_params["b.dataset"] == dataset_id(db, "Demo shop")
+    assert "b.seg.channel" not in app.query_params
+    assert [unescaped(i.value) for i in app.info][:1] == [
+        "View B is the same as view A: choose another segment value, date range or dataset "
+        "for it."]

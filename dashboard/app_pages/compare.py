@@ -30,6 +30,8 @@ from metrics.store import Dataset
 # View B's keys, in the URL as they are here: its dataset, dates and segment filters.
 B_DATASET, B_START, B_END, B_DATES = "b.dataset", "b.start", "b.end", "b.dates"
 B_SEGMENT_PREFIX = "b.seg."
+# The dataset view A had on the page's last run: a B on that same dataset follows A's.
+_A_DATASET = "_compare_a_dataset"
 METRIC_KEY = "compare_metric"
 SEGMENT_COLUMNS_PER_ROW = 4
 TABLE_ROW_PIXELS = 35  # st.dataframe's row height
@@ -52,6 +54,12 @@ def _view_b(dataset_a: Dataset, filters_a: Filters) -> tuple[Dataset, Filters, l
     """View B's widgets, seeded from the link (else: A's dataset and dates, every segment);
     B's dataset, filters and the URL keys of its segments."""
     st.subheader(t("View B"))
+    previous_a = st.session_state.get(_A_DATASET)
+    if previous_a not in (None, dataset_a.id) and st.session_state.get(B_DATASET) == previous_a:
+        # B compared A's dataset within itself: it moves with A to the new one
+        st.session_state.pop(B_DATASET)
+        _reset_b()
+    st.session_state[_A_DATASET] = dataset_a.id
     datasets = _with_orders()
     by_id = {d.id: d for d in datasets}
     ids = list(by_id)
