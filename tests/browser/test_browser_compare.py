@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from metrics.store import Store
 from tests.browser.test_browser import Watched, browser, serve  # noqa: F401 (a fixture)
@@ -35,6 +35,7 @@ def compare_app(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
 def _churn_row(watched: Watched) -> list[str]:
     """The comparison table's churn row as the browser shows it (the grid's cells)."""
     row = watched.page.locator("table tr", has_text="Churn rate").first
+    expect(row).to_contain_text("%")  # the grid draws its cells after the page settles
     return [text.strip() for text in row.locator("td").all_inner_texts()]
 
 
@@ -81,7 +82,7 @@ def test_the_comparison_in_romanian(compare_app: tuple[str, str], browser: Brows
         # segment values are data: "web" and "store" as the file has them
         wait_for_text(watched, "web")
         wait_for_text(watched, "store")
-        assert "100,0" in watched.page.locator("table").first.inner_text()
+        expect(watched.page.locator("table").first).to_contain_text("100,0")
         watched.check(f"compare-ro-{width}")
     finally:
         watched.close()
