@@ -35,6 +35,7 @@ principal = current_principal()
 page = st.navigation([
     st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
             default=True),
+    st.Page("app_pages/compare.py", title=t("Compare"), icon=":material/compare_arrows:"),
     st.Page("app_pages/retention.py", title=t("Retention"), icon=":material/autorenew:"),
     st.Page("app_pages/clv.py", title=t("Lifetime value"), icon=":material/savings:"),
     # a folder of its own, the page and its views (the file's name gives the URL /segments)

@@ -63,7 +63,8 @@ def axis_title(metric: Metric, currency: str | None) -> str:
     return f"{metric.title()} ({unit})"
 
 
-def _hover(metric: Metric, currency: str | None) -> str:
+def y_hover(metric: Metric, currency: str | None) -> str:
+    """Plotly's hover format of a metric's value (the y of a trace)."""
     if metric.unit == "percent":
         return "%{y:,.1f}%"
     if metric.unit == "currency":
@@ -123,7 +124,7 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
                 "size": 8, "color": colour,
                 "symbol": ["circle" if c else "circle-open" for c in frame["complete"]],
             },
-            hovertemplate=f"%{{x}}<br>{shown.title()}: {_hover(shown, currency)}<extra></extra>",
+            hovertemplate=f"%{{x}}<br>{shown.title()}: {y_hover(shown, currency)}<extra></extra>",
         ))
     if not frame["complete"].all():
         figure.add_annotation(

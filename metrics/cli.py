@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         sectors,
     )
     from metrics.clv.predictive import predictive_clv
+    from metrics.compare import Comparison, ViewState, compare, parse_state
     from metrics.demo import ensure_demo
     from metrics.digest import (
         build_digest,
@@ -80,6 +81,7 @@ else:
         "metrics.benchmarks", "all_benchmarks", "benchmark_frame", "delete_benchmarks",
         "find_sector", "read_benchmark_file", "save_benchmarks", "sectors")
     (predictive_clv,) = lazy_functions("metrics.clv.predictive", "predictive_clv")
+    compare, parse_state = lazy_functions("metrics.compare", "compare", "parse_state")
     (ensure_demo,) = lazy_functions("metrics.demo", "ensure_demo")
     (build_digest, mark_new, post_webhook, read_rules, save_state, saved_rules, to_markdown,
      webhook_text, write_digest) = lazy_functions(
@@ -783,6 +785,39 @@ def _drivers(args: argparse.Namespace, store: Store) -> None:
         _print_json(_drivers_data(found[0], dataset.currency))
 
 
+def _configure_compare(command: argparse.ArgumentParser) -> None:
+    _add_filters(command)
+    for flag, name in (("--a", "A"), ("--b", "B")):
+        command.add_argument(flag, action="append", required=True, metavar="KEY=VALUE",
+                             help=t("View {name}: the filters above changed by KEY=VALUE "
+                                    "(repeatable), KEY a segment column, dataset, from or to "
+                                    "(YYYY-MM-DD); the value is everything after the first "
+                                    "=.", name=name))
+
+
+def _state_data(specs: Sequence[str], state: ViewState, period: date) -> dict[str, Any]:
+    """A compared view as JSON-ready data: its specs as given and the state they make."""
+    filters = state.filters
+    return {"given": list(specs), "dataset": state.dataset.name,
+            "start": json_value(filters.start), "end": json_value(filters.end),
+            "segments": {column: list(values) for column, values in filters.segments},
+            "inactivity_days": filters.inactivity_days, "period": period.isoformat()}
+
+
+def _compare(args: argparse.Namespace, store: Store) -> None:
+    dataset, filters = store.dataset(args.dataset), _filters(args, store)
+    a = parse_state(store, dataset, filters, args.a)
+    b = parse_state(store, dataset, filters, args.b)
+    found: Comparison = compare(store, a, b)
+    if args.format == "csv":
+        _print_table(found.records, "csv")
+        return
+    _print_json({"period_type": filters.period,
+                 "a": _state_data(args.a, a, found.period_a),
+                 "b": _state_data(args.b, b, found.period_b),
+                 "records": to_records(found.records)})
+
+
 def _configure_retention(retention: argparse.ArgumentParser) -> None:
     _add_filters(retention)
     retention.add_argument("--base", choices=module_value("metrics.retention", "BASES"),
@@ -1065,6 +1100,10 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
                                  "split by the values of a segment into mix and rate "
                                  "effects that add up to the change."),
             _configure_drivers, _drivers),
+    Command("compare", lambda: t("Compare two views (two segments, date ranges or datasets): "
+                                 "each KPI of the Overview in both, the difference B − A "
+                                 "and whether it is significant."),
+            _configure_compare, _compare),
     Command("retention", lambda: t("Retention and churn per period with S, N, E (the "
                                    "Retention page)."),
             _configure_retention, _retention),

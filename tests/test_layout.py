@@ -31,7 +31,8 @@ def test_page_views_sit_with_the_pages() -> None:
 
 def test_the_router_runs_pages_that_exist() -> None:
     routed = re.findall(r'st\.Page\("([^"]+)"', (DASHBOARD / "app.py").read_text("utf-8"))
-    assert len(routed) == 7  # six pages and the Alerts page (issue 19)
+    # six pages, the Alerts page (issue 19) and the Compare page (issue 20)
+    assert len(routed) == 8
     for page in routed:
         assert (DASHBOARD / page).is_file(), page
         assert page.startswith("app_pages/"), page
