@@ -41,7 +41,7 @@ from metrics.parsing import (
     parse_decimal_mark,
     suggest_currency,
 )
-from metrics.progress import ProgressCallback, Step, no_progress
+from metrics.progress import ProgressCallback, QueryProgress, Step, no_progress
 from metrics.query.sql import load_sql, piece, quote_ident
 from metrics.readers import PreparedFile, prepare_file
 from metrics.roles import (
@@ -367,14 +367,18 @@ def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: 
 
 def inspect_file(path: Path | str, kind: str = "orders", source: str | None = None,
                  sheet: str | None = None, *, encoding: str | None = None,
-                 delimiter: str | None = None) -> FileInspection:
+                 delimiter: str | None = None, progress: ProgressCallback = no_progress
+                 ) -> FileInspection:
     """Read a file without storing it: headers, a preview and the suggested mapping.
 
-    ``encoding`` and ``delimiter`` override the detected ones, as in :func:`ingest_file`.
+    ``encoding`` and ``delimiter`` override the detected ones, as in :func:`ingest_file`;
+    ``progress`` is told how far the reading has come.
     """
     path = Path(path)
     table = table_kind(kind)
-    with tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor:
+    with (tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor,
+          QueryProgress(cursor, progress) as progress):
+        progress(Step("reading"))
         prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
                                 delimiter=delimiter)
         headers = _load_raw(cursor, prepared, source or path.name)
@@ -794,7 +798,8 @@ def ingest_file(
               "replace its data.", name=existing.name, kind=table.label.lower())
         )
     try:
-        with tempfile.TemporaryDirectory() as work, store.writer() as cursor:
+        with (tempfile.TemporaryDirectory() as work, store.writer() as cursor,
+              QueryProgress(cursor, progress) as progress):
             progress(Step("reading"))
             prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
                                     delimiter=delimiter)
