@@ -24,7 +24,7 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import N_, Nn_, format_number, t, tn
-from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long
+from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long, upload_too_large
 from metrics.parsing import (
     CURRENCY_HINTS,
     DATE_CELLS,
@@ -65,8 +65,6 @@ SEGMENT_BATCH = 16
 REJECTED_SAMPLE_ROWS = 1000
 PREVIEW_ROWS = 20
 DETECTION_SAMPLE = 5000
-# Uploads through the dashboard; the CLI has no limit.
-UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024
 # A "?" with a letter on each side: a letter the file's code page could not hold (LibreOffice
 # writes "Ia?i" for Iași in Windows-1250), not a question mark.
 LOST_LETTER_PATTERN = r"\pL\?\pL"
@@ -779,10 +777,7 @@ def ingest_file(
     source = source or path.name
     table = table_kind(kind)
     if max_bytes is not None and path.exists() and path.stat().st_size > max_bytes:
-        raise InputError(t("{name} is {size} MB; the Data page takes files up to {limit} MB. "
-                           "Use `loyaltylens ingest` for larger files.", name=source,
-                           size=format_number(path.stat().st_size / 2**20),
-                           limit=format_number(max_bytes / 2**20)))
+        raise InputError(upload_too_large(source, path.stat().st_size, max_bytes))
     if decimal_mark is not None:
         decimal_mark = parse_decimal_mark(decimal_mark)
     name = dataset.strip()

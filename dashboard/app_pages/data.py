@@ -35,7 +35,6 @@ from metrics.i18n import N_, format_number, t, tn
 from metrics.ingest import (
     CURRENCY_GIVEN,
     EARLIEST_DATE,
-    UPLOAD_LIMIT_BYTES,
     CustomerMatch,
     IngestReport,
     inspect_file,
@@ -43,6 +42,7 @@ from metrics.ingest import (
     write_file_customers,
 )
 from metrics.isolation import run_isolated
+from metrics.limits import upload_limit_help, upload_too_large
 from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDates
 from metrics.progress import Step
 from metrics.readers import DELIMITERS, ENCODING_NAMES, excel_sheets, is_workbook
@@ -297,6 +297,13 @@ def _survey_match_note(matches: dict[str, CustomerMatch], target: str | None) ->
                            matched=format_number(best.matched), best=best.dataset_name)))
 
 
+def _upload_limit_bytes() -> int:
+    """The largest upload the server takes: Streamlit's ``server.maxUploadSize`` (MB), as
+    configured (.streamlit/config.toml, ``--server.maxUploadSize``); the browser refuses a
+    larger file before the server sees it."""
+    return int(st.get_option("server.maxUploadSize")) * 2**20
+
+
 def _drop_cancelled_upload() -> None:
     """After Cancel: the upload, and whatever was read or staged of it, is gone (the work
     itself was stopped in its process before this run began), and the uploader is empty."""
@@ -319,16 +326,14 @@ def _upload(datasets: list[Dataset]) -> None:
     kind = st.selectbox(t("What does the file hold?"), kinds, key="upload_kind",
                         format_func=lambda k: t(TABLE_KINDS[k].label))
     st.caption(t(KIND_HELP[kind]))
-    limit = format_number(UPLOAD_LIMIT_BYTES / 2**20)
+    limit_bytes = _upload_limit_bytes()
     upload = st.file_uploader(
-        t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)", limit=limit),
-        type=["csv", "txt", "tsv", "xlsx", "zip", "gz"],
+        t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)",
+          limit=format_number(limit_bytes / 2**20)),
+        type=["csv", "txt", "tsv", "xlsx", "zip", "gz"], help=upload_limit_help(limit_bytes),
         key=f"upload_file_{st.session_state.get(UPLOADS_STORED, 0)}")
-    if upload is not None and upload.size > UPLOAD_LIMIT_BYTES:
-        show_error(LoyaltyLensError(t(
-            "{name} is {size} MB; the Data page takes files up to {limit} MB. Use "
-            "`loyaltylens ingest` for larger files.", name=upload.name,
-            size=format_number(upload.size / 2**20), limit=limit)))
+    if upload is not None and upload.size > limit_bytes:
+        show_error(LoyaltyLensError(upload_too_large(upload.name, upload.size, limit_bytes)))
         upload = None
     path = session_upload(UPLOAD_FILE, upload)
     if upload is None or path is None:
@@ -496,7 +501,7 @@ def _check(store: Store, path: Path, arguments: dict[str, Any], datasets: list[D
     try:
         with ProgressBar(Step("reading"), "check") as bar:
             staged = stage_isolated(store, path, folder, dataset=arguments["dataset"],
-                                    max_bytes=UPLOAD_LIMIT_BYTES, progress=bar,
+                                    max_bytes=_upload_limit_bytes(), progress=bar,
                                     every=HEARTBEAT_SECONDS, **options)
     except LoyaltyLensError as error:
         shutil.rmtree(folder, ignore_errors=True)
