@@ -200,7 +200,7 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None,
         report = dataclasses.replace(report, currency=currency, currency_source=CURRENCY_GIVEN)
     with (store.writer() as cursor, QueryProgress(cursor, progress) as progress,
           store.atomic(cursor)):
-        progress(Step("storing", total=sum(table.info["rows"] for table in staged.tables)))
+        progress(Step("storing", total=report.rows_stored))
         existing = store.find_dataset(report.dataset_name, staged.workspace)
         if _state(existing) != staged.existing:
             raise InputError(t("The dataset “{name}” changed while the file was checked: "

@@ -19,7 +19,7 @@ from metrics.staging import stage_isolated
 from metrics.store import Store
 from tests import isolation_tasks as tasks
 from tests.builders import SMALL_ORDERS, write_csv
-from tests.test_app import open_app, unescaped, upload
+from tests.test_app import open_app, store_upload, unescaped, upload
 from tests.test_staging import tables
 
 # A limit no test reaches: a child that is not stopped by the cancel fails the test with
@@ -111,3 +111,16 @@ def test_cancel_on_the_data_page_drops_the_upload_and_all_read_of_it(isolated_db
     assert not any(b.label == "Store" for b in app.button)
     with Store(isolated_db) as store:
         assert store.datasets() == []
+
+
+def test_a_cancel_that_comes_once_the_upload_is_stored_takes_nothing_back(
+        isolated_db: Path) -> None:
+    """The click reached the server after the store ended: the page says it was stored."""
+    app = upload(open_app(page="app_pages/data.py"), "orders.csv", SMALL_ORDERS.read_bytes())
+    store_upload(app)
+    app.session_state[CANCELLED] = True
+    app.run()
+    assert not app.exception, app.exception
+    assert not [i for i in app.info if "cancelled" in i.value]
+    with Store(isolated_db) as store:
+        assert [d.name for d in store.datasets()] == ["orders"]

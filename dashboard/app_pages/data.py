@@ -306,7 +306,11 @@ def _upload_limit_bytes() -> int:
 
 def _drop_cancelled_upload() -> None:
     """After Cancel: the upload, and whatever was read or staged of it, is gone (the work
-    itself was stopped in its process before this run began), and the uploader is empty."""
+    itself was stopped in its process before this run began), and the uploader is empty.
+    A click that came once the upload was stored has nothing to cancel: the page shows the
+    stored report instead."""
+    if UPLOAD_FILE not in st.session_state:
+        return
     cached = st.session_state.pop(DRY_RUN, None)
     if cached and cached[1] is not None:
         discard_staged(cached[1])
