@@ -198,9 +198,11 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None,
     report = staged.report
     if currency is not None and staged.existing is None:
         report = dataclasses.replace(report, currency=currency, currency_source=CURRENCY_GIVEN)
+    storing = Step("storing", total=report.rows_stored)
+    progress(storing)  # already while it waits for another writer to finish
     with (store.writer() as cursor, QueryProgress(cursor, progress) as progress,
           store.atomic(cursor)):
-        progress(Step("storing", total=report.rows_stored))
+        progress(storing)  # the rows are counted from here
         existing = store.find_dataset(report.dataset_name, staged.workspace)
         if _state(existing) != staged.existing:
             raise InputError(t("The dataset “{name}” changed while the file was checked: "

@@ -15,7 +15,7 @@ from dashboard.uploads import UPLOAD_FILE
 from metrics.ingest import ingest_file
 from metrics.isolation import Limits, run_isolated
 from metrics.progress import Step
-from metrics.staging import stage_isolated
+from metrics.staging import stage_isolated, store_staged_isolated
 from metrics.store import Store
 from tests import isolation_tasks as tasks
 from tests.builders import SMALL_ORDERS, write_csv
@@ -124,3 +124,25 @@ def test_a_cancel_that_comes_once_the_upload_is_stored_takes_nothing_back(
     assert not [i for i in app.info if "cancelled" in i.value]
     with Store(isolated_db) as store:
         assert [d.name for d in store.datasets()] == ["orders"]
+
+
+def test_a_store_waiting_for_another_writer_answers_a_cancel(tmp_path: Path) -> None:
+    """Storing says so before it waits for the store's one writer (another upload, a CLI
+    ingest), so a Cancel is answered meanwhile, not once the other is done."""
+    other = write_csv(tmp_path / "other.csv", ("customer", "date", "amount"),
+                      [("z", "2024-02-01", "5")])
+    steps: list[Step] = []
+
+    def cancel(step: Step) -> None:
+        steps.append(step)
+        raise Cancelled
+
+    with Store(tmp_path / "shop.duckdb") as store:
+        ingest_file(store, SMALL_ORDERS, dataset="Shop")
+        folder = tmp_path / "stage"
+        folder.mkdir()
+        staged = stage_isolated(store, other, folder, dataset="New")
+        with store.writer(), pytest.raises(Cancelled):  # another writer, busy meanwhile
+            store_staged_isolated(store, staged, limits=LIMITS, progress=cancel, every=0.1)
+        assert steps == [Step("storing", total=1)]
+        assert [d.name for d in store.datasets()] == ["Shop"]
