@@ -25,7 +25,7 @@ from metrics.progress import (
     seconds_left,
     step_text,
 )
-from metrics.staging import ingest_isolated
+from metrics.staging import ingest_isolated, stage_isolated
 from metrics.store import Store
 from tests import isolation_tasks as tasks
 from tests.builders import SMALL_ORDERS, write_csv
@@ -195,3 +195,21 @@ def test_the_page_bar_shows_the_rows_and_time_left_and_cancel_marks_the_session(
     cancel = next(b for b in app.button if b.key == "cancel_check")
     cancel.click().run()
     assert app.session_state[CANCELLED] is True
+
+
+def test_a_check_reports_its_rows_prepared_for_storing_not_stored(tmp_path: Path) -> None:
+    """The Data page's check writes the rows into a scratch store to stage them: it says
+    it prepares them (storing them comes on request), and is done once they are staged."""
+    steps: list[Step] = []
+    path = write_csv(tmp_path / "orders.csv", ("customer", "date", "amount"),
+                     [("a", "2024-01-01", "1"), ("b", "2024-01-02", "x"),
+                      ("c", "2024-01-03", "3")])
+    folder = tmp_path / "stage"
+    folder.mkdir()
+    with Store(tmp_path / "db") as store:
+        staged = stage_isolated(store, path, folder, dataset="Shop", progress=steps.append)
+        assert store.datasets() == []
+    # three rows in the file, one amount is no number: two to store
+    assert steps == [Step("reading"), Step("checking", total=3), Step("preparing", total=2),
+                     Step("done", rows=2)]
+    assert staged.report.rows_stored == 2
