@@ -8,7 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -16,8 +16,10 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.parsing import AmbiguousDates
 from metrics.progress import Step
-from metrics.staging import Staged, store_staged
 from metrics.store import Store
+
+if TYPE_CHECKING:  # the other tasks' children start without the ingest's imports
+    from metrics.staging import Staged
 
 
 def answer(value: int) -> int:
@@ -98,6 +100,8 @@ def report_progress_forever(progress: Callable[[Step], None]) -> None:
 def store_and_stop_midway(db: str, staged: Staged, progress: Callable[[Step], None]) -> None:
     """Store ``staged`` in ``db`` and stop for good once its first table is written into
     the new version, before anything is published: the parent then cancels."""
+    from metrics.staging import store_staged
+
     register_table = Store.register_table
 
     def register_then_wait(store: Store, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
