@@ -9,6 +9,7 @@ share one computation (:mod:`dashboard.flights`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
@@ -26,7 +27,7 @@ from metrics.clv import predictive
 from metrics.digest import Digest, Rule, build_digest, saved_rules
 from metrics.errors import AccessDenied
 from metrics.explain import Explanation, explain
-from metrics.i18n import language
+from metrics.i18n import N_, language, t
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_values
@@ -65,6 +66,18 @@ def _key(function: Callable[..., Any]) -> str:
 
 
 _BY_KEY: dict[str, Callable[..., Any]] = {_key(function): function for function in _METRICS}
+# What a page says it is computing while a computation that takes seconds on a big shop
+# runs (model fits, curves over every customer's history). Streamlit shows a spinner only
+# after half a second, so a cached result never flashes one. The drivers have their own.
+_SLOW: dict[str, str] = {
+    _key(predictive.predictive_clv): N_(
+        "Fitting the CLV models (BG/NBD and Gamma-Gamma) to every customer's purchases…"),
+    _key(predictive.holdout_validation): N_(
+        "Fitting the CLV models on the calibration months and checking them on the months "
+        "after…"),
+    _key(survival.survival_curves): N_(
+        "Computing the survival curves from every customer's purchases…"),
+}
 
 # Every result is keyed by its dataset's version, so it never goes stale: the time to live
 # only gives back the memory of views nobody has looked at for a while (a view opened
@@ -232,8 +245,10 @@ def compute(function: Callable[Concatenate[Store, Dataset, Filters, P], R], data
     if args:
         raise TypeError("pass a metric function's options by keyword")
     store = get_store()
-    result: R = _compute(store, cache_scope(store), dataset.id, dataset_version(dataset), name,
-                         filters, tuple(sorted(options.items())))
+    slow = _SLOW.get(name)
+    with st.spinner(t(slow), show_time=True) if slow else contextlib.nullcontext():
+        result: R = _compute(store, cache_scope(store), dataset.id, dataset_version(dataset),
+                             name, filters, tuple(sorted(options.items())))
     return result
 
 

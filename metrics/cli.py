@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     )
     from metrics.drivers import Drivers, all_drivers, drivers, latest_period, summary
     from metrics.explain import Explanation, explain, json_parameters
-    from metrics.kpis import kpi_table
+    from metrics.kpis import kpi_rows
     from metrics.report import to_html, to_pdf
     from metrics.report.builder import check_folder, load_builder, report_pages, write_report
     from metrics.retention import cohort_table, lifecycle_table, retention_table, with_change_tests
@@ -90,7 +90,7 @@ else:
     all_drivers, drivers, latest_period, summary = lazy_functions(
         "metrics.drivers", "all_drivers", "drivers", "latest_period", "summary")
     explain, json_parameters = lazy_functions("metrics.explain", "explain", "json_parameters")
-    (kpi_table,) = lazy_functions("metrics.kpis", "kpi_table")
+    (kpi_rows,) = lazy_functions("metrics.kpis", "kpi_rows")
     to_html, to_pdf = lazy_functions("metrics.report", "to_html", "to_pdf")
     check_folder, load_builder, report_pages, write_report = lazy_functions(
         "metrics.report.builder", "check_folder", "load_builder", "report_pages",
@@ -662,7 +662,9 @@ def _benchmarks(args: argparse.Namespace, store: Store) -> None:
 
 
 def _kpis(args: argparse.Namespace, store: Store) -> None:
-    _print_periods(kpi_table(store, store.dataset(args.dataset), _filters(args, store)), args)
+    # plain rows, not a frame: the command starts without pandas (bench/bench_cli.py)
+    columns, rows = kpi_rows(store, store.dataset(args.dataset), _filters(args, store))
+    _print_rows([PERIOD_COLUMN.get(c, c) for c in columns], rows, args.format)
 
 
 def _configure_explain(explain: argparse.ArgumentParser) -> None:
@@ -1047,9 +1049,13 @@ def _digest(args: argparse.Namespace, store: Store) -> int:
     return result.exit_status
 
 
+# A table per period is printed with its first day as ``period``.
+PERIOD_COLUMN = {"period_start": "period"}
+
+
 def _print_periods(table: pd.DataFrame, args: argparse.Namespace) -> None:
     """A table per period, its first day printed as ``period``."""
-    _print_table(table.rename(columns={"period_start": "period"}), args.format)
+    _print_table(table.rename(columns=PERIOD_COLUMN), args.format)
 
 
 def _named_group(table: pd.DataFrame, by: str | None) -> pd.DataFrame:

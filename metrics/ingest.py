@@ -24,7 +24,7 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import N_, Nn_, format_number, t, tn
-from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long
+from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long, upload_too_large
 from metrics.parsing import (
     CURRENCY_HINTS,
     DATE_CELLS,
@@ -41,7 +41,7 @@ from metrics.parsing import (
     parse_decimal_mark,
     suggest_currency,
 )
-from metrics.progress import ProgressCallback, Step, no_progress
+from metrics.progress import ProgressCallback, QueryProgress, Step, no_progress
 from metrics.query.sql import load_sql, piece, quote_ident
 from metrics.readers import PreparedFile, prepare_file
 from metrics.roles import (
@@ -65,8 +65,6 @@ SEGMENT_BATCH = 16
 REJECTED_SAMPLE_ROWS = 1000
 PREVIEW_ROWS = 20
 DETECTION_SAMPLE = 5000
-# Uploads through the dashboard; the CLI has no limit.
-UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024
 # A "?" with a letter on each side: a letter the file's code page could not hold (LibreOffice
 # writes "Ia?i" for Iași in Windows-1250), not a question mark.
 LOST_LETTER_PATTERN = r"\pL\?\pL"
@@ -367,14 +365,18 @@ def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: 
 
 def inspect_file(path: Path | str, kind: str = "orders", source: str | None = None,
                  sheet: str | None = None, *, encoding: str | None = None,
-                 delimiter: str | None = None) -> FileInspection:
+                 delimiter: str | None = None, progress: ProgressCallback = no_progress
+                 ) -> FileInspection:
     """Read a file without storing it: headers, a preview and the suggested mapping.
 
-    ``encoding`` and ``delimiter`` override the detected ones, as in :func:`ingest_file`.
+    ``encoding`` and ``delimiter`` override the detected ones, as in :func:`ingest_file`;
+    ``progress`` is told how far the reading has come.
     """
     path = Path(path)
     table = table_kind(kind)
-    with tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor:
+    with (tempfile.TemporaryDirectory() as work, duckdb.connect() as cursor,
+          QueryProgress(cursor, progress) as progress):
+        progress(Step("reading"))
         prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
                                 delimiter=delimiter)
         headers = _load_raw(cursor, prepared, source or path.name)
@@ -775,10 +777,7 @@ def ingest_file(
     source = source or path.name
     table = table_kind(kind)
     if max_bytes is not None and path.exists() and path.stat().st_size > max_bytes:
-        raise InputError(t("{name} is {size} MB; the Data page takes files up to {limit} MB. "
-                           "Use `loyaltylens ingest` for larger files.", name=source,
-                           size=format_number(path.stat().st_size / 2**20),
-                           limit=format_number(max_bytes / 2**20)))
+        raise InputError(upload_too_large(source, path.stat().st_size, max_bytes))
     if decimal_mark is not None:
         decimal_mark = parse_decimal_mark(decimal_mark)
     name = dataset.strip()
@@ -794,7 +793,8 @@ def ingest_file(
               "replace its data.", name=existing.name, kind=table.label.lower())
         )
     try:
-        with tempfile.TemporaryDirectory() as work, store.writer() as cursor:
+        with (tempfile.TemporaryDirectory() as work, store.writer() as cursor,
+              QueryProgress(cursor, progress) as progress):
             progress(Step("reading"))
             prepared = prepare_file(path, Path(work), sheet, name=source, encoding=encoding,
                                     delimiter=delimiter)

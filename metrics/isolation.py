@@ -72,7 +72,7 @@ class Limits:
 
 
 def run_isolated(task: Callable[..., T], name: str, limits: Limits | None = None,
-                 progress: ProgressCallback | None = None) -> T:
+                 progress: ProgressCallback | None = None, every: float | None = None) -> T:
     """Run ``task`` in a fresh process under ``limits`` and return what it returns.
 
     The child is started with ``spawn`` (never a fork of a server running DuckDB and
@@ -91,7 +91,13 @@ def run_isolated(task: Callable[..., T], name: str, limits: Limits | None = None
         Address space, wall-clock and CPU time, and file size of the child.
     progress
         Called in this process with each :class:`~metrics.progress.Step` the task reports
-        (the wall-clock limit counts from the start all the same).
+        (the wall-clock limit counts from the start all the same). Whatever it raises
+        (a page's Cancel, a Ctrl-C) stops the child at once and is raised here: the
+        task's work is lost, as if it never ran.
+    every
+        With ``progress``: seconds after which ``progress`` is called again with the
+        latest step when the child reported nothing new meanwhile, so that a page can
+        redraw the time left and answer its Cancel during a long quiet stretch.
 
     Raises
     ------
@@ -114,7 +120,7 @@ def run_isolated(task: Callable[..., T], name: str, limits: Limits | None = None
     child.start()
     sender.close()  # the child's end: a dead child then reads as the end of the pipe
     try:
-        outcome = _outcome(receiver, deadline, progress)
+        outcome = _outcome(receiver, deadline, progress, every)
         if outcome is None:
             logger.error("Ingest of %s stopped after %s s (pid %s)", name,
                          limits.wall_seconds, child.pid)
@@ -130,16 +136,23 @@ def run_isolated(task: Callable[..., T], name: str, limits: Limits | None = None
     return _result(outcome, name, limits)
 
 
-def _outcome(receiver: Connection, deadline: float, progress: ProgressCallback | None
-             ) -> tuple[Any, ...] | None:
-    """The child's outcome, passing its progress steps on to ``progress`` until then;
-    None when ``deadline`` (of :func:`time.monotonic`) comes first."""
-    while (left := deadline - time.monotonic()) > 0 and receiver.poll(left):
+def _outcome(receiver: Connection, deadline: float, progress: ProgressCallback | None,
+             every: float | None = None) -> tuple[Any, ...] | None:
+    """The child's outcome, passing its progress steps on to ``progress`` until then (the
+    latest again after ``every`` quiet seconds); None when ``deadline`` (of
+    :func:`time.monotonic`) comes first."""
+    latest: Step | None = None
+    while (left := deadline - time.monotonic()) > 0:
+        if not receiver.poll(min(left, every) if every else left):
+            if every and latest is not None and progress is not None:
+                progress(latest)  # nothing new meanwhile: the same step, later
+            continue
         message: tuple[Any, ...] = receiver.recv()
         if message[0] != "progress":
             return message
+        latest = message[1]
         if progress is not None:
-            progress(message[1])
+            progress(latest)
     return None
 
 

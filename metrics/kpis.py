@@ -8,14 +8,12 @@ One query computes every KPI of every period for one filter state (``sql/kpis.sq
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from metrics.definitions import BASE_COUNTS, KPIS, METRICS
 from metrics.query.filters import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, Filters
 from metrics.query.orders import narrowed_orders_query, orders_query
-from metrics.query.run import query_frame, query_row
+from metrics.query.run import query_frame, query_row, query_rows
 from metrics.query.segments import customer_groups_query, history_holds
 from metrics.query.sql import (
     SQL_DIR,
@@ -31,6 +29,9 @@ from metrics.query.sql import (
     with_ctes,
 )
 from metrics.store import Dataset, Store
+
+if TYPE_CHECKING:  # imported where a table is made: the CLI's kpis prints rows without it
+    import pandas as pd
 
 # The columns of the rows of ``sql/kpi_rows.sql`` before the KPI pieces'.
 ROW_COLUMNS: tuple[str, ...] = (
@@ -175,7 +176,25 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters, by: str | None =
     return _table(store, *kpi_query(dataset, filters))
 
 
+def kpi_rows(store: Store, dataset: Dataset, filters: Filters
+             ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """:func:`kpi_table` without a split, as plain rows: no pandas, for a program that
+    must start at once (the CLI's ``kpis``).
+
+    Returns
+    -------
+    tuple
+        :data:`KPI_COLUMNS`, and one tuple a period in their order (dates as dates,
+        ``None`` where the table has a missing value), from the same query.
+    """
+    columns, rows = query_rows(store, *kpi_query(dataset, filters))
+    order = [columns.index(column) for column in KPI_COLUMNS]
+    return KPI_COLUMNS, [tuple(row[i] for i in order) for row in rows]
+
+
 def _table(store: Store, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
     frame = query_frame(store, sql, params)
     frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
     frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
@@ -189,6 +208,8 @@ def group_values(store: Store, dataset: Dataset, filters: Filters, by: str
     groups, params = customer_groups_query(dataset, by, filters)
     sql, bound = orders_query(load_sql("customer_group_values"), dataset, filters,
                               groups=groups)
+    import pandas as pd
+
     values = query_frame(store, sql, params | bound)["group_value"]
     return [None if pd.isna(value) else str(value) for value in values]
 
@@ -207,6 +228,8 @@ def group_condition(dataset: Dataset, filters: Filters, by: str, value: str | No
 
 def _split_table(store: Store, dataset: Dataset, filters: Filters, by: str) -> pd.DataFrame:
     """:func:`kpi_table` split by ``by``: the KPI query once per group of customers."""
+    import pandas as pd
+
     frames = []
     for value in group_values(store, dataset, filters, by):
         sql, params = kpi_query(dataset, filters, group_condition(dataset, filters, by, value))

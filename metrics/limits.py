@@ -64,3 +64,23 @@ def check_rows(rows: int, name: str) -> None:
                            "rows. Export a shorter period (for example the last years) and "
                            "upload that file.", name=name, n=format_number(rows),
                            limit=format_number(MAX_ROWS)))
+
+
+def upload_too_large(name: str, size_bytes: int, limit_bytes: int) -> str:
+    """The sentence for a file over the Data page's upload limit (Streamlit's
+    ``server.maxUploadSize``): the limit, how to raise it, and the CLI, which has none."""
+    return t("{name} is {size} MB; the Data page takes files up to {limit} MB: raise the "
+             "limit with server.maxUploadSize (in MB) in .streamlit/config.toml or "
+             "--server.maxUploadSize when starting the app, or store it with `loyaltylens "
+             "ingest FILE --dataset NAME`, which takes files of any size.", name=name,
+             size=format_number(size_bytes / 2**20), limit=format_number(limit_bytes / 2**20))
+
+
+def upload_limit_help(limit_bytes: int) -> str:
+    """What the Data page's uploader says of its limit (the browser refuses a larger file
+    before the server sees it): the limit, how to raise it, and the CLI."""
+    return t("The browser refuses files over {limit} MB before they are sent. To take "
+             "larger ones, raise server.maxUploadSize (in MB) in .streamlit/config.toml or "
+             "start the app with --server.maxUploadSize, or store them with `loyaltylens "
+             "ingest FILE --dataset NAME`, which takes files of any size.",
+             limit=format_number(limit_bytes / 2**20))

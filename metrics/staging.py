@@ -17,7 +17,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.ingest import CURRENCY_GIVEN, IngestReport, ingest_file
 from metrics.isolation import Limits, run_isolated
-from metrics.progress import ProgressCallback, no_progress
+from metrics.progress import ProgressCallback, QueryProgress, Step, no_progress
 from metrics.query.sql import quote_ident
 from metrics.store import Dataset, Store, TableInfo
 
@@ -58,6 +58,7 @@ def _state(dataset: Dataset | None) -> tuple[str, tuple[str, ...]] | None:
 
 def stage_isolated(store: Store, path: Path, folder: Path, *, dataset: str,
                    limits: Limits | None = None, workspace: str | None = None,
+                   progress: ProgressCallback | None = None, every: float | None = None,
                    **arguments: Any) -> Staged:
     """Read and validate a file in a child process; stage its tables in ``folder``.
 
@@ -77,6 +78,10 @@ def stage_isolated(store: Store, path: Path, folder: Path, *, dataset: str,
     workspace
         The workspace the dataset is looked up in and a new one is stored in (default:
         the store's, see :meth:`metrics.store.Store.target_workspace`).
+    progress, every
+        Called here with the steps of the check as the child reports them (reading,
+        checking, preparing the rows to store, done), as :func:`run_isolated` does; an
+        error it raises stops the check.
     arguments
         The other options of :func:`metrics.ingest.ingest_file` (kind, mapping, ...),
         but not ``dry_run``, ``store`` nor ``path``.
@@ -100,19 +105,30 @@ def stage_isolated(store: Store, path: Path, folder: Path, *, dataset: str,
         store.target_workspace(workspace)  # refused before the file is read
     name = arguments.get("source") or path.name
     task = functools.partial(stage_file, folder, path, existing, dataset, arguments)
-    return dataclasses.replace(run_isolated(task, name, limits), workspace=workspace)
+    return dataclasses.replace(run_isolated(task, name, limits, progress, every),
+                               workspace=workspace)
 
 
 def stage_file(folder: Path, path: Path, existing: Dataset | None, dataset: str,
-               arguments: dict[str, Any]) -> Staged:
+               arguments: dict[str, Any], progress: ProgressCallback = no_progress
+               ) -> Staged:
     """The child's side of :func:`stage_isolated`: ingest into a scratch store that knows
     the existing dataset's catalogue, then write the tables it made as Parquet."""
     scratch_path = folder / SCRATCH_DB
+
+    def checking(step: Step) -> None:
+        # the rows go into the scratch store: prepared for storing, not stored; done once
+        # they are written for storing
+        if step.phase != "done":
+            progress(dataclasses.replace(step, phase="preparing") if step.phase == "storing"
+                     else step)
+
     try:
         with Store(scratch_path) as scratch:
             if existing is not None:
                 _mirror(scratch, existing)
-            report = ingest_file(scratch, path, dataset=dataset, **arguments)
+            report = ingest_file(scratch, path, dataset=dataset, progress=checking,
+                                 **arguments)
             staged = scratch.dataset(report.dataset_name)
             tables = tuple(_stage_table(scratch, staged, info.kind, folder)
                            for info in staged.tables.values()
@@ -122,6 +138,7 @@ def stage_file(folder: Path, path: Path, existing: Dataset | None, dataset: str,
     dropped = tuple(sorted(set(existing.tables) - set(staged.tables))) if existing else ()
     report = dataclasses.replace(report, dry_run=True,
                                  dataset_id=existing.id if existing else None)
+    progress(Step("done", rows=report.rows_stored))
     return Staged(report, folder, tables, dropped, _state(existing))
 
 
@@ -149,7 +166,8 @@ def _catalogue_entry(info: TableInfo) -> dict[str, Any]:
             "last_date": info.last_date}
 
 
-def store_staged(store: Store, staged: Staged, currency: str | None = None) -> IngestReport:
+def store_staged(store: Store, staged: Staged, currency: str | None = None,
+                 progress: ProgressCallback = no_progress) -> IngestReport:
     """Store a staged file's tables in one transaction: all of them, or nothing.
 
     This is the one write of an upload; the Data page runs it in a child process
@@ -163,6 +181,8 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None) -> I
         What :func:`stage_isolated` returned.
     currency
         The currency the user chose for a new dataset, instead of the file's suggestion.
+    progress
+        Called with the rows stored as they are written, and when done.
 
     Returns
     -------
@@ -178,7 +198,11 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None) -> I
     report = staged.report
     if currency is not None and staged.existing is None:
         report = dataclasses.replace(report, currency=currency, currency_source=CURRENCY_GIVEN)
-    with store.writer() as cursor, store.atomic(cursor):
+    storing = Step("storing", total=report.rows_stored)
+    progress(storing)  # already while it waits for another writer to finish
+    with (store.writer() as cursor, QueryProgress(cursor, progress) as progress,
+          store.atomic(cursor)):
+        progress(storing)  # the rows are counted from here
         existing = store.find_dataset(report.dataset_name, staged.workspace)
         if _state(existing) != staged.existing:
             raise InputError(t("The dataset “{name}” changed while the file was checked: "
@@ -198,27 +222,33 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None) -> I
                            {"path": str(table.path)})
             store.register_table(cursor, dataset_id, table.kind, table.info)
     discard_staged(staged)
+    progress(Step("done", rows=report.rows_stored))
     return dataclasses.replace(report, dry_run=False, dataset_id=dataset_id)
 
 
 def store_staged_isolated(store: Store, staged: Staged, currency: str | None = None,
-                          limits: Limits | None = None) -> IngestReport:
+                          limits: Limits | None = None, progress: ProgressCallback | None = None,
+                          every: float | None = None) -> IngestReport:
     """:func:`store_staged` in a child process under ``limits``, which opens the store's
     folder itself: a crash, a full disk or a hang there never reaches the server, and
     readers keep reading meanwhile (the store switches to the new version when it is
-    written). An in-memory store (tests) has no folder to share, so it is written here."""
+    written). An in-memory store (tests) has no folder to share, so it is written here.
+
+    ``progress`` and ``every`` are :func:`run_isolated`'s: an error ``progress`` raises
+    stops the child, and nothing is stored."""
     if store.path == ":memory:":
-        return store_staged(store, staged, currency)
+        return store_staged(store, staged, currency, progress or no_progress)
     task = functools.partial(_store_staged_into, store.path, store.principal, staged,
                              currency)
-    return run_isolated(task, staged.report.dataset_name, limits)
+    return run_isolated(task, staged.report.dataset_name, limits, progress, every)
 
 
 def _store_staged_into(db: str, principal: Principal, staged: Staged,
-                       currency: str | None) -> IngestReport:
+                       currency: str | None, progress: ProgressCallback = no_progress
+                       ) -> IngestReport:
     """The child's side of :func:`store_staged_isolated`: the same principal's store."""
     with Store(db, principal) as store:
-        return store_staged(store, staged, currency)
+        return store_staged(store, staged, currency, progress)
 
 
 def discard_staged(staged: Staged) -> None:

@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -16,6 +17,9 @@ from metrics.i18n import t
 from metrics.parsing import AmbiguousDates
 from metrics.progress import Step
 from metrics.store import Store
+
+if TYPE_CHECKING:  # the other tasks' children start without the ingest's imports
+    from metrics.staging import Staged
 
 
 def answer(value: int) -> int:
@@ -91,3 +95,27 @@ def report_progress_forever(progress: Callable[[Step], None]) -> None:
         rows += 1
         progress(Step("checking", rows=rows, total=10**9))
         time.sleep(0.01)
+
+
+def store_and_stop_midway(db: str, staged: Staged, progress: Callable[[Step], None]) -> None:
+    """Store ``staged`` in ``db`` and stop for good once its first table is written into
+    the new version, before anything is published: the parent then cancels."""
+    from metrics.staging import store_staged
+
+    register_table = Store.register_table
+
+    def register_then_wait(store: Store, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
+                           kind: str, info: dict[str, Any]) -> None:
+        register_table(store, cursor, dataset_id, kind, info)
+        progress(Step("storing", rows=info["rows"], total=info["rows"]))
+        time.sleep(600)
+
+    Store.register_table = register_then_wait  # type: ignore[method-assign]
+    with Store(db) as store:
+        store_staged(store, staged, progress=progress)
+
+
+def report_once_then_go_quiet(progress: Callable[[Step], None]) -> None:
+    """A child that reports one step, then works on without a word."""
+    progress(Step("reading"))
+    time.sleep(600)

@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import services
 from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
+from dashboard.progress_bar import CANCELLED, HEARTBEAT_SECONDS, ProgressBar
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.uploads import UPLOAD_FILE, forget_upload, session_upload, staging_folder
 from dashboard.widgets import data_table
@@ -34,7 +35,6 @@ from metrics.i18n import N_, format_number, t, tn
 from metrics.ingest import (
     CURRENCY_GIVEN,
     EARLIEST_DATE,
-    UPLOAD_LIMIT_BYTES,
     CustomerMatch,
     IngestReport,
     inspect_file,
@@ -42,7 +42,9 @@ from metrics.ingest import (
     write_file_customers,
 )
 from metrics.isolation import run_isolated
+from metrics.limits import upload_limit_help, upload_too_large
 from metrics.parsing import DATE_CELLS, DATE_FORMATS, NUMBER_CELLS, AmbiguousDates
+from metrics.progress import Step
 from metrics.readers import DELIMITERS, ENCODING_NAMES, excel_sheets, is_workbook
 from metrics.roles import TABLE_KINDS, column_label
 from metrics.staging import Staged, discard_staged, stage_isolated, store_staged_isolated
@@ -181,14 +183,22 @@ def _show_report(report: IngestReport) -> None:
 T = TypeVar("T")
 
 
-def _isolated(state_key: str, inputs: tuple[Any, ...], task: Callable[[], T], name: str
-              ) -> T:
+def _isolated(state_key: str, inputs: tuple[Any, ...], task: Callable[..., T], name: str,
+              bar: Step | None = None) -> T:
     """``task`` run in a process of its own (:func:`metrics.isolation.run_isolated`), once
-    for the same ``inputs``: its result or its error is kept for the session's reruns."""
+    for the same ``inputs``: its result or its error is kept for the session's reruns.
+    With ``bar`` (its first step), a progress bar shows the steps the task reports (it
+    takes the keyword ``progress``)."""
     cached = st.session_state.get(state_key)
     if cached is None or cached[0] != inputs:
         try:
-            cached = (inputs, run_isolated(task, name), None)
+            if bar is None:
+                result = run_isolated(task, name)
+            else:
+                with ProgressBar(bar, state_key) as progress:
+                    result = run_isolated(task, name, progress=progress,
+                                          every=HEARTBEAT_SECONDS)
+            cached = (inputs, result, None)
         except LoyaltyLensError as error:
             cached = (inputs, None, error)
         st.session_state[state_key] = cached
@@ -287,22 +297,47 @@ def _survey_match_note(matches: dict[str, CustomerMatch], target: str | None) ->
                            matched=format_number(best.matched), best=best.dataset_name)))
 
 
+def _upload_limit_bytes() -> int:
+    """The largest upload the server takes: Streamlit's ``server.maxUploadSize`` (MB), as
+    configured (.streamlit/config.toml, ``--server.maxUploadSize``); the browser refuses a
+    larger file before the server sees it."""
+    return int(st.get_option("server.maxUploadSize")) * 2**20
+
+
+def _drop_cancelled_upload() -> None:
+    """After Cancel: the upload, and whatever was read or staged of it, is gone (the work
+    itself was stopped in its process before this run began), and the uploader is empty.
+    A click that came once the upload was stored has nothing to cancel: the page shows the
+    stored report instead."""
+    if UPLOAD_FILE not in st.session_state:
+        return
+    cached = st.session_state.pop(DRY_RUN, None)
+    if cached and cached[1] is not None:
+        discard_staged(cached[1])
+    for key in (INSPECTION, SHEETS, FILE_CUSTOMERS):
+        st.session_state.pop(key, None)
+    forget_upload(UPLOAD_FILE)
+    st.session_state[UPLOADS_STORED] = st.session_state.get(UPLOADS_STORED, 0) + 1
+    st.info(t("The upload was cancelled: nothing of it was stored."),
+            icon=":material/cancel:")
+
+
 def _upload(datasets: list[Dataset]) -> None:
     st.subheader(t("Upload data"))
+    if st.session_state.pop(CANCELLED, False):
+        _drop_cancelled_upload()
     kinds = list(TABLE_KINDS)
     kind = st.selectbox(t("What does the file hold?"), kinds, key="upload_kind",
                         format_func=lambda k: t(TABLE_KINDS[k].label))
     st.caption(t(KIND_HELP[kind]))
-    limit = format_number(UPLOAD_LIMIT_BYTES / 2**20)
+    limit_bytes = _upload_limit_bytes()
     upload = st.file_uploader(
-        t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)", limit=limit),
-        type=["csv", "txt", "tsv", "xlsx", "zip", "gz"],
+        t("File (CSV or Excel .xlsx, also in a .zip or .gz, up to {limit} MB)",
+          limit=format_number(limit_bytes / 2**20)),
+        type=["csv", "txt", "tsv", "xlsx", "zip", "gz"], help=upload_limit_help(limit_bytes),
         key=f"upload_file_{st.session_state.get(UPLOADS_STORED, 0)}")
-    if upload is not None and upload.size > UPLOAD_LIMIT_BYTES:
-        show_error(LoyaltyLensError(t(
-            "{name} is {size} MB; the Data page takes files up to {limit} MB. Use "
-            "`loyaltylens ingest` for larger files.", name=upload.name,
-            size=format_number(upload.size / 2**20), limit=limit)))
+    if upload is not None and upload.size > limit_bytes:
+        show_error(LoyaltyLensError(upload_too_large(upload.name, upload.size, limit_bytes)))
         upload = None
     path = session_upload(UPLOAD_FILE, upload)
     if upload is None or path is None:
@@ -321,7 +356,7 @@ def _upload(datasets: list[Dataset]) -> None:
             INSPECTION, (path, kind, sheet, reading["encoding"], reading["delimiter"]),
             functools.partial(inspect_file, path, kind, source=upload.name, sheet=sheet,
                               encoding=reading["encoding"], delimiter=reading["delimiter"]),
-            upload.name)
+            upload.name, bar=Step("reading"))
     except LoyaltyLensError as error:
         show_error(error)
         return
@@ -423,7 +458,9 @@ def _upload(datasets: list[Dataset]) -> None:
         try:
             # None keeps the file's suggestion, with the reason it was suggested
             chosen = currency if preview.currency_source == CURRENCY_GIVEN else None
-            report = store_staged_isolated(store, staged, currency=chosen)
+            with ProgressBar(Step("storing", total=preview.rows_stored), "store") as bar:
+                report = store_staged_isolated(store, staged, currency=chosen, progress=bar,
+                                               every=HEARTBEAT_SECONDS)
         except LoyaltyLensError as error:
             show_error(error)
             # the dataset changed meanwhile: the next run checks the file again
@@ -466,11 +503,16 @@ def _check(store: Store, path: Path, arguments: dict[str, Any], datasets: list[D
     folder = staging_folder(path)
     options = {key: value for key, value in arguments.items() if key != "dataset"}
     try:
-        staged = stage_isolated(store, path, folder, dataset=arguments["dataset"],
-                                max_bytes=UPLOAD_LIMIT_BYTES, **options)
+        with ProgressBar(Step("reading"), "check") as bar:
+            staged = stage_isolated(store, path, folder, dataset=arguments["dataset"],
+                                    max_bytes=_upload_limit_bytes(), progress=bar,
+                                    every=HEARTBEAT_SECONDS, **options)
     except LoyaltyLensError as error:
         shutil.rmtree(folder, ignore_errors=True)
         st.session_state[DRY_RUN] = (check_key, None, error)
+        raise
+    except BaseException:  # stopped (Cancel, another choice, the page left): none of it kept
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     st.session_state[DRY_RUN] = (check_key, staged, None)
     return staged
