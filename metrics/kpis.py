@@ -30,6 +30,7 @@ from metrics.query.sql import (
     piece,
     with_ctes,
 )
+from metrics.query.stored_pages import stored_kpi_query
 from metrics.store import Dataset, Store
 
 # The columns of the rows of ``sql/kpi_rows.sql`` before the KPI pieces'.
@@ -172,7 +173,10 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters, by: str | None =
     """
     if by is not None:
         return _split_table(store, dataset, filters, by)
-    return _table(store, *kpi_query(dataset, filters))
+    # the KPI table stored at ingest when it answers this filter state (the same query's
+    # rows, metrics/page_aggregates.py), else the KPI query
+    return _table(store, *(stored_kpi_query(dataset, filters, KPI_COLUMNS)
+                           or kpi_query(dataset, filters)))
 
 
 def _table(store: Store, sql: str, params: dict[str, Any]) -> pd.DataFrame:

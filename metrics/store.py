@@ -94,6 +94,9 @@ class TableInfo:
     last_date: date | None
     loaded_at: datetime
     columns: tuple[str, ...] = ()
+    # (period, inactivity window W) of each page table stored with the orders
+    # (metrics/page_aggregates.py); none for datasets stored before they existed
+    page_aggregates: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ def _table_info(kind: str, entry: dict[str, Any]) -> TableInfo:
         last_date=date.fromisoformat(last) if last else None,
         loaded_at=datetime.fromisoformat(entry["loaded_at"]),
         columns=tuple(entry.get("columns", ())),
+        page_aggregates=tuple((str(period), int(days))
+                              for period, days in entry.get("page_aggregates", ())),
     )
 
 
@@ -665,6 +670,24 @@ class Store:
             "last_date": _iso(info.get("last_date")),
             "loaded_at": datetime.now().isoformat(),
         }
+
+    def record_page_aggregates(self, dataset_id: str, kind: str,
+                               stored: Collection[tuple[str, int]]) -> None:
+        """Record in the caller's job which page tables (period, inactivity window) are
+        stored with a dataset's table of ``kind`` (register the table first)."""
+        self._edit(dataset_id).entry["tables"][kind]["page_aggregates"] = [
+            [period, days] for period, days in stored]
+
+    def job_dataset(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> Dataset:
+        """A dataset as the caller's job has written it so far (its registered tables
+        with the columns they have now), to query its new version before it is
+        published."""
+        edit = self._edit(dataset_id)
+        columns = _table_columns(cursor, "ds_" + dataset_id)
+        tables = {kind: info | {"columns": columns.get(kind, [])}
+                  for kind, info in edit.entry["tables"].items()}
+        return _datasets({dataset_id: edit.entry | {"tables": tables,
+                                                     "version": edit.path.stem}})[0]
 
     def forget_table(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
                      kind: str) -> None:
