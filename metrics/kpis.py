@@ -175,7 +175,8 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters, by: str | None =
         return _split_table(store, dataset, filters, by)
     # the KPI table stored at ingest when it answers this filter state (the same query's
     # rows, metrics/page_aggregates.py), else the KPI query
-    return _table(store, *(stored_kpi_query(dataset, filters, KPI_COLUMNS)
+    return _table(store, *(stored_kpi_query(dataset, filters, KPI_COLUMNS,
+                                            lambda whole: kpi_query(dataset, whole)[0])
                            or kpi_query(dataset, filters)))
 
 

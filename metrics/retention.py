@@ -272,7 +272,9 @@ def cohort_table(store: Store, dataset: Dataset, filters: Filters,
                            "metric, not revenue."))
     # the cohort table stored at ingest when it answers this filter state (the same
     # query's rows, metrics/page_aggregates.py), else the cohort query
-    stored = stored_cohort_query(dataset, filters, COHORT_QUERY_COLUMNS) if by is None else None
+    stored = stored_cohort_query(dataset, filters, COHORT_QUERY_COLUMNS,
+                                 lambda whole: cohort_query(dataset, whole)[0]
+                                 ) if by is None else None
     sql, params = stored or cohort_query(dataset, filters, by)
     frame = query_frame(store, sql, params)
     frame = _with_dates(frame, "cohort", "period_start", "period_end")

@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -94,9 +94,10 @@ class TableInfo:
     last_date: date | None
     loaded_at: datetime
     columns: tuple[str, ...] = ()
-    # (period, inactivity window W) of each page table stored with the orders
-    # (metrics/page_aggregates.py); none for datasets stored before they existed
-    page_aggregates: tuple[tuple[str, int], ...] = ()
+    # the page tables stored with the orders (metrics/page_aggregates.py): what each holds
+    # and the fingerprint of the query that computed it; none before they existed. A cache
+    # of the orders' numbers, not data: two tables holding the same rows are equal
+    page_aggregates: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -194,8 +195,7 @@ def _table_info(kind: str, entry: dict[str, Any]) -> TableInfo:
         last_date=date.fromisoformat(last) if last else None,
         loaded_at=datetime.fromisoformat(entry["loaded_at"]),
         columns=tuple(entry.get("columns", ())),
-        page_aggregates=tuple((str(period), int(days))
-                              for period, days in entry.get("page_aggregates", ())),
+        page_aggregates=dict(entry.get("page_aggregates") or {}),
     )
 
 
@@ -672,11 +672,10 @@ class Store:
         }
 
     def record_page_aggregates(self, dataset_id: str, kind: str,
-                               stored: Collection[tuple[str, int]]) -> None:
-        """Record in the caller's job which page tables (period, inactivity window) are
-        stored with a dataset's table of ``kind`` (register the table first)."""
-        self._edit(dataset_id).entry["tables"][kind]["page_aggregates"] = [
-            [period, days] for period, days in stored]
+                               stored: Mapping[str, str]) -> None:
+        """Record in the caller's job which page tables are stored with a dataset's table
+        of ``kind`` (register the table first), each with the fingerprint of its query."""
+        self._edit(dataset_id).entry["tables"][kind]["page_aggregates"] = dict(stored)
 
     def job_dataset(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> Dataset:
         """A dataset as the caller's job has written it so far (its registered tables

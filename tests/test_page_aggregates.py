@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -26,12 +26,18 @@ import pytest
 import metrics.kpis
 import metrics.retention
 from metrics.ingest import ingest_file
-from metrics.kpis import KPI_COLUMNS, kpi_table
-from metrics.page_aggregates import STORED_WINDOWS, add_page_aggregates
+from metrics.kpis import KPI_COLUMNS, kpi_query, kpi_table
+from metrics.page_aggregates import STORED_PERIODS, STORED_WINDOWS, add_page_aggregates
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.sql import PERIODS
-from metrics.query.stored_pages import stored_cohort_query, stored_kpi_query
-from metrics.retention import COHORT_QUERY_COLUMNS, cohort_table
+from metrics.query.stored_pages import (
+    STORED_COHORTS,
+    STORED_KPIS,
+    page_key,
+    stored_cohort_query,
+    stored_kpi_query,
+)
+from metrics.retention import COHORT_QUERY_COLUMNS, cohort_query, cohort_table
 from metrics.staging import stage_isolated, store_staged
 from metrics.store import Dataset, Store
 from tests.builders import SMALL_ORDERS, cdnow_csv, write_csv
@@ -40,10 +46,23 @@ from tests.test_kpis_history import WINDOWS, add_customer_groups, without_histor
 GOLD = Filters.segment_items({"customers.loyalty_tier": ["gold"]})
 
 
-def without_page_tables(dataset: Dataset) -> Dataset:
-    """The dataset as one stored before the page tables existed (forces the queries)."""
-    orders = dataclasses.replace(dataset.tables["orders"], page_aggregates=())
+def without_page_tables(dataset: Dataset, stored: dict[str, str] | None = None) -> Dataset:
+    """The dataset as one stored before the page tables existed (forces the queries), or
+    with the record ``stored`` of its page tables."""
+    orders = dataclasses.replace(dataset.tables["orders"], page_aggregates=stored or {})
     return dataclasses.replace(dataset, tables=dataset.tables | {"orders": orders})
+
+
+def stored_kpis(dataset: Dataset, filters: Filters) -> bool:
+    """Whether the stored KPI table answers the filter state."""
+    return stored_kpi_query(dataset, filters, KPI_COLUMNS,
+                            lambda whole: kpi_query(dataset, whole)[0]) is not None
+
+
+def stored_cohorts(dataset: Dataset, filters: Filters) -> bool:
+    """Whether the stored cohort table answers the filter state."""
+    return stored_cohort_query(dataset, filters, COHORT_QUERY_COLUMNS,
+                               lambda whole: cohort_query(dataset, whole)[0]) is not None
 
 
 @pytest.fixture(scope="module")
@@ -111,11 +130,11 @@ def check_grid(store: Store, dataset: Dataset, period: str, window: int, mid_dat
                ) -> None:
     first_day = dataset.tables["orders"].first_date
     assert first_day is not None
+    stored_period = period in STORED_PERIODS  # the year is not stored: its queries run
     for filters, kpis_stored, cohorts_stored in filter_states(period, window, first_day,
                                                               mid_data):
-        assert (stored_kpi_query(dataset, filters, KPI_COLUMNS) is not None) == kpis_stored
-        assert (stored_cohort_query(dataset, filters, COHORT_QUERY_COLUMNS) is not None
-                ) == cohorts_stored
+        assert stored_kpis(dataset, filters) == (kpis_stored and stored_period)
+        assert stored_cohorts(dataset, filters) == (cohorts_stored and stored_period)
         table = assert_same_tables(store, dataset, filters)
         assert len(table) >= 1 and table["end_customers"].sum() > 0
 
@@ -151,12 +170,16 @@ def test_the_stored_tables_equal_the_general_queries_over_the_orders(
                                   check_exact=True)
 
 
-def no_page_queries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the KPI and cohort queries fail: only the stored tables can answer."""
-    def fail(*_: object, **__: object) -> None:
-        raise AssertionError("the page query ran")
-    monkeypatch.setattr(metrics.kpis, "kpi_query", fail)
-    monkeypatch.setattr(metrics.retention, "cohort_query", fail)
+def only_page_tables(monkeypatch: pytest.MonkeyPatch, dataset: Dataset) -> None:
+    """Let the KPI and cohort tables run only queries that read the stored page tables,
+    not the dataset's orders."""
+    for module, table in ((metrics.kpis, STORED_KPIS), (metrics.retention, STORED_COHORTS)):
+        def reading(store: Store, sql: str, params: dict[str, object], *,
+                    run: Callable[..., pd.DataFrame] = module.query_frame,
+                    table: str = table) -> pd.DataFrame:
+            assert f'"{table}"' in sql and dataset.table("orders") not in sql, sql
+            return run(store, sql, params)
+        monkeypatch.setattr(module, "query_frame", reading)
 
 
 def test_an_ingest_stores_the_page_tables_that_the_pages_read(
@@ -164,10 +187,12 @@ def test_an_ingest_stores_the_page_tables_that_the_pages_read(
     store = Store(tmp_path / "store")
     ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR")
     dataset = store.dataset("Small shop")
-    assert dataset.tables["orders"].page_aggregates == tuple(
-        (period, DEFAULT_INACTIVITY_DAYS) for period in PERIODS)
+    assert STORED_PERIODS == ("week", "month", "quarter")
     assert STORED_WINDOWS == (DEFAULT_INACTIVITY_DAYS,)
-    no_page_queries(monkeypatch)
+    assert set(dataset.tables["orders"].page_aggregates) == {
+        "page_kpis/week/90", "page_kpis/month/90", "page_kpis/quarter/90",
+        "page_cohorts/week", "page_cohorts/month", "page_cohorts/quarter"}
+    only_page_tables(monkeypatch, dataset)
     cohorts = cohort_table(store, dataset, Filters(period="month"), unbounded=True)
     jan = cohorts[cohorts["cohort"] == date(2024, 1, 1)]
     assert cohorts.groupby("cohort")["cohort_size"].first().tolist() == [3, 1, 1]
@@ -189,7 +214,7 @@ def test_replaced_orders_replace_the_page_tables_and_other_data_keeps_them(
     ingest_file(store, two, dataset="Shop", replace=True)
     dataset = store.dataset("Shop")
     filters = Filters(period="month")
-    assert stored_kpi_query(dataset, filters, KPI_COLUMNS) is not None
+    assert stored_kpis(dataset, filters)
     kpis = kpi_table(store, dataset, filters)
     assert kpis["orders"].tolist() == [1, 0, 1]
     assert kpis["end_customers"].tolist() == [1, 1, 1]  # Jan 10 + 90 days reaches Mar 10
@@ -212,8 +237,8 @@ def test_an_upload_through_the_data_page_stores_the_page_tables(tmp_path: Path) 
     staged = store_staged(store, stage_isolated(store, SMALL_ORDERS, folder,
                                                 dataset="Small shop"))
     dataset = store.dataset(staged.dataset_name)
-    assert {period for period, _ in dataset.tables["orders"].page_aggregates} == set(PERIODS)
     filters = Filters(period="week")
+    assert stored_kpis(dataset, filters) and stored_cohorts(dataset, filters)
     pd.testing.assert_frame_equal(kpi_table(store, dataset, filters),
                                   kpi_table(store, without_page_tables(dataset), filters))
     store.close()
@@ -221,15 +246,24 @@ def test_an_upload_through_the_data_page_stores_the_page_tables(tmp_path: Path) 
 
 def test_filter_states_the_page_tables_do_not_hold_run_the_queries(
         demo_pages: tuple[Store, Dataset]) -> None:
-    _, dataset = demo_pages
+    store, dataset = demo_pages
     not_stored = Filters(period="month", inactivity_days=45)  # a W not stored
-    assert stored_kpi_query(dataset, not_stored, KPI_COLUMNS) is None
-    assert stored_cohort_query(dataset, not_stored, COHORT_QUERY_COLUMNS) is not None
+    assert not stored_kpis(dataset, not_stored)
+    assert stored_cohorts(dataset, not_stored)  # the cohort table has no W
     online = Filters(period="month", segments=Filters.segment_items(
         {"channel": ["Online shop"]}))  # a column of the orders
-    assert stored_kpi_query(dataset, online, KPI_COLUMNS) is None
-    assert stored_cohort_query(dataset, online, COHORT_QUERY_COLUMNS) is None
+    assert not stored_kpis(dataset, online) and not stored_cohorts(dataset, online)
     older = without_page_tables(dataset)  # stored before the page tables existed
-    assert stored_kpi_query(older, Filters(), KPI_COLUMNS) is None
-    assert stored_cohort_query(older, Filters(), COHORT_QUERY_COLUMNS) is None
-    assert stored_kpi_query(without_history(dataset), Filters(), KPI_COLUMNS) is None
+    assert not stored_kpis(older, Filters()) and not stored_cohorts(older, Filters())
+    no_history = without_history(dataset)
+    assert not stored_kpis(no_history, Filters()) and not stored_cohorts(no_history, Filters())
+    # computed by another version of the queries (a metric changed since): not read
+    stale = without_page_tables(
+        dataset, dict.fromkeys(dataset.tables["orders"].page_aggregates, "0" * 16))
+    monthly = Filters(period="month")
+    assert stored_kpis(dataset, monthly) and stored_cohorts(dataset, monthly)
+    assert not stored_kpis(stale, monthly) and not stored_cohorts(stale, monthly)
+    pd.testing.assert_frame_equal(cohort_table(store, stale, monthly),
+                                  cohort_table(store, dataset, monthly), check_exact=True)
+    assert page_key(STORED_KPIS, "month", 90) in dataset.tables["orders"].page_aggregates
+    assert page_key(STORED_COHORTS, "month") in dataset.tables["orders"].page_aggregates

@@ -3,7 +3,8 @@ query reading them (metrics/page_aggregates.py builds them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from metrics.query.filters import Filters, orders_span, period_range
@@ -16,27 +17,43 @@ STORED_KPIS = "page_kpis"
 STORED_COHORTS = "page_cohorts"
 
 
-def stored_periods(dataset: Dataset) -> set[str]:
-    """The periods whose cohort table is stored with the dataset's orders."""
+def page_key(table: str, period: str, days: int | None = None) -> str:
+    """The name of one stored page table's rows in the catalogue: the table, the period
+    and (KPIs) the inactivity window."""
+    return f"{table}/{period}" if days is None else f"{table}/{period}/{days}"
+
+
+def fingerprint(sql: str) -> str:
+    """Names the query that computed a page table: rows stored by another version of the
+    query (a metric changed since, or a column added) no longer answer a page."""
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()[:16]
+
+
+def whole_data(filters: Filters) -> Filters:
+    """The filter state a page table is stored for: the period and window of ``filters``,
+    the whole data, no segment filter."""
+    return Filters(period=filters.period, inactivity_days=filters.inactivity_days)
+
+
+def _stored(dataset: Dataset, filters: Filters, key: str,
+            definition: Callable[[Filters], str]) -> bool:
+    """Whether the page table ``key`` is stored, computed by today's query for the whole
+    data, for a filter state that keeps every order (no segment filter)."""
     orders = dataset.tables.get("orders")
-    return {period for period, _ in orders.page_aggregates} if orders else set()
+    found = orders.page_aggregates.get(key) if orders else None
+    return (found is not None and dataset.has_purchase_history and not filters.segments
+            and found == fingerprint(definition(whole_data(filters))))
 
 
-def _stored_for(dataset: Dataset, filters: Filters) -> bool:
-    """Whether the filter state keeps every order (no segment filter) of a dataset whose
-    stored page tables were computed with its purchase history."""
-    return dataset.has_purchase_history and not filters.segments
-
-
-def stored_kpi_query(dataset: Dataset, filters: Filters, columns: Sequence[str]
-                     ) -> tuple[str, dict[str, Any]] | None:
+def stored_kpi_query(dataset: Dataset, filters: Filters, columns: Sequence[str],
+                     definition: Callable[[Filters], str]) -> tuple[str, dict[str, Any]] | None:
     """The query reading the KPI table of ``filters`` (its ``columns``) from the stored
     page table, or None when none answers it: a segment filter, a period and inactivity
-    window not stored, or a range starting before the data (whose periods before the
-    first order the KPI query shows as rows of zeros)."""
-    orders = dataset.tables.get("orders")
-    if (orders is None or not _stored_for(dataset, filters)
-            or (filters.period, filters.inactivity_days) not in orders.page_aggregates):
+    window not stored or stored by another ``definition`` (the KPI query's text for a
+    filter state), or a range starting before the data (whose periods before the first
+    order the KPI query shows as rows of zeros)."""
+    if not _stored(dataset, filters, page_key(STORED_KPIS, filters.period,
+                                              filters.inactivity_days), definition):
         return None
     first, last = orders_span(dataset)
     first_index, last_index = period_range(filters, first, last)
@@ -47,13 +64,15 @@ def stored_kpi_query(dataset: Dataset, filters: Filters, columns: Sequence[str]
         "first_index": first_index, "last_index": last_index})
 
 
-def stored_cohort_query(dataset: Dataset, filters: Filters, columns: Sequence[str]
+def stored_cohort_query(dataset: Dataset, filters: Filters, columns: Sequence[str],
+                        definition: Callable[[Filters], str]
                         ) -> tuple[str, dict[str, Any]] | None:
     """The query reading the cohort table of ``filters`` (its ``columns``) from the stored
-    page table, or None when none answers it: a segment filter, a period not stored, or
-    a range not ending in the data's last period (its last period decides who is
-    "active in c + k or later")."""
-    if not _stored_for(dataset, filters) or filters.period not in stored_periods(dataset):
+    page table, or None when none answers it: a segment filter, a period not stored or
+    stored by another ``definition`` (the cohort query's text for a filter state), or a
+    range not ending in the data's last period (its last period decides who is "active in
+    c + k or later")."""
+    if not _stored(dataset, filters, page_key(STORED_COHORTS, filters.period), definition):
         return None
     first, last = orders_span(dataset)
     first_index, last_index = period_range(filters, first, last)
