@@ -54,7 +54,8 @@ def rows() -> list[tuple[str, str, str]]:
         ]
         if cost:
             found.append(("storing the page tables (reported, no target)",
-                          f"{cost['seconds']:.1f} s, {cost['mb']:.1f} MB", "-"))
+                          f"{cost['seconds']:.1f} s ({cost.get('cpu_seconds', 0):.1f} s CPU), "
+                          f"{cost['mb']:.1f} MB", "-"))
         found += [
             ("cached recompute under 50 ms",
              f"{times['LoyaltyLens again, cached (dashboard)'] * 1000:.1f} ms",
