@@ -35,15 +35,28 @@ def rows() -> list[tuple[str, str, str]]:
         times = pages["median_seconds"]
         ours = times["LoyaltyLens: KPIs + cohorts + lifecycle"]
         floor = times["floor: one DuckDB GROUP BY scan"]
+        pandas = times.get("pandas: the same numbers")
+        pandas_peak = pages["peak_rss_mb"].get("pandas")
+        queries = times.get("LoyaltyLens without the page tables")
+        cost = pages.get("page_tables_store_cost")
         found += [
             (f"Overview + Retention recompute, {pages['orders']:,} orders, under 1.5 s",
-             f"{ours:.2f} s (pandas {times['pandas: the same numbers']:.1f} s)",
+             f"{ours:.2f} s" + (f" (pandas {pandas:.1f} s)" if pandas is not None else ""),
              pages["targets"]["recompute under 1.5 s"]),
             ("... within 3x the one-scan floor", f"{ours / floor:.1f}x ({floor:.3f} s scan)",
              pages["targets"]["recompute within 3x the scan"]),
-            ("... peak memory under 3 GB", f"{pages['peak_rss_mb']['LoyaltyLens']:,.0f} MB "
-             f"(pandas {pages['peak_rss_mb']['pandas']:,.0f} MB)",
+            ("... within 5x the one-scan floor (issue 22)", f"{ours / floor:.2f}x" + (
+                f" (no page tables {queries / floor:.1f}x)" if queries else ""),
+             pages["targets"].get("recompute within 5x the scan", "-")),
+            ("... peak memory under 3 GB", f"{pages['peak_rss_mb']['LoyaltyLens']:,.0f} MB" + (
+                f" (pandas {pandas_peak:,.0f} MB)" if pandas_peak is not None else ""),
              pages["targets"]["peak memory under 3 GB"]),
+        ]
+        if cost:
+            found.append(("storing the page tables (reported, no target)",
+                          f"{cost['seconds']:.1f} s ({cost.get('cpu_seconds', 0):.1f} s CPU), "
+                          f"{cost['mb']:.1f} MB", "-"))
+        found += [
             ("cached recompute under 50 ms",
              f"{times['LoyaltyLens again, cached (dashboard)'] * 1000:.1f} ms",
              pages["targets"]["cached recompute under 50 ms"])]
@@ -98,7 +111,7 @@ def cli_rows() -> list[tuple[str, str, str]]:
 def main() -> None:
     table = rows()
     width = max((len(target) for target, _, _ in table), default=10) + 2
-    print(f"\n{'target (issues 8, 16)':<{width}}{'measured':<36}verdict")
+    print(f"\n{'target (issues 8, 16, 22)':<{width}}{'measured':<36}verdict")
     for target, measured, met in table:
         print(f"{target:<{width}}{measured:<36}{met}")
     (RESULTS / "summary.json").write_text(json.dumps(

@@ -25,6 +25,7 @@ import pandas as pd
 from metrics.errors import InputError
 from metrics.i18n import N_, Nn_, format_number, t, tn
 from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long, upload_too_large
+from metrics.page_aggregates import store_page_aggregates
 from metrics.parsing import (
     CURRENCY_HINTS,
     DATE_CELLS,
@@ -714,6 +715,7 @@ def ingest_file(
     decimal_mark: str | None = None,
     workspace: str | None = None,
     progress: ProgressCallback = no_progress,
+    page_aggregates: bool = True,
 ) -> IngestReport:
     """Validate a file and store its usable rows as the ``kind`` table of a dataset.
 
@@ -764,6 +766,9 @@ def ingest_file(
     progress
         Called with a :class:`~metrics.progress.Step` as the ingest reads the file,
         checks its rows and stores them, and when it is done (the rows stored).
+    page_aggregates
+        Store the pages' tables of the common filter states with orders
+        (:mod:`metrics.page_aggregates`); off for a file only checked in a scratch store.
 
     Raises
     ------
@@ -804,6 +809,9 @@ def ingest_file(
                                  name, workspace, existing, mapping, currency, source,
                                  date_format, keep_out_of_range_dates, today, decimal_mark,
                                  progress)
+                if (table.name == "orders" and page_aggregates and not dry_run
+                        and report.dataset_id is not None):
+                    store_page_aggregates(store, cursor, report.dataset_id)
                 if dry_run:
                     report.dry_run = True
                     if existing is None:  # its id was made up, and is rolled back with it

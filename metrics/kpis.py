@@ -28,6 +28,7 @@ from metrics.query.sql import (
     piece,
     with_ctes,
 )
+from metrics.query.stored_pages import stored_kpi_query
 from metrics.store import Dataset, Store
 
 if TYPE_CHECKING:  # imported where a table is made: the CLI's kpis prints rows without it
@@ -173,7 +174,11 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters, by: str | None =
     """
     if by is not None:
         return _split_table(store, dataset, filters, by)
-    return _table(store, *kpi_query(dataset, filters))
+    # the KPI table stored at ingest when it answers this filter state (the same query's
+    # rows, metrics/page_aggregates.py), else the KPI query
+    return _table(store, *(stored_kpi_query(dataset, filters, KPI_COLUMNS,
+                                            lambda whole: kpi_query(dataset, whole)[0])
+                           or kpi_query(dataset, filters)))
 
 
 def kpi_rows(store: Store, dataset: Dataset, filters: Filters

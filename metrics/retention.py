@@ -30,6 +30,7 @@ from metrics.query.sql import (
     piece,
     with_ctes,
 )
+from metrics.query.stored_pages import stored_cohort_query
 from metrics.significance import change_test, changes_against_previous
 from metrics.store import Dataset, Store
 
@@ -51,6 +52,9 @@ COHORT_COLUMNS = (
     "active_customers", "active_or_later", "revenue", "first_period_revenue",
     "cumulative_revenue_per_customer", "retention_pct", "complete", "small_cohort",
 )
+# The columns of the cohort query (sql/cohort_grid.sql) that cohort_table uses.
+COHORT_QUERY_COLUMNS = tuple(c for c in COHORT_COLUMNS if c not in ("retention_pct",
+                                                                     "small_cohort"))
 LIFECYCLE_COLUMNS = (
     "period_start", "period_end", "new_customers", "returning_customers",
     "resurrected_customers", "dormant_customers", "quick_ratio", "complete",
@@ -266,7 +270,12 @@ def cohort_table(store: Store, dataset: Dataset, filters: Filters,
     if unbounded and metric == "revenue":
         raise InputError(t("Unbounded retention counts customers: use it with the customers "
                            "metric, not revenue."))
-    sql, params = cohort_query(dataset, filters, by)
+    # the cohort table stored at ingest when it answers this filter state (the same
+    # query's rows, metrics/page_aggregates.py), else the cohort query
+    stored = stored_cohort_query(dataset, filters, COHORT_QUERY_COLUMNS,
+                                 lambda whole: cohort_query(dataset, whole)[0]
+                                 ) if by is None else None
+    sql, params = stored or cohort_query(dataset, filters, by)
     frame = query_frame(store, sql, params)
     frame = _with_dates(frame, "cohort", "period_start", "period_end")
     if metric == "revenue":

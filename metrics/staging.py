@@ -17,6 +17,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.ingest import CURRENCY_GIVEN, IngestReport, ingest_file
 from metrics.isolation import Limits, run_isolated
+from metrics.page_aggregates import store_page_aggregates
 from metrics.progress import ProgressCallback, QueryProgress, Step, no_progress
 from metrics.query.sql import quote_ident
 from metrics.store import Dataset, Store, TableInfo
@@ -127,7 +128,9 @@ def stage_file(folder: Path, path: Path, existing: Dataset | None, dataset: str,
         with Store(scratch_path) as scratch:
             if existing is not None:
                 _mirror(scratch, existing)
+            # the page tables are stored with the orders by store_staged, not here
             report = ingest_file(scratch, path, dataset=dataset, progress=checking,
+                                 page_aggregates=False,
                                  **arguments)
             staged = scratch.dataset(report.dataset_name)
             tables = tuple(_stage_table(scratch, staged, info.kind, folder)
@@ -221,6 +224,8 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None,
                            f"CREATE TABLE {target} AS SELECT * FROM read_parquet($path)",
                            {"path": str(table.path)})
             store.register_table(cursor, dataset_id, table.kind, table.info)
+        if any(table.kind == "orders" for table in staged.tables):
+            store_page_aggregates(store, cursor, dataset_id)
     discard_staged(staged)
     progress(Step("done", rows=report.rows_stored))
     return dataclasses.replace(report, dry_run=False, dataset_id=dataset_id)

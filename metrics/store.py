@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -95,6 +95,10 @@ class TableInfo:
     last_date: date | None
     loaded_at: datetime
     columns: tuple[str, ...] = ()
+    # the page tables stored with the orders (metrics/page_aggregates.py): what each holds
+    # and the fingerprint of the query that computed it; none before they existed. A cache
+    # of the orders' numbers, not data: two tables holding the same rows are equal
+    page_aggregates: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,7 @@ def _table_info(kind: str, entry: dict[str, Any]) -> TableInfo:
         last_date=date.fromisoformat(last) if last else None,
         loaded_at=datetime.fromisoformat(entry["loaded_at"]),
         columns=tuple(entry.get("columns", ())),
+        page_aggregates=dict(entry.get("page_aggregates") or {}),
     )
 
 
@@ -666,6 +671,23 @@ class Store:
             "last_date": _iso(info.get("last_date")),
             "loaded_at": datetime.now().isoformat(),
         }
+
+    def record_page_aggregates(self, dataset_id: str, kind: str,
+                               stored: Mapping[str, str]) -> None:
+        """Record in the caller's job which page tables are stored with a dataset's table
+        of ``kind`` (register the table first), each with the fingerprint of its query."""
+        self._edit(dataset_id).entry["tables"][kind]["page_aggregates"] = dict(stored)
+
+    def job_dataset(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> Dataset:
+        """A dataset as the caller's job has written it so far (its registered tables
+        with the columns they have now), to query its new version before it is
+        published."""
+        edit = self._edit(dataset_id)
+        columns = _table_columns(cursor, "ds_" + dataset_id)
+        tables = {kind: info | {"columns": columns.get(kind, [])}
+                  for kind, info in edit.entry["tables"].items()}
+        return _datasets({dataset_id: edit.entry | {"tables": tables,
+                                                     "version": edit.path.stem}})[0]
 
     def forget_table(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
                      kind: str) -> None:
