@@ -40,6 +40,8 @@ from metrics.parsing import (
     parse_date_format,
     parse_decimal_mark,
     suggest_currency,
+    typed_date_sql,
+    typed_number_sql,
 )
 from metrics.progress import ProgressCallback, Step, no_progress
 from metrics.query.sql import load_sql, piece, quote_ident
@@ -76,6 +78,10 @@ MISSING_FIELD = "\x01\x02"
 # Rows longer than the file's first rows are put back one by one: past this many, the file
 # is refused (its delimiter is probably not the one read).
 MAX_LONG_ROWS = 10_000
+# Whether a column whose sampled values the engine reads as they stand is read by its own
+# cast, leaving the cleaning to the rows that need it (parsing.typed_first_sql); off, every
+# value is cleaned, as the tests compare.
+TYPED_FAST_PATH = True
 # Rows dated before this day, or after the day of the upload, are set aside unless the user
 # keeps them: such a date is nearly always a typo or a wrong date format, and one of them
 # stretches the dataset's range (its default view, its trend axis) over empty years.
@@ -353,9 +359,8 @@ def _sample(cursor: duckdb.DuckDBPyConnection, column: str, where: str) -> list[
     return [row[0] for row in rows]
 
 
-def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: str,
-                        where: str) -> str:
-    values = _sample(cursor, column, where)
+def _detect_date_format(cursor: duckdb.DuckDBPyConnection, values: list[str], header: str
+                        ) -> str:
     if not values:
         return next(iter(DATE_FORMATS))
     counts_sql = ", ".join(f"count({date_sql('v', fmt)})" for fmt in DATE_FORMATS)
@@ -363,6 +368,17 @@ def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: 
                          {"values": values}).fetchone()
     assert row is not None
     return choose_date_format(dict(zip(DATE_FORMATS, row, strict=True)), header, values[0])
+
+
+def _reads_typed(cursor: duckdb.DuckDBPyConnection, values: list[str], typed: str | None
+                 ) -> bool:
+    """Whether any sampled value reads by the engine's own cast (``typed``, SQL of ``v``):
+    then the column takes the typed fast path, and only its other rows are cleaned."""
+    if not TYPED_FAST_PATH or typed is None or not values:
+        return False
+    row = cursor.execute(f"SELECT count({typed}) FROM (SELECT unnest($values) AS v)",
+                         {"values": values}).fetchone()
+    return bool(row and row[0])
 
 
 def inspect_file(path: Path | str, kind: str = "orders", source: str | None = None,
@@ -555,6 +571,8 @@ class _Plan:
     today: date = field(default_factory=date.today)
     # whether rows whose main date is before EARLIEST_DATE or after today are set aside
     date_bounds: bool = True
+    # the roles read by the engine's own cast first (_reads_typed), the rest cleaned
+    typed_roles: set[str] = field(default_factory=set)
 
     def roles(self) -> list[Role]:
         return [role for role in self.table.roles if role.name in self.mapping]
@@ -564,12 +582,14 @@ class _Plan:
 
     def value_sql(self, role: Role, text: str) -> str:
         """The typed value of a role from its text, already trimmed (NULL when blank)."""
+        typed = role.name in self.typed_roles
         if role.type == "date":
-            return date_sql(text, self.date_formats[role.name])
+            return date_sql(text, self.date_formats[role.name], typed)
         if role.type == "amount":
-            return number_sql(text, NumberStyle(self.number_marks[role.name]))
+            return number_sql(text, NumberStyle(self.number_marks[role.name]), typed=typed)
         if role.type in ("number", "score"):
-            return number_sql(text, NumberStyle(self.number_marks[role.name]), "DOUBLE")
+            return number_sql(text, NumberStyle(self.number_marks[role.name]), "DOUBLE",
+                              typed)
         return text
 
 
@@ -581,10 +601,12 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
     for role in plan.roles():
         column, header = plan.raw(role), mapping[role.name]
         if role.type == "date":
+            values = _sample(cursor, column, where)
             chosen = parse_date_format(date_format) if (
                 date_format and role.name == table.date_role) else None
-            plan.date_formats[role.name] = chosen or _detect_date_format(
-                cursor, column, header, where)
+            date_format_of = chosen or _detect_date_format(cursor, values, header)
+            plan.date_formats[role.name] = date_format_of
+            typed = typed_date_sql("v", date_format_of)
         elif role.type in ("amount", "number", "score"):
             values = _sample(cursor, column, where)
             # typed workbook cells are written with a point whatever the user chose
@@ -594,6 +616,12 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
                 values).decimal_mark
             if role.type == "amount" and plan.amount_sample is None:
                 plan.amount_sample = values
+            typed = typed_number_sql("v", NumberStyle(plan.number_marks[role.name]),
+                                     "DOUBLE" if role.type != "amount" else "DECIMAL(18, 4)")
+        else:
+            continue
+        if _reads_typed(cursor, values, typed):
+            plan.typed_roles.add(role.name)
     return plan
 
 
