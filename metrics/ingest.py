@@ -897,6 +897,11 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
+    # what reads the file's text is done with it: its memory goes to storing the rows
+    renamed = _renamed_columns_warning(cursor, headers)
+    lost_letters = _lost_letters_warning(cursor, prepared, len(headers), where
+                                         ) if prepared.is_legacy_encoding else []
+    _release_raw(cursor)
     progress(Step("storing", total=usable))
     cursor.execute(f"DROP TABLE IF EXISTS {target}")
     if table.name == "orders":  # order lines of an earlier upload belong to its orders
@@ -929,16 +934,14 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         first, last = cursor.execute(
             f"SELECT min({quote_ident(table.date_role)}), max({quote_ident(table.date_role)}) "
             f"FROM {target}").fetchone() or (None, None)
-    warnings = _renamed_columns_warning(cursor, headers) + _warnings(cursor, plan, line_items,
-                                                                     target)
+    warnings = renamed + _warnings(cursor, plan, line_items, target)
     if currencies and len(currencies) > 1 and plan.amount_sample is not None:
         warnings.append(t("The amounts are in several currencies ({currencies}) and are added "
                           "up as they are: store each currency as a dataset of its own to "
                           "keep them apart.", currencies=", ".join(
                               tn("{code}: {n} row", "{code}: {n} rows", rows, code=code)
                               for code, rows in currencies.items())))
-    if prepared.is_legacy_encoding:
-        warnings += _lost_letters_warning(cursor, prepared, len(headers), where)
+    warnings += lost_letters
     refunds = 0
     if table.name == "orders":
         refund_row = cursor.execute(f"SELECT count(*) FROM {target} WHERE amount < 0").fetchone()
@@ -1063,6 +1066,16 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
                                "the spelling in the source if they are the same person.",
                                row[0], example=row[1]))
     return warnings
+
+
+def _release_raw(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Drop the file's text (``raw`` and the tables behind it) once the rows are parsed and
+    everything that shows the file's own values has read it: at 10 million rows it held
+    about a gigabyte, which storing the rows with their history needs (it spilled to disk).
+    """
+    cursor.execute("DROP VIEW IF EXISTS raw")
+    for table in ("raw_numbered", "raw_long", "raw_file"):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _renamed_columns_warning(cursor: duckdb.DuckDBPyConnection, headers: list[str]
