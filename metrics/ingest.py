@@ -41,6 +41,8 @@ from metrics.parsing import (
     parse_date_format,
     parse_decimal_mark,
     suggest_currency,
+    typed_date_sql,
+    typed_number_sql,
 )
 from metrics.progress import ProgressCallback, QueryProgress, Step, no_progress
 from metrics.query.sql import load_sql, piece, quote_ident
@@ -75,6 +77,10 @@ MISSING_FIELD = "\x01\x02"
 # Rows longer than the file's first rows are put back one by one: past this many, the file
 # is refused (its delimiter is probably not the one read).
 MAX_LONG_ROWS = 10_000
+# Whether a column whose sampled values the engine reads as they stand is read by its own
+# cast, leaving the cleaning to the rows that need it (parsing.typed_first_sql); off, every
+# value is cleaned, as the tests compare.
+TYPED_FAST_PATH = True
 # Rows dated before this day, or after the day of the upload, are set aside unless the user
 # keeps them: such a date is nearly always a typo or a wrong date format, and one of them
 # stretches the dataset's range (its default view, its trend axis) over empty years.
@@ -352,9 +358,8 @@ def _sample(cursor: duckdb.DuckDBPyConnection, column: str, where: str) -> list[
     return [row[0] for row in rows]
 
 
-def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: str,
-                        where: str) -> str:
-    values = _sample(cursor, column, where)
+def _detect_date_format(cursor: duckdb.DuckDBPyConnection, values: list[str], header: str
+                        ) -> str:
     if not values:
         return next(iter(DATE_FORMATS))
     counts_sql = ", ".join(f"count({date_sql('v', fmt)})" for fmt in DATE_FORMATS)
@@ -362,6 +367,17 @@ def _detect_date_format(cursor: duckdb.DuckDBPyConnection, column: str, header: 
                          {"values": values}).fetchone()
     assert row is not None
     return choose_date_format(dict(zip(DATE_FORMATS, row, strict=True)), header, values[0])
+
+
+def _reads_typed(cursor: duckdb.DuckDBPyConnection, values: list[str], typed: str | None
+                 ) -> bool:
+    """Whether any sampled value reads by the engine's own cast (``typed``, SQL of ``v``):
+    then the column takes the typed fast path, and only its other rows are cleaned."""
+    if not TYPED_FAST_PATH or typed is None or not values:
+        return False
+    row = cursor.execute(f"SELECT count({typed}) FROM (SELECT unnest($values) AS v)",
+                         {"values": values}).fetchone()
+    return bool(row and row[0])
 
 
 def inspect_file(path: Path | str, kind: str = "orders", source: str | None = None,
@@ -558,6 +574,8 @@ class _Plan:
     today: date = field(default_factory=date.today)
     # whether rows whose main date is before EARLIEST_DATE or after today are set aside
     date_bounds: bool = True
+    # the roles read by the engine's own cast first (_reads_typed), the rest cleaned
+    typed_roles: set[str] = field(default_factory=set)
 
     def roles(self) -> list[Role]:
         return [role for role in self.table.roles if role.name in self.mapping]
@@ -567,12 +585,14 @@ class _Plan:
 
     def value_sql(self, role: Role, text: str) -> str:
         """The typed value of a role from its text, already trimmed (NULL when blank)."""
+        typed = role.name in self.typed_roles
         if role.type == "date":
-            return date_sql(text, self.date_formats[role.name])
+            return date_sql(text, self.date_formats[role.name], typed)
         if role.type == "amount":
-            return number_sql(text, NumberStyle(self.number_marks[role.name]))
+            return number_sql(text, NumberStyle(self.number_marks[role.name]), typed=typed)
         if role.type in ("number", "score"):
-            return number_sql(text, NumberStyle(self.number_marks[role.name]), "DOUBLE")
+            return number_sql(text, NumberStyle(self.number_marks[role.name]), "DOUBLE",
+                              typed)
         return text
 
 
@@ -584,10 +604,12 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
     for role in plan.roles():
         column, header = plan.raw(role), mapping[role.name]
         if role.type == "date":
+            values = _sample(cursor, column, where)
             chosen = parse_date_format(date_format) if (
                 date_format and role.name == table.date_role) else None
-            plan.date_formats[role.name] = chosen or _detect_date_format(
-                cursor, column, header, where)
+            date_format_of = chosen or _detect_date_format(cursor, values, header)
+            plan.date_formats[role.name] = date_format_of
+            typed = typed_date_sql("v", date_format_of)
         elif role.type in ("amount", "number", "score"):
             values = _sample(cursor, column, where)
             # typed workbook cells are written with a point whatever the user chose
@@ -597,6 +619,12 @@ def _plan(cursor: duckdb.DuckDBPyConnection, table: TableKind, mapping: dict[str
                 values).decimal_mark
             if role.type == "amount" and plan.amount_sample is None:
                 plan.amount_sample = values
+            typed = typed_number_sql("v", NumberStyle(plan.number_marks[role.name]),
+                                     "DOUBLE" if role.type != "amount" else "DECIMAL(18, 4)")
+        else:
+            continue
+        if _reads_typed(cursor, values, typed):
+            plan.typed_roles.add(role.name)
     return plan
 
 
@@ -877,6 +905,11 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
+    # what reads the file's text is done with it: its memory goes to storing the rows
+    renamed = _renamed_columns_warning(cursor, headers)
+    lost_letters = _lost_letters_warning(cursor, prepared, len(headers), where
+                                         ) if prepared.is_legacy_encoding else []
+    _release_raw(cursor)
     progress(Step("storing", total=usable))
     cursor.execute(f"DROP TABLE IF EXISTS {target}")
     if table.name == "orders":  # order lines of an earlier upload belong to its orders
@@ -909,16 +942,14 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         first, last = cursor.execute(
             f"SELECT min({quote_ident(table.date_role)}), max({quote_ident(table.date_role)}) "
             f"FROM {target}").fetchone() or (None, None)
-    warnings = _renamed_columns_warning(cursor, headers) + _warnings(cursor, plan, line_items,
-                                                                     target)
+    warnings = renamed + _warnings(cursor, plan, line_items, target)
     if currencies and len(currencies) > 1 and plan.amount_sample is not None:
         warnings.append(t("The amounts are in several currencies ({currencies}) and are added "
                           "up as they are: store each currency as a dataset of its own to "
                           "keep them apart.", currencies=", ".join(
                               tn("{code}: {n} row", "{code}: {n} rows", rows, code=code)
                               for code, rows in currencies.items())))
-    if prepared.is_legacy_encoding:
-        warnings += _lost_letters_warning(cursor, prepared, len(headers), where)
+    warnings += lost_letters
     refunds = 0
     if table.name == "orders":
         refund_row = cursor.execute(f"SELECT count(*) FROM {target} WHERE amount < 0").fetchone()
@@ -1043,6 +1074,16 @@ def _warnings(cursor: duckdb.DuckDBPyConnection, plan: _Plan, line_items: str | 
                                "the spelling in the source if they are the same person.",
                                row[0], example=row[1]))
     return warnings
+
+
+def _release_raw(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Drop the file's text (``raw`` and the tables behind it) once the rows are parsed and
+    everything that shows the file's own values has read it: at 10 million rows it held
+    about a gigabyte, which storing the rows with their history needs (it spilled to disk).
+    """
+    cursor.execute("DROP VIEW IF EXISTS raw")
+    for table in ("raw_numbered", "raw_long", "raw_file"):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _renamed_columns_warning(cursor: duckdb.DuckDBPyConnection, headers: list[str]

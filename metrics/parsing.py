@@ -198,25 +198,41 @@ def detect_number_style(values: Sequence[str]) -> NumberStyle:
     return NumberStyle("," if grouped["."] > grouped[","] else ".")
 
 
-def number_sql(text_expr: str, style: NumberStyle, type_sql: str = "DECIMAL(18, 4)") -> str:
+def typed_first_sql(typed: str, cleaned: str) -> str:
+    """SQL taking the engine's own reading of a value (``typed``) where it has one, and the
+    cleaning (``cleaned``) only for the other rows: a CASE reads its ELSE branch only for
+    the rows the WHEN leaves, so a column of plain values never pays for the cleaning."""
+    return f"CASE WHEN {typed} IS NOT NULL THEN {typed} ELSE {cleaned} END"
+
+
+def typed_number_sql(text_expr: str, style: NumberStyle, type_sql: str = "DECIMAL(18, 4)"
+                     ) -> str:
+    """SQL for the engine's own cast of a number written as it reads one ("1234.50", or
+    "1234,50" with a decimal comma); NULL for any other text, which needs cleaning.
+
+    Cleaning leaves such a value as it is, so both read the same number (a cast reads a
+    number between spaces: no trim needed).
+    """
+    if style.decimal_mark == ",":  # "1.234" groups thousands here: clean it
+        return (f"CASE WHEN NOT contains({text_expr}, '.') THEN "
+                f"TRY_CAST(replace({text_expr}, ',', '.') AS {type_sql}) END")
+    return f"TRY_CAST({text_expr} AS {type_sql})"
+
+
+def number_sql(text_expr: str, style: NumberStyle, type_sql: str = "DECIMAL(18, 4)",
+               typed: bool = True) -> str:
     """SQL reading ``text_expr`` as a number in ``style``; NULL when it is not one.
 
-    A value the engine reads as it stands ("1234.50", or "1234,50" with a decimal comma)
-    is cast directly; only the others go through the cleaning of
-    :func:`cleaned_number_sql` (currency signs, grouped thousands, accounting negatives).
-    Cleaning leaves such a value as it is, so both give the same number; the direct cast
-    is what keeps a file of millions of plain amounts fast (a CASE reads its ELSE branch
-    only for the rows the WHEN leaves).
+    A value the engine reads as it stands is cast directly (:func:`typed_number_sql`);
+    only the others go through the cleaning of :func:`cleaned_number_sql` (currency
+    signs, grouped thousands, accounting negatives). Both give the same number; the
+    direct cast is what keeps a file of millions of plain amounts fast. ``typed=False``
+    cleans every value (a column where the sample holds no plain number).
     """
-    text = text_expr  # a cast reads a number between spaces: no trim needed
-    if style.decimal_mark == ",":  # "1.234" groups thousands here: clean it
-        plain = f"TRY_CAST(replace({text}, ',', '.') AS {type_sql})"
-        when = f"NOT contains({text}, '.') AND {plain} IS NOT NULL"
-    else:
-        plain = f"TRY_CAST({text} AS {type_sql})"
-        when = f"{plain} IS NOT NULL"
     cleaned = cleaned_number_sql(text_expr, style, type_sql)
-    return f"CASE WHEN {when} THEN {plain} ELSE {cleaned} END"
+    if not typed:
+        return cleaned
+    return typed_first_sql(typed_number_sql(text_expr, style, type_sql), cleaned)
 
 
 def cleaned_number_sql(text_expr: str, style: NumberStyle, type_sql: str = "DECIMAL(18, 4)"
@@ -282,8 +298,23 @@ def date_token_sql(text_expr: str) -> str:
     return f"regexp_extract(trim({text_expr}), '^[^ T]+')"
 
 
-def date_sql(text_expr: str, date_format: str) -> str:
-    """SQL reading ``text_expr`` as a date in ``date_format``; NULL when it is not one."""
+def typed_date_sql(text_expr: str, date_format: str) -> str | None:
+    """SQL for the engine's own reading of a date written exactly in ``date_format`` (no
+    time after it, no spaces); NULL for any other text, which needs the cleaning of
+    :func:`cleaned_date_sql`. None for Excel serial numbers, which have no such form.
+
+    Such a text is its own date part, so both read the same day; this one spares the
+    pattern that cuts the date part off, the costliest step of reading dates.
+    """
+    if date_format == EXCEL_SERIAL:
+        return None
+    return (f"CASE WHEN NOT contains({text_expr}, ' ') AND NOT contains({text_expr}, 'T') "
+            f"THEN CAST(try_strptime({text_expr}, {sql_literal(date_format)}) AS DATE) END")
+
+
+def cleaned_date_sql(text_expr: str, date_format: str) -> str:
+    """SQL reading the date part of ``text_expr`` (:func:`date_token_sql`) as a date in
+    ``date_format``; NULL when it is not one."""
     if date_format == EXCEL_SERIAL:
         # Excel counts days from 1899-12-30 (with its 1900 leap-year quirk folded in);
         # 1 to 2958465 is 1900-01-01 to 9999-12-31.
@@ -291,6 +322,18 @@ def date_sql(text_expr: str, date_format: str) -> str:
         return (f"CASE WHEN {number} BETWEEN 1 AND 2958465 THEN "
                 f"CAST(DATE '1899-12-30' + CAST(floor({number}) AS INTEGER) AS DATE) END")
     return f"CAST(try_strptime({date_token_sql(text_expr)}, {sql_literal(date_format)}) AS DATE)"
+
+
+def date_sql(text_expr: str, date_format: str, typed: bool = True) -> str:
+    """SQL reading ``text_expr`` as a date in ``date_format``; NULL when it is not one.
+
+    A date written exactly in the format is read directly (:func:`typed_date_sql`), the
+    others (a time or a zone after it, spaces) through :func:`cleaned_date_sql`; both
+    give the same day. ``typed=False`` cleans every value.
+    """
+    cleaned = cleaned_date_sql(text_expr, date_format)
+    plain = typed_date_sql(text_expr, date_format) if typed else None
+    return cleaned if plain is None else typed_first_sql(plain, cleaned)
 
 
 def date_format_label(date_format: str) -> str:
