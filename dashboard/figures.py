@@ -1,0 +1,115 @@
+"""The pages' Plotly figures, built once for what they show and shared by every session.
+
+A chart builder is pure (its data and options in, a figure out, in the session's language),
+yet building a figure costs tens of milliseconds of Python (Plotly validates every property
+it is given), more than the rest of a page's run once its data is cached. With many sessions
+on one view each run rebuilt the same figures under one interpreter lock, so they queued on
+it. :func:`figure` builds a figure once per builder, arguments and language and hands every
+later run the same object, to draw and never to change (``st.plotly_chart`` and the image
+downloads copy it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, ParamSpec
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from metrics.i18n import language
+
+P = ParamSpec("P")
+
+# Like the cached results the figures are drawn from (dashboard.services): a figure nobody
+# has drawn for a while gives its memory back. The entries bound the memory too: a figure is
+# a few hundred kilobytes at most (a page draws up to six).
+FIGURE_TTL = timedelta(hours=2)
+MAX_FIGURES = 512
+
+
+def figure_key(builder: Callable[..., go.Figure], *args: object, **kwargs: object) -> str:
+    """What a figure is built from: the builder, its arguments and the session's language
+    (titles, axis names and number marks are written in it).
+
+    The arguments are keyed by their content (:func:`content`: a data frame by every value,
+    never a sample of it), so two sessions showing the same data share the figure and a
+    figure of other data is never handed out.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(repr((_name(builder), language.get(), content(args),
+                        content(dict(kwargs)))).encode())
+    return digest.hexdigest()
+
+
+def content(value: object) -> object:
+    """``value`` as nested tuples of texts and bytes that are equal exactly when the values
+    are: what a chart builder may be given (data frames, dates, numbers, texts, frozen
+    dataclasses such as a benchmark comparison, and the functions that name a chart's
+    lines).
+
+    Pickled bytes would not do: pickle writes an object seen twice as a reference, so two
+    equal frames built apart can pickle differently. A function is keyed by its name, so
+    it must be a module's function (or a ``functools.partial`` of one) whose result
+    depends on its arguments and the language alone, never a closure over the session's
+    state; anything else raises TypeError.
+    """
+    if value is None or isinstance(value, (str, bytes, bool, int, float, complex, date,
+                                          datetime, np.generic)):
+        return type(value).__qualname__, repr(value)
+    if isinstance(value, pd.DataFrame):
+        return ("DataFrame", tuple(map(repr, value.columns)), _values(value.index),
+                *(_values(value.iloc[:, n]) for n in range(value.shape[1])))
+    if isinstance(value, (pd.Series, pd.Index)):
+        return type(value).__qualname__, repr(value.name), _values(value)
+    if isinstance(value, (list, tuple)):
+        return type(value).__qualname__, *(content(item) for item in value)
+    if isinstance(value, dict):
+        return "dict", *sorted((repr(k), content(v)) for k, v in value.items())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _name(type(value)), *((field.name, content(getattr(value, field.name)))
+                                     for field in dataclasses.fields(value))
+    if isinstance(value, functools.partial):
+        return "partial", content(value.func), content(value.args), content(value.keywords)
+    if callable(value) and "<" not in getattr(value, "__qualname__", "<"):
+        return "function", _name(value)
+    raise TypeError(f"a figure cannot be keyed by {type(value).__qualname__} {value!r}: pass "
+                    "data, or a module's function rather than a closure")
+
+
+def _values(values: pd.Series | pd.Index) -> tuple[str, bytes, tuple[str, ...]]:
+    """A column's (or index's) dtype, a hash of each of its values (pandas', of every
+    row) and, for a column of Python objects, the types they are of: pandas hashes an
+    object by its text, and a date and the text of that date must not be taken as equal."""
+    hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+    kinds = tuple(sorted({type(v).__qualname__ for v in values})) \
+        if values.dtype == object else ()
+    return str(values.dtype), hashed.tobytes(), kinds
+
+
+def _name(function: Any) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_FIGURES, ttl=FIGURE_TTL)
+def _built(key: str, _build: Callable[[], go.Figure]) -> go.Figure:
+    # keyed by ``key`` alone (an argument starting with _ is not hashed); sessions asking
+    # for the same missing figure at once wait for one build
+    return _build()
+
+
+def figure(builder: Callable[P, go.Figure], *args: P.args, **kwargs: P.kwargs) -> go.Figure:
+    """``builder(*args, **kwargs)``, built once for these arguments and language and
+    shared by every session: draw it, never change it."""
+    return _built(figure_key(builder, *args, **kwargs), lambda: builder(*args, **kwargs))
+
+
+def clear() -> None:
+    """Forget every figure built (tests that count the builds start from none)."""
+    _built.clear()
