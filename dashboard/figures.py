@@ -6,7 +6,8 @@ it is given), more than the rest of a page's run once its data is cached. With m
 on one view each run rebuilt the same figures under one interpreter lock, so they queued on
 it. :func:`figure` builds a figure once per builder, arguments and language and hands every
 later run the same object, to draw and never to change (``st.plotly_chart`` and the image
-downloads copy it).
+downloads copy it). A table's Arrow form, which Streamlit would otherwise convert from its
+data frame on every run, is made once the same way (:func:`shared`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import functools
 import hashlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ import streamlit as st
 from metrics.i18n import language
 
 P = ParamSpec("P")
+T = TypeVar("T")
 
 # Like the cached results the figures are drawn from (dashboard.services): a figure nobody
 # has drawn for a while gives its memory back. The entries bound the memory too: a figure is
@@ -105,7 +107,7 @@ def _name(function: Any) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_FIGURES, ttl=FIGURE_TTL)
-def _built(key: str, _build: Callable[[], go.Figure]) -> go.Figure:
+def _built(key: str, _build: Callable[[], Any]) -> Any:
     # keyed by ``key`` alone (an argument starting with _ is not hashed); sessions asking
     # for the same missing figure at once wait for one build
     return _build()
@@ -114,9 +116,16 @@ def _built(key: str, _build: Callable[[], go.Figure]) -> go.Figure:
 def figure(builder: Callable[P, go.Figure], *args: P.args, **kwargs: P.kwargs) -> go.Figure:
     """``builder(*args, **kwargs)``, built once for these arguments and language and
     shared by every session: draw it, never change it."""
-    return _built(figure_key(builder, *args, **kwargs), lambda: builder(*args, **kwargs))
+    return shared(builder, *args, **kwargs)
+
+
+def shared(build: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``build(*args, **kwargs)`` of a pure ``build`` (a module's function), made once for
+    these arguments and language and shared by every session: read it, never change it."""
+    made: T = _built(figure_key(build, *args, **kwargs), lambda: build(*args, **kwargs))
+    return made
 
 
 def clear() -> None:
-    """Forget every figure built (tests that count the builds start from none)."""
+    """Forget every figure and table made (tests that count the builds start from none)."""
     _built.clear()

@@ -118,3 +118,25 @@ def test_a_figure_is_keyed_by_its_data_not_by_the_frame_object() -> None:
         assert figure_key(retention_charts.rates_chart, frame, "month") != key
     finally:
         language.reset(token)
+
+
+def test_a_second_session_on_the_same_view_converts_no_table(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    converted: list[int] = []
+    convert = widgets.convert_pandas_df_to_arrow_table
+
+    @functools.wraps(convert)
+    def counted(frame: pd.DataFrame, **options: Any) -> Any:
+        converted.append(len(frame))
+        return convert(frame, **options)
+
+    monkeypatch.setattr(widgets, "convert_pandas_df_to_arrow_table", counted)
+    figures.clear()
+    first = open_app(page=RETENTION)
+    assert converted and len(converted) == len(first.dataframe)  # every table, once
+    converted.clear()
+    second = open_app(page=RETENTION)
+    assert converted == []
+    for mine, theirs in zip(second.dataframe, first.dataframe, strict=True):
+        pd.testing.assert_frame_equal(mine.value, theirs.value)
+        assert mine.proto.columns == theirs.proto.columns
