@@ -113,10 +113,30 @@ def _built(key: str, _build: Callable[[], Any]) -> Any:
     return _build()
 
 
+class DrawnFigure(go.Figure):
+    """A figure built once and drawn by many runs, never changed after it is built: its
+    dict, which ``st.plotly_chart`` asks for on every run (Plotly deep-copies the figure
+    and encodes its arrays anew each time), is made once too. Read it, never change it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        made: dict[str, Any] | None = getattr(self, "_drawn_dict", None)
+        if made is None:  # two runs at once may both make it: the same dict
+            made = self._drawn_dict = super().to_dict()
+        return made
+
+
 def figure(builder: Callable[P, go.Figure], *args: P.args, **kwargs: P.kwargs) -> go.Figure:
     """``builder(*args, **kwargs)``, built once for these arguments and language and
     shared by every session: draw it, never change it."""
-    return shared(builder, *args, **kwargs)
+    return shared(_drawn, builder, *args, **kwargs)
+
+
+def _drawn(builder: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> go.Figure:
+    built = builder(*args, **kwargs)
+    if type(built) is go.Figure:
+        # the object itself made a DrawnFigure (a copy would validate it all again)
+        built.__class__ = DrawnFigure
+    return built
 
 
 def shared(build: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
