@@ -178,6 +178,14 @@ def shop_database(customers: int, folder: Path) -> tuple[Path, int]:
         return database, store.dataset("bench").tables["orders"].rows
 
 
+def checkouts() -> dict[str, Path]:
+    """The checkouts whose servers a run measures: this one, and LOAD_COMPARE_ROOT's."""
+    roots = {"this": ROOT}
+    if os.environ.get("LOAD_COMPARE_ROOT"):
+        roots["compared"] = Path(os.environ["LOAD_COMPARE_ROOT"]).resolve()
+    return roots
+
+
 def run_database(customers: int, folder: Path) -> tuple[Path, int]:
     """The database a run serves, in its temporary ``folder``: a copy of the shop kept in
     LOAD_SHOP_FOLDER (made there first if missing; a run never changes it), else a shop
@@ -534,9 +542,7 @@ def main() -> None:
                          "browser (every session a browser).")
     step_timeout = float(setting("LOAD_STEP_TIMEOUT", "300"))
     level_timeout = float(setting("LOAD_LEVEL_TIMEOUT", "1200"))
-    roots = {"this": ROOT}
-    if os.environ.get("LOAD_COMPARE_ROOT"):
-        roots["compared"] = Path(os.environ["LOAD_COMPARE_ROOT"]).resolve()
+    roots = checkouts()
     folder = Path(tempfile.mkdtemp(prefix="loyaltylens-load-"))
     try:
         database, orders = run_database(customers, folder)

@@ -28,7 +28,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.load import RESULTS, ROOT, SHARED_W, STEPS, cpu_seconds, run_database, server
+from bench.load import (
+    RESULTS,
+    SHARED_W,
+    STEPS,
+    checkouts,
+    cpu_seconds,
+    run_database,
+    server,
+)
 from bench.session_client import SessionClient
 from bench.session_client import Step as ProtocolStep
 from metrics.query.sql import PERIODS
@@ -91,9 +99,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     customers = int(os.environ.get("BENCH_CUSTOMERS") or 300_000)
     sessions = int(os.environ.get("PAGE_CPU_SESSIONS") or 20)
-    roots = {"this": ROOT}
-    if os.environ.get("LOAD_COMPARE_ROOT"):
-        roots["compared"] = Path(os.environ["LOAD_COMPARE_ROOT"]).resolve()
+    roots = checkouts()
     folder = Path(tempfile.mkdtemp(prefix="loyaltylens-page-cpu-"))
     try:
         database, orders = run_database(customers, folder)
