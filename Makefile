@@ -65,6 +65,7 @@ bench: $(STAMP) system-packages
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_pages
 	BENCH_CUSTOMERS=3000000 $(BIN)/python -m bench.bench_pages
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.load
+	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.page_cpu
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_report
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_cli
 	$(BIN)/python -m bench.summary

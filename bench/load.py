@@ -37,7 +37,11 @@ Python side; and the browser: Playwright's driver and Chromium) and the machine'
 1-minute load average during the level.
 
 Sizes: BENCH_CUSTOMERS (default 300,000 customers, about 1 million orders), LOAD_LEVELS
-(default 1,5,10,20 sessions), LOAD_VIEWS (default distinct,shared). Writes
+(default 1,5,10,20 sessions), LOAD_VIEWS (default distinct,shared). LOAD_SHOP_FOLDER keeps
+the generated shop in a folder for later runs (each level serves a copy of it).
+LOAD_COMPARE_ROOT names another checkout (e.g. the main branch's worktree): each level then
+runs on a server of each checkout in turn, side by side on the same machine (the targets
+are judged on this one's). Writes
 bench/results/load-<customers>.json; the targets (issue 16) apply at 20 sessions on about
 1 million orders, to the slower of the server's p95 (all sessions) and the browser's p95
 to render.
@@ -105,6 +109,7 @@ class LevelResult:
     views: str
     sessions: int
     clients: str = "protocol"
+    checkout: str = "this"  # or "compared": the checkout of LOAD_COMPARE_ROOT
     # until the server had finished the step's run, for every session
     finished: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
     # until a real browser had also drawn the page (browser sessions only)
@@ -130,7 +135,8 @@ class LevelResult:
                         "render_p95": percentile(times, 95),
                         "rendered": len(times), "errors": len(self.failures[step])}
                  for step, times in self.seconds.items()}
-        return {"views": self.views, "sessions": self.sessions, "clients": self.clients,
+        return {"checkout": self.checkout,
+                "views": self.views, "sessions": self.sessions, "clients": self.clients,
                 "browsers": self.browsers, "steps": steps,
                 "errors": len(self.errors), "error_messages": self.errors[:20],
                 "peak_rss_mb": self.peak_rss_mb, "server_cpu_s": self.server_cpu_s,
@@ -160,27 +166,52 @@ def setting(name: str, default: str) -> str:
 
 
 def shop_database(customers: int, folder: Path) -> tuple[Path, int]:
-    """The generated shop's orders, stored in a new database in ``folder``."""
-    frame = orders_frame(customers)
-    csv_path, _ = write(frame, folder, "load-shop")
+    """The generated shop's orders, stored in a database in ``folder`` unless one is
+    there already (made by an earlier run for the same ``customers``), and its orders."""
     database = folder / "load.duckdb"
+    if not database.exists():
+        frame = orders_frame(customers)
+        csv_path, _ = write(frame, folder, "load-shop")
+        with Store(database) as store:
+            ingest_file(store, csv_path, dataset="bench", currency="EUR")
     with Store(database) as store:
-        ingest_file(store, csv_path, dataset="bench", currency="EUR")
-    return database, len(frame)
+        return database, store.dataset("bench").tables["orders"].rows
+
+
+def checkouts() -> dict[str, Path]:
+    """The checkouts whose servers a run measures: this one, and LOAD_COMPARE_ROOT's."""
+    roots = {"this": ROOT}
+    if os.environ.get("LOAD_COMPARE_ROOT"):
+        roots["compared"] = Path(os.environ["LOAD_COMPARE_ROOT"]).resolve()
+    return roots
+
+
+def run_database(customers: int, folder: Path) -> tuple[Path, int]:
+    """The database a run serves, in its temporary ``folder``: a copy of the shop kept in
+    LOAD_SHOP_FOLDER (made there first if missing; a run never changes it), else a shop
+    generated for this run alone."""
+    kept = os.environ.get("LOAD_SHOP_FOLDER")
+    if kept:
+        if not (Path(kept) / "load.duckdb").exists():
+            shop_database(customers, Path(kept))
+        shutil.copytree(Path(kept) / "load.duckdb", folder / "load.duckdb")
+    return shop_database(customers, folder)  # the copy is only opened to count its orders
 
 
 @contextmanager
-def server(database: Path, log: Path, script: Path = APP) -> Iterator[tuple[str, int]]:
+def server(database: Path, log: Path, script: Path = APP, root: Path = ROOT
+           ) -> Iterator[tuple[str, int]]:
     """The dashboard (or another ``script``) under ``streamlit run`` on 127.0.0.1: its URL
-    and process id."""
+    and process id. ``root`` is the checkout it runs from (its code and its
+    ``.streamlit`` settings): another one compares two versions side by side."""
     port = free_port()
-    env = {**os.environ, DB_ENV_VAR: str(database)}
+    env = {**os.environ, DB_ENV_VAR: str(database), "PYTHONPATH": str(root)}
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script),
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+            cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(url, process, lambda: log.read_text(errors="replace")[-3000:],
@@ -399,8 +430,11 @@ async def run_level(browser: Browser, url: str, pid: int, result: LevelResult,
 
 
 async def run_all(database: Path, levels: list[int], views: list[str], clients: str,
-                  folder: Path, step_timeout: float, level_timeout: float
-                  ) -> list[LevelResult]:
+                  folder: Path, step_timeout: float, level_timeout: float,
+                  roots: dict[str, Path] | None = None) -> list[LevelResult]:
+    """Every level, each on a fresh server of each checkout of ``roots`` in turn (by
+    default this one), so that two versions compared see the same machine."""
+    roots = roots or {"this": ROOT}
     results: list[LevelResult] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM,
@@ -408,30 +442,43 @@ async def run_all(database: Path, levels: list[int], views: list[str], clients: 
         try:
             for kind in views:
                 for sessions in levels:
-                    result = LevelResult(kind, sessions, clients)
-                    log = folder / f"server-{kind}-{sessions}.log"
-                    try:
-                        with server(database, log) as (url, pid):
-                            await run_level(browser, url, pid, result, step_timeout,
-                                            level_timeout)
-                            result.peak_rss_mb = peak_rss_mb(pid)
-                    except RuntimeError as error:  # the server did not start: no step ran
-                        for _ in range(sessions):
-                            result.fail(STEPS[0], str(error).splitlines()[0])
-                    if result.errors:  # the server's side of them, kept for reading
-                        shutil.copy(log, RESULTS / f"load-server-{kind}-{sessions}.log")
-                    print_level(result)
-                    results.append(result)
+                    for checkout, root in roots.items():
+                        result = LevelResult(kind, sessions, clients, checkout)
+                        await run_one(browser, database, root, folder, result, step_timeout,
+                                      level_timeout)
+                        results.append(result)
         finally:
             await browser.close()
     return results
 
 
+async def run_one(browser: Browser, database: Path, root: Path, folder: Path,
+                  result: LevelResult, step_timeout: float, level_timeout: float) -> None:
+    """One level on a fresh server of the checkout ``root``, serving its own copy of
+    ``database`` (no level sees another's cache or catalogue)."""
+    name = f"{result.checkout}-{result.views}-{result.sessions}"
+    copy = folder / name / database.name
+    shutil.copytree(database, copy)
+    log = folder / f"server-{name}.log"
+    try:
+        with server(copy, log, root / "dashboard" / "app.py", root) as (url, pid):
+            await run_level(browser, url, pid, result, step_timeout, level_timeout)
+            result.peak_rss_mb = peak_rss_mb(pid)
+    except RuntimeError as error:  # the server did not start: no step ran
+        for _ in range(result.sessions):
+            result.fail(STEPS[0], str(error).splitlines()[0])
+    finally:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+    if result.errors:  # the server's side of them, kept for reading
+        shutil.copy(log, RESULTS / f"load-server-{name}.log")
+    print_level(result)
+
+
 # -- reporting -----------------------------------------------------------------------
 
 
-HEADER = (f"{'views':<10}{'sessions':>9}  {'step':<11}{'server p50':>11}{'server p95':>11}"
-          f"{'render p50':>11}{'render p95':>11}{'errors':>8}{'peak RSS MB':>13}"
+HEADER = (f"{'checkout':<10}{'views':<10}{'sessions':>9}  {'step':<11}{'server p50':>11}"
+          f"{'server p95':>11}{'render p50':>11}{'render p95':>11}{'errors':>8}{'peak RSS MB':>13}"
           f"{'server CPU s':>14}{'clients CPU s':>15}{'browser CPU s':>15}{'load':>6}")
 
 
@@ -445,7 +492,7 @@ def print_level(result: LevelResult) -> None:
         figures = summary["steps"][step]
         times = "".join(f"{_seconds(figures[q]):>11}" for q in
                         ("server_p50", "server_p95", "render_p50", "render_p95"))
-        print(f"{result.views:<10}{result.sessions:>9}  {step:<11}{times}"
+        print(f"{result.checkout:<10}{result.views:<10}{result.sessions:>9}  {step:<11}{times}"
               f"{figures['errors']:>8}{result.peak_rss_mb or 0:>13,.0f}"
               f"{result.server_cpu_s or 0:>14.1f}{result.clients_cpu_s or 0:>15.1f}"
               f"{result.browser_cpu_s or 0:>15.1f}{result.load_average or 0:>6.1f}",
@@ -468,11 +515,13 @@ def targets(results: list[LevelResult]) -> dict[str, str]:
     """The issue's targets, judged on the levels run (missed where a level is missing)."""
     def p95_at(views: str) -> float | None:
         return next((slowest_p95(r) for r in results
-                     if r.views == views and r.sessions == TARGET_SESSIONS), None)
+                     if r.views == views and r.sessions == TARGET_SESSIONS
+                     and r.checkout == "this"), None)
 
     distinct, shared = p95_at("distinct"), p95_at("shared")
     return {
-        "0 errors at every level": verdict(all(not r.errors for r in results)),
+        "0 errors at every level": verdict(all(not r.errors for r in results
+                                               if r.checkout == "this")),
         "distinct views, p95 at 20 sessions under 20 s": verdict(
             distinct is not None and distinct < 20),
         "one shared view, p95 at 20 sessions under 3 s": verdict(
@@ -493,16 +542,17 @@ def main() -> None:
                          "browser (every session a browser).")
     step_timeout = float(setting("LOAD_STEP_TIMEOUT", "300"))
     level_timeout = float(setting("LOAD_LEVEL_TIMEOUT", "1200"))
+    roots = checkouts()
     folder = Path(tempfile.mkdtemp(prefix="loyaltylens-load-"))
     try:
-        database, orders = shop_database(customers, folder)
+        database, orders = run_database(customers, folder)
         print(f"{orders:,} orders from {customers:,} customers; sessions at once: "
               f"{', '.join(map(str, levels))}; "
               + ("every session a browser" if clients == "browser" else
                  "one browser session, the others over Streamlit's protocol"))
         print(HEADER, flush=True)
         results = asyncio.run(run_all(database, levels, views, clients, folder,
-                                      step_timeout, level_timeout))
+                                      step_timeout, level_timeout, roots))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     at_size = orders >= TARGET_ORDERS and TARGET_SESSIONS in levels and len(views) == 2
@@ -512,6 +562,7 @@ def main() -> None:
         "(measured at this size for reference; run BENCH_CUSTOMERS=300000 with level 20)"))
     (RESULTS / f"load-{customers}.json").write_text(json.dumps({
         "orders": orders, "customers": customers, "clients": clients,
+        "roots": {name: str(root) for name, root in roots.items()},
         "step_timeout_s": step_timeout,
         "level_timeout_s": level_timeout, "levels": [r.summary() for r in results],
         "targets": judged,

@@ -14,6 +14,7 @@ from dashboard import services
 from dashboard.chart_downloads import show_chart
 from dashboard.drivers_charts import drivers_waterfall, value_name
 from dashboard.explain_panel import chart_explainer
+from dashboard.figures import figure
 from dashboard.filters import seed_from_url, segment_label
 from dashboard.formatting import period_label, table_number_format
 from dashboard.safe import plain, show_error
@@ -147,8 +148,8 @@ def _show(found: Drivers, dataset: Dataset, filters: Filters) -> None:
                 icon=":material/calendar_month:")
     before = period_label(filters.period, found.period_before)
     after = period_label(filters.period, found.period_after)
-    show_chart(drivers_waterfall(found, split_label(found.segment), before, after, currency),
-               key="why_waterfall")
+    show_chart(figure(drivers_waterfall, found, split_label(found.segment), before, after,
+                      currency), key="why_waterfall")
     _table(found, currency)
     groups = [f"{found.segment}={'' if v is None else v}" for v in found.records["value"]]
     chart_explainer("why", [m.id for m in DRIVER_FIGURES], dataset, filters, currency,

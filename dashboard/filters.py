@@ -6,7 +6,6 @@ they live in the URL: a copied link reopens the same view.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,6 +15,7 @@ import streamlit as st
 
 from dashboard import services
 from dashboard.formatting import PERIOD_NAMES, format_day, format_value, period_label
+from dashboard.formatting import group_name as group_name  # the pages import it from here
 from dashboard.guard import callback
 from dashboard.language import LANGUAGE_KEY
 from dashboard.safe import plain, show_warning
@@ -312,13 +312,6 @@ def segment_split(key: str, label: str, nothing: str, view: View, what: str) -> 
     st.selectbox(label, splits, key=key,
                  format_func=lambda k: nothing if k == "" else segment_label(k))
     return st.session_state[key] or None
-
-
-def group_name(value: object) -> str:
-    """A segment value on screen; a missing one says so."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-        return t("Not set")
-    return str(value)
 
 
 def publish(keys: list[str]) -> None:

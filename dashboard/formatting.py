@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date, timedelta
@@ -69,6 +70,13 @@ def known(value: float | int | None) -> float | int | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return value
+
+
+def group_name(value: object) -> str:
+    """A segment value on screen; a missing one says so."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return t("Not set")
+    return str(value)
 
 
 def is_missing(value: float | int | None) -> bool:
@@ -148,7 +156,14 @@ def change_sign(difference: float, shown: str) -> str:
 def format_day(day: date | None) -> str:
     """A date as the user's locale writes it (e.g. 20 Nov 2026); a missing one as
     :data:`MISSING` (a table with no dated rows has no first or last day)."""
-    return MISSING if day is None else format_date(day, format="medium", locale=current_locale())
+    return MISSING if day is None else _medium_date(day, current_locale())
+
+
+# Remembered per locale: the pages write the same days (every period of a select box's
+# options) on every run of every session, and Babel takes tens of microseconds a date.
+@functools.lru_cache(maxsize=16384)
+def _medium_date(day: date, locale: str) -> str:
+    return format_date(day, format="medium", locale=locale)
 
 
 # Babel's (CLDR) date fields and the Day.js tokens Streamlit's DateColumn writes them with.
@@ -190,6 +205,12 @@ def period_label(period: Period, start: date, end: date | None = None) -> str:
     With ``end`` (a KPI row's ``period_end``) before the period's last day, the period the
     data stops inside, it says how far its numbers reach: '2026 to 20 Nov 2026'.
     """
+    return _period_label(period, start, end, language.get())
+
+
+# Remembered per language, like :func:`_medium_date`.
+@functools.lru_cache(maxsize=16384)
+def _period_label(period: Period, start: date, end: date | None, lang: str) -> str:
     if period == "month":
         name = format_date(start, format=MONTH_LABELS.get(language.get(), FULL_MONTH_LABEL),
                            locale=current_locale())

@@ -10,11 +10,18 @@ import plotly.graph_objects as go
 
 from dashboard.chart_notes import period_axis
 from dashboard.charts import add_benchmark, layout
-from dashboard.formatting import format_value, period_label, period_labels, period_word
+from dashboard.formatting import (
+    format_value,
+    group_name,
+    period_label,
+    period_labels,
+    period_word,
+)
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
 from metrics.i18n import N_, t
 from metrics.query.sql import Period
+from metrics.survival import ONE_TIME, REPEAT
 
 PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f",
            "#4a5568", "#e53e3e", "#3182ce")
@@ -159,6 +166,18 @@ def curves_chart(curves: pd.DataFrame, period: Period, overall: pd.DataFrame,
             t("Customers active (% of cohort)"))
     figure.update_yaxes(ticksuffix="%", rangemode="tozero")
     return figure
+
+
+REPEAT_GROUP_NAMES = {ONE_TIME: N_("One-time customers"), REPEAT: N_("Repeat customers")}
+
+
+def survival_group_name(survival_view: str, by: str | None, group: object) -> str:
+    """A survival curve's name: one-time or repeat customers, a segment value, or all
+    customers. A module's function, so that a figure naming its curves with it can be
+    cached (dashboard.figures)."""
+    if survival_view == "one_time_vs_repeat":
+        return t(REPEAT_GROUP_NAMES[str(group)])
+    return group_name(group) if by else t("All customers")
 
 
 LIFECYCLE_SERIES = (

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pandas as pd
 import streamlit as st
+from streamlit.dataframe_util import convert_pandas_df_to_arrow_table
 
+from dashboard.figures import shared
 from dashboard.formatting import (
     MISSING,
     current_locale,
@@ -83,8 +85,12 @@ def data_table(frame: pd.DataFrame, *, currency: str | None = None,
     ``column_config`` (Streamlit's) refines or overrides these columns.
     """
     config = table_columns(frame, currency, units or {}) | dict(column_config or {})
-    shown: pd.DataFrame | Styler = frame
-    if not streamlit_formats_fit():
+    shown: Any  # a pyarrow Table or a Styler
+    if streamlit_formats_fit():
+        # the Arrow table Streamlit would make of the frame on every run of every session,
+        # made once for its values (figures.shared) and handed to Streamlit as it is
+        shown = shared(convert_pandas_df_to_arrow_table, frame)
+    else:
         shown = localised(frame, currency, units or {})
     st.dataframe(shown, placeholder=MISSING, column_config=config, **options)
 

@@ -12,6 +12,7 @@ The Overview, Retention and Satisfaction pages and the CLI call :func:`change_te
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,6 +120,9 @@ def two_proportions(x1: int, n1: int, x2: int, n2: int) -> Significance | None:
     return Significance(difference, z, _two_sided_normal(z), TWO_PROPORTION_Z_TEST)
 
 
+# Remembered: the pages test the same counts on every run of every session, and the exact
+# test takes milliseconds for counts in the thousands (the result is immutable).
+@functools.lru_cache(maxsize=4096)
 def two_counts(x1: int, days1: float, x2: int, days2: float) -> Significance | None:
     r"""Conditional binomial test of two event counts (Poisson rates) over two periods.
 

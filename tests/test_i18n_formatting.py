@@ -16,8 +16,9 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from babel.dates import format_date as babel_format_date
 
-from dashboard import services
+from dashboard import formatting, services
 from dashboard.charts import trend_chart
 from dashboard.formatting import (
     chart_separators,
@@ -93,6 +94,26 @@ def test_dates_and_month_names(lang: str, day: str, month: str) -> None:
         assert period_label("year", date(2024, 1, 1)) == "2024"
         # a week is named by its first day, as the locale writes a day
         assert format_day(date(2024, 3, 4)) in period_label("week", date(2024, 3, 4))
+
+
+def test_a_day_is_written_by_babel_once_per_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the pages write the same days on every run of every session (a select box of periods)
+    calls: list[str] = []
+
+    def counted(day: date, format: str, locale: str) -> str:
+        calls.append(locale)
+        return babel_format_date(day, format=format, locale=locale)
+
+    monkeypatch.setattr(formatting, "format_date", counted)
+    formatting._medium_date.cache_clear()
+    formatting._period_label.cache_clear()
+    for _ in range(3):
+        with speaking("en"):
+            assert format_day(date(2023, 11, 7)) == "Nov 7, 2023"
+            assert period_label("week", date(2023, 11, 6)) == "Week of Nov 6, 2023"
+        with speaking("ro"):
+            assert format_day(date(2023, 11, 7)) == "7 nov. 2023"
+    assert sorted(calls) == ["en", "en", "ro"]  # each day and locale once
 
 
 def test_a_count_in_a_sentence_has_the_locales_separators() -> None:

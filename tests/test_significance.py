@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import statistics
+from typing import Any
 
 import numpy as np
 import pytest
 from scipy.special import betainc
-from scipy.stats import chi2_contingency
+from scipy.stats import binomtest, chi2_contingency
 
+from metrics import significance
 from metrics.definitions import KPIS, METRICS, ChangeTest, Metric
 from metrics.kpis import KPI_COLUMNS, kpi_table
 from metrics.query.filters import Filters
@@ -84,6 +86,22 @@ def test_two_proportions_edge_cases() -> None:
 
 
 # -- two counts ----------------------------------------------------------------------------
+
+
+def test_the_same_two_counts_are_tested_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every run of a page tests the same counts; scipy's exact test is the costly part
+    calls: list[tuple[int, int]] = []
+
+    def counted(k: int, n: int, p: float) -> Any:
+        calls.append((k, n))
+        return binomtest(k, n, p)
+
+    monkeypatch.setattr(significance.stats, "binomtest", counted)
+    significance.two_counts.cache_clear()
+    results = [two_counts(10, 30, 2, 30) for _ in range(3)]
+    assert calls == [(10, 12)]
+    assert all(r is not None and r.p_value == pytest.approx(158 / 4096) for r in results)
+    assert two_counts(9, 30, 2, 30) is not None and calls == [(10, 12), (9, 11)]
 
 
 def test_two_counts_in_periods_of_equal_length_by_hand() -> None:

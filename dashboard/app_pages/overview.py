@@ -17,6 +17,7 @@ from dashboard.charts import trend_chart
 from dashboard.drivers_panel import KEYS as DRIVER_KEYS
 from dashboard.drivers_panel import drivers_panel
 from dashboard.explain_panel import chart_explainer, how_computed
+from dashboard.figures import figure
 from dashboard.filters import View, page_data, publish, seed_from_url
 from dashboard.formatting import (
     format_change,
@@ -176,8 +177,8 @@ def main() -> None:
                  format_func=lambda m: METRICS[m].title())
     metric_id = st.session_state["metric"]
     benchmark = comparison(view, metric_id)
-    show_chart(trend_chart(shown, metric_id, filters.period, currency, benchmark,
-                           legend_name(view)),
+    show_chart(figure(trend_chart, shown, metric_id, filters.period, currency, benchmark,
+                      legend_name(view)),
                width="stretch", key="trend")
     chart_notes(benchmark)
     chart_explainer("trend", [metric_id], dataset, history_filters, currency,

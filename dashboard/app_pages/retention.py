@@ -3,8 +3,9 @@ and survival, all for the sidebar's filters."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +16,7 @@ from dashboard.chart_downloads import show_chart
 from dashboard.drivers_panel import KEYS as DRIVER_KEYS
 from dashboard.drivers_panel import drivers_panel
 from dashboard.explain_panel import chart_explainer
+from dashboard.figures import figure
 from dashboard.filters import (
     View,
     capped_suggestion,
@@ -32,6 +34,7 @@ from dashboard.retention_charts import (
     lifecycle_chart,
     rates_chart,
     survival_chart,
+    survival_group_name,
 )
 from dashboard.safe import show_error
 from dashboard.url_state import parse_choice
@@ -52,7 +55,7 @@ from metrics.retention import (
 )
 from metrics.significance import format_p_value
 from metrics.store import Dataset
-from metrics.survival import ONE_TIME, REPEAT, SURVIVAL_VIEWS, survival_curves
+from metrics.survival import SURVIVAL_VIEWS, survival_curves
 
 MAX_HEATMAP_COHORTS = 36
 # Columns of the heatmap: the first N periods since acquisition, so that the cells keep
@@ -69,7 +72,6 @@ BASE_NAMES = {"orders": N_("Orders (inactivity window W)"),
 SURVIVAL_VIEW_NAMES = {"all": N_("All customers"),
                        "one_time_vs_repeat": N_("One-time vs repeat customers"),
                        "repeat_from_second": N_("Repeat customers, from their second purchase")}
-REPEAT_GROUP_NAMES = {ONE_TIME: N_("One-time customers"), REPEAT: N_("Repeat customers")}
 MEDIAN_MEANING = (N_("The median lifetime is the day by which half of the customers followed had "
                      "left the base; a customer who buys once leaves exactly W = {w} days after "
                      "that purchase, so when half of them buy once the median is W itself."))
@@ -109,7 +111,7 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
                   for metric_id, label in (("retention_rate", t("retention")),
                                            ("churn_rate", t("churn")))
                   if (found := comparison(view, metric_id)) is not None]
-    show_chart(rates_chart(table, filters.period, benchmarks), width="stretch",
+    show_chart(figure(rates_chart, table, filters.period, benchmarks), width="stretch",
                key="rates_chart")
     for found, _ in benchmarks:
         chart_notes(found)
@@ -152,7 +154,8 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
     download_buttons(shown, "retention", key="retention_download")
 
 
-def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
+def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool, pd.DataFrame]:
+    """The heatmap; returns its metric, whether active means unbounded, and its table."""
     st.subheader(t("Cohorts"))
     for key, options, what in (("cohort_metric", ["customers", "revenue"], t("cohort metric")),
                                ("cohort_mode", ["classic", "unbounded"], t("cohort counting")),
@@ -182,7 +185,7 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
     cohorts = services.compute(cohort_table, dataset, filters, metric=metric, unbounded=unbounded)
     if cohorts.empty:
         st.info(t("No cohort has a first purchase in these filters."))
-        return metric, unbounded
+        return metric, unbounded, cohorts
     average = services.derive(cohort_average, cohort_table, dataset, filters,
                               {"metric": metric, "unbounded": unbounded}, metric=metric,
                               unbounded=unbounded)
@@ -205,8 +208,8 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
     if st.session_state["cohort_show"] == "counts":
         counts = ("revenue" if metric == "revenue"
                   else "active_or_later" if unbounded else "active_customers")
-    show_chart(cohort_heatmap(shown, average, filters.period, counts, metric,
-                              dataset.currency), width="stretch", key="cohort_heatmap")
+    show_chart(figure(cohort_heatmap, shown, average, filters.period, counts, metric,
+                      dataset.currency), width="stretch", key="cohort_heatmap")
     rule = (t("Revenue retention: the cohort's net revenue in period k ÷ its revenue in its "
               "first period.") if metric == "revenue" else
             t("Customer retention: customers of the cohort active in period k ÷ cohort size."))
@@ -232,7 +235,7 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool]:
                     offsets=sorted(int(k) for k in shown["period_offset"].unique()),
                     empty=t("No customers stand behind it in this cohort."))
     download_buttons(table, "cohorts", key="cohorts_download")
-    return metric, unbounded
+    return metric, unbounded, cohorts
 
 
 def _drawn(metric: str, unbounded: bool) -> tuple[str, str]:
@@ -245,12 +248,16 @@ def _drawn(metric: str, unbounded: bool) -> tuple[str, str]:
     return "cohort_retention", "cohort_average_retention"
 
 
-def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> None:
+def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool,
+            everyone: pd.DataFrame | None) -> None:
+    """The retention curves; ``everyone`` is the customers' cohort table when the heatmap
+    read it already (a cached table is a copy each read: not read twice a run)."""
     st.subheader(t("Retention curves"))
     by = segment_split("curve_by", t("One line per"),
                        t("Cohort (the latest {n})", n=MAX_COHORT_CURVES), view, t("curve split"))
-    everyone = services.compute(cohort_table, dataset, filters, metric="customers",
-                                unbounded=unbounded)
+    if everyone is None:
+        everyone = services.compute(cohort_table, dataset, filters, metric="customers",
+                                    unbounded=unbounded)
     if everyone.empty:
         st.info(t("No cohort has a first purchase in these filters."))
         return
@@ -262,15 +269,13 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool) -> 
                                  unbounded=unbounded)
         latest = sorted(curves["group_value"].unique())[-MAX_COHORT_CURVES:]
         curves = curves[curves["group_value"].isin(latest)]
-
-        def name_of(value: object) -> str:
-            assert isinstance(value, date)  # a cohort: the first day of its period
-            return period_label(filters.period, value)
+        # a cohort: the first day of its period (a function the figure cache can key)
+        name_of: Callable[[Any], str] = partial(period_label, filters.period)
     else:
         curves = services.derive(cohort_average, cohort_table, dataset, filters,
                                  {**cohorts, "by": by}, unbounded=unbounded)
         name_of = group_name
-    show_chart(curves_chart(curves, filters.period, overall, name_of), width="stretch",
+    show_chart(figure(curves_chart, curves, filters.period, overall, name_of), width="stretch",
                key="curves_chart")
     st.caption(t("Each line: customers active k periods after their first purchase, as a "
                  "share of their cohort, over complete periods only; segments are split by "
@@ -311,7 +316,7 @@ def _lifecycle(dataset: Dataset, filters: Filters) -> None:
     table = services.lifecycle(dataset, filters)
     if table.empty:
         return
-    show_chart(lifecycle_chart(table, filters.period), width="stretch",
+    show_chart(figure(lifecycle_chart, table, filters.period), width="stretch",
                key="lifecycle_chart")
     st.caption(" ".join(t("{metric}: {definition}", metric=metric.title(),
                           definition=metric.describe()) for metric in LIFECYCLE))
@@ -348,12 +353,8 @@ def _survival(view: View, dataset: Dataset, filters: Filters, base: str) -> None
         st.info(t("No customers match these filters."))
         return
 
-    def curve_name(group: object) -> str:
-        if survival_view == "one_time_vs_repeat":
-            return t(REPEAT_GROUP_NAMES[str(group)])
-        return group_name(group) if by else t("All customers")
-
-    show_chart(survival_chart(curve, curve_name), width="stretch", key="survival_chart")
+    curve_name = partial(survival_group_name, survival_view, by)
+    show_chart(figure(survival_chart, curve, curve_name), width="stretch", key="survival_chart")
     if base == "subscriptions":
         rule = t("A lifetime runs from the first subscription start to the last end date; "
                  "customers with a running subscription are still customers (censored).")
@@ -414,8 +415,8 @@ def main() -> None:
         _rates(view, dataset, filters, base)
         if base == "orders":  # the drivers split the orders' KPIs
             _why(dataset, filters)
-        _metric, unbounded = _cohorts(dataset, filters)
-        _curves(view, dataset, filters, unbounded)
+        metric, unbounded, cohorts = _cohorts(dataset, filters)
+        _curves(view, dataset, filters, unbounded, cohorts if metric == "customers" else None)
         _lifecycle(dataset, filters)
         _survival(view, dataset, filters, base)
     except LoyaltyLensError as error:
