@@ -128,10 +128,8 @@ def kpi_query(dataset: Dataset, filters: Filters,
         raise ValueError("a KPI query split by several segments needs the stored history")
     splitting = split_by(dataset, filters, split)
     piece_names = () if split else KPI_PIECES
-    history_params: dict[str, Any] = {}
     if history_holds(dataset, filters):
         events = [load_sql("kpis_from_history")]
-        history_params = _history_rows(dataset, filters)
         pieces = {
             "period_of_previous_purchase": period_index_sql(p, "previous_purchase_on"),
             "period_of_next_purchase": period_index_sql(p, "next_purchase_on"),
@@ -163,16 +161,19 @@ def kpi_query(dataset: Dataset, filters: Filters,
          "period_start": period_start_sql(p, "b.period_index"),
          "period_end": period_end_sql(p, "b.period_index"),
          **pieces})
-    return sql, params | history_params | splitting.params | {
+    return sql, params | _rows_read(dataset, filters) | splitting.params | {
         "inactivity_days": filters.inactivity_days}
 
 
-def _history_rows(dataset: Dataset, filters: Filters) -> dict[str, date]:
-    """``$rows_from`` and ``$rows_to`` of ``sql/kpis_from_history.sql``: the orders the
-    range's rows need. A purchase on day d adds to the base up to the period holding
-    d + W + 1 at the latest, so one more than W + 1 days before the range's first period
-    (or before the period before it, whose last orders make its first period's dormant
-    customers) counts only before the range's S; none after the range's last day counts."""
+def _rows_read(dataset: Dataset, filters: Filters) -> dict[str, date]:
+    """``$rows_from`` and ``$rows_to``: the orders the range's rows need, read by
+    ``sql/kpis_from_history.sql`` and the KPI pieces (the general query, sql/kpis.sql,
+    reads every order: a spell starts with the purchases before it). A purchase on day d
+    keeps its customer in the base until the period holding d + W + 1 at the latest, so a
+    purchase more than W + 1 days before the range's first period adds to the base only
+    before the range's S; the period before the range is read whole (its last orders make
+    the first period's dormant customers, its revenue the base of the first period's
+    revenue retention); nothing after the range's last day counts."""
     first_index, last_index = period_range(filters, *orders_span(dataset))
     p = filters.period
     first_day = period_start_of_index(p, first_index)

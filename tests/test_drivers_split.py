@@ -168,3 +168,20 @@ def test_all_drivers_equal_the_per_column_path(cdnow: tuple[Store, Dataset],
             expected = drivers(store, without_history(dataset), filters, metric_id, key,
                                period, against)
             assert_same_records(ours, expected)
+
+
+@pytest.mark.parametrize(("period", "window"), [("month", 90), ("month", 20), ("week", 30),
+                                                ("quarter", 365)])
+def test_a_ranges_rows_are_the_whole_datas(cdnow: tuple[Store, Dataset], period: str,
+                                           window: int) -> None:
+    """The KPI query of a range reads only the orders the range needs (from W + 1 days
+    before it): its rows, revenue retention included, are those of the same periods
+    computed over the whole data."""
+    store, dataset = cdnow
+    whole = Filters(period=period, inactivity_days=window)  # type: ignore[arg-type]
+    part = Filters(period=period, inactivity_days=window,  # type: ignore[arg-type]
+                   start=date(1997, 9, 10), end=date(1997, 12, 20))
+    ranged = kpi_table(store, dataset, part).set_index("period_start")
+    everything = kpi_table(store, dataset, whole).set_index("period_start").loc[ranged.index]
+    assert len(ranged) >= 2
+    pd.testing.assert_frame_equal(ranged, everything, check_exact=False, rtol=1e-12)
