@@ -111,9 +111,10 @@ def split_by(dataset: Dataset, filters: Filters, keys: tuple[str, ...]) -> Split
     (:func:`metrics.query.segments.history_holds`) by ``keys`` for the filter state.
 
     The columns of the orders come from one pass over the customers' first purchase days
-    (sql/customer_groups_first_values.sql; the filters keep or drop whole customers, so
-    their first purchase day is the stored one); every other key joins its own
-    :func:`metrics.query.segments.customer_groups_query`.
+    (sql/customer_groups_first_values.sql, for the customers with an order from
+    ``$rows_from`` to ``$rows_to``, which the query binds; the filters keep or drop whole
+    customers, so their first purchase day is the stored one); every other key joins its
+    own :func:`metrics.query.segments.customer_groups_query`.
     """
     if not keys:
         return Split()
