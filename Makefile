@@ -68,4 +68,5 @@ bench: $(STAMP) system-packages
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.page_cpu
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_report
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_cli
+	$(BIN)/python -m bench.bench_drivers
 	$(BIN)/python -m bench.summary

@@ -55,8 +55,8 @@ def drivers_panel(dataset: Dataset, filters: Filters, periods: Sequence[date],
     """The panel for the selection ``filters``; ``periods`` are the first days of the
     periods offered (oldest first), ``default_period`` the one explained by default."""
     st.subheader(t("Why did it move?"))
-    # computed on demand: a split runs the KPI's query once per segment value, more work
-    # than the rest of the page, which every view of the page would otherwise pay
+    # computed on demand: a split runs the KPI's query over every customer's segment
+    # values, more work than the rest of the page, which every view would otherwise pay
     seed_from_url("why", False, parse_flag, t("Why did it move?"))
     if not st.toggle(t("Split a KPI's change by segment"), key="why",
                      help=t("Shows which segment values a change between two periods comes "
@@ -117,12 +117,15 @@ def _name(filters: Filters, day: str) -> str:
 
 def _split(dataset: Dataset, filters: Filters, kpi: str, by: str, after: date,
            before: date) -> list[Drivers]:
-    """The split for one segment, or every segment's (the one explaining most first)."""
-    if by == ALL_SEGMENTS:
-        return services.compute(all_drivers, dataset, filters, metric_id=kpi, period=after,
-                                against=before)
-    return [services.compute(drivers, dataset, filters, metric_id=kpi, by=by, period=after,
-                             against=before)]
+    """The split for one segment, or every segment's (the one explaining most first),
+    under a spinner: at millions of orders it takes seconds the first time."""
+    with st.spinner(t("Working out what moved {metric}…",
+                      metric=t(REGISTRY[kpi].label).lower())):
+        if by == ALL_SEGMENTS:
+            return services.compute(all_drivers, dataset, filters, metric_id=kpi,
+                                    period=after, against=before)
+        return [services.compute(drivers, dataset, filters, metric_id=kpi, by=by,
+                                 period=after, against=before)]
 
 
 def _columns_ranking(found: list[Drivers], currency: str | None) -> None:

@@ -14,9 +14,14 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from metrics.definitions import REGISTRY, Metric
 from metrics.errors import InputError
 from metrics.i18n import language, t
-from metrics.kpis import kpi_table
+from metrics.kpis import kpi_split_table, kpi_table
 from metrics.query.filters import Filters, orders_span
-from metrics.query.segments import COHORT_SPLIT, RFM_SEGMENT, segment_dimensions
+from metrics.query.segments import (
+    COHORT_SPLIT,
+    RFM_SEGMENT,
+    history_holds,
+    segment_dimensions,
+)
 from metrics.query.sql import Period, period_index, period_start_of_index
 from metrics.satisfaction import (
     csat_table,
@@ -198,7 +203,14 @@ def drivers(store: Store, dataset: Dataset, filters: Filters, metric_id: str, by
                            segments=", ".join(driver_segments(dataset, metric_id))
                            or t("none")))
     before_start, after_start = periods_compared(filters, period, against)
-    table = _split_table(store, dataset, filters, metric_id, by, before_start, after_start)
+    tables = _split_tables(store, dataset, filters, metric_id, (by,), before_start,
+                           after_start)
+    return _drivers_of(metric, by, tables[by], before_start, after_start)
+
+
+def _drivers_of(metric: Metric, by: str, table: pd.DataFrame, before_start: date,
+                after_start: date) -> Drivers:
+    """The drivers of a metric's table split by ``by`` over the two periods."""
     rows = {start: table[table["period_start"] == start] for start in (before_start,
                                                                       after_start)}
     weight = weight_column(metric)
@@ -214,7 +226,7 @@ def drivers(store: Store, dataset: Dataset, filters: Filters, metric_id: str, by
     rate = {start: sum(float(row[metric.id]) * int(row[weight]) / totals[start]
                        for _, row in frame.iterrows() if int(row[weight]))
             for start, frame in rows.items()}
-    return Drivers(metric_id, by, before_start, after_start, rate[before_start],
+    return Drivers(metric.id, by, before_start, after_start, rate[before_start],
                    rate[after_start], records)
 
 
@@ -225,10 +237,16 @@ def all_drivers(store: Store, dataset: Dataset, filters: Filters, metric_id: str
     (:attr:`Drivers.explained`; a sum over all values would favour columns with many
     small values). Ties keep the segments' order. Left out: the RFM segment, computed
     from the same periods' purchases (so it "explains" churn by definition), and the
-    acquisition cohort, no segment column (its own view, :func:`cohort_view`)."""
-    found = [drivers(store, dataset, filters, metric_id, by, period, against)
-             for by in driver_segments(dataset, _driver_metric(metric_id).id)
-             if by not in (RFM_SEGMENT, COHORT_SPLIT)]
+    acquisition cohort, no segment column (its own view, :func:`cohort_view`).
+
+    The orders' KPIs of every column come from one query (:func:`_split_tables`)."""
+    metric = _driver_metric(metric_id)
+    keys = tuple(by for by in driver_segments(dataset, metric.id)
+                 if by not in (RFM_SEGMENT, COHORT_SPLIT))
+    before_start, after_start = periods_compared(filters, period, against)
+    tables = _split_tables(store, dataset, filters, metric.id, keys, before_start,
+                           after_start)
+    found = [_drivers_of(metric, by, tables[by], before_start, after_start) for by in keys]
     return sorted(found, key=lambda d: -d.explained)
 
 
@@ -261,15 +279,26 @@ def window_filters(filters: Filters, before_start: date, after_start: date) -> F
     return replace(filters, start=before_start, end=after_end)
 
 
-def _split_table(store: Store, dataset: Dataset, filters: Filters, metric_id: str, by: str,
-                 before_start: date, after_start: date) -> pd.DataFrame:
-    """The metric's table over the two periods (and those between), split by ``by``."""
+def _split_tables(store: Store, dataset: Dataset, filters: Filters, metric_id: str,
+                  keys: tuple[str, ...], before_start: date, after_start: date
+                  ) -> dict[str, pd.DataFrame]:
+    """The metric's table over the two periods (and those between) split by each of
+    ``keys``. The orders' KPIs split by every key in one query over the stored purchase
+    history (:func:`metrics.kpis.kpi_split_table`) when the filters keep whole customers,
+    else the KPI query once per value of each key (:func:`metrics.kpis.kpi_table`'s
+    ``by``); the survey measures once per key."""
     window = window_filters(filters, before_start, after_start)
-    table = _SURVEY_TABLES.get(metric_id, kpi_table)(store, dataset, window, by=by)
-    if not (table["period_start"] == after_start).any():
+    if keys and metric_id not in _SURVEY_TABLES and history_holds(dataset, window):
+        split = kpi_split_table(store, dataset, window, keys)
+        tables = {key: split[split["segment"] == key].drop(columns="segment")
+                  for key in keys}
+    else:
+        table_of = _SURVEY_TABLES.get(metric_id, kpi_table)
+        tables = {key: table_of(store, dataset, window, by=key) for key in keys}
+    if keys and not (tables[keys[0]]["period_start"] == after_start).any():
         raise InputError(t("The period starting {period} holds no data; choose a period "
                            "within the data.", period=after_start.isoformat()))
-    return table
+    return tables
 
 
 def _records(metric: Metric, by: str, before: pd.DataFrame, after: pd.DataFrame,

@@ -8,13 +8,21 @@ One query computes every KPI of every period for one filter state (``sql/kpis.sq
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from metrics.definitions import BASE_COUNTS, KPIS, METRICS
-from metrics.query.filters import MAX_INACTIVITY_DAYS, MIN_INACTIVITY_DAYS, Filters
+from metrics.query.filters import (
+    MAX_INACTIVITY_DAYS,
+    MIN_INACTIVITY_DAYS,
+    Filters,
+    orders_span,
+    period_range,
+)
 from metrics.query.orders import narrowed_orders_query, orders_query
 from metrics.query.run import query_frame, query_row, query_rows
 from metrics.query.segments import customer_groups_query, history_holds
+from metrics.query.splits import SPLIT_COLUMNS, Split, split_by
 from metrics.query.sql import (
     SQL_DIR,
     Period,
@@ -24,6 +32,7 @@ from metrics.query.sql import (
     load_sql,
     period_end_sql,
     period_index_sql,
+    period_start_of_index,
     period_start_sql,
     piece,
     with_ctes,
@@ -60,7 +69,7 @@ KPI_COLUMNS: tuple[str, ...] = ROW_COLUMNS + PIECE_COLUMNS
 LONGEST_PERIOD_DAYS = {"week": 7, "month": 31, "quarter": 92, "year": 366}
 
 
-def _lapsed_inside_pieces(filters: Filters) -> dict[str, str]:
+def _lapsed_inside_pieces(filters: Filters, split: Split) -> dict[str, str]:
     """The CTE ``lapsed_inside`` of ``sql/kpis_from_history.sql``: customers whose spell in
     the base ends inside a period in which they buy. That needs the day after the window
     (d + W + 1) to fall in d's own period, so with W + 1 at least the longest period it
@@ -68,10 +77,12 @@ def _lapsed_inside_pieces(filters: Filters) -> dict[str, str]:
     if filters.inactivity_days + 1 >= LONGEST_PERIOD_DAYS[filters.period]:
         return {"customer_column": "", "lapsed_inside": (
             "lapsed_inside AS (\n    -- empty: W + 1 is at least the longest period\n"
-            "    SELECT CAST(NULL AS BIGINT) AS period_index, CAST(0 AS BIGINT) AS customers\n"
-            "    WHERE FALSE\n)")}
+            f"    SELECT {split.columns:null}CAST(NULL AS BIGINT) AS period_index, "
+            "CAST(0 AS BIGINT) AS customers\n    WHERE FALSE\n)")}
     return {"customer_column": "customer_id,", "lapsed_inside": load_sql(
-        "kpis_lapsed_inside").strip()}
+        "kpis_lapsed_inside").strip().format(
+            split=split.columns, split_labelled=split.labelled,
+            split_values_placed=split.placed_values, split_grouping=split.grouping)}
 
 
 def period_out_sql(period: Period, day_expr: str) -> str:
@@ -88,30 +99,37 @@ def period_out_sql(period: Period, day_expr: str) -> str:
             f"THEN GREATEST({index}, $data_last_index + 1) ELSE {index} END")
 
 
-def _piece_joins() -> dict[str, str]:
+def _piece_joins(names: tuple[str, ...] = KPI_PIECES) -> dict[str, str]:
     """The placeholders of ``sql/kpi_rows.sql`` that join each KPI piece by period and add
     its KPIs to the final SELECT (as DOUBLE: the pieces' KPIs are rates and amounts). A
     period a piece has no row for has no rate (NULL) and sums of nothing (0)."""
     columns = "".join(
         f",\n    CAST({column} AS DOUBLE) AS {column}" if METRICS[column].unit == "percent"
         else f",\n    COALESCE(CAST({column} AS DOUBLE), 0) AS {column}"
-        for column in PIECE_COLUMNS)
+        for column in PIECE_COLUMNS if names)
     joins = "\n".join(f"LEFT JOIN {name} ON {name}.period_index = b.period_index"
-                       for name in KPI_PIECES)
+                       for name in names)
     return {"piece_columns": columns, "piece_joins": joins}
 
 
 def kpi_query(dataset: Dataset, filters: Filters,
-              customers: tuple[str, dict[str, Any]] | None = None
-              ) -> tuple[str, dict[str, Any]]:
+              customers: tuple[str, dict[str, Any]] | None = None,
+              split: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and the parameters it binds, as :func:`kpi_table`
     runs it; ``customers`` (a condition on ``customer_id`` and its parameters) narrows it
     to whole customers, as :func:`group_condition` makes for one value of a split.
 
     From the purchase history stored with the orders when the filters keep whole customers
     (scans of the orders), else from the orders themselves; both give the same table.
+    ``split`` (segment keys; only from the stored history) splits every row by each of
+    them at once (:func:`kpi_split_table`): the rows of :data:`ROW_COLUMNS` after
+    ``segment`` and ``group_value``, without the KPI pieces.
     """
     p = filters.period
+    if split and not history_holds(dataset, filters):
+        raise ValueError("a KPI query split by several segments needs the stored history")
+    splitting = split_by(dataset, filters, split)
+    piece_names = () if split else KPI_PIECES
     if history_holds(dataset, filters):
         events = [load_sql("kpis_from_history")]
         pieces = {
@@ -121,8 +139,12 @@ def kpi_query(dataset: Dataset, filters: Filters,
                 p, add_days_sql("previous_purchase_on", "$inactivity_days + 1")),
             "period_out_after_order": period_out_sql(
                 p, add_days_sql("order_date", "$inactivity_days + 1")),
-            **_lapsed_inside_pieces(filters),
+            "split_values": splitting.values, "split_joins": splitting.joins,
+            "split_labelled": splitting.labelled, "split_grouping": splitting.grouping,
+            **_lapsed_inside_pieces(filters, splitting),
         }
+        if split:
+            events.append(load_sql("kpi_split_groups"))
     else:
         events = [load_sql("kpis"), load_sql("lifecycle")]
         pieces = {
@@ -134,14 +156,33 @@ def kpi_query(dataset: Dataset, filters: Filters,
                 p, add_days_sql("last_purchase", "$inactivity_days + 1")),
         }
     sql, params = narrowed_orders_query(
-        with_ctes(*events, *(load_sql(f"kpi_piece_{name}") for name in KPI_PIECES),
+        with_ctes(*events, *(load_sql(f"kpi_piece_{name}") for name in piece_names),
                   load_sql("kpi_rows")), dataset, filters, customers,
-        {**_piece_joins(),
+        {**_piece_joins(piece_names), "split": splitting.columns,
          "period_series": integer_series_sql("low", "$last_index", "period_index"),
          "period_start": period_start_sql(p, "b.period_index"),
          "period_end": period_end_sql(p, "b.period_index"),
          **pieces})
-    return sql, params | {"inactivity_days": filters.inactivity_days}
+    return sql, params | _rows_read(dataset, filters) | splitting.params | {
+        "inactivity_days": filters.inactivity_days}
+
+
+def _rows_read(dataset: Dataset, filters: Filters) -> dict[str, date]:
+    """``$rows_from`` and ``$rows_to``: the orders the range's rows need, read by
+    ``sql/kpis_from_history.sql`` and the KPI pieces (the general query, sql/kpis.sql,
+    reads every order: a spell starts with the purchases before it). A purchase on day d
+    keeps its customer in the base until the period holding d + W + 1 at the latest, so a
+    purchase more than W + 1 days before the range's first period adds to the base only
+    before the range's S; the period before the range is read whole (its last orders make
+    the first period's dormant customers, its revenue the base of the first period's
+    revenue retention); nothing after the range's last day counts."""
+    first_index, last_index = period_range(filters, *orders_span(dataset))
+    p = filters.period
+    first_day = period_start_of_index(p, first_index)
+    rows_from = min(period_start_of_index(p, first_index - 1),
+                    first_day - timedelta(days=filters.inactivity_days + 1))
+    return {"rows_from": rows_from,
+            "rows_to": period_start_of_index(p, last_index + 1) - timedelta(days=1)}
 
 
 def kpi_table(store: Store, dataset: Dataset, filters: Filters, by: str | None = None
@@ -229,6 +270,32 @@ def group_condition(dataset: Dataset, filters: Filters, by: str, value: str | No
         return piece(load_sql("customer_group_without_value").format(groups=groups)), params
     return (piece(load_sql("customer_group_members").format(groups=groups)),
             params | {"group_value": value})
+
+
+def kpi_split_table(store: Store, dataset: Dataset, filters: Filters, keys: tuple[str, ...]
+                    ) -> pd.DataFrame:
+    """The KPI rows of every value of every segment of ``keys`` in one query over the
+    orders (:func:`kpi_query` split, from the stored history: the filters keep or drop
+    whole customers).
+
+    Each customer belongs to one value of each segment, as in :func:`kpi_table`'s ``by``,
+    so each segment's rows add up to the unsplit table's, period by period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``segment``, ``period_start``, ``period_end``, ``group_value`` and the rest of
+        :data:`ROW_COLUMNS`: one row per segment, value with an order in the rows the
+        range needs, and period (the KPI pieces are left out).
+    """
+    import pandas as pd
+
+    frame = query_frame(store, *kpi_query(dataset, filters, split=keys))
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
+    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
+    frame["group_value"] = frame["group_value"].astype(object).where(
+        frame["group_value"].notna(), None)
+    return frame[[SPLIT_COLUMNS[0], *ROW_COLUMNS[:2], SPLIT_COLUMNS[1], *ROW_COLUMNS[2:]]]
 
 
 def _split_table(store: Store, dataset: Dataset, filters: Filters, by: str) -> pd.DataFrame:

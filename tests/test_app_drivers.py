@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
 from tests.test_app import dataset_id, open_app, unescaped
 
@@ -98,3 +99,20 @@ def test_the_split_is_computed_only_once_switched_on(db: Path) -> None:
     assert next(unescaped(i.value) for i in app.info if "of it from" in i.value).startswith(
         "Churn rate rose 33.3 pp")
     assert app.query_params["why"] == "1"
+
+
+def test_the_split_runs_under_a_spinner(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At millions of orders the split takes seconds: the panel says what it is doing,
+    in the KPI's words, while it computes (and shows the split after)."""
+    shown: list[str] = []
+    spinner = st.spinner
+
+    def recording(text: str = "", **kwargs: object) -> object:
+        shown.append(text)
+        return spinner(text, **kwargs)
+
+    monkeypatch.setattr(st, "spinner", recording)
+    app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK},
+                   page="app_pages/overview.py")
+    assert "Working out what moved churn rate…" in shown
+    assert any("of it from" in i.value for i in app.info)

@@ -9,9 +9,11 @@
   the RFM segment filter;
 - :mod:`metrics.query.orders`: a query over a dataset's orders from a template, with the
   filter state's parameters bound;
+- :mod:`metrics.query.splits`: one query split by several segments at once (GROUPING
+  SETS over each customer's values);
 - :mod:`metrics.query.run`: running a query on the store with exactly the parameters it
   uses.
 
-Imports flow one way inside the package: sql <- filters <- rfm <- segments <- orders, and
-sql <- run.
+Imports flow one way inside the package: sql <- filters <- rfm <- segments <- orders,
+segments <- splits, and sql <- run.
 """

@@ -26,7 +26,7 @@ def orders_query(template: str, dataset: Dataset, filters: Filters, **pieces: st
 
 def narrowed_orders_query(template: str, dataset: Dataset, filters: Filters,
                           customers: tuple[str, dict[str, Any]] | None,
-                          pieces: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+                          pieces: Mapping[str, object]) -> tuple[str, dict[str, Any]]:
     """:func:`orders_query` with its segment filter narrowed to whole customers by
     ``customers`` (a condition on ``customer_id`` and its parameters; None: not narrowed),
     as for one value of a split (:func:`metrics.kpis.group_condition`)."""

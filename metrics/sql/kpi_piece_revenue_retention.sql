@@ -8,13 +8,15 @@
 -- in p - 1 × 100 (expansion and contraction included; a refund in p lowers it); GRR the
 -- same with each customer's revenue in p capped at their revenue in p - 1, so never above
 -- 100. A period whose previous one has no such customer has no row: NULL in the KPI table.
+-- Only the orders from the period before the range to its end count ($rows_from to
+-- $rows_to, metrics.kpis.kpi_query: they start at least that early).
 --
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
 -- metrics/kpis.py; every user value is a bound $parameter.
 customer_period_revenue AS (
     SELECT customer_id, {period_of_order_date} AS period_index, SUM(amount) AS revenue
     FROM {orders_table}
-    WHERE {segment_filter}
+    WHERE ({segment_filter}) AND order_date BETWEEN $rows_from AND $rows_to
     GROUP BY 1, 2
 ),
 revenue_retention AS (

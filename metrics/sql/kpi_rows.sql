@@ -8,35 +8,39 @@
 -- (metrics.kpis.period_out_sql) and its period_end says so.
 -- The KPI pieces (metrics.kpis.KPI_PIECES, sql/kpi_piece_<name>.sql ending in the CTE <name>:
 -- one row per period_index, a column per KPI) are joined by period, their columns last.
+-- Split by segments (metrics/query/splits.py), every step is per segment and value
+-- ({split}) and the series of periods runs for each of them (split_groups); unsplit, the
+-- split pieces are empty.
 event_totals AS (
-    SELECT period_index, SUM(in_base) AS in_base, SUM(retained) AS retained
+    SELECT {split}period_index, SUM(in_base) AS in_base, SUM(retained) AS retained
     FROM base_events
-    GROUP BY period_index
+    GROUP BY {split}period_index
 ),
 bounds AS (
     SELECT LEAST(COALESCE(MIN(period_index), $first_index), $first_index) - 1 AS low
     FROM event_totals
 ),
 series AS (
-    SELECT {period_series} FROM bounds
+    SELECT {split}{period_series} FROM bounds{split:cross}
 ),
 running AS (
-    SELECT s.period_index,
+    SELECT {split:s}s.period_index,
         CAST(SUM(COALESCE(e.in_base, 0)) OVER running_total AS BIGINT) AS end_customers,
         CAST(SUM(COALESCE(e.retained, 0)) OVER running_total AS BIGINT) AS retained_customers
     FROM series AS s
-    LEFT JOIN event_totals AS e ON e.period_index = s.period_index
+    LEFT JOIN event_totals AS e ON e.period_index = s.period_index{split:e=s}
     WINDOW running_total AS (
-        ORDER BY s.period_index ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        {split:over s} ORDER BY s.period_index ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     )
 ),
 base AS (
-    SELECT period_index, end_customers, retained_customers,
-        COALESCE(LAG(end_customers) OVER (ORDER BY period_index), CAST(0 AS BIGINT))
+    SELECT {split}period_index, end_customers, retained_customers,
+        COALESCE(LAG(end_customers) OVER ({split:over} ORDER BY period_index),
+            CAST(0 AS BIGINT))
             AS start_customers
     FROM running
 )
-SELECT
+SELECT {split:b}
     {period_start} AS period_start,
     LEAST({period_end}, $data_last_day) AS period_end,
     b.start_customers,
@@ -64,11 +68,11 @@ SELECT
     CAST(COALESCE(l.resurrected_customers, 0) AS BIGINT) AS resurrected_customers,
     CAST(COALESCE(d.dormant_customers, 0) AS BIGINT) AS dormant_customers{piece_columns}
 FROM base AS b
-LEFT JOIN new_customers AS n ON n.period_index = b.period_index
-LEFT JOIN activity AS a ON a.period_index = b.period_index
-LEFT JOIN money AS m ON m.period_index = b.period_index
-LEFT JOIN arrivals AS l ON l.period_index = b.period_index
-LEFT JOIN departures AS d ON d.period_index = b.period_index
+LEFT JOIN new_customers AS n ON n.period_index = b.period_index{split:n=b}
+LEFT JOIN activity AS a ON a.period_index = b.period_index{split:a=b}
+LEFT JOIN money AS m ON m.period_index = b.period_index{split:m=b}
+LEFT JOIN arrivals AS l ON l.period_index = b.period_index{split:l=b}
+LEFT JOIN departures AS d ON d.period_index = b.period_index{split:d=b}
 {piece_joins}
 WHERE b.period_index BETWEEN $first_index AND LEAST($last_index, $data_last_index)
-ORDER BY b.period_index
+ORDER BY {split:b}b.period_index

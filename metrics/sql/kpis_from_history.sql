@@ -25,19 +25,30 @@
 -- t; when another order is the last and does so, the two are paired by customer and period
 -- to take the customer off again. That needs W shorter than the period: few rows.
 --
+-- Only the orders from W + 1 days before the range (and from the period before it) to its
+-- end ($rows_from to $rows_to, metrics.kpis.kpi_query): an earlier purchase's events all
+-- fall before the range's S, which is what a period's rows read of the past.
+--
+-- Split by segments (metrics/query/splits.py), every step keeps each customer's segment
+-- and value ({split}: segment, group_value) beside the period, from the grouping sets of
+-- "histories" on; unsplit, {split} and the other split pieces are empty.
+--
 -- Placeholders in curly brackets are engine expressions and quoted identifiers filled in by
 -- metrics/kpis.py; every user value is a bound $parameter.
 placed AS (
     -- each purchase with the periods of its customer's purchases before and after it, and
     -- the periods holding the first day out of the base after it and after the previous
-    SELECT {customer_column} amount,
+    SELECT {customer_column} {split_values}amount,
         {period_of_order_date} AS period_index,
         {period_of_previous_purchase} AS previous_index,
         {period_of_next_purchase} AS next_index,
         {period_out_after_previous_purchase} AS previous_out_index,
         {period_out_after_order} AS out_index
-    FROM {orders_table}
-    WHERE {segment_filter}
+    FROM (
+        SELECT * FROM {orders_table}
+        WHERE ({segment_filter}) AND order_date BETWEEN $rows_from AND $rows_to
+    ) AS o
+    {split_joins}
 ),
 histories AS (
     -- the orders counted by the periods of their place in the purchase history: a few
@@ -45,18 +56,18 @@ histories AS (
     -- purchases' amounts as count, mean and sum of squared deviations, merged per period
     -- below (Chan, Golub & LeVeque 1983) for a sample standard deviation that stays exact
     -- to the last digits
-    SELECT period_index, previous_index, next_index, previous_out_index, out_index,
-        amount >= 0 AS is_purchase,
+    SELECT {split_labelled}period_index, previous_index, next_index, previous_out_index,
+        out_index, amount >= 0 AS is_purchase,
         COUNT(*) AS orders,
         SUM(amount) AS amount,
         AVG(CAST(amount AS DOUBLE)) AS mean_amount,
         VAR_POP(CAST(amount AS DOUBLE)) * COUNT(*) AS squared_deviations
     FROM placed
     GROUP BY period_index, previous_index, next_index, previous_out_index, out_index,
-        amount >= 0
+        amount >= 0{split_grouping}
 ),
 purchases AS (
-    SELECT period_index, previous_index, next_index, orders, mean_amount,
+    SELECT {split}period_index, previous_index, next_index, orders, mean_amount,
         squared_deviations,
         CASE WHEN previous_index IS NULL OR previous_index < period_index THEN orders
             ELSE 0 END AS first_in_period,
@@ -74,12 +85,12 @@ purchases AS (
     WHERE is_purchase
 ),
 period_means AS (
-    SELECT period_index, SUM(orders * mean_amount) / SUM(orders) AS mean_amount
+    SELECT {split}period_index, SUM(orders * mean_amount) / SUM(orders) AS mean_amount
     FROM purchases
-    GROUP BY period_index
+    GROUP BY {split}period_index
 ),
 period_totals AS (
-    SELECT p.period_index,
+    SELECT {split:p}p.period_index,
         CAST(SUM(CASE WHEN p.previous_index IS NULL THEN p.orders ELSE 0 END) AS BIGINT)
             AS new_customers,
         CAST(SUM(p.first_in_period) AS BIGINT) AS active_customers,
@@ -95,71 +106,72 @@ period_totals AS (
             / (SUM(p.orders) - 1)) END AS order_value_sd,
         CAST(SUM(p.staying) AS BIGINT) AS staying
     FROM purchases AS p
-    JOIN period_means AS m ON m.period_index = p.period_index
-    GROUP BY p.period_index
+    JOIN period_means AS m ON m.period_index = p.period_index{split:m=p}
+    GROUP BY {split:p}p.period_index
 ),
 period_money AS (
-    SELECT period_index, SUM(amount) AS revenue,
+    SELECT {split}period_index, SUM(amount) AS revenue,
         -SUM(CASE WHEN NOT is_purchase THEN amount ELSE 0 END) AS refunds
     FROM histories
-    GROUP BY period_index
+    GROUP BY {split}period_index
 ),
 new_customers AS (
-    SELECT period_index, new_customers FROM period_totals
+    SELECT {split}period_index, new_customers FROM period_totals
 ),
 activity AS (
-    SELECT period_index, active_customers, repeat_customers, orders, order_value_sd
+    SELECT {split}period_index, active_customers, repeat_customers, orders, order_value_sd
     FROM period_totals
 ),
 money AS (
-    SELECT period_index, revenue, refunds FROM period_money
+    SELECT {split}period_index, revenue, refunds FROM period_money
 ),
 arrivals AS (
     -- the customer lifecycle (sql/lifecycle.sql): a customer's first order of a period
     -- says how they arrive, new without a previous purchase, returning when it is in the
     -- period before, resurrected when earlier
-    SELECT period_index,
+    SELECT {split}period_index,
         CAST(SUM(CASE WHEN previous_index = period_index - 1 THEN orders ELSE 0 END)
             AS BIGINT) AS returning_customers,
         CAST(SUM(CASE WHEN previous_index < period_index - 1 THEN orders ELSE 0 END)
             AS BIGINT) AS resurrected_customers
     FROM purchases
-    GROUP BY period_index
+    GROUP BY {split}period_index
 ),
 departures AS (
     -- their last order of a period makes them dormant in the next one unless they buy
-    SELECT p.period_index + 1 AS period_index,
+    SELECT {split:p}p.period_index + 1 AS period_index,
         CAST(SUM(p.orders) AS BIGINT) AS dormant_customers
     FROM purchases AS p
     WHERE p.next_index IS NULL OR p.next_index > p.period_index + 1
-    GROUP BY p.period_index
+    GROUP BY {split:p}p.period_index
 ),
 leaving AS (
     -- the last orders of each period, counted by base_until
-    SELECT period_index, base_until, CAST(SUM(last_in_period) AS BIGINT) AS customers
+    SELECT {split}period_index, base_until, CAST(SUM(last_in_period) AS BIGINT) AS customers
     FROM purchases
     WHERE last_in_period > 0
-    GROUP BY period_index, base_until
+    GROUP BY {split}period_index, base_until
 ),
 {lapsed_inside},
 base_events AS (
     -- in the base at the end of the period
-    SELECT period_index, customers AS in_base, 0 AS retained
+    SELECT {split}period_index, customers AS in_base, 0 AS retained
     FROM leaving WHERE base_until > period_index
     UNION ALL
-    SELECT base_until, -customers, 0 FROM leaving WHERE base_until > period_index
+    SELECT {split}base_until, -customers, 0 FROM leaving WHERE base_until > period_index
     -- in the base at the end of this period and of the previous one, no purchase between
     UNION ALL
-    SELECT period_index + 1, 0, customers FROM leaving WHERE base_until > period_index + 1
+    SELECT {split}period_index + 1, 0, customers FROM leaving
+    WHERE base_until > period_index + 1
     UNION ALL
-    SELECT base_until, 0, -customers FROM leaving WHERE base_until > period_index + 1
+    SELECT {split}base_until, 0, -customers FROM leaving WHERE base_until > period_index + 1
     -- ... or with purchases in this period
     UNION ALL
-    SELECT period_index, 0, staying FROM period_totals
+    SELECT {split}period_index, 0, staying FROM period_totals
     UNION ALL
-    SELECT period_index + 1, 0, -staying FROM period_totals
+    SELECT {split}period_index + 1, 0, -staying FROM period_totals
     UNION ALL
-    SELECT period_index, 0, -customers FROM lapsed_inside
+    SELECT {split}period_index, 0, -customers FROM lapsed_inside
     UNION ALL
-    SELECT period_index + 1, 0, customers FROM lapsed_inside
+    SELECT {split}period_index + 1, 0, customers FROM lapsed_inside
 )

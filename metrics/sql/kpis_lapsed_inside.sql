@@ -2,13 +2,13 @@
 -- customer in the base at the end of the previous period whose first order of this period
 -- is not its last, and whose last order leaves them out of the base by its end, is not
 -- retained after all (the window of the first order closes inside the period too). The
--- first and the last order are paired by customer and period.
+-- first and the last order are paired by customer and period (split: in each grouping set).
 lapsed_inside AS (
-    SELECT period_index, COUNT(*) AS customers
+    SELECT {split}period_index, COUNT(*) AS customers
     FROM (
-        SELECT customer_id, period_index
+        SELECT {split_labelled}customer_id, period_index
         FROM (
-            SELECT customer_id, period_index,
+            SELECT {split_values_placed}customer_id, period_index,
                 CASE WHEN previous_index IS NULL OR previous_index < period_index
                     THEN 1 ELSE 0 END AS first_in_period,
                 CASE WHEN next_index IS NULL OR next_index > period_index
@@ -22,8 +22,8 @@ lapsed_inside AS (
         WHERE stays_in_base = 0
             AND ((was_in_base = 1 AND last_in_period = 0)
                 OR (last_in_period = 1 AND first_in_period = 0))
-        GROUP BY customer_id, period_index
+        GROUP BY customer_id, period_index{split_grouping}
         HAVING COUNT(*) = 2
     ) AS first_and_last
-    GROUP BY period_index
+    GROUP BY {split}period_index
 )
