@@ -207,6 +207,9 @@ Handler = Callable[[argparse.Namespace, Store], int | None]
 
 
 USER_ENV_VAR = "LOYALTYLENS_USER"
+# The commands --engine spark runs: those whose numbers are metric SQL (metrics.engines).
+SPARK_COMMANDS = ("kpis", "retention", "cohorts", "lifecycle", "rfm", "clv", "nps",
+                  "segments")
 # The digest's status for "could not check" (metrics.digest.EXIT_ERROR; written here so the
 # command table does not import the digest, and pandas with it, at every start).
 DIGEST_ERROR = 3
@@ -252,6 +255,18 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
         "--user", help=t("Run as this user: see only their workspaces' datasets (default: "
                          "${var}; without either, the local administrator, who sees "
                          "everything).", var=USER_ENV_VAR))
+    parser.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb",
+        help=t("Where the metric commands ({commands}) run: DuckDB on the data folder "
+               "(default), or Spark on --source.", commands=", ".join(SPARK_COMMANDS)))
+    parser.add_argument(
+        "--spark-remote", metavar="sc://HOST:15002",
+        help=t("With --engine spark: the Spark Connect server of a cluster (default: a "
+               "local Spark on this machine's cores)."))
+    parser.add_argument(
+        "--source", metavar="FOLDER",
+        help=t("With --engine spark: the folder (or s3a://, hdfs:// ...) of a dataset's "
+               "Parquet export (loyaltylens export)."))
     parser.add_argument(
         "--lang", choices=LANGUAGES,
         help=t("Language of the messages and of --help: en, ro or ru (default: ${var}, else "
@@ -451,6 +466,19 @@ def _configure_delete(delete: argparse.ArgumentParser) -> None:
 def _delete(args: argparse.Namespace, store: Store) -> None:
     deleted = store.delete_dataset(args.dataset)
     _print_json({"deleted": {"id": deleted.id, "name": deleted.name}})
+
+
+def _configure_export(export: argparse.ArgumentParser) -> None:
+    export.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    export.add_argument("--parquet", required=True, type=Path, metavar="FOLDER",
+                        help=t("A new folder to write the dataset's tables to as Parquet "
+                               "(the orders split by month), for --engine spark --source."))
+
+
+def _export(args: argparse.Namespace, store: Store) -> None:
+    from metrics.engines.parquet import export_parquet
+
+    _print_json(export_parquet(store, store.dataset(args.dataset), args.parquet))
 
 
 def _configure_move(move: argparse.ArgumentParser) -> None:
@@ -991,6 +1019,9 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("datasets", lambda: t("List the stored datasets."), _configure_datasets, _datasets),
     Command("delete", lambda: t("Delete a dataset and all its data."),
             _configure_delete, _delete),
+    Command("export", lambda: t("Write a dataset's tables as Parquet files, for the Spark "
+                                "engine (--engine spark --source FOLDER)."),
+            _configure_export, _export),
     Command("move", lambda: t("Move a dataset to another workspace (administrator); its "
                               "links keep working."),
             _configure_move, _move),
@@ -1077,7 +1108,7 @@ def _run(arguments: Sequence[str]) -> int:
         if isinstance(command, WithoutStore):
             command.run(args, principal)
         else:  # the one place a command's store, and so every dataset it opens, is made
-            with Store(args.db, principal) as store:
+            with _open_store(args, principal) as store:
                 status = command(args, store)
     except LoyaltyLensError as error:
         print(t("error: {message}", message=error.message), file=sys.stderr)
@@ -1085,6 +1116,23 @@ def _run(arguments: Sequence[str]) -> int:
     except BrokenPipeError:  # e.g. `loyaltylens kpis ... | head`
         return 0
     return status or 0
+
+
+def _open_store(args: argparse.Namespace, principal: Principal) -> Store:
+    """The command's store: the data folder on DuckDB, or the --source on Spark."""
+    if args.engine == "duckdb":
+        return Store(args.db, principal)
+    if args.command not in SPARK_COMMANDS:
+        raise InputError(t("`{command}` runs on DuckDB only: leave out --engine spark (Spark "
+                           "runs {commands}).", command=args.command,
+                           commands=", ".join(SPARK_COMMANDS)))
+    if not args.source:
+        raise InputError(t("--engine spark needs --source: the folder of a dataset's Parquet "
+                           "export (write it with `loyaltylens export`)."))
+    from metrics.engines.spark import SparkStore
+    from metrics.engines.spark_session import spark_session
+
+    return SparkStore(spark_session(args.spark_remote), args.source)
 
 
 def _principal(args: argparse.Namespace) -> Principal:

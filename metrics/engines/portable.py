@@ -20,9 +20,10 @@ from pathlib import Path
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.tokens import TokenType
 
-# Files only the ingest reads: they run on DuckDB alone (validation, mapping and the
-# report happen before anything is stored), so they may use all of DuckDB.
-DUCKDB_ONLY_PREFIXES = ("ingest_",)
+# Files only DuckDB runs, so they may use all of DuckDB: the ingest's (validation, mapping
+# and the report happen before anything is stored) and the export's (it writes DuckDB's
+# tables as the Parquet files Spark reads).
+DUCKDB_ONLY_PREFIXES = ("ingest_", "export_")
 
 
 @dataclass(frozen=True)

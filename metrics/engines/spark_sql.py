@@ -10,9 +10,12 @@ writes array_length(), which sqlglot turns into Spark's size().
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.spark import Spark
+from sqlglot.generators.spark import SparkGenerator
 
 from metrics.engines.portable import unportable_constructs
 from metrics.errors import InputError
@@ -98,11 +101,29 @@ def _add_months(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _floating_division(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``/`` always divides in floating point (decimals too: 10 / 3.0 is
+    3.3333333333333335); Spark divides decimals as decimals, rounded to a few places."""
+    if not isinstance(node, exp.Div) or node.this.is_type(exp.DataType.Type.DOUBLE):
+        return node
+    return exp.Div(this=exp.cast(node.this, exp.DataType.Type.DOUBLE),
+                   expression=node.expression)
+
+
 # The rewrites, applied to every node of a parsed query (bottom up) before it is written as
 # Spark SQL.
 REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
-    _percentile, _boundary_difference, _day_of_week, _add_months,
+    _percentile, _boundary_difference, _day_of_week, _add_months, _floating_division,
 )
+
+
+class _NestedSpark(Spark):
+    """Spark SQL with WITH inside subqueries, as Spark 3 and later read it: sqlglot writes
+    for Hive and moves every CTE to the top, where two CTEs of one name (a nested query's
+    own "filtered", say) collide, or one shadows the other."""
+
+    class Generator(SparkGenerator):
+        EXPRESSIONS_WITHOUT_NESTED_CTES: ClassVar[set[type[exp.Expr]]] = set()
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
@@ -147,4 +168,5 @@ def to_spark(sql: str, tables: Mapping[tuple[str, str], str] | None = None) -> s
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(_rewrite)
     _rename_tables(tree, tables or {})
-    return tree.sql(dialect="spark")
+    # without the comments: the SQL Spark parses and logs is a third as long
+    return tree.sql(dialect=_NestedSpark, comments=False)
