@@ -207,9 +207,6 @@ Handler = Callable[[argparse.Namespace, Store], int | None]
 
 
 USER_ENV_VAR = "LOYALTYLENS_USER"
-# The commands --engine spark runs: those whose numbers are metric SQL (metrics.engines).
-SPARK_COMMANDS = ("kpis", "retention", "cohorts", "lifecycle", "rfm", "clv", "nps",
-                  "segments")
 # The digest's status for "could not check" (metrics.digest.EXIT_ERROR; written here so the
 # command table does not import the digest, and pandas with it, at every start).
 DIGEST_ERROR = 3
@@ -239,6 +236,13 @@ class Command:
     run: Handler | WithoutStore
     # The status of an error meant for the user (the digest's monitoring statuses use 2).
     error_status: int = 2
+    # Whether --engine spark runs it: its numbers are metric SQL (metrics.engines) alone.
+    on_spark: bool = False
+
+
+def spark_commands() -> list[str]:
+    """The commands ``--engine spark`` runs."""
+    return [name for name, command in COMMANDS.items() if command.on_spark]
 
 
 def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
@@ -258,7 +262,7 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     parser.add_argument(
         "--engine", choices=("duckdb", "spark"), default="duckdb",
         help=t("Where the metric commands ({commands}) run: DuckDB on the data folder "
-               "(default), or Spark on --source.", commands=", ".join(SPARK_COMMANDS)))
+               "(default), or Spark on --source.", commands=", ".join(spark_commands())))
     parser.add_argument(
         "--spark-remote", metavar="sc://HOST:15002",
         help=t("With --engine spark: the Spark Connect server of a cluster (default: a "
@@ -1039,7 +1043,8 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
                                     "(shipped and your saved sets); save or delete a set of "
                                     "your own."),
             _configure_benchmarks, _benchmarks),
-    Command("kpis", lambda: t("KPIs per period (the Overview page)."), _add_filters, _kpis),
+    Command("kpis", lambda: t("KPIs per period (the Overview page)."), _add_filters, _kpis,
+            on_spark=True),
     Command("explain", lambda: t("How one number of one period is computed: its definition, "
                                  "its inputs with their values, the SQL with its parameters "
                                  "and the rows behind it (a card's \"How is this computed?\")."),
@@ -1050,22 +1055,22 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
             _configure_drivers, _drivers),
     Command("retention", lambda: t("Retention and churn per period with S, N, E (the "
                                    "Retention page)."),
-            _configure_retention, _retention),
+            _configure_retention, _retention, on_spark=True),
     Command("cohorts", lambda: t("Cohort retention table (the Retention page's heatmap)."),
-            _configure_cohorts, _cohorts),
+            _configure_cohorts, _cohorts, on_spark=True),
     Command("lifecycle", lambda: t("New, returning, resurrected and dormant customers per "
                                    "period."),
-            _add_filters, _lifecycle),
+            _add_filters, _lifecycle, on_spark=True),
     Command("rfm", lambda: t("Each customer's recency, frequency and monetary value, their R, "
                              "F, M scores (1-5) and RFM segment (the Segments page)."),
-            _add_filters, _rfm),
+            _add_filters, _rfm, on_spark=True),
     Command("segments", lambda: t("Customers, revenue, retention, AOV, repeat purchase rate "
                                   "and simple CLV for each value of a segment (the Segments "
                                   "page)."),
-            _configure_segments, _segments),
+            _configure_segments, _segments, on_spark=True),
     Command("nps", lambda: t("Net Promoter Score per period from the survey responses, with "
                              "its 95% margin of error (the Satisfaction page)."),
-            _configure_nps, _nps),
+            _configure_nps, _nps, on_spark=True),
     Command("report", lambda: t("A report of a view, as the dashboard's \"Download report\": "
                                 "each page's KPI cards, charts and key tables and the "
                                 "definitions, as a PDF or a self-contained HTML file."),
@@ -1079,7 +1084,7 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("clv", lambda: t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
                              "--customers, each customer's P(alive), expected purchases and "
                              "CLV."),
-            _configure_clv, _clv),
+            _configure_clv, _clv, on_spark=True),
 )}
 
 
@@ -1122,17 +1127,16 @@ def _open_store(args: argparse.Namespace, principal: Principal) -> Store:
     """The command's store: the data folder on DuckDB, or the --source on Spark."""
     if args.engine == "duckdb":
         return Store(args.db, principal)
-    if args.command not in SPARK_COMMANDS:
+    if not COMMANDS[args.command].on_spark:
         raise InputError(t("`{command}` runs on DuckDB only: leave out --engine spark (Spark "
                            "runs {commands}).", command=args.command,
-                           commands=", ".join(SPARK_COMMANDS)))
+                           commands=", ".join(spark_commands())))
     if not args.source:
         raise InputError(t("--engine spark needs --source: the folder of a dataset's Parquet "
                            "export (write it with `loyaltylens export`)."))
-    from metrics.engines.spark import SparkStore
-    from metrics.engines.spark_session import spark_session
+    from metrics.engines.spark import open_spark_store
 
-    return SparkStore(spark_session(args.spark_remote), args.source)
+    return open_spark_store(args.source, args.spark_remote)
 
 
 def _principal(args: argparse.Namespace) -> Principal:

@@ -104,3 +104,20 @@ def test_export_refuses_a_folder_that_holds_something(
     # nothing written, nothing harmed, no half-written folder beside it
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["db", "export"]
+
+
+def test_the_engine_setting_of_the_dashboard() -> None:
+    from metrics.engines.spark import spark_settings
+    from metrics.errors import InputError
+
+    assert spark_settings({}) is None
+    assert spark_settings({"LOYALTYLENS_ENGINE": "DuckDB"}) is None
+    assert spark_settings({"LOYALTYLENS_ENGINE": "spark",
+                           "LOYALTYLENS_SPARK_SOURCE": "/data/shop"}) == ("/data/shop", None)
+    assert spark_settings({"LOYALTYLENS_ENGINE": "spark", "LOYALTYLENS_SPARK_SOURCE": "s3a://x",
+                           "LOYALTYLENS_SPARK_REMOTE": "sc://spark:15002"}) == (
+        "s3a://x", "sc://spark:15002")
+    with pytest.raises(InputError, match="needs LOYALTYLENS_SPARK_SOURCE"):
+        spark_settings({"LOYALTYLENS_ENGINE": "spark"})
+    with pytest.raises(InputError, match="is not an engine"):
+        spark_settings({"LOYALTYLENS_ENGINE": "postgres"})

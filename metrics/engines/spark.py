@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from metrics.engines.parquet import MANIFEST
-from metrics.engines.spark_sql import to_spark
 from metrics.errors import InputError, StoreUnavailable
 from metrics.i18n import t
 from metrics.store import Dataset, Store, dataset_of_entry
@@ -31,6 +30,9 @@ class SparkEngine:
         self.tables = dict(tables)
 
     def arrow(self, sql: str, params: Mapping[str, Any]) -> pa.Table:
+        # sqlglot comes with the spark extra: the dashboard reads this module on DuckDB too
+        from metrics.engines.spark_sql import to_spark
+
         spark_sql = to_spark(sql, self.tables)
         try:
             return self.session.sql(spark_sql, args=dict(params)).toArrow()
@@ -117,3 +119,40 @@ def _register_tables(session: Any, source: str, dataset: Dataset
         frame.select(*[f"`{column}`" for column in info.columns]).createOrReplaceTempView(view)
         names[(dataset.schema, kind)] = view
     return names
+
+
+# The dashboard on Spark: LOYALTYLENS_ENGINE=spark, the export in LOYALTYLENS_SPARK_SOURCE,
+# a cluster's Spark Connect address in LOYALTYLENS_SPARK_REMOTE (none: a local Spark).
+ENGINE_ENV_VAR = "LOYALTYLENS_ENGINE"
+SOURCE_ENV_VAR = "LOYALTYLENS_SPARK_SOURCE"
+REMOTE_ENV_VAR = "LOYALTYLENS_SPARK_REMOTE"
+
+
+def spark_settings(environ: Mapping[str, str]) -> tuple[str, str | None] | None:
+    """The Spark source and remote the environment asks for, or None for DuckDB.
+
+    Raises
+    ------
+    InputError
+        The engine is neither duckdb nor spark, or spark without a source.
+    """
+    engine = (environ.get(ENGINE_ENV_VAR) or "duckdb").strip().lower()
+    if engine == "duckdb":
+        return None
+    if engine != "spark":
+        raise InputError(t("{var} = “{value}” is not an engine: write duckdb or spark.",
+                           var=ENGINE_ENV_VAR, value=engine))
+    source = (environ.get(SOURCE_ENV_VAR) or "").strip()
+    if not source:
+        raise InputError(t("{var}=spark needs {source}: the folder of a dataset's Parquet "
+                           "export (loyaltylens export).", var=ENGINE_ENV_VAR,
+                           source=SOURCE_ENV_VAR))
+    return source, (environ.get(REMOTE_ENV_VAR) or "").strip() or None
+
+
+def open_spark_store(source: str, remote: str | None = None) -> SparkStore:
+    """A :class:`SparkStore` on ``source``, through Spark Connect at ``remote`` (none: a
+    local Spark on every core)."""
+    from metrics.engines.spark_session import spark_session
+
+    return SparkStore(spark_session(remote), source)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from metrics.cli import SPARK_COMMANDS, main
+from metrics.cli import main, spark_commands
 from metrics.demo import DEMO_NAME, ensure_demo
 from metrics.ingest import ingest_file
 from metrics.store import Store
@@ -84,7 +84,7 @@ def same(duckdb_value: Any, spark_value: Any, where: str) -> None:
 
 
 def test_the_spark_engine_offers_every_metric_command() -> None:
-    assert {line[0] for line in COMMAND_LINES} == set(SPARK_COMMANDS)
+    assert {line[0] for line in COMMAND_LINES} == set(spark_commands())
 
 
 @pytest.mark.parametrize("dataset", ["CDNOW", DEMO_NAME])
