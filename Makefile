@@ -75,4 +75,5 @@ bench: $(STAMP) system-packages
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.load
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_report
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_cli
+	$(BIN)/python -m bench.bench_spark
 	$(BIN)/python -m bench.summary
