@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: run test lint demo bench chromium system-packages clean po
+.PHONY: run test test-spark lint demo bench chromium system-packages clean po
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -33,8 +33,10 @@ lint: $(STAMP)
 # Debian packages the app and its tests use, installed when missing: Chromium (the browser
 # tests drive it through Playwright, and kaleido draws chart images in it; no download),
 # poppler-utils (a test renders the report with pdftoppm), Pango (WeasyPrint writes the PDF
-# with it) and Noto fonts (ș ț ă and Cyrillic in reports and chart images).
-DEBIAN_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
+# with it), Noto fonts (ș ț ă and Cyrillic in reports and chart images) and Java 17 (the
+# local Spark of make test-spark and the Spark engine).
+DEBIAN_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core \
+	openjdk-17-jre-headless
 
 system-packages:
 	@missing=$$(for package in $(DEBIAN_PACKAGES); do \
@@ -52,6 +54,12 @@ test: $(STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	$(MAKE) test-spark
+
+# The Spark engine against DuckDB, number for number: one local Spark on two cores for the
+# whole job (tests/spark share its session), so one pytest process.
+test-spark: $(STAMP) system-packages
+	$(BIN)/python -m pytest -m spark -n 0 tests/spark
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
@@ -69,4 +77,5 @@ bench: $(STAMP) system-packages
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_report
 	BENCH_CUSTOMERS=300000 $(BIN)/python -m bench.bench_cli
 	$(BIN)/python -m bench.bench_drivers
+	$(BIN)/python -m bench.bench_spark
 	$(BIN)/python -m bench.summary

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -25,6 +26,8 @@ from metrics.access import ADMIN, Principal, workspaces
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
 from metrics.digest import Digest, Rule, build_digest, saved_rules
+from metrics.engines import Engine
+from metrics.engines.spark import open_spark_store, spark_settings
 from metrics.errors import AccessDenied
 from metrics.explain import Explanation, explain
 from metrics.i18n import N_, language, t
@@ -144,10 +147,46 @@ def session_principal() -> Principal:
     return principal
 
 
+@st.cache_resource(show_spinner=False)
+def _open_spark_store(source: str, remote: str | None) -> Store:
+    store = open_spark_store(source, remote)
+    store.engine = SpinningEngine(store.engine)
+    return store
+
+
+class SpinningEngine:
+    """An engine showing a spinner while a query runs (on a cluster a query takes seconds
+    where DuckDB takes milliseconds); the results, and so their caching, are unchanged."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def frame(self, sql: str, params: Mapping[str, Any]) -> pd.DataFrame:
+        with st.spinner(t("Computing on Spark…")):
+            return self.engine.frame(sql, params)
+
+    def arrow(self, sql: str, params: Mapping[str, Any]) -> Any:
+        with st.spinner(t("Computing on Spark…")):
+            return self.engine.arrow(sql, params)
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        with st.spinner(t("Computing on Spark…")):
+            return self.engine.rows(sql, params)
+
+    def columns_rows(self, sql: str, params: Mapping[str, Any]
+                     ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with st.spinner(t("Computing on Spark…")):
+            return self.engine.columns_rows(sql, params)
+
+
 def get_store() -> Store:
     """The store of the configured data folder as this session's user sees it: only
     their workspaces' datasets (one per user, shared by their sessions; it hands out a
-    cursor per query and follows the catalogue other processes write)."""
+    cursor per query and follows the catalogue other processes write). With
+    ``LOYALTYLENS_ENGINE=spark``: the Spark export of ``LOYALTYLENS_SPARK_SOURCE``."""
+    spark = spark_settings(os.environ)
+    if spark is not None:
+        return _open_spark_store(*spark)
     principal = session_principal()
     return _open_store(str(default_db_path()), principal.name,
                        tuple(sorted(principal.workspaces)), principal.is_admin)

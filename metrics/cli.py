@@ -241,6 +241,13 @@ class Command:
     run: Handler | WithoutStore
     # The status of an error meant for the user (the digest's monitoring statuses use 2).
     error_status: int = 2
+    # Whether --engine spark runs it: its numbers are metric SQL (metrics.engines) alone.
+    on_spark: bool = False
+
+
+def spark_commands() -> list[str]:
+    """The commands ``--engine spark`` runs."""
+    return [name for name, command in COMMANDS.items() if command.on_spark]
 
 
 def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
@@ -257,6 +264,18 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
         "--user", help=t("Run as this user: see only their workspaces' datasets (default: "
                          "${var}; without either, the local administrator, who sees "
                          "everything).", var=USER_ENV_VAR))
+    parser.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb",
+        help=t("Where the metric commands ({commands}) run: DuckDB on the data folder "
+               "(default), or Spark on --source.", commands=", ".join(spark_commands())))
+    parser.add_argument(
+        "--spark-remote", metavar="sc://HOST:15002",
+        help=t("With --engine spark: the Spark Connect server of a cluster (default: a "
+               "local Spark on this machine's cores)."))
+    parser.add_argument(
+        "--source", metavar="FOLDER",
+        help=t("With --engine spark: the folder (or s3a://, hdfs:// ...) of a dataset's "
+               "Parquet export (loyaltylens export)."))
     parser.add_argument(
         "--lang", choices=LANGUAGES,
         help=t("Language of the messages and of --help: en, ro or ru (default: ${var}, else "
@@ -495,6 +514,17 @@ def _annotations(args: argparse.Namespace, store: Store) -> None:
     _print_rows(_ANNOTATION_COLUMNS, [tuple(note.to_dict()[column]
                                             for column in _ANNOTATION_COLUMNS)
                                       for note in notes], args.format)
+def _configure_export(export: argparse.ArgumentParser) -> None:
+    export.add_argument("--dataset", required=True, help=t("Dataset name or id."))
+    export.add_argument("--parquet", required=True, type=Path, metavar="FOLDER",
+                        help=t("A new folder to write the dataset's tables to as Parquet "
+                               "(the orders split by month), for --engine spark --source."))
+
+
+def _export(args: argparse.Namespace, store: Store) -> None:
+    from metrics.engines.parquet import export_parquet
+
+    _print_json(export_parquet(store, store.dataset(args.dataset), args.parquet))
 
 
 def _configure_move(move: argparse.ArgumentParser) -> None:
@@ -1080,6 +1110,9 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
             _configure_annotate, _annotate),
     Command("annotations", lambda: t("List a dataset's notes by date, with their ids."),
             _configure_annotations, _annotations),
+    Command("export", lambda: t("Write a dataset's tables as Parquet files, for the Spark "
+                                "engine (--engine spark --source FOLDER)."),
+            _configure_export, _export),
     Command("move", lambda: t("Move a dataset to another workspace (administrator); its "
                               "links keep working."),
             _configure_move, _move),
@@ -1097,7 +1130,8 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
                                     "(shipped and your saved sets); save or delete a set of "
                                     "your own."),
             _configure_benchmarks, _benchmarks),
-    Command("kpis", lambda: t("KPIs per period (the Overview page)."), _add_filters, _kpis),
+    Command("kpis", lambda: t("KPIs per period (the Overview page)."), _add_filters, _kpis,
+            on_spark=True),
     Command("explain", lambda: t("How one number of one period is computed: its definition, "
                                  "its inputs with their values, the SQL with its parameters "
                                  "and the rows behind it (a card's \"How is this computed?\")."),
@@ -1112,22 +1146,22 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
             _configure_compare, _compare),
     Command("retention", lambda: t("Retention and churn per period with S, N, E (the "
                                    "Retention page)."),
-            _configure_retention, _retention),
+            _configure_retention, _retention, on_spark=True),
     Command("cohorts", lambda: t("Cohort retention table (the Retention page's heatmap)."),
-            _configure_cohorts, _cohorts),
+            _configure_cohorts, _cohorts, on_spark=True),
     Command("lifecycle", lambda: t("New, returning, resurrected and dormant customers per "
                                    "period."),
-            _add_filters, _lifecycle),
+            _add_filters, _lifecycle, on_spark=True),
     Command("rfm", lambda: t("Each customer's recency, frequency and monetary value, their R, "
                              "F, M scores (1-5) and RFM segment (the Segments page)."),
-            _add_filters, _rfm),
+            _add_filters, _rfm, on_spark=True),
     Command("segments", lambda: t("Customers, revenue, retention, AOV, repeat purchase rate "
                                   "and simple CLV for each value of a segment (the Segments "
                                   "page)."),
-            _configure_segments, _segments),
+            _configure_segments, _segments, on_spark=True),
     Command("nps", lambda: t("Net Promoter Score per period from the survey responses, with "
                              "its 95% margin of error (the Satisfaction page)."),
-            _configure_nps, _nps),
+            _configure_nps, _nps, on_spark=True),
     Command("report", lambda: t("A report of a view, as the dashboard's \"Download report\": "
                                 "each page's KPI cards, charts and key tables and the "
                                 "definitions, as a PDF or a self-contained HTML file."),
@@ -1141,7 +1175,7 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("clv", lambda: t("Predictive CLV: BG/NBD and Gamma-Gamma parameters and, with "
                              "--customers, each customer's P(alive), expected purchases and "
                              "CLV."),
-            _configure_clv, _clv),
+            _configure_clv, _clv, on_spark=True),
 )}
 
 
@@ -1170,7 +1204,7 @@ def _run(arguments: Sequence[str]) -> int:
         if isinstance(command, WithoutStore):
             command.run(args, principal)
         else:  # the one place a command's store, and so every dataset it opens, is made
-            with Store(args.db, principal) as store:
+            with _open_store(args, principal) as store:
                 status = command(args, store)
     except LoyaltyLensError as error:
         print(t("error: {message}", message=error.message), file=sys.stderr)
@@ -1178,6 +1212,22 @@ def _run(arguments: Sequence[str]) -> int:
     except BrokenPipeError:  # e.g. `loyaltylens kpis ... | head`
         return 0
     return status or 0
+
+
+def _open_store(args: argparse.Namespace, principal: Principal) -> Store:
+    """The command's store: the data folder on DuckDB, or the --source on Spark."""
+    if args.engine == "duckdb":
+        return Store(args.db, principal)
+    if not COMMANDS[args.command].on_spark:
+        raise InputError(t("`{command}` runs on DuckDB only: leave out --engine spark (Spark "
+                           "runs {commands}).", command=args.command,
+                           commands=", ".join(spark_commands())))
+    if not args.source:
+        raise InputError(t("--engine spark needs --source: the folder of a dataset's Parquet "
+                           "export (write it with `loyaltylens export`)."))
+    from metrics.engines.spark import open_spark_store
+
+    return open_spark_store(args.source, args.spark_remote)
 
 
 def _principal(args: argparse.Namespace) -> Principal:

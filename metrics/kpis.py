@@ -20,7 +20,7 @@ from metrics.query.filters import (
     period_range,
 )
 from metrics.query.orders import narrowed_orders_query, orders_query
-from metrics.query.run import query_frame, query_row, query_rows
+from metrics.query.run import query_columns_rows, query_frame, query_row
 from metrics.query.segments import customer_groups_query, history_holds
 from metrics.query.splits import SPLIT_COLUMNS, Split, split_by
 from metrics.query.sql import (
@@ -233,7 +233,7 @@ def kpi_rows(store: Store, dataset: Dataset, filters: Filters
         :data:`KPI_COLUMNS`, and one tuple a period in their order (dates as dates,
         ``None`` where the table has a missing value), from the same query.
     """
-    columns, rows = query_rows(store, *kpi_query(dataset, filters))
+    columns, rows = query_columns_rows(store, *kpi_query(dataset, filters))
     order = [columns.index(column) for column in KPI_COLUMNS]
     return KPI_COLUMNS, [tuple(row[i] for i in order) for row in rows]
 

@@ -45,6 +45,8 @@ import duckdb
 from metrics import audit
 from metrics.annotations import forget_dataset as forget_annotations
 from metrics.engine import MEMORY_ENV_VAR, engine_settings
+from metrics.engines import Engine
+from metrics.engines.duckdb_engine import DuckDBEngine
 from metrics.errors import (
     AccessDenied,
     DatasetNotFound,
@@ -231,6 +233,12 @@ def _datasets(entries: dict[str, Any]) -> list[Dataset]:
     return datasets
 
 
+def dataset_of_entry(dataset_id: str, entry: dict[str, Any]) -> Dataset:
+    """The dataset a catalogue entry describes (also an export's description:
+    metrics.engines.parquet)."""
+    return _datasets({dataset_id: entry})[0]
+
+
 def _table_columns(cursor: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[str]]:
     rows = cursor.execute(
         "-- each table of an attached dataset file and its columns, in order\n"
@@ -322,6 +330,9 @@ class Store:
         self._snapshot_lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._job: _Job | None = None
+        # what the metric queries run on (metrics.query.run): DuckDB on these files, or
+        # Spark (metrics.engines.spark.SparkStore)
+        self.engine: Engine = DuckDBEngine(self)
         self._current()  # checks the memory limit and every file now, not on first query
 
     def close(self) -> None:

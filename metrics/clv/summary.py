@@ -12,6 +12,7 @@ import pandas as pd
 from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters
+from metrics.query.run import query_arrow
 from metrics.query.segments import history_holds, segment_filter_sql
 from metrics.query.sql import days_between_sql, load_sql, with_ctes
 from metrics.store import Dataset, Store
@@ -95,11 +96,10 @@ def customer_summary(store: Store, dataset: Dataset, calibration_end: date,
         after the calibration end.
     """
     sql, params = customer_summary_query(dataset, calibration_end, holdout_end, filters)
-    with store.reader(sql) as cursor:
-        # through Arrow: for a row per customer it takes half the time of .df(), whose
-        # conversion of the ids to Python strings dominated (0.42 s against 0.24 s for
-        # 664,239 customers)
-        frame = cursor.sql(sql, params=params).to_arrow_table().to_pandas()
+    # through Arrow: for a row per customer it takes half the time of .df(), whose
+    # conversion of the ids to Python strings dominated (0.42 s against 0.24 s for
+    # 664,239 customers)
+    frame = query_arrow(store, sql, params).to_pandas()
     frequency = frame["frequency"].astype("int64")
     summary = pd.DataFrame({
         "customer_id": frame["customer_id"].astype(str),

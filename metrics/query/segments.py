@@ -11,6 +11,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.query.filters import Filters
 from metrics.query.rfm import RFM_SEGMENTS, rfm_window, segment_case_sql
+from metrics.query.run import query_rows
 from metrics.query.sql import (
     bind,
     days_between_sql,
@@ -220,14 +221,13 @@ def segment_values(store: Store, dataset: Dataset) -> dict[str, list[str]]:
     """Each segment filter of the dataset (see :func:`segment_dimensions`) and its values,
     most frequent first; the RFM segments in rule order, best first."""
     values: dict[str, list[str]] = {}
-    with store.reader(dataset.schema) as cursor:
-        for key, (kind, column) in segment_dimensions(dataset).items():
-            if kind == "rfm":  # every segment name, best first (metrics.query.rfm.RFM_RULES)
-                values[key] = list(RFM_SEGMENTS)
-                continue
-            rows = cursor.execute(load_sql("segment_column_values").format(
-                column=quote_ident(column), table=dataset.table(kind))).fetchall()
-            values[key] = [row[0] for row in rows]
+    for key, (kind, column) in segment_dimensions(dataset).items():
+        if kind == "rfm":  # every segment name, best first (metrics.query.rfm.RFM_RULES)
+            values[key] = list(RFM_SEGMENTS)
+            continue
+        rows = query_rows(store, load_sql("segment_column_values").format(
+            column=quote_ident(column), table=dataset.table(kind)), {})
+        values[key] = [row[0] for row in rows]
     return values
 
 
