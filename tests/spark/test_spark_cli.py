@@ -20,23 +20,28 @@ from tests.test_clv_models import cdnow_sample_csv
 
 pytestmark = pytest.mark.spark
 
-# Each command with the options that choose another query (every --metric, a split, a
-# period type, filters); the same command lines run on both datasets.
+# Each command once on both datasets, and the options that choose another query (every
+# --metric, a split, a period type, filters) on the dataset that has what they need: the
+# Spark job's time is mostly the number of queries (issue 21 keeps CI under 20 minutes).
 COMMAND_LINES: tuple[tuple[str, ...], ...] = (
     ("kpis",),
-    ("kpis", "--period", "quarter", "--start", "1997-02-15", "--end", "1998-03-31"),
     ("retention", "--period", "year", "--inactivity-days", "30"),
     ("cohorts",),
-    ("cohorts", "--metric", "revenue", "--unbounded", "--period", "quarter"),
     ("lifecycle",),
     ("rfm",),
     ("clv", "--customers"),
     ("nps",),
-    ("nps", "--by", "Touchpoint"),
     ("segments", "--by", "rfm"),
-    ("segments", "--by", "channel", "--gross-margin", "0.4"),
-    ("kpis", "--segment", "channel=web"),
 )
+VARIANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("CDNOW", ("kpis", "--period", "quarter", "--start", "1997-02-15", "--end", "1998-03-31")),
+    ("CDNOW", ("cohorts", "--metric", "revenue", "--unbounded", "--period", "quarter")),
+    ("CDNOW", ("segments", "--by", "channel", "--gross-margin", "0.4")),
+    ("CDNOW", ("kpis", "--segment", "channel=web")),
+    (DEMO_NAME, ("nps", "--by", "Touchpoint")),
+)
+CASES = [(dataset, line) for line in COMMAND_LINES for dataset in ("CDNOW", DEMO_NAME)] + [
+    *VARIANTS]
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +92,8 @@ def test_the_spark_engine_offers_every_metric_command() -> None:
     assert {line[0] for line in COMMAND_LINES} == set(spark_commands())
 
 
-@pytest.mark.parametrize("dataset", ["CDNOW", DEMO_NAME])
-@pytest.mark.parametrize("command", COMMAND_LINES, ids=" ".join)
+@pytest.mark.parametrize(("dataset", "command"), CASES,
+                         ids=[f"{dataset} {' '.join(line)}" for dataset, line in CASES])
 def test_spark_prints_what_duckdb_prints(spark: Any, exported: dict[str, Any], dataset: str,
                                          command: tuple[str, ...],
                                          capsys: pytest.CaptureFixture[str]) -> None:
