@@ -118,9 +118,10 @@ def _name(filters: Filters, day: str) -> str:
 def _split(dataset: Dataset, filters: Filters, kpi: str, by: str, after: date,
            before: date) -> list[Drivers]:
     """The split for one segment, or every segment's (the one explaining most first),
-    under a spinner: at millions of orders it takes seconds the first time."""
+    under a spinner: at millions of orders it takes seconds the first time (the metric's
+    name as it is: lowercased, NPS and (CRR) would read nps and (crr))."""
     with st.spinner(t("Working out what moved {metric}…",
-                      metric=t(REGISTRY[kpi].label).lower())):
+                      metric=t(REGISTRY[kpi].label))):
         if by == ALL_SEGMENTS:
             return services.compute(all_drivers, dataset, filters, metric_id=kpi,
                                     period=after, against=before)

@@ -114,5 +114,5 @@ def test_the_split_runs_under_a_spinner(db: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(st, "spinner", recording)
     app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK},
                    page="app_pages/overview.py")
-    assert "Working out what moved churn rate…" in shown
+    assert "Working out what moved Churn rate…" in shown  # the card's name as it is
     assert any("of it from" in i.value for i in app.info)
