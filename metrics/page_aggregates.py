@@ -31,10 +31,15 @@ from metrics.store import Dataset, Store
 # and its default W (a link or the sidebar may set any other, which runs the KPI query).
 STORED_PERIODS: tuple[Period, ...] = ("week", "month", "quarter")
 STORED_WINDOWS: tuple[int, ...] = (DEFAULT_INACTIVITY_DAYS,)
+# Under this many orders an upload stores no page tables: the pages' queries take tens of
+# milliseconds there, and the tables would cost every upload more than they save (on the
+# CDNOW sample's 6,919 orders they took the ingest from 0.13 to 0.30 s).
+MIN_ORDERS = 200_000
 
 
 def store_page_aggregates(store: Store, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
-                          windows: tuple[int, ...] = STORED_WINDOWS) -> dict[str, str]:
+                          windows: tuple[int, ...] = STORED_WINDOWS,
+                          min_orders: int | None = None) -> dict[str, str]:
     """Compute and store the page tables of a dataset's orders in the caller's writing job
     (after the orders are written and registered) for each period of
     :data:`STORED_PERIODS` and inactivity window of ``windows``, and record them in the
@@ -42,14 +47,18 @@ def store_page_aggregates(store: Store, cursor: duckdb.DuckDBPyConnection, datas
     its query); return that record.
 
     A dataset whose orders lack the purchase history gets none (its pages run their
-    queries), and so does a period whose view would hold too many periods (the page
+    queries), and so does one with fewer orders than ``min_orders`` (by default
+    :data:`MIN_ORDERS`) and a period whose view would hold too many periods (the page
     refuses it with its own sentence).
     """
     dataset = store.job_dataset(cursor, dataset_id)
     stored: dict[str, str] = {}
     for table in (STORED_KPIS, STORED_COHORTS):
         cursor.execute(f"DROP TABLE IF EXISTS {_table(dataset, table)}")
-    if dataset.has_purchase_history:
+    orders = dataset.tables.get("orders")
+    enough = orders is not None and orders.rows >= (MIN_ORDERS if min_orders is None
+                                                    else min_orders)
+    if dataset.has_purchase_history and enough:
         for period in STORED_PERIODS:
             try:
                 stored |= _store_period(cursor, dataset, period, windows)
@@ -101,7 +110,8 @@ def add_page_aggregates(store: Store, dataset: Dataset,
                         windows: tuple[int, ...] = STORED_WINDOWS) -> dict[str, str]:
     """Store the page tables of a stored dataset anew (in a new version of it, its other
     tables copied): for a dataset stored before they existed, or for other ``windows``.
-    Return their record (:func:`store_page_aggregates`)."""
+    Return their record (:func:`store_page_aggregates`); asked for, they are stored
+    whatever the number of orders."""
     with store.writer() as cursor, store.atomic(cursor):
         store.edit_dataset(cursor, dataset.id)
-        return store_page_aggregates(store, cursor, dataset.id, windows)
+        return store_page_aggregates(store, cursor, dataset.id, windows, min_orders=0)

@@ -25,6 +25,7 @@ import pytest
 
 import metrics.kpis
 import metrics.retention
+from metrics import page_aggregates
 from metrics.ingest import ingest_file
 from metrics.kpis import KPI_COLUMNS, kpi_query, kpi_table
 from metrics.page_aggregates import STORED_PERIODS, STORED_WINDOWS, add_page_aggregates
@@ -182,8 +183,28 @@ def only_page_tables(monkeypatch: pytest.MonkeyPatch, dataset: Dataset) -> None:
         monkeypatch.setattr(module, "query_frame", reading)
 
 
-def test_an_ingest_stores_the_page_tables_that_the_pages_read(
+@pytest.fixture
+def every_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Page tables for a shop of any size (the small shops here are under MIN_ORDERS)."""
+    monkeypatch.setattr(page_aggregates, "MIN_ORDERS", 0)
+
+
+def test_a_shop_under_min_orders_stores_none_and_one_at_it_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path / "store")
+    ingest_file(store, SMALL_ORDERS, dataset="Small", currency="EUR")
+    small = store.dataset("Small")
+    assert small.tables["orders"].page_aggregates == {}
+    assert not stored_kpis(small, Filters(period="month"))
+    # the same file with the threshold at its own number of orders: stored
+    monkeypatch.setattr(page_aggregates, "MIN_ORDERS", small.tables["orders"].rows)
+    ingest_file(store, SMALL_ORDERS, dataset="At the threshold", currency="EUR")
+    assert len(store.dataset("At the threshold").tables["orders"].page_aggregates) == 6
+    store.close()
+
+
+def test_an_ingest_stores_the_page_tables_that_the_pages_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every_size: None) -> None:
     store = Store(tmp_path / "store")
     ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR")
     dataset = store.dataset("Small shop")
@@ -205,7 +226,7 @@ def test_an_ingest_stores_the_page_tables_that_the_pages_read(
 
 
 def test_replaced_orders_replace_the_page_tables_and_other_data_keeps_them(
-        tmp_path: Path) -> None:
+        tmp_path: Path, every_size: None) -> None:
     store = Store(tmp_path / "store")
     ingest_file(store, SMALL_ORDERS, dataset="Shop", currency="EUR")
     # one customer, two orders: January and March
@@ -230,7 +251,8 @@ def test_replaced_orders_replace_the_page_tables_and_other_data_keeps_them(
     store.close()
 
 
-def test_an_upload_through_the_data_page_stores_the_page_tables(tmp_path: Path) -> None:
+def test_an_upload_through_the_data_page_stores_the_page_tables(tmp_path: Path,
+                                                               every_size: None) -> None:
     store = Store(tmp_path / "store")
     folder = tmp_path / "staged"
     folder.mkdir()
