@@ -64,6 +64,8 @@ if TYPE_CHECKING:
         write_digest,
     )
     from metrics.drivers import Drivers, all_drivers, drivers, latest_period, summary
+    from metrics.engines.parquet import export_parquet
+    from metrics.engines.spark import open_spark_store
     from metrics.explain import Explanation, explain, json_parameters
     from metrics.kpis import kpi_rows
     from metrics.report import to_html, to_pdf
@@ -89,6 +91,8 @@ else:
         "save_state", "saved_rules", "to_markdown", "webhook_text", "write_digest")
     all_drivers, drivers, latest_period, summary = lazy_functions(
         "metrics.drivers", "all_drivers", "drivers", "latest_period", "summary")
+    (export_parquet,) = lazy_functions("metrics.engines.parquet", "export_parquet")
+    (open_spark_store,) = lazy_functions("metrics.engines.spark", "open_spark_store")
     explain, json_parameters = lazy_functions("metrics.explain", "explain", "json_parameters")
     (kpi_rows,) = lazy_functions("metrics.kpis", "kpi_rows")
     to_html, to_pdf = lazy_functions("metrics.report", "to_html", "to_pdf")
@@ -266,7 +270,8 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
                          "everything).", var=USER_ENV_VAR))
     parser.add_argument(
         "--engine", choices=("duckdb", "spark"), default="duckdb",
-        help=t("Where the metric commands ({commands}) run: DuckDB on the data folder "
+        help=t("Where the metric commands ({commands}) run: the built-in engine on the data "
+               "folder "
                "(default), or Spark on --source.", commands=", ".join(spark_commands())))
     parser.add_argument(
         "--spark-remote", metavar="sc://HOST:15002",
@@ -522,8 +527,6 @@ def _configure_export(export: argparse.ArgumentParser) -> None:
 
 
 def _export(args: argparse.Namespace, store: Store) -> None:
-    from metrics.engines.parquet import export_parquet
-
     _print_json(export_parquet(store, store.dataset(args.dataset), args.parquet))
 
 
@@ -1219,14 +1222,12 @@ def _open_store(args: argparse.Namespace, principal: Principal) -> Store:
     if args.engine == "duckdb":
         return Store(args.db, principal)
     if not COMMANDS[args.command].on_spark:
-        raise InputError(t("`{command}` runs on DuckDB only: leave out --engine spark (Spark "
-                           "runs {commands}).", command=args.command,
+        raise InputError(t("`{command}` runs on the built-in engine only: leave out --engine "
+                           "spark (Spark runs {commands}).", command=args.command,
                            commands=", ".join(spark_commands())))
     if not args.source:
         raise InputError(t("--engine spark needs --source: the folder of a dataset's Parquet "
                            "export (write it with `loyaltylens export`)."))
-    from metrics.engines.spark import open_spark_store
-
     return open_spark_store(args.source, args.spark_remote)
 
 

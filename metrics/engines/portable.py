@@ -52,7 +52,7 @@ UNPORTABLE: tuple[Unportable, ...] = (
           "passed to Spark untranslated, and Spark has no as-of join; join on a range "
           "with ROW_NUMBER() instead"),
     _rule("PIVOT", r"\b(?:UN)?PIVOT\b",
-          "DuckDB's PIVOT statement is passed to Spark untranslated; write the columns as "
+          "The PIVOT statement is passed to Spark untranslated; write the columns as "
           "SUM(CASE ...) or FILTER (WHERE ...) aggregates"),
     _rule("ordered list()", r"\b(?:LIST|ARRAY_AGG)\b \((?:[^()]|\([^()]*\))*\bORDER BY\b",
           "becomes an unordered collect_list on Spark; aggregate a ROW_NUMBER() column "
@@ -69,7 +69,7 @@ UNPORTABLE: tuple[Unportable, ...] = (
           "parts other than year, quarter, month, day and the day of the week are numbered "
           "differently on Spark (weeks, day of the year)"),
     _rule("quantile_disc()", r"\b(?:QUANTILE|QUANTILE_DISC|PERCENTILE_DISC|MODE) \(",
-          "the discrete quantile (DuckDB's quantile() too) has no Spark translation that "
+          "the discrete quantile (quantile() too) has no Spark translation that "
           "picks the same value; use quantile_cont() (rewritten to percentile())"),
 )
 

@@ -13,12 +13,21 @@ from typing import TYPE_CHECKING, Any
 from metrics.engines.parquet import MANIFEST
 from metrics.errors import InputError, StoreUnavailable
 from metrics.i18n import t
+from metrics.lazy import lazy_functions
 from metrics.store import Dataset, Store, dataset_of_entry
 
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
     import pyarrow as pa
+
+    from metrics.engines.spark_session import spark_session
+    from metrics.engines.spark_sql import to_spark
+else:
+    # sqlglot and pyspark come with the spark extra: the dashboard reads this module on
+    # DuckDB too, so they are imported when a Spark query first runs
+    (to_spark,) = lazy_functions("metrics.engines.spark_sql", "to_spark")
+    (spark_session,) = lazy_functions("metrics.engines.spark_session", "spark_session")
 
 
 class SparkEngine:
@@ -30,9 +39,6 @@ class SparkEngine:
         self.tables = dict(tables)
 
     def arrow(self, sql: str, params: Mapping[str, Any]) -> pa.Table:
-        # sqlglot comes with the spark extra: the dashboard reads this module on DuckDB too
-        from metrics.engines.spark_sql import to_spark
-
         spark_sql = to_spark(sql, self.tables)
         try:
             return self.session.sql(spark_sql, args=dict(params)).toArrow()
@@ -95,8 +101,8 @@ class SparkStore(Store):
 
     @contextmanager
     def reader(self, sql: str = "") -> Iterator[duckdb.DuckDBPyConnection]:
-        raise StoreUnavailable(t("This part of LoyaltyLens runs on DuckDB only, not on Spark: "
-                                 "run it without the Spark engine."))
+        raise StoreUnavailable(t("This part of LoyaltyLens runs on its built-in engine only, "
+                                 "not on Spark: run it without the Spark engine."))
         yield  # a generator, as the context manager it overrides
 
 
@@ -158,6 +164,4 @@ def spark_settings(environ: Mapping[str, str]) -> tuple[str, str | None] | None:
 def open_spark_store(source: str, remote: str | None = None) -> SparkStore:
     """A :class:`SparkStore` on ``source``, through Spark Connect at ``remote`` (none: a
     local Spark on every core)."""
-    from metrics.engines.spark_session import spark_session
-
     return SparkStore(spark_session(remote), source)

@@ -163,7 +163,7 @@ def to_spark(sql: str, tables: Mapping[tuple[str, str], str] | None = None) -> s
     found = unportable_constructs(sql)
     if found:
         raise InputError(t("This computation uses {construct}, which cannot run on Spark: "
-                           "{reason}. Run it on DuckDB (without --engine spark).",
+                           "{reason}. Run it on the built-in engine (without --engine spark).",
                            construct=found[0].name, reason=found[0].reason))
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(_rewrite)

@@ -113,7 +113,7 @@ def test_a_command_that_runs_on_duckdb_only_says_so(
     status, out, err = run(capsys, ["--engine", "spark", "--source",
                                     str(exported["sources"]["CDNOW"]), "datasets"])
     assert (status, out) == (2, "")
-    assert "`datasets` runs on DuckDB only" in err
+    assert "`datasets` runs on the built-in engine only" in err
 
 
 def test_a_folder_that_is_no_export_is_refused(spark: Any, tmp_path: Path,
