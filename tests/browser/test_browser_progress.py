@@ -5,6 +5,7 @@ from the server. Screenshotted mid-upload at 1440 px and 390 px (tests/artifacts
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.browser.test_browser import (  # noqa: F401 (fixtures)
     browser,
     serve,
 )
+from tests.browser.test_browser_languages import translated
 
 # Enough orders for a check of several seconds on a busy machine (about 60 MB).
 ORDERS = 1_000_000
@@ -64,18 +66,21 @@ def test_a_big_upload_shows_its_progress_and_cancel_stores_nothing(
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
         str(big_orders))
     bar = page.locator('[data-testid="stProgress"]')
-    # the rows counted so far, with the time left, in Romanian's numbers
-    expect(bar).to_contain_text(" din 1.000.000", timeout=120_000)
-    expect(bar).to_contain_text("mai rămân aproximativ")
+    # the file's rows in Romanian's numbers: "din 1.000.000" with the rows counted so far
+    # and the time left, or "rânduri: 1.000.000" in a phase done before the first count
+    # (the typed ingest checks a million rows in about a second; the counting and the time
+    # left are tested with a fake clock in tests/test_progress.py)
+    expect(bar).to_contain_text(re.compile(r"\b1\.000\.000\b"), timeout=120_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     bar.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / f"progress-ro-{device}.png"))
-    page.get_by_role("button", name="Cancel").click()
-    expect(page.get_by_text("The upload was cancelled: nothing of it was stored.")
+    page.get_by_role("button", name=translated("ro", "Cancel")).click()
+    expect(page.get_by_text(translated(
+        "ro", "The upload was cancelled: nothing of it was stored."))
            ).to_be_visible(timeout=60_000)
     watched.settle()
     expect(bar).to_have_count(0)
-    expect(page.get_by_role("button", name="Store")).to_have_count(0)
+    expect(page.get_by_role("button", name=translated("ro", "Store"))).to_have_count(0)
     watched.check(f"progress-cancelled-ro-{device}")
     watched.close()
     with Store(db) as store:
