@@ -239,12 +239,16 @@ def kpi_rows(store: Store, dataset: Dataset, filters: Filters
 
 
 def _table(store: Store, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    return _period_dates(query_frame(store, sql, params))[list(KPI_COLUMNS)]
+
+
+def _period_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its period start and end as dates (DuckDB gives timestamps)."""
     import pandas as pd
 
-    frame = query_frame(store, sql, params)
     frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
     frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
-    return frame[list(KPI_COLUMNS)]
+    return frame
 
 
 def group_values(store: Store, dataset: Dataset, filters: Filters, by: str
@@ -288,11 +292,7 @@ def kpi_split_table(store: Store, dataset: Dataset, filters: Filters, keys: tupl
         :data:`ROW_COLUMNS`: one row per segment, value with an order in the rows the
         range needs, and period (the KPI pieces are left out).
     """
-    import pandas as pd
-
-    frame = query_frame(store, *kpi_query(dataset, filters, split=keys))
-    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
-    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
+    frame = _period_dates(query_frame(store, *kpi_query(dataset, filters, split=keys)))
     frame["group_value"] = frame["group_value"].astype(object).where(
         frame["group_value"].notna(), None)
     return frame[[SPLIT_COLUMNS[0], *ROW_COLUMNS[:2], SPLIT_COLUMNS[1], *ROW_COLUMNS[2:]]]
