@@ -75,19 +75,23 @@ def test_every_page_opens_with_query_parameters(db: Path, page: str) -> None:
     assert not app.warning
 
 
+# February 2024 in the small shop with W = 30, worked out by hand in test_kpis.py: the
+# Overview's cards, label to value.
+SMALL_SHOP_FEBRUARY_CARDS = {
+    "Customers in the base": "3", "New customers": "1", "Active customers": "2",
+    "Orders": "2", "Revenue (EUR)": "80.00", "Avg. order value (EUR)": "40.00",
+    "Repeat purchase rate": "50.0%", "Retention rate (CRR)": "66.7%",
+    "Strict retention rate": "66.7%", "Churn rate": "33.3%",
+    # January's buyers A, B, E spent 150 + 200 + 90 = 440; in February only A, 80
+    # (below A's 150, so gross = net): 80 / 440
+    "Net revenue retention": "18.2%", "Gross revenue retention": "18.2%",
+}
+
+
 def test_the_overview_shows_the_metrics_numbers_for_the_linked_view(db: Path) -> None:
-    # February 2024 in the small shop with W = 30, worked out by hand in test_kpis.py.
     app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01"})
     shown = {metric.label: metric.value for metric in app.metric}
-    assert shown == {
-        "Customers in the base": "3", "New customers": "1", "Active customers": "2",
-        "Orders": "2", "Revenue (EUR)": "80.00", "Avg. order value (EUR)": "40.00",
-        "Repeat purchase rate": "50.0%", "Retention rate (CRR)": "66.7%",
-        "Strict retention rate": "66.7%", "Churn rate": "33.3%",
-        # January's buyers A, B, E spent 150 + 200 + 90 = 440; in February only A, 80
-        # (below A's 150, so gross = net): 80 / 440
-        "Net revenue retention": "18.2%", "Gross revenue retention": "18.2%",
-    }
+    assert shown == SMALL_SHOP_FEBRUARY_CARDS
 
 
 def test_the_overview_equals_metrics_for_a_filtered_demo_view(db: Path) -> None:
