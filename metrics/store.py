@@ -40,7 +40,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -663,10 +663,6 @@ class Store:
         the catalogue still holds the same orders (a version that kept them gets them;
         a deleted dataset or replaced orders get nothing, and the file goes).
         """
-        entry = _read_catalogue(self.root)["datasets"].get(dataset_id)
-        if entry is None or "orders" not in entry["tables"]:
-            yield None
-            return
         with self._exclusive():  # no writer's clean-up between making it and locking it
             folder = self.root / "tmp" / f"{_PAGES_BUILD}{secrets.token_hex(6)}"
             folder.mkdir()
@@ -674,11 +670,8 @@ class Store:
             fcntl.flock(lock, fcntl.LOCK_EX)
         connection = self._connect()
         try:
-            try:
-                connection.execute(f"ATTACH $path AS {quote_ident('ds_' + dataset_id)} "
-                                   f"(READ_ONLY)", {"path": str(
-                                       _dataset_path(self.root, dataset_id, entry["version"]))})
-            except duckdb.IOException:  # a writer replaced the version meanwhile
+            entry = self._attach_orders_version(connection, dataset_id)
+            if entry is None:
                 yield None
                 return
             built = folder / "pages.duckdb"
@@ -692,6 +685,23 @@ class Store:
             connection.close()
             shutil.rmtree(folder, ignore_errors=True)
             os.close(lock)
+
+    def _attach_orders_version(self, connection: duckdb.DuckDBPyConnection,
+                               dataset_id: str) -> dict[str, Any] | None:
+        """Attach the current version of a dataset read-only as ``ds_<id>``; return its
+        catalogue entry, or None when it has no orders (or no longer exists)."""
+        for _ in range(_ATTACH_TRIES):
+            entry = _read_catalogue(self.root)["datasets"].get(dataset_id)
+            if entry is None or "orders" not in entry["tables"]:
+                return None
+            try:
+                connection.execute(f"ATTACH $path AS {quote_ident('ds_' + dataset_id)} "
+                                   f"(READ_ONLY)", {"path": str(
+                                       _dataset_path(self.root, dataset_id, entry["version"]))})
+            except duckdb.IOException:  # a writer replaced the version meanwhile
+                continue
+            return entry
+        return None
 
     def _publish_page_tables(self, dataset_id: str, orders_version: str, built: Path,
                              stored: dict[str, str]) -> None:
@@ -788,12 +798,6 @@ class Store:
         }
         if kind == "orders":  # names the page tables' sidecar of these orders
             edit.entry["tables"][kind]["orders_version"] = edit.path.stem
-
-    def record_page_aggregates(self, dataset_id: str, kind: str,
-                               stored: Mapping[str, str]) -> None:
-        """Record in the caller's job which page tables are stored with a dataset's table
-        of ``kind`` (register the table first), each with the fingerprint of its query."""
-        self._edit(dataset_id).entry["tables"][kind]["page_aggregates"] = dict(stored)
 
     def job_dataset(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> Dataset:
         """A dataset as the caller's job has written it so far (its registered tables
