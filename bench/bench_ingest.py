@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.timing import ROOT, in_fresh_process, verdict
+from metrics.store import Store
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_ORDERS = 9_000_000  # "10 million orders": the targets apply from here
@@ -50,37 +51,19 @@ write(frame, Path(sys.argv[2]), sys.argv[3])
 REPORT = {"rows": len(frame)}
 """
 # The dataset usable once ingest_file returns (its page tables not built); then the page
-# tables built as the CLI and the Data page build them: in a process of their own.
-# Times count from the process's start (argv[3], the parent's clock).
-# The builder's peak is its high-water mark read while it runs (not ru_maxrss of the
-# children: that counts the parent's pages the fork shared before the exec).
+# tables built as the CLI and the Data page build them: in a process of their own, which
+# outlives this one (waited for by page_tables_ready). Times count from the process's
+# start (argv[3], the parent's clock).
 LOYALTYLENS = """
 import sys, time
 from metrics.ingest import ingest_file
 from metrics.page_aggregates import schedule_page_tables
 from metrics.store import Store
-def high_water_mb(pid):
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 with Store(sys.argv[2]) as store:
     report = ingest_file(store, sys.argv[1], dataset="bench", page_aggregates="none")
     usable = time.time() - float(sys.argv[3])
     builder = schedule_page_tables(store, report.dataset_id, "background")
-    assert builder is not None
-    builder_mb = 0.0
-    while builder.poll() is None:
-        builder_mb = max(builder_mb, high_water_mb(builder.pid))
-        time.sleep(0.1)
-    assert builder.returncode == 0
-    ready = time.time() - float(sys.argv[3])
-    assert store.dataset("bench").tables["orders"].page_aggregates
-REPORT = {"rows": report.rows_stored, "usable": usable, "ready": ready,
-          "builder_peak_rss_mb": builder_mb}
+REPORT = {"rows": report.rows_stored, "usable": usable, "builder_pid": builder.pid}
 """
 # The code before (BENCH_BEFORE): the page tables stored with the orders, in one job.
 BEFORE = """
@@ -104,10 +87,35 @@ REPORT = {"rows": len(frame)}
 
 def run_child(code: str, *args: str, checkout: Path = ROOT) -> dict[str, Any]:
     """What ``code`` reports run in a new process (given ``args`` and the time it is
-    started), with its wall seconds (the process's start included) as ``seconds``."""
+    started), with its wall seconds (the process's start included) as ``seconds`` and
+    that start as ``started``."""
     started = time.time()
     report = in_fresh_process(code, *args, str(started), checkout=checkout)
-    return report | {"seconds": time.time() - started}
+    return report | {"seconds": time.time() - started, "started": started}
+
+
+def page_tables_ready(run: dict[str, Any], database: Path) -> dict[str, Any]:
+    """Wait for the page tables' builder the ingest started (a process of its own, no
+    longer this one's child): the seconds from the ingest's start until it is done, its
+    peak memory (its high-water mark, read while it runs), and that its tables are
+    published."""
+    peak = 0.0
+    while (status := _status(run["builder_pid"])) and status.get("State", "Z")[0] != "Z":
+        peak = max(peak, int(status.get("VmHWM", "0 kB").split()[0]) / 1024)
+        time.sleep(0.1)
+    ready = time.time() - run["started"]
+    with Store(database) as store:
+        assert store.dataset("bench").tables["orders"].page_aggregates, "no page tables"
+    return {"ready": ready, "builder_peak_rss_mb": peak}
+
+
+def _status(pid: int) -> dict[str, str] | None:
+    """A process's /proc status fields, or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
 
 
 def main() -> None:
@@ -130,8 +138,10 @@ def main() -> None:
     for _ in range(REPEATS):  # alternated, so that the machine's load falls on each alike
         for method, code, checkout in methods:
             with tempfile.TemporaryDirectory() as folder:
-                run = run_child(code, str(csv_path), str(Path(folder) / "bench.duckdb"),
-                                checkout=checkout)
+                database = Path(folder) / "bench.duckdb"
+                run = run_child(code, str(csv_path), str(database), checkout=checkout)
+                if "builder_pid" in run:
+                    run |= page_tables_ready(run, database)
             orders = orders or run["rows"]
             assert run["rows"] == orders, (method, run["rows"])
             runs[method].append(run)
