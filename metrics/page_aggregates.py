@@ -17,6 +17,7 @@ today's query would compute otherwise. Any other filter state runs the pages' qu
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -48,6 +49,7 @@ MIN_ORDERS = 200_000
 # not at all ("none": a file only checked in a scratch store).
 PageTables = Literal["now", "background", "none"]
 _ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger(__name__)
 
 
 def worth_page_tables(dataset: Dataset, min_orders: int | None = None) -> bool:
@@ -73,10 +75,14 @@ def schedule_page_tables(store: Store, dataset_id: str, when: PageTables = "now"
         return None
     # a session of its own: neither the CLI's exit nor the upload's process ending stops it
     path = os.pathsep.join(filter(None, (str(_ROOT), os.environ.get("PYTHONPATH"))))
-    return subprocess.Popen(
-        [sys.executable, "-m", "metrics.page_aggregates", str(store.root), dataset_id],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, cwd=_ROOT, env=os.environ | {"PYTHONPATH": path})
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "metrics.page_aggregates", str(store.root), dataset_id],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, cwd=_ROOT, env=os.environ | {"PYTHONPATH": path})
+    except OSError:  # the dataset is stored all the same: its pages run their queries
+        logger.exception("Could not start building the page tables of %s", dataset_id)
+        return None
 
 
 def build_page_tables(store: Store, dataset_id: str,
