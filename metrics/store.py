@@ -278,6 +278,12 @@ class _Job:
     saves_benchmarks: bool = False
 
 
+def alert_rules_path(root: Path, dataset_id: str) -> Path:
+    """Where a dataset's alert rules are saved (:mod:`metrics.digest`): beside the
+    catalogue, kept across its versions, deleted with the dataset."""
+    return Path(root) / "alert_rules" / f"{dataset_id}.toml"
+
+
 class Store:
     """The datasets of one store folder; hand out a cursor per query (thread-safe use).
 
@@ -770,8 +776,8 @@ class Store:
             leftover.unlink(missing_ok=True)
 
     def delete_dataset(self, id_or_name: str) -> Dataset:
-        """Delete a dataset, its file (which gives the disk space back) and its notes
-        (:mod:`metrics.annotations`); return what was deleted."""
+        """Delete a dataset, its file (which gives the disk space back), its notes
+        (:mod:`metrics.annotations`) and its alert rules; return what was deleted."""
         dataset = self.dataset(id_or_name)
         with self._exclusive():
             catalogue = _read_catalogue(self.root)
@@ -783,6 +789,7 @@ class Store:
             path.unlink(missing_ok=True)
             _remove_empty(path.parent)
             forget_annotations(self.root, dataset.id)  # once the catalogue no longer has it
+            alert_rules_path(self.root, dataset.id).unlink(missing_ok=True)
         self._audit("delete", dataset.workspace, dataset.id)
         return dataset
 
