@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import plotly.graph_objects as go
 
-from dashboard.formatting import format_day
+from dashboard.formatting import format_day, period_tick
 from dashboard.safe import chart_text
 from metrics.annotations import Annotation
 from metrics.query.sql import Period, period_index, period_start_of_index
@@ -32,17 +32,40 @@ LABEL_ROW_PIXELS = 15
 # it (the trend chart's "Hollow markers: ...").
 LABEL_TOP_PIXELS = 8
 _AXIS_META = "period_axis"
+# At most this many periods are named under a trend's axis: more, and Plotly turns the
+# names on their side, which leaves the plot a strip (three years of months, in Romanian).
+MAX_TICKS = 8
+# How many periods apart the named ones are: steps a calendar reader counts in (every
+# quarter or half year of months, every quarter of weeks), the smallest that keeps to
+# MAX_TICKS.
+TICK_STEPS: dict[Period, tuple[int, ...]] = {
+    "week": (1, 2, 4, 13, 26, 52), "month": (1, 2, 3, 6, 12), "quarter": (1, 2, 4),
+    "year": (1, 2, 5, 10)}
 
 
 def period_axis(figure: go.Figure, period: Period, starts: Sequence[date],
                 labels: Sequence[str]) -> go.Figure:
     """Mark ``figure``'s x axis as the periods starting on ``starts``, named ``labels``
-    (one category each, in that order), so :func:`draw_notes` can place a day on it."""
-    figure.update_xaxes(type="category", categoryorder="array", categoryarray=list(labels))
+    (one category each, in that order), so :func:`draw_notes` can place a day on it.
+
+    At most :data:`MAX_TICKS` periods are named under the axis, counting back from the
+    latest, each by its short name (:func:`~dashboard.formatting.period_tick`); the hover
+    names each point's period in full.
+    """
+    ticks = range(len(labels) - 1, -1, -tick_step(period, len(labels)))[::-1]
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=list(labels),
+                        tickmode="array", tickvals=[labels[i] for i in ticks],
+                        ticktext=[period_tick(period, _day(starts[i])) for i in ticks])
     meta = dict(figure.layout.meta) if isinstance(figure.layout.meta, dict) else {}
     meta[_AXIS_META] = {"period": period, "starts": [_day(day).isoformat() for day in starts]}
     figure.update_layout(meta=meta)
     return figure
+
+
+def tick_step(period: Period, periods: int) -> int:
+    """How many periods apart the named ones are on an axis of ``periods`` periods."""
+    fewest = -(-periods // MAX_TICKS)  # ceiling division
+    return next((step for step in TICK_STEPS[period] if step >= fewest), fewest)
 
 
 def is_trend_chart(figure: go.Figure) -> bool:

@@ -226,6 +226,22 @@ def _period_label(period: Period, start: date, end: date | None, lang: str) -> s
     return name
 
 
+def period_tick(period: Period, start: date) -> str:
+    """The short name of a period under a chart's axis: 'Nov 2026' ('nov. 2026' in
+    Romanian), 'Q3 2026', the week's first day, '2026'. A chart's points and hover keep
+    :func:`period_label`; a tick has the width of a few characters on a phone."""
+    return _period_tick(period, start, language.get())
+
+
+@functools.lru_cache(maxsize=16384)
+def _period_tick(period: Period, start: date, lang: str) -> str:
+    if period == "month":
+        return format_date(start, format="LLL y", locale=current_locale())
+    if period == "week":
+        return format_day(start)
+    return _period_label(period, start, None, lang)
+
+
 def period_labels(period: Period, frame: pd.DataFrame) -> list[str]:
     """:func:`period_label` of each row of a table by period (``period_start`` and, when
     it has one, ``period_end``)."""

@@ -7,9 +7,9 @@ process and the CLI slow the same guesser down. The sign-in mode is chosen in
 ``loyaltylens.toml`` in the same folder (or ``$LOYALTYLENS_AUTH``).
 
 :class:`Principal`, :data:`ADMIN`, :data:`DEFAULT_WORKSPACE`, :func:`workspaces`,
-:func:`check_workspace` and :func:`is_shared` live in :mod:`metrics.principal`, which the
-store imports; they are named here too (``import X as X``), so access is one module to
-its callers.
+:func:`check_workspace`, :func:`is_shared` and :func:`principal_for` live in
+:mod:`metrics.principal`, which the store and the CLI import without Argon2; they are named
+here too (``import X as X``), so access is one module to its callers.
 """
 
 from __future__ import annotations
@@ -32,17 +32,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from metrics import audit
+from metrics.catalogue import workspace_dataset_count
 from metrics.errors import AccessDenied, InputError
 from metrics.files import locked, replace_json
 from metrics.i18n import t
 from metrics.principal import ADMIN as ADMIN
-from metrics.principal import AUTH_FILE, read_auth
+from metrics.principal import AUTH_FILE, read_auth, user_principal
 from metrics.principal import DEFAULT_WORKSPACE as DEFAULT_WORKSPACE
 from metrics.principal import Principal as Principal
 from metrics.principal import check_workspace as check_workspace
 from metrics.principal import is_shared as is_shared
+from metrics.principal import principal_for as principal_for
 from metrics.principal import workspaces as workspaces
-from metrics.store import workspace_dataset_count
 
 STATE_FILE = "auth-state.json"
 CONFIG_FILE = "loyaltylens.toml"
@@ -241,27 +242,6 @@ def users(root: Path) -> list[dict[str, Any]]:
             for name, user in sorted(read_auth(root)["users"].items())]
 
 
-def _principal(name: str, user: dict[str, Any]) -> Principal:
-    return Principal(name, frozenset(user["workspaces"]), bool(user.get("admin")))
-
-
-def principal_for(root: Path, name: str | None) -> Principal:
-    """The principal of the user ``name``; None is the local administrator.
-
-    Raises
-    ------
-    AccessDenied
-        No user has this name.
-    """
-    if name is None:
-        return ADMIN
-    user = read_auth(root)["users"].get(name)
-    if user is None:
-        raise AccessDenied(t("LoyaltyLens has no user of that name: ask your administrator "
-                             "to add you."))
-    return _principal(name, user)
-
-
 # -- signing in ------------------------------------------------------------------------------
 
 def authenticate(root: Path, name: str, password: str, *,
@@ -305,7 +285,7 @@ def authenticate(root: Path, name: str, password: str, *,
     _forget_failures(root, name)
     _rehash_if_needed(root, name, verifier, password)
     audit.record(root, "sign_in", user=name, now=now)
-    return _principal(name, user)
+    return user_principal(name, user)
 
 
 def _verifies(password_hash: str, password: str) -> bool:

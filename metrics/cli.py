@@ -19,26 +19,27 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from metrics import access, audit
-from metrics.access import Principal
+from metrics import audit
+from metrics.catalogue import DB_ENV_VAR, default_db_path, listed_datasets
+from metrics.engine import engine_settings
 from metrics.errors import AccessDenied, InputError, LoyaltyLensError
 from metrics.export import json_value, rows_to_csv, rows_to_records, to_csv, to_records
 from metrics.i18n import LANGUAGE_ENV_VAR, LANGUAGES, language, language_of, t
 from metrics.lazy import lazy_functions, module_value
-from metrics.progress import ProgressLines
+from metrics.principal import Principal, principal_for, workspaces
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
-from metrics.query.segments import segment_key
 from metrics.query.sql import PERIODS
-from metrics.roles import TABLE_KINDS
-from metrics.store import DB_ENV_VAR, Store, default_db_path
 
 # A script may call the CLI hundreds of times, and most commands need neither pandas nor
-# SciPy nor the CLV models: the functions that bring them in are imported when a command
-# first calls them, and the options that name their constants are added to a command's
-# parser when that command is parsed (:class:`_Parser`).
+# SciPy nor the CLV models, and --help and ``datasets`` not even DuckDB: the functions
+# that bring them in (the store itself) are imported when a command first calls them, and
+# the options that name their constants are added to a command's parser when that command
+# is parsed (:class:`_Parser`). tests/test_cli_start.py checks what each command imports.
 if TYPE_CHECKING:
     import pandas as pd
 
+    from metrics.access import add_user, add_workspace, remove_user, remove_workspace, set_password
+    from metrics.access import users as user_list
     from metrics.annotations import add_annotation, delete_annotation, list_annotations
     from metrics.benchmarks import (
         all_benchmarks,
@@ -68,6 +69,8 @@ if TYPE_CHECKING:
     from metrics.engines.spark import open_spark_store
     from metrics.explain import Explanation, explain, json_parameters
     from metrics.kpis import kpi_rows
+    from metrics.progress import ProgressLines
+    from metrics.query.segments import segment_key
     from metrics.report import to_html, to_pdf
     from metrics.report.builder import check_folder, load_builder, report_pages, write_report
     from metrics.retention import cohort_table, lifecycle_table, retention_table, with_change_tests
@@ -75,7 +78,11 @@ if TYPE_CHECKING:
     from metrics.satisfaction import nps_table
     from metrics.segments import segment_summary
     from metrics.staging import ingest_isolated
+    from metrics.store import Store
 else:
+    (add_user, add_workspace, remove_user, remove_workspace, set_password,
+     user_list) = lazy_functions("metrics.access", "add_user", "add_workspace", "remove_user",
+                                 "remove_workspace", "set_password", "users")
     add_annotation, delete_annotation, list_annotations = lazy_functions(
         "metrics.annotations", "add_annotation", "delete_annotation", "list_annotations")
     (all_benchmarks, benchmark_frame, delete_benchmarks, find_sector, read_benchmark_file,
@@ -95,6 +102,7 @@ else:
     (open_spark_store,) = lazy_functions("metrics.engines.spark", "open_spark_store")
     explain, json_parameters = lazy_functions("metrics.explain", "explain", "json_parameters")
     (kpi_rows,) = lazy_functions("metrics.kpis", "kpi_rows")
+    (ProgressLines,) = lazy_functions("metrics.progress", "ProgressLines")
     to_html, to_pdf = lazy_functions("metrics.report", "to_html", "to_pdf")
     check_folder, load_builder, report_pages, write_report = lazy_functions(
         "metrics.report.builder", "check_folder", "load_builder", "report_pages",
@@ -103,9 +111,11 @@ else:
         "metrics.retention", "cohort_table", "lifecycle_table", "retention_table",
         "with_change_tests")
     (rfm_table,) = lazy_functions("metrics.rfm", "rfm_table")
+    (segment_key,) = lazy_functions("metrics.query.segments", "segment_key")
     (nps_table,) = lazy_functions("metrics.satisfaction", "nps_table")
     (segment_summary,) = lazy_functions("metrics.segments", "segment_summary")
     (ingest_isolated,) = lazy_functions("metrics.staging", "ingest_isolated")
+    (Store,) = lazy_functions("metrics.store", "Store")
 
 
 def _date(text: str) -> date:
@@ -223,8 +233,9 @@ DIGEST_ERROR = 3
 
 @dataclass(frozen=True)
 class WithoutStore:
-    """A command that does not open the database in this process (the ingest opens it in
-    a process of its own, under limits: :mod:`metrics.isolation`), for the principal."""
+    """A command that does not open the database in this process, for the principal: the
+    ingest opens it in a process of its own, under limits (:mod:`metrics.isolation`), and
+    ``datasets`` reads the catalogue alone."""
 
     run: Callable[[argparse.Namespace, Principal], None]
 
@@ -412,7 +423,8 @@ def _configure_ingest(ingest: argparse.ArgumentParser) -> None:
     ingest.add_argument("--workspace",
                         help=t("The workspace of the dataset, and of a new one (needed when "
                                "you have several)."))
-    ingest.add_argument("--kind", default="orders", choices=sorted(TABLE_KINDS))
+    ingest.add_argument("--kind", default="orders",
+                        choices=sorted(module_value("metrics.roles", "TABLE_KINDS")))
     ingest.add_argument("--map", dest="mapping", type=_pair, action="append", default=[],
                         metavar="ROLE=COLUMN",
                         help=t("Column for a role, e.g. --map customer_id=Email (repeatable)."))
@@ -461,14 +473,20 @@ _DATASET_COLUMNS = ("id", "name", "workspace", "currency", "created_at", "tables
                     "first_date", "last_date")
 
 
-def _datasets(args: argparse.Namespace, store: Store) -> None:
+def _datasets(args: argparse.Namespace, principal: Principal) -> None:
+    """The datasets the catalogue names: listing them starts no DuckDB, unless the store
+    must be opened first (an older single-file store to migrate, or a memory limit only
+    DuckDB can check, refused as every other command refuses it)."""
+    root = _data_folder(args)
+    if root.is_file() or not engine_settings().plain_memory_limit:
+        Store(root, principal).close()
     rows = [
         (d.id, d.name, d.workspace, d.currency, d.created_at.isoformat(timespec="seconds"),
          ",".join(sorted(d.tables)),
          d.tables["orders"].rows if "orders" in d.tables else None,
          d.tables["orders"].first_date if "orders" in d.tables else None,
          d.tables["orders"].last_date if "orders" in d.tables else None)
-        for d in store.datasets()
+        for d in listed_datasets(root, principal)
     ]
     _print_rows(_DATASET_COLUMNS, rows, args.format)
 
@@ -569,7 +587,7 @@ def _configure_workspaces(workspaces: argparse.ArgumentParser) -> None:
 
 def _workspaces(args: argparse.Namespace, store: Store) -> None:
     if args.action == "list":
-        counts = {w: 0 for w in access.workspaces(store.root)
+        counts = {w: 0 for w in workspaces(store.root)
                   if store.principal.can_see(w)}
         for dataset in store.datasets():
             counts[dataset.workspace] = counts.get(dataset.workspace, 0) + 1
@@ -577,10 +595,10 @@ def _workspaces(args: argparse.Namespace, store: Store) -> None:
         return
     _administrator(store)
     if args.action == "add":
-        access.add_workspace(store.root, args.name)
+        add_workspace(store.root, args.name)
         _print_json({"added": args.name})
     else:
-        access.remove_workspace(store.root, args.name)
+        remove_workspace(store.root, args.name)
         _print_json({"removed": args.name})
 
 
@@ -607,7 +625,7 @@ def _configure_users(users: argparse.ArgumentParser) -> None:
 def _users(args: argparse.Namespace, store: Store) -> None:
     _administrator(store)
     if args.action == "list":
-        users = access.users(store.root)
+        users = user_list(store.root)
         if args.format == "json":
             _print_json(users)
         else:  # one row a user: the workspaces in one cell
@@ -615,14 +633,14 @@ def _users(args: argparse.Namespace, store: Store) -> None:
                         [(u["name"], ",".join(u["workspaces"]), u["admin"]) for u in users],
                         "csv")
     elif args.action == "add":
-        access.add_user(store.root, args.name, args.workspaces, _read_password(args),
-                        admin=args.admin)
+        add_user(store.root, args.name, args.workspaces, _read_password(args),
+                 admin=args.admin)
         _print_json({"added": args.name, "workspaces": sorted(set(args.workspaces))})
     elif args.action == "passwd":
-        access.set_password(store.root, args.name, _read_password(args))
+        set_password(store.root, args.name, _read_password(args))
         _print_json({"password_changed": args.name})
     else:
-        access.remove_user(store.root, args.name)
+        remove_user(store.root, args.name)
         _print_json({"removed": args.name})
 
 
@@ -1104,7 +1122,8 @@ def _named_group(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
 COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("ingest", lambda: t("Validate a file and store it in a dataset."),
             _configure_ingest, WithoutStore(_ingest)),
-    Command("datasets", lambda: t("List the stored datasets."), _configure_datasets, _datasets),
+    Command("datasets", lambda: t("List the stored datasets."), _configure_datasets,
+            WithoutStore(_datasets)),
     Command("delete", lambda: t("Delete a dataset and all its data."),
             _configure_delete, _delete),
     Command("annotate", lambda: t("Add a dated note to a dataset (\"Price increase\"), "
@@ -1204,6 +1223,7 @@ def _run(arguments: Sequence[str]) -> int:
     try:
         principal = _principal(args)
         command = registered.run
+        _check_engine(args)
         if isinstance(command, WithoutStore):
             command.run(args, principal)
         else:  # the one place a command's store, and so every dataset it opens, is made
@@ -1221,6 +1241,13 @@ def _open_store(args: argparse.Namespace, principal: Principal) -> Store:
     """The command's store: the data folder on DuckDB, or the --source on Spark."""
     if args.engine == "duckdb":
         return Store(args.db, principal)
+    return open_spark_store(args.source, args.spark_remote)
+
+
+def _check_engine(args: argparse.Namespace) -> None:
+    """Refuse --engine spark for a command Spark does not run, or without --source."""
+    if args.engine == "duckdb":
+        return
     if not COMMANDS[args.command].on_spark:
         raise InputError(t("`{command}` runs on the built-in engine only: leave out --engine "
                            "spark (Spark runs {commands}).", command=args.command,
@@ -1228,14 +1255,18 @@ def _open_store(args: argparse.Namespace, principal: Principal) -> Store:
     if not args.source:
         raise InputError(t("--engine spark needs --source: the folder of a dataset's Parquet "
                            "export (write it with `loyaltylens export`)."))
-    return open_spark_store(args.source, args.spark_remote)
 
 
 def _principal(args: argparse.Namespace) -> Principal:
     """Who runs the command: ``--user``, else ``$LOYALTYLENS_USER``, else the local
     administrator (the file permissions of the data folder are the CLI's boundary)."""
     name = args.user or os.environ.get(USER_ENV_VAR) or None
-    return access.principal_for(Path(args.db) if args.db else default_db_path(), name)
+    return principal_for(_data_folder(args), name)
+
+
+def _data_folder(args: argparse.Namespace) -> Path:
+    """The data folder: ``--db``, else ``$LOYALTYLENS_DB``, else the default."""
+    return Path(args.db) if args.db else default_db_path()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.sql import Period
 from metrics.registry import entry
 from metrics.significance import Significance, caption, change_test
-from metrics.store import Dataset, Store
+from metrics.store import Dataset, Store, alert_rules_path
 
 Severity = Literal["warning", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("warning", "critical")
@@ -222,7 +222,7 @@ def rules_toml(rules: Iterable[Rule]) -> str:
 
 
 def _rules_path(store: Store, dataset: Dataset) -> Path:
-    return store.root / "alert_rules" / f"{dataset.id}.toml"
+    return alert_rules_path(store.root, dataset.id)
 
 
 def saved_rules(store: Store, dataset: Dataset) -> tuple[Rule, ...]:

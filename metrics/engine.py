@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ MEMORY_ENV_VAR = "LOYALTYLENS_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"
 # cgroup v2: the CPU time a container may use, "<quota> <period>" or "max <period>"
 CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+# A whole number of megabytes, gigabytes or terabytes, decimal or binary ("3GB", "500 MiB"):
+# a memory limit DuckDB always takes (tests/test_engine.py checks that it does).
+_PLAIN_MEMORY_LIMIT = re.compile(r"\s*[1-9][0-9]*\s*[mgt]i?b\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,13 @@ class EngineSettings:
     def as_config(self) -> dict[str, str | int]:
         """The settings as ``duckdb.connect(..., config=...)`` takes them."""
         return {"threads": self.threads, "memory_limit": self.memory_limit}
+
+    @property
+    def plain_memory_limit(self) -> bool:
+        """Whether the memory limit is written as a size DuckDB always takes, so it is
+        known good without starting DuckDB; any other text only DuckDB can judge (the
+        store refuses it when it opens, metrics.store)."""
+        return _PLAIN_MEMORY_LIMIT.fullmatch(self.memory_limit) is not None
 
 
 def available_cores(cpu_max: Path = CPU_MAX) -> int:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import errno
-
-import duckdb
+import sys
 
 from metrics.i18n import N_, t
 
@@ -64,12 +63,20 @@ def server_trouble(error: BaseException) -> ServerTrouble | None:
     DuckDB reports a full disk as an ``IOException``, and later writes of the same
     connection as a ``TransactionException``.
     """
-    if isinstance(error, duckdb.OutOfMemoryException | MemoryError):
+    if isinstance(error, (*_duckdb_errors("OutOfMemoryException"), MemoryError)):
         return ServerTrouble(t(OUT_OF_MEMORY))
-    if isinstance(error, duckdb.IOException | duckdb.TransactionException) or (
+    if isinstance(error, _duckdb_errors("IOException", "TransactionException")) or (
             isinstance(error, OSError) and error.errno in _DISK_ERRNOS):
         return ServerTrouble(t(DISK_TROUBLE))
     return None
+
+
+def _duckdb_errors(*names: str) -> tuple[type[BaseException], ...]:
+    """DuckDB's exception classes ``names``; none while DuckDB is not imported, since no
+    error of its can exist before (a program that never queries, as the CLI's ``--help``,
+    does not import it just to classify an error)."""
+    duckdb = sys.modules.get("duckdb")
+    return tuple(getattr(duckdb, name) for name in names) if duckdb is not None else ()
 
 
 class QueryTimeout(LoyaltyLensError):

@@ -215,11 +215,17 @@ def kpi_table(store: Store, dataset: Dataset, filters: Filters, by: str | None =
     """
     if by is not None:
         return _split_table(store, dataset, filters, by)
-    # the KPI table stored at ingest when it answers this filter state (the same query's
-    # rows, metrics/page_aggregates.py), else the KPI query
-    return _table(store, *(stored_kpi_query(dataset, filters, KPI_COLUMNS,
-                                            lambda whole: kpi_query(dataset, whole)[0])
-                           or kpi_query(dataset, filters)))
+    return _table(store, *kpi_source(dataset, filters))
+
+
+def kpi_source(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The query of the KPI table of a filter state (:func:`kpi_table` without a split,
+    :func:`kpi_rows`) and the parameters it binds: it reads the KPI table stored at
+    ingest when that answers the filter state (the same query's rows, checked by its
+    fingerprint: metrics/page_aggregates.py), else it is the KPI query."""
+    return (stored_kpi_query(dataset, filters, KPI_COLUMNS,
+                             lambda whole: kpi_query(dataset, whole)[0])
+            or kpi_query(dataset, filters))
 
 
 def kpi_rows(store: Store, dataset: Dataset, filters: Filters
@@ -231,9 +237,10 @@ def kpi_rows(store: Store, dataset: Dataset, filters: Filters
     -------
     tuple
         :data:`KPI_COLUMNS`, and one tuple a period in their order (dates as dates,
-        ``None`` where the table has a missing value), from the same query.
+        ``None`` where the table has a missing value), from the same query (the stored
+        KPI table where it answers the filters, :func:`kpi_source`).
     """
-    columns, rows = query_columns_rows(store, *kpi_query(dataset, filters))
+    columns, rows = query_columns_rows(store, *kpi_source(dataset, filters))
     order = [columns.index(column) for column in KPI_COLUMNS]
     return KPI_COLUMNS, [tuple(row[i] for i in order) for row in rows]
 

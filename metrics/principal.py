@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import InputError
+from metrics.errors import AccessDenied, InputError
 from metrics.i18n import t
 
 AUTH_FILE = "auth.json"
@@ -55,6 +55,28 @@ def read_auth(root: Path) -> dict[str, Any]:
         return _empty_auth()
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+def user_principal(name: str, user: dict[str, Any]) -> Principal:
+    """The principal of the user ``name`` from their entry in the users file."""
+    return Principal(name, frozenset(user["workspaces"]), bool(user.get("admin")))
+
+
+def principal_for(root: Path, name: str | None) -> Principal:
+    """The principal of the user ``name``; None is the local administrator.
+
+    Raises
+    ------
+    AccessDenied
+        No user has this name.
+    """
+    if name is None:
+        return ADMIN
+    user = read_auth(root)["users"].get(name)
+    if user is None:
+        raise AccessDenied(t("LoyaltyLens has no user of that name: ask your administrator "
+                             "to add you."))
+    return user_principal(name, user)
 
 
 def is_shared(root: Path) -> bool:

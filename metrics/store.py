@@ -5,7 +5,8 @@ the file holding its current version, ``datasets/<id>/<version>.duckdb``; saved 
 sets live in ``benchmarks/<version>.duckdb``. Readers open those files read-only, so any
 number of processes (dashboards, the CLI) read at once. A writer, one at a time across
 processes (``write.lock``), writes a new version file beside the old one and then replaces
-the catalogue in one rename: readers see the old state or the new one, never half of it.
+the catalogue in one rename: readers see the old state or the new one, never half of it
+(:mod:`metrics.catalogue` reads it, and defines :class:`Dataset`, named here too).
 The superseded file is removed at once; a reader still scanning it keeps its open handle
 (Linux frees the space when the last one closes).
 
@@ -51,6 +52,25 @@ import duckdb
 
 from metrics import audit
 from metrics.annotations import forget_dataset as forget_annotations
+from metrics.catalogue import CATALOGUE_FILE as CATALOGUE_FILE
+from metrics.catalogue import CATALOGUE_FORMAT as CATALOGUE_FORMAT
+from metrics.catalogue import DB_ENV_VAR as DB_ENV_VAR
+from metrics.catalogue import DEFAULT_DB_PATH as DEFAULT_DB_PATH
+from metrics.catalogue import PURCHASE_HISTORY_COLUMNS as PURCHASE_HISTORY_COLUMNS
+from metrics.catalogue import Dataset as Dataset
+from metrics.catalogue import TableInfo as TableInfo
+from metrics.catalogue import (
+    catalogue_stamp,
+    datasets_of,
+    empty_catalogue,
+    entry_workspace,
+    make_store_folder,
+    read_catalogue,
+    visible_entries,
+)
+from metrics.catalogue import dataset_of_entry as dataset_of_entry
+from metrics.catalogue import default_db_path as default_db_path
+from metrics.catalogue import workspace_dataset_count as workspace_dataset_count
 from metrics.engine import MEMORY_ENV_VAR, engine_settings
 from metrics.engines import Engine
 from metrics.engines.duckdb_engine import DuckDBEngine
@@ -66,17 +86,10 @@ from metrics.i18n import format_number, t
 from metrics.principal import ADMIN, DEFAULT_WORKSPACE, Principal, check_workspace, is_shared
 from metrics.query.sql import quote_ident
 
-DB_ENV_VAR = "LOYALTYLENS_DB"
-# Stored with the orders at ingest (sql/purchase_history.sql); older datasets lack them.
-PURCHASE_HISTORY_COLUMNS = ("first_purchase_on", "previous_purchase_on", "next_purchase_on")
 QUERY_SECONDS_ENV_VAR = "LOYALTYLENS_QUERY_SECONDS"
 # A query running longer is interrupted: it holds a core another user may be waiting for.
 DEFAULT_QUERY_SECONDS = 300.0
-DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "loyaltylens.duckdb"
-
-CATALOGUE_FILE = "catalogue.json"
 LOCK_FILE = "write.lock"
-CATALOGUE_FORMAT = 1
 # A single-file database of an older LoyaltyLens is kept under this suffix once migrated.
 MIGRATED_SUFFIX = ".before-versions"
 # The attached file of saved benchmark sets; its table is copied into ``main`` (tiny).
@@ -88,99 +101,12 @@ _ATTACH_TRIES = 5
 _PAGES_BUILD = "pages-build-"
 
 
-@dataclass(frozen=True)
-class TableInfo:
-    """What is stored for one kind of data in a dataset.
-
-    ``rows`` counts the stored table's rows, which are what users count: orders (the
-    lines of a line-item export grouped into their orders), customers, answers,
-    subscriptions or spend entries; ``order_items`` counts order lines.
-    """
-
-    kind: str
-    source: str | None
-    rows: int
-    mapping: dict[str, str]
-    segment_columns: tuple[str, ...]
-    first_date: date | None
-    last_date: date | None
-    loaded_at: datetime
-    columns: tuple[str, ...] = ()
-    # the page tables stored with the orders (metrics/page_aggregates.py): what each holds
-    # and the fingerprint of the query that computed it; none before they existed. A cache
-    # of the orders' numbers, not data: two tables holding the same rows are equal
-    page_aggregates: dict[str, str] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A named dataset and the tables it holds; ``version`` names its stored file."""
-
-    id: str
-    name: str
-    currency: str | None
-    created_at: datetime
-    tables: dict[str, TableInfo] = field(default_factory=dict)
-    version: str = ""
-    workspace: str = DEFAULT_WORKSPACE
-
-    @property
-    def schema(self) -> str:
-        return f"ds_{self.id}"
-
-    @property
-    def has_purchase_history(self) -> bool:
-        """Whether its orders carry the purchase-history columns (stored since they exist)."""
-        orders = self.tables.get("orders")
-        return orders is not None and set(PURCHASE_HISTORY_COLUMNS) <= set(orders.columns)
-
-    def table(self, kind: str) -> str:
-        """Quoted, schema-qualified name of this dataset's table of ``kind``."""
-        if kind not in self.tables:
-            raise InputError(
-                t(
-                    "The dataset “{name}” has no {kind} data yet: upload a {kind} file "
-                    "on the Data page first.",
-                    name=self.name,
-                    kind=kind,
-                )
-            )
-        return f"{quote_ident(self.schema)}.{quote_ident(kind)}"
-
-
-def default_db_path() -> Path:
-    """The store's folder: ``$LOYALTYLENS_DB`` when set, else ``data/loyaltylens.duckdb``."""
-    return Path(os.environ.get(DB_ENV_VAR) or DEFAULT_DB_PATH)
-
-
 # -- the catalogue file ----------------------------------------------------------------------
-
-
-def _empty_catalogue() -> dict[str, Any]:
-    return {"format": CATALOGUE_FORMAT, "datasets": {}, "benchmarks": None}
-
-
-def _read_catalogue(root: Path) -> dict[str, Any]:
-    try:
-        text = (root / CATALOGUE_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return _empty_catalogue()
-    catalogue: dict[str, Any] = json.loads(text)
-    return catalogue
 
 
 def _write_catalogue(root: Path, catalogue: dict[str, Any]) -> None:
     """Replace the catalogue in one rename, so a reader reads the old or the new one."""
     replace_json(root / CATALOGUE_FILE, catalogue)
-
-
-def _stamp(root: Path) -> tuple[int, int, int] | None:
-    """Changes whenever the catalogue is replaced (a new file, so a new inode)."""
-    try:
-        status = os.stat(root / CATALOGUE_FILE)
-    except FileNotFoundError:
-        return None
-    return status.st_ino, status.st_mtime_ns, status.st_size
 
 
 def _dataset_path(root: Path, dataset_id: str, version: str) -> Path:
@@ -202,59 +128,6 @@ def _benchmarks_path(root: Path, version: str) -> Path:
 
 def _new_version() -> str:
     return secrets.token_hex(6)
-
-
-def _table_info(kind: str, entry: dict[str, Any]) -> TableInfo:
-    first, last = entry.get("first_date"), entry.get("last_date")
-    return TableInfo(
-        kind=kind,
-        source=entry.get("source"),
-        rows=int(entry["rows"]),
-        mapping=dict(entry["mapping"]),
-        segment_columns=tuple(entry["segment_columns"]),
-        first_date=date.fromisoformat(first) if first else None,
-        last_date=date.fromisoformat(last) if last else None,
-        loaded_at=datetime.fromisoformat(entry["loaded_at"]),
-        columns=tuple(entry.get("columns", ())),
-        page_aggregates=dict(entry.get("page_aggregates") or {}),
-    )
-
-
-def _workspace(entry: dict[str, Any]) -> str:
-    """A catalogue entry's workspace: written before workspaces existed, ``default``."""
-    return str(entry.get("workspace") or DEFAULT_WORKSPACE)
-
-
-def _visible(catalogue: dict[str, Any], principal: Principal) -> dict[str, Any]:
-    """The catalogue entries of the datasets ``principal`` may see, by id."""
-    return {dataset_id: entry for dataset_id, entry in catalogue["datasets"].items()
-            if principal.can_see(_workspace(entry))}
-
-
-def workspace_dataset_count(root: Path | str, workspace: str) -> int:
-    """How many datasets the store folder ``root`` holds in ``workspace``."""
-    entries = _read_catalogue(Path(root))["datasets"].values()
-    return sum(_workspace(entry) == workspace for entry in entries)
-
-
-def _datasets(entries: dict[str, Any]) -> list[Dataset]:
-    datasets = [
-        Dataset(id=dataset_id, name=entry["name"], currency=entry.get("currency"),
-                created_at=datetime.fromisoformat(entry["created_at"]),
-                tables={kind: _table_info(kind, info)
-                        for kind, info in entry["tables"].items()},
-                version=entry["version"], workspace=_workspace(entry))
-        for dataset_id, entry in entries.items()
-    ]
-    datasets.sort(key=lambda d: d.name)
-    datasets.sort(key=lambda d: d.created_at, reverse=True)  # newest first, then by name
-    return datasets
-
-
-def dataset_of_entry(dataset_id: str, entry: dict[str, Any]) -> Dataset:
-    """The dataset a catalogue entry describes (also an export's description:
-    metrics.engines.parquet)."""
-    return _datasets({dataset_id: entry})[0]
 
 
 def _table_columns(cursor: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[str]]:
@@ -309,6 +182,12 @@ class _Job:
     saves_benchmarks: bool = False
 
 
+def alert_rules_path(root: Path, dataset_id: str) -> Path:
+    """Where a dataset's alert rules are saved (:mod:`metrics.digest`): beside the
+    catalogue, kept across its versions, deleted with the dataset."""
+    return Path(root) / "alert_rules" / f"{dataset_id}.toml"
+
+
 class Store:
     """The datasets of one store folder; hand out a cursor per query (thread-safe use).
 
@@ -346,17 +225,7 @@ class Store:
         # the CLI's, and each snapshot opened anew after another process wrote
         self._settings = engine_settings()
         self.query_seconds = _query_seconds()
-        try:
-            # the data folder is the CLI's boundary: only its owner may read it
-            root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            (root / "datasets").mkdir(parents=True, exist_ok=True)
-            (root / "benchmarks").mkdir(exist_ok=True)
-            (root / "tmp").mkdir(exist_ok=True)
-        except OSError as error:
-            raise StoreUnavailable(t("Cannot create the LoyaltyLens data folder {path}: "
-                                     "{reason}. Point --db / LOYALTYLENS_DB at a folder "
-                                     "you can write to.", path=self.path,
-                                     reason=error.strerror or error)) from error
+        make_store_folder(root, self.path)
         self._write_lock = threading.Lock()
         self._snapshot_lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
@@ -399,7 +268,7 @@ class Store:
     def _current(self) -> _Snapshot:
         """The snapshot of the newest catalogue, opened anew when a writer replaced it."""
         with self._snapshot_lock:
-            stamp = _stamp(self.root)
+            stamp = catalogue_stamp(self.root)
             if self._snapshot is None or self._snapshot.stamp != stamp:
                 # the old snapshot is not closed: cursors still reading it keep it alive
                 self._snapshot = self._open_snapshot()
@@ -407,15 +276,15 @@ class Store:
 
     def _open_snapshot(self) -> _Snapshot:
         for _ in range(_ATTACH_TRIES):
-            stamp = _stamp(self.root)
-            catalogue = _read_catalogue(self.root)
+            stamp = catalogue_stamp(self.root)
+            catalogue = read_catalogue(self.root)
             connection = self._connect()
             try:
                 self._attach_all(connection, catalogue)
             except duckdb.IOException:  # a writer removed a file after we read the catalogue
                 connection.close()
                 continue
-            return _Snapshot(stamp, _datasets(_visible(catalogue, self.principal)),
+            return _Snapshot(stamp, datasets_of(visible_entries(catalogue, self.principal)),
                              connection)
         raise StoreUnavailable(t("The LoyaltyLens data in {path} keeps changing while it is "
                                  "read; try again in a moment.", path=self.path))
@@ -423,7 +292,7 @@ class Store:
     def _attach_all(self, connection: duckdb.DuckDBPyConnection,
                     catalogue: dict[str, Any]) -> None:
         # another workspace's files are not even attached: no query can read them
-        for dataset_id, entry in _visible(catalogue, self.principal).items():
+        for dataset_id, entry in visible_entries(catalogue, self.principal).items():
             self._attach_dataset(connection, dataset_id, entry)
         if catalogue.get("benchmarks"):
             _copy_saved_benchmarks(connection,
@@ -580,7 +449,7 @@ class Store:
 
     def _check_visible(self, entry: dict[str, Any] | None) -> dict[str, Any]:
         """A catalogue entry the principal may change: else refused as if missing."""
-        if entry is None or not self.principal.can_see(_workspace(entry)):
+        if entry is None or not self.principal.can_see(entry_workspace(entry)):
             if not self.principal.is_admin:
                 raise AccessDenied()
             raise DatasetNotFound(t("The dataset was deleted meanwhile; nothing was "
@@ -610,7 +479,7 @@ class Store:
         CLI, a child process running an ingest).
         """
         with self._exclusive():
-            catalogue = _read_catalogue(self.root)
+            catalogue = read_catalogue(self.root)
             self._remove_unreferenced(catalogue)
             job = _Job(self._connect(), catalogue)
             self._job = job
@@ -691,7 +560,7 @@ class Store:
         """Attach the current version of a dataset read-only as ``ds_<id>``; return its
         catalogue entry, or None when it has no orders (or no longer exists)."""
         for _ in range(_ATTACH_TRIES):
-            entry = _read_catalogue(self.root)["datasets"].get(dataset_id)
+            entry = read_catalogue(self.root)["datasets"].get(dataset_id)
             if entry is None or "orders" not in entry["tables"]:
                 return None
             try:
@@ -708,7 +577,7 @@ class Store:
         """Move a built sidecar file into place and record it, if the catalogue still
         holds the orders it was built from."""
         with self._exclusive():
-            catalogue = _read_catalogue(self.root)
+            catalogue = read_catalogue(self.root)
             entry = catalogue["datasets"].get(dataset_id)
             if entry is None or "orders" not in entry["tables"] or (
                     _orders_version(entry) != orders_version):
@@ -807,7 +676,7 @@ class Store:
         columns = _table_columns(cursor, "ds_" + dataset_id)
         tables = {kind: info | {"columns": columns.get(kind, [])}
                   for kind, info in edit.entry["tables"].items()}
-        return _datasets({dataset_id: edit.entry | {"tables": tables,
+        return datasets_of({dataset_id: edit.entry | {"tables": tables,
                                                      "version": edit.path.stem}})[0]
 
     def forget_table(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str,
@@ -851,7 +720,7 @@ class Store:
             catalogue["benchmarks"] = version
         _write_catalogue(self.root, catalogue)
         for dataset_id, edit in job.edits.items():
-            self._audit("store", _workspace(edit.entry), dataset_id)
+            self._audit("store", entry_workspace(edit.entry), dataset_id)
         job.edits = {}
         for path in superseded:  # readers still holding it keep their open handle
             path.unlink(missing_ok=True)
@@ -889,11 +758,11 @@ class Store:
             _remove_if_unlocked(folder)  # the page tables of a builder that died
 
     def delete_dataset(self, id_or_name: str) -> Dataset:
-        """Delete a dataset, its file (which gives the disk space back) and its notes
-        (:mod:`metrics.annotations`); return what was deleted."""
+        """Delete a dataset, its file (which gives the disk space back), its notes
+        (:mod:`metrics.annotations`) and its alert rules; return what was deleted."""
         dataset = self.dataset(id_or_name)
         with self._exclusive():
-            catalogue = _read_catalogue(self.root)
+            catalogue = read_catalogue(self.root)
             entry = catalogue["datasets"].pop(dataset.id, None)
             if entry is None:  # someone else deleted it first: the outcome they wanted
                 return dataset
@@ -905,6 +774,7 @@ class Store:
                 pages.unlink(missing_ok=True)
             _remove_empty(path.parent)
             forget_annotations(self.root, dataset.id)  # once the catalogue no longer has it
+            alert_rules_path(self.root, dataset.id).unlink(missing_ok=True)
         self._audit("delete", dataset.workspace, dataset.id)
         return dataset
 
@@ -925,7 +795,7 @@ class Store:
         dataset = self.dataset(id_or_name)
         check_workspace(self.root, workspace)
         with self._exclusive():
-            catalogue = _read_catalogue(self.root)
+            catalogue = read_catalogue(self.root)
             entry = self._check_visible(catalogue["datasets"].get(dataset.id))
             entry["workspace"] = workspace
             _write_catalogue(self.root, catalogue)
@@ -1061,7 +931,7 @@ def _copy_legacy(legacy: Path, staging: Path) -> None:
             "-- the catalogue tables of a single-file database\n"
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'legacy' "
             "AND schema_name = 'main'").fetchall()}
-        catalogue = _empty_catalogue()
+        catalogue = empty_catalogue()
         if "loyaltylens_datasets" in tables:
             catalogue["datasets"] = _copy_legacy_datasets(source, staging)
         (staging / "benchmarks").mkdir(parents=True, exist_ok=True)

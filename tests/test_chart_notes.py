@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import plotly.graph_objects as go
 
 from dashboard.chart_images import chart_image
-from dashboard.chart_notes import NOTE_NAME, draw_notes, note_position, short_label
+from dashboard.chart_notes import NOTE_NAME, draw_notes, note_position, period_axis, short_label
 from dashboard.charts import trend_chart
 from metrics.annotations import Annotation
+from metrics.i18n import language
 from tests.test_chart_images import _frame  # January to March 2024, by month
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -88,3 +89,32 @@ def test_a_note_that_looks_like_a_link_is_drawn_as_plain_text() -> None:
     links, text = _svg_links_and_text(draw_notes(figure, [_note(date(2024, 2, 1), EVIL)]))
     assert links == []
     assert '<a href="https://evil…' in text
+
+
+def test_three_years_of_months_name_every_sixth_counting_back_from_the_latest() -> None:
+    # November 2023 to November 2026: 37 months; more than 8 names would be turned on their
+    # side, so every 6th (the first step of 1, 2, 3, 6, 12 giving at most 8), from the last.
+    months = [date(2023 + (10 + i) // 12, (10 + i) % 12 + 1, 1) for i in range(37)]
+    labels = [f"month {i}" for i in range(37)]
+    token = language.set("ro")
+    try:
+        figure = period_axis(go.Figure(), "month", months, labels)
+    finally:
+        language.reset(token)
+    axis = figure.layout.xaxis
+    assert list(axis.tickvals) == ["month 0", "month 6", "month 12", "month 18", "month 24",
+                                   "month 30", "month 36"]
+    assert list(axis.ticktext) == ["nov. 2023", "mai 2024", "nov. 2024", "mai 2025",
+                                   "nov. 2025", "mai 2026", "nov. 2026"]
+    assert list(axis.categoryarray) == labels  # the points and the hover keep every name
+
+
+def test_a_short_axis_names_every_period() -> None:
+    quarters = [date(2024, 1, 1), date(2024, 4, 1), date(2024, 7, 1)]
+    figure = period_axis(go.Figure(), "quarter", quarters, ["a", "b", "c"])
+    assert list(figure.layout.xaxis.tickvals) == ["a", "b", "c"]
+    assert list(figure.layout.xaxis.ticktext) == ["Q1 2024", "Q2 2024", "Q3 2024"]
+    # ten weeks: every 2nd, the latest named
+    weeks = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(10)]
+    figure = period_axis(go.Figure(), "week", weeks, [str(i) for i in range(10)])
+    assert list(figure.layout.xaxis.tickvals) == ["1", "3", "5", "7", "9"]

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import os
 import subprocess
 import sys
 import textwrap
@@ -30,8 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "scipy", "metrics.clv", "metrics.explain", "metrics.registry")
 
 
-def _imported_after(*argv: str) -> dict[str, bool]:
-    """Which of :data:`HEAVY` a fresh interpreter has imported after ``main(argv)``."""
+# What a command that runs no query need not start: the engine, the store that opens it,
+# and the password hashing (issue 22: --help and datasets imported all three).
+ENGINE = ("duckdb", "metrics.store", "argon2")
+
+
+def _imported_after(*argv: str, modules: tuple[str, ...] = HEAVY,
+                    env: dict[str, str] | None = None) -> dict[str, bool]:
+    """Which of ``modules`` a fresh interpreter has imported after ``main(argv)``."""
     code = textwrap.dedent(f"""
         import contextlib, io, json, sys
         import metrics.cli
@@ -40,10 +47,11 @@ def _imported_after(*argv: str) -> dict[str, bool]:
                 metrics.cli.main({list(argv)!r})
             except SystemExit:
                 pass  # --help
-        print(json.dumps({{name: name in sys.modules for name in {list(HEAVY)!r}}}))
+        print(json.dumps({{name: name in sys.modules for name in {list(modules)!r}}}))
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120, check=True)
+                          cwd=ROOT, timeout=120, check=True,
+                          env=None if env is None else {**os.environ, **env})
     imported: dict[str, bool] = json.loads(done.stdout.strip().splitlines()[-1])
     return imported
 
@@ -58,6 +66,39 @@ def test_help_and_datasets_import_neither_pandas_nor_scipy_nor_the_models(
     assert _imported_after("--db", db, "datasets", "--format", "csv") == nothing
     # kpis prints the KPI query's rows as they come (issue 22: it imported pandas before)
     assert _imported_after("--db", db, "kpis", "--dataset", "Small") == nothing
+
+
+def test_help_and_datasets_start_no_engine_and_kpis_no_password_hashing(
+        tmp_path: Path) -> None:
+    """--help prints texts and datasets reads the catalogue: neither imports DuckDB, the
+    store nor Argon2; kpis needs DuckDB, still not Argon2 (no user signs in)."""
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["--db", db, "ingest", str(SMALL_ORDERS), "--dataset", "Small"]) == 0
+    nothing = dict.fromkeys(ENGINE, False)
+    assert _imported_after("--help", modules=ENGINE) == nothing
+    assert _imported_after("--db", db, "kpis", "--help", modules=ENGINE) == nothing
+    assert _imported_after("--db", db, "datasets", modules=ENGINE) == nothing
+    # a memory limit written as a plain size needs no DuckDB to check
+    assert _imported_after("--db", db, "datasets", "--format", "csv", modules=ENGINE,
+                           env={"LOYALTYLENS_MEMORY_LIMIT": "3GB"}) == nothing
+    assert _imported_after("--db", db, "kpis", "--dataset", "Small", modules=ENGINE) == {
+        "duckdb": True, "metrics.store": True, "argon2": False}
+
+
+def test_datasets_lists_from_the_catalogue_what_the_store_lists(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "cli.duckdb"
+    for name in ("Small", "Second"):
+        assert main(["--db", str(db), "ingest", str(SMALL_ORDERS), "--dataset", name]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(db), "datasets"]) == 0
+    with Store(db) as store:
+        expected = [(d.id, d.name, d.tables["orders"].rows, d.tables["orders"].first_date)
+                    for d in store.datasets()]
+    printed = json.loads(capsys.readouterr().out)
+    assert [(d["id"], d["name"], d["orders"], date.fromisoformat(d["first_date"]))
+            for d in printed] == expected
+    assert [d["name"] for d in printed] == ["Second", "Small"]  # newest first
 
 
 def _command_help(parser: argparse.ArgumentParser, name: str) -> str:

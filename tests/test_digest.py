@@ -296,6 +296,20 @@ def test_saved_rules_read_back_and_default_without_any(tmp_path: Path) -> None:
         assert saved_rules(store, dataset) == rules
 
 
+def test_deleting_a_dataset_deletes_its_alert_rules(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "o.csv", ("customer_id", "order_date", "amount"),
+                     [("c1", "2024-01-01", 10)])
+    with Store(tmp_path / "s.duckdb") as store:
+        ingest_file(store, path, dataset="Kept", currency="EUR")
+        ingest_file(store, path, dataset="Gone", currency="EUR")
+        kept, gone = store.dataset("Kept"), store.dataset("Gone")
+        save_rules(store, kept, (Rule("nps", significant_drop=True, min_base=30),))
+        save_rules(store, gone, (Rule("churn_rate", above=8.0),))
+        store.delete_dataset("Gone")
+        assert [p.name for p in (store.root / "alert_rules").iterdir()] == [f"{kept.id}.toml"]
+        assert saved_rules(store, kept) == (Rule("nps", significant_drop=True, min_base=30),)
+
+
 @pytest.mark.parametrize(("lang", "now", "before", "change"), [
     ("en", "13.0%", "8.0%", "+5.0"), ("ro", "13,0%", "8,0%", "+5,0"),
     ("ru", "13,0%", "8,0%", "+5,0")])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dashboard import services
@@ -67,6 +68,24 @@ def test_a_memory_size_duckdb_cannot_read_says_so(monkeypatch: pytest.MonkeyPatc
         Store(tmp_path / "store")
     assert str(raised.value) == ("LOYALTYLENS_MEMORY_LIMIT = “lots” is not a memory size; "
                                  "write it like 2GB or 500MB.")
+
+
+@pytest.mark.parametrize("size", ["2GB", "500MB", "3 GiB", "1tb", " 12 mib ", "1MB", "64TB"])
+def test_a_plain_memory_limit_is_one_duckdb_takes(monkeypatch: pytest.MonkeyPatch,
+                                                   size: str) -> None:
+    """What ``datasets`` accepts without starting DuckDB, DuckDB accepts too."""
+    monkeypatch.setenv(MEMORY_ENV_VAR, size)
+    settings = engine_settings()
+    assert settings.plain_memory_limit
+    duckdb.connect(":memory:", config={"memory_limit": settings.memory_limit}).close()
+
+
+@pytest.mark.parametrize("size", ["lots", "100", "0GB", "1kb", "80%", "2GBs", "1.5GB"])
+def test_any_other_memory_limit_is_left_to_duckdb(monkeypatch: pytest.MonkeyPatch,
+                                                  size: str) -> None:
+    # some of these DuckDB takes (80%, 1.5GB), some it refuses ("lots", 0GB): it decides
+    monkeypatch.setenv(MEMORY_ENV_VAR, size)
+    assert not engine_settings().plain_memory_limit
 
 
 @pytest.mark.parametrize(("cpu_max", "cores"), [

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from metrics.catalogue import Dataset
 from metrics.errors import InputError
 from metrics.i18n import N_, format_number, t
 from metrics.query.sql import PERIODS, Period, period_index
-from metrics.store import Dataset
 
 DEFAULT_INACTIVITY_DAYS = 90
 # The range of the inactivity window W: the sidebar's input, the link's value, the suggestion
