@@ -26,7 +26,7 @@ def rows() -> list[tuple[str, str, str]]:
         seconds, peak = ingest["median_seconds"][ours], ingest["peak_rss_mb"][ours]
         ratio = ingest.get("ratio_to_pandas", seconds / ingest["median_seconds"][pandas])
         found += [
-            (f"ingest {ingest['orders']:,} orders under 12 s",
+            (f"ingest {ingest['orders']:,} orders (dataset usable) under 12 s",
              f"{seconds:.1f} s (pandas {ingest['median_seconds'][pandas]:.1f} s)",
              ingest["targets"].get("ingest under 12 s", "-")),
             ("... within 3x pandas read_csv + to_datetime", f"{ratio:.1f}x",
@@ -34,6 +34,7 @@ def rows() -> list[tuple[str, str, str]]:
             ("ingest peak memory under 3 GB", f"{peak:,.0f} MB (pandas "
              f"{ingest['peak_rss_mb'][pandas]:,.0f} MB)",
              ingest["targets"]["peak memory under 3 GB"])]
+        found += ingest_ready_rows(ingest)
     if pages and pages["targets"]:
         times = pages["median_seconds"]
         ours = times["LoyaltyLens: KPIs + cohorts + lifecycle"]
@@ -73,6 +74,22 @@ def rows() -> list[tuple[str, str, str]]:
              f"{summary['speed_ratio_lifetimes_over_ours']:.1f}x",
              summary["targets"]["summary at least 10x faster than lifetimes"])]
     return found + drivers_rows() + load_rows() + cli_rows()
+
+
+def ingest_ready_rows(ingest: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The page tables built after the ingest (reported, no target), and the ingest
+    against the code before it in the same run (BENCH_BEFORE)."""
+    ready = ingest["median_seconds"].get("LoyaltyLens page tables ready")
+    found = []
+    if ready is not None:
+        builder = ingest["peak_rss_mb"].get("LoyaltyLens page tables ready", 0)
+        found.append(("... page tables ready after the ingest (reported, no target)",
+                      f"{ready:.1f} s, builder {builder:,.0f} MB", "-"))
+    before = ingest.get("ratio_to_before")
+    if before:
+        found.append(("... against the code before, same run (reported)",
+                      f"usable {before['usable']:.2f}x, tables {before['ready']:.2f}x", "-"))
+    return found
 
 
 def drivers_rows() -> list[tuple[str, str, str]]:

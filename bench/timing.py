@@ -4,6 +4,7 @@ resident memory of a piece of work run in a fresh process."""
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -36,11 +37,13 @@ def median_seconds(run: Callable[[], Any], repeats: int = 5) -> tuple[float, Any
     return statistics.median(times), result
 
 
-def in_fresh_process(code: str, *args: str) -> dict[str, Any]:
+def in_fresh_process(code: str, *args: str, checkout: Path = ROOT) -> dict[str, Any]:
     """Run ``code`` (Python, given ``args`` as sys.argv[1:]) in a new interpreter from the
-    repository root; return its peak RSS in MB and whatever it put in a dict ``REPORT``."""
+    repository root (or another ``checkout`` of it, whose code it then imports); return
+    its peak RSS in MB and whatever it put in a dict ``REPORT``."""
+    env = os.environ | {"PYTHONPATH": str(checkout)}
     output = subprocess.run([sys.executable, "-c", code + REPORT_PEAK, *args], check=True,
-                            capture_output=True, text=True, cwd=ROOT).stdout
+                            capture_output=True, text=True, cwd=checkout, env=env).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from metrics.errors import InputError
 from metrics.i18n import N_, Nn_, format_number, t, tn
 from metrics.limits import MAX_LINE_BYTES, check_rows, line_too_long, upload_too_large
-from metrics.page_aggregates import store_page_aggregates
+from metrics.page_aggregates import PageTables, drop_page_tables, schedule_page_tables
 from metrics.parsing import (
     CURRENCY_HINTS,
     DATE_CELLS,
@@ -743,7 +743,7 @@ def ingest_file(
     decimal_mark: str | None = None,
     workspace: str | None = None,
     progress: ProgressCallback = no_progress,
-    page_aggregates: bool = True,
+    page_aggregates: PageTables = "now",
 ) -> IngestReport:
     """Validate a file and store its usable rows as the ``kind`` table of a dataset.
 
@@ -795,8 +795,10 @@ def ingest_file(
         Called with a :class:`~metrics.progress.Step` as the ingest reads the file,
         checks its rows and stores them, and when it is done (the rows stored).
     page_aggregates
-        Store the pages' tables of the common filter states with orders
-        (:mod:`metrics.page_aggregates`); off for a file only checked in a scratch store.
+        When the pages' tables of the common filter states are built for orders
+        (:mod:`metrics.page_aggregates`), always after the orders are published: in this
+        call ("now"), in a process of their own that outlives it ("background"), or not
+        at all ("none": a file only checked in a scratch store).
 
     Raises
     ------
@@ -837,9 +839,8 @@ def ingest_file(
                                  name, workspace, existing, mapping, currency, source,
                                  date_format, keep_out_of_range_dates, today, decimal_mark,
                                  progress)
-                if (table.name == "orders" and page_aggregates and not dry_run
-                        and report.dataset_id is not None):
-                    store_page_aggregates(store, cursor, report.dataset_id)
+                if table.name == "orders" and report.dataset_id is not None:
+                    drop_page_tables(cursor, report.dataset_id)  # of the orders replaced
                 if dry_run:
                     report.dry_run = True
                     if existing is None:  # its id was made up, and is rolled back with it
@@ -847,6 +848,9 @@ def ingest_file(
                     raise _DryRun(report)
     except _DryRun as rolled_back:
         report = rolled_back.report
+    if table.name == "orders" and not dry_run and report.dataset_id is not None:
+        # the dataset is published and usable: its pages run their queries until then
+        schedule_page_tables(store, report.dataset_id, page_aggregates)
     progress(Step("done", rows=report.rows_stored))
     return report
 

@@ -184,7 +184,7 @@ def _child(sender: Connection, task: Callable[..., Any], limits: Limits, lang: s
            reports_progress: bool) -> None:
     """The child's body: limits, the task in the parent's language, and its outcome sent
     to the parent (before it, the task's progress steps, when the parent follows them)."""
-    _limit(limits)
+    apply_limits(limits)
     language.set(lang)
 
     def send_progress(step: Step) -> None:
@@ -207,8 +207,8 @@ def _child(sender: Connection, task: Callable[..., Any], limits: Limits, lang: s
         sender.send(("memory", "sending the result"))
 
 
-def _limit(limits: Limits) -> None:
-    """Apply ``limits`` to this process (the child)."""
+def apply_limits(limits: Limits) -> None:
+    """Apply ``limits`` to this process (a child doing work on a user's file)."""
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_limit, limits.cpu_limit + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))

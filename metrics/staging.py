@@ -17,7 +17,7 @@ from metrics.errors import InputError
 from metrics.i18n import t
 from metrics.ingest import CURRENCY_GIVEN, IngestReport, ingest_file
 from metrics.isolation import Limits, run_isolated
-from metrics.page_aggregates import store_page_aggregates
+from metrics.page_aggregates import PageTables, drop_page_tables, schedule_page_tables
 from metrics.progress import ProgressCallback, QueryProgress, Step, no_progress
 from metrics.query.sql import quote_ident
 from metrics.store import Dataset, Store, TableInfo
@@ -128,10 +128,9 @@ def stage_file(folder: Path, path: Path, existing: Dataset | None, dataset: str,
         with Store(scratch_path) as scratch:
             if existing is not None:
                 _mirror(scratch, existing)
-            # the page tables are stored with the orders by store_staged, not here
+            # the page tables are built for the orders that store_staged stores, not here
             report = ingest_file(scratch, path, dataset=dataset, progress=checking,
-                                 page_aggregates=False,
-                                 **arguments)
+                                 page_aggregates="none", **arguments)
             staged = scratch.dataset(report.dataset_name)
             tables = tuple(_stage_table(scratch, staged, info.kind, folder)
                            for info in staged.tables.values()
@@ -170,7 +169,8 @@ def _catalogue_entry(info: TableInfo) -> dict[str, Any]:
 
 
 def store_staged(store: Store, staged: Staged, currency: str | None = None,
-                 progress: ProgressCallback = no_progress) -> IngestReport:
+                 progress: ProgressCallback = no_progress, page_tables: PageTables = "now"
+                 ) -> IngestReport:
     """Store a staged file's tables in one transaction: all of them, or nothing.
 
     This is the one write of an upload; the Data page runs it in a child process
@@ -186,6 +186,9 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None,
         The currency the user chose for a new dataset, instead of the file's suggestion.
     progress
         Called with the rows stored as they are written, and when done.
+    page_tables
+        When the page tables of stored orders are built, once they are published
+        (:data:`metrics.page_aggregates.PageTables`).
 
     Returns
     -------
@@ -224,9 +227,12 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None,
                            f"CREATE TABLE {target} AS SELECT * FROM read_parquet($path)",
                            {"path": str(table.path)})
             store.register_table(cursor, dataset_id, table.kind, table.info)
-        if any(table.kind == "orders" for table in staged.tables):
-            store_page_aggregates(store, cursor, dataset_id)
+        stores_orders = any(table.kind == "orders" for table in staged.tables)
+        if stores_orders:
+            drop_page_tables(cursor, dataset_id)  # of the orders replaced
     discard_staged(staged)
+    if stores_orders:  # the dataset is published and usable: its pages run their queries
+        schedule_page_tables(store, dataset_id, page_tables)
     progress(Step("done", rows=report.rows_stored))
     return dataclasses.replace(report, dry_run=False, dataset_id=dataset_id)
 
@@ -237,7 +243,9 @@ def store_staged_isolated(store: Store, staged: Staged, currency: str | None = N
     """:func:`store_staged` in a child process under ``limits``, which opens the store's
     folder itself: a crash, a full disk or a hang there never reaches the server, and
     readers keep reading meanwhile (the store switches to the new version when it is
-    written). An in-memory store (tests) has no folder to share, so it is written here.
+    written). The page tables of new orders are built afterwards in a process of their
+    own (:func:`metrics.page_aggregates.schedule_page_tables`). An in-memory store
+    (tests) has no folder to share, so it is written here.
 
     ``progress`` and ``every`` are :func:`run_isolated`'s: an error ``progress`` raises
     stops the child, and nothing is stored."""
@@ -253,7 +261,7 @@ def _store_staged_into(db: str, principal: Principal, staged: Staged,
                        ) -> IngestReport:
     """The child's side of :func:`store_staged_isolated`: the same principal's store."""
     with Store(db, principal) as store:
-        return store_staged(store, staged, currency, progress)
+        return store_staged(store, staged, currency, progress, page_tables="background")
 
 
 def discard_staged(staged: Staged) -> None:
@@ -267,7 +275,10 @@ def ingest_isolated(db: Path | str | None, path: Path | str, *, limits: Limits |
     """:func:`metrics.ingest.ingest_file` in a child process, which opens the database
     itself (``db``: a path, or None for the default) for ``principal``: the CLI's ingest,
     reading and storing under the limits; ``progress`` gets its steps here, as the child
-    reports them. Raises as :func:`stage_isolated` does."""
+    reports them. It returns once the dataset is usable: its page tables are built in a
+    process of their own (``page_aggregates="background"``, unless ``arguments`` say
+    otherwise). Raises as :func:`stage_isolated` does."""
+    arguments = {"page_aggregates": "background"} | arguments
     task = functools.partial(_ingest_into, None if db is None else str(db), principal,
                              Path(path), arguments)
     return run_isolated(task, arguments.get("source") or Path(path).name, limits, progress)

@@ -10,6 +10,13 @@ the catalogue in one rename: readers see the old state or the new one, never hal
 The superseded file is removed at once; a reader still scanning it keeps its open handle
 (Linux frees the space when the last one closes).
 
+The page tables of a dataset's orders (metrics/page_aggregates.py) are built after the
+orders are published, into a sidecar file ``datasets/<id>/pages-<orders version>.duckdb``
+named after the version that wrote the orders (a later version that keeps the orders
+keeps it). It is built in a locked folder under ``tmp/`` and renamed into place, and the
+catalogue records it, under the write lock and only while the catalogue still has those
+orders: readers attach it once it is complete, never half of it.
+
 In a reading connection each dataset file is attached read-only and its tables shown as
 views in a schema ``ds_<id>`` (a writer attaches the new file as ``ds_<id>``), so the
 metric SQL names a dataset's tables ``ds_<id>.orders`` as it always did. The id is random
@@ -34,7 +41,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -90,6 +97,8 @@ _SAVED_ALIAS = "loyaltylens_saved"
 _BENCHMARKS_TABLE = "loyaltylens_benchmarks"
 # A reading connection retries this often when a writer removes a file it was attaching.
 _ATTACH_TRIES = 5
+# The folder under tmp/ where page tables are built, locked by their builder meanwhile.
+_PAGES_BUILD = "pages-build-"
 
 
 # -- the catalogue file ----------------------------------------------------------------------
@@ -102,6 +111,15 @@ def _write_catalogue(root: Path, catalogue: dict[str, Any]) -> None:
 
 def _dataset_path(root: Path, dataset_id: str, version: str) -> Path:
     return root / "datasets" / dataset_id / f"{version}.duckdb"
+
+
+def _pages_path(root: Path, dataset_id: str, entry: dict[str, Any]) -> Path | None:
+    """The page tables' sidecar file of a catalogue entry's orders, or None (no orders)."""
+    orders = entry["tables"].get("orders")
+    if orders is None:
+        return None
+    orders_version = orders.get("orders_version") or entry["version"]
+    return root / "datasets" / dataset_id / f"pages-{orders_version}.duckdb"
 
 
 def _benchmarks_path(root: Path, version: str) -> Path:
@@ -139,6 +157,19 @@ class _Edit:
 
     path: Path
     entry: dict[str, Any]
+
+
+@dataclass
+class PagesJob:
+    """Page tables being built for a dataset's published orders
+    (:meth:`Store.building_page_tables`): a connection where the dataset's file is
+    attached read-only as ``ds_<id>`` and the new sidecar file as :attr:`database`; the
+    builder fills ``stored`` with the record of what it wrote."""
+
+    connection: duckdb.DuckDBPyConnection
+    dataset: Dataset
+    database: str
+    stored: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -262,25 +293,36 @@ class Store:
                     catalogue: dict[str, Any]) -> None:
         # another workspace's files are not even attached: no query can read them
         for dataset_id, entry in visible_entries(catalogue, self.principal).items():
-            self._attach_dataset(connection, dataset_id, entry["version"])
+            self._attach_dataset(connection, dataset_id, entry)
         if catalogue.get("benchmarks"):
             _copy_saved_benchmarks(connection,
                                    _benchmarks_path(self.root, catalogue["benchmarks"]))
 
     def _attach_dataset(self, connection: duckdb.DuckDBPyConnection, dataset_id: str,
-                        version: str) -> None:
+                        entry: dict[str, Any]) -> None:
         """Attach a dataset's file read-only and show its tables as ``ds_<id>.<kind>``
         (views in the reading connection's own schema, so the name is the one a writer
-        uses and a dataset is one schema, as the metric SQL and its tests expect)."""
-        alias = quote_ident("file_" + dataset_id)
+        uses and a dataset is one schema, as the metric SQL and its tests expect), and
+        its page tables' sidecar file the same way when it is there (complete)."""
+        connection.execute(f"CREATE SCHEMA {quote_ident('ds_' + dataset_id)}")
+        self._attach_views(connection, dataset_id, "file_",
+                           _dataset_path(self.root, dataset_id, entry["version"]))
+        pages = _pages_path(self.root, dataset_id, entry)
+        if pages is not None and pages.exists():
+            # its tables replace those an older version stored in the dataset's own file
+            self._attach_views(connection, dataset_id, "pages_", pages)
+
+    @staticmethod
+    def _attach_views(connection: duckdb.DuckDBPyConnection, dataset_id: str, prefix: str,
+                      path: Path) -> None:
+        """Attach ``path`` read-only as ``<prefix><id>``, each table a view in ``ds_<id>``."""
+        alias = quote_ident(prefix + dataset_id)
         schema = quote_ident("ds_" + dataset_id)
-        connection.execute(f"ATTACH $path AS {alias} (READ_ONLY)",
-                           {"path": str(_dataset_path(self.root, dataset_id, version))})
-        connection.execute(f"CREATE SCHEMA {schema}")
+        connection.execute(f"ATTACH $path AS {alias} (READ_ONLY)", {"path": str(path)})
         for (table,) in connection.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = $database",
-                {"database": "file_" + dataset_id}).fetchall():
-            connection.execute(f"CREATE VIEW {schema}.{quote_ident(table)} AS "
+                {"database": prefix + dataset_id}).fetchall():
+            connection.execute(f"CREATE OR REPLACE VIEW {schema}.{quote_ident(table)} AS "
                                f"SELECT * FROM {alias}.{quote_ident(table)}")
 
     def state(self) -> tuple[int, int, int] | None:
@@ -477,6 +519,77 @@ class Store:
             raise RuntimeError("write inside `with store.writer() as cursor:`")
         return self._job
 
+    @contextmanager
+    def building_page_tables(self, dataset_id: str) -> Iterator[PagesJob | None]:
+        """Build the page tables of a dataset's current orders without holding up any
+        writer or reader: yield a :class:`PagesJob` (None when the dataset or its orders
+        are gone) to write them into, then publish them.
+
+        The sidecar file is written in a folder of its own under ``tmp/`` that its lock
+        keeps from writers' clean-up while this process lives (a builder that dies leaves
+        it to the next writer, and nothing a reader sees). Publishing renames it into
+        place and records it in the catalogue in one step under the write lock, only if
+        the catalogue still holds the same orders (a version that kept them gets them;
+        a deleted dataset or replaced orders get nothing, and the file goes).
+        """
+        with self._exclusive():  # no writer's clean-up between making it and locking it
+            folder = self.root / "tmp" / f"{_PAGES_BUILD}{secrets.token_hex(6)}"
+            folder.mkdir()
+            lock = os.open(folder, os.O_RDONLY)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        connection = self._connect()
+        try:
+            entry = self._attach_orders_version(connection, dataset_id)
+            if entry is None:
+                yield None
+                return
+            built = folder / "pages.duckdb"
+            connection.execute("ATTACH $path AS loyaltylens_pages", {"path": str(built)})
+            job = PagesJob(connection, dataset_of_entry(dataset_id, entry), "loyaltylens_pages")
+            yield job
+            connection.execute("DETACH loyaltylens_pages")  # checkpoints the file
+            _fsync_file(built)
+            self._publish_page_tables(dataset_id, _orders_version(entry), built, job.stored)
+        finally:
+            connection.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            os.close(lock)
+
+    def _attach_orders_version(self, connection: duckdb.DuckDBPyConnection,
+                               dataset_id: str) -> dict[str, Any] | None:
+        """Attach the current version of a dataset read-only as ``ds_<id>``; return its
+        catalogue entry, or None when it has no orders (or no longer exists)."""
+        for _ in range(_ATTACH_TRIES):
+            entry = read_catalogue(self.root)["datasets"].get(dataset_id)
+            if entry is None or "orders" not in entry["tables"]:
+                return None
+            try:
+                connection.execute(f"ATTACH $path AS {quote_ident('ds_' + dataset_id)} "
+                                   f"(READ_ONLY)", {"path": str(
+                                       _dataset_path(self.root, dataset_id, entry["version"]))})
+            except duckdb.IOException:  # a writer replaced the version meanwhile
+                continue
+            return entry
+        return None
+
+    def _publish_page_tables(self, dataset_id: str, orders_version: str, built: Path,
+                             stored: dict[str, str]) -> None:
+        """Move a built sidecar file into place and record it, if the catalogue still
+        holds the orders it was built from."""
+        with self._exclusive():
+            catalogue = read_catalogue(self.root)
+            entry = catalogue["datasets"].get(dataset_id)
+            if entry is None or "orders" not in entry["tables"] or (
+                    _orders_version(entry) != orders_version):
+                return
+            orders = entry["tables"]["orders"]
+            orders["orders_version"] = orders_version
+            target = _pages_path(self.root, dataset_id, entry)
+            assert target is not None
+            os.replace(built, target)
+            orders["page_aggregates"] = dict(stored)
+            _write_catalogue(self.root, catalogue)
+
     @staticmethod
     def new_dataset_id() -> str:
         """A random, URL-safe, unguessable id (64 bits)."""
@@ -542,7 +655,8 @@ class Store:
         info: dict[str, Any],
     ) -> None:
         """Record a stored table of a dataset in the caller's job."""
-        self._edit(dataset_id).entry["tables"][kind] = {
+        edit = self._edit(dataset_id)
+        edit.entry["tables"][kind] = {
             "source": info.get("source"),
             "rows": int(info["rows"]),
             "mapping": dict(info["mapping"]),
@@ -551,12 +665,8 @@ class Store:
             "last_date": _iso(info.get("last_date")),
             "loaded_at": datetime.now().isoformat(),
         }
-
-    def record_page_aggregates(self, dataset_id: str, kind: str,
-                               stored: Mapping[str, str]) -> None:
-        """Record in the caller's job which page tables are stored with a dataset's table
-        of ``kind`` (register the table first), each with the fingerprint of its query."""
-        self._edit(dataset_id).entry["tables"][kind]["page_aggregates"] = dict(stored)
+        if kind == "orders":  # names the page tables' sidecar of these orders
+            edit.entry["tables"][kind]["orders_version"] = edit.path.stem
 
     def job_dataset(self, cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> Dataset:
         """A dataset as the caller's job has written it so far (its registered tables
@@ -594,9 +704,14 @@ class Store:
             job.connection.execute(f"DETACH {quote_ident(alias)}")  # checkpoints the file
             _fsync_file(edit.path)
             old = catalogue["datasets"].get(dataset_id)
+            new = edit.entry | {"version": edit.path.stem}
             if old is not None:
                 superseded.append(_dataset_path(self.root, dataset_id, old["version"]))
-            catalogue["datasets"][dataset_id] = edit.entry | {"version": edit.path.stem}
+                old_pages = _pages_path(self.root, dataset_id, old)
+                if old_pages is not None and old_pages != _pages_path(self.root, dataset_id,
+                                                                      new):
+                    superseded.append(old_pages)  # other orders: their page tables go
+            catalogue["datasets"][dataset_id] = new
         if job.saves_benchmarks and _has_saved_benchmarks(job.connection):
             version = _new_version()
             _save_benchmarks_file(job.connection, _benchmarks_path(self.root, version))
@@ -627,6 +742,8 @@ class Store:
         no catalogue ever named them, or a newer catalogue no longer does)."""
         keep = {_dataset_path(self.root, i, e["version"])
                 for i, e in catalogue["datasets"].items()}
+        keep |= {path for i, e in catalogue["datasets"].items()
+                 if (path := _pages_path(self.root, i, e)) is not None}
         if catalogue.get("benchmarks"):
             keep.add(_benchmarks_path(self.root, catalogue["benchmarks"]))
         for path in [*(self.root / "datasets").glob("*/*"),
@@ -637,6 +754,8 @@ class Store:
             _remove_empty(folder)
         for leftover in self.root.glob(".catalogue-*.json"):
             leftover.unlink(missing_ok=True)
+        for folder in (self.root / "tmp").glob(_PAGES_BUILD + "*"):
+            _remove_if_unlocked(folder)  # the page tables of a builder that died
 
     def delete_dataset(self, id_or_name: str) -> Dataset:
         """Delete a dataset, its file (which gives the disk space back), its notes
@@ -650,6 +769,9 @@ class Store:
             _write_catalogue(self.root, catalogue)
             path = _dataset_path(self.root, dataset.id, entry["version"])
             path.unlink(missing_ok=True)
+            pages = _pages_path(self.root, dataset.id, entry)
+            if pages is not None:
+                pages.unlink(missing_ok=True)
             _remove_empty(path.parent)
             forget_annotations(self.root, dataset.id)  # once the catalogue no longer has it
             alert_rules_path(self.root, dataset.id).unlink(missing_ok=True)
@@ -709,6 +831,27 @@ def _iso(value: date | None) -> str | None:
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as file:
         os.fsync(file.fileno())
+
+
+def _orders_version(entry: dict[str, Any]) -> str:
+    """The version that wrote a catalogue entry's orders (before it was recorded: its
+    own version)."""
+    return str(entry["tables"]["orders"].get("orders_version") or entry["version"])
+
+
+def _remove_if_unlocked(folder: Path) -> None:
+    """Remove a page tables' build folder unless its builder still holds its lock."""
+    try:
+        lock = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # still being built
+    finally:
+        os.close(lock)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _remove_empty(folder: Path) -> None:

@@ -119,3 +119,20 @@ def report_once_then_go_quiet(progress: Callable[[Step], None]) -> None:
     """A child that reports one step, then works on without a word."""
     progress(Step("reading"))
     time.sleep(600)
+
+
+def build_page_tables_and_die(db: str, dataset_id: str) -> None:
+    """Build a dataset's page tables and die (SIGKILL) once the first period's are
+    written into the file being built, before anything is published."""
+    from metrics import page_aggregates
+
+    store_period = page_aggregates._store_period
+
+    def store_then_die(*args: Any) -> dict[str, str]:
+        store_period(*args)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return {}
+
+    page_aggregates._store_period = store_then_die  # type: ignore[assignment]
+    with Store(db) as store:
+        page_aggregates.build_page_tables(store, dataset_id, min_orders=0)
