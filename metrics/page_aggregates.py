@@ -78,7 +78,7 @@ def schedule_page_tables(store: Store, dataset_id: str, when: PageTables = "now"
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "metrics.page_aggregates", str(store.root), dataset_id],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # stderr: a failure's line
             start_new_session=True, cwd=_ROOT, env=os.environ | {"PYTHONPATH": path})
     except OSError:  # the dataset is stored all the same: its pages run their queries
         logger.exception("Could not start building the page tables of %s", dataset_id)
@@ -166,11 +166,19 @@ def add_page_aggregates(store: Store, dataset: Dataset,
 def main(argv: list[str] | None = None) -> None:
     """Build a dataset's page tables in a process of its own (:func:`schedule_page_tables`):
     ``python -m metrics.page_aggregates STORE_FOLDER DATASET_ID``, under an upload's
-    limits (:class:`metrics.isolation.Limits`)."""
+    limits (:class:`metrics.isolation.Limits`). A failure is one line on standard error
+    (the server's log, or the terminal of the CLI that stored the dataset) and exit code
+    1: the dataset stays as stored and its pages run their queries."""
     root, dataset_id = argv if argv is not None else sys.argv[1:]
     apply_limits(Limits())
-    with Store(root) as store:
-        build_page_tables(store, dataset_id, min_orders=0)
+    try:
+        with Store(root) as store:
+            build_page_tables(store, dataset_id, min_orders=0)
+    except Exception as error:  # whatever it was, the dataset is intact
+        print(f"LoyaltyLens: the page tables of dataset {dataset_id} were not built "
+              f"({type(error).__name__}: {error}); its pages run their queries instead.",
+              file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ new customers 3, 1, 1, 0 (Jan A B E, Feb C, Mar D) and active customers 3, 2, 2,
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,8 @@ from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.builders import SMALL_ORDERS, write_csv
 from tests.test_page_aggregates import only_page_tables, stored_kpis, without_page_tables
+
+ROOT = Path(__file__).resolve().parents[1]
 
 MONTHLY = Filters(period="month")
 NEW_BY_HAND = [3, 1, 1, 0]
@@ -201,3 +206,17 @@ def test_a_version_keeping_the_orders_during_the_build_gets_the_tables(
     only_page_tables(monkeypatch, kept)
     assert_hand_values(store, "Shop")
     store.close()
+
+
+def test_a_builder_that_fails_says_so_in_one_line_and_leaves_the_dataset(tmp_path: Path) -> None:
+    # the folder holds a file where the store's catalogue folder would be: opening fails
+    root = tmp_path / "not-a-store"
+    root.write_text("a file, not a store folder", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "metrics.page_aggregates", str(root), "d1"],
+                          capture_output=True, text=True, timeout=120,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)}, check=False)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert lines[0].startswith("LoyaltyLens: the page tables of dataset d1 were not built (")
+    assert root.read_text(encoding="utf-8") == "a file, not a store folder"
