@@ -86,7 +86,7 @@ def test_the_trend_chart_explains_the_picked_period_when_asked(db: Path) -> None
     # the trend's explainer preselects the latest period of the chart; picking February
     # 2024 gives the card's hand-worked inputs (S, N, E of CRR above)
     app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01",
-                    "metric": "retention_rate"})
+                    "metric": "retention_rate"}, explainers=True)
     app.selectbox(key="explain_trend_period").select(
         next(o for o in app.selectbox(key="explain_trend_period").options if "Feb" in o))
     app.run()
