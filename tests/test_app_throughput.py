@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from plotly.basedatatypes import BaseFigure
+from streamlit.runtime.caching import cache_utils
 from streamlit.testing.v1 import AppTest
 
 from dashboard import figures, retention_charts, widgets
@@ -150,3 +151,25 @@ def test_a_second_session_on_the_same_view_converts_no_table(
     for mine, theirs in zip(second.dataframe, first.dataframe, strict=True):
         pd.testing.assert_frame_equal(mine.value, theirs.value)
         assert mine.proto.columns == theirs.proto.columns
+
+
+def test_a_cached_result_is_looked_up_by_one_text_of_its_arguments(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Streamlit hashing a cached function's arguments one by one pickles the filter state
+    # (a dataclass) on every read; keyed by one text of them (figure_key), it hashes texts
+    hashed: list[str] = []
+    update_hash = cache_utils.update_hash
+
+    @functools.wraps(update_hash)
+    def counted(value: Any, *args: Any, **kwargs: Any) -> Any:
+        hashed.append(type(value).__name__)
+        return update_hash(value, *args, **kwargs)
+
+    monkeypatch.setattr(cache_utils, "update_hash", counted)
+    first = open_app({"period": "week"}, page=RETENTION)
+    hashed.clear()
+    second = open_app({"period": "week"}, page=RETENTION)  # another session, the same view
+    assert hashed and "Filters" not in hashed
+    assert _specs(second) == _specs(first)
+    other = open_app({"period": "week", "w": "45"}, page=RETENTION)  # other numbers
+    assert _specs(other) != _specs(first)
