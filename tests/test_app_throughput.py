@@ -173,3 +173,23 @@ def test_a_cached_result_is_looked_up_by_one_text_of_its_arguments(
     assert _specs(second) == _specs(first)
     other = open_app({"period": "week", "w": "45"}, page=RETENTION)  # other numbers
     assert _specs(other) != _specs(first)
+
+
+def _button_rows(node: Any) -> list[Any]:
+    """The blocks holding download buttons, in the page's order."""
+    children = list((getattr(node, "children", None) or {}).values())
+    here = [node] if any(getattr(c, "type", "") == "download_button" for c in children) else []
+    return here + [row for child in children for row in _button_rows(child)]
+
+
+def test_a_rows_download_buttons_are_one_element_not_columns(db: Path) -> None:
+    # a chart's image buttons and a table's data buttons side by side in one horizontal
+    # container: columns made four elements of each row, drawn and sent on every run
+    app = open_app(page=RETENTION)
+    rows = _button_rows(app.main)
+    assert [row.type for row in rows] == ["flex_container"] * len(rows)
+    assert all(row.proto.flex_container.direction == row.proto.flex_container.HORIZONTAL
+               for row in rows)
+    keys = [sorted(c.key for c in row.children.values()) for row in rows]
+    for chart in RETENTION_CHARTS:  # each chart's two images share their row
+        assert [f"{chart}_png", f"{chart}_svg"] in keys
