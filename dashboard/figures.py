@@ -112,6 +112,10 @@ def _cells(values: pd.Series | pd.Index) -> bytes | str:
     array = values.to_numpy()
     if array.dtype.kind in "biufcmM":  # numbers, booleans, datetimes: their exact bytes
         return np.ascontiguousarray(array).tobytes()
+    if len(array) and set(map(type, array)) == {date}:
+        # DuckDB's dates (pandas keeps them as objects): their day numbers, exact and
+        # several times faster than writing each date out on every run
+        return b"date " + np.fromiter(map(date.toordinal, array), np.int64, len(array)).tobytes()
     return repr(array.tolist())
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +193,18 @@ def test_a_rows_download_buttons_are_one_element_not_columns(db: Path) -> None:
     keys = [sorted(c.key for c in row.children.values()) for row in rows]
     for chart in RETENTION_CHARTS:  # each chart's two images share their row
         assert [f"{chart}_png", f"{chart}_svg"] in keys
+
+
+def test_a_column_of_dates_is_keyed_by_every_day() -> None:
+    days = [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+    frame = pd.DataFrame({"period_start": days, "customers": [3, 4, 5]})
+    key = figure_key(retention_charts.lifecycle_chart, frame, "month")
+    same = pd.DataFrame({"period_start": [date(2024, 1, 1), date(2024, 2, 1),
+                                          date(2024, 3, 1)], "customers": [3, 4, 5]})
+    assert figure_key(retention_charts.lifecycle_chart, same, "month") == key
+    for other in ([date(2024, 1, 1), date(2024, 2, 2), date(2024, 3, 1)],  # one day later
+                  [datetime(2024, 1, 1), datetime(2024, 2, 1), datetime(2024, 3, 1)],
+                  [date(2024, 1, 1), date(2024, 2, 1), None],
+                  ["2024-01-01", "2024-02-01", "2024-03-01"]):
+        changed = frame.assign(period_start=pd.Series(other, dtype=object))
+        assert figure_key(retention_charts.lifecycle_chart, changed, "month") != key, other
