@@ -45,11 +45,12 @@ def open_app(query: dict[str, str | list[str]] | None = None, page: str | None =
 
 
 def open_explainers(app: AppTest) -> AppTest:
-    """Open every chart's "How is this computed?" on the page, as a user's click does
-    (a closed one draws nothing), and run the page again."""
+    """Open every expander of the page that draws only while open (a chart's or a card's
+    "How is this computed?", the Overview's table), as a user's click does, and run the
+    page again."""
     for expander in app.expander:
         key = expander.proto.id.split("-", 2)[-1]  # "$$ID-<hash>-<key>"
-        if key.startswith("explain_") and key.endswith("_open"):
+        if key.endswith("_open"):
             app.session_state[key] = True
     app.run()
     assert not app.exception, app.exception
