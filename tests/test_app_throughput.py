@@ -208,3 +208,27 @@ def test_a_column_of_dates_is_keyed_by_every_day() -> None:
                   ["2024-01-01", "2024-02-01", "2024-03-01"]):
         changed = frame.assign(period_start=pd.Series(other, dtype=object))
         assert figure_key(retention_charts.lifecycle_chart, changed, "month") != key, other
+
+
+def test_a_second_session_on_the_same_view_builds_no_rates_table(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rates table as shown (tests of each change, texts in the session's language) is
+    # made once for its data and language, like a figure
+    tested: list[int] = []
+    with_change_tests = retention_charts.with_change_tests
+
+    @functools.wraps(with_change_tests)
+    def counted(table: pd.DataFrame) -> pd.DataFrame:
+        tested.append(len(table))
+        return with_change_tests(table)
+
+    monkeypatch.setattr(retention_charts, "with_change_tests", counted)
+    figures.clear()
+    first = open_app({"period": "quarter"}, page=RETENTION)
+    assert len(tested) == 1
+    second = open_app({"period": "quarter"}, page=RETENTION)
+    assert len(tested) == 1
+    pd.testing.assert_frame_equal(second.dataframe[0].value, first.dataframe[0].value)
+    romanian = open_app({"period": "quarter", "lang": "ro"}, page=RETENTION)
+    assert len(tested) == 2  # its own, in Romanian
+    assert translated("ro", "Period") in romanian.dataframe[0].value.columns
