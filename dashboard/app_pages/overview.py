@@ -212,7 +212,7 @@ def _downloads(frame: pd.DataFrame, period: Period, currency: str | None) -> Non
     panel = st.expander(t("All KPIs by period"), key="kpi_table_open", on_change="rerun")
     with panel:
         if panel.open:  # closed, its table is neither converted nor sent on every run
-                data_table(table, hide_index=True, width="stretch", currency=currency,
+            data_table(table, hide_index=True, width="stretch", currency=currency,
                        units={METRICS[m].title(): METRICS[m].unit for m in frame.columns
                               if m in METRICS})
 
