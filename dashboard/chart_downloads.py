@@ -65,12 +65,14 @@ def show_chart(figure: go.Figure, *, key: str, note: str = "",
     if is_trend_chart(figure):
         figure = draw_notes(figure, view_notes(view))
     place.plotly_chart(figure, key=key, **options)
-    columns = place.columns([1, 1, 4])
+    # one row holding the buttons: a single element where columns were four, each drawn
+    # and sent on every run of every session
+    row = place.container(horizontal=True)
     formats: tuple[ImageFormat, ...] = ("png", "svg")
-    for column, image_format in zip(columns, formats, strict=False):
+    for image_format in formats:
         # the captioned copy is made on the click too: building a figure costs more than
         # drawing the page's cached data, and most views download no image
-        column.download_button(
+        row.download_button(
             t("Image as {format}", format=image_format.upper()),
             in_language(lambda f=image_format: chart_image(  # type: ignore[misc]
                 captioned(figure, view, note), f)),

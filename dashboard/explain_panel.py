@@ -97,8 +97,17 @@ def chart_explainer(key: str, metric_ids: Sequence[str], dataset: Dataset, filte
     by ``group_name`` (user data: shown as plain text). Leave out what the chart does not
     have; a figure over the whole range needs none of them. ``options`` are the options
     the chart's numbers are computed with (a gross margin, a horizon).
+    The expander's body is built only while it is open (its state under
+    ``explain_<key>_open``).
     """
-    with st.expander(t("How is this computed?")):
+    panel = st.expander(t("How is this computed?"), key=f"explain_{key}_open",
+                        on_change="rerun")
+    with panel:
+        if not panel.open:
+            # closed, it draws nothing: its definitions, select boxes and switch would
+            # otherwise be built and sent on every run of every session (opening it
+            # reruns the page, which then draws them)
+            return
         for metric_id in metric_ids:
             metric = REGISTRY[metric_id]
             st.caption(plain(t("{label}: {definition}", label=metric.title(),

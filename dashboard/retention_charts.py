@@ -1,4 +1,5 @@
-"""Chart builders of the Retention page: pure functions from tidy frames to Plotly figures."""
+"""Chart builders of the Retention page: pure functions from tidy frames to Plotly figures
+(and its rates table as shown)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ from dashboard.formatting import (
 )
 from dashboard.safe import chart_text
 from metrics.benchmarks import Comparison
-from metrics.i18n import N_, t
+from metrics.definitions import METRICS
+from metrics.i18n import N_, format_number, t
 from metrics.query.sql import Period
+from metrics.retention import with_change_tests
+from metrics.significance import format_p_value
 from metrics.survival import ONE_TIME, REPEAT
 
 PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f",
@@ -231,3 +235,33 @@ def survival_chart(curve: pd.DataFrame, name_of: Callable[[object], str]) -> go.
     figure.update_yaxes(range=[0, 101], ticksuffix="%")
     figure.update_layout(hovermode="closest")
     return figure
+
+
+# The rates table's columns, the metrics of the registry among them explained.
+RATES_COLUMNS = ("period", "retention_rate", "strict_retention_rate", "change_pp", "p_value",
+                 "verdict", "churn_rate", "start_customers", "new_customers", "end_customers",
+                 "churned_customers", "retained_customers", "lost_customers")
+
+
+def rates_table(table: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The rates table as the page shows it: the latest period first, the change against
+    the previous period with its test, the columns named in the session's language."""
+    shown = with_change_tests(table).iloc[::-1]  # the latest period first
+    shown["verdict"] = [
+        (t("A real change") if verdict else t("Within normal variation"))
+        if verdict is not None
+        else t("Not tested: {reason}", reason=t(reason))
+        for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
+    shown["change_pp"] = ["–" if pd.isna(v) else t("{sign}{points} pp", sign="+" if v >= 0
+                                                     else "−",
+                                                     points=format_number(abs(v), "#,##0.0"))
+                          for v in shown["change_pp"]]
+    shown["p_value"] = ["–" if pd.isna(v) else format_p_value(v) for v in shown["p_value"]]
+    shown.insert(0, "period", [label + ("" if c else " *") for label, c in
+                               zip(period_labels(period, shown), shown["complete"],
+                                   strict=True)])
+    shown = shown[list(RATES_COLUMNS)]
+    change_columns = {"change_pp": t("Strict retention change"),
+                      "p_value": t("p-value"), "verdict": t("Change")}
+    return shown.rename(columns={"period": t("Period")} | change_columns | {
+        c: METRICS[c].title() for c in shown.columns if c in METRICS})

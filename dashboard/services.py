@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from dashboard.figures import call_key
 from dashboard.flights import Flights
 from metrics import drivers, loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.access import ADMIN, Principal, workspaces
@@ -30,7 +31,7 @@ from metrics.engines import Engine
 from metrics.engines.spark import open_spark_store, spark_settings
 from metrics.errors import AccessDenied
 from metrics.explain import Explanation, explain
-from metrics.i18n import N_, language, t
+from metrics.i18n import N_, t
 from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_values
@@ -105,9 +106,10 @@ def _shared(*, max_entries: int, max_size: str
     def decorate(function: Callable[Concatenate[Store, P], R]
                  ) -> Callable[Concatenate[Store, P], R]:
         @functools.wraps(function)  # the cache keys by the function's name and source
-        def computation(_store: Store, lang: str, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            return _FLIGHTS.compute((function.__qualname__, lang, args, tuple(kwargs.items())),
-                                    lambda: function(_store, *args, **kwargs))
+        def computation(_store: Store, key: str, others: list[object], _args: tuple[Any, ...],
+                        _kwargs: dict[str, Any]) -> R:
+            # the others by their own equality, as Streamlit keys them by their hash
+            return _FLIGHTS.compute((key, *others), lambda: function(_store, *_args, **_kwargs))
 
         cached = st.cache_data(show_spinner=False, max_entries=max_entries,
                                max_size=max_size, ttl=CACHE_TTL)(computation)
@@ -115,7 +117,13 @@ def _shared(*, max_entries: int, max_size: str
         @functools.wraps(function)
         def call(_store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
             _FLIGHTS.arrive()
-            return cached(_store, language.get(), *args, **kwargs)
+            # keyed by one text of the function, the language and the arguments' content:
+            # Streamlit hashing each argument itself (the filter state is a dataclass,
+            # which it pickles) cost more than reading the result; it hashes only
+            # ``others``, the values that text cannot hold (none, as the pages call)
+            others: list[object] = []
+            key = call_key(function, args, kwargs, others)
+            return cached(_store, key, others, args, kwargs)
         return call
     return decorate
 

@@ -39,16 +39,16 @@ def download_buttons(table: pd.DataFrame, name: str, key: str) -> None:
     The image of each chart downloads from its own toolbar (the camera icon).
     """
     style = locale_csv_style(current_locale())
-    columns = st.columns([1, 1, 4] if style is None else [1, 1, 1, 3])
-    columns[0].download_button(t("Data as CSV"), lambda: to_csv(table),
+    row = st.container(horizontal=True)  # one element for the row, where columns were four
+    row.download_button(t("Data as CSV"), lambda: to_csv(table),
                                f"loyaltylens-{name}.csv", mime="text/csv",
                                icon=":material/download:", key=f"{key}_csv")
-    columns[1].download_button(t("Data as Excel"), lambda: to_excel(table, name),
+    row.download_button(t("Data as Excel"), lambda: to_excel(table, name),
                                f"loyaltylens-{name}.xlsx", icon=":material/download:",
                                mime=XLSX_MIME, key=f"{key}_xlsx")
     if style is not None:  # the values stay machine-readable; only the marks change
         delimiter, decimal = style
-        columns[2].download_button(
+        row.download_button(
             t("Data as CSV ({delimiter} and {decimal})", delimiter=delimiter, decimal=decimal),
             lambda: to_csv(table, delimiter, decimal), f"loyaltylens-{name}-{language.get()}.csv",
             mime="text/csv", icon=":material/download:", key=f"{key}_csv_locale",

@@ -30,14 +30,28 @@ def dataset_id(db: Path, name: str) -> str:
         return store.dataset(name).id
 
 
-def open_app(query: dict[str, str | list[str]] | None = None, page: str | None = None
-             ) -> AppTest:
-    """Open the app as a link does: on ``page`` (default: the first) with ``query``."""
+def open_app(query: dict[str, str | list[str]] | None = None, page: str | None = None,
+             *, explainers: bool = False) -> AppTest:
+    """Open the app as a link does: on ``page`` (default: the first) with ``query``;
+    with ``explainers``, its charts' "How is this computed?" opened too."""
     app = AppTest.from_file(APP, default_timeout=60)
     for key, value in (query or {}).items():
         app.query_params[key] = value
     if page is not None:
         app.switch_page(page)
+    app.run()
+    assert not app.exception, app.exception
+    return open_explainers(app) if explainers else app
+
+
+def open_explainers(app: AppTest) -> AppTest:
+    """Open every expander of the page that draws only while open (a chart's or a card's
+    "How is this computed?", the Overview's table), as a user's click does, and run the
+    page again."""
+    for expander in app.expander:
+        key = expander.proto.id.split("-", 2)[-1]  # "$$ID-<hash>-<key>"
+        if key.endswith("_open"):
+            app.session_state[key] = True
     app.run()
     assert not app.exception, app.exception
     return app

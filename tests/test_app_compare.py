@@ -151,7 +151,7 @@ def test_the_page_opens_on_an_empty_database(isolated_db: Path) -> None:
 def test_view_bs_number_is_explained_down_to_its_inputs(db: Path) -> None:
     """Churn of view B (store, March): S = 1, N = 0, E = 0: (1 + 0 − 0) ÷ 1 = 100%."""
     app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK,
-                    "compare_metric": "churn_rate"}, page=PAGE)
+                    "compare_metric": "churn_rate"}, page=PAGE, explainers=True)
     app.toggle(key="explain_compare_b_churn_rate").set_value(True).run()
     assert not app.exception, app.exception
     captions = [unescaped(c.value) for c in app.caption]

@@ -50,7 +50,7 @@ def test_the_panel_splits_churn_by_channel(db: Path, page: str) -> None:
 
 def test_a_driver_figure_is_explained(db: Path) -> None:
     app = open_app({"dataset": dataset_id(db, "Small shop"), **LINK},
-                   page="app_pages/overview.py")
+                   page="app_pages/overview.py", explainers=True)
     app.selectbox(key="explain_why_metric").set_value("driver_contribution")
     app.selectbox(key="explain_why_group").set_value("channel=web")
     app.run()

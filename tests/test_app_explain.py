@@ -47,7 +47,8 @@ def _number(text: str) -> float:
 
 
 def test_every_overview_card_explains_its_value_when_asked(db: Path) -> None:
-    app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01"})
+    app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01"},
+                   explainers=True)
     expanders = [e for e in app.expander if e.label == LABEL]
     # every card and the trend chart (the "Why did it move?" panel's shows once its switch
     # is on: tests/test_app_drivers.py)
@@ -86,7 +87,7 @@ def test_the_trend_chart_explains_the_picked_period_when_asked(db: Path) -> None
     # the trend's explainer preselects the latest period of the chart; picking February
     # 2024 gives the card's hand-worked inputs (S, N, E of CRR above)
     app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01",
-                    "metric": "retention_rate"})
+                    "metric": "retention_rate"}, explainers=True)
     app.selectbox(key="explain_trend_period").select(
         next(o for o in app.selectbox(key="explain_trend_period").options if "Feb" in o))
     app.run()
@@ -97,3 +98,18 @@ def test_the_trend_chart_explains_the_picked_period_when_asked(db: Path) -> None
     for label, value in (("Customers in the base at the start", 3), ("New customers", 1),
                          ("Customers in the base", 3)):
         assert any(c.replace("\\", "") == f"{label} = {value}" for c in captions), label
+
+
+def test_the_overviews_closed_panels_draw_nothing_until_opened(db: Path) -> None:
+    # the cards' explainers and the table of every KPI by period are built only while
+    # open: closed, each is its title alone, on every run of every session
+    app = open_app({"dataset": dataset_id(db, "Small shop"), "w": "30", "at": "2024-02-01"})
+    cards = [e for e in app.expander if e.label == LABEL][:len(KPIS)]
+    table = next(e for e in app.expander if e.label == "All KPIs by period")
+    assert [len(e.children) for e in [*cards, table]] == [0] * (len(KPIS) + 1)
+    assert not [w.key for w in app.toggle if w.key.startswith("explain_")] and not app.dataframe
+    app.session_state["kpi_table_open"] = True
+    app.run()
+    table = next(e for e in app.expander if e.label == "All KPIs by period")
+    # the small shop's orders run from January to April 2024: a row per month
+    assert len(table.dataframe[0].value) == 4

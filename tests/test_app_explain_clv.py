@@ -55,7 +55,7 @@ def shop(db: Path, tmp_path: Path) -> str:
 
 
 def test_every_chart_of_the_page_has_its_explainer_computed_only_when_asked(db: Path) -> None:
-    app = open_app(page=PAGE)
+    app = open_app(page=PAGE, explainers=True)
     expanders = [e for e in app.expander if e.label == LABEL]
     assert len(expanders) == len(EXPLAINERS)
     assert not app.code  # nothing is computed before the user asks
@@ -76,7 +76,7 @@ def test_every_chart_of_the_page_has_its_explainer_computed_only_when_asked(db: 
 
 
 def test_the_simple_clv_explained_recomputes_the_tables_value(db: Path, shop: str) -> None:
-    app = open_app({"dataset": shop, "w": "90", "margin": "25"}, page=PAGE)
+    app = open_app({"dataset": shop, "w": "90", "margin": "25"}, page=PAGE, explainers=True)
     table = app.dataframe[0].value
     assert list(table["CLV"]) == [format_value(74.0, "currency", "EUR")]
     app.toggle(key="explain_simple_clv_clv_simple").set_value(True).run()
@@ -102,7 +102,7 @@ def test_the_simple_clv_explained_recomputes_the_tables_value(db: Path, shop: st
 @pytest.mark.parametrize("split", [None, "channel"])
 def test_every_explainer_explains_its_first_number(db: Path, split: str | None) -> None:
     # with and without a split of the page: the groups of the explainers follow it
-    app = open_app({"clv_by": split} if split else {}, page=PAGE)
+    app = open_app({"clv_by": split} if split else {}, page=PAGE, explainers=True)
     toggles = [w.key for e in app.expander if e.label == LABEL for w in e.toggle]
     assert len(toggles) == len(EXPLAINERS)
     for key in toggles:

@@ -20,7 +20,7 @@ def _cards(app: object) -> dict[str, str]:
 def test_the_cards_sums_recompute_the_cards(db: Path) -> None:
     """The average predicted CLV per customer is the total ÷ the customers: the card of
     the total shows the first input, the card of the average their ratio."""
-    app = open_app(page=PAGE)
+    app = open_app(page=PAGE, explainers=True)
     # the cards' own explainer, apart from the one of a customer's prediction
     assert any(w.key == "explain_predictive_totals_clv_predicted_total"
                for e in app.expander if e.label == LABEL for w in e.toggle)
@@ -41,7 +41,7 @@ def test_the_cards_sums_recompute_the_cards(db: Path) -> None:
 
 
 def test_a_holdout_weeks_predicted_purchases_recompute_the_chart(db: Path) -> None:
-    app = open_app(page=PAGE)
+    app = open_app(page=PAGE, explainers=True)
     app.selectbox(key="explain_holdout_metric").select("clv_holdout_predicted").run()
     app.toggle(key="explain_holdout_clv_holdout_predicted").set_value(True).run()
     assert not app.exception, app.exception

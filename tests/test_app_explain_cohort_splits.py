@@ -24,7 +24,7 @@ SPLIT = {"curve_by": "channel", "survival_by": "channel"}
 
 
 def test_the_split_charts_have_their_explainers(db: Path) -> None:
-    app = open_app(small_shop_query(db, **SPLIT), page=PAGE)
+    app = open_app(small_shop_query(db, **SPLIT), page=PAGE, explainers=True)
     keys = {s.key for e in app.expander if e.label == LABEL for s in e.selectbox}
     assert {"explain_curves_split_group", "explain_curves_split_offset",
             "explain_survival_group", "explain_survival_offset"} <= keys
@@ -33,7 +33,7 @@ def test_the_split_charts_have_their_explainers(db: Path) -> None:
 
 
 def test_the_split_curve_point_explained_recomputes_the_point(db: Path) -> None:
-    app = open_app(small_shop_query(db, **SPLIT), page=PAGE)
+    app = open_app(small_shop_query(db, **SPLIT), page=PAGE, explainers=True)
     app.selectbox(key="explain_curves_split_group").select_index(1)  # web
     app = _explain(app, "curves_split", "cohort_average_retention", offset=1)
     inputs = _inputs(app, "curves_split")
@@ -45,7 +45,7 @@ def test_the_split_curve_point_explained_recomputes_the_point(db: Path) -> None:
 
 
 def test_the_split_survival_explained_recomputes_the_curve(db: Path) -> None:
-    app = open_app(small_shop_query(db, **SPLIT), page=PAGE)
+    app = open_app(small_shop_query(db, **SPLIT), page=PAGE, explainers=True)
     app.selectbox(key="explain_survival_group").select_index(1)  # web
     app = _explain(app, "survival", "survival", offset=31)
     inputs = _inputs(app, "survival")
@@ -57,7 +57,8 @@ def test_the_split_survival_explained_recomputes_the_curve(db: Path) -> None:
 
 
 def test_the_repeat_customers_from_their_second_purchase_are_explained(db: Path) -> None:
-    app = open_app(small_shop_query(db, survival_view="repeat_from_second"), page=PAGE)
+    app = open_app(small_shop_query(db, survival_view="repeat_from_second"), page=PAGE,
+                   explainers=True)
     app = _explain(app, "survival", "survival", offset=30)
     inputs = _inputs(app, "survival")
     assert inputs == {"Survival just before day t": 100,

@@ -46,6 +46,11 @@ def _survival_at(app: AppTest, name: str, day: int) -> float:
     return float(curve["y"][curve["x"].index(day)])
 
 
+def _opened(db: Path, **query: str) -> AppTest:
+    """The page on the small shop, its charts' explainers opened."""
+    return open_app(small_shop_query(db, **query), page=PAGE, explainers=True)
+
+
 def _explain(app: AppTest, key: str, metric_id: str, period: int | None = None,
              offset: int | None = None) -> AppTest:
     """Pick a number of a chart's explainer (options by index) and turn its toggle on."""
@@ -64,7 +69,7 @@ def _explain(app: AppTest, key: str, metric_id: str, period: int | None = None,
 
 
 def test_every_chart_of_the_retention_page_has_its_explainer(db: Path) -> None:
-    app = open_app(small_shop_query(db), page=PAGE)
+    app = open_app(small_shop_query(db), page=PAGE, explainers=True)
     expanders = [e for e in app.expander if e.label == LABEL]
     # (the "Why did it move?" panel's explainer shows once its switch is on:
     # tests/test_app_drivers.py)
@@ -76,7 +81,7 @@ def test_every_chart_of_the_retention_page_has_its_explainer(db: Path) -> None:
 
 
 def test_the_heatmap_cell_explained_recomputes_the_cell(db: Path) -> None:
-    app = _explain(open_app(small_shop_query(db), page=PAGE), "cohorts", "cohort_retention",
+    app = _explain(_opened(db), "cohorts", "cohort_retention",
                    period=0, offset=2)
     inputs = _inputs(app, "cohorts")
     assert inputs == {"Active customers of the cohort": 1, "Cohort size": 3}
@@ -92,7 +97,7 @@ def test_the_heatmap_cell_explained_recomputes_the_cell(db: Path) -> None:
 
 
 def test_the_curve_point_explained_recomputes_the_point(db: Path) -> None:
-    app = _explain(open_app(small_shop_query(db), page=PAGE), "curves", "cohort_retention",
+    app = _explain(_opened(db), "curves", "cohort_retention",
                    period=0, offset=1)
     inputs = _inputs(app, "curves")
     assert inputs == {"Active customers of the cohort": 1, "Cohort size": 3}
@@ -102,7 +107,7 @@ def test_the_curve_point_explained_recomputes_the_point(db: Path) -> None:
 
 
 def test_the_survival_at_day_31_explained_recomputes_the_curve(db: Path) -> None:
-    app = _explain(open_app(small_shop_query(db), page=PAGE), "survival", "survival",
+    app = _explain(_opened(db), "survival", "survival",
                    offset=31)
     inputs = _inputs(app, "survival")
     assert inputs == {"Survival just before day t": 60, "Customers still followed on day t": 3,
@@ -113,7 +118,7 @@ def test_the_survival_at_day_31_explained_recomputes_the_curve(db: Path) -> None
 
 
 def test_the_rates_and_lifecycle_explain_the_kpi_table_numbers(db: Path) -> None:
-    app = _explain(open_app(small_shop_query(db), page=PAGE), "rates", "retention_rate",
+    app = _explain(_opened(db), "rates", "retention_rate",
                    period=1)
     inputs = _inputs(app, "rates")
     assert inputs == {"Customers in the base at the start": 3, "New customers": 1,
@@ -129,7 +134,7 @@ def test_the_rates_and_lifecycle_explain_the_kpi_table_numbers(db: Path) -> None
 def test_the_survival_of_repeat_customers_is_explained_by_group(db: Path) -> None:
     # repeat customers (purchases on two days or more) are A (101 days, censored), B (96,
     # censored) and D (31, left): on day 31, 100% x (1 - 1/3) = 66.7%
-    app = open_app(small_shop_query(db, survival_view="one_time_vs_repeat"), page=PAGE)
+    app = _opened(db, survival_view="one_time_vs_repeat")
     app.selectbox(key="explain_survival_group").select_index(1)
     app = _explain(app, "survival", "survival", offset=31)
     inputs = _inputs(app, "survival")
@@ -142,9 +147,27 @@ def test_the_survival_of_repeat_customers_is_explained_by_group(db: Path) -> Non
 def test_the_heatmap_average_explained_recomputes_the_average_row(db: Path) -> None:
     # one month on: January's cohort (1 of 3) and February's (0 of 1) completed it,
     # March's is in progress: (1 + 0) / (3 + 1) = 25%
-    app = _explain(open_app(small_shop_query(db), page=PAGE), "cohorts",
+    app = _explain(_opened(db), "cohorts",
                    "cohort_average_retention", offset=1)
     inputs = _inputs(app, "cohorts")
     assert inputs == {"Active customers of the cohort": 1, "Cohort size": 4}
     recomputed = 100 * inputs["Active customers of the cohort"] / inputs["Cohort size"]
     assert figure(app, "cohort_heatmap")["data"][1]["z"][0][1] == pytest.approx(recomputed)
+
+
+def test_a_closed_explainer_draws_nothing_until_it_is_opened(db: Path) -> None:
+    # closed, a chart's explainer is its title alone (its definitions, select boxes and
+    # switch were otherwise drawn and sent on every run of every session)
+    app = open_app(small_shop_query(db), page=PAGE)
+    expanders = [e for e in app.expander if e.label == LABEL]
+    assert len(expanders) == len(CHARTS)
+    assert [len(e.children) for e in expanders] == [0] * len(CHARTS)
+    assert not [box.key for box in app.selectbox if box.key.startswith("explain_")]
+    app.session_state["explain_rates_open"] = True  # what a click on the first one sends
+    app.run()
+    opened = [e for e in app.expander if e.label == LABEL]
+    # the rates' explainer: its numbers and periods, and one definition per number
+    assert {box.key for box in opened[0].selectbox} == {"explain_rates_metric",
+                                                        "explain_rates_period"}
+    assert len(opened[0].caption) == len(app.selectbox(key="explain_rates_metric").options)
+    assert [len(e.children) for e in opened[1:]] == [0] * (len(CHARTS) - 1)

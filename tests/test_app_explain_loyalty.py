@@ -40,7 +40,7 @@ def _number(text: str) -> float:
 
 def test_every_loyalty_chart_has_its_explainer_and_computes_nothing_before_asked(
         db: Path) -> None:
-    app = open_app(page=PAGE)  # the demo: every view has data
+    app = open_app(page=PAGE, explainers=True)  # the demo: every view has data
     keys = {widget.key for widget in app.toggle}
     for key in EXPLAINERS:
         assert any(k.startswith(f"explain_{key}_") for k in keys), key
@@ -58,7 +58,7 @@ def _loyal_shop(db: Path, tmp_path: Path) -> str:
 
 def test_the_upsell_tiles_and_a_type_share_recompute_from_their_inputs(
         db: Path, tmp_path: Path) -> None:
-    app = open_app({"dataset": _loyal_shop(db, tmp_path), "w": "30"}, page=PAGE)
+    app = open_app({"dataset": _loyal_shop(db, tmp_path), "w": "30"}, page=PAGE, explainers=True)
     app.toggle(key="explain_upsell_cards_upsell_ratio").set_value(True)
     app.toggle(key="explain_loyalty_types_loyalty_type_share").set_value(True)
     app.selectbox(key="explain_loyalty_types_group").set_value("discount")

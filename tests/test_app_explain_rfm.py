@@ -40,7 +40,7 @@ def _inputs(expander: Any) -> dict[str, float]:
 
 
 def test_the_rfm_segments_explain_their_share_of_revenue_when_asked(db: Path) -> None:
-    app = open_app({"dataset": dataset_id(db, "Small shop")}, page=PAGE)
+    app = open_app({"dataset": dataset_id(db, "Small shop")}, page=PAGE, explainers=True)
     expander = next(e for e in app.expander if e.label == LABEL)
     # the definitions of every figure the treemap and table draw, nothing computed yet
     assert len([c for c in expander.caption if ": " in c.value]) == len(RFM_EXPLAINED)
@@ -64,7 +64,7 @@ def test_the_rfm_segments_explain_their_share_of_revenue_when_asked(db: Path) ->
 
 
 def test_the_rfm_customer_count_of_a_segment(db: Path) -> None:
-    app = open_app({"dataset": dataset_id(db, "Small shop")}, page=PAGE)
+    app = open_app({"dataset": dataset_id(db, "Small shop")}, page=PAGE, explainers=True)
     app.selectbox(key="explain_rfm_summary_group").set_value("Lost")
     app.toggle(key="explain_rfm_summary_rfm_customers").set_value(True)
     app.run()
@@ -78,7 +78,7 @@ def test_the_segment_comparison_explains_a_values_repeat_purchase_rate(db: Path)
     """The small shop's web orders: A bought 4 times, C once (refunded), D twice: two
     repeat customers of three, 66.7% (tests/test_explain_segments.py)."""
     app = open_app({"dataset": dataset_id(db, "Small shop"), "compare_by": "channel"},
-                   page=PAGE)
+                   page=PAGE, explainers=True)
     expander = [e for e in app.expander if e.label == LABEL][1]
     assert len([c for c in expander.caption if ": " in c.value]) == 8
     assert app.selectbox(key="explain_segment_comparison_group").value == "channel=web"

@@ -57,7 +57,7 @@ def _expander(app: Any, key: str) -> Any:
 
 
 def test_every_chart_has_its_explainer_offering_what_it_draws(survey_db: Path) -> None:
-    app = open_app(survey_query(survey_db), page=PAGE)
+    app = open_app(survey_query(survey_db), page=PAGE, explainers=True)
     assert set(CHART_NUMBERS) == set(CHARTS)  # every chart of the page
     for key, metric_ids in CHART_NUMBERS.items():
         expander = _expander(app, key)
@@ -76,7 +76,7 @@ def test_every_chart_has_its_explainer_offering_what_it_draws(survey_db: Path) -
 
 
 def test_the_segment_chart_explains_the_online_nps(survey_db: Path) -> None:
-    app = open_app(survey_query(survey_db, nps_by="Touchpoint"), page=PAGE)
+    app = open_app(survey_query(survey_db, nps_by="Touchpoint"), page=PAGE, explainers=True)
     shown = figure(app, "nps_segments")["data"][0]
     drawn = dict(zip(shown["y"], shown["x"], strict=True))
     app.selectbox(key="explain_nps_segments_group").set_value("Touchpoint=Online")
@@ -95,7 +95,7 @@ def test_the_segment_chart_explains_the_online_nps(survey_db: Path) -> None:
 
 
 def test_the_mix_chart_explains_januarys_promoters(survey_db: Path) -> None:
-    app = open_app(survey_query(survey_db), page=PAGE)
+    app = open_app(survey_query(survey_db), page=PAGE, explainers=True)
     app.selectbox(key="explain_nps_mix_period").set_value(date(2025, 1, 1))
     app.toggle(key="explain_nps_mix_promoter_share").set_value(True)
     app.run()

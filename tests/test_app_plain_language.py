@@ -120,7 +120,7 @@ def _holds_dates(values: pd.Series) -> bool:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_tables_show_no_none_and_have_headers_and_dates_for_people(db: Path, page: str) -> None:
-    app = open_app({"dataset": dataset_id(db, "Demo shop")}, page=page)
+    app = open_app({"dataset": dataset_id(db, "Demo shop")}, page=page, explainers=True)
     assert app.dataframe, "the page shows tables"
     for table in app.dataframe:
         columns = json.loads(table.proto.columns)
@@ -135,7 +135,7 @@ def test_tables_show_no_none_and_have_headers_and_dates_for_people(db: Path, pag
 
 
 def test_the_overview_table_writes_amounts_in_the_datasets_currency(db: Path) -> None:
-    app = open_app({"dataset": dataset_id(db, "Demo shop")})
+    app = open_app({"dataset": dataset_id(db, "Demo shop")}, explainers=True)
     kpis = next(table for table in app.dataframe if "Revenue" in table.value.columns)
     columns = json.loads(kpis.proto.columns)
     # The demo shop is in RON; amounts read "RON 1,234.50", rates "12.3%", counts "1,234".
@@ -145,7 +145,7 @@ def test_the_overview_table_writes_amounts_in_the_datasets_currency(db: Path) ->
 
 
 def test_table_headers_are_words_not_column_names(db: Path) -> None:
-    app = open_app({"dataset": dataset_id(db, "Demo shop")})
+    app = open_app({"dataset": dataset_id(db, "Demo shop")}, explainers=True)
     kpis = next(table for table in app.dataframe if "Revenue" in table.value.columns)
     assert list(kpis.value.columns[:3]) == ["Period", "First day", "Last day"]
     assert "Complete period" in kpis.value.columns

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from plotly.basedatatypes import BaseFigure
+from streamlit.runtime.caching import cache_utils
 from streamlit.testing.v1 import AppTest
 
 from dashboard import figures, retention_charts, widgets
@@ -150,3 +151,84 @@ def test_a_second_session_on_the_same_view_converts_no_table(
     for mine, theirs in zip(second.dataframe, first.dataframe, strict=True):
         pd.testing.assert_frame_equal(mine.value, theirs.value)
         assert mine.proto.columns == theirs.proto.columns
+
+
+def test_a_cached_result_is_looked_up_by_one_text_of_its_arguments(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Streamlit hashing a cached function's arguments one by one pickles the filter state
+    # (a dataclass) on every read; keyed by one text of them (figure_key), it hashes texts
+    hashed: list[str] = []
+    update_hash = cache_utils.update_hash
+
+    @functools.wraps(update_hash)
+    def counted(value: Any, *args: Any, **kwargs: Any) -> Any:
+        hashed.append(type(value).__name__)
+        return update_hash(value, *args, **kwargs)
+
+    monkeypatch.setattr(cache_utils, "update_hash", counted)
+    first = open_app({"period": "week"}, page=RETENTION)
+    hashed.clear()
+    second = open_app({"period": "week"}, page=RETENTION)  # another session, the same view
+    assert hashed and "Filters" not in hashed
+    assert _specs(second) == _specs(first)
+    other = open_app({"period": "week", "w": "45"}, page=RETENTION)  # other numbers
+    assert _specs(other) != _specs(first)
+
+
+def _button_rows(node: Any) -> list[Any]:
+    """The blocks holding download buttons, in the page's order."""
+    children = list((getattr(node, "children", None) or {}).values())
+    here = [node] if any(getattr(c, "type", "") == "download_button" for c in children) else []
+    return here + [row for child in children for row in _button_rows(child)]
+
+
+def test_a_rows_download_buttons_are_one_element_not_columns(db: Path) -> None:
+    # a chart's image buttons and a table's data buttons side by side in one horizontal
+    # container: columns made four elements of each row, drawn and sent on every run
+    app = open_app(page=RETENTION)
+    rows = _button_rows(app.main)
+    assert [row.type for row in rows] == ["flex_container"] * len(rows)
+    assert all(row.proto.flex_container.direction == row.proto.flex_container.HORIZONTAL
+               for row in rows)
+    keys = [sorted(c.key for c in row.children.values()) for row in rows]
+    for chart in RETENTION_CHARTS:  # each chart's two images share their row
+        assert [f"{chart}_png", f"{chart}_svg"] in keys
+
+
+def test_a_column_of_dates_is_keyed_by_every_day() -> None:
+    days = [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+    frame = pd.DataFrame({"period_start": days, "customers": [3, 4, 5]})
+    key = figure_key(retention_charts.lifecycle_chart, frame, "month")
+    same = pd.DataFrame({"period_start": [date(2024, 1, 1), date(2024, 2, 1),
+                                          date(2024, 3, 1)], "customers": [3, 4, 5]})
+    assert figure_key(retention_charts.lifecycle_chart, same, "month") == key
+    for other in ([date(2024, 1, 1), date(2024, 2, 2), date(2024, 3, 1)],  # one day later
+                  [datetime(2024, 1, 1), datetime(2024, 2, 1), datetime(2024, 3, 1)],
+                  [date(2024, 1, 1), date(2024, 2, 1), None],
+                  ["2024-01-01", "2024-02-01", "2024-03-01"]):
+        changed = frame.assign(period_start=pd.Series(other, dtype=object))
+        assert figure_key(retention_charts.lifecycle_chart, changed, "month") != key, other
+
+
+def test_a_second_session_on_the_same_view_builds_no_rates_table(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rates table as shown (tests of each change, texts in the session's language) is
+    # made once for its data and language, like a figure
+    tested: list[int] = []
+    with_change_tests = retention_charts.with_change_tests
+
+    @functools.wraps(with_change_tests)
+    def counted(table: pd.DataFrame) -> pd.DataFrame:
+        tested.append(len(table))
+        return with_change_tests(table)
+
+    monkeypatch.setattr(retention_charts, "with_change_tests", counted)
+    figures.clear()
+    first = open_app({"period": "quarter"}, page=RETENTION)
+    assert len(tested) == 1
+    second = open_app({"period": "quarter"}, page=RETENTION)
+    assert len(tested) == 1
+    pd.testing.assert_frame_equal(second.dataframe[0].value, first.dataframe[0].value)
+    romanian = open_app({"period": "quarter", "lang": "ro"}, page=RETENTION)
+    assert len(tested) == 2  # its own, in Romanian
+    assert translated("ro", "Period") in romanian.dataframe[0].value.columns

@@ -77,11 +77,14 @@ def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: 
                          e=format_value(row["end_customers"], "customers", None)))
         elif is_missing(value):
             st.caption(t("No value: the denominator is zero in this period."))
-        with st.expander(t("How is this computed?")):
-            how_computed(
-                metric.id, dataset, filters, row["period_start"], currency,
-                lambda name, value: format_value(value, METRICS[name].unit, currency),
-                t("No customers or orders stand behind it in this period."))
+        panel = st.expander(t("How is this computed?"), key=f"explain_{metric.id}_open",
+                            on_change="rerun")
+        with panel:
+            if panel.open:  # closed, it draws nothing (see explain_panel.chart_explainer)
+                how_computed(
+                    metric.id, dataset, filters, row["period_start"], currency,
+                    lambda name, value: format_value(value, METRICS[name].unit, currency),
+                    t("No customers or orders stand behind it in this period."))
 
 
 def _significance(metric: Metric, row: pd.Series, previous: pd.Series) -> None:
@@ -199,18 +202,19 @@ def _downloads(frame: pd.DataFrame, period: Period, currency: str | None) -> Non
     table = table.rename(columns={m: METRICS[m].title() for m in table.columns if m in METRICS}
                          | {"period": t("Period"), "period_start": t("First day"),
                             "period_end": t("Last day"), "complete": t("Complete period")})
-    columns = st.columns([1, 1, 4])
+    row = st.container(horizontal=True)  # one element, as in widgets.download_buttons
     # written when clicked, not on every run (see dashboard.widgets.download_buttons)
-    columns[0].download_button(t("Data as CSV"), lambda: to_csv(table), "loyaltylens-kpis.csv",
-                               mime="text/csv", icon=":material/download:")
-    columns[1].download_button(t("Data as Excel"), lambda: to_excel(table, "KPIs"),
-                               "loyaltylens-kpis.xlsx", icon=":material/download:",
-                               mime="application/vnd.openxmlformats-officedocument."
-                                    "spreadsheetml.sheet")
-    with st.expander(t("All KPIs by period")):
-        data_table(table, hide_index=True, width="stretch", currency=currency,
-                   units={METRICS[m].title(): METRICS[m].unit for m in frame.columns
-                          if m in METRICS})
+    row.download_button(t("Data as CSV"), lambda: to_csv(table), "loyaltylens-kpis.csv",
+                        mime="text/csv", icon=":material/download:")
+    row.download_button(t("Data as Excel"), lambda: to_excel(table, "KPIs"),
+                        "loyaltylens-kpis.xlsx", icon=":material/download:",
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    panel = st.expander(t("All KPIs by period"), key="kpi_table_open", on_change="rerun")
+    with panel:
+        if panel.open:  # closed, its table is neither converted nor sent on every run
+            data_table(table, hide_index=True, width="stretch", currency=currency,
+                       units={METRICS[m].title(): METRICS[m].unit for m in frame.columns
+                              if m in METRICS})
 
 
 main()

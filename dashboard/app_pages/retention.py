@@ -16,7 +16,7 @@ from dashboard.chart_downloads import show_chart
 from dashboard.drivers_panel import KEYS as DRIVER_KEYS
 from dashboard.drivers_panel import drivers_panel
 from dashboard.explain_panel import chart_explainer
-from dashboard.figures import figure
+from dashboard.figures import figure, shared
 from dashboard.filters import (
     View,
     capped_suggestion,
@@ -29,10 +29,12 @@ from dashboard.filters import (
 from dashboard.formatting import format_value, period_label, period_labels
 from dashboard.guard import callback
 from dashboard.retention_charts import (
+    RATES_COLUMNS,
     cohort_heatmap,
     curves_chart,
     lifecycle_chart,
     rates_chart,
+    rates_table,
     survival_chart,
     survival_group_name,
 )
@@ -42,7 +44,7 @@ from dashboard.widgets import data_table, download_buttons
 from metrics.definitions import COHORT_CELLS, CRR_EXPLANATION, LIFECYCLE, METRICS
 from metrics.errors import LoyaltyLensError
 from metrics.explain.cohorts import SURVIVAL_GROUPS
-from metrics.i18n import N_, format_number, t
+from metrics.i18n import N_, t
 from metrics.query.filters import Filters
 from metrics.retention import (
     MIN_COHORT_SIZE,
@@ -51,9 +53,7 @@ from metrics.retention import (
     cohort_curves,
     cohort_table,
     default_base,
-    with_change_tests,
 )
-from metrics.significance import format_p_value
 from metrics.store import Dataset
 from metrics.survival import SURVIVAL_VIEWS, survival_curves
 
@@ -63,10 +63,6 @@ MAX_HEATMAP_COHORTS = 36
 HEATMAP_PERIODS = ["6", "12", "24", "all"]
 DEFAULT_HEATMAP_PERIODS = "12"
 MAX_COHORT_CURVES = 12
-# The rates table's columns, the metrics of the registry among them explained.
-RATES_COLUMNS = ("period", "retention_rate", "strict_retention_rate", "change_pp", "p_value",
-                 "verdict", "churn_rate", "start_customers", "new_customers", "end_customers",
-                 "churned_customers", "retained_customers", "lost_customers")
 BASE_NAMES = {"orders": N_("Orders (inactivity window W)"),
               "subscriptions": N_("Subscriptions (start and end dates)")}
 SURVIVAL_VIEW_NAMES = {"all": N_("All customers"),
@@ -116,28 +112,11 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
     for found, _ in benchmarks:
         chart_notes(found)
     st.caption(t(CRR_EXPLANATION))
-    shown = with_change_tests(table).iloc[::-1]  # the latest period first
-    shown["verdict"] = [
-        (t("A real change") if verdict else t("Within normal variation"))
-        if verdict is not None
-        else t("Not tested: {reason}", reason=t(reason))
-        for verdict, reason in zip(shown["significant"], shown["change_test"], strict=True)]
-    shown["change_pp"] = ["–" if pd.isna(v) else t("{sign}{points} pp", sign="+" if v >= 0
-                                                     else "−",
-                                                     points=format_number(abs(v), "#,##0.0"))
-                          for v in shown["change_pp"]]
-    shown["p_value"] = ["–" if pd.isna(v) else format_p_value(v) for v in shown["p_value"]]
-    shown.insert(0, "period", [label + ("" if c else " *") for label, c in
-                               zip(period_labels(filters.period, shown), shown["complete"],
-                                   strict=True)])
-    shown = shown[list(RATES_COLUMNS)]
+    # made once for the table and the language, shared by every session (read only)
+    shown = shared(rates_table, table, filters.period)
     config = {METRICS[c].title(): st.column_config.NumberColumn(
         format="%.1f%%" if METRICS[c].unit == "percent" else "localized")
-        for c in shown.columns if c in METRICS}
-    change_columns = {"change_pp": t("Strict retention change"),
-                      "p_value": t("p-value"), "verdict": t("Change")}
-    shown = shown.rename(columns={"period": t("Period")} | change_columns | {
-        c: METRICS[c].title() for c in shown.columns if c in METRICS})
+        for c in RATES_COLUMNS if c in METRICS}
     data_table(shown, hide_index=True, width="stretch", column_config=config)
     st.caption(t("S = base the day before the period, N = new customers, E = base on its "
                  "last day; churned = S + N − E. * the data starts or stops inside that "
