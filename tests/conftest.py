@@ -14,6 +14,7 @@ from metrics.demo import ensure_demo
 from metrics.ingest import ingest_file
 from metrics.store import DB_ENV_VAR, Store
 from tests.builders import SMALL_ORDERS
+from tests.test_cli import run
 from tests.test_clv_models import cdnow_sample_csv
 
 
@@ -39,6 +40,25 @@ def db(demo_db_template: Path, isolated_db: Path) -> Path:
     """A copy of the demo database (plus the small shop) for one test."""
     shutil.copytree(demo_db_template, isolated_db)
     return isolated_db
+
+
+@pytest.fixture(scope="session")
+def small_cli_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small shop ingested through the ``loyaltylens`` command as dataset "Small",
+    once for the session."""
+    path = tmp_path_factory.mktemp("small_cli") / "cli.duckdb"
+    result = run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=path)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture
+def small_cli_db(small_cli_template: Path, tmp_path: Path) -> Path:
+    """A copy of the small shop ingested through the command, for one test to read or
+    change (instead of ingesting it again)."""
+    path = tmp_path / "cli.duckdb"
+    shutil.copytree(small_cli_template, path)
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -133,8 +133,8 @@ def test_the_report_says_where_the_currency_came_from(db: Path, tmp_path: Path) 
     assert report["currency_reason"] == "Currency: RON, written in the name of the amount column"
 
 
-def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path) -> None:
-    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+def test_kpis_json_has_one_record_per_period_with_the_documented_fields(small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("kpis", "--dataset", "Small", "--period", "month", "--inactivity-days", "30",
                  "--format", "json", db=db)
     assert result.returncode == 0, result.stderr
@@ -154,8 +154,8 @@ def test_kpis_json_has_one_record_per_period_with_the_documented_fields(db: Path
     assert records[0]["retention_rate"] is None  # S = 0 in January
 
 
-def test_kpis_csv_has_a_header_and_one_row_per_period(db: Path) -> None:
-    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+def test_kpis_csv_has_a_header_and_one_row_per_period(small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("kpis", "--dataset", "small", "--period", "quarter", "--inactivity-days", "30",
                  "--segment", "channel=web", "--format", "csv", db=db)
     assert result.returncode == 0, result.stderr
@@ -193,9 +193,9 @@ def test_the_environment_variable_points_at_the_database(tmp_path: Path) -> None
         (("ingest", "/no/such/file.csv", "--dataset", "X"), "does not exist"),
     ],
 )
-def test_user_errors_print_one_sentence_and_exit_2(db: Path, args: tuple[str, ...],
+def test_user_errors_print_one_sentence_and_exit_2(small_cli_db: Path, args: tuple[str, ...],
                                                    message: str) -> None:
-    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+    db = small_cli_db  # the small shop, ingested through the command
     result = run(*args, db=db)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
@@ -304,8 +304,8 @@ def test_a_bad_memory_limit_is_one_sentence(db: Path) -> None:
                              "write it like 2GB or 500MB.\n")
 
 
-def test_cohorts_json_has_the_documented_fields_and_hand_worked_values(db: Path) -> None:
-    run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db)
+def test_cohorts_json_has_the_documented_fields_and_hand_worked_values(small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("cohorts", "--dataset", "Small", "--period", "month", "--format", "json",
                  db=db)
     assert result.returncode == 0, result.stderr
@@ -329,8 +329,8 @@ def test_cohorts_json_has_the_documented_fields_and_hand_worked_values(db: Path)
     assert refused.stderr.startswith("error: Unbounded retention counts customers")
 
 
-def test_retention_and_lifecycle_print_what_the_page_shows(db: Path) -> None:
-    run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db)
+def test_retention_and_lifecycle_print_what_the_page_shows(small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("retention", "--dataset", "Small", "--inactivity-days", "30", db=db)
     assert result.returncode == 0, result.stderr
     records = json.loads(result.stdout)
@@ -372,8 +372,8 @@ def test_clv_prints_the_fitted_parameters_and_the_customers(db: Path) -> None:
         ("bgnbd", "r"), ("bgnbd", "alpha"), ("bgnbd", "a"), ("bgnbd", "b")]
 
 
-def test_clv_on_too_few_repeat_customers_is_one_sentence(db: Path) -> None:
-    run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db)
+def test_clv_on_too_few_repeat_customers_is_one_sentence(small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("clv", "--dataset", "Small", db=db)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

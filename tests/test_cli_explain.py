@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import SMALL_ORDERS
 from tests.test_cli import run
 
 
-@pytest.fixture
-def small_db(tmp_path: Path) -> Path:
-    db = tmp_path / "cli.duckdb"
-    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
-    return db
-
-
 def test_explain_json_has_the_documented_fields_and_inputs_that_recompute_the_value(
-        small_db: Path) -> None:
+        small_cli_db: Path) -> None:
     result = run("explain", "--metric", "retention_rate", "--dataset", "Small", "--period",
-                 "2024-03", "--inactivity-days", "30", "--format", "json", db=small_db)
+                 "2024-03", "--inactivity-days", "30", "--format", "json", db=small_cli_db)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"metric", "label", "unit", "definition", "formula", "period_start",
@@ -43,14 +35,14 @@ def test_explain_json_has_the_documented_fields_and_inputs_that_recompute_the_va
     assert sum(row["end_customers"] for row in data["rows"]) == e
     # the same value as the kpis command prints for March
     kpis = json.loads(run("kpis", "--dataset", "Small", "--inactivity-days", "30",
-                          db=small_db).stdout)
+                          db=small_cli_db).stdout)
     march = next(record for record in kpis if record["period"] == "2024-03-01")
     assert data["value"] == pytest.approx(march["retention_rate"])
 
 
-def test_explain_text_prints_definition_inputs_sql_parameters_and_rows(small_db: Path) -> None:
+def test_explain_text_prints_definition_inputs_sql_parameters_and_rows(small_cli_db: Path) -> None:
     result = run("explain", "--metric", "aov", "--dataset", "Small", "--period", "2024-Q1",
-                 "--period-type", "quarter", "--inactivity-days", "30", db=small_db)
+                 "--period-type", "quarter", "--inactivity-days", "30", db=small_cli_db)
     assert result.returncode == 0, result.stderr
     text = result.stdout
     # Q1 2024: orders 100, 50, 200, 90, 80, 30, 70, 20, 60 and a refund of 30
@@ -65,9 +57,9 @@ def test_explain_text_prints_definition_inputs_sql_parameters_and_rows(small_db:
     assert "Rows behind it (the first 10):" in text
 
 
-def test_explain_of_an_unknown_metric_is_one_sentence(small_db: Path) -> None:
+def test_explain_of_an_unknown_metric_is_one_sentence(small_cli_db: Path) -> None:
     result = run("explain", "--metric", "happiness", "--dataset", "Small", "--period",
-                 "2024-03", db=small_db)
+                 "2024-03", db=small_cli_db)
     assert result.returncode == 2
     assert result.stderr.startswith("error: “happiness” is not a metric that can be explained")
     assert "Traceback" not in result.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,16 +19,26 @@ COLUMNS = ["period", "responses", "promoters", "passives", "detractors", "nps",
            "margin_of_error"]
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.duckdb"
-    orders = write_csv(tmp_path / "o.csv", ("customer_id", "order_date", "amount", "channel"),
+@pytest.fixture(scope="module")
+def shop_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop's orders and survey ingested through the command once for the module."""
+    folder = tmp_path_factory.mktemp("cli_satisfaction")
+    path = folder / "cli.duckdb"
+    orders = write_csv(folder / "o.csv", ("customer_id", "order_date", "amount", "channel"),
                        ORDERS)
-    survey = write_csv(tmp_path / "r.csv", SURVEY_HEADER, SURVEY)
+    survey = write_csv(folder / "r.csv", SURVEY_HEADER, SURVEY)
     for args in (("ingest", str(orders), "--dataset", "Shop"),
                  ("ingest", str(survey), "--dataset", "Shop", "--kind", "responses")):
         result = run(*args, db=path)
         assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture
+def db(shop_template: Path, tmp_path: Path) -> Path:
+    """A copy of the ingested shop for one test (one test stores another dataset)."""
+    path = tmp_path / "cli.duckdb"
+    shutil.copytree(shop_template, path)
     return path
 
 

@@ -12,17 +12,20 @@ from metrics.kpis import KPI_COLUMNS
 ROOT = Path(__file__).parent.parent
 
 
+def module_imports(source: str) -> set[str]:
+    """The top-level packages a module's source imports."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
 def imported_modules(folder: Path) -> dict[Path, set[str]]:
-    found: dict[Path, set[str]] = {}
-    for path in folder.rglob("*.py"):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names.add(node.module.split(".")[0])
-        found[path] = names
-    return found
+    return {path: module_imports(path.read_text(encoding="utf-8"))
+            for path in folder.rglob("*.py")}
 
 
 def test_metrics_imports_no_ui_library() -> None:
@@ -30,12 +33,37 @@ def test_metrics_imports_no_ui_library() -> None:
         assert not names & {"streamlit", "plotly", "dashboard"}, path
 
 
+SQL_LINE = re.compile(
+    r"\b(SELECT|INSERT|UPDATE|DELETE FROM|CREATE TABLE)\b.*\b(FROM|INTO|SET|AS)\b")
+
+
+def sql_in(folder: Path) -> list[str]:
+    """Every line of ``folder``'s Python files that looks like SQL, and every file that
+    imports duckdb (each file read and parsed once)."""
+    found: list[str] = []
+    for path in folder.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found += [f"{path}:{number} looks like SQL: {line.strip()}"
+                  for number, line in enumerate(source.splitlines(), 1) if SQL_LINE.search(line)]
+        if "duckdb" in module_imports(source):
+            found.append(f"{path} imports duckdb")
+    return found
+
+
 def test_dashboard_holds_no_sql() -> None:
-    sql = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE FROM|CREATE TABLE)\b.*\b(FROM|INTO|SET|AS)\b")
-    for path in (ROOT / "dashboard").rglob("*.py"):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            assert not sql.search(line), f"{path}:{number} looks like SQL: {line.strip()}"
-        assert "duckdb" not in imported_modules(path.parent)[path], path
+    assert not sql_in(ROOT / "dashboard")
+
+
+def test_the_no_sql_check_catches_sql_and_duckdb_planted_in_a_page(tmp_path: Path) -> None:
+    pages = tmp_path / "app_pages"
+    pages.mkdir()
+    (pages / "clean.py").write_text('"""A page."""\nimport streamlit as st\n', encoding="utf-8")
+    (pages / "query.py").write_text('rows = con.sql("SELECT id FROM orders")\n',
+                                    encoding="utf-8")
+    (pages / "engine.py").write_text("from duckdb import connect\n", encoding="utf-8")
+    assert sorted(sql_in(tmp_path)) == [
+        f"{pages / 'engine.py'} imports duckdb",
+        f"{pages / 'query.py'}:1 looks like SQL: rows = con.sql(\"SELECT id FROM orders\")"]
 
 
 def test_every_kpi_column_has_a_definition() -> None:

@@ -35,7 +35,7 @@ from metrics.explain.cohorts import CELLS_EXPLAINED, COHORTS, SURVIVAL_EXPLAINED
 from metrics.query.filters import Filters
 from metrics.registry import entry
 from metrics.store import Dataset, Store
-from tests.builders import SMALL_ORDERS, small_store
+from tests.builders import small_store
 from tests.test_cli import run
 from tests.test_explain_cohorts import _check
 from tests.test_survival import orders_store
@@ -182,9 +182,8 @@ def test_a_group_or_view_that_does_not_exist_is_one_sentence_saying_what_does(
     assert error.value.message == message
 
 
-def test_the_cli_explains_a_point_of_the_split_curves(tmp_path: Path) -> None:
-    db = tmp_path / "cli.duckdb"
-    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+def test_the_cli_explains_a_point_of_the_split_curves(small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("explain", "--metric", "cohort_average_retention", "--dataset", "Small",
                  "--offset", "1", "--by", "channel", "--group", "web", "--inactivity-days",
                  "30", "--format", "json", db=db)
@@ -199,9 +198,8 @@ def test_the_cli_explains_a_point_of_the_split_curves(tmp_path: Path) -> None:
 
 
 def test_the_cli_explains_the_survival_of_repeat_customers_from_their_second_purchase(
-        tmp_path: Path) -> None:
-    db = tmp_path / "cli.duckdb"
-    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+        small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("explain", "--metric", "survival", "--dataset", "Small", "--offset", "30",
                  "--view", "repeat_from_second", "--inactivity-days", "30", "--format",
                  "json", db=db)

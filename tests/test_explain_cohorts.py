@@ -40,7 +40,7 @@ from metrics.query.run import query_frame, query_row
 from metrics.registry import entry
 from metrics.store import Dataset, Store
 from metrics.survival import ONE_TIME, REPEAT
-from tests.builders import SMALL_ORDERS, small_store
+from tests.builders import small_store
 from tests.test_cli import run
 from tests.test_survival import orders_store, subscriptions_store
 
@@ -244,9 +244,9 @@ def test_a_cell_or_age_that_does_not_exist_is_one_sentence_saying_what_does(
     assert error.value.message == message
 
 
-def test_the_cli_explains_a_cohort_cell_as_the_cohorts_command_shows_it(tmp_path: Path) -> None:
-    db = tmp_path / "cli.duckdb"
-    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+def test_the_cli_explains_a_cohort_cell_as_the_cohorts_command_shows_it(
+        small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("explain", "--metric", "cohort_retention", "--dataset", "Small", "--period",
                  "2024-01", "--offset", "2", "--inactivity-days", "30", "--format", "json",
                  db=db)

@@ -19,7 +19,7 @@ from metrics.query.run import query_frame, query_row
 from metrics.query.segments import RFM_SEGMENT
 from metrics.registry import entry
 from metrics.store import Dataset, Store
-from tests.builders import SMALL_ORDERS, small_store
+from tests.builders import small_store
 from tests.test_cli import run
 from tests.test_explain_survey import _close
 
@@ -101,9 +101,8 @@ def test_an_unknown_value_is_one_sentence_listing_them(group: str | None, listed
         explain(store, dataset, "segment_aov", Filters(), group=group)
 
 
-def test_the_cli_explains_a_segment_values_aov(tmp_path: Path) -> None:
-    db = tmp_path / "cli.duckdb"
-    assert run("ingest", str(SMALL_ORDERS), "--dataset", "Small", db=db).returncode == 0
+def test_the_cli_explains_a_segment_values_aov(small_cli_db: Path) -> None:
+    db = small_cli_db  # the small shop, ingested through the command
     result = run("explain", "--metric", "segment_aov", "--group", "channel=web",
                  "--dataset", "Small", "--format", "json", db=db)
     assert result.returncode == 0, result.stderr

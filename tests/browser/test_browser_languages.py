@@ -13,6 +13,7 @@ drop") are not LoyaltyLens's to translate and are left out of the text read.
 from __future__ import annotations
 
 import csv
+import functools
 import gettext
 import re
 from pathlib import Path
@@ -80,23 +81,27 @@ def words(text: str) -> set[str]:
     return {word.casefold() for word in WORD.findall(IDENTIFIER.sub(" ", text))}
 
 
-def english_words() -> set[str]:
+# Read once per language: english_left asks for every word shown, and parsing a catalogue
+# per word made the Romanian walk (ASCII words) minutes long.
+@functools.cache
+def english_words() -> frozenset[str]:
     """Every word of the English texts (placeholders left out)."""
     with TEMPLATE.open("rb") as file:
         texts = [form for message in read_po(file) if message.id
                  for form in (message.id if isinstance(message.id, tuple) else (message.id,))]
-    return {word for text in texts for word in words(re.sub(r"\{[^{}]*\}", " ", text))
-            if word.isascii()}
+    return frozenset(word for text in texts
+                     for word in words(re.sub(r"\{[^{}]*\}", " ", text)) if word.isascii())
 
 
-def language_words(lang: str) -> set[str]:
+@functools.cache
+def language_words(lang: str) -> frozenset[str]:
     """Every word the language's catalogue uses (its translations)."""
     with po_path(lang).open("rb") as file:
         catalogue = read_po(file)
-    return {word for message in catalogue if message.id
-            for form in (message.string if isinstance(message.string, tuple)
-                         else (message.string,)) if form
-            for word in words(form)}
+    return frozenset(word for message in catalogue if message.id
+                     for form in (message.string if isinstance(message.string, tuple)
+                                  else (message.string,)) if form
+                     for word in words(form))
 
 
 def data_words(db: Path) -> set[str]:
