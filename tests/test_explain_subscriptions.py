@@ -103,7 +103,7 @@ def test_the_rates_on_the_subscriptions_base_explain_their_period(
     N = 0, E = 1 {Q}, so CRR (1 − 0) ÷ 1 = 100%, from the rates explainer's inputs."""
     monkeypatch.setenv(DB_ENV_VAR, str(plans_db(tmp_path)))
     app = open_app({"seg.subscriptions.plan": "One year", "at": "2024-02-01"},
-                   page="app_pages/retention.py")
+                   page="app_pages/retention.py", explainers=True)
     key = "explain_rates_subscriptions"
     box = app.selectbox(key=f"{key}_period")
     box.select(next(o for o in box.options if "Feb" in o))
