@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: run test test-main test-spark lint demo bench chromium system-packages clean po
+.PHONY: run test test-spark lint demo bench chromium system-packages clean po
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,17 +50,11 @@ system-packages:
 # The browser alone, as before.
 chromium: system-packages
 
-# The main suite and the Spark job side by side: the suite keeps the two cores busy only
-# about three fifths of the time (it waits on servers, browsers and child processes), so
-# running the Spark job meanwhile shortens the whole run. Each job's output is printed
-# whole when it ends.
 test: $(STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-main test-spark
-
-test-main: $(STAMP) system-packages
 	$(BIN)/python -m pytest
+	$(MAKE) test-spark
 
 # The Spark engine against DuckDB, number for number: one local Spark on two cores for the
 # whole job (tests/spark share its session), so one pytest process.
