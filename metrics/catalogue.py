@@ -51,6 +51,11 @@ class TableInfo:
     page_aggregates: dict[str, str] = field(default_factory=dict, compare=False)
 
 
+def dataset_schema(dataset_id: str) -> str:
+    """The name under which a dataset's tables are attached (``ds_<id>``): in the writing
+    job, in every reader, in the scratch store of a dry run."""
+    return f"ds_{dataset_id}"
+
 @dataclass(frozen=True)
 class Dataset:
     """A named dataset and the tables it holds; ``version`` names its stored file."""
@@ -65,7 +70,7 @@ class Dataset:
 
     @property
     def schema(self) -> str:
-        return f"ds_{self.id}"
+        return dataset_schema(self.id)
 
     @property
     def has_purchase_history(self) -> bool:

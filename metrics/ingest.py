@@ -56,7 +56,7 @@ from metrics.roles import (
     table_kind,
     validate_mapping,
 )
-from metrics.store import PURCHASE_HISTORY_COLUMNS, Dataset, Store
+from metrics.store import PURCHASE_HISTORY_COLUMNS, Dataset, Store, dataset_schema
 
 # A text column with at most this many distinct values is offered as a segment filter.
 MAX_SEGMENT_VALUES = 50
@@ -906,7 +906,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
     replacing = (table.name, "order_items") if table.name == "orders" else (table.name,)
     dataset_id = (store.edit_dataset(cursor, existing.id, replacing) if existing
                   else store.register_dataset(cursor, name, currency, workspace))
-    target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.name)}"
+    target = f"{quote_ident(dataset_schema(dataset_id))}.{quote_ident(table.name)}"
     extras = [_extra_name(h, table) for h in headers if h not in chosen.values()]
     role_columns = [role.name for role in plan.roles()]
     # what reads the file's text is done with it: its memory goes to storing the rows
@@ -920,7 +920,7 @@ def _ingest(store: Store, cursor: duckdb.DuckDBPyConnection, prepared: PreparedF
         store.forget_table(cursor, dataset_id, "order_items")
     if line_items:
         _store_line_items(cursor, dataset_id, role_columns, extras, line_items)
-        items = f"{quote_ident(f'ds_{dataset_id}')}.order_items"
+        items = f"{quote_ident(dataset_schema(dataset_id))}.order_items"
         lines = cursor.execute(f"SELECT count(*), min(order_date), max(order_date) FROM {items}"
                                ).fetchone() or (0, None, None)
         store.register_table(cursor, dataset_id, "order_items", {
@@ -1010,7 +1010,7 @@ def _store_line_items(cursor: duckdb.DuckDBPyConnection, dataset_id: str,
 
     An order with any unusable line is set aside whole, so no order is half counted.
     """
-    schema = quote_ident(f"ds_{dataset_id}")
+    schema = quote_ident(dataset_schema(dataset_id))
     usable = piece(load_sql("ingest_usable_lines"))
     line_level = {"product", "quantity", "order_id", "amount", "category"}
     order_level = [c for c in role_columns if c not in line_level] + extras
@@ -1140,7 +1140,7 @@ def _store_purchase_history(cursor: duckdb.DuckDBPyConnection, target: str, orde
 def _add_purchase_history(cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
     """Add the purchase history to a dataset's stored orders (orders built from line
     items), inside the caller's transaction."""
-    schema = quote_ident(f"ds_{dataset_id}")
+    schema = quote_ident(dataset_schema(dataset_id))
     _store_purchase_history(cursor, f"{schema}.orders_with_history", f"{schema}.orders")
     cursor.execute(f"DROP TABLE {schema}.orders")
     cursor.execute(f"ALTER TABLE {schema}.orders_with_history RENAME TO orders")

@@ -33,7 +33,7 @@ from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.sql import Period, bind, load_sql, period_index_sql, quote_ident
 from metrics.query.stored_pages import STORED_COHORTS, STORED_KPIS, fingerprint, page_key
 from metrics.retention import cohort_query
-from metrics.store import Dataset, PagesJob, Store
+from metrics.store import Dataset, PagesJob, Store, dataset_schema
 
 # The periods and inactivity windows stored: the dashboard's granularities but the year
 # (a handful of rows, yet each stored table costs a query over every order),
@@ -151,7 +151,7 @@ def drop_page_tables(cursor: duckdb.DuckDBPyConnection, dataset_id: str) -> None
     """Drop the page tables an older version stored in the dataset's own file (its new
     version copied them) once the job replaces its orders: they held the old ones."""
     for table in (STORED_KPIS, STORED_COHORTS):
-        cursor.execute(f"DROP TABLE IF EXISTS {quote_ident('ds_' + dataset_id)}."
+        cursor.execute(f"DROP TABLE IF EXISTS {quote_ident(dataset_schema(dataset_id))}."
                        f"{quote_ident(table)}")
 
 

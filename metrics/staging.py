@@ -20,7 +20,7 @@ from metrics.isolation import Limits, run_isolated
 from metrics.page_aggregates import PageTables, drop_page_tables, schedule_page_tables
 from metrics.progress import ProgressCallback, QueryProgress, Step, no_progress
 from metrics.query.sql import quote_ident
-from metrics.store import Dataset, Store, TableInfo
+from metrics.store import Dataset, Store, TableInfo, dataset_schema
 
 SCRATCH_DB = "scratch.duckdb"
 
@@ -221,7 +221,7 @@ def store_staged(store: Store, staged: Staged, currency: str | None = None,
         for kind in staged.dropped:  # a table the new data replaces
             store.forget_table(cursor, dataset_id, kind)
         for table in staged.tables:
-            target = f"{quote_ident(f'ds_{dataset_id}')}.{quote_ident(table.kind)}"
+            target = f"{quote_ident(dataset_schema(dataset_id))}.{quote_ident(table.kind)}"
             cursor.execute(f"DROP TABLE IF EXISTS {target}")
             cursor.execute(f"-- the staged rows, in their order\n"
                            f"CREATE TABLE {target} AS SELECT * FROM read_parquet($path)",

@@ -69,6 +69,7 @@ from metrics.catalogue import (
     visible_entries,
 )
 from metrics.catalogue import dataset_of_entry as dataset_of_entry
+from metrics.catalogue import dataset_schema as dataset_schema
 from metrics.catalogue import default_db_path as default_db_path
 from metrics.catalogue import workspace_dataset_count as workspace_dataset_count
 from metrics.engine import MEMORY_ENV_VAR, engine_settings
@@ -304,7 +305,7 @@ class Store:
         (views in the reading connection's own schema, so the name is the one a writer
         uses and a dataset is one schema, as the metric SQL and its tests expect), and
         its page tables' sidecar file the same way when it is there (complete)."""
-        connection.execute(f"CREATE SCHEMA {quote_ident('ds_' + dataset_id)}")
+        connection.execute(f"CREATE SCHEMA {quote_ident(dataset_schema(dataset_id))}")
         self._attach_views(connection, dataset_id, "file_",
                            _dataset_path(self.root, dataset_id, entry["version"]))
         pages = _pages_path(self.root, dataset_id, entry)
@@ -317,7 +318,7 @@ class Store:
                       path: Path) -> None:
         """Attach ``path`` read-only as ``<prefix><id>``, each table a view in ``ds_<id>``."""
         alias = quote_ident(prefix + dataset_id)
-        schema = quote_ident("ds_" + dataset_id)
+        schema = quote_ident(dataset_schema(dataset_id))
         connection.execute(f"ATTACH $path AS {alias} (READ_ONLY)", {"path": str(path)})
         for (table,) in connection.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = $database",
@@ -564,7 +565,7 @@ class Store:
             if entry is None or "orders" not in entry["tables"]:
                 return None
             try:
-                connection.execute(f"ATTACH $path AS {quote_ident('ds_' + dataset_id)} "
+                connection.execute(f"ATTACH $path AS {quote_ident(dataset_schema(dataset_id))} "
                                    f"(READ_ONLY)", {"path": str(
                                        _dataset_path(self.root, dataset_id, entry["version"]))})
             except duckdb.IOException:  # a writer replaced the version meanwhile
@@ -632,7 +633,7 @@ class Store:
                     "SELECT table_name FROM duckdb_tables() "
                     "WHERE database_name = 'loyaltylens_previous'").fetchall():
                 if table not in replacing:  # a plain scan keeps the stored row order
-                    cursor.execute(f"CREATE TABLE {quote_ident('ds_' + dataset_id)}."
+                    cursor.execute(f"CREATE TABLE {quote_ident(dataset_schema(dataset_id))}."
                                    f"{quote_ident(table)} AS SELECT * FROM "
                                    f"loyaltylens_previous.{quote_ident(table)}")
         finally:
@@ -644,7 +645,7 @@ class Store:
         path = _dataset_path(self.root, dataset_id, _new_version())
         path.parent.mkdir(parents=True, exist_ok=True)
         job.edits[dataset_id] = _Edit(path, entry)
-        cursor.execute(f"ATTACH $path AS {quote_ident('ds_' + dataset_id)}",
+        cursor.execute(f"ATTACH $path AS {quote_ident(dataset_schema(dataset_id))}",
                        {"path": str(path)})
 
     def register_table(
@@ -673,7 +674,7 @@ class Store:
         with the columns they have now), to query its new version before it is
         published."""
         edit = self._edit(dataset_id)
-        columns = _table_columns(cursor, "ds_" + dataset_id)
+        columns = _table_columns(cursor, dataset_schema(dataset_id))
         tables = {kind: info | {"columns": columns.get(kind, [])}
                   for kind, info in edit.entry["tables"].items()}
         return datasets_of({dataset_id: edit.entry | {"tables": tables,
@@ -683,7 +684,7 @@ class Store:
                      kind: str) -> None:
         """Drop a dataset's table of ``kind`` (if any) in the caller's job."""
         self._edit(dataset_id).entry["tables"].pop(kind, None)
-        cursor.execute(f"DROP TABLE IF EXISTS {quote_ident('ds_' + dataset_id)}."
+        cursor.execute(f"DROP TABLE IF EXISTS {quote_ident(dataset_schema(dataset_id))}."
                        f"{quote_ident(kind)}")
 
     def _edit(self, dataset_id: str) -> _Edit:
@@ -697,7 +698,7 @@ class Store:
         catalogue = job.catalogue
         superseded: list[Path] = []
         for dataset_id, edit in job.edits.items():
-            alias = "ds_" + dataset_id
+            alias = dataset_schema(dataset_id)
             columns = _table_columns(job.connection, alias)
             for kind, table in edit.entry["tables"].items():
                 table["columns"] = columns.get(kind, [])
@@ -731,7 +732,7 @@ class Store:
         for dataset_id, edit in job.edits.items():
             # the connection may be unusable after the error that got us here
             with contextlib.suppress(duckdb.Error):
-                job.connection.execute(f"DETACH {quote_ident('ds_' + dataset_id)}")
+                job.connection.execute(f"DETACH {quote_ident(dataset_schema(dataset_id))}")
             for path in (edit.path, edit.path.with_name(edit.path.name + ".wal")):
                 path.unlink(missing_ok=True)
             _remove_empty(edit.path.parent)
@@ -954,12 +955,12 @@ def _copy_legacy_datasets(source: duckdb.DuckDBPyConnection, staging: Path
         version = _new_version()
         path = _dataset_path(staging, dataset_id, version)
         path.parent.mkdir(parents=True)
-        schema = f"legacy.{quote_ident('ds_' + dataset_id)}"
+        schema = f"legacy.{quote_ident(dataset_schema(dataset_id))}"
         source.execute("ATTACH $path AS migrated", {"path": str(path)})
         for (table,) in source.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'legacy' "
                 "AND schema_name = $schema",
-                {"schema": "ds_" + dataset_id}).fetchall():
+                {"schema": dataset_schema(dataset_id)}).fetchall():
             # a plain scan keeps the row order (sorted by customer and date at ingest)
             source.execute(f"CREATE TABLE migrated.{quote_ident(table)} AS "
                            f"SELECT * FROM {schema}.{quote_ident(table)}")
