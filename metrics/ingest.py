@@ -81,6 +81,8 @@ MAX_LONG_ROWS = 10_000
 # cast, leaving the cleaning to the rows that need it (parsing.typed_first_sql); off, every
 # value is cleaned, as the tests compare.
 TYPED_FAST_PATH = True
+# The role types read from their text by a parse (a date or a number), not stored as text.
+PARSED_TYPES = ("date", "amount", "number", "score")
 # Rows dated before this day, or after the day of the upload, are set aside unless the user
 # keeps them: such a date is nearly always a typo or a wrong date format, and one of them
 # stretches the dataset's range (its default view, its trend axis) over empty years.
@@ -584,7 +586,7 @@ class _Plan:
         return self.column_of[self.mapping[role.name]]
 
     def value_sql(self, role: Role, text: str) -> str:
-        """The typed value of a role from its text, already trimmed (NULL when blank)."""
+        """The typed value of a role from its text (NULL when blank), trimmed or not."""
         typed = role.name in self.typed_roles
         if role.type == "date":
             return date_sql(text, self.date_formats[role.name], typed)
@@ -646,7 +648,10 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
                     f"(PARTITION BY NULLIF(trim({plan.raw(plan.table.role('order_id'))}), '') "
                     f"ORDER BY file_row ROWS BETWEEN UNBOUNDED PRECEDING AND "
                     f"UNBOUNDED FOLLOWING))")
-        return raw
+        # a date or a number is parsed from the text as written: its parse trims what it
+        # reads (the typed cast reads a value between spaces, the cleaning trims), so
+        # only the rows it cannot read pay for the trim that tells blank from bad
+        return plan.raw(role) if role.type in PARSED_TYPES else raw
 
     texts = {role.name: text_of(role) for role in plan.roles()}
     inner = ["file_row"] + [f"{texts[r.name]} AS {quote_ident('t_' + r.name)}"
@@ -663,15 +668,20 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
             value = (f"CASE WHEN {value} = floor({value}) AND {value} BETWEEN {role.low} "
                      f"AND {role.high} THEN CAST({value} AS INTEGER) END")
         selects.append(f"{value} AS {quote_ident(role.name)}")
+        if role.type not in PARSED_TYPES:
+            if role.required:
+                checks.append(f"WHEN {text} IS NULL THEN 'missing:{role.name}'")
+            continue
+        # a value read means a text that is not blank: blank and bad are told apart (by
+        # the trim) only where no value is read
+        blank = _blank_sql(text)
         if role.required:
-            checks.append(f"WHEN {text} IS NULL THEN 'missing:{role.name}'")
-        if role.type in ("date", "amount", "number", "score"):
-            problem = {"date": "bad_date", "score": "bad_score"}.get(role.type, "bad_number")
-            checks.append(f"WHEN {text} IS NOT NULL AND {value} IS NULL "
-                          f"THEN '{problem}:{role.name}'")
-    scores = [quote_ident("t_" + r.name) for r in plan.roles() if r.one_of]
+            checks.append(f"WHEN {value} IS NULL AND {blank} THEN 'missing:{role.name}'")
+        problem = {"date": "bad_date", "score": "bad_score"}.get(role.type, "bad_number")
+        checks.append(f"WHEN {value} IS NULL AND NOT {blank} THEN '{problem}:{role.name}'")
+    scores = [_blank_sql(quote_ident("t_" + r.name)) for r in plan.roles() if r.one_of]
     if scores:
-        checks.append(f"WHEN COALESCE({', '.join(scores)}) IS NULL THEN 'no_score:'")
+        checks.append(f"WHEN {' AND '.join(scores)} THEN 'no_score:'")
     selects += [quote_ident(_extra_name(h, plan.table)) for h in extras]
     rows = "raw"
     misfits = cursor.execute("SELECT count(*) FROM misfits").fetchone()
@@ -697,6 +707,11 @@ def _parse_rows(cursor: duckdb.DuckDBPyConnection, plan: _Plan, headers: list[st
         f"WHERE reason IS NULL AND ({date_column} > $today OR {date_column} < $earliest)",
         {"today": plan.today, "earliest": EARLIEST_DATE}).fetchone()
     return int(updated[0]) if updated else 0
+
+
+def _blank_sql(text: str) -> str:
+    """SQL condition: the text is NULL or nothing but spaces (what is stored as NULL)."""
+    return f"(NULLIF(trim({text}), '') IS NULL)"
 
 
 def _line_item_mode(cursor: duckdb.DuckDBPyConnection, plan: _Plan, where: str) -> str | None:

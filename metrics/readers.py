@@ -22,7 +22,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import charset_normalizer
-import duckdb
 
 from metrics.errors import InputError
 from metrics.i18n import N_, t, tn
@@ -30,9 +29,10 @@ from metrics.limits import check_columns, check_line_length
 
 CHUNK_BYTES = 8 << 20
 SAMPLE_BYTES = 1 << 20
-# Files up to this size are checked for UTF-8 by DuckDB's reader, which holds the whole
-# text in memory once and checks it three times faster than Python; larger ones in chunks.
-WHOLE_FILE_CHECK_BYTES = 1 << 30
+# The UTF-8 check decodes the file in pieces this size, which stay in the processor's
+# cache: 0.49 s of CPU for a 692 MB file against 1.1 s in pieces of 8 MB, and 1.15 s for
+# DuckDB's read_text, which held the whole text in memory (one thread either way).
+UTF8_CHECK_BYTES = 256 << 10
 # Encodings charset-normalizer may choose between when a file is not UTF-8.
 LEGACY_ENCODINGS = ("cp1250", "cp1251", "latin_1")
 ENCODING_NAMES = {
@@ -164,19 +164,11 @@ def _excel_to_csv(path: Path, out: Path, sheet: str | None, name: str
 
 
 def _is_utf8(path: Path) -> bool:
-    """Whether the whole file decodes as UTF-8."""
-    if path.stat().st_size <= WHOLE_FILE_CHECK_BYTES:
-        with duckdb.connect() as connection:
-            try:
-                connection.execute("SELECT length(content) FROM read_text($path)",
-                                   {"path": str(path)}).fetchone()
-            except duckdb.InvalidInputException:
-                return False
-        return True
+    """Whether the whole file decodes as UTF-8 (a character may span two pieces)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as file:
         try:
-            while chunk := file.read(CHUNK_BYTES):
+            while chunk := file.read(UTF8_CHECK_BYTES):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:

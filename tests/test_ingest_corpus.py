@@ -9,6 +9,7 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -942,15 +943,52 @@ def test_the_direct_cast_of_plain_numbers_reads_what_the_full_cleaning_reads() -
 @pytest.mark.parametrize("whole_file", [True, False])
 def test_utf8_is_told_from_legacy_bytes_anywhere_in_the_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_file: bool) -> None:
-    # DuckDB checks files up to a size, Python in chunks above it: both see a bad byte
-    # near the end of a long file, and a valid multi-byte letter split across chunks
+    # the file is checked in pieces (in one piece here, or in many): both see a bad byte
+    # near the end of a long file, and a valid multi-byte letter split across pieces
     from metrics import readers
 
     if not whole_file:
-        monkeypatch.setattr(readers, "WHOLE_FILE_CHECK_BYTES", 0)
-        monkeypatch.setattr(readers, "CHUNK_BYTES", 1000)
+        monkeypatch.setattr(readers, "UTF8_CHECK_BYTES", 1000)
     good = tmp_path / "good.csv"
     good.write_bytes(("a,b\n" + "x,ș\n" * 2000).encode("utf-8"))
     bad = tmp_path / "bad.csv"
     bad.write_bytes(("a,b\n" + "x,y\n" * 2000).encode("utf-8") + "z,ş\n".encode("cp1250"))
     assert readers._is_utf8(good) and not readers._is_utf8(bad)
+
+
+def test_the_utf8_check_reads_the_file_piece_by_piece(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the check decodes pieces that stay in the processor's cache: it reads the whole
+    # file (4 whole pieces and a part), never more than a piece at a time, nor all of it at once
+    from metrics import readers
+
+    monkeypatch.setattr(readers, "UTF8_CHECK_BYTES", 4096)
+    path = tmp_path / "orders.csv"
+    path.write_bytes(("a,b\n" + "x,ș\n" * 4000).encode("utf-8"))  # 4 + 4000 * 5 bytes
+    reads: list[int] = []
+    opened = Path.open
+
+    class Counted:
+        """The opened file, counting the bytes of each read."""
+
+        def __init__(self, file: Any) -> None:
+            self.file = file
+
+        def __enter__(self) -> Counted:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.file.close()
+
+        def read(self, size: int = -1) -> bytes:
+            data: bytes = self.file.read(size)
+            reads.append(len(data))
+            return data
+
+    def spying_open(self: Path, *args: Any, **kwargs: Any) -> Counted:
+        return Counted(opened(self, *args, **kwargs))
+
+    monkeypatch.setattr(Path, "open", spying_open)
+    assert readers._is_utf8(path)
+    assert sum(reads) == 20_004
+    assert max(reads) == 4096 and len([n for n in reads if n]) == 5
