@@ -7,11 +7,12 @@ One query computes every KPI of every period for one filter state (``sql/kpis.sq
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from metrics.definitions import BASE_COUNTS, KPIS, METRICS
+from metrics.errors import InputError
 from metrics.query.filters import (
     MAX_INACTIVITY_DAYS,
     MIN_INACTIVITY_DAYS,
@@ -31,6 +32,7 @@ from metrics.query.sql import (
     integer_series_sql,
     load_sql,
     period_end_sql,
+    period_index,
     period_index_sql,
     period_start_of_index,
     period_start_sql,
@@ -223,9 +225,53 @@ def kpi_source(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]
     :func:`kpi_rows`) and the parameters it binds: it reads the KPI table stored at
     ingest when that answers the filter state (the same query's rows, checked by its
     fingerprint: metrics/page_aggregates.py), else it is the KPI query."""
-    return (stored_kpi_query(dataset, filters, KPI_COLUMNS,
-                             lambda whole: kpi_query(dataset, whole)[0])
-            or kpi_query(dataset, filters))
+    return _stored_source(dataset, filters) or kpi_query(dataset, filters)
+
+
+def _stored_source(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]] | None:
+    return stored_kpi_query(dataset, filters, KPI_COLUMNS,
+                            lambda whole: kpi_query(dataset, whole)[0])
+
+
+def covering_filters(dataset: Dataset, filters: Filters) -> Filters:
+    """The filter state whose KPI table holds the rows of ``filters``' table: the same
+    period, window and segments over every period from the one before the data's first
+    (the Overview's earliest row) or the range's first, whichever is earlier, to the
+    data's last. Views of one period and window (the Overview's cards and trend, its
+    alert digest, Retention) thus share one KPI query, each reading its rows with
+    :func:`rows_in_range`.
+
+    That holds since a row of the KPI table depends on the orders before and in its period
+    only, never on where the range starts, and the table has no row after the data's last
+    period (``sql/stored_kpis.sql`` reads the stored tables on the same grounds). Returns
+    ``filters`` itself when the stored page tables answer it (reading them costs less
+    than the query over more periods) or when the covering range would hold more periods
+    than one view computes (:data:`metrics.query.filters.MAX_PERIODS`).
+    """
+    if _stored_source(dataset, filters) is not None:
+        return filters
+    first, last = orders_span(dataset)
+    p = filters.period
+    first_index, _ = period_range(filters, first, last)
+    start = period_start_of_index(p, min(first_index, period_index(p, first) - 1))
+    covering = replace(filters, start=start, end=None)
+    try:
+        period_range(covering, first, last)
+    except InputError:
+        return filters
+    return covering
+
+
+def rows_in_range(table: pd.DataFrame, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """The rows of ``filters``' date range (widened to whole periods) of a KPI table
+    computed for a filter state that covers it (:func:`covering_filters`): the table
+    :func:`kpi_table` gives for ``filters``."""
+    first_index, last_index = period_range(filters, *orders_span(dataset))
+    p = filters.period
+    starts = table["period_start"]
+    kept = ((starts >= period_start_of_index(p, first_index))
+            & (starts <= period_start_of_index(p, last_index)))
+    return table[kept].reset_index(drop=True)
 
 
 def kpi_rows(store: Store, dataset: Dataset, filters: Filters
