@@ -143,6 +143,7 @@ def kpi_query(dataset: Dataset, filters: Filters,
                 p, add_days_sql("order_date", "$inactivity_days + 1")),
             "split_values": splitting.values, "split_joins": splitting.joins,
             "split_labelled": splitting.labelled, "split_grouping": splitting.grouping,
+            "split_values_placed": splitting.placed_values,
             **_lapsed_inside_pieces(filters, splitting),
         }
         if split:
