@@ -218,7 +218,7 @@ def _window_free(pieces: dict[str, str]) -> bool:
     for name in KPI_PIECES:
         text = load_sql(f"kpi_piece_{name}")
         if "inactivity_days" in parameters_used(text) or any(
-                "{" + name + "}" in text for name in carrying):
+                "{" + placeholder + "}" in text for placeholder in carrying):
             return False
     return True
 
