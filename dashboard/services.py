@@ -26,13 +26,19 @@ from metrics import drivers, loyalty, retention, rfm, satisfaction, simulator, s
 from metrics.access import ADMIN, Principal, workspaces
 from metrics.benchmarks import Benchmark, all_benchmarks
 from metrics.clv import predictive
-from metrics.digest import Digest, Rule, build_digest, saved_rules
+from metrics.digest import Digest, Rule, build_digest, digest_filters, saved_rules
 from metrics.engines import Engine
 from metrics.engines.spark import open_spark_store, spark_settings
 from metrics.errors import AccessDenied
 from metrics.explain import Explanation, explain
 from metrics.i18n import N_, t
-from metrics.kpis import SuggestedWindow, kpi_table, suggest_inactivity_days
+from metrics.kpis import (
+    SuggestedWindow,
+    covering_filters,
+    kpi_table,
+    rows_in_range,
+    suggest_inactivity_days,
+)
 from metrics.query.filters import Filters
 from metrics.query.segments import segment_values
 from metrics.query.sql import Period
@@ -229,8 +235,15 @@ def _kpis(_store: Store, scope: Scope, dataset_id: str, version: str, filters: F
 
 
 def kpis(dataset: Dataset, filters: Filters) -> pd.DataFrame:
-    store = get_store()
-    return _kpis(store, cache_scope(store), dataset.id, dataset_version(dataset), filters)
+    return _kpi_rows(get_store(), dataset, filters)
+
+
+def _kpi_rows(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """The KPI table of ``filters`` as rows of the cached table that covers it: one KPI
+    query for every view of a period and window (metrics.kpis.covering_filters)."""
+    covering = covering_filters(dataset, filters)
+    table = _kpis(store, cache_scope(store), dataset.id, dataset_version(dataset), covering)
+    return table if covering == filters else rows_in_range(table, dataset, filters)
 
 
 def retention_by_period(dataset: Dataset, filters: Filters, base: retention.Base
@@ -362,8 +375,11 @@ def benchmarks() -> list[Benchmark]:
 @_shared(max_entries=256, max_size="16MB")
 def _digest(_store: Store, scope: Scope, dataset_id: str, version: str, as_of: date,
             rules: tuple[Rule, ...], period: Period, inactivity_days: int) -> Digest:
-    return build_digest(_store, _store.dataset(dataset_id), as_of, rules, period=period,
-                        inactivity_days=inactivity_days)
+    dataset = _store.dataset(dataset_id)
+    # the KPI table the Overview computed for its own range covers the digest's
+    kpi_frame = _kpi_rows(_store, dataset, digest_filters(as_of, period, inactivity_days))
+    return build_digest(_store, dataset, as_of, rules, period=period,
+                        inactivity_days=inactivity_days, kpi_frame=kpi_frame)
 
 
 def digest(dataset: Dataset, as_of: date, period: Period, inactivity_days: int) -> Digest:

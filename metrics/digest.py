@@ -423,9 +423,15 @@ def _line(metric_id: str, row: pd.Series | None, previous: pd.Series | None,
                 bands)
 
 
+def digest_filters(as_of: date, period: Period, inactivity_days: int) -> Filters:
+    """The filter state a digest's tables are computed for: the data up to ``as_of``."""
+    return Filters(period=period, end=as_of, inactivity_days=inactivity_days)
+
+
 def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Rule], *,
                  period: Period = "month", inactivity_days: int = DEFAULT_INACTIVITY_DAYS,
-                 sectors: tuple[str, ...] = ()) -> Digest:
+                 sectors: tuple[str, ...] = (), kpi_frame: pd.DataFrame | None = None
+                 ) -> Digest:
     """The digest of ``dataset`` as of ``as_of``: the latest complete period's figures
     against the previous period (and the benchmark bands of ``sectors``: industries, or
     the user's targets saved as a benchmark set; shipped figures and
@@ -444,6 +450,10 @@ def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Ru
     sectors
         Sectors of :func:`metrics.benchmarks.sectors` to compare with: an industry, a
         saved set of targets (its name is its sector).
+    kpi_frame
+        The KPI table of the digest's filter state (``period``, ``inactivity_days``, the
+        data up to ``as_of``: :func:`metrics.kpis.kpi_table`) when the caller has it
+        already, as the dashboard has from its Overview; None: computed here.
 
     Returns
     -------
@@ -457,10 +467,11 @@ def build_digest(store: Store, dataset: Dataset, as_of: date, rules: Iterable[Ru
         No complete period ends by ``as_of``, or the dataset has no orders.
     """
     rules = tuple(rules)
-    filters = Filters(period=period, end=as_of, inactivity_days=inactivity_days)
+    filters = digest_filters(as_of, period, inactivity_days)
     tables = _Tables(store, dataset, filters)
     kpis = entry("churn_rate")
-    kpi_frame = kpis.table(store, dataset, filters)
+    if kpi_frame is None:
+        kpi_frame = kpis.table(store, dataset, filters)
     tables.computed[kpis.compute] = kpi_frame
     start, end, previous_start = latest_complete_period(kpi_frame, as_of)
     benchmarks = all_benchmarks(store) if sectors else []

@@ -7,11 +7,12 @@ One query computes every KPI of every period for one filter state (``sql/kpis.sq
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from metrics.definitions import BASE_COUNTS, KPIS, METRICS
+from metrics.errors import InputError
 from metrics.query.filters import (
     MAX_INACTIVITY_DAYS,
     MIN_INACTIVITY_DAYS,
@@ -30,14 +31,21 @@ from metrics.query.sql import (
     days_between_sql,
     integer_series_sql,
     load_sql,
+    parameters_used,
     period_end_sql,
+    period_index,
     period_index_sql,
     period_start_of_index,
     period_start_sql,
     piece,
     with_ctes,
 )
-from metrics.query.stored_pages import stored_kpi_query
+from metrics.query.stored_pages import (
+    STORED_KPIS,
+    page_key,
+    stored_kpi_query,
+    stored_pieces_query,
+)
 from metrics.store import Dataset, Store
 
 if TYPE_CHECKING:  # imported where a table is made: the CLI's kpis prints rows without it
@@ -114,7 +122,8 @@ def _piece_joins(names: tuple[str, ...] = KPI_PIECES) -> dict[str, str]:
 
 def kpi_query(dataset: Dataset, filters: Filters,
               customers: tuple[str, dict[str, Any]] | None = None,
-              split: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+              split: tuple[str, ...] = (), *, stored_pieces: bool = True
+              ) -> tuple[str, dict[str, Any]]:
     """The KPI SQL for a filter state and the parameters it binds, as :func:`kpi_table`
     runs it; ``customers`` (a condition on ``customer_id`` and its parameters) narrows it
     to whole customers, as :func:`group_condition` makes for one value of a split.
@@ -124,12 +133,22 @@ def kpi_query(dataset: Dataset, filters: Filters,
     ``split`` (segment keys; only from the stored history) splits every row by each of
     them at once (:func:`kpi_split_table`): the rows of :data:`ROW_COLUMNS` after
     ``segment`` and ``group_value``, without the KPI pieces.
+
+    At an inactivity window whose KPI table is not stored for the period, the KPI pieces
+    (which do not depend on W) are read from a KPI table stored for it at another window
+    when one answers the filters (:func:`metrics.query.stored_pages.stored_pieces_query`;
+    not with ``stored_pieces=False``, as the page tables are built): revenue retention,
+    a customer's revenue in each period joined to the period before, was about half of
+    the query's processor time. At a stored window it is the query that computed the
+    stored table (whose fingerprint is this text).
     """
     p = filters.period
     if split and not history_holds(dataset, filters):
         raise ValueError("a KPI query split by several segments needs the stored history")
     splitting = split_by(dataset, filters, split)
     piece_names = () if split else KPI_PIECES
+    piece_sql = [load_sql(f"kpi_piece_{name}") for name in piece_names]
+    stored_params: dict[str, Any] = {}
     if history_holds(dataset, filters):
         events = [load_sql("kpis_from_history")]
         pieces = {
@@ -141,10 +160,15 @@ def kpi_query(dataset: Dataset, filters: Filters,
                 p, add_days_sql("order_date", "$inactivity_days + 1")),
             "split_values": splitting.values, "split_joins": splitting.joins,
             "split_labelled": splitting.labelled, "split_grouping": splitting.grouping,
+            "split_values_placed": splitting.placed_values,
             **_lapsed_inside_pieces(filters, splitting),
         }
         if split:
             events.append(load_sql("kpi_split_groups"))
+        stored = (_stored_pieces(dataset, filters, pieces)
+                  if stored_pieces and piece_names and customers is None else None)
+        if stored is not None:
+            piece_names, piece_sql, stored_params = (STORED_PIECES,), [stored[0]], stored[1]
     else:
         events = [load_sql("kpis"), load_sql("lifecycle")]
         pieces = {
@@ -156,15 +180,47 @@ def kpi_query(dataset: Dataset, filters: Filters,
                 p, add_days_sql("last_purchase", "$inactivity_days + 1")),
         }
     sql, params = narrowed_orders_query(
-        with_ctes(*events, *(load_sql(f"kpi_piece_{name}") for name in piece_names),
-                  load_sql("kpi_rows")), dataset, filters, customers,
+        with_ctes(*events, *piece_sql, load_sql("kpi_rows")), dataset, filters, customers,
         {**_piece_joins(piece_names), "split": splitting.columns,
          "period_series": integer_series_sql("low", "$last_index", "period_index"),
          "period_start": period_start_sql(p, "b.period_index"),
          "period_end": period_end_sql(p, "b.period_index"),
          **pieces})
-    return sql, params | _rows_read(dataset, filters) | splitting.params | {
+    return sql, params | _rows_read(dataset, filters) | splitting.params | stored_params | {
         "inactivity_days": filters.inactivity_days}
+
+
+# The CTE of sql/stored_kpi_pieces.sql, joined by sql/kpi_rows.sql in place of the pieces.
+STORED_PIECES = "stored_pieces"
+
+
+def _stored_pieces(dataset: Dataset, filters: Filters, pieces: dict[str, str]
+                   ) -> tuple[str, dict[str, Any]] | None:
+    """The KPI pieces' columns read from a KPI table stored for the period at another
+    window (sql/stored_kpi_pieces.sql) and its parameters, or None: the filters' own
+    window is stored for the period (its stored table answers them, or the query runs as
+    it did to store it), no stored table answers them, or a piece depends on W."""
+    orders = dataset.tables.get("orders")
+    own = page_key(STORED_KPIS, filters.period, filters.inactivity_days)
+    if orders is None or own in orders.page_aggregates or not _window_free(pieces):
+        return None
+    return stored_pieces_query(dataset, filters, PIECE_COLUMNS,
+                               lambda whole: kpi_query(dataset, whole, stored_pieces=False)[0])
+
+
+def _window_free(pieces: dict[str, str]) -> bool:
+    """Whether no KPI piece depends on the inactivity window: none binds
+    ``$inactivity_days``, in its text or through a placeholder filled with an expression
+    that binds it (``pieces``). A piece computes from the orders (it serves both KPI
+    queries, which share no other CTE of the orders), so W reaches it no other way."""
+    carrying = [name for name, value in pieces.items()
+                if "inactivity_days" in parameters_used(value)]
+    for name in KPI_PIECES:
+        text = load_sql(f"kpi_piece_{name}")
+        if "inactivity_days" in parameters_used(text) or any(
+                "{" + placeholder + "}" in text for placeholder in carrying):
+            return False
+    return True
 
 
 def _rows_read(dataset: Dataset, filters: Filters) -> dict[str, date]:
@@ -223,9 +279,53 @@ def kpi_source(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]]
     :func:`kpi_rows`) and the parameters it binds: it reads the KPI table stored at
     ingest when that answers the filter state (the same query's rows, checked by its
     fingerprint: metrics/page_aggregates.py), else it is the KPI query."""
-    return (stored_kpi_query(dataset, filters, KPI_COLUMNS,
-                             lambda whole: kpi_query(dataset, whole)[0])
-            or kpi_query(dataset, filters))
+    return _stored_source(dataset, filters) or kpi_query(dataset, filters)
+
+
+def _stored_source(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, Any]] | None:
+    return stored_kpi_query(dataset, filters, KPI_COLUMNS,
+                            lambda whole: kpi_query(dataset, whole, stored_pieces=False)[0])
+
+
+def covering_filters(dataset: Dataset, filters: Filters) -> Filters:
+    """The filter state whose KPI table holds the rows of ``filters``' table: the same
+    period, window and segments over every period from the one before the data's first
+    (the Overview's earliest row) or the range's first, whichever is earlier, to the
+    data's last. Views of one period and window (the Overview's cards and trend, its
+    alert digest, Retention) thus share one KPI query, each reading its rows with
+    :func:`rows_in_range`.
+
+    That holds since a row of the KPI table depends on the orders before and in its period
+    only, never on where the range starts, and the table has no row after the data's last
+    period (``sql/stored_kpis.sql`` reads the stored tables on the same grounds). Returns
+    ``filters`` itself when the stored page tables answer it (reading them costs less
+    than the query over more periods) or when the covering range would hold more periods
+    than one view computes (:data:`metrics.query.filters.MAX_PERIODS`).
+    """
+    if _stored_source(dataset, filters) is not None:
+        return filters
+    first, last = orders_span(dataset)
+    p = filters.period
+    first_index, _ = period_range(filters, first, last)
+    start = period_start_of_index(p, min(first_index, period_index(p, first) - 1))
+    covering = replace(filters, start=start, end=None)
+    try:
+        period_range(covering, first, last)
+    except InputError:
+        return filters
+    return covering
+
+
+def rows_in_range(table: pd.DataFrame, dataset: Dataset, filters: Filters) -> pd.DataFrame:
+    """The rows of ``filters``' date range (widened to whole periods) of a KPI table
+    computed for a filter state that covers it (:func:`covering_filters`): the table
+    :func:`kpi_table` gives for ``filters``."""
+    first_index, last_index = period_range(filters, *orders_span(dataset))
+    p = filters.period
+    starts = table["period_start"]
+    kept = ((starts >= period_start_of_index(p, first_index))
+            & (starts <= period_start_of_index(p, last_index)))
+    return table[kept].reset_index(drop=True)
 
 
 def kpi_rows(store: Store, dataset: Dataset, filters: Filters

@@ -123,7 +123,8 @@ def _store_period(job: PagesJob, period: Period, windows: tuple[int, ...]
                 {"stored_period": period, "stored_window": None})
     stored = {page_key(STORED_COHORTS, period): fingerprint(cohorts[0])}
     for days in windows:
-        kpis = kpi_query(job.dataset, Filters(period, inactivity_days=days))
+        kpis = kpi_query(job.dataset, Filters(period, inactivity_days=days),
+                         stored_pieces=False)  # what the fingerprint names
         _store_rows(job, STORED_KPIS, "period_index",
                     period_index_sql(period, "page.period_start"), kpis,
                     {"stored_period": period, "stored_window": days})

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from metrics.query.filters import Filters, orders_span, period_range
+from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters, orders_span, period_range
 from metrics.query.sql import bind, load_sql, period_index, quote_ident
 from metrics.store import Dataset
 
@@ -64,6 +65,29 @@ def stored_kpi_query(dataset: Dataset, filters: Filters, columns: Sequence[str],
         "first_index": first_index, "last_index": last_index})
 
 
+def stored_pieces_query(dataset: Dataset, filters: Filters, columns: Sequence[str],
+                        definition: Callable[[Filters], str]
+                        ) -> tuple[str, dict[str, Any]] | None:
+    """The CTE ``stored_pieces`` reading ``columns`` of the KPI table (KPIs that do not
+    depend on the inactivity window) by period from a KPI table stored for the period of
+    ``filters`` at any window (the default first), or None when none answers it: a
+    segment filter, no stored window of the period, or tables stored by another
+    ``definition`` (the KPI query's text for a filter state)."""
+    orders = dataset.tables.get("orders")
+    prefix = page_key(STORED_KPIS, filters.period) + "/"
+    windows = sorted((int(key.removeprefix(prefix)) for key in (
+        orders.page_aggregates if orders else {}) if key.startswith(prefix)),
+        key=lambda days: (days != DEFAULT_INACTIVITY_DAYS, days))
+    for days in windows:
+        stored = replace(filters, inactivity_days=days)
+        if _stored(dataset, stored, page_key(STORED_KPIS, filters.period, days), definition):
+            sql = load_sql("stored_kpi_pieces").format(
+                columns=", ".join(quote_ident(column) for column in columns),
+                stored_table=_stored_table(dataset, STORED_KPIS))
+            return sql, {"stored_period": filters.period, "stored_window": days}
+    return None
+
+
 def stored_cohort_query(dataset: Dataset, filters: Filters, columns: Sequence[str],
                         definition: Callable[[Filters], str]
                         ) -> tuple[str, dict[str, Any]] | None:
@@ -87,5 +111,9 @@ def _query(template: str, table: str, dataset: Dataset, columns: Sequence[str],
            params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     sql = load_sql(template).format(
         columns=", ".join(quote_ident(column) for column in columns),
-        stored_table=f"{quote_ident(dataset.schema)}.{quote_ident(table)}")
+        stored_table=_stored_table(dataset, table))
     return sql, bind(sql, params)
+
+
+def _stored_table(dataset: Dataset, table: str) -> str:
+    return f"{quote_ident(dataset.schema)}.{quote_ident(table)}"

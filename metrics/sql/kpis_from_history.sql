@@ -50,37 +50,53 @@ placed AS (
     ) AS o
     {split_joins}
 ),
-histories AS (
-    -- the orders counted by the periods of their place in the purchase history: a few
-    -- thousand rows, so the conditions below run on these, not on every order. The
-    -- purchases' amounts as count, mean and sum of squared deviations, merged per period
-    -- below (Chan, Golub & LeVeque 1983) for a sample standard deviation that stays exact
-    -- to the last digits
-    SELECT {split_labelled}period_index, previous_index, next_index, previous_out_index,
-        out_index, amount >= 0 AS is_purchase,
-        COUNT(*) AS orders,
-        SUM(amount) AS amount,
-        AVG(CAST(amount AS DOUBLE)) AS mean_amount,
-        VAR_POP(CAST(amount AS DOUBLE)) * COUNT(*) AS squared_deviations
-    FROM placed
-    GROUP BY period_index, previous_index, next_index, previous_out_index, out_index,
-        amount >= 0{split_grouping}
-),
-purchases AS (
-    SELECT {split}period_index, previous_index, next_index, orders, mean_amount,
-        squared_deviations,
-        CASE WHEN previous_index IS NULL OR previous_index < period_index THEN orders
-            ELSE 0 END AS first_in_period,
-        CASE WHEN next_index IS NULL OR next_index > period_index THEN orders ELSE 0 END
-            AS last_in_period,
+classified AS (
+    -- what the periods of a purchase's neighbours and of its days out of the base say
+    -- about it, in a few values each: the previous purchase in the same period (0), the
+    -- one before (1) or earlier (2), none (NULL); the next likewise; the period its
+    -- window ends what it adds to E (base_until, for a period's last order); and whether
+    -- it keeps a customer in the base at the end of the previous period in this one
+    -- ("staying", for a period's first order). Counting the orders by these rather than
+    -- by the periods themselves leaves a few thousand groups where the periods of the
+    -- neighbours and of the days out made a quarter of a million (weekly, a million orders)
+    SELECT {split_values_placed}period_index, amount,
+        CASE WHEN previous_index = period_index THEN 0
+            WHEN previous_index = period_index - 1 THEN 1
+            WHEN previous_index < period_index - 1 THEN 2 END AS previous_gap,
+        CASE WHEN next_index = period_index THEN 0
+            WHEN next_index = period_index + 1 THEN 1
+            WHEN next_index > period_index + 1 THEN 2 END AS next_gap,
         -- the last order of a period adds to the base until base_until
         CASE WHEN next_index IS NULL OR next_index > out_index THEN out_index
             ELSE next_index END AS base_until,
         -- a first order of the period in the base at the end of the previous one, retained
         -- unless the order is also the period's last and leaves them out of the base
-        CASE WHEN previous_index < period_index AND previous_out_index >= period_index
-                AND (next_index = period_index OR out_index > period_index)
-            THEN orders ELSE 0 END AS staying
+        COALESCE(previous_index < period_index AND previous_out_index >= period_index
+            AND (next_index = period_index OR out_index > period_index), FALSE) AS staying
+    FROM placed
+),
+histories AS (
+    -- the orders counted by their place in the purchase history: a few thousand rows, so
+    -- the conditions below run on these, not on every order. The purchases' amounts as
+    -- count, mean and sum of squared deviations, merged per period below (Chan, Golub &
+    -- LeVeque 1983) for a sample standard deviation that stays exact to the last digits
+    SELECT {split_labelled}period_index, previous_gap, next_gap, base_until, staying,
+        amount >= 0 AS is_purchase,
+        COUNT(*) AS orders,
+        SUM(amount) AS amount,
+        AVG(CAST(amount AS DOUBLE)) AS mean_amount,
+        VAR_POP(CAST(amount AS DOUBLE)) * COUNT(*) AS squared_deviations
+    FROM classified
+    GROUP BY period_index, previous_gap, next_gap, base_until, staying,
+        amount >= 0{split_grouping}
+),
+purchases AS (
+    SELECT {split}period_index, previous_gap, next_gap, base_until, orders, mean_amount,
+        squared_deviations,
+        CASE WHEN previous_gap IS NULL OR previous_gap > 0 THEN orders ELSE 0 END
+            AS first_in_period,
+        CASE WHEN next_gap IS NULL OR next_gap > 0 THEN orders ELSE 0 END AS last_in_period,
+        CASE WHEN staying THEN orders ELSE 0 END AS staying
     FROM histories
     WHERE is_purchase
 ),
@@ -91,13 +107,13 @@ period_means AS (
 ),
 period_totals AS (
     SELECT {split:p}p.period_index,
-        CAST(SUM(CASE WHEN p.previous_index IS NULL THEN p.orders ELSE 0 END) AS BIGINT)
+        CAST(SUM(CASE WHEN p.previous_gap IS NULL THEN p.orders ELSE 0 END) AS BIGINT)
             AS new_customers,
         CAST(SUM(p.first_in_period) AS BIGINT) AS active_customers,
         -- a purchase before the period, or a first purchase followed by another order in
         -- the period: at least two orders up to its last day
-        CAST(SUM(CASE WHEN p.previous_index < p.period_index
-            OR (p.previous_index IS NULL AND p.next_index = p.period_index)
+        CAST(SUM(CASE WHEN p.previous_gap > 0
+            OR (p.previous_gap IS NULL AND p.next_gap = 0)
             THEN p.orders ELSE 0 END) AS BIGINT) AS repeat_customers,
         CAST(SUM(p.orders) AS BIGINT) AS orders,
         -- sample standard deviation (n - 1); NULL with fewer than two orders
@@ -130,9 +146,9 @@ arrivals AS (
     -- says how they arrive, new without a previous purchase, returning when it is in the
     -- period before, resurrected when earlier
     SELECT {split}period_index,
-        CAST(SUM(CASE WHEN previous_index = period_index - 1 THEN orders ELSE 0 END)
+        CAST(SUM(CASE WHEN previous_gap = 1 THEN orders ELSE 0 END)
             AS BIGINT) AS returning_customers,
-        CAST(SUM(CASE WHEN previous_index < period_index - 1 THEN orders ELSE 0 END)
+        CAST(SUM(CASE WHEN previous_gap = 2 THEN orders ELSE 0 END)
             AS BIGINT) AS resurrected_customers
     FROM purchases
     GROUP BY {split}period_index
@@ -142,7 +158,7 @@ departures AS (
     SELECT {split:p}p.period_index + 1 AS period_index,
         CAST(SUM(p.orders) AS BIGINT) AS dormant_customers
     FROM purchases AS p
-    WHERE p.next_index IS NULL OR p.next_index > p.period_index + 1
+    WHERE p.next_gap IS NULL OR p.next_gap = 2
     GROUP BY {split:p}p.period_index
 ),
 leaving AS (
