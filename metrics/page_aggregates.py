@@ -29,10 +29,10 @@ import duckdb
 from metrics.errors import InputError
 from metrics.isolation import Limits, apply_limits
 from metrics.kpis import kpi_query
+from metrics.query.cohorts import cohort_query
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.sql import Period, bind, load_sql, period_index_sql, quote_ident
 from metrics.query.stored_pages import STORED_COHORTS, STORED_KPIS, fingerprint, page_key
-from metrics.retention import cohort_query
 from metrics.store import Dataset, PagesJob, Store, dataset_schema
 
 # The periods and inactivity windows stored: the dashboard's granularities but the year
