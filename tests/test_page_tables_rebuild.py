@@ -5,8 +5,8 @@ the background once a page or the CLI opens the dataset (metrics/page_aggregates
 a time builds the tables of one dataset's orders, and readers holding the old sidecar file
 keep reading it.
 
-The small shop's monthly KPIs, worked out by hand in tests/test_page_aggregates.py:
-new customers 3, 1, 1, 0 (Jan A B E, Feb C, Mar D) and active customers 3, 2, 2, 1.
+The small shop's monthly KPIs are those worked out by hand in tests/test_page_aggregates.py
+(tests/test_page_tables_sidecar.py: NEW_BY_HAND, ACTIVE_BY_HAND).
 """
 
 from __future__ import annotations
@@ -38,13 +38,14 @@ from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
 from tests.builders import SMALL_ORDERS
 from tests.test_page_aggregates import only_page_tables, stored_cohorts, stored_kpis
+from tests.test_page_tables_sidecar import (
+    ACTIVE_BY_HAND,
+    EVERY_TABLE,
+    MONTHLY,
+    NEW_BY_HAND,
+    ROOT,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-MONTHLY = Filters(period="month")
-NEW_BY_HAND = [3, 1, 1, 0]
-ACTIVE_BY_HAND = [3, 2, 2, 1]
-EVERY_TABLE = {"page_kpis/week/90", "page_kpis/month/90", "page_kpis/quarter/90",
-               "page_cohorts/week", "page_cohorts/month", "page_cohorts/quarter"}
 # what a record of an older version of the queries holds: other fingerprints
 OLD_FINGERPRINT = "0123456789abcdef"
 
