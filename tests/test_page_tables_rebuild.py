@@ -37,6 +37,7 @@ from metrics.page_aggregates import stale_page_tables
 from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
 from tests.builders import SMALL_ORDERS
+from tests.test_app import open_app
 from tests.test_page_aggregates import only_page_tables, stored_cohorts, stored_kpis
 from tests.test_page_tables_sidecar import (
     ACTIVE_BY_HAND,
@@ -281,3 +282,20 @@ def test_other_windows_recorded_are_rebuilt_too(
     assert stored_kpis(rebuilt, Filters(period="month", inactivity_days=30))
     assert page_aggregates.refresh_page_tables(store, dataset.id) == {}  # today's already
     store.close()
+
+
+def test_the_overview_opening_a_dataset_with_stale_tables_starts_their_rebuild(
+        isolated_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store(isolated_db) as store:
+        ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR")
+        dataset_id = store.dataset("Small shop").id
+    edit_orders_record(isolated_db, dataset_id, lambda orders: orders.update(
+        page_aggregates=dict.fromkeys(orders["page_aggregates"], OLD_FINGERPRINT)))
+    a_new_process(monkeypatch)  # the server upgraded and started anew
+    builders = Builders(monkeypatch)
+    open_app({"dataset": dataset_id})
+    assert len(builders.started) == 1 and builders.wait() == [0]
+    with Store(isolated_db) as store:
+        rebuilt = store.dataset("Small shop")
+        assert set(rebuilt.tables["orders"].page_aggregates) == EVERY_TABLE
+        assert not stale_page_tables(rebuilt)
