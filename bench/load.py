@@ -470,10 +470,13 @@ async def run_level(browser: Browser, url: str, pid: int, result: LevelResult,
 def level_sessions(browser: Browser, profile: BrowserContext, url: str, result: LevelResult,
                    step_timeout: float) -> list[Any]:
     """The level's sessions, to run at once: the first a first visit in a fresh browser,
-    the second a returning visit in ``profile`` (with one session, after the first),
-    the others protocol sessions (or fresh browsers with LOAD_CLIENTS=browser)."""
+    the second a returning visit in ``profile`` (with one session, after the first, on a
+    view of its own: the first one's would be computed already), the others protocol
+    sessions (or fresh browsers with LOAD_CLIENTS=browser)."""
     windows = ([SHARED_W] * result.visits if result.views == "shared"
                else [30 + i for i in range(result.visits)])  # never WARM_UP_W
+    if result.sessions == 1:  # one after the other, each computing a view of its own
+        windows = [windows[0] + n for n in range(result.visits)]
 
     def session(n: int, w: int) -> Any:
         if n == 1:
