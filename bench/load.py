@@ -108,12 +108,14 @@ WARM_UP_W = 365  # no measured session uses it
 TARGET_ORDERS = 900_000  # "the 1-million-order shop": the targets apply from here
 TARGET_SESSIONS = 20
 # The page at rest: Streamlit's running indicator and placeholders gone, the main chart of
-# the page drawn (its SVG exists once Plotly has drawn it).
+# the page drawn (its SVG exists once Plotly has drawn it) with its data (not the blank
+# figure a chart's slot holds until then, dashboard.chart_downloads.chart_slot).
 AT_REST = """() => {
   if (document.querySelector('[data-testid="stException"]')) return 'exception';
   const busy = document.querySelector('[data-testid="stStatusWidget"]')
                || document.querySelector('[data-testid="stSkeleton"]');
-  const chart = document.querySelector('[data-testid="stMain"] .js-plotly-plot .main-svg');
+  const chart = [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')]
+    .some(plot => plot.querySelector('.main-svg') && plot.data && plot.data.length);
   return !busy && chart ? 'drawn' : null;
 }"""
 # The bytes of Streamlit's static files (its JavaScript, CSS, fonts) the page downloaded:
