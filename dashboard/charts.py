@@ -23,6 +23,7 @@ BENCHMARK_COLOUR = "#718096"
 # Plotly never wraps a title, and a 390 px phone shows about this many characters of one.
 TITLE_LINE_CHARS = 44
 TITLE_LINE_HEIGHT = 22
+CHART_HEIGHT = 420  # pixels, a chart's height unless it says otherwise
 
 
 def title_lines(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
@@ -31,8 +32,8 @@ def title_lines(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
-def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
-           ) -> go.Figure:
+def layout(figure: go.Figure, title: str, x_title: str, y_title: str,
+           height: int = CHART_HEIGHT) -> go.Figure:
     """The layout every chart shares, made to read at 390 px as well as on a desktop.
 
     The title keeps the top of the figure and the legend its bottom, horizontal, under the
