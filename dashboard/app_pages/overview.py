@@ -43,9 +43,15 @@ from metrics.store import Dataset
 CARDS_PER_ROW = 5
 
 
-def _period_before(period: Period, day: date) -> date:
-    """First day of the period before the one holding ``day``."""
-    return period_start_of_index(period, period_index(period, day) - 1)
+def _history_start(period: Period, first_shown: date, first_order: date) -> date:
+    """First day of the cards' history: the period before the first one shown (the first
+    one's changes are against it), unless the first one shown is the data's first. The
+    period before the data holds no orders and no customers, so nothing is compared with
+    it, and a range starting there is one the KPI table stored with the orders does not
+    answer (metrics.query.stored_pages): the KPI query would run over every order."""
+    shown = period_index(period, first_shown)
+    return period_start_of_index(
+        period, shown if shown <= period_index(period, first_order) else shown - 1)
 
 
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
@@ -107,8 +113,8 @@ def main() -> None:
     try:
         first_order, last_order = orders_span(dataset)
         # the filters of the cards' numbers: their explanations use the same
-        history_filters = dataclasses.replace(
-            filters, start=_period_before(filters.period, filters.start or first_order))
+        history_filters = dataclasses.replace(filters, start=_history_start(
+            filters.period, filters.start or first_order, first_order))
         history = services.kpis(dataset, history_filters)
     except LoyaltyLensError as error:
         show_error(error)

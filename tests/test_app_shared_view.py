@@ -1,0 +1,79 @@
+"""The first computation of a view many sessions share (README, "Many users on one server"):
+the pages read the tables stored with the orders (metrics/page_aggregates.py) wherever
+those answer the view, rather than running the queries over every order, and show the
+same numbers as those queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+
+from dashboard.formatting import format_value
+from metrics.definitions import KPIS
+from metrics.engines.duckdb_engine import DuckDBEngine
+from metrics.kpis import kpi_table
+from metrics.page_aggregates import add_page_aggregates
+from metrics.query.filters import Filters
+from metrics.store import Store
+from tests.test_app import dataset_id, open_app
+from tests.test_page_aggregates import without_page_tables
+
+DEMO = "Demo shop"
+# The first line of the KPI query over the orders (sql/kpis.sql and
+# sql/kpis_from_history.sql), not of the query reading the stored KPI table.
+KPI_QUERY = "-- KPIs per period"
+
+
+@pytest.fixture
+def demo_pages(db: Path) -> Iterator[Path]:
+    """The demo database with the page tables of the demo shop (it is under the size that
+    gets them at ingest), no result of it cached."""
+    with Store(db) as store:
+        add_page_aggregates(store, store.dataset(DEMO))
+    st.cache_data.clear()
+    yield db
+    st.cache_data.clear()
+
+
+def executed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL text the DuckDB engine runs from now on."""
+    run: list[str] = []
+    for name in ("frame", "arrow", "rows", "columns_rows"):
+        def recorded(engine: DuckDBEngine, sql: str, params: Any, *,
+                     original: Any = getattr(DuckDBEngine, name)) -> Any:
+            run.append(sql)
+            return original(engine, sql, params)
+        monkeypatch.setattr(DuckDBEngine, name, recorded)
+    return run
+
+
+@pytest.mark.parametrize(("period", "at"), [("month", date(2024, 6, 1)),
+                                            ("week", date(2024, 6, 3))])
+def test_the_overview_of_the_whole_data_reads_the_stored_kpi_table(
+        demo_pages: Path, monkeypatch: pytest.MonkeyPatch, period: str, at: date) -> None:
+    # The demo starts on 1 November 2023: the cards' history used to start a period
+    # before the data (the period before the first one shown), a range the stored table
+    # does not hold, so the KPI query ran over every order.
+    sql = executed(monkeypatch)
+    app = open_app({"dataset": dataset_id(demo_pages, DEMO), "period": period,
+                    "at": at.isoformat()})
+    assert sql, "the page ran its queries"
+    assert not [text for text in sql if KPI_QUERY in text]
+    # the cards show the KPI query's numbers (over the orders, no page table)
+    with Store(demo_pages) as store:
+        dataset = without_page_tables(store.dataset(DEMO))
+        table = kpi_table(store, dataset, Filters(period=period))  # type: ignore[arg-type]
+    row = table[table["period_start"] == at].iloc[0]
+    previous = table[table["period_start"] < at].iloc[-1]
+    cards = {metric.label.split(" (")[0]: metric for metric in app.metric}
+    for metric in KPIS:
+        card = cards[metric.title().split(" (")[0]]
+        assert card.value == format_value(row[metric.id], metric.unit, None, whole=True), \
+            metric.id
+        if row[metric.id] != previous[metric.id]:
+            assert card.delta, metric.id
