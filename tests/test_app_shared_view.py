@@ -5,14 +5,18 @@ same numbers as those queries."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import streamlit as st
 
+from dashboard import services
 from dashboard.formatting import format_value
 from metrics.definitions import KPIS
 from metrics.engines.duckdb_engine import DuckDBEngine
@@ -43,12 +47,15 @@ def demo_pages(db: Path) -> Iterator[Path]:
 def executed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SQL text the DuckDB engine runs from now on."""
     run: list[str] = []
-    for name in ("frame", "arrow", "rows", "columns_rows"):
-        def recorded(engine: DuckDBEngine, sql: str, params: Any, *,
-                     original: Any = getattr(DuckDBEngine, name)) -> Any:
+
+    def recording(original: Any) -> Any:
+        def recorded(engine: DuckDBEngine, sql: str, params: Any) -> Any:
             run.append(sql)
             return original(engine, sql, params)
-        monkeypatch.setattr(DuckDBEngine, name, recorded)
+        return recorded
+
+    for name in ("frame", "arrow", "rows", "columns_rows"):
+        monkeypatch.setattr(DuckDBEngine, name, recording(getattr(DuckDBEngine, name)))
     return run
 
 
@@ -77,3 +84,33 @@ def test_the_overview_of_the_whole_data_reads_the_stored_kpi_table(
             metric.id
         if row[metric.id] != previous[metric.id]:
             assert card.delta, metric.id
+
+
+def test_a_retention_run_reads_the_cached_kpi_table_once(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rates, the "Why did it move?" panel and the lifecycle all come from the KPI
+    # table; each read of a cached result unpickles a copy of it
+    reads: list[Filters] = []
+    read = services.kpis
+
+    def counted(dataset: Any, filters: Filters) -> Any:
+        reads.append(filters)
+        return read(dataset, filters)
+    monkeypatch.setattr(services, "kpis", counted)
+    app = open_app({"dataset": dataset_id(db, DEMO)}, page="app_pages/retention.py")
+    assert len(reads) == 1
+    assert app.get("plotly_chart"), "the page drew its charts"
+    # the lifecycle chart still shows that table: its first bars are the new customers
+    with Store(db) as store:
+        table = kpi_table(store, store.dataset(DEMO), reads[0])
+    chart = next(chart for chart in app.get("plotly_chart")
+                 if chart.proto.id.endswith("lifecycle_chart"))
+    new = json.loads(chart.proto.spec)["data"][0]["customdata"]
+    assert numbers(new) == table["new_customers"].tolist()
+
+
+def numbers(values: Any) -> list[float]:
+    """A trace's array as Plotly writes it: a list, or typed bytes in base64."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), values["dtype"]).tolist()
+    return list(values)

@@ -53,6 +53,7 @@ from metrics.retention import (
     cohort_curves,
     cohort_table,
     default_base,
+    lifecycle_from_kpis,
 )
 from metrics.store import Dataset
 from metrics.survival import SURVIVAL_VIEWS, survival_curves
@@ -77,7 +78,8 @@ def _use_window(days: int) -> None:
     st.session_state["w"] = days
 
 
-def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
+def _rates(view: View, dataset: Dataset, filters: Filters, base: Base,
+           kpis: pd.DataFrame) -> None:
     st.subheader(t("Retention and churn by period"))
     if base == "orders":
         suggested = services.suggested_window(dataset)
@@ -98,7 +100,7 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
     else:
         st.caption(t("A customer is in the base while one of their subscriptions runs: from "
                      "its start date to its end date, both included."))
-    table = services.retention_by_period(dataset, filters, base)
+    table = services.retention_by_period(dataset, filters, base, kpis)
     if table.empty or table["start_customers"].sum() + table["new_customers"].sum() == 0:
         st.info(t("No customers match these filters."))
         return
@@ -290,9 +292,9 @@ def _groups(values: pd.Series) -> list[str | None]:
     return [*named, *([None] if values.isna().any() else [])]
 
 
-def _lifecycle(dataset: Dataset, filters: Filters) -> None:
+def _lifecycle(dataset: Dataset, filters: Filters, kpis: pd.DataFrame) -> None:
     st.subheader(t("Lifecycle"))
-    table = services.lifecycle(dataset, filters)
+    table = lifecycle_from_kpis(kpis)
     if table.empty:
         return
     show_chart(figure(lifecycle_chart, table, filters.period), width="stretch",
@@ -391,12 +393,14 @@ def main() -> None:
                  format_func=lambda b: t(BASE_NAMES[b]))
     base = st.session_state["base"]
     try:
-        _rates(view, dataset, filters, base)
+        # read once a run: each read of a cached result unpickles a copy of it
+        kpis = services.kpis(dataset, filters)
+        _rates(view, dataset, filters, base, kpis)
         if base == "orders":  # the drivers split the orders' KPIs
-            _why(dataset, filters)
+            _why(dataset, filters, kpis)
         metric, unbounded, cohorts = _cohorts(dataset, filters)
         _curves(view, dataset, filters, unbounded, cohorts if metric == "customers" else None)
-        _lifecycle(dataset, filters)
+        _lifecycle(dataset, filters, kpis)
         _survival(view, dataset, filters, base)
     except LoyaltyLensError as error:
         show_error(error)
@@ -404,9 +408,9 @@ def main() -> None:
              "curve_by", "survival_by", "survival_view", *DRIVER_KEYS])
 
 
-def _why(dataset: Dataset, filters: Filters) -> None:
-    """The "Why did it move?" panel over the complete periods, the latest by default."""
-    kpis = services.kpis(dataset, filters)
+def _why(dataset: Dataset, filters: Filters, kpis: pd.DataFrame) -> None:
+    """The "Why did it move?" panel over the complete periods of the KPI table ``kpis``,
+    the latest by default."""
     complete = list(kpis.loc[kpis["complete"].astype(bool), "period_start"])
     if complete:
         drivers_panel(dataset, filters, complete, complete[-1])
