@@ -6,6 +6,7 @@ same numbers as those queries."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -16,8 +17,9 @@ import numpy as np
 import pytest
 import streamlit as st
 
-from dashboard import services
+from dashboard import figures, services
 from dashboard.formatting import format_value
+from metrics import retention
 from metrics.definitions import KPIS
 from metrics.engines.duckdb_engine import DuckDBEngine
 from metrics.kpis import kpi_table
@@ -114,3 +116,26 @@ def numbers(values: Any) -> list[float]:
     if isinstance(values, dict):
         return np.frombuffer(base64.b64decode(values["bdata"]), values["dtype"]).tolist()
     return list(values)
+
+
+def test_a_second_session_derives_no_lifecycle_table(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the lifecycle table is made from the KPI table once for the view and shared
+    derived: list[int] = []
+    derive = retention.lifecycle_from_kpis
+
+    @functools.wraps(derive)
+    def counted(kpis: Any) -> Any:
+        derived.append(len(kpis))
+        return derive(kpis)
+    monkeypatch.setattr(retention, "lifecycle_from_kpis", counted)
+    figures.clear()
+    query = {"dataset": dataset_id(db, DEMO)}
+    first = open_app(query, page="app_pages/retention.py")
+    second = open_app(query, page="app_pages/retention.py")
+    assert len(derived) == 1
+    # both sessions draw it: one bar per period of the KPI table
+    for app in (first, second):
+        chart = next(chart for chart in app.get("plotly_chart")
+                     if chart.proto.id.endswith("lifecycle_chart"))
+        assert len(json.loads(chart.proto.spec)["data"][0]["x"]) == derived[0]

@@ -294,7 +294,9 @@ def _groups(values: pd.Series) -> list[str | None]:
 
 def _lifecycle(dataset: Dataset, filters: Filters, kpis: pd.DataFrame) -> None:
     st.subheader(t("Lifecycle"))
-    table = lifecycle_from_kpis(kpis)
+    # made once for the KPI table, shared by every session (read only): a few pandas
+    # steps, yet milliseconds on every run of every session
+    table = shared(lifecycle_from_kpis, kpis)
     if table.empty:
         return
     show_chart(figure(lifecycle_chart, table, filters.period), width="stretch",
