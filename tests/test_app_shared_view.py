@@ -139,3 +139,32 @@ def test_a_second_session_derives_no_lifecycle_table(
         chart = next(chart for chart in app.get("plotly_chart")
                      if chart.proto.id.endswith("lifecycle_chart"))
         assert len(json.loads(chart.proto.spec)["data"][0]["x"]) == derived[0]
+
+
+def test_the_heatmap_and_the_curves_share_one_cohort_average(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the heatmap's average row and the curves' dashed line are the same average of the
+    # customers' cohort table: computed once, read once a run
+    averaged: list[bool] = []
+    name = f"{retention.cohort_average.__module__}.{retention.cohort_average.__qualname__}"
+    average = services._DERIVED[name]
+
+    def counted(cohorts: Any, **options: Any) -> Any:
+        averaged.append(options.get("unbounded", False))
+        return average(cohorts, **options)
+    monkeypatch.setitem(services._DERIVED, name, counted)
+    st.cache_data.clear()
+    app = open_app({"dataset": dataset_id(db, DEMO)}, page="app_pages/retention.py")
+    assert averaged == [False]
+    # the dashed line is that average: the cohort table's weighted average at offset 1
+    with Store(db) as store:
+        cohorts = retention.cohort_table(store, store.dataset(DEMO),
+                                         Filters(period="month", inactivity_days=90))
+    done = cohorts[(cohorts["period_offset"] == 1) & cohorts["complete"].astype(bool)]
+    expected = 100 * done["active_customers"].sum() / done["cohort_size"].sum()
+    chart = next(chart for chart in app.get("plotly_chart")
+                 if chart.proto.id.endswith("curves_chart"))
+    dashed = [trace for trace in json.loads(chart.proto.spec)["data"]
+              if trace.get("line", {}).get("dash")]
+    assert len(dashed) == 1
+    assert numbers(dashed[0]["y"])[1] == pytest.approx(expected)

@@ -135,8 +135,10 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base,
     download_buttons(shown, "retention", key="retention_download")
 
 
-def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool, pd.DataFrame]:
-    """The heatmap; returns its metric, whether active means unbounded, and its table."""
+def _cohorts(dataset: Dataset, filters: Filters
+             ) -> tuple[str, bool, pd.DataFrame, pd.DataFrame | None]:
+    """The heatmap; returns its metric, whether active means unbounded, its table and
+    its average row over every period (None when the table is empty)."""
     st.subheader(t("Cohorts"))
     for key, options, what in (("cohort_metric", ["customers", "revenue"], t("cohort metric")),
                                ("cohort_mode", ["classic", "unbounded"], t("cohort counting")),
@@ -166,10 +168,11 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool, pd.DataFram
     cohorts = services.compute(cohort_table, dataset, filters, metric=metric, unbounded=unbounded)
     if cohorts.empty:
         st.info(t("No cohort has a first purchase in these filters."))
-        return metric, unbounded, cohorts
-    average = services.derive(cohort_average, cohort_table, dataset, filters,
-                              {"metric": metric, "unbounded": unbounded}, metric=metric,
-                              unbounded=unbounded)
+        return metric, unbounded, cohorts, None
+    # every period's average: the curves' dashed line too, when they are customers'
+    average = every_period = services.derive(
+        cohort_average, cohort_table, dataset, filters,
+        {"metric": metric, "unbounded": unbounded}, metric=metric, unbounded=unbounded)
     days = sorted(cohorts["cohort"].unique())
     shown = cohorts
     if len(days) > MAX_HEATMAP_COHORTS:
@@ -216,7 +219,7 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool, pd.DataFram
                     offsets=sorted(int(k) for k in shown["period_offset"].unique()),
                     empty=t("No customers stand behind it in this cohort."))
     download_buttons(table, "cohorts", key="cohorts_download")
-    return metric, unbounded, cohorts
+    return metric, unbounded, cohorts, every_period
 
 
 def _drawn(metric: str, unbounded: bool) -> tuple[str, str]:
@@ -230,9 +233,10 @@ def _drawn(metric: str, unbounded: bool) -> tuple[str, str]:
 
 
 def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool,
-            everyone: pd.DataFrame | None) -> None:
-    """The retention curves; ``everyone`` is the customers' cohort table when the heatmap
-    read it already (a cached table is a copy each read: not read twice a run)."""
+            everyone: pd.DataFrame | None, overall: pd.DataFrame | None) -> None:
+    """The retention curves; ``everyone`` is the customers' cohort table and ``overall``
+    its average when the heatmap read them already (a cached table is a copy each read:
+    not read twice a run)."""
     st.subheader(t("Retention curves"))
     by = segment_split("curve_by", t("One line per"),
                        t("Cohort (the latest {n})", n=MAX_COHORT_CURVES), view, t("curve split"))
@@ -243,8 +247,9 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool,
         st.info(t("No cohort has a first purchase in these filters."))
         return
     cohorts = {"metric": "customers", "unbounded": unbounded}
-    overall = services.derive(cohort_average, cohort_table, dataset, filters, cohorts,
-                              unbounded=unbounded)
+    if overall is None:  # the same key as the heatmap's average of customers
+        overall = services.derive(cohort_average, cohort_table, dataset, filters, cohorts,
+                                  metric="customers", unbounded=unbounded)
     if by is None:
         curves = services.derive(cohort_curves, cohort_table, dataset, filters, cohorts,
                                  unbounded=unbounded)
@@ -400,8 +405,10 @@ def main() -> None:
         _rates(view, dataset, filters, base, kpis)
         if base == "orders":  # the drivers split the orders' KPIs
             _why(dataset, filters, kpis)
-        metric, unbounded, cohorts = _cohorts(dataset, filters)
-        _curves(view, dataset, filters, unbounded, cohorts if metric == "customers" else None)
+        metric, unbounded, cohorts, average = _cohorts(dataset, filters)
+        customers = metric == "customers"
+        _curves(view, dataset, filters, unbounded, cohorts if customers else None,
+                average if customers else None)
         _lifecycle(dataset, filters, kpis)
         _survival(view, dataset, filters, base)
     except LoyaltyLensError as error:
