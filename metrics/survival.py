@@ -73,7 +73,8 @@ def lifetime_query(
     dataset: Dataset, filters: Filters, by: str | None = None, view: SurvivalView = "all"
 ) -> tuple[str, dict[str, Any]]:
     """The customer-lifetime SQL for a filter state and the parameters it binds, as
-    :func:`customer_lifetimes` runs it; see there for what it computes."""
+    :func:`customer_lifetimes` runs it (there ordered by customer id; here in no
+    particular order, for queries nesting it); see there for what it computes."""
     _check_view(dataset, by, view)
     segment_sql, params = segment_filter_sql(dataset, filters)
     params |= {"start": filters.start, "end": filters.end}
@@ -181,7 +182,8 @@ def customer_lifetimes(
         (one-time vs repeat) or asked of subscription data.
     """
     sql, params = lifetime_query(dataset, filters, by, view)
-    frame = query_frame(store, sql, params)
+    frame = query_frame(store, load_sql("customer_lifetimes_by_id").format(lifetimes=sql),
+                        params)
     return pd.DataFrame({
         "customer_id": frame["customer_id"].astype(str).astype(object),
         "group": _group_values(frame["group"]),
