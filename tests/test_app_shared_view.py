@@ -19,6 +19,7 @@ import streamlit as st
 
 from dashboard import figures, services
 from dashboard.formatting import format_value
+from dashboard.report import build_report
 from metrics import retention
 from metrics.definitions import KPIS
 from metrics.engines.duckdb_engine import DuckDBEngine
@@ -168,3 +169,20 @@ def test_the_heatmap_and_the_curves_share_one_cohort_average(
               if trace.get("line", {}).get("dash")]
     assert len(dashed) == 1
     assert numbers(dashed[0]["y"])[1] == pytest.approx(expected)
+
+
+def test_the_reports_overview_reads_the_stored_kpi_table_too(
+        demo_pages: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the PDF report's cards have the same history as the page's
+    sql = executed(monkeypatch)
+    with Store(demo_pages) as store:
+        dataset = store.dataset(DEMO)
+        report = build_report(store, dataset, Filters(period="month"), pages=("overview",),
+                              at=date(2024, 6, 1), images=False)
+        assert sql and not [text for text in sql if KPI_QUERY in text]
+        table = kpi_table(store, without_page_tables(dataset), Filters(period="month"))
+    row = table[table["period_start"] == date(2024, 6, 1)].iloc[0]
+    cards = {card.label: card.value for card in report.sections[0].cards}
+    assert cards == {metric.title(): format_value(row[metric.id], metric.unit,
+                                                  dataset.currency, whole=True)
+                     for metric in KPIS}
