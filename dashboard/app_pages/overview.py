@@ -27,7 +27,7 @@ from dashboard.formatting import (
     period_label,
     period_labels,
 )
-from dashboard.report import default_period
+from dashboard.report import default_period, history_start
 from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table
@@ -36,16 +36,11 @@ from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
 from metrics.i18n import format_number, t
 from metrics.query.filters import Filters, orders_span
-from metrics.query.sql import Period, period_index, period_start_of_index
+from metrics.query.sql import Period, period_index
 from metrics.significance import NotTested, caption, change_test, verdict_details
 from metrics.store import Dataset
 
 CARDS_PER_ROW = 5
-
-
-def _period_before(period: Period, day: date) -> date:
-    """First day of the period before the one holding ``day``."""
-    return period_start_of_index(period, period_index(period, day) - 1)
 
 
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
@@ -111,8 +106,8 @@ def main() -> None:
     try:
         first_order, last_order = orders_span(dataset)
         # the filters of the cards' numbers: their explanations use the same
-        history_filters = dataclasses.replace(
-            filters, start=_period_before(filters.period, filters.start or first_order))
+        history_filters = dataclasses.replace(filters, start=history_start(
+            filters.period, filters.start or first_order, first_order))
         history = services.kpis(dataset, history_filters)
     except LoyaltyLensError as error:
         trend_slot.empty()
