@@ -9,9 +9,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import services
+from dashboard import figures, services
 from dashboard.chart_images import MIME_TYPES, ImageFormat, captioned, chart_image
 from dashboard.chart_notes import draw_notes, is_trend_chart
+from dashboard.charts import CHART_HEIGHT
 from dashboard.filters import View
 from dashboard.view_summary import ViewSummary
 from metrics.annotations import Annotation, list_annotations
@@ -47,6 +48,32 @@ def in_language(make: Callable[[], T]) -> Callable[[], T]:
             language.reset(token)
 
     return run
+
+
+def blank_chart(height: int) -> go.Figure:
+    """A figure with nothing drawn: no data, no axes, ``height`` pixels of background."""
+    figure = go.Figure()
+    figure.update_layout(height=height, margin={"t": 0, "l": 0, "r": 0, "b": 0})
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure
+
+
+def chart_slot(height: int = CHART_HEIGHT) -> DeltaGenerator:
+    """The place of a chart that its page draws once it has its data, holding a blank
+    figure of the chart's height meanwhile; draw the chart with ``show_chart(...,
+    container=slot.container())``.
+
+    Streamlit's browser fetches and starts plotly.js (4.7 MB, most of the app's
+    JavaScript) only when a page's first chart arrives. Sent before the page waits for its
+    data, the blank figure makes the browser do that while the server computes, instead
+    of after the run (on the first Overview of a busy server: 1 to 3 s of the browser's
+    time to render).
+    """
+    slot = st.empty()
+    slot.plotly_chart(figures.figure(blank_chart, height), width="stretch",
+                      config={"staticPlot": True, "displayModeBar": False})
+    return slot
 
 
 def show_chart(figure: go.Figure, *, key: str, note: str = "",

@@ -23,6 +23,11 @@ BENCHMARK_COLOUR = "#718096"
 # Plotly never wraps a title, and a 390 px phone shows about this many characters of one.
 TITLE_LINE_CHARS = 44
 TITLE_LINE_HEIGHT = 22
+CHART_HEIGHT = 420  # pixels, a chart's height unless it says otherwise
+# Nor a note above the plot: at 11 px a 390 px phone's plot (right of its y axis title)
+# holds about 50 characters of one line, Cyrillic included.
+NOTE_LINE_CHARS = 46
+NOTE_LINE_HEIGHT = 14
 
 
 def title_lines(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
@@ -31,8 +36,8 @@ def title_lines(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
-def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420
-           ) -> go.Figure:
+def layout(figure: go.Figure, title: str, x_title: str, y_title: str,
+           height: int = CHART_HEIGHT) -> go.Figure:
     """The layout every chart shares, made to read at 390 px as well as on a desktop.
 
     The title keeps the top of the figure and the legend its bottom, horizontal, under the
@@ -126,14 +131,18 @@ def trend_chart(frame: pd.DataFrame, metric_id: str, period: Period,
             },
             hovertemplate=f"%{{x}}<br>{shown.title()}: {y_hover(shown, currency)}<extra></extra>",
         ))
-    if not frame["complete"].all():
+    note = title_lines(t("Hollow markers: the data starts or stops inside that period"),
+                       NOTE_LINE_CHARS) if not frame["complete"].all() else []
+    if note:
         figure.add_annotation(
-            text=t("Hollow markers: the data starts or stops inside that period"),
-            xref="paper", yref="paper", x=0, y=1.08, showarrow=False,
-            font={"size": 11, "color": "#555"}, xanchor="left",
+            text="<br>".join(note), xref="paper", yref="paper", x=0, y=1, yshift=6,
+            showarrow=False, font={"size": 11, "color": "#555"}, xanchor="left",
+            yanchor="bottom", align="left",
         )
     layout(figure, t("{metric} by {period}", metric=metric.title(), period=period_word(period)),
            t("Period"), axis_title(metric, currency))
+    if len(note) > 1:  # the top margin holds the note's further lines too
+        figure.update_layout(margin_t=figure.layout.margin.t + NOTE_LINE_HEIGHT * (len(note) - 1))
     figure.update_layout(showlegend=len(series) > 1)
     figure.update_yaxes(rangemode="tozero", tickformat=",")
     period_axis(figure, period, list(frame["period_start"]), labels)

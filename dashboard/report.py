@@ -33,7 +33,7 @@ from metrics.errors import InputError
 from metrics.i18n import language, t
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters, orders_span
-from metrics.query.sql import period_index, period_start_of_index
+from metrics.query.sql import Period, period_index, period_start_of_index
 from metrics.report import Card, Chart, Report, Section, Table
 from metrics.report.builder import REPORT_PAGES
 from metrics.retention import cohort_average, cohort_table, lifecycle_table, retention_table
@@ -64,6 +64,17 @@ def default_period(shown: pd.DataFrame) -> date:
     complete = with_orders[with_orders["complete"].astype(bool)]
     chosen = complete if not complete.empty else with_orders if not with_orders.empty else shown
     return chosen["period_start"].iloc[-1]
+
+
+def history_start(period: Period, first_shown: date, first_order: date) -> date:
+    """First day of the cards' history: the period before the first one shown (the first
+    one's changes are against it), unless the first one shown is the data's first. The
+    period before the data holds no orders and no customers, so nothing is compared with
+    it, and a range starting there is one the KPI table stored with the orders does not
+    answer (metrics.query.stored_pages): the KPI query would run over every order."""
+    shown = period_index(period, first_shown)
+    return period_start_of_index(
+        period, shown if shown <= period_index(period, first_order) else shown - 1)
 
 
 @dataclass
@@ -185,10 +196,9 @@ def _overview(context: _Context) -> Section:
         return missing
     filters = context.filters
     assert filters.start is not None
-    previous_start = period_start_of_index(
-        filters.period, period_index(filters.period, filters.start) - 1)
-    history = kpi_table(context.store, context.dataset,
-                        dataclasses.replace(filters, start=previous_start))
+    history = kpi_table(context.store, context.dataset, dataclasses.replace(
+        filters, start=history_start(filters.period, filters.start,
+                                     orders_span(context.dataset)[0])))
     shown = history[[d >= filters.start or period_index(filters.period, d) ==
                      period_index(filters.period, filters.start)
                      for d in history["period_start"]]].reset_index(drop=True)

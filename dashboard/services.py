@@ -246,12 +246,14 @@ def _kpi_rows(store: Store, dataset: Dataset, filters: Filters) -> pd.DataFrame:
     return table if covering == filters else rows_in_range(table, dataset, filters)
 
 
-def retention_by_period(dataset: Dataset, filters: Filters, base: retention.Base
-                        ) -> pd.DataFrame:
+def retention_by_period(dataset: Dataset, filters: Filters, base: retention.Base,
+                        table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Retention and churn by period: with the orders as the base, the columns of the
-    cached KPI table (the Overview's query, not a second one); else the subscriptions'."""
+    cached KPI table (the Overview's query, not a second one; ``table`` when the caller
+    read it already); else the subscriptions'."""
     if base == "orders":
-        return kpis(dataset, filters)[list(retention.RETENTION_COLUMNS)]
+        found = kpis(dataset, filters) if table is None else table
+        return found[list(retention.RETENTION_COLUMNS)]
     return compute(retention.retention_table, dataset, filters, base=base)
 
 

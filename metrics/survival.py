@@ -1,9 +1,9 @@
 """Customer survival: Kaplan-Meier curves of customer lifetime, with median and 95% band.
 
 The Retention page's survival view, the CLI and the tests call :func:`customer_lifetimes`
-(one row per customer, from SQL) and then :func:`kaplan_meier` (the curves and medians,
-from SciPy). The estimator is not written here: :func:`scipy.stats.ecdf` computes it on
-right-censored data.
+(one row per customer, from SQL), or :func:`lifetime_counts` (the same lifetimes counted),
+and then :func:`kaplan_meier` (the curves and medians, from SciPy). The estimator is not
+written here: :func:`scipy.stats.ecdf` computes it on right-censored data.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from metrics.query.sql import (
 from metrics.store import Dataset, Store
 
 LIFETIME_COLUMNS = ("customer_id", "group", "duration_days", "event")
+COUNT_COLUMNS = ("group", "duration_days", "event", "customers")
 CURVE_COLUMNS = ("group", "days", "survival", "lower", "upper", "at_risk", "events")
 SUMMARY_COLUMNS = (
     "group", "customers", "events", "censored", "median_days", "median_lower", "median_upper",
@@ -72,7 +73,8 @@ def lifetime_query(
     dataset: Dataset, filters: Filters, by: str | None = None, view: SurvivalView = "all"
 ) -> tuple[str, dict[str, Any]]:
     """The customer-lifetime SQL for a filter state and the parameters it binds, as
-    :func:`customer_lifetimes` runs it; see there for what it computes."""
+    :func:`customer_lifetimes` runs it (there ordered by customer id; here in no
+    particular order, for queries nesting it); see there for what it computes."""
     _check_view(dataset, by, view)
     segment_sql, params = segment_filter_sql(dataset, filters)
     params |= {"start": filters.start, "end": filters.end}
@@ -180,14 +182,46 @@ def customer_lifetimes(
         (one-time vs repeat) or asked of subscription data.
     """
     sql, params = lifetime_query(dataset, filters, by, view)
-    frame = query_frame(store, sql, params)
+    frame = query_frame(store, load_sql("customer_lifetimes_by_id").format(lifetimes=sql),
+                        params)
     return pd.DataFrame({
         "customer_id": frame["customer_id"].astype(str).astype(object),
-        "group": pd.Series([None if pd.isna(value) else value for value in frame["group"]],
-                           dtype=object),
+        "group": _group_values(frame["group"]),
         "duration_days": frame["duration_days"].astype("int64"),
         "event": frame["event"].astype(bool),
     }, columns=list(LIFETIME_COLUMNS))
+
+
+def lifetime_counts(
+    store: Store, dataset: Dataset, filters: Filters, by: str | None = None,
+    view: SurvivalView = "all"
+) -> pd.DataFrame:
+    """The lifetimes of :func:`customer_lifetimes` (same arguments, same errors) counted:
+    how many customers of each group had each lifetime and outcome. The Kaplan-Meier
+    estimate needs no more, and on a big shop this is a few thousand rows where the
+    lifetimes are one a customer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group`` (``None`` without ``by`` or value), ``duration_days``, ``event``
+        (True = left) and ``customers``, ordered by group (``None`` last), duration and
+        event.
+    """
+    sql, params = lifetime_query(dataset, filters, by, view)
+    frame = query_frame(store, load_sql("lifetime_counts").format(lifetimes=sql), params)
+    return pd.DataFrame({
+        "group": _group_values(frame["group"]),
+        "duration_days": frame["duration_days"].astype("int64"),
+        "event": frame["event"].astype(bool),
+        "customers": frame["customers"].astype("int64"),
+    }, columns=list(COUNT_COLUMNS))
+
+
+def _group_values(values: pd.Series) -> pd.Series:
+    """A lifetime query's groups as objects, ``None`` for a customer without one."""
+    groups = values.astype(object)
+    return groups.where(groups.notna(), None)
 
 
 def _first_day_at_or_below_half(days: np.ndarray, curve: np.ndarray) -> int | None:
@@ -263,7 +297,9 @@ def kaplan_meier(lifetimes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ----------
     lifetimes
         One row per customer, as :func:`customer_lifetimes` returns: ``duration_days``,
-        ``event`` (True = left) and ``group`` (``None`` = no split).
+        ``event`` (True = left) and ``group`` (``None`` = no split); or, as
+        :func:`lifetime_counts` returns, one row per group, lifetime and outcome with its
+        number of ``customers``.
 
     Returns
     -------
@@ -287,10 +323,13 @@ def kaplan_meier(lifetimes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for group in [*named, *([None] if missing.any() else [])]:
         members = missing if group is None else (~missing & (groups.astype(str) == group))
         selected = lifetimes[members]
+        # counted lifetimes: each one as many times as it has customers
+        repeats = (selected["customers"].to_numpy(dtype="int64") if "customers" in selected
+                   else 1)
         results.append(_group_survival(
             group,
-            selected["duration_days"].to_numpy(dtype="float64"),
-            selected["event"].to_numpy(dtype=bool),
+            np.repeat(selected["duration_days"].to_numpy(dtype="float64"), repeats),
+            np.repeat(selected["event"].to_numpy(dtype=bool), repeats),
         ))
     if not results:
         return (pd.DataFrame(columns=list(CURVE_COLUMNS)),
@@ -307,8 +346,9 @@ def kaplan_meier(lifetimes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def survival_curves(store: Store, dataset: Dataset, filters: Filters, by: str | None = None,
                     view: SurvivalView = "all") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kaplan-Meier curves and medians of the customers a filter state follows: the
-    :func:`kaplan_meier` of :func:`customer_lifetimes` (``view`` as there)."""
-    return kaplan_meier(customer_lifetimes(store, dataset, filters, by, view))
+    :func:`kaplan_meier` of their lifetimes (:func:`customer_lifetimes`, ``view`` as
+    there), read counted (:func:`lifetime_counts`)."""
+    return kaplan_meier(lifetime_counts(store, dataset, filters, by, view))
 
 
 def survival_curve(store: Store, dataset: Dataset, filters: Filters, by: str | None = None,

@@ -189,3 +189,25 @@ def test_a_page_switch_keeps_every_filter_of_the_sidebar(shop: tuple[str, Path])
     for shown in (query(clicked), query(switched)):
         assert {key: shown.get(key) for key in [*link, "period"]} == {
             **link, "period": ["quarter"]}
+
+
+def test_the_overview_sends_its_chart_before_its_cards(shop: tuple[str, Path]) -> None:
+    """The trend's slot holds a blank figure from before the page waits for its numbers,
+    so a browser starts plotly.js while the server computes; the chart then takes it."""
+    url, _ = shop
+
+    async def first_visit() -> Step:
+        async with SessionClient(url) as session:
+            return await session.open(f"/?w={W + 1}", TIMEOUT)
+
+    overview = asyncio.run(first_visit())
+    assert overview.error is None, overview.error
+    kinds = [element.WhichOneof("type") for element in overview.elements]
+    assert kinds.index("plotly_chart") < kinds.index("metric")
+    blank, trend = overview.of_type("plotly_chart")
+    assert json.loads(blank.spec)["data"] == []
+    # the trend of the default metric (CRR), one point per month of the small shop's orders
+    months = {row["period"] for row in cli(shop[1], "kpis", "--dataset", "Small shop",
+                                            "--inactivity-days", str(W + 1))}
+    first_trace = json.loads(trend.spec)["data"][0]
+    assert len(first_trace["x"]) == len(months)

@@ -57,9 +57,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from metrics import survival
 from metrics.errors import InputError
 from metrics.ingest import ingest_file
 from metrics.query.filters import Filters
+from metrics.query.run import query_frame as run_query
+from metrics.query.segments import segment_dimensions
 from metrics.store import Dataset, Store
 from metrics.survival import (
     CURVE_COLUMNS,
@@ -67,6 +70,7 @@ from metrics.survival import (
     ONE_TIME,
     REPEAT,
     SUMMARY_COLUMNS,
+    SurvivalView,
     customer_lifetimes,
     kaplan_meier,
     survival_curves,
@@ -381,3 +385,32 @@ def test_survival_views_that_cannot_be_drawn_say_why(tmp_path: Path) -> None:
     subscribers, subscriptions = subscriptions_store(tmp_path)
     with pytest.raises(InputError, match="only the curve of all customers"):
         customer_lifetimes(subscribers, subscriptions, W30, view="repeat_from_second")
+
+
+@pytest.mark.parametrize("shop", ["cdnow", "demo_store"])
+@pytest.mark.parametrize(("view", "split"), [("all", False), ("one_time_vs_repeat", False),
+                                             ("repeat_from_second", False), ("all", True)])
+def test_the_curves_from_counted_lifetimes_equal_those_from_each_customer(
+        request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, shop: str,
+        view: SurvivalView, split: bool) -> None:
+    # the page's curves read the lifetimes counted (a row per group, lifetime and
+    # outcome); a second method: the estimate over every customer's own row
+    store: Store = request.getfixturevalue(shop)
+    dataset = store.datasets()[0]
+    by = next(iter(segment_dimensions(dataset))) if split else None
+    filters = Filters(period="month", inactivity_days=60)
+    each = customer_lifetimes(store, dataset, filters, by, view)
+    read: list[int] = []
+
+    def counted(*args: object) -> pd.DataFrame:
+        frame = run_query(*args)  # type: ignore[arg-type]
+        read.append(len(frame))
+        return frame
+    monkeypatch.setattr(survival, "query_frame", counted)
+    curve, summary = survival_curves(store, dataset, filters, by, view)
+    expected_curve, expected_summary = kaplan_meier(each)
+    pd.testing.assert_frame_equal(curve, expected_curve, check_exact=True)
+    pd.testing.assert_frame_equal(summary, expected_summary, check_exact=True)
+    assert summary["customers"].sum() == len(each) > 1000
+    # one row per group, lifetime and outcome: far fewer than the customers
+    assert read and max(read) < len(each) / 2

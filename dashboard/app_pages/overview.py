@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import services
 from dashboard.alerts import alert_banner
 from dashboard.benchmark_overlay import card_line, chart_notes, comparison, legend_name
-from dashboard.chart_downloads import show_chart
+from dashboard.chart_downloads import chart_slot, show_chart
 from dashboard.charts import trend_chart
 from dashboard.drivers_panel import KEYS as DRIVER_KEYS
 from dashboard.drivers_panel import drivers_panel
@@ -27,7 +27,7 @@ from dashboard.formatting import (
     period_label,
     period_labels,
 )
-from dashboard.report import default_period
+from dashboard.report import default_period, history_start
 from dashboard.safe import plain, show_error
 from dashboard.url_state import parse_choice
 from dashboard.widgets import change_style, data_table
@@ -36,16 +36,11 @@ from metrics.errors import LoyaltyLensError
 from metrics.export import to_csv, to_excel
 from metrics.i18n import format_number, t
 from metrics.query.filters import Filters, orders_span
-from metrics.query.sql import Period, period_index, period_start_of_index
+from metrics.query.sql import Period, period_index
 from metrics.significance import NotTested, caption, change_test, verdict_details
 from metrics.store import Dataset
 
 CARDS_PER_ROW = 5
-
-
-def _period_before(period: Period, day: date) -> date:
-    """First day of the period before the one holding ``day``."""
-    return period_start_of_index(period, period_index(period, day) - 1)
 
 
 def _card(metric: Metric, row: pd.Series, previous: pd.Series | None, currency: str | None,
@@ -103,23 +98,32 @@ def main() -> None:
     if selected is None:
         return
     view, dataset, filters = selected
-    currency = dataset.currency
+    # Laid out top to bottom, the trend's chart slot drawn before the data is there (see
+    # chart_slot: the browser starts plotly.js while the server computes).
+    cards, trend_head = st.container(), st.container()
+    trend_slot = chart_slot()
+    trend_rest = st.container()
     try:
         first_order, last_order = orders_span(dataset)
         # the filters of the cards' numbers: their explanations use the same
-        history_filters = dataclasses.replace(
-            filters, start=_period_before(filters.period, filters.start or first_order))
+        history_filters = dataclasses.replace(filters, start=history_start(
+            filters.period, filters.start or first_order, first_order))
         history = services.kpis(dataset, history_filters)
     except LoyaltyLensError as error:
-        show_error(error)
+        trend_slot.empty()
+        with cards:
+            show_error(error)
         return
-    alert_banner(dataset, filters)
+    with cards:
+        alert_banner(dataset, filters)
     first_shown = period_index(filters.period, filters.start) if filters.start else None
     shown = history[[first_shown is None or period_index(filters.period, d) >= first_shown
                      for d in history["period_start"]]].reset_index(drop=True)
     if shown.empty or (shown["orders"].sum() == 0 and shown["end_customers"].sum() == 0):
-        st.info(t("No orders match these filters. Widen the date range or clear a segment "
-                  "filter in the sidebar."))
+        trend_slot.empty()
+        with cards:
+            st.info(t("No orders match these filters. Widen the date range or clear a "
+                      "segment filter in the sidebar."))
         return
 
     labels = {
@@ -128,6 +132,40 @@ def main() -> None:
                                         period_labels(filters.period, shown),
                                         shown["complete"], strict=True)
     }
+    with cards:
+        at = _cards(view, dataset, history, shown, labels, first_order, last_order,
+                    history_filters)
+    with trend_head:
+        st.subheader(t("Trend"))
+        metric_ids = [m.id for m in KPIS]
+        seed_from_url("metric", "retention_rate", parse_choice(metric_ids), t("metric"))
+        st.selectbox(t("Metric"), metric_ids, key="metric",
+                     format_func=lambda m: METRICS[m].title())
+    metric_id = st.session_state["metric"]
+    currency = dataset.currency
+    benchmark = comparison(view, metric_id)
+    show_chart(figure(trend_chart, shown, metric_id, filters.period, currency, benchmark,
+                      legend_name(view)),
+               width="stretch", key="trend", container=trend_slot.container())
+    with trend_rest:
+        chart_notes(benchmark)
+        chart_explainer("trend", [metric_id], dataset, history_filters, currency,
+                        periods=list(shown["period_start"]),
+                        period_name=lambda day: period_label(filters.period, day),
+                        empty=t("No customers or orders stand behind it in this period."))
+        _downloads(shown, filters.period, currency)
+    complete = shown[shown["complete"].astype(bool)]
+    drivers_panel(dataset, filters, list(complete["period_start"]),
+                  date.fromisoformat(at))
+    publish(["at", "metric", *DRIVER_KEYS])
+
+
+def _cards(view: View, dataset: Dataset, history: pd.DataFrame, shown: pd.DataFrame,
+           labels: dict[str, str], first_order: date, last_order: date,
+           history_filters: Filters) -> str:
+    """The dataset's line, the period box and the KPI cards of the chosen period against
+    the one before; the chosen period's first day (ISO)."""
+    period, currency = history_filters.period, dataset.currency
     seed_from_url("at", default_period(shown).isoformat(), parse_choice(labels), t("period"),
                   options=labels)
 
@@ -139,7 +177,7 @@ def main() -> None:
                      first=format_day(first_order), last=format_day(last_order))))
     with top[1]:
         st.selectbox(t("Period"), list(labels), key="at", format_func=lambda day: labels[day])
-    at = st.session_state["at"]
+    at: str = st.session_state["at"]
     position = next(i for i, d in enumerate(history["period_start"]) if d.isoformat() == at)
     row = history.iloc[position]
     previous = history.iloc[position - 1] if position > 0 else None
@@ -148,12 +186,12 @@ def main() -> None:
         # The plain name: the option's "(incomplete)" would say it twice.
         st.warning(t("{period} is incomplete: the data covers {first} to {last}, so its "
                      "numbers are not compared with the previous period.",
-                     period=period_label(filters.period, row["period_start"]),
+                     period=period_label(period, row["period_start"]),
                      first=format_day(first_order), last=format_day(last_order)),
                    icon=":material/hourglass_top:")
     elif previous is not None:
         st.caption(t("Changes are against {previous}.",
-                     previous=period_label(filters.period, previous["period_start"])))
+                     previous=period_label(period, previous["period_start"])))
 
     for start in range(0, len(KPIS), CARDS_PER_ROW):
         for column, metric in zip(st.columns(CARDS_PER_ROW), KPIS[start:start + CARDS_PER_ROW],
@@ -172,27 +210,7 @@ def main() -> None:
             period=labels[at], crr=format_value(crr, "percent", None),
             strict=format_value(strict, "percent", None), returned=format_number(returned)),
             icon=":material/info:")
-
-    st.subheader(t("Trend"))
-    metric_ids = [m.id for m in KPIS]
-    seed_from_url("metric", "retention_rate", parse_choice(metric_ids), t("metric"))
-    st.selectbox(t("Metric"), metric_ids, key="metric",
-                 format_func=lambda m: METRICS[m].title())
-    metric_id = st.session_state["metric"]
-    benchmark = comparison(view, metric_id)
-    show_chart(figure(trend_chart, shown, metric_id, filters.period, currency, benchmark,
-                      legend_name(view)),
-               width="stretch", key="trend")
-    chart_notes(benchmark)
-    chart_explainer("trend", [metric_id], dataset, history_filters, currency,
-                    periods=list(shown["period_start"]),
-                    period_name=lambda day: period_label(filters.period, day),
-                    empty=t("No customers or orders stand behind it in this period."))
-    _downloads(shown, filters.period, currency)
-    complete = shown[shown["complete"].astype(bool)]
-    drivers_panel(dataset, filters, list(complete["period_start"]),
-                  date.fromisoformat(at))
-    publish(["at", "metric", *DRIVER_KEYS])
+    return at
 
 
 def _downloads(frame: pd.DataFrame, period: Period, currency: str | None) -> None:

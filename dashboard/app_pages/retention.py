@@ -53,6 +53,7 @@ from metrics.retention import (
     cohort_curves,
     cohort_table,
     default_base,
+    lifecycle_from_kpis,
 )
 from metrics.store import Dataset
 from metrics.survival import SURVIVAL_VIEWS, survival_curves
@@ -77,7 +78,8 @@ def _use_window(days: int) -> None:
     st.session_state["w"] = days
 
 
-def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
+def _rates(view: View, dataset: Dataset, filters: Filters, base: Base,
+           kpis: pd.DataFrame) -> None:
     st.subheader(t("Retention and churn by period"))
     if base == "orders":
         suggested = services.suggested_window(dataset)
@@ -98,7 +100,7 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
     else:
         st.caption(t("A customer is in the base while one of their subscriptions runs: from "
                      "its start date to its end date, both included."))
-    table = services.retention_by_period(dataset, filters, base)
+    table = services.retention_by_period(dataset, filters, base, kpis)
     if table.empty or table["start_customers"].sum() + table["new_customers"].sum() == 0:
         st.info(t("No customers match these filters."))
         return
@@ -133,8 +135,10 @@ def _rates(view: View, dataset: Dataset, filters: Filters, base: Base) -> None:
     download_buttons(shown, "retention", key="retention_download")
 
 
-def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool, pd.DataFrame]:
-    """The heatmap; returns its metric, whether active means unbounded, and its table."""
+def _cohorts(dataset: Dataset, filters: Filters
+             ) -> tuple[str, bool, pd.DataFrame, pd.DataFrame | None]:
+    """The heatmap; returns its metric, whether active means unbounded, its table and
+    its average row over every period (None when the table is empty)."""
     st.subheader(t("Cohorts"))
     for key, options, what in (("cohort_metric", ["customers", "revenue"], t("cohort metric")),
                                ("cohort_mode", ["classic", "unbounded"], t("cohort counting")),
@@ -164,10 +168,11 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool, pd.DataFram
     cohorts = services.compute(cohort_table, dataset, filters, metric=metric, unbounded=unbounded)
     if cohorts.empty:
         st.info(t("No cohort has a first purchase in these filters."))
-        return metric, unbounded, cohorts
-    average = services.derive(cohort_average, cohort_table, dataset, filters,
-                              {"metric": metric, "unbounded": unbounded}, metric=metric,
-                              unbounded=unbounded)
+        return metric, unbounded, cohorts, None
+    # every period's average: the curves' dashed line too, when they are customers'
+    average = every_period = services.derive(
+        cohort_average, cohort_table, dataset, filters,
+        {"metric": metric, "unbounded": unbounded}, metric=metric, unbounded=unbounded)
     days = sorted(cohorts["cohort"].unique())
     shown = cohorts
     if len(days) > MAX_HEATMAP_COHORTS:
@@ -214,7 +219,7 @@ def _cohorts(dataset: Dataset, filters: Filters) -> tuple[str, bool, pd.DataFram
                     offsets=sorted(int(k) for k in shown["period_offset"].unique()),
                     empty=t("No customers stand behind it in this cohort."))
     download_buttons(table, "cohorts", key="cohorts_download")
-    return metric, unbounded, cohorts
+    return metric, unbounded, cohorts, every_period
 
 
 def _drawn(metric: str, unbounded: bool) -> tuple[str, str]:
@@ -228,9 +233,10 @@ def _drawn(metric: str, unbounded: bool) -> tuple[str, str]:
 
 
 def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool,
-            everyone: pd.DataFrame | None) -> None:
-    """The retention curves; ``everyone`` is the customers' cohort table when the heatmap
-    read it already (a cached table is a copy each read: not read twice a run)."""
+            everyone: pd.DataFrame | None, overall: pd.DataFrame | None) -> None:
+    """The retention curves; ``everyone`` is the customers' cohort table and ``overall``
+    its average when the heatmap read them already (a cached table is a copy each read:
+    not read twice a run)."""
     st.subheader(t("Retention curves"))
     by = segment_split("curve_by", t("One line per"),
                        t("Cohort (the latest {n})", n=MAX_COHORT_CURVES), view, t("curve split"))
@@ -241,8 +247,9 @@ def _curves(view: View, dataset: Dataset, filters: Filters, unbounded: bool,
         st.info(t("No cohort has a first purchase in these filters."))
         return
     cohorts = {"metric": "customers", "unbounded": unbounded}
-    overall = services.derive(cohort_average, cohort_table, dataset, filters, cohorts,
-                              unbounded=unbounded)
+    if overall is None:  # the same key as the heatmap's average of customers
+        overall = services.derive(cohort_average, cohort_table, dataset, filters, cohorts,
+                                  metric="customers", unbounded=unbounded)
     if by is None:
         curves = services.derive(cohort_curves, cohort_table, dataset, filters, cohorts,
                                  unbounded=unbounded)
@@ -290,9 +297,11 @@ def _groups(values: pd.Series) -> list[str | None]:
     return [*named, *([None] if values.isna().any() else [])]
 
 
-def _lifecycle(dataset: Dataset, filters: Filters) -> None:
+def _lifecycle(dataset: Dataset, filters: Filters, kpis: pd.DataFrame) -> None:
     st.subheader(t("Lifecycle"))
-    table = services.lifecycle(dataset, filters)
+    # made once for the KPI table, shared by every session (read only): a few pandas
+    # steps, yet milliseconds on every run of every session
+    table = shared(lifecycle_from_kpis, kpis)
     if table.empty:
         return
     show_chart(figure(lifecycle_chart, table, filters.period), width="stretch",
@@ -391,12 +400,16 @@ def main() -> None:
                  format_func=lambda b: t(BASE_NAMES[b]))
     base = st.session_state["base"]
     try:
-        _rates(view, dataset, filters, base)
+        # read once a run: each read of a cached result unpickles a copy of it
+        kpis = services.kpis(dataset, filters)
+        _rates(view, dataset, filters, base, kpis)
         if base == "orders":  # the drivers split the orders' KPIs
-            _why(dataset, filters)
-        metric, unbounded, cohorts = _cohorts(dataset, filters)
-        _curves(view, dataset, filters, unbounded, cohorts if metric == "customers" else None)
-        _lifecycle(dataset, filters)
+            _why(dataset, filters, kpis)
+        metric, unbounded, cohorts, average = _cohorts(dataset, filters)
+        customers = metric == "customers"
+        _curves(view, dataset, filters, unbounded, cohorts if customers else None,
+                average if customers else None)
+        _lifecycle(dataset, filters, kpis)
         _survival(view, dataset, filters, base)
     except LoyaltyLensError as error:
         show_error(error)
@@ -404,9 +417,9 @@ def main() -> None:
              "curve_by", "survival_by", "survival_view", *DRIVER_KEYS])
 
 
-def _why(dataset: Dataset, filters: Filters) -> None:
-    """The "Why did it move?" panel over the complete periods, the latest by default."""
-    kpis = services.kpis(dataset, filters)
+def _why(dataset: Dataset, filters: Filters, kpis: pd.DataFrame) -> None:
+    """The "Why did it move?" panel over the complete periods of the KPI table ``kpis``,
+    the latest by default."""
     complete = list(kpis.loc[kpis["complete"].astype(bool), "period_start"])
     if complete:
         drivers_panel(dataset, filters, complete, complete[-1])

@@ -40,4 +40,3 @@ SELECT l.customer_id,
     l.event
 FROM lifetimes AS l
 LEFT JOIN ({customer_groups}) AS g ON g.customer_id = l.customer_id
-ORDER BY l.customer_id

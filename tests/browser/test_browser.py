@@ -204,6 +204,10 @@ CHART_OVERLAPS = """() => {
                                     || parts.title[0].left < whole.left - 1)) {
       found.push(name + ': title cut off at the edge');
     }
+    // Plotly never wraps an annotation: a long one runs off the chart's right edge
+    if (whole && parts.annotation.some((a) => a && a.right > whole.right + 1)) {
+      found.push(name + ': annotation cut off at the edge');
+    }
     pairs.push(['annotation', 'annotation']);  // e.g. the titles of side-by-side panels
     for (const [a, b] of pairs) {
       if (parts[a].some((x, i) => parts[b].some((y, j) => (a !== b || i < j) && hit(x, y)))) {
@@ -334,6 +338,22 @@ def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Brow
             assert page.evaluate("() => document.documentElement.scrollWidth") <= width, name
         watched.close()
     assert not overlapping, "\n".join(overlapping)
+
+
+@pytest.mark.parametrize("language", ["ro", "ru"])
+def test_the_overviews_chart_fits_a_phone_in_romanian_and_russian(
+        app_url: str, browser: Browser, demo_db_template: Path, language: str) -> None:
+    """The trend's note above the plot ("Hollow markers: ...") is longer in Romanian and
+    Russian; Plotly never wraps it, so at 390 px it must come in lines that fit."""
+    with Store(demo_db_template) as store:
+        demo = store.dataset(DEMO_NAME).id
+    watched = Watched(browser, 390, 844)
+    try:
+        watched.open(f"{app_url}/?dataset={demo}&lang={language}")
+        assert watched.overlaps() == []
+        watched.check(f"phone-overview-{language}")
+    finally:
+        watched.close()
 
 
 def test_an_industry_benchmark_and_every_segments_view(app_url: str, browser: Browser,
