@@ -36,7 +36,6 @@ from typing import Any, Literal
 import duckdb
 
 from metrics.errors import InputError
-from metrics.isolation import Limits, apply_limits
 from metrics.kpis import kpi_query
 from metrics.query.cohorts import cohort_query
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
@@ -327,6 +326,10 @@ def main(argv: list[str] | None = None) -> None:
     failure is one line on standard error (the server's log, or the terminal of the CLI
     that stored the dataset) and exit code 1: the dataset stays as stored and its pages
     run their queries."""
+    # imported here alone: the pages and the CLI import this module to check their page
+    # tables (metrics.store.Store.dataset), and start faster without it
+    from metrics.isolation import Limits, apply_limits
+
     root, dataset_id = argv if argv is not None else sys.argv[1:]
     apply_limits(Limits())
     try:
