@@ -49,6 +49,9 @@ class TableInfo:
     # and the fingerprint of the query that computed it; none before they existed. A cache
     # of the orders' numbers, not data: two tables holding the same rows are equal
     page_aggregates: dict[str, str] = field(default_factory=dict, compare=False)
+    # the version that wrote the orders (their page tables' sidecar is named after it;
+    # None: the dataset's own version wrote them), not data either
+    orders_version: str | None = field(default=None, compare=False)
 
 
 def dataset_schema(dataset_id: str) -> str:
@@ -77,6 +80,13 @@ class Dataset:
         """Whether its orders carry the purchase-history columns (stored since they exist)."""
         orders = self.tables.get("orders")
         return orders is not None and set(PURCHASE_HISTORY_COLUMNS) <= set(orders.columns)
+
+    @property
+    def orders_version(self) -> str | None:
+        """The version that wrote its orders (None: it has none): the page tables of
+        these orders are named after it, and a version that keeps them keeps it."""
+        orders = self.tables.get("orders")
+        return None if orders is None else orders.orders_version or self.version
 
     def table(self, kind: str) -> str:
         """Quoted, schema-qualified name of this dataset's table of ``kind``."""
@@ -156,6 +166,7 @@ def _table_info(kind: str, entry: dict[str, Any]) -> TableInfo:
         loaded_at=datetime.fromisoformat(entry["loaded_at"]),
         columns=tuple(entry.get("columns", ())),
         page_aggregates=dict(entry.get("page_aggregates") or {}),
+        orders_version=entry.get("orders_version"),
     )
 
 

@@ -41,7 +41,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -84,6 +84,7 @@ from metrics.errors import (
 )
 from metrics.files import replace_json
 from metrics.i18n import format_number, t
+from metrics.lazy import lazy_functions
 from metrics.principal import ADMIN, DEFAULT_WORKSPACE, Principal, check_workspace, is_shared
 from metrics.query.sql import quote_ident
 
@@ -100,6 +101,12 @@ _BENCHMARKS_TABLE = "loyaltylens_benchmarks"
 _ATTACH_TRIES = 5
 # The folder under tmp/ where page tables are built, locked by their builder meanwhile.
 _PAGES_BUILD = "pages-build-"
+# The lock file under tmp/ of the page tables of one dataset's orders: one builder at a time.
+_PAGES_LOCK = "pages-lock-"
+# Rebuilds the stale or missing page tables of a dataset a page or the CLI opens, in the
+# background (metrics.page_aggregates builds on this module: imported on first call).
+(_rebuild_stale_page_tables,) = lazy_functions("metrics.page_aggregates",
+                                               "rebuild_stale_page_tables")
 
 
 # -- the catalogue file ----------------------------------------------------------------------
@@ -380,7 +387,10 @@ class Store:
 
     def dataset(self, id_or_name: str, workspace: str | None = None) -> Dataset:
         """The dataset with this id, or else with this name (case-insensitive), among
-        the principal's (of ``workspace`` only, when given).
+        the principal's (of ``workspace`` only, when given): the one place every page and
+        CLI command opens a dataset, so page tables that are stale or missing for this
+        version of the code start being rebuilt in the background here
+        (:func:`metrics.page_aggregates.rebuild_stale_page_tables`), once per process.
 
         Raises
         ------
@@ -392,6 +402,12 @@ class Store:
         InputError
             Several datasets of different workspaces have this name: name it by its id.
         """
+        dataset = self._named(id_or_name, workspace)
+        _rebuild_stale_page_tables(self, dataset)
+        return dataset
+
+    def _named(self, id_or_name: str, workspace: str | None = None) -> Dataset:
+        """The dataset :meth:`dataset` finds, for the store's own work (no rebuild)."""
         datasets = [d for d in self.datasets() if workspace in (None, d.workspace)]
         for dataset in datasets:
             if dataset.id == id_or_name:
@@ -419,7 +435,7 @@ class Store:
         that id or name (so a user's new dataset may share a name with another
         workspace's, unseen)."""
         try:
-            return self.dataset(id_or_name, workspace)
+            return self._named(id_or_name, workspace)
         except (DatasetNotFound, AccessDenied):
             return None
 
@@ -521,38 +537,72 @@ class Store:
         return self._job
 
     @contextmanager
-    def building_page_tables(self, dataset_id: str) -> Iterator[PagesJob | None]:
+    def building_page_tables(self, dataset_id: str,
+                             wanted: Callable[[Dataset], bool] | None = None
+                             ) -> Iterator[PagesJob | None]:
         """Build the page tables of a dataset's current orders without holding up any
-        writer or reader: yield a :class:`PagesJob` (None when the dataset or its orders
-        are gone) to write them into, then publish them.
+        writer or reader: yield a :class:`PagesJob` to write them into, then publish them;
+        or None when the dataset or its orders are gone, another builder is building
+        the page tables of the same orders (one at a time, across processes: it holds
+        their lock, :meth:`page_tables_in_progress`), or ``wanted`` says the dataset
+        needs none (it is asked once the lock is held, so a builder that just finished
+        is seen).
 
         The sidecar file is written in a folder of its own under ``tmp/`` that its lock
         keeps from writers' clean-up while this process lives (a builder that dies leaves
         it to the next writer, and nothing a reader sees). Publishing renames it into
-        place and records it in the catalogue in one step under the write lock, only if
-        the catalogue still holds the same orders (a version that kept them gets them;
-        a deleted dataset or replaced orders get nothing, and the file goes).
+        place, replacing any earlier sidecar of the same orders (readers that attached it
+        keep reading it), and records it in the catalogue in one step under the write
+        lock, only if the catalogue still holds the same orders (a version that kept them
+        gets them; a deleted dataset or replaced orders get nothing, and the file goes).
         """
+        entry = read_catalogue(self.root)["datasets"].get(dataset_id)
+        if entry is None or "orders" not in entry["tables"]:
+            yield None
+            return
+        orders_version = _orders_version(entry)
+        connection = self._connect()
+        try:
+            with _page_tables_lock(self.root, dataset_id, orders_version) as held:
+                # read (and attached) again under the lock: a builder may have just finished
+                entry = self._attach_orders_version(connection, dataset_id) if held else None
+                dataset = (dataset_of_entry(dataset_id, entry) if entry is not None
+                           and _orders_version(entry) == orders_version else None)
+                if dataset is None or (wanted is not None and not wanted(dataset)):
+                    yield None
+                    return
+                with self._pages_build_folder() as folder:
+                    built = folder / "pages.duckdb"
+                    connection.execute("ATTACH $path AS loyaltylens_pages",
+                                       {"path": str(built)})
+                    job = PagesJob(connection, dataset, "loyaltylens_pages")
+                    yield job
+                    connection.execute("DETACH loyaltylens_pages")  # checkpoints the file
+                    _fsync_file(built)
+                    self._publish_page_tables(dataset_id, orders_version, built, job.stored)
+        finally:
+            connection.close()
+
+    def page_tables_in_progress(self, dataset: Dataset) -> bool:
+        """Whether a builder (of any process) is building the page tables of the
+        dataset's current orders now (:meth:`building_page_tables`)."""
+        if dataset.orders_version is None:
+            return False
+        with _page_tables_lock(self.root, dataset.id, dataset.orders_version) as held:
+            return not held
+
+    @contextmanager
+    def _pages_build_folder(self) -> Iterator[Path]:
+        """A new folder under ``tmp/`` to build page tables in, locked while it is used
+        (:func:`_remove_if_unlocked`), removed after."""
         with self._exclusive():  # no writer's clean-up between making it and locking it
             folder = self.root / "tmp" / f"{_PAGES_BUILD}{secrets.token_hex(6)}"
             folder.mkdir()
             lock = os.open(folder, os.O_RDONLY)
             fcntl.flock(lock, fcntl.LOCK_EX)
-        connection = self._connect()
         try:
-            entry = self._attach_orders_version(connection, dataset_id)
-            if entry is None:
-                yield None
-                return
-            built = folder / "pages.duckdb"
-            connection.execute("ATTACH $path AS loyaltylens_pages", {"path": str(built)})
-            job = PagesJob(connection, dataset_of_entry(dataset_id, entry), "loyaltylens_pages")
-            yield job
-            connection.execute("DETACH loyaltylens_pages")  # checkpoints the file
-            _fsync_file(built)
-            self._publish_page_tables(dataset_id, _orders_version(entry), built, job.stored)
+            yield folder
         finally:
-            connection.close()
             shutil.rmtree(folder, ignore_errors=True)
             os.close(lock)
 
@@ -757,11 +807,14 @@ class Store:
             leftover.unlink(missing_ok=True)
         for folder in (self.root / "tmp").glob(_PAGES_BUILD + "*"):
             _remove_if_unlocked(folder)  # the page tables of a builder that died
+        for lock in (self.root / "tmp").glob(_PAGES_LOCK + "*"):
+            with _page_tables_lock_file(lock):  # removed unless a builder holds it
+                pass
 
     def delete_dataset(self, id_or_name: str) -> Dataset:
         """Delete a dataset, its file (which gives the disk space back), its notes
         (:mod:`metrics.annotations`) and its alert rules; return what was deleted."""
-        dataset = self.dataset(id_or_name)
+        dataset = self._named(id_or_name)
         with self._exclusive():
             catalogue = read_catalogue(self.root)
             entry = catalogue["datasets"].pop(dataset.id, None)
@@ -793,7 +846,7 @@ class Store:
         if not self.principal.is_admin:
             raise AccessDenied(t("Only the administrator can move a dataset to another "
                                  "workspace."))
-        dataset = self.dataset(id_or_name)
+        dataset = self._named(id_or_name)
         check_workspace(self.root, workspace)
         with self._exclusive():
             catalogue = read_catalogue(self.root)
@@ -853,6 +906,42 @@ def _remove_if_unlocked(folder: Path) -> None:
     finally:
         os.close(lock)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _page_tables_lock(root: Path, dataset_id: str, orders_version: str
+                      ) -> contextlib.AbstractContextManager[bool]:
+    """The lock of the page tables of a dataset's orders (:func:`_page_tables_lock_file`)."""
+    return _page_tables_lock_file(root / "tmp" / f"{_PAGES_LOCK}{dataset_id}-{orders_version}")
+
+
+@contextmanager
+def _page_tables_lock_file(path: Path) -> Iterator[bool]:
+    """Hold the lock file ``path`` if no one else does: yield whether it is held.
+
+    The system lets go of it when its holder's process dies (a killed builder blocks no
+    one); its holder removes the file when done, so a process that opened it just before
+    takes a new one (it checks that the file it locked is still the one at ``path``).
+    """
+    while True:
+        lock = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock)
+            yield False
+            return
+        try:
+            current = os.stat(path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(lock).st_ino:
+            break
+        os.close(lock)  # removed by the holder before us: lock the file there now
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(lock)
 
 
 def _remove_empty(folder: Path) -> None:

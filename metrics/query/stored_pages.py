@@ -30,6 +30,14 @@ def fingerprint(sql: str) -> str:
     return hashlib.sha256(sql.encode("utf-8")).hexdigest()[:16]
 
 
+def recorded_windows(dataset: Dataset, period: str) -> list[int]:
+    """The inactivity windows whose KPI table of ``period`` a dataset's record holds."""
+    orders = dataset.tables.get("orders")
+    prefix = page_key(STORED_KPIS, period) + "/"
+    return [int(key.removeprefix(prefix))
+            for key in (orders.page_aggregates if orders else {}) if key.startswith(prefix)]
+
+
 def whole_data(filters: Filters) -> Filters:
     """The filter state a page table is stored for: the period and window of ``filters``,
     the whole data, no segment filter."""
@@ -73,11 +81,8 @@ def stored_pieces_query(dataset: Dataset, filters: Filters, columns: Sequence[st
     ``filters`` at any window (the default first), or None when none answers it: a
     segment filter, no stored window of the period, or tables stored by another
     ``definition`` (the KPI query's text for a filter state)."""
-    orders = dataset.tables.get("orders")
-    prefix = page_key(STORED_KPIS, filters.period) + "/"
-    windows = sorted((int(key.removeprefix(prefix)) for key in (
-        orders.page_aggregates if orders else {}) if key.startswith(prefix)),
-        key=lambda days: (days != DEFAULT_INACTIVITY_DAYS, days))
+    windows = sorted(recorded_windows(dataset, filters.period),
+                     key=lambda days: (days != DEFAULT_INACTIVITY_DAYS, days))
     for days in windows:
         stored = replace(filters, inactivity_days=days)
         if _stored(dataset, stored, page_key(STORED_KPIS, filters.period, days), definition):
