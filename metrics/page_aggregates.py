@@ -31,12 +31,13 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
 from metrics.errors import InputError
 from metrics.kpis import kpi_query
+from metrics.lazy import lazy_functions
 from metrics.query.cohorts import cohort_query
 from metrics.query.filters import DEFAULT_INACTIVITY_DAYS, Filters
 from metrics.query.sql import Period, bind, load_sql, period_index_sql, quote_ident
@@ -48,6 +49,13 @@ from metrics.query.stored_pages import (
     recorded_windows,
 )
 from metrics.store import Dataset, PagesJob, Store, dataset_schema
+
+if TYPE_CHECKING:
+    from metrics.isolation import Limits, apply_limits
+else:
+    # imported by the builder's process alone: the pages and the CLI import this module to
+    # check their page tables (metrics.store.Store.dataset), and start faster without it
+    Limits, apply_limits = lazy_functions("metrics.isolation", "Limits", "apply_limits")
 
 # The periods and inactivity windows stored: the dashboard's granularities but the year
 # (a handful of rows, yet each stored table costs a query over every order),
@@ -326,10 +334,6 @@ def main(argv: list[str] | None = None) -> None:
     failure is one line on standard error (the server's log, or the terminal of the CLI
     that stored the dataset) and exit code 1: the dataset stays as stored and its pages
     run their queries."""
-    # imported here alone: the pages and the CLI import this module to check their page
-    # tables (metrics.store.Store.dataset), and start faster without it
-    from metrics.isolation import Limits, apply_limits
-
     root, dataset_id = argv if argv is not None else sys.argv[1:]
     apply_limits(Limits())
     try:
