@@ -289,11 +289,11 @@ def _stored_source(dataset: Dataset, filters: Filters) -> tuple[str, dict[str, A
 
 def covering_filters(dataset: Dataset, filters: Filters) -> Filters:
     """The filter state whose KPI table holds the rows of ``filters``' table: the same
-    period, window and segments over every period from the one before the data's first
-    (the Overview's earliest row) or the range's first, whichever is earlier, to the
-    data's last. Views of one period and window (the Overview's cards and trend, its
-    alert digest, Retention) thus share one KPI query, each reading its rows with
-    :func:`rows_in_range`.
+    period, window and segments over every period from the data's first (where the
+    Overview's cards, its digest and Retention start: dashboard.report.history_start) or
+    the range's first, whichever is earlier, to the data's last. Views of one period and
+    window (the Overview's cards and trend, its alert digest, Retention) thus share one
+    KPI query, each reading its rows with :func:`rows_in_range`.
 
     That holds since a row of the KPI table depends on the orders before and in its period
     only, never on where the range starts, and the table has no row after the data's last
@@ -307,7 +307,7 @@ def covering_filters(dataset: Dataset, filters: Filters) -> Filters:
     first, last = orders_span(dataset)
     p = filters.period
     first_index, _ = period_range(filters, first, last)
-    start = period_start_of_index(p, min(first_index, period_index(p, first) - 1))
+    start = period_start_of_index(p, min(first_index, period_index(p, first)))
     covering = replace(filters, start=start, end=None)
     try:
         period_range(covering, first, last)

@@ -4,9 +4,9 @@ range is a slice of the table over the whole data (``metrics.kpis.covering_filte
 one computation. Each slice is checked against the KPI query run for the range itself.
 
 The demo shop's orders run from 2023-11-01 to 2026-11-20; CDNOW's from 1997-01-01 to
-1998-06-30. The covering range starts in the period before the data's first: for the demo
-by month 2023-10-01, by week Monday 2023-10-23 (2023-11-01 is a Wednesday, its week starts
-on 2023-10-30); for CDNOW by quarter 1996-10-01.
+1998-06-30. The covering range starts in the data's first period: for the demo by month
+2023-11-01, by week Monday 2023-10-30 (2023-11-01 is a Wednesday), by quarter 2023-10-01,
+by year 2023-01-01; for CDNOW by quarter 1997-01-01.
 """
 
 from __future__ import annotations
@@ -99,14 +99,14 @@ def test_a_segment_filter_keeps_its_covering_table_apart(demo: tuple[Store, Data
     online = Filters(period="month", inactivity_days=45, start=date(2025, 2, 1),
                      segments=Filters.segment_items({"channel": ["Online"]}))
     covering = covering_filters(dataset, online)
-    assert covering == Filters(period="month", inactivity_days=45, start=date(2023, 10, 1),
+    assert covering == Filters(period="month", inactivity_days=45, start=date(2023, 11, 1),
                                segments=online.segments)
     assert_slice_equals_the_query(store, dataset, online)
 
 
 @pytest.mark.parametrize(("period", "first_day"), [
-    ("month", date(2023, 10, 1)), ("week", date(2023, 10, 23)),
-    ("quarter", date(2023, 7, 1)), ("year", date(2022, 1, 1))])
+    ("month", date(2023, 11, 1)), ("week", date(2023, 10, 30)),
+    ("quarter", date(2023, 10, 1)), ("year", date(2023, 1, 1))])
 def test_the_overview_its_digest_and_retention_share_one_covering_state(
         demo: tuple[Store, Dataset], period: str, first_day: date) -> None:
     _, dataset = demo
