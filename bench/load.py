@@ -149,6 +149,10 @@ class LevelResult:
     downloaded_mb: dict[str, list[float]] = field(
         default_factory=lambda: {v: [] for v in VISITS})
     failures: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    # every step of every session: which client, its W, when it started (seconds from the
+    # level's start), its server time and (browsers) its time to draw, to see who sets a p95
+    each: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
     peak_rss_mb: float | None = None
     server_cpu_s: float | None = None
     clients_cpu_s: float | None = None  # this process: protocol sessions, Playwright's side
@@ -188,7 +192,8 @@ class LevelResult:
                 "errors": len(self.errors), "error_messages": self.errors[:20],
                 "peak_rss_mb": self.peak_rss_mb, "server_cpu_s": self.server_cpu_s,
                 "clients_cpu_s": self.clients_cpu_s, "browser_cpu_s": self.browser_cpu_s,
-                "load_average": self.load_average, "timed_out": self.timed_out}
+                "load_average": self.load_average, "timed_out": self.timed_out,
+                "each_step": self.each}
 
     @property
     def errors(self) -> list[str]:
@@ -199,6 +204,20 @@ class LevelResult:
         self.failures[step].append(message)
         for later in STEPS[STEPS.index(step) + 1:]:
             self.failures[later].append(f"not reached ({step} failed)")
+
+    def record(self, step: str, client: str, w: int, began: float, server: float,
+               drawn: float | None = None, runs: ScriptRuns | None = None) -> None:
+        """One finished step of one session, kept for the JSON (``began``: monotonic; a
+        browser's first step also says when its page opened the websocket, sent its first
+        message and received the server's first, from the step's start)."""
+        step_times = {"step": step, "client": client, "w": w,
+                      "began_s": round(began - self.started, 3), "server_s": round(server, 3),
+                      "drawn_s": None if drawn is None else round(drawn, 3)}
+        if runs is not None and step == STEPS[0]:
+            for name, moment in (("socket_s", runs.connected), ("first_sent_s", runs.first_sent),
+                                 ("first_message_s", runs.first_message)):
+                step_times[name] = None if moment is None else round(moment - began, 3)
+        self.each.append(step_times)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -337,14 +356,23 @@ class ScriptRuns:
     def __init__(self, page: Page) -> None:
         self.finished = 0
         self.changed = asyncio.Event()
+        self.connected: float | None = None  # when the page opened its websocket (monotonic)
+        self.first_sent: float | None = None  # ... when it sent its first message
+        self.first_message: float | None = None  # ... and when the server's first came
         page.on("websocket", self._watch)
 
     def _watch(self, socket: WebSocket) -> None:
+        self.connected = self.connected or time.monotonic()
         socket.on("framereceived", self._frame)
+        socket.on("framesent", self._sent)
+
+    def _sent(self, payload: str | bytes) -> None:
+        self.first_sent = self.first_sent or time.monotonic()
 
     def _frame(self, payload: str | bytes) -> None:
         if isinstance(payload, str):
             return
+        self.first_message = self.first_message or time.monotonic()
         message = ForwardMsg.FromString(payload)
         if message.WhichOneof("type") == "script_finished" and message.script_finished in (
                 ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
@@ -403,9 +431,11 @@ async def browser_session(browser: Browser, url: str, w: int, result: LevelResul
         for step in STEPS:
             action, url_part = actions[step]
             try:
+                began = time.monotonic()
                 finished, drawn = await render(page, runs, action, url_part, timeout)
                 result.finished[step].append(finished)
                 drawn_times[step].append(drawn)
+                result.record(step, visit, w, began, finished, drawn, runs)
                 if step == STEPS[0]:
                     result.downloaded_mb[visit].append(await page.evaluate(STATIC_BYTES) / 1e6)
             except StepFailed as error:
@@ -436,6 +466,7 @@ async def protocol_session(url: str, w: int, result: LevelResult, timeout: float
             }
             for step in STEPS:
                 action, url_part = actions[step]
+                began = time.monotonic()
                 answer: ProtocolStep = await action()
                 failure = answer.error or _not_the_view(answer, url_part)
                 if failure is not None:
@@ -443,6 +474,7 @@ async def protocol_session(url: str, w: int, result: LevelResult, timeout: float
                     return
                 assert answer.seconds is not None
                 result.finished[step].append(answer.seconds)
+                result.record(step, "protocol", w, began, answer.seconds)
     except Exception as error:  # the server refused the connection: the step failed
         result.fail(step, f"{step}, W={w}: {type(error).__name__}: {error}")
 
@@ -518,6 +550,7 @@ async def measure(browser: Browser, profile: BrowserContext, url: str, pid: int,
     """Runs the level's sessions at once (see :func:`level_sessions`), its costs into
     ``result``."""
     cpu_before, browser_before = cpu_seconds(pid), browser_cpu_seconds(pid)
+    result.started = time.monotonic()
     clients_before, load = time.process_time(), LoadAverage()
     sessions = [asyncio.ensure_future(session) for session in
                 level_sessions(browser, profile, url, result, step_timeout)]
@@ -685,7 +718,8 @@ def main() -> None:
     judged = targets(results) if at_size else None
     print("targets at 20 sessions, 1 million orders (server and a returning visit): "
           + ("; ".join(f"{name}: {met}" for name, met in judged.items()) if judged else
-             "(measured at this size for reference; run BENCH_CUSTOMERS=300000 with level 20)"))
+             "(not judged: they need BENCH_CUSTOMERS=300000, level 20 and both kinds of "
+             "view, distinct and shared)"))
     if first_visits(results):
         print("a first visit (fresh browser) at 20 sessions, not judged: "
               + first_visit_line(results))
