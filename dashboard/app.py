@@ -16,6 +16,7 @@ from dashboard.guard import page_failures
 from dashboard.language import language_picker, start_language
 from dashboard.notes_panel import notes_panel
 from dashboard.report_button import report_button
+from dashboard.run_slots import RUN_SLOTS
 from dashboard.safe import show_warning
 from dashboard.signin import current_principal
 from metrics.i18n import t
@@ -27,33 +28,40 @@ ICON = Path(__file__).parent / "assets" / "icon.png"
 ICON_URL = "data:image/png;base64," + base64.b64encode(ICON.read_bytes()).decode("ascii")
 
 st.set_page_config(page_title="LoyaltyLens", page_icon=ICON_URL, layout="wide")
-start_language()  # before any text: the page titles below are in the session's language
+# Every session's run takes its turn at Python (dashboard.run_slots): with many sessions at
+# once, each page is drawn and sent sooner than if all ran together.
+with RUN_SLOTS.turn():
+    start_language()  # before any text: the page titles below are in the session's language
 
-# Before any page or dataset is touched: who is this (None: not signed in, the sign-in or
-# the refusal is on the page)
-principal = current_principal()
-page = st.navigation([
-    st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
-            default=True),
-    st.Page("app_pages/compare.py", title=t("Compare"), icon=":material/compare_arrows:"),
-    st.Page("app_pages/retention.py", title=t("Retention"), icon=":material/autorenew:"),
-    st.Page("app_pages/clv.py", title=t("Lifetime value"), icon=":material/savings:"),
-    # a folder of its own, the page and its views (the file's name gives the URL /segments)
-    st.Page("app_pages/segments/segments.py", title=t("Segments"),
-            icon=":material/group_work:"),
-    st.Page("app_pages/satisfaction.py", title=t("Satisfaction"), icon=":material/reviews:"),
-    st.Page("app_pages/alerts.py", title=t("Alerts"), icon=":material/notifications:"),
-    st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
-], position="sidebar" if principal is not None else "hidden")
-with st.sidebar:
-    language_picker()
-if principal is None:
-    st.stop()
-with page_failures():
-    view = draw_sidebar()  # a metrics error here stops the page, the sidebar drawn so far
-    st.session_state["view"] = view
-    report_button(view)
-    notes_panel(view)
-    for warning in view.warnings:
-        show_warning(warning)
-    page.run()
+    # Before any page or dataset is touched: who is this (None: not signed in, the sign-in
+    # or the refusal is on the page)
+    principal = current_principal()
+    page = st.navigation([
+        st.Page("app_pages/overview.py", title=t("Overview"), icon=":material/dashboard:",
+                default=True),
+        st.Page("app_pages/compare.py", title=t("Compare"),
+                icon=":material/compare_arrows:"),
+        st.Page("app_pages/retention.py", title=t("Retention"), icon=":material/autorenew:"),
+        st.Page("app_pages/clv.py", title=t("Lifetime value"), icon=":material/savings:"),
+        # a folder of its own, the page and its views (the file's name gives the URL
+        # /segments)
+        st.Page("app_pages/segments/segments.py", title=t("Segments"),
+                icon=":material/group_work:"),
+        st.Page("app_pages/satisfaction.py", title=t("Satisfaction"),
+                icon=":material/reviews:"),
+        st.Page("app_pages/alerts.py", title=t("Alerts"), icon=":material/notifications:"),
+        st.Page("app_pages/data.py", title=t("Data"), icon=":material/upload_file:"),
+    ], position="sidebar" if principal is not None else "hidden")
+    with st.sidebar:
+        language_picker()
+    if principal is None:
+        st.stop()
+    with page_failures():
+        # a metrics error here stops the page, the sidebar drawn so far
+        view = draw_sidebar()
+        st.session_state["view"] = view
+        report_button(view)
+        notes_panel(view)
+        for warning in view.warnings:
+            show_warning(warning)
+        page.run()

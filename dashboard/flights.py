@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import threading
 import traceback
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
@@ -25,7 +25,7 @@ class Flights:
     :meth:`arrive` marks when a call starts waiting (before the cache's lock);
     :meth:`compute` runs inside the cache, under that lock: it raises the error of a
     computation of the same key that failed after this call arrived instead of
-    computing again.
+    computing again. :meth:`computing` tells whether a key is being computed now.
     """
 
     def __init__(self, remembered: int = 64) -> None:
@@ -35,6 +35,7 @@ class Flights:
         # only failures whose waiters may still be queued matter: a few keys at a time
         self._remembered = remembered
         self._arrivals = threading.local()
+        self._computing: Counter[Hashable] = Counter()  # the keys being computed now
 
     def _now(self) -> int:
         with self._lock:
@@ -43,6 +44,14 @@ class Flights:
     def arrive(self) -> None:
         """Note that this thread's call starts now (before it may wait for another)."""
         self._arrivals.at = self._now()
+
+    def computing(self, key: Hashable) -> bool:
+        """Whether a computation of ``key`` runs now (a call of it would wait for it)."""
+        try:
+            with self._lock:
+                return self._computing[key] > 0
+        except TypeError:  # not hashable: never shared
+            return False
 
     def compute(self, key: Hashable, compute: Callable[[], R]) -> R:
         """``compute()``, unless a computation of ``key`` failed while this call waited."""
@@ -55,6 +64,8 @@ class Flights:
             failure = self._failures.get(key)
         if failure is not None and arrived is not None and arrived < failure[0]:
             raise failure[1]
+        with self._lock:
+            self._computing[key] += 1
         try:
             result = compute()
         except Exception as error:  # not a stop or rerun of the session (BaseException)
@@ -67,6 +78,11 @@ class Flights:
                 while len(self._failures) > self._remembered:
                     self._failures.popitem(last=False)
             raise
+        finally:
+            with self._lock:
+                self._computing[key] -= 1
+                if not self._computing[key]:
+                    del self._computing[key]
         with self._lock:
             self._failures.pop(key, None)
         return result

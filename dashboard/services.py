@@ -22,6 +22,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.figures import call_key
 from dashboard.flights import Flights
+from dashboard.run_slots import RUN_SLOTS
 from metrics import drivers, loyalty, retention, rfm, satisfaction, simulator, survival
 from metrics.access import ADMIN, Principal, workspaces
 from metrics.benchmarks import Benchmark, all_benchmarks
@@ -114,6 +115,9 @@ def _shared(*, max_entries: int, max_size: str
         @functools.wraps(function)  # the cache keys by the function's name and source
         def computation(_store: Store, key: str, others: list[object], _args: tuple[Any, ...],
                         _kwargs: dict[str, Any]) -> R:
+            # not cached: queries, maybe seconds of them, so the run lets the next one have
+            # its turn at Python rather than hold up the sessions whose views are cached
+            RUN_SLOTS.step_aside()
             # the others by their own equality, as Streamlit keys them by their hash
             return _FLIGHTS.compute((key, *others), lambda: function(_store, *_args, **_kwargs))
 
@@ -129,6 +133,8 @@ def _shared(*, max_entries: int, max_size: str
             # ``others``, the values that text cannot hold (none, as the pages call)
             others: list[object] = []
             key = call_key(function, args, kwargs, others)
+            if _FLIGHTS.computing((key, *others)):
+                RUN_SLOTS.step_aside()  # it waits for another session's computation
             return cached(_store, key, others, args, kwargs)
         return call
     return decorate

@@ -1,0 +1,135 @@
+"""Script runs take turns at Python: a few at a time, in the order they started.
+
+Every session's script run is a thread of the one server process, and Python runs one
+thread at a time. Twenty runs at once each get a twentieth of it, and so does the server's
+event loop, which sends every page to its browser a message at a time and answers new
+connections: a page computed in 0.2 s then waited 1 to 2 s to be sent (20 sessions on one
+shared view, one of them a browser arriving late). Runs taking turns, :data:`SLOTS` at a
+time, use the same Python time in all, but each finishes sooner and the event loop shares
+Python with a few threads instead of twenty.
+
+A turn is a lease, so no run holds up the others for long: a run gives its turn up when it
+starts a computation (a result not cached yet: queries that take seconds, with Python's
+lock free), and a run still holding its turn after :data:`LEASE` seconds (a long page, a
+wait for another session's computation) lets the next one in and carries on without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+SLOTS_ENV_VAR = "LOYALTYLENS_RUN_SLOTS"
+# Two: one run's Python while another's waits for DuckDB or sends its page; more threads
+# only share the one lock. 0 turns the turns off (every run at once, as Streamlit does).
+DEFAULT_SLOTS = 2
+# A cached page's run takes 40 to 80 ms of Python (bench/page_cpu.py): well inside it.
+LEASE = 0.25
+
+_LOG = logging.getLogger(__name__)
+
+
+class RunSlots:
+    """At most ``slots`` turns at once, given in the order asked for, each a lease of
+    ``lease`` seconds.
+
+    :meth:`turn` waits for one and holds it while its block runs; :meth:`step_aside` gives
+    this thread's turn up early. A thread asking again inside its turn gets it at once.
+    """
+
+    def __init__(self, slots: int, lease: float) -> None:
+        self.slots, self.lease = slots, lease
+        self._changed = threading.Condition()
+        self._queue: deque[object] = deque()  # the tickets waiting, first come first
+        self._held: dict[object, float] = {}  # the tickets holding a turn: since when
+        self._mine = threading.local()  # this thread's ticket while in its turn
+
+    @property
+    def waiting(self) -> int:
+        """How many threads wait for a turn."""
+        with self._changed:
+            return len(self._queue)
+
+    @property
+    def held(self) -> int:
+        """How many turns are held (leases not run out, not given up)."""
+        with self._changed:
+            self._expire(time.monotonic())
+            return len(self._held)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Runs the block in a turn: after the turns asked for before it, while fewer than
+        ``slots`` are held."""
+        if self.slots <= 0 or getattr(self._mine, "ticket", None) is not None:
+            yield
+            return
+        ticket = object()
+        self._wait_for(ticket)
+        self._mine.ticket = ticket
+        try:
+            yield
+        finally:
+            self._mine.ticket = None
+            self._give_up(ticket)
+
+    def step_aside(self) -> None:
+        """Gives this thread's turn to the next in line (its block goes on without it)."""
+        ticket = getattr(self._mine, "ticket", None)
+        if ticket is not None:
+            self._give_up(ticket)
+
+    def _wait_for(self, ticket: object) -> None:
+        with self._changed:
+            self._queue.append(ticket)
+            try:
+                while True:
+                    now = time.monotonic()
+                    self._expire(now)
+                    if self._queue[0] is ticket and len(self._held) < self.slots:
+                        break
+                    # woken when a turn is given up or the line moves, else when the
+                    # first lease runs out
+                    self._changed.wait(self._until_a_lease_ends(now))
+            except BaseException:  # a stopped run leaves the line
+                self._queue.remove(ticket)
+                self._changed.notify_all()
+                raise
+            self._queue.popleft()
+            self._held[ticket] = now
+            self._changed.notify_all()  # the next in line may fit in too
+
+    def _expire(self, now: float) -> None:
+        for ticket, since in list(self._held.items()):
+            if now - since >= self.lease:
+                del self._held[ticket]
+
+    def _until_a_lease_ends(self, now: float) -> float | None:
+        ends = [since + self.lease - now for since in self._held.values()]
+        return max(min(ends), 0.001) if ends else None
+
+    def _give_up(self, ticket: object) -> None:
+        with self._changed:
+            if self._held.pop(ticket, None) is not None:
+                self._changed.notify_all()
+
+
+def slots_setting(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
+    """``$LOYALTYLENS_RUN_SLOTS``: turns at once (0: no turns), :data:`DEFAULT_SLOTS`
+    when unset; a value that is not a whole number is logged and the default used."""
+    raw = environ.get(SLOTS_ENV_VAR, "").strip()
+    if raw.isdigit():
+        return int(raw)
+    if raw:
+        _LOG.warning("%s = %r is not a whole number of script runs at once; using %d.",
+                     SLOTS_ENV_VAR, raw, DEFAULT_SLOTS)
+    return DEFAULT_SLOTS
+
+
+# One for the server process: every session's runs take turns here.
+RUN_SLOTS = RunSlots(slots_setting(), LEASE)
