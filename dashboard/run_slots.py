@@ -10,8 +10,9 @@ Python with a few threads instead of twenty.
 
 A turn is a lease, so no run holds up the others for long: a run gives its turn up when it
 starts a computation (a result not cached yet: queries that take seconds, with Python's
-lock free), and a run still holding its turn after :data:`LEASE` seconds (a long page, a
-wait for another session's computation) lets the next one in and carries on without it.
+lock free), waits for another session's computation of the same result, or waits for an
+upload being read in a process of its own; and a run still holding its turn after
+:data:`LEASE` seconds lets the next one in and carries on without it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ SLOTS_ENV_VAR = "LOYALTYLENS_RUN_SLOTS"
 # Two: one run's Python while another's waits for DuckDB or sends its page; more threads
 # only share the one lock. 0 turns the turns off (every run at once, as Streamlit does).
 DEFAULT_SLOTS = 2
-# A cached page's run takes 40 to 80 ms of Python (bench/page_cpu.py): well inside it.
-LEASE = 0.25
+# A cached page's run takes 40 to 80 ms of Python (bench/page_cpu.py), well inside it; the
+# known waits (a computation, another session's, an upload read in its own process) give
+# the turn up anyway, so the lease only bounds what nobody foresaw.
+LEASE = 1.0
 
 _LOG = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from dashboard import services
 from dashboard.filters import select_dataset
 from dashboard.formatting import format_day, format_value
 from dashboard.progress_bar import CANCELLED, HEARTBEAT_SECONDS, ProgressBar
+from dashboard.run_slots import RUN_SLOTS
 from dashboard.safe import plain, show_error, show_warning
 from dashboard.uploads import UPLOAD_FILE, forget_upload, session_upload, staging_folder
 from dashboard.widgets import data_table
@@ -191,6 +192,7 @@ def _isolated(state_key: str, inputs: tuple[Any, ...], task: Callable[..., T], n
     takes the keyword ``progress``)."""
     cached = st.session_state.get(state_key)
     if cached is None or cached[0] != inputs:
+        RUN_SLOTS.step_aside()  # seconds of waiting for the process: others take turns
         try:
             if bar is None:
                 result = run_isolated(task, name)
