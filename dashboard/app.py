@@ -10,6 +10,7 @@ import base64
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
 from dashboard.filters import draw_sidebar
 from dashboard.guard import page_failures
@@ -29,8 +30,9 @@ ICON_URL = "data:image/png;base64," + base64.b64encode(ICON.read_bytes()).decode
 
 st.set_page_config(page_title="LoyaltyLens", page_icon=ICON_URL, layout="wide")
 # Every session's run takes its turn at Python (dashboard.run_slots): with many sessions at
-# once, each page is drawn and sent sooner than if all ran together.
-with RUN_SLOTS.turn():
+# once, each page is drawn and sent sooner than if all ran together. A run stopped or
+# rerun (a click meanwhile) while in line leaves it at once.
+with RUN_SLOTS.turn(get_run_yield_check()):
     start_language()  # before any text: the page titles below are in the session's language
 
     # Before any page or dataset is touched: who is this (None: not signed in, the sign-in

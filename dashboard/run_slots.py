@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SLOTS_ENV_VAR = "LOYALTYLENS_RUN_SLOTS"
@@ -33,6 +33,9 @@ DEFAULT_SLOTS = 2
 # known waits (a computation, another session's, an upload read in its own process) give
 # the turn up anyway, so the lease only bounds what nobody foresaw.
 LEASE = 1.0
+# How often a run waiting in line asks whether its session still wants it (a click meanwhile
+# reruns it: it leaves the line rather than be drawn for nothing).
+POLL = 0.2
 
 _LOG = logging.getLogger(__name__)
 
@@ -66,14 +69,16 @@ class RunSlots:
             return len(self._held)
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
+    def turn(self, interrupted: Callable[[], None] | None = None) -> Iterator[None]:
         """Runs the block in a turn: after the turns asked for before it, while fewer than
-        ``slots`` are held."""
+        ``slots`` are held. While it waits, ``interrupted()`` is called every
+        :data:`POLL` seconds: what it raises (the session's run stopped or rerun) ends the
+        wait and leaves the line."""
         if self.slots <= 0 or getattr(self._mine, "ticket", None) is not None:
             yield
             return
         ticket = object()
-        self._wait_for(ticket)
+        self._wait_for(ticket, interrupted)
         self._mine.ticket = ticket
         try:
             yield
@@ -87,25 +92,32 @@ class RunSlots:
         if ticket is not None:
             self._give_up(ticket)
 
-    def _wait_for(self, ticket: object) -> None:
+    def _wait_for(self, ticket: object, interrupted: Callable[[], None] | None) -> None:
         with self._changed:
             self._queue.append(ticket)
-            try:
-                while True:
+        try:
+            while True:
+                with self._changed:
                     now = time.monotonic()
                     self._expire(now)
                     if self._queue[0] is ticket and len(self._held) < self.slots:
-                        break
+                        self._queue.popleft()
+                        self._held[ticket] = now
+                        self._changed.notify_all()  # the next in line may fit in too
+                        return
                     # woken when a turn is given up or the line moves, else when the
-                    # first lease runs out
-                    self._changed.wait(self._until_a_lease_ends(now))
-            except BaseException:  # a stopped run leaves the line
+                    # first lease runs out (or it is time to ask whether to go on)
+                    timeout = self._until_a_lease_ends(now)
+                    if interrupted is not None:
+                        timeout = POLL if timeout is None else min(timeout, POLL)
+                    self._changed.wait(timeout)
+                if interrupted is not None:
+                    interrupted()
+        except BaseException:  # a stopped run leaves the line
+            with self._changed:
                 self._queue.remove(ticket)
                 self._changed.notify_all()
-                raise
-            self._queue.popleft()
-            self._held[ticket] = now
-            self._changed.notify_all()  # the next in line may fit in too
+            raise
 
     def _expire(self, now: float) -> None:
         for ticket, since in list(self._held.items()):

@@ -153,6 +153,42 @@ def test_a_failing_run_gives_its_turn_back_and_turns_nest() -> None:
     assert done.is_set()
 
 
+def test_a_run_stopped_while_in_line_leaves_it() -> None:
+    slots = RunSlots(1, LONG)
+    hold, stop = threading.Event(), threading.Event()
+    outcome: list[BaseException] = []
+
+    class Rerun(Exception):
+        """What Streamlit raises in a run whose session asked for another."""
+
+    def interrupted() -> None:
+        if stop.is_set():
+            raise Rerun()
+
+    def first() -> None:
+        with slots.turn():
+            hold.wait(GIVE_UP)
+
+    def in_line() -> None:
+        try:
+            with slots.turn(interrupted):
+                outcome.append(AssertionError("drawn although stopped"))
+        except Rerun as error:
+            outcome.append(error)
+
+    holder = started(first)
+    until(lambda: slots.held == 1)
+    waiting = started(in_line)
+    until(lambda: slots.waiting == 1)
+    stop.set()  # the session's user clicked again: the run left waiting is rerun
+    waiting.join(GIVE_UP)
+    assert [type(error) for error in outcome] == [Rerun] and slots.waiting == 0
+    assert slots.held == 1  # the first run's turn is still its own
+    hold.set()
+    holder.join(GIVE_UP)
+    assert slots.held == 0
+
+
 def test_no_slots_means_no_turns() -> None:
     slots = RunSlots(0, LONG)
     inside = threading.Barrier(3, timeout=GIVE_UP)  # three runs at once, none waits
