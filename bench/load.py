@@ -192,14 +192,9 @@ class LevelResult:
         return self.sessions if self.clients == "browser" else 1
 
     @property
-    def visits(self) -> int:
-        """How many sessions the level measures: its sessions in each of its two rounds."""
-        return len(VISITS) * self.sessions
-
-    @property
     def peak_rss_mb(self) -> float | None:
         """The higher of the two rounds' servers' peak memory."""
-        return max((p for p in self._costs("peak_rss_mb")), default=None)
+        return max(self._costs("peak_rss_mb"), default=None)
 
     @property
     def server_cpu_s(self) -> float | None:
