@@ -9,6 +9,7 @@ the returning visit's.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -141,3 +142,32 @@ def test_the_targets_are_judged_on_the_server_and_the_returning_visit() -> None:
     assert slowest_p95(result, "cold") == 7.0
     result.returning["weekly"] = []  # a step the returning visit never drew: no figure
     assert slowest_p95(result) is None
+
+
+def test_a_round_stopped_at_its_time_limit_counts_its_own_unfinished_steps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The level's first round finished both its sessions; in the second, one session
+    finishes the Overview and hangs, the other hangs from the start: the round's
+    unfinished steps count as errors (the one's two and the other's three), not the first
+    round's finished sessions."""
+    result = LevelResult("distinct", 2)
+    for step in STEPS:
+        result.finished[step] = [1.0, 1.0]  # the cold round's two sessions
+
+    async def overview_then_hang() -> None:
+        result.finished["overview"].append(1.0)
+        await asyncio.Event().wait()
+
+    async def hang() -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(load, "level_sessions",
+                        lambda *args: [overview_then_hang(), hang()])
+    unused: Any = None  # no browser: the sessions are the two above
+    asyncio.run(load.measure(unused, unused, "http://unused", os.getpid(), result,
+                             "returning", STEP_TIMEOUT, 0.1))
+    assert result.timed_out
+    assert {step: len(failed) for step, failed in result.failures.items()} == {
+        "overview": 1, "weekly": 2, "retention": 2}
+    assert result.rounds["returning"].server_cpu_s is not None
+    assert result.rounds["cold"].server_cpu_s is None
