@@ -12,47 +12,59 @@ take the server's cores. By default (LOAD_CLIENTS=protocol) N - 1 sessions are p
 clients (bench/session_client.py: Streamlit's websocket messages as a browser sends them,
 without drawing anything) and ONE is a real browser session in Debian's Chromium, driven by
 Playwright, doing the same steps at the same time. LOAD_CLIENTS=browser makes all N
-sessions Chromium contexts (one browser, one context a session; the second one the
-returning visit), as before; on one 2-core machine their drawing then competes with the
-server.
+sessions Chromium contexts (one browser, one context a session, the others fresh ones);
+on one 2-core machine their drawing then competes with the server.
 
 Two times are reported per step. "Server": from the link opened or the click (the rerun
 sent) until the server has finished the script run it started (Streamlit's
-``script_finished`` on the session's websocket), for all N sessions. "Render": for the real
+``script_finished`` on the session's websocket), for all sessions. "Render": for the real
 browser(s) only, until the page is also drawn at rest: no running indicator, no
 placeholder, the page's main chart drawn. A step counts when it shows the view asked for
 (the query string and page the server wrote back).
 
 The browser's time to render is reported for two kinds of visit. A first visit ("cold") is
 a fresh browser context: it downloads and compiles Streamlit's JavaScript and plotly.js
-before it draws anything. A returning manager's visit ("returning") is a context that has
-opened the app before (the level's warm-up session ran in it, on another view), so its
-HTTP cache holds those files, as a colleague's browser does on every visit after the first.
-Of the N sessions of a level, one is a first visit and one a returning visit (N - 2
-protocol sessions); a level of one session runs the returning visit after the first one,
-each alone. The targets are judged on the returning visit (a team opens its dashboard
-every day; the first visit happens once per browser and Streamlit version); the first
-visit's figure is printed and written beside it.
+(7.9 MB for the Overview) before it draws anything. A returning manager's visit
+("returning") is a context that has opened the app before (the round's warm-up session ran
+in it, on another view), so its HTTP cache holds those files, as a colleague's browser does
+on every visit after the first. The targets are judged on the returning visit (a team opens
+its dashboard every day; the first visit happens once per browser and Streamlit version);
+the first visit's figure is printed and written beside it.
+
+Each kind of visit runs in a round of its own: a level of N sessions is two rounds, each on
+a freshly started server, "cold" (the first visit and N - 1 protocol sessions, all at once)
+and then "returning" (the returning visit and N - 1 protocol sessions, all at once); a
+level of one session is the first visit alone on its server and the returning visit alone
+on its own, both on the view's W. Why: in production the two visits are different
+people's computers, but here they would share the server's two cores. With both browsers in
+one level, the first visit's download and JavaScript compiling slowed the returning visit's
+drawing: two browsers and nothing else (the 1-million-order shop, a quiet 2-core machine)
+drew the returning visit's Overview in 3.53 s, against 2.17 s alone; at 20 sessions on one
+shared view it took 5.2 to 6.2 s, against 3.9 to 4.7 s with the returning browser and 19
+protocol sessions. A level's figures hold both rounds: the server's times of all 2 N
+sessions, the first visit's and the returning visit's times to render, and the errors of
+both.
 
 An exception (an exception box in the browser, an exception element in a protocol
 session's deltas) or a step that does not finish within LOAD_STEP_TIMEOUT seconds counts
-as an error (and ends that session); a level that does not finish within
+as an error (and ends that session); a round that does not finish within
 LOAD_LEVEL_TIMEOUT seconds is stopped and its unfinished steps are reported as errors.
 
-Each level runs on a freshly started server, warmed by one browser session on a view no
-measured session uses (a long-running server has its code loaded and the orders in
-DuckDB's buffers, but none of the measured results cached). Its peak memory is the server
-process's high-water mark (VmHWM), read before it stops. Its CPU time is what the server
-used during the measured sessions (user and system, warm-up excluded), shown beside the CPU
-time of the clients driving it (this process: the protocol sessions and Playwright's
-Python side; and the browser: Playwright's driver and Chromium) and the machine's highest
-1-minute load average during the level.
+Each round's server is warmed by one browser session on a view no measured session uses (a
+long-running server has its code loaded and the orders in DuckDB's buffers, but none of
+the measured results cached). Its peak memory is the server process's high-water mark
+(VmHWM), read before it stops; a level's is the higher of its two rounds. Its CPU time is
+what the server used during the measured sessions (user and system, warm-up excluded),
+shown beside the CPU time of the clients driving it (this process: the protocol sessions
+and Playwright's Python side; and the browser: Playwright's driver and Chromium) and the
+machine's highest 1-minute load average during the round: the JSON has them per round,
+the printed table the mean of the two rounds.
 
 Sizes: BENCH_CUSTOMERS (default 300,000 customers, about 1 million orders), LOAD_LEVELS
 (default 1,5,10,20 sessions), LOAD_VIEWS (default distinct,shared). LOAD_SHOP_FOLDER keeps
-the generated shop in a folder for later runs (each level serves a copy of it).
+the generated shop in a folder for later runs (each round serves a copy of it).
 LOAD_COMPARE_ROOT names another checkout (e.g. the main branch's worktree): each level then
-runs on a server of each checkout in turn, side by side on the same machine (the targets
+runs on servers of each checkout in turn, side by side on the same machine (the targets
 are judged on this one's). Writes
 bench/results/load-<customers>.json; the targets (issue 16) apply at 20 sessions on about
 1 million orders, to the slower of the server's p95 (all sessions) and the returning
@@ -65,13 +77,14 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +114,9 @@ RESULTS = Path(__file__).parent / "results"
 APP = ROOT / "dashboard" / "app.py"
 STEPS = ("overview", "weekly", "retention")
 VIEWS = ("distinct", "shared")
-CLIENTS = ("protocol", "browser")  # N - 2 protocol sessions and two browsers, or N browsers
-VISITS = ("cold", "returning")  # a fresh browser context, one that opened the app before
+CLIENTS = ("protocol", "browser")  # a round: N - 1 protocol sessions and a browser, or N browsers
+VISITS = ("cold", "returning")  # a fresh browser context, one that opened the app before;
+# a level runs a round of each, in this order, each on a fresh server
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 SHARED_W = 90
 WARM_UP_W = 365  # no measured session uses it
@@ -131,15 +145,27 @@ class StepFailed(Exception):
 
 
 @dataclass
+class RoundCosts:
+    """What one round cost: its server's peak memory, the CPU time of its server, of the
+    clients and of the browser during the measured sessions, the highest load average."""
+
+    peak_rss_mb: float | None = None
+    server_cpu_s: float | None = None
+    clients_cpu_s: float | None = None  # this process: protocol sessions, Playwright's side
+    browser_cpu_s: float | None = None
+    load_average: float | None = None  # the highest 1-minute load average of the round
+
+
+@dataclass
 class LevelResult:
-    """One level: the times of each step and what failed, by step (a session's steps
-    after a failed one count as failed: that user never saw them)."""
+    """One level: its two rounds' times of each step and what failed, by step (a
+    session's steps after a failed one count as failed: that user never saw them)."""
 
     views: str
     sessions: int
     clients: str = "protocol"
     checkout: str = "this"  # or "compared": the checkout of LOAD_COMPARE_ROOT
-    # until the server had finished the step's run, for every session
+    # until the server had finished the step's run, for every session of both rounds
     finished: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
     # until a real browser had also drawn the page: a first visit (fresh browser contexts)
     seconds: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
@@ -149,28 +175,51 @@ class LevelResult:
     downloaded_mb: dict[str, list[float]] = field(
         default_factory=lambda: {v: [] for v in VISITS})
     failures: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in STEPS})
-    # every step of every session: which client, its W, when it started (seconds from the
-    # level's start), its server time and (browsers) its time to draw, to see who sets a p95
+    # every step of every session: its round, which client, its W, when it started (seconds
+    # from its round's start), its server time and (browsers) its time to draw, to see who
+    # sets a p95
     each: list[dict[str, Any]] = field(default_factory=list)
+    # what each round cost, by the kind of visit it measured
+    rounds: dict[str, RoundCosts] = field(default_factory=lambda: {v: RoundCosts()
+                                                                   for v in VISITS})
+    current_round: str = VISITS[0]  # the round running now, and when it started (monotonic)
     started: float = field(default_factory=time.monotonic)
-    peak_rss_mb: float | None = None
-    server_cpu_s: float | None = None
-    clients_cpu_s: float | None = None  # this process: protocol sessions, Playwright's side
-    browser_cpu_s: float | None = None
-    load_average: float | None = None  # the highest 1-minute load average of the level
     timed_out: bool = False
 
     @property
     def browsers(self) -> int:
-        """How many of the sessions are real browsers (a first visit and a returning one
-        at least)."""
-        return self.visits if self.clients == "browser" else 2
+        """How many of a round's sessions are real browsers (its kind of visit at least)."""
+        return self.sessions if self.clients == "browser" else 1
 
     @property
-    def visits(self) -> int:
-        """How many sessions the level measures: its sessions, and with one session the
-        returning visit after the first."""
-        return max(self.sessions, 2)
+    def peak_rss_mb(self) -> float | None:
+        """The higher of the two rounds' servers' peak memory."""
+        return max(self._costs("peak_rss_mb"), default=None)
+
+    @property
+    def server_cpu_s(self) -> float | None:
+        """The mean of the two rounds' server CPU times (of those measured)."""
+        return _mean(self._costs("server_cpu_s"))
+
+    @property
+    def clients_cpu_s(self) -> float | None:
+        """The mean of the two rounds' CPU times of this process's clients."""
+        return _mean(self._costs("clients_cpu_s"))
+
+    @property
+    def browser_cpu_s(self) -> float | None:
+        """The mean of the two rounds' CPU times of Playwright's driver and Chromium."""
+        return _mean(self._costs("browser_cpu_s"))
+
+    @property
+    def load_average(self) -> float | None:
+        """The mean of the two rounds' highest 1-minute load averages."""
+        return _mean(self._costs("load_average"))
+
+    def _costs(self, name: str) -> list[float]:
+        """One cost of each round that measured it."""
+        return [value for costs in self.rounds.values()
+                if (value := getattr(costs, name)) is not None]
 
     def summary(self) -> dict[str, Any]:
         steps = {step: {"server_p50": percentile(self.finished[step], 50),
@@ -193,6 +242,7 @@ class LevelResult:
                 "peak_rss_mb": self.peak_rss_mb, "server_cpu_s": self.server_cpu_s,
                 "clients_cpu_s": self.clients_cpu_s, "browser_cpu_s": self.browser_cpu_s,
                 "load_average": self.load_average, "timed_out": self.timed_out,
+                "rounds": {visit: asdict(costs) for visit, costs in self.rounds.items()},
                 "each_step": self.each}
 
     @property
@@ -210,7 +260,7 @@ class LevelResult:
         """One finished step of one session, kept for the JSON (``began``: monotonic; a
         browser's first step also says when its page opened the websocket, sent its first
         message and received the server's first, from the step's start)."""
-        step_times = {"step": step, "client": client, "w": w,
+        step_times = {"round": self.current_round, "step": step, "client": client, "w": w,
                       "began_s": round(began - self.started, 3), "server_s": round(server, 3),
                       "drawn_s": None if drawn is None else round(drawn, 3)}
         if runs is not None and step == STEPS[0]:
@@ -222,6 +272,10 @@ class LevelResult:
 
 def percentile(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
+
+
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
 
 
 def setting(name: str, default: str) -> str:
@@ -503,78 +557,81 @@ class LoadAverage:
         return max(self.highest, os.getloadavg()[0])
 
 
-async def run_level(browser: Browser, url: str, pid: int, result: LevelResult,
+async def run_level(browser: Browser, url: str, pid: int, result: LevelResult, visit: str,
                     step_timeout: float, level_timeout: float) -> None:
+    """The level's round of ``visit`` ("cold" or "returning") against the server at
+    ``url`` (process ``pid``), warm-up first."""
     # The returning manager's browser: the warm-up session (a view no measured session
-    # uses) fills its HTTP cache, as an earlier visit to the app would have.
+    # uses) fills its HTTP cache, as an earlier visit to the app would have. The cold round
+    # warms its server alike, so that both rounds start from the same server.
     profile = await browser.new_context(viewport=VIEWPORT)
     try:
         warm_up = LevelResult("warm-up", 1)
         await browser_session(browser, url, WARM_UP_W, warm_up, step_timeout, profile)
         if warm_up.errors:  # reported, not counted: no measured user saw it
             print(f"    warm-up failed: {warm_up.errors[0]}", flush=True)
-        await measure(browser, profile, url, pid, result, step_timeout, level_timeout)
+        await measure(browser, profile, url, pid, result, visit, step_timeout, level_timeout)
     finally:
         with suppress(Exception):
             await profile.close()
 
 
 def level_sessions(browser: Browser, profile: BrowserContext, url: str, result: LevelResult,
-                   step_timeout: float) -> list[Any]:
-    """The level's sessions, to run at once: the first a first visit in a fresh browser,
-    the second a returning visit in ``profile`` (with one session, after the first, on a
-    view of its own: the first one's would be computed already), the others protocol
-    sessions (or fresh browsers with LOAD_CLIENTS=browser)."""
-    windows = ([SHARED_W] * result.visits if result.views == "shared"
-               else [30 + i for i in range(result.visits)])  # never WARM_UP_W
-    if result.sessions == 1:  # one after the other, each computing a view of its own
-        windows = [windows[0] + n for n in range(result.visits)]
+                   visit: str, step_timeout: float) -> list[Any]:
+    """The sessions of the level's round of ``visit``, to run at once: the first that
+    kind of visit (a fresh browser, or a returning one in ``profile``), the others
+    protocol sessions (or fresh browsers with LOAD_CLIENTS=browser)."""
+    windows = ([SHARED_W] * result.sessions if result.views == "shared"
+               else [30 + i for i in range(result.sessions)])  # never WARM_UP_W
 
     def session(n: int, w: int) -> Any:
-        if n == 1:
-            return browser_session(browser, url, w, result, step_timeout, profile)
+        if n == 0:
+            return browser_session(browser, url, w, result, step_timeout,
+                                   profile if visit == VISITS[1] else None)
         if n < result.browsers:
             return browser_session(browser, url, w, result, step_timeout)
         return protocol_session(url, w, result, step_timeout)
 
-    if result.sessions == 1:
-        async def in_turn() -> None:
-            for n, w in enumerate(windows):
-                await session(n, w)
-        return [in_turn()]
     return [session(n, w) for n, w in enumerate(windows)]
 
 
 async def measure(browser: Browser, profile: BrowserContext, url: str, pid: int,
-                  result: LevelResult, step_timeout: float, level_timeout: float) -> None:
-    """Runs the level's sessions at once (see :func:`level_sessions`), its costs into
-    ``result``."""
+                  result: LevelResult, visit: str, step_timeout: float,
+                  level_timeout: float) -> None:
+    """Runs the sessions of the level's round of ``visit`` at once (see
+    :func:`level_sessions`), their times into ``result``, the round's costs into
+    ``result.rounds[visit]``."""
+    costs, before = result.rounds[visit], _counts(result)
     cpu_before, browser_before = cpu_seconds(pid), browser_cpu_seconds(pid)
-    result.started = time.monotonic()
+    result.current_round, result.started = visit, time.monotonic()
     clients_before, load = time.process_time(), LoadAverage()
     sessions = [asyncio.ensure_future(session) for session in
-                level_sessions(browser, profile, url, result, step_timeout)]
+                level_sessions(browser, profile, url, result, visit, step_timeout)]
     _, pending = await asyncio.wait(sessions, timeout=level_timeout)
     if pending:
         result.timed_out = True
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        for step in STEPS:
-            unfinished = (result.visits - len(result.finished[step])
-                          - len(result.failures[step]))
-            result.failures[step] += [f"{step}: not finished before the level stopped "
+        for step, now, then in zip(STEPS, _counts(result), before, strict=True):
+            unfinished = result.sessions - (now - then)  # of this round's sessions
+            result.failures[step] += [f"{step}: not finished before the round stopped "
                                       f"after {level_timeout:.0f} s"] * unfinished
-    result.server_cpu_s = cpu_seconds(pid) - cpu_before
-    result.clients_cpu_s = time.process_time() - clients_before
-    result.browser_cpu_s = browser_cpu_seconds(pid) - browser_before
-    result.load_average = await load.stop()
+    costs.server_cpu_s = cpu_seconds(pid) - cpu_before
+    costs.clients_cpu_s = time.process_time() - clients_before
+    costs.browser_cpu_s = browser_cpu_seconds(pid) - browser_before
+    costs.load_average = await load.stop()
+
+
+def _counts(result: LevelResult) -> list[int]:
+    """The sessions each step has counted so far, finished or failed."""
+    return [len(result.finished[step]) + len(result.failures[step]) for step in STEPS]
 
 
 async def run_all(database: Path, levels: list[int], views: list[str], clients: str,
                   folder: Path, step_timeout: float, level_timeout: float,
                   roots: dict[str, Path] | None = None) -> list[LevelResult]:
-    """Every level, each on a fresh server of each checkout of ``roots`` in turn (by
+    """Every level, each on fresh servers of each checkout of ``roots`` in turn (by
     default this one), so that two versions compared see the same machine."""
     roots = roots or {"this": ROOT}
     results: list[LevelResult] = []
@@ -596,29 +653,41 @@ async def run_all(database: Path, levels: list[int], views: list[str], clients: 
 
 async def run_one(browser: Browser, database: Path, root: Path, folder: Path,
                   result: LevelResult, step_timeout: float, level_timeout: float) -> None:
-    """One level on a fresh server of the checkout ``root``, serving its own copy of
-    ``database`` (no level sees another's cache or catalogue)."""
-    name = f"{result.checkout}-{result.views}-{result.sessions}"
+    """One level: its round of each kind of visit in turn, each on a fresh server of the
+    checkout ``root`` (see :func:`run_round`)."""
+    for visit in VISITS:
+        await run_round(browser, database, root, folder, result, visit, step_timeout,
+                        level_timeout)
+    print_level(result)
+
+
+async def run_round(browser: Browser, database: Path, root: Path, folder: Path,
+                    result: LevelResult, visit: str, step_timeout: float,
+                    level_timeout: float) -> None:
+    """The level's round of ``visit`` on a fresh server of the checkout ``root``, serving
+    its own copy of ``database`` (no round sees another's cache or catalogue)."""
+    name = f"{result.checkout}-{result.views}-{result.sessions}-{visit}"
     copy = folder / name / database.name
     shutil.copytree(database, copy)
     log = folder / f"server-{name}.log"
+    errors_before = len(result.errors)
     try:
         with server(copy, log, root / "dashboard" / "app.py", root) as (url, pid):
-            await run_level(browser, url, pid, result, step_timeout, level_timeout)
-            result.peak_rss_mb = peak_rss_mb(pid)
+            await run_level(browser, url, pid, result, visit, step_timeout, level_timeout)
+            result.rounds[visit].peak_rss_mb = peak_rss_mb(pid)
     except RuntimeError as error:  # the server did not start: no step ran
         for _ in range(result.sessions):
             result.fail(STEPS[0], str(error).splitlines()[0])
     finally:
         shutil.rmtree(copy.parent, ignore_errors=True)
-    if result.errors:  # the server's side of them, kept for reading
+    if len(result.errors) > errors_before:  # the server's side of them, kept for reading
         shutil.copy(log, RESULTS / f"load-server-{name}.log")
-    print_level(result)
 
 
 # -- reporting -----------------------------------------------------------------------
 
 
+# CPU times and the load average: the mean of the level's two rounds; peak RSS: the higher
 HEADER = (f"{'checkout':<10}{'views':<10}{'sessions':>9}  {'step':<11}{'server p50':>11}"
           f"{'server p95':>11}{'cold p50':>11}{'cold p95':>11}{'return p50':>11}"
           f"{'return p95':>11}{'errors':>8}{'peak RSS MB':>13}"
@@ -705,10 +774,11 @@ def main() -> None:
     try:
         database, orders = run_database(customers, folder)
         print(f"{orders:,} orders from {customers:,} customers; sessions at once: "
-              f"{', '.join(map(str, levels))}; "
-              + ("every session a browser" if clients == "browser" else
-                 "two browser sessions (a first visit and a returning one), the others "
-                 "over Streamlit's protocol"))
+              f"{', '.join(map(str, levels))}; each level a round of a first browser visit "
+              "and then one of a returning visit, each on a fresh server, with the other "
+              + ("sessions fresh browsers" if clients == "browser" else
+                 "sessions over Streamlit's protocol")
+              + "; CPU and load: the mean of the two rounds, peak RSS the higher")
         print(HEADER, flush=True)
         results = asyncio.run(run_all(database, levels, views, clients, folder,
                                       step_timeout, level_timeout, roots))

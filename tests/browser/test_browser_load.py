@@ -1,22 +1,28 @@
 """The load benchmark's two kinds of browser visit (bench/load.py), in Debian's Chromium
 against the real server on the small shop: a first visit in a fresh browser downloads
 Streamlit's JavaScript, a returning manager's visit (a browser that opened the app before)
-takes it from its HTTP cache; both are timed per step and reported apart, and the targets
-are judged on the server's times and the returning visit's.
+takes it from its HTTP cache; each runs in a round of its own on a fresh server, both are
+timed per step and reported apart, and the targets are judged on the server's times and
+the returning visit's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit
 from playwright.async_api import async_playwright
 
-from bench.load import STEPS, LevelResult, run_level, server, slowest_p95
+from bench import load
+from bench.load import SHARED_W, STEPS, LevelResult, RoundCosts, run_one, slowest_p95
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.builders import SMALL_ORDERS
 from tests.test_load_client import cli
@@ -35,39 +41,61 @@ def bundle_bytes() -> int:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """The dashboard serving the small shop, stored with the CLI: its URL and process."""
-    folder = tmp_path_factory.mktemp("browser_load")
-    db = folder / "shop.duckdb"
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small shop's database, stored with the CLI (each round serves a copy)."""
+    db = tmp_path_factory.mktemp("browser_load") / "shop.duckdb"
     cli(db, "ingest", str(SMALL_ORDERS), "--dataset", "Small shop")
-    with server(db, folder / "server.log") as (url, pid):
-        yield url, pid
+    return db
 
 
-def measured(url: str, pid: int, result: LevelResult) -> LevelResult:
-    """``result`` after its level ran against the server (warm-up included)."""
+def measured(database: Path, folder: Path, result: LevelResult,
+             monkeypatch: pytest.MonkeyPatch) -> tuple[LevelResult, list[int]]:
+    """``result`` after its level ran (both rounds, warm-ups included), and the process
+    id of every server the level started."""
+    servers: list[int] = []
+    started = load.server
+
+    @contextmanager
+    def counted(*args: Any, **kwargs: Any) -> Iterator[tuple[str, int]]:
+        with started(*args, **kwargs) as (url, pid):
+            servers.append(pid)
+            yield url, pid
+
+    monkeypatch.setattr(load, "server", counted)
+
     async def level() -> None:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM,
                                                        args=CHROMIUM_ARGS)
             try:
-                await run_level(browser, url, pid, result, STEP_TIMEOUT, 6 * STEP_TIMEOUT)
+                await run_one(browser, database, load.ROOT, folder, result, STEP_TIMEOUT,
+                              6 * STEP_TIMEOUT)
             finally:
                 await browser.close()
     asyncio.run(level())
-    return result
+    return result, servers
 
 
 @pytest.mark.parametrize("sessions", [1, 3])
-def test_a_first_visit_and_a_returning_one_are_timed_apart(
-        shop: tuple[str, int], sessions: int) -> None:
-    result = measured(*shop, LevelResult("shared", sessions))
+def test_a_first_visit_and_a_returning_one_are_timed_apart_each_in_its_own_round(
+        shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sessions: int) -> None:
+    result, servers = measured(shop, tmp_path, LevelResult("shared", sessions), monkeypatch)
     assert not result.errors, result.errors
-    # one first visit and one returning visit, each through every step; with one session
-    # the returning visit comes after the first (two sessions' server times a step)
+    # two rounds, each on a server of its own
+    assert len(servers) == len(set(servers)) == 2
+    # each round: its kind of visit and the other sessions over the protocol, all on the
+    # shared view's link; so each step has the server times of twice the level's sessions,
+    # and one first visit's and one returning visit's time to draw
+    each_round = {"cold": {"cold": 1, "protocol": sessions - 1},
+                  "returning": {"returning": 1, "protocol": sessions - 1}}
     for step in STEPS:
+        assert len(result.finished[step]) == 2 * sessions, step
         assert len(result.seconds[step]) == 1 and len(result.returning[step]) == 1, step
-        assert len(result.finished[step]) == max(sessions, 2), step
+        for visit, clients in each_round.items():
+            ran = Counter(entry["client"] for entry in result.each
+                          if entry["step"] == step and entry["round"] == visit)
+            assert ran == +Counter(clients), (step, visit)
+    assert {entry["w"] for entry in result.each} == {SHARED_W}
     # the first visit downloaded Streamlit's page's files; the returning one none of them
     (first,), (returning,) = result.downloaded_mb["cold"], result.downloaded_mb["returning"]
     assert first * 1e6 >= bundle_bytes()
@@ -76,9 +104,30 @@ def test_a_first_visit_and_a_returning_one_are_timed_apart(
     assert summary["downloaded_mb"] == {"cold": first, "returning": 0}
     for step in STEPS:
         figures = summary["steps"][step]
+        assert figures["finished"] == 2 * sessions
         assert figures["render_p95"] == result.seconds[step][0]
         assert figures["returning_p50"] == figures["returning_p95"] == result.returning[step][0]
         assert figures["returned"] == 1
+    # each round's costs measured on its own server
+    for visit in ("cold", "returning"):
+        costs = summary["rounds"][visit]
+        assert costs["peak_rss_mb"] > 0 and costs["server_cpu_s"] > 0, visit
+
+
+def test_a_level_shows_the_higher_peak_and_the_mean_costs_of_its_two_rounds() -> None:
+    result = LevelResult("distinct", 5)
+    result.rounds = {"cold": RoundCosts(400.0, 10.0, 2.0, 30.0, 4.0),
+                     "returning": RoundCosts(450.0, 12.0, 1.0, 6.0, 3.0)}
+    summary = result.summary()
+    assert summary["peak_rss_mb"] == 450.0
+    assert (summary["server_cpu_s"], summary["clients_cpu_s"], summary["browser_cpu_s"],
+            summary["load_average"]) == (11.0, 1.5, 18.0, 3.5)
+    assert summary["rounds"]["cold"] == {"peak_rss_mb": 400.0, "server_cpu_s": 10.0,
+                                         "clients_cpu_s": 2.0, "browser_cpu_s": 30.0,
+                                         "load_average": 4.0}
+    # a round whose server did not start measured nothing: the other's figures stand
+    result.rounds["returning"] = RoundCosts()
+    assert (result.peak_rss_mb, result.server_cpu_s) == (400.0, 10.0)
 
 
 def test_the_targets_are_judged_on_the_server_and_the_returning_visit() -> None:
@@ -93,3 +142,32 @@ def test_the_targets_are_judged_on_the_server_and_the_returning_visit() -> None:
     assert slowest_p95(result, "cold") == 7.0
     result.returning["weekly"] = []  # a step the returning visit never drew: no figure
     assert slowest_p95(result) is None
+
+
+def test_a_round_stopped_at_its_time_limit_counts_its_own_unfinished_steps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The level's first round finished both its sessions; in the second, one session
+    finishes the Overview and hangs, the other hangs from the start: the round's
+    unfinished steps count as errors (the one's two and the other's three), not the first
+    round's finished sessions."""
+    result = LevelResult("distinct", 2)
+    for step in STEPS:
+        result.finished[step] = [1.0, 1.0]  # the cold round's two sessions
+
+    async def overview_then_hang() -> None:
+        result.finished["overview"].append(1.0)
+        await asyncio.Event().wait()
+
+    async def hang() -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(load, "level_sessions",
+                        lambda *args: [overview_then_hang(), hang()])
+    unused: Any = None  # no browser: the sessions are the two above
+    asyncio.run(load.measure(unused, unused, "http://unused", os.getpid(), result,
+                             "returning", STEP_TIMEOUT, 0.1))
+    assert result.timed_out
+    assert {step: len(failed) for step, failed in result.failures.items()} == {
+        "overview": 1, "weekly": 2, "retention": 2}
+    assert result.rounds["returning"].server_cpu_s is not None
+    assert result.rounds["cold"].server_cpu_s is None
