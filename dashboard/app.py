@@ -17,7 +17,7 @@ from dashboard.guard import page_failures
 from dashboard.language import language_picker, start_language
 from dashboard.notes_panel import notes_panel
 from dashboard.report_button import report_button
-from dashboard.run_slots import RUN_SLOTS
+from dashboard.run_slots import RUN_SLOTS, SHOWN, share_the_interpreter
 from dashboard.safe import show_warning
 from dashboard.signin import current_principal
 from metrics.i18n import t
@@ -30,9 +30,11 @@ ICON_URL = "data:image/png;base64," + base64.b64encode(ICON.read_bytes()).decode
 
 st.set_page_config(page_title="LoyaltyLens", page_icon=ICON_URL, layout="wide")
 # Every session's run takes its turn at Python (dashboard.run_slots): with many sessions at
-# once, each page is drawn and sent sooner than if all ran together. A run stopped or
-# rerun (a click meanwhile) while in line leaves it at once.
-with RUN_SLOTS.turn(get_run_yield_check()):
+# once, each page is drawn and sent sooner than if all ran together, and someone opening
+# the dashboard goes ahead of the further clicks of those who have it open. A run stopped
+# or rerun (a click meanwhile) while in line leaves it at once.
+share_the_interpreter()
+with RUN_SLOTS.turn(get_run_yield_check(), first=SHOWN not in st.session_state):
     start_language()  # before any text: the page titles below are in the session's language
 
     # Before any page or dataset is touched: who is this (None: not signed in, the sign-in
@@ -58,6 +60,7 @@ with RUN_SLOTS.turn(get_run_yield_check()):
         language_picker()
     if principal is None:
         st.stop()
+    st.session_state[SHOWN] = True  # its next runs are further clicks
     with page_failures():
         # a metrics error here stops the page, the sidebar drawn so far
         view = draw_sidebar()

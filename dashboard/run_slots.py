@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -37,12 +38,22 @@ LEASE = 1.0
 # reruns it: it leaves the line rather than be drawn for nothing).
 POLL = 0.2
 
+# How long a thread may hold Python's lock while another waits for it, in seconds (Python's
+# default: 0.005). The event loop gives the lock up on every message it sends (each step
+# waits for the socket), then waits this long to get it back from a running page: 5 ms a
+# message, where a page is a hundred of them.
+SWITCH_INTERVAL = 0.0005
+# The session-state key of a session that has been shown a page (its next runs are not its
+# first).
+SHOWN = "_shown_a_page"
+
 _LOG = logging.getLogger(__name__)
 
 
 class RunSlots:
-    """At most ``slots`` turns at once, given in the order asked for, each a lease of
-    ``lease`` seconds.
+    """At most ``slots`` turns at once, given in the order asked for (a session's first
+    page before the further pages of sessions that have one), each a lease of ``lease``
+    seconds.
 
     :meth:`turn` waits for one and holds it while its block runs; :meth:`step_aside` gives
     this thread's turn up early. A thread asking again inside its turn gets it at once.
@@ -51,7 +62,8 @@ class RunSlots:
     def __init__(self, slots: int, lease: float) -> None:
         self.slots, self.lease = slots, lease
         self._changed = threading.Condition()
-        self._queue: deque[object] = deque()  # the tickets waiting, first come first
+        # the tickets waiting, first come first: sessions' first pages, then the others
+        self._lines: tuple[deque[object], deque[object]] = (deque(), deque())
         self._held: dict[object, float] = {}  # the tickets holding a turn: since when
         self._mine = threading.local()  # this thread's ticket while in its turn
 
@@ -59,7 +71,7 @@ class RunSlots:
     def waiting(self) -> int:
         """How many threads wait for a turn."""
         with self._changed:
-            return len(self._queue)
+            return sum(map(len, self._lines))
 
     @property
     def held(self) -> int:
@@ -69,16 +81,18 @@ class RunSlots:
             return len(self._held)
 
     @contextmanager
-    def turn(self, interrupted: Callable[[], None] | None = None) -> Iterator[None]:
+    def turn(self, interrupted: Callable[[], None] | None = None, first: bool = False
+             ) -> Iterator[None]:
         """Runs the block in a turn: after the turns asked for before it, while fewer than
-        ``slots`` are held. While it waits, ``interrupted()`` is called every
-        :data:`POLL` seconds: what it raises (the session's run stopped or rerun) ends the
-        wait and leaves the line."""
+        ``slots`` are held; ``first`` (a session's first page: someone opening the
+        dashboard) goes ahead of every run that is not. While it waits, ``interrupted()``
+        is called every :data:`POLL` seconds: what it raises (the session's run stopped or
+        rerun) ends the wait and leaves the line."""
         if self.slots <= 0 or getattr(self._mine, "ticket", None) is not None:
             yield
             return
         ticket = object()
-        self._wait_for(ticket, interrupted)
+        self._wait_for(ticket, self._lines[0 if first else 1], interrupted)
         self._mine.ticket = ticket
         try:
             yield
@@ -92,16 +106,17 @@ class RunSlots:
         if ticket is not None:
             self._give_up(ticket)
 
-    def _wait_for(self, ticket: object, interrupted: Callable[[], None] | None) -> None:
+    def _wait_for(self, ticket: object, line: deque[object],
+                  interrupted: Callable[[], None] | None) -> None:
         with self._changed:
-            self._queue.append(ticket)
+            line.append(ticket)
         try:
             while True:
                 with self._changed:
                     now = time.monotonic()
                     self._expire(now)
-                    if self._queue[0] is ticket and len(self._held) < self.slots:
-                        self._queue.popleft()
+                    if self._next() is ticket and len(self._held) < self.slots:
+                        line.popleft()
                         self._held[ticket] = now
                         self._changed.notify_all()  # the next in line may fit in too
                         return
@@ -115,9 +130,12 @@ class RunSlots:
                     interrupted()
         except BaseException:  # a stopped run leaves the line
             with self._changed:
-                self._queue.remove(ticket)
+                line.remove(ticket)
                 self._changed.notify_all()
             raise
+
+    def _next(self) -> object:
+        return (self._lines[0] or self._lines[1])[0]
 
     def _expire(self, now: float) -> None:
         for ticket, since in list(self._held.items()):
@@ -132,6 +150,13 @@ class RunSlots:
         with self._changed:
             if self._held.pop(ticket, None) is not None:
                 self._changed.notify_all()
+
+
+def share_the_interpreter() -> None:
+    """Lets the event loop take Python's lock back sooner (:data:`SWITCH_INTERVAL`): for
+    the whole server process, set by its first run."""
+    if sys.getswitchinterval() != SWITCH_INTERVAL:
+        sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 def slots_setting(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:

@@ -5,18 +5,21 @@ out within a test, and a short one is only waited for, never timed."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import streamlit as st
 
 from dashboard import run_slots, services
-from dashboard.run_slots import RunSlots, slots_setting
+from dashboard.run_slots import SHOWN, RunSlots, slots_setting
 from metrics.query.filters import Filters
+from tests.test_app import open_app
 
 # How long a thread may take to reach a point before the test gives up (a hang, not a
 # measurement: each wait returns as soon as the other thread gets there).
@@ -308,3 +311,50 @@ def test_a_run_waiting_for_another_sessions_computation_gives_its_turn_up(
     first.join(GIVE_UP)
     waiting.join(GIVE_UP)
     assert got["first"] is True and got["waiting"] is True
+
+
+def test_a_sessions_first_page_goes_ahead_of_further_clicks() -> None:
+    slots = RunSlots(1, LONG)
+    order: list[str] = []
+    hold = threading.Event()
+
+    def holder() -> None:
+        with slots.turn():
+            hold.wait(GIVE_UP)
+
+    def run(name: str, first: bool) -> None:
+        with slots.turn(first=first):
+            order.append(name)
+
+    threads = [started(holder)]
+    until(lambda: slots.held == 1)
+    # two clicks of sessions that have a page, then two people opening the dashboard, then
+    # another click: each in line before the next asks
+    for n, (name, first) in enumerate([("click 1", False), ("click 2", False),
+                                       ("opened 1", True), ("opened 2", True),
+                                       ("click 3", False)]):
+        threads.append(started(lambda name=name, first=first: run(name, first)))
+        until(lambda n=n: slots.waiting == n + 1)
+    hold.set()
+    for thread in threads:
+        thread.join(GIVE_UP)
+    assert order == ["opened 1", "opened 2", "click 1", "click 2", "click 3"]
+
+
+def test_the_app_asks_for_a_first_turn_once_per_session(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[bool] = []
+    turn = run_slots.RUN_SLOTS.turn
+
+    def recorded(interrupted: Callable[[], None] | None = None, first: bool = False) -> Any:
+        asked.append(first)
+        return turn(interrupted, first)
+
+    monkeypatch.setattr(run_slots.RUN_SLOTS, "turn", recorded)
+    app = open_app()  # a session's first page
+    app.run()  # a click: its second
+    assert not app.exception
+    assert asked == [True, False]
+    assert open_app().session_state[SHOWN] is True and asked == [True, False, True]
+    # and the server's threads hand Python's lock over ten times as often as by default
+    assert sys.getswitchinterval() == pytest.approx(0.0005)
