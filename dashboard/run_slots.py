@@ -6,7 +6,7 @@ event loop, which sends every page to its browser a message at a time and answer
 connections: a page computed in 0.2 s then waited 1 to 2 s to be sent (20 sessions on one
 shared view, one of them a browser arriving late). Runs taking turns, :data:`SLOTS` at a
 time, use the same Python time in all, but each finishes sooner and the event loop shares
-Python with a few threads instead of twenty.
+Python with one thread instead of twenty.
 
 A turn is a lease, so no run holds up the others for long: a run gives its turn up when it
 starts a computation (a result not cached yet: queries that take seconds, with Python's
@@ -27,9 +27,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SLOTS_ENV_VAR = "LOYALTYLENS_RUN_SLOTS"
-# Two: one run's Python while another's waits for DuckDB or sends its page; more threads
-# only share the one lock. 0 turns the turns off (every run at once, as Streamlit does).
-DEFAULT_SLOTS = 2
+# One: Python runs one thread at a time anyway, and a run that waits (a query, another
+# session's computation, an upload being read) gives its turn up. Every run beside it only
+# takes Python's lock from the event loop (20 sessions on one view: a returning browser drew
+# the Overview in 2.7 to 3.1 s with one turn, 3.1 to 4.6 s with two, 4.5 to 5.0 s with no
+# turns). 0 turns the turns off (every run at once, as Streamlit does).
+DEFAULT_SLOTS = 1
 # A cached page's run takes 40 to 80 ms of Python (bench/page_cpu.py), well inside it; the
 # known waits (a computation, another session's, an upload read in its own process) give
 # the turn up anyway, so the lease only bounds what nobody foresaw.

@@ -206,8 +206,8 @@ def test_no_slots_means_no_turns() -> None:
     assert not inside.broken and slots.held == 0
 
 
-@pytest.mark.parametrize(("value", "slots"), [("", 2), ("0", 0), ("3", 3), (" 4 ", 4),
-                                             ("two", 2), ("-1", 2)])
+@pytest.mark.parametrize(("value", "slots"), [("", 1), ("0", 0), ("3", 3), (" 4 ", 4),
+                                             ("two", 1), ("-1", 1)])
 def test_the_setting(value: str, slots: int) -> None:
     assert slots_setting({"LOYALTYLENS_RUN_SLOTS": value}) == slots
 
