@@ -5,6 +5,7 @@ out within a test, and a short one is only waited for, never timed."""
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -356,5 +357,7 @@ def test_the_app_asks_for_a_first_turn_once_per_session(
     assert not app.exception
     assert asked == [True, False]
     assert open_app().session_state[SHOWN] is True and asked == [True, False, True]
-    # and the server's threads hand Python's lock over ten times as often as by default
+    # and the server's threads hand Python's lock over ten times as often as by default,
+    # its collector leaving the objects of the first run's time alone
     assert sys.getswitchinterval() == pytest.approx(0.0005)
+    assert gc.get_threshold() == (50_000, 20, 100) and gc.get_freeze_count() > 0
