@@ -1,12 +1,13 @@
-"""Script runs take turns at Python: a few at a time, in the order they started.
+"""Script runs take turns at Python: one at a time (``$LOYALTYLENS_RUN_SLOTS``), in the
+order they started, a session's first page before the further clicks of the others.
 
 Every session's script run is a thread of the one server process, and Python runs one
 thread at a time. Twenty runs at once each get a twentieth of it, and so does the server's
 event loop, which sends every page to its browser a message at a time and answers new
 connections: a page computed in 0.2 s then waited 1 to 2 s to be sent (20 sessions on one
-shared view, one of them a browser arriving late). Runs taking turns, :data:`SLOTS` at a
-time, use the same Python time in all, but each finishes sooner and the event loop shares
-Python with one thread instead of twenty.
+shared view, one of them a browser arriving late). Runs taking turns use the same Python
+time in all, but each finishes sooner and the event loop shares Python with one thread
+instead of twenty; someone opening the dashboard no longer waits behind everyone's clicks.
 
 A turn is a lease, so no run holds up the others for long: a run gives its turn up when it
 starts a computation (a result not cached yet: queries that take seconds, with Python's
