@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,28 +67,35 @@ def test_no_more_runs_at_once_than_slots() -> None:
     assert most == 2 and inside == 0 and slots.held == 0 and slots.waiting == 0
 
 
-def test_turns_come_in_the_order_asked_for() -> None:
+def order_of_turns(arrivals: list[tuple[str, bool]]) -> list[str]:
+    """The order in which runs asking one after the other (name, whether it is a session's
+    first page) get their turns, one at a time, while another run holds the turn."""
     slots = RunSlots(1, LONG)
-    order: list[int] = []
+    order: list[str] = []
     hold = threading.Event()
 
-    def first() -> None:
+    def holder() -> None:
         with slots.turn():
             hold.wait(GIVE_UP)
 
-    def run(n: int) -> None:
-        with slots.turn():
-            order.append(n)
+    def run(name: str, first: bool) -> None:
+        with slots.turn(first=first):
+            order.append(name)
 
-    threads = [started(first)]
+    threads = [started(holder)]
     until(lambda: slots.held == 1)
-    for n in range(5):  # each in line before the next asks
-        threads.append(started(lambda n=n: run(n)))
+    for n, (name, first) in enumerate(arrivals):  # each in line before the next asks
+        threads.append(started(lambda name=name, first=first: run(name, first)))
         until(lambda n=n: slots.waiting == n + 1)
     hold.set()
     for thread in threads:
         thread.join(GIVE_UP)
-    assert order == [0, 1, 2, 3, 4]
+    return order
+
+
+def test_turns_come_in_the_order_asked_for() -> None:
+    names = [str(n) for n in range(5)]
+    assert order_of_turns([(name, False) for name in names]) == names
 
 
 def test_a_turn_held_past_its_lease_lets_the_next_run_in() -> None:
@@ -220,31 +228,42 @@ class FakeStore:
         return None
 
 
+@dataclass
+class SlowMetric:
+    """A cached metric whose computation says when it starts and waits to be released,
+    and the turns the dashboard's services take (one at a time, a lease of an hour)."""
+
+    slots: RunSlots
+    computing: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    name: str = ""
+    dataset_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def page(self) -> Any:
+        """A page's call of the metric, as ``services.compute`` makes it."""
+        return services._compute(FakeStore(), ("db", True, ()), self.dataset_id, "v1",
+                                 self.name, Filters(), ())
+
+    def compute(self, store: object, dataset: object, filters: Filters) -> bool:
+        self.computing.set()
+        return self.release.wait(GIVE_UP)
+
+
 @pytest.fixture
-def metric(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, RunSlots]]:
-    """A cached metric function's name, free for the test to replace, and the turns the
-    dashboard's services take (one at a time, a lease of an hour)."""
-    slots = RunSlots(1, LONG)
-    monkeypatch.setattr(run_slots, "RUN_SLOTS", slots)
-    monkeypatch.setattr(services, "RUN_SLOTS", slots)
+def metric(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowMetric]:
+    slow = SlowMetric(RunSlots(1, LONG), name=next(iter(services._BY_KEY)))
+    monkeypatch.setattr(run_slots, "RUN_SLOTS", slow.slots)
+    monkeypatch.setattr(services, "RUN_SLOTS", slow.slots)
+    monkeypatch.setitem(services._BY_KEY, slow.name, slow.compute)
     st.cache_data.clear()
-    yield next(iter(services._BY_KEY)), slots
+    yield slow
     st.cache_data.clear()
 
 
 def test_a_computation_gives_the_turn_up_and_a_cached_result_keeps_it(
-        monkeypatch: pytest.MonkeyPatch, metric: tuple[str, RunSlots]) -> None:
-    name, slots = metric
-    computing, release = threading.Event(), threading.Event()
+        metric: SlowMetric) -> None:
+    slots, page, release = metric.slots, metric.page, metric.release
     other_got_a_turn = threading.Event()
-    monkeypatch.setitem(services._BY_KEY, name,
-                        lambda store, dataset, filters: computing.set() or release.wait(GIVE_UP))
-    dataset_id = uuid.uuid4().hex
-
-    def page() -> Any:
-        return services._compute(FakeStore(), ("db", True, ()), dataset_id, "v1", name,
-                                 Filters(), ())
-
     held_after: list[int] = []
 
     def computing_run() -> None:
@@ -259,7 +278,7 @@ def test_a_computation_gives_the_turn_up_and_a_cached_result_keeps_it(
             other_got_a_turn.set()
 
     first = started(computing_run)
-    computing.wait(GIVE_UP)
+    metric.computing.wait(GIVE_UP)
     started(other_run).join(GIVE_UP)
     assert other_got_a_turn.is_set() and not release.is_set()  # while it computed
     release.set()
@@ -279,22 +298,13 @@ def test_a_computation_gives_the_turn_up_and_a_cached_result_keeps_it(
 
 
 def test_a_run_waiting_for_another_sessions_computation_gives_its_turn_up(
-        monkeypatch: pytest.MonkeyPatch, metric: tuple[str, RunSlots]) -> None:
-    name, slots = metric
-    computing, release = threading.Event(), threading.Event()
-    monkeypatch.setitem(services._BY_KEY, name,
-                        lambda store, dataset, filters: computing.set() or release.wait(GIVE_UP))
-    dataset_id = uuid.uuid4().hex
-
-    def page() -> Any:
-        return services._compute(FakeStore(), ("db", True, ()), dataset_id, "v1", name,
-                                 Filters(), ())
-
+        monkeypatch: pytest.MonkeyPatch, metric: SlowMetric) -> None:
+    slots, page, release = metric.slots, metric.page, metric.release
     stepped_aside, step_aside = threading.Event(), slots.step_aside
     monkeypatch.setattr(slots, "step_aside", lambda: (step_aside(), stepped_aside.set()))
     got: dict[str, Any] = {}
     first = started(lambda: got.setdefault("first", page()))  # computes (no turn needed)
-    computing.wait(GIVE_UP)
+    metric.computing.wait(GIVE_UP)
 
     def waiting_run() -> None:  # the same view: it waits for the first's computation
         with slots.turn():
@@ -315,31 +325,11 @@ def test_a_run_waiting_for_another_sessions_computation_gives_its_turn_up(
 
 
 def test_a_sessions_first_page_goes_ahead_of_further_clicks() -> None:
-    slots = RunSlots(1, LONG)
-    order: list[str] = []
-    hold = threading.Event()
-
-    def holder() -> None:
-        with slots.turn():
-            hold.wait(GIVE_UP)
-
-    def run(name: str, first: bool) -> None:
-        with slots.turn(first=first):
-            order.append(name)
-
-    threads = [started(holder)]
-    until(lambda: slots.held == 1)
     # two clicks of sessions that have a page, then two people opening the dashboard, then
-    # another click: each in line before the next asks
-    for n, (name, first) in enumerate([("click 1", False), ("click 2", False),
-                                       ("opened 1", True), ("opened 2", True),
-                                       ("click 3", False)]):
-        threads.append(started(lambda name=name, first=first: run(name, first)))
-        until(lambda n=n: slots.waiting == n + 1)
-    hold.set()
-    for thread in threads:
-        thread.join(GIVE_UP)
-    assert order == ["opened 1", "opened 2", "click 1", "click 2", "click 3"]
+    # another click
+    assert order_of_turns([("click 1", False), ("click 2", False), ("opened 1", True),
+                           ("opened 2", True), ("click 3", False)]) == [
+        "opened 1", "opened 2", "click 1", "click 2", "click 3"]
 
 
 def test_the_app_asks_for_a_first_turn_once_per_session(
