@@ -19,10 +19,11 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.i18n import N_, t
+from metrics.query.cohorts import cohort_group_sql
 from metrics.query.filters import Filters, orders_span
 from metrics.query.orders import orders_query
 from metrics.query.run import query_frame
-from metrics.query.segments import customer_groups_query, segment_column, segment_filter_sql
+from metrics.query.segments import segment_column, segment_filter_sql
 from metrics.query.sql import (
     bind,
     load_sql,
@@ -82,19 +83,6 @@ def _query(template: str, dataset: Dataset, filters: Filters, params: dict[str, 
     :func:`with_ctes`); only the parameters it uses are bound."""
     sql, bound = orders_query(template, dataset, filters, **pieces)
     return sql, bound | bind(sql, params)
-
-
-def _split_pieces(dataset: Dataset, filters: Filters, by: str | None, table_alias: str
-                  ) -> tuple[dict[str, str], dict[str, Any]]:
-    """The group of each customer (:func:`metrics.query.segments.customer_groups_query`: their
-    segment value of ``by`` on their first purchase day, their customer attribute or their
-    RFM segment), or one group NULL; with the parameters the split binds."""
-    if by is None:
-        return {"group_value": "CAST(NULL AS VARCHAR)", "group_join": ""}, {}
-    group_sql, params = customer_groups_query(dataset, by, filters)
-    return {"group_value": "g.group_value",
-            "group_join": f"LEFT JOIN ({group_sql}\n) "
-                          f"AS g ON g.customer_id = {table_alias}.customer_id"}, params
 
 
 def _rate(numerator: float, denominator: float, scale: float = 1.0) -> float | None:
@@ -392,7 +380,7 @@ def upsell_query(dataset: Dataset, filters: Filters, by: str | None = None,
                   "end_of_active_period": period_end_sql(p, "a.period_index"),
                   "period_start": period_start_sql(p, "period_index"),
                   "period_end": period_end_sql(p, "period_index")}
-    split, split_params = _split_pieces(dataset, filters, by, "c")
+    split, split_params = cohort_group_sql(dataset, by, filters, "c")
     return _query(with_ctes(load_sql("upsell_customers"), query=load_sql(final)), dataset,
                   filters, _window_params(dataset, filters) | split_params,
                   product_purchases=_product_purchases_sql(dataset, filters),
@@ -593,7 +581,7 @@ def programme_query(dataset: Dataset, filters: Filters, by: str | None = None
     if by is not None:
         segment_column(dataset, by)
     member_sql, member_params = _member_order_sql(dataset, source)
-    split, split_params = _split_pieces(dataset, filters, by, "c")
+    split, split_params = cohort_group_sql(dataset, by, filters, "c")
     return _query(load_sql("programme_customers"), dataset, filters,
                   _window_params(dataset, filters) | member_params | split_params,
                   member_order=member_sql, redeemed=_redeemed_sql(dataset), **split)
