@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from metrics.ingest import ingest_file
+from metrics.page_aggregates import PageTables
 from metrics.store import Dataset, Store
 
 DATA = Path(__file__).parent / "data"
@@ -22,10 +23,13 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     return path
 
 
-def small_store(name: str = "Small shop") -> tuple[Store, Dataset]:
-    """An in-memory store holding ``orders_small.csv``."""
-    store = Store(":memory:")
-    ingest_file(store, SMALL_ORDERS, dataset=name, currency="EUR")
+def small_store(name: str = "Small shop", root: Path | str = ":memory:",
+                page_aggregates: PageTables = "now") -> tuple[Store, Dataset]:
+    """A store at ``root`` (in memory by default) holding ``orders_small.csv``; with
+    ``page_aggregates="none"`` stored without its page tables."""
+    store = Store(root)
+    ingest_file(store, SMALL_ORDERS, dataset=name, currency="EUR",
+                page_aggregates=page_aggregates)
     return store, store.dataset(name)
 
 

@@ -36,7 +36,7 @@ from metrics.kpis import kpi_table
 from metrics.page_aggregates import stale_page_tables
 from metrics.query.filters import Filters
 from metrics.store import Dataset, Store
-from tests.builders import SMALL_ORDERS
+from tests.builders import SMALL_ORDERS, small_store
 from tests.test_app import open_app
 from tests.test_page_aggregates import only_page_tables, stored_cohorts, stored_kpis
 from tests.test_page_tables_sidecar import (
@@ -148,10 +148,8 @@ def test_tables_of_an_older_query_are_rebuilt_after_one_read_and_then_read(
 def test_a_dataset_stored_before_the_page_tables_gets_them_from_the_cli(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
-    dataset_id = store.dataset("Small shop").id
+    store, dataset = small_store(root=tmp_path / "store", page_aggregates="none")
+    dataset_id = dataset.id
 
     def as_before_the_page_tables(orders: dict[str, Any]) -> None:
         orders.pop("page_aggregates", None)
@@ -185,9 +183,7 @@ def test_tables_of_todays_queries_start_no_build(
 
 
 def test_an_in_memory_store_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(":memory:")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
+    store, _ = small_store(page_aggregates="none")
     a_new_process(monkeypatch)
     builders = Builders(monkeypatch)
     dataset = store.dataset("Small shop")
@@ -215,10 +211,8 @@ def _builder_that_counts(root: Path, dataset_id: str, counts: Path) -> list[str]
 
 
 def test_two_builders_of_the_same_orders_build_them_once(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
-    dataset_id = store.dataset("Small shop").id
+    store, dataset = small_store(root=tmp_path / "store", page_aggregates="none")
+    dataset_id = dataset.id
     counts = tmp_path / "counts.txt"
     environment = os.environ | {"PYTHONPATH": str(ROOT)}
     builders = [subprocess.Popen(_builder_that_counts(store.root, dataset_id, counts),
@@ -232,10 +226,7 @@ def test_two_builders_of_the_same_orders_build_them_once(tmp_path: Path) -> None
 
 def test_a_builder_holding_the_lock_makes_another_exit_without_building(
         tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
-    dataset = store.dataset("Small shop")
+    store, dataset = small_store(root=tmp_path / "store", page_aggregates="none")
     counts = tmp_path / "counts.txt"
     with store.building_page_tables(dataset.id) as job:
         assert job is not None and store.page_tables_in_progress(dataset)
@@ -251,10 +242,7 @@ def test_a_builder_holding_the_lock_makes_another_exit_without_building(
 
 
 def test_a_killed_builder_blocks_no_later_one(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
-    dataset = store.dataset("Small shop")
+    store, dataset = small_store(root=tmp_path / "store", page_aggregates="none")
     with pytest.raises(InputError):  # its process died (SIGKILL) holding the lock
         run_isolated(functools.partial(tasks.build_page_tables_and_die, str(store.root),
                                        dataset.id), "page tables")
@@ -269,10 +257,7 @@ def test_a_killed_builder_blocks_no_later_one(tmp_path: Path) -> None:
 
 def test_other_windows_recorded_are_rebuilt_too(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
-    dataset = store.dataset("Small shop")
+    store, dataset = small_store(root=tmp_path / "store", page_aggregates="none")
     page_aggregates.add_page_aggregates(store, dataset, (30, 90))
     edit_orders_record(store.root, dataset.id, lambda orders: orders.update(
         page_aggregates=dict.fromkeys(orders["page_aggregates"], OLD_FINGERPRINT)))

@@ -29,7 +29,7 @@ from metrics.kpis import kpi_table
 from metrics.page_aggregates import build_page_tables, schedule_page_tables
 from metrics.query.filters import Filters
 from metrics.store import Store
-from tests.builders import SMALL_ORDERS, write_csv
+from tests.builders import SMALL_ORDERS, small_store, write_csv
 from tests.test_page_aggregates import only_page_tables, stored_kpis, without_page_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,10 +102,7 @@ def test_the_dataset_is_usable_before_its_page_tables_and_reads_them_once_comple
 
 def test_a_build_in_a_process_of_its_own_publishes_tables_equal_to_the_queries(
         tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
-    dataset = store.dataset("Small shop")
+    store, dataset = small_store(root=tmp_path / "store", page_aggregates="none")
     assert dataset.tables["orders"].page_aggregates == {}
     builder = schedule_page_tables(store, dataset.id, "background")
     assert builder is not None and builder.wait(timeout=300) == 0
@@ -122,10 +119,7 @@ def test_a_build_in_a_process_of_its_own_publishes_tables_equal_to_the_queries(
 
 
 def test_a_builder_killed_midway_leaves_nothing_that_is_read(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
-    dataset = store.dataset("Small shop")
+    store, dataset = small_store(root=tmp_path / "store", page_aggregates="none")
     with pytest.raises(InputError):  # its process died (SIGKILL) after a first table
         run_isolated(functools.partial(tasks.build_page_tables_and_die, str(store.root),
                                        dataset.id), "page tables")
@@ -145,10 +139,8 @@ def test_a_builder_killed_midway_leaves_nothing_that_is_read(tmp_path: Path) -> 
 
 def test_a_dataset_deleted_during_the_build_leaves_no_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Small shop", currency="EUR",
-                page_aggregates="none")
-    dataset_id = store.dataset("Small shop").id
+    store, dataset = small_store(root=tmp_path / "store", page_aggregates="none")
+    dataset_id = dataset.id
 
     def delete() -> None:
         with Store(tmp_path / "store") as other:
@@ -163,9 +155,8 @@ def test_a_dataset_deleted_during_the_build_leaves_no_file(
 
 def test_orders_replaced_during_the_build_get_none_of_the_old_tables(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Shop", currency="EUR", page_aggregates="none")
-    dataset_id = store.dataset("Shop").id
+    store, dataset = small_store("Shop", root=tmp_path / "store", page_aggregates="none")
+    dataset_id = dataset.id
     # one customer, two orders: January and March
     two = write_csv(tmp_path / "two.csv", ("customer_id", "date", "amount"),
                     [("Z", "2024-01-10", 5), ("Z", "2024-03-10", 7)])
@@ -186,9 +177,7 @@ def test_orders_replaced_during_the_build_get_none_of_the_old_tables(
 
 def test_a_version_keeping_the_orders_during_the_build_gets_the_tables(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(tmp_path / "store")
-    ingest_file(store, SMALL_ORDERS, dataset="Shop", currency="EUR", page_aggregates="none")
-    first = store.dataset("Shop")
+    store, first = small_store("Shop", root=tmp_path / "store", page_aggregates="none")
     customers = write_csv(tmp_path / "customers.csv", ("customer_id", "segment"),
                           [("A", "gold")])
 
