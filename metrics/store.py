@@ -72,7 +72,7 @@ from metrics.catalogue import dataset_of_entry as dataset_of_entry
 from metrics.catalogue import dataset_schema as dataset_schema
 from metrics.catalogue import default_db_path as default_db_path
 from metrics.catalogue import workspace_dataset_count as workspace_dataset_count
-from metrics.engine import MEMORY_ENV_VAR, engine_settings
+from metrics.engine import MEMORY_ENV_VAR, engine_settings, workers_below
 from metrics.engines import Engine
 from metrics.engines.duckdb_engine import DuckDBEngine
 from metrics.errors import (
@@ -260,10 +260,12 @@ class Store:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         """A new in-memory DuckDB (not shared: each snapshot and job has its own)."""
         try:
-            # a folder of its own: DuckDB creates it when it spills and removes it on close
-            connection = duckdb.connect(":memory:", config={
-                **self._settings.as_config(),
-                "temp_directory": str(self.root / "tmp" / secrets.token_hex(6))})
+            # a folder of its own: DuckDB creates it when it spills and removes it on close;
+            # its worker threads give way to the threads serving pages (metrics.engine)
+            with workers_below(self._settings.worker_niceness):
+                connection = duckdb.connect(":memory:", config={
+                    **self._settings.as_config(),
+                    "temp_directory": str(self.root / "tmp" / secrets.token_hex(6))})
         except (duckdb.ParserException, duckdb.InvalidInputException) as error:
             raise StoreUnavailable(t("{var} = “{value}” is not a memory size; write it like "
                                      "2GB or 500MB.", var=MEMORY_ENV_VAR,

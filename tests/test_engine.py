@@ -3,14 +3,24 @@ DuckDB itself; the dashboard's store gets them."""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from dashboard import services
-from metrics.engine import MEMORY_ENV_VAR, THREADS_ENV_VAR, available_cores, engine_settings
+from metrics.engine import (
+    DEFAULT_WORKER_NICENESS,
+    MEMORY_ENV_VAR,
+    NICENESS_ENV_VAR,
+    THREADS_ENV_VAR,
+    available_cores,
+    engine_settings,
+    workers_below,
+)
 from metrics.errors import StoreUnavailable
 from metrics.ingest import ingest_file
 from metrics.store import Store
@@ -115,3 +125,72 @@ def test_the_dashboards_store_runs_with_the_settings(monkeypatch: pytest.MonkeyP
     finally:
         store.close()
         services._open_store.clear()
+
+
+def _nice(thread: int) -> int:
+    """A thread's niceness as the kernel reports it (field 19 of its stat line), read
+    apart from the os.getpriority the code sets it with."""
+    with open(f"/proc/self/task/{thread}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[16])
+
+
+def _threads() -> set[int]:
+    return {int(name) for name in os.listdir("/proc/self/task")}
+
+
+def test_duckdbs_worker_threads_run_below_the_store_that_opened_it(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # 2 threads: DuckDB starts a worker beside the caller; 7, not the default, shows the
+    # setting is read
+    monkeypatch.setenv(THREADS_ENV_VAR, "2")
+    monkeypatch.setenv(NICENESS_ENV_VAR, "7")
+    before = _threads()
+    me = threading.get_native_id()
+    with Store(tmp_path / "store") as store:
+        started = _threads() - before - {t.native_id for t in threading.enumerate()}
+        assert started, "DuckDB started no thread of its own"
+        assert {_nice(thread) for thread in started} == {_nice(me) + 7}
+        assert _nice(me) == os.getpriority(os.PRIO_PROCESS, 0)  # the caller keeps its own
+        with store.cursor() as cursor:  # and the workers still answer queries
+            assert cursor.execute("SELECT sum(i) FROM range(1000001) t(i)").fetchone() == (
+                500000500000,)
+
+
+def test_python_threads_started_meanwhile_keep_their_priority() -> None:
+    # a session's run starting while another opens a database is not a DuckDB worker
+    release = threading.Event()
+    session = threading.Thread(target=release.wait)
+    before = _threads()
+    with workers_below(5):
+        session.start()
+        connection = duckdb.connect(":memory:", config={"threads": 2})
+    try:
+        assert session.native_id is not None
+        assert _nice(session.native_id) == _nice(threading.get_native_id())
+        duckdbs = _threads() - before - {session.native_id}
+        assert duckdbs and {_nice(thread) for thread in duckdbs} == {
+            _nice(threading.get_native_id()) + 5}
+    finally:
+        release.set()
+        session.join()
+        connection.close()
+
+
+def test_niceness_0_leaves_every_thread_as_it_was() -> None:
+    before = _threads()
+    with workers_below(0):
+        connection = duckdb.connect(":memory:", config={"threads": 2})
+    try:
+        mine = _nice(threading.get_native_id())
+        assert {_nice(thread) for thread in _threads() - before} == {mine}
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("raw", ["high", "20", "-5", "1.5"])
+def test_a_niceness_that_is_not_0_to_19_is_logged_and_the_default_used(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, raw: str) -> None:
+    monkeypatch.setenv(NICENESS_ENV_VAR, raw)
+    with caplog.at_level(logging.WARNING, logger="metrics.engine"):
+        assert engine_settings().worker_niceness == DEFAULT_WORKER_NICENESS == 10
+    assert NICENESS_ENV_VAR in caplog.text and repr(raw) in caplog.text
