@@ -14,12 +14,13 @@ import functools
 import os
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from dashboard.decoded import DecodedFrames
 from dashboard.figures import call_key
 from dashboard.flights import Flights
 from dashboard.run_slots import RUN_SLOTS
@@ -97,6 +98,17 @@ _SLOW: dict[str, str] = {
 # results include per-customer frames (RFM, CLV, loyalty types), the others are small.
 CACHE_TTL = timedelta(hours=2)
 _FLIGHTS = Flights()
+# The data frames read lately, decoded once and shared (their pickled bytes stay in the
+# cache): the frames the pages read are tables of periods and cohorts, from kilobytes to a
+# few megabytes (a per-customer frame, tens of megabytes, is kept while it is read).
+_DECODED = DecodedFrames(max_bytes=64 * 2**20, ttl=CACHE_TTL.total_seconds())
+
+
+def clear_results() -> None:
+    """Forgets every cached result, decoded ones included (tests that count computations
+    start from none): ``st.cache_data.clear()`` alone leaves the decoded frames."""
+    st.cache_data.clear()
+    _DECODED.clear()
 
 
 def _shared(*, max_entries: int, max_size: str
@@ -133,9 +145,16 @@ def _shared(*, max_entries: int, max_size: str
             # ``others``, the values that text cannot hold (none, as the pages call)
             others: list[object] = []
             key = call_key(function, args, kwargs, others)
+            if not others:  # a frame read before, not unpickled again (dashboard.decoded)
+                frame = _DECODED.get(key)
+                if frame is not None:
+                    return cast(R, frame)
             if _FLIGHTS.computing((key, *others)):
                 RUN_SLOTS.step_aside()  # it waits for another session's computation
-            return cached(_store, key, others, args, kwargs)
+            result = cached(_store, key, others, args, kwargs)
+            if not others and isinstance(result, pd.DataFrame):
+                return cast(R, _DECODED.keep(key, result))
+            return result
         return call
     return decorate
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import streamlit as st
 
 from dashboard import figures, services
 from dashboard.formatting import format_value
@@ -42,9 +41,9 @@ def demo_pages(db: Path) -> Iterator[Path]:
     gets them at ingest), no result of it cached."""
     with Store(db) as store:
         add_page_aggregates(store, store.dataset(DEMO))
-    st.cache_data.clear()
+    services.clear_results()
     yield db
-    st.cache_data.clear()
+    services.clear_results()
 
 
 def executed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -154,7 +153,7 @@ def test_the_heatmap_and_the_curves_share_one_cohort_average(
         averaged.append(options.get("unbounded", False))
         return average(cohorts, **options)
     monkeypatch.setitem(services._DERIVED, name, counted)
-    st.cache_data.clear()
+    services.clear_results()
     app = open_app({"dataset": dataset_id(db, DEMO)}, page="app_pages/retention.py")
     assert averaged == [False]
     # the dashed line is that average: the cohort table's weighted average at offset 1

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 
 from dashboard import run_slots, services
 from dashboard.run_slots import SHOWN, RunSlots, slots_setting
@@ -255,9 +254,9 @@ def metric(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowMetric]:
     monkeypatch.setattr(run_slots, "RUN_SLOTS", slow.slots)
     monkeypatch.setattr(services, "RUN_SLOTS", slow.slots)
     monkeypatch.setitem(services._BY_KEY, slow.name, slow.compute)
-    st.cache_data.clear()
+    services.clear_results()
     yield slow
-    st.cache_data.clear()
+    services.clear_results()
 
 
 def test_a_computation_gives_the_turn_up_and_a_cached_result_keeps_it(

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 
 from dashboard import services
 from metrics.errors import InputError
@@ -50,9 +49,9 @@ class Arrival:
 @pytest.fixture
 def metric(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The name of a cached metric function, free for the test to replace."""
-    st.cache_data.clear()
+    services.clear_results()
     yield next(iter(services._BY_KEY))
-    st.cache_data.clear()
+    services.clear_results()
 
 
 def call(name: str, dataset_id: str, **options: Any) -> Any:
