@@ -21,11 +21,12 @@ MEMORY_ENV_VAR = "LOYALTYLENS_MEMORY_LIMIT"
 NICENESS_ENV_VAR = "LOYALTYLENS_WORKER_NICENESS"
 # How much lower than the server's own threads DuckDB's worker threads run (Linux nice): a
 # query's workers use the cores nobody else needs, and give way to the threads that serve
-# pages (those of views already cached) and send them. With 20 sessions on one view, the
-# Retention computed for all of them while a returning manager's browser drew its Overview
-# on the same two cores: 3.46 / 3.22 / 3.08 s to draw it, against 4.45 / 3.71 / 3.56 s at
-# equal priority, side by side (README, "Many users on one server"). Alone on the machine
-# a query's workers run as fast as before.
+# pages (those of views already cached) and send them. With 20 sessions on one view a
+# returning manager's browser drew its Overview on the same two cores while the server
+# computed the others' Retention: side by side, 3.46 / 3.22 / 3.08 s against 4.45 / 3.71 /
+# 3.56 s at equal priority, then, with the machine slower, 4.33 / 4.29 / 5.59 / 3.48 s
+# against 3.94 / 4.47 / 5.26 / 3.41 s (README, "Many users on one server"). Alone on the
+# machine a query's workers run as fast as before.
 DEFAULT_WORKER_NICENESS = 10
 # /proc/self/task: the threads of this process (Linux); elsewhere priorities stay as they are
 _TASKS = Path("/proc/self/task")
