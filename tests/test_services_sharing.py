@@ -79,16 +79,20 @@ def two_sessions_at_once(monkeypatch: pytest.MonkeyPatch, name: str,
     dataset_id = uuid.uuid4().hex
     arrival = Arrival("second")
     computed: list[str] = []
+    computing = threading.Event()
 
     def fake_metric(store: object, dataset: object, filters: Filters, **options: Any) -> Any:
         computed.append(threading.current_thread().name)
         if threading.current_thread().name == "first":
+            computing.set()
             assert arrival.seen.wait(GIVE_UP), "the second session never asked"
         return result()
 
     monkeypatch.setitem(services._BY_KEY, name, fake_metric)
     outcome: dict[str, Any] = {}
     first = in_thread("first", lambda: call(name, dataset_id, arrival=arrival), outcome)
+    # the second asks once the first computes (started together, either may come first)
+    assert computing.wait(GIVE_UP), "the first session never computed"
     second = in_thread("second", lambda: call(name, dataset_id, arrival=arrival), outcome)
     first.join(GIVE_UP)
     second.join(GIVE_UP)
