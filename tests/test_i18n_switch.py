@@ -7,25 +7,30 @@ now, in its numbers: the same revenue reads 1.234.567 in Romanian and 1 234 567 
 
 from __future__ import annotations
 
+import asyncio
 import gettext
 import os
+import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.load import server
+from bench.session_client import SessionClient, Step
 from metrics.i18n import DOMAIN, LOCALE_DIR, language
 from metrics.kpis import kpi_table
 from metrics.query.filters import Filters
 from metrics.store import Store
 from tests.test_app import APP, dataset_id, open_app
 
+TIMEOUT = 120  # seconds a run may take on a busy 2-core machine
 GROUPING = {"en": ",", "ro": ".", "ru": "\xa0"}
 
 
@@ -106,34 +111,42 @@ def test_a_links_unknown_language_warns_and_falls_back(db: Path) -> None:
     assert any("“xx”" in w.value for w in app.warning)
 
 
-def test_two_sessions_of_one_server_at_once_each_in_its_language(db: Path) -> None:
-    apps = {lang: AppTest.from_file(APP, default_timeout=120) for lang in ("ro", "ru")}
-    for lang, app in apps.items():
-        for key, value in demo_query(db, lang).items():
-            app.query_params[key] = value
-    start = threading.Barrier(len(apps))
-    failures: list[BaseException] = []
+@pytest.fixture(scope="module")
+def demo_server(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[tuple[str, Path]]:
+    """The dashboard under ``streamlit run`` serving a copy of the demo database: one
+    server whose sessions run side by side, as a team's do (AppTest cannot: each of its
+    runs swaps Streamlit's one global runtime, so two at once trip over each other)."""
+    folder = tmp_path_factory.mktemp("two_languages")
+    db = folder / "demo.duckdb"
+    shutil.copytree(demo_db_template, db)
+    with server(db, folder / "server.log") as (url, _):
+        yield url, db
 
-    def session(app: AppTest, lang: str) -> None:
-        try:
-            start.wait(timeout=60)
-            with reading(lang):
-                app.run()
-                app.run()  # a second run of each session, interleaved with the other's
-        except BaseException as error:  # reported in the test's thread
-            failures.append(error)
 
-    threads = [threading.Thread(target=session, args=(app, lang)) for lang, app in apps.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    assert not failures, failures
-    for lang, app in apps.items():
-        assert not app.exception, app.exception
-        assert language_of_app(app) == lang
-        assert revenue_card(app) == demo_revenue(db, lang), lang
-        assert app.title[0].value == translated(lang, "Overview")
+def test_two_sessions_of_one_server_at_once_each_in_its_language(
+        demo_server: tuple[str, Path]) -> None:
+    url, db = demo_server
+    languages = ("ro", "ru")
+
+    async def session(lang: str) -> list[Step]:
+        link = "/?" + urlencode(demo_query(db, lang))
+        async with SessionClient(url) as client:
+            opened = await client.open(link, TIMEOUT)
+            await asyncio.sleep(0)  # the other session's step goes between the two
+            return [opened, await client.open(link, TIMEOUT)]
+
+    async def both() -> list[list[Step]]:
+        return await asyncio.gather(*(session(lang) for lang in languages))
+
+    for lang, steps in zip(languages, asyncio.run(both()), strict=True):
+        for step in steps:
+            assert step.error is None, (lang, step.error)
+            assert parse_qs(step.query_string)["lang"] == [lang]
+            assert translated(lang, "Overview") in [h.body for h in step.of_type("heading")]
+            revenue = [card.body for card in step.of_type("metric")
+                       if card.label.startswith(translated(lang, "Revenue"))]
+            assert revenue == [demo_revenue(db, lang)], lang
 
 
 # -- the CLI ---------------------------------------------------------------------------------
