@@ -19,7 +19,6 @@ upload being read in a process of its own; and a run still holding its turn afte
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import sys
 import threading
@@ -27,6 +26,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from metrics.engine import whole_number_setting
 
 SLOTS_ENV_VAR = "LOYALTYLENS_RUN_SLOTS"
 # One: Python runs one thread at a time anyway, and a run that waits (a query, another
@@ -58,7 +59,6 @@ GC_THRESHOLDS = (50_000, 20, 100)
 # first).
 SHOWN = "_shown_a_page"
 
-_LOG = logging.getLogger(__name__)
 
 
 class RunSlots:
@@ -177,14 +177,9 @@ def share_the_interpreter() -> None:
 
 def slots_setting(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
     """``$LOYALTYLENS_RUN_SLOTS``: turns at once (0: no turns), :data:`DEFAULT_SLOTS`
-    when unset; a value that is not a whole number is logged and the default used."""
-    raw = environ.get(SLOTS_ENV_VAR, "").strip()
-    if raw.isdigit():
-        return int(raw)
-    if raw:
-        _LOG.warning("%s = %r is not a whole number of script runs at once; using %d.",
-                     SLOTS_ENV_VAR, raw, DEFAULT_SLOTS)
-    return DEFAULT_SLOTS
+    when unset (:func:`metrics.engine.whole_number_setting`)."""
+    return whole_number_setting(SLOTS_ENV_VAR, DEFAULT_SLOTS,
+                                "a whole number of script runs at once", environ=environ)
 
 
 # One for the server process: every session's runs take turns here.

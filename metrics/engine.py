@@ -110,16 +110,23 @@ def engine_settings() -> EngineSettings:
 
 def worker_niceness(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
     """``$LOYALTYLENS_WORKER_NICENESS``: 0 to 19, :data:`DEFAULT_WORKER_NICENESS` when
-    unset; another value is logged and the default used (a server setting, no reason to
-    refuse to start)."""
-    raw = environ.get(NICENESS_ENV_VAR, "").strip()
-    if raw.isdigit() and int(raw) <= 19:
+    unset (:func:`whole_number_setting`)."""
+    return whole_number_setting(NICENESS_ENV_VAR, DEFAULT_WORKER_NICENESS,
+                                "a niceness from 0 to 19", highest=19, environ=environ)
+
+
+def whole_number_setting(name: str, default: int, meaning: str, highest: int | None = None,
+                         environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
+    """The server setting ``$name``, a whole number from 0 (to ``highest``), ``default``
+    when unset; another value is logged as not ``meaning`` and the default used (a server
+    setting, no reason to refuse to start)."""
+    raw = environ.get(name, "").strip()
+    if raw.isdigit() and (highest is None or int(raw) <= highest):
         return int(raw)
     if raw:
-        logging.getLogger(__name__).warning(
-            "%s = %r is not a niceness from 0 to 19; using %d.", NICENESS_ENV_VAR, raw,
-            DEFAULT_WORKER_NICENESS)
-    return DEFAULT_WORKER_NICENESS
+        logging.getLogger(__name__).warning("%s = %r is not %s; using %d.", name, raw,
+                                            meaning, default)
+    return default
 
 
 def _threads() -> set[int]:
