@@ -319,8 +319,8 @@ def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Brow
     with Store(demo_db_template) as store:
         demo = store.dataset(DEMO_NAME).id
     overlapping: list[str] = []
+    watched = Watched(browser, width, height)  # one browser for every page: a returning visit
     for path, heading in PAGES:
-        watched = Watched(browser, width, height)
         page = watched.open(f"{app_url}/{path}?dataset={demo}")
         main = page.get_by_test_id("stMainBlockContainer")
         expect(main.get_by_role("heading", name=heading, exact=True)).to_be_visible()
@@ -336,7 +336,7 @@ def test_every_page_renders_on_a_desktop_and_a_phone(app_url: str, browser: Brow
             # The page itself never scrolls sideways (a wide table or heatmap scrolls
             # inside its own box).
             assert page.evaluate("() => document.documentElement.scrollWidth") <= width, name
-        watched.close()
+    watched.close()
     assert not overlapping, "\n".join(overlapping)
 
 

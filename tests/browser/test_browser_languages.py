@@ -223,8 +223,8 @@ def test_every_page_reads_in_the_language_with_no_english_left(
     folder.mkdir(parents=True, exist_ok=True)
     print(f"screenshots of every page in {lang}: {folder}")
     english: list[str] = []
+    watched = Watched(browser, 1440, 900)  # one browser for every page: a returning visit
     for path, title in PAGES:
-        watched = Watched(browser, 1440, 900)
         page = watched.open(f"{app_url}/{path}?dataset={demo}&lang={lang}")
         heading(page, translated(lang, title))
         views: list[tuple[str, str | None]] = [(path or "overview", None)]
@@ -236,7 +236,7 @@ def test_every_page_reads_in_the_language_with_no_english_left(
                 watched.settle()
             watched.check(f"i18n-{lang}/{name}")
             english += [f"{name}: {word}" for word in english_left(page, lang, allowed)]
-        watched.close()
+    watched.close()
     assert not english, "\n".join(english)
 
 
