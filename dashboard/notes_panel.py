@@ -23,6 +23,7 @@ from metrics.errors import LoyaltyLensError
 from metrics.i18n import t
 from metrics.store import Dataset
 
+OPEN_KEY = "notes_open"
 FORM_KEY = "note_form"
 DATE_KEY = "note_date"
 TEXT_KEY = "note_text"
@@ -59,7 +60,14 @@ def notes_panel(view: View) -> None:
     if view.dataset is None or view.filters is None:
         return
     dataset = view.dataset
-    with st.sidebar, st.expander(t("Notes on the charts"), icon=":material/sticky_note_2:"):
+    with st.sidebar:
+        panel = st.expander(t("Notes on the charts"), icon=":material/sticky_note_2:",
+                            key=OPEN_KEY, on_change="rerun")
+    with panel:
+        if not panel.open:
+            # closed, it draws nothing: its form and the dataset's notes (read from the
+            # store) would otherwise be built and sent on every run of every session
+            return
         st.caption(t("Dated notes such as “Loyalty programme launched”: every trend chart "
                      "draws them as a dotted line, and reports and digests list them."))
         _add_form(dataset, view.filters.end or date.today())

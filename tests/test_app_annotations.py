@@ -37,9 +37,27 @@ def _stored(db: Path, name: str) -> list[tuple[date, str]]:
         return [(n.day, n.text) for n in list_annotations(store, store.dataset(name))]
 
 
+def open_notes(app: AppTest) -> AppTest:
+    """Open the sidebar's "Notes on the charts", as a click on it does (closed, it draws
+    nothing)."""
+    app.session_state["notes_open"] = True
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_notes_panel_draws_its_form_and_notes_only_once_opened(db: Path) -> None:
+    app = open_app({"dataset": dataset_id(db, "Small shop")})
+    assert [e.label for e in app.sidebar.expander] == ["Notes on the charts"]
+    assert not [w for w in app.text_input if w.key == "note_text"]
+    open_notes(app)
+    assert [w.key for w in app.text_input] == ["note_text"]
+    assert [w.key for w in app.date_input if w.key == "note_date"] == ["note_date"]
+
+
 def test_a_note_added_in_the_sidebar_is_on_the_trend_chart_and_deleted_from_it(
         db: Path) -> None:
-    app = open_app({"dataset": dataset_id(db, "Small shop")})  # months Jan to Apr 2024
+    app = open_notes(open_app({"dataset": dataset_id(db, "Small shop")}))  # Jan to Apr 2024
     assert _notes(_layouts(app)["trend"]) == ([], [])
     app.date_input(key="note_date").set_value(date(2024, 2, 15))
     app.text_input(key="note_text").input(EVIL)
@@ -62,7 +80,7 @@ def test_a_note_added_in_the_sidebar_is_on_the_trend_chart_and_deleted_from_it(
 
 
 def test_a_bad_note_is_refused_in_the_sidebar_and_nothing_is_stored(db: Path) -> None:
-    app = open_app({"dataset": dataset_id(db, "Small shop")})
+    app = open_notes(open_app({"dataset": dataset_id(db, "Small shop")}))
     app.text_input(key="note_text").input("   ")
     app.button(key="note_add").click().run()
     assert [unescaped(e.value) for e in app.sidebar.error] == [
