@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
+from dashboard.chart_downloads import chart_head_start
 from dashboard.filters import draw_sidebar
 from dashboard.guard import page_failures
 from dashboard.language import language_picker, start_language
@@ -34,7 +35,11 @@ st.set_page_config(page_title="LoyaltyLens", page_icon=ICON_URL, layout="wide")
 # the dashboard goes ahead of the further clicks of those who have it open. A run stopped
 # or rerun (a click meanwhile) while in line leaves it at once.
 share_the_interpreter()
-with RUN_SLOTS.turn(get_run_yield_check(), first=SHOWN not in st.session_state):
+first_page = SHOWN not in st.session_state
+# Sent before the wait: the browser starts plotly.js while the run waits its turn
+head_start = chart_head_start(first_page)
+with RUN_SLOTS.turn(get_run_yield_check(), first=first_page):
+    head_start.empty()
     start_language()  # before any text: the page titles below are in the session's language
 
     # Before any page or dataset is touched: who is this (None: not signed in, the sign-in

@@ -242,3 +242,58 @@ def test_the_server_runs_on_uvloop(shop_server: tuple[str, Path, int]) -> None:
     assert asyncio.run(opened()).error is None  # the server has served a page
     mapped = Path(f"/proc/{pid}/maps").read_text()
     assert "/uvloop/loop." in mapped
+
+
+def blank_height(element: Any) -> int | None:
+    """The height of a Plotly figure element with nothing drawn in it; None for any other
+    element."""
+    if element.WhichOneof("type") != "plotly_chart":
+        return None
+    spec = json.loads(element.plotly_chart.spec)
+    return None if spec.get("data") else spec["layout"].get("height")
+
+
+def test_a_sessions_first_page_starts_plotly_while_it_waits_its_turn(
+        shop: tuple[str, Path]) -> None:
+    """Sessions opening the dashboard together take turns: each first page begins with a
+    blank 10-pixel figure, sent while the run waits (the browser starts plotly.js), and
+    empties that place once it has its turn. A run that does not wait replaces the figure
+    before it is sent; at least the last of four sessions waits for the other three. The
+    session's next runs, and the Data page that draws no chart, only hold the empty place.
+    """
+    url, _ = shop
+
+    async def first_pages(link: str) -> list[Step]:
+        async def first_page() -> Step:
+            async with SessionClient(url) as session:
+                return await session.open(link, TIMEOUT)
+        return list(await asyncio.gather(*(first_page() for _ in range(4))))
+
+    async def click() -> Step:
+        async with SessionClient(url) as session:
+            await session.open("/", TIMEOUT)
+            return await session.choose("period", PERIODS.index("week"), TIMEOUT)
+
+    for link, blank in (("/", True), ("/data", False)):
+        firsts = asyncio.run(first_pages(link))
+        assert [step.error for step in firsts] == [None] * 4
+        heads = [head(step) for step in firsts]  # the slot: empty, the figure, emptied again
+        assert all(kinds and kinds[-1] == "empty" and set(kinds) <= {"empty", 10}
+                   for kinds in heads), heads
+        assert any(10 in kinds for kinds in heads) == blank, (link, heads)
+    clicked = asyncio.run(click())
+    assert clicked.error is None
+    assert head(clicked) == ["empty"] and 10 not in map(blank_height, clicked.elements)
+
+
+def head(step: Step) -> list[str | int]:
+    """What a run drew at the top of the page before anything else: "empty", or the
+    height of a blank figure."""
+    kinds: list[str | int] = []
+    for element in step.elements:
+        kind = element.WhichOneof("type")
+        height = blank_height(element)
+        if kind != "empty" and height is None:
+            break
+        kinds.append("empty" if kind == "empty" else height)
+    return kinds
