@@ -369,16 +369,21 @@ def _stat(pid: int) -> list[str]:
         return stat.read().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, reaped: bool = False) -> float:
     """The CPU time the process has used so far (user and system), in seconds: what the
-    sessions cost the server, less sensitive than wall time to other work on the machine."""
+    sessions cost the server, less sensitive than wall time to other work on the machine.
+    With ``reaped``, that of its children that have ended too (those it has waited for)."""
     fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def browser_cpu_seconds(server_pid: int) -> float:
     """The CPU time of this benchmark's other child processes (Playwright's driver and
-    Chromium's), which share the machine's cores with the server."""
+    Chromium's), which share the machine's cores with the server: those that have ended
+    too (a closed tab's renderer), once their parent has waited for them."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         with suppress(OSError, ValueError, IndexError):
@@ -388,7 +393,7 @@ def browser_cpu_seconds(server_pid: int) -> float:
         if parents[pid] in mine and pid != server_pid:
             mine.add(pid)
             with suppress(OSError):
-                total += cpu_seconds(pid)
+                total += cpu_seconds(pid, reaped=True)
     return total
 
 
