@@ -94,11 +94,9 @@ def chart_head_start(first_page: bool) -> DeltaGenerator:
     plotly.js as soon as its session begins, while it waits; the Data and Alerts pages,
     which draw no chart, do not ask for it.
     """
-    slot = st.empty()
     if first_page and requested_page() not in PAGES_WITHOUT_CHARTS:
-        slot.plotly_chart(figures.figure(blank_chart, HEAD_START_HEIGHT), width="stretch",
-                          config={"staticPlot": True, "displayModeBar": False})
-    return slot
+        return chart_slot(HEAD_START_HEIGHT)
+    return st.empty()
 
 
 def requested_page() -> str | None:

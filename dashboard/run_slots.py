@@ -60,7 +60,6 @@ GC_THRESHOLDS = (50_000, 20, 100)
 SHOWN = "_shown_a_page"
 
 
-
 class RunSlots:
     """At most ``slots`` turns at once, given in the order asked for (a session's first
     page before the further pages of sessions that have one), each a lease of ``lease``
