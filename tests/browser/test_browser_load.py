@@ -63,6 +63,7 @@ def measured(database: Path, folder: Path, result: LevelResult,
             yield url, pid
 
     monkeypatch.setattr(load, "server", counted)
+    assert load.BROWSERS["headless-shell"], "The headless shell is missing: `make test` installs it"
 
     async def level() -> None:
         async with async_playwright() as playwright:
