@@ -32,11 +32,13 @@ lint: $(STAMP)
 
 # Debian packages the app and its tests use, installed when missing: Chromium (the browser
 # tests drive it through Playwright, and kaleido draws chart images in it; no download),
+# Chromium's headless shell (the load benchmark's browser: the page without the browser's
+# own interface),
 # poppler-utils (a test renders the report with pdftoppm), Pango (WeasyPrint writes the PDF
 # with it), Noto fonts (ș ț ă and Cyrillic in reports and chart images) and Java 17 (the
 # local Spark of make test-spark and the Spark engine).
-DEBIAN_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core \
-	openjdk-17-jre-headless
+DEBIAN_PACKAGES := chromium chromium-headless-shell poppler-utils libpango-1.0-0 \
+	libpangoft2-1.0-0 fonts-noto-core openjdk-17-jre-headless
 
 system-packages:
 	@missing=$$(for package in $(DEBIAN_PACKAGES); do \

@@ -10,8 +10,16 @@ same link.
 In production each manager's browser runs on their own laptop, so the clients must not
 take the server's cores. By default (LOAD_CLIENTS=protocol) N - 1 sessions are protocol
 clients (bench/session_client.py: Streamlit's websocket messages as a browser sends them,
-without drawing anything) and ONE is a real browser session in Debian's Chromium, driven by
-Playwright, doing the same steps at the same time. LOAD_CLIENTS=browser makes all N
+without drawing anything) and ONE is a real browser session, driven by Playwright, doing
+the same steps at the same time. That browser is Chromium's headless shell (Debian's
+chromium-headless-shell, the build Playwright itself runs headless): the same Blink and V8
+drawing the same page, without the browser's own interface. The full browser opens the
+pages of its toolbar (the address bar's popup, in a renderer of its own) for every tab it
+opens, and its browser process works for them: in all 3.2 to 3.5 s of CPU for a returning
+visit's Overview alone, against 2.3 to 2.6 s for the shell (the page's own renderer 1.5 s
+in both), taken from the server's two cores where a manager's browser takes none.
+LOAD_BROWSERS=headless-shell,chromium runs each level in both, in turn (the targets are
+judged on the first named). LOAD_CLIENTS=browser makes all N
 sessions Chromium contexts (one browser, one context a session, the others fresh ones);
 on one 2-core machine their drawing then competes with the server.
 
@@ -74,6 +82,7 @@ browser's p95 to render.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -115,6 +124,8 @@ APP = ROOT / "dashboard" / "app.py"
 STEPS = ("overview", "weekly", "retention")
 VIEWS = ("distinct", "shared")
 CLIENTS = ("protocol", "browser")  # a round: N - 1 protocol sessions and a browser, or N browsers
+# the real browser: Chromium's headless shell (see above), or the full Chromium
+BROWSERS = {"headless-shell": shutil.which("chromium-headless-shell"), "chromium": CHROMIUM}
 VISITS = ("cold", "returning")  # a fresh browser context, one that opened the app before;
 # a level runs a round of each, in this order, each on a fresh server
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
@@ -165,6 +176,8 @@ class LevelResult:
     sessions: int
     clients: str = "protocol"
     checkout: str = "this"  # or "compared": the checkout of LOAD_COMPARE_ROOT
+    browser: str = "headless-shell"  # the real browser's name in BROWSERS
+    judged: bool = True  # this checkout, in the browser named first: the targets' level
     # until the server had finished the step's run, for every session of both rounds
     finished: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
     # until a real browser had also drawn the page: a first visit (fresh browser contexts)
@@ -233,7 +246,7 @@ class LevelResult:
                         "returned": len(self.returning[step]),
                         "errors": len(self.failures[step])}
                  for step, times in self.seconds.items()}
-        return {"checkout": self.checkout,
+        return {"checkout": self.checkout, "browser": self.browser,
                 "views": self.views, "sessions": self.sessions, "clients": self.clients,
                 "browsers": self.browsers, "steps": steps,
                 "downloaded_mb": {visit: percentile(mb, 50)
@@ -635,24 +648,29 @@ def _counts(result: LevelResult) -> list[int]:
 
 async def run_all(database: Path, levels: list[int], views: list[str], clients: str,
                   folder: Path, step_timeout: float, level_timeout: float,
-                  roots: dict[str, Path] | None = None) -> list[LevelResult]:
-    """Every level, each on fresh servers of each checkout of ``roots`` in turn (by
-    default this one), so that two versions compared see the same machine."""
+                  roots: dict[str, Path] | None = None,
+                  browsers: tuple[str, ...] = ("headless-shell",)) -> list[LevelResult]:
+    """Every level, each on fresh servers of each checkout of ``roots`` (by default this
+    one) and in each of ``browsers`` (names in :data:`BROWSERS`) in turn, so that two
+    versions or two browsers compared see the same machine."""
     roots = roots or {"this": ROOT}
     results: list[LevelResult] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM,
-                                                   args=CHROMIUM_ARGS)
+        launched = {name: await playwright.chromium.launch(executable_path=BROWSERS[name],
+                                                           args=CHROMIUM_ARGS)
+                    for name in browsers}
         try:
             for kind in views:
                 for sessions in levels:
-                    for checkout, root in roots.items():
-                        result = LevelResult(kind, sessions, clients, checkout)
-                        await run_one(browser, database, root, folder, result, step_timeout,
-                                      level_timeout)
+                    for (checkout, root), name in itertools.product(roots.items(), browsers):
+                        result = LevelResult(kind, sessions, clients, checkout, name,
+                                             judged=checkout == "this" and name == browsers[0])
+                        await run_one(launched[name], database, root, folder, result,
+                                      step_timeout, level_timeout)
                         results.append(result)
         finally:
-            await browser.close()
+            for browser in launched.values():
+                await browser.close()
     return results
 
 
@@ -693,7 +711,8 @@ async def run_round(browser: Browser, database: Path, root: Path, folder: Path,
 
 
 # CPU times and the load average: the mean of the level's two rounds; peak RSS: the higher
-HEADER = (f"{'checkout':<10}{'views':<10}{'sessions':>9}  {'step':<11}{'server p50':>11}"
+HEADER = (f"{'checkout':<10}{'browser':<16}{'views':<10}{'sessions':>9}  {'step':<11}"
+          f"{'server p50':>11}"
           f"{'server p95':>11}{'cold p50':>11}{'cold p95':>11}{'return p50':>11}"
           f"{'return p95':>11}{'errors':>8}{'peak RSS MB':>13}"
           f"{'server CPU s':>14}{'clients CPU s':>15}{'browser CPU s':>15}{'load':>6}")
@@ -710,7 +729,8 @@ def print_level(result: LevelResult) -> None:
         times = "".join(f"{_seconds(figures[q]):>11}" for q in
                         ("server_p50", "server_p95", "render_p50", "render_p95",
                          "returning_p50", "returning_p95"))
-        print(f"{result.checkout:<10}{result.views:<10}{result.sessions:>9}  {step:<11}{times}"
+        print(f"{result.checkout:<10}{result.browser:<16}{result.views:<10}"
+              f"{result.sessions:>9}  {step:<11}{times}"
               f"{figures['errors']:>8}{result.peak_rss_mb or 0:>13,.0f}"
               f"{result.server_cpu_s or 0:>14.1f}{result.clients_cpu_s or 0:>15.1f}"
               f"{result.browser_cpu_s or 0:>15.1f}{result.load_average or 0:>6.1f}",
@@ -734,7 +754,7 @@ def first_visits(results: list[LevelResult]) -> dict[str, float | None]:
     """The first visit's slowest p95 (server and the fresh browser) at 20 sessions, by
     kind of view: stated beside the targets, which a returning visit judges."""
     return {r.views: slowest_p95(r, "cold") for r in results
-            if r.sessions == TARGET_SESSIONS and r.checkout == "this"}
+            if r.sessions == TARGET_SESSIONS and r.judged}
 
 
 def targets(results: list[LevelResult]) -> dict[str, str]:
@@ -742,12 +762,11 @@ def targets(results: list[LevelResult]) -> dict[str, str]:
     def p95_at(views: str) -> float | None:
         return next((slowest_p95(r) for r in results
                      if r.views == views and r.sessions == TARGET_SESSIONS
-                     and r.checkout == "this"), None)
+                     and r.judged), None)
 
     distinct, shared = p95_at("distinct"), p95_at("shared")
     return {
-        "0 errors at every level": verdict(all(not r.errors for r in results
-                                               if r.checkout == "this")),
+        "0 errors at every level": verdict(all(not r.errors for r in results if r.judged)),
         "distinct views, p95 at 20 sessions under 20 s": verdict(
             distinct is not None and distinct < 20),
         "one shared view, p95 at 20 sessions under 3 s": verdict(
@@ -767,11 +786,15 @@ def main() -> None:
     levels = [int(n) for n in setting("LOAD_LEVELS", "1,5,10,20").split(",")]
     views = [v for v in setting("LOAD_VIEWS", ",".join(VIEWS)).split(",") if v in VIEWS]
     clients = setting("LOAD_CLIENTS", CLIENTS[0])
-    if not views or not all(0 < n <= 50 for n in levels) or clients not in CLIENTS:
+    browsers = tuple(setting("LOAD_BROWSERS", "headless-shell").split(","))
+    if (not views or not all(0 < n <= 50 for n in levels) or clients not in CLIENTS
+            or not browsers or not all(BROWSERS.get(name) for name in browsers)):
         raise SystemExit("LOAD_LEVELS takes 1 to 50 sessions a level (e.g. 1,5,10,20); "
                          "LOAD_VIEWS takes distinct, shared or both; LOAD_CLIENTS takes "
                          "protocol (one browser, the other sessions over the protocol) or "
-                         "browser (every session a browser).")
+                         "browser (every session a browser); LOAD_BROWSERS takes "
+                         "headless-shell, chromium or both, installed (make bench "
+                         "installs them).")
     step_timeout = float(setting("LOAD_STEP_TIMEOUT", "300"))
     level_timeout = float(setting("LOAD_LEVEL_TIMEOUT", "1200"))
     roots = checkouts()
@@ -786,7 +809,7 @@ def main() -> None:
               + "; CPU and load: the mean of the two rounds, peak RSS the higher")
         print(HEADER, flush=True)
         results = asyncio.run(run_all(database, levels, views, clients, folder,
-                                      step_timeout, level_timeout, roots))
+                                      step_timeout, level_timeout, roots, browsers))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     at_size = orders >= TARGET_ORDERS and TARGET_SESSIONS in levels and len(views) == 2
@@ -799,7 +822,7 @@ def main() -> None:
         print("a first visit (fresh browser) at 20 sessions, not judged: "
               + first_visit_line(results))
     (RESULTS / f"load-{customers}.json").write_text(json.dumps({
-        "orders": orders, "customers": customers, "clients": clients,
+        "orders": orders, "customers": customers, "clients": clients, "browsers": browsers,
         "roots": {name: str(root) for name, root in roots.items()},
         "step_timeout_s": step_timeout,
         "level_timeout_s": level_timeout, "levels": [r.summary() for r in results],

@@ -1,9 +1,9 @@
-"""The load benchmark's two kinds of browser visit (bench/load.py), in Debian's Chromium
-against the real server on the small shop: a first visit in a fresh browser downloads
-Streamlit's JavaScript, a returning manager's visit (a browser that opened the app before)
-takes it from its HTTP cache; each runs in a round of its own on a fresh server, both are
-timed per step and reported apart, and the targets are judged on the server's times and
-the returning visit's.
+"""The load benchmark's two kinds of browser visit (bench/load.py), in its browser
+(Chromium's headless shell) against the real server on the small shop: a first visit in a
+fresh browser downloads Streamlit's JavaScript, a returning manager's visit (a browser that
+opened the app before) takes it from its HTTP cache; each runs in a round of its own on a
+fresh server, both are timed per step and reported apart, and the targets are judged on the
+server's times and the returning visit's.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from playwright.async_api import async_playwright
 
 from bench import load
 from bench.load import SHARED_W, STEPS, LevelResult, RoundCosts, run_one, slowest_p95
-from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS
+from bench.timing import verdict
+from tests.browser.test_browser import CHROMIUM_ARGS
 from tests.builders import SMALL_ORDERS
 from tests.test_load_client import cli
 
@@ -62,11 +63,12 @@ def measured(database: Path, folder: Path, result: LevelResult,
             yield url, pid
 
     monkeypatch.setattr(load, "server", counted)
+    assert load.BROWSERS["headless-shell"], "The headless shell is missing: `make test` installs it"
 
     async def level() -> None:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM,
-                                                       args=CHROMIUM_ARGS)
+            browser = await playwright.chromium.launch(
+                executable_path=load.BROWSERS["headless-shell"], args=CHROMIUM_ARGS)
             try:
                 await run_one(browser, database, load.ROOT, folder, result, STEP_TIMEOUT,
                               6 * STEP_TIMEOUT)
@@ -142,6 +144,28 @@ def test_the_targets_are_judged_on_the_server_and_the_returning_visit() -> None:
     assert slowest_p95(result, "cold") == 7.0
     result.returning["weekly"] = []  # a step the returning visit never drew: no figure
     assert slowest_p95(result) is None
+
+
+def test_the_targets_are_judged_on_this_checkout_in_the_browser_named_first() -> None:
+    """Levels at 20 sessions: this checkout in the headless shell (judged), the same in the
+    full Chromium and a compared checkout (shown beside it, not judged)."""
+    def level(views: str, seconds: float, browser: str = "headless-shell",
+              checkout: str = "this", errors: int = 0) -> LevelResult:
+        result = LevelResult(views, 20, "protocol", checkout, browser,
+                             judged=(checkout, browser) == ("this", "headless-shell"))
+        for step in STEPS:
+            result.finished[step] = [1.0]
+            result.returning[step] = [seconds]
+            result.failures[step] = ["exception"] * errors
+        return result
+
+    results = [level("distinct", 9.0), level("distinct", 25.0, "chromium"),
+               level("shared", 2.5), level("shared", 3.4, "chromium"),
+               level("shared", 9.0, checkout="compared", errors=1)]
+    assert list(load.targets(results).values()) == [verdict(True)] * 3
+    results[2] = level("shared", 3.1)
+    assert list(load.targets(results).values()) == [verdict(True), verdict(True),
+                                                    verdict(False)]
 
 
 def test_a_round_stopped_at_its_time_limit_counts_its_own_unfinished_steps(
