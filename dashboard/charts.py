@@ -28,6 +28,11 @@ CHART_HEIGHT = 420  # pixels, a chart's height unless it says otherwise
 # holds about 50 characters of one line, Cyrillic included.
 NOTE_LINE_CHARS = 46
 NOTE_LINE_HEIGHT = 14
+# The most of a chart's height its legend may take before it scrolls (Plotly's default for a
+# legend under the plot: half). The cohorts' retention curves name 13 lines; on a phone
+# their legend falls to one column (two fit only while the plot is wider than twice the
+# longest name: not at 360 px) and took half the chart, leaving the plot 80 px.
+LEGEND_MAX_HEIGHT = 0.25
 
 
 def title_lines(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
@@ -52,7 +57,7 @@ def layout(figure: go.Figure, title: str, x_title: str, y_title: str,
                "pad": {"t": 12}},
         xaxis_title=x_title, yaxis_title=y_title, height=height,
         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
-                "x": 0, "xanchor": "left"},
+                "x": 0, "xanchor": "left", "maxheight": LEGEND_MAX_HEIGHT},
         margin={"t": 60 + TITLE_LINE_HEIGHT * (len(lines) - 1), "l": 10, "r": 10, "b": 10},
         hovermode="x unified",
         separators=chart_separators(),

@@ -356,6 +356,38 @@ def test_the_overviews_chart_fits_a_phone_in_romanian_and_russian(
         watched.close()
 
 
+# Each chart's title, and how tall its plotting area is drawn of the chart's height.
+PLOT_HEIGHTS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(chart => {
+  const title = chart.querySelector('.g-gtitle .gtitle');
+  const plot = chart.querySelector('.nsewdrag');
+  return [title ? title.textContent : '', plot ? plot.getBoundingClientRect().height : 0,
+          chart.getBoundingClientRect().height];
+})"""
+
+
+def test_a_chart_of_many_lines_keeps_its_plot_on_a_narrow_phone(
+        app_url: str, browser: Browser, demo_db_template: Path) -> None:
+    """At 360 px (many Android phones) the retention curves' legend of 13 names falls to one
+    column, which took half the 420 px chart and left its plot 85 px, the y axis title
+    running into the chart's title. Capped at a quarter of the chart (105 px, then it
+    scrolls), the title (60 px) and the x axis (about 60 px) leave the plot about 190 px:
+    every chart of Retention keeps more than a third of its height for its plot."""
+    with Store(demo_db_template) as store:
+        demo = store.dataset(DEMO_NAME).id
+    watched = Watched(browser, 360, 780)
+    try:
+        page = watched.open(f"{app_url}/retention?dataset={demo}")
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg')"
+                               ".length >= 3", timeout=60_000)
+        charts = page.evaluate(PLOT_HEIGHTS)
+        assert "Retention curves" in [title for title, _, _ in charts]
+        assert [(title, plot) for title, plot, height in charts if plot <= height / 3] == []
+        assert watched.overlaps() == []
+        watched.check("narrow-phone-retention")
+    finally:
+        watched.close()
+
+
 def test_an_industry_benchmark_and_every_segments_view(app_url: str, browser: Browser,
                                                        demo_db_template: Path) -> None:
     # The demo by its id: another test may have uploaded a newer dataset (the default).
