@@ -52,13 +52,22 @@ def period_axis(figure: go.Figure, period: Period, starts: Sequence[date],
     latest, each by its short name (:func:`~dashboard.formatting.period_tick`); the hover
     names each point's period in full.
     """
+    period_ticks(figure, period, starts, labels)
+    meta = dict(figure.layout.meta) if isinstance(figure.layout.meta, dict) else {}
+    meta[_AXIS_META] = {"period": period, "starts": [_day(day).isoformat() for day in starts]}
+    figure.update_layout(meta=meta)
+    return figure
+
+
+def period_ticks(figure: go.Figure, period: Period, starts: Sequence[date],
+                 labels: Sequence[str]) -> go.Figure:
+    """Name at most :data:`MAX_TICKS` of the periods of ``figure``'s x axis (the categories
+    ``labels``, starting on ``starts``), counting back from the latest, each by its short
+    name: :func:`period_axis` without marking the chart a trend for the notes."""
     ticks = range(len(labels) - 1, -1, -tick_step(period, len(labels)))[::-1]
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=list(labels),
                         tickmode="array", tickvals=[labels[i] for i in ticks],
                         ticktext=[period_tick(period, _day(starts[i])) for i in ticks])
-    meta = dict(figure.layout.meta) if isinstance(figure.layout.meta, dict) else {}
-    meta[_AXIS_META] = {"period": period, "starts": [_day(day).isoformat() for day in starts]}
-    figure.update_layout(meta=meta)
     return figure
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.chart_notes import period_ticks
 from dashboard.charts import COMPLETE_COLOUR, SECOND_COLOUR, axis_title, layout, y_hover
 from dashboard.formatting import period_labels, period_word
 from dashboard.safe import chart_text
@@ -44,6 +45,8 @@ def compare_trend_chart(trend_a: pd.DataFrame, trend_b: pd.DataFrame, metric_id:
            x_title, axis_title(metric, currency))
     figure.update_layout(showlegend=True, hovermode="x unified" if same_periods else "closest")
     figure.update_yaxes(rangemode="tozero", tickformat=",")
-    if not same_periods:
+    if same_periods:  # named as on the Overview's trend: a phone keeps its plot
+        period_ticks(figure, period, list(trend_a["period_start"]), labels_a)
+    else:
         figure.update_xaxes(dtick=1)
     return figure

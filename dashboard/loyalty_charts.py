@@ -107,7 +107,8 @@ def next_products_chart(top: pd.DataFrame) -> go.Figure:
     return figure
 
 
-PANEL_TITLE_CHARS = 20
+PANEL_TITLE_CHARS = 15
+PANEL_LINE_HEIGHT = 21  # pixels, a line of a panel's title
 PROGRAMME_PANELS = (
     ("retention_pct", N_("Still in the base at the end (%)")),
     ("aov", N_("Average order value ({currency})")),
@@ -121,10 +122,10 @@ def programme_chart(groups: pd.DataFrame, currency: str | None) -> go.Figure:
     customer, one panel each."""
     money = _money(currency)
     titles = [t(title, currency=money) for _, title in PROGRAMME_PANELS]
-    # Two panels side by side leave each about half a phone's width for its title.
-    figure = make_subplots(
-        rows=2, cols=2, vertical_spacing=0.22,
-        subplot_titles=["<br>".join(title_lines(title, PANEL_TITLE_CHARS)) for title in titles])
+    # Two panels side by side leave each about half a phone's width for its title: at 360 px
+    # lines of 20 characters (17 in Russian) ran into the next panel's.
+    panel_titles = ["<br>".join(title_lines(title, PANEL_TITLE_CHARS)) for title in titles]
+    figure = make_subplots(rows=2, cols=2, vertical_spacing=0.22, subplot_titles=panel_titles)
     names = [t("Members") if member else t("Non-members") for member in groups["member"]]
     colours = [PALETTE[0] if member else PALETTE[7] for member in groups["member"]]
     for n, (column, _) in enumerate(PROGRAMME_PANELS):
@@ -134,7 +135,10 @@ def programme_chart(groups: pd.DataFrame, currency: str | None) -> go.Figure:
             row=n // 2 + 1, col=n % 2 + 1)
     layout(figure, t("Loyalty programme: members against non-members"), "", "",
            height=560)
-    figure.update_layout(hovermode="closest")
+    # A top panel's title of three lines (Russian) reaches up into the chart's own title
+    further = max(title.count("<br>") for title in panel_titles[:2]) - 1
+    figure.update_layout(hovermode="closest",
+                         margin_t=figure.layout.margin.t + PANEL_LINE_HEIGHT * max(further, 0))
     figure.update_yaxes(rangemode="tozero", tickformat=",")
     return figure
 

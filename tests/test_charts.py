@@ -72,24 +72,32 @@ def test_a_bad_heatmap_width_in_the_link_warns_and_shows_12(db: Path) -> None:
 
 
 def test_a_long_title_is_broken_into_lines_that_fit_a_phone_and_its_margin_grows() -> None:
-    # 53 characters; "Cumulative repeat purchases after the" is the longest start of at
-    # most 44 (a phone's width), so the title takes two lines and the margin one line more.
+    # 53 characters; "Cumulative repeat purchases after the" (37) is the longest start of
+    # at most 38 (a 360 px phone's width), so the title takes two lines and the margin one
+    # line more. The two lines as even as they can be: "Cumulative repeat purchases" (27)
+    # and "after the calibration end" (25); at 26 characters a line it would take three.
     wrapped = layout(go.Figure(), "Cumulative repeat purchases after the calibration end",
                      "Weeks", "Purchases")
-    assert wrapped.layout.title.text == ("Cumulative repeat purchases after the<br>"
-                                         "calibration end")
+    assert wrapped.layout.title.text == ("Cumulative repeat purchases<br>"
+                                         "after the calibration end")
     assert wrapped.layout.margin.t == 60 + 22
+    # 42 characters: not "Customer survival (Kaplan-Meier, 95%" and "band)"
+    survival = layout(go.Figure(), "Customer survival (Kaplan-Meier, 95% band)", "", "")
+    assert survival.layout.title.text == "Customer survival<br>(Kaplan-Meier, 95% band)"
     # A word with a hyphen stays whole ("non-members", not "non-" and "members").
     hyphen = layout(go.Figure(), "Loyalty programme: members against non-members", "", "")
-    assert hyphen.layout.title.text == "Loyalty programme: members against<br>non-members"
+    assert hyphen.layout.title.text == "Loyalty programme: members<br>against non-members"
     short = layout(go.Figure(), "Retention curves", "Months", "Customers")
     assert (short.layout.title.text, short.layout.margin.t) == ("Retention curves", 60)
 
 
 def test_the_programme_panels_titles_fit_half_a_phone(db: Path) -> None:
-    # Two panels side by side at 390 px: about 20 characters each; broken at spaces by hand.
+    # Two panels side by side at 360 px: about 15 characters each; broken at spaces by hand.
     app = open_app(page="app_pages/segments/segments.py")
     spec = figure(app, "programme_chart")
     assert [a["text"] for a in spec["layout"]["annotations"]] == [
-        "Still in the base at<br>the end (%)", "Average order value<br>(RON)",
-        "Purchases per<br>customer", "Revenue per customer<br>(RON)"]
+        "Still in the<br>base at the end<br>(%)", "Average order<br>value (RON)",
+        "Purchases per<br>customer", "Revenue per<br>customer (RON)"]
+    # the top panels' titles take three lines: the chart's top margin one line more than
+    # its two-line title's (60 + 22 px)
+    assert spec["layout"]["margin"]["t"] == 60 + 22 + 21

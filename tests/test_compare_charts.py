@@ -34,3 +34,16 @@ def test_the_same_periods_share_the_period_axis() -> None:
                                  None, "A", "B")
     assert [list(trace.x) for trace in figure.data] == [["Jan 2024", "Feb 2024"]] * 2
     assert figure.layout.xaxis.title.text == "Period"
+
+
+def test_three_years_of_months_name_every_sixth_under_the_axis() -> None:
+    """36 months named in full stood on their side under the axis and left a phone's plot a
+    strip (95 px of 420 in Romanian at 360 px): like the Overview's trend, at most 8 are
+    named, every 6th counting back from the latest, each by its short name."""
+    starts = [date(2023 + n // 12, n % 12 + 1, 1) for n in range(36)]
+    a = pd.DataFrame({"period_start": starts, "period_end": [None] * 36,
+                      "churn_rate": [5.0] * 36, "complete": [True] * 36})
+    figure = compare_trend_chart(a, a, "churn_rate", "month", None, "A", "B")
+    assert list(figure.layout.xaxis.ticktext) == ["Jun 2023", "Dec 2023", "Jun 2024",
+                                                  "Dec 2024", "Jun 2025", "Dec 2025"]
+    assert len(figure.data[0].x) == 36  # every month is still drawn

@@ -356,36 +356,59 @@ def test_the_overviews_chart_fits_a_phone_in_romanian_and_russian(
         watched.close()
 
 
-# Each chart's title, and how tall its plotting area is drawn of the chart's height.
+# Each chart's title, how tall its plotting areas are drawn (one per row of panels, added
+# up) and the chart's height.
 PLOT_HEIGHTS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(chart => {
   const title = chart.querySelector('.g-gtitle .gtitle');
-  const plot = chart.querySelector('.nsewdrag');
-  return [title ? title.textContent : '', plot ? plot.getBoundingClientRect().height : 0,
+  const rows = new Map([...chart.querySelectorAll('.nsewdrag')].map(plot => {
+    const box = plot.getBoundingClientRect();
+    return [Math.round(box.top), box.height];
+  }));
+  return [title ? title.textContent : '', [...rows.values()].reduce((a, b) => a + b, 0),
           chart.getBoundingClientRect().height];
 })"""
 
 
-def test_a_chart_of_many_lines_keeps_its_plot_on_a_narrow_phone(
+# A narrow phone's walk: (language, page, the tab opened on it). Russian's words and month
+# names are the longest of the three languages.
+NARROW_PHONE_VIEWS = (("en", "retention", None), ("ru", "retention", None), ("ru", "clv", None),
+                      ("ru", "compare", None), ("ru", "segments", "Программа лояльности"))
+
+
+def test_the_charts_keep_their_plot_and_titles_on_a_narrow_phone(
         app_url: str, browser: Browser, demo_db_template: Path) -> None:
-    """At 360 px (many Android phones) the retention curves' legend of 13 names falls to one
-    column, which took half the 420 px chart and left its plot 85 px, the y axis title
-    running into the chart's title. Capped at a quarter of the chart (105 px, then it
-    scrolls), the title (60 px) and the x axis (about 60 px) leave the plot about 190 px:
-    every chart of Retention keeps more than a third of its height for its plot."""
+    """At 360 px (many Android phones), each chart keeps more than a third of its height for
+    its plot, no title is cut off at the edge and nothing is drawn over anything.
+
+    What it caught: the retention curves' legend of 13 names fell to one column, took half
+    the 420 px chart and left the plot 85 px (capped at a quarter, 105 px, then it scrolls,
+    the plot keeps about 190 px); Compare's three years of months, named in full and stood
+    on their side, left its plot 95 px (now every sixth is named, shortly, as on the
+    Overview); Russian titles of more than 38 characters ran off the edge; the loyalty
+    programme's panel titles of 20 characters ran into each other."""
     with Store(demo_db_template) as store:
         demo = store.dataset(DEMO_NAME).id
     watched = Watched(browser, 360, 780)
+    found: list[str] = []
     try:
-        page = watched.open(f"{app_url}/retention?dataset={demo}")
-        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg')"
-                               ".length >= 3", timeout=60_000)
-        charts = page.evaluate(PLOT_HEIGHTS)
-        assert "Retention curves" in [title for title, _, _ in charts]
-        assert [(title, plot) for title, plot, height in charts if plot <= height / 3] == []
-        assert watched.overlaps() == []
-        watched.check("narrow-phone-retention")
+        for language, path, tab in NARROW_PHONE_VIEWS:
+            page = watched.open(f"{app_url}/{path}?dataset={demo}&lang={language}")
+            if tab:
+                page.get_by_role("tab", name=tab).click()
+                watched.settle()
+            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                                   ".some(chart => chart.querySelector('.main-svg'))",
+                                   timeout=60_000)
+            charts = page.evaluate(PLOT_HEIGHTS)
+            assert charts, (language, path)
+            # a chart of a tab not shown has no size
+            found += [f"{language} {path}: {title}: plot {plot:.0f} px of {height:.0f}"
+                      for title, plot, height in charts if 0 < plot <= height / 3]
+            found += [f"{language} {path}: {overlap}" for overlap in watched.overlaps()]
+            watched.check(f"narrow-phone-{language}-{path}")
     finally:
         watched.close()
+    assert found == []
 
 
 def test_an_industry_benchmark_and_every_segments_view(app_url: str, browser: Browser,
