@@ -32,7 +32,7 @@ NOTE_LINE_HEIGHT = 14
 # The most of a chart's height its legend may take before it scrolls (Plotly's default for a
 # legend under the plot: half). The cohorts' retention curves name 13 lines; on a phone
 # their legend falls to one column (two fit only while the plot is wider than twice the
-# longest name: not at 360 px) and took half the chart, leaving the plot 80 px.
+# longest name: not at 360 px) and took half the chart, leaving the plot 85 px of 420.
 LEGEND_MAX_HEIGHT = 0.25
 
 
